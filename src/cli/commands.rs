@@ -1,0 +1,163 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
+use crate::config::Settings;
+use crate::domain::cooperative::CooperativeCode;
+use crate::intake::{self, ImportOptions, ImportReport};
+use crate::mapping::units::UnitTable;
+use crate::mapping::MappingSource;
+use crate::store::Store;
+use crate::{demo, telemetry};
+
+/// Runs a parsed command line; never panics on bad input, returns the exit status.
+pub async fn run(cli: Cli) -> ExitCode {
+    let mut settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&anyhow::Error::new(e)),
+    };
+    if let Some(format) = cli.log_format {
+        settings.log.format = format;
+    }
+    if let Some(dir) = cli.data_dir {
+        settings.database.data_dir = dir;
+    }
+    telemetry::init(settings.log.format, &settings.log.filter);
+    tracing::debug!(?settings, "configuration loaded");
+    match dispatch(cli.command, &settings).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints the error on one line, with each cause not already in the message.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    eprintln!("error: {}", line.replace('\n', " "));
+    ExitCode::from(EXIT_ERROR)
+}
+
+async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    match command {
+        Command::Config => {
+            print!("{}", settings.describe());
+            Ok(EXIT_OK)
+        }
+        Command::Import(ImportCommand::Template { file, kind }) => {
+            let units = UnitTable::load(&mappings)?;
+            let (columns, example): (_, &[&str]) = match kind {
+                TemplateKind::Products => (intake::products::PRODUCT_COLUMNS, intake::template::PRODUCT_EXAMPLE),
+                TemplateKind::Cooperatives => (
+                    intake::cooperatives::COOPERATIVE_COLUMNS,
+                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak"],
+                ),
+            };
+            intake::template::write(&file, columns, example, &units)?;
+            println!("template written to {}", file.display());
+            Ok(EXIT_OK)
+        }
+        Command::Db(DbCommand::Status) => {
+            let store = Store::open(&settings.database).await?;
+            let status = store.migration_status().await;
+            println!("database: {}", store.location());
+            let result = status.map(|s| {
+                let latest = s.latest_applied.map_or("none".to_owned(), |v| v.to_string());
+                println!("migrations: {} applied (latest {latest}), {} pending", s.applied, s.pending.len());
+                for (version, description) in &s.pending {
+                    println!("  pending: {version} {description}");
+                }
+            });
+            store.close().await?;
+            result?;
+            Ok(EXIT_OK)
+        }
+        Command::Db(DbCommand::Migrate) => with_store(settings, async |store| {
+            println!("database: {}", store.location());
+            println!("migrations applied");
+            Ok(EXIT_OK)
+        })
+        .await,
+        Command::Import(ImportCommand::Cooperatives { file, common }) => {
+            let options = import_options(common);
+            with_store(settings, async |store| {
+                let report = intake::cooperatives::import_cooperatives(store, &file, &options, &settings.import).await?;
+                Ok(print_report(&report))
+            })
+            .await
+        }
+        Command::Import(ImportCommand::Products { file, cooperative, common }) => {
+            let options = import_options(common);
+            let cooperative = cooperative
+                .map(|c| CooperativeCode::parse(&c))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let units = UnitTable::load(&mappings)?;
+            with_store(settings, async |store| {
+                let report = intake::products::import_products(
+                    store,
+                    &units,
+                    &file,
+                    cooperative.as_ref(),
+                    &options,
+                    &settings.import,
+                )
+                .await?;
+                Ok(print_report(&report))
+            })
+            .await
+        }
+        Command::Demo { fixtures } => {
+            let units = UnitTable::load(&mappings)?;
+            with_store(settings, async |store| {
+                let outcome = demo::run(store, &units, &fixtures, &settings.import).await?;
+                for report in &outcome.imports {
+                    for line in report.reject_lines() {
+                        eprintln!("{line}");
+                    }
+                }
+                print!("{}", outcome.render());
+                Ok(EXIT_OK)
+            })
+            .await
+        }
+    }
+}
+
+fn import_options(args: ImportArgs) -> ImportOptions {
+    ImportOptions { dry_run: args.dry_run, sheet: args.sheet }
+}
+
+/// Opens and migrates the store, runs `work`, and always closes the store
+/// (stopping the embedded PostgreSQL it started), also on Ctrl-C.
+async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyhow::Result<u8>) -> anyhow::Result<u8> {
+    let store = Store::open_migrated(&settings.database).await.context("opening the database")?;
+    let result = tokio::select! {
+        r = work(&store) => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted; work committed so far is kept, run the command again to finish")),
+    };
+    let closed = store.close().await.context("stopping the database");
+    let code = result?;
+    closed?;
+    Ok(code)
+}
+
+fn print_report(report: &ImportReport) -> u8 {
+    for line in report.reject_lines() {
+        eprintln!("{line}");
+    }
+    println!("{}", report.summary());
+    if report.rejected > 0 {
+        EXIT_REJECTED_ROWS
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,114 @@
+//! The command line: argument definitions (clap) and dispatch. Each command
+//! is a thin call into the library.
+
+mod commands;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use commands::run;
+
+use crate::config::LogFormat;
+
+/// Exit status when every row went in / some rows were rejected / the command failed.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_REJECTED_ROWS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "katalog-bridge",
+    version,
+    about = "Puts cooperative (KKMP) products on the government e-catalogue and brings purchase orders back",
+    long_about = "katalog-bridge keeps the products of neighbourhood cooperatives (Koperasi Kelurahan Merah Putih) \
+                  and their members in a local database, lists them on the government e-catalogue, and brings \
+                  the government's purchase orders back so the cooperatives can fill them.\n\n\
+                  Without DATABASE_URL it starts its own private PostgreSQL in .katalog-bridge/postgres.",
+    after_help = "Exit status: 0 when everything went in, 1 when some rows were rejected, 2 on an error."
+)]
+pub struct Cli {
+    /// Configuration file [default: katalog-bridge.toml in this folder, when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Data directory of the built-in PostgreSQL (when DATABASE_URL is not set)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole job on the built-in fixtures: start the database, import the
+    /// 18 Kota Mojokerto cooperatives and their products, print a summary
+    Demo {
+        /// Folder with cooperatives.csv and products/
+        #[arg(long, value_name = "DIR", default_value = "fixtures")]
+        fixtures: PathBuf,
+    },
+    /// Read cooperatives or products from a spreadsheet (CSV or XLSX)
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Database set-up and status
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Show the configuration in effect (secrets hidden)
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import products from a CSV or XLSX file. Bad rows are listed with their
+    /// row and column and written to FILE.rejects.csv beside the file; the good
+    /// rows are imported. Importing the same file again changes nothing
+    Products {
+        /// The CSV (`;` or `,` separated) or XLSX file
+        file: PathBuf,
+        /// The cooperative the rows belong to, when the file has no kode_koperasi column (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// Import the cooperatives (KKMP) themselves: code, name, kelurahan, kecamatan, city, NIB, NPWP, PKP
+    Cooperatives {
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// Write an empty template to fill in: FILE.xlsx gives a workbook with instructions, FILE.csv a CSV
+    Template {
+        file: PathBuf,
+        /// Which template
+        #[arg(long, value_enum, default_value = "products")]
+        kind: TemplateKind,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TemplateKind {
+    Products,
+    Cooperatives,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Check the file and report problems without saving anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// In an XLSX workbook, the sheet to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending database migrations
+    Migrate,
+    /// Show where the database is and its migration level
+    Status,
+}

@@ -1,0 +1,99 @@
+//! Cooperatives (KKMP) and their codes.
+
+use super::{text, DomainError};
+
+/// A cooperative's short code, e.g. `MJK-BALONGSARI`: upper-case letters,
+/// digits and `-`, 2 to 40 characters. Input is trimmed and upper-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CooperativeCode(String);
+
+impl CooperativeCode {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let code = raw.trim().to_uppercase();
+        if code.is_empty() {
+            return Err(DomainError::new("cooperative code is empty"));
+        }
+        if code.len() < 2 || code.len() > 40 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(DomainError::new(format!(
+                "cooperative code {raw:?} is not valid: use 2-40 letters, digits or '-'"
+            )));
+        }
+        Ok(Self(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CooperativeCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A cooperative as registered with katalog-bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cooperative {
+    pub code: CooperativeCode,
+    pub name: String,
+    pub kelurahan: String,
+    pub kecamatan: String,
+    pub city: String,
+    pub nib: Option<Digits>,
+    pub npwp: Option<Digits>,
+    /// VAT-registered (Pengusaha Kena Pajak): charges PPN.
+    pub pkp: bool,
+}
+
+/// A registration number made of digits only (NIB: 13, NPWP: 15 or 16).
+/// Dots, dashes and spaces people type are dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digits(String);
+
+impl Digits {
+    pub fn parse(raw: &str, what: &str, lengths: &[usize]) -> Result<Self, DomainError> {
+        let digits: String = raw.chars().filter(|c| !matches!(c, '.' | '-' | ' ')).collect();
+        if !digits.chars().all(|c| c.is_ascii_digit()) || !lengths.contains(&digits.len()) {
+            let want = lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" or ");
+            return Err(DomainError::new(format!("{what} {raw:?} must be {want} digits")));
+        }
+        Ok(Self(digits))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `ya`/`tidak` style yes-no answers.
+pub fn yes_no(raw: &str, what: &str) -> Result<bool, DomainError> {
+    match raw.trim().to_lowercase().as_str() {
+        "ya" | "y" | "yes" | "true" | "1" | "pkp" => Ok(true),
+        "tidak" | "t" | "no" | "n" | "false" | "0" | "non-pkp" | "non pkp" | "" => Ok(false),
+        _ => Err(DomainError::new(format!("{what} must be ya or tidak, not {raw:?}"))),
+    }
+}
+
+/// A required name or place.
+pub fn name(raw: &str, what: &str) -> Result<String, DomainError> {
+    text(raw, what, 200)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_trimmed_and_upper_cased() {
+        assert_eq!(CooperativeCode::parse(" mjk-wates ").unwrap().as_str(), "MJK-WATES");
+        assert!(CooperativeCode::parse("MJK WATES").is_err());
+        assert!(CooperativeCode::parse("").is_err());
+    }
+
+    #[test]
+    fn registration_numbers_keep_digits_only() {
+        assert_eq!(Digits::parse("01.234.567.8-602.000", "NPWP", &[15, 16]).unwrap().as_str(), "012345678602000");
+        assert!(Digits::parse("12345", "NIB", &[13]).is_err());
+    }
+}

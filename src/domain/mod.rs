@@ -1,0 +1,44 @@
+//! Plain, validated domain types. No I/O and no wire formats here: a value of
+//! one of these types is valid because it could only be made through `parse`.
+
+pub mod cooperative;
+pub mod money;
+pub mod product;
+pub mod time;
+
+/// Why a value could not become a domain type. The message is plain language
+/// for the person who typed the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DomainError(pub String);
+
+impl DomainError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}
+
+/// Trims and collapses runs of whitespace to one space.
+pub fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// A required, tidied text of at most `max` characters without control characters.
+pub fn text(raw: &str, what: &str, max: usize) -> Result<String, DomainError> {
+    let t = tidy(raw);
+    if t.is_empty() {
+        return Err(DomainError(format!("{what} is empty")));
+    }
+    let len = t.chars().count();
+    if len > max {
+        return Err(DomainError(format!("{what} is {len} characters long; at most {max} are allowed")));
+    }
+    Ok(t)
+}

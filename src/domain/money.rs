@@ -1,0 +1,97 @@
+//! Money is `rust_decimal::Decimal`, never a float. Amounts are rupiah (IDR).
+
+use rust_decimal::Decimal;
+
+use super::DomainError;
+
+/// A positive price in rupiah with at most two decimal places (sen), as a
+/// cooperative entered it. Rounding to whole rupiah happens when a listing is mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Price(Decimal);
+
+impl Price {
+    pub fn parse(value: Decimal) -> Result<Self, DomainError> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(DomainError::new(format!("price is negative ({})", format_rupiah(value))));
+        }
+        if value.is_zero() {
+            return Err(DomainError::new("price is zero; give the selling price in rupiah"));
+        }
+        if value.normalize().scale() > 2 {
+            return Err(DomainError::new(format!("price {value} has more than 2 decimal places")));
+        }
+        if value >= max_amount() {
+            return Err(DomainError::new(format!("price {value} is implausibly large")));
+        }
+        Ok(Self(value.normalize()))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+/// `NUMERIC(18,2)` holds 16 digits before the decimal point.
+fn max_amount() -> Decimal {
+    Decimal::from(10_i64.pow(16))
+}
+
+/// A non-negative quantity (stock, minimum purchase) with at most 4 decimals.
+pub fn quantity(value: Decimal, what: &str) -> Result<Decimal, DomainError> {
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(DomainError::new(format!("{what} is negative ({value})")));
+    }
+    if value.normalize().scale() > 4 {
+        return Err(DomainError::new(format!("{what} {value} has more than 4 decimal places")));
+    }
+    if value >= Decimal::from(10_i64.pow(14)) {
+        return Err(DomainError::new(format!("{what} {value} is implausibly large")));
+    }
+    Ok(value.normalize())
+}
+
+/// `Rp 12.500` or `Rp 12.500,50`: the way Indonesian users read amounts.
+pub fn format_rupiah(value: Decimal) -> String {
+    let negative = value.is_sign_negative() && !value.is_zero();
+    let v = value.abs().round_dp(2);
+    let whole = v.trunc().to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    let frac = (v.fract() * Decimal::from(100)).trunc();
+    let sign = if negative { "-" } else { "" };
+    if frac.is_zero() {
+        format!("{sign}Rp {grouped}")
+    } else {
+        format!("{sign}Rp {grouped},{:02}", frac)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn price_rules() {
+        assert_eq!(Price::parse(dec!(12500.00)).unwrap().value(), dec!(12500));
+        assert!(Price::parse(dec!(-1)).unwrap_err().0.contains("negative"));
+        assert!(Price::parse(dec!(0)).unwrap_err().0.contains("zero"));
+        assert!(Price::parse(dec!(1.005)).unwrap_err().0.contains("decimal places"));
+        assert!(Price::parse(dec!(10000000000000000)).is_err());
+        assert!(Price::parse(dec!(9999999999999999.99)).is_ok());
+    }
+
+    #[test]
+    fn formats_like_indonesian_users_write() {
+        assert_eq!(format_rupiah(dec!(12500)), "Rp 12.500");
+        assert_eq!(format_rupiah(dec!(1234567.5)), "Rp 1.234.567,50");
+        assert_eq!(format_rupiah(dec!(999)), "Rp 999");
+        assert_eq!(format_rupiah(dec!(-5000)), "-Rp 5.000");
+        assert_eq!(format_rupiah(dec!(0)), "Rp 0");
+    }
+}

@@ -1,0 +1,287 @@
+//! Column specifications, header matching, and typed access to a row's cells
+//! that reports problems by row and column.
+
+use rust_decimal::Decimal;
+
+use super::number::parse_decimal;
+use super::source::{Cell, RawRow};
+
+/// One column an import understands.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// The header as the template writes it.
+    pub header: &'static str,
+    /// Other headers accepted for it.
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+    /// What to put in it, in the template's instructions and the README.
+    pub help: &'static str,
+}
+
+/// Matching ignores case, spaces and punctuation: `Nama Produk`, `nama_produk`
+/// and `NAMA-PRODUK` are the same header.
+pub fn header_key(raw: &str) -> String {
+    raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Where each known column is in the file.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// Index in the file of each column of the spec, in spec order.
+    positions: Vec<Option<usize>>,
+    /// The header row as written.
+    pub names: Vec<String>,
+    pub row: u64,
+}
+
+/// The header problem in words, or the resolved header.
+pub fn resolve(spec: &[Column], row: &RawRow) -> Result<Header, String> {
+    let names: Vec<String> = row.cells.iter().map(|c| c.display().trim().to_owned()).collect();
+    let mut positions = vec![None; spec.len()];
+    let mut problems = Vec::new();
+    for (file_index, name) in names.iter().enumerate() {
+        let key = header_key(name);
+        if key.is_empty() {
+            continue;
+        }
+        let found = spec.iter().position(|c| header_key(c.header) == key || c.aliases.iter().any(|a| header_key(a) == key));
+        match found {
+            Some(i) if positions[i].is_some() => {
+                problems.push(format!("has the column {} twice ({} and {})", spec[i].header, letter(positions[i].unwrap()), letter(file_index)))
+            }
+            Some(i) => positions[i] = Some(file_index),
+            None => {}
+        }
+    }
+    let missing: Vec<&str> =
+        spec.iter().zip(&positions).filter(|(c, p)| c.required && p.is_none()).map(|(c, _)| c.header).collect();
+    if !missing.is_empty() {
+        problems.insert(0, format!("lacks the required column{} {}", if missing.len() > 1 { "s" } else { "" }, missing.join(", ")));
+    }
+    if problems.is_empty() {
+        Ok(Header { positions, names, row: row.line })
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+impl Header {
+    /// Headers in the file that no column of the spec uses.
+    pub fn unused(&self) -> Vec<&str> {
+        self.names
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| !n.is_empty() && !self.positions.contains(&Some(*i)))
+            .map(|(_, n)| n.as_str())
+            .collect()
+    }
+
+    pub fn has(&self, column: usize) -> bool {
+        self.positions[column].is_some()
+    }
+}
+
+/// `A`, `B`, ..., `Z`, `AA`: spreadsheet column letters for a 0-based index.
+pub fn letter(mut index: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// A problem with one cell (or the row as a whole, when `column` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellIssue {
+    /// `H (harga)`, or empty for the whole row.
+    pub column: String,
+    pub reason: String,
+}
+
+/// Typed reading of one row's cells; problems are collected, not returned
+/// one at a time, so the user sees every fault of a row at once.
+pub struct RowView<'a> {
+    spec: &'a [Column],
+    header: &'a Header,
+    row: &'a RawRow,
+    pub issues: Vec<CellIssue>,
+}
+
+impl<'a> RowView<'a> {
+    pub fn new(spec: &'a [Column], header: &'a Header, row: &'a RawRow) -> Self {
+        Self { spec, header, row, issues: Vec::new() }
+    }
+
+    pub fn line(&self) -> u64 {
+        self.row.line
+    }
+
+    fn cell(&self, column: usize) -> &'a Cell {
+        self.header.positions[column].and_then(|i| self.row.cells.get(i)).unwrap_or(&Cell::Empty)
+    }
+
+    /// Records a problem with a column.
+    pub fn fail(&mut self, column: usize, reason: impl Into<String>) {
+        let name = self.spec[column].header;
+        let at = self.header.positions[column].map_or_else(|| "(missing)".to_owned(), letter);
+        self.issues.push(CellIssue { column: format!("{at} ({name})"), reason: reason.into() });
+    }
+
+    /// Records a problem with the row as a whole.
+    pub fn fail_row(&mut self, reason: impl Into<String>) {
+        self.issues.push(CellIssue { column: String::new(), reason: reason.into() });
+    }
+
+    /// The cell as trimmed text, `None` when blank or invalid (invalid cells are recorded).
+    pub fn text(&mut self, column: usize) -> Option<String> {
+        self.read_text(column).ok().flatten()
+    }
+
+    /// A required text; records "is empty" when blank.
+    pub fn required_text(&mut self, column: usize) -> Option<String> {
+        match self.read_text(column) {
+            Ok(None) => {
+                self.fail(column, "is empty");
+                None
+            }
+            Ok(value) => value,
+            Err(()) => None,
+        }
+    }
+
+    /// `Err` when the cell is unreadable (and the issue is recorded).
+    fn read_text(&mut self, column: usize) -> Result<Option<String>, ()> {
+        match self.cell(column) {
+            Cell::Empty => Ok(None),
+            Cell::Text(t) => Ok(Some(t.trim().to_owned()).filter(|t| !t.is_empty())),
+            Cell::Number(n) => Ok(Some(n.to_string())),
+            Cell::BadUtf8(_) => {
+                self.fail(column, "is not valid UTF-8 text: save the file as CSV UTF-8");
+                Err(())
+            }
+            Cell::Error(e) => {
+                self.fail(column, format!("holds the spreadsheet error {e}"));
+                Err(())
+            }
+        }
+    }
+
+    /// A number: an Excel number cell, or text in Indonesian or plain notation.
+    pub fn decimal(&mut self, column: usize) -> Option<Decimal> {
+        match self.cell(column) {
+            Cell::Number(n) => match decimal_from_sheet_number(*n) {
+                Some(d) => Some(d),
+                None => {
+                    self.fail(column, format!("{n} is not a usable number"));
+                    None
+                }
+            },
+            _ => {
+                let text = self.text(column)?;
+                match parse_decimal(&text) {
+                    Ok(d) => Some(d),
+                    Err(reason) => {
+                        self.fail(column, reason);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// A required number; records "is empty" when blank.
+    pub fn required_decimal(&mut self, column: usize) -> Option<Decimal> {
+        let before = self.issues.len();
+        let value = self.decimal(column);
+        if value.is_none() && self.issues.len() == before {
+            self.fail(column, "is empty");
+        }
+        value
+    }
+
+    /// Applies a domain parser to a value, recording its error.
+    pub fn check<T, E: std::fmt::Display>(&mut self, column: usize, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(column, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// All cells as text, for the rejects file.
+    pub fn raw_values(&self) -> Vec<String> {
+        self.row.cells.iter().map(Cell::display).collect()
+    }
+}
+
+/// A workbook number cell is a binary float. Its shortest decimal form is
+/// what the spreadsheet shows; rounding to 6 places drops formula noise such
+/// as `11000.000000000002`.
+fn decimal_from_sheet_number(n: f64) -> Option<Decimal> {
+    if !n.is_finite() {
+        return None;
+    }
+    n.to_string().parse::<Decimal>().ok().map(|d| d.round_dp(6).normalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &[Column] = &[
+        Column { header: "sku", aliases: &["kode produk"], required: true, help: "" },
+        Column { header: "harga", aliases: &["harga (rp)"], required: true, help: "" },
+        Column { header: "merek", aliases: &[], required: false, help: "" },
+    ];
+
+    fn row(cells: &[&str]) -> RawRow {
+        RawRow { line: 1, cells: cells.iter().map(|c| Cell::Text((*c).into())).collect() }
+    }
+
+    #[test]
+    fn headers_match_loosely_and_report_what_is_missing() {
+        let h = resolve(SPEC, &row(&["No.", " Kode-Produk ", "HARGA (Rp)"])).unwrap();
+        assert_eq!(h.unused(), vec!["No."]);
+        assert!(!h.has(2));
+        let err = resolve(SPEC, &row(&["Beras", "12500"])).unwrap_err();
+        assert_eq!(err, "lacks the required columns sku, harga");
+        let err = resolve(SPEC, &row(&["sku", "harga", "Harga"])).unwrap_err();
+        assert_eq!(err, "has the column harga twice (B and C)");
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(letter(0), "A");
+        assert_eq!(letter(25), "Z");
+        assert_eq!(letter(26), "AA");
+        assert_eq!(letter(27), "AB");
+        assert_eq!(letter(701), "ZZ");
+        assert_eq!(letter(702), "AAA");
+    }
+
+    #[test]
+    fn sheet_numbers_lose_float_noise_only() {
+        assert_eq!(decimal_from_sheet_number(11000.000000000002), Some(Decimal::from(11000)));
+        assert_eq!(decimal_from_sheet_number(0.1), Some("0.1".parse().unwrap()));
+        assert_eq!(decimal_from_sheet_number(f64::NAN), None);
+    }
+
+    #[test]
+    fn cell_problems_name_column_letter_and_header() {
+        let h = resolve(SPEC, &row(&["sku", "harga"])).unwrap();
+        let r = row(&["", "dua ribu"]);
+        let mut v = RowView::new(SPEC, &h, &r);
+        assert_eq!(v.required_text(0), None);
+        assert_eq!(v.decimal(1), None);
+        assert_eq!(v.issues[0], CellIssue { column: "A (sku)".into(), reason: "is empty".into() });
+        assert_eq!(v.issues[1].column, "B (harga)");
+        assert!(v.issues[1].reason.contains("not a number"));
+    }
+}

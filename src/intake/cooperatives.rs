@@ -1,0 +1,88 @@
+//! The cooperatives file: one row per KKMP.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::columns::{Column, RowView};
+use super::{ImportError, ImportOptions, ImportReport, RowImport};
+use crate::config::ImportSettings;
+use crate::domain::cooperative::{name, yes_no, Cooperative, CooperativeCode, Digits};
+use crate::store::products::{upsert_cooperatives, UpsertCounts};
+use crate::store::Store;
+
+const KODE: usize = 0;
+const NAMA: usize = 1;
+const KELURAHAN: usize = 2;
+const KECAMATAN: usize = 3;
+const KOTA: usize = 4;
+const NIB: usize = 5;
+const NPWP: usize = 6;
+const PKP: usize = 7;
+
+pub const COOPERATIVE_COLUMNS: &[Column] = &[
+    Column { header: "kode", aliases: &["kode koperasi", "kode_koperasi"], required: true, help: "Kode koperasi, mis. MJK-BALONGSARI." },
+    Column { header: "nama", aliases: &["nama koperasi"], required: true, help: "Nama koperasi." },
+    Column { header: "kelurahan", aliases: &["desa"], required: true, help: "Kelurahan." },
+    Column { header: "kecamatan", aliases: &[], required: true, help: "Kecamatan." },
+    Column { header: "kota", aliases: &["kabupaten", "kota/kabupaten"], required: true, help: "Kota atau kabupaten." },
+    Column { header: "nib", aliases: &["nomor induk berusaha"], required: false, help: "NIB, 13 angka." },
+    Column { header: "npwp", aliases: &[], required: false, help: "NPWP, 15 atau 16 angka." },
+    Column { header: "pkp", aliases: &["status pkp"], required: false, help: "ya bila Pengusaha Kena Pajak, tidak bila bukan (kosong = tidak)." },
+];
+
+pub async fn import_cooperatives(
+    store: &Store,
+    path: &Path,
+    options: &ImportOptions,
+    settings: &ImportSettings,
+) -> Result<ImportReport, ImportError> {
+    let mut import = CooperativeImport { seen: HashMap::new() };
+    super::run(&mut import, (!options.dry_run).then_some(store), path, options, settings).await
+}
+
+struct CooperativeImport {
+    seen: HashMap<CooperativeCode, u64>,
+}
+
+impl RowImport for CooperativeImport {
+    type Item = Cooperative;
+    const KIND: &'static str = "import-cooperatives";
+
+    fn columns(&self) -> &'static [Column] {
+        COOPERATIVE_COLUMNS
+    }
+
+    fn parse(&mut self, v: &mut RowView<'_>) -> Option<Cooperative> {
+        let code = v.required_text(KODE).and_then(|t| v.check(KODE, CooperativeCode::parse(&t)));
+        let mut named = |col: usize, what: &str| v.required_text(col).and_then(|t| v.check(col, name(&t, what)));
+        let (nama, kelurahan, kecamatan, kota) =
+            (named(NAMA, "name"), named(KELURAHAN, "kelurahan"), named(KECAMATAN, "kecamatan"), named(KOTA, "city"));
+        let nib = v.text(NIB).and_then(|t| v.check(NIB, Digits::parse(&t, "NIB", &[13])));
+        let npwp = v.text(NPWP).and_then(|t| v.check(NPWP, Digits::parse(&t, "NPWP", &[15, 16])));
+        let pkp = {
+            let raw = v.text(PKP).unwrap_or_default();
+            v.check(PKP, yes_no(&raw, "pkp"))
+        };
+        let code = code?;
+        if let Some(first) = self.seen.get(&code) {
+            v.fail(KODE, format!("duplicate: row {first} has the same cooperative code"));
+            return None;
+        }
+        self.seen.insert(code.clone(), v.line());
+        Some(Cooperative {
+            code,
+            name: nama?,
+            kelurahan: kelurahan?,
+            kecamatan: kecamatan?,
+            city: kota?,
+            nib,
+            npwp,
+            pkp: pkp?,
+        })
+    }
+
+    async fn write(&mut self, store: &Store, batch: &[Cooperative]) -> Result<UpsertCounts, ImportError> {
+        let mut conn = store.pool.acquire().await?;
+        Ok(upsert_cooperatives(&mut conn, batch).await?)
+    }
+}

@@ -1,0 +1,243 @@
+//! Intake: reading what cooperatives have (products, the cooperatives
+//! themselves) from CSV and XLSX files into the store.
+//!
+//! A bad row is reported with file, row, column and reason and written to a
+//! rejects file beside the input, while the good rows go in. Rows are upserted,
+//! so importing the same file twice changes nothing.
+
+pub mod columns;
+pub mod cooperatives;
+mod error;
+pub mod number;
+pub mod products;
+mod rejects;
+pub mod source;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::ImportError;
+
+use crate::config::ImportSettings;
+use crate::store::products::UpsertCounts;
+use crate::store::{runs, Store};
+use columns::{CellIssue, Column, Header, RowView};
+use rejects::RejectsWriter;
+use source::FileKind;
+
+/// How many rejected rows a report keeps for display; all of them go to the rejects file.
+const SHOWN_REJECTS: usize = 50;
+const PROGRESS_EVERY: u64 = 10_000;
+
+/// One kind of file an import understands.
+pub(crate) trait RowImport {
+    type Item;
+    const KIND: &'static str;
+    fn columns(&self) -> &'static [Column];
+    /// Checks the header beyond the required columns.
+    fn check_header(&mut self, _header: &Header) -> Result<(), String> {
+        Ok(())
+    }
+    /// Parses a row; every problem goes into `view.issues`.
+    fn parse(&mut self, view: &mut RowView<'_>) -> Option<Self::Item>;
+    /// Writes a batch in one transaction.
+    async fn write(&mut self, store: &Store, batch: &[Self::Item]) -> Result<UpsertCounts, ImportError>;
+}
+
+/// Options every import takes.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Validate and report only; write nothing to the database.
+    pub dry_run: bool,
+    /// The XLSX sheet to read; the first when unset.
+    pub sheet: Option<String>,
+}
+
+/// A rejected row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedRow {
+    pub row: u64,
+    pub issues: Vec<(String, String)>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub file: PathBuf,
+    pub dry_run: bool,
+    pub rows: u64,
+    pub accepted: u64,
+    pub written: UpsertCounts,
+    pub rejected: u64,
+    /// The first rejected rows, for display.
+    pub shown_rejects: Vec<RejectedRow>,
+    pub rejects_file: Option<PathBuf>,
+}
+
+impl ImportReport {
+    /// `file: row 12, column H (harga): price is negative`, one line per problem.
+    pub fn reject_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for r in &self.shown_rejects {
+            for (column, reason) in &r.issues {
+                let at = if column.is_empty() { String::new() } else { format!(", column {column}") };
+                lines.push(format!("{}: row {}{at}: {reason}", self.file.display(), r.row));
+            }
+        }
+        if self.rejected > self.shown_rejects.len() as u64 {
+            lines.push(format!("... and {} more rejected rows", self.rejected - self.shown_rejects.len() as u64));
+        }
+        lines
+    }
+
+    /// The one-line summary with the counts.
+    pub fn summary(&self) -> String {
+        let w = &self.written;
+        let done = if self.dry_run {
+            format!("{} valid (dry run: nothing written)", self.accepted)
+        } else {
+            format!("{} imported ({} new, {} updated, {} unchanged)", self.accepted, w.inserted, w.updated, w.unchanged)
+        };
+        let rejects = match &self.rejects_file {
+            Some(p) => format!("; rejected rows written to {}", p.display()),
+            None => String::new(),
+        };
+        format!("{}: {} rows read, {done}, {} rejected{rejects}", self.file.display(), self.rows, self.rejected)
+    }
+}
+
+/// Reads `path` and imports it with `import`. `None` for `store` validates only.
+pub(crate) async fn run<I: RowImport>(
+    import: &mut I,
+    store: Option<&Store>,
+    path: &Path,
+    options: &ImportOptions,
+    settings: &ImportSettings,
+) -> Result<ImportReport, ImportError> {
+    let (kind, mut rows) = source::open(path, options.sheet.as_deref(), settings.max_file_bytes)?;
+    let header_row = loop {
+        match rows.recv().await {
+            None => return Err(ImportError::Empty { path: path.to_owned() }),
+            Some(row) => {
+                let row = row?;
+                if !row.cells.iter().all(source::Cell::is_blank) {
+                    break row;
+                }
+            }
+        }
+    };
+    if header_row.cells.iter().any(|c| matches!(c, source::Cell::BadUtf8(_))) {
+        return Err(ImportError::HeaderNotUtf8 { path: path.to_owned(), row: header_row.line });
+    }
+    let spec = import.columns();
+    let header_error = |problem: String, header: &source::RawRow| ImportError::Headers {
+        path: path.to_owned(),
+        row: header.line,
+        problem,
+        found: header.cells.iter().map(|c| format!("{:?}", c.display().trim())).collect::<Vec<_>>().join(", "),
+    };
+    let header = columns::resolve(spec, &header_row).map_err(|p| header_error(p, &header_row))?;
+    import.check_header(&header).map_err(|p| header_error(p, &header_row))?;
+    let unused = header.unused();
+    if !unused.is_empty() {
+        tracing::info!(file = %path.display(), columns = ?unused, "ignoring columns this import does not use");
+    }
+
+    let delimiter = match kind {
+        FileKind::Csv { delimiter } => delimiter,
+        FileKind::Xlsx => b',',
+    };
+    let mut rejects = RejectsWriter::new(source::rejects_path(path), delimiter, header.names.clone());
+    let mut report = ImportReport {
+        file: path.to_owned(),
+        dry_run: options.dry_run,
+        rows: 0,
+        accepted: 0,
+        written: UpsertCounts::default(),
+        rejected: 0,
+        shown_rejects: Vec::new(),
+        rejects_file: None,
+    };
+    let run_id = match store {
+        Some(s) => Some(runs::start(&s.pool, I::KIND).await?),
+        None => None,
+    };
+    let batch_size = settings.batch_size.max(1);
+    let mut batch = Vec::with_capacity(batch_size);
+    let result: Result<(), ImportError> = async {
+        while let Some(row) = rows.recv().await {
+            let row = row?;
+            if row.cells.iter().all(source::Cell::is_blank) {
+                continue;
+            }
+            report.rows += 1;
+            let mut view = RowView::new(spec, &header, &row);
+            let item = import.parse(&mut view);
+            match item {
+                Some(item) if view.issues.is_empty() => {
+                    report.accepted += 1;
+                    batch.push(item);
+                }
+                _ => {
+                    reject(&mut report, &mut rejects, &view)?;
+                }
+            }
+            if batch.len() >= batch_size {
+                flush(import, store, &mut batch, &mut report).await?;
+            }
+            if report.rows % PROGRESS_EVERY == 0 {
+                tracing::info!(file = %path.display(), rows = report.rows, accepted = report.accepted, rejected = report.rejected, "importing");
+            }
+        }
+        flush(import, store, &mut batch, &mut report).await
+    }
+    .await;
+    report.rejects_file = rejects.finish()?;
+    if let (Some(store), Some(id)) = (store, run_id) {
+        let status = match (&result, report.rejected) {
+            (Err(_), _) => runs::RunStatus::Failed,
+            (Ok(()), 0) => runs::RunStatus::Succeeded,
+            (Ok(()), _) => runs::RunStatus::Partial,
+        };
+        let stats = serde_json::json!({
+            "file": path.display().to_string(), "rows": report.rows, "accepted": report.accepted,
+            "rejected": report.rejected, "written": report.written,
+        });
+        let error = result.as_ref().err().map(ToString::to_string);
+        runs::finish(&store.pool, id, status, stats, error.as_deref()).await?;
+    }
+    result.map(|()| report)
+}
+
+fn reject(report: &mut ImportReport, rejects: &mut RejectsWriter, view: &RowView<'_>) -> Result<(), ImportError> {
+    let issues: Vec<CellIssue> = if view.issues.is_empty() {
+        vec![CellIssue { column: String::new(), reason: "row could not be read".into() }]
+    } else {
+        view.issues.clone()
+    };
+    report.rejected += 1;
+    rejects.write(view.line(), &issues, &view.raw_values())?;
+    if report.shown_rejects.len() < SHOWN_REJECTS {
+        report.shown_rejects.push(RejectedRow {
+            row: view.line(),
+            issues: issues.into_iter().map(|i| (i.column, i.reason)).collect(),
+        });
+    }
+    Ok(())
+}
+
+async fn flush<I: RowImport>(
+    import: &mut I,
+    store: Option<&Store>,
+    batch: &mut Vec<I::Item>,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    if let (Some(store), false) = (store, batch.is_empty()) {
+        let counts = import.write(store, batch).await?;
+        report.written.add(counts);
+    }
+    batch.clear();
+    Ok(())
+}

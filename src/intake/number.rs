@@ -1,0 +1,116 @@
+//! Numbers as Indonesian spreadsheet users type them.
+//!
+//! Rules, in order:
+//! - `Rp`, `IDR`, `%` and spaces (including non-breaking ones) are ignored.
+//! - When both `.` and `,` appear, the one further right is the decimal mark
+//!   (`12.500,50` and `12,500.50` are both 12500.5).
+//! - `,` alone is the decimal mark (`2,5` is 2.5), unless it separates
+//!   several groups of exactly three digits (`1,250,000`).
+//! - `.` alone separates thousands when every group after it has exactly three
+//!   digits (`12.500` is 12500, `1.250.000` is 1250000); otherwise it is the
+//!   decimal mark (`2.5`, `0.25`).
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+/// Parses a typed number; the error says what was wrong in plain words.
+pub fn parse_decimal(raw: &str) -> Result<Decimal, String> {
+    let mut s: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    for prefix in ["Rp.", "Rp", "rp.", "rp", "RP", "IDR", "idr"] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.to_owned();
+            break;
+        }
+    }
+    let s = s.trim_end_matches('%').trim_end_matches(",-").trim_end_matches(".-");
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    if digits.is_empty() {
+        return Err(format!("{raw:?} is not a number"));
+    }
+    let canonical = canonical(digits).ok_or_else(|| format!("{raw:?} is not a number"))?;
+    let value = Decimal::from_str(&canonical).map_err(|_| format!("{raw:?} is not a number (too large?)"))?;
+    Ok(if negative { -value } else { value })
+}
+
+fn canonical(s: &str) -> Option<String> {
+    if !s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') || !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let last_dot = s.rfind('.');
+    let last_comma = s.rfind(',');
+    let (thousands, decimal) = match (last_dot, last_comma) {
+        (Some(d), Some(c)) => if d > c { (',', Some('.')) } else { ('.', Some(',')) },
+        (None, Some(_)) if grouped(s, ',') && s.matches(',').count() > 1 => (',', None),
+        (None, Some(_)) => ('.', Some(',')),
+        (Some(_), None) if grouped(s, '.') => ('.', None),
+        (Some(_), None) => (',', Some('.')),
+        (None, None) => return Some(s.to_owned()),
+    };
+    let (int_part, frac_part) = match decimal {
+        Some(mark) => match s.rsplit_once(mark) {
+            Some((i, f)) => (i, Some(f)),
+            None => (s, None),
+        },
+        None => (s, None),
+    };
+    if int_part.contains(thousands) && !grouped(int_part, thousands) {
+        return None;
+    }
+    let int: String = int_part.chars().filter(|c| *c != thousands).collect();
+    match frac_part {
+        Some(f) if f.is_empty() || !f.chars().all(|c| c.is_ascii_digit()) => None,
+        Some(f) => Some(format!("{int}.{f}")),
+        None if int.chars().all(|c| c.is_ascii_digit()) => Some(int),
+        None => None,
+    }
+}
+
+/// `1.250.000`: a leading group of 1-3 digits, then groups of exactly 3.
+fn grouped(s: &str, sep: char) -> bool {
+    let mut parts = s.split(sep);
+    let first = parts.next().unwrap_or("");
+    (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && parts.all(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn indonesian_and_plain_numbers() {
+        for (raw, want) in [
+            ("12500", dec!(12500)),
+            ("Rp 12.500", dec!(12500)),
+            ("Rp12.500,00", dec!(12500)),
+            ("12.500,50", dec!(12500.50)),
+            ("1.250.000", dec!(1250000)),
+            ("Rp 1.250.000,-", dec!(1250000)),
+            ("12,500.50", dec!(12500.50)),
+            ("1,250,000", dec!(1250000)),
+            ("2,5", dec!(2.5)),
+            ("2.5", dec!(2.5)),
+            ("0.250", dec!(0.250)),
+            (" 5 ", dec!(5)),
+            ("40%", dec!(40)),
+            ("-5.000", dec!(-5000)),
+            ("IDR 7.000", dec!(7000)),
+            ("1\u{a0}000", dec!(1000)),
+        ] {
+            assert_eq!(parse_decimal(raw), Ok(want), "{raw}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_number() {
+        for raw in ["", "Rp", "abc", "12.50.0", "1.2,3.4", "12,,5", "1e5", "--5", "5-", "12.5OO"] {
+            assert!(parse_decimal(raw).is_err(), "{raw} should fail");
+        }
+    }
+}

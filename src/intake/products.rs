@@ -1,0 +1,237 @@
+//! Product files: one row per product, with the member who makes it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::columns::{Column, Header, RowView};
+use super::{ImportError, ImportOptions, ImportReport, RowImport};
+use crate::config::ImportSettings;
+use crate::domain::cooperative::CooperativeCode;
+use crate::domain::money::{quantity, Price};
+use crate::domain::product::{photo_url, tkdn_percent, weight_kg, LocalCategory, Origin, ProductDraft, Sku};
+use crate::domain::{text, DomainError};
+use crate::mapping::units::UnitTable;
+use crate::store::products::{cooperative_ids, upsert_members, upsert_products, ProductRecord, UpsertCounts};
+use crate::store::Store;
+
+// Positions in PRODUCT_COLUMNS.
+const KODE_KOPERASI: usize = 0;
+const KODE_ANGGOTA: usize = 1;
+const NAMA_ANGGOTA: usize = 2;
+const SKU: usize = 3;
+const NAMA_PRODUK: usize = 4;
+const DESKRIPSI: usize = 5;
+const KATEGORI: usize = 6;
+const SATUAN: usize = 7;
+const HARGA: usize = 8;
+const STOK: usize = 9;
+const MIN_PEMBELIAN: usize = 10;
+const BERAT_KG: usize = 11;
+const ASAL: usize = 12;
+const LOKASI_PRODUKSI: usize = 13;
+const TKDN_PERSEN: usize = 14;
+const NO_SERTIFIKAT_TKDN: usize = 15;
+const NO_SNI: usize = 16;
+const MEREK: usize = 17;
+const FOTO: usize = 18;
+
+/// The columns of a product file, in template order.
+pub const PRODUCT_COLUMNS: &[Column] = &[
+    Column { header: "kode_koperasi", aliases: &["koperasi", "kode kkmp"], required: false, help: "Kode koperasi, mis. MJK-BALONGSARI. Boleh kosong bila memakai --cooperative." },
+    Column { header: "kode_anggota", aliases: &["anggota", "kode umkm", "kode produsen"], required: true, help: "Kode anggota (produsen/UMKM) di koperasi, mis. BLS-01." },
+    Column { header: "nama_anggota", aliases: &["nama umkm", "nama produsen"], required: true, help: "Nama usaha anggota." },
+    Column { header: "sku", aliases: &["kode produk", "kode barang"], required: true, help: "Kode produk, unik per anggota." },
+    Column { header: "nama_produk", aliases: &["nama barang", "produk"], required: true, help: "Nama produk (katalog: 5-250 huruf; unggah massal: 10-100)." },
+    Column { header: "deskripsi", aliases: &["keterangan", "deskripsi produk"], required: false, help: "Deskripsi, paling banyak 2.000 huruf." },
+    Column { header: "kategori", aliases: &["kategori produk", "jenis"], required: true, help: "Kategori lokal, mis. Beras, Gula, Minyak Goreng, Batik Tulis." },
+    Column { header: "satuan", aliases: &["unit", "satuan jual"], required: true, help: "Satuan jual: kg, gram, liter, pcs, karung, dus, bungkus, botol, pasang, lembar, ..." },
+    Column { header: "harga", aliases: &["harga (rp)", "harga satuan", "harga jual"], required: true, help: "Harga per satuan dalam rupiah, mis. 68.500 atau Rp 68.500,00." },
+    Column { header: "stok", aliases: &["stock", "jumlah stok"], required: false, help: "Stok tersedia (kosong = 0)." },
+    Column { header: "min_pembelian", aliases: &["minimal pembelian", "min beli", "minimum pembelian"], required: false, help: "Pembelian minimal (kosong = 1)." },
+    Column { header: "berat_kg", aliases: &["berat", "berat (kg)"], required: false, help: "Berat kirim per satuan dalam kg, mis. 5 atau 0,25." },
+    Column { header: "asal", aliases: &["asal produk", "pdn"], required: false, help: "Lokal (produk dalam negeri) atau Impor (kosong = Lokal)." },
+    Column { header: "lokasi_produksi", aliases: &["lokasi produksi", "tempat produksi"], required: false, help: "Kota/kabupaten tempat produksi." },
+    Column { header: "tkdn_persen", aliases: &["tkdn", "tkdn (%)", "nilai tkdn"], required: false, help: "Nilai TKDN dalam persen (0-100), bila ada sertifikat." },
+    Column { header: "no_sertifikat_tkdn", aliases: &["sertifikat tkdn", "nomor sertifikat tkdn"], required: false, help: "Nomor sertifikat TKDN." },
+    Column { header: "no_sni", aliases: &["sni", "sertifikat sni", "nomor sni"], required: false, help: "Nomor SNI, bila ada." },
+    Column { header: "merek", aliases: &["merk", "brand"], required: false, help: "Merek dagang, bila ada." },
+    Column { header: "foto", aliases: &["foto produk", "url foto", "gambar"], required: false, help: "Alamat web foto (https://...), dipisah spasi atau |; 1-5 foto." },
+];
+
+/// Imports a product file. With `cooperative`, rows without a cooperative
+/// code belong to it, and rows naming another cooperative are rejected.
+pub async fn import_products(
+    store: &Store,
+    units: &UnitTable,
+    path: &Path,
+    cooperative: Option<&CooperativeCode>,
+    options: &ImportOptions,
+    settings: &ImportSettings,
+) -> Result<ImportReport, ImportError> {
+    let coops = cooperative_ids(&store.pool).await?;
+    let fixed = match cooperative {
+        Some(code) => Some(
+            coops.get(code.as_str()).map(|id| (code.clone(), *id)).ok_or_else(|| ImportError::UnknownCooperative(code.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut import = ProductImport { units, coops, fixed, seen: HashMap::new() };
+    super::run(&mut import, (!options.dry_run).then_some(store), path, options, settings).await
+}
+
+struct ProductImport<'a> {
+    units: &'a UnitTable,
+    coops: HashMap<String, i64>,
+    fixed: Option<(CooperativeCode, i64)>,
+    /// (cooperative, member, SKU) of every accepted row, to catch duplicates.
+    seen: HashMap<(i64, String, String), u64>,
+}
+
+impl RowImport for ProductImport<'_> {
+    type Item = (i64, ProductDraft);
+    const KIND: &'static str = "import-products";
+
+    fn columns(&self) -> &'static [Column] {
+        PRODUCT_COLUMNS
+    }
+
+    fn check_header(&mut self, header: &Header) -> Result<(), String> {
+        if self.fixed.is_none() && !header.has(KODE_KOPERASI) {
+            return Err("lacks the column kode_koperasi: add it, or name the cooperative with --cooperative CODE".into());
+        }
+        Ok(())
+    }
+
+    fn parse(&mut self, v: &mut RowView<'_>) -> Option<Self::Item> {
+        let coop_id = self.cooperative(v);
+        let member_code = v.required_text(KODE_ANGGOTA).and_then(|t| v.check(KODE_ANGGOTA, text(&t, "member code", 40)));
+        let member_name = v.required_text(NAMA_ANGGOTA).and_then(|t| v.check(NAMA_ANGGOTA, text(&t, "member name", 200)));
+        let sku = v.required_text(SKU).and_then(|t| v.check(SKU, Sku::parse(&t)));
+        let name = v.required_text(NAMA_PRODUK).and_then(|t| v.check(NAMA_PRODUK, text(&t, "product name", 1000)));
+        let description = match v.text(DESKRIPSI) {
+            Some(t) => v.check(DESKRIPSI, text(&t, "description", 10_000)),
+            None => Some(String::new()),
+        };
+        let category = v.required_text(KATEGORI).and_then(|t| v.check(KATEGORI, LocalCategory::parse(&t)));
+        let unit = v.required_text(SATUAN).and_then(|t| {
+            let resolved = self.units.resolve(&t).map(|u| u.unit.clone()).ok_or_else(|| {
+                let known: Vec<&str> = self.units.codes().collect();
+                DomainError::new(format!("unknown unit {t:?}; use one of: {}", known.join(", ")))
+            });
+            v.check(SATUAN, resolved)
+        });
+        let price = v.required_decimal(HARGA).and_then(|d| v.check(HARGA, Price::parse(d)));
+        let stock = optional(v, STOK, |d| quantity(d, "stock"), rust_decimal::Decimal::ZERO);
+        let min_purchase = optional(v, MIN_PEMBELIAN, |d| {
+            quantity(d, "minimum purchase").and_then(|q| {
+                if q.is_zero() { Err(DomainError::new("minimum purchase must be at least 1")) } else { Ok(q) }
+            })
+        }, rust_decimal::Decimal::ONE);
+        let weight = v.decimal(BERAT_KG).and_then(|d| v.check(BERAT_KG, weight_kg(d)));
+        let origin = {
+            let raw = v.text(ASAL).unwrap_or_default();
+            v.check(ASAL, Origin::parse(&raw))
+        };
+        let production_location = v.text(LOKASI_PRODUKSI);
+        let tkdn = v.decimal(TKDN_PERSEN).and_then(|d| v.check(TKDN_PERSEN, tkdn_percent(d)));
+        let tkdn_certificate = v.text(NO_SERTIFIKAT_TKDN);
+        let sni_certificate = v.text(NO_SNI);
+        let brand = v.text(MEREK);
+        let photos = v.text(FOTO).map_or_else(Vec::new, |t| {
+            t.split(|c: char| c.is_whitespace() || c == '|').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        });
+        for p in &photos {
+            if let Err(e) = photo_url(p) {
+                v.fail(FOTO, e.to_string());
+            }
+        }
+
+        let (coop_id, member_code, sku) = (coop_id?, member_code?, sku?);
+        let key = (coop_id, member_code.clone(), sku.as_str().to_owned());
+        if let Some(first) = self.seen.get(&key) {
+            v.fail(SKU, format!("duplicate: row {first} has the same cooperative, member and SKU"));
+            return None;
+        }
+        let draft = ProductDraft {
+            member_code,
+            member_name: member_name?,
+            sku,
+            name: name?,
+            description: description?,
+            category: category?,
+            unit: unit?,
+            price: price?,
+            stock: stock?,
+            min_purchase: min_purchase?,
+            weight_kg: weight,
+            origin: origin?,
+            production_location,
+            tkdn_percent: tkdn,
+            tkdn_certificate,
+            sni_certificate,
+            brand,
+            photo_urls: photos,
+        };
+        if v.issues.is_empty() {
+            self.seen.insert(key, v.line());
+        }
+        Some((coop_id, draft))
+    }
+
+    async fn write(&mut self, store: &Store, batch: &[Self::Item]) -> Result<UpsertCounts, ImportError> {
+        let mut tx = store.pool.begin().await?;
+        let members: HashMap<(i64, String), String> =
+            batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
+        let member_ids = upsert_members(&mut tx, &members).await?;
+        let records: Vec<ProductRecord<'_>> = batch
+            .iter()
+            .map(|(c, d)| ProductRecord { cooperative_id: *c, member_id: member_ids[&(*c, d.member_code.clone())], draft: d })
+            .collect();
+        let counts = upsert_products(&mut tx, &records).await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+}
+
+impl ProductImport<'_> {
+    fn cooperative(&self, v: &mut RowView<'_>) -> Option<i64> {
+        let written = v.text(KODE_KOPERASI);
+        match (&self.fixed, written) {
+            (Some((_, id)), None) => Some(*id),
+            (fixed, Some(raw)) => {
+                let code = v.check(KODE_KOPERASI, CooperativeCode::parse(&raw))?;
+                if let Some((wanted, id)) = fixed {
+                    if *wanted != code {
+                        v.fail(KODE_KOPERASI, format!("row is for cooperative {code}, but --cooperative {wanted} was given"));
+                        return None;
+                    }
+                    return Some(*id);
+                }
+                let id = self.coops.get(code.as_str()).copied();
+                if id.is_none() {
+                    v.fail(KODE_KOPERASI, format!("unknown cooperative {code}: import the cooperatives first"));
+                }
+                id
+            }
+            (None, None) => {
+                v.fail(KODE_KOPERASI, "is empty");
+                None
+            }
+        }
+    }
+}
+
+/// An optional number with a default; `None` only when the cell is invalid.
+fn optional(
+    v: &mut RowView<'_>,
+    column: usize,
+    parse: impl Fn(rust_decimal::Decimal) -> Result<rust_decimal::Decimal, DomainError>,
+    default: rust_decimal::Decimal,
+) -> Option<rust_decimal::Decimal> {
+    let before = v.issues.len();
+    match v.decimal(column) {
+        Some(d) => v.check(column, parse(d)),
+        None if v.issues.len() == before => Some(default),
+        None => None,
+    }
+}

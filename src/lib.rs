@@ -1,0 +1,13 @@
+//! katalog-bridge: puts cooperative (KKMP) products on the Indonesian
+//! government e-catalogue and brings purchase orders back.
+//!
+//! See ARCHITECTURE.md for the map of this crate.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod intake;
+pub mod mapping;
+pub mod store;
+pub mod telemetry;

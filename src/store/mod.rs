@@ -1,0 +1,151 @@
+//! The PostgreSQL store: connecting (to `DATABASE_URL` or the embedded
+//! cluster), migrations, and the queries of each table family.
+
+pub mod embedded;
+pub mod products;
+pub mod runs;
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+use crate::config::{redact_url, DatabaseSettings};
+use embedded::{Cluster, ClusterOptions, EmbeddedError, PgBinaries, RunningCluster};
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
+    #[error("invalid database URL {url}: {source}")]
+    BadUrl { url: String, #[source] source: sqlx::Error },
+    #[error("cannot connect to {location}: {source}")]
+    Connect { location: String, #[source] source: sqlx::Error },
+    #[error("migrating {location} failed: {source}")]
+    Migrate { location: String, #[source] source: sqlx::migrate::MigrateError },
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// An open store: a pool, and the embedded cluster when one was started.
+#[derive(Debug)]
+pub struct Store {
+    pub pool: PgPool,
+    location: String,
+    embedded: Option<RunningCluster>,
+}
+
+impl Store {
+    /// Connects to the configured URL, or starts (or reuses) the embedded
+    /// cluster and creates its database when missing. Does not migrate.
+    pub async fn open(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let (options, location, embedded) = match &settings.url {
+            Some(url) => {
+                let location = redact_url(url.expose_secret());
+                let options: PgConnectOptions = url
+                    .expose_secret()
+                    .parse()
+                    .map_err(|source| StoreError::BadUrl { url: location.clone(), source })?;
+                (options, location, None)
+            }
+            None => {
+                let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &settings.postgres_bin_dirs)?;
+                let cluster = Cluster::new(
+                    bins,
+                    &settings.data_dir,
+                    ClusterOptions { port: settings.embedded_port, ..Default::default() },
+                )?;
+                let location = cluster.describe(&settings.name);
+                let running = tokio::task::spawn_blocking(move || RunningCluster::start(cluster))
+                    .await
+                    .expect("cluster start does not panic")?;
+                create_database_if_missing(running.cluster(), &settings.name).await?;
+                (running.cluster().connect_options(&settings.name), location, Some(running))
+            }
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.log_statements(tracing::log::LevelFilter::Trace))
+            .await
+            .map_err(|source| StoreError::Connect { location: location.clone(), source })?;
+        Ok(Self { pool, location, embedded })
+    }
+
+    /// Opens the store and applies pending migrations.
+    pub async fn open_migrated(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let store = Self::open(settings).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Wraps a pool the caller made (tests, tools).
+    pub fn from_pool(pool: PgPool, location: impl Into<String>) -> Self {
+        Self { pool, location: location.into(), embedded: None }
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|source| StoreError::Migrate { location: self.location.clone(), source })
+    }
+
+    /// Where the data is, passwords masked.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Applied and pending migrations, for `db status`.
+    pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .or_else(|e| match &e {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01") => Ok(Vec::new()),
+            _ => Err(e),
+        })?;
+        let known: Vec<(i64, String)> = MIGRATOR.iter().map(|m| (m.version, m.description.to_string())).collect();
+        let pending = known.iter().filter(|(v, _)| !applied.contains(v)).cloned().collect();
+        Ok(MigrationStatus { latest_applied: applied.last().copied(), applied: applied.len(), pending })
+    }
+
+    /// Closes the pool, then stops the embedded cluster if this process started it.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.pool.close().await;
+        if let Some(running) = self.embedded {
+            tokio::task::spawn_blocking(move || running.shutdown()).await.expect("cluster stop does not panic")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MigrationStatus {
+    pub latest_applied: Option<i64>,
+    pub applied: usize,
+    pub pending: Vec<(i64, String)>,
+}
+
+async fn create_database_if_missing(cluster: &Cluster, name: &str) -> Result<(), StoreError> {
+    let location = cluster.describe("postgres");
+    let mut conn = cluster
+        .connect_options("postgres")
+        .connect()
+        .await
+        .map_err(|source| StoreError::Connect { location, source })?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+    }
+    conn.close().await?;
+    Ok(())
+}

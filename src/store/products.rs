@@ -1,0 +1,194 @@
+//! Cooperatives, members and products: batch upserts that change nothing
+//! when nothing changed (so re-importing a file is a no-op).
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::cooperative::Cooperative;
+use crate::domain::product::ProductDraft;
+
+/// What a batch upsert did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl UpsertCounts {
+    pub fn add(&mut self, other: UpsertCounts) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+
+    /// Counts from `RETURNING (xmax = 0)` rows: true is an insert, false an
+    /// update; rows the `WHERE ... IS DISTINCT FROM` skipped are unchanged.
+    fn from_returned(total: usize, returned: &[bool]) -> Self {
+        let inserted = returned.iter().filter(|i| **i).count() as u64;
+        let updated = returned.len() as u64 - inserted;
+        Self { inserted, updated, unchanged: total as u64 - inserted - updated }
+    }
+}
+
+/// Code to id of every cooperative.
+pub async fn cooperative_ids(pool: &PgPool) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM cooperatives").fetch_all(pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
+pub async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> Result<UpsertCounts, sqlx::Error> {
+    let col = |f: fn(&Cooperative) -> String| coops.iter().map(f).collect::<Vec<_>>();
+    let opt = |f: fn(&Cooperative) -> Option<String>| coops.iter().map(f).collect::<Vec<_>>();
+    let returned: Vec<bool> = sqlx::query_scalar(
+        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[])
+         ON CONFLICT (code) DO UPDATE SET
+             name = EXCLUDED.name, kelurahan = EXCLUDED.kelurahan, kecamatan = EXCLUDED.kecamatan,
+             city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp, updated_at = now()
+         WHERE (cooperatives.name, cooperatives.kelurahan, cooperatives.kecamatan, cooperatives.city,
+                cooperatives.nib, cooperatives.npwp, cooperatives.pkp)
+               IS DISTINCT FROM
+               (EXCLUDED.name, EXCLUDED.kelurahan, EXCLUDED.kecamatan, EXCLUDED.city,
+                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp)
+         RETURNING (xmax = 0)",
+    )
+    .bind(col(|c| c.code.as_str().to_owned()))
+    .bind(col(|c| c.name.clone()))
+    .bind(col(|c| c.kelurahan.clone()))
+    .bind(col(|c| c.kecamatan.clone()))
+    .bind(col(|c| c.city.clone()))
+    .bind(opt(|c| c.nib.as_ref().map(|d| d.as_str().to_owned())))
+    .bind(opt(|c| c.npwp.as_ref().map(|d| d.as_str().to_owned())))
+    .bind(coops.iter().map(|c| c.pkp).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(UpsertCounts::from_returned(coops.len(), &returned))
+}
+
+/// Upserts the members named in a batch and returns the id of each.
+pub async fn upsert_members(
+    conn: &mut PgConnection,
+    members: &HashMap<(i64, String), String>,
+) -> Result<HashMap<(i64, String), i64>, sqlx::Error> {
+    let coop_ids: Vec<i64> = members.keys().map(|(c, _)| *c).collect();
+    let codes: Vec<String> = members.keys().map(|(_, code)| code.clone()).collect();
+    let names: Vec<String> = members.values().cloned().collect();
+    sqlx::query(
+        "INSERT INTO members (cooperative_id, code, name)
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[])
+         ON CONFLICT (cooperative_id, code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+         WHERE members.name IS DISTINCT FROM EXCLUDED.name",
+    )
+    .bind(&coop_ids)
+    .bind(&codes)
+    .bind(&names)
+    .execute(&mut *conn)
+    .await?;
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT m.cooperative_id, m.code, m.id FROM members m
+         JOIN UNNEST($1::bigint[], $2::text[]) AS k(cooperative_id, code) USING (cooperative_id, code)",
+    )
+    .bind(&coop_ids)
+    .bind(&codes)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(c, code, id)| ((c, code), id)).collect())
+}
+
+/// A product row ready for the table.
+pub struct ProductRecord<'a> {
+    pub cooperative_id: i64,
+    pub member_id: i64,
+    pub draft: &'a ProductDraft,
+}
+
+pub async fn upsert_products(conn: &mut PgConnection, rows: &[ProductRecord<'_>]) -> Result<UpsertCounts, sqlx::Error> {
+    let text = |f: fn(&ProductDraft) -> String| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
+    let opt_text = |f: fn(&ProductDraft) -> Option<String>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
+    let num = |f: fn(&ProductDraft) -> Decimal| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
+    let opt_num = |f: fn(&ProductDraft) -> Option<Decimal>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
+    let returned: Vec<bool> = sqlx::query_scalar(
+        "INSERT INTO products (cooperative_id, member_id, sku, name, description, category, unit, price, stock,
+                               min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                               tkdn_certificate, sni_certificate, brand, photo_urls)
+         SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
+                min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n')
+         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[],
+                     $14::numeric[], $15::text[], $16::text[], $17::text[], $18::text[])
+              AS t(cooperative_id, member_id, sku, name, description, category, unit, price, stock,
+                   min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                   tkdn_certificate, sni_certificate, brand, photos)
+         ON CONFLICT (cooperative_id, member_id, sku) DO UPDATE SET
+             name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
+             unit = EXCLUDED.unit, price = EXCLUDED.price, stock = EXCLUDED.stock,
+             min_purchase = EXCLUDED.min_purchase, weight_kg = EXCLUDED.weight_kg, origin = EXCLUDED.origin,
+             production_location = EXCLUDED.production_location, tkdn_percent = EXCLUDED.tkdn_percent,
+             tkdn_certificate = EXCLUDED.tkdn_certificate, sni_certificate = EXCLUDED.sni_certificate,
+             brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, updated_at = now()
+         WHERE (products.name, products.description, products.category, products.unit, products.price,
+                products.stock, products.min_purchase, products.weight_kg, products.origin,
+                products.production_location, products.tkdn_percent, products.tkdn_certificate,
+                products.sni_certificate, products.brand, products.photo_urls)
+               IS DISTINCT FROM
+               (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category, EXCLUDED.unit, EXCLUDED.price,
+                EXCLUDED.stock, EXCLUDED.min_purchase, EXCLUDED.weight_kg, EXCLUDED.origin,
+                EXCLUDED.production_location, EXCLUDED.tkdn_percent, EXCLUDED.tkdn_certificate,
+                EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls)
+         RETURNING (xmax = 0)",
+    )
+    .bind(rows.iter().map(|r| r.cooperative_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.member_id).collect::<Vec<_>>())
+    .bind(text(|d| d.sku.as_str().to_owned()))
+    .bind(text(|d| d.name.clone()))
+    .bind(text(|d| d.description.clone()))
+    .bind(text(|d| d.category.as_str().to_owned()))
+    .bind(text(|d| d.unit.clone()))
+    .bind(num(|d| d.price.value()))
+    .bind(num(|d| d.stock))
+    .bind(num(|d| d.min_purchase))
+    .bind(opt_num(|d| d.weight_kg))
+    .bind(text(|d| d.origin.as_str().to_owned()))
+    .bind(opt_text(|d| d.production_location.clone()))
+    .bind(opt_num(|d| d.tkdn_percent))
+    .bind(opt_text(|d| d.tkdn_certificate.clone()))
+    .bind(opt_text(|d| d.sni_certificate.clone()))
+    .bind(opt_text(|d| d.brand.clone()))
+    .bind(text(|d| d.photo_urls.join("\n")))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(UpsertCounts::from_returned(rows.len(), &returned))
+}
+
+/// One line of the per-cooperative summary.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CooperativeSummary {
+    pub code: String,
+    pub name: String,
+    pub kelurahan: String,
+    pub kecamatan: String,
+    pub pkp: bool,
+    pub members: i64,
+    pub products: i64,
+    pub categories: i64,
+    /// Sum of price times stock.
+    pub stock_value: Decimal,
+}
+
+pub async fn cooperative_summaries(pool: &PgPool) -> Result<Vec<CooperativeSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.code, c.name, c.kelurahan, c.kecamatan, c.pkp,
+                (SELECT count(*) FROM members m WHERE m.cooperative_id = c.id) AS members,
+                count(p.id) AS products,
+                count(DISTINCT p.category) AS categories,
+                COALESCE(sum(p.price * p.stock), 0)::numeric(20,2) AS stock_value
+         FROM cooperatives c LEFT JOIN products p ON p.cooperative_id = c.id
+         GROUP BY c.id ORDER BY c.kecamatan, c.kelurahan",
+    )
+    .fetch_all(pool)
+    .await
+}
