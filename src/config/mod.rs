@@ -114,7 +114,7 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { format: LogFormat::Text, filter: "info".into() }
+        Self { format: LogFormat::Text, filter: "info,sqlx=warn".into() }
     }
 }
 
@@ -133,7 +133,7 @@ impl Settings {
                 .merge(
                     Env::prefixed(ENV_PREFIX)
                         .split("__")
-                        .filter(|key| SECTIONS.iter().any(|s| key.as_str().split('.').next() == Some(*s))),
+                        .filter(|key| is_known_section(key.as_str())),
                 )
                 .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into())),
         )
@@ -171,12 +171,21 @@ impl Settings {
     }
 }
 
-/// `postgres://user:secret@host/db` becomes `postgres://user:[REDACTED]@host/db`.
+/// Only variables for a known section are read, so that an unrelated
+/// `KATALOG_BRIDGE_*` variable cannot break loading. Keys arrive before or
+/// after the `__` split, depending on figment's internals.
+fn is_known_section(key: &str) -> bool {
+    let first = key.split("__").next().unwrap_or(key);
+    let first = first.split('.').next().unwrap_or(first);
+    SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(first))
+}
+
+/// `postgres://user:secret@host/db` becomes `postgres://user:REDACTED@host/db`.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(mut url) => {
             if url.password().is_some() {
-                let _ = url.set_password(Some("[REDACTED]"));
+                let _ = url.set_password(Some("REDACTED"));
             }
             url.to_string()
         }
@@ -224,7 +233,7 @@ mod tests {
 
     #[test]
     fn redacts_password_only() {
-        assert_eq!(redact_url("postgres://u:p@h:5/d"), "postgres://u:[REDACTED]@h:5/d");
+        assert_eq!(redact_url("postgres://u:p@h:5/d"), "postgres://u:REDACTED@h:5/d");
         assert_eq!(redact_url("postgres://h/d"), "postgres://h/d");
     }
 }

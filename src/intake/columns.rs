@@ -215,9 +215,9 @@ impl<'a> RowView<'a> {
         }
     }
 
-    /// All cells as text, for the rejects file.
-    pub fn raw_values(&self) -> Vec<String> {
-        self.row.cells.iter().map(Cell::display).collect()
+    /// All cells as the file held them, for the rejects file.
+    pub fn raw_values(&self) -> Vec<std::borrow::Cow<'a, [u8]>> {
+        self.row.cells.iter().map(Cell::raw).collect()
     }
 }
 

@@ -7,8 +7,9 @@
 //! - `,` alone is the decimal mark (`2,5` is 2.5), unless it separates
 //!   several groups of exactly three digits (`1,250,000`).
 //! - `.` alone separates thousands when every group after it has exactly three
-//!   digits (`12.500` is 12500, `1.250.000` is 1250000); otherwise it is the
-//!   decimal mark (`2.5`, `0.25`).
+//!   digits and the first group does not start with 0 (`12.500` is 12500,
+//!   `1.250.000` is 1250000); otherwise it is the decimal mark (`2.5`, `0.250`).
+//!   So `1.250` is one thousand two hundred and fifty, as Indonesians read it.
 
 use std::str::FromStr;
 
@@ -69,11 +70,13 @@ fn canonical(s: &str) -> Option<String> {
     }
 }
 
-/// `1.250.000`: a leading group of 1-3 digits, then groups of exactly 3.
+/// `1.250.000`: a leading group of 1-3 digits (not starting with 0), then
+/// groups of exactly 3.
 fn grouped(s: &str, sep: char) -> bool {
     let mut parts = s.split(sep);
     let first = parts.next().unwrap_or("");
     (1..=3).contains(&first.len())
+        && !first.starts_with('0')
         && first.chars().all(|c| c.is_ascii_digit())
         && parts.all(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
 }

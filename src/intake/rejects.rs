@@ -24,7 +24,7 @@ impl RejectsWriter {
         Self { path, delimiter, header, writer: None }
     }
 
-    pub fn write(&mut self, line: u64, issues: &[CellIssue], values: &[String]) -> Result<(), ImportError> {
+    pub fn write(&mut self, line: u64, issues: &[CellIssue], values: &[std::borrow::Cow<'_, [u8]>]) -> Result<(), ImportError> {
         let err = |source| ImportError::Rejects { path: self.path.clone(), source };
         if self.writer.is_none() {
             let mut file = BufWriter::new(File::create(&self.path).map_err(err)?);
@@ -41,7 +41,8 @@ impl RejectsWriter {
             .collect();
         let record = [line.to_string(), kolom.join(", "), alasan.join("; ")];
         let w = self.writer.as_mut().expect("created above");
-        w.write_record(record.iter().chain(values)).map_err(|e| ImportError::Rejects { path: self.path.clone(), source: e.into() })
+        let fields = record.iter().map(|f| f.as_bytes()).chain(values.iter().map(|v| v.as_ref()));
+        w.write_record(fields).map_err(|e| ImportError::Rejects { path: self.path.clone(), source: e.into() })
     }
 
     /// Flushes; when nothing was rejected, removes a rejects file left by an earlier run.

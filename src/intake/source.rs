@@ -26,8 +26,8 @@ pub enum Cell {
     Text(String),
     /// A number cell from a workbook (a float there, whatever it means).
     Number(f64),
-    /// A CSV field that is not valid UTF-8; the lossy text is kept for the rejects file.
-    BadUtf8(String),
+    /// A CSV field that is not valid UTF-8; its bytes are kept for the rejects file.
+    BadUtf8(Vec<u8>),
     /// A spreadsheet error value such as `#DIV/0!`.
     Error(String),
 }
@@ -41,12 +41,18 @@ impl Cell {
         }
     }
 
-    /// The cell as text, for the rejects file.
+    /// The cell as text, for messages (invalid UTF-8 shown lossily).
     pub fn display(&self) -> String {
+        String::from_utf8_lossy(&self.raw()).into_owned()
+    }
+
+    /// The cell's bytes as the file held them, for the rejects file.
+    pub fn raw(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Text(t) | Cell::BadUtf8(t) | Cell::Error(t) => t.clone(),
-            Cell::Number(n) => n.to_string(),
+            Cell::Empty => (&[][..]).into(),
+            Cell::Text(t) | Cell::Error(t) => t.as_bytes().into(),
+            Cell::BadUtf8(b) => b.as_slice().into(),
+            Cell::Number(n) => n.to_string().into_bytes().into(),
         }
     }
 }
@@ -164,7 +170,7 @@ fn read_csv(path: &Path, head: Vec<u8>, rest: File, delimiter: u8, tx: &Tx) -> R
             .map(|field| match std::str::from_utf8(field) {
                 Ok("") => Cell::Empty,
                 Ok(s) => Cell::Text(s.to_owned()),
-                Err(_) => Cell::BadUtf8(String::from_utf8_lossy(field).into_owned()),
+                Err(_) => Cell::BadUtf8(field.to_vec()),
             })
             .collect();
         if tx.blocking_send(Ok(RawRow { line, cells })).is_err() {

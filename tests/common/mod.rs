@@ -1,0 +1,142 @@
+//! Test support: a real PostgreSQL for every test process, a fresh database
+//! for every test, and helpers to run the real binary.
+//!
+//! The cluster is private to the test process (under the temp dir, so the
+//! `postgres` system user can reach it when tests run as root), runs with
+//! fsync off, and is stopped and removed when the process exits. Clusters left
+//! by a killed test process are cleaned up by the next run.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries};
+use katalog_bridge::store::{Store, MIGRATOR};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+const TEMPLATE_DB: &str = "kb_template";
+/// Put in test URLs and settings; must never appear in output.
+pub const SECRET_PASSWORD: &str = "s3cr3t-Pw-never-shown";
+const DIR_PREFIX: &str = "katalog-bridge-tests-";
+
+struct TestCluster {
+    cluster: Cluster,
+    root: PathBuf,
+}
+
+static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
+static TEMPLATE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+fn default_bin_dirs() -> Vec<String> {
+    vec!["/usr/lib/postgresql/*/bin".into()]
+}
+
+fn cluster() -> &'static TestCluster {
+    CLUSTER.get_or_init(|| {
+        remove_stale_clusters();
+        let root = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
+        let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &default_bin_dirs())
+            .expect("tests need the PostgreSQL server binaries (.ci/run installs them)");
+        let cluster = Cluster::new(bins, &root.join("pg"), ClusterOptions { port: 5432, ephemeral: true })
+            .expect("test cluster directory");
+        cluster.start().expect("test cluster starts");
+        unsafe { nix::libc::atexit(stop_cluster) };
+        TestCluster { cluster, root }
+    })
+}
+
+extern "C" fn stop_cluster() {
+    if let Some(c) = CLUSTER.get() {
+        let _ = c.cluster.stop();
+        let _ = std::fs::remove_dir_all(&c.root);
+    }
+}
+
+/// Stops and removes clusters whose test process is gone.
+fn remove_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(DIR_PREFIX).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if let Ok(bins) = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &default_bin_dirs()) {
+            if let Ok(c) = Cluster::new(bins, &entry.path().join("pg"), ClusterOptions { port: 5432, ephemeral: true }) {
+                let _ = c.stop();
+            }
+        }
+        let _ = std::fs::remove_dir_all(entry.path());
+    }
+}
+
+/// A freshly created, migrated database of its own.
+pub async fn fresh_store() -> Store {
+    fresh_db().await.0
+}
+
+/// A fresh database and a `DATABASE_URL` for it (with a password that the
+/// trust-authenticated test cluster ignores, to prove it is never shown).
+pub async fn fresh_db() -> (Store, String) {
+    let c = cluster();
+    TEMPLATE
+        .get_or_init(|| async {
+            let mut admin = c.cluster.connect_options("postgres").connect().await.expect("connect");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {TEMPLATE_DB}"))).execute(&mut admin).await.expect("create template");
+            admin.close().await.ok();
+            let mut conn = c.cluster.connect_options(TEMPLATE_DB).connect().await.expect("connect template");
+            MIGRATOR.run(&mut conn).await.expect("migrate template");
+            conn.close().await.ok();
+        })
+        .await;
+    let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
+    let mut admin = c.cluster.connect_options("postgres").connect().await.expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let pool = PgPool::connect_with(c.cluster.connect_options(&name)).await.expect("connect test database");
+    let url = format!(
+        "postgres://postgres:{SECRET_PASSWORD}@localhost/{name}?host={}&port=5432",
+        c.cluster.socket_dir().display()
+    );
+    (Store::from_pool(pool, format!("test database {name}")), url)
+}
+
+/// The repository root (for fixtures).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temp dir the `postgres` user and the test can both use.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("kb-test-").tempdir_in(std::env::temp_dir()).expect("temp dir")
+}
+
+/// Loads the 18 fixture cooperatives into a store.
+pub async fn load_cooperatives(store: &Store) {
+    let report = katalog_bridge::intake::cooperatives::import_cooperatives(
+        store,
+        &repo().join("fixtures/cooperatives.csv"),
+        &Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("cooperative fixtures import");
+    assert_eq!(report.rejected, 0, "{:?}", report.reject_lines());
+}
+
+/// The `katalog-bridge` binary built for these tests.
+pub fn binary() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_katalog-bridge"));
+    cmd.env_remove("DATABASE_URL").env_remove("RUST_LOG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KATALOG_BRIDGE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}

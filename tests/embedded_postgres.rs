@@ -1,0 +1,105 @@
+//! The embedded PostgreSQL: start, reuse across runs, clean stop, and the
+//! error when no server binaries are installed.
+
+mod common;
+
+use std::process::Command;
+
+use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries, RunningCluster};
+use sqlx::{ConnectOptions, Connection};
+
+fn bins() -> PgBinaries {
+    PgBinaries::locate(std::env::var_os("PATH").as_deref(), &["/usr/lib/postgresql/*/bin".into()]).unwrap()
+}
+
+fn pg_ctl_status(dir: &std::path::Path) -> bool {
+    // As the harness does, ask the cluster itself.
+    Cluster::new(bins(), dir, ClusterOptions::default()).unwrap().is_running()
+}
+
+#[tokio::test]
+async fn starts_reuses_and_stops_cleanly_keeping_the_data() {
+    let tmp = common::temp_dir();
+    let data = tmp.path().join("pg");
+
+    let first = RunningCluster::start(Cluster::new(bins(), &data, ClusterOptions::default()).unwrap()).unwrap();
+    assert!(first.started_here(), "a fresh data directory is initialised and started by us");
+    let mut conn = first.cluster().connect_options("postgres").connect().await.unwrap();
+    sqlx::query("CREATE TABLE kept (v int)").execute(&mut conn).await.unwrap();
+    sqlx::query("INSERT INTO kept VALUES (42)").execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    let version_file = std::fs::metadata(data.join("PG_VERSION")).unwrap().modified().unwrap();
+
+    // A second user of the same data directory reuses the running server and does not stop it.
+    let second = RunningCluster::start(Cluster::new(bins(), &data, ClusterOptions::default()).unwrap()).unwrap();
+    assert!(!second.started_here());
+    second.shutdown().unwrap();
+    assert!(pg_ctl_status(&data), "the reusing side must not stop a server it did not start");
+
+    first.shutdown().unwrap();
+    assert!(!pg_ctl_status(&data));
+    assert!(!data.join("postmaster.pid").exists(), "a clean stop removes postmaster.pid");
+    let log = std::fs::read_to_string(data.join("server.log")).unwrap();
+    assert!(log.contains("database system is shut down"), "{log}");
+
+    // The next run reuses the cluster: no new initdb, the data is still there.
+    let again = RunningCluster::start(Cluster::new(bins(), &data, ClusterOptions::default()).unwrap()).unwrap();
+    assert!(again.started_here());
+    assert_eq!(std::fs::metadata(data.join("PG_VERSION")).unwrap().modified().unwrap(), version_file);
+    let mut conn = again.cluster().connect_options("postgres").connect().await.unwrap();
+    let v: i32 = sqlx::query_scalar("SELECT v FROM kept").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(v, 42);
+    conn.close().await.unwrap();
+    drop(again); // dropping also stops what we started
+    assert!(!pg_ctl_status(&data));
+}
+
+#[test]
+fn a_long_data_directory_path_gets_a_short_socket_folder() {
+    let tmp = common::temp_dir();
+    let data = tmp.path().join("a-rather-long-folder-name-for-the-cooperative-data".repeat(2)).join("pg");
+    let cluster = Cluster::new(bins(), &data, ClusterOptions::default()).unwrap();
+    assert_ne!(cluster.socket_dir(), cluster.data_dir());
+    assert!(cluster.socket_dir().join(".s.PGSQL.5432").as_os_str().len() < 108);
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn cli_starts_the_embedded_database_migrates_and_stops_it_each_run() {
+    let tmp = common::temp_dir();
+    let data = tmp.path().join("kb-data");
+    let (code, out, err) = run(common::binary().arg("--data-dir").arg(&data).args(["db", "migrate"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("creating embedded PostgreSQL cluster"), "{err}");
+    assert!(!pg_ctl_status(&data), "the command stops the server it started");
+
+    let (code, out, err) = run(common::binary().arg("--data-dir").arg(&data).args(["db", "status"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("creating embedded"), "the second run reuses the cluster: {err}");
+    assert!(out.contains("embedded PostgreSQL in"), "{out}");
+    assert!(out.contains("migrations: 1 applied"), "{out}");
+    assert!(out.contains("0 pending"), "{out}");
+    assert!(!pg_ctl_status(&data));
+}
+
+#[test]
+fn missing_server_binaries_give_one_line_and_exit_non_zero() {
+    let tmp = common::temp_dir();
+    let (code, out, err) = run(common::binary()
+        .env("PATH", tmp.path())
+        .env("KATALOG_BRIDGE_DATABASE__POSTGRES_BIN_DIRS", "[]")
+        .arg("--data-dir")
+        .arg(tmp.path().join("pg"))
+        .args(["db", "status"]));
+    assert_eq!(code, 2, "{out}\n{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {err}");
+    assert!(lines[0].starts_with("error: PostgreSQL server binaries not found"), "{err}");
+    assert!(lines[0].contains("initdb"), "{err}");
+    assert!(lines[0].ends_with("install PostgreSQL or set DATABASE_URL"), "{err}");
+    assert!(!err.contains("panicked") && !err.to_lowercase().contains("backtrace"));
+}
