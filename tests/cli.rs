@@ -1,0 +1,144 @@
+//! The binary as users meet it: help text, configuration, secrets, logs, the
+//! demo and the templates.
+
+mod common;
+
+use std::process::Command;
+
+const CLIENT_SECRET: &str = "catalog-Client-Secret-7431";
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn with_secrets(url: &str) -> Command {
+    let mut cmd = common::binary();
+    cmd.env("DATABASE_URL", url).env("KATALOG_BRIDGE_CATALOG__CLIENT_SECRET", CLIENT_SECRET);
+    cmd
+}
+
+fn assert_no_secret(text: &str) {
+    assert!(!text.contains(CLIENT_SECRET), "client secret leaked:\n{text}");
+    assert!(!text.contains(common::SECRET_PASSWORD), "database password leaked:\n{text}");
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_help_config_or_logs() {
+    let (_store, url) = common::fresh_db().await;
+    let mut seen = String::new();
+    for args in [
+        &["--help"][..],
+        &["import", "--help"],
+        &["import", "products", "--help"],
+        &["db", "status", "--help"],
+        &["demo", "--help"],
+    ] {
+        let (code, out, err) = run(with_secrets(&url).args(args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        seen.push_str(&out);
+        seen.push_str(&err);
+    }
+    let (code, out, err) = run(with_secrets(&url).env("RUST_LOG", "trace").arg("config"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("catalog.client_secret = [REDACTED]"), "{out}");
+    assert!(out.contains("postgres://postgres:REDACTED@localhost/"), "{out}");
+    assert!(err.contains("configuration loaded"), "debug logs show the settings: {err}");
+    seen.push_str(&out);
+    seen.push_str(&err);
+    // a command that really connects, with every log level on
+    let (code, out, err) = run(with_secrets(&url).env("RUST_LOG", "trace").args(["db", "status"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("REDACTED"), "{out}");
+    seen.push_str(&out);
+    seen.push_str(&err);
+    assert_no_secret(&seen);
+}
+
+#[tokio::test]
+async fn logs_can_be_json() {
+    let (_store, url) = common::fresh_db().await;
+    let (code, _, err) = run(common::binary().env("DATABASE_URL", &url).env("RUST_LOG", "debug").args(["--log-format", "json", "db", "migrate"]));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v.get("level").is_some() && v.get("timestamp").is_some(), "{line}");
+    }
+}
+
+#[test]
+fn a_broken_config_file_is_one_clear_error() {
+    let tmp = common::temp_dir();
+    let file = tmp.path().join("kb.toml");
+    std::fs::write(&file, "[import]\nbatch_size = \"banyak\"\n").unwrap();
+    let (code, _, err) = run(common::binary().arg("--config").arg(&file).arg("config"));
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: invalid configuration") && err.contains("batch_size"), "{err}");
+    let (code, _, err) = run(common::binary().arg("--config").arg(tmp.path().join("nope.toml")).arg("config"));
+    assert_eq!(code, 2);
+    assert!(err.contains("nope.toml does not exist"), "{err}");
+}
+
+#[tokio::test]
+async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
+    let (store, url) = common::fresh_db().await;
+    let fixtures = common::repo().join("fixtures");
+    // work on a copy so no rejects file could land in the repository
+    let tmp = common::temp_dir();
+    let copy = tmp.path().join("fixtures");
+    std::fs::create_dir_all(copy.join("products")).unwrap();
+    std::fs::copy(fixtures.join("cooperatives.csv"), copy.join("cooperatives.csv")).unwrap();
+    for f in std::fs::read_dir(fixtures.join("products")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, copy.join("products").join(f.file_name().unwrap())).unwrap();
+    }
+    let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("WIB"), "times are shown in Jakarta time: {out}");
+    for kelurahan in ["Balongsari", "Gununggedangan", "Prajurit Kulon", "Surodinawan", "Purwotengah", "Sentanan"] {
+        assert!(out.contains(kelurahan), "{kelurahan} missing:\n{out}");
+    }
+    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&store.pool).await.unwrap();
+    assert!(out.contains(&format!("18 cooperatives")) && out.contains(&format!(" {products} ")), "{out}");
+    assert!(!out.contains("rejected rows written"), "{out}");
+    // the demo is idempotent
+    let (code, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy));
+    assert_eq!(code, 0);
+    assert!(out.contains("0 new, 0 updated"), "{out}");
+}
+
+#[test]
+fn committed_templates_match_what_the_program_writes() {
+    let tmp = common::temp_dir();
+    for (kind, name) in [("products", "produk.csv"), ("cooperatives", "koperasi.csv")] {
+        let fresh = tmp.path().join(name);
+        let (code, _, err) = run(common::binary().args(["import", "template", "--kind", kind]).arg(&fresh));
+        assert_eq!(code, 0, "{err}");
+        let committed = common::repo().join("fixtures/templates").join(name);
+        assert_eq!(std::fs::read(&fresh).unwrap(), std::fs::read(&committed).unwrap(), "{name} is stale: regenerate it");
+    }
+    let xlsx = tmp.path().join("produk.xlsx");
+    let (code, _, err) = run(common::binary().args(["import", "template"]).arg(&xlsx));
+    assert_eq!(code, 0, "{err}");
+    assert!(common::repo().join("fixtures/templates/produk.xlsx").is_file());
+}
+
+#[tokio::test]
+async fn the_templates_import_cleanly() {
+    let (_store, url) = common::fresh_db().await;
+    let tmp = common::temp_dir();
+    for name in ["koperasi.csv", "produk.csv", "produk.xlsx"] {
+        let copy = tmp.path().join(name);
+        std::fs::copy(common::repo().join("fixtures/templates").join(name), &copy).unwrap();
+        let what = if name.starts_with("koperasi") { "cooperatives" } else { "products" };
+        if what == "products" {
+            let coops = common::repo().join("fixtures/cooperatives.csv");
+            run(common::binary().env("DATABASE_URL", &url).args(["import", "cooperatives"]).arg(coops));
+        }
+        let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["import", what]).arg(&copy));
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("1 rows read, 1 imported"), "{name}: {out}");
+    }
+}
