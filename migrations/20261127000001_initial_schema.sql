@@ -25,13 +25,14 @@ CREATE TABLE members (
     phone           TEXT,
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    UNIQUE (cooperative_id, code)
+    UNIQUE (cooperative_id, code),
+    UNIQUE (cooperative_id, id)                 -- target of products' composite key
 );
 
 CREATE TABLE products (
     id                   BIGSERIAL PRIMARY KEY,
-    cooperative_id       BIGINT NOT NULL REFERENCES cooperatives(id) ON DELETE CASCADE,
-    member_id            BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    cooperative_id       BIGINT NOT NULL,
+    member_id            BIGINT NOT NULL,
     sku                  TEXT NOT NULL,
     name                 TEXT NOT NULL,
     description          TEXT NOT NULL DEFAULT '',
@@ -50,9 +51,10 @@ CREATE TABLE products (
     photo_urls           TEXT[] NOT NULL DEFAULT '{}',
     created_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
-    UNIQUE (cooperative_id, member_id, sku)
+    UNIQUE (cooperative_id, member_id, sku),
+    -- One key, checked once per row: the member exists and belongs to this cooperative.
+    FOREIGN KEY (cooperative_id, member_id) REFERENCES members (cooperative_id, id) ON DELETE CASCADE
 );
-CREATE INDEX products_category_idx ON products (category);
 
 -- One listing per product and catalogue format.
 CREATE TABLE listings (

@@ -92,7 +92,7 @@ pub struct ImportSettings {
 
 impl Default for ImportSettings {
     fn default() -> Self {
-        Self { max_file_bytes: 100 * 1024 * 1024, batch_size: 1000 }
+        Self { max_file_bytes: 100 * 1024 * 1024, batch_size: 5000 }
     }
 }
 

@@ -81,8 +81,8 @@ impl RowImport for CooperativeImport {
         })
     }
 
-    async fn write(&mut self, store: &Store, batch: &[Cooperative]) -> Result<UpsertCounts, ImportError> {
+    async fn write(store: &Store, batch: Vec<Cooperative>) -> Result<UpsertCounts, ImportError> {
         let mut conn = store.pool.acquire().await?;
-        Ok(upsert_cooperatives(&mut conn, batch).await?)
+        Ok(upsert_cooperatives(&mut conn, &batch).await?)
     }
 }

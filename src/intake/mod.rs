@@ -14,7 +14,9 @@ mod rejects;
 pub mod source;
 pub mod template;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 
 use serde::Serialize;
 
@@ -42,8 +44,9 @@ pub(crate) trait RowImport {
     }
     /// Parses a row; every problem goes into `view.issues`.
     fn parse(&mut self, view: &mut RowView<'_>) -> Option<Self::Item>;
-    /// Writes a batch in one transaction.
-    async fn write(&mut self, store: &Store, batch: &[Self::Item]) -> Result<UpsertCounts, ImportError>;
+    /// Writes a batch in one transaction. It takes no `self`, so the next
+    /// batch can be parsed while this one is written.
+    fn write(store: &Store, batch: Vec<Self::Item>) -> impl Future<Output = Result<UpsertCounts, ImportError>>;
 }
 
 /// Options every import takes.
@@ -165,33 +168,30 @@ pub(crate) async fn run<I: RowImport>(
         None => None,
     };
     let batch_size = settings.batch_size.max(1);
-    let mut batch = Vec::with_capacity(batch_size);
+    let mut input = Input { rows, spec, header: &header, path, rejects: &mut rejects, batch_size };
     let result: Result<(), ImportError> = async {
-        while let Some(row) = rows.recv().await {
-            let row = row?;
-            if row.cells.iter().all(source::Cell::is_blank) {
-                continue;
-            }
-            report.rows += 1;
-            let mut view = RowView::new(spec, &header, &row);
-            let item = import.parse(&mut view);
-            match item {
-                Some(item) if view.issues.is_empty() => {
-                    report.accepted += 1;
-                    batch.push(item);
+        // Parse batch n+1 while batch n is being written.
+        let mut writing: Option<Pin<Box<dyn Future<Output = Result<UpsertCounts, ImportError>> + '_>>> = None;
+        loop {
+            let fill = input.next_batch(import, &mut report);
+            let (batch, more) = match writing.take() {
+                Some(write) => {
+                    let (filled, written) = tokio::join!(fill, write);
+                    report.written.add(written?);
+                    filled?
                 }
-                _ => {
-                    reject(&mut report, &mut rejects, &view)?;
+                None => fill.await?,
+            };
+            if let (Some(store), false) = (store, batch.is_empty()) {
+                writing = Some(Box::pin(I::write(store, batch)));
+            }
+            if !more {
+                if let Some(write) = writing.take() {
+                    report.written.add(write.await?);
                 }
-            }
-            if batch.len() >= batch_size {
-                flush(import, store, &mut batch, &mut report).await?;
-            }
-            if report.rows % PROGRESS_EVERY == 0 {
-                tracing::info!(file = %path.display(), rows = report.rows, accepted = report.accepted, rejected = report.rejected, "importing");
+                return Ok(());
             }
         }
-        flush(import, store, &mut batch, &mut report).await
     }
     .await;
     report.rejects_file = rejects.finish()?;
@@ -211,6 +211,43 @@ pub(crate) async fn run<I: RowImport>(
     result.map(|()| report)
 }
 
+/// The rows still to read, and where rejected ones go.
+struct Input<'a> {
+    rows: tokio::sync::mpsc::Receiver<Result<source::RawRow, ImportError>>,
+    spec: &'static [Column],
+    header: &'a Header,
+    path: &'a Path,
+    rejects: &'a mut RejectsWriter,
+    batch_size: usize,
+}
+
+impl Input<'_> {
+    /// Parses rows until a batch is full; `false` once the file is done.
+    async fn next_batch<I: RowImport>(&mut self, import: &mut I, report: &mut ImportReport) -> Result<(Vec<I::Item>, bool), ImportError> {
+        let mut batch = Vec::with_capacity(self.batch_size);
+        while batch.len() < self.batch_size {
+            let Some(row) = self.rows.recv().await else { return Ok((batch, false)) };
+            let row = row?;
+            if row.cells.iter().all(source::Cell::is_blank) {
+                continue;
+            }
+            report.rows += 1;
+            let mut view = RowView::new(self.spec, self.header, &row);
+            match import.parse(&mut view) {
+                Some(item) if view.issues.is_empty() => {
+                    report.accepted += 1;
+                    batch.push(item);
+                }
+                _ => reject(report, self.rejects, &view)?,
+            }
+            if report.rows % PROGRESS_EVERY == 0 {
+                tracing::info!(file = %self.path.display(), rows = report.rows, accepted = report.accepted, rejected = report.rejected, "importing");
+            }
+        }
+        Ok((batch, true))
+    }
+}
+
 fn reject(report: &mut ImportReport, rejects: &mut RejectsWriter, view: &RowView<'_>) -> Result<(), ImportError> {
     let issues: Vec<CellIssue> = if view.issues.is_empty() {
         vec![CellIssue { column: String::new(), reason: "row could not be read".into() }]
@@ -225,19 +262,5 @@ fn reject(report: &mut ImportReport, rejects: &mut RejectsWriter, view: &RowView
             issues: issues.into_iter().map(|i| (i.column, i.reason)).collect(),
         });
     }
-    Ok(())
-}
-
-async fn flush<I: RowImport>(
-    import: &mut I,
-    store: Option<&Store>,
-    batch: &mut Vec<I::Item>,
-    report: &mut ImportReport,
-) -> Result<(), ImportError> {
-    if let (Some(store), false) = (store, batch.is_empty()) {
-        let counts = import.write(store, batch).await?;
-        report.written.add(counts);
-    }
-    batch.clear();
     Ok(())
 }
