@@ -11,3 +11,5 @@ pub mod intake;
 pub mod mapping;
 pub mod store;
 pub mod telemetry;
+pub mod catalog;
+pub mod listings;

@@ -20,6 +20,12 @@ def code(kel):
 def abbr(kel):
     return "".join(w[:3] for w in kel.upper().split())[:4]
 
+def gln(location):
+    """GS1 Indonesia (899) company prefix 8990000, a 5-digit location, and the mod-10 check digit."""
+    body = f"8990000{location:05d}"
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
 def digits(n):
     return "".join(str(rng.randint(0, 9)) for _ in range(n))
 
@@ -80,7 +86,7 @@ def main():
         coops.append({
             "kode": code(kel), "nama": f"Koperasi Kelurahan Merah Putih {kel}", "kelurahan": kel,
             "kecamatan": kec, "kota": "Kota Mojokerto", "nib": digits(13), "npwp": digits(16),
-            "pkp": "ya" if kel in PKP else "tidak",
+            "pkp": "ya" if kel in PKP else "tidak", "gln": gln(100 + i),
         })
         a = abbr(kel)
         shop = (f"{a}-01", f"Unit Sembako KKMP {kel}")

@@ -2,7 +2,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
+use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, MappingsCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
+use crate::catalog::Format;
+use crate::listings::{self, MapOptions, Output};
+use crate::mapping::plan::Tables;
 use crate::config::Settings;
 use crate::domain::cooperative::CooperativeCode;
 use crate::intake::{self, ImportOptions, ImportReport};
@@ -48,6 +51,40 @@ fn fail(e: &anyhow::Error) -> ExitCode {
 async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
     let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
     match command {
+        Command::Mappings(MappingsCommand::Check { dir }) => {
+            let source = dir.map_or(mappings, MappingSource::Dir);
+            let plans = crate::catalog::check_all(&source)?;
+            for plan in &plans {
+                println!("{}: ok ({} fields)", plan.path.display(), plan.targets.len());
+            }
+            println!("mappings are valid");
+            Ok(EXIT_OK)
+        }
+        Command::Map { format, cooperative, out, issues } => {
+            let tables = Tables::load(&mappings)?;
+            let plan = format.plan(&mappings, &tables)?;
+            let cooperative = cooperative
+                .map(|c| CooperativeCode::parse(&c).map(|c| c.to_string()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let out = match out {
+                Some(p) if p.as_os_str() == "-" => Output::Stdout,
+                Some(p) => Output::Path(p),
+                None => Output::Path(default_out(format)),
+            };
+            let options = MapOptions { cooperative, out, issue_date: today_in_jakarta() };
+            with_store(settings, async |store| {
+                let report = listings::map_products(store, &plan, format, &options).await?;
+                if issues {
+                    for line in report.issue_lines() {
+                        eprintln!("{line}");
+                    }
+                }
+                eprintln!("{}", report.summary());
+                Ok(EXIT_OK)
+            })
+            .await
+        }
         Command::Config => {
             print!("{}", settings.describe());
             Ok(EXIT_OK)
@@ -58,7 +95,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 TemplateKind::Products => (intake::products::PRODUCT_COLUMNS, intake::template::PRODUCT_EXAMPLE),
                 TemplateKind::Cooperatives => (
                     intake::cooperatives::COOPERATIVE_COLUMNS,
-                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak"],
+                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak", ""],
                 ),
             };
             intake::template::write(&file, columns, example, &units)?;
@@ -130,6 +167,19 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             .await
         }
     }
+}
+
+/// `out/katalog-v6.jsonl`, `out/katalog-v6-xlsx/`, `out/peppol-catalogue/`.
+pub fn default_out(format: Format) -> std::path::PathBuf {
+    match format {
+        Format::KatalogV6 => std::path::PathBuf::from("out/katalog-v6.jsonl"),
+        other => std::path::PathBuf::from("out").join(other.name()),
+    }
+}
+
+/// Today's date in Asia/Jakarta (the catalogue's issue date).
+pub fn today_in_jakarta() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive()
 }
 
 fn import_options(args: ImportArgs) -> ImportOptions {

@@ -56,8 +56,40 @@ pub enum Command {
     /// Database set-up and status
     #[command(subcommand)]
     Db(DbCommand),
+    /// Map the products to a catalogue format, check them, and write the
+    /// documents. Products with blocking issues are held back and listed with
+    /// --issues; the others are written
+    Map {
+        /// Which catalogue format
+        #[arg(long, value_enum)]
+        format: crate::catalog::Format,
+        /// Only this cooperative (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        /// Where to write: a file (katalog-v6), a folder (katalog-v6-xlsx,
+        /// peppol-catalogue), or - for standard output [default: out/FORMAT]
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// Print every issue found, product by product
+        #[arg(long)]
+        issues: bool,
+    },
+    /// Check the mapping files and lookup tables
+    #[command(subcommand)]
+    Mappings(MappingsCommand),
     /// Show the configuration in effect (secrets hidden)
     Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingsCommand {
+    /// Load and compile every mapping and table; report the first mistake with
+    /// its file and line, and exit non-zero
+    Check {
+        /// The mappings folder to check [default: mappings_dir, or the built-in copy]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,6 +42,8 @@ pub struct Cooperative {
     pub city: String,
     pub nib: Option<Digits>,
     pub npwp: Option<Digits>,
+    /// GS1 Global Location Number: the cooperative's PEPPOL endpoint.
+    pub gln: Option<Digits>,
     /// VAT-registered (Pengusaha Kena Pajak): charges PPN.
     pub pkp: bool,
 }
@@ -64,6 +66,23 @@ impl Digits {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+impl Digits {
+    /// A GS1 Global Location Number: 13 digits, the last a GS1 mod-10 check digit.
+    pub fn parse_gln(raw: &str) -> Result<Self, DomainError> {
+        let gln = Self::parse(raw, "GLN", &[13])?;
+        if gs1_check_digit(&gln.0[..12]) != gln.0.as_bytes()[12] - b'0' {
+            return Err(DomainError::new(format!("GLN {raw:?} has a wrong check digit")));
+        }
+        Ok(gln)
+    }
+}
+
+/// The GS1 mod-10 check digit of a digit string (weights 3,1,3,... from the right).
+pub fn gs1_check_digit(digits: &str) -> u8 {
+    let sum: u32 = digits.bytes().rev().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 }).sum();
+    ((10 - sum % 10) % 10) as u8
 }
 
 /// `ya`/`tidak` style yes-no answers.
@@ -95,5 +114,13 @@ mod tests {
     fn registration_numbers_keep_digits_only() {
         assert_eq!(Digits::parse("01.234.567.8-602.000", "NPWP", &[15, 16]).unwrap().as_str(), "012345678602000");
         assert!(Digits::parse("12345", "NIB", &[13]).is_err());
+    }
+
+    #[test]
+    fn gln_check_digit() {
+        // the GLN of the PEPPOL catalogue example
+        assert!(Digits::parse_gln("5790000435951").is_ok());
+        assert!(Digits::parse_gln("5790000435952").unwrap_err().0.contains("check digit"));
+        assert_eq!(gs1_check_digit("899000000001"), 3);
     }
 }

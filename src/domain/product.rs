@@ -111,6 +111,8 @@ pub struct ProductDraft {
     pub sni_certificate: Option<String>,
     pub brand: Option<String>,
     pub photo_urls: Vec<String>,
+    /// Still sold; `false` withdraws it from the catalogue.
+    pub active: bool,
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ const KOTA: usize = 4;
 const NIB: usize = 5;
 const NPWP: usize = 6;
 const PKP: usize = 7;
+const GLN: usize = 8;
 
 pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "kode", aliases: &["kode koperasi", "kode_koperasi"], required: true, help: "Kode koperasi, mis. MJK-BALONGSARI." },
@@ -28,6 +29,7 @@ pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "nib", aliases: &["nomor induk berusaha"], required: false, help: "NIB, 13 angka." },
     Column { header: "npwp", aliases: &[], required: false, help: "NPWP, 15 atau 16 angka." },
     Column { header: "pkp", aliases: &["status pkp"], required: false, help: "ya bila Pengusaha Kena Pajak, tidak bila bukan (kosong = tidak)." },
+    Column { header: "gln", aliases: &["global location number"], required: false, help: "GLN dari GS1 Indonesia, 13 angka; perlu untuk katalog PEPPOL." },
 ];
 
 pub async fn import_cooperatives(
@@ -59,6 +61,7 @@ impl RowImport for CooperativeImport {
             (named(NAMA, "name"), named(KELURAHAN, "kelurahan"), named(KECAMATAN, "kecamatan"), named(KOTA, "city"));
         let nib = v.text(NIB).and_then(|t| v.check(NIB, Digits::parse(&t, "NIB", &[13])));
         let npwp = v.text(NPWP).and_then(|t| v.check(NPWP, Digits::parse(&t, "NPWP", &[15, 16])));
+        let gln = v.text(GLN).and_then(|t| v.check(GLN, Digits::parse_gln(&t)));
         let pkp = {
             let raw = v.text(PKP).unwrap_or_default();
             v.check(PKP, yes_no(&raw, "pkp"))
@@ -77,6 +80,7 @@ impl RowImport for CooperativeImport {
             city: kota?,
             nib,
             npwp,
+            gln,
             pkp: pkp?,
         })
     }

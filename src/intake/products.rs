@@ -7,7 +7,7 @@ use std::path::Path;
 use super::columns::{Column, Header, RowView};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
-use crate::domain::cooperative::CooperativeCode;
+use crate::domain::cooperative::{yes_no, CooperativeCode};
 use crate::domain::money::{quantity, Price};
 use crate::domain::product::{photo_url, tkdn_percent, weight_kg, LocalCategory, Origin, ProductDraft, Sku};
 use crate::domain::{text, DomainError};
@@ -35,6 +35,7 @@ const NO_SERTIFIKAT_TKDN: usize = 15;
 const NO_SNI: usize = 16;
 const MEREK: usize = 17;
 const FOTO: usize = 18;
+const AKTIF: usize = 19;
 
 /// The columns of a product file, in template order.
 pub const PRODUCT_COLUMNS: &[Column] = &[
@@ -57,6 +58,7 @@ pub const PRODUCT_COLUMNS: &[Column] = &[
     Column { header: "no_sni", aliases: &["sni", "sertifikat sni", "nomor sni"], required: false, help: "Nomor SNI, bila ada." },
     Column { header: "merek", aliases: &["merk", "brand"], required: false, help: "Merek dagang, bila ada." },
     Column { header: "foto", aliases: &["foto produk", "url foto", "gambar"], required: false, help: "Alamat web foto (https://...), dipisah spasi atau |; 1-5 foto." },
+    Column { header: "aktif", aliases: &["status", "dijual"], required: false, help: "ya bila masih dijual, tidak untuk menarik produk dari katalog (kosong = ya)." },
 ];
 
 /// Imports a product file. With `cooperative`, rows without a cooperative
@@ -117,7 +119,7 @@ impl RowImport for ProductImport<'_> {
         };
         let category = v.required_text(KATEGORI).and_then(|t| v.check(KATEGORI, LocalCategory::parse(&t)));
         let unit = v.required_text(SATUAN).and_then(|t| {
-            let resolved = self.units.resolve(&t).map(|u| u.unit.clone()).ok_or_else(|| {
+            let resolved = self.units.resolve(&t).map(str::to_owned).ok_or_else(|| {
                 let known: Vec<&str> = self.units.codes().collect();
                 DomainError::new(format!("unknown unit {t:?}; use one of: {}", known.join(", ")))
             });
@@ -143,6 +145,10 @@ impl RowImport for ProductImport<'_> {
         let photos = v.text(FOTO).map_or_else(Vec::new, |t| {
             t.split(|c: char| c.is_whitespace() || c == '|').filter(|s| !s.is_empty()).map(str::to_owned).collect()
         });
+        let active = match v.text(AKTIF) {
+            None => Some(true),
+            Some(raw) => v.check(AKTIF, yes_no(&raw, "aktif")),
+        };
         for p in &photos {
             if let Err(e) = photo_url(p) {
                 v.fail(FOTO, e.to_string());
@@ -178,6 +184,7 @@ impl RowImport for ProductImport<'_> {
             sni_certificate,
             brand,
             photo_urls: photos,
+            active: active?,
         };
         if v.issues.is_empty() {
             self.seen.insert(key, v.line());

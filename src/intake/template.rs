@@ -13,7 +13,7 @@ use crate::mapping::units::UnitTable;
 pub const PRODUCT_EXAMPLE: &[&str] = &[
     "MJK-BALONGSARI", "BLS-01", "Toko Sembako Bu Sri", "BRS-PREMIUM-5", "Beras Premium Mojokerto 5 kg",
     "Beras premium hasil petani Mojokerto, kemasan karung 5 kg.", "Beras", "karung", "Rp 74.500", "120", "1",
-    "5", "Lokal", "Kota Mojokerto", "", "", "", "", "https://foto.kkmp-mojokerto.id/bls/beras-5kg.jpg",
+    "5", "Lokal", "Kota Mojokerto", "", "", "", "", "https://foto.kkmp-mojokerto.id/bls/beras-5kg.jpg", "ya",
 ];
 
 /// Writes a template: `.xlsx` gives a workbook with an instructions sheet,

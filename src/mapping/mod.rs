@@ -1,9 +1,15 @@
-//! Declarative mappings and lookup tables from `mappings/`.
+//! Declarative mappings from `mappings/`: lookup tables, tax rules, and one
+//! mapping file per catalogue format, compiled once into a [`plan::Plan`].
 //!
 //! The files in the repository's `mappings/` folder are compiled into the
 //! binary as the default; `mappings_dir` in the configuration points at an
 //! edited copy instead.
 
+pub mod input;
+pub mod plan;
+pub mod rules;
+pub mod table;
+pub mod tax;
 pub mod units;
 
 use std::path::{Path, PathBuf};
@@ -35,15 +41,13 @@ impl MappingSource {
     pub fn read(&self, relative: &str) -> Result<(PathBuf, String), MappingError> {
         match self {
             Self::BuiltIn => {
+                let path = PathBuf::from("mappings").join(relative);
                 let text = BUILT_IN
                     .iter()
                     .find(|(name, _)| *name == relative)
                     .map(|(_, text)| (*text).to_owned())
-                    .ok_or_else(|| MappingError::Read {
-                        path: PathBuf::from("mappings").join(relative),
-                        source: std::io::ErrorKind::NotFound.into(),
-                    })?;
-                Ok((PathBuf::from("mappings").join(relative), text))
+                    .ok_or(MappingError::Read { path: path.clone(), source: std::io::ErrorKind::NotFound.into() })?;
+                Ok((path, text))
             }
             Self::Dir(dir) => {
                 let path = dir.join(relative);
@@ -52,6 +56,39 @@ impl MappingSource {
             }
         }
     }
+
+    /// The names of the lookup tables available (`units`, `categories`, ...).
+    pub fn table_names(&self) -> Vec<String> {
+        match self {
+            Self::BuiltIn => BUILT_IN
+                .iter()
+                .filter_map(|(n, _)| n.strip_prefix("tables/").and_then(|n| n.strip_suffix(".csv")))
+                .map(str::to_owned)
+                .collect(),
+            Self::Dir(dir) => std::fs::read_dir(dir.join("tables"))
+                .map(|entries| {
+                    let mut names: Vec<String> = entries
+                        .flatten()
+                        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".csv").map(str::to_owned))
+                        .collect();
+                    names.sort();
+                    names
+                })
+                .unwrap_or_default(),
+        }
+    }
 }
 
-const BUILT_IN: &[(&str, &str)] = &[("tables/units.csv", include_str!("../../mappings/tables/units.csv"))];
+const BUILT_IN: &[(&str, &str)] = &[
+    ("tables/categories.csv", include_str!("../../mappings/tables/categories.csv")),
+    ("tables/units.csv", include_str!("../../mappings/tables/units.csv")),
+    ("tax.toml", include_str!("../../mappings/tax.toml")),
+    ("katalog-v6.toml", include_str!("../../mappings/katalog-v6.toml")),
+    ("katalog-v6-xlsx.toml", include_str!("../../mappings/katalog-v6-xlsx.toml")),
+    ("peppol-catalogue.toml", include_str!("../../mappings/peppol-catalogue.toml")),
+];
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> u64 {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}

@@ -2,6 +2,7 @@
 //! cluster), migrations, and the queries of each table family.
 
 pub mod embedded;
+pub mod listings;
 pub mod products;
 pub mod runs;
 

@@ -43,16 +43,17 @@ pub async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative])
     let col = |f: fn(&Cooperative) -> String| coops.iter().map(f).collect::<Vec<_>>();
     let opt = |f: fn(&Cooperative) -> Option<String>| coops.iter().map(f).collect::<Vec<_>>();
     let returned: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[])
+        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[])
          ON CONFLICT (code) DO UPDATE SET
              name = EXCLUDED.name, kelurahan = EXCLUDED.kelurahan, kecamatan = EXCLUDED.kecamatan,
-             city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp, updated_at = now()
+             city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp,
+             gln = EXCLUDED.gln, updated_at = now()
          WHERE (cooperatives.name, cooperatives.kelurahan, cooperatives.kecamatan, cooperatives.city,
-                cooperatives.nib, cooperatives.npwp, cooperatives.pkp)
+                cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln)
                IS DISTINCT FROM
                (EXCLUDED.name, EXCLUDED.kelurahan, EXCLUDED.kecamatan, EXCLUDED.city,
-                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp)
+                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln)
          RETURNING (xmax = 0)",
     )
     .bind(col(|c| c.code.as_str().to_owned()))
@@ -63,6 +64,7 @@ pub async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative])
     .bind(opt(|c| c.nib.as_ref().map(|d| d.as_str().to_owned())))
     .bind(opt(|c| c.npwp.as_ref().map(|d| d.as_str().to_owned())))
     .bind(coops.iter().map(|c| c.pkp).collect::<Vec<_>>())
+    .bind(opt(|c| c.gln.as_ref().map(|d| d.as_str().to_owned())))
     .fetch_all(&mut *conn)
     .await?;
     Ok(UpsertCounts::from_returned(coops.len(), &returned))
@@ -113,32 +115,32 @@ pub async fn upsert_products(conn: &mut PgConnection, rows: &[ProductRecord<'_>]
     let returned: Vec<bool> = sqlx::query_scalar(
         "INSERT INTO products (cooperative_id, member_id, sku, name, description, category, unit, price, stock,
                                min_purchase, weight_kg, origin, production_location, tkdn_percent,
-                               tkdn_certificate, sni_certificate, brand, photo_urls)
+                               tkdn_certificate, sni_certificate, brand, photo_urls, active)
          SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
                 min_purchase, weight_kg, origin, production_location, tkdn_percent,
-                tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n')
+                tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n'), active
          FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                      $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[],
-                     $14::numeric[], $15::text[], $16::text[], $17::text[], $18::text[])
+                     $14::numeric[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bool[])
               AS t(cooperative_id, member_id, sku, name, description, category, unit, price, stock,
                    min_purchase, weight_kg, origin, production_location, tkdn_percent,
-                   tkdn_certificate, sni_certificate, brand, photos)
+                   tkdn_certificate, sni_certificate, brand, photos, active)
          ON CONFLICT (cooperative_id, member_id, sku) DO UPDATE SET
              name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
              unit = EXCLUDED.unit, price = EXCLUDED.price, stock = EXCLUDED.stock,
              min_purchase = EXCLUDED.min_purchase, weight_kg = EXCLUDED.weight_kg, origin = EXCLUDED.origin,
              production_location = EXCLUDED.production_location, tkdn_percent = EXCLUDED.tkdn_percent,
              tkdn_certificate = EXCLUDED.tkdn_certificate, sni_certificate = EXCLUDED.sni_certificate,
-             brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, updated_at = now()
+             brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, active = EXCLUDED.active, updated_at = now()
          WHERE (products.name, products.description, products.category, products.unit, products.price,
                 products.stock, products.min_purchase, products.weight_kg, products.origin,
                 products.production_location, products.tkdn_percent, products.tkdn_certificate,
-                products.sni_certificate, products.brand, products.photo_urls)
+                products.sni_certificate, products.brand, products.photo_urls, products.active)
                IS DISTINCT FROM
                (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category, EXCLUDED.unit, EXCLUDED.price,
                 EXCLUDED.stock, EXCLUDED.min_purchase, EXCLUDED.weight_kg, EXCLUDED.origin,
                 EXCLUDED.production_location, EXCLUDED.tkdn_percent, EXCLUDED.tkdn_certificate,
-                EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls)
+                EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls, EXCLUDED.active)
          RETURNING (xmax = 0)",
     )
     .bind(rows.iter().map(|r| r.cooperative_id).collect::<Vec<_>>())
@@ -159,6 +161,7 @@ pub async fn upsert_products(conn: &mut PgConnection, rows: &[ProductRecord<'_>]
     .bind(opt_text(|d| d.sni_certificate.clone()))
     .bind(opt_text(|d| d.brand.clone()))
     .bind(text(|d| d.photo_urls.join("\n")))
+    .bind(rows.iter().map(|r| r.draft.active).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     Ok(UpsertCounts::from_returned(rows.len(), &returned))

@@ -1,0 +1,43 @@
+//! What a mapping reads: one product with its member and cooperative.
+
+use rust_decimal::Decimal;
+
+/// The cooperative (seller) facts a listing needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seller {
+    pub code: String,
+    pub name: String,
+    pub city: String,
+    pub kelurahan: String,
+    pub npwp: Option<String>,
+    pub nib: Option<String>,
+    pub gln: Option<String>,
+    pub pkp: bool,
+}
+
+/// One product as stored, ready to map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRecord {
+    pub id: i64,
+    pub member_code: String,
+    pub member_name: String,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    /// Normalised local category (lower case).
+    pub category: String,
+    /// Local unit code.
+    pub unit: String,
+    pub price: Decimal,
+    pub stock: Decimal,
+    pub min_purchase: Decimal,
+    pub weight_kg: Option<Decimal>,
+    pub origin: String,
+    pub production_location: Option<String>,
+    pub tkdn_percent: Option<Decimal>,
+    pub tkdn_certificate: Option<String>,
+    pub sni_certificate: Option<String>,
+    pub brand: Option<String>,
+    pub photo_urls: Vec<String>,
+    pub active: bool,
+}

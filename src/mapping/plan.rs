@@ -1,0 +1,416 @@
+//! A mapping file compiled into a plan: for each target field of a catalogue
+//! format, where its value comes from. Compiling checks every name once;
+//! mapping a product then only indexes into the plan.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::input::{ProductRecord, Seller};
+use super::rules::{self, Issue, RuleCode, Severity};
+use super::table::LookupTable;
+use super::tax::{Pricing, TaxRules};
+use super::{line_of, MappingError, MappingSource};
+
+/// A field of a catalogue format's listing that a mapping fills.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub name: &'static str,
+    /// A listing without it cannot be submitted.
+    pub required: bool,
+    /// The issue code when a required value is missing (e.g. `unknown_unit`).
+    pub missing: RuleCode,
+}
+
+/// Where a value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    ProductSku,
+    ProductName,
+    ProductDescription,
+    ProductCategory,
+    ProductUnit,
+    ProductPrice,
+    ProductStock,
+    ProductMinPurchase,
+    ProductWeightKg,
+    ProductOrigin,
+    ProductProductionLocation,
+    ProductTkdnPercent,
+    ProductTkdnCertificate,
+    ProductSniCertificate,
+    ProductBrand,
+    ProductPhotoUrls,
+    MemberCode,
+    MemberName,
+    CooperativeCode,
+    CooperativeName,
+    CooperativeCity,
+    CooperativeKelurahan,
+    CooperativeNpwp,
+    CooperativeNib,
+    CooperativeGln,
+    PriceBase,
+    PriceTax,
+    PriceWithTax,
+    TaxCategory,
+    TaxPercent,
+    TaxPpnbm,
+}
+
+const SOURCES: &[(&str, Source)] = &[
+    ("product.sku", Source::ProductSku),
+    ("product.name", Source::ProductName),
+    ("product.description", Source::ProductDescription),
+    ("product.category", Source::ProductCategory),
+    ("product.unit", Source::ProductUnit),
+    ("product.price", Source::ProductPrice),
+    ("product.stock", Source::ProductStock),
+    ("product.min_purchase", Source::ProductMinPurchase),
+    ("product.weight_kg", Source::ProductWeightKg),
+    ("product.origin", Source::ProductOrigin),
+    ("product.production_location", Source::ProductProductionLocation),
+    ("product.tkdn_percent", Source::ProductTkdnPercent),
+    ("product.tkdn_certificate", Source::ProductTkdnCertificate),
+    ("product.sni_certificate", Source::ProductSniCertificate),
+    ("product.brand", Source::ProductBrand),
+    ("product.photo_urls", Source::ProductPhotoUrls),
+    ("member.code", Source::MemberCode),
+    ("member.name", Source::MemberName),
+    ("cooperative.code", Source::CooperativeCode),
+    ("cooperative.name", Source::CooperativeName),
+    ("cooperative.city", Source::CooperativeCity),
+    ("cooperative.kelurahan", Source::CooperativeKelurahan),
+    ("cooperative.npwp", Source::CooperativeNpwp),
+    ("cooperative.nib", Source::CooperativeNib),
+    ("cooperative.gln", Source::CooperativeGln),
+    ("price.base", Source::PriceBase),
+    ("price.tax", Source::PriceTax),
+    ("price.with_tax", Source::PriceWithTax),
+    ("tax.category", Source::TaxCategory),
+    ("tax.percent", Source::TaxPercent),
+    ("tax.ppnbm", Source::TaxPpnbm),
+];
+
+impl Source {
+    pub fn parse(name: &str) -> Option<Self> {
+        SOURCES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+    }
+
+    pub fn name(self) -> &'static str {
+        SOURCES.iter().find(|(_, s)| *s == self).map_or("?", |(n, _)| n)
+    }
+}
+
+/// A mapped value, borrowed from the product, the seller or a lookup table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Missing,
+    Text(&'a str),
+    Decimal(Decimal),
+    Bool(bool),
+    List(&'a [String]),
+}
+
+impl Value<'_> {
+    pub fn is_missing(&self) -> bool {
+        match self {
+            Value::Missing => true,
+            Value::Text(t) => t.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Getter {
+    Source(Source),
+    Lookup { key: Source, table: usize, column: usize },
+    Const(String),
+}
+
+/// One product mapped to one format.
+#[derive(Debug, Clone)]
+pub struct Mapped<'a> {
+    /// One value per target of the format, in target order.
+    pub values: Vec<Value<'a>>,
+    pub pricing: Pricing,
+    pub issues: Vec<Issue>,
+}
+
+impl Mapped<'_> {
+    pub fn blocked(&self) -> bool {
+        self.issues.iter().any(|i| i.severity == Severity::Blocking)
+    }
+}
+
+/// Limits of the format, from `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub name_min_chars: usize,
+    pub name_max_chars: usize,
+    pub description_max_chars: usize,
+    pub photos_min: usize,
+    pub photos_max: usize,
+    /// Claims this format cannot carry: `tkdn`, `sni`, `brand`.
+    #[serde(default)]
+    pub cannot_carry: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawField {
+    Source(String),
+    Lookup { lookup: String, key: String },
+    Value { value: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    format: Spanned<String>,
+    limits: Limits,
+    #[serde(default)]
+    severity: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    document: toml::Table,
+    fields: BTreeMap<String, Spanned<RawField>>,
+}
+
+/// The lookup tables and tax rules mappings use, loaded once.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub tables: Vec<Arc<LookupTable>>,
+    pub tax: Arc<TaxRules>,
+}
+
+impl Tables {
+    pub fn load(source: &MappingSource) -> Result<Self, MappingError> {
+        let tables = source.table_names().iter().map(|n| LookupTable::load(source, n).map(Arc::new)).collect::<Result<_, _>>()?;
+        Ok(Self { tables, tax: Arc::new(TaxRules::load(source)?) })
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.tables.iter().position(|t| t.name == name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&LookupTable> {
+        self.find(name).map(|i| self.tables[i].as_ref())
+    }
+}
+
+/// A compiled mapping.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub format: String,
+    pub path: PathBuf,
+    pub targets: &'static [Target],
+    getters: Vec<Option<Getter>>,
+    tables: Tables,
+    categories: Option<usize>,
+    goods_column: Option<usize>,
+    pub limits: Limits,
+    severity: HashMap<RuleCode, Severity>,
+    /// Format-specific settings from `[document]`.
+    pub document: toml::Table,
+}
+
+impl Plan {
+    /// Reads and compiles `{format}.toml` against the format's targets.
+    pub fn load(source: &MappingSource, format: &str, targets: &'static [Target], tables: &Tables) -> Result<Self, MappingError> {
+        let (path, text) = source.read(&format!("{format}.toml"))?;
+        Self::compile(&path, &text, format, targets, tables)
+    }
+
+    pub fn compile(path: &Path, text: &str, format: &str, targets: &'static [Target], tables: &Tables) -> Result<Self, MappingError> {
+        let at = |offset: usize, reason: String| MappingError::Invalid { path: path.to_owned(), line: line_of(text, offset), reason };
+        let raw: RawSpec = toml::from_str(text).map_err(|e| at(e.span().map_or(0, |s| s.start), e.message().trim().to_owned()))?;
+        if raw.format.get_ref() != format {
+            return Err(at(raw.format.span().start, format!("format is {:?}, but this file is for {format:?}", raw.format.get_ref())));
+        }
+        let mut getters: Vec<Option<Getter>> = vec![None; targets.len()];
+        for (target_name, field) in &raw.fields {
+            let offset = field.span().start;
+            let Some(index) = targets.iter().position(|t| t.name == target_name) else {
+                let known: Vec<&str> = targets.iter().map(|t| t.name).collect();
+                return Err(at(offset, format!("{target_name:?} is not a field of {format}; its fields are: {}", known.join(", "))));
+            };
+            let source = |name: &str| {
+                Source::parse(name).ok_or_else(|| {
+                    let known: Vec<&str> = SOURCES.iter().map(|(n, _)| *n).collect();
+                    at(offset, format!("unknown source field {name:?} for {target_name}; use one of: {}", known.join(", ")))
+                })
+            };
+            getters[index] = Some(match field.get_ref() {
+                RawField::Source(name) => Getter::Source(source(name)?),
+                RawField::Value { value } => Getter::Const(value.clone()),
+                RawField::Lookup { lookup, key } => {
+                    let (table_name, column_name) = lookup
+                        .split_once('.')
+                        .ok_or_else(|| at(offset, format!("lookup {lookup:?} must be \"table.column\"")))?;
+                    let table = tables.find(table_name).ok_or_else(|| {
+                        let known: Vec<&str> = tables.tables.iter().map(|t| t.name.as_str()).collect();
+                        at(offset, format!("lookup table {table_name:?} does not exist; the tables are: {}", known.join(", ")))
+                    })?;
+                    let column = tables.tables[table].column(column_name).ok_or_else(|| {
+                        at(offset, format!("table {table_name} has no column {column_name:?}; its columns are: {}", tables.tables[table].columns().join(", ")))
+                    })?;
+                    Getter::Lookup { key: source(key)?, table, column }
+                }
+            });
+        }
+        if let Some(t) = targets.iter().zip(&getters).find(|(t, g)| t.required && g.is_none()).map(|(t, _)| t) {
+            return Err(at(0, format!("the required field {} is not mapped", t.name)));
+        }
+        let mut severity = HashMap::new();
+        for (code, level) in &raw.severity {
+            let offset = level.span().start;
+            let rule = RuleCode::parse(code).ok_or_else(|| at(offset, format!("unknown rule {code:?} in [severity]")))?;
+            let level = match level.get_ref().as_str() {
+                "blocking" => Severity::Blocking,
+                "warning" => Severity::Warning,
+                other => return Err(at(offset, format!("severity {other:?} must be \"blocking\" or \"warning\""))),
+            };
+            severity.insert(rule, level);
+        }
+        for claim in &raw.limits.cannot_carry {
+            if !matches!(claim.as_str(), "tkdn" | "sni" | "brand") {
+                return Err(at(text.find("cannot_carry").unwrap_or(0), format!("cannot_carry: unknown claim {claim:?}; use tkdn, sni or brand")));
+            }
+        }
+        let categories = tables.find("categories");
+        let goods_column = categories.and_then(|c| tables.tables[c].column("goods"));
+        Ok(Self {
+            format: format.to_owned(),
+            path: path.to_owned(),
+            targets,
+            getters,
+            tables: tables.clone(),
+            categories,
+            goods_column,
+            limits: raw.limits,
+            severity,
+            document: raw.document,
+        })
+    }
+
+    pub fn severity(&self, code: RuleCode) -> Severity {
+        self.severity.get(&code).copied().unwrap_or_else(|| code.default_severity())
+    }
+
+    /// The target a source feeds, for naming the field of an issue.
+    pub fn target_of(&self, source: Source) -> Option<&'static str> {
+        self.targets.iter().zip(&self.getters).find_map(|(t, g)| match g {
+            Some(Getter::Source(s)) if *s == source => Some(t.name),
+            _ => None,
+        })
+    }
+
+    pub fn index_of(&self, target: &str) -> Option<usize> {
+        self.targets.iter().position(|t| t.name == target)
+    }
+
+    /// Whether a product's category is goods (needs a weight). Unknown: yes.
+    pub fn is_goods(&self, category: &str) -> bool {
+        match (self.categories, self.goods_column) {
+            (Some(t), Some(c)) => self.tables.tables[t].row(category).is_none_or(|row| row[c] != "tidak"),
+            _ => true,
+        }
+    }
+
+    /// Maps and validates one product.
+    pub fn map<'a>(&'a self, product: &'a ProductRecord, seller: &'a Seller) -> Mapped<'a> {
+        let pricing = self.tables.tax.price(product.price, &product.category, seller.pkp);
+        let mut values = Vec::with_capacity(self.getters.len());
+        let mut issues = Vec::new();
+        for (target, getter) in self.targets.iter().zip(&self.getters) {
+            let value = match getter {
+                None => Value::Missing,
+                Some(Getter::Const(c)) => Value::Text(c),
+                Some(Getter::Source(s)) => source_value(*s, product, seller, &pricing),
+                Some(Getter::Lookup { key, table, column }) => {
+                    let t = &self.tables.tables[*table];
+                    match source_value(*key, product, seller, &pricing) {
+                        Value::Text(k) => t.row(k).map_or(Value::Missing, |row| Value::Text(row[*column].as_str())),
+                        _ => Value::Missing,
+                    }
+                }
+            };
+            if target.required && value.is_missing() {
+                issues.push(self.missing_issue(target, getter.as_ref(), product, seller, &pricing));
+            }
+            values.push(value);
+        }
+        rules::check(self, product, &pricing, &mut issues);
+        Mapped { values, pricing, issues }
+    }
+
+    fn missing_issue(&self, target: &Target, getter: Option<&Getter>, product: &ProductRecord, seller: &Seller, pricing: &Pricing) -> Issue {
+        let message = match getter {
+            Some(Getter::Lookup { key, table, column }) => {
+                let t = &self.tables.tables[*table];
+                let key_text = match source_value(*key, product, seller, pricing) {
+                    Value::Text(k) => k.to_owned(),
+                    _ => String::new(),
+                };
+                if t.row(&key_text).is_some() {
+                    format!("{} {key_text:?} has no {} value in {}", key.name(), t.columns()[*column], t.path.display())
+                } else {
+                    format!("{} {key_text:?} is not in {}", key.name(), t.path.display())
+                }
+            }
+            Some(Getter::Source(s)) => format!("{} is empty", s.name()),
+            _ => format!("{} is empty", target.name),
+        };
+        Issue::new(target.missing, self.severity(target.missing), target.name, message)
+    }
+}
+
+fn opt_text(v: &Option<String>) -> Value<'_> {
+    v.as_deref().map_or(Value::Missing, Value::Text)
+}
+
+fn opt_dec(v: Option<Decimal>) -> Value<'static> {
+    v.map_or(Value::Missing, Value::Decimal)
+}
+
+fn source_value<'a>(source: Source, p: &'a ProductRecord, s: &'a Seller, pricing: &Pricing) -> Value<'a> {
+    match source {
+        Source::ProductSku => Value::Text(&p.sku),
+        Source::ProductName => Value::Text(&p.name),
+        Source::ProductDescription => Value::Text(&p.description),
+        Source::ProductCategory => Value::Text(&p.category),
+        Source::ProductUnit => Value::Text(&p.unit),
+        Source::ProductPrice => Value::Decimal(p.price),
+        Source::ProductStock => Value::Decimal(p.stock),
+        Source::ProductMinPurchase => Value::Decimal(p.min_purchase),
+        Source::ProductWeightKg => opt_dec(p.weight_kg),
+        Source::ProductOrigin => Value::Text(if p.origin == "impor" { "Impor" } else { "Lokal" }),
+        Source::ProductProductionLocation => opt_text(&p.production_location),
+        Source::ProductTkdnPercent => opt_dec(p.tkdn_percent),
+        Source::ProductTkdnCertificate => opt_text(&p.tkdn_certificate),
+        Source::ProductSniCertificate => opt_text(&p.sni_certificate),
+        Source::ProductBrand => opt_text(&p.brand),
+        Source::ProductPhotoUrls => Value::List(&p.photo_urls),
+        Source::MemberCode => Value::Text(&p.member_code),
+        Source::MemberName => Value::Text(&p.member_name),
+        Source::CooperativeCode => Value::Text(&s.code),
+        Source::CooperativeName => Value::Text(&s.name),
+        Source::CooperativeCity => Value::Text(&s.city),
+        Source::CooperativeKelurahan => Value::Text(&s.kelurahan),
+        Source::CooperativeNpwp => opt_text(&s.npwp),
+        Source::CooperativeNib => opt_text(&s.nib),
+        Source::CooperativeGln => opt_text(&s.gln),
+        Source::PriceBase => Value::Decimal(pricing.base),
+        Source::PriceTax => Value::Decimal(pricing.tax),
+        Source::PriceWithTax => Value::Decimal(pricing.with_tax),
+        Source::TaxCategory => Value::Text(pricing.category.code()),
+        Source::TaxPercent => Value::Decimal(pricing.percent),
+        Source::TaxPpnbm => Value::Bool(pricing.ppnbm),
+    }
+}

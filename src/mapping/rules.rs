@@ -1,0 +1,156 @@
+//! Validation the liaison can act on: every product gets, per format, a list
+//! of issues with a code, the field, a plain-language message and whether it
+//! blocks submission. Limits and severities come from the mapping file.
+
+use serde::Serialize;
+
+use super::input::ProductRecord;
+use super::plan::{Plan, Source};
+use super::tax::Pricing;
+use crate::domain::money::format_rupiah;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The product is not submitted until this is fixed.
+    Blocking,
+    /// Reported; the product goes ahead.
+    Warning,
+}
+
+macro_rules! rule_codes {
+    ($($variant:ident = $name:literal, $severity:ident;)*) => {
+        /// Every issue code, with its default severity.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RuleCode { $($variant),* }
+
+        impl RuleCode {
+            pub const ALL: &'static [RuleCode] = &[$(RuleCode::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(RuleCode::$variant => $name),* }
+            }
+
+            pub fn parse(name: &str) -> Option<Self> {
+                match name { $($name => Some(RuleCode::$variant),)* _ => None }
+            }
+
+            pub fn default_severity(self) -> Severity {
+                match self { $(RuleCode::$variant => Severity::$severity),* }
+            }
+        }
+    };
+}
+
+rule_codes! {
+    NameTooShort = "name_too_short", Blocking;
+    NameTooLong = "name_too_long", Blocking;
+    DescriptionTooLong = "description_too_long", Blocking;
+    UnknownUnit = "unknown_unit", Blocking;
+    NoCategoryMapping = "no_category_mapping", Blocking;
+    MissingValue = "missing_value", Blocking;
+    MissingWeight = "missing_weight", Blocking;
+    TkdnWithoutCertificate = "tkdn_without_certificate", Blocking;
+    NoPhoto = "no_photo", Blocking;
+    TooManyPhotos = "too_many_photos", Warning;
+    PriceRounded = "price_rounded", Warning;
+    NoGln = "no_gln", Blocking;
+    TkdnNotInBulkUpload = "tkdn_not_in_bulk_upload", Blocking;
+    SniNotInBulkUpload = "sni_not_in_bulk_upload", Blocking;
+    BrandNotInBulkUpload = "brand_not_in_bulk_upload", Warning;
+}
+
+impl Serialize for RuleCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// One problem of one product in one format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    pub code: RuleCode,
+    pub severity: Severity,
+    /// The listing field concerned.
+    pub field: String,
+    pub message: String,
+}
+
+impl Issue {
+    pub fn new(code: RuleCode, severity: Severity, field: &str, message: String) -> Self {
+        Self { code, severity, field: field.to_owned(), message }
+    }
+}
+
+/// The rules beyond "a required field is missing" (which the plan checks).
+pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, issues: &mut Vec<Issue>) {
+    let limits = &plan.limits;
+    let mut push = |code: RuleCode, source: Source, message: String| {
+        let field = plan.target_of(source).unwrap_or(source.name());
+        issues.push(Issue::new(code, plan.severity(code), field, message));
+    };
+    let name_chars = p.name.chars().count();
+    if name_chars < limits.name_min_chars {
+        push(RuleCode::NameTooShort, Source::ProductName, format!(
+            "the name has {name_chars} characters; {} needs at least {}: describe the product more fully",
+            plan.format, limits.name_min_chars
+        ));
+    }
+    if name_chars > limits.name_max_chars {
+        push(RuleCode::NameTooLong, Source::ProductName, format!(
+            "the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)",
+            plan.format, limits.name_max_chars
+        ));
+    }
+    let description_chars = p.description.chars().count();
+    if description_chars > limits.description_max_chars {
+        push(RuleCode::DescriptionTooLong, Source::ProductDescription, format!(
+            "the description has {description_chars} characters; at most {} are allowed",
+            limits.description_max_chars
+        ));
+    }
+    if p.weight_kg.is_none() && plan.is_goods(&p.category) && plan.target_of(Source::ProductWeightKg).is_some() {
+        push(RuleCode::MissingWeight, Source::ProductWeightKg, "goods need a shipping weight: fill in berat_kg".into());
+    }
+    if p.tkdn_percent.is_some() && p.tkdn_certificate.is_none() && !limits.cannot_carry.iter().any(|c| c == "tkdn") {
+        push(RuleCode::TkdnWithoutCertificate, Source::ProductTkdnCertificate, format!(
+            "a TKDN claim of {}% needs the certificate number (no_sertifikat_tkdn)",
+            p.tkdn_percent.unwrap_or_default()
+        ));
+    }
+    if p.photo_urls.len() < limits.photos_min {
+        push(RuleCode::NoPhoto, Source::ProductPhotoUrls, format!(
+            "{} needs at least {} photo: add a photo address (foto)",
+            plan.format, limits.photos_min
+        ));
+    }
+    if p.photo_urls.len() > limits.photos_max {
+        push(RuleCode::TooManyPhotos, Source::ProductPhotoUrls, format!(
+            "{} photos given; only the first {} are sent",
+            p.photo_urls.len(),
+            limits.photos_max
+        ));
+    }
+    if pricing.rounded {
+        push(RuleCode::PriceRounded, Source::ProductPrice, format!(
+            "the price {} is rounded to {} (whole rupiah)",
+            format_rupiah(p.price),
+            format_rupiah(pricing.base)
+        ));
+    }
+    for claim in &limits.cannot_carry {
+        let (code, present, source, what) = match claim.as_str() {
+            "tkdn" => (RuleCode::TkdnNotInBulkUpload, p.tkdn_percent.is_some(), Source::ProductTkdnPercent, "a TKDN value"),
+            "sni" => (RuleCode::SniNotInBulkUpload, p.sni_certificate.is_some(), Source::ProductSniCertificate, "an SNI number"),
+            _ => (RuleCode::BrandNotInBulkUpload, p.brand.is_some(), Source::ProductBrand, "a brand"),
+        };
+        if present {
+            let consequence = if plan.severity(code) == Severity::Blocking {
+                "list this product through the catalogue form or API instead"
+            } else {
+                "it is left out of the upload"
+            };
+            push(code, source, format!("the product has {what}, which bulk upload cannot carry: {consequence}"));
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Lookup tables: CSV files under `mappings/tables/`. The first column is the
+//! key; an `aliases` column, when present, adds other spellings of the key
+//! (separated by `|`). Keys match ignoring case, spacing and a trailing dot.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::{MappingError, MappingSource};
+use crate::domain::tidy;
+
+#[derive(Debug, Clone)]
+pub struct LookupTable {
+    pub name: String,
+    pub path: PathBuf,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+    index: HashMap<String, usize>,
+}
+
+impl LookupTable {
+    /// Loads `tables/{name}.csv`.
+    pub fn load(source: &MappingSource, name: &str) -> Result<Self, MappingError> {
+        let (path, text) = source.read(&format!("tables/{name}.csv"))?;
+        let invalid = |line: u64, reason: String| MappingError::Invalid { path: path.clone(), line, reason };
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        let columns: Vec<String> =
+            reader.headers().map_err(|e| invalid(1, format!("bad header: {e}")))?.iter().map(str::to_owned).collect();
+        if columns.is_empty() || columns[0].is_empty() {
+            return Err(invalid(1, "the first column must name the key".into()));
+        }
+        let aliases = columns.iter().position(|c| c == "aliases");
+        let mut table = Self { name: name.to_owned(), path: path.clone(), columns, rows: Vec::new(), index: HashMap::new() };
+        for record in reader.records() {
+            let record = record.map_err(|e| invalid(e.position().map_or(0, |p| p.line()), format!("bad row: {e}")))?;
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() != table.columns.len() {
+                return Err(invalid(line, format!("has {} fields, the header has {}", record.len(), table.columns.len())));
+            }
+            let row: Vec<String> = record.iter().map(str::to_owned).collect();
+            let at = table.rows.len();
+            let names = std::iter::once(row[0].as_str()).chain(aliases.map_or("", |a| row[a].as_str()).split('|'));
+            for name in names {
+                let key = normalise(name);
+                if key.is_empty() {
+                    continue;
+                }
+                if let Some(&other) = table.index.get(&key) {
+                    if other != at {
+                        return Err(invalid(line, format!("name {key:?} already belongs to {:?}", table.rows[other][0])));
+                    }
+                }
+                table.index.insert(key, at);
+            }
+            if normalise(&row[0]).is_empty() {
+                return Err(invalid(line, format!("the key ({}) is empty", table.columns[0])));
+            }
+            table.rows.push(row);
+        }
+        Ok(table)
+    }
+
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// The row of an already normalised key (as products store units and categories).
+    pub fn row(&self, key: &str) -> Option<&[String]> {
+        self.index.get(key).map(|&i| self.rows[i].as_slice())
+    }
+
+    /// The row for what a user typed.
+    pub fn resolve(&self, raw: &str) -> Option<&[String]> {
+        self.row(&normalise(raw))
+    }
+
+    /// The keys (first column), in file order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.rows.iter().map(|r| r[0].as_str())
+    }
+}
+
+/// How keys are compared: tidied, lower-case, without a trailing dot.
+pub fn normalise(raw: &str) -> String {
+    tidy(raw).trim_end_matches('.').to_lowercase()
+}

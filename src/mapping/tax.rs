@@ -1,0 +1,218 @@
+//! PPN (VAT) from `mappings/tax.toml`: which products are taxed, at what
+//! rate, on what base, and the one rounding rule. All `Decimal`, exact.
+
+use std::collections::HashSet;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Deserialize;
+
+use super::{line_of, MappingError, MappingSource};
+
+pub const TAX_FILE: &str = "tax.toml";
+
+/// The PEPPOL / UN/CEFACT 5305 tax category of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxCategory {
+    /// Standard rated (S).
+    Standard,
+    /// Exempt from tax (E): staples under PP 49/2022.
+    Exempt,
+    /// Not subject to VAT (O): the seller is not PKP.
+    NotSubject,
+}
+
+impl TaxCategory {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Standard => "S",
+            Self::Exempt => "E",
+            Self::NotSubject => "O",
+        }
+    }
+}
+
+/// A product's price in whole rupiah with its PPN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pricing {
+    /// The price before PPN, rounded to whole rupiah.
+    pub base: Decimal,
+    pub tax: Decimal,
+    /// `base + tax`: the "price shown incl. tax" of the catalogue form.
+    pub with_tax: Decimal,
+    pub category: TaxCategory,
+    /// The rate the form shows: the headline rate, or 0.
+    pub percent: Decimal,
+    /// Luxury-goods tax applies.
+    pub ppnbm: bool,
+    /// The entered price had sen and was rounded.
+    pub rounded: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTax {
+    currency: String,
+    rounding: String,
+    headline_percent: Decimal,
+    taxable_base: String,
+    luxury_taxable_base: String,
+    exempt_categories: Vec<String>,
+    luxury_categories: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaxRules {
+    pub currency: String,
+    headline_percent: Decimal,
+    base: (Decimal, Decimal),
+    luxury_base: (Decimal, Decimal),
+    exempt: HashSet<String>,
+    luxury: HashSet<String>,
+}
+
+/// Whole rupiah, half away from zero: 0.5 becomes 1, -0.5 becomes -1.
+pub fn round_rupiah(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+}
+
+impl TaxRules {
+    pub fn load(source: &MappingSource) -> Result<Self, MappingError> {
+        let (path, text) = source.read(TAX_FILE)?;
+        let raw: RawTax = toml::from_str(&text).map_err(|e| MappingError::Invalid {
+            path: path.clone(),
+            line: e.span().map_or(0, |s| line_of(&text, s.start)),
+            reason: e.message().to_owned(),
+        })?;
+        let invalid = |key: &str, reason: String| {
+            let line = text.lines().position(|l| l.trim_start().starts_with(key)).map_or(0, |i| i as u64 + 1);
+            MappingError::Invalid { path: path.clone(), line, reason }
+        };
+        if raw.rounding != "half-away-from-zero" {
+            return Err(invalid("rounding", format!("rounding {:?} is not supported; use \"half-away-from-zero\"", raw.rounding)));
+        }
+        if raw.headline_percent <= Decimal::ZERO || raw.headline_percent >= Decimal::ONE_HUNDRED {
+            return Err(invalid("headline_percent", "headline_percent must be between 0 and 100".into()));
+        }
+        let fraction = |key: &str, s: &str| -> Result<(Decimal, Decimal), MappingError> {
+            let parsed = s.split_once('/').and_then(|(n, d)| Some((n.trim().parse::<Decimal>().ok()?, d.trim().parse::<Decimal>().ok()?)));
+            match parsed {
+                Some((n, d)) if n > Decimal::ZERO && d > Decimal::ZERO && n <= d => Ok((n, d)),
+                _ => Err(invalid(key, format!("{key} {s:?} must be a fraction like \"11/12\", at most 1"))),
+            }
+        };
+        Ok(Self {
+            currency: raw.currency,
+            headline_percent: raw.headline_percent,
+            base: fraction("taxable_base", &raw.taxable_base)?,
+            luxury_base: fraction("luxury_taxable_base", &raw.luxury_taxable_base)?,
+            exempt: raw.exempt_categories.iter().map(|c| super::table::normalise(c)).collect(),
+            luxury: raw.luxury_categories.iter().map(|c| super::table::normalise(c)).collect(),
+        })
+    }
+
+    /// Prices a product of `category` sold by a seller who is (or is not) PKP.
+    pub fn price(&self, price: Decimal, category: &str, seller_pkp: bool) -> Pricing {
+        let base = round_rupiah(price);
+        let rounded = base != price;
+        let untaxed = |category| Pricing { base, tax: Decimal::ZERO, with_tax: base, category, percent: Decimal::ZERO, ppnbm: false, rounded };
+        if !seller_pkp {
+            return untaxed(TaxCategory::NotSubject);
+        }
+        if self.exempt.contains(category) {
+            return untaxed(TaxCategory::Exempt);
+        }
+        let ppnbm = self.luxury.contains(category);
+        let (num, den) = if ppnbm { self.luxury_base } else { self.base };
+        // base * num/den * percent/100, divided once at the end so it stays exact.
+        let tax = round_rupiah(base * num * self.headline_percent / (den * Decimal::ONE_HUNDRED));
+        Pricing { base, tax, with_tax: base + tax, category: TaxCategory::Standard, percent: self.headline_percent, ppnbm, rounded }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    fn rules() -> TaxRules {
+        TaxRules::load(&MappingSource::BuiltIn).unwrap()
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero_at_the_half_rupiah() {
+        assert_eq!(round_rupiah(dec!(12500.50)), dec!(12501));
+        assert_eq!(round_rupiah(dec!(12500.49)), dec!(12500));
+        assert_eq!(round_rupiah(dec!(12499.5)), dec!(12500));
+        assert_eq!(round_rupiah(dec!(-0.5)), dec!(-1));
+    }
+
+    #[test]
+    fn pkp_seller_pays_12_percent_on_eleven_twelfths() {
+        let p = rules().price(dec!(18000), "minyak goreng", true);
+        assert_eq!((p.base, p.tax, p.with_tax, p.category, p.percent), (dec!(18000), dec!(1980), dec!(19980), TaxCategory::Standard, dec!(12)));
+        // 4550 * 11% = 500.5: the tax itself rounds half away from zero
+        assert_eq!(rules().price(dec!(4550), "kecap", true).tax, dec!(501));
+        // a price with sen is rounded first, and flagged
+        let p = rules().price(dec!(12500.50), "kecap", true);
+        assert_eq!((p.base, p.rounded), (dec!(12501), true));
+    }
+
+    #[test]
+    fn staples_are_exempt_and_non_pkp_sellers_charge_nothing() {
+        let p = rules().price(dec!(74500), "beras", true);
+        assert_eq!((p.tax, p.category, p.percent), (dec!(0), TaxCategory::Exempt, dec!(0)));
+        let p = rules().price(dec!(18000), "minyak goreng", false);
+        assert_eq!((p.tax, p.category), (dec!(0), TaxCategory::NotSubject));
+    }
+
+    fn money() -> impl Strategy<Value = Decimal> {
+        (1i64..100_000_000_000, 0u32..=2).prop_map(|(units, scale)| Decimal::new(units, scale))
+    }
+
+    const CATEGORIES: &[&str] = &["beras", "gula pasir", "minyak goreng", "batik tulis", "telur", "sepatu kulit"];
+
+    proptest! {
+        #[test]
+        fn price_with_tax_is_never_below_the_base(price in money(), cat in 0..CATEGORIES.len(), pkp: bool) {
+            let p = rules().price(price, CATEGORIES[cat], pkp);
+            prop_assert!(p.with_tax >= p.base);
+            prop_assert!(p.tax >= Decimal::ZERO);
+            prop_assert_eq!(p.with_tax, p.base + p.tax);
+            prop_assert_eq!(p.base.fract(), Decimal::ZERO);
+            prop_assert_eq!(p.tax.fract(), Decimal::ZERO);
+        }
+
+        #[test]
+        fn exempt_and_non_pkp_add_no_tax(price in money(), cat in 0..CATEGORIES.len()) {
+            let r = rules();
+            let p = r.price(price, CATEGORIES[cat], false);
+            prop_assert_eq!(p.tax, Decimal::ZERO);
+            for exempt in ["beras", "gula pasir", "telur"] {
+                prop_assert_eq!(r.price(price, exempt, true).tax, Decimal::ZERO);
+            }
+        }
+
+        #[test]
+        fn standard_tax_is_eleven_percent_within_half_a_rupiah(price in money()) {
+            let p = rules().price(price, "minyak goreng", true);
+            let exact = p.base * dec!(0.11);
+            prop_assert!((p.tax - exact).abs() <= dec!(0.5));
+        }
+
+        #[test]
+        fn order_totals_are_exact(lines in proptest::collection::vec((money(), 1i64..10_000, 0..CATEGORIES.len(), any::<bool>()), 1..50)) {
+            let r = rules();
+            let (mut base, mut tax, mut total) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+            for (price, qty, cat, pkp) in lines {
+                let p = r.price(price, CATEGORIES[cat], pkp);
+                let q = Decimal::from(qty);
+                base += p.base * q;
+                tax += p.tax * q;
+                total += p.with_tax * q;
+            }
+            prop_assert_eq!(total, base + tax);
+            prop_assert_eq!(total.fract(), Decimal::ZERO);
+        }
+    }
+}
