@@ -67,12 +67,21 @@ pub fn write_json(out: &mut impl Write, plan: &Plan, mapped: &Mapped<'_>) -> std
             Value::Text(t) if t.is_empty() => {}
             Value::Text(t) => map.serialize_entry(target.name, t)?,
             Value::Bool(b) => map.serialize_entry(target.name, b)?,
-            Value::Decimal(d) => map.serialize_entry(target.name, &json_number(*d))?,
+            Value::Decimal(d) => match whole(*d) {
+                Some(n) => map.serialize_entry(target.name, &n)?,
+                None => map.serialize_entry(target.name, &json_number(*d))?,
+            },
             Value::List(items) => map.serialize_entry(target.name, &items[..items.len().min(plan.limits.photos_max)])?,
         }
     }
     map.end()?;
     Ok(())
+}
+
+/// A whole number (most prices and quantities) as an integer, without formatting it.
+fn whole(d: rust_decimal::Decimal) -> Option<i64> {
+    use rust_decimal::prelude::ToPrimitive;
+    if d.fract().is_zero() { d.to_i64() } else { None }
 }
 
 /// A decimal as an exact JSON number (serde_json's arbitrary precision), never through a float.

@@ -2,6 +2,7 @@
 //! streamed with quick-xml. One document per cooperative (the seller).
 //! Element order follows the UBL 2.1 schema sequences.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use chrono::NaiveDate;
@@ -35,6 +36,30 @@ pub const TARGETS: &[Target] = &[
     t("legal_name", true, RuleCode::MissingValue),
     t("city", false, RuleCode::MissingValue),
 ];
+
+// Positions in TARGETS: a plan for this format holds its values in this order.
+const SELLER_ITEM_ID: usize = 0;
+const NAME: usize = 1;
+const DESCRIPTION: usize = 2;
+const UNIT: usize = 3;
+const UNSPSC: usize = 4;
+const PRICE: usize = 5;
+const TAX_CATEGORY: usize = 6;
+const TAX_PERCENT: usize = 7;
+const MIN_QUANTITY: usize = 8;
+const BRAND: usize = 9;
+const ORIGIN: usize = 10;
+const WEIGHT_KG: usize = 11;
+const PHOTOS: usize = 12;
+const TKDN_PERCENT: usize = 13;
+const TKDN_CERTIFICATE: usize = 14;
+const ENDPOINT_ID: usize = 15;
+const LEGAL_NAME: usize = 16;
+#[allow(dead_code)] // mapped for completeness; the city is not part of the BIS party here
+const CITY: usize = 17;
+
+/// Buffered XML is handed to the output in chunks of about this size.
+const FLUSH_BYTES: usize = 256 * 1024;
 
 const CUSTOMIZATION_ID: &str = "urn:fdc:peppol.eu:poacc:trns:catalogue:3";
 const NS_ROOT: &str = "urn:oasis:names:specification:ubl:schema:xsd:Catalogue-2";
@@ -70,10 +95,17 @@ pub struct Header<'a> {
     pub issue_date: NaiveDate,
 }
 
-/// Writes one Catalogue document, line by line.
+/// Writes one Catalogue document, line by line. Not indented: documents can
+/// hold a million lines, and machines read them. It buffers by itself, so
+/// give it the file, not a `BufWriter`.
 pub struct CatalogueWriter<W: Write> {
-    xml: Writer<W>,
+    /// quick-xml writes into memory; full chunks go to `out` (cheaper than many tiny writes).
+    xml: Writer<Vec<u8>>,
+    out: W,
     lines: u32,
+    /// Reused for start tags with attributes and for numbers, so writing a line allocates little.
+    tag: String,
+    number: String,
 }
 
 type Io = std::io::Result<()>;
@@ -82,7 +114,13 @@ impl<W: Write> CatalogueWriter<W> {
     /// Writes the header. The provider is taken from `first` (the mapped
     /// `endpoint_id`, `legal_name`); the receiver from the mapping's `[document]`.
     pub fn start(out: W, plan: &Plan, header: &Header<'_>, first: &Mapped<'_>) -> std::io::Result<Self> {
-        let mut w = Self { xml: Writer::new_with_indent(out, b' ', 2), lines: 0 };
+        let mut w = Self {
+            xml: Writer::new(Vec::with_capacity(2 * FLUSH_BYTES)),
+            out,
+            lines: 0,
+            tag: String::with_capacity(64),
+            number: String::with_capacity(32),
+        };
         let doc = |key: &str, default: &str| plan.document.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_owned();
         let validity_days = plan.document.get("validity_days").and_then(|v| v.as_integer()).unwrap_or(365);
         let end = header.issue_date + chrono::Days::new(validity_days.max(1) as u64);
@@ -100,8 +138,8 @@ impl<W: Write> CatalogueWriter<W> {
         w.leaf("cbc:StartDate", &[], &header.issue_date.to_string())?;
         w.leaf("cbc:EndDate", &[], &end.to_string())?;
         w.close("cac:ValidityPeriod")?;
-        let endpoint = text(plan, first, "endpoint_id");
-        let legal_name = text(plan, first, "legal_name");
+        let endpoint = text(first, ENDPOINT_ID);
+        let legal_name = text(first, LEGAL_NAME);
         let scheme = doc("endpoint_scheme", "0088");
         w.party("cac:ProviderParty", &scheme, endpoint, legal_name)?;
         w.party("cac:ReceiverParty", &doc("receiver_endpoint_scheme", "0088"), &doc("receiver_endpoint_id", ""), &doc("receiver_name", ""))?;
@@ -128,40 +166,45 @@ impl<W: Write> CatalogueWriter<W> {
     /// One catalogue line.
     pub fn line(&mut self, plan: &Plan, m: &Mapped<'_>, action: Action, currency: &str) -> Io {
         self.lines += 1;
-        let unit = text(plan, m, "unit");
+        let unit = text(m, UNIT);
         let country = plan.document.get("country").and_then(|v| v.as_str()).unwrap_or("ID");
         self.open("cac:CatalogueLine")?;
-        self.leaf("cbc:ID", &[], &self.lines.to_string())?;
-        self.leaf("cbc:ActionCode", &[], action.code())?;
-        self.leaf("cbc:OrderableIndicator", &[], if action == Action::Delete { "false" } else { "true" })?;
+        let id = rust_decimal::Decimal::from(self.lines);
+        self.leaf_number("cbc:ID", &[], &id)?;
+        self.constant("cbc:ActionCode", &[], action.code())?;
+        self.constant("cbc:OrderableIndicator", &[], if action == Action::Delete { "false" } else { "true" })?;
         self.leaf("cbc:OrderableUnit", &[], unit)?;
-        if let Some(min) = decimal(plan, m, "min_quantity") {
-            self.leaf("cbc:MinimumOrderQuantity", &[("unitCode", unit)], &min)?;
+        if let Some(min) = decimal(m, MIN_QUANTITY) {
+            self.leaf_number("cbc:MinimumOrderQuantity", &[("unitCode", unit)], &min)?;
         }
         self.open("cac:RequiredItemLocationQuantity")?;
         self.open("cac:Price")?;
-        self.leaf("cbc:PriceAmount", &[("currencyID", currency)], &decimal(plan, m, "price").unwrap_or_default())?;
-        self.leaf("cbc:BaseQuantity", &[("unitCode", unit)], "1")?;
+        self.leaf_number("cbc:PriceAmount", &[("currencyID", currency)], &decimal(m, PRICE).unwrap_or_default())?;
+        self.constant("cbc:BaseQuantity", &[("unitCode", unit)], "1")?;
         self.close("cac:Price")?;
         self.close("cac:RequiredItemLocationQuantity")?;
 
         self.open("cac:Item")?;
-        let description = text(plan, m, "description");
+        let description = text(m, DESCRIPTION);
         if !description.is_empty() {
             self.leaf("cbc:Description", &[], description)?;
         }
-        self.leaf("cbc:Name", &[], text(plan, m, "name"))?;
-        let brand = text(plan, m, "brand");
+        self.leaf("cbc:Name", &[], text(m, NAME))?;
+        let brand = text(m, BRAND);
         if !brand.is_empty() {
             self.leaf("cbc:BrandName", &[], brand)?;
         }
         self.open("cac:SellersItemIdentification")?;
-        self.leaf("cbc:ID", &[], text(plan, m, "seller_item_id"))?;
+        self.leaf("cbc:ID", &[], text(m, SELLER_ITEM_ID))?;
         self.close("cac:SellersItemIdentification")?;
-        if let Some(Value::List(photos)) = value(plan, m, "photos") {
+        if let Some(Value::List(photos)) = value(m, PHOTOS) {
             for (i, url) in photos.iter().take(plan.limits.photos_max).enumerate() {
                 self.open("cac:ItemSpecificationDocumentReference")?;
-                self.leaf("cbc:ID", &[], &format!("foto-{}", i + 1))?;
+                self.number.clear();
+                let _ = write!(self.number, "foto-{}", i + 1);
+                let id = std::mem::take(&mut self.number);
+                self.leaf("cbc:ID", &[], &id)?;
+                self.number = id;
                 self.open("cac:Attachment")?;
                 self.open("cac:ExternalReference")?;
                 self.leaf("cbc:URI", &[], url)?;
@@ -170,44 +213,57 @@ impl<W: Write> CatalogueWriter<W> {
                 self.close("cac:ItemSpecificationDocumentReference")?;
             }
         }
-        if text(plan, m, "origin") == "Lokal" {
+        if text(m, ORIGIN) == "Lokal" {
             self.open("cac:OriginCountry")?;
             self.leaf("cbc:IdentificationCode", &[], country)?;
             self.close("cac:OriginCountry")?;
         }
         self.open("cac:CommodityClassification")?;
-        self.leaf("cbc:ItemClassificationCode", &[("listID", UNSPSC_LIST)], text(plan, m, "unspsc"))?;
+        self.leaf("cbc:ItemClassificationCode", &[("listID", UNSPSC_LIST)], text(m, UNSPSC))?;
         self.close("cac:CommodityClassification")?;
         self.open("cac:ClassifiedTaxCategory")?;
-        let category = text(plan, m, "tax_category");
+        let category = text(m, TAX_CATEGORY);
         self.leaf("cbc:ID", &[], category)?;
         if category != "O" {
-            self.leaf("cbc:Percent", &[], &decimal(plan, m, "tax_percent").unwrap_or_else(|| "0".into()))?;
+            self.leaf_number("cbc:Percent", &[], &decimal(m, TAX_PERCENT).unwrap_or_default())?;
         }
         self.open("cac:TaxScheme")?;
-        self.leaf("cbc:ID", &[], "VAT")?;
+        self.constant("cbc:ID", &[], "VAT")?;
         self.close("cac:TaxScheme")?;
         self.close("cac:ClassifiedTaxCategory")?;
         if category == "S" {
             self.property("Dasar pengenaan pajak (DPP)", "11/12 dari harga", None)?;
         }
-        if let Some(weight) = decimal(plan, m, "weight_kg") {
-            self.property("Berat kirim", &weight, Some(("KGM", &weight)))?;
+        if let Some(weight) = decimal(m, WEIGHT_KG) {
+            self.number.clear();
+            let _ = write!(self.number, "{weight}");
+            let value = std::mem::take(&mut self.number);
+            self.property("Berat kirim", &value, Some(("KGM", &value)))?;
+            self.number = value;
         }
-        if let Some(tkdn) = decimal(plan, m, "tkdn_percent") {
-            self.property("TKDN (%)", &tkdn, None)?;
-            let certificate = text(plan, m, "tkdn_certificate");
+        if let Some(tkdn) = decimal(m, TKDN_PERCENT) {
+            self.number.clear();
+            let _ = write!(self.number, "{tkdn}");
+            let value = std::mem::take(&mut self.number);
+            self.property("TKDN (%)", &value, None)?;
+            self.number = value;
+            let certificate = text(m, TKDN_CERTIFICATE);
             if !certificate.is_empty() {
                 self.property("Sertifikat TKDN", certificate, None)?;
             }
         }
         self.close("cac:Item")?;
-        self.close("cac:CatalogueLine")
+        self.close("cac:CatalogueLine")?;
+        if self.xml.get_ref().len() >= FLUSH_BYTES {
+            self.out.write_all(self.xml.get_ref())?;
+            self.xml.get_mut().clear();
+        }
+        Ok(())
     }
 
-    fn property(&mut self, name: &str, value: &str, quantity: Option<(&str, &str)>) -> Io {
+    fn property(&mut self, name: &'static str, value: &str, quantity: Option<(&str, &str)>) -> Io {
         self.open("cac:AdditionalItemProperty")?;
-        self.leaf("cbc:Name", &[], name)?;
+        self.constant("cbc:Name", &[], name)?;
         self.leaf("cbc:Value", &[], value)?;
         if let Some((unit, q)) = quantity {
             self.leaf("cbc:ValueQuantity", &[("unitCode", unit)], q)?;
@@ -221,8 +277,9 @@ impl<W: Write> CatalogueWriter<W> {
 
     pub fn finish(mut self) -> std::io::Result<W> {
         self.close("Catalogue")?;
-        self.xml.get_mut().write_all(b"\n")?;
-        Ok(self.xml.into_inner())
+        self.xml.get_mut().push(b'\n');
+        self.out.write_all(self.xml.get_ref())?;
+        Ok(self.out)
     }
 
     fn open(&mut self, tag: &str) -> Io {
@@ -234,26 +291,80 @@ impl<W: Write> CatalogueWriter<W> {
     }
 
     fn leaf(&mut self, tag: &str, attributes: &[(&str, &str)], content: &str) -> Io {
-        self.xml.write_event(Event::Start(BytesStart::new(tag).with_attributes(attributes.iter().copied())))?;
-        self.xml.write_event(Event::Text(BytesText::new(content)))?;
+        // Text needs escaping only around markup characters; most text has none.
+        let text = if memchr::memchr3(b'<', b'>', b'&', content.as_bytes()).is_some() {
+            BytesText::new(content)
+        } else {
+            BytesText::from_escaped(content)
+        };
+        self.write_leaf(tag, attributes, text)
+    }
+
+    /// A leaf whose content is one of this module's constants: nothing to escape.
+    fn constant(&mut self, tag: &str, attributes: &[(&str, &str)], content: &'static str) -> Io {
+        self.write_leaf(tag, attributes, BytesText::from_escaped(content))
+    }
+
+    fn write_leaf(&mut self, tag: &str, attributes: &[(&str, &str)], content: BytesText<'_>) -> Io {
+        if attributes.is_empty() {
+            self.xml.write_event(Event::Start(BytesStart::new(tag)))?;
+        } else {
+            self.tag.clear();
+            self.tag.push_str(tag);
+            for (name, value) in attributes {
+                let _ = write!(self.tag, " {name}=\"{}\"", quick_xml::escape::escape(*value));
+            }
+            self.xml.write_event(Event::Start(BytesStart::from_content(self.tag.as_str(), tag.len())))?;
+        }
+        self.xml.write_event(Event::Text(content))?;
         self.xml.write_event(Event::End(BytesEnd::new(tag)))
+    }
+
+    /// A leaf holding a number (digits need no escaping). Whole numbers, most
+    /// prices and quantities, take the fast integer formatter.
+    fn leaf_number(&mut self, tag: &str, attributes: &[(&str, &str)], value: &rust_decimal::Decimal) -> Io {
+        use rust_decimal::prelude::ToPrimitive;
+        let mut integer = itoa::Buffer::new();
+        let mut text = std::mem::take(&mut self.number);
+        let digits: &str = match value.fract().is_zero().then(|| value.to_i64()).flatten() {
+            Some(n) => integer.format(n),
+            None => {
+                text.clear();
+                let _ = write!(text, "{value}");
+                &text
+            }
+        };
+        let result = self.write_leaf(tag, attributes, BytesText::from_escaped(digits));
+        self.number = text;
+        result
     }
 }
 
-fn value<'m, 'a>(plan: &Plan, m: &'m Mapped<'a>, target: &str) -> Option<&'m Value<'a>> {
-    plan.index_of(target).map(|i| &m.values[i])
+fn value<'m, 'a>(m: &'m Mapped<'a>, target: usize) -> Option<&'m Value<'a>> {
+    m.values.get(target)
 }
 
-fn text<'a>(plan: &Plan, m: &Mapped<'a>, target: &str) -> &'a str {
-    match value(plan, m, target) {
+fn text<'a>(m: &Mapped<'a>, target: usize) -> &'a str {
+    match value(m, target) {
         Some(Value::Text(t)) => t,
         _ => "",
     }
 }
 
-fn decimal(plan: &Plan, m: &Mapped<'_>, target: &str) -> Option<String> {
-    match value(plan, m, target) {
-        Some(Value::Decimal(d)) => Some(d.normalize().to_string()),
+fn decimal(m: &Mapped<'_>, target: usize) -> Option<rust_decimal::Decimal> {
+    match value(m, target) {
+        Some(Value::Decimal(d)) => Some(d.normalize()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn target_positions_match_the_constants() {
+        for (i, name) in super::TARGETS.iter().map(|t| t.name).enumerate() {
+            let expected = ["seller_item_id", "name", "description", "unit", "unspsc", "price", "tax_category", "tax_percent", "min_quantity", "brand", "origin", "weight_kg", "photos", "tkdn_percent", "tkdn_certificate", "endpoint_id", "legal_name", "city"][i];
+            assert_eq!(name, expected);
+        }
     }
 }

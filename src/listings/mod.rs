@@ -273,11 +273,11 @@ fn write_peppol_document(
     let (out, path): (Box<dyn Write>, String) = match dir {
         Some(d) => {
             let path = d.join(format!("{}.xml", seller.code));
-            (Box::new(BufWriter::new(File::create(&path).map_err(io_err(&path))?)), path.display().to_string())
+            (Box::new(File::create(&path).map_err(io_err(&path))?), path.display().to_string())
         }
         None => {
             debug_assert!(*stdout);
-            (Box::new(BufWriter::new(std::io::stdout())), "-".into())
+            (Box::new(std::io::stdout()), "-".into())
         }
     };
     let p = PathBuf::from(&path);

@@ -104,6 +104,29 @@ impl Source {
     pub fn name(self) -> &'static str {
         SOURCES.iter().find(|(_, s)| *s == self).map_or("?", |(n, _)| n)
     }
+
+    /// The import column a product value comes from (what the liaison edits).
+    pub fn input_column(self) -> Option<&'static str> {
+        Some(match self {
+            Source::ProductSku => "sku",
+            Source::ProductName => "nama_produk",
+            Source::ProductDescription => "deskripsi",
+            Source::ProductCategory => "kategori",
+            Source::ProductUnit => "satuan",
+            Source::ProductPrice => "harga",
+            Source::ProductStock => "stok",
+            Source::ProductMinPurchase => "min_pembelian",
+            Source::ProductWeightKg => "berat_kg",
+            Source::ProductOrigin => "asal",
+            Source::ProductProductionLocation => "lokasi_produksi",
+            Source::ProductTkdnPercent => "tkdn_persen",
+            Source::ProductTkdnCertificate => "no_sertifikat_tkdn",
+            Source::ProductSniCertificate => "no_sni",
+            Source::ProductBrand => "merek",
+            Source::ProductPhotoUrls => "foto",
+            _ => return None,
+        })
+    }
 }
 
 /// A mapped value, borrowed from the product, the seller or a lookup table.

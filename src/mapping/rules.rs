@@ -86,7 +86,8 @@ impl Issue {
 pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, issues: &mut Vec<Issue>) {
     let limits = &plan.limits;
     let mut push = |code: RuleCode, source: Source, message: String| {
-        let field = plan.target_of(source).unwrap_or(source.name());
+        // The listing field when the format has one, else the spreadsheet column.
+        let field = plan.target_of(source).or(source.input_column()).unwrap_or(source.name());
         issues.push(Issue::new(code, plan.severity(code), field, message));
     };
     let name_chars = p.name.chars().count();
@@ -115,7 +116,7 @@ pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, issues: &mut Vec
     if p.tkdn_percent.is_some() && p.tkdn_certificate.is_none() && !limits.cannot_carry.iter().any(|c| c == "tkdn") {
         push(RuleCode::TkdnWithoutCertificate, Source::ProductTkdnCertificate, format!(
             "a TKDN claim of {}% needs the certificate number (no_sertifikat_tkdn)",
-            p.tkdn_percent.unwrap_or_default()
+            p.tkdn_percent.unwrap_or_default().normalize()
         ));
     }
     if p.photo_urls.len() < limits.photos_min {

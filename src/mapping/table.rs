@@ -2,8 +2,9 @@
 //! key; an `aliases` column, when present, adds other spellings of the key
 //! (separated by `|`). Keys match ignoring case, spacing and a trailing dot.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
+
+use rustc_hash::FxHashMap;
 
 use super::{MappingError, MappingSource};
 use crate::domain::tidy;
@@ -14,7 +15,7 @@ pub struct LookupTable {
     pub path: PathBuf,
     columns: Vec<String>,
     rows: Vec<Vec<String>>,
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
 }
 
 impl LookupTable {
@@ -29,7 +30,7 @@ impl LookupTable {
             return Err(invalid(1, "the first column must name the key".into()));
         }
         let aliases = columns.iter().position(|c| c == "aliases");
-        let mut table = Self { name: name.to_owned(), path: path.clone(), columns, rows: Vec::new(), index: HashMap::new() };
+        let mut table = Self { name: name.to_owned(), path: path.clone(), columns, rows: Vec::new(), index: FxHashMap::default() };
         for record in reader.records() {
             let record = record.map_err(|e| invalid(e.position().map_or(0, |p| p.line()), format!("bad row: {e}")))?;
             let line = record.position().map_or(0, |p| p.line());

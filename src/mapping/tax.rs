@@ -1,9 +1,8 @@
 //! PPN (VAT) from `mappings/tax.toml`: which products are taxed, at what
 //! rate, on what base, and the one rounding rule. All `Decimal`, exact.
 
-use std::collections::HashSet;
-
 use rust_decimal::{Decimal, RoundingStrategy};
+use rustc_hash::FxHashSet as HashSet;
 use serde::Deserialize;
 
 use super::{line_of, MappingError, MappingSource};

@@ -1,0 +1,325 @@
+//! Mapping the fixtures through the store into each format: golden files,
+//! PEPPOL conformance (XSD and Schematron), line actions, stored listings,
+//! and broken mapping files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::NaiveDate;
+use katalog_bridge::catalog::Format;
+use katalog_bridge::listings::{map_products, MapOptions, MapReport, Output};
+use katalog_bridge::mapping::plan::{Plan, Tables};
+use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::store::Store;
+
+const ISSUE_DATE: &str = "2026-11-27";
+
+async fn store_with_fixtures() -> Store {
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let units = katalog_bridge::mapping::units::UnitTable::load(&MappingSource::BuiltIn).unwrap();
+    let tmp = common::temp_dir();
+    for name in ["magersari.csv", "prajurit-kulon.csv", "kranggan.xlsx"] {
+        let copy = tmp.path().join(name);
+        std::fs::copy(common::repo().join("fixtures/products").join(name), &copy).unwrap();
+        katalog_bridge::intake::products::import_products(&store, &units, &copy, None, &Default::default(), &Default::default())
+            .await
+            .unwrap();
+    }
+    store
+}
+
+fn plan(format: Format) -> Plan {
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    format.plan(&MappingSource::BuiltIn, &tables).unwrap()
+}
+
+async fn map(store: &Store, format: Format, out: &Path, cooperative: Option<&str>) -> MapReport {
+    let options = MapOptions {
+        cooperative: cooperative.map(str::to_owned),
+        out: Output::Path(out.to_owned()),
+        issue_date: NaiveDate::parse_from_str(ISSUE_DATE, "%Y-%m-%d").unwrap(),
+    };
+    map_products(store, &plan(format), format, &options).await.unwrap()
+}
+
+/// Compares with `tests/golden/NAME`; `UPDATE_GOLDEN=1` rewrites it.
+fn golden(name: &str, actual: &str) {
+    let path = common::repo().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing: run with UPDATE_GOLDEN=1", path.display()));
+    if expected != actual {
+        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "{} differs at line {}:\n  expected: {}\n  actual:   {}\n(run with UPDATE_GOLDEN=1 if the change is intended)",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line).unwrap_or(""),
+            actual.lines().nth(line).unwrap_or("")
+        );
+    }
+}
+
+/// Re-indents a document so golden diffs are readable (the program writes it unindented).
+fn pretty(xml: &str) -> String {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().trim_text(true);
+    let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Eof => break,
+            e => writer.write_event(e).unwrap(),
+        }
+    }
+    String::from_utf8(writer.into_inner()).unwrap() + "\n"
+}
+
+fn issues_text(report: &MapReport) -> String {
+    let mut text = report.issue_lines().join("\n");
+    text.push('\n');
+    text
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn katalog_v6_golden() {
+    let store = store_with_fixtures().await;
+    let tmp = common::temp_dir();
+    let out = tmp.path().join("v6.jsonl");
+    let report = map(&store, Format::KatalogV6, &out, None).await;
+    assert_eq!(report.products, 332);
+    assert_eq!(report.written + report.blocked, 332);
+    golden("katalog-v6/listings.jsonl", &std::fs::read_to_string(&out).unwrap());
+    golden("katalog-v6/issues.txt", &issues_text(&report));
+    // every line is a JSON object with exact integer prices
+    for line in std::fs::read_to_string(&out).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["harga"].is_u64() && v["harga_termasuk_pajak"].is_u64(), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn bulk_upload_golden() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let store = store_with_fixtures().await;
+    let tmp = common::temp_dir();
+    let report = map(&store, Format::KatalogV6Xlsx, tmp.path(), None).await;
+    let mut rows = 0;
+    for file in files(tmp.path()) {
+        let mut book: Xlsx<_> = open_workbook(&file).unwrap();
+        let range = book.worksheet_range("Produk").unwrap();
+        let text: String = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",") + "\n").collect();
+        rows += range.height() - 1;
+        golden(&format!("katalog-v6-xlsx/{}.csv", file.file_stem().unwrap().to_string_lossy()), &text);
+    }
+    assert_eq!(rows as u64, report.written);
+    golden("katalog-v6-xlsx/issues.txt", &issues_text(&report));
+    // nothing is cut to fit: every name in the workbooks is 10-100 characters long
+    assert!(report.issue_lines().iter().any(|l| l.contains("tkdn_not_in_bulk_upload")));
+}
+
+#[tokio::test]
+async fn peppol_golden() {
+    let store = store_with_fixtures().await;
+    let tmp = common::temp_dir();
+    let report = map(&store, Format::PeppolCatalogue, tmp.path(), None).await;
+    assert_eq!(files(tmp.path()).len(), 18, "one document per cooperative");
+    for file in files(tmp.path()) {
+        golden(&format!("peppol-catalogue/{}", file.file_name().unwrap().to_string_lossy()), &pretty(&std::fs::read_to_string(&file).unwrap()));
+    }
+    golden("peppol-catalogue/issues.txt", &issues_text(&report));
+}
+
+#[tokio::test]
+async fn listings_are_stored_with_issues_and_remapping_changes_nothing() {
+    let store = store_with_fixtures().await;
+    let tmp = common::temp_dir();
+    let report = map(&store, Format::KatalogV6, &tmp.path().join("a.jsonl"), None).await;
+    let (blocked, draft): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 'blocked'), count(*) FILTER (WHERE state = 'draft') FROM listings WHERE format = 'katalog-v6'",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    assert_eq!((blocked as u64, draft as u64), (report.blocked, report.written));
+    let issues: serde_json::Value = sqlx::query_scalar("SELECT issues FROM listings WHERE state = 'blocked' LIMIT 1").fetch_one(&store.pool).await.unwrap();
+    let first = &issues[0];
+    assert!(first["code"].is_string() && first["field"].is_string() && first["message"].is_string());
+    assert_eq!(first["severity"], "blocking");
+    let snapshot = "SELECT string_agg(l::text || l.xmin::text, E'\\n' ORDER BY id) FROM listings l";
+    let before: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
+    map(&store, Format::KatalogV6, &tmp.path().join("b.jsonl"), None).await;
+    let after: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
+    assert_eq!(before, after);
+    assert_eq!(std::fs::read(tmp.path().join("a.jsonl")).unwrap(), std::fs::read(tmp.path().join("b.jsonl")).unwrap());
+}
+
+fn standards() -> PathBuf {
+    std::env::var_os("PEPPOL_STANDARDS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::repo().join("../shared/standards/peppol"))
+}
+
+/// xmllint against the UBL 2.1 XSD, then Saxon with the PEPPOL T19 rules: no fatal assertion.
+fn assert_peppol_valid(dir: &Path) {
+    let std_dir = standards();
+    assert!(std_dir.is_dir(), "PEPPOL standards not found at {} (set PEPPOL_STANDARDS_DIR)", std_dir.display());
+    let xsd = std_dir.join("ubl-2.1/xsd/maindoc/UBL-Catalogue-2.1.xsd");
+    let docs = files(dir);
+    assert!(!docs.is_empty());
+    let out = Command::new("xmllint").arg("--nonet").arg("--noout").arg("--schema").arg(&xsd).args(&docs).output()
+        .expect("xmllint (Debian libxml2-utils) is needed; .ci/run installs it");
+    assert!(out.status.success(), "XSD validation failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let svrl = common::temp_dir();
+    let jar = std::env::var("SAXON_JAR").unwrap_or_else(|_| "/usr/share/java/Saxon-HE.jar".into());
+    let out = Command::new("java")
+        .arg("-cp").arg(&jar).arg("net.sf.saxon.Transform")
+        .arg(format!("-s:{}", dir.display()))
+        .arg(format!("-xsl:{}", std_dir.join("schematron/2026.5/PEPPOLBIS-T19.xslt").display()))
+        .arg(format!("-o:{}", svrl.path().display()))
+        .output()
+        .expect("java with Saxon-HE (Debian libsaxonhe-java) is needed; .ci/run installs it");
+    assert!(out.status.success(), "Saxon failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut fatal = Vec::new();
+    for report in files(svrl.path()) {
+        let text = std::fs::read_to_string(&report).unwrap();
+        for chunk in text.split("<svrl:failed-assert").skip(1) {
+            let head = &chunk[..chunk.find('>').unwrap_or(chunk.len())];
+            if head.contains("flag=\"fatal\"") {
+                fatal.push(format!("{}: {}", report.display(), head.split_whitespace().find(|w| w.starts_with("id=")).unwrap_or("")));
+            }
+        }
+    }
+    assert_eq!(files(svrl.path()).len(), docs.len(), "one report per document");
+    assert!(fatal.is_empty(), "fatal PEPPOL assertions:\n{}", fatal.join("\n"));
+}
+
+#[tokio::test]
+async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lines() {
+    let store = store_with_fixtures().await;
+    let first = common::temp_dir();
+    map(&store, Format::PeppolCatalogue, first.path(), None).await;
+
+    // The catalogue accepts MJK-WATES's lines; then one price changes and one product is withdrawn.
+    sqlx::query(
+        "UPDATE listings l SET submitted_hash = content_hash, state = 'live' FROM products p, cooperatives c
+         WHERE l.product_id = p.id AND p.cooperative_id = c.id AND c.code = 'MJK-WATES'
+           AND l.format = 'peppol-catalogue' AND l.state = 'draft'",
+    )
+    .execute(&store.pool)
+    .await
+    .unwrap();
+    let tmp = common::temp_dir();
+    let (changed, withdrawn): (String, String) = sqlx::query_as(
+        "SELECT (array_agg(p.sku ORDER BY p.sku))[1], (array_agg(p.sku ORDER BY p.sku))[2] FROM products p
+         JOIN cooperatives c ON c.id = p.cooperative_id JOIN listings l ON l.product_id = p.id
+         WHERE c.code = 'MJK-WATES' AND l.state = 'live' AND p.member_id = (SELECT min(member_id) FROM products WHERE cooperative_id = c.id)",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    let member: String = sqlx::query_scalar(
+        "SELECT m.code FROM members m JOIN cooperatives c ON c.id = m.cooperative_id WHERE c.code = 'MJK-WATES' ORDER BY m.id LIMIT 1",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE products SET price = price + 500 WHERE sku = $1 AND member_id = (SELECT id FROM members WHERE code = $2)")
+        .bind(&changed).bind(&member).execute(&store.pool).await.unwrap();
+    sqlx::query("UPDATE products SET active = false WHERE sku = $1 AND member_id = (SELECT id FROM members WHERE code = $2)")
+        .bind(&withdrawn).bind(&member).execute(&store.pool).await.unwrap();
+    let second = common::temp_dir();
+    let report = map(&store, Format::PeppolCatalogue, second.path(), Some("MJK-WATES")).await;
+    let doc = std::fs::read_to_string(second.path().join("MJK-WATES.xml")).unwrap();
+    assert!(doc.contains("<cbc:ID>MJK-WATES-20261127</cbc:ID><cbc:ActionCode>Update</cbc:ActionCode>"), "header action: {doc}");
+    assert_eq!(doc.matches("<cac:CatalogueLine>").count(), 2, "only the changed and the withdrawn product: {doc}");
+    assert!(doc.contains("<cbc:ActionCode>Update</cbc:ActionCode><cbc:OrderableIndicator>true"));
+    assert!(doc.contains("<cbc:ActionCode>Delete</cbc:ActionCode><cbc:OrderableIndicator>false"));
+    assert!(doc.contains(&format!("<cbc:ID>{changed}</cbc:ID>")) && doc.contains(&format!("<cbc:ID>{withdrawn}</cbc:ID>")));
+    assert_eq!((report.deleted, report.written), (1, 1));
+    assert!(report.unchanged > 0);
+
+    // Both runs' documents conform.
+    for f in files(second.path()) {
+        std::fs::copy(&f, first.path().join(format!("update-{}", f.file_name().unwrap().to_string_lossy()))).unwrap();
+    }
+    assert_peppol_valid(first.path());
+}
+
+fn check_mappings(dir: &Path) -> (i32, String) {
+    let out = common::binary().args(["mappings", "check", "--dir"]).arg(dir).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout))
+}
+
+fn copy_mappings() -> tempfile::TempDir {
+    let tmp = common::temp_dir();
+    let src = common::repo().join("mappings");
+    std::fs::create_dir_all(tmp.path().join("tables")).unwrap();
+    for entry in walk(&src) {
+        let rel = entry.strip_prefix(&src).unwrap();
+        std::fs::copy(&entry, tmp.path().join(rel)).unwrap();
+    }
+    tmp
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+/// Replaces `from` by `to` in one mapping file and returns the 1-based line of the change.
+fn break_file(dir: &Path, file: &str, from: &str, to: &str) -> usize {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find(from).unwrap_or_else(|| panic!("{from} not in {file}"));
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    text[..at].matches('\n').count() + 1
+}
+
+#[test]
+fn mappings_check_reports_file_line_and_reason() {
+    let ok = copy_mappings();
+    let (code, out) = check_mappings(ok.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("mappings are valid"));
+
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("katalog-v6.toml", "nama_produk = \"product.name\"", "nama_produk = \"product.nama\"", "unknown source field \"product.nama\" for nama_produk"),
+        ("katalog-v6.toml", "lookup = \"units.v6_unit\"", "lookup = \"satuan.v6_unit\"", "lookup table \"satuan\" does not exist"),
+        ("katalog-v6.toml", "lookup = \"units.v6_unit\"", "lookup = \"units.v7_unit\"", "table units has no column \"v7_unit\""),
+        ("katalog-v6.toml", "deskripsi = \"product.description\"", "deskripsi = \"product.description\"\nnama_produk = \"product.sku\"", "duplicate key"),
+        ("peppol-catalogue.toml", "city = \"cooperative.city\"", "kota = \"cooperative.city\"", "\"kota\" is not a field of peppol-catalogue"),
+        ("katalog-v6-xlsx.toml", "no_photo = \"blocking\"", "no_photo = \"sometimes\"", "severity \"sometimes\" must be \"blocking\" or \"warning\""),
+        ("tax.toml", "taxable_base = \"11/12\"", "taxable_base = \"12/11\"", "must be a fraction like \"11/12\", at most 1"),
+        ("tables/units.csv", "pasang,psg|pair", "pasang,psg|kilo", "name \"kilo\" already belongs to \"kg\""),
+    ];
+    for (file, from, to, reason) in cases {
+        let dir = copy_mappings();
+        let mut line = break_file(dir.path(), file, from, to);
+        if reason.contains("duplicate key") {
+            line += 1; // the second definition is the mistake
+        }
+        let (code, out) = check_mappings(dir.path());
+        assert_eq!(code, 2, "{file}: {out}");
+        let expected_place = format!("{}:{line}:", dir.path().join(file).display());
+        assert!(out.contains(&expected_place), "{file}: expected {expected_place} in {out}");
+        assert!(out.contains(reason), "{file}: expected {reason:?} in {out}");
+        assert_eq!(out.lines().count(), 1, "one line: {out}");
+    }
+}

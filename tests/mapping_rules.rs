@@ -1,0 +1,198 @@
+//! Every validation rule, per format, on products built in memory.
+
+use std::sync::OnceLock;
+
+use katalog_bridge::catalog::Format;
+use katalog_bridge::mapping::input::{ProductRecord, Seller};
+use katalog_bridge::mapping::plan::{Plan, Tables};
+use katalog_bridge::mapping::rules::Severity;
+use katalog_bridge::mapping::MappingSource;
+use rust_decimal_macros::dec;
+
+fn plan(format: Format) -> &'static Plan {
+    static PLANS: OnceLock<Vec<Plan>> = OnceLock::new();
+    let plans = PLANS.get_or_init(|| {
+        let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+        Format::ALL.iter().map(|f| f.plan(&MappingSource::BuiltIn, &tables).unwrap()).collect()
+    });
+    &plans[Format::ALL.iter().position(|f| *f == format).unwrap()]
+}
+
+fn seller() -> Seller {
+    Seller {
+        code: "MJK-WATES".into(),
+        name: "Koperasi Kelurahan Merah Putih Wates".into(),
+        city: "Kota Mojokerto".into(),
+        kelurahan: "Wates".into(),
+        gln: Some("8990000001058".into()),
+        pkp: true,
+        ..Default::default()
+    }
+}
+
+/// A product every format accepts without any issue.
+fn clean() -> ProductRecord {
+    ProductRecord {
+        id: 1,
+        member_code: "WAT-01".into(),
+        member_name: "Unit Sembako KKMP Wates".into(),
+        sku: "MYK-1L".into(),
+        name: "Minyak Goreng Sawit 1 Liter".into(),
+        description: "Minyak goreng sawit kemasan botol 1 liter.".into(),
+        category: "minyak goreng".into(),
+        unit: "botol".into(),
+        price: dec!(18000),
+        stock: dec!(60),
+        min_purchase: dec!(1),
+        weight_kg: Some(dec!(0.95)),
+        origin: "lokal".into(),
+        production_location: Some("Kota Mojokerto".into()),
+        tkdn_percent: None,
+        tkdn_certificate: None,
+        sni_certificate: None,
+        brand: None,
+        photo_urls: vec!["https://foto.kkmp-mojokerto.id/wat/myk-1l.jpg".into()],
+        active: true,
+    }
+}
+
+/// The (code, field, severity) of each issue of `p` in `format`.
+fn issues(format: Format, p: &ProductRecord, s: &Seller) -> Vec<(String, String, Severity)> {
+    plan(format).map(p, s).issues.into_iter().map(|i| (i.code.name().to_owned(), i.field, i.severity)).collect()
+}
+
+fn has(format: Format, p: &ProductRecord, code: &str, field: &str, severity: Severity) {
+    let found = issues(format, p, &seller());
+    assert!(
+        found.iter().any(|(c, f, s)| c == code && f == field && *s == severity),
+        "{}: expected {code} on {field} ({severity:?}), got {found:?}",
+        format.name()
+    );
+}
+
+use Format::{KatalogV6 as V6, KatalogV6Xlsx as Xlsx, PeppolCatalogue as Peppol};
+use Severity::{Blocking, Warning};
+
+#[test]
+fn a_complete_product_has_no_issue_in_any_format() {
+    for f in Format::ALL {
+        assert_eq!(issues(f, &clean(), &seller()), vec![], "{}", f.name());
+    }
+}
+
+#[test]
+fn name_length_limits_differ_per_format() {
+    let short = ProductRecord { name: "Teh".into(), ..clean() };
+    has(V6, &short, "name_too_short", "nama_produk", Blocking);
+    has(Xlsx, &short, "name_too_short", "nama_produk", Blocking);
+    let medium = ProductRecord { name: "Gula 1 kg".into(), ..clean() }; // 9 chars: fine for v6, short for bulk upload
+    assert!(issues(V6, &medium, &seller()).is_empty());
+    has(Xlsx, &medium, "name_too_short", "nama_produk", Blocking);
+    let long = ProductRecord { name: "Kain batik tulis ".repeat(7), ..clean() }; // 119 chars
+    assert!(issues(V6, &long, &seller()).is_empty());
+    has(Xlsx, &long, "name_too_long", "nama_produk", Blocking);
+    let very_long = ProductRecord { name: "x".repeat(251), ..clean() };
+    has(V6, &very_long, "name_too_long", "nama_produk", Blocking);
+}
+
+#[test]
+fn description_over_2000_characters() {
+    let p = ProductRecord { description: "d".repeat(2001), ..clean() };
+    has(V6, &p, "description_too_long", "deskripsi", Blocking);
+    has(Peppol, &p, "description_too_long", "description", Blocking);
+}
+
+#[test]
+fn unknown_unit_and_unmapped_category() {
+    let p = ProductRecord { unit: "gantang".into(), ..clean() };
+    has(V6, &p, "unknown_unit", "satuan", Blocking);
+    has(Peppol, &p, "unknown_unit", "unit", Blocking);
+    let p = ProductRecord { category: "sabun cuci".into(), ..clean() };
+    has(V6, &p, "no_category_mapping", "kategori_id", Blocking);
+    has(Xlsx, &p, "no_category_mapping", "kategori_id", Blocking);
+    has(Peppol, &p, "no_category_mapping", "unspsc", Blocking);
+    let message = &plan(V6).map(&p, &seller()).issues[0].message;
+    assert!(message.contains("\"sabun cuci\" is not in mappings/tables/categories.csv"), "{message}");
+}
+
+#[test]
+fn goods_need_a_weight_services_do_not() {
+    let p = ProductRecord { weight_kg: None, ..clean() };
+    has(V6, &p, "missing_weight", "berat_kg", Blocking);
+    has(Xlsx, &p, "missing_weight", "berat_kg", Blocking);
+    let catering = ProductRecord { weight_kg: None, category: "jasa katering".into(), unit: "pcs".into(), ..clean() };
+    assert!(issues(V6, &catering, &seller()).iter().all(|(c, _, _)| c != "missing_weight"));
+}
+
+#[test]
+fn tkdn_claim_needs_a_certificate() {
+    let p = ProductRecord { tkdn_percent: Some(dec!(40)), ..clean() };
+    has(V6, &p, "tkdn_without_certificate", "tkdn_sertifikat", Blocking);
+    has(Peppol, &p, "tkdn_without_certificate", "tkdn_certificate", Blocking);
+    let p = ProductRecord { tkdn_percent: Some(dec!(40)), tkdn_certificate: Some("1234/SJ-IPD.2/TKDN/2025".into()), ..clean() };
+    assert!(issues(V6, &p, &seller()).is_empty());
+}
+
+#[test]
+fn photos_none_or_too_many() {
+    let p = ProductRecord { photo_urls: vec![], ..clean() };
+    has(V6, &p, "no_photo", "foto", Blocking);
+    has(Peppol, &p, "no_photo", "photos", Warning);
+    let p = ProductRecord { photo_urls: (1..=7).map(|i| format!("https://f.id/{i}.jpg")).collect(), ..clean() };
+    has(V6, &p, "too_many_photos", "foto", Warning);
+    let s = seller();
+    let mapped = plan(V6).map(&p, &s);
+    let mut json = Vec::new();
+    katalog_bridge::catalog::write_json(&mut json, plan(V6), &mapped).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["foto"].as_array().unwrap().len(), 5, "only the first five are sent");
+}
+
+#[test]
+fn prices_with_sen_are_rounded_and_reported() {
+    let p = ProductRecord { price: dec!(12500.50), ..clean() };
+    has(V6, &p, "price_rounded", "harga", Warning);
+    let s = seller();
+    let mapped = plan(V6).map(&p, &s);
+    assert_eq!(mapped.pricing.base, dec!(12501));
+}
+
+#[test]
+fn peppol_needs_the_cooperative_gln() {
+    let s = Seller { gln: None, ..seller() };
+    let found = issues(Peppol, &clean(), &s);
+    assert!(found.contains(&("no_gln".into(), "endpoint_id".into(), Blocking)), "{found:?}");
+}
+
+#[test]
+fn bulk_upload_cannot_carry_tkdn_sni_or_brand() {
+    let p = ProductRecord {
+        tkdn_percent: Some(dec!(40)),
+        tkdn_certificate: Some("1/TKDN".into()),
+        sni_certificate: Some("SNI 7709:2019".into()),
+        brand: Some("Sawit Nusa".into()),
+        ..clean()
+    };
+    has(Xlsx, &p, "tkdn_not_in_bulk_upload", "tkdn_persen", Blocking);
+    has(Xlsx, &p, "sni_not_in_bulk_upload", "no_sni", Blocking);
+    has(Xlsx, &p, "brand_not_in_bulk_upload", "merek", Warning);
+    assert!(issues(V6, &p, &seller()).is_empty(), "the API form carries them all");
+}
+
+#[test]
+fn a_required_value_left_empty() {
+    let p = ProductRecord { sku: String::new(), ..clean() };
+    has(V6, &p, "missing_value", "sku", Blocking);
+}
+
+#[test]
+fn tax_follows_seller_and_category() {
+    let (product, s) = (clean(), seller());
+    let taxed = plan(V6).map(&product, &s);
+    assert_eq!((taxed.pricing.tax, taxed.pricing.with_tax), (dec!(1980), dec!(19980)));
+    let non_pkp = Seller { pkp: false, ..seller() };
+    assert_eq!(plan(V6).map(&clean(), &non_pkp).pricing.tax, dec!(0));
+    let rice = ProductRecord { category: "beras".into(), unit: "karung".into(), ..clean() };
+    let m = plan(Peppol).map(&rice, &s);
+    assert_eq!((m.pricing.category.code(), m.pricing.tax), ("E", dec!(0)));
+}
