@@ -14,16 +14,29 @@ use crate::intake::{self, ImportOptions, ImportReport};
 use crate::mapping::units::UnitTable;
 use crate::store::products::{cooperative_summaries, CooperativeSummary};
 use crate::store::Store;
+use crate::catalog::Format;
+use crate::listings::{map_products, MapOptions, MapReport, Output};
+use crate::mapping::plan::Tables;
+use crate::mapping::MappingSource;
 
 pub struct DemoOutcome {
     pub location: String,
     pub imports: Vec<ImportReport>,
     pub cooperatives: Vec<CooperativeSummary>,
+    pub maps: Vec<MapReport>,
 }
 
 /// Imports `fixtures/cooperatives.csv`, then every CSV and XLSX file in
-/// `fixtures/products/`, and reads back the per-cooperative summary.
-pub async fn run(store: &Store, units: &UnitTable, fixtures: &Path, settings: &ImportSettings) -> anyhow::Result<DemoOutcome> {
+/// `fixtures/products/`, reads back the per-cooperative summary, and maps
+/// every product to each catalogue format under `out`.
+pub async fn run(
+    store: &Store,
+    units: &UnitTable,
+    mappings: &MappingSource,
+    fixtures: &Path,
+    out: &Path,
+    settings: &ImportSettings,
+) -> anyhow::Result<DemoOutcome> {
     let options = ImportOptions::default();
     let mut imports = vec![
         intake::cooperatives::import_cooperatives(store, &fixtures.join("cooperatives.csv"), &options, settings).await?,
@@ -40,7 +53,18 @@ pub async fn run(store: &Store, units: &UnitTable, fixtures: &Path, settings: &I
         imports.push(intake::products::import_products(store, units, &file, None, &options, settings).await?);
     }
     let cooperatives = cooperative_summaries(&store.pool).await?;
-    Ok(DemoOutcome { location: store.location().to_owned(), imports, cooperatives })
+    let tables = Tables::load(mappings)?;
+    let mut maps = Vec::new();
+    for format in Format::ALL {
+        let plan = format.plan(mappings, &tables)?;
+        let target = match format {
+            Format::KatalogV6 => out.join("katalog-v6.jsonl"),
+            other => out.join(other.name()),
+        };
+        let options = MapOptions { cooperative: None, out: Output::Path(target), issue_date: time::today() };
+        maps.push(map_products(store, &plan, format, &options).await?);
+    }
+    Ok(DemoOutcome { location: store.location().to_owned(), imports, cooperatives, maps })
 }
 
 impl DemoOutcome {
@@ -86,6 +110,29 @@ impl DemoOutcome {
             "",
             format_rupiah(value)
         );
+        let _ = writeln!(out);
+        for map in &self.maps {
+            let _ = writeln!(
+                out,
+                "{}: {} products, {} ready, {} held back by blocking issues, {} with warnings; output in {}",
+                map.format,
+                map.products,
+                map.written,
+                map.blocked,
+                map.with_warnings,
+                common_folder(&map.outputs)
+            );
+        }
+        let _ = writeln!(out, "(katalog-bridge map --format FORMAT --issues lists what to fix, product by product)");
         out
+    }
+}
+
+/// The folder of a format's outputs (one file, or many in one folder).
+fn common_folder(outputs: &[String]) -> String {
+    match outputs {
+        [] => "(nothing written)".into(),
+        [one] => one.clone(),
+        [first, ..] => Path::new(first).parent().map_or(first.clone(), |p| format!("{}/", p.display())),
     }
 }

@@ -94,8 +94,13 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
         let f = f.unwrap().path();
         std::fs::copy(&f, copy.join("products").join(f.file_name().unwrap())).unwrap();
     }
-    let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy));
+    let docs = tmp.path().join("out");
+    let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy).arg("--out").arg(&docs));
     assert_eq!(code, 0, "{out}\n{err}");
+    for format in ["katalog-v6", "katalog-v6-xlsx", "peppol-catalogue"] {
+        assert!(out.contains(&format!("{format}: 332 products")), "{out}");
+    }
+    assert!(docs.join("katalog-v6.jsonl").is_file() && docs.join("peppol-catalogue/MJK-WATES.xml").is_file());
     assert!(out.contains("WIB"), "times are shown in Jakarta time: {out}");
     for kelurahan in ["Balongsari", "Gununggedangan", "Prajurit Kulon", "Surodinawan", "Purwotengah", "Sentanan"] {
         assert!(out.contains(kelurahan), "{kelurahan} missing:\n{out}");
@@ -104,7 +109,7 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     assert!(out.contains(&format!("18 cooperatives")) && out.contains(&format!(" {products} ")), "{out}");
     assert!(!out.contains("rejected rows written"), "{out}");
     // the demo is idempotent
-    let (code, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy));
+    let (code, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy).arg("--out").arg(&docs));
     assert_eq!(code, 0);
     assert!(out.contains("0 new, 0 updated"), "{out}");
 }

@@ -72,7 +72,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 Some(p) => Output::Path(p),
                 None => Output::Path(default_out(format)),
             };
-            let options = MapOptions { cooperative, out, issue_date: today_in_jakarta() };
+            let options = MapOptions { cooperative, out, issue_date: crate::domain::time::today() };
             with_store(settings, async |store| {
                 let report = listings::map_products(store, &plan, format, &options).await?;
                 if issues {
@@ -152,10 +152,10 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Demo { fixtures } => {
+        Command::Demo { fixtures, out } => {
             let units = UnitTable::load(&mappings)?;
             with_store(settings, async |store| {
-                let outcome = demo::run(store, &units, &fixtures, &settings.import).await?;
+                let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import).await?;
                 for report in &outcome.imports {
                     for line in report.reject_lines() {
                         eprintln!("{line}");
@@ -175,11 +175,6 @@ pub fn default_out(format: Format) -> std::path::PathBuf {
         Format::KatalogV6 => std::path::PathBuf::from("out/katalog-v6.jsonl"),
         other => std::path::PathBuf::from("out").join(other.name()),
     }
-}
-
-/// Today's date in Asia/Jakarta (the catalogue's issue date).
-pub fn today_in_jakarta() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive()
 }
 
 fn import_options(args: ImportArgs) -> ImportOptions {

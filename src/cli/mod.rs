@@ -44,11 +44,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole job on the built-in fixtures: start the database, import the
-    /// 18 Kota Mojokerto cooperatives and their products, print a summary
+    /// 18 Kota Mojokerto cooperatives and their products, map them to every
+    /// catalogue format, and print a summary
     Demo {
         /// Folder with cooperatives.csv and products/
         #[arg(long, value_name = "DIR", default_value = "fixtures")]
         fixtures: PathBuf,
+        /// Where the catalogue documents go
+        #[arg(long, value_name = "DIR", default_value = ".katalog-bridge/out")]
+        out: PathBuf,
     },
     /// Read cooperatives or products from a spreadsheet (CSV or XLSX)
     #[command(subcommand)]

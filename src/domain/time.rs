@@ -8,6 +8,11 @@ pub fn show(t: DateTime<Utc>) -> String {
     t.with_timezone(&Jakarta).format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
+/// Today's date in Asia/Jakarta (e.g. a catalogue's issue date).
+pub fn today() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&Jakarta).date_naive()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
