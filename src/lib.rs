@@ -13,3 +13,4 @@ pub mod store;
 pub mod telemetry;
 pub mod catalog;
 pub mod listings;
+pub mod mock;

@@ -1,0 +1,44 @@
+//! The mock e-catalogue server on its own:
+//! `cargo run --bin mock-catalog -- --listen 127.0.0.1:8787 --scenario fixtures/scenarios/mojokerto.toml`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use katalog_bridge::mock::{MockServer, Scenario};
+
+/// A stateful mock of the government e-catalogue (see docs/catalogue-api.md)
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: String,
+    /// Scenario file: buyers, review rules, ceiling prices, order rate, seed
+    #[arg(long, default_value = "fixtures/scenarios/mojokerto.toml")]
+    scenario: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    katalog_bridge::telemetry::init(katalog_bridge::config::LogFormat::Text, "info");
+    let scenario = match Scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match MockServer::start(scenario, &args.listen).await {
+        Ok(server) => {
+            eprintln!("mock catalogue listening on {} (admin: {}/admin/state)", server.url(), server.url());
+            server.wait().await;
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            ExitCode::from(2)
+        }
+    }
+}

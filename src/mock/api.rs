@@ -1,0 +1,417 @@
+//! The mock catalogue's HTTP API (docs/catalogue-api.md), on axum. Handlers
+//! lock the state briefly and never across an await.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration as StdDuration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::faults::{Fault, FaultKind, Faults};
+use super::state::{Mock, Stored};
+
+const BODY_LIMIT: usize = 1024 * 1024;
+const MAX_PAGE: usize = 1000;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub mock: Arc<Mutex<Mock>>,
+    pub faults: Arc<Mutex<Faults>>,
+    rate: Arc<Mutex<(Instant, u32)>>,
+}
+
+impl AppState {
+    pub fn new(mock: Mock) -> Self {
+        Self { mock: Arc::new(Mutex::new(mock)), faults: Arc::new(Mutex::new(Faults::default())), rate: Arc::new(Mutex::new((Instant::now(), 0))) }
+    }
+
+    fn mock(&self) -> MutexGuard<'_, Mock> {
+        self.mock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// An error answer with the documented body.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    fields: Vec<Value>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), fields: Vec::new() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if !self.fields.is_empty() {
+            error["fields"] = Value::Array(self.fields);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/listings", post(create_listing).get(list_listings))
+        .route("/listings/{id}", get(get_listing).put(update_listing))
+        .route("/listings/{id}/withdraw", post(withdraw_listing))
+        .route("/ekatalog/paket-e-purchasing", get(list_orders))
+        .route("/ekatalog/paket-e-purchasing/{id}", get(get_order))
+        .route("/ekatalog/paket-e-purchasing/{id}/response", post(respond_order))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    Router::new()
+        .route("/oauth/token", post(token))
+        .nest("/api/v1", api)
+        .route("/admin/clock", get(clock))
+        .route("/admin/clock/advance", post(advance))
+        .route("/admin/state", get(ground_truth))
+        .route("/admin/faults", post(add_fault).delete(clear_faults))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+// ---- auth ----
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: String,
+    client_id: String,
+    client_secret: String,
+}
+
+async fn token(State(s): State<AppState>, form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>) -> Response {
+    let Ok(Form(req)) = form else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send grant_type, client_id and client_secret form-encoded").into_response();
+    };
+    if req.grant_type != "client_credentials" {
+        return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "grant_type must be client_credentials").into_response();
+    }
+    match s.mock().issue_token(&req.client_id, &req.client_secret) {
+        Some((token, ttl)) => Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl})).into_response(),
+        None => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown client or wrong secret").into_response(),
+    }
+}
+
+fn seller(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))?;
+    s.mock().seller_of(token).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "invalid or expired token"))
+}
+
+// ---- idempotent writes ----
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the Idempotency-Key header is required"))?;
+    if key.is_empty() || key.len() > 200 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "Idempotency-Key must be 1-200 characters"));
+    }
+    Ok(key.to_owned())
+}
+
+/// Runs `write` once per (seller, key): a repeat with the same body gets the
+/// stored answer, a repeat with another body gets 409.
+fn idempotent(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    write: impl FnOnce(&mut Mock, &str) -> Result<(StatusCode, Value), ApiError>,
+) -> Response {
+    let run = || -> Result<Response, ApiError> {
+        let seller = seller(s, headers)?;
+        let key = idempotency_key(headers)?;
+        let hash: [u8; 32] = Sha256::digest(body).into();
+        let mut mock = s.mock();
+        if let Some(stored) = mock.remembered(&seller, &key) {
+            if stored.body_hash != hash {
+                return Err(ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", "this Idempotency-Key was used with a different body"));
+            }
+            return Ok((StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), Json(stored.body.clone())).into_response());
+        }
+        let (status, value) = write(&mut mock, &seller)?;
+        mock.remember(&seller, &key, Stored { body_hash: hash, status: status.as_u16(), body: value.clone() });
+        Ok((status, Json(value)).into_response())
+    };
+    run().unwrap_or_else(IntoResponse::into_response)
+}
+
+fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("malformed JSON: {e}")))
+}
+
+/// Field-level checks of a katalog-v6 listing.
+fn validate_listing(v: &Value) -> Result<(), ApiError> {
+    let mut fields = Vec::new();
+    let mut bad = |field: &str, message: &str| fields.push(json!({"field": field, "message": message}));
+    if !v.is_object() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_listing", "the listing must be a JSON object"));
+    }
+    let text = |k: &str| v[k].as_str().map(str::trim).filter(|s| !s.is_empty());
+    for k in ["sku", "kode_anggota", "kategori_id", "kbki", "satuan", "pdn"] {
+        if text(k).is_none() {
+            bad(k, "is required");
+        }
+    }
+    match text("nama_produk").map(|s| s.chars().count()) {
+        Some(5..=250) => {}
+        _ => bad("nama_produk", "must be 5-250 characters"),
+    }
+    if v["deskripsi"].as_str().is_some_and(|d| d.chars().count() > 2000) {
+        bad("deskripsi", "must be at most 2000 characters");
+    }
+    match (v["harga"].as_i64(), v["harga_termasuk_pajak"].as_i64()) {
+        (Some(p), Some(t)) if p > 0 && t >= p => {}
+        _ => bad("harga", "harga and harga_termasuk_pajak must be whole rupiah, harga above 0, incl. tax at least harga"),
+    }
+    if !matches!(v["ppn_persen"].as_i64(), Some(0 | 11 | 12)) {
+        bad("ppn_persen", "must be 0 or 12");
+    }
+    if v["foto"].as_array().is_some_and(|a| a.len() > 5 || a.iter().any(|f| !f.is_string())) {
+        bad("foto", "at most 5 photo addresses");
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_listing", format!("listing has {} invalid fields", fields.len()));
+        e.fields = fields;
+        Err(e)
+    }
+}
+
+fn listing_json(l: &super::state::Listing) -> Value {
+    serde_json::to_value(l).expect("listing serialises")
+}
+
+async fn create_listing(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, &headers, &body, |mock, seller| {
+        let v = parse_json(&body)?;
+        validate_listing(&v)?;
+        Ok((StatusCode::CREATED, listing_json(&mock.create_listing(seller, v))))
+    })
+}
+
+async fn update_listing(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, &headers, &body, |mock, seller| {
+        let v = parse_json(&body)?;
+        let index = mock.listing_index(seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
+        validate_listing(&v)?;
+        Ok((StatusCode::OK, listing_json(&mock.update_listing(index, v))))
+    })
+}
+
+async fn withdraw_listing(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, &headers, &body, |mock, seller| {
+        let index = mock.listing_index(seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
+        Ok((StatusCode::OK, listing_json(&mock.withdraw_listing(index))))
+    })
+}
+
+async fn get_listing(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let seller = seller(&s, &headers)?;
+    let mock = s.mock();
+    let index = mock.listing_index(&seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
+    Ok(Json(listing_json(&mock.listings[index])))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+    kode_klpd: Option<String>,
+    tahun: Option<String>,
+}
+
+fn page_args(q: &PageQuery) -> Result<(u64, usize), ApiError> {
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("invalid cursor {c:?}")))?,
+    };
+    let limit = match q.limit.as_deref() {
+        None => 100,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "limit must be 1-1000")),
+        },
+    };
+    Ok((after, limit))
+}
+
+async fn list_listings(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let seller = seller(&s, &headers)?;
+    let (after, limit) = page_args(&q)?;
+    let mock = s.mock();
+    let (items, has_more) = mock.listing_changes(&seller, after, limit);
+    let cursor = items.last().map_or(after, |l| l.change);
+    Ok(Json(json!({"data": items, "meta": {"cursor": cursor.to_string(), "has_more": has_more, "limit": limit}})))
+}
+
+// ---- orders ----
+
+async fn list_orders(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    seller(&s, &headers)?;
+    let klpd = q.kode_klpd.clone().filter(|k| !k.is_empty()).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "kode_klpd is required"))?;
+    let year: i32 = q
+        .tahun
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "tahun (fiscal year) is required"))?;
+    let (after, limit) = page_args(&q)?;
+    let mock = s.mock();
+    let (orders, has_more) = mock.order_page(&klpd, year, after, limit);
+    let cursor = orders.last().map_or(after, |o| o.change);
+    let data: Vec<Value> = orders
+        .iter()
+        .map(|o| {
+            let mut v = serde_json::to_value(o).expect("order serialises");
+            v.as_object_mut().expect("object").remove("lines");
+            v
+        })
+        .collect();
+    Ok(Json(json!({"data": data, "meta": {"cursor": cursor.to_string(), "has_more": has_more, "limit": limit}})))
+}
+
+async fn get_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    seller(&s, &headers)?;
+    let mock = s.mock();
+    let index = mock.order_index(&id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no order {id}")))?;
+    Ok(Json(serde_json::to_value(&mock.orders[index]).expect("order serialises")))
+}
+
+async fn respond_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, &headers, &body, |mock, seller| {
+        let v = parse_json(&body)?;
+        let index = mock.order_index(&id).filter(|&i| mock.orders[i].kode_penyedia == seller);
+        let index = index.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no order {id} for {seller}")))?;
+        let accept = match v["decision"].as_str() {
+            Some("accept") => true,
+            Some("reject") => false,
+            _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "decision must be accept or reject")),
+        };
+        let order = mock.respond(index, accept).map_err(|m| ApiError::new(StatusCode::CONFLICT, "invalid_state", m))?;
+        Ok((StatusCode::OK, serde_json::to_value(order).expect("order serialises")))
+    })
+}
+
+// ---- admin ----
+
+async fn clock(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({"now": s.mock().now}))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    hours: i64,
+}
+
+async fn advance(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let a: Advance = serde_json::from_slice(&body).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send {\"hours\": N}"))?;
+    if !(1..=24 * 366).contains(&a.hours) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "hours must be 1-8784"));
+    }
+    let mut mock = s.mock();
+    mock.advance(chrono::Duration::hours(a.hours));
+    Ok(Json(json!({"now": mock.now})))
+}
+
+async fn ground_truth(State(s): State<AppState>) -> Json<Value> {
+    let mock = s.mock();
+    Json(json!({"now": mock.now, "listings": mock.listings, "orders": mock.orders}))
+}
+
+async fn add_fault(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let fault: Fault = serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("invalid fault: {e}")))?;
+    if matches!(fault.kind, FaultKind::ExpireTokens) {
+        s.mock().expire_tokens();
+        return Ok(Json(json!({"applied": "expire_tokens"})));
+    }
+    let mut faults = s.faults.lock().unwrap_or_else(|p| p.into_inner());
+    faults.add(fault).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))?;
+    Ok(Json(json!({"faults": faults.len()})))
+}
+
+async fn clear_faults(State(s): State<AppState>) -> Json<Value> {
+    s.faults.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    Json(json!({"faults": 0}))
+}
+
+// ---- middleware ----
+
+async fn rate_limit(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = s.mock().scenario.rate_limit_per_minute;
+    let forced = s.faults.lock().unwrap_or_else(|p| p.into_inner()).take_rate_limit(request.uri().path());
+    let (remaining, reset) = {
+        let mut rate = s.rate.lock().unwrap_or_else(|p| p.into_inner());
+        if rate.0.elapsed() >= StdDuration::from_secs(60) {
+            *rate = (Instant::now(), 0);
+        }
+        rate.1 = rate.1.saturating_add(1);
+        (limit.saturating_sub(rate.1), 60u64.saturating_sub(rate.0.elapsed().as_secs()).max(1))
+    };
+    let over = forced || remaining == 0 && s.rate.lock().map(|r| r.1 > limit).unwrap_or(false);
+    let mut response = if over {
+        let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests").into_response();
+        r.headers_mut().insert("retry-after", HeaderValue::from(if forced { 1 } else { reset }));
+        r
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+    response
+}
+
+async fn inject_faults(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/admin") {
+        return next.run(request).await;
+    }
+    let action = s.faults.lock().unwrap_or_else(|p| p.into_inner()).take(&path);
+    if let Some(ms) = action.latency_ms {
+        tokio::time::sleep(StdDuration::from_millis(ms)).await;
+    }
+    if let Some(status) = action.status {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return ApiError::new(code, "unavailable", "injected failure").into_response();
+    }
+    let response = next.run(request).await;
+    if action.malformed || action.drop {
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT * 16).await.unwrap_or_default();
+        let half = bytes.slice(..bytes.len() / 2);
+        if action.drop {
+            // Send half the body, then fail the stream: the connection is cut mid-body.
+            let stream = futures_util::stream::iter(vec![
+                Ok::<Bytes, std::io::Error>(half),
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected drop")),
+            ]);
+            let mut r = Response::from_parts(parts, Body::from_stream(stream));
+            r.headers_mut().remove("content-length");
+            return r;
+        }
+        let mut r = Response::from_parts(parts, Body::from(half));
+        r.headers_mut().remove("content-length");
+        return r;
+    }
+    response
+}

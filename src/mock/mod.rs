@@ -1,0 +1,55 @@
+//! The mock catalogue: a stateful, deterministic e-catalogue server that the
+//! tests and the demo run against (contract: docs/catalogue-api.md).
+//! Run alone with `cargo run --bin mock-catalog -- --listen ADDR --scenario FILE`;
+//! tests start it in-process on an ephemeral port with [`MockServer::start`].
+
+pub mod api;
+pub mod faults;
+pub mod scenario;
+pub mod state;
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use scenario::Scenario;
+
+/// A running mock catalogue.
+pub struct MockServer {
+    pub addr: SocketAddr,
+    pub state: api::AppState,
+    task: JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Serves `scenario` on `listen` (`127.0.0.1:0` for an ephemeral port).
+    pub async fn start(scenario: Scenario, listen: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let state = api::AppState::new(state::Mock::new(scenario));
+        let app = api::router(state.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "mock catalogue stopped");
+            }
+        });
+        Ok(Self { addr, state, task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves until the task ends (for the binary).
+    pub async fn wait(mut self) {
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
+        let _ = task.await;
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,89 @@
+//! A mock catalogue scenario (`fixtures/scenarios/*.toml`).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub seed: u64,
+    pub start: DateTime<Utc>,
+    #[serde(default = "default_review_hours")]
+    pub review_hours: i64,
+    #[serde(default = "default_ttl")]
+    pub token_ttl_seconds: i64,
+    #[serde(default = "default_rate")]
+    pub rate_limit_per_minute: u32,
+    #[serde(default)]
+    pub orders_per_day: u32,
+    #[serde(default)]
+    pub takedown_percent_per_day: u32,
+    #[serde(default)]
+    pub rules: ReviewRules,
+    #[serde(default)]
+    pub ceiling_prices: HashMap<String, i64>,
+    pub clients: Vec<Client>,
+    pub buyers: Vec<Buyer>,
+}
+
+fn default_review_hours() -> i64 {
+    24
+}
+fn default_ttl() -> i64 {
+    3600
+}
+fn default_rate() -> u32 {
+    1000
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRules {
+    #[serde(default)]
+    pub tkdn_requires_certificate: bool,
+    #[serde(default)]
+    pub reject_above_ceiling: bool,
+    #[serde(default)]
+    pub revision_without_photo: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    pub client_id: String,
+    pub client_secret: String,
+    pub kode_penyedia: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Buyer {
+    pub kode_klpd: String,
+    pub name: String,
+    pub satker: Vec<Satker>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Satker {
+    pub kode: String,
+    pub nama: String,
+}
+
+impl Scenario {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let s: Self = toml::from_str(text).map_err(|e| e.to_string().replace('\n', " "))?;
+        if s.clients.is_empty() || s.buyers.is_empty() || s.buyers.iter().any(|b| b.satker.is_empty()) {
+            return Err("a scenario needs at least one client and one buyer with a satker".into());
+        }
+        Ok(s)
+    }
+}

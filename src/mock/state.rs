@@ -1,0 +1,481 @@
+//! The mock catalogue's state and story: a simulated clock, listings under
+//! review, orders that arrive and expire. No HTTP here; `api.rs` calls in.
+//! Everything random comes from one seeded generator, so the same scenario and
+//! the same calls give the same story.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use chrono_tz::Asia::Jakarta;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::Digest;
+use serde_json::Value;
+
+use super::scenario::Scenario;
+
+/// Idempotency answers kept; the oldest are forgotten first.
+const IDEMPOTENCY_CAP: usize = 100_000;
+const TOKENS_CAP: usize = 10_000;
+/// Working days a seller has to confirm an order.
+const CONFIRM_WORKING_DAYS: u32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingState {
+    Submitted,
+    UnderCuration,
+    Live,
+    Rejected,
+    RevisionRequested,
+    TakenDown,
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    pub listing_id: String,
+    pub kode_penyedia: String,
+    pub sku: String,
+    pub kode_anggota: String,
+    pub state: ListingState,
+    pub reasons: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+    pub change: u64,
+    pub listing: Value,
+    #[serde(skip)]
+    next_step_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderLine {
+    pub line_id: String,
+    pub listing_id: String,
+    pub sku: String,
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+    pub unit: String,
+    pub unit_price: i64,
+    pub line_total: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub order_id: String,
+    pub rup_code: String,
+    pub rup_name: String,
+    pub fiscal_year: i32,
+    pub funding_source: String,
+    pub kode_klpd: String,
+    pub kode_satker: String,
+    pub nama_satker: String,
+    pub kode_penyedia: String,
+    pub count_product: usize,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total_qty: Decimal,
+    pub shipping_fee: i64,
+    pub total: i64,
+    pub order_date: DateTime<Utc>,
+    pub confirm_by: DateTime<Utc>,
+    pub status: String,
+    pub shipment_status: String,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub change: u64,
+    pub lines: Vec<OrderLine>,
+}
+
+/// A stored answer to an idempotent write.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub body_hash: [u8; 32],
+    pub status: u16,
+    pub body: Value,
+}
+
+pub struct Mock {
+    pub scenario: Scenario,
+    pub now: DateTime<Utc>,
+    rng: ChaCha8Rng,
+    tokens: HashMap<String, (String, DateTime<Utc>)>,
+    token_seq: u64,
+    pub listings: Vec<Listing>,
+    change: u64,
+    pub orders: Vec<Order>,
+    order_change: u64,
+    idempotency: HashMap<(String, String), Stored>,
+    idempotency_order: VecDeque<(String, String)>,
+}
+
+impl Mock {
+    pub fn new(scenario: Scenario) -> Self {
+        Self {
+            now: scenario.start,
+            rng: ChaCha8Rng::seed_from_u64(scenario.seed),
+            scenario,
+            tokens: HashMap::new(),
+            token_seq: 0,
+            listings: Vec::new(),
+            change: 0,
+            orders: Vec::new(),
+            order_change: 0,
+            idempotency: HashMap::new(),
+            idempotency_order: VecDeque::new(),
+        }
+    }
+
+    fn random(&mut self, below: u64) -> u64 {
+        if below == 0 { 0 } else { self.rng.next_u64() % below }
+    }
+
+    // ---- auth ----
+
+    /// A token for valid client credentials.
+    pub fn issue_token(&mut self, client_id: &str, secret: &str) -> Option<(String, i64)> {
+        let client = self.scenario.clients.iter().find(|c| c.client_id == client_id && c.client_secret == secret)?;
+        let seller = client.kode_penyedia.clone();
+        let ttl = self.scenario.token_ttl_seconds;
+        if self.tokens.len() >= TOKENS_CAP {
+            let now = self.now;
+            self.tokens.retain(|_, (_, exp)| *exp > now);
+            if self.tokens.len() >= TOKENS_CAP {
+                self.tokens.clear();
+            }
+        }
+        self.token_seq += 1;
+        // Not from the story's generator: how often a client logs in must not change the story.
+        let digest = sha2::Sha256::digest(format!("{}:{}", self.scenario.seed, self.token_seq));
+        let token = format!("tok-{}-{}", hex::encode(&digest[..8]), self.token_seq);
+        self.tokens.insert(token.clone(), (seller, self.now + Duration::seconds(ttl)));
+        Some((token, ttl))
+    }
+
+    /// The seller a token belongs to, if it is valid now.
+    pub fn seller_of(&self, token: &str) -> Option<String> {
+        self.tokens.get(token).filter(|(_, exp)| *exp > self.now).map(|(s, _)| s.clone())
+    }
+
+    pub fn expire_tokens(&mut self) {
+        let now = self.now;
+        for (_, exp) in self.tokens.values_mut() {
+            *exp = now;
+        }
+    }
+
+    // ---- idempotency ----
+
+    pub fn remembered(&self, client: &str, key: &str) -> Option<&Stored> {
+        self.idempotency.get(&(client.to_owned(), key.to_owned()))
+    }
+
+    pub fn remember(&mut self, client: &str, key: &str, stored: Stored) {
+        let k = (client.to_owned(), key.to_owned());
+        if self.idempotency.insert(k.clone(), stored).is_none() {
+            self.idempotency_order.push_back(k);
+        }
+        while self.idempotency_order.len() > IDEMPOTENCY_CAP {
+            if let Some(old) = self.idempotency_order.pop_front() {
+                self.idempotency.remove(&old);
+            }
+        }
+    }
+
+    // ---- listings ----
+
+    fn next_change(&mut self) -> u64 {
+        self.change += 1;
+        self.change
+    }
+
+    pub fn create_listing(&mut self, seller: &str, body: Value) -> Listing {
+        let change = self.next_change();
+        let listing = Listing {
+            listing_id: format!("L{:06}", self.listings.len() + 1),
+            kode_penyedia: seller.to_owned(),
+            sku: body["sku"].as_str().unwrap_or_default().to_owned(),
+            kode_anggota: body["kode_anggota"].as_str().unwrap_or_default().to_owned(),
+            state: ListingState::Submitted,
+            reasons: Vec::new(),
+            updated_at: self.now,
+            change,
+            listing: body,
+            next_step_at: Some(self.now + Duration::hours(1)),
+        };
+        self.listings.push(listing.clone());
+        listing
+    }
+
+    pub fn listing_index(&self, seller: &str, id: &str) -> Option<usize> {
+        self.listings.iter().position(|l| l.listing_id == id && l.kode_penyedia == seller)
+    }
+
+    pub fn update_listing(&mut self, index: usize, body: Value) -> Listing {
+        let change = self.next_change();
+        let now = self.now;
+        let l = &mut self.listings[index];
+        l.listing = body;
+        l.state = ListingState::Submitted;
+        l.reasons.clear();
+        l.updated_at = now;
+        l.change = change;
+        l.next_step_at = Some(now + Duration::hours(1));
+        l.clone()
+    }
+
+    pub fn withdraw_listing(&mut self, index: usize) -> Listing {
+        let change = self.next_change();
+        let now = self.now;
+        let l = &mut self.listings[index];
+        l.state = ListingState::Withdrawn;
+        l.updated_at = now;
+        l.change = change;
+        l.next_step_at = None;
+        l.clone()
+    }
+
+    /// Listings of a seller changed after `after`, in change order.
+    pub fn listing_changes(&self, seller: &str, after: u64, limit: usize) -> (Vec<Listing>, bool) {
+        let mut changed: Vec<&Listing> = self.listings.iter().filter(|l| l.kode_penyedia == seller && l.change > after).collect();
+        changed.sort_by_key(|l| l.change);
+        let has_more = changed.len() > limit;
+        (changed.into_iter().take(limit).cloned().collect(), has_more)
+    }
+
+    /// The curators' decision on a listing.
+    fn review(&self, listing: &Value) -> (ListingState, Vec<String>) {
+        let rules = &self.scenario.rules;
+        let mut rejected = Vec::new();
+        if rules.tkdn_requires_certificate
+            && !listing["tkdn_persen"].is_null()
+            && listing["tkdn_sertifikat"].as_str().is_none_or(|s| s.trim().is_empty())
+        {
+            rejected.push("klaim TKDN tanpa nomor sertifikat".to_owned());
+        }
+        if rules.reject_above_ceiling {
+            let category = listing["kategori_id"].as_str().unwrap_or_default();
+            if let (Some(ceiling), Some(price)) = (self.scenario.ceiling_prices.get(category), listing["harga"].as_i64()) {
+                if price > *ceiling {
+                    rejected.push(format!("harga Rp {price} di atas harga batas kategori Rp {ceiling}"));
+                }
+            }
+        }
+        if !rejected.is_empty() {
+            return (ListingState::Rejected, rejected);
+        }
+        if rules.revision_without_photo && listing["foto"].as_array().is_none_or(|a| a.is_empty()) {
+            return (ListingState::RevisionRequested, vec!["foto produk belum ada".to_owned()]);
+        }
+        (ListingState::Live, Vec::new())
+    }
+
+    // ---- the clock ----
+
+    /// Moves simulated time forward an hour at a time, so reviews finish,
+    /// orders arrive and deadlines expire in order.
+    pub fn advance(&mut self, by: Duration) {
+        let end = self.now + by;
+        while self.now < end {
+            let step = (self.now + Duration::hours(1)).min(end);
+            let crossed_day = step.with_timezone(&Jakarta).date_naive() != self.now.with_timezone(&Jakarta).date_naive();
+            self.now = step;
+            self.step_listings();
+            self.expire_orders();
+            if crossed_day {
+                self.new_day();
+            }
+        }
+    }
+
+    fn step_listings(&mut self) {
+        let now = self.now;
+        let review_hours = self.scenario.review_hours;
+        for i in 0..self.listings.len() {
+            let Some(at) = self.listings[i].next_step_at.filter(|at| *at <= now) else { continue };
+            let (state, reasons, next) = match self.listings[i].state {
+                ListingState::Submitted => (ListingState::UnderCuration, Vec::new(), Some(at + Duration::hours(review_hours))),
+                ListingState::UnderCuration => {
+                    let (s, r) = self.review(&self.listings[i].listing);
+                    (s, r, None)
+                }
+                _ => continue,
+            };
+            let change = self.next_change();
+            let l = &mut self.listings[i];
+            l.state = state;
+            l.reasons = reasons;
+            l.updated_at = now;
+            l.change = change;
+            l.next_step_at = next;
+        }
+    }
+
+    fn new_day(&mut self) {
+        let percent = u64::from(self.scenario.takedown_percent_per_day);
+        if percent > 0 {
+            for i in 0..self.listings.len() {
+                if self.listings[i].state == ListingState::Live && self.random(100) < percent {
+                    let change = self.next_change();
+                    let now = self.now;
+                    let l = &mut self.listings[i];
+                    l.state = ListingState::TakenDown;
+                    l.reasons = vec!["diturunkan oleh pengelola katalog".into()];
+                    l.updated_at = now;
+                    l.change = change;
+                }
+            }
+        }
+        let weekday = self.now.with_timezone(&Jakarta).weekday();
+        if matches!(weekday, Weekday::Sat | Weekday::Sun) {
+            return;
+        }
+        let mean = u64::from(self.scenario.orders_per_day);
+        let count = if mean == 0 { 0 } else { self.random(2 * mean + 1) };
+        for _ in 0..count {
+            self.new_order();
+        }
+    }
+
+    fn new_order(&mut self) {
+        let live: Vec<usize> = (0..self.listings.len()).filter(|&i| self.listings[i].state == ListingState::Live).collect();
+        if live.is_empty() {
+            return;
+        }
+        let first = live[self.random(live.len() as u64) as usize];
+        let seller = self.listings[first].kode_penyedia.clone();
+        let same_seller: Vec<usize> = live.iter().copied().filter(|&i| self.listings[i].kode_penyedia == seller).collect();
+        let line_count = 1 + self.random(3.min(same_seller.len() as u64)) as usize;
+        let buyer_index = self.random(self.scenario.buyers.len() as u64) as usize;
+        let satker_index = self.random(self.scenario.buyers[buyer_index].satker.len() as u64) as usize;
+        let buyer = self.scenario.buyers[buyer_index].clone();
+        let satker = buyer.satker[satker_index].clone();
+        let number = self.orders.len() + 1;
+        let mut lines = Vec::new();
+        let mut chosen: Vec<usize> = vec![first];
+        while chosen.len() < line_count {
+            let candidate = same_seller[self.random(same_seller.len() as u64) as usize];
+            if !chosen.contains(&candidate) {
+                chosen.push(candidate);
+            } else if same_seller.len() <= chosen.len() {
+                break;
+            }
+        }
+        for (n, i) in chosen.into_iter().enumerate() {
+            let body = &self.listings[i].listing;
+            let unit = body["satuan"].as_str().unwrap_or("Buah").to_owned();
+            let whole = Decimal::from(1 + self.random(40));
+            // Goods sold by weight may be ordered in fractions (e.g. 12.5 kg).
+            let quantity = if unit == "Kilogram" && self.random(2) == 0 { whole + Decimal::new(5, 1) } else { whole };
+            let body = &self.listings[i].listing;
+            let unit_price = body["harga_termasuk_pajak"].as_i64().or(body["harga"].as_i64()).unwrap_or(0);
+            let line_total = (quantity * Decimal::from(unit_price)).round();
+            lines.push(OrderLine {
+                line_id: format!("{number:06}-{}", n + 1),
+                listing_id: self.listings[i].listing_id.clone(),
+                sku: self.listings[i].sku.clone(),
+                name: body["nama_produk"].as_str().unwrap_or_default().to_owned(),
+                quantity,
+                unit,
+                unit_price,
+                line_total: i64::try_from(line_total.mantissa()).unwrap_or(0),
+            });
+        }
+        let shipping_fee = if self.random(3) == 0 { 25_000 } else { 0 };
+        let total = lines.iter().map(|l| l.line_total).sum::<i64>() + shipping_fee;
+        self.order_change += 1;
+        let year = self.now.with_timezone(&Jakarta).year();
+        self.orders.push(Order {
+            order_id: format!("EP-{year}-{number:06}"),
+            rup_code: format!("RUP-{year}-{:05}", 10_000 + number),
+            rup_name: format!("Belanja bahan makanan dan barang {}", satker.nama),
+            fiscal_year: year,
+            funding_source: "APBD".into(),
+            kode_klpd: buyer.kode_klpd.clone(),
+            kode_satker: satker.kode.clone(),
+            nama_satker: satker.nama.clone(),
+            kode_penyedia: seller,
+            count_product: lines.len(),
+            total_qty: lines.iter().map(|l| l.quantity).sum(),
+            shipping_fee,
+            total,
+            order_date: self.now,
+            confirm_by: add_working_days(self.now, CONFIRM_WORKING_DAYS),
+            status: "WAITING_SELLER_CONFIRMATION".into(),
+            shipment_status: "NOT_SHIPPED".into(),
+            updated_at: self.now,
+            change: self.order_change,
+            lines,
+        });
+    }
+
+    fn expire_orders(&mut self) {
+        let now = self.now;
+        for i in 0..self.orders.len() {
+            if self.orders[i].status == "WAITING_SELLER_CONFIRMATION" && self.orders[i].confirm_by <= now {
+                self.order_change += 1;
+                let o = &mut self.orders[i];
+                o.status = "CANCELLED".into();
+                o.updated_at = now;
+                o.change = self.order_change;
+            }
+        }
+    }
+
+    // ---- orders ----
+
+    /// Orders of a buying government and year changed after `after`.
+    pub fn order_page(&self, kode_klpd: &str, year: i32, after: u64, limit: usize) -> (Vec<&Order>, bool) {
+        let mut matching: Vec<&Order> =
+            self.orders.iter().filter(|o| o.kode_klpd == kode_klpd && o.fiscal_year == year && o.change > after).collect();
+        matching.sort_by_key(|o| o.change);
+        let has_more = matching.len() > limit;
+        matching.truncate(limit);
+        (matching, has_more)
+    }
+
+    pub fn order_index(&self, id: &str) -> Option<usize> {
+        self.orders.iter().position(|o| o.order_id == id)
+    }
+
+    /// The seller's answer; `Err` when the order is no longer waiting.
+    pub fn respond(&mut self, index: usize, accept: bool) -> Result<Order, String> {
+        if self.orders[index].status != "WAITING_SELLER_CONFIRMATION" {
+            return Err(format!("order {} is {}, not waiting for confirmation", self.orders[index].order_id, self.orders[index].status));
+        }
+        self.order_change += 1;
+        let now = self.now;
+        let o = &mut self.orders[index];
+        o.status = if accept { "ON_PROCESS" } else { "CANCELLED" }.into();
+        o.updated_at = now;
+        o.change = self.order_change;
+        Ok(o.clone())
+    }
+}
+
+/// `n` working days (Monday-Friday, in Jakarta) after `from`, same time of day.
+pub fn add_working_days(from: DateTime<Utc>, n: u32) -> DateTime<Utc> {
+    let mut t = from;
+    let mut left = n;
+    while left > 0 {
+        t += Duration::days(1);
+        if !matches!(t.with_timezone(&Jakarta).weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_working_days_skip_the_weekend() {
+        let thursday: DateTime<Utc> = "2026-12-03T02:00:00Z".parse().unwrap();
+        assert_eq!(add_working_days(thursday, 3), "2026-12-08T02:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let monday: DateTime<Utc> = "2026-11-30T02:00:00Z".parse().unwrap();
+        assert_eq!(add_working_days(monday, 3), "2026-12-03T02:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    }
+}

@@ -1,0 +1,410 @@
+//! The mock catalogue's own tests, over real HTTP: the contract, the review
+//! rules, idempotency keys, pagination without gaps or duplicates, orders and
+//! their deadlines, rate limits, and each fault mode.
+
+mod common;
+
+use std::collections::HashSet;
+
+use katalog_bridge::mock::{MockServer, Scenario};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn scenario() -> Scenario {
+    Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap()
+}
+
+async fn server_with(scenario: Scenario) -> MockServer {
+    MockServer::start(scenario, "127.0.0.1:0").await.unwrap()
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    /// Renewed after the clock moves: a token lives one hour of catalogue time.
+    token: std::sync::Mutex<String>,
+}
+
+impl Client {
+    async fn new(server: &MockServer) -> Self {
+        let http = reqwest::Client::new();
+        let token = token(&http, &server.url(), "rahasia-demo").await.unwrap();
+        Self { http, base: server.url(), token: std::sync::Mutex::new(token) }
+    }
+
+    fn bearer(&self) -> String {
+        self.token.lock().unwrap().clone()
+    }
+
+    async fn post(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.bearer())
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).bearer_auth(self.bearer()).send().await.unwrap()
+    }
+
+    async fn admin(&self, path: &str, body: Value) -> Value {
+        self.http.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn advance(&self, hours: i64) {
+        self.admin("/admin/clock/advance", json!({"hours": hours})).await;
+        *self.token.lock().unwrap() = token(&self.http, &self.base, "rahasia-demo").await.unwrap();
+    }
+
+    /// Moves the clock without renewing the token.
+    async fn advance_only(&self, hours: i64) {
+        self.admin("/admin/clock/advance", json!({"hours": hours})).await;
+    }
+
+    async fn truth(&self) -> Value {
+        self.http.get(format!("{}/admin/state", self.base)).send().await.unwrap().json().await.unwrap()
+    }
+}
+
+async fn token(http: &reqwest::Client, base: &str, secret: &str) -> Result<String, StatusCode> {
+    let r = http
+        .post(format!("{base}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "kkmp-mojokerto"), ("client_secret", secret)])
+        .send()
+        .await
+        .unwrap();
+    if !r.status().is_success() {
+        return Err(r.status());
+    }
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["token_type"], "Bearer");
+    assert!(v["expires_in"].as_i64().unwrap() > 0);
+    Ok(v["access_token"].as_str().unwrap().to_owned())
+}
+
+/// Listings exactly as katalog-bridge's katalog-v6 mapping writes them.
+fn mapped_listings() -> Vec<Value> {
+    std::fs::read_to_string(common::repo().join("tests/golden/katalog-v6/listings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn listing(sku: &str) -> Value {
+    let mut v = mapped_listings().into_iter().find(|l| l["kategori_level3"] == "Minyak Goreng").unwrap();
+    v["sku"] = json!(sku);
+    v
+}
+
+#[tokio::test]
+async fn tokens_are_checked_and_expire() {
+    let server = server_with(scenario()).await;
+    let http = reqwest::Client::new();
+    assert_eq!(token(&http, &server.url(), "wrong").await, Err(StatusCode::UNAUTHORIZED));
+    let r = http.get(format!("{}/api/v1/listings", server.url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let c = Client::new(&server).await;
+    assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK);
+    c.advance_only(2).await; // the token lives one hour of catalogue time
+    assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::UNAUTHORIZED);
+    let c = Client::new(&server).await;
+    c.admin("/admin/faults", json!({"kind": "expire_tokens"})).await;
+    assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn every_listing_the_mapping_writes_is_accepted() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let listings = mapped_listings();
+    assert!(listings.len() > 200);
+    for (i, l) in listings.iter().enumerate() {
+        let r = c.post("/api/v1/listings", &format!("create-{i}"), l).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{l}: {}", r.text().await.unwrap());
+    }
+    assert_eq!(c.truth().await["listings"].as_array().unwrap().len(), listings.len());
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_or_conflict() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let first: Value = c.post("/api/v1/listings", "k-1", &listing("A")).await.json().await.unwrap();
+    let again = c.post("/api/v1/listings", "k-1", &listing("A")).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.json::<Value>().await.unwrap(), first, "the same answer, not a second listing");
+    assert_eq!(c.truth().await["listings"].as_array().unwrap().len(), 1);
+    let conflict = c.post("/api/v1/listings", "k-1", &listing("B")).await;
+    assert_eq!(conflict.status(), StatusCode::CONFLICT);
+    assert_eq!(conflict.json::<Value>().await.unwrap()["error"]["code"], "idempotency_conflict");
+    let r = c.http.post(format!("{}/api/v1/listings", c.base)).bearer_auth(c.bearer()).json(&listing("C")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a write without a key is refused");
+}
+
+#[tokio::test]
+async fn bad_listings_get_field_errors_and_bad_json_a_400() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let mut bad = listing("X");
+    bad["nama_produk"] = json!("Teh");
+    bad["harga"] = json!(-5);
+    bad.as_object_mut().unwrap().remove("satuan");
+    let r = c.post("/api/v1/listings", "bad", &bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    let fields: HashSet<&str> = v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, HashSet::from(["nama_produk", "harga", "satuan"]));
+    let r = c.http.post(format!("{}/api/v1/listings", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "j")
+        .header("content-type", "application/json").body("{\"sku\": ").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
+    assert_eq!(c.get("/api/v1/listings/L999999").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(c.get("/nowhere").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn review_follows_the_scenario_rules_in_simulated_time() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let clean = listing("OK");
+    let mut tkdn = listing("TKDN");
+    tkdn["tkdn_persen"] = json!(40);
+    let mut pricey = listing("MAHAL");
+    pricey["harga"] = json!(90_000);
+    pricey["harga_termasuk_pajak"] = json!(99_900);
+    let mut no_photo = listing("NOFOTO");
+    no_photo.as_object_mut().unwrap().remove("foto");
+    let mut ids = Vec::new();
+    for (i, l) in [&clean, &tkdn, &pricey, &no_photo].iter().enumerate() {
+        let v: Value = c.post("/api/v1/listings", &format!("r{i}"), l).await.json().await.unwrap();
+        assert_eq!(v["state"], "submitted");
+        ids.push(v["listing_id"].as_str().unwrap().to_owned());
+    }
+    let state = |v: &Value| v["state"].as_str().unwrap().to_owned();
+    c.advance(1).await;
+    for id in &ids {
+        assert_eq!(state(&c.get(&format!("/api/v1/listings/{id}")).await.json().await.unwrap()), "under_curation");
+    }
+    c.advance(24).await;
+    let mut outcome = Vec::new();
+    for id in &ids {
+        let v: Value = c.get(&format!("/api/v1/listings/{id}")).await.json().await.unwrap();
+        outcome.push((state(&v), v["reasons"].as_array().unwrap().len()));
+    }
+    assert_eq!(
+        outcome,
+        vec![("live".into(), 0), ("rejected".into(), 1), ("rejected".into(), 1), ("revision_requested".into(), 1)]
+    );
+    // fixing and resubmitting starts review again
+    let mut fixed = no_photo.clone();
+    fixed["foto"] = json!(["https://foto.kkmp-mojokerto.id/x.jpg"]);
+    let r = c.http.put(format!("{}/api/v1/listings/{}", c.base, ids[3])).bearer_auth(c.bearer()).header("Idempotency-Key", "fix").json(&fixed).send().await.unwrap();
+    assert_eq!(state(&r.json().await.unwrap()), "submitted");
+    c.advance(25).await;
+    assert_eq!(state(&c.get(&format!("/api/v1/listings/{}", ids[3])).await.json().await.unwrap()), "live");
+    let w: Value = c.post(&format!("/api/v1/listings/{}/withdraw", ids[0]), "w", &json!({})).await.json().await.unwrap();
+    assert_eq!(state(&w), "withdrawn");
+}
+
+#[tokio::test]
+async fn listing_changes_page_without_gaps_or_duplicates() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    for i in 0..25 {
+        c.post("/api/v1/listings", &format!("p{i}"), &listing(&format!("P{i}"))).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: Value = c.get(&format!("/api/v1/listings?limit=7&cursor={cursor}")).await.json().await.unwrap();
+        seen.extend(page["data"].as_array().unwrap().iter().map(|l| l["listing_id"].as_str().unwrap().to_owned()));
+        cursor = page["meta"]["cursor"].as_str().unwrap().to_owned();
+        if !page["meta"]["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 25);
+    // after review every listing changed again: the same cursor now yields all 25 once more
+    c.advance(25).await;
+    let page: Value = c.get(&format!("/api/v1/listings?limit=1000&cursor={cursor}")).await.json().await.unwrap();
+    assert_eq!(page["data"].as_array().unwrap().len(), 25);
+    assert!(page["data"].as_array().unwrap().iter().all(|l| l["state"] == "live"));
+    assert_eq!(c.get("/api/v1/listings?limit=0").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(c.get("/api/v1/listings?cursor=abc").await.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Lists, waits for review, then lets orders come for `days`.
+async fn with_orders(c: &Client, days: i64) {
+    for (i, l) in mapped_listings().iter().take(60).enumerate() {
+        c.post("/api/v1/listings", &format!("o{i}"), l).await;
+    }
+    c.advance(26).await;
+    c.advance(24 * days).await;
+}
+
+#[tokio::test]
+async fn orders_page_like_inaproc_and_match_the_ground_truth() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    with_orders(&c, 5).await;
+    let truth = c.truth().await;
+    let expected: HashSet<String> = truth["orders"].as_array().unwrap().iter().map(|o| o["order_id"].as_str().unwrap().to_owned()).collect();
+    assert!(expected.len() >= 3, "orders arrive on working days: {}", expected.len());
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = c.get(&format!("/api/v1/ekatalog/paket-e-purchasing?kode_klpd=D347&tahun=2026&limit=3&cursor={cursor}")).await;
+        assert!(r.headers().contains_key("x-ratelimit-remaining") && r.headers().contains_key("x-ratelimit-reset"));
+        let page: Value = r.json().await.unwrap();
+        for o in page["data"].as_array().unwrap() {
+            assert!(o.get("lines").is_none(), "the list is a summary");
+            assert!(o["total"].is_i64() && o["status"].is_string() && o["rup_code"].is_string());
+            seen.push(o["order_id"].as_str().unwrap().to_owned());
+        }
+        cursor = page["meta"]["cursor"].as_str().unwrap().to_owned();
+        if !page["meta"]["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), expected.len(), "no duplicates");
+    assert_eq!(seen.into_iter().collect::<HashSet<_>>(), expected, "no gaps");
+    let id = expected.iter().next().unwrap();
+    let detail: Value = c.get(&format!("/api/v1/ekatalog/paket-e-purchasing/{id}")).await.json().await.unwrap();
+    let lines = detail["lines"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    let sum: i64 = lines.iter().map(|l| l["line_total"].as_i64().unwrap()).sum();
+    assert_eq!(detail["total"].as_i64().unwrap(), sum + detail["shipping_fee"].as_i64().unwrap());
+    for bad in ["tahun=2026", "kode_klpd=D347", "kode_klpd=D347&tahun=2026&limit=1001", "kode_klpd=D347&tahun=2026&limit=0"] {
+        assert_eq!(c.get(&format!("/api/v1/ekatalog/paket-e-purchasing?{bad}")).await.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_same_seed_tells_the_same_story() {
+    let mut stories = Vec::new();
+    for logins in [0, 5] {
+        let server = server_with(scenario()).await;
+        let c = Client::new(&server).await;
+        for _ in 0..logins {
+            // logging in more often must not change the story
+            token(&c.http, &c.base, "rahasia-demo").await.unwrap();
+        }
+        with_orders(&c, 4).await;
+        let truth = c.truth().await;
+        stories.push(serde_json::to_string(&truth["orders"]).unwrap());
+    }
+    assert_eq!(stories[0], stories[1]);
+    let mut other = scenario();
+    other.seed += 1;
+    let server = server_with(other).await;
+    let c = Client::new(&server).await;
+    with_orders(&c, 4).await;
+    assert_ne!(serde_json::to_string(&c.truth().await["orders"]).unwrap(), stories[0]);
+}
+
+#[tokio::test]
+async fn orders_are_confirmed_or_cancelled_after_three_working_days() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    with_orders(&c, 1).await;
+    let truth = c.truth().await;
+    let waiting: Vec<String> = truth["orders"].as_array().unwrap().iter()
+        .filter(|o| o["status"] == "WAITING_SELLER_CONFIRMATION")
+        .map(|o| o["order_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(waiting.len() >= 2, "{waiting:?}");
+    let path = |id: &str| format!("/api/v1/ekatalog/paket-e-purchasing/{id}/response");
+    let r: Value = c.post(&path(&waiting[0]), "accept-0", &json!({"decision": "accept"})).await.json().await.unwrap();
+    assert_eq!(r["status"], "ON_PROCESS");
+    let again = c.post(&path(&waiting[0]), "accept-0-again", &json!({"decision": "reject"})).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(again.json::<Value>().await.unwrap()["error"]["code"], "invalid_state");
+    // five calendar days always hold three working days
+    c.advance(24 * 5).await;
+    let truth = c.truth().await;
+    let status = |id: &str| truth["orders"].as_array().unwrap().iter().find(|o| o["order_id"] == id).unwrap()["status"].as_str().unwrap().to_owned();
+    assert_eq!(status(&waiting[0]), "ON_PROCESS");
+    assert_eq!(status(&waiting[1]), "CANCELLED");
+    let late = c.post(&path(&waiting[1]), "late", &json!({"decision": "accept"})).await;
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn over_the_rate_limit_is_a_429_with_retry_after() {
+    let mut s = scenario();
+    s.rate_limit_per_minute = 5;
+    let server = server_with(s).await;
+    let c = Client::new(&server).await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let r = c.get("/api/v1/listings").await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers().get("retry-after").is_some());
+            assert_eq!(r.headers()["x-ratelimit-remaining"], "0");
+        }
+        assert_eq!(r.headers()["x-ratelimit-limit"], "5");
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429, 429]);
+}
+
+#[tokio::test]
+async fn fault_injection_modes() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    // a burst of 503s on one route, then normal service
+    c.admin("/admin/faults", json!({"route": "/api/v1/listings", "kind": "status", "status": 503, "count": 2})).await;
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(c.get("/api/v1/listings").await.status().as_u16());
+    }
+    assert_eq!(codes, vec![503, 503, 200]);
+    // forced 429s with Retry-After
+    c.admin("/admin/faults", json!({"kind": "rate_limit", "count": 1})).await;
+    let r = c.get("/api/v1/listings").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers()["retry-after"], "1");
+    // truncated JSON
+    c.admin("/admin/faults", json!({"kind": "malformed", "count": 1})).await;
+    let text = c.get("/api/v1/listings").await.text().await.unwrap();
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+    // the connection dropped mid-body
+    c.admin("/admin/faults", json!({"kind": "drop", "count": 1})).await;
+    let dropped = c.http.get(format!("{}/api/v1/listings", c.base)).bearer_auth(c.bearer()).send().await;
+    let body_failed = match dropped {
+        Err(_) => true,
+        Ok(r) => r.text().await.is_err(),
+    };
+    assert!(body_failed, "the connection must break before the body is complete");
+    // added latency
+    c.admin("/admin/faults", json!({"kind": "latency", "ms": 300, "count": 1})).await;
+    let started = std::time::Instant::now();
+    assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    // all used up: back to normal; bad fault specs are refused
+    assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK);
+    let r = c.http.post(format!("{}/admin/faults", c.base)).json(&json!({"kind": "status", "status": 200})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    c.admin("/admin/faults", json!({"kind": "status", "status": 500})).await;
+    c.http.delete(format!("{}/admin/faults", c.base)).send().await.unwrap();
+    assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK);
+}
+
+#[test]
+fn the_binary_refuses_a_missing_scenario_with_one_line() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mock-catalog"))
+        .args(["--listen", "127.0.0.1:0", "--scenario", "/nonexistent/scenario.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: cannot read /nonexistent/scenario.toml") && err.lines().count() == 1, "{err}");
+}
