@@ -408,3 +408,35 @@ fn the_binary_refuses_a_missing_scenario_with_one_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error: cannot read /nonexistent/scenario.toml") && err.lines().count() == 1, "{err}");
 }
+
+#[tokio::test]
+async fn pages_can_repeat_and_reorder_items_and_faults_can_come_from_the_scenario() {
+    let mut s = scenario();
+    s.faults = vec![
+        serde_json::from_value(json!({"route": "/api/v1/listings", "kind": "duplicate"})).unwrap(),
+        serde_json::from_value(json!({"route": "/api/v1/listings", "kind": "reorder"})).unwrap(),
+    ];
+    let server = server_with(s).await;
+    let c = Client::new(&server).await;
+    for i in 0..10 {
+        c.post("/api/v1/listings", &format!("d{i}"), &listing(&format!("D{i}"))).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: Value = c.get(&format!("/api/v1/listings?limit=4&cursor={cursor}")).await.json().await.unwrap();
+        seen.extend(page["data"].as_array().unwrap().iter().map(|l| l["change"].as_u64().unwrap()));
+        cursor = page["meta"]["cursor"].as_str().unwrap().to_owned();
+        if !page["meta"]["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    let unique: HashSet<u64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), 10, "every item still arrives: {seen:?}");
+    assert!(seen.len() > 10, "some items arrive twice: {seen:?}");
+    assert!(seen.windows(2).any(|w| w[0] > w[1]), "items come out of order: {seen:?}");
+
+    let mut bad = scenario();
+    bad.faults = vec![serde_json::from_value(json!({"kind": "status", "status": 200})).unwrap()];
+    assert!(MockServer::start(bad, "127.0.0.1:0").await.is_err(), "a bad scenario fault is refused at start");
+}

@@ -26,11 +26,13 @@ pub struct AppState {
     pub mock: Arc<Mutex<Mock>>,
     pub faults: Arc<Mutex<Faults>>,
     rate: Arc<Mutex<(Instant, u32)>>,
+    /// Last item of each paged route's previous answer (for the duplicate fault); one per route.
+    last_items: Arc<Mutex<std::collections::HashMap<String, Value>>>,
 }
 
 impl AppState {
     pub fn new(mock: Mock) -> Self {
-        Self { mock: Arc::new(Mutex::new(mock)), faults: Arc::new(Mutex::new(Faults::default())), rate: Arc::new(Mutex::new((Instant::now(), 0))) }
+        Self { mock: Arc::new(Mutex::new(mock)), faults: Arc::new(Mutex::new(Faults::default())), rate: Arc::new(Mutex::new((Instant::now(), 0))), last_items: Arc::default() }
     }
 
     fn mock(&self) -> MutexGuard<'_, Mock> {
@@ -355,6 +357,33 @@ async fn clear_faults(State(s): State<AppState>) -> Json<Value> {
 
 // ---- middleware ----
 
+/// Rewrites a `{data, meta}` page: puts the last item of the route's previous
+/// page first (as a catalogue whose pages shift under concurrent changes does)
+/// and/or reverses the page.
+async fn reshape_page(s: &AppState, path: &str, response: Response, duplicate: bool, reorder: bool) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT * 16).await.unwrap_or_default();
+    let Ok(mut page) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if let Some(items) = page.get_mut("data").and_then(Value::as_array_mut) {
+        let mut last = s.last_items.lock().unwrap_or_else(|p| p.into_inner());
+        let previous = match items.last() {
+            Some(item) => last.insert(path.to_owned(), item.clone()),
+            None => last.remove(path),
+        };
+        if let (true, Some(item)) = (duplicate, previous) {
+            items.insert(0, item);
+        }
+        if reorder {
+            items.reverse();
+        }
+    }
+    let mut r = Response::from_parts(parts, Body::from(serde_json::to_vec(&page).expect("JSON")));
+    r.headers_mut().remove("content-length");
+    r
+}
+
 async fn rate_limit(State(s): State<AppState>, request: Request, next: Next) -> Response {
     let limit = s.mock().scenario.rate_limit_per_minute;
     let forced = s.faults.lock().unwrap_or_else(|p| p.into_inner()).take_rate_limit(request.uri().path());
@@ -394,7 +423,10 @@ async fn inject_faults(State(s): State<AppState>, request: Request, next: Next) 
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return ApiError::new(code, "unavailable", "injected failure").into_response();
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if action.duplicate || action.reorder {
+        response = reshape_page(&s, &path, response, action.duplicate, action.reorder).await;
+    }
     if action.malformed || action.drop {
         let (parts, body) = response.into_parts();
         let bytes = axum::body::to_bytes(body, BODY_LIMIT * 16).await.unwrap_or_default();

@@ -5,7 +5,7 @@ use serde::Deserialize;
 /// At most this many faults at once: the admin API cannot grow state without bound.
 const MAX_FAULTS: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Answer `status` instead of running the request.
@@ -20,6 +20,10 @@ pub enum FaultKind {
     RateLimit,
     /// Expire every issued token now.
     ExpireTokens,
+    /// Paged lists repeat the previous page's last item at the top of the next page.
+    Duplicate,
+    /// Paged lists come in reverse order within each page.
+    Reorder,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +52,8 @@ pub struct Action {
     pub latency_ms: Option<u64>,
     pub drop: bool,
     pub malformed: bool,
+    pub duplicate: bool,
+    pub reorder: bool,
 }
 
 #[derive(Debug, Default)]
@@ -99,6 +105,8 @@ impl Faults {
                 FaultKind::Latency => action.latency_ms = Some(action.latency_ms.unwrap_or(0) + f.ms.unwrap_or(0)),
                 FaultKind::Drop => action.drop = true,
                 FaultKind::Malformed => action.malformed = true,
+                FaultKind::Duplicate => action.duplicate = true,
+                FaultKind::Reorder => action.reorder = true,
                 FaultKind::RateLimit | FaultKind::ExpireTokens => {}
             }
             if let Some(c) = f.count.as_mut() {

@@ -27,7 +27,14 @@ impl MockServer {
     pub async fn start(scenario: Scenario, listen: &str) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let faults = scenario.faults.clone();
         let state = api::AppState::new(state::Mock::new(scenario));
+        {
+            let mut f = state.faults.lock().unwrap_or_else(|p| p.into_inner());
+            for fault in faults {
+                f.add(fault).map_err(|m| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("scenario fault: {m}")))?;
+            }
+        }
         let app = api::router(state.clone());
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {

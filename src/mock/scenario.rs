@@ -27,6 +27,9 @@ pub struct Scenario {
     pub ceiling_prices: HashMap<String, i64>,
     pub clients: Vec<Client>,
     pub buyers: Vec<Buyer>,
+    /// Faults in force from the start (the same shape as `POST /admin/faults`).
+    #[serde(default)]
+    pub faults: Vec<super::faults::Fault>,
 }
 
 fn default_review_hours() -> i64 {
