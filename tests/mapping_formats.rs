@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::NaiveDate;
 use katalog_bridge::catalog::Format;
@@ -166,46 +165,6 @@ async fn listings_are_stored_with_issues_and_remapping_changes_nothing() {
     assert_eq!(std::fs::read(tmp.path().join("a.jsonl")).unwrap(), std::fs::read(tmp.path().join("b.jsonl")).unwrap());
 }
 
-fn standards() -> PathBuf {
-    std::env::var_os("PEPPOL_STANDARDS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo().join("../shared/standards/peppol"))
-}
-
-/// xmllint against the UBL 2.1 XSD, then Saxon with the PEPPOL T19 rules: no fatal assertion.
-fn assert_peppol_valid(dir: &Path) {
-    let std_dir = standards();
-    assert!(std_dir.is_dir(), "PEPPOL standards not found at {} (set PEPPOL_STANDARDS_DIR)", std_dir.display());
-    let xsd = std_dir.join("ubl-2.1/xsd/maindoc/UBL-Catalogue-2.1.xsd");
-    let docs = files(dir);
-    assert!(!docs.is_empty());
-    let out = Command::new("xmllint").arg("--nonet").arg("--noout").arg("--schema").arg(&xsd).args(&docs).output()
-        .expect("xmllint (Debian libxml2-utils) is needed; .ci/run installs it");
-    assert!(out.status.success(), "XSD validation failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    let svrl = common::temp_dir();
-    let jar = std::env::var("SAXON_JAR").unwrap_or_else(|_| "/usr/share/java/Saxon-HE.jar".into());
-    let out = Command::new("java")
-        .arg("-cp").arg(&jar).arg("net.sf.saxon.Transform")
-        .arg(format!("-s:{}", dir.display()))
-        .arg(format!("-xsl:{}", std_dir.join("schematron/2026.5/PEPPOLBIS-T19.xslt").display()))
-        .arg(format!("-o:{}", svrl.path().display()))
-        .output()
-        .expect("java with Saxon-HE (Debian libsaxonhe-java) is needed; .ci/run installs it");
-    assert!(out.status.success(), "Saxon failed: {}", String::from_utf8_lossy(&out.stderr));
-    let mut fatal = Vec::new();
-    for report in files(svrl.path()) {
-        let text = std::fs::read_to_string(&report).unwrap();
-        for chunk in text.split("<svrl:failed-assert").skip(1) {
-            let head = &chunk[..chunk.find('>').unwrap_or(chunk.len())];
-            if head.contains("flag=\"fatal\"") {
-                fatal.push(format!("{}: {}", report.display(), head.split_whitespace().find(|w| w.starts_with("id=")).unwrap_or("")));
-            }
-        }
-    }
-    assert_eq!(files(svrl.path()).len(), docs.len(), "one report per document");
-    assert!(fatal.is_empty(), "fatal PEPPOL assertions:\n{}", fatal.join("\n"));
-}
-
 #[tokio::test]
 async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lines() {
     let store = store_with_fixtures().await;
@@ -221,7 +180,6 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
     .execute(&store.pool)
     .await
     .unwrap();
-    let tmp = common::temp_dir();
     let (changed, withdrawn): (String, String) = sqlx::query_as(
         "SELECT (array_agg(p.sku ORDER BY p.sku))[1], (array_agg(p.sku ORDER BY p.sku))[2] FROM products p
          JOIN cooperatives c ON c.id = p.cooperative_id JOIN listings l ON l.product_id = p.id
@@ -255,7 +213,7 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
     for f in files(second.path()) {
         std::fs::copy(&f, first.path().join(format!("update-{}", f.file_name().unwrap().to_string_lossy()))).unwrap();
     }
-    assert_peppol_valid(first.path());
+    common::assert_ubl_valid(first.path(), "maindoc/UBL-Catalogue-2.1.xsd", "PEPPOLBIS-T19.xslt");
 }
 
 fn check_mappings(dir: &Path) -> (i32, String) {

@@ -440,3 +440,25 @@ async fn pages_can_repeat_and_reorder_items_and_faults_can_come_from_the_scenari
     bad.faults = vec![serde_json::from_value(json!({"kind": "status", "status": 200})).unwrap()];
     assert!(MockServer::start(bad, "127.0.0.1:0").await.is_err(), "a bad scenario fault is refused at start");
 }
+
+/// Every order, as a UBL Order, passes the UBL 2.1 XSD and the PEPPOL T01 rules.
+#[tokio::test]
+async fn orders_as_ubl_pass_xsd_and_the_peppol_order_rules() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    with_orders(&c, 5).await;
+    let truth = c.truth().await;
+    let dir = common::temp_dir();
+    let orders = truth["orders"].as_array().unwrap();
+    assert!(!orders.is_empty());
+    for o in orders {
+        let id = o["order_id"].as_str().unwrap();
+        let r = c.http.get(format!("{}/api/v1/ekatalog/paket-e-purchasing/{id}", c.base)).bearer_auth(c.bearer()).header("accept", "application/xml").send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/xml");
+        let xml = r.text().await.unwrap();
+        assert!(xml.contains(&format!("<cbc:ID>{id}</cbc:ID>")));
+        assert!(xml.contains(&format!("<cbc:PayableAmount currencyID=\"IDR\">{}</cbc:PayableAmount>", o["total"])), "{xml}");
+        std::fs::write(dir.path().join(format!("{id}.xml")), xml).unwrap();
+    }
+    common::assert_ubl_valid(dir.path(), "maindoc/UBL-Order-2.1.xsd", "PEPPOLBIS-T01.xslt");
+}

@@ -28,16 +28,27 @@ pub struct AppState {
     rate: Arc<Mutex<(Instant, u32)>>,
     /// Last item of each paged route's previous answer (for the duplicate fault); one per route.
     last_items: Arc<Mutex<std::collections::HashMap<String, Value>>>,
+    /// Catalogue unit names to UN/ECE codes (from mappings/tables/units.csv), for UBL.
+    units: Arc<std::collections::HashMap<String, String>>,
 }
 
 impl AppState {
     pub fn new(mock: Mock) -> Self {
-        Self { mock: Arc::new(Mutex::new(mock)), faults: Arc::new(Mutex::new(Faults::default())), rate: Arc::new(Mutex::new((Instant::now(), 0))), last_items: Arc::default() }
+        Self { mock: Arc::new(Mutex::new(mock)), faults: Arc::new(Mutex::new(Faults::default())), rate: Arc::new(Mutex::new((Instant::now(), 0))), last_items: Arc::default(), units: Arc::new(unit_codes()) }
     }
 
     fn mock(&self) -> MutexGuard<'_, Mock> {
         self.mock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// `Karung` -> `XBG`: the catalogue's unit names and the PEPPOL codes.
+fn unit_codes() -> std::collections::HashMap<String, String> {
+    let Ok(units) = crate::mapping::units::UnitTable::load(&crate::mapping::MappingSource::BuiltIn) else { return Default::default() };
+    units
+        .codes()
+        .filter_map(|c| Some((units.code(c, "v6_unit")?.to_owned(), units.code(c, "peppol")?.to_owned())))
+        .collect()
 }
 
 /// An error answer with the documented body.
@@ -291,11 +302,16 @@ async fn list_orders(State(s): State<AppState>, headers: HeaderMap, Query(q): Qu
     Ok(Json(json!({"data": data, "meta": {"cursor": cursor.to_string(), "has_more": has_more, "limit": limit}})))
 }
 
-async fn get_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn get_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     seller(&s, &headers)?;
     let mock = s.mock();
     let index = mock.order_index(&id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no order {id}")))?;
-    Ok(Json(serde_json::to_value(&mock.orders[index]).expect("order serialises")))
+    let wants_xml = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("xml"));
+    if wants_xml {
+        let xml = super::ubl_order::write(&mock.orders[index], &mock.scenario, &s.units);
+        return Ok(([("content-type", "application/xml")], xml).into_response());
+    }
+    Ok(Json(serde_json::to_value(&mock.orders[index]).expect("order serialises")).into_response())
 }
 
 async fn respond_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {

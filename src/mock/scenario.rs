@@ -59,6 +59,11 @@ pub struct Client {
     pub client_id: String,
     pub client_secret: String,
     pub kode_penyedia: String,
+    /// The seller's name and GLN, for UBL documents.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub gln: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +71,9 @@ pub struct Client {
 pub struct Buyer {
     pub kode_klpd: String,
     pub name: String,
+    /// The buyer's GLN, its PEPPOL endpoint.
+    #[serde(default)]
+    pub gln: Option<String>,
     pub satker: Vec<Satker>,
 }
 

@@ -60,6 +60,11 @@ pub struct OrderLine {
     pub unit: String,
     pub unit_price: i64,
     pub line_total: i64,
+    /// Price before PPN, and the tax category and rate, for the UBL Order.
+    #[serde(skip)]
+    pub unit_price_excl_tax: i64,
+    #[serde(skip)]
+    pub tax_percent: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -363,13 +368,16 @@ impl Mock {
             }
         }
         for (n, i) in chosen.into_iter().enumerate() {
+            let whole = Decimal::from(1 + self.random(40));
+            let half = self.random(2) == 0;
             let body = &self.listings[i].listing;
             let unit = body["satuan"].as_str().unwrap_or("Buah").to_owned();
-            let whole = Decimal::from(1 + self.random(40));
-            // Goods sold by weight may be ordered in fractions (e.g. 12.5 kg).
-            let quantity = if unit == "Kilogram" && self.random(2) == 0 { whole + Decimal::new(5, 1) } else { whole };
-            let body = &self.listings[i].listing;
             let unit_price = body["harga_termasuk_pajak"].as_i64().or(body["harga"].as_i64()).unwrap_or(0);
+            let excl = body["harga"].as_i64().unwrap_or(unit_price);
+            let tax_percent = body["ppn_persen"].as_i64().unwrap_or(0);
+            // Goods sold by weight may be ordered in halves (12.5 kg) where the amounts stay whole rupiah.
+            let halves_ok = unit == "Kilogram" && unit_price % 2 == 0 && excl % 2 == 0;
+            let quantity = if halves_ok && half { whole + Decimal::new(5, 1) } else { whole };
             let line_total = (quantity * Decimal::from(unit_price)).round();
             lines.push(OrderLine {
                 line_id: format!("{number:06}-{}", n + 1),
@@ -379,7 +387,9 @@ impl Mock {
                 quantity,
                 unit,
                 unit_price,
-                line_total: i64::try_from(line_total.mantissa()).unwrap_or(0),
+                line_total: i64::try_from(line_total.normalize().mantissa()).unwrap_or(0),
+                unit_price_excl_tax: excl,
+                tax_percent,
             });
         }
         let shipping_fee = if self.random(3) == 0 { 25_000 } else { 0 };

@@ -146,3 +146,52 @@ pub fn binary() -> std::process::Command {
     }
     cmd
 }
+
+pub fn standards() -> PathBuf {
+    std::env::var_os("PEPPOL_STANDARDS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/standards/peppol"))
+}
+
+/// Every document in `dir` passes xmllint against the UBL 2.1 XSD `xsd` (under
+/// `ubl-2.1/xsd/`) and Saxon with the PEPPOL rules `xslt` (under
+/// `schematron/2026.5/`) with no fatal assertion.
+pub fn assert_ubl_valid(dir: &Path, xsd: &str, xslt: &str) {
+    let std_dir = standards();
+    assert!(std_dir.is_dir(), "PEPPOL standards not found at {} (set PEPPOL_STANDARDS_DIR)", std_dir.display());
+    let xsd = std_dir.join("ubl-2.1/xsd").join(xsd);
+    let docs = sorted_files(dir);
+    assert!(!docs.is_empty());
+    let out = std::process::Command::new("xmllint").arg("--nonet").arg("--noout").arg("--schema").arg(&xsd).args(&docs).output()
+        .expect("xmllint (Debian libxml2-utils) is needed; .ci/run installs it");
+    assert!(out.status.success(), "XSD validation failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let svrl = temp_dir();
+    let jar = std::env::var("SAXON_JAR").unwrap_or_else(|_| "/usr/share/java/Saxon-HE.jar".into());
+    let out = std::process::Command::new("java")
+        .arg("-cp").arg(&jar).arg("net.sf.saxon.Transform")
+        .arg(format!("-s:{}", dir.display()))
+        .arg(format!("-xsl:{}", std_dir.join("schematron/2026.5").join(xslt).display()))
+        .arg(format!("-o:{}", svrl.path().display()))
+        .output()
+        .expect("java with Saxon-HE (Debian libsaxonhe-java) is needed; .ci/run installs it");
+    assert!(out.status.success(), "Saxon failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut fatal = Vec::new();
+    for report in sorted_files(svrl.path()) {
+        let text = std::fs::read_to_string(&report).unwrap();
+        for chunk in text.split("<svrl:failed-assert").skip(1) {
+            let head = &chunk[..chunk.find('>').unwrap_or(chunk.len())];
+            if head.contains("flag=\"fatal\"") {
+                fatal.push(format!("{}: {}", report.display(), head.split_whitespace().find(|w| w.starts_with("id=")).unwrap_or("")));
+            }
+        }
+    }
+    assert_eq!(sorted_files(svrl.path()).len(), docs.len(), "one report per document");
+    assert!(fatal.is_empty(), "fatal PEPPOL assertions:\n{}", fatal.join("\n"));
+}
+
+
+fn sorted_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    v.sort();
+    v
+}

@@ -1,0 +1,144 @@
+//! An order as a UBL 2.1 Order per PEPPOL BIS Ordering 3 (T01), as the
+//! catalogue would send it: prices before PPN per line, PPN in a tax total,
+//! shipping as a document-level charge.
+
+use std::collections::HashMap;
+
+use chrono_tz::Asia::Jakarta;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+use rust_decimal::Decimal;
+
+use super::scenario::Scenario;
+use super::state::Order;
+
+const NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:Order-2";
+const NS_CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
+const NS_CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
+
+struct W(Writer<Vec<u8>>);
+
+impl W {
+    fn open(&mut self, tag: &str) {
+        let _ = self.0.write_event(Event::Start(BytesStart::new(tag)));
+    }
+    fn close(&mut self, tag: &str) {
+        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
+    }
+    fn leaf(&mut self, tag: &str, attrs: &[(&str, &str)], text: &str) {
+        let _ = self.0.write_event(Event::Start(BytesStart::new(tag).with_attributes(attrs.iter().copied())));
+        let _ = self.0.write_event(Event::Text(BytesText::new(text)));
+        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
+    }
+    fn amount(&mut self, tag: &str, value: Decimal) {
+        self.leaf(tag, &[("currencyID", "IDR")], &value.round_dp(2).normalize().to_string());
+    }
+    fn party(&mut self, wrapper: &str, gln: &str, name: &str, legal: &str) {
+        self.open(wrapper);
+        self.open("cac:Party");
+        self.leaf("cbc:EndpointID", &[("schemeID", "0088")], gln);
+        self.open("cac:PartyName");
+        self.leaf("cbc:Name", &[], name);
+        self.close("cac:PartyName");
+        self.open("cac:PostalAddress");
+        self.leaf("cbc:CityName", &[], "Kota Mojokerto");
+        self.open("cac:Country");
+        self.leaf("cbc:IdentificationCode", &[], "ID");
+        self.close("cac:Country");
+        self.close("cac:PostalAddress");
+        self.open("cac:PartyLegalEntity");
+        self.leaf("cbc:RegistrationName", &[], legal);
+        self.close("cac:PartyLegalEntity");
+        self.close("cac:Party");
+        self.close(wrapper);
+    }
+}
+
+/// The UBL Order of `order`. `units` maps the catalogue's unit names to UN/ECE codes.
+pub fn write(order: &Order, scenario: &Scenario, units: &HashMap<String, String>) -> Vec<u8> {
+    let buyer = scenario.buyers.iter().find(|b| b.kode_klpd == order.kode_klpd);
+    let seller = scenario.clients.iter().find(|c| c.kode_penyedia == order.kode_penyedia);
+    let mut w = W(Writer::new_with_indent(Vec::new(), b' ', 2));
+    let _ = w.0.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let _ = w.0.write_event(Event::Start(BytesStart::new("Order").with_attributes([("xmlns", NS), ("xmlns:cac", NS_CAC), ("xmlns:cbc", NS_CBC)])));
+    w.leaf("cbc:CustomizationID", &[], "urn:fdc:peppol.eu:poacc:trns:order:3");
+    w.leaf("cbc:ProfileID", &[], "urn:fdc:peppol.eu:poacc:bis:ordering:3");
+    w.leaf("cbc:ID", &[], &order.order_id);
+    let local = order.order_date.with_timezone(&Jakarta);
+    w.leaf("cbc:IssueDate", &[], &local.date_naive().to_string());
+    w.leaf("cbc:IssueTime", &[], &local.format("%H:%M:%S").to_string());
+    w.leaf("cbc:OrderTypeCode", &[], "220");
+    w.leaf("cbc:Note", &[], &order.rup_name);
+    w.leaf("cbc:DocumentCurrencyCode", &[], "IDR");
+    w.open("cac:ValidityPeriod");
+    w.leaf("cbc:EndDate", &[], &order.confirm_by.with_timezone(&Jakarta).date_naive().to_string());
+    w.close("cac:ValidityPeriod");
+    w.open("cac:OriginatorDocumentReference");
+    w.leaf("cbc:ID", &[], &order.rup_code);
+    w.close("cac:OriginatorDocumentReference");
+    w.party(
+        "cac:BuyerCustomerParty",
+        buyer.and_then(|b| b.gln.as_deref()).unwrap_or("8990000000013"),
+        &order.nama_satker,
+        buyer.map_or(order.kode_klpd.as_str(), |b| b.name.as_str()),
+    );
+    w.party(
+        "cac:SellerSupplierParty",
+        seller.and_then(|c| c.gln.as_deref()).unwrap_or("8990000001003"),
+        &order.kode_penyedia,
+        seller.and_then(|c| c.name.as_deref()).unwrap_or(&order.kode_penyedia),
+    );
+    let shipping = Decimal::from(order.shipping_fee);
+    if order.shipping_fee > 0 {
+        w.open("cac:AllowanceCharge");
+        w.leaf("cbc:ChargeIndicator", &[], "true");
+        w.leaf("cbc:AllowanceChargeReason", &[], "Ongkos kirim");
+        w.amount("cbc:Amount", shipping);
+        w.close("cac:AllowanceCharge");
+    }
+    let net: Vec<Decimal> = order.lines.iter().map(|l| l.quantity * Decimal::from(l.unit_price_excl_tax)).collect();
+    let line_sum: Decimal = net.iter().sum();
+    let tax: Decimal = order.lines.iter().map(|l| l.quantity * Decimal::from(l.unit_price - l.unit_price_excl_tax)).sum();
+    w.open("cac:TaxTotal");
+    w.amount("cbc:TaxAmount", tax);
+    w.close("cac:TaxTotal");
+    w.open("cac:AnticipatedMonetaryTotal");
+    w.amount("cbc:LineExtensionAmount", line_sum);
+    w.amount("cbc:TaxExclusiveAmount", line_sum + shipping);
+    w.amount("cbc:TaxInclusiveAmount", line_sum + shipping + tax);
+    if order.shipping_fee > 0 {
+        w.amount("cbc:ChargeTotalAmount", shipping);
+    }
+    w.amount("cbc:PayableAmount", line_sum + shipping + tax);
+    w.close("cac:AnticipatedMonetaryTotal");
+    for (line, amount) in order.lines.iter().zip(net) {
+        let unit = units.get(&line.unit).map_or("H87", String::as_str);
+        w.open("cac:OrderLine");
+        w.open("cac:LineItem");
+        w.leaf("cbc:ID", &[], &line.line_id);
+        w.leaf("cbc:Quantity", &[("unitCode", unit)], &line.quantity.normalize().to_string());
+        w.amount("cbc:LineExtensionAmount", amount);
+        w.open("cac:Price");
+        w.amount("cbc:PriceAmount", Decimal::from(line.unit_price_excl_tax));
+        w.close("cac:Price");
+        w.open("cac:Item");
+        w.leaf("cbc:Name", &[], &line.name);
+        w.open("cac:SellersItemIdentification");
+        w.leaf("cbc:ID", &[], &line.sku);
+        w.close("cac:SellersItemIdentification");
+        w.open("cac:ClassifiedTaxCategory");
+        w.leaf("cbc:ID", &[], if line.tax_percent > 0 { "S" } else { "E" });
+        w.leaf("cbc:Percent", &[], &line.tax_percent.to_string());
+        w.open("cac:TaxScheme");
+        w.leaf("cbc:ID", &[], "VAT");
+        w.close("cac:TaxScheme");
+        w.close("cac:ClassifiedTaxCategory");
+        w.close("cac:Item");
+        w.close("cac:LineItem");
+        w.close("cac:OrderLine");
+    }
+    w.close("Order");
+    let mut out = w.0.into_inner();
+    out.push(b'\n');
+    out
+}
