@@ -462,3 +462,42 @@ async fn orders_as_ubl_pass_xsd_and_the_peppol_order_rules() {
     }
     common::assert_ubl_valid(dir.path(), "maindoc/UBL-Order-2.1.xsd", "PEPPOLBIS-T01.xslt");
 }
+
+#[tokio::test]
+async fn orders_can_be_answered_with_a_ubl_order_response() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    with_orders(&c, 1).await;
+    let truth = c.truth().await;
+    let waiting: Vec<String> = truth["orders"].as_array().unwrap().iter()
+        .filter(|o| o["status"] == "WAITING_SELLER_CONFIRMATION")
+        .map(|o| o["order_id"].as_str().unwrap().to_owned())
+        .collect();
+    let response = |id: &str, code: &str| format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<OrderResponse xmlns="urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>urn:fdc:peppol.eu:poacc:trns:order_response:3</cbc:CustomizationID>
+  <cbc:ProfileID>urn:fdc:peppol.eu:poacc:bis:ordering:3</cbc:ProfileID>
+  <cbc:ID>R-{id}</cbc:ID><cbc:IssueDate>2026-11-30</cbc:IssueDate>
+  <cbc:OrderResponseCode>{code}</cbc:OrderResponseCode>
+  <cac:OrderReference><cbc:ID>{id}</cbc:ID></cac:OrderReference>
+</OrderResponse>"#);
+    let send = |id: String, key: &'static str, xml: String| {
+        let c = &c;
+        async move {
+            c.http.post(format!("{}/api/v1/ekatalog/paket-e-purchasing/{id}/response", c.base))
+                .bearer_auth(c.bearer()).header("Idempotency-Key", key).header("content-type", "application/xml")
+                .body(xml).send().await.unwrap()
+        }
+    };
+    let r = send(waiting[0].clone(), "ubl-1", response(&waiting[0], "AP")).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "ON_PROCESS");
+    let r = send(waiting[1].clone(), "ubl-2", response(&waiting[1], "RE")).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "CANCELLED");
+    let r = send(waiting[1].clone(), "ubl-3", response(&waiting[0], "AP")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a document for another order");
+    let r = send(waiting[1].clone(), "ubl-4", "<OrderResponse><broken".into()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

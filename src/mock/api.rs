@@ -315,14 +315,23 @@ async fn get_order(State(s): State<AppState>, Path(id): Path<String>, headers: H
 }
 
 async fn respond_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_xml = headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("xml"));
     idempotent(&s, &headers, &body, |mock, seller| {
-        let v = parse_json(&body)?;
         let index = mock.order_index(&id).filter(|&i| mock.orders[i].kode_penyedia == seller);
         let index = index.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no order {id} for {seller}")))?;
-        let accept = match v["decision"].as_str() {
-            Some("accept") => true,
-            Some("reject") => false,
-            _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "decision must be accept or reject")),
+        let accept = if is_xml {
+            // A UBL OrderResponse (PEPPOL BIS Ordering 3): AP accepts, RE rejects.
+            let d = super::ubl_order::read_response(&body).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))?;
+            if d.order_id != id {
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the OrderResponse refers to order {}, not {id}", d.order_id)));
+            }
+            d.accept
+        } else {
+            match parse_json(&body)?["decision"].as_str() {
+                Some("accept") => true,
+                Some("reject") => false,
+                _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "decision must be accept or reject")),
+            }
         };
         let order = mock.respond(index, accept).map_err(|m| ApiError::new(StatusCode::CONFLICT, "invalid_state", m))?;
         Ok((StatusCode::OK, serde_json::to_value(order).expect("order serialises")))

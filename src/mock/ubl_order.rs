@@ -142,3 +142,68 @@ pub fn write(order: &Order, scenario: &Scenario, units: &HashMap<String, String>
     out.push(b'\n');
     out
 }
+
+/// The seller's decision read from a UBL OrderResponse (PEPPOL BIS Ordering 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseDecision {
+    pub order_id: String,
+    pub accept: bool,
+    pub note: Option<String>,
+}
+
+/// Reads `cbc:OrderResponseCode` (AP accepts; RE rejects; AB and CA are not
+/// final answers here), `cac:OrderReference/cbc:ID` and `cbc:Note`.
+pub fn read_response(xml: &[u8]) -> Result<ResponseDecision, String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    reader.config_mut().trim_text(true);
+    let mut path: Vec<Vec<u8>> = Vec::new();
+    let (mut code, mut order_id, mut note) = (None, None, None);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|e| format!("malformed XML: {e}"))? {
+            Event::Start(e) => path.push(e.local_name().as_ref().as_bytes().to_vec()),
+            Event::End(_) => {
+                path.pop();
+            }
+            Event::Text(t) => {
+                let raw = t.xml10_content();
+                let text = quick_xml::escape::unescape(&raw).map_err(|e| format!("malformed XML text: {e}"))?.into_owned();
+                let names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+                match names.as_slice() {
+                    [b"OrderResponse", b"OrderResponseCode"] => code = Some(text),
+                    [b"OrderResponse", b"Note"] => note = Some(text),
+                    [b"OrderResponse", b"OrderReference", b"ID"] => order_id = Some(text),
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let order_id = order_id.ok_or("the OrderResponse has no cac:OrderReference/cbc:ID")?;
+    let accept = match code.as_deref() {
+        Some("AP") => true,
+        Some("RE") => false,
+        Some(other) => return Err(format!("OrderResponseCode {other} is not a final answer: send AP (accept) or RE (reject)")),
+        None => return Err("the OrderResponse has no cbc:OrderResponseCode".into()),
+    };
+    Ok(ResponseDecision { order_id, accept, note })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_the_decision() {
+        let xml = br#"<OrderResponse xmlns="urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2">
+            <cbc:ID>1</cbc:ID><cbc:OrderResponseCode>RE</cbc:OrderResponseCode><cbc:Note>Stok habis</cbc:Note>
+            <cac:OrderReference><cbc:ID>EP-2026-000001</cbc:ID></cac:OrderReference></OrderResponse>"#;
+        let d = super::read_response(xml).unwrap();
+        assert_eq!((d.order_id.as_str(), d.accept, d.note.as_deref()), ("EP-2026-000001", false, Some("Stok habis")));
+        assert!(super::read_response(b"<OrderResponse><cbc:OrderResponseCode>AB</cbc:OrderResponseCode></OrderResponse>").is_err());
+        assert!(super::read_response(b"<OrderResponse><unclosed>").is_err());
+    }
+}
