@@ -501,3 +501,74 @@ async fn orders_can_be_answered_with_a_ubl_order_response() {
     let r = send(waiting[1].clone(), "ubl-4", "<OrderResponse><broken".into()).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Our own PEPPOL catalogue (the golden file of the mapping tests) uploaded:
+/// acknowledged, then processed at the next clock step into listings; a
+/// repeat of Add lines is refused; Update and Delete lines apply. Every
+/// Catalogue Response passes the XSD and the PEPPOL T58 rules.
+#[tokio::test]
+async fn ubl_catalogue_upload_with_catalogue_responses() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let doc = std::fs::read_to_string(common::repo().join("tests/golden/peppol-catalogue/MJK-WATES.xml")).unwrap();
+    let lines = doc.matches("<cac:CatalogueLine>").count();
+    let upload = |key: &'static str, xml: String| {
+        let c = &c;
+        async move {
+            let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer())
+                .header("Idempotency-Key", key).header("content-type", "application/xml").body(xml).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::ACCEPTED);
+            r.json::<Value>().await.unwrap()["upload_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let responses = common::temp_dir();
+    let fetch = |id: String, name: &'static str| {
+        let c = &c;
+        let dir = responses.path().to_owned();
+        async move {
+            let xml = c.http.get(format!("{}/api/v1/catalogue/{id}", c.base)).bearer_auth(c.bearer()).header("accept", "application/xml")
+                .send().await.unwrap().text().await.unwrap();
+            std::fs::write(dir.join(format!("{name}.xml")), &xml).unwrap();
+            let json: Value = c.get(&format!("/api/v1/catalogue/{id}")).await.json().await.unwrap();
+            (xml, json)
+        }
+    };
+    let first = upload("u1", doc.clone()).await;
+    let (xml, json) = fetch(first.clone(), "received").await;
+    assert!(xml.contains("<cbc:ResponseCode>AB</cbc:ResponseCode>"), "{xml}");
+    assert_eq!(json["state"], "received");
+    c.advance(1).await;
+    let (xml, json) = fetch(first, "accepted").await;
+    assert!(xml.contains("<cbc:ResponseCode>AP</cbc:ResponseCode>"), "{xml}");
+    assert!(json["lines"].as_array().unwrap().iter().all(|l| l["accepted"] == true && l["listing_id"].is_string()));
+    assert_eq!(c.truth().await["listings"].as_array().unwrap().len(), lines);
+
+    // the same Add lines again are refused, each with its reason
+    let again = upload("u2", doc.replace("MJK-WATES-20261127", "MJK-WATES-20261128")).await;
+    c.advance(1).await;
+    let (xml, json) = fetch(again, "refused").await;
+    assert!(xml.contains("<cbc:ResponseCode>RE</cbc:ResponseCode>") && xml.contains("is already listed"), "{xml}");
+    assert!(json["lines"].as_array().unwrap().iter().all(|l| l["accepted"] == false));
+
+    // the first line updated, the second deleted
+    let line_add = "<cbc:ActionCode>Add</cbc:ActionCode>\n    <cbc:OrderableIndicator>";
+    assert!(doc.matches(line_add).count() >= 2);
+    let mut changed = doc.replacen(line_add, "<cbc:ActionCode>Update</cbc:ActionCode>\n    <cbc:OrderableIndicator>", 1);
+    changed = changed.replacen(line_add, "<cbc:ActionCode>Delete</cbc:ActionCode>\n    <cbc:OrderableIndicator>", 1);
+    let third = upload("u3", changed).await;
+    c.advance(1).await;
+    let (_, json) = fetch(third, "changed").await;
+    let results: Vec<(String, Value)> = json["lines"].as_array().unwrap().iter().map(|l| (l["action"].as_str().unwrap().to_owned(), l["accepted"].clone())).collect();
+    assert_eq!(results[0], ("Update".to_owned(), json!(true)));
+    assert_eq!(results[1], ("Delete".to_owned(), json!(true)));
+    let truth = c.truth().await;
+    let states: Vec<&str> = truth["listings"].as_array().unwrap().iter().map(|l| l["state"].as_str().unwrap()).collect();
+    assert_eq!(states.iter().filter(|s| **s == "withdrawn").count(), 1);
+
+    // a document that is not a catalogue is a 400
+    let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "u4")
+        .header("content-type", "application/xml").body("<Invoice/>").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    common::assert_ubl_valid(responses.path(), "maindoc/UBL-ApplicationResponse-2.1.xsd", "PEPPOLBIS-T58.xslt");
+}

@@ -80,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/listings", post(create_listing).get(list_listings))
         .route("/listings/{id}", get(get_listing).put(update_listing))
         .route("/listings/{id}/withdraw", post(withdraw_listing))
+        .route("/catalogue", post(upload_catalogue))
+        .route("/catalogue/{id}", get(get_upload))
         .route("/ekatalog/paket-e-purchasing", get(list_orders))
         .route("/ekatalog/paket-e-purchasing/{id}", get(get_order))
         .route("/ekatalog/paket-e-purchasing/{id}/response", post(respond_order))
@@ -277,6 +279,40 @@ async fn list_listings(State(s): State<AppState>, headers: HeaderMap, Query(q): 
     Ok(Json(json!({"data": items, "meta": {"cursor": cursor.to_string(), "has_more": has_more, "limit": limit}})))
 }
 
+// ---- catalogue upload (UBL) ----
+
+async fn upload_catalogue(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, &headers, &body, |mock, seller| {
+        let (document_id, lines) = super::ubl_catalogue::read(&body).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))?;
+        let upload = mock.receive_upload(seller, document_id, lines);
+        Ok((StatusCode::ACCEPTED, json!({"upload_id": upload.upload_id, "state": upload.state, "lines": upload.lines.len()})))
+    })
+}
+
+async fn get_upload(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let seller = seller(&s, &headers)?;
+    let mock = s.mock();
+    let upload = mock
+        .uploads
+        .iter()
+        .find(|u| u.upload_id == id && u.kode_penyedia == seller)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no upload {id}")))?;
+    if headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("xml")) {
+        let buyer = &mock.scenario.buyers[0];
+        let client = mock.scenario.clients.iter().find(|c| c.kode_penyedia == seller);
+        let xml = super::ubl_catalogue::response(
+            &upload.upload_id,
+            &upload.document_id,
+            mock.now,
+            &upload.lines,
+            (buyer.gln.as_deref().unwrap_or("8990000000013"), &buyer.name),
+            (client.and_then(|c| c.gln.as_deref()).unwrap_or("8990000001003"), client.and_then(|c| c.name.as_deref()).unwrap_or(&seller)),
+        );
+        return Ok(([("content-type", "application/xml")], xml).into_response());
+    }
+    Ok(Json(serde_json::to_value(upload).expect("upload serialises")).into_response())
+}
+
 // ---- orders ----
 
 async fn list_orders(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
@@ -361,7 +397,7 @@ async fn advance(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, 
 
 async fn ground_truth(State(s): State<AppState>) -> Json<Value> {
     let mock = s.mock();
-    Json(json!({"now": mock.now, "listings": mock.listings, "orders": mock.orders}))
+    Json(json!({"now": mock.now, "listings": mock.listings, "orders": mock.orders, "uploads": mock.uploads}))
 }
 
 async fn add_fault(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {

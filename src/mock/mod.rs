@@ -7,6 +7,7 @@ pub mod api;
 pub mod faults;
 pub mod scenario;
 pub mod state;
+pub mod ubl_catalogue;
 pub mod ubl_order;
 
 use std::net::SocketAddr;

@@ -113,6 +113,18 @@ pub struct Mock {
     order_change: u64,
     idempotency: HashMap<(String, String), Stored>,
     idempotency_order: VecDeque<(String, String)>,
+    pub uploads: Vec<Upload>,
+}
+
+/// A catalogue document uploaded by a seller; processed at the next clock step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Upload {
+    pub upload_id: String,
+    pub kode_penyedia: String,
+    pub document_id: String,
+    pub received_at: DateTime<Utc>,
+    pub state: &'static str,
+    pub lines: Vec<super::ubl_catalogue::UploadLine>,
 }
 
 impl Mock {
@@ -129,6 +141,58 @@ impl Mock {
             order_change: 0,
             idempotency: HashMap::new(),
             idempotency_order: VecDeque::new(),
+            uploads: Vec::new(),
+        }
+    }
+
+    pub fn receive_upload(&mut self, seller: &str, document_id: String, lines: Vec<super::ubl_catalogue::UploadLine>) -> Upload {
+        let upload = Upload {
+            upload_id: format!("U{:06}", self.uploads.len() + 1),
+            kode_penyedia: seller.to_owned(),
+            document_id,
+            received_at: self.now,
+            state: "received",
+            lines,
+        };
+        self.uploads.push(upload.clone());
+        upload
+    }
+
+    /// Applies each waiting upload's lines: Add creates, Update replaces,
+    /// Delete withdraws the seller's listing with that SKU.
+    fn process_uploads(&mut self) {
+        for u in 0..self.uploads.len() {
+            if self.uploads[u].state != "received" {
+                continue;
+            }
+            let seller = self.uploads[u].kode_penyedia.clone();
+            for l in 0..self.uploads[u].lines.len() {
+                let line = self.uploads[u].lines[l].clone();
+                let existing = self
+                    .listings
+                    .iter()
+                    .position(|x| x.kode_penyedia == seller && x.sku == line.sku && x.state != ListingState::Withdrawn);
+                let outcome = match (super::ubl_catalogue::check_line(&line), line.action.as_str(), existing) {
+                    (Some(reason), _, _) => Err(reason),
+                    (None, "Add", Some(_)) => Err(format!("SKU {} is already listed: send Update", line.sku)),
+                    (None, "Add", None) => Ok(self.create_listing(&seller, line.body.clone()).listing_id),
+                    (None, _, None) => Err(format!("SKU {} is not listed", line.sku)),
+                    (None, "Update", Some(i)) => Ok(self.update_listing(i, line.body.clone()).listing_id),
+                    (None, _, Some(i)) => Ok(self.withdraw_listing(i).listing_id),
+                };
+                let target = &mut self.uploads[u].lines[l];
+                match outcome {
+                    Ok(id) => {
+                        target.accepted = Some(true);
+                        target.listing_id = Some(id);
+                    }
+                    Err(reason) => {
+                        target.accepted = Some(false);
+                        target.reason = Some(reason);
+                    }
+                }
+            }
+            self.uploads[u].state = "processed";
         }
     }
 
@@ -286,6 +350,7 @@ impl Mock {
             let step = (self.now + Duration::hours(1)).min(end);
             let crossed_day = step.with_timezone(&Jakarta).date_naive() != self.now.with_timezone(&Jakarta).date_naive();
             self.now = step;
+            self.process_uploads();
             self.step_listings();
             self.expire_orders();
             if crossed_day {

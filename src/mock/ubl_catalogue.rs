@@ -1,0 +1,201 @@
+//! Catalogue upload: a PEPPOL BIS Catalogue 3 document read into lines, and the
+//! UBL Catalogue Response (an ApplicationResponse, T58) the catalogue answers with.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Jakarta;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// One catalogue line as uploaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadLine {
+    pub line_id: String,
+    pub action: String,
+    pub sku: String,
+    /// The line as a listing body (the katalog-v6 field names the review reads).
+    #[serde(skip)]
+    pub body: Value,
+    pub accepted: Option<bool>,
+    pub reason: Option<String>,
+    pub listing_id: Option<String>,
+}
+
+#[derive(Default)]
+struct LineFields {
+    id: String,
+    action: String,
+    sku: String,
+    name: String,
+    description: String,
+    price: Option<i64>,
+    unit: String,
+    tax_category: String,
+    unspsc: String,
+    photos: Vec<String>,
+    origin: bool,
+    property_name: String,
+    tkdn: Option<i64>,
+    tkdn_certificate: Option<String>,
+}
+
+/// Reads the document id and lines of a UBL Catalogue.
+pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    reader.config_mut().trim_text(true);
+    let mut path: Vec<String> = Vec::new();
+    let mut document_id = None;
+    let mut lines = Vec::new();
+    let mut line = LineFields::default();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|e| format!("malformed XML: {e}"))? {
+            Event::Start(e) => {
+                let name = e.local_name().as_ref().to_owned();
+                if name == "CatalogueLine" {
+                    line = LineFields::default();
+                }
+                path.push(name);
+            }
+            Event::End(_) => {
+                if path.last().map(String::as_str) == Some("CatalogueLine") {
+                    lines.push(finish(std::mem::take(&mut line)));
+                }
+                path.pop();
+            }
+            Event::Text(t) => {
+                let raw = t.xml10_content();
+                let text = quick_xml::escape::unescape(&raw).map_err(|e| format!("malformed XML text: {e}"))?.into_owned();
+                let p: Vec<&str> = path.iter().map(String::as_str).collect();
+                match p.as_slice() {
+                    ["Catalogue", "ID"] => document_id = Some(text),
+                    ["Catalogue", "CatalogueLine", rest @ ..] => match rest {
+                        ["ID"] => line.id = text,
+                        ["ActionCode"] => line.action = text,
+                        ["OrderableUnit"] => line.unit = text,
+                        ["RequiredItemLocationQuantity", "Price", "PriceAmount"] => line.price = text.parse::<rust_decimal::Decimal>().ok().and_then(|d| i64::try_from(d.round().mantissa()).ok().filter(|_| d.fract().is_zero())),
+                        ["Item", "Name"] => line.name = text,
+                        ["Item", "Description"] => line.description = text,
+                        ["Item", "SellersItemIdentification", "ID"] => line.sku = text,
+                        ["Item", "ItemSpecificationDocumentReference", "Attachment", "ExternalReference", "URI"] => line.photos.push(text),
+                        ["Item", "OriginCountry", "IdentificationCode"] => line.origin = text == "ID",
+                        ["Item", "CommodityClassification", "ItemClassificationCode"] => line.unspsc = text,
+                        ["Item", "ClassifiedTaxCategory", "ID"] => line.tax_category = text,
+                        ["Item", "AdditionalItemProperty", "Name"] => line.property_name = text,
+                        ["Item", "AdditionalItemProperty", "Value"] => match line.property_name.as_str() {
+                            "TKDN (%)" => line.tkdn = text.parse().ok(),
+                            "Sertifikat TKDN" => line.tkdn_certificate = Some(text),
+                            _ => {}
+                        },
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if path.first().is_some_and(|p| p != "Catalogue") {
+        return Err("the document is not a UBL Catalogue".into());
+    }
+    let document_id = document_id.ok_or("the Catalogue has no cbc:ID")?;
+    if lines.is_empty() {
+        return Err("the Catalogue has no CatalogueLine".into());
+    }
+    Ok((document_id, lines))
+}
+
+fn finish(l: LineFields) -> UploadLine {
+    let price = l.price.unwrap_or(0);
+    // PEPPOL prices are before PPN; the catalogue shows the price incl. 11 % effective PPN for S.
+    let with_tax = if l.tax_category == "S" { price + (price * 11 + 50) / 100 } else { price };
+    let body = json!({
+        "sku": l.sku, "nama_produk": l.name, "deskripsi": l.description, "harga": l.price,
+        "harga_termasuk_pajak": with_tax, "satuan": l.unit, "unspsc": l.unspsc,
+        "ppn_persen": if l.tax_category == "S" { 12 } else { 0 },
+        "pdn": if l.origin { "Lokal" } else { "Impor" }, "foto": l.photos,
+        "tkdn_persen": l.tkdn, "tkdn_sertifikat": l.tkdn_certificate,
+    });
+    UploadLine { line_id: l.id, action: l.action, sku: l.sku, body, accepted: None, reason: None, listing_id: None }
+}
+
+/// Why a line cannot be taken, if it cannot.
+pub fn check_line(line: &UploadLine) -> Option<String> {
+    if line.sku.trim().is_empty() {
+        return Some("no SellersItemIdentification".into());
+    }
+    if !matches!(line.action.as_str(), "Add" | "Update" | "Delete") {
+        return Some(format!("ActionCode {:?} must be Add, Update or Delete", line.action));
+    }
+    if line.action != "Delete" {
+        let name = line.body["nama_produk"].as_str().unwrap_or_default().chars().count();
+        if !(1..=250).contains(&name) {
+            return Some("the item name must be 1-250 characters".into());
+        }
+        if !line.body["harga"].as_i64().is_some_and(|p| p > 0) {
+            return Some("the price must be whole rupiah above 0".into());
+        }
+    }
+    None
+}
+
+/// The Catalogue Response: AB while the upload waits, then AP (every line taken)
+/// or RE (with a note naming the refused lines).
+pub fn response(upload_id: &str, document_id: &str, at: DateTime<Utc>, lines: &[UploadLine], sender: (&str, &str), receiver: (&str, &str)) -> Vec<u8> {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let leaf = |w: &mut Writer<Vec<u8>>, tag: &str, attrs: &[(&str, &str)], text: &str| {
+        let _ = w.write_event(Event::Start(BytesStart::new(tag).with_attributes(attrs.iter().copied())));
+        let _ = w.write_event(Event::Text(BytesText::new(text)));
+        let _ = w.write_event(Event::End(BytesEnd::new(tag)));
+    };
+    let open = |w: &mut Writer<Vec<u8>>, tag: &str| {
+        let _ = w.write_event(Event::Start(BytesStart::new(tag)));
+    };
+    let close = |w: &mut Writer<Vec<u8>>, tag: &str| {
+        let _ = w.write_event(Event::End(BytesEnd::new(tag)));
+    };
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let _ = w.write_event(Event::Start(BytesStart::new("ApplicationResponse").with_attributes([
+        ("xmlns", "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"),
+        ("xmlns:cac", "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"),
+        ("xmlns:cbc", "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"),
+    ])));
+    leaf(&mut w, "cbc:CustomizationID", &[], "urn:fdc:peppol.eu:poacc:trns:catalogue_response:3");
+    leaf(&mut w, "cbc:ProfileID", &[], "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3");
+    leaf(&mut w, "cbc:ID", &[], &format!("R-{upload_id}"));
+    let local = at.with_timezone(&Jakarta);
+    leaf(&mut w, "cbc:IssueDate", &[], &local.date_naive().to_string());
+    leaf(&mut w, "cbc:IssueTime", &[], &local.format("%H:%M:%S").to_string());
+    let processed = lines.iter().all(|l| l.accepted.is_some());
+    let refused: Vec<String> = lines
+        .iter()
+        .filter(|l| l.accepted == Some(false))
+        .map(|l| format!("baris {} ({}): {}", l.line_id, l.sku, l.reason.as_deref().unwrap_or("ditolak")))
+        .collect();
+    if !refused.is_empty() {
+        leaf(&mut w, "cbc:Note", &[], &refused.join("; "));
+    }
+    for (tag, (gln, name)) in [("cac:SenderParty", sender), ("cac:ReceiverParty", receiver)] {
+        open(&mut w, tag);
+        leaf(&mut w, "cbc:EndpointID", &[("schemeID", "0088")], gln);
+        open(&mut w, "cac:PartyLegalEntity");
+        leaf(&mut w, "cbc:RegistrationName", &[], name);
+        close(&mut w, "cac:PartyLegalEntity");
+        close(&mut w, tag);
+    }
+    open(&mut w, "cac:DocumentResponse");
+    open(&mut w, "cac:Response");
+    leaf(&mut w, "cbc:ResponseCode", &[], if !processed { "AB" } else if refused.is_empty() { "AP" } else { "RE" });
+    close(&mut w, "cac:Response");
+    open(&mut w, "cac:DocumentReference");
+    leaf(&mut w, "cbc:ID", &[], document_id);
+    close(&mut w, "cac:DocumentReference");
+    close(&mut w, "cac:DocumentResponse");
+    close(&mut w, "ApplicationResponse");
+    let mut out = w.into_inner();
+    out.push(b'\n');
+    out
+}
