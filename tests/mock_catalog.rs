@@ -572,3 +572,54 @@ async fn ubl_catalogue_upload_with_catalogue_responses() {
 
     common::assert_ubl_valid(responses.path(), "maindoc/UBL-ApplicationResponse-2.1.xsd", "PEPPOLBIS-T58.xslt");
 }
+
+/// Bad requests of every kind get a 4xx, never a 5xx, and the server keeps serving.
+#[tokio::test]
+async fn bad_requests_get_4xx_and_never_break_the_server() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    c.post("/api/v1/listings", "seed", &listing("SEED")).await;
+    let base = c.base.clone();
+    let bearer = c.bearer();
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let json_ct = "application/json";
+    let xml_ct = "application/xml";
+    let cases: Vec<(&str, String, Option<&str>, String)> = vec![
+        ("POST", "/api/v1/listings".into(), Some(json_ct), "[]".into()),
+        ("POST", "/api/v1/listings".into(), Some(json_ct), "null".into()),
+        ("POST", "/api/v1/listings".into(), Some(json_ct), "{\"nama_produk\": 12, \"harga\": \"murah\", \"foto\": \"x\"}".into()),
+        ("POST", "/api/v1/listings".into(), Some(json_ct), "\u{0}\u{1}binary".into()),
+        ("POST", "/api/v1/listings".into(), Some(json_ct), format!("{{\"sku\": \"{huge}\"}}")),
+        ("PUT", "/api/v1/listings/L000001".into(), Some(json_ct), "{".into()),
+        ("PUT", "/api/v1/listings/%00%ff".into(), Some(json_ct), "{}".into()),
+        ("POST", "/api/v1/listings/L999/withdraw".into(), Some(json_ct), "{}".into()),
+        ("GET", "/api/v1/listings?limit=-1".into(), None, String::new()),
+        ("GET", "/api/v1/listings?limit=99999999999999999999".into(), None, String::new()),
+        ("GET", "/api/v1/listings?cursor=%F0%9F%98%80".into(), None, String::new()),
+        ("GET", "/api/v1/ekatalog/paket-e-purchasing?kode_klpd=&tahun=dua".into(), None, String::new()),
+        ("GET", "/api/v1/ekatalog/paket-e-purchasing/EP-0".into(), None, String::new()),
+        ("POST", "/api/v1/ekatalog/paket-e-purchasing/EP-0/response".into(), Some(json_ct), "{\"decision\": 1}".into()),
+        ("POST", "/api/v1/ekatalog/paket-e-purchasing/EP-0/response".into(), Some(xml_ct), "<a>".into()),
+        ("POST", "/api/v1/catalogue".into(), Some(xml_ct), "<Catalogue><cbc:ID>1</cbc:ID></Catalogue>".into()),
+        ("POST", "/api/v1/catalogue".into(), Some(xml_ct), "not xml at all <<<".into()),
+        ("GET", "/api/v1/catalogue/U999".into(), None, String::new()),
+        ("POST", "/oauth/token".into(), Some("application/x-www-form-urlencoded"), "grant_type=password".into()),
+        ("POST", "/oauth/token".into(), Some(json_ct), "{}".into()),
+        ("POST", "/admin/clock/advance".into(), Some(json_ct), "{\"hours\": -5}".into()),
+        ("POST", "/admin/clock/advance".into(), Some(json_ct), "{\"hours\": 100000000}".into()),
+        ("POST", "/admin/faults".into(), Some(json_ct), "{\"kind\": \"explode\"}".into()),
+        ("DELETE", "/api/v1/listings".into(), None, String::new()),
+        ("GET", "/../../etc/passwd".into(), None, String::new()),
+    ];
+    for (method, path, content_type, body) in cases {
+        let mut req = c.http.request(method.parse().unwrap(), format!("{base}{path}")).bearer_auth(&bearer).header("Idempotency-Key", format!("bad-{path}-{}", body.len()));
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let r = req.body(body).send().await.unwrap();
+        let status = r.status();
+        assert!(status.is_client_error(), "{method} {path}: {status} {}", r.text().await.unwrap_or_default());
+    }
+    assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK, "still serving");
+    assert_eq!(c.truth().await["listings"].as_array().unwrap().len(), 1, "no bad request left anything behind");
+}
