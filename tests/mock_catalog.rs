@@ -241,6 +241,18 @@ async fn listing_changes_page_without_gaps_or_duplicates() {
     assert_eq!(c.get("/api/v1/listings?cursor=abc").await.status(), StatusCode::BAD_REQUEST);
 }
 
+/// The ids of the orders waiting for the seller's confirmation.
+async fn waiting_orders(c: &Client) -> Vec<String> {
+    let truth = c.truth().await;
+    truth["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] == "WAITING_SELLER_CONFIRMATION")
+        .map(|o| o["order_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Lists, waits for review, then lets orders come for `days`.
 async fn with_orders(c: &Client, days: i64) {
     for (i, l) in mapped_listings().iter().take(60).enumerate() {
@@ -315,11 +327,7 @@ async fn orders_are_confirmed_or_cancelled_after_three_working_days() {
     let server = server_with(scenario()).await;
     let c = Client::new(&server).await;
     with_orders(&c, 1).await;
-    let truth = c.truth().await;
-    let waiting: Vec<String> = truth["orders"].as_array().unwrap().iter()
-        .filter(|o| o["status"] == "WAITING_SELLER_CONFIRMATION")
-        .map(|o| o["order_id"].as_str().unwrap().to_owned())
-        .collect();
+    let waiting = waiting_orders(&c).await;
     assert!(waiting.len() >= 2, "{waiting:?}");
     let path = |id: &str| format!("/api/v1/ekatalog/paket-e-purchasing/{id}/response");
     let r: Value = c.post(&path(&waiting[0]), "accept-0", &json!({"decision": "accept"})).await.json().await.unwrap();
@@ -468,11 +476,7 @@ async fn orders_can_be_answered_with_a_ubl_order_response() {
     let server = server_with(scenario()).await;
     let c = Client::new(&server).await;
     with_orders(&c, 1).await;
-    let truth = c.truth().await;
-    let waiting: Vec<String> = truth["orders"].as_array().unwrap().iter()
-        .filter(|o| o["status"] == "WAITING_SELLER_CONFIRMATION")
-        .map(|o| o["order_id"].as_str().unwrap().to_owned())
-        .collect();
+    let waiting = waiting_orders(&c).await;
     let response = |id: &str, code: &str| format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <OrderResponse xmlns="urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2"

@@ -9,26 +9,22 @@ use rust_xlsxwriter::{Format as CellFormat, Workbook, XlsxError};
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
-const fn t(name: &'static str, required: bool, missing: RuleCode) -> Target {
-    Target { name, required, missing }
-}
-
 pub const TARGETS: &[Target] = &[
-    t("kategori_id", true, RuleCode::NoCategoryMapping),
-    t("kategori", true, RuleCode::NoCategoryMapping),
-    t("sku", true, RuleCode::MissingValue),
-    t("nama_produk", true, RuleCode::MissingValue),
-    t("deskripsi", false, RuleCode::MissingValue),
-    t("kbki", true, RuleCode::NoCategoryMapping),
-    t("satuan", true, RuleCode::UnknownUnit),
-    t("harga", true, RuleCode::MissingValue),
-    t("ppn_persen", true, RuleCode::MissingValue),
-    t("stok", true, RuleCode::MissingValue),
-    t("min_pembelian", true, RuleCode::MissingValue),
-    t("berat_kg", false, RuleCode::MissingWeight),
-    t("pdn", true, RuleCode::MissingValue),
-    t("lokasi_produksi", false, RuleCode::MissingValue),
-    t("foto", false, RuleCode::NoPhoto),
+    Target::new("kategori_id", true, RuleCode::NoCategoryMapping),
+    Target::new("kategori", true, RuleCode::NoCategoryMapping),
+    Target::new("sku", true, RuleCode::MissingValue),
+    Target::new("nama_produk", true, RuleCode::MissingValue),
+    Target::new("deskripsi", false, RuleCode::MissingValue),
+    Target::new("kbki", true, RuleCode::NoCategoryMapping),
+    Target::new("satuan", true, RuleCode::UnknownUnit),
+    Target::new("harga", true, RuleCode::MissingValue),
+    Target::new("ppn_persen", true, RuleCode::MissingValue),
+    Target::new("stok", true, RuleCode::MissingValue),
+    Target::new("min_pembelian", true, RuleCode::MissingValue),
+    Target::new("berat_kg", false, RuleCode::MissingWeight),
+    Target::new("pdn", true, RuleCode::MissingValue),
+    Target::new("lokasi_produksi", false, RuleCode::MissingValue),
+    Target::new("foto", false, RuleCode::NoPhoto),
 ];
 
 struct Book {

@@ -12,29 +12,25 @@ use quick_xml::Writer;
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
-const fn t(name: &'static str, required: bool, missing: RuleCode) -> Target {
-    Target { name, required, missing }
-}
-
 pub const TARGETS: &[Target] = &[
-    t("seller_item_id", true, RuleCode::MissingValue),
-    t("name", true, RuleCode::MissingValue),
-    t("description", false, RuleCode::MissingValue),
-    t("unit", true, RuleCode::UnknownUnit),
-    t("unspsc", true, RuleCode::NoCategoryMapping),
-    t("price", true, RuleCode::MissingValue),
-    t("tax_category", true, RuleCode::MissingValue),
-    t("tax_percent", true, RuleCode::MissingValue),
-    t("min_quantity", false, RuleCode::MissingValue),
-    t("brand", false, RuleCode::MissingValue),
-    t("origin", false, RuleCode::MissingValue),
-    t("weight_kg", false, RuleCode::MissingWeight),
-    t("photos", false, RuleCode::NoPhoto),
-    t("tkdn_percent", false, RuleCode::MissingValue),
-    t("tkdn_certificate", false, RuleCode::MissingValue),
-    t("endpoint_id", true, RuleCode::NoGln),
-    t("legal_name", true, RuleCode::MissingValue),
-    t("city", false, RuleCode::MissingValue),
+    Target::new("seller_item_id", true, RuleCode::MissingValue),
+    Target::new("name", true, RuleCode::MissingValue),
+    Target::new("description", false, RuleCode::MissingValue),
+    Target::new("unit", true, RuleCode::UnknownUnit),
+    Target::new("unspsc", true, RuleCode::NoCategoryMapping),
+    Target::new("price", true, RuleCode::MissingValue),
+    Target::new("tax_category", true, RuleCode::MissingValue),
+    Target::new("tax_percent", true, RuleCode::MissingValue),
+    Target::new("min_quantity", false, RuleCode::MissingValue),
+    Target::new("brand", false, RuleCode::MissingValue),
+    Target::new("origin", false, RuleCode::MissingValue),
+    Target::new("weight_kg", false, RuleCode::MissingWeight),
+    Target::new("photos", false, RuleCode::NoPhoto),
+    Target::new("tkdn_percent", false, RuleCode::MissingValue),
+    Target::new("tkdn_certificate", false, RuleCode::MissingValue),
+    Target::new("endpoint_id", true, RuleCode::NoGln),
+    Target::new("legal_name", true, RuleCode::MissingValue),
+    Target::new("city", false, RuleCode::MissingValue),
 ];
 
 // Positions in TARGETS: a plan for this format holds its values in this order.

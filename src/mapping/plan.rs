@@ -26,6 +26,12 @@ pub struct Target {
     pub missing: RuleCode,
 }
 
+impl Target {
+    pub const fn new(name: &'static str, required: bool, missing: RuleCode) -> Self {
+        Self { name, required, missing }
+    }
+}
+
 /// Where a value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
