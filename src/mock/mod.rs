@@ -9,6 +9,7 @@ pub mod scenario;
 pub mod state;
 pub mod ubl_catalogue;
 pub mod ubl_order;
+mod xml;
 
 use std::net::SocketAddr;
 

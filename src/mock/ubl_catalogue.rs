@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Jakarta;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesStart, Event};
 use quick_xml::Writer;
 use serde::Serialize;
 use serde_json::{json, Value};
+
+use super::xml::W;
 
 /// One catalogue line as uploaded.
 #[derive(Debug, Clone, Serialize)]
@@ -145,30 +147,19 @@ pub fn check_line(line: &UploadLine) -> Option<String> {
 /// The Catalogue Response: AB while the upload waits, then AP (every line taken)
 /// or RE (with a note naming the refused lines).
 pub fn response(upload_id: &str, document_id: &str, at: DateTime<Utc>, lines: &[UploadLine], sender: (&str, &str), receiver: (&str, &str)) -> Vec<u8> {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    let leaf = |w: &mut Writer<Vec<u8>>, tag: &str, attrs: &[(&str, &str)], text: &str| {
-        let _ = w.write_event(Event::Start(BytesStart::new(tag).with_attributes(attrs.iter().copied())));
-        let _ = w.write_event(Event::Text(BytesText::new(text)));
-        let _ = w.write_event(Event::End(BytesEnd::new(tag)));
-    };
-    let open = |w: &mut Writer<Vec<u8>>, tag: &str| {
-        let _ = w.write_event(Event::Start(BytesStart::new(tag)));
-    };
-    let close = |w: &mut Writer<Vec<u8>>, tag: &str| {
-        let _ = w.write_event(Event::End(BytesEnd::new(tag)));
-    };
-    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    let _ = w.write_event(Event::Start(BytesStart::new("ApplicationResponse").with_attributes([
+    let mut w = W(Writer::new_with_indent(Vec::new(), b' ', 2));
+    let _ = w.0.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let _ = w.0.write_event(Event::Start(BytesStart::new("ApplicationResponse").with_attributes([
         ("xmlns", "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"),
         ("xmlns:cac", "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"),
         ("xmlns:cbc", "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"),
     ])));
-    leaf(&mut w, "cbc:CustomizationID", &[], "urn:fdc:peppol.eu:poacc:trns:catalogue_response:3");
-    leaf(&mut w, "cbc:ProfileID", &[], "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3");
-    leaf(&mut w, "cbc:ID", &[], &format!("R-{upload_id}"));
+    w.leaf("cbc:CustomizationID", &[], "urn:fdc:peppol.eu:poacc:trns:catalogue_response:3");
+    w.leaf("cbc:ProfileID", &[], "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3");
+    w.leaf("cbc:ID", &[], &format!("R-{upload_id}"));
     let local = at.with_timezone(&Jakarta);
-    leaf(&mut w, "cbc:IssueDate", &[], &local.date_naive().to_string());
-    leaf(&mut w, "cbc:IssueTime", &[], &local.format("%H:%M:%S").to_string());
+    w.leaf("cbc:IssueDate", &[], &local.date_naive().to_string());
+    w.leaf("cbc:IssueTime", &[], &local.format("%H:%M:%S").to_string());
     let processed = lines.iter().all(|l| l.accepted.is_some());
     let refused: Vec<String> = lines
         .iter()
@@ -176,26 +167,26 @@ pub fn response(upload_id: &str, document_id: &str, at: DateTime<Utc>, lines: &[
         .map(|l| format!("baris {} ({}): {}", l.line_id, l.sku, l.reason.as_deref().unwrap_or("ditolak")))
         .collect();
     if !refused.is_empty() {
-        leaf(&mut w, "cbc:Note", &[], &refused.join("; "));
+        w.leaf("cbc:Note", &[], &refused.join("; "));
     }
     for (tag, (gln, name)) in [("cac:SenderParty", sender), ("cac:ReceiverParty", receiver)] {
-        open(&mut w, tag);
-        leaf(&mut w, "cbc:EndpointID", &[("schemeID", "0088")], gln);
-        open(&mut w, "cac:PartyLegalEntity");
-        leaf(&mut w, "cbc:RegistrationName", &[], name);
-        close(&mut w, "cac:PartyLegalEntity");
-        close(&mut w, tag);
+        w.open(tag);
+        w.leaf("cbc:EndpointID", &[("schemeID", "0088")], gln);
+        w.open("cac:PartyLegalEntity");
+        w.leaf("cbc:RegistrationName", &[], name);
+        w.close("cac:PartyLegalEntity");
+        w.close(tag);
     }
-    open(&mut w, "cac:DocumentResponse");
-    open(&mut w, "cac:Response");
-    leaf(&mut w, "cbc:ResponseCode", &[], if !processed { "AB" } else if refused.is_empty() { "AP" } else { "RE" });
-    close(&mut w, "cac:Response");
-    open(&mut w, "cac:DocumentReference");
-    leaf(&mut w, "cbc:ID", &[], document_id);
-    close(&mut w, "cac:DocumentReference");
-    close(&mut w, "cac:DocumentResponse");
-    close(&mut w, "ApplicationResponse");
-    let mut out = w.into_inner();
+    w.open("cac:DocumentResponse");
+    w.open("cac:Response");
+    w.leaf("cbc:ResponseCode", &[], if !processed { "AB" } else if refused.is_empty() { "AP" } else { "RE" });
+    w.close("cac:Response");
+    w.open("cac:DocumentReference");
+    w.leaf("cbc:ID", &[], document_id);
+    w.close("cac:DocumentReference");
+    w.close("cac:DocumentResponse");
+    w.close("ApplicationResponse");
+    let mut out = w.0.into_inner();
     out.push(b'\n');
     out
 }

@@ -5,54 +5,17 @@
 use std::collections::HashMap;
 
 use chrono_tz::Asia::Jakarta;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesStart, Event};
 use quick_xml::Writer;
 use rust_decimal::Decimal;
 
 use super::scenario::Scenario;
 use super::state::Order;
+use super::xml::W;
 
 const NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:Order-2";
 const NS_CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 const NS_CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
-
-struct W(Writer<Vec<u8>>);
-
-impl W {
-    fn open(&mut self, tag: &str) {
-        let _ = self.0.write_event(Event::Start(BytesStart::new(tag)));
-    }
-    fn close(&mut self, tag: &str) {
-        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
-    }
-    fn leaf(&mut self, tag: &str, attrs: &[(&str, &str)], text: &str) {
-        let _ = self.0.write_event(Event::Start(BytesStart::new(tag).with_attributes(attrs.iter().copied())));
-        let _ = self.0.write_event(Event::Text(BytesText::new(text)));
-        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
-    }
-    fn amount(&mut self, tag: &str, value: Decimal) {
-        self.leaf(tag, &[("currencyID", "IDR")], &value.round_dp(2).normalize().to_string());
-    }
-    fn party(&mut self, wrapper: &str, gln: &str, name: &str, legal: &str) {
-        self.open(wrapper);
-        self.open("cac:Party");
-        self.leaf("cbc:EndpointID", &[("schemeID", "0088")], gln);
-        self.open("cac:PartyName");
-        self.leaf("cbc:Name", &[], name);
-        self.close("cac:PartyName");
-        self.open("cac:PostalAddress");
-        self.leaf("cbc:CityName", &[], "Kota Mojokerto");
-        self.open("cac:Country");
-        self.leaf("cbc:IdentificationCode", &[], "ID");
-        self.close("cac:Country");
-        self.close("cac:PostalAddress");
-        self.open("cac:PartyLegalEntity");
-        self.leaf("cbc:RegistrationName", &[], legal);
-        self.close("cac:PartyLegalEntity");
-        self.close("cac:Party");
-        self.close(wrapper);
-    }
-}
 
 /// The UBL Order of `order`. `units` maps the catalogue's unit names to UN/ECE codes.
 pub fn write(order: &Order, scenario: &Scenario, units: &HashMap<String, String>) -> Vec<u8> {
