@@ -627,3 +627,34 @@ async fn bad_requests_get_4xx_and_never_break_the_server() {
     assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK, "still serving");
     assert_eq!(c.truth().await["listings"].as_array().unwrap().len(), 1, "no bad request left anything behind");
 }
+
+#[tokio::test]
+async fn live_listings_can_be_taken_down_and_xml_answers_truncated() {
+    let mut s = scenario();
+    s.takedown_percent_per_day = 100;
+    s.orders_per_day = 0;
+    let server = server_with(s).await;
+    let c = Client::new(&server).await;
+    let created: Value = c.post("/api/v1/listings", "t1", &listing("TURUN")).await.json().await.unwrap();
+    let id = created["listing_id"].as_str().unwrap().to_owned();
+    c.advance(25).await;
+    let state = |v: Value| v["state"].as_str().unwrap().to_owned();
+    let now = state(c.get(&format!("/api/v1/listings/{id}")).await.json().await.unwrap());
+    // live after review, then taken down at the next day's start at the latest
+    assert!(now == "live" || now == "taken_down", "{now}");
+    c.advance(24).await;
+    let v: Value = c.get(&format!("/api/v1/listings/{id}")).await.json().await.unwrap();
+    assert_eq!(v["state"], "taken_down");
+    assert_eq!(v["reasons"].as_array().unwrap().len(), 1);
+
+    // the malformed fault cuts XML answers too
+    let doc = std::fs::read_to_string(common::repo().join("tests/golden/peppol-catalogue/MJK-WATES.xml")).unwrap();
+    let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "x1")
+        .header("content-type", "application/xml").body(doc).send().await.unwrap();
+    let upload = r.json::<Value>().await.unwrap()["upload_id"].as_str().unwrap().to_owned();
+    c.admin("/admin/faults", json!({"kind": "malformed", "count": 1})).await;
+    let xml = c.http.get(format!("{}/api/v1/catalogue/{upload}", c.base)).bearer_auth(c.bearer()).header("accept", "application/xml")
+        .send().await.unwrap().text().await.unwrap();
+    assert!(!xml.trim_end().ends_with("</ApplicationResponse>"), "{xml}");
+    assert!(xml.starts_with("<?xml"));
+}
