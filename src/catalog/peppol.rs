@@ -54,6 +54,10 @@ const LEGAL_NAME: usize = 16;
 #[allow(dead_code)] // mapped for completeness; the city is not part of the BIS party here
 const CITY: usize = 17;
 
+/// At most this many cached classification-and-tax blocks (there is one per
+/// category and tax treatment, so a few hundred in practice).
+const MAX_FRAGMENTS: usize = 10_000;
+
 /// Buffered XML is handed to the output in chunks of about this size.
 const FLUSH_BYTES: usize = 256 * 1024;
 
@@ -102,6 +106,9 @@ pub struct CatalogueWriter<W: Write> {
     /// Reused for start tags with attributes and for numbers, so writing a line allocates little.
     tag: String,
     number: String,
+    key: String,
+    /// Rendered classification-and-tax blocks by (UNSPSC, tax category, rate).
+    fragments: rustc_hash::FxHashMap<String, Vec<u8>>,
 }
 
 type Io = std::io::Result<()>;
@@ -116,6 +123,8 @@ impl<W: Write> CatalogueWriter<W> {
             lines: 0,
             tag: String::with_capacity(64),
             number: String::with_capacity(32),
+            key: String::with_capacity(64),
+            fragments: Default::default(),
         };
         let doc = |key: &str, default: &str| plan.document.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_owned();
         let validity_days = plan.document.get("validity_days").and_then(|v| v.as_integer()).unwrap_or(365);
@@ -214,21 +223,20 @@ impl<W: Write> CatalogueWriter<W> {
             self.leaf("cbc:IdentificationCode", &[], country)?;
             self.close("cac:OriginCountry")?;
         }
-        self.open("cac:CommodityClassification")?;
-        self.leaf("cbc:ItemClassificationCode", &[("listID", UNSPSC_LIST)], text(m, UNSPSC))?;
-        self.close("cac:CommodityClassification")?;
-        self.open("cac:ClassifiedTaxCategory")?;
+        // Classification, tax category and the DPP note depend only on these
+        // three values: render that block once per combination, then copy it.
         let category = text(m, TAX_CATEGORY);
-        self.leaf("cbc:ID", &[], category)?;
-        if category != "O" {
-            self.leaf_number("cbc:Percent", &[], &decimal(m, TAX_PERCENT).unwrap_or_default())?;
-        }
-        self.open("cac:TaxScheme")?;
-        self.constant("cbc:ID", &[], "VAT")?;
-        self.close("cac:TaxScheme")?;
-        self.close("cac:ClassifiedTaxCategory")?;
-        if category == "S" {
-            self.property("Dasar pengenaan pajak (DPP)", "11/12 dari harga", None)?;
+        self.key.clear();
+        let _ = write!(self.key, "{}|{category}|{}", text(m, UNSPSC), decimal(m, TAX_PERCENT).unwrap_or_default());
+        if let Some(bytes) = self.fragments.get(self.key.as_str()) {
+            self.xml.get_mut().extend_from_slice(bytes);
+        } else {
+            let start = self.xml.get_ref().len();
+            self.classification_and_tax(m, category)?;
+            if self.fragments.len() < MAX_FRAGMENTS {
+                let bytes = self.xml.get_ref()[start..].to_vec();
+                self.fragments.insert(self.key.clone(), bytes);
+            }
         }
         if let Some(weight) = decimal(m, WEIGHT_KG) {
             self.number.clear();
@@ -253,6 +261,25 @@ impl<W: Write> CatalogueWriter<W> {
         if self.xml.get_ref().len() >= FLUSH_BYTES {
             self.out.write_all(self.xml.get_ref())?;
             self.xml.get_mut().clear();
+        }
+        Ok(())
+    }
+
+    fn classification_and_tax(&mut self, m: &Mapped<'_>, category: &str) -> Io {
+        self.open("cac:CommodityClassification")?;
+        self.leaf("cbc:ItemClassificationCode", &[("listID", UNSPSC_LIST)], text(m, UNSPSC))?;
+        self.close("cac:CommodityClassification")?;
+        self.open("cac:ClassifiedTaxCategory")?;
+        self.leaf("cbc:ID", &[], category)?;
+        if category != "O" {
+            self.leaf_number("cbc:Percent", &[], &decimal(m, TAX_PERCENT).unwrap_or_default())?;
+        }
+        self.open("cac:TaxScheme")?;
+        self.constant("cbc:ID", &[], "VAT")?;
+        self.close("cac:TaxScheme")?;
+        self.close("cac:ClassifiedTaxCategory")?;
+        if category == "S" {
+            self.property("Dasar pengenaan pajak (DPP)", "11/12 dari harga", None)?;
         }
         Ok(())
     }
