@@ -147,3 +147,13 @@ async fn the_templates_import_cleanly() {
         assert!(out.contains("1 rows read, 1 imported"), "{name}: {out}");
     }
 }
+
+/// The README's `cargo run --release -- demo` needs cargo to know which of the
+/// two binaries (katalog-bridge, mock-catalog) `cargo run` means.
+#[test]
+fn cargo_run_defaults_to_the_main_binary() {
+    let manifest: toml::Table = std::fs::read_to_string(common::repo().join("Cargo.toml")).unwrap().parse().unwrap();
+    assert_eq!(manifest["package"]["default-run"].as_str(), Some("katalog-bridge"));
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    assert!(readme.contains("cargo run --release -- demo") && readme.contains("cargo test"));
+}
