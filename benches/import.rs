@@ -10,6 +10,9 @@
 use std::io::Write;
 use std::time::Instant;
 
+mod support;
+use support::peak_rss_mb;
+
 use katalog_bridge::config::{DatabaseSettings, ImportSettings};
 use katalog_bridge::intake::{self, ImportOptions};
 use katalog_bridge::mapping::units::UnitTable;
@@ -41,16 +44,6 @@ fn generate(path: &std::path::Path, rows: usize) {
     }
 }
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
 
 #[tokio::main]
 async fn main() {

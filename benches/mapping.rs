@@ -12,6 +12,9 @@
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
+mod support;
+use support::peak_rss_mb;
+
 use chrono::NaiveDate;
 use katalog_bridge::catalog::katalog_v6_xlsx::BulkUploadWriter;
 use katalog_bridge::catalog::peppol::{Action, CatalogueWriter, Header};
@@ -59,16 +62,6 @@ fn product(i: usize) -> ProductRecord {
     }
 }
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {

@@ -117,7 +117,8 @@ impl MapReport {
 enum Sink {
     Json { out: Box<dyn Write + Send>, path: String },
     Xlsx(BulkUploadWriter),
-    Peppol { dir: Option<PathBuf>, stdout: bool },
+    /// One file per cooperative in `dir`; standard output when `None`.
+    Peppol { dir: Option<PathBuf> },
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ListingError + '_ {
@@ -143,10 +144,10 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
         (Format::PeppolCatalogue, Output::Stdout) if options.cooperative.is_none() => {
             return Err(ListingError::NeedsFolder("peppol-catalogue", "cooperative"))
         }
-        (Format::PeppolCatalogue, Output::Stdout) => Sink::Peppol { dir: None, stdout: true },
+        (Format::PeppolCatalogue, Output::Stdout) => Sink::Peppol { dir: None },
         (Format::PeppolCatalogue, Output::Path(dir)) => {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-            Sink::Peppol { dir: Some(dir.clone()), stdout: false }
+            Sink::Peppol { dir: Some(dir.clone()) }
         }
     };
     let mut report = MapReport { format: format.name().into(), ..Default::default() };
@@ -242,7 +243,7 @@ fn write_peppol_document(
     report: &mut MapReport,
     updates: &mut Vec<ListingUpdate>,
 ) -> Result<(), ListingError> {
-    let Sink::Peppol { dir, stdout } = sink else { return Ok(()) };
+    let Sink::Peppol { dir } = sink else { return Ok(()) };
     let mut payload = Vec::with_capacity(1024);
     let mut lines: Vec<(usize, Action)> = Vec::new();
     let mapped: Vec<Mapped<'_>> = rows.iter().map(|r| plan.map(&r.product, &r.seller)).collect();
@@ -275,10 +276,7 @@ fn write_peppol_document(
             let path = d.join(format!("{}.xml", seller.code));
             (Box::new(File::create(&path).map_err(io_err(&path))?), path.display().to_string())
         }
-        None => {
-            debug_assert!(*stdout);
-            (Box::new(std::io::stdout()), "-".into())
-        }
+        None => (Box::new(std::io::stdout()), "-".into()),
     };
     let p = PathBuf::from(&path);
     let mut writer = CatalogueWriter::start(out, plan, &header, &mapped[first]).map_err(io_err(&p))?;

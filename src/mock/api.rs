@@ -448,15 +448,16 @@ async fn reshape_page(s: &AppState, path: &str, response: Response, duplicate: b
 async fn rate_limit(State(s): State<AppState>, request: Request, next: Next) -> Response {
     let limit = s.mock().scenario.rate_limit_per_minute;
     let forced = s.faults.lock().unwrap_or_else(|p| p.into_inner()).take_rate_limit(request.uri().path());
-    let (remaining, reset) = {
+    let (count, reset) = {
         let mut rate = s.rate.lock().unwrap_or_else(|p| p.into_inner());
         if rate.0.elapsed() >= StdDuration::from_secs(60) {
             *rate = (Instant::now(), 0);
         }
         rate.1 = rate.1.saturating_add(1);
-        (limit.saturating_sub(rate.1), 60u64.saturating_sub(rate.0.elapsed().as_secs()).max(1))
+        (rate.1, 60u64.saturating_sub(rate.0.elapsed().as_secs()).max(1))
     };
-    let over = forced || remaining == 0 && s.rate.lock().map(|r| r.1 > limit).unwrap_or(false);
+    let remaining = limit.saturating_sub(count);
+    let over = forced || count > limit;
     let mut response = if over {
         let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests").into_response();
         r.headers_mut().insert("retry-after", HeaderValue::from(if forced { 1 } else { reset }));
