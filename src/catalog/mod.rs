@@ -3,6 +3,7 @@
 
 pub mod katalog_v6;
 pub mod katalog_v6_xlsx;
+pub mod markup;
 pub mod peppol;
 
 use std::io::Write;

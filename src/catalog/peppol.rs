@@ -2,13 +2,13 @@
 //! streamed with quick-xml. One document per cooperative (the seller).
 //! Element order follows the UBL 2.1 schema sequences.
 
-use std::fmt::Write as _;
 use std::io::Write;
 
 use chrono::NaiveDate;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
+use super::markup::{push_decimal, Markup};
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
@@ -98,17 +98,19 @@ pub struct Header<'a> {
 /// Writes one Catalogue document, line by line. Not indented: documents can
 /// hold a million lines, and machines read them. It buffers by itself, so
 /// give it the file, not a `BufWriter`.
+///
+/// The header goes through quick-xml's event writer. A line is written as
+/// fixed markup with its values between, each value escaped by quick-xml
+/// ([`Markup`]): a line has some fifty elements, and writing each as events
+/// cost more than everything else together (see the README's benchmark).
 pub struct CatalogueWriter<W: Write> {
     /// quick-xml writes into memory; full chunks go to `out` (cheaper than many tiny writes).
-    xml: Writer<Vec<u8>>,
+    xml: Writer<Markup>,
     out: W,
     lines: u32,
-    /// Reused for start tags with attributes and for numbers, so writing a line allocates little.
-    tag: String,
-    number: String,
-    key: String,
+    key: Vec<u8>,
     /// Rendered classification-and-tax blocks by (UNSPSC, tax category, rate).
-    fragments: rustc_hash::FxHashMap<String, Vec<u8>>,
+    fragments: rustc_hash::FxHashMap<Vec<u8>, Vec<u8>>,
 }
 
 type Io = std::io::Result<()>;
@@ -118,12 +120,10 @@ impl<W: Write> CatalogueWriter<W> {
     /// `endpoint_id`, `legal_name`); the receiver from the mapping's `[document]`.
     pub fn start(out: W, plan: &Plan, header: &Header<'_>, first: &Mapped<'_>) -> std::io::Result<Self> {
         let mut w = Self {
-            xml: Writer::new(Vec::with_capacity(2 * FLUSH_BYTES)),
+            xml: Writer::new(Markup::with_capacity(FLUSH_BYTES + 64 * 1024)),
             out,
             lines: 0,
-            tag: String::with_capacity(64),
-            number: String::with_capacity(32),
-            key: String::with_capacity(64),
+            key: Vec::with_capacity(64),
             fragments: Default::default(),
         };
         let doc = |key: &str, default: &str| plan.document.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_owned();
@@ -168,130 +168,80 @@ impl<W: Write> CatalogueWriter<W> {
         self.close(tag)
     }
 
-    /// One catalogue line.
+    /// One catalogue line. Element order follows the UBL 2.1 sequences.
     pub fn line(&mut self, plan: &Plan, m: &Mapped<'_>, action: Action, currency: &str) -> Io {
         self.lines += 1;
         let unit = text(m, UNIT);
-        let country = plan.document.get("country").and_then(|v| v.as_str()).unwrap_or("ID");
-        self.open("cac:CatalogueLine")?;
-        let id = rust_decimal::Decimal::from(self.lines);
-        self.leaf_number("cbc:ID", &[], &id)?;
-        self.constant("cbc:ActionCode", &[], action.code())?;
-        self.constant("cbc:OrderableIndicator", &[], if action == Action::Delete { "false" } else { "true" })?;
-        self.leaf("cbc:OrderableUnit", &[], unit)?;
+        let o = self.xml.get_mut();
+        o.raw("<cac:CatalogueLine><cbc:ID>").int(self.lines);
+        o.raw("</cbc:ID><cbc:ActionCode>").raw(action.code()).raw("</cbc:ActionCode>");
+        o.raw("<cbc:OrderableIndicator>").raw(if action == Action::Delete { "false" } else { "true" }).raw("</cbc:OrderableIndicator>");
+        o.raw("<cbc:OrderableUnit>").text(unit).raw("</cbc:OrderableUnit>");
         if let Some(min) = decimal(m, MIN_QUANTITY) {
-            self.leaf_number("cbc:MinimumOrderQuantity", &[("unitCode", unit)], &min)?;
+            o.raw("<cbc:MinimumOrderQuantity unitCode=\"").attr(unit).raw("\">").decimal(min).raw("</cbc:MinimumOrderQuantity>");
         }
-        self.open("cac:RequiredItemLocationQuantity")?;
-        self.open("cac:Price")?;
-        self.leaf_number("cbc:PriceAmount", &[("currencyID", currency)], &decimal(m, PRICE).unwrap_or_default())?;
-        self.constant("cbc:BaseQuantity", &[("unitCode", unit)], "1")?;
-        self.close("cac:Price")?;
-        self.close("cac:RequiredItemLocationQuantity")?;
+        o.raw("<cac:RequiredItemLocationQuantity><cac:Price><cbc:PriceAmount currencyID=\"").attr(currency).raw("\">");
+        o.decimal(decimal(m, PRICE).unwrap_or_default()).raw("</cbc:PriceAmount>");
+        o.raw("<cbc:BaseQuantity unitCode=\"").attr(unit).raw("\">1</cbc:BaseQuantity></cac:Price></cac:RequiredItemLocationQuantity>");
 
-        self.open("cac:Item")?;
+        o.raw("<cac:Item>");
         let description = text(m, DESCRIPTION);
         if !description.is_empty() {
-            self.leaf("cbc:Description", &[], description)?;
+            o.raw("<cbc:Description>").text(description).raw("</cbc:Description>");
         }
-        self.leaf("cbc:Name", &[], text(m, NAME))?;
+        o.raw("<cbc:Name>").text(text(m, NAME)).raw("</cbc:Name>");
         let brand = text(m, BRAND);
         if !brand.is_empty() {
-            self.leaf("cbc:BrandName", &[], brand)?;
+            o.raw("<cbc:BrandName>").text(brand).raw("</cbc:BrandName>");
         }
-        self.open("cac:SellersItemIdentification")?;
-        self.leaf("cbc:ID", &[], text(m, SELLER_ITEM_ID))?;
-        self.close("cac:SellersItemIdentification")?;
+        o.raw("<cac:SellersItemIdentification><cbc:ID>").text(text(m, SELLER_ITEM_ID)).raw("</cbc:ID></cac:SellersItemIdentification>");
         if let Some(Value::List(photos)) = value(m, PHOTOS) {
             for (i, url) in photos.iter().take(plan.limits.photos_max).enumerate() {
-                self.open("cac:ItemSpecificationDocumentReference")?;
-                self.number.clear();
-                let _ = write!(self.number, "foto-{}", i + 1);
-                let id = std::mem::take(&mut self.number);
-                self.leaf("cbc:ID", &[], &id)?;
-                self.number = id;
-                self.open("cac:Attachment")?;
-                self.open("cac:ExternalReference")?;
-                self.leaf("cbc:URI", &[], url)?;
-                self.close("cac:ExternalReference")?;
-                self.close("cac:Attachment")?;
-                self.close("cac:ItemSpecificationDocumentReference")?;
+                o.raw("<cac:ItemSpecificationDocumentReference><cbc:ID>foto-").int(i + 1).raw("</cbc:ID>");
+                o.raw("<cac:Attachment><cac:ExternalReference><cbc:URI>").text(url).raw("</cbc:URI></cac:ExternalReference></cac:Attachment>");
+                o.raw("</cac:ItemSpecificationDocumentReference>");
             }
         }
         if text(m, ORIGIN) == "Lokal" {
-            self.open("cac:OriginCountry")?;
-            self.leaf("cbc:IdentificationCode", &[], country)?;
-            self.close("cac:OriginCountry")?;
+            let country = plan.document.get("country").and_then(|v| v.as_str()).unwrap_or("ID");
+            o.raw("<cac:OriginCountry><cbc:IdentificationCode>").text(country).raw("</cbc:IdentificationCode></cac:OriginCountry>");
         }
         // Classification, tax category and the DPP note depend only on these
         // three values: render that block once per combination, then copy it.
-        let category = text(m, TAX_CATEGORY);
+        let (unspsc, category, percent) = (text(m, UNSPSC), text(m, TAX_CATEGORY), decimal(m, TAX_PERCENT).unwrap_or_default());
         self.key.clear();
-        let _ = write!(self.key, "{}|{category}|{}", text(m, UNSPSC), decimal(m, TAX_PERCENT).unwrap_or_default());
-        if let Some(bytes) = self.fragments.get(self.key.as_str()) {
-            self.xml.get_mut().extend_from_slice(bytes);
+        self.key.extend_from_slice(unspsc.as_bytes());
+        self.key.push(b'|');
+        self.key.extend_from_slice(category.as_bytes());
+        self.key.push(b'|');
+        push_decimal(&mut self.key, percent);
+        if let Some(rendered) = self.fragments.get(self.key.as_slice()) {
+            o.bytes(rendered);
         } else {
-            let start = self.xml.get_ref().len();
-            self.classification_and_tax(m, category)?;
+            let start = o.len();
+            classification_and_tax(o, unspsc, category, percent);
             if self.fragments.len() < MAX_FRAGMENTS {
-                let bytes = self.xml.get_ref()[start..].to_vec();
-                self.fragments.insert(self.key.clone(), bytes);
+                self.fragments.insert(self.key.clone(), o.since(start).to_vec());
             }
         }
         if let Some(weight) = decimal(m, WEIGHT_KG) {
-            self.number.clear();
-            let _ = write!(self.number, "{weight}");
-            let value = std::mem::take(&mut self.number);
-            self.property("Berat kirim", &value, Some(("KGM", &value)))?;
-            self.number = value;
+            o.raw("<cac:AdditionalItemProperty><cbc:Name>Berat kirim</cbc:Name><cbc:Value>").decimal(weight);
+            o.raw("</cbc:Value><cbc:ValueQuantity unitCode=\"KGM\">").decimal(weight).raw("</cbc:ValueQuantity></cac:AdditionalItemProperty>");
         }
         if let Some(tkdn) = decimal(m, TKDN_PERCENT) {
-            self.number.clear();
-            let _ = write!(self.number, "{tkdn}");
-            let value = std::mem::take(&mut self.number);
-            self.property("TKDN (%)", &value, None)?;
-            self.number = value;
+            o.raw("<cac:AdditionalItemProperty><cbc:Name>TKDN (%)</cbc:Name><cbc:Value>").decimal(tkdn).raw("</cbc:Value></cac:AdditionalItemProperty>");
             let certificate = text(m, TKDN_CERTIFICATE);
             if !certificate.is_empty() {
-                self.property("Sertifikat TKDN", certificate, None)?;
+                o.raw("<cac:AdditionalItemProperty><cbc:Name>Sertifikat TKDN</cbc:Name><cbc:Value>").text(certificate);
+                o.raw("</cbc:Value></cac:AdditionalItemProperty>");
             }
         }
-        self.close("cac:Item")?;
-        self.close("cac:CatalogueLine")?;
-        if self.xml.get_ref().len() >= FLUSH_BYTES {
-            self.out.write_all(self.xml.get_ref())?;
-            self.xml.get_mut().clear();
+        o.raw("</cac:Item></cac:CatalogueLine>");
+        if o.len() >= FLUSH_BYTES {
+            self.out.write_all(o.as_bytes())?;
+            o.clear();
         }
         Ok(())
-    }
-
-    fn classification_and_tax(&mut self, m: &Mapped<'_>, category: &str) -> Io {
-        self.open("cac:CommodityClassification")?;
-        self.leaf("cbc:ItemClassificationCode", &[("listID", UNSPSC_LIST)], text(m, UNSPSC))?;
-        self.close("cac:CommodityClassification")?;
-        self.open("cac:ClassifiedTaxCategory")?;
-        self.leaf("cbc:ID", &[], category)?;
-        if category != "O" {
-            self.leaf_number("cbc:Percent", &[], &decimal(m, TAX_PERCENT).unwrap_or_default())?;
-        }
-        self.open("cac:TaxScheme")?;
-        self.constant("cbc:ID", &[], "VAT")?;
-        self.close("cac:TaxScheme")?;
-        self.close("cac:ClassifiedTaxCategory")?;
-        if category == "S" {
-            self.property("Dasar pengenaan pajak (DPP)", "11/12 dari harga", None)?;
-        }
-        Ok(())
-    }
-
-    fn property(&mut self, name: &'static str, value: &str, quantity: Option<(&str, &str)>) -> Io {
-        self.open("cac:AdditionalItemProperty")?;
-        self.constant("cbc:Name", &[], name)?;
-        self.leaf("cbc:Value", &[], value)?;
-        if let Some((unit, q)) = quantity {
-            self.leaf("cbc:ValueQuantity", &[("unitCode", unit)], q)?;
-        }
-        self.close("cac:AdditionalItemProperty")
     }
 
     pub fn lines(&self) -> u32 {
@@ -300,8 +250,9 @@ impl<W: Write> CatalogueWriter<W> {
 
     pub fn finish(mut self) -> std::io::Result<W> {
         self.close("Catalogue")?;
-        self.xml.get_mut().push(b'\n');
-        self.out.write_all(self.xml.get_ref())?;
+        let o = self.xml.get_mut();
+        o.raw("\n");
+        self.out.write_all(o.as_bytes())?;
         Ok(self.out)
     }
 
@@ -314,52 +265,25 @@ impl<W: Write> CatalogueWriter<W> {
     }
 
     fn leaf(&mut self, tag: &str, attributes: &[(&str, &str)], content: &str) -> Io {
-        // Text needs escaping only around markup characters; most text has none.
-        let text = if memchr::memchr3(b'<', b'>', b'&', content.as_bytes()).is_some() {
-            BytesText::new(content)
-        } else {
-            BytesText::from_escaped(content)
-        };
-        self.write_leaf(tag, attributes, text)
-    }
-
-    /// A leaf whose content is one of this module's constants: nothing to escape.
-    fn constant(&mut self, tag: &str, attributes: &[(&str, &str)], content: &'static str) -> Io {
-        self.write_leaf(tag, attributes, BytesText::from_escaped(content))
-    }
-
-    fn write_leaf(&mut self, tag: &str, attributes: &[(&str, &str)], content: BytesText<'_>) -> Io {
-        if attributes.is_empty() {
-            self.xml.write_event(Event::Start(BytesStart::new(tag)))?;
-        } else {
-            self.tag.clear();
-            self.tag.push_str(tag);
-            for (name, value) in attributes {
-                let _ = write!(self.tag, " {name}=\"{}\"", quick_xml::escape::escape(*value));
-            }
-            self.xml.write_event(Event::Start(BytesStart::from_content(self.tag.as_str(), tag.len())))?;
-        }
-        self.xml.write_event(Event::Text(content))?;
+        self.xml.write_event(Event::Start(BytesStart::new(tag).with_attributes(attributes.iter().copied())))?;
+        self.xml.write_event(Event::Text(BytesText::new(content)))?;
         self.xml.write_event(Event::End(BytesEnd::new(tag)))
     }
+}
 
-    /// A leaf holding a number (digits need no escaping). Whole numbers, most
-    /// prices and quantities, take the fast integer formatter.
-    fn leaf_number(&mut self, tag: &str, attributes: &[(&str, &str)], value: &rust_decimal::Decimal) -> Io {
-        use rust_decimal::prelude::ToPrimitive;
-        let mut integer = itoa::Buffer::new();
-        let mut text = std::mem::take(&mut self.number);
-        let digits: &str = match value.fract().is_zero().then(|| value.to_i64()).flatten() {
-            Some(n) => integer.format(n),
-            None => {
-                text.clear();
-                let _ = write!(text, "{value}");
-                &text
-            }
-        };
-        let result = self.write_leaf(tag, attributes, BytesText::from_escaped(digits));
-        self.number = text;
-        result
+/// The commodity classification, the tax category and, for standard-rated
+/// goods, the note that PPN is charged on a base of 11/12 of the price.
+fn classification_and_tax(o: &mut Markup, unspsc: &str, category: &str, percent: rust_decimal::Decimal) {
+    o.raw("<cac:CommodityClassification><cbc:ItemClassificationCode listID=\"").raw(UNSPSC_LIST).raw("\">").text(unspsc);
+    o.raw("</cbc:ItemClassificationCode></cac:CommodityClassification>");
+    o.raw("<cac:ClassifiedTaxCategory><cbc:ID>").text(category).raw("</cbc:ID>");
+    if category != "O" {
+        o.raw("<cbc:Percent>").decimal(percent).raw("</cbc:Percent>");
+    }
+    o.raw("<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>");
+    if category == "S" {
+        o.raw("<cac:AdditionalItemProperty><cbc:Name>Dasar pengenaan pajak (DPP)</cbc:Name>");
+        o.raw("<cbc:Value>11/12 dari harga</cbc:Value></cac:AdditionalItemProperty>");
     }
 }
 
@@ -376,7 +300,7 @@ fn text<'a>(m: &Mapped<'a>, target: usize) -> &'a str {
 
 fn decimal(m: &Mapped<'_>, target: usize) -> Option<rust_decimal::Decimal> {
     match value(m, target) {
-        Some(Value::Decimal(d)) => Some(d.normalize()),
+        Some(Value::Decimal(d)) => Some(*d),
         _ => None,
     }
 }

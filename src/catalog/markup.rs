@@ -1,0 +1,187 @@
+//! An append-only XML buffer for the two large writers (PEPPOL catalogue
+//! lines, XLSX sheet rows). A line is fixed markup with values between: the
+//! markup is written as the `'static` text it is, and every value goes through
+//! quick-xml's escaping (only when it holds a character that needs it).
+//! Numbers are written exactly from `rust_decimal`, never through a float.
+
+use rust_decimal::Decimal;
+
+#[derive(Debug, Default)]
+pub struct Markup {
+    buf: Vec<u8>,
+}
+
+impl Markup {
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self { buf: Vec::with_capacity(bytes) }
+    }
+
+    /// Fixed markup from this program's own source: written as is.
+    #[inline]
+    pub fn raw(&mut self, markup: &'static str) -> &mut Self {
+        self.buf.extend_from_slice(markup.as_bytes());
+        self
+    }
+
+    /// Element content: `<`, `>` and `&` escaped.
+    #[inline]
+    pub fn text(&mut self, value: &str) -> &mut Self {
+        if memchr::memchr3(b'<', b'>', b'&', value.as_bytes()).is_some() {
+            self.buf.extend_from_slice(quick_xml::escape::partial_escape(value).as_bytes());
+        } else {
+            self.buf.extend_from_slice(value.as_bytes());
+        }
+        self
+    }
+
+    /// An attribute value in double quotes: quotes escaped as well.
+    #[inline]
+    pub fn attr(&mut self, value: &str) -> &mut Self {
+        let bytes = value.as_bytes();
+        if memchr::memchr3(b'<', b'&', b'"', bytes).is_some() || memchr::memchr2(b'>', b'\'', bytes).is_some() {
+            self.buf.extend_from_slice(quick_xml::escape::escape(value).as_bytes());
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
+        self
+    }
+
+    #[inline]
+    pub fn int(&mut self, n: impl itoa::Integer) -> &mut Self {
+        self.buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self
+    }
+
+    /// A decimal in plain notation without trailing zeros: `5`, `0.25`, `-1.5`.
+    #[inline]
+    pub fn decimal(&mut self, d: Decimal) -> &mut Self {
+        push_decimal(&mut self.buf, d);
+        self
+    }
+
+    /// Bytes rendered earlier (a cached fragment).
+    #[inline]
+    pub fn bytes(&mut self, rendered: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(rendered);
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// The bytes from `start` on (to cache a fragment just written).
+    pub fn since(&self, start: usize) -> &[u8] {
+        &self.buf[start..]
+    }
+
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// The underlying buffer, for writers (quick-xml's among them) that append to it.
+    pub fn vec_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+}
+
+/// quick-xml's event writer appends here too (the PEPPOL header).
+impl std::io::Write for Markup {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Appends `d` in plain notation, the same text as `d.normalize().to_string()`
+/// but without going through `fmt`.
+pub fn push_decimal(out: &mut Vec<u8>, d: Decimal) {
+    let d = d.normalize();
+    let mantissa = d.mantissa();
+    if mantissa == 0 {
+        out.push(b'0');
+        return;
+    }
+    if mantissa < 0 {
+        out.push(b'-');
+    }
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(mantissa.unsigned_abs()).as_bytes();
+    let scale = d.scale() as usize;
+    if scale == 0 {
+        out.extend_from_slice(digits);
+    } else if digits.len() > scale {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        out.extend_from_slice(whole);
+        out.push(b'.');
+        out.extend_from_slice(fraction);
+    } else {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + scale - digits.len(), b'0');
+        out.extend_from_slice(digits);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decimal_text(d: Decimal) -> String {
+        let mut out = Vec::new();
+        push_decimal(&mut out, d);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn decimals_in_plain_notation() {
+        for (d, text) in [
+            (Decimal::new(0, 0), "0"),
+            (Decimal::new(0, 3), "0"),
+            (Decimal::new(5, 0), "5"),
+            (Decimal::new(250, 3), "0.25"),
+            (Decimal::new(5, 4), "0.0005"),
+            (Decimal::new(6350000, 2), "63500"),
+            (Decimal::new(-15, 1), "-1.5"),
+            (Decimal::new(-5, 3), "-0.005"),
+            (Decimal::MAX, "79228162514264337593543950335"),
+        ] {
+            assert_eq!(decimal_text(d), text, "{d:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_text_is_displays_text(mantissa in any::<i64>(), scale in 0u32..=28) {
+            let d = Decimal::new(mantissa, scale);
+            prop_assert_eq!(decimal_text(d), d.normalize().to_string());
+        }
+    }
+
+    #[test]
+    fn values_are_escaped_and_markup_is_not() {
+        let mut m = Markup::default();
+        m.raw("<a x=\"").attr("\"R&D\" <1>").raw("\">").text("Teh & kopi <b>").raw("</a>");
+        assert_eq!(
+            String::from_utf8(m.as_bytes().to_vec()).unwrap(),
+            "<a x=\"&quot;R&amp;D&quot; &lt;1&gt;\">Teh &amp; kopi &lt;b&gt;</a>"
+        );
+    }
+}
