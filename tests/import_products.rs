@@ -164,6 +164,7 @@ async fn bad_rows_are_reported_by_row_and_column_and_good_rows_go_in() {
         b";;;;;;;;;\n",                                                                                        // 12 blank: skipped
         b"MJK-WATES;W-01;Toko Bu Sri;GRM-1;Garam 250 g;Garam;bungkus;3.000;nol;\n",                           // 13 bad weight
         b"MJK-WATES;W-01;Toko Bu Sri;ZERO-1;Barang Gratis;Lain;pcs;0;1;\n",                                    // 14 zero price
+        b"MJK-WATES;W-01;Toko Bu Sri;TEH-2;Teh \x01Melati isi 25;Teh;dus;7.500;0,05;\n",                       // 15 control character
     ];
     for r in rows {
         body.extend_from_slice(r);
@@ -171,9 +172,9 @@ async fn bad_rows_are_reported_by_row_and_column_and_good_rows_go_in() {
     let file = write(tmp.path(), "produk.csv", &body);
     let report = import(&store, &file).await.unwrap();
 
-    assert_eq!(report.rows, 12, "the blank row is not counted");
+    assert_eq!(report.rows, 13, "the blank row is not counted");
     assert_eq!(report.accepted, 2);
-    assert_eq!(report.rejected, 10);
+    assert_eq!(report.rejected, 11);
     assert_eq!(count(&store, "products").await, 2, "the good rows went in");
     let lines = report.reject_lines().join("\n");
     let file_name = file.display().to_string();
@@ -188,6 +189,7 @@ async fn bad_rows_are_reported_by_row_and_column_and_good_rows_go_in() {
         format!("{file_name}: row 10, column J (foto): photo \"foto-teh.jpg\" is not a web address"),
         format!("{file_name}: row 13, column I (berat_kg): \"nol\" is not a number"),
         format!("{file_name}: row 14, column H (harga): price is zero"),
+        format!("{file_name}: row 15, column E (nama_produk): product name contains an invisible control character (U+0001)"),
     ] {
         assert!(lines.contains(&expected), "missing {expected:?} in:\n{lines}");
     }
@@ -202,7 +204,7 @@ async fn bad_rows_are_reported_by_row_and_column_and_good_rows_go_in() {
     assert_eq!(&headers[3], "kode_koperasi");
     let records: Vec<csv::ByteRecord> = reader.byte_records().map(Result::unwrap).collect();
     let rows_in_file: Vec<&[u8]> = records.iter().map(|r| &r[0]).collect();
-    let expected: Vec<&[u8]> = ["3", "4", "5", "6", "7", "8", "9", "10", "13", "14"].iter().map(|s| s.as_bytes()).collect();
+    let expected: Vec<&[u8]> = ["3", "4", "5", "6", "7", "8", "9", "10", "13", "14", "15"].iter().map(|s| s.as_bytes()).collect();
     assert_eq!(rows_in_file, expected);
     assert_eq!(&records[1][1], b"H (harga)");
     assert_eq!(&records[1][3 + 3], b"MYK-1", "original values follow");

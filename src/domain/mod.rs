@@ -36,6 +36,10 @@ pub fn text(raw: &str, what: &str, max: usize) -> Result<String, DomainError> {
     if t.is_empty() {
         return Err(DomainError(format!("{what} is empty")));
     }
+    // XML 1.0 (every catalogue format) cannot carry these at all.
+    if let Some(c) = t.chars().find(|&c| c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}') {
+        return Err(DomainError(format!("{what} contains an invisible control character (U+{:04X})", c as u32)));
+    }
     let len = t.chars().count();
     if len > max {
         return Err(DomainError(format!("{what} is {len} characters long; at most {max} are allowed")));
