@@ -281,3 +281,50 @@ fn mappings_check_reports_file_line_and_reason() {
         assert_eq!(out.lines().count(), 1, "one line: {out}");
     }
 }
+
+#[test]
+fn bulk_upload_starts_a_new_workbook_when_one_is_full_and_keeps_text_exact() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    use katalog_bridge::catalog::katalog_v6_xlsx::BulkUploadWriter;
+    // the portal's row limit per upload is set in the mapping's [document]
+    let mappings = copy_mappings();
+    let file = mappings.path().join("katalog-v6-xlsx.toml");
+    let toml = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{toml}\n[document]\nrows_per_workbook = 2\n")).unwrap();
+    let source = MappingSource::Dir(mappings.path().to_owned());
+    let plan = Format::KatalogV6Xlsx.plan(&source, &Tables::load(&source).unwrap()).unwrap();
+
+    let out = common::temp_dir();
+    let mut writer = BulkUploadWriter::new(out.path(), &plan);
+    let seller = common::sample_seller();
+    let names: Vec<String> = (1..=5).map(|i| format!("Minyak <Goreng> & \"Sawit\" 'Asli' {i}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        let mut product = common::sample_product();
+        product.sku = format!("MYK-{i}");
+        product.name = name.clone();
+        let mapped = plan.map(&product, &seller);
+        assert!(!mapped.blocked(), "{:?}", mapped.issues);
+        writer.write(&plan, &mapped).unwrap();
+    }
+    let written = writer.finish().unwrap();
+    let files: Vec<(String, u32)> =
+        written.iter().map(|(p, rows)| (p.file_name().unwrap().to_string_lossy().into_owned(), *rows)).collect();
+    let base = files.iter().map(|(f, _)| f.trim_end_matches(".xlsx")).min_by_key(|f| f.len()).unwrap().to_owned();
+    assert!(base.starts_with("minyak-goreng-"), "{files:?}");
+    assert_eq!(files, [(format!("{base}-2.xlsx"), 2), (format!("{base}-3.xlsx"), 1), (format!("{base}.xlsx"), 2)]);
+
+    // read back in order: every product once, text and numbers exact, headings on every workbook
+    let mut read = Vec::new();
+    for file in [format!("{base}.xlsx"), format!("{base}-2.xlsx"), format!("{base}-3.xlsx")] {
+        let mut book: Xlsx<_> = open_workbook(out.path().join(&file)).unwrap();
+        let range = book.worksheet_range("Produk").unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        assert_eq!(rows[0][2], Data::String("sku".into()), "{file}");
+        for row in &rows[1..] {
+            assert_eq!(row[7], Data::Float(18000.0), "harga, a number cell");
+            read.push((row[2].to_string(), row[3].to_string()));
+        }
+    }
+    let expected: Vec<(String, String)> = names.iter().enumerate().map(|(i, n)| (format!("MYK-{i}"), n.clone())).collect();
+    assert_eq!(read, expected);
+}

@@ -1,5 +1,7 @@
 //! Every validation rule, per format, on products built in memory.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use katalog_bridge::catalog::Format;
@@ -19,41 +21,12 @@ fn plan(format: Format) -> &'static Plan {
 }
 
 fn seller() -> Seller {
-    Seller {
-        code: "MJK-WATES".into(),
-        name: "Koperasi Kelurahan Merah Putih Wates".into(),
-        city: "Kota Mojokerto".into(),
-        kelurahan: "Wates".into(),
-        gln: Some("8990000001058".into()),
-        pkp: true,
-        ..Default::default()
-    }
+    common::sample_seller()
 }
 
 /// A product every format accepts without any issue.
 fn clean() -> ProductRecord {
-    ProductRecord {
-        id: 1,
-        member_code: "WAT-01".into(),
-        member_name: "Unit Sembako KKMP Wates".into(),
-        sku: "MYK-1L".into(),
-        name: "Minyak Goreng Sawit 1 Liter".into(),
-        description: "Minyak goreng sawit kemasan botol 1 liter.".into(),
-        category: "minyak goreng".into(),
-        unit: "botol".into(),
-        price: dec!(18000),
-        stock: dec!(60),
-        min_purchase: dec!(1),
-        weight_kg: Some(dec!(0.95)),
-        origin: "lokal".into(),
-        production_location: Some("Kota Mojokerto".into()),
-        tkdn_percent: None,
-        tkdn_certificate: None,
-        sni_certificate: None,
-        brand: None,
-        photo_urls: vec!["https://foto.kkmp-mojokerto.id/wat/myk-1l.jpg".into()],
-        active: true,
-    }
+    common::sample_product()
 }
 
 /// The (code, field, severity) of each issue of `p` in `format`.

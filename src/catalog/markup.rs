@@ -23,6 +23,13 @@ impl Markup {
         self
     }
 
+    /// Text known to need no escaping (digits, column letters): written as is.
+    #[inline]
+    pub fn plain(&mut self, text: &str) -> &mut Self {
+        self.buf.extend_from_slice(text.as_bytes());
+        self
+    }
+
     /// Element content: `<`, `>` and `&` escaped.
     #[inline]
     pub fn text(&mut self, value: &str) -> &mut Self {

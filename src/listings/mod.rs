@@ -27,8 +27,8 @@ const SHOWN_ISSUES: usize = 1000;
 pub enum ListingError {
     #[error("cannot write {path}: {source}")]
     Io { path: PathBuf, #[source] source: std::io::Error },
-    #[error("cannot write the workbook: {0}")]
-    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error(transparent)]
+    Workbook(#[from] crate::catalog::katalog_v6_xlsx::WorkbookError),
     #[error("{0} writes several files (one per {1}): give a folder with --out, or one cooperative with --cooperative")]
     NeedsFolder(&'static str, &'static str),
     #[error("database query failed: {0}")]

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
+use katalog_bridge::mapping::input::{ProductRecord, Seller};
 use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries};
 use katalog_bridge::store::{Store, MIGRATOR};
+use rust_decimal_macros::dec;
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 const TEMPLATE_DB: &str = "kb_template";
@@ -195,3 +197,45 @@ fn sorted_files(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+// ---- products built in memory ----
+
+/// A cooperative that is PKP and has its GLN.
+pub fn sample_seller() -> Seller {
+    Seller {
+        code: "MJK-WATES".into(),
+        name: "Koperasi Kelurahan Merah Putih Wates".into(),
+        city: "Kota Mojokerto".into(),
+        kelurahan: "Wates".into(),
+        gln: Some("8990000001058".into()),
+        pkp: true,
+        ..Default::default()
+    }
+}
+
+/// A product every format accepts without any issue.
+pub fn sample_product() -> ProductRecord {
+    ProductRecord {
+        id: 1,
+        member_code: "WAT-01".into(),
+        member_name: "Unit Sembako KKMP Wates".into(),
+        sku: "MYK-1L".into(),
+        name: "Minyak Goreng Sawit 1 Liter".into(),
+        description: "Minyak goreng sawit kemasan botol 1 liter.".into(),
+        category: "minyak goreng".into(),
+        unit: "botol".into(),
+        price: dec!(18000),
+        stock: dec!(60),
+        min_purchase: dec!(1),
+        weight_kg: Some(dec!(0.95)),
+        origin: "lokal".into(),
+        production_location: Some("Kota Mojokerto".into()),
+        tkdn_percent: None,
+        tkdn_certificate: None,
+        sni_certificate: None,
+        brand: None,
+        photo_urls: vec!["https://foto.kkmp-mojokerto.id/wat/myk-1l.jpg".into()],
+        active: true,
+    }
+}
+
