@@ -6,14 +6,15 @@
 //! format maps, validates and serializes 1,000,000 products drawn from the pool
 //! in turn, streaming to a file in a temp dir, on one thread. Only mapping,
 //! validation and serialization are timed. Prints products per second and the
-//! peak resident memory (VmHWM) after each format.
+//! CPU time it took (user and system), and the peak resident memory (VmHWM)
+//! after each format.
 //! `KB_BENCH_PRODUCTS=N` changes the count; a format name as argument runs one.
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 mod support;
-use support::peak_rss_mb;
+use support::{cpu_seconds, peak_rss_mb};
 
 use chrono::NaiveDate;
 use katalog_bridge::catalog::katalog_v6_xlsx::BulkUploadWriter;
@@ -83,13 +84,17 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     println!("{n} products per format, one thread, streaming to {}", tmp.path().display());
-    println!("{:<18} {:>9} {:>10} {:>12} {:>10} {:>12}", "format", "mapped", "seconds", "products/s", "output MB", "peak RSS MB");
+    println!(
+        "{:<18} {:>9} {:>8} {:>11} {:>9} {:>9} {:>10} {:>12}",
+        "format", "mapped", "seconds", "products/s", "user CPU", "sys CPU", "output MB", "peak RSS MB"
+    );
     for format in Format::ALL {
         if only.as_deref().is_some_and(|o| o != format.name()) {
             continue;
         }
         let plan = format.plan(&MappingSource::BuiltIn, &tables).unwrap();
         let started = Instant::now();
+        let (user_before, sys_before) = cpu_seconds();
         let mut written = 0u64;
         let out_size = match format {
             Format::KatalogV6 => {
@@ -137,10 +142,13 @@ fn main() {
             }
         };
         let secs = started.elapsed().as_secs_f64();
+        let (user, sys) = cpu_seconds();
         println!(
-            "{:<18} {written:>9} {secs:>10.2} {:>12.0} {:>10.1} {:>12.1}",
+            "{:<18} {written:>9} {secs:>8.2} {:>11.0} {:>9.2} {:>9.2} {:>10.1} {:>12.1}",
             format.name(),
             n as f64 / secs,
+            user - user_before,
+            sys - sys_before,
             out_size as f64 / 1e6,
             peak_rss_mb()
         );

@@ -106,7 +106,7 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
         assert!(out.contains(kelurahan), "{kelurahan} missing:\n{out}");
     }
     let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&store.pool).await.unwrap();
-    assert!(out.contains(&format!("18 cooperatives")) && out.contains(&format!(" {products} ")), "{out}");
+    assert!(out.contains("18 cooperatives") && out.contains(&format!(" {products} ")), "{out}");
     assert!(!out.contains("rejected rows written"), "{out}");
     // the demo is idempotent
     let (code, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy).arg("--out").arg(&docs));

@@ -120,29 +120,38 @@ impl std::io::Write for Markup {
 /// Appends `d` in plain notation, the same text as `d.normalize().to_string()`
 /// but without going through `fmt`.
 pub fn push_decimal(out: &mut Vec<u8>, d: Decimal) {
+    write_decimal(out, d).expect("writing to memory")
+}
+
+/// Writes `d` in plain notation without trailing zeros: `5`, `0.25`, `-1.5`.
+pub fn write_decimal(out: &mut impl std::io::Write, d: Decimal) -> std::io::Result<()> {
+    const ZEROS: &[u8; 28] = b"0000000000000000000000000000";
     let d = d.normalize();
     let mantissa = d.mantissa();
     if mantissa == 0 {
-        out.push(b'0');
-        return;
+        return out.write_all(b"0");
     }
     if mantissa < 0 {
-        out.push(b'-');
+        out.write_all(b"-")?;
     }
     let mut buffer = itoa::Buffer::new();
-    let digits = buffer.format(mantissa.unsigned_abs()).as_bytes();
+    let digits = match u64::try_from(mantissa.unsigned_abs()) {
+        Ok(small) => buffer.format(small), // nearly every value, and quicker than 128 bits
+        Err(_) => buffer.format(mantissa.unsigned_abs()),
+    }
+    .as_bytes();
     let scale = d.scale() as usize;
     if scale == 0 {
-        out.extend_from_slice(digits);
+        out.write_all(digits)
     } else if digits.len() > scale {
         let (whole, fraction) = digits.split_at(digits.len() - scale);
-        out.extend_from_slice(whole);
-        out.push(b'.');
-        out.extend_from_slice(fraction);
+        out.write_all(whole)?;
+        out.write_all(b".")?;
+        out.write_all(fraction)
     } else {
-        out.extend_from_slice(b"0.");
-        out.resize(out.len() + scale - digits.len(), b'0');
-        out.extend_from_slice(digits);
+        out.write_all(b"0.")?;
+        out.write_all(&ZEROS[..scale - digits.len()])?;
+        out.write_all(digits)
     }
 }
 

@@ -116,12 +116,11 @@ pub fn repo() -> PathBuf {
 /// A temp dir the `postgres` user and the test can both use.
 pub fn temp_dir() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix("kb-test-")
         .permissions(std::fs::Permissions::from_mode(0o755))
         .tempdir_in(std::env::temp_dir())
-        .expect("temp dir");
-    dir
+        .expect("temp dir")
 }
 
 /// Loads the 18 fixture cooperatives into a store.
