@@ -312,6 +312,7 @@ fn bulk_upload_starts_a_new_workbook_when_one_is_full_and_keeps_text_exact() {
     let base = files.iter().map(|(f, _)| f.trim_end_matches(".xlsx")).min_by_key(|f| f.len()).unwrap().to_owned();
     assert!(base.starts_with("minyak-goreng-"), "{files:?}");
     assert_eq!(files, [(format!("{base}-2.xlsx"), 2), (format!("{base}-3.xlsx"), 1), (format!("{base}.xlsx"), 2)]);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 3, "no temporary .part file is left");
 
     // read back in order: every product once, text and numbers exact, headings on every workbook
     let mut read = Vec::new();

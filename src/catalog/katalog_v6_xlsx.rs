@@ -13,7 +13,6 @@
 //! Excel's 1,048,575 data rows) or 3 GiB of sheet XML is closed, and the
 //! category continues in `NAME-2.xlsx`, `NAME-3.xlsx`, ...
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +20,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use super::markup::Markup;
+use super::PartFile;
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
@@ -161,10 +161,11 @@ impl BulkUploadWriter {
 }
 
 /// A workbook whose sheet is being written: the zip entry of the sheet stays
-/// open until [`Sheet::finish`] closes it and adds the package's other parts.
+/// open until [`Sheet::finish`] closes it, adds the package's other parts and
+/// gives the file its name (until then it is a hidden `.part` file).
 struct Sheet {
     path: PathBuf,
-    zip: ZipWriter<BufWriter<File>>,
+    zip: ZipWriter<BufWriter<PartFile>>,
     xml: Markup,
     rows: u32,
     bytes: u64,
@@ -173,7 +174,7 @@ struct Sheet {
 impl Sheet {
     fn create(path: PathBuf, headings: &[String]) -> Result<Self, WorkbookError> {
         let fail = |source| WorkbookError { path: path.clone(), source };
-        let file = File::create(&path).map_err(|e| fail(e.into()))?;
+        let file = PartFile::create(&path).map_err(|e| fail(e.into()))?;
         let mut zip = ZipWriter::new(BufWriter::with_capacity(CHUNK_BYTES, file));
         zip.start_file("xl/worksheets/sheet1.xml", part_options()).map_err(fail)?;
         let mut xml = Markup::with_capacity(CHUNK_BYTES + 16 * 1024);
@@ -207,7 +208,8 @@ impl Sheet {
             self.zip.write_all(content.as_bytes()).map_err(|e| fail(e.into()))?;
         }
         let file = self.zip.finish().map_err(fail)?;
-        file.into_inner().map_err(|e| fail(e.into_error().into()))?;
+        let file = file.into_inner().map_err(|e| fail(e.into_error().into()))?;
+        file.commit().map_err(|e| fail(e.into()))?;
         Ok((path, self.rows))
     }
 }

@@ -4,9 +4,12 @@
 pub mod katalog_v6;
 pub mod katalog_v6_xlsx;
 pub mod markup;
+mod part_file;
 pub mod peppol;
 
 use std::io::Write;
+
+pub use part_file::PartFile;
 
 use crate::mapping::plan::{Mapped, Plan, Tables, Target, Value};
 use crate::mapping::{MappingError, MappingSource};

@@ -2,7 +2,6 @@
 //! validated, written out, and stored as a listing with its issues.
 //! Products with blocking issues are not written; the others go ahead.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::katalog_v6_xlsx::BulkUploadWriter;
 use crate::catalog::peppol::{self, Action, CatalogueWriter};
-use crate::catalog::{write_json, Format};
+use crate::catalog::{write_json, Format, PartFile};
 use crate::mapping::plan::{Mapped, Plan};
 use crate::mapping::rules::{Issue, Severity};
 use crate::store::listings::{products_for_mapping, upsert_listings, ListingUpdate, MappingRow};
@@ -113,9 +112,42 @@ impl MapReport {
     }
 }
 
+/// A document's destination: standard output, or a file that takes its name
+/// only once complete.
+enum Destination {
+    Stdout(std::io::Stdout),
+    File(PartFile),
+}
+
+impl Write for Destination {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Destination::Stdout(out) => out.write(buf),
+            Destination::File(file) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Destination::Stdout(out) => out.flush(),
+            Destination::File(file) => file.flush(),
+        }
+    }
+}
+
+impl Destination {
+    /// Flushes standard output, or gives the file its name.
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Destination::Stdout(mut out) => out.flush(),
+            Destination::File(file) => file.commit().map(drop),
+        }
+    }
+}
+
 /// The sink of one format.
 enum Sink {
-    Json { out: Box<dyn Write + Send>, path: String },
+    Json { out: BufWriter<Destination>, path: String },
     Xlsx(BulkUploadWriter),
     /// One file per cooperative in `dir`; standard output when `None`.
     Peppol { dir: Option<PathBuf> },
@@ -128,13 +160,13 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ListingError + '_ {
 /// Maps every product (or one cooperative's) to `format`.
 pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &MapOptions) -> Result<MapReport, ListingError> {
     let mut sink = match (format, &options.out) {
-        (Format::KatalogV6, Output::Stdout) => Sink::Json { out: Box::new(BufWriter::new(std::io::stdout())), path: "-".into() },
+        (Format::KatalogV6, Output::Stdout) => Sink::Json { out: BufWriter::new(Destination::Stdout(std::io::stdout())), path: "-".into() },
         (Format::KatalogV6, Output::Path(p)) => {
             if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(io_err(parent))?;
             }
-            let file = File::create(p).map_err(io_err(p))?;
-            Sink::Json { out: Box::new(BufWriter::with_capacity(1 << 20, file)), path: p.display().to_string() }
+            let file = PartFile::create(p).map_err(io_err(p))?;
+            Sink::Json { out: BufWriter::with_capacity(1 << 20, Destination::File(file)), path: p.display().to_string() }
         }
         (Format::KatalogV6Xlsx, Output::Stdout) => return Err(ListingError::NeedsFolder("katalog-v6-xlsx", "category")),
         (Format::KatalogV6Xlsx, Output::Path(dir)) => {
@@ -193,8 +225,9 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     let mut conn = store.pool.acquire().await?;
     upsert_listings(&mut conn, format.name(), &updates).await?;
     match sink {
-        Sink::Json { mut out, path } => {
-            out.flush().map_err(io_err(Path::new(&path)))?;
+        Sink::Json { out, path } => {
+            let failed = io_err(Path::new(&path));
+            out.into_inner().map_err(|e| failed(e.into_error()))?.finish().map_err(failed)?;
             report.outputs.push(path);
         }
         Sink::Xlsx(w) => report.outputs.extend(w.finish()?.into_iter().map(|(p, _)| p.display().to_string())),
@@ -271,12 +304,12 @@ fn write_peppol_document(
     let id = format!("{}-{}", seller.code, options.issue_date.format("%Y%m%d"));
     let name = format!("Katalog {}", seller.name);
     let header = peppol::Header { id: &id, name: &name, action: header_action, issue_date: options.issue_date };
-    let (out, path): (Box<dyn Write>, String) = match dir {
+    let (out, path) = match dir {
         Some(d) => {
             let path = d.join(format!("{}.xml", seller.code));
-            (Box::new(File::create(&path).map_err(io_err(&path))?), path.display().to_string())
+            (Destination::File(PartFile::create(&path).map_err(io_err(&path))?), path.display().to_string())
         }
-        None => (Box::new(std::io::stdout()), "-".into()),
+        None => (Destination::Stdout(std::io::stdout()), "-".into()),
     };
     let p = PathBuf::from(&path);
     let mut writer = CatalogueWriter::start(out, plan, &header, &mapped[first]).map_err(io_err(&p))?;
@@ -286,7 +319,7 @@ fn write_peppol_document(
             report.written += 1;
         }
     }
-    writer.finish().map_err(io_err(&p))?.flush().map_err(io_err(&p))?;
+    writer.finish().and_then(Destination::finish).map_err(io_err(&p))?;
     report.outputs.push(path);
     Ok(())
 }
