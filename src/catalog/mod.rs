@@ -72,7 +72,7 @@ pub fn write_json(out: &mut impl Write, plan: &Plan, mapped: &Mapped<'_>) -> std
     for (target, value) in plan.targets.iter().zip(&mapped.values) {
         match value {
             Value::Missing => continue,
-            Value::Text(t) if t.is_empty() => continue,
+            Value::Text("") => continue,
             _ => {}
         }
         out.write_all(separator)?;

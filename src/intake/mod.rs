@@ -29,6 +29,9 @@ use columns::{CellIssue, Column, Header, RowView};
 use rejects::RejectsWriter;
 use source::FileKind;
 
+/// A batch being written to the store while the next one is parsed.
+type BatchWrite<'a> = Pin<Box<dyn Future<Output = Result<UpsertCounts, ImportError>> + 'a>>;
+
 /// How many rejected rows a report keeps for display; all of them go to the rejects file.
 const SHOWN_REJECTS: usize = 50;
 const PROGRESS_EVERY: u64 = 10_000;
@@ -171,7 +174,7 @@ pub(crate) async fn run<I: RowImport>(
     let mut input = Input { rows, spec, header: &header, path, rejects: &mut rejects, batch_size };
     let result: Result<(), ImportError> = async {
         // Parse batch n+1 while batch n is being written.
-        let mut writing: Option<Pin<Box<dyn Future<Output = Result<UpsertCounts, ImportError>> + '_>>> = None;
+        let mut writing: Option<BatchWrite<'_>> = None;
         loop {
             let fill = input.next_batch(import, &mut report);
             let (batch, more) = match writing.take() {
@@ -240,7 +243,7 @@ impl Input<'_> {
                 }
                 _ => reject(report, self.rejects, &view)?,
             }
-            if report.rows % PROGRESS_EVERY == 0 {
+            if report.rows.is_multiple_of(PROGRESS_EVERY) {
                 tracing::info!(file = %self.path.display(), rows = report.rows, accepted = report.accepted, rejected = report.rejected, "importing");
             }
         }

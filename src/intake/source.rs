@@ -195,10 +195,8 @@ fn read_xlsx(path: &Path, sheet: Option<&str>, tx: &Tx) -> Result<(), ImportErro
     while let Some(cell) = cells.next_cell().map_err(|e| workbook_err(e.to_string()))? {
         let (row, col) = cell.get_position();
         let (line, col) = (u64::from(row) + 1, col as usize);
-        if current.as_ref().is_some_and(|r| r.line != line) {
-            if tx.blocking_send(Ok(current.take().expect("checked"))).is_err() {
-                return Ok(());
-            }
+        if current.as_ref().is_some_and(|r| r.line != line) && tx.blocking_send(Ok(current.take().expect("checked"))).is_err() {
+            return Ok(());
         }
         if col >= MAX_COLUMNS {
             continue;

@@ -45,10 +45,10 @@ impl LookupTable {
                 if key.is_empty() {
                     continue;
                 }
-                if let Some(&other) = table.index.get(&key) {
-                    if other != at {
-                        return Err(invalid(line, format!("name {key:?} already belongs to {:?}", table.rows[other][0])));
-                    }
+                if let Some(&other) = table.index.get(&key)
+                    && other != at
+                {
+                    return Err(invalid(line, format!("name {key:?} already belongs to {:?}", table.rows[other][0])));
                 }
                 table.index.insert(key, at);
             }

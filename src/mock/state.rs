@@ -325,10 +325,10 @@ impl Mock {
         }
         if rules.reject_above_ceiling {
             let category = listing["kategori_id"].as_str().unwrap_or_default();
-            if let (Some(ceiling), Some(price)) = (self.scenario.ceiling_prices.get(category), listing["harga"].as_i64()) {
-                if price > *ceiling {
-                    rejected.push(format!("harga Rp {price} di atas harga batas kategori Rp {ceiling}"));
-                }
+            if let (Some(ceiling), Some(price)) = (self.scenario.ceiling_prices.get(category), listing["harga"].as_i64())
+                && price > *ceiling
+            {
+                rejected.push(format!("harga Rp {price} di atas harga batas kategori Rp {ceiling}"));
             }
         }
         if !rejected.is_empty() {

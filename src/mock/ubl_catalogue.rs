@@ -137,7 +137,7 @@ pub fn check_line(line: &UploadLine) -> Option<String> {
         if !(1..=250).contains(&name) {
             return Some("the item name must be 1-250 characters".into());
         }
-        if !line.body["harga"].as_i64().is_some_and(|p| p > 0) {
+        if line.body["harga"].as_i64().is_none_or(|p| p <= 0) {
             return Some("the price must be whole rupiah above 0".into());
         }
     }

@@ -65,10 +65,10 @@ fn remove_stale_clusters() {
         if Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
-        if let Ok(bins) = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &default_bin_dirs()) {
-            if let Ok(c) = Cluster::new(bins, &entry.path().join("pg"), ClusterOptions { port: 5432, ephemeral: true }) {
-                let _ = c.stop();
-            }
+        if let Ok(bins) = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &default_bin_dirs())
+            && let Ok(c) = Cluster::new(bins, &entry.path().join("pg"), ClusterOptions { port: 5432, ephemeral: true })
+        {
+            let _ = c.stop();
         }
         let _ = std::fs::remove_dir_all(entry.path());
     }
