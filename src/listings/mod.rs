@@ -19,6 +19,8 @@ use crate::store::listings::{products_for_mapping, upsert_listings, ListingUpdat
 use crate::store::Store;
 
 const STORE_BATCH: usize = 500;
+/// A progress line is logged after this many products.
+const PROGRESS_EVERY: u64 = 10_000;
 /// Products whose issues a report keeps for display.
 const SHOWN_ISSUES: usize = 1000;
 
@@ -190,6 +192,9 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     while let Some(row) = rows.next().await {
         let row = row?;
         report.products += 1;
+        if report.products.is_multiple_of(PROGRESS_EVERY) {
+            tracing::info!(format = format.name(), products = report.products, written = report.written, blocked = report.blocked, "mapping");
+        }
         if matches!(sink, Sink::Peppol { .. }) {
             // A PEPPOL document holds one seller: gather its products first.
             if seller_rows.first().is_some_and(|r| r.seller.code != row.seller.code) {
