@@ -93,11 +93,6 @@ impl Markup {
     pub fn clear(&mut self) {
         self.buf.clear();
     }
-
-    /// The underlying buffer, for writers (quick-xml's among them) that append to it.
-    pub fn vec_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
-    }
 }
 
 /// quick-xml's event writer appends here too (the PEPPOL header).
