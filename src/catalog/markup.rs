@@ -3,7 +3,10 @@
 //! markup is written as the `'static` text it is, and every value goes through
 //! quick-xml's escaping (only when it holds a character that needs it).
 //! Numbers are written exactly from `rust_decimal`, never through a float.
+//! [`Elements`] is the element-at-a-time writer for small documents.
 
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
 use rust_decimal::Decimal;
 
 #[derive(Debug, Default)]
@@ -95,20 +98,48 @@ impl Markup {
     }
 }
 
-/// quick-xml's event writer appends here too (the PEPPOL header).
-impl std::io::Write for Markup {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(bytes);
-        Ok(bytes.len())
+/// Element-at-a-time XML through quick-xml's event writer, into memory (so
+/// nothing can fail): for small documents, the PEPPOL header and the mock's
+/// UBL documents.
+pub struct Elements(Writer<Vec<u8>>);
+
+impl Elements {
+    /// The XML declaration and the root element's start tag with `attributes`
+    /// (its namespaces). `indent` for documents people read.
+    pub fn start(root: &str, attributes: &[(&str, &str)], indent: bool) -> Self {
+        let writer = if indent { Writer::new_with_indent(Vec::new(), b' ', 2) } else { Writer::new(Vec::new()) };
+        let mut w = Self(writer);
+        let _ = w.0.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+        let _ = w.0.write_event(Event::Start(BytesStart::new(root).with_attributes(attributes.iter().copied())));
+        w
     }
 
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.buf.extend_from_slice(bytes);
-        Ok(())
+    pub fn open(&mut self, tag: &str) {
+        let _ = self.0.write_event(Event::Start(BytesStart::new(tag)));
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    pub fn close(&mut self, tag: &str) {
+        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
+    }
+
+    /// An element holding text; the text and attribute values are escaped.
+    pub fn leaf(&mut self, tag: &str, attributes: &[(&str, &str)], text: &str) {
+        let _ = self.0.write_event(Event::Start(BytesStart::new(tag).with_attributes(attributes.iter().copied())));
+        let _ = self.0.write_event(Event::Text(BytesText::new(text)));
+        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
+    }
+
+    /// Closes the root element and ends the document with a newline.
+    pub fn finish(mut self, root: &str) -> Vec<u8> {
+        self.close(root);
+        let mut out = self.0.into_inner();
+        out.push(b'\n');
+        out
+    }
+
+    /// What is written so far, to be continued by other means.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0.into_inner()
     }
 }
 

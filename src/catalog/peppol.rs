@@ -5,10 +5,8 @@
 use std::io::Write;
 
 use chrono::NaiveDate;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
 
-use super::markup::{push_decimal, Markup};
+use super::markup::{push_decimal, Elements, Markup};
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
@@ -99,13 +97,13 @@ pub struct Header<'a> {
 /// hold a million lines, and machines read them. It buffers by itself, so
 /// give it the file, not a `BufWriter`.
 ///
-/// The header goes through quick-xml's event writer. A line is written as
+/// The header goes through quick-xml's event writer ([`Elements`]). A line is written as
 /// fixed markup with its values between, each value escaped by quick-xml
 /// ([`Markup`]): a line has some fifty elements, and writing each as events
 /// cost more than everything else together (see the README's benchmark).
 pub struct CatalogueWriter<W: Write> {
-    /// quick-xml writes into memory; full chunks go to `out` (cheaper than many tiny writes).
-    xml: Writer<Markup>,
+    /// The document is written into memory; full chunks go to `out` (cheaper than many tiny writes).
+    o: Markup,
     out: W,
     lines: u32,
     key: Vec<u8>,
@@ -119,60 +117,43 @@ impl<W: Write> CatalogueWriter<W> {
     /// Writes the header. The provider is taken from `first` (the mapped
     /// `endpoint_id`, `legal_name`); the receiver from the mapping's `[document]`.
     pub fn start(out: W, plan: &Plan, header: &Header<'_>, first: &Mapped<'_>) -> std::io::Result<Self> {
-        let mut w = Self {
-            xml: Writer::new(Markup::with_capacity(FLUSH_BYTES + 64 * 1024)),
-            out,
-            lines: 0,
-            key: Vec::with_capacity(64),
-            fragments: Default::default(),
-        };
         let doc = |key: &str, default: &str| plan.document.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_owned();
         let validity_days = plan.document.get("validity_days").and_then(|v| v.as_integer()).unwrap_or(365);
         let end = header.issue_date + chrono::Days::new(validity_days.max(1) as u64);
-        w.xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-        w.xml.write_event(Event::Start(
-            BytesStart::new("Catalogue").with_attributes([("xmlns", NS_ROOT), ("xmlns:cac", NS_CAC), ("xmlns:cbc", NS_CBC)]),
-        ))?;
-        w.leaf("cbc:CustomizationID", &[], CUSTOMIZATION_ID)?;
-        w.leaf("cbc:ProfileID", &[], &doc("profile", "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3"))?;
-        w.leaf("cbc:ID", &[], header.id)?;
-        w.leaf("cbc:ActionCode", &[], header.action.code())?;
-        w.leaf("cbc:Name", &[], header.name)?;
-        w.leaf("cbc:IssueDate", &[], &header.issue_date.to_string())?;
-        w.open("cac:ValidityPeriod")?;
-        w.leaf("cbc:StartDate", &[], &header.issue_date.to_string())?;
-        w.leaf("cbc:EndDate", &[], &end.to_string())?;
-        w.close("cac:ValidityPeriod")?;
+        let mut w = Elements::start("Catalogue", &[("xmlns", NS_ROOT), ("xmlns:cac", NS_CAC), ("xmlns:cbc", NS_CBC)], false);
+        w.leaf("cbc:CustomizationID", &[], CUSTOMIZATION_ID);
+        w.leaf("cbc:ProfileID", &[], &doc("profile", "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3"));
+        w.leaf("cbc:ID", &[], header.id);
+        w.leaf("cbc:ActionCode", &[], header.action.code());
+        w.leaf("cbc:Name", &[], header.name);
+        w.leaf("cbc:IssueDate", &[], &header.issue_date.to_string());
+        w.open("cac:ValidityPeriod");
+        w.leaf("cbc:StartDate", &[], &header.issue_date.to_string());
+        w.leaf("cbc:EndDate", &[], &end.to_string());
+        w.close("cac:ValidityPeriod");
         let endpoint = text(first, ENDPOINT_ID);
         let legal_name = text(first, LEGAL_NAME);
         let scheme = doc("endpoint_scheme", "0088");
-        w.party("cac:ProviderParty", &scheme, endpoint, legal_name)?;
-        w.party("cac:ReceiverParty", &doc("receiver_endpoint_scheme", "0088"), &doc("receiver_endpoint_id", ""), &doc("receiver_name", ""))?;
-        w.open("cac:SellerSupplierParty")?;
-        w.open("cac:Party")?;
-        w.leaf("cbc:EndpointID", &[("schemeID", &scheme)], endpoint)?;
-        w.open("cac:PartyName")?;
-        w.leaf("cbc:Name", &[], legal_name)?;
-        w.close("cac:PartyName")?;
-        w.close("cac:Party")?;
-        w.close("cac:SellerSupplierParty")?;
-        Ok(w)
-    }
-
-    fn party(&mut self, tag: &str, scheme: &str, endpoint: &str, name: &str) -> Io {
-        self.open(tag)?;
-        self.leaf("cbc:EndpointID", &[("schemeID", scheme)], endpoint)?;
-        self.open("cac:PartyLegalEntity")?;
-        self.leaf("cbc:RegistrationName", &[], name)?;
-        self.close("cac:PartyLegalEntity")?;
-        self.close(tag)
+        party(&mut w, "cac:ProviderParty", &scheme, endpoint, legal_name);
+        party(&mut w, "cac:ReceiverParty", &doc("receiver_endpoint_scheme", "0088"), &doc("receiver_endpoint_id", ""), &doc("receiver_name", ""));
+        w.open("cac:SellerSupplierParty");
+        w.open("cac:Party");
+        w.leaf("cbc:EndpointID", &[("schemeID", &scheme)], endpoint);
+        w.open("cac:PartyName");
+        w.leaf("cbc:Name", &[], legal_name);
+        w.close("cac:PartyName");
+        w.close("cac:Party");
+        w.close("cac:SellerSupplierParty");
+        let mut o = Markup::with_capacity(FLUSH_BYTES + 64 * 1024);
+        o.bytes(&w.into_bytes());
+        Ok(Self { o, out, lines: 0, key: Vec::with_capacity(64), fragments: Default::default() })
     }
 
     /// One catalogue line. Element order follows the UBL 2.1 sequences.
     pub fn line(&mut self, plan: &Plan, m: &Mapped<'_>, action: Action, currency: &str) -> Io {
         self.lines += 1;
         let unit = text(m, UNIT);
-        let o = self.xml.get_mut();
+        let o = &mut self.o;
         o.raw("<cac:CatalogueLine><cbc:ID>").int(self.lines);
         o.raw("</cbc:ID><cbc:ActionCode>").raw(action.code()).raw("</cbc:ActionCode>");
         o.raw("<cbc:OrderableIndicator>").raw(if action == Action::Delete { "false" } else { "true" }).raw("</cbc:OrderableIndicator>");
@@ -249,26 +230,20 @@ impl<W: Write> CatalogueWriter<W> {
     }
 
     pub fn finish(mut self) -> std::io::Result<W> {
-        self.close("Catalogue")?;
-        let o = self.xml.get_mut();
-        o.raw("\n");
-        self.out.write_all(o.as_bytes())?;
+        self.o.raw("</Catalogue>\n");
+        self.out.write_all(self.o.as_bytes())?;
         Ok(self.out)
     }
+}
 
-    fn open(&mut self, tag: &str) -> Io {
-        self.xml.write_event(Event::Start(BytesStart::new(tag)))
-    }
-
-    fn close(&mut self, tag: &str) -> Io {
-        self.xml.write_event(Event::End(BytesEnd::new(tag)))
-    }
-
-    fn leaf(&mut self, tag: &str, attributes: &[(&str, &str)], content: &str) -> Io {
-        self.xml.write_event(Event::Start(BytesStart::new(tag).with_attributes(attributes.iter().copied())))?;
-        self.xml.write_event(Event::Text(BytesText::new(content)))?;
-        self.xml.write_event(Event::End(BytesEnd::new(tag)))
-    }
+/// A party of the header: its endpoint and legal name.
+fn party(w: &mut Elements, tag: &str, scheme: &str, endpoint: &str, name: &str) {
+    w.open(tag);
+    w.leaf("cbc:EndpointID", &[("schemeID", scheme)], endpoint);
+    w.open("cac:PartyLegalEntity");
+    w.leaf("cbc:RegistrationName", &[], name);
+    w.close("cac:PartyLegalEntity");
+    w.close(tag);
 }
 
 /// The commodity classification, the tax category and, for standard-rated

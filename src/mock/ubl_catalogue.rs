@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Jakarta;
-use quick_xml::events::{BytesDecl, BytesStart, Event};
-use quick_xml::Writer;
+use quick_xml::events::Event;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::xml::W;
+use super::xml::Elements;
 
 /// One catalogue line as uploaded.
 #[derive(Debug, Clone, Serialize)]
@@ -147,13 +146,15 @@ pub fn check_line(line: &UploadLine) -> Option<String> {
 /// The Catalogue Response: AB while the upload waits, then AP (every line taken)
 /// or RE (with a note naming the refused lines).
 pub fn response(upload_id: &str, document_id: &str, at: DateTime<Utc>, lines: &[UploadLine], sender: (&str, &str), receiver: (&str, &str)) -> Vec<u8> {
-    let mut w = W(Writer::new_with_indent(Vec::new(), b' ', 2));
-    let _ = w.0.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    let _ = w.0.write_event(Event::Start(BytesStart::new("ApplicationResponse").with_attributes([
-        ("xmlns", "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"),
-        ("xmlns:cac", "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"),
-        ("xmlns:cbc", "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"),
-    ])));
+    let mut w = Elements::start(
+        "ApplicationResponse",
+        &[
+            ("xmlns", "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"),
+            ("xmlns:cac", "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"),
+            ("xmlns:cbc", "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"),
+        ],
+        true,
+    );
     w.leaf("cbc:CustomizationID", &[], "urn:fdc:peppol.eu:poacc:trns:catalogue_response:3");
     w.leaf("cbc:ProfileID", &[], "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3");
     w.leaf("cbc:ID", &[], &format!("R-{upload_id}"));
@@ -185,8 +186,5 @@ pub fn response(upload_id: &str, document_id: &str, at: DateTime<Utc>, lines: &[
     w.leaf("cbc:ID", &[], document_id);
     w.close("cac:DocumentReference");
     w.close("cac:DocumentResponse");
-    w.close("ApplicationResponse");
-    let mut out = w.0.into_inner();
-    out.push(b'\n');
-    out
+    w.finish("ApplicationResponse")
 }

@@ -5,13 +5,11 @@
 use std::collections::HashMap;
 
 use chrono_tz::Asia::Jakarta;
-use quick_xml::events::{BytesDecl, BytesStart, Event};
-use quick_xml::Writer;
 use rust_decimal::Decimal;
 
 use super::scenario::Scenario;
 use super::state::Order;
-use super::xml::W;
+use super::xml::{Elements, Ubl};
 
 const NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:Order-2";
 const NS_CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
@@ -21,9 +19,7 @@ const NS_CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicCo
 pub fn write(order: &Order, scenario: &Scenario, units: &HashMap<String, String>) -> Vec<u8> {
     let buyer = scenario.buyers.iter().find(|b| b.kode_klpd == order.kode_klpd);
     let seller = scenario.clients.iter().find(|c| c.kode_penyedia == order.kode_penyedia);
-    let mut w = W(Writer::new_with_indent(Vec::new(), b' ', 2));
-    let _ = w.0.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    let _ = w.0.write_event(Event::Start(BytesStart::new("Order").with_attributes([("xmlns", NS), ("xmlns:cac", NS_CAC), ("xmlns:cbc", NS_CBC)])));
+    let mut w = Elements::start("Order", &[("xmlns", NS), ("xmlns:cac", NS_CAC), ("xmlns:cbc", NS_CBC)], true);
     w.leaf("cbc:CustomizationID", &[], "urn:fdc:peppol.eu:poacc:trns:order:3");
     w.leaf("cbc:ProfileID", &[], "urn:fdc:peppol.eu:poacc:bis:ordering:3");
     w.leaf("cbc:ID", &[], &order.order_id);
@@ -100,10 +96,7 @@ pub fn write(order: &Order, scenario: &Scenario, units: &HashMap<String, String>
         w.close("cac:LineItem");
         w.close("cac:OrderLine");
     }
-    w.close("Order");
-    let mut out = w.0.into_inner();
-    out.push(b'\n');
-    out
+    w.finish("Order")
 }
 
 /// The seller's decision read from a UBL OrderResponse (PEPPOL BIS Ordering 3).

@@ -1,28 +1,21 @@
-//! The mock's UBL documents are small; this is the emitter they share.
+//! What the mock's UBL documents add to the shared element writer.
 
-use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
 use rust_decimal::Decimal;
 
-/// A small indenting UBL emitter over quick-xml, for the mock's documents.
-pub struct W(pub Writer<Vec<u8>>);
+pub use crate::catalog::markup::Elements;
 
-impl W {
-    pub fn open(&mut self, tag: &str) {
-        let _ = self.0.write_event(Event::Start(BytesStart::new(tag)));
-    }
-    pub fn close(&mut self, tag: &str) {
-        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
-    }
-    pub fn leaf(&mut self, tag: &str, attrs: &[(&str, &str)], text: &str) {
-        let _ = self.0.write_event(Event::Start(BytesStart::new(tag).with_attributes(attrs.iter().copied())));
-        let _ = self.0.write_event(Event::Text(BytesText::new(text)));
-        let _ = self.0.write_event(Event::End(BytesEnd::new(tag)));
-    }
-    pub fn amount(&mut self, tag: &str, value: Decimal) {
+/// Amounts and parties as the mock's documents write them.
+pub trait Ubl {
+    fn amount(&mut self, tag: &str, value: Decimal);
+    fn party(&mut self, wrapper: &str, gln: &str, name: &str, legal: &str);
+}
+
+impl Ubl for Elements {
+    fn amount(&mut self, tag: &str, value: Decimal) {
         self.leaf(tag, &[("currencyID", "IDR")], &value.round_dp(2).normalize().to_string());
     }
-    pub fn party(&mut self, wrapper: &str, gln: &str, name: &str, legal: &str) {
+
+    fn party(&mut self, wrapper: &str, gln: &str, name: &str, legal: &str) {
         self.open(wrapper);
         self.open("cac:Party");
         self.leaf("cbc:EndpointID", &[("schemeID", "0088")], gln);
@@ -42,4 +35,3 @@ impl W {
         self.close(wrapper);
     }
 }
-
