@@ -111,13 +111,13 @@ impl BulkUploadWriter {
                 _ => "kategori".into(),
             };
             let name = format!("{slug}-{}", &category[..category.len().min(8)]);
-            let sheet = Sheet::create(self.dir.join(format!("{name}.xlsx")), &self.headings)?;
+            let sheet = Sheet::create(self.dir.join(format!("{name}.xlsx")), &self.headings, &self.columns)?;
             self.books.insert(category.to_owned(), Book { name, sheet, done: Vec::new() });
         }
         let book = self.books.get_mut(category).expect("inserted above");
         if book.sheet.rows >= self.rows_per_workbook || book.sheet.bytes >= MAX_SHEET_BYTES {
             let path = self.dir.join(format!("{}-{}.xlsx", book.name, book.done.len() + 2));
-            let full = std::mem::replace(&mut book.sheet, Sheet::create(path, &self.headings)?);
+            let full = std::mem::replace(&mut book.sheet, Sheet::create(path, &self.headings, &self.columns)?);
             book.done.push(full.finish()?);
         }
         let sheet = &mut book.sheet;
@@ -172,15 +172,15 @@ struct Sheet {
 }
 
 impl Sheet {
-    fn create(path: PathBuf, headings: &[String]) -> Result<Self, WorkbookError> {
+    fn create(path: PathBuf, headings: &[String], columns: &[String]) -> Result<Self, WorkbookError> {
         let fail = |source| WorkbookError { path: path.clone(), source };
         let file = PartFile::create(&path).map_err(|e| fail(e.into()))?;
         let mut zip = ZipWriter::new(BufWriter::with_capacity(CHUNK_BYTES, file));
         zip.start_file("xl/worksheets/sheet1.xml", part_options()).map_err(fail)?;
         let mut xml = Markup::with_capacity(CHUNK_BYTES + 16 * 1024);
         xml.raw(XML_DECLARATION).raw(SHEET_START).raw("<row r=\"1\">");
-        for (col, heading) in headings.iter().enumerate() {
-            string_cell(&mut xml, &column_letters(col), "1", heading, true);
+        for (column, heading) in columns.iter().zip(headings) {
+            string_cell(&mut xml, column, "1", heading, true);
         }
         xml.raw("</row>");
         Ok(Self { path, zip, xml, rows: 0, bytes: 0 })

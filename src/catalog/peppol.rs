@@ -106,6 +106,8 @@ pub struct CatalogueWriter<W: Write> {
     o: Markup,
     out: W,
     lines: u32,
+    /// Where local products come from (the mapping's `[document] country`).
+    country: String,
     key: Vec<u8>,
     /// Rendered classification-and-tax blocks by (UNSPSC, tax category, rate).
     fragments: rustc_hash::FxHashMap<Vec<u8>, Vec<u8>>,
@@ -146,7 +148,7 @@ impl<W: Write> CatalogueWriter<W> {
         w.close("cac:SellerSupplierParty");
         let mut o = Markup::with_capacity(FLUSH_BYTES + 64 * 1024);
         o.bytes(&w.into_bytes());
-        Ok(Self { o, out, lines: 0, key: Vec::with_capacity(64), fragments: Default::default() })
+        Ok(Self { o, out, lines: 0, country: doc("country", "ID"), key: Vec::with_capacity(64), fragments: Default::default() })
     }
 
     /// One catalogue line. Element order follows the UBL 2.1 sequences.
@@ -184,8 +186,7 @@ impl<W: Write> CatalogueWriter<W> {
             }
         }
         if text(m, ORIGIN) == "Lokal" {
-            let country = plan.document.get("country").and_then(|v| v.as_str()).unwrap_or("ID");
-            o.raw("<cac:OriginCountry><cbc:IdentificationCode>").text(country).raw("</cbc:IdentificationCode></cac:OriginCountry>");
+            o.raw("<cac:OriginCountry><cbc:IdentificationCode>").text(&self.country).raw("</cbc:IdentificationCode></cac:OriginCountry>");
         }
         // Classification, tax category and the DPP note depend only on these
         // three values: render that block once per combination, then copy it.
