@@ -110,7 +110,7 @@ impl BulkUploadWriter {
                 Value::Text(n) => slug(n),
                 _ => "kategori".into(),
             };
-            let name = format!("{slug}-{}", &category[..category.len().min(8)]);
+            let name = format!("{slug}-{}", category.get(..8).unwrap_or(category));
             let sheet = Sheet::create(self.dir.join(format!("{name}.xlsx")), &self.headings, &self.columns)?;
             self.books.insert(category.to_owned(), Book { name, sheet, done: Vec::new() });
         }

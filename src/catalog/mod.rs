@@ -70,10 +70,8 @@ pub fn check_all(source: &MappingSource) -> Result<Vec<Plan>, MappingError> {
 pub fn write_json(out: &mut impl Write, plan: &Plan, mapped: &Mapped<'_>) -> std::io::Result<()> {
     let mut separator: &[u8] = b"{\"";
     for (target, value) in plan.targets.iter().zip(&mapped.values) {
-        match value {
-            Value::Missing => continue,
-            Value::Text("") => continue,
-            _ => {}
+        if matches!(value, Value::Missing | Value::Text("")) {
+            continue;
         }
         out.write_all(separator)?;
         separator = b",\"";
