@@ -14,3 +14,4 @@ pub mod telemetry;
 pub mod catalog;
 pub mod listings;
 pub mod mock;
+pub mod shutdown;

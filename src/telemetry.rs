@@ -8,7 +8,9 @@ use crate::config::LogFormat;
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `filter`.
 pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    // Colour only on a terminal: a pipe or a log file gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).with_ansi(ansi);
     // A second init (tests calling main logic twice) is harmless, so ignore it.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

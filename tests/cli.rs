@@ -157,3 +157,37 @@ fn cargo_run_defaults_to_the_main_binary() {
     let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
     assert!(readme.contains("cargo run --release -- demo") && readme.contains("cargo test"));
 }
+
+/// Passwords in a URL's query, configuration syntax and type errors, and
+/// trace-level logs never show a secret.
+#[tokio::test]
+async fn secrets_in_url_queries_and_bad_configuration_files_are_never_shown() {
+    let (_store, url) = common::fresh_db().await;
+    // The same database, with the password in the query instead of the user info.
+    let (base, query) = url.split_once('?').unwrap();
+    let query_url = format!("{}?password={}&{query}", base.replace(&format!(":{}@", common::SECRET_PASSWORD), "@"), common::SECRET_PASSWORD);
+    let mut seen = String::new();
+    for args in [&["config"][..], &["db", "status"]] {
+        let (code, out, err) = run(with_secrets(&query_url).env("RUST_LOG", "trace").args(args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains("password=REDACTED"), "{args:?}: {out}");
+        seen.push_str(&out);
+        seen.push_str(&err);
+    }
+    let tmp = common::temp_dir();
+    for (name, text) in [
+        ("syntax.toml", format!("[catalog]\nclient_secret = {CLIENT_SECRET}\n")),
+        ("unterminated.toml", format!("[catalog]\nclient_secret = \"{CLIENT_SECRET}\n")),
+        ("type.toml", format!("[catalog]\nclient_secret = [\"{CLIENT_SECRET}\"]\n")),
+        ("url.toml", format!("[database]\nurl = \"postgres://u:{}@[::1/db\"\n", common::SECRET_PASSWORD)),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, out, err) = run(common::binary().env("RUST_LOG", "trace").arg("--config").arg(&path).args(["db", "status"]));
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert!(err.contains(name) || err.contains("database.url or DATABASE_URL"), "{name}: the error names the file or the setting: {err}");
+        seen.push_str(&out);
+        seen.push_str(&err);
+    }
+    assert_no_secret(&seen);
+}

@@ -189,7 +189,7 @@ async fn bad_rows_are_reported_by_row_and_column_and_good_rows_go_in() {
         format!("{file_name}: row 10, column J (foto): photo \"foto-teh.jpg\" is not a web address"),
         format!("{file_name}: row 13, column I (berat_kg): \"nol\" is not a number"),
         format!("{file_name}: row 14, column H (harga): price is zero"),
-        format!("{file_name}: row 15, column E (nama_produk): product name contains an invisible control character (U+0001)"),
+        format!("{file_name}: row 15, column E (nama_produk): contains an invisible control character (U+0001)"),
     ] {
         assert!(lines.contains(&expected), "missing {expected:?} in:\n{lines}");
     }

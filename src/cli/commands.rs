@@ -11,7 +11,7 @@ use crate::domain::cooperative::CooperativeCode;
 use crate::intake::{self, ImportOptions, ImportReport};
 use crate::mapping::units::UnitTable;
 use crate::mapping::MappingSource;
-use crate::store::Store;
+use crate::store::{runs, Store};
 use crate::{demo, telemetry};
 
 /// Runs a parsed command line; never panics on bad input, returns the exit status.
@@ -28,7 +28,18 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
     telemetry::init(settings.log.format, &settings.log.filter);
     tracing::debug!(?settings, "configuration loaded");
-    match dispatch(cli.command, &settings).await {
+    if let Err(e) = crate::shutdown::install() {
+        return fail(&anyhow::Error::new(e).context("cannot listen for SIGINT and SIGTERM"));
+    }
+    let outcome = dispatch(cli.command, &settings).await;
+    // Stopped by a signal: the shell's status for it (130, 143), after saying what was kept.
+    if let Some(signal) = crate::shutdown::signal() {
+        if let Err(e) = &outcome {
+            fail(e);
+        }
+        return ExitCode::from(crate::shutdown::exit_status(signal));
+    }
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => fail(&e),
     }
@@ -181,14 +192,34 @@ fn import_options(args: ImportArgs) -> ImportOptions {
     ImportOptions { dry_run: args.dry_run, sheet: args.sheet }
 }
 
+/// How long work may take to reach its next batch boundary after a stop
+/// request before it is abandoned (its open transaction then rolls back).
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Opens and migrates the store, runs `work`, and always closes the store
-/// (stopping the embedded PostgreSQL it started), also on Ctrl-C.
+/// (stopping the embedded PostgreSQL it started), also on SIGINT and SIGTERM.
+/// However the work ended, no run of this process is left marked running.
 async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyhow::Result<u8>) -> anyhow::Result<u8> {
     let store = Store::open_migrated(&settings.database).await.context("opening the database")?;
+    match runs::abandon_dead_local(&store.pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(runs = n, "runs left running by processes that are gone are now marked abandoned"),
+        Err(e) => tracing::warn!(error = %e, "could not check for abandoned runs"),
+    }
     let result = tokio::select! {
         r = work(&store) => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted; work committed so far is kept, run the command again to finish")),
+        _ = async { crate::shutdown::wait().await; tokio::time::sleep(STOP_GRACE).await } => {
+            Err(anyhow::anyhow!("stopped without reaching a batch boundary within {} s; work committed so far is kept", STOP_GRACE.as_secs()))
+        }
     };
+    let (status, why) = match (&result, crate::shutdown::signal()) {
+        (_, Some(signal)) => (runs::RunStatus::Interrupted, format!("interrupted by {}", crate::shutdown::signal_name(signal))),
+        (Err(e), None) => (runs::RunStatus::Failed, format!("{e:#}")),
+        (Ok(_), None) => (runs::RunStatus::Failed, "the command ended without finishing this run".to_owned()),
+    };
+    if let Err(e) = runs::settle_unfinished(&store.pool, status, &why).await {
+        tracing::error!(error = %e, "could not record the end of this process's runs");
+    }
     let closed = store.close().await.context("stopping the database");
     let code = result?;
     closed?;
@@ -196,7 +227,7 @@ async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyho
 }
 
 fn print_report(report: &ImportReport) -> u8 {
-    for line in report.reject_lines() {
+    for line in report.reject_lines().into_iter().chain(report.notice_lines()) {
         eprintln!("{line}");
     }
     println!("{}", report.summary());

@@ -23,8 +23,84 @@ const SECTIONS: &[&str] = &["database", "catalog", "import", "log", "mappings_di
 pub enum ConfigError {
     #[error("configuration file {0} does not exist")]
     MissingFile(PathBuf),
+    /// The message is built from figment's error without the values it
+    /// quotes (a value may be a secret): only keys, sources and expected types.
     #[error("invalid configuration: {0}")]
-    Invalid(#[source] Box<figment::Error>),
+    Invalid(String),
+}
+
+/// Describes a figment error without echoing any configured value: a syntax
+/// error keeps its position but not the offending line, a type error says what
+/// kind of value was found but not the value.
+fn describe_error(error: figment::Error) -> String {
+    use figment::error::Kind;
+    let mut parts = Vec::new();
+    for e in error {
+        let key = if e.path.is_empty() { String::new() } else { format!("{}: ", e.path.join(".")) };
+        let source = e
+            .metadata
+            .as_ref()
+            .map(|m| match &m.source {
+                Some(figment::Source::File(path)) => format!(" (in {})", path.display()),
+                _ => format!(" (from {})", m.name),
+            })
+            .unwrap_or_default();
+        let what = match &e.kind {
+            Kind::Message(msg) => {
+                // TOML syntax errors quote the offending line under a `|` gutter: keep the rest.
+                let kept: Vec<&str> =
+                    msg.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('|') && !l.starts_with('^')).collect();
+                kept.join("; ")
+            }
+            Kind::InvalidType(actual, expected) => format!("expected {expected}, found {}", kind_of(actual)),
+            Kind::InvalidValue(actual, expected) => format!("invalid {} (the value is not shown), expected {expected}", kind_of(actual)),
+            Kind::InvalidLength(len, expected) => format!("{len} items, expected {expected}"),
+            Kind::UnknownVariant(_, expected) => format!("unknown value (not shown), expected one of: {}", expected.join(", ")),
+            Kind::UnknownField(field, expected) => format!("unknown key `{field}`, expected one of: {}", expected.join(", ")),
+            Kind::MissingField(field) => format!("missing key `{field}`"),
+            Kind::DuplicateField(field) => format!("key `{field}` given twice"),
+            Kind::ISizeOutOfRange(_) | Kind::USizeOutOfRange(_) => "number out of range".to_owned(),
+            Kind::Unsupported(actual) => format!("unsupported {}", kind_of(actual)),
+            Kind::UnsupportedKey(actual, need) => format!("a {} cannot be a key, need {need}", kind_of(actual)),
+        };
+        parts.push(format!("{key}{what}{source}"));
+    }
+    parts.join("; ")
+}
+
+/// A secret given as a string, or as a bare number (a numeric client secret
+/// in TOML, or any digits-only environment value, which figment reads as a number).
+pub fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Unsigned(u64),
+        Signed(i64),
+    }
+    // An untagged enum's own error would not quote the value either, but say it plainly.
+    let raw = Option::<Raw>::deserialize(d).map_err(|_| serde::de::Error::custom("expected a string (the value is not shown)"))?;
+    Ok(raw.map(|r| match r {
+        Raw::Text(s) => SecretString::from(s),
+        Raw::Unsigned(n) => SecretString::from(n.to_string()),
+        Raw::Signed(n) => SecretString::from(n.to_string()),
+    }))
+}
+
+/// What kind of value a configuration held, without the value.
+fn kind_of(actual: &figment::error::Actual) -> &'static str {
+    use figment::error::Actual;
+    match actual {
+        Actual::Bool(_) => "a boolean",
+        Actual::Unsigned(_) | Actual::Signed(_) => "an integer",
+        Actual::Float(_) => "a decimal number",
+        Actual::Char(_) | Actual::Str(_) => "a string",
+        Actual::Bytes(_) => "bytes",
+        Actual::Unit | Actual::Option => "an empty value",
+        Actual::Seq => "a list",
+        Actual::Map => "a table",
+        _ => "a value of another kind",
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -42,6 +118,7 @@ pub struct Settings {
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// PostgreSQL URL. When unset, a private embedded cluster is started.
+    #[serde(deserialize_with = "secret")]
     pub url: Option<SecretString>,
     /// Data directory of the embedded cluster.
     pub data_dir: PathBuf,
@@ -72,6 +149,7 @@ impl Default for DatabaseSettings {
 pub struct CatalogSettings {
     pub base_url: String,
     pub client_id: String,
+    #[serde(deserialize_with = "secret")]
     pub client_secret: Option<SecretString>,
 }
 
@@ -88,11 +166,35 @@ pub struct ImportSettings {
     pub max_file_bytes: u64,
     /// Rows written to the database per transaction.
     pub batch_size: usize,
+    /// An `.xlsx` workbook's parts together, unpacked, may be at most this big.
+    pub max_unpacked_bytes: u64,
+    /// A workbook's shared-string table, unpacked (it is held in memory).
+    pub max_shared_strings_bytes: u64,
+    /// Strings in a workbook's shared-string table.
+    pub max_shared_strings: u64,
 }
 
 impl Default for ImportSettings {
     fn default() -> Self {
-        Self { max_file_bytes: 100 * 1024 * 1024, batch_size: 5000 }
+        let limits = crate::intake::workbook::WorkbookLimits::default();
+        Self {
+            max_file_bytes: 100 * 1024 * 1024,
+            batch_size: 5000,
+            max_unpacked_bytes: limits.max_unpacked_bytes,
+            max_shared_strings_bytes: limits.max_shared_strings_bytes,
+            max_shared_strings: limits.max_shared_strings,
+        }
+    }
+}
+
+impl ImportSettings {
+    pub fn workbook_limits(&self) -> crate::intake::workbook::WorkbookLimits {
+        crate::intake::workbook::WorkbookLimits {
+            max_unpacked_bytes: self.max_unpacked_bytes,
+            max_shared_strings_bytes: self.max_shared_strings_bytes,
+            max_shared_strings: self.max_shared_strings,
+            ..Default::default()
+        }
     }
 }
 
@@ -140,7 +242,7 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+        figment.extract().map_err(|e| ConfigError::Invalid(describe_error(e)))
     }
 
     /// A human-readable view of the effective settings, secrets masked.
@@ -180,12 +282,25 @@ fn is_known_section(key: &str) -> bool {
     SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(first))
 }
 
-/// `postgres://user:secret@host/db` becomes `postgres://user:REDACTED@host/db`.
+/// `postgres://user:secret@host/db?password=x` becomes
+/// `postgres://user:REDACTED@host/db?password=REDACTED`: the user-info
+/// password and every query parameter whose name speaks of a secret.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(mut url) => {
             if url.password().is_some() {
                 let _ = url.set_password(Some("REDACTED"));
+            }
+            if url.query().is_some() {
+                let pairs: Vec<(String, String)> = url
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let lower = k.to_ascii_lowercase();
+                        let secret = ["pass", "secret", "token", "key", "auth"].iter().any(|w| lower.contains(w));
+                        (k.into_owned(), if secret { "REDACTED".to_owned() } else { v.into_owned() })
+                    })
+                    .collect();
+                url.query_pairs_mut().clear().extend_pairs(pairs);
             }
             url.to_string()
         }
@@ -233,8 +348,57 @@ mod tests {
     }
 
     #[test]
-    fn redacts_password_only() {
+    fn redacts_passwords_in_userinfo_and_query_only() {
         assert_eq!(redact_url("postgres://u:p@h:5/d"), "postgres://u:REDACTED@h:5/d");
         assert_eq!(redact_url("postgres://h/d"), "postgres://h/d");
+        assert_eq!(
+            redact_url("postgres://u@h/d?sslmode=require&password=hunter2&sslpassword=x2&host=%2Ftmp"),
+            "postgres://u@h/d?sslmode=require&password=REDACTED&sslpassword=REDACTED&host=%2Ftmp"
+        );
+        assert_eq!(redact_url("not a url hunter2"), "[unparsable URL, REDACTED]");
+    }
+
+    /// Every way a bad configuration is reported leaves the secret values out.
+    #[test]
+    fn configuration_errors_never_quote_values() {
+        let cases: &[(&str, &str, &str)] = &[
+            // syntax error on the line holding the secret
+            ("[catalog]\nclient_secret = hunter2-Secret\n", "hunter2-Secret", "line 2"),
+            ("[catalog]\nclient_secret = \"hunter2-Secret\n", "hunter2-Secret", "line 2"),
+            // a numeric secret, a type error
+            ("[catalog]\nclient_secret = [987654321123]\n", "987654321123", "catalog.client_secret: expected a string (the value is not shown)"),
+            ("[import]\nmax_file_bytes = \"hunter2-Secret\"\n", "hunter2-Secret", "import.max_file_bytes: expected"),
+            ("[log]\nformat = \"hunter2-Secret\"\n", "hunter2-Secret", "unknown value (not shown)"),
+            ("[import]\nbatch_size = \"hunter2-Secret\"\n", "hunter2-Secret", "import.batch_size: expected"),
+        ];
+        for (file, secret, want) in cases {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("katalog-bridge.toml", file)?;
+                let err = Settings::load(None).unwrap_err().to_string();
+                assert!(!err.contains(secret), "{file:?} leaked: {err}");
+                assert!(err.contains(want), "{file:?}: {err}");
+                assert!(err.contains("katalog-bridge.toml"), "names the file: {err}");
+                Ok(())
+            });
+        }
+        // the same from the environment
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KATALOG_BRIDGE_IMPORT__BATCH_SIZE", "hunter2-Secret");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(!err.contains("hunter2-Secret"), "leaked: {err}");
+            assert!(err.contains("environment"), "names the source: {err}");
+            Ok(())
+        });
+        // A numeric secret is a secret, not a type error, from a file or the environment.
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("katalog-bridge.toml", "[catalog]\nclient_secret = 987654321123\n")?;
+            let s = Settings::load(None).expect("a numeric secret loads");
+            assert_eq!(s.catalog.client_secret.as_ref().unwrap().expose_secret(), "987654321123");
+            jail.set_env("KATALOG_BRIDGE_CATALOG__CLIENT_SECRET", "00012345");
+            let s = Settings::load(None).expect("loads");
+            let shown = format!("{s:?}{}", s.describe());
+            assert!(!shown.contains("12345"), "{shown}");
+            Ok(())
+        });
     }
 }

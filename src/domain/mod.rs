@@ -30,14 +30,21 @@ pub fn tidy(s: &str) -> String {
     out
 }
 
+/// The first character no text field may hold: control characters (XML 1.0,
+/// which every catalogue format is or embeds, cannot carry most of them, and
+/// PostgreSQL refuses NUL) and the non-characters U+FFFE and U+FFFF. Line
+/// breaks and tabs are whitespace, which [`tidy`] turns into spaces first.
+pub fn forbidden_char(s: &str) -> Option<char> {
+    s.chars().find(|&c| c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}')
+}
+
 /// A required, tidied text of at most `max` characters without control characters.
 pub fn text(raw: &str, what: &str, max: usize) -> Result<String, DomainError> {
     let t = tidy(raw);
     if t.is_empty() {
         return Err(DomainError(format!("{what} is empty")));
     }
-    // XML 1.0 (every catalogue format) cannot carry these at all.
-    if let Some(c) = t.chars().find(|&c| c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}') {
+    if let Some(c) = forbidden_char(&t) {
         return Err(DomainError(format!("{what} contains an invisible control character (U+{:04X})", c as u32)));
     }
     let len = t.chars().count();

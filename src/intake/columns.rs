@@ -4,7 +4,8 @@
 use rust_decimal::Decimal;
 
 use super::number::parse_decimal;
-use super::source::{Cell, RawRow};
+use super::source::{Cell, RawRow, MAX_CELL_CHARS};
+use crate::domain::{forbidden_char, tidy};
 
 /// One column an import understands.
 #[derive(Debug, Clone, Copy)]
@@ -158,7 +159,22 @@ impl<'a> RowView<'a> {
     fn read_text(&mut self, column: usize) -> Result<Option<String>, ()> {
         match self.cell(column) {
             Cell::Empty => Ok(None),
-            Cell::Text(t) => Ok(Some(t.trim().to_owned()).filter(|t| !t.is_empty())),
+            Cell::Text(t) => {
+                // Every text is tidied the same way: trimmed, whitespace runs (line breaks included) made one space.
+                let t = tidy(t);
+                if t.is_empty() {
+                    return Ok(None);
+                }
+                if let Some(c) = forbidden_char(&t) {
+                    self.fail(column, format!("contains an invisible control character (U+{:04X}); remove it", c as u32));
+                    return Err(());
+                }
+                Ok(Some(t))
+            }
+            Cell::TooLong { chars, .. } => {
+                self.fail(column, format!("is {chars} characters long; a cell may hold at most {MAX_CELL_CHARS}"));
+                Err(())
+            }
             Cell::Number(n) => Ok(Some(n.to_string())),
             Cell::BadUtf8(_) => {
                 self.fail(column, "is not valid UTF-8 text: save the file as CSV UTF-8");

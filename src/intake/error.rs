@@ -16,6 +16,10 @@ pub enum ImportError {
     TooLarge { path: PathBuf, size: u64, limit: u64 },
     #[error("{path} is not a CSV or XLSX file ({what}): save it from your spreadsheet as CSV UTF-8 or as an Excel workbook (.xlsx)")]
     NotASpreadsheet { path: PathBuf, what: &'static str },
+    #[error("{path} is {what}, not a file: give the path of a CSV or XLSX file")]
+    NotRegularFile { path: PathBuf, what: &'static str },
+    #[error("{path}: cannot read the workbook: {reason}")]
+    WorkbookRefused { path: PathBuf, #[source] reason: super::workbook::WorkbookRefused },
     #[error("{path}: the header row (row {row}) is not valid UTF-8: save the file as CSV UTF-8")]
     HeaderNotUtf8 { path: PathBuf, row: u64 },
     #[error("{path}: the header row (row {row}) {problem}; found columns: {found}. Start from the template (katalog-bridge import template FILE)")]
@@ -30,6 +34,8 @@ pub enum ImportError {
     UnknownCooperative(String),
     #[error("cannot write the rejects file {path}: {source}")]
     Rejects { path: PathBuf, #[source] source: std::io::Error },
+    #[error("{path}: interrupted by {signal} after {rows} rows; the {accepted} accepted rows read so far are saved: import the file again to finish (saved rows are not written twice)")]
+    Interrupted { path: PathBuf, signal: &'static str, rows: u64, accepted: u64 },
     #[error(transparent)]
     Mapping(#[from] MappingError),
     #[error(transparent)]

@@ -13,6 +13,7 @@ pub mod products;
 mod rejects;
 pub mod source;
 pub mod template;
+pub mod workbook;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -98,6 +99,24 @@ impl ImportReport {
         lines
     }
 
+    /// Changes worth a look that are not errors: members renamed by the import.
+    pub fn notice_lines(&self) -> Vec<String> {
+        self.written
+            .renamed
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: member {} of {} renamed from {:?} to {:?} (the name in the file wins; fix the file if that is wrong)",
+                    self.file.display(),
+                    r.member,
+                    r.cooperative,
+                    r.old_name,
+                    r.new_name
+                )
+            })
+            .collect()
+    }
+
     /// The one-line summary with the counts.
     pub fn summary(&self) -> String {
         let w = &self.written;
@@ -122,7 +141,7 @@ pub(crate) async fn run<I: RowImport>(
     options: &ImportOptions,
     settings: &ImportSettings,
 ) -> Result<ImportReport, ImportError> {
-    let (kind, mut rows) = source::open(path, options.sheet.as_deref(), settings.max_file_bytes)?;
+    let (kind, mut rows) = source::open(path, options.sheet.as_deref(), settings.max_file_bytes, settings.workbook_limits())?;
     let header_row = loop {
         match rows.recv().await {
             None => return Err(ImportError::Empty { path: path.to_owned() }),
@@ -151,11 +170,15 @@ pub(crate) async fn run<I: RowImport>(
         tracing::info!(file = %path.display(), columns = ?unused, "ignoring columns this import does not use");
     }
 
+    // The input's own separator, so the rejects open as the input did; `;` for
+    // workbooks, as Excel in Indonesian locales expects.
     let delimiter = match kind {
         FileKind::Csv { delimiter } => delimiter,
-        FileKind::Xlsx => b',',
+        FileKind::Xlsx => b';',
     };
-    let mut rejects = RejectsWriter::new(source::rejects_path(path), delimiter, header.names.clone());
+    // A dry run writes nothing at all: no rejects file, and an old one stays.
+    let rejects_path = (!options.dry_run).then(|| source::rejects_path(path));
+    let mut rejects = RejectsWriter::new(rejects_path, delimiter, header.names.clone());
     let mut report = ImportReport {
         file: path.to_owned(),
         dry_run: options.dry_run,
@@ -188,18 +211,37 @@ pub(crate) async fn run<I: RowImport>(
             if let (Some(store), false) = (store, batch.is_empty()) {
                 writing = Some(Box::pin(I::write(store, batch)));
             }
-            if !more {
+            // A stop request ends the import at this batch boundary, once the batch in hand is written.
+            let stop = crate::shutdown::signal();
+            if !more || stop.is_some() {
                 if let Some(write) = writing.take() {
                     report.written.add(write.await?);
                 }
-                return Ok(());
+                return match stop {
+                    Some(signal) if more => Err(ImportError::Interrupted {
+                        path: path.to_owned(),
+                        signal: crate::shutdown::signal_name(signal),
+                        rows: report.rows,
+                        accepted: report.accepted,
+                    }),
+                    _ => Ok(()),
+                };
             }
         }
     }
     .await;
-    report.rejects_file = rejects.finish()?;
+    // The run is finished whatever happens next, even when the rejects file cannot be written.
+    let rejects_result = rejects.finish();
+    let result = match (result, rejects_result) {
+        (Ok(()), Ok(file)) => {
+            report.rejects_file = file;
+            Ok(())
+        }
+        (Ok(()), Err(e)) | (Err(e), _) => Err(e),
+    };
     if let (Some(store), Some(id)) = (store, run_id) {
         let status = match (&result, report.rejected) {
+            (Err(ImportError::Interrupted { .. }), _) => runs::RunStatus::Interrupted,
             (Err(_), _) => runs::RunStatus::Failed,
             (Ok(()), 0) => runs::RunStatus::Succeeded,
             (Ok(()), _) => runs::RunStatus::Partial,

@@ -17,17 +17,23 @@ use rust_decimal::Decimal;
 
 /// Parses a typed number; the error says what was wrong in plain words.
 pub fn parse_decimal(raw: &str) -> Result<Decimal, String> {
-    let mut s: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    let all: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    // A minus may stand before or after the currency: `-Rp 18.000`, `Rp -18.000`, `-18.000`.
+    let (minus_first, mut s) = match all.strip_prefix(['-', '\u{2212}']) {
+        Some(rest) => (true, rest),
+        None => (false, all.as_str()),
+    };
     for prefix in ["Rp.", "Rp", "rp.", "rp", "RP", "IDR", "idr"] {
         if let Some(rest) = s.strip_prefix(prefix) {
-            s = rest.to_owned();
+            s = rest;
             break;
         }
     }
     let s = s.trim_end_matches('%').trim_end_matches(",-").trim_end_matches(".-");
-    let (negative, digits) = match s.strip_prefix('-') {
+    let (negative, digits) = match s.strip_prefix(['-', '\u{2212}']) {
+        Some(_) if minus_first => return Err(format!("{raw:?} is not a number")),
         Some(rest) => (true, rest),
-        None => (false, s),
+        None => (minus_first, s),
     };
     if digits.is_empty() {
         return Err(format!("{raw:?} is not a number"));
@@ -103,6 +109,11 @@ mod tests {
             (" 5 ", dec!(5)),
             ("40%", dec!(40)),
             ("-5.000", dec!(-5000)),
+            ("-Rp 18.000", dec!(-18000)),
+            ("Rp -18.000", dec!(-18000)),
+            ("- Rp 18.000,00", dec!(-18000)),
+            ("Rp. -2.500", dec!(-2500)),
+            ("\u{2212}7", dec!(-7)),
             ("IDR 7.000", dec!(7000)),
             ("1\u{a0}000", dec!(1000)),
         ] {
@@ -112,7 +123,7 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_number() {
-        for raw in ["", "Rp", "abc", "12.50.0", "1.2,3.4", "12,,5", "1e5", "--5", "5-", "12.5OO"] {
+        for raw in ["", "Rp", "abc", "12.50.0", "1.2,3.4", "12,,5", "1e5", "--5", "5-", "12.5OO", "-Rp -5", "-"] {
             assert!(parse_decimal(raw).is_err(), "{raw} should fail");
         }
     }

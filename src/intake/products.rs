@@ -12,7 +12,7 @@ use crate::domain::money::{quantity, Price};
 use crate::domain::product::{photo_url, tkdn_percent, weight_kg, LocalCategory, Origin, ProductDraft, Sku};
 use crate::domain::{text, DomainError};
 use crate::mapping::units::UnitTable;
-use crate::store::products::{cooperative_ids, upsert_members, upsert_products, ProductRecord, UpsertCounts};
+use crate::store::products::{cooperative_ids, write_products, UpsertCounts};
 use crate::store::Store;
 
 // Positions in PRODUCT_COLUMNS.
@@ -193,17 +193,7 @@ impl RowImport for ProductImport<'_> {
     }
 
     async fn write(store: &Store, batch: Vec<Self::Item>) -> Result<UpsertCounts, ImportError> {
-        let mut tx = store.pool.begin().await?;
-        let members: HashMap<(i64, String), String> =
-            batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
-        let member_ids = upsert_members(&mut tx, &members).await?;
-        let records: Vec<ProductRecord<'_>> = batch
-            .iter()
-            .map(|(c, d)| ProductRecord { cooperative_id: *c, member_id: member_ids[&(*c, d.member_code.clone())], draft: d })
-            .collect();
-        let counts = upsert_products(&mut tx, &records).await?;
-        tx.commit().await?;
-        Ok(counts)
+        Ok(write_products(store, &batch).await?)
     }
 }
 

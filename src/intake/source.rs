@@ -8,9 +8,13 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use calamine::{open_workbook, DataRef, Reader, Xlsx};
+use std::io::{Seek, SeekFrom};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+
+use calamine::{DataRef, Reader, Xlsx};
 use tokio::sync::mpsc;
 
+use super::workbook::{self, WorkbookLimits};
 use super::ImportError;
 
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -18,6 +22,11 @@ const CHANNEL_ROWS: usize = 2048;
 /// Cells further right than this are ignored: no real sheet of ours is that wide.
 const MAX_COLUMNS: usize = 256;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Excel's own limit on a cell; no product field comes near it. A longer cell
+/// is a row error, and the rejects file keeps its first characters only.
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// Characters of an over-long cell kept in the rejects file.
+const KEPT_OF_LONG_CELL: usize = 200;
 
 /// One cell as the file holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +39,22 @@ pub enum Cell {
     BadUtf8(Vec<u8>),
     /// A spreadsheet error value such as `#DIV/0!`.
     Error(String),
+    /// A cell longer than [`MAX_CELL_CHARS`]: its length and first characters.
+    TooLong { chars: usize, head: String },
+}
+
+impl Cell {
+    /// A text cell, or [`Cell::TooLong`] past the cell limit.
+    fn text(s: &str) -> Cell {
+        // A char is at most 4 bytes: only long byte strings need counting.
+        if s.len() > MAX_CELL_CHARS {
+            let chars = s.chars().count();
+            if chars > MAX_CELL_CHARS {
+                return Cell::TooLong { chars, head: s.chars().take(KEPT_OF_LONG_CELL).collect() };
+            }
+        }
+        if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }
+    }
 }
 
 impl Cell {
@@ -53,6 +78,7 @@ impl Cell {
             Cell::Text(t) | Cell::Error(t) => t.as_bytes().into(),
             Cell::BadUtf8(b) => b.as_slice().into(),
             Cell::Number(n) => n.to_string().into_bytes().into(),
+            Cell::TooLong { chars, head } => format!("{head}... [{chars} characters; cut here]").into_bytes().into(),
         }
     }
 }
@@ -77,13 +103,32 @@ pub fn open(
     path: &Path,
     sheet: Option<&str>,
     max_bytes: u64,
+    limits: WorkbookLimits,
 ) -> Result<(FileKind, mpsc::Receiver<Result<RawRow, ImportError>>), ImportError> {
     let io = |source| ImportError::Io { path: path.to_owned(), source };
-    let size = std::fs::metadata(path).map_err(io)?.len();
+    // Non-blocking, so that opening a FIFO with no writer returns at once; the
+    // type is then checked on the open file itself, not on a name that may change.
+    let mut file = std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK).open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.file_type().is_file() {
+        let ft = meta.file_type();
+        let what = if ft.is_dir() {
+            "a folder"
+        } else if ft.is_fifo() {
+            "a named pipe (FIFO)"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_char_device() || ft.is_block_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        return Err(ImportError::NotRegularFile { path: path.to_owned(), what });
+    }
+    let size = meta.len();
     if size > max_bytes {
         return Err(ImportError::TooLarge { path: path.to_owned(), size, limit: max_bytes });
     }
-    let mut file = File::open(path).map_err(io)?;
     let mut head = Vec::with_capacity(SNIFF_BYTES.min(size as usize));
     (&mut file).take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(io)?;
     let body = head.strip_prefix(BOM).unwrap_or(&head);
@@ -101,6 +146,10 @@ pub fn open(
     } else {
         FileKind::Csv { delimiter: sniff_delimiter(body) }
     };
+    if kind == FileKind::Xlsx {
+        workbook::check(&mut file, &limits).map_err(|reason| ImportError::WorkbookRefused { path: path.to_owned(), reason })?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+    }
     if sheet.is_some() && kind != FileKind::Xlsx {
         tracing::warn!(file = %path.display(), "--sheet applies to XLSX workbooks only; ignored for this CSV file");
     }
@@ -110,7 +159,7 @@ pub fn open(
     tokio::task::spawn_blocking(move || {
         let result = match kind {
             FileKind::Csv { delimiter } => read_csv(&path, head, file, delimiter, &tx),
-            FileKind::Xlsx => read_xlsx(&path, sheet.as_deref(), &tx),
+            FileKind::Xlsx => read_xlsx(&path, file, sheet.as_deref(), &tx),
         };
         if let Err(e) = result {
             let _ = tx.blocking_send(Err(e));
@@ -144,32 +193,49 @@ fn read_csv(path: &Path, head: Vec<u8>, rest: File, delimiter: u8, tx: &Tx) -> R
         Some(rest) => rest.to_vec(),
         None => head,
     };
-    let input = std::io::Cursor::new(head).chain(BufReader::with_capacity(256 * 1024, rest));
+    let feeds = std::rc::Rc::new(std::cell::RefCell::new(LineFeeds::default()));
+    let input = TrackLineFeeds {
+        inner: std::io::Cursor::new(head).chain(BufReader::with_capacity(256 * 1024, rest)),
+        feeds: feeds.clone(),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
     let mut record = csv::ByteRecord::new();
+    // Line feeds inside quoted cells so far: a spreadsheet keeps them in their cell, on one row.
+    let mut quoted_feeds = 0u64;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {}
             Err(e) => {
-                let row = e.position().map_or(0, |p| p.line());
+                let row = e.position().map_or(0, |p| feeds.borrow_mut().line_at(p.byte()).saturating_sub(quoted_feeds));
                 return Err(match e.into_kind() {
                     csv::ErrorKind::Io(source) => ImportError::Io { path: path.to_owned(), source },
                     other => ImportError::Csv { path: path.to_owned(), row, detail: format!("{other:?}") },
                 });
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        // A record's reported start may lie before blank lines the parser skipped,
+        // so number it from its end: the line feeds before its end, less those
+        // inside its cells and the one ending it.
+        let end = reader.position().byte();
+        let inside = record.iter().map(|f| memchr::memchr_iter(b'\n', f).count() as u64).sum::<u64>();
+        let line = {
+            let mut feeds = feeds.borrow_mut();
+            let before_end = feeds.line_at(end) - 1;
+            let ended_by_feed = u64::from(end > 0 && feeds.last_passed == Some(end - 1));
+            (before_end + 1).saturating_sub(inside + ended_by_feed + quoted_feeds)
+        };
+        quoted_feeds += inside;
         let cells = record
             .iter()
             .take(MAX_COLUMNS)
             .map(|field| match std::str::from_utf8(field) {
-                Ok("") => Cell::Empty,
-                Ok(s) => Cell::Text(s.to_owned()),
+                Ok(s) => Cell::text(s),
+                Err(_) if field.len() > MAX_CELL_CHARS => Cell::text(&String::from_utf8_lossy(field)),
                 Err(_) => Cell::BadUtf8(field.to_vec()),
             })
             .collect();
@@ -179,10 +245,50 @@ fn read_csv(path: &Path, head: Vec<u8>, rest: File, delimiter: u8, tx: &Tx) -> R
     }
 }
 
-fn read_xlsx(path: &Path, sheet: Option<&str>, tx: &Tx) -> Result<(), ImportError> {
+/// The line feeds read ahead of the CSV parser, to number rows by the lines
+/// they start on (csv's own line count does not match a spreadsheet's rows).
+#[derive(Default)]
+struct LineFeeds {
+    /// Offsets of line feeds read but not yet passed by a record start;
+    /// never more than the parser's read-ahead.
+    pending: std::collections::VecDeque<u64>,
+    passed: u64,
+    last_passed: Option<u64>,
+    read: u64,
+}
+
+impl LineFeeds {
+    /// The 1-based line on which the byte at `offset` lies.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while let Some(&f) = self.pending.front().filter(|&&f| f < offset) {
+            self.pending.pop_front();
+            self.passed += 1;
+            self.last_passed = Some(f);
+        }
+        self.passed + 1
+    }
+}
+
+struct TrackLineFeeds<R> {
+    inner: R,
+    feeds: std::rc::Rc<std::cell::RefCell<LineFeeds>>,
+}
+
+impl<R: Read> Read for TrackLineFeeds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut feeds = self.feeds.borrow_mut();
+        let base = feeds.read;
+        feeds.pending.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
+        feeds.read += n as u64;
+        Ok(n)
+    }
+}
+
+fn read_xlsx(path: &Path, file: File, sheet: Option<&str>, tx: &Tx) -> Result<(), ImportError> {
     let workbook_err = |detail: String| ImportError::Workbook { path: path.to_owned(), detail };
-    let mut workbook: Xlsx<BufReader<File>> =
-        open_workbook(path).map_err(|e| workbook_err(format!("{e} (is it really an .xlsx workbook?)")))?;
+    let mut workbook: Xlsx<BufReader<File>> = Xlsx::new(BufReader::with_capacity(256 * 1024, file))
+        .map_err(|e| workbook_err(format!("{e} (is it really an .xlsx workbook?)")))?;
     let names = workbook.sheet_names();
     let name = match sheet {
         None => names.first().cloned().ok_or_else(|| workbook_err("the workbook has no sheets".into()))?,
@@ -203,13 +309,13 @@ fn read_xlsx(path: &Path, sheet: Option<&str>, tx: &Tx) -> Result<(), ImportErro
         }
         let value = match cell.get_value() {
             DataRef::Empty => Cell::Empty,
-            DataRef::String(s) => Cell::Text(s.clone()),
-            DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
+            DataRef::String(s) => Cell::text(s),
+            DataRef::SharedString(s) => Cell::text(s),
             DataRef::Int(i) => Cell::Number(*i as f64),
             DataRef::Float(f) => Cell::Number(*f),
             DataRef::Bool(b) => Cell::Text(if *b { "ya" } else { "tidak" }.into()),
             DataRef::DateTime(d) => Cell::Number(d.as_f64()),
-            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::text(s),
             DataRef::Error(e) => Cell::Error(e.to_string()),
         };
         let r = current.get_or_insert_with(|| RawRow { line, cells: Vec::new() });
@@ -224,10 +330,14 @@ fn read_xlsx(path: &Path, sheet: Option<&str>, tx: &Tx) -> Result<(), ImportErro
     Ok(())
 }
 
-/// Where the rejected rows of `input` go: `products.csv` gives `products.rejects.csv`.
+/// Where the rejected rows of `input` go, beside it: `produk.csv` gives
+/// `produk.rejects.csv`; any other file keeps its extension, so `produk.xlsx`
+/// gives `produk.xlsx.rejects.csv` and never overwrites the CSV's rejects.
 pub fn rejects_path(input: &Path) -> PathBuf {
-    let stem = input.file_stem().map_or_else(|| "import".into(), |s| s.to_string_lossy().into_owned());
-    input.with_file_name(format!("{stem}.rejects.csv"))
+    let is_csv = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let base = if is_csv { input.file_stem() } else { input.file_name() };
+    let base = base.map_or_else(|| "import".into(), |s| s.to_string_lossy().into_owned());
+    input.with_file_name(format!("{base}.rejects.csv"))
 }
 
 #[cfg(test)]
@@ -244,6 +354,66 @@ mod tests {
 
     #[test]
     fn rejects_file_sits_beside_the_input() {
-        assert_eq!(rejects_path(Path::new("/d/produk.xlsx")), PathBuf::from("/d/produk.rejects.csv"));
+        assert_eq!(rejects_path(Path::new("/d/produk.csv")), PathBuf::from("/d/produk.rejects.csv"));
+        assert_eq!(rejects_path(Path::new("/d/produk.CSV")), PathBuf::from("/d/produk.rejects.csv"));
+        assert_eq!(rejects_path(Path::new("/d/produk.xlsx")), PathBuf::from("/d/produk.xlsx.rejects.csv"));
+        assert_eq!(rejects_path(Path::new("/d/produk")), PathBuf::from("/d/produk.rejects.csv"));
+    }
+}
+
+#[cfg(test)]
+mod row_number_tests {
+    use super::*;
+
+    async fn rows_of(bytes: &[u8]) -> Vec<(u64, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let (_, mut rx) = open(&path, None, 1 << 20, WorkbookLimits::default()).unwrap();
+        let mut out = Vec::new();
+        while let Some(row) = rx.recv().await {
+            let row = row.unwrap();
+            out.push((row.line, row.cells.first().map(Cell::display).unwrap_or_default()));
+        }
+        out
+    }
+
+    /// The row numbers a spreadsheet shows for the same file: a quoted line
+    /// break stays inside its cell, a blank line is an empty row.
+    #[tokio::test]
+    async fn rows_are_numbered_as_a_spreadsheet_shows_them() {
+        let want = vec![(1, "a".to_owned()), (2, "1".into()), (3, "3".into()), (5, "5".into()), (6, "7".into())];
+        let lf = "a;b\n1;2\n3;\"x\ny\"\n\n5;\"p\nq\nr\"\n7;8\n";
+        assert_eq!(rows_of(lf.as_bytes()).await, want, "LF");
+        let crlf = lf.replace('\n', "\r\n");
+        assert_eq!(rows_of(crlf.as_bytes()).await, want, "CRLF");
+        let bom = [BOM, crlf.as_bytes()].concat();
+        assert_eq!(rows_of(&bom).await, want, "BOM and CRLF");
+        let cr_only_in_cells = "a;b\r\n1;2\r\n3;\"x\ny\"\r\n\r\n5;\"p\r\nq\nr\"\r\n7;8";
+        assert_eq!(rows_of(cr_only_in_cells.as_bytes()).await, want, "mixed, no final line break");
+    }
+
+    #[tokio::test]
+    async fn a_fifo_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipe.csv");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let err = open(&path, None, 1 << 20, WorkbookLimits::default()).unwrap_err();
+        assert!(matches!(err, ImportError::NotRegularFile { what: "a named pipe (FIFO)", .. }), "{err}");
+        let err = open(dir.path(), None, 1 << 20, WorkbookLimits::default()).unwrap_err();
+        assert!(err.to_string().contains("is a folder, not a file"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_overlong_cell_is_cut_to_a_marker() {
+        let long = "x".repeat(MAX_CELL_CHARS + 1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.csv");
+        std::fs::write(&path, format!("a;b\n{long};2\n")).unwrap();
+        let (_, mut rx) = open(&path, None, 1 << 20, WorkbookLimits::default()).unwrap();
+        rx.recv().await.unwrap().unwrap();
+        let row = rx.recv().await.unwrap().unwrap();
+        assert!(matches!(&row.cells[0], Cell::TooLong { chars, .. } if *chars == MAX_CELL_CHARS + 1));
+        assert!(row.cells[0].raw().len() < 300);
     }
 }

@@ -32,6 +32,8 @@ pub enum ListingError {
     Workbook(#[from] crate::catalog::katalog_v6_xlsx::WorkbookError),
     #[error("{0} writes several files (one per {1}): give a folder with --out, or one cooperative with --cooperative")]
     NeedsFolder(&'static str, &'static str),
+    #[error("interrupted by {0}: listings stored so far are kept, and no output file was written; run the command again")]
+    Interrupted(&'static str),
     #[error("database query failed: {0}")]
     Store(#[from] sqlx::Error),
 }
@@ -221,6 +223,9 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
             let mut conn = store.pool.acquire().await?;
             upsert_listings(&mut conn, format.name(), &updates).await?;
             updates.clear();
+            if let Some(signal) = crate::shutdown::signal() {
+                return Err(ListingError::Interrupted(crate::shutdown::signal_name(signal)));
+            }
         }
     }
     drop(rows);

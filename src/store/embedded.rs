@@ -201,21 +201,53 @@ impl Cluster {
         Ok(())
     }
 
+    /// The file naming the process that started the running server.
+    fn owner_file(&self) -> PathBuf {
+        self.data_dir.join("katalog-bridge.owner")
+    }
+
+    /// The process recorded as the running server's owner, and whether it is alive.
+    fn owner(&self) -> Option<(u32, bool)> {
+        let pid: u32 = fs::read_to_string(self.owner_file()).ok()?.trim().parse().ok()?;
+        Some((pid, Path::new(&format!("/proc/{pid}")).exists()))
+    }
+
+    fn record_owner(&self) {
+        if let Err(e) = fs::write(self.owner_file(), std::process::id().to_string()) {
+            tracing::warn!(error = %e, "cannot record this process as the embedded PostgreSQL's owner");
+        }
+    }
+
     /// Starts the server unless one already runs on this data directory.
-    /// Returns whether this call started it (and so should stop it).
+    /// Returns whether this process now owns it (and so should stop it): it
+    /// started it, or took over one whose starter died without stopping it.
     pub fn start(&self) -> Result<bool, EmbeddedError> {
         self.init()?;
         if self.is_running() {
-            tracing::info!(data_dir = %self.data_dir.display(), "reusing running embedded PostgreSQL");
-            return Ok(false);
+            match self.owner() {
+                Some((pid, false)) => {
+                    tracing::warn!(data_dir = %self.data_dir.display(), owner = pid, "embedded PostgreSQL was left running by process {pid}, which is gone: taking it over, and stopping it at the end");
+                    self.record_owner();
+                    return Ok(true);
+                }
+                // Its owner is alive (a daemon, another command, or this process), or it was started by hand.
+                owner => {
+                    tracing::info!(data_dir = %self.data_dir.display(), owner = ?owner.map(|o| o.0), "reusing running embedded PostgreSQL");
+                    return Ok(false);
+                }
+            }
         }
         self.write_settings()?;
         let log = self.data_dir.join("server.log");
         let mut cmd = self.command("pg_ctl");
+        // Its own process group: a Ctrl-C at the terminal reaches this program,
+        // which then stops the server in order, not the server directly.
+        cmd.process_group(0);
         cmd.arg("start").arg("-w").args(["-t", START_TIMEOUT_SECS, "-s"]).arg("-D").arg(&self.data_dir).arg("-l").arg(&log);
         match self.run("pg_ctl start", cmd) {
             Ok(_) => {
                 tracing::info!(data_dir = %self.data_dir.display(), "started embedded PostgreSQL");
+                self.record_owner();
                 Ok(true)
             }
             // Another process may have started it between our check and our start.
@@ -238,6 +270,7 @@ impl Cluster {
         let mut cmd = self.command("pg_ctl");
         cmd.arg("stop").arg("-w").args(["-t", START_TIMEOUT_SECS, "-s", "-m", "fast"]).arg("-D").arg(&self.data_dir);
         self.run("pg_ctl stop", cmd)?;
+        let _ = fs::remove_file(self.owner_file());
         tracing::info!(data_dir = %self.data_dir.display(), "stopped embedded PostgreSQL");
         Ok(())
     }

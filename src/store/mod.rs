@@ -23,7 +23,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub enum StoreError {
     #[error(transparent)]
     Embedded(#[from] EmbeddedError),
-    #[error("invalid database URL {url}: {source}")]
+    #[error("invalid database URL in database.url or DATABASE_URL ({url}): {source}")]
     BadUrl { url: String, #[source] source: sqlx::Error },
     #[error("cannot connect to {location}: {source}")]
     Connect { location: String, #[source] source: sqlx::Error },
@@ -31,6 +31,8 @@ pub enum StoreError {
     Migrate { location: String, #[source] source: sqlx::migrate::MigrateError },
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("the database is not as expected: {0}")]
+    Inconsistent(String),
 }
 
 /// An open store: a pool, and the embedded cluster when one was started.

@@ -10,11 +10,23 @@ use crate::domain::cooperative::Cooperative;
 use crate::domain::product::ProductDraft;
 
 /// What a batch upsert did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UpsertCounts {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Members whose name the batch changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<MemberRename>,
+}
+
+/// A member whose name an import changed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberRename {
+    pub cooperative: String,
+    pub member: String,
+    pub old_name: String,
+    pub new_name: String,
 }
 
 impl UpsertCounts {
@@ -22,6 +34,7 @@ impl UpsertCounts {
         self.inserted += other.inserted;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+        self.renamed.extend(other.renamed);
     }
 
     /// Counts from `RETURNING (xmax = 0)` rows: true is an insert, false an
@@ -29,7 +42,7 @@ impl UpsertCounts {
     fn from_returned(total: usize, returned: &[bool]) -> Self {
         let inserted = returned.iter().filter(|i| **i).count() as u64;
         let updated = returned.len() as u64 - inserted;
-        Self { inserted, updated, unchanged: total as u64 - inserted - updated }
+        Self { inserted, updated, unchanged: total as u64 - inserted - updated, renamed: Vec::new() }
     }
 }
 
@@ -70,25 +83,59 @@ pub async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative])
     Ok(UpsertCounts::from_returned(coops.len(), &returned))
 }
 
-/// Upserts the members named in a batch and returns the id of each.
+/// Writes one batch of products, and the members they name, in one transaction.
+pub async fn write_products(store: &super::Store, batch: &[(i64, ProductDraft)]) -> Result<UpsertCounts, super::StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let members: HashMap<(i64, String), String> =
+        batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
+    let (member_ids, renamed) = upsert_members(&mut tx, &members).await?;
+    let mut records = Vec::with_capacity(batch.len());
+    for (c, d) in batch {
+        let member_id = *member_ids.get(&(*c, d.member_code.clone())).ok_or_else(|| {
+            super::StoreError::Inconsistent(format!("member {} of cooperative #{c} was not stored", d.member_code))
+        })?;
+        records.push(ProductRecord { cooperative_id: *c, member_id, draft: d });
+    }
+    let mut counts = upsert_products(&mut tx, &records).await?;
+    tx.commit().await?;
+    counts.renamed = renamed;
+    Ok(counts)
+}
+
+/// Upserts the members named in a batch; returns the id of each, and the
+/// members whose stored name changed.
 pub async fn upsert_members(
     conn: &mut PgConnection,
     members: &HashMap<(i64, String), String>,
-) -> Result<HashMap<(i64, String), i64>, sqlx::Error> {
+) -> Result<(HashMap<(i64, String), i64>, Vec<MemberRename>), sqlx::Error> {
     let coop_ids: Vec<i64> = members.keys().map(|(c, _)| *c).collect();
     let codes: Vec<String> = members.keys().map(|(_, code)| code.clone()).collect();
     let names: Vec<String> = members.values().cloned().collect();
-    sqlx::query(
-        "INSERT INTO members (cooperative_id, code, name)
-         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[])
-         ON CONFLICT (cooperative_id, code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
-         WHERE members.name IS DISTINCT FROM EXCLUDED.name",
+    // `old` reads the rows as they were before the statement's own upsert.
+    let renamed: Vec<(String, String, String, String)> = sqlx::query_as(
+        "WITH old AS (
+             SELECT m.cooperative_id, m.code, m.name FROM members m
+             JOIN UNNEST($1::bigint[], $2::text[]) AS k(cooperative_id, code) USING (cooperative_id, code)
+         ), up AS (
+             INSERT INTO members (cooperative_id, code, name)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[])
+             ON CONFLICT (cooperative_id, code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+             WHERE members.name IS DISTINCT FROM EXCLUDED.name
+             RETURNING cooperative_id, code, name
+         )
+         SELECT c.code, up.code, old.name, up.name
+         FROM up JOIN old USING (cooperative_id, code) JOIN cooperatives c ON c.id = up.cooperative_id
+         ORDER BY c.code, up.code",
     )
     .bind(&coop_ids)
     .bind(&codes)
     .bind(&names)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let renamed = renamed
+        .into_iter()
+        .map(|(cooperative, member, old_name, new_name)| MemberRename { cooperative, member, old_name, new_name })
+        .collect();
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT m.cooperative_id, m.code, m.id FROM members m
          JOIN UNNEST($1::bigint[], $2::text[]) AS k(cooperative_id, code) USING (cooperative_id, code)",
@@ -97,7 +144,7 @@ pub async fn upsert_members(
     .bind(&codes)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(|(c, code, id)| ((c, code), id)).collect())
+    Ok((rows.into_iter().map(|(c, code, id)| ((c, code), id)).collect(), renamed))
 }
 
 /// A product row ready for the table.

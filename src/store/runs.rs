@@ -9,6 +9,8 @@ pub enum RunStatus {
     /// Finished, but some items were rejected.
     Partial,
     Failed,
+    /// Stopped by a signal at a batch boundary; what was done is committed.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -17,6 +19,7 @@ impl RunStatus {
             Self::Succeeded => "succeeded",
             Self::Partial => "partial",
             Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
         }
     }
 }
@@ -35,6 +38,52 @@ pub async fn start(pool: &PgPool, kind: &str) -> Result<i64, sqlx::Error> {
         .await
 }
 
+/// Finishes every run of this process still marked running: the command
+/// layer calls it however the work ended, so no early return leaves one behind.
+/// Returns how many it finished.
+pub async fn settle_unfinished(pool: &PgPool, status: RunStatus, error: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE sync_runs SET finished_at = now(), status = $2, error = COALESCE(error, $3)
+         WHERE instance = $1 AND status = 'running'",
+    )
+    .bind(instance_name())
+    .bind(status.as_str())
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Marks `abandoned` the runs left `running` by processes of this host that
+/// no longer exist (killed, or the machine stopped). Returns how many.
+pub async fn abandon_dead_local(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let me = instance_name();
+    let Some((host, _)) = me.rsplit_once(':') else { return Ok(0) };
+    let running: Vec<String> = sqlx::query_scalar("SELECT DISTINCT instance FROM sync_runs WHERE status = 'running' AND instance LIKE $1 || ':%'")
+        .bind(host)
+        .fetch_all(pool)
+        .await?;
+    let dead: Vec<String> = running
+        .into_iter()
+        .filter(|i| {
+            let pid = i.rsplit_once(':').and_then(|(_, p)| p.parse::<u32>().ok());
+            pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        })
+        .collect();
+    if dead.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        "UPDATE sync_runs SET finished_at = now(), status = 'abandoned',
+                error = COALESCE(error, 'its process ended without finishing it')
+         WHERE status = 'running' AND instance = ANY($1)",
+    )
+    .bind(&dead)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn finish(
     pool: &PgPool,
     id: i64,
@@ -42,7 +91,7 @@ pub async fn finish(
     stats: serde_json::Value,
     error: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sync_runs SET finished_at = now(), status = $2, stats = $3, error = $4 WHERE id = $1")
+    sqlx::query("UPDATE sync_runs SET finished_at = now(), heartbeat_at = now(), status = $2, stats = $3, error = $4 WHERE id = $1")
         .bind(id)
         .bind(status.as_str())
         .bind(stats)
