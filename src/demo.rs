@@ -19,6 +19,35 @@ use crate::listings::{map_products, MapOptions, MapReport, Output};
 use crate::mapping::plan::Tables;
 use crate::mapping::MappingSource;
 
+/// The fixtures folder: `given` when it holds `cooperatives.csv`; otherwise,
+/// for the default `fixtures`, the one of the checkout the program was built
+/// from or runs from. An error names every place looked at.
+pub fn locate_fixtures(given: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let holds = |dir: &Path| dir.join("cooperatives.csv").is_file() && dir.join("products").is_dir();
+    if holds(given) {
+        return Ok(given.to_owned());
+    }
+    let mut looked = vec![given.to_owned()];
+    if given == Path::new("fixtures") {
+        let exe_checkout = std::env::current_exe().ok().and_then(|exe| {
+            // target/{debug,release}/katalog-bridge sits three levels under the checkout.
+            exe.ancestors().nth(3).map(|root| root.join("fixtures"))
+        });
+        let built_from = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+        for candidate in [exe_checkout, built_from].into_iter().flatten() {
+            if holds(&candidate) {
+                return Ok(candidate);
+            }
+            looked.push(candidate);
+        }
+    }
+    let looked: Vec<String> = looked.iter().map(|p| p.display().to_string()).collect();
+    anyhow::bail!(
+        "the demo's fixtures (cooperatives.csv and products/) are not in {}: run it from the katalog-bridge checkout, or give the folder with --fixtures DIR",
+        looked.join(", ")
+    )
+}
+
 pub struct DemoOutcome {
     pub location: String,
     pub imports: Vec<ImportReport>,
@@ -57,10 +86,7 @@ pub async fn run(
     let mut maps = Vec::new();
     for format in Format::ALL {
         let plan = format.plan(mappings, &tables)?;
-        let target = match format {
-            Format::KatalogV6 => out.join("katalog-v6.jsonl"),
-            other => out.join(other.name()),
-        };
+        let target = out.join(format.name());
         let options = MapOptions { cooperative: None, out: Output::Path(target), issue_date: time::today() };
         maps.push(map_products(store, &plan, format, &options).await?);
     }

@@ -100,7 +100,8 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     for format in ["katalog-v6", "katalog-v6-xlsx", "peppol-catalogue"] {
         assert!(out.contains(&format!("{format}: 332 products")), "{out}");
     }
-    assert!(docs.join("katalog-v6.jsonl").is_file() && docs.join("peppol-catalogue/MJK-WATES.xml").is_file());
+    assert!(docs.join("katalog-v6/MJK-WATES.jsonl").is_file() && docs.join("peppol-catalogue/MJK-WATES.xml").is_file());
+    assert!(docs.join("katalog-v6-xlsx/MJK-WATES").is_dir(), "one folder of workbooks per seller");
     assert!(out.contains("WIB"), "times are shown in Jakarta time: {out}");
     for kelurahan in ["Balongsari", "Gununggedangan", "Prajurit Kulon", "Surodinawan", "Purwotengah", "Sentanan"] {
         assert!(out.contains(kelurahan), "{kelurahan} missing:\n{out}");
@@ -114,6 +115,20 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     assert!(out.contains("0 new, 0 updated"), "{out}");
 }
 
+/// Every cell of every sheet of a workbook, as text.
+fn workbook_cells(path: &std::path::Path) -> Vec<(String, Vec<Vec<String>>)> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let names = book.sheet_names();
+    names
+        .into_iter()
+        .map(|n| {
+            let range = book.worksheet_range(&n).unwrap();
+            (n, range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect())
+        })
+        .collect()
+}
+
 #[test]
 fn committed_templates_match_what_the_program_writes() {
     let tmp = common::temp_dir();
@@ -123,29 +138,59 @@ fn committed_templates_match_what_the_program_writes() {
         assert_eq!(code, 0, "{err}");
         let committed = common::repo().join("fixtures/templates").join(name);
         assert_eq!(std::fs::read(&fresh).unwrap(), std::fs::read(&committed).unwrap(), "{name} is stale: regenerate it");
+        let text = std::fs::read_to_string(&fresh).unwrap();
+        assert_eq!(text.lines().count(), 1, "an empty template holds the header only: {text}");
     }
     let xlsx = tmp.path().join("produk.xlsx");
     let (code, _, err) = run(common::binary().args(["import", "template"]).arg(&xlsx));
     assert_eq!(code, 0, "{err}");
-    assert!(common::repo().join("fixtures/templates/produk.xlsx").is_file());
+    let fresh = workbook_cells(&xlsx);
+    assert_eq!(fresh, workbook_cells(&common::repo().join("fixtures/templates/produk.xlsx")), "produk.xlsx is stale: regenerate it");
+    let (data_name, data) = &fresh[0];
+    assert_eq!(data_name, "Produk");
+    assert_eq!(data.len(), 1, "the data sheet holds the header only: {data:?}");
+    assert_eq!(data[0][..3], ["kode_koperasi", "kode_anggota", "nama_anggota"]);
+    let (help_name, help) = &fresh[1];
+    assert_eq!(help_name, "Petunjuk");
+    assert_eq!(help[0], ["kolom", "wajib", "isi", "contoh"]);
+    assert!(help.iter().any(|r| r[0] == "harga" && r[1] == "ya" && r[3] == "Rp 74.500"), "{help:?}");
+}
+
+#[test]
+fn a_template_never_overwrites_a_file_and_takes_csv_or_xlsx_only() {
+    let tmp = common::temp_dir();
+    let filled = tmp.path().join("produk.csv");
+    std::fs::write(&filled, "kode_koperasi;sku\nMJK-WATES;BRS-5\n").unwrap();
+    let (code, _, err) = run(common::binary().args(["import", "template"]).arg(&filled));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already exists: not overwritten"), "{err}");
+    assert_eq!(std::fs::read_to_string(&filled).unwrap(), "kode_koperasi;sku\nMJK-WATES;BRS-5\n", "the filled-in sheet is kept");
+    let (code, _, err) = run(common::binary().args(["import", "template", "--force"]).arg(&filled));
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&filled).unwrap().contains("nama_produk"));
+    let odd = tmp.path().join("produk.ods");
+    let (code, _, err) = run(common::binary().args(["import", "template"]).arg(&odd));
+    assert_eq!(code, 2);
+    assert!(err.contains("written as .csv or .xlsx"), "{err}");
+    assert!(!odd.exists());
 }
 
 #[tokio::test]
-async fn the_templates_import_cleanly() {
-    let (_store, url) = common::fresh_db().await;
+async fn the_templates_import_cleanly_and_import_nothing() {
+    let (store, url) = common::fresh_db().await;
     let tmp = common::temp_dir();
+    let coops = common::repo().join("fixtures/cooperatives.csv");
+    run(common::binary().env("DATABASE_URL", &url).args(["import", "cooperatives"]).arg(coops));
     for name in ["koperasi.csv", "produk.csv", "produk.xlsx"] {
         let copy = tmp.path().join(name);
         std::fs::copy(common::repo().join("fixtures/templates").join(name), &copy).unwrap();
         let what = if name.starts_with("koperasi") { "cooperatives" } else { "products" };
-        if what == "products" {
-            let coops = common::repo().join("fixtures/cooperatives.csv");
-            run(common::binary().env("DATABASE_URL", &url).args(["import", "cooperatives"]).arg(coops));
-        }
         let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["import", what]).arg(&copy));
         assert_eq!(code, 0, "{name}: {out}{err}");
-        assert!(out.contains("1 rows read, 1 imported"), "{name}: {out}");
+        assert!(out.contains("0 rows read"), "{name}: the header is recognised, and no example row becomes data: {out}");
     }
+    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&store.pool).await.unwrap();
+    assert_eq!(products, 0);
 }
 
 /// The README's `cargo run --release -- demo` needs cargo to know which of the
@@ -190,4 +235,66 @@ async fn secrets_in_url_queries_and_bad_configuration_files_are_never_shown() {
         seen.push_str(&err);
     }
     assert_no_secret(&seen);
+}
+
+/// `map` refuses an unknown cooperative and a file name where it writes a
+/// folder; a one-cooperative run writes that cooperative's files only.
+#[tokio::test]
+async fn map_checks_the_cooperative_and_writes_each_sellers_own_files() {
+    let (_store, url) = common::fresh_db().await;
+    let tmp = common::temp_dir();
+    let coops = common::repo().join("fixtures/cooperatives.csv");
+    let products = common::repo().join("fixtures/products/magersari.csv");
+    let copy = tmp.path().join("magersari.csv");
+    std::fs::copy(products, &copy).unwrap();
+    run(common::binary().env("DATABASE_URL", &url).args(["import", "cooperatives"]).arg(coops));
+    run(common::binary().env("DATABASE_URL", &url).args(["import", "products"]).arg(&copy));
+    let out = tmp.path().join("out");
+    let (code, _, err) = run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", "katalog-v6", "--cooperative", "MJK-ATLANTIS", "--out"]).arg(&out));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cooperative MJK-ATLANTIS is not registered"), "{err}");
+    assert!(!out.exists(), "nothing written for an unknown cooperative");
+    let (code, _, err) = run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", "peppol-catalogue", "--out"]).arg(tmp.path().join("katalog.xml")));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("looks like a file name"), "{err}");
+    assert!(!tmp.path().join("katalog.xml").exists());
+    for format in ["katalog-v6", "katalog-v6-xlsx", "peppol-catalogue"] {
+        let dir = out.join(format);
+        let (code, _, err) = run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", format, "--out"]).arg(&dir));
+        assert_eq!(code, 0, "{format}: {err}");
+        let before: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(before.len() >= 6, "{format}: one output per Magersari cooperative: {before:?}");
+        let wates = before.iter().find(|n| n.to_string_lossy().starts_with("MJK-WATES")).unwrap().clone();
+        let wates_path = dir.join(&wates);
+        let kept = std::fs::metadata(dir.join(&before[0])).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let (code, _, err) = run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", format, "--cooperative", "MJK-WATES", "--out"]).arg(&dir));
+        assert_eq!(code, 0, "{format}: {err}");
+        assert!(wates_path.exists(), "{format}");
+        let after: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(before.len(), after.len(), "{format}: the other cooperatives' files stay");
+        if before[0] != wates {
+            assert_eq!(std::fs::metadata(dir.join(&before[0])).unwrap().modified().unwrap(), kept, "{format}: untouched");
+        }
+    }
+}
+
+#[test]
+fn an_unreachable_database_fails_fast_with_the_real_cause() {
+    let url = format!("postgres://kb:{}@127.0.0.1:1/kb", common::SECRET_PASSWORD);
+    let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["db", "status"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+    assert!(!err.contains("pool timed out"), "{err}");
+    assert_no_secret(&err);
+}
+
+#[test]
+fn the_demo_outside_the_checkout_says_where_the_fixtures_are_expected_and_creates_nothing() {
+    let tmp = common::temp_dir();
+    let (code, out, err) = run(common::binary().current_dir(tmp.path()).args(["demo", "--fixtures", "no-such-folder"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("fixtures (cooperatives.csv and products/) are not in no-such-folder"), "{err}");
+    assert!(err.contains("--fixtures DIR"), "{err}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "no cluster or output was created");
 }

@@ -80,6 +80,47 @@ fn pretty(xml: &str) -> String {
     String::from_utf8(writer.into_inner()).unwrap() + "\n"
 }
 
+/// Compares every file under `produced` (as `render` shows it) with the golden
+/// files under `tests/golden/NAME/`: the same set of files, each the same.
+/// `UPDATE_GOLDEN=1` rewrites the set (and removes golden files no longer produced).
+fn golden_set(name: &str, produced: &Path, render: impl Fn(&Path) -> (String, String)) {
+    let mut actual: Vec<(String, String)> = walk(produced).iter().map(|p| render(p)).collect();
+    actual.sort();
+    let dir = common::repo().join("tests/golden").join(name);
+    let expected_names: Vec<String> = walk(&dir)
+        .iter()
+        .map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned())
+        .filter(|n| n != "issues.txt")
+        .collect();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        for stale in expected_names.iter().filter(|n| !actual.iter().any(|(a, _)| a == *n)) {
+            std::fs::remove_file(dir.join(stale)).unwrap();
+        }
+    } else {
+        let actual_names: Vec<&String> = actual.iter().map(|(n, _)| n).collect();
+        assert_eq!(actual_names, expected_names.iter().collect::<Vec<_>>(), "the files produced differ from the golden set {name}/");
+    }
+    for (file, text) in actual {
+        golden(&format!("{name}/{file}"), &text);
+    }
+}
+
+/// Every file under `dir`, sorted, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
 fn issues_text(report: &MapReport) -> String {
     let mut text = report.issue_lines().join("\n");
     text.push('\n');
@@ -96,17 +137,34 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 async fn katalog_v6_golden() {
     let store = store_with_fixtures().await;
     let tmp = common::temp_dir();
-    let out = tmp.path().join("v6.jsonl");
+    let out = tmp.path().join("v6");
     let report = map(&store, Format::KatalogV6, &out, None).await;
     assert_eq!(report.products, 332);
     assert_eq!(report.written + report.blocked, 332);
-    golden("katalog-v6/listings.jsonl", &std::fs::read_to_string(&out).unwrap());
+    assert_eq!(files(&out).len(), 18, "one file per seller");
+    golden_set("katalog-v6", &out, |p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(p).unwrap()));
     golden("katalog-v6/issues.txt", &issues_text(&report));
-    // every line is a JSON object with exact integer prices
-    for line in std::fs::read_to_string(&out).unwrap().lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(v["harga"].is_u64() && v["harga_termasuk_pajak"].is_u64(), "{line}");
+    let mut lines = 0;
+    for file in files(&out) {
+        let seller = file.file_stem().unwrap().to_string_lossy().into_owned();
+        for line in std::fs::read_to_string(&file).unwrap().lines() {
+            lines += 1;
+            // every line is a JSON object with exact integer prices, in its own seller's file
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(v["harga"].is_u64() && v["harga_termasuk_pajak"].is_u64(), "{line}");
+            let owner: String = sqlx::query_scalar(
+                "SELECT c.code FROM products p JOIN cooperatives c ON c.id = p.cooperative_id JOIN members m ON m.id = p.member_id
+                 WHERE p.sku = $1 AND m.code = $2",
+            )
+            .bind(v["sku"].as_str().unwrap())
+            .bind(v["kode_anggota"].as_str().unwrap())
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+            assert_eq!(owner, seller, "{line}");
+        }
     }
+    assert_eq!(lines, report.written);
 }
 
 #[tokio::test]
@@ -114,18 +172,29 @@ async fn bulk_upload_golden() {
     use calamine::{open_workbook, Reader, Xlsx};
     let store = store_with_fixtures().await;
     let tmp = common::temp_dir();
-    let report = map(&store, Format::KatalogV6Xlsx, tmp.path(), None).await;
-    let mut rows = 0;
-    for file in files(tmp.path()) {
-        let mut book: Xlsx<_> = open_workbook(&file).unwrap();
+    let out = tmp.path().join("xlsx");
+    let report = map(&store, Format::KatalogV6Xlsx, &out, None).await;
+    let rows = std::cell::Cell::new(0usize);
+    let names = std::cell::RefCell::new(Vec::<String>::new());
+    assert_eq!(files(&out).len(), 18, "one folder per seller");
+    golden_set("katalog-v6-xlsx", &out, |file| {
+        let mut book: Xlsx<_> = open_workbook(file).unwrap();
         let range = book.worksheet_range("Produk").unwrap();
         let text: String = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",") + "\n").collect();
-        rows += range.height() - 1;
-        golden(&format!("katalog-v6-xlsx/{}.csv", file.file_stem().unwrap().to_string_lossy()), &text);
-    }
-    assert_eq!(rows as u64, report.written);
+        rows.set(rows.get() + range.height() - 1);
+        let name_col = range.rows().next().unwrap().iter().position(|c| c.to_string() == "nama_produk").unwrap();
+        names.borrow_mut().extend(range.rows().skip(1).map(|r| r[name_col].to_string()));
+        let seller = file.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+        (format!("{seller}/{}.csv", file.file_stem().unwrap().to_string_lossy()), text)
+    });
+    assert_eq!(rows.get() as u64, report.written);
     golden("katalog-v6-xlsx/issues.txt", &issues_text(&report));
-    // nothing is cut to fit: every name in the workbooks is 10-100 characters long
+    // nothing is cut to fit: every name in the workbooks is 10-100 characters long, and
+    // the products whose names are not are held back with their issue instead
+    assert_eq!(names.borrow().len() as u64, report.written);
+    for name in names.borrow().iter() {
+        assert!((10..=100).contains(&name.chars().count()), "{name:?}");
+    }
     assert!(report.issue_lines().iter().any(|l| l.contains("tkdn_not_in_bulk_upload")));
 }
 
@@ -145,7 +214,7 @@ async fn peppol_golden() {
 async fn listings_are_stored_with_issues_and_remapping_changes_nothing() {
     let store = store_with_fixtures().await;
     let tmp = common::temp_dir();
-    let report = map(&store, Format::KatalogV6, &tmp.path().join("a.jsonl"), None).await;
+    let report = map(&store, Format::KatalogV6, &tmp.path().join("a"), None).await;
     let (blocked, draft): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE state = 'blocked'), count(*) FILTER (WHERE state = 'draft') FROM listings WHERE format = 'katalog-v6'",
     )
@@ -159,10 +228,13 @@ async fn listings_are_stored_with_issues_and_remapping_changes_nothing() {
     assert_eq!(first["severity"], "blocking");
     let snapshot = "SELECT string_agg(l::text || l.xmin::text, E'\\n' ORDER BY id) FROM listings l";
     let before: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
-    map(&store, Format::KatalogV6, &tmp.path().join("b.jsonl"), None).await;
+    map(&store, Format::KatalogV6, &tmp.path().join("b"), None).await;
     let after: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
     assert_eq!(before, after);
-    assert_eq!(std::fs::read(tmp.path().join("a.jsonl")).unwrap(), std::fs::read(tmp.path().join("b.jsonl")).unwrap());
+    for file in files(&tmp.path().join("a")) {
+        let twin = tmp.path().join("b").join(file.file_name().unwrap());
+        assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(twin).unwrap());
+    }
 }
 
 #[tokio::test]
@@ -218,7 +290,10 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
 
 fn check_mappings(dir: &Path) -> (i32, String) {
     let out = common::binary().args(["mappings", "check", "--dir"]).arg(dir).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout))
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(&format!("checking the mappings in {}", dir.display())), "says which set it checks: {stdout}");
+    let rest: String = stdout.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned() + &rest)
 }
 
 fn copy_mappings() -> tempfile::TempDir {
@@ -230,15 +305,6 @@ fn copy_mappings() -> tempfile::TempDir {
         std::fs::copy(&entry, tmp.path().join(rel)).unwrap();
     }
     tmp
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
 }
 
 /// Replaces `from` by `to` in one mapping file and returns the 1-based line of the change.

@@ -64,6 +64,10 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
     match command {
         Command::Mappings(MappingsCommand::Check { dir }) => {
             let source = dir.map_or(mappings, MappingSource::Dir);
+            match &source {
+                MappingSource::BuiltIn => println!("checking the built-in mappings (compiled into this program; check a folder with --dir, use one with mappings_dir)"),
+                MappingSource::Dir(d) => println!("checking the mappings in {}", d.display()),
+            }
             let plans = crate::catalog::check_all(&source)?;
             for plan in &plans {
                 println!("{}: ok ({} fields)", plan.path.display(), plan.targets.len());
@@ -81,7 +85,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             let out = match out {
                 Some(p) if p.as_os_str() == "-" => Output::Stdout,
                 Some(p) => Output::Path(p),
-                None => Output::Path(default_out(format)),
+                None => Output::Path(default_out(format, cooperative.as_deref())),
             };
             let options = MapOptions { cooperative, out, issue_date: crate::domain::time::today() };
             with_store(settings, async |store| {
@@ -100,7 +104,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             print!("{}", settings.describe());
             Ok(EXIT_OK)
         }
-        Command::Import(ImportCommand::Template { file, kind }) => {
+        Command::Import(ImportCommand::Template { file, kind, force }) => {
             let units = UnitTable::load(&mappings)?;
             let (columns, example): (_, &[&str]) = match kind {
                 TemplateKind::Products => (intake::products::PRODUCT_COLUMNS, intake::template::PRODUCT_EXAMPLE),
@@ -109,7 +113,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                     &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak", ""],
                 ),
             };
-            intake::template::write(&file, columns, example, &units)?;
+            intake::template::write(&file, columns, example, &units, force)?;
             println!("template written to {}", file.display());
             Ok(EXIT_OK)
         }
@@ -164,6 +168,8 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             .await
         }
         Command::Demo { fixtures, out } => {
+            // Found before anything is created, so a run from the wrong folder leaves nothing behind.
+            let fixtures = demo::locate_fixtures(&fixtures)?;
             let units = UnitTable::load(&mappings)?;
             with_store(settings, async |store| {
                 let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import).await?;
@@ -180,12 +186,11 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
     }
 }
 
-/// `out/katalog-v6.jsonl`, `out/katalog-v6-xlsx/`, `out/peppol-catalogue/`.
-pub fn default_out(format: Format) -> std::path::PathBuf {
-    match format {
-        Format::KatalogV6 => std::path::PathBuf::from("out/katalog-v6.jsonl"),
-        other => std::path::PathBuf::from("out").join(other.name()),
-    }
+/// `out/katalog-v6/`, `out/katalog-v6-xlsx/`, `out/peppol-catalogue/`: one
+/// folder per format, one file (or more) per cooperative in it. A run for one
+/// cooperative writes only that cooperative's files there.
+pub fn default_out(format: Format, _cooperative: Option<&str>) -> std::path::PathBuf {
+    std::path::PathBuf::from("out").join(format.name())
 }
 
 fn import_options(args: ImportArgs) -> ImportOptions {

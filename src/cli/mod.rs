@@ -118,7 +118,11 @@ pub enum ImportCommand {
     },
     /// Write an empty template to fill in: FILE.xlsx gives a workbook with instructions, FILE.csv a CSV
     Template {
+        /// The file to write: NAME.csv or NAME.xlsx
         file: PathBuf,
+        /// Replace FILE when it exists
+        #[arg(long)]
+        force: bool,
         /// Which template
         #[arg(long, value_enum, default_value = "products")]
         kind: TemplateKind,

@@ -36,6 +36,10 @@ pub enum ImportError {
     Rejects { path: PathBuf, #[source] source: std::io::Error },
     #[error("{path}: interrupted by {signal} after {rows} rows; the {accepted} accepted rows read so far are saved: import the file again to finish (saved rows are not written twice)")]
     Interrupted { path: PathBuf, signal: &'static str, rows: u64, accepted: u64 },
+    #[error("{path} already exists: not overwritten (it may be a filled-in sheet); choose another name, or add --force")]
+    TemplateExists { path: PathBuf },
+    #[error("{path}: a template is written as .csv or .xlsx; give a file name ending in one of them")]
+    TemplateName { path: PathBuf },
     #[error(transparent)]
     Mapping(#[from] MappingError),
     #[error(transparent)]

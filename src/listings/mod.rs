@@ -16,7 +16,7 @@ use crate::catalog::{write_json, Format, PartFile};
 use crate::mapping::plan::{Mapped, Plan};
 use crate::mapping::rules::{Issue, Severity};
 use crate::store::listings::{products_for_mapping, upsert_listings, ListingUpdate, MappingRow};
-use crate::store::Store;
+use crate::store::{self, Store};
 
 const STORE_BATCH: usize = 500;
 /// A progress line is logged after this many products.
@@ -32,6 +32,10 @@ pub enum ListingError {
     Workbook(#[from] crate::catalog::katalog_v6_xlsx::WorkbookError),
     #[error("{0} writes several files (one per {1}): give a folder with --out, or one cooperative with --cooperative")]
     NeedsFolder(&'static str, &'static str),
+    #[error("--out {1} looks like a file name, but {0} writes one file per cooperative into a folder: give a folder (e.g. out/{0}), or - with --cooperative for standard output")]
+    FileNameForFolder(&'static str, PathBuf),
+    #[error("cooperative {0} is not registered: check the code (katalog-bridge import cooperatives FILE registers them)")]
+    UnknownCooperative(String),
     #[error("interrupted by {0}: listings stored so far are kept, and no output file was written; run the command again")]
     Interrupted(&'static str),
     #[error("database query failed: {0}")]
@@ -149,72 +153,150 @@ impl Destination {
     }
 }
 
-/// The sink of one format.
-enum Sink {
+/// One seller's output of one format: every format writes each cooperative's
+/// listings apart (on the catalogue each cooperative is its own seller, and
+/// uploads its own), streamed as its products arrive.
+enum SellerSink {
+    /// `CODE.jsonl`, one listing per line.
     Json { out: BufWriter<Destination>, path: String },
-    Xlsx(BulkUploadWriter),
-    /// One file per cooperative in `dir`; standard output when `None`.
-    Peppol { dir: Option<PathBuf> },
+    /// `CODE/` with one workbook per category.
+    Xlsx { writer: BulkUploadWriter, dir: PathBuf },
+    /// `CODE.xml`: opened at the first line to send, so a seller with nothing
+    /// to send gets no document.
+    Peppol { out: Option<(CatalogueWriter<Destination>, String)>, target: Option<PathBuf>, header_action: Action },
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ListingError + '_ {
     move |source| ListingError::Io { path: path.to_owned(), source }
 }
 
-/// Maps every product (or one cooperative's) to `format`.
-pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &MapOptions) -> Result<MapReport, ListingError> {
-    let mut sink = match (format, &options.out) {
-        (Format::KatalogV6, Output::Stdout) => Sink::Json { out: BufWriter::new(Destination::Stdout(std::io::stdout())), path: "-".into() },
-        (Format::KatalogV6, Output::Path(p)) => {
-            if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+/// Names that look like a file, which a per-cooperative folder cannot be.
+fn looks_like_a_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| ["xml", "json", "jsonl", "xlsx", "csv", "txt"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+impl SellerSink {
+    fn open(format: Format, plan: &Plan, out: &Output, seller: &str, header_action: Action) -> Result<Self, ListingError> {
+        Ok(match (format, out) {
+            (Format::KatalogV6, Output::Stdout) => {
+                SellerSink::Json { out: BufWriter::new(Destination::Stdout(std::io::stdout())), path: "-".into() }
             }
-            let file = PartFile::create(p).map_err(io_err(p))?;
-            Sink::Json { out: BufWriter::with_capacity(1 << 20, Destination::File(file)), path: p.display().to_string() }
+            (Format::KatalogV6, Output::Path(dir)) => {
+                let path = dir.join(format!("{seller}.jsonl"));
+                let file = PartFile::create(&path).map_err(io_err(&path))?;
+                SellerSink::Json { out: BufWriter::with_capacity(1 << 20, Destination::File(file)), path: path.display().to_string() }
+            }
+            (Format::KatalogV6Xlsx, Output::Path(dir)) => {
+                let dir = dir.join(seller);
+                std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+                SellerSink::Xlsx { writer: BulkUploadWriter::new(&dir, plan), dir }
+            }
+            (Format::KatalogV6Xlsx, Output::Stdout) => return Err(ListingError::NeedsFolder("katalog-v6-xlsx", "category")),
+            (Format::PeppolCatalogue, Output::Stdout) => SellerSink::Peppol { out: None, target: None, header_action },
+            (Format::PeppolCatalogue, Output::Path(dir)) => {
+                SellerSink::Peppol { out: None, target: Some(dir.join(format!("{seller}.xml"))), header_action }
+            }
+        })
+    }
+
+    /// Commits the seller's files and names them in the report.
+    fn finish(self, report: &mut MapReport) -> Result<(), ListingError> {
+        match self {
+            SellerSink::Json { out, path } => {
+                let failed = io_err(Path::new(&path));
+                out.into_inner().map_err(|e| failed(e.into_error()))?.finish().map_err(failed)?;
+                report.outputs.push(path);
+            }
+            SellerSink::Xlsx { writer, dir } => {
+                let books = writer.finish()?;
+                if books.is_empty() {
+                    let _ = std::fs::remove_dir(&dir);
+                }
+                report.outputs.extend(books.into_iter().map(|(p, _)| p.display().to_string()));
+            }
+            SellerSink::Peppol { out: Some((writer, path)), .. } => {
+                writer.finish().and_then(Destination::finish).map_err(io_err(Path::new(&path)))?;
+                report.outputs.push(path);
+            }
+            SellerSink::Peppol { out: None, .. } => {}
         }
-        (Format::KatalogV6Xlsx, Output::Stdout) => return Err(ListingError::NeedsFolder("katalog-v6-xlsx", "category")),
-        (Format::KatalogV6Xlsx, Output::Path(dir)) => {
-            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-            Sink::Xlsx(BulkUploadWriter::new(dir, plan))
+        Ok(())
+    }
+}
+
+/// Maps every product (or one cooperative's) to `format`, one output per
+/// cooperative: `DIR/CODE.jsonl`, `DIR/CODE/CATEGORY.xlsx`, `DIR/CODE.xml`.
+pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &MapOptions) -> Result<MapReport, ListingError> {
+    if let Some(code) = &options.cooperative
+        && !store::products::cooperative_ids(&store.pool).await?.contains_key(code)
+    {
+        return Err(ListingError::UnknownCooperative(code.clone()));
+    }
+    match &options.out {
+        Output::Stdout if options.cooperative.is_none() && format != Format::KatalogV6Xlsx => {
+            return Err(ListingError::NeedsFolder(format.name(), "cooperative"))
         }
-        (Format::PeppolCatalogue, Output::Stdout) if options.cooperative.is_none() => {
-            return Err(ListingError::NeedsFolder("peppol-catalogue", "cooperative"))
-        }
-        (Format::PeppolCatalogue, Output::Stdout) => Sink::Peppol { dir: None },
-        (Format::PeppolCatalogue, Output::Path(dir)) => {
-            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-            Sink::Peppol { dir: Some(dir.clone()) }
-        }
+        Output::Path(dir) if looks_like_a_file(dir) => return Err(ListingError::FileNameForFolder(format.name(), dir.clone())),
+        Output::Path(dir) => std::fs::create_dir_all(dir).map_err(io_err(dir))?,
+        Output::Stdout => {}
+    }
+    let resubmitting = if format == Format::PeppolCatalogue {
+        store::listings::sellers_with_submitted(&store.pool, format.name()).await?
+    } else {
+        Default::default()
     };
     let mut report = MapReport { format: format.name().into(), ..Default::default() };
     let mut updates: Vec<ListingUpdate> = Vec::with_capacity(STORE_BATCH);
-    let mut seller_rows: Vec<MappingRow> = Vec::new();
     let mut rows = products_for_mapping(&store.pool, format.name(), options.cooperative.as_deref());
     let mut payload = Vec::with_capacity(1024);
+    let mut current: Option<(String, SellerSink)> = None;
     while let Some(row) = rows.next().await {
         let row = row?;
         report.products += 1;
         if report.products.is_multiple_of(PROGRESS_EVERY) {
             tracing::info!(format = format.name(), products = report.products, written = report.written, blocked = report.blocked, "mapping");
         }
-        if matches!(sink, Sink::Peppol { .. }) {
-            // A PEPPOL document holds one seller: gather its products first.
-            if seller_rows.first().is_some_and(|r| r.seller.code != row.seller.code) {
-                write_peppol_document(plan, &mut sink, &seller_rows, options, &mut report, &mut updates)?;
-                seller_rows.clear();
+        if current.as_ref().is_none_or(|(code, _)| *code != row.seller.code) {
+            if let Some((_, sink)) = current.take() {
+                sink.finish(&mut report)?;
             }
-            seller_rows.push(row);
-        } else if row.product.active {
-            let mapped = plan.map(&row.product, &row.seller);
+            let action = if resubmitting.contains(&row.seller.code) { Action::Update } else { Action::Add };
+            current = Some((row.seller.code.clone(), SellerSink::open(format, plan, &options.out, &row.seller.code, action)?));
+        }
+        let Some((_, sink)) = current.as_mut() else { continue };
+        let mapped = plan.map(&row.product, &row.seller);
+        if !row.product.active {
+            // A withdrawn product: a Delete line where the catalogue has it (PEPPOL); nothing elsewhere.
+            if let (SellerSink::Peppol { .. }, Some(_)) = (&*sink, &row.submitted_hash) {
+                peppol_line(plan, sink, &row, &mapped, Action::Delete, options)?;
+                report.deleted += 1;
+            }
+        } else {
             let update = record(plan, &row, &mapped, &mut payload, &mut report);
             if !mapped.blocked() {
-                report.written += 1;
-                match &mut sink {
-                    Sink::Json { out, path } => {
+                match sink {
+                    SellerSink::Json { out, path } => {
+                        report.written += 1;
                         out.write_all(&payload).and_then(|()| out.write_all(b"\n")).map_err(io_err(Path::new(path)))?
                     }
-                    Sink::Xlsx(w) => w.write(plan, &mapped)?,
-                    Sink::Peppol { .. } => unreachable!("handled above"),
+                    SellerSink::Xlsx { writer, .. } => {
+                        report.written += 1;
+                        writer.write(plan, &mapped)?
+                    }
+                    SellerSink::Peppol { .. } => {
+                        let action = match &row.submitted_hash {
+                            None => Some(Action::Add),
+                            Some(h) if *h != update.content_hash => Some(Action::Update),
+                            Some(_) => None,
+                        };
+                        match action {
+                            Some(action) => {
+                                peppol_line(plan, sink, &row, &mapped, action, options)?;
+                                report.written += 1;
+                            }
+                            None => report.unchanged += 1,
+                        }
+                    }
                 }
             }
             updates.push(update);
@@ -229,20 +311,11 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
         }
     }
     drop(rows);
-    if !seller_rows.is_empty() {
-        write_peppol_document(plan, &mut sink, &seller_rows, options, &mut report, &mut updates)?;
+    if let Some((_, sink)) = current.take() {
+        sink.finish(&mut report)?;
     }
     let mut conn = store.pool.acquire().await?;
     upsert_listings(&mut conn, format.name(), &updates).await?;
-    match sink {
-        Sink::Json { out, path } => {
-            let failed = io_err(Path::new(&path));
-            out.into_inner().map_err(|e| failed(e.into_error()))?.finish().map_err(failed)?;
-            report.outputs.push(path);
-        }
-        Sink::Xlsx(w) => report.outputs.extend(w.finish()?.into_iter().map(|(p, _)| p.display().to_string())),
-        Sink::Peppol { .. } => {}
-    }
     Ok(report)
 }
 
@@ -276,60 +349,23 @@ fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<
     }
 }
 
-/// One cooperative's catalogue: Add lines for new products, Update for
-/// changed ones, Delete for withdrawn ones the catalogue has; nothing for the rest.
-fn write_peppol_document(
-    plan: &Plan,
-    sink: &mut Sink,
-    rows: &[MappingRow],
-    options: &MapOptions,
-    report: &mut MapReport,
-    updates: &mut Vec<ListingUpdate>,
-) -> Result<(), ListingError> {
-    let Sink::Peppol { dir } = sink else { return Ok(()) };
-    let mut payload = Vec::with_capacity(1024);
-    let mut lines: Vec<(usize, Action)> = Vec::new();
-    let mapped: Vec<Mapped<'_>> = rows.iter().map(|r| plan.map(&r.product, &r.seller)).collect();
-    for (i, (row, m)) in rows.iter().zip(&mapped).enumerate() {
-        if !row.product.active {
-            if row.submitted_hash.is_some() {
-                lines.push((i, Action::Delete));
-                report.deleted += 1;
-            }
-            continue;
-        }
-        let update = record(plan, row, m, &mut payload, report);
-        if !m.blocked() {
-            match &row.submitted_hash {
-                None => lines.push((i, Action::Add)),
-                Some(h) if *h != update.content_hash => lines.push((i, Action::Update)),
-                Some(_) => report.unchanged += 1,
-            }
-        }
-        updates.push(update);
+/// One line of a cooperative's catalogue; the document is opened at its first line.
+fn peppol_line(plan: &Plan, sink: &mut SellerSink, row: &MappingRow, mapped: &Mapped<'_>, action: Action, options: &MapOptions) -> Result<(), ListingError> {
+    let SellerSink::Peppol { out, target, header_action } = sink else { return Ok(()) };
+    if out.is_none() {
+        let seller = &row.seller;
+        let id = format!("{}-{}", seller.code, options.issue_date.format("%Y%m%d"));
+        let name = format!("Katalog {}", seller.name);
+        let header = peppol::Header { id: &id, name: &name, action: *header_action, issue_date: options.issue_date };
+        let (dest, path) = match target {
+            Some(path) => (Destination::File(PartFile::create(path).map_err(io_err(path))?), path.display().to_string()),
+            None => (Destination::Stdout(std::io::stdout()), "-".to_owned()),
+        };
+        let writer = CatalogueWriter::start(dest, plan, &header, mapped).map_err(io_err(Path::new(&path)))?;
+        *out = Some((writer, path));
     }
-    let Some(&(first, _)) = lines.first() else { return Ok(()) };
-    let seller = &rows[0].seller;
-    let header_action = if rows.iter().any(|r| r.submitted_hash.is_some()) { Action::Update } else { Action::Add };
-    let id = format!("{}-{}", seller.code, options.issue_date.format("%Y%m%d"));
-    let name = format!("Katalog {}", seller.name);
-    let header = peppol::Header { id: &id, name: &name, action: header_action, issue_date: options.issue_date };
-    let (out, path) = match dir {
-        Some(d) => {
-            let path = d.join(format!("{}.xml", seller.code));
-            (Destination::File(PartFile::create(&path).map_err(io_err(&path))?), path.display().to_string())
-        }
-        None => (Destination::Stdout(std::io::stdout()), "-".into()),
-    };
-    let p = PathBuf::from(&path);
-    let mut writer = CatalogueWriter::start(out, plan, &header, &mapped[first]).map_err(io_err(&p))?;
-    for &(i, action) in &lines {
-        writer.line(plan, &mapped[i], action, "IDR").map_err(io_err(&p))?;
-        if action != Action::Delete {
-            report.written += 1;
-        }
+    if let Some((writer, path)) = out.as_mut() {
+        writer.line(plan, mapped, action, "IDR").map_err(io_err(Path::new(path.as_str())))?;
     }
-    writer.finish().and_then(Destination::finish).map_err(io_err(&p))?;
-    report.outputs.push(path);
     Ok(())
 }

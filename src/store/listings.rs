@@ -81,6 +81,20 @@ pub fn products_for_mapping<'a>(
     .boxed()
 }
 
+/// The cooperatives that have sent listings of `format` before (their next
+/// catalogue document updates the one the catalogue holds).
+pub async fn sellers_with_submitted(pool: &PgPool, format: &str) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT c.code FROM listings l
+         JOIN products p ON p.id = l.product_id JOIN cooperatives c ON c.id = p.cooperative_id
+         WHERE l.format = $1 AND l.submitted_hash IS NOT NULL",
+    )
+    .bind(format)
+    .fetch_all(pool)
+    .await?;
+    Ok(codes.into_iter().collect())
+}
+
 /// A mapped listing to store.
 pub struct ListingUpdate {
     pub product_id: i64,

@@ -16,6 +16,9 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 use crate::config::{redact_url, DatabaseSettings};
 use embedded::{Cluster, ClusterOptions, EmbeddedError, PgBinaries, RunningCluster};
 
+/// How long the first connection may take before the server is called unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
@@ -27,6 +30,8 @@ pub enum StoreError {
     BadUrl { url: String, #[source] source: sqlx::Error },
     #[error("cannot connect to {location}: {source}")]
     Connect { location: String, #[source] source: sqlx::Error },
+    #[error("cannot connect to {location}: no answer within {secs} s (is the host reachable, and PostgreSQL listening there?)")]
+    ConnectTimeout { location: String, secs: u64 },
     #[error("migrating {location} failed: {source}")]
     Migrate { location: String, #[source] source: sqlx::migrate::MigrateError },
     #[error("database query failed: {0}")]
@@ -71,10 +76,20 @@ impl Store {
                 (running.cluster().connect_options(&settings.name), location, Some(running))
             }
         };
+        // One direct connection first: an unreachable server is reported at once
+        // with its real cause ("connection refused"), not after the pool's wait.
+        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&options)).await {
+            Err(_) => return Err(StoreError::ConnectTimeout { location, secs: CONNECT_TIMEOUT.as_secs() }),
+            Ok(Err(source)) => return Err(StoreError::Connect { location, source }),
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.log_statements(tracing::log::LevelFilter::Trace))
+            .connect_with(options)
             .await
             .map_err(|source| StoreError::Connect { location: location.clone(), source })?;
         Ok(Self { pool, location, embedded })
