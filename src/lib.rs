@@ -14,4 +14,5 @@ pub mod telemetry;
 pub mod catalog;
 pub mod listings;
 pub mod mock;
+pub mod serve;
 pub mod shutdown;

@@ -87,16 +87,17 @@ async fn token(http: &reqwest::Client, base: &str, secret: &str) -> Result<Strin
 }
 
 /// Listings exactly as katalog-bridge's katalog-v6 mapping writes them.
-fn mapped_listings() -> Vec<Value> {
-    std::fs::read_to_string(common::repo().join("tests/golden/katalog-v6/listings.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+async fn mapped_listings() -> Vec<Value> {
+    common::mapped_fixture_listings().await
 }
 
+/// One listing as the mapping wrote it on 2026-11-28, kept here as the
+/// mock's own input so that its tests do not move with the mapping.
+const LISTING: &str = r#"{"sku":"MYK-1L","kode_anggota":"WAT-01","nama_produk":"Minyak Goreng Sawit 1 Liter","deskripsi":"Minyak goreng sawit kemasan botol 1 liter.","kategori_id":"4fcbd2fe-0a95-55c9-842d-db670e7891e3","kategori_level1":"Bahan Makanan","kategori_level2":"Minyak dan Lemak","kategori_level3":"Minyak Goreng","kbki":"21680","barang":"ya","satuan":"Botol","harga":17500,"ppn_persen":0,"ppnbm":false,"harga_termasuk_pajak":17500,"stok":120,"min_pembelian":10,"berat_kg":0.95,"pdn":"Lokal","lokasi_produksi":"Kota Mojokerto","sni":"SNI 7709:2019","merek":"Sawit Nusa","foto":["https://foto.kkmp-mojokerto.id/wat/myk-1l.jpg"],"mata_uang":"IDR"}"#;
+
 fn listing(sku: &str) -> Value {
-    let mut v = mapped_listings().into_iter().find(|l| l["kategori_level3"] == "Minyak Goreng").unwrap();
+    // A listing as the mapping writes it, fixed here so the mock's tests do not move with the mapping.
+    let mut v: Value = serde_json::from_str(LISTING).unwrap();
     v["sku"] = json!(sku);
     v
 }
@@ -123,7 +124,7 @@ async fn tokens_are_checked_and_expire() {
 async fn every_listing_the_mapping_writes_is_accepted() {
     let server = server_with(scenario()).await;
     let c = Client::new(&server).await;
-    let listings = mapped_listings();
+    let listings = mapped_listings().await;
     assert!(listings.len() > 200);
     for (i, l) in listings.iter().enumerate() {
         let r = c.post("/api/v1/listings", &format!("create-{i}"), l).await;
@@ -255,7 +256,7 @@ async fn waiting_orders(c: &Client) -> Vec<String> {
 
 /// Lists, waits for review, then lets orders come for `days`.
 async fn with_orders(c: &Client, days: i64) {
-    for (i, l) in mapped_listings().iter().take(60).enumerate() {
+    for (i, l) in mapped_listings().await.iter().take(60).enumerate() {
         c.post("/api/v1/listings", &format!("o{i}"), l).await;
     }
     c.advance(26).await;
@@ -506,7 +507,7 @@ async fn orders_can_be_answered_with_a_ubl_order_response() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
 
-/// Our own PEPPOL catalogue (the golden file of the mapping tests) uploaded:
+/// Our own PEPPOL catalogue (as the mapping writes it) uploaded:
 /// acknowledged, then processed at the next clock step into listings; a
 /// repeat of Add lines is refused; Update and Delete lines apply. Every
 /// Catalogue Response passes the XSD and the PEPPOL T58 rules.
@@ -514,7 +515,7 @@ async fn orders_can_be_answered_with_a_ubl_order_response() {
 async fn ubl_catalogue_upload_with_catalogue_responses() {
     let server = server_with(scenario()).await;
     let c = Client::new(&server).await;
-    let doc = std::fs::read_to_string(common::repo().join("tests/golden/peppol-catalogue/MJK-WATES.xml")).unwrap();
+    let doc = common::mapped_peppol_document("MJK-WATES").await;
     let lines = doc.matches("<cac:CatalogueLine>").count();
     let upload = |key: &'static str, xml: String| {
         let c = &c;
@@ -555,10 +556,11 @@ async fn ubl_catalogue_upload_with_catalogue_responses() {
     assert!(json["lines"].as_array().unwrap().iter().all(|l| l["accepted"] == false));
 
     // the first line updated, the second deleted
-    let line_add = "<cbc:ActionCode>Add</cbc:ActionCode>\n    <cbc:OrderableIndicator>";
-    assert!(doc.matches(line_add).count() >= 2);
-    let mut changed = doc.replacen(line_add, "<cbc:ActionCode>Update</cbc:ActionCode>\n    <cbc:OrderableIndicator>", 1);
-    changed = changed.replacen(line_add, "<cbc:ActionCode>Delete</cbc:ActionCode>\n    <cbc:OrderableIndicator>", 1);
+    // (a line's action is followed by its OrderableIndicator; the header's is not)
+    let line_add = "<cbc:ActionCode>Add</cbc:ActionCode><cbc:OrderableIndicator>true";
+    assert!(doc.matches(line_add).count() >= 2, "{doc}");
+    let mut changed = doc.replacen(line_add, "<cbc:ActionCode>Update</cbc:ActionCode><cbc:OrderableIndicator>true", 1);
+    changed = changed.replacen(line_add, "<cbc:ActionCode>Delete</cbc:ActionCode><cbc:OrderableIndicator>false", 1);
     let third = upload("u3", changed).await;
     c.advance(1).await;
     let (_, json) = fetch(third, "changed").await;
@@ -615,17 +617,187 @@ async fn bad_requests_get_4xx_and_never_break_the_server() {
         ("DELETE", "/api/v1/listings".into(), None, String::new()),
         ("GET", "/../../etc/passwd".into(), None, String::new()),
     ];
-    for (method, path, content_type, body) in cases {
+    let mut more: Vec<(&str, String, Option<&str>, String)> = vec![
+        // amounts beyond any sane price
+        ("POST", "/api/v1/listings".into(), Some(json_ct), {
+            let mut l = listing("MAHAL");
+            l["harga"] = json!(i64::MAX - 1);
+            l["harga_termasuk_pajak"] = json!(i64::MAX);
+            l.to_string()
+        }),
+        // a field longer than the catalogue takes, and an oversized listing
+        ("POST", "/api/v1/listings".into(), Some(json_ct), {
+            let mut l = listing("PANJANG");
+            l["deskripsi"] = json!("d".repeat(900_000));
+            l.to_string()
+        }),
+        ("POST", "/api/v1/listings".into(), Some(json_ct), {
+            let mut l = listing("BANYAK");
+            for i in 0..60 {
+                l[format!("extra_{i}")] = json!("x".repeat(1_000));
+            }
+            l.to_string()
+        }),
+        ("GET", "/api/v1/listings?limit=1&limit=2".into(), None, String::new()),
+        ("PATCH", "/api/v1/listings/L000001".into(), Some(json_ct), "{}".into()),
+    ];
+    more.extend(cases);
+    for (method, path, content_type, body) in more {
         let mut req = c.http.request(method.parse().unwrap(), format!("{base}{path}")).bearer_auth(&bearer).header("Idempotency-Key", format!("bad-{path}-{}", body.len()));
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
         let r = req.body(body).send().await.unwrap();
         let status = r.status();
-        assert!(status.is_client_error(), "{method} {path}: {status} {}", r.text().await.unwrap_or_default());
+        let text = r.text().await.unwrap_or_default();
+        assert!(status.is_client_error(), "{method} {path}: {status} {text}");
+        // every error answer is the documented body, with a message saying what was wrong
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
+        assert!(v["error"]["code"].is_string() && v["error"]["message"].as_str().is_some_and(|m| m.len() > 5), "{method} {path}: {text}");
     }
+    // A price far above any sane amount is refused with a message that says so.
+    let mut dear = listing("MAHAL-2");
+    dear["harga"] = json!(2_000_000_000_000_i64);
+    dear["harga_termasuk_pajak"] = json!(2_000_000_000_000_i64);
+    let r = c.post("/api/v1/listings", "dear", &dear).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("above the catalogue's limit"));
+    // A key that is not ASCII is reported as such, not as missing.
+    let r = c.http.post(format!("{base}/api/v1/listings")).bearer_auth(&bearer)
+        .header("Idempotency-Key", reqwest::header::HeaderValue::from_bytes("kunci-é".as_bytes()).unwrap())
+        .json(&listing("ASCII")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("visible ASCII"));
+    // 405 says which methods the route takes.
+    let r = c.http.delete(format!("{base}/api/v1/listings")).bearer_auth(&bearer).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allow = r.headers().get("allow").unwrap().to_str().unwrap().to_owned();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "method_not_allowed");
+    assert!(v["error"]["message"].as_str().unwrap().contains("DELETE is not allowed on /api/v1/listings"), "{v}");
     assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK, "still serving");
     assert_eq!(c.truth().await["listings"].as_array().unwrap().len(), 1, "no bad request left anything behind");
+}
+
+/// Text in UBL documents round-trips exactly: escapes, character references and CDATA.
+#[tokio::test]
+async fn ubl_text_round_trips_exactly() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let doc = common::mapped_peppol_document("MJK-WATES").await;
+    let start = doc.find("<cac:Item><cbc:Description>").expect("an item description");
+    let end = start + doc[start..].find("</cbc:Name>").unwrap() + "</cbc:Name>".len();
+    let item = r#"<cac:Item><cbc:Description><![CDATA[Kopi & <Susu> "asli"]]> &#233;nak</cbc:Description><cbc:Name>Tahu &amp; Tempe &lt;Bu Sri&gt;</cbc:Name>"#;
+    let edited = format!("{}{item}{}", &doc[..start], &doc[end..]);
+    let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "text")
+        .header("content-type", "application/xml").body(edited).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", r.text().await.unwrap());
+    c.advance(1).await;
+    let truth = c.truth().await;
+    let first = &truth["listings"][0]["listing"];
+    assert_eq!(first["nama_produk"], "Tahu & Tempe <Bu Sri>");
+    assert_eq!(first["deskripsi"], "Kopi & <Susu> \"asli\" énak");
+}
+
+/// The same Idempotency-Key on another resource or route is another request;
+/// the same JSON with other formatting is the same request.
+#[tokio::test]
+async fn idempotency_keys_are_scoped_by_route_and_resource() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let a: Value = c.post("/api/v1/listings", "k-a", &listing("A-1")).await.json().await.unwrap();
+    let b: Value = c.post("/api/v1/listings", "k-b", &listing("B-1")).await.json().await.unwrap();
+    let (a, b) = (a["listing_id"].as_str().unwrap().to_owned(), b["listing_id"].as_str().unwrap().to_owned());
+    let put = |id: String, key: &'static str, body: String| {
+        let c = &c;
+        async move {
+            c.http.put(format!("{}/api/v1/listings/{id}", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", key)
+                .header("content-type", "application/json").body(body).send().await.unwrap()
+        }
+    };
+    let body = listing("A-1").to_string();
+    let r = put(a.clone(), "same", body.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["listing_id"], a.as_str());
+    // the same key and body on another listing updates that one, not a replay of the first
+    let r = put(b.clone(), "same", body.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["listing_id"], b.as_str());
+    // the same key on withdraw is its own request
+    let r = c.post(&format!("/api/v1/listings/{a}/withdraw"), "same", &json!({})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "withdrawn");
+    // a trailing newline or other spacing is the same body: a replay, not a conflict
+    let pretty = serde_json::to_string_pretty(&listing("A-1")).unwrap() + "\n";
+    let r = put(b.clone(), "same", pretty).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let truth = c.truth().await;
+    assert_eq!(truth["listings"].as_array().unwrap().len(), 2, "nothing created by a replay");
+}
+
+/// A deeply nested document is refused fast, and parsing never holds up other requests.
+#[tokio::test]
+async fn deeply_nested_xml_is_refused_without_freezing_the_server() {
+    let server = server_with(scenario()).await;
+    let c = Client::new(&server).await;
+    let nested = "<a>".repeat(300_000);
+    assert!(nested.len() < 1024 * 1024);
+    let started = std::time::Instant::now();
+    let send = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "deep")
+        .header("content-type", "application/xml").body(nested).send();
+    let (r, other) = tokio::join!(send, c.get("/api/v1/listings"));
+    let r = r.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("nest deeper than 64"));
+    assert_eq!(other.status(), StatusCode::OK);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "refused in {:?}", started.elapsed());
+}
+
+/// Many tokens for one client never revoke another client's live token.
+#[tokio::test]
+async fn tokens_of_one_client_never_revoke_another_clients() {
+    let mut s = scenario();
+    let mut other = s.clients[0].clone();
+    other.client_id = "kkmp-lain".into();
+    other.client_secret = "rahasia-lain".into();
+    s.clients.push(other);
+    let server = server_with(s).await;
+    let http = reqwest::Client::new();
+    let form = |id: &'static str, secret: &'static str| [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)];
+    let mine: Value = http.post(format!("{}/oauth/token", server.url())).form(&form("kkmp-lain", "rahasia-lain")).send().await.unwrap().json().await.unwrap();
+    let mine = mine["access_token"].as_str().unwrap().to_owned();
+    for _ in 0..300 {
+        let r = http.post(format!("{}/oauth/token", server.url())).form(&form("kkmp-mojokerto", "rahasia-demo")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = http.get(format!("{}/api/v1/listings", server.url())).bearer_auth(&mine).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the other client's token still works");
+}
+
+/// Idle and slow connections are closed, so they cannot exhaust the server.
+#[tokio::test]
+async fn idle_connections_are_closed_and_cannot_starve_the_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = katalog_bridge::serve::ServeLimits { max_connections: 4, header_read: std::time::Duration::from_secs(1), request: std::time::Duration::from_secs(5) };
+    let server = MockServer::start_with(scenario(), "127.0.0.1:0", limits).await.unwrap();
+    // as many idle connections as the server serves at once, one sending half a header
+    let mut idle = Vec::new();
+    for i in 0..4 {
+        let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        if i == 0 {
+            s.write_all(b"GET /admin/clock HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        }
+        idle.push(s);
+    }
+    // a real client still gets through once the idle ones are closed
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), reqwest::get(format!("{}/admin/clock", server.url()))).await;
+    assert_eq!(r.expect("served within the header deadline").unwrap().status(), StatusCode::OK);
+    for mut s in idle {
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf)).await.expect("closed by the server").unwrap_or(0);
+        let answer = String::from_utf8_lossy(&buf[..n]);
+        assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
 }
 
 #[tokio::test]
@@ -648,7 +820,7 @@ async fn live_listings_can_be_taken_down_and_xml_answers_truncated() {
     assert_eq!(v["reasons"].as_array().unwrap().len(), 1);
 
     // the malformed fault cuts XML answers too
-    let doc = std::fs::read_to_string(common::repo().join("tests/golden/peppol-catalogue/MJK-WATES.xml")).unwrap();
+    let doc = common::mapped_peppol_document("MJK-WATES").await;
     let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "x1")
         .header("content-type", "application/xml").body(doc).send().await.unwrap();
     let upload = r.json::<Value>().await.unwrap()["upload_id"].as_str().unwrap().to_owned();

@@ -3,6 +3,7 @@
 
 pub mod katalog_v6;
 pub mod katalog_v6_xlsx;
+pub mod leaves;
 pub mod markup;
 mod part_file;
 pub mod peppol;

@@ -69,8 +69,10 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 MappingSource::Dir(d) => println!("checking the mappings in {}", d.display()),
             }
             let plans = crate::catalog::check_all(&source)?;
+            let built_in = matches!(source, MappingSource::BuiltIn);
             for plan in &plans {
-                println!("{}: ok ({} fields)", plan.path.display(), plan.targets.len());
+                let origin = if built_in { "built-in copy of " } else { "" };
+                println!("{origin}{}: ok ({} fields)", plan.path.display(), plan.targets.len());
             }
             println!("mappings are valid");
             Ok(EXIT_OK)

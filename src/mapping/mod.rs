@@ -41,7 +41,7 @@ impl MappingSource {
     pub fn read(&self, relative: &str) -> Result<(PathBuf, String), MappingError> {
         match self {
             Self::BuiltIn => {
-                let path = PathBuf::from("(built-in) mappings").join(relative);
+                let path = PathBuf::from("mappings").join(relative);
                 let text = BUILT_IN
                     .iter()
                     .find(|(name, _)| *name == relative)

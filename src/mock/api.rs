@@ -6,7 +6,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,10 +16,13 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::faults::{Fault, FaultKind, Faults};
-use super::state::{Mock, Stored};
+use super::state::{Mock, Stored, MAX_AMOUNT};
 
 const BODY_LIMIT: usize = 1024 * 1024;
 const MAX_PAGE: usize = 1000;
+/// A stored listing is at most this big (so a page of 1,000 is at most 16 MiB).
+const MAX_LISTING_BYTES: usize = 16 * 1024;
+const MAX_LISTING_KEYS: usize = 40;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -96,7 +99,47 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(json_errors))
         .with_state(state)
+}
+
+/// Every error answer carries the documented JSON body, also those that axum
+/// makes itself (405, a path or query string that cannot be decoded, a body
+/// over the limit): their text becomes the message.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        s if s.is_server_error() => "server_error",
+        _ => "bad_request",
+    };
+    let message = if !text.is_empty() {
+        text
+    } else if status == StatusCode::METHOD_NOT_ALLOWED {
+        format!("{method} is not allowed on {path}; the Allow header lists the methods it takes")
+    } else {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    };
+    let mut answer = ApiError::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != "content-type" && name != "content-length" {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
 }
 
 // ---- auth ----
@@ -122,47 +165,68 @@ async fn token(State(s): State<AppState>, form: Result<Form<TokenRequest>, axum:
 }
 
 fn seller(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))?;
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let value = headers.get("authorization").ok_or_else(|| unauthorized("missing Authorization header: send `Bearer TOKEN`"))?;
+    let value = value.to_str().map_err(|_| unauthorized("the Authorization header holds characters other than visible ASCII"))?;
+    let token = value.strip_prefix("Bearer ").ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
     s.mock().seller_of(token).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "invalid or expired token"))
 }
 
 // ---- idempotent writes ----
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the Idempotency-Key header is required"))?;
+    let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m);
+    let key = headers.get("idempotency-key").ok_or_else(|| bad("the Idempotency-Key header is required"))?;
+    let key = key.to_str().map_err(|_| bad("Idempotency-Key must be visible ASCII characters"))?;
     if key.is_empty() || key.len() > 200 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "Idempotency-Key must be 1-200 characters"));
+        return Err(bad("Idempotency-Key must be 1-200 characters"));
     }
     Ok(key.to_owned())
 }
 
-/// Runs `write` once per (seller, key): a repeat with the same body gets the
-/// stored answer, a repeat with another body gets 409.
-fn idempotent(
+/// What makes two bodies the same request: the parsed JSON value (so
+/// formatting, key order and a trailing newline do not count), or for other
+/// bodies the bytes without surrounding whitespace.
+fn body_fingerprint(body: &Bytes) -> [u8; 32] {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => Sha256::digest(serde_json::to_vec(&v).unwrap_or_default()).into(),
+        Err(_) => Sha256::digest(body.trim_ascii()).into(),
+    }
+}
+
+/// Runs an idempotent write once per (client, method, path, key): a repeat
+/// with the same body gets the stored answer, one with another body gets 409.
+/// The same key on another route or resource is another request. `parse`
+/// reads the body before the state is locked, so a slow document never holds
+/// up other requests; `write` applies it under the lock.
+fn idempotent<T>(
     s: &AppState,
-    headers: &HeaderMap,
+    request: (&Method, &Uri, &HeaderMap),
     body: &Bytes,
-    write: impl FnOnce(&mut Mock, &str) -> Result<(StatusCode, Value), ApiError>,
+    parse: impl FnOnce(&Bytes) -> Result<T, ApiError>,
+    write: impl FnOnce(&mut Mock, &str, T) -> Result<(StatusCode, Value), ApiError>,
 ) -> Response {
+    let (method, uri, headers) = request;
     let run = || -> Result<Response, ApiError> {
         let seller = seller(s, headers)?;
-        let key = idempotency_key(headers)?;
-        let hash: [u8; 32] = Sha256::digest(body).into();
+        let key = format!("{method} {} {}", uri.path(), idempotency_key(headers)?);
+        let hash = body_fingerprint(body);
+        if let Some(stored) = s.mock().remembered(&seller, &key) {
+            if stored.body_hash != hash {
+                return Err(ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", "this Idempotency-Key was used with a different body"));
+            }
+            return Ok((StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), Json(stored.body.clone())).into_response());
+        }
+        let parsed = parse(body)?;
         let mut mock = s.mock();
+        // Checked again under the lock: the same request may have raced this one.
         if let Some(stored) = mock.remembered(&seller, &key) {
             if stored.body_hash != hash {
                 return Err(ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", "this Idempotency-Key was used with a different body"));
             }
             return Ok((StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), Json(stored.body.clone())).into_response());
         }
-        let (status, value) = write(&mut mock, &seller)?;
+        let (status, value) = write(&mut mock, &seller, parsed)?;
         mock.remember(&seller, &key, Stored { body_hash: hash, status: status.as_u16(), body: value.clone() });
         Ok((status, Json(value)).into_response())
     };
@@ -181,9 +245,28 @@ fn validate_listing(v: &Value) -> Result<(), ApiError> {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_listing", "the listing must be a JSON object"));
     }
     let text = |k: &str| v[k].as_str().map(str::trim).filter(|s| !s.is_empty());
-    for k in ["sku", "kode_anggota", "kategori_id", "kbki", "satuan", "pdn"] {
-        if text(k).is_none() {
-            bad(k, "is required");
+    for (k, max) in [("sku", 64), ("kode_anggota", 40), ("kategori_id", 64), ("kbki", 20), ("satuan", 40), ("pdn", 10)] {
+        match text(k) {
+            None => bad(k, "is required"),
+            Some(t) if t.chars().count() > max => bad(k, &format!("must be at most {max} characters")),
+            Some(_) => {}
+        }
+    }
+    // The catalogue's own bounds on everything else, so no listing is larger than a few kilobytes.
+    if let Some(map) = v.as_object() {
+        if map.len() > MAX_LISTING_KEYS {
+            bad("(listing)", &format!("has {} fields; at most {MAX_LISTING_KEYS}", map.len()));
+        }
+        for (k, value) in map {
+            let long = match value {
+                Value::String(t) => t.chars().count() > 2000,
+                Value::Array(items) => items.len() > 20 || items.iter().any(|i| i.as_str().is_none_or(|t| t.len() > 2000)),
+                Value::Object(_) => true,
+                _ => false,
+            };
+            if long && !matches!(k.as_str(), "deskripsi" | "foto") {
+                bad(k, "is too long, or not a plain value");
+            }
         }
     }
     match text("nama_produk").map(|s| s.chars().count()) {
@@ -194,14 +277,18 @@ fn validate_listing(v: &Value) -> Result<(), ApiError> {
         bad("deskripsi", "must be at most 2000 characters");
     }
     match (v["harga"].as_i64(), v["harga_termasuk_pajak"].as_i64()) {
-        (Some(p), Some(t)) if p > 0 && t >= p => {}
+        (Some(p), Some(t)) if p > 0 && t >= p && t <= MAX_AMOUNT => {}
+        (Some(p), Some(t)) if p > MAX_AMOUNT || t > MAX_AMOUNT => bad("harga", &format!("is above the catalogue's limit of Rp {MAX_AMOUNT}")),
         _ => bad("harga", "harga and harga_termasuk_pajak must be whole rupiah, harga above 0, incl. tax at least harga"),
     }
     if !matches!(v["ppn_persen"].as_i64(), Some(0 | 11 | 12)) {
         bad("ppn_persen", "must be 0 or 12");
     }
-    if v["foto"].as_array().is_some_and(|a| a.len() > 5 || a.iter().any(|f| !f.is_string())) {
-        bad("foto", "at most 5 photo addresses");
+    if v["foto"].as_array().is_some_and(|a| a.len() > 5 || a.iter().any(|f| f.as_str().is_none_or(|u| u.len() > 500))) {
+        bad("foto", "at most 5 photo addresses of at most 500 characters");
+    }
+    if serde_json::to_vec(v).map_or(true, |b| b.len() > MAX_LISTING_BYTES) {
+        bad("(listing)", &format!("is larger than {MAX_LISTING_BYTES} bytes"));
     }
     if fields.is_empty() {
         Ok(())
@@ -216,25 +303,28 @@ fn listing_json(l: &super::state::Listing) -> Value {
     serde_json::to_value(l).expect("listing serialises")
 }
 
-async fn create_listing(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    idempotent(&s, &headers, &body, |mock, seller| {
-        let v = parse_json(&body)?;
-        validate_listing(&v)?;
+/// A listing body: parsed and checked before the state is locked.
+fn listing_body(body: &Bytes) -> Result<Value, ApiError> {
+    let v = parse_json(body)?;
+    validate_listing(&v)?;
+    Ok(v)
+}
+
+async fn create_listing(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| {
         Ok((StatusCode::CREATED, listing_json(&mock.create_listing(seller, v))))
     })
 }
 
-async fn update_listing(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    idempotent(&s, &headers, &body, |mock, seller| {
-        let v = parse_json(&body)?;
+async fn update_listing(State(s): State<AppState>, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| {
         let index = mock.listing_index(seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
-        validate_listing(&v)?;
         Ok((StatusCode::OK, listing_json(&mock.update_listing(index, v))))
     })
 }
 
-async fn withdraw_listing(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    idempotent(&s, &headers, &body, |mock, seller| {
+async fn withdraw_listing(State(s): State<AppState>, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    idempotent(&s, (&method, &uri, &headers), &body, |_| Ok(()), |mock, seller, ()| {
         let index = mock.listing_index(seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
         Ok((StatusCode::OK, listing_json(&mock.withdraw_listing(index))))
     })
@@ -281,9 +371,9 @@ async fn list_listings(State(s): State<AppState>, headers: HeaderMap, Query(q): 
 
 // ---- catalogue upload (UBL) ----
 
-async fn upload_catalogue(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    idempotent(&s, &headers, &body, |mock, seller| {
-        let (document_id, lines) = super::ubl_catalogue::read(&body).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))?;
+async fn upload_catalogue(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let read = |body: &Bytes| super::ubl_catalogue::read(body).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m));
+    idempotent(&s, (&method, &uri, &headers), &body, read, |mock, seller, (document_id, lines)| {
         let upload = mock.receive_upload(seller, document_id, lines);
         Ok((StatusCode::ACCEPTED, json!({"upload_id": upload.upload_id, "state": upload.state, "lines": upload.lines.len()})))
     })
@@ -292,11 +382,7 @@ async fn upload_catalogue(State(s): State<AppState>, headers: HeaderMap, body: B
 async fn get_upload(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let seller = seller(&s, &headers)?;
     let mock = s.mock();
-    let upload = mock
-        .uploads
-        .iter()
-        .find(|u| u.upload_id == id && u.kode_penyedia == seller)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no upload {id}")))?;
+    let upload = mock.upload(&seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no upload {id}")))?;
     if headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("xml")) {
         let buyer = &mock.scenario.buyers[0];
         let client = mock.scenario.clients.iter().find(|c| c.kode_penyedia == seller);
@@ -350,25 +436,27 @@ async fn get_order(State(s): State<AppState>, Path(id): Path<String>, headers: H
     Ok(Json(serde_json::to_value(&mock.orders[index]).expect("order serialises")).into_response())
 }
 
-async fn respond_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn respond_order(State(s): State<AppState>, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let is_xml = headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("xml"));
-    idempotent(&s, &headers, &body, |mock, seller| {
-        let index = mock.order_index(&id).filter(|&i| mock.orders[i].kode_penyedia == seller);
-        let index = index.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no order {id} for {seller}")))?;
-        let accept = if is_xml {
+    let decide = |body: &Bytes| -> Result<bool, ApiError> {
+        if is_xml {
             // A UBL OrderResponse (PEPPOL BIS Ordering 3): AP accepts, RE rejects.
-            let d = super::ubl_order::read_response(&body).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))?;
+            let d = super::ubl_order::read_response(body).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))?;
             if d.order_id != id {
                 return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the OrderResponse refers to order {}, not {id}", d.order_id)));
             }
-            d.accept
+            Ok(d.accept)
         } else {
-            match parse_json(&body)?["decision"].as_str() {
-                Some("accept") => true,
-                Some("reject") => false,
-                _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "decision must be accept or reject")),
+            match parse_json(body)?["decision"].as_str() {
+                Some("accept") => Ok(true),
+                Some("reject") => Ok(false),
+                _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "decision must be accept or reject")),
             }
-        };
+        }
+    };
+    idempotent(&s, (&method, &uri, &headers), &body, decide, |mock, seller, accept| {
+        let index = mock.order_index(&id).filter(|&i| mock.orders[i].kode_penyedia == seller);
+        let index = index.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no order {id} for {seller}")))?;
         let order = mock.respond(index, accept).map_err(|m| ApiError::new(StatusCode::CONFLICT, "invalid_state", m))?;
         Ok((StatusCode::OK, serde_json::to_value(order).expect("order serialises")))
     })

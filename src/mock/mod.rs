@@ -28,6 +28,11 @@ pub struct MockServer {
 impl MockServer {
     /// Serves `scenario` on `listen` (`127.0.0.1:0` for an ephemeral port).
     pub async fn start(scenario: Scenario, listen: &str) -> std::io::Result<Self> {
+        Self::start_with(scenario, listen, crate::serve::ServeLimits::default()).await
+    }
+
+    /// As [`MockServer::start`], with chosen connection limits (tests set short ones).
+    pub async fn start_with(scenario: Scenario, listen: &str, limits: crate::serve::ServeLimits) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let faults = scenario.faults.clone();
@@ -39,11 +44,7 @@ impl MockServer {
             }
         }
         let app = api::router(state.clone());
-        let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "mock catalogue stopped");
-            }
-        });
+        let task = tokio::spawn(crate::serve::serve(listener, app, limits));
         Ok(Self { addr, state, task })
     }
 

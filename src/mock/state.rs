@@ -18,7 +18,13 @@ use super::scenario::Scenario;
 
 /// Idempotency answers kept; the oldest are forgotten first.
 const IDEMPOTENCY_CAP: usize = 100_000;
-const TOKENS_CAP: usize = 10_000;
+/// Bytes of idempotent answers kept; the oldest are forgotten first.
+const IDEMPOTENCY_BYTES: usize = 64 * 1024 * 1024;
+/// Live tokens one client may hold; its oldest go first, never another client's.
+const TOKENS_PER_CLIENT: usize = 100;
+/// The largest amount, in rupiah, that a listing price may be (Rp 1 trillion):
+/// far above any cooperative's goods, far below what the arithmetic can hold.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 /// Working days a seller has to confirm an order.
 const CONFIRM_WORKING_DAYS: u32 = 3;
 
@@ -105,14 +111,23 @@ pub struct Mock {
     pub scenario: Scenario,
     pub now: DateTime<Utc>,
     rng: ChaCha8Rng,
+    /// token -> (seller, expiry)
     tokens: HashMap<String, (String, DateTime<Utc>)>,
+    /// Each client's tokens, oldest first.
+    client_tokens: HashMap<String, VecDeque<String>>,
     token_seq: u64,
     pub listings: Vec<Listing>,
+    /// (seller, SKU) -> index of the listing not withdrawn.
+    by_sku: HashMap<(String, String), usize>,
+    /// order id -> index in `orders`.
+    order_ids: HashMap<String, usize>,
     change: u64,
     pub orders: Vec<Order>,
     order_change: u64,
     idempotency: HashMap<(String, String), Stored>,
     idempotency_order: VecDeque<(String, String)>,
+    /// Bytes of the stored answers, bounded by [`IDEMPOTENCY_BYTES`].
+    idempotency_bytes: usize,
     pub uploads: Vec<Upload>,
 }
 
@@ -134,13 +149,17 @@ impl Mock {
             rng: ChaCha8Rng::seed_from_u64(scenario.seed),
             scenario,
             tokens: HashMap::new(),
+            client_tokens: HashMap::new(),
             token_seq: 0,
             listings: Vec::new(),
+            by_sku: HashMap::new(),
+            order_ids: HashMap::new(),
             change: 0,
             orders: Vec::new(),
             order_change: 0,
             idempotency: HashMap::new(),
             idempotency_order: VecDeque::new(),
+            idempotency_bytes: 0,
             uploads: Vec::new(),
         }
     }
@@ -168,10 +187,7 @@ impl Mock {
             let seller = self.uploads[u].kode_penyedia.clone();
             for l in 0..self.uploads[u].lines.len() {
                 let line = self.uploads[u].lines[l].clone();
-                let existing = self
-                    .listings
-                    .iter()
-                    .position(|x| x.kode_penyedia == seller && x.sku == line.sku && x.state != ListingState::Withdrawn);
+                let existing = self.by_sku.get(&(seller.clone(), line.sku.clone())).copied();
                 let outcome = match (super::ubl_catalogue::check_line(&line), line.action.as_str(), existing) {
                     (Some(reason), _, _) => Err(reason),
                     (None, "Add", Some(_)) => Err(format!("SKU {} is already listed: send Update", line.sku)),
@@ -207,11 +223,16 @@ impl Mock {
         let client = self.scenario.clients.iter().find(|c| c.client_id == client_id && c.client_secret == secret)?;
         let seller = client.kode_penyedia.clone();
         let ttl = self.scenario.token_ttl_seconds;
-        if self.tokens.len() >= TOKENS_CAP {
-            let now = self.now;
-            self.tokens.retain(|_, (_, exp)| *exp > now);
-            if self.tokens.len() >= TOKENS_CAP {
-                self.tokens.clear();
+        // Only this client's tokens are evicted: its expired ones, then its oldest over the cap.
+        let now = self.now;
+        let mine = self.client_tokens.entry(client_id.to_owned()).or_default();
+        while let Some(oldest) = mine.front() {
+            let expired = self.tokens.get(oldest).is_none_or(|(_, exp)| *exp <= now);
+            if !expired && mine.len() < TOKENS_PER_CLIENT {
+                break;
+            }
+            if let Some(old) = mine.pop_front() {
+                self.tokens.remove(&old);
             }
         }
         self.token_seq += 1;
@@ -219,6 +240,7 @@ impl Mock {
         let digest = sha2::Sha256::digest(format!("{}:{}", self.scenario.seed, self.token_seq));
         let token = format!("tok-{}-{}", hex::encode(&digest[..8]), self.token_seq);
         self.tokens.insert(token.clone(), (seller, self.now + Duration::seconds(ttl)));
+        self.client_tokens.entry(client_id.to_owned()).or_default().push_back(token.clone());
         Some((token, ttl))
     }
 
@@ -242,12 +264,16 @@ impl Mock {
 
     pub fn remember(&mut self, client: &str, key: &str, stored: Stored) {
         let k = (client.to_owned(), key.to_owned());
-        if self.idempotency.insert(k.clone(), stored).is_none() {
-            self.idempotency_order.push_back(k);
+        let size = |k: &(String, String), s: &Stored| k.0.len() + k.1.len() + 64 + serde_json::to_vec(&s.body).map_or(0, |b| b.len());
+        self.idempotency_bytes += size(&k, &stored);
+        match self.idempotency.insert(k.clone(), stored) {
+            None => self.idempotency_order.push_back(k),
+            Some(old) => self.idempotency_bytes = self.idempotency_bytes.saturating_sub(size(&k, &old)),
         }
-        while self.idempotency_order.len() > IDEMPOTENCY_CAP {
-            if let Some(old) = self.idempotency_order.pop_front() {
-                self.idempotency.remove(&old);
+        while self.idempotency_order.len() > IDEMPOTENCY_CAP || self.idempotency_bytes > IDEMPOTENCY_BYTES {
+            let Some(old) = self.idempotency_order.pop_front() else { break };
+            if let Some(gone) = self.idempotency.remove(&old) {
+                self.idempotency_bytes = self.idempotency_bytes.saturating_sub(size(&old, &gone));
             }
         }
     }
@@ -273,12 +299,22 @@ impl Mock {
             listing: body,
             next_step_at: Some(self.now + Duration::hours(1)),
         };
+        self.by_sku.insert((listing.kode_penyedia.clone(), listing.sku.clone()), self.listings.len());
         self.listings.push(listing.clone());
         listing
     }
 
+    /// The index of a seller's listing from its id (`L000042` is the 42nd).
     pub fn listing_index(&self, seller: &str, id: &str) -> Option<usize> {
-        self.listings.iter().position(|l| l.listing_id == id && l.kode_penyedia == seller)
+        let n: usize = id.strip_prefix('L').filter(|d| d.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()?;
+        let index = n.checked_sub(1)?;
+        self.listings.get(index).filter(|l| l.listing_id == id && l.kode_penyedia == seller).map(|_| index)
+    }
+
+    /// A seller's upload by id (`U000007` is the 7th).
+    pub fn upload(&self, seller: &str, id: &str) -> Option<&Upload> {
+        let n: usize = id.strip_prefix('U').filter(|d| d.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()?;
+        self.uploads.get(n.checked_sub(1)?).filter(|u| u.upload_id == id && u.kode_penyedia == seller)
     }
 
     pub fn update_listing(&mut self, index: usize, body: Value) -> Listing {
@@ -298,6 +334,9 @@ impl Mock {
         let change = self.next_change();
         let now = self.now;
         let l = &mut self.listings[index];
+        if self.by_sku.get(&(l.kode_penyedia.clone(), l.sku.clone())) == Some(&index) {
+            self.by_sku.remove(&(l.kode_penyedia.clone(), l.sku.clone()));
+        }
         l.state = ListingState::Withdrawn;
         l.updated_at = now;
         l.change = change;
@@ -443,7 +482,7 @@ impl Mock {
             // Goods sold by weight may be ordered in halves (12.5 kg) where the amounts stay whole rupiah.
             let halves_ok = unit == "Kilogram" && unit_price % 2 == 0 && excl % 2 == 0;
             let quantity = if halves_ok && half { whole + Decimal::new(5, 1) } else { whole };
-            let line_total = (quantity * Decimal::from(unit_price)).round();
+            let Some(line_total) = quantity.checked_mul(Decimal::from(unit_price)).map(|t| t.round()) else { return };
             lines.push(OrderLine {
                 line_id: format!("{number:06}-{}", n + 1),
                 listing_id: self.listings[i].listing_id.clone(),
@@ -452,15 +491,20 @@ impl Mock {
                 quantity,
                 unit,
                 unit_price,
-                line_total: i64::try_from(line_total.normalize().mantissa()).unwrap_or(0),
+                line_total: match i64::try_from(line_total.normalize().mantissa()).ok().filter(|_| line_total.normalize().scale() == 0) {
+                    Some(t) => t,
+                    None => return,
+                },
                 unit_price_excl_tax: excl,
                 tax_percent,
             });
         }
-        let shipping_fee = if self.random(3) == 0 { 25_000 } else { 0 };
-        let total = lines.iter().map(|l| l.line_total).sum::<i64>() + shipping_fee;
+        let shipping_fee: i64 = if self.random(3) == 0 { 25_000 } else { 0 };
+        // Checked: amounts are bounded where listings come in, and an order that would overflow is not made.
+        let Some(total) = lines.iter().try_fold(shipping_fee, |sum, l| sum.checked_add(l.line_total)) else { return };
         self.order_change += 1;
         let year = self.now.with_timezone(&Jakarta).year();
+        self.order_ids.insert(format!("EP-{year}-{number:06}"), self.orders.len());
         self.orders.push(Order {
             order_id: format!("EP-{year}-{number:06}"),
             rup_code: format!("RUP-{year}-{:05}", 10_000 + number),
@@ -511,7 +555,7 @@ impl Mock {
     }
 
     pub fn order_index(&self, id: &str) -> Option<usize> {
-        self.orders.iter().position(|o| o.order_id == id)
+        self.order_ids.get(id).copied()
     }
 
     /// The seller's answer; `Err` when the order is no longer waiting.

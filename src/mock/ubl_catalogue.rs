@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Jakarta;
-use quick_xml::events::Event;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -43,31 +42,30 @@ struct LineFields {
 
 /// Reads the document id and lines of a UBL Catalogue.
 pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
-    let mut path: Vec<String> = Vec::new();
+    use crate::catalog::leaves::{self, Leaf};
     let mut document_id = None;
     let mut lines = Vec::new();
     let mut line = LineFields::default();
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).map_err(|e| format!("malformed XML: {e}"))? {
-            Event::Start(e) => {
-                let name = e.local_name().as_ref().to_owned();
-                if name == "CatalogueLine" {
-                    line = LineFields::default();
+    let root = leaves::read(xml, |leaf| {
+        match leaf {
+            Leaf::Open(path) if path.len() == 2 && path[1] == "CatalogueLine" => line = LineFields::default(),
+            Leaf::Close(path) if path.len() == 2 && path[1] == "CatalogueLine" => {
+                if lines.len() >= MAX_LINES {
+                    return Err(format!("the Catalogue has more than {MAX_LINES} lines: split it"));
                 }
-                path.push(name);
-            }
-            Event::End(_) => {
-                if path.last().map(String::as_str) == Some("CatalogueLine") {
-                    lines.push(finish(std::mem::take(&mut line)));
+                // The catalogue's own bounds, so no stored line is larger than a few kilobytes.
+                let n = lines.len() + 1;
+                for (what, text, max) in [("item name", &line.name, 250), ("description", &line.description, 2000), ("SKU", &line.sku, 64), ("unit", &line.unit, 40)] {
+                    if text.chars().count() > max {
+                        return Err(format!("line {n}: the {what} is longer than {max} characters"));
+                    }
                 }
-                path.pop();
+                if line.photos.len() > 5 || line.photos.iter().any(|p| p.len() > 500) {
+                    return Err(format!("line {n}: at most 5 photo addresses of at most 500 characters"));
+                }
+                lines.push(finish(std::mem::take(&mut line)));
             }
-            Event::Text(t) => {
-                let raw = t.xml10_content();
-                let text = quick_xml::escape::unescape(&raw).map_err(|e| format!("malformed XML text: {e}"))?.into_owned();
+            Leaf::Text(path, text) => {
                 let p: Vec<&str> = path.iter().map(String::as_str).collect();
                 match p.as_slice() {
                     ["Catalogue", "ID"] => document_id = Some(text),
@@ -75,7 +73,7 @@ pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
                         ["ID"] => line.id = text,
                         ["ActionCode"] => line.action = text,
                         ["OrderableUnit"] => line.unit = text,
-                        ["RequiredItemLocationQuantity", "Price", "PriceAmount"] => line.price = text.parse::<rust_decimal::Decimal>().ok().and_then(|d| i64::try_from(d.round().mantissa()).ok().filter(|_| d.fract().is_zero())),
+                        ["RequiredItemLocationQuantity", "Price", "PriceAmount"] => line.price = text.trim().parse::<rust_decimal::Decimal>().ok().and_then(|d| i64::try_from(d.round().mantissa()).ok().filter(|_| d.fract().is_zero())),
                         ["Item", "Name"] => line.name = text,
                         ["Item", "Description"] => line.description = text,
                         ["Item", "SellersItemIdentification", "ID"] => line.sku = text,
@@ -85,7 +83,7 @@ pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
                         ["Item", "ClassifiedTaxCategory", "ID"] => line.tax_category = text,
                         ["Item", "AdditionalItemProperty", "Name"] => line.property_name = text,
                         ["Item", "AdditionalItemProperty", "Value"] => match line.property_name.as_str() {
-                            "TKDN (%)" => line.tkdn = text.parse().ok(),
+                            "TKDN (%)" => line.tkdn = text.trim().parse().ok(),
                             "Sertifikat TKDN" => line.tkdn_certificate = Some(text),
                             _ => {}
                         },
@@ -94,12 +92,11 @@ pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
                     _ => {}
                 }
             }
-            Event::Eof => break,
             _ => {}
         }
-        buf.clear();
-    }
-    if path.first().is_some_and(|p| p != "Catalogue") {
+        Ok(())
+    })?;
+    if root != "Catalogue" {
         return Err("the document is not a UBL Catalogue".into());
     }
     let document_id = document_id.ok_or("the Catalogue has no cbc:ID")?;
@@ -109,10 +106,18 @@ pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
     Ok((document_id, lines))
 }
 
+/// Lines one uploaded Catalogue may hold.
+pub const MAX_LINES: usize = 10_000;
+
 fn finish(l: LineFields) -> UploadLine {
     let price = l.price.unwrap_or(0);
     // PEPPOL prices are before PPN; the catalogue shows the price incl. 11 % effective PPN for S.
-    let with_tax = if l.tax_category == "S" { price + (price * 11 + 50) / 100 } else { price };
+    // Checked: an absurd price gives no tax-inclusive price, and `check_line` refuses it.
+    let with_tax = if l.tax_category == "S" {
+        price.checked_mul(11).and_then(|p| p.checked_add(50)).map(|p| p / 100).and_then(|tax| price.checked_add(tax))
+    } else {
+        Some(price)
+    };
     let body = json!({
         "sku": l.sku, "nama_produk": l.name, "deskripsi": l.description, "harga": l.price,
         "harga_termasuk_pajak": with_tax, "satuan": l.unit, "unspsc": l.unspsc,
@@ -138,6 +143,9 @@ pub fn check_line(line: &UploadLine) -> Option<String> {
         }
         if line.body["harga"].as_i64().is_none_or(|p| p <= 0) {
             return Some("the price must be whole rupiah above 0".into());
+        }
+        if line.body["harga_termasuk_pajak"].as_i64().is_none_or(|p| p > super::state::MAX_AMOUNT) {
+            return Some(format!("the price is above the catalogue's limit of Rp {}", super::state::MAX_AMOUNT));
         }
     }
     None

@@ -110,33 +110,22 @@ pub struct ResponseDecision {
 /// Reads `cbc:OrderResponseCode` (AP accepts; RE rejects; AB and CA are not
 /// final answers here), `cac:OrderReference/cbc:ID` and `cbc:Note`.
 pub fn read_response(xml: &[u8]) -> Result<ResponseDecision, String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
-    let mut path: Vec<Vec<u8>> = Vec::new();
+    use crate::catalog::leaves::{self, Leaf};
     let (mut code, mut order_id, mut note) = (None, None, None);
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).map_err(|e| format!("malformed XML: {e}"))? {
-            Event::Start(e) => path.push(e.local_name().as_ref().as_bytes().to_vec()),
-            Event::End(_) => {
-                path.pop();
+    let root = leaves::read(xml, |leaf| {
+        if let Leaf::Text(path, text) = leaf {
+            let names: Vec<&str> = path.iter().map(String::as_str).collect();
+            match names.as_slice() {
+                ["OrderResponse", "OrderResponseCode"] => code = Some(text),
+                ["OrderResponse", "Note"] => note = Some(text),
+                ["OrderResponse", "OrderReference", "ID"] => order_id = Some(text),
+                _ => {}
             }
-            Event::Text(t) => {
-                let raw = t.xml10_content();
-                let text = quick_xml::escape::unescape(&raw).map_err(|e| format!("malformed XML text: {e}"))?.into_owned();
-                let names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
-                match names.as_slice() {
-                    [b"OrderResponse", b"OrderResponseCode"] => code = Some(text),
-                    [b"OrderResponse", b"Note"] => note = Some(text),
-                    [b"OrderResponse", b"OrderReference", b"ID"] => order_id = Some(text),
-                    _ => {}
-                }
-            }
-            Event::Eof => break,
-            _ => {}
         }
-        buf.clear();
+        Ok(())
+    })?;
+    if root != "OrderResponse" {
+        return Err("the document is not a UBL OrderResponse".into());
     }
     let order_id = order_id.ok_or("the OrderResponse has no cac:OrderReference/cbc:ID")?;
     let accept = match code.as_deref() {

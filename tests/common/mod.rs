@@ -268,3 +268,59 @@ pub fn sample_product() -> ProductRecord {
     }
 }
 
+
+static MAPPED: tokio::sync::OnceCell<Vec<serde_json::Value>> = tokio::sync::OnceCell::const_new();
+
+/// A fresh store holding the 18 cooperatives and every fixture product file.
+pub async fn fixture_store() -> Store {
+    let store = fresh_store().await;
+    load_cooperatives(&store).await;
+    let units = katalog_bridge::mapping::units::UnitTable::load(&katalog_bridge::mapping::MappingSource::BuiltIn).unwrap();
+    let tmp = temp_dir();
+    for path in sorted_files(&repo().join("fixtures/products")) {
+        let copy = tmp.path().join(path.file_name().unwrap());
+        std::fs::copy(&path, &copy).unwrap();
+        katalog_bridge::intake::products::import_products(&store, &units, &copy, None, &Default::default(), &Default::default())
+            .await
+            .unwrap();
+    }
+    store
+}
+
+/// Maps the fixtures to `format` with the real code into a temp dir (kept with the result).
+pub async fn map_fixtures(format: katalog_bridge::catalog::Format, cooperative: Option<&str>) -> tempfile::TempDir {
+    use katalog_bridge::mapping::{plan::Tables, MappingSource};
+    let store = fixture_store().await;
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    let plan = format.plan(&MappingSource::BuiltIn, &tables).unwrap();
+    let out = temp_dir();
+    let options = katalog_bridge::listings::MapOptions {
+        cooperative: cooperative.map(str::to_owned),
+        out: katalog_bridge::listings::Output::Path(out.path().to_owned()),
+        issue_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+    };
+    katalog_bridge::listings::map_products(&store, &plan, format, &options).await.unwrap();
+    out
+}
+
+/// The fixture products of every cooperative as the katalog-v6 mapping writes
+/// them now: mapped by the real code (never read back from golden files, which
+/// `UPDATE_GOLDEN` rewrites).
+pub async fn mapped_fixture_listings() -> Vec<serde_json::Value> {
+    MAPPED
+        .get_or_init(|| async {
+            let out = map_fixtures(katalog_bridge::catalog::Format::KatalogV6, None).await;
+            sorted_files(out.path())
+                .iter()
+                .flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<_>>())
+                .collect()
+        })
+        .await
+        .clone()
+}
+
+/// One cooperative's PEPPOL catalogue as the mapping writes it now.
+pub async fn mapped_peppol_document(cooperative: &str) -> String {
+    let out = map_fixtures(katalog_bridge::catalog::Format::PeppolCatalogue, Some(cooperative)).await;
+    std::fs::read_to_string(out.path().join(format!("{cooperative}.xml"))).unwrap()
+}
