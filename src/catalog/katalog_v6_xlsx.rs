@@ -231,7 +231,32 @@ fn string_cell(o: &mut Markup, column: &str, row: &str, text: &str, heading: boo
     } else {
         o.raw("<t>");
     }
-    o.text(text).raw("</t></is></c>");
+    match ooxml_escaped(text) {
+        Some(escaped) => o.text(&escaped),
+        None => o.text(text),
+    };
+    o.raw("</t></is></c>");
+}
+
+/// Spreadsheet readers turn `_xHHHH_` in a cell into the character U+HHHH
+/// (OOXML's escape for what XML cannot carry). Text that holds that pattern
+/// literally has its underscore written as `_x005F_`, so it reads back as
+/// written; `None` when there is nothing to escape (nearly always).
+fn ooxml_escaped(text: &str) -> Option<String> {
+    let is_escape = |rest: &[u8]| rest.len() >= 7 && rest[1] == b'x' && rest[2..6].iter().all(u8::is_ascii_hexdigit) && rest[6] == b'_';
+    let bytes = text.as_bytes();
+    if !memchr::memchr_iter(b'_', bytes).any(|i| is_escape(&bytes[i..])) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 7);
+    for (i, c) in text.char_indices() {
+        if c == '_' && is_escape(&bytes[i..]) {
+            out.push_str("_x005F_");
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 /// `0` gives `A`, `25` gives `Z`, `26` gives `AA`.
@@ -322,6 +347,14 @@ const PACKAGE_PARTS: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ooxml_escapes_are_themselves_escaped() {
+        assert_eq!(ooxml_escaped("Beras _x0041_ premium"), Some("Beras _x005F_x0041_ premium".into()));
+        assert_eq!(ooxml_escaped("a__x00e9_"), Some("a__x005F_x00e9_".into()));
+        assert_eq!(ooxml_escaped("snake_case_x12_"), None);
+        assert_eq!(ooxml_escaped("Teh _x"), None);
+    }
 
     #[test]
     fn column_letters_count_like_a_spreadsheet() {

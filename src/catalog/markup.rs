@@ -211,9 +211,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn decimal_text_is_displays_text(mantissa in any::<i64>(), scale in 0u32..=28) {
+        fn decimal_text_reads_back_as_the_same_value_in_plain_notation(mantissa in any::<i64>(), scale in 0u32..=28) {
             let d = Decimal::new(mantissa, scale);
-            prop_assert_eq!(decimal_text(d), d.normalize().to_string());
+            let text = decimal_text(d);
+            // what a reader of the document gets back is the value written
+            prop_assert_eq!(text.parse::<Decimal>().unwrap(), d);
+            // plain notation: digits, one optional point, a sign only for negatives, no exponent
+            prop_assert!(text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'), "{}", text);
+            prop_assert!(text.matches('.').count() <= 1 && !text.ends_with('.'));
+            prop_assert!(!text.contains('.') || !text.ends_with('0'), "no trailing zeros: {}", text);
+            prop_assert_eq!(text.starts_with('-'), d.is_sign_negative() && !d.is_zero());
         }
     }
 

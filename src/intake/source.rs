@@ -141,7 +141,10 @@ pub fn open(
         return Err(ImportError::NotASpreadsheet { path: path.to_owned(), what: "an old Excel 97-2003 .xls workbook" });
     } else if head.starts_with(b"PK") {
         return Err(ImportError::NotASpreadsheet { path: path.to_owned(), what: "a ZIP archive" });
-    } else if body.contains(&0) {
+    } else if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Err(ImportError::NotASpreadsheet { path: path.to_owned(), what: "it is UTF-16 text (Excel's \"Unicode Text\")" });
+    } else if memchr::memchr_iter(0, body).count() * 100 > body.len() {
+        // Many NUL bytes: an image, an archive, a database. A stray one is a bad cell, reported with its row.
         return Err(ImportError::NotASpreadsheet { path: path.to_owned(), what: "it holds binary data" });
     } else {
         FileKind::Csv { delimiter: sniff_delimiter(body) }
