@@ -74,7 +74,7 @@ async fn main() {
     println!("database: {}", store.location());
     println!("{:>9} {:>12} {:>10} {:>12} {:>14} {:>12}", "rows", "file MB", "first s", "rows/s", "re-import s", "peak RSS MB");
     for rows in sizes {
-        sqlx::query("TRUNCATE products, members CASCADE").execute(&store.pool).await.unwrap();
+        sqlx::query("TRUNCATE products, members CASCADE").execute(store.pool()).await.unwrap();
         let file = tmp.path().join(format!("bench-{rows}.csv"));
         generate(&file, rows);
         let size_mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;

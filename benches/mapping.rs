@@ -54,7 +54,7 @@ fn product(i: usize) -> ProductRecord {
         stock: Decimal::from(i % 500),
         min_purchase: Decimal::ONE,
         weight_kg: (!i.is_multiple_of(40)).then(|| Decimal::new(250 + (i as i64 % 5000), 3)),
-        origin: "lokal".into(),
+        origin: katalog_bridge::domain::product::Origin::Lokal,
         production_location: Some("Kota Mojokerto".into()),
         tkdn_percent: i.is_multiple_of(9).then(|| Decimal::from(40)),
         tkdn_certificate: (i.is_multiple_of(9) && !i.is_multiple_of(90)).then(|| format!("{i}/SJ-IPD.2/TKDN/2025")),
@@ -138,7 +138,7 @@ fn main() {
                 for i in 0..n {
                     let m = plan.map(product(i), &seller);
                     if !m.blocked() {
-                        w.line(&plan, &m, Action::Add, "IDR").unwrap();
+                        w.line(&plan, &m, Action::Add).unwrap();
                         written += 1;
                     }
                 }

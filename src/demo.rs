@@ -81,7 +81,7 @@ pub async fn run(
     for file in files {
         imports.push(intake::products::import_products(store, units, &file, None, &options, settings).await?);
     }
-    let cooperatives = cooperative_summaries(&store.pool).await?;
+    let cooperatives = cooperative_summaries(store).await?;
     let tables = Tables::load(mappings)?;
     let mut maps = Vec::new();
     for format in Format::ALL {

@@ -106,7 +106,7 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     for kelurahan in ["Balongsari", "Gununggedangan", "Prajurit Kulon", "Surodinawan", "Purwotengah", "Sentanan"] {
         assert!(out.contains(kelurahan), "{kelurahan} missing:\n{out}");
     }
-    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&store.pool).await.unwrap();
+    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(store.pool()).await.unwrap();
     assert!(out.contains("18 cooperatives") && out.contains(&format!(" {products} ")), "{out}");
     assert!(!out.contains("rejected rows written"), "{out}");
     // the demo is idempotent
@@ -189,7 +189,7 @@ async fn the_templates_import_cleanly_and_import_nothing() {
         assert_eq!(code, 0, "{name}: {out}{err}");
         assert!(out.contains("0 rows read"), "{name}: the header is recognised, and no example row becomes data: {out}");
     }
-    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&store.pool).await.unwrap();
+    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(store.pool()).await.unwrap();
     assert_eq!(products, 0);
 }
 

@@ -26,7 +26,7 @@ async fn import(store: &Store, path: &Path) -> Result<ImportReport, ImportError>
 }
 
 async fn count(store: &Store, table: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"))).fetch_one(&store.pool).await.unwrap()
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"))).fetch_one(store.pool()).await.unwrap()
 }
 
 /// An `.xlsx` made of the given parts, deflated.

@@ -45,7 +45,7 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
 }
 
 async fn count(store: &Store, table: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"))).fetch_one(&store.pool).await.unwrap()
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"))).fetch_one(store.pool()).await.unwrap()
 }
 
 async fn product(store: &Store, coop: &str, sku: &str) -> (String, String, String, Decimal, Option<Decimal>, Vec<String>) {
@@ -55,7 +55,7 @@ async fn product(store: &Store, coop: &str, sku: &str) -> (String, String, Strin
     )
     .bind(coop)
     .bind(sku)
-    .fetch_one(&store.pool)
+    .fetch_one(store.pool())
     .await
     .unwrap()
 }
@@ -83,7 +83,7 @@ async fn imports_every_fixture_file() {
     let empty: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM cooperatives c WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.cooperative_id = c.id)",
     )
-    .fetch_one(&store.pool)
+    .fetch_one(store.pool())
     .await
     .unwrap();
     assert_eq!(empty, 0);
@@ -97,7 +97,7 @@ async fn imports_every_fixture_file() {
         "SELECT weight_kg FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE c.kecamatan = 'Magersari' AND sku = 'GRM-250'",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(store.pool())
     .await
     .unwrap();
     assert!(weights.iter().flatten().all(|w| *w == dec!(0.25)), "{weights:?}");
@@ -106,12 +106,12 @@ async fn imports_every_fixture_file() {
         "SELECT DISTINCT weight_kg FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE c.kecamatan = 'Kranggan' AND sku = 'MYK-1L' AND weight_kg IS NOT NULL",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(store.pool())
     .await
     .unwrap();
     assert!(xlsx_weights.iter().all(|w| *w == dec!(0.95)), "{xlsx_weights:?}");
     // units written as "sak", "Karung", "psg" are stored as the local unit code
-    let units: Vec<String> = sqlx::query_scalar("SELECT DISTINCT unit FROM products ORDER BY 1").fetch_all(&store.pool).await.unwrap();
+    let units: Vec<String> = sqlx::query_scalar("SELECT DISTINCT unit FROM products ORDER BY 1").fetch_all(store.pool()).await.unwrap();
     for u in &units {
         assert_eq!(self::units().resolve(u), Some(u.as_str()), "stored unit {u} is a unit code");
     }
@@ -127,13 +127,13 @@ async fn importing_the_same_file_again_changes_nothing() {
     let first = import(&store, &file).await.unwrap();
     let snapshot = "SELECT string_agg(p::text || m::text || p.xmin::text || m.xmin::text, E'\\n' ORDER BY p.id)
                     FROM products p JOIN members m ON m.id = p.member_id";
-    let before: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
+    let before: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();
 
     let second = import(&store, &file).await.unwrap();
     assert_eq!(second.rows, first.rows);
     assert_eq!((second.written.inserted, second.written.updated), (0, 0));
     assert_eq!(second.written.unchanged, first.rows);
-    let after: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
+    let after: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();
     assert_eq!(before, after, "no row was rewritten (same values, same xmin, same updated_at)");
 
     // one changed price is one update
@@ -301,7 +301,7 @@ async fn xlsx_reads_the_first_sheet_or_the_named_one() {
     let options = ImportOptions { sheet: Some("februari".into()), ..Default::default() };
     let report = import_with(&store, &path, None, &options).await.unwrap();
     assert_eq!(report.accepted, 1, "{:?}", report.reject_lines());
-    assert!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM products WHERE sku = 'FEB'").fetch_one(&store.pool).await.unwrap() == 1);
+    assert!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM products WHERE sku = 'FEB'").fetch_one(store.pool()).await.unwrap() == 1);
 
     let options = ImportOptions { sheet: Some("Maret".into()), ..Default::default() };
     let err = import_with(&store, &path, None, &options).await.unwrap_err().to_string();
@@ -393,7 +393,7 @@ async fn each_import_is_recorded_as_a_sync_run() {
     let (kind, status, stats): (String, String, serde_json::Value) = sqlx::query_as(
         "SELECT kind, status, stats FROM sync_runs WHERE kind = 'import-products' ORDER BY id DESC LIMIT 1",
     )
-    .fetch_one(&store.pool)
+    .fetch_one(store.pool())
     .await
     .unwrap();
     assert_eq!((kind.as_str(), status.as_str()), ("import-products", "partial"));

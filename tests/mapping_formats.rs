@@ -158,7 +158,7 @@ async fn katalog_v6_golden() {
             )
             .bind(v["sku"].as_str().unwrap())
             .bind(v["kode_anggota"].as_str().unwrap())
-            .fetch_one(&store.pool)
+            .fetch_one(store.pool())
             .await
             .unwrap();
             assert_eq!(owner, seller, "{line}");
@@ -182,7 +182,7 @@ async fn bulk_upload_golden() {
         let range = book.worksheet_range("Produk").unwrap();
         let text: String = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",") + "\n").collect();
         rows.set(rows.get() + range.height() - 1);
-        let name_col = range.rows().next().unwrap().iter().position(|c| c.to_string() == "nama_produk").unwrap();
+        let name_col = range.rows().next().unwrap().iter().position(|c| *c == "nama_produk").unwrap();
         names.borrow_mut().extend(range.rows().skip(1).map(|r| r[name_col].to_string()));
         let seller = file.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
         (format!("{seller}/{}.csv", file.file_stem().unwrap().to_string_lossy()), text)
@@ -218,18 +218,18 @@ async fn listings_are_stored_with_issues_and_remapping_changes_nothing() {
     let (blocked, draft): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE state = 'blocked'), count(*) FILTER (WHERE state = 'draft') FROM listings WHERE format = 'katalog-v6'",
     )
-    .fetch_one(&store.pool)
+    .fetch_one(store.pool())
     .await
     .unwrap();
     assert_eq!((blocked as u64, draft as u64), (report.blocked, report.written));
-    let issues: serde_json::Value = sqlx::query_scalar("SELECT issues FROM listings WHERE state = 'blocked' LIMIT 1").fetch_one(&store.pool).await.unwrap();
+    let issues: serde_json::Value = sqlx::query_scalar("SELECT issues FROM listings WHERE state = 'blocked' LIMIT 1").fetch_one(store.pool()).await.unwrap();
     let first = &issues[0];
     assert!(first["code"].is_string() && first["field"].is_string() && first["message"].is_string());
     assert_eq!(first["severity"], "blocking");
     let snapshot = "SELECT string_agg(l::text || l.xmin::text, E'\\n' ORDER BY id) FROM listings l";
-    let before: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
+    let before: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();
     map(&store, Format::KatalogV6, &tmp.path().join("b"), None).await;
-    let after: String = sqlx::query_scalar(snapshot).fetch_one(&store.pool).await.unwrap();
+    let after: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();
     assert_eq!(before, after);
     for file in files(&tmp.path().join("a")) {
         let twin = tmp.path().join("b").join(file.file_name().unwrap());
@@ -249,7 +249,7 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
          WHERE l.product_id = p.id AND p.cooperative_id = c.id AND c.code = 'MJK-WATES'
            AND l.format = 'peppol-catalogue' AND l.state = 'draft'",
     )
-    .execute(&store.pool)
+    .execute(store.pool())
     .await
     .unwrap();
     let (changed, withdrawn): (String, String) = sqlx::query_as(
@@ -257,19 +257,19 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
          JOIN cooperatives c ON c.id = p.cooperative_id JOIN listings l ON l.product_id = p.id
          WHERE c.code = 'MJK-WATES' AND l.state = 'live' AND p.member_id = (SELECT min(member_id) FROM products WHERE cooperative_id = c.id)",
     )
-    .fetch_one(&store.pool)
+    .fetch_one(store.pool())
     .await
     .unwrap();
     let member: String = sqlx::query_scalar(
         "SELECT m.code FROM members m JOIN cooperatives c ON c.id = m.cooperative_id WHERE c.code = 'MJK-WATES' ORDER BY m.id LIMIT 1",
     )
-    .fetch_one(&store.pool)
+    .fetch_one(store.pool())
     .await
     .unwrap();
     sqlx::query("UPDATE products SET price = price + 500 WHERE sku = $1 AND member_id = (SELECT id FROM members WHERE code = $2)")
-        .bind(&changed).bind(&member).execute(&store.pool).await.unwrap();
+        .bind(&changed).bind(&member).execute(store.pool()).await.unwrap();
     sqlx::query("UPDATE products SET active = false WHERE sku = $1 AND member_id = (SELECT id FROM members WHERE code = $2)")
-        .bind(&withdrawn).bind(&member).execute(&store.pool).await.unwrap();
+        .bind(&withdrawn).bind(&member).execute(store.pool()).await.unwrap();
     let second = common::temp_dir();
     let report = map(&store, Format::PeppolCatalogue, second.path(), Some("MJK-WATES")).await;
     let doc = std::fs::read_to_string(second.path().join("MJK-WATES.xml")).unwrap();
@@ -332,6 +332,8 @@ fn mappings_check_reports_file_line_and_reason() {
         ("katalog-v6-xlsx.toml", "no_photo = \"blocking\"", "no_photo = \"sometimes\"", "severity \"sometimes\" must be \"blocking\" or \"warning\""),
         ("tax.toml", "taxable_base = \"11/12\"", "taxable_base = \"12/11\"", "must be a fraction like \"11/12\", at most 1"),
         ("tables/units.csv", "pasang,psg|pair", "pasang,psg|kilo", "name \"kilo\" already belongs to \"kg\""),
+        ("peppol-catalogue.toml", "receiver_endpoint_id = ", "reciever_endpoint_id = ", "unknown field `reciever_endpoint_id`"),
+        ("peppol-catalogue.toml", "validity_days = 365", "validity_days = \"setahun\"", "invalid type"),
     ];
     for (file, from, to, reason) in cases {
         let dir = copy_mappings();
@@ -346,6 +348,22 @@ fn mappings_check_reports_file_line_and_reason() {
         assert!(out.contains(reason), "{file}: expected {reason:?} in {out}");
         assert_eq!(out.lines().count(), 1, "one line: {out}");
     }
+}
+
+/// A key a format needs in `[document]` is reported missing at the section's
+/// line, not written as an empty value.
+#[test]
+fn mappings_check_reports_a_missing_document_setting() {
+    let dir = copy_mappings();
+    let file = dir.path().join("peppol-catalogue.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let section = text.lines().position(|l| l.trim() == "[document]").unwrap() + 1;
+    let without: String = text.lines().filter(|l| !l.starts_with("receiver_endpoint_id")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, without).unwrap();
+    let (code, out) = check_mappings(dir.path());
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains(&format!("{}:{section}:", file.display())), "{out}");
+    assert!(out.contains("[document] needs receiver_endpoint_id"), "{out}");
 }
 
 #[test]

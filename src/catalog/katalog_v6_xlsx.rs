@@ -43,7 +43,7 @@ pub const TARGETS: &[Target] = &[
 ];
 
 /// Excel's last row is 1,048,576; the first holds the headings.
-const EXCEL_DATA_ROWS: u32 = 1_048_575;
+pub const EXCEL_DATA_ROWS: u32 = 1_048_575;
 /// Sheet XML beyond this starts a new workbook, so that no part needs zip64
 /// (which not every spreadsheet program reads).
 const MAX_SHEET_BYTES: u64 = 3 << 30;
@@ -90,7 +90,7 @@ impl BulkUploadWriter {
                 headings.push(target.name.to_owned());
             }
         }
-        let rows = plan.document.get("rows_per_workbook").and_then(|v| v.as_integer()).unwrap_or(EXCEL_DATA_ROWS.into());
+        let rows = plan.document.rows_per_workbook.unwrap_or(EXCEL_DATA_ROWS);
         Self {
             dir: dir.to_owned(),
             books: Default::default(),
@@ -98,7 +98,7 @@ impl BulkUploadWriter {
             category_name: plan.index_of("kategori").expect("a katalog-v6-xlsx plan"),
             columns: (0..headings.len()).map(column_letters).collect(),
             headings,
-            rows_per_workbook: rows.clamp(1, EXCEL_DATA_ROWS.into()) as u32,
+            rows_per_workbook: rows.clamp(1, EXCEL_DATA_ROWS),
             row_number: itoa::Buffer::new(),
         }
     }
@@ -140,6 +140,8 @@ impl BulkUploadWriter {
                     o.raw("<c r=\"").plain(&self.columns[col]).plain(row).raw("\"><v>").decimal(*d).raw("</v></c>");
                 }
                 Value::Bool(b) => string_cell(o, &self.columns[col], row, if *b { "ya" } else { "tidak" }, false),
+                Value::Origin(origin) => string_cell(o, &self.columns[col], row, super::origin_name(*origin), false),
+                Value::Tax(c) => string_cell(o, &self.columns[col], row, super::tax_category_code(*c), false),
                 _ => {}
             }
             col += 1;

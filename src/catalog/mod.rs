@@ -47,9 +47,34 @@ impl Format {
         }
     }
 
-    /// Loads and compiles this format's mapping file.
+    /// Loads and compiles this format's mapping file, and checks that its
+    /// `[document]` section has what this format's documents need.
     pub fn plan(self, source: &MappingSource, tables: &Tables) -> Result<Plan, MappingError> {
-        Plan::load(source, self.name(), self.targets(), tables)
+        let plan = Plan::load(source, self.name(), self.targets(), tables)?;
+        let d = &plan.document;
+        let invalid = |reason: String| MappingError::Invalid { path: plan.path.clone(), line: plan.document_line, reason };
+        match self {
+            Format::PeppolCatalogue => {
+                for (key, value) in [("receiver_endpoint_id", &d.receiver_endpoint_id), ("receiver_name", &d.receiver_name)] {
+                    if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                        return Err(invalid(format!("[document] needs {key}: every PEPPOL catalogue names its receiver")));
+                    }
+                }
+                if let Some(days) = d.validity_days.filter(|d| !(1..=3660).contains(d)) {
+                    return Err(invalid(format!("[document] validity_days is {days}; give 1-3660 days")));
+                }
+                if d.rows_per_workbook.is_some() {
+                    return Err(invalid("[document] rows_per_workbook is a setting of katalog-v6-xlsx, not of peppol-catalogue".into()));
+                }
+            }
+            Format::KatalogV6Xlsx => {
+                if let Some(rows) = d.rows_per_workbook.filter(|r| *r == 0 || *r > katalog_v6_xlsx::EXCEL_DATA_ROWS) {
+                    return Err(invalid(format!("[document] rows_per_workbook is {rows}; give 1-{}", katalog_v6_xlsx::EXCEL_DATA_ROWS)));
+                }
+            }
+            Format::KatalogV6 => {}
+        }
+        Ok(plan)
     }
 }
 
@@ -58,6 +83,24 @@ pub fn check_all(source: &MappingSource) -> Result<Vec<Plan>, MappingError> {
     let tables = Tables::load(source)?;
     crate::mapping::units::UnitTable::load(source)?;
     Format::ALL.iter().map(|f| f.plan(source, &tables)).collect()
+}
+
+/// How the catalogue formats spell a product's origin.
+pub fn origin_name(origin: crate::domain::product::Origin) -> &'static str {
+    match origin {
+        crate::domain::product::Origin::Lokal => "Lokal",
+        crate::domain::product::Origin::Impor => "Impor",
+    }
+}
+
+/// The UN/CEFACT 5305 code of a tax category, as PEPPOL writes it.
+pub fn tax_category_code(category: crate::mapping::tax::TaxCategory) -> &'static str {
+    use crate::mapping::tax::TaxCategory;
+    match category {
+        TaxCategory::Standard => "S",
+        TaxCategory::Exempt => "E",
+        TaxCategory::NotSubject => "O",
+    }
 }
 
 /// The mapped listing as one JSON object (targets in order, missing ones
@@ -81,6 +124,8 @@ pub fn write_json(out: &mut impl Write, plan: &Plan, mapped: &Mapped<'_>) -> std
         match value {
             Value::Missing => {}
             Value::Text(t) => json_string(out, t)?,
+            Value::Origin(o) => json_string(out, origin_name(*o))?,
+            Value::Tax(c) => json_string(out, tax_category_code(*c))?,
             Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" })?,
             Value::Decimal(d) => markup::write_decimal(out, *d)?,
             Value::List(items) => {

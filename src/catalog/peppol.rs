@@ -7,6 +7,7 @@ use std::io::Write;
 use chrono::NaiveDate;
 
 use super::markup::{push_decimal, Elements, Markup};
+use crate::domain::product::Origin;
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
@@ -119,12 +120,15 @@ impl<W: Write> CatalogueWriter<W> {
     /// Writes the header. The provider is taken from `first` (the mapped
     /// `endpoint_id`, `legal_name`); the receiver from the mapping's `[document]`.
     pub fn start(out: W, plan: &Plan, header: &Header<'_>, first: &Mapped<'_>) -> std::io::Result<Self> {
-        let doc = |key: &str, default: &str| plan.document.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_owned();
-        let validity_days = plan.document.get("validity_days").and_then(|v| v.as_integer()).unwrap_or(365);
-        let end = header.issue_date + chrono::Days::new(validity_days.max(1) as u64);
+        let d = &plan.document;
+        let or = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.to_owned());
+        let validity_days = d.validity_days.unwrap_or(365).max(1);
+        let end = header.issue_date.checked_add_days(chrono::Days::new(validity_days.into())).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the catalogue's end date ({validity_days} days after {}) is past the calendar", header.issue_date))
+        })?;
         let mut w = Elements::start("Catalogue", &[("xmlns", NS_ROOT), ("xmlns:cac", NS_CAC), ("xmlns:cbc", NS_CBC)], false);
         w.leaf("cbc:CustomizationID", &[], CUSTOMIZATION_ID);
-        w.leaf("cbc:ProfileID", &[], &doc("profile", "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3"));
+        w.leaf("cbc:ProfileID", &[], &or(&d.profile, "urn:fdc:peppol.eu:poacc:bis:catalogue_only:3"));
         w.leaf("cbc:ID", &[], header.id);
         w.leaf("cbc:ActionCode", &[], header.action.code());
         w.leaf("cbc:Name", &[], header.name);
@@ -135,9 +139,9 @@ impl<W: Write> CatalogueWriter<W> {
         w.close("cac:ValidityPeriod");
         let endpoint = text(first, ENDPOINT_ID);
         let legal_name = text(first, LEGAL_NAME);
-        let scheme = doc("endpoint_scheme", "0088");
+        let scheme = or(&d.endpoint_scheme, "0088");
         party(&mut w, "cac:ProviderParty", &scheme, endpoint, legal_name);
-        party(&mut w, "cac:ReceiverParty", &doc("receiver_endpoint_scheme", "0088"), &doc("receiver_endpoint_id", ""), &doc("receiver_name", ""));
+        party(&mut w, "cac:ReceiverParty", &or(&d.receiver_endpoint_scheme, "0088"), &or(&d.receiver_endpoint_id, ""), &or(&d.receiver_name, ""));
         w.open("cac:SellerSupplierParty");
         w.open("cac:Party");
         w.leaf("cbc:EndpointID", &[("schemeID", &scheme)], endpoint);
@@ -148,11 +152,12 @@ impl<W: Write> CatalogueWriter<W> {
         w.close("cac:SellerSupplierParty");
         let mut o = Markup::with_capacity(FLUSH_BYTES + 64 * 1024);
         o.bytes(&w.into_bytes());
-        Ok(Self { o, out, lines: 0, country: doc("country", "ID"), key: Vec::with_capacity(64), fragments: Default::default() })
+        Ok(Self { o, out, lines: 0, country: or(&d.country, "ID"), key: Vec::with_capacity(64), fragments: Default::default() })
     }
 
     /// One catalogue line. Element order follows the UBL 2.1 sequences.
-    pub fn line(&mut self, plan: &Plan, m: &Mapped<'_>, action: Action, currency: &str) -> Io {
+    pub fn line(&mut self, plan: &Plan, m: &Mapped<'_>, action: Action) -> Io {
+        let currency = plan.tax().currency.as_str();
         self.lines += 1;
         let unit = text(m, UNIT);
         let o = &mut self.o;
@@ -185,12 +190,16 @@ impl<W: Write> CatalogueWriter<W> {
                 o.raw("</cac:ItemSpecificationDocumentReference>");
             }
         }
-        if text(m, ORIGIN) == "Lokal" {
+        if matches!(value(m, ORIGIN), Some(Value::Origin(Origin::Lokal))) {
             o.raw("<cac:OriginCountry><cbc:IdentificationCode>").text(&self.country).raw("</cbc:IdentificationCode></cac:OriginCountry>");
         }
         // Classification, tax category and the DPP note depend only on these
         // three values: render that block once per combination, then copy it.
-        let (unspsc, category, percent) = (text(m, UNSPSC), text(m, TAX_CATEGORY), decimal(m, TAX_PERCENT).unwrap_or_default());
+        let category = match value(m, TAX_CATEGORY) {
+            Some(Value::Tax(c)) => super::tax_category_code(*c),
+            _ => "",
+        };
+        let (unspsc, percent) = (text(m, UNSPSC), decimal(m, TAX_PERCENT).unwrap_or_default());
         self.key.clear();
         self.key.extend_from_slice(unspsc.as_bytes());
         self.key.push(b'|');
@@ -201,7 +210,7 @@ impl<W: Write> CatalogueWriter<W> {
             o.bytes(rendered);
         } else {
             let start = o.len();
-            classification_and_tax(o, unspsc, category, percent);
+            classification_and_tax(o, unspsc, category, percent, &plan.tax().taxable_base_text);
             if self.fragments.len() < MAX_FRAGMENTS {
                 self.fragments.insert(self.key.clone(), o.since(start).to_vec());
             }
@@ -248,8 +257,9 @@ fn party(w: &mut Elements, tag: &str, scheme: &str, endpoint: &str, name: &str) 
 }
 
 /// The commodity classification, the tax category and, for standard-rated
-/// goods, the note that PPN is charged on a base of 11/12 of the price.
-fn classification_and_tax(o: &mut Markup, unspsc: &str, category: &str, percent: rust_decimal::Decimal) {
+/// goods, the note that PPN is charged on a base of a fraction of the price
+/// (`taxable_base` in `tax.toml`).
+fn classification_and_tax(o: &mut Markup, unspsc: &str, category: &str, percent: rust_decimal::Decimal, taxable_base: &str) {
     o.raw("<cac:CommodityClassification><cbc:ItemClassificationCode listID=\"").raw(UNSPSC_LIST).raw("\">").text(unspsc);
     o.raw("</cbc:ItemClassificationCode></cac:CommodityClassification>");
     o.raw("<cac:ClassifiedTaxCategory><cbc:ID>").text(category).raw("</cbc:ID>");
@@ -259,7 +269,7 @@ fn classification_and_tax(o: &mut Markup, unspsc: &str, category: &str, percent:
     o.raw("<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>");
     if category == "S" {
         o.raw("<cac:AdditionalItemProperty><cbc:Name>Dasar pengenaan pajak (DPP)</cbc:Name>");
-        o.raw("<cbc:Value>11/12 dari harga</cbc:Value></cac:AdditionalItemProperty>");
+        o.raw("<cbc:Value>").text(taxable_base).raw(" dari harga</cbc:Value></cac:AdditionalItemProperty>");
     }
 }
 

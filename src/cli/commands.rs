@@ -208,7 +208,7 @@ const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 /// However the work ended, no run of this process is left marked running.
 async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyhow::Result<u8>) -> anyhow::Result<u8> {
     let store = Store::open_migrated(&settings.database).await.context("opening the database")?;
-    match runs::abandon_dead_local(&store.pool).await {
+    match runs::abandon_dead_local(&store).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(runs = n, "runs left running by processes that are gone are now marked abandoned"),
         Err(e) => tracing::warn!(error = %e, "could not check for abandoned runs"),
@@ -224,7 +224,7 @@ async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyho
         (Err(e), None) => (runs::RunStatus::Failed, format!("{e:#}")),
         (Ok(_), None) => (runs::RunStatus::Failed, "the command ended without finishing this run".to_owned()),
     };
-    if let Err(e) = runs::settle_unfinished(&store.pool, status, &why).await {
+    if let Err(e) = runs::settle_unfinished(&store, status, &why).await {
         tracing::error!(error = %e, "could not record the end of this process's runs");
     }
     let closed = store.close().await.context("stopping the database");

@@ -7,7 +7,7 @@ use super::columns::{Column, RowView};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
 use crate::domain::cooperative::{name, yes_no, Cooperative, CooperativeCode, Digits};
-use crate::store::products::{upsert_cooperatives, UpsertCounts};
+use crate::store::products::{write_cooperatives, UpsertCounts};
 use crate::store::Store;
 
 const KODE: usize = 0;
@@ -86,7 +86,6 @@ impl RowImport for CooperativeImport {
     }
 
     async fn write(store: &Store, batch: Vec<Cooperative>) -> Result<UpsertCounts, ImportError> {
-        let mut conn = store.pool.acquire().await?;
-        Ok(upsert_cooperatives(&mut conn, &batch).await?)
+        Ok(write_cooperatives(store, &batch).await?)
     }
 }

@@ -45,9 +45,3 @@ pub enum ImportError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-impl From<sqlx::Error> for ImportError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(e))
-    }
-}

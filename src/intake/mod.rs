@@ -190,7 +190,7 @@ pub(crate) async fn run<I: RowImport>(
         rejects_file: None,
     };
     let run_id = match store {
-        Some(s) => Some(runs::start(&s.pool, I::KIND).await?),
+        Some(s) => Some(runs::start(s, I::KIND).await?),
         None => None,
     };
     let batch_size = settings.batch_size.max(1);
@@ -251,7 +251,7 @@ pub(crate) async fn run<I: RowImport>(
             "rejected": report.rejected, "written": report.written,
         });
         let error = result.as_ref().err().map(ToString::to_string);
-        runs::finish(&store.pool, id, status, stats, error.as_deref()).await?;
+        runs::finish(store, id, status, stats, error.as_deref()).await?;
     }
     result.map(|()| report)
 }

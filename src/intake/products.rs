@@ -71,7 +71,7 @@ pub async fn import_products(
     options: &ImportOptions,
     settings: &ImportSettings,
 ) -> Result<ImportReport, ImportError> {
-    let coops = cooperative_ids(&store.pool).await?;
+    let coops = cooperative_ids(store).await?;
     let fixed = match cooperative {
         Some(code) => Some(
             coops.get(code.as_str()).map(|id| (code.clone(), *id)).ok_or_else(|| ImportError::UnknownCooperative(code.to_string()))?,

@@ -15,7 +15,7 @@ use crate::catalog::peppol::{self, Action, CatalogueWriter};
 use crate::catalog::{write_json, Format, PartFile};
 use crate::mapping::plan::{Mapped, Plan};
 use crate::mapping::rules::{Issue, Severity};
-use crate::store::listings::{products_for_mapping, upsert_listings, ListingUpdate, MappingRow};
+use crate::store::listings::{products_for_mapping, write_listings, ListingUpdate, MappingRow};
 use crate::store::{self, Store};
 
 const STORE_BATCH: usize = 500;
@@ -38,8 +38,8 @@ pub enum ListingError {
     UnknownCooperative(String),
     #[error("interrupted by {0}: listings stored so far are kept, and no output file was written; run the command again")]
     Interrupted(&'static str),
-    #[error("database query failed: {0}")]
-    Store(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Where documents go: a file or folder, or standard output.
@@ -228,7 +228,7 @@ impl SellerSink {
 /// cooperative: `DIR/CODE.jsonl`, `DIR/CODE/CATEGORY.xlsx`, `DIR/CODE.xml`.
 pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &MapOptions) -> Result<MapReport, ListingError> {
     if let Some(code) = &options.cooperative
-        && !store::products::cooperative_ids(&store.pool).await?.contains_key(code)
+        && !store::products::cooperative_ids(store).await?.contains_key(code)
     {
         return Err(ListingError::UnknownCooperative(code.clone()));
     }
@@ -241,13 +241,13 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
         Output::Stdout => {}
     }
     let resubmitting = if format == Format::PeppolCatalogue {
-        store::listings::sellers_with_submitted(&store.pool, format.name()).await?
+        store::listings::sellers_with_submitted(store, format.name()).await?
     } else {
         Default::default()
     };
     let mut report = MapReport { format: format.name().into(), ..Default::default() };
     let mut updates: Vec<ListingUpdate> = Vec::with_capacity(STORE_BATCH);
-    let mut rows = products_for_mapping(&store.pool, format.name(), options.cooperative.as_deref());
+    let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref());
     let mut payload = Vec::with_capacity(1024);
     let mut current: Option<(String, SellerSink)> = None;
     while let Some(row) = rows.next().await {
@@ -302,8 +302,7 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
             updates.push(update);
         }
         if updates.len() >= STORE_BATCH {
-            let mut conn = store.pool.acquire().await?;
-            upsert_listings(&mut conn, format.name(), &updates).await?;
+            write_listings(store, format.name(), &updates).await?;
             updates.clear();
             if let Some(signal) = crate::shutdown::signal() {
                 return Err(ListingError::Interrupted(crate::shutdown::signal_name(signal)));
@@ -314,8 +313,7 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     if let Some((_, sink)) = current.take() {
         sink.finish(&mut report)?;
     }
-    let mut conn = store.pool.acquire().await?;
-    upsert_listings(&mut conn, format.name(), &updates).await?;
+    write_listings(store, format.name(), &updates).await?;
     Ok(report)
 }
 
@@ -365,7 +363,7 @@ fn peppol_line(plan: &Plan, sink: &mut SellerSink, row: &MappingRow, mapped: &Ma
         *out = Some((writer, path));
     }
     if let Some((writer, path)) = out.as_mut() {
-        writer.line(plan, mapped, action, "IDR").map_err(io_err(Path::new(path.as_str())))?;
+        writer.line(plan, mapped, action).map_err(io_err(Path::new(path.as_str())))?;
     }
     Ok(())
 }

@@ -32,7 +32,7 @@ pub struct ProductRecord {
     pub stock: Decimal,
     pub min_purchase: Decimal,
     pub weight_kg: Option<Decimal>,
-    pub origin: String,
+    pub origin: crate::domain::product::Origin,
     pub production_location: Option<String>,
     pub tkdn_percent: Option<Decimal>,
     pub tkdn_certificate: Option<String>,

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+
+use super::tax::TaxCategory;
+use crate::domain::product::Origin;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -66,6 +69,8 @@ pub enum Source {
     TaxCategory,
     TaxPercent,
     TaxPpnbm,
+    /// The currency of every amount, from `tax.toml`.
+    Currency,
 }
 
 const SOURCES: &[(&str, Source)] = &[
@@ -100,6 +105,7 @@ const SOURCES: &[(&str, Source)] = &[
     ("tax.category", Source::TaxCategory),
     ("tax.percent", Source::TaxPercent),
     ("tax.ppnbm", Source::TaxPpnbm),
+    ("price.currency", Source::Currency),
 ];
 
 impl Source {
@@ -143,6 +149,9 @@ pub enum Value<'a> {
     Decimal(Decimal),
     Bool(bool),
     List(&'a [String]),
+    /// Stays the domain's enum until a writer spells it the way its format does.
+    Origin(Origin),
+    Tax(TaxCategory),
 }
 
 impl Value<'_> {
@@ -207,8 +216,31 @@ struct RawSpec {
     #[serde(default)]
     severity: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
-    document: toml::Table,
+    document: DocumentSettings,
     fields: BTreeMap<String, Spanned<RawField>>,
+}
+
+/// A mapping's `[document]` section: settings of the documents a format
+/// writes, not of each listing. Every key is known, so a misspelt one is an
+/// error with its line; which keys a format needs it checks itself
+/// (`Format::plan`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// PEPPOL: the BIS profile.
+    pub profile: Option<String>,
+    /// PEPPOL: the scheme of the seller's endpoint id (`0088`, GLN).
+    pub endpoint_scheme: Option<String>,
+    /// PEPPOL: who receives the catalogue.
+    pub receiver_name: Option<String>,
+    pub receiver_endpoint_scheme: Option<String>,
+    pub receiver_endpoint_id: Option<String>,
+    /// PEPPOL: the country of local products (ISO 3166 alpha-2).
+    pub country: Option<String>,
+    /// PEPPOL: days a catalogue is valid from its issue date.
+    pub validity_days: Option<u32>,
+    /// Bulk upload: rows per workbook before a new one starts.
+    pub rows_per_workbook: Option<u32>,
 }
 
 /// The lookup tables and tax rules mappings use, loaded once.
@@ -246,7 +278,9 @@ pub struct Plan {
     pub limits: Limits,
     severity: HashMap<RuleCode, Severity>,
     /// Format-specific settings from `[document]`.
-    pub document: toml::Table,
+    pub document: DocumentSettings,
+    /// The line of the `[document]` header (1 when there is none), for errors.
+    pub document_line: u64,
 }
 
 impl Plan {
@@ -325,7 +359,13 @@ impl Plan {
             limits: raw.limits,
             severity,
             document: raw.document,
+            document_line: text.find("[document]").map_or(1, |offset| line_of(text, offset)),
         })
+    }
+
+    /// The tax rules the plan prices with (rates, taxable base, the currency).
+    pub fn tax(&self) -> &TaxRules {
+        &self.tables.tax
     }
 
     pub fn severity(&self, code: RuleCode) -> Severity {
@@ -361,6 +401,7 @@ impl Plan {
             let value = match getter {
                 None => Value::Missing,
                 Some(Getter::Const(c)) => Value::Text(c),
+                Some(Getter::Source(Source::Currency)) => Value::Text(&self.tables.tax.currency),
                 Some(Getter::Source(s)) => source_value(*s, product, seller, &pricing),
                 Some(Getter::Lookup { key, table, column }) => {
                     let t = &self.tables.tables[*table];
@@ -419,7 +460,7 @@ fn source_value<'a>(source: Source, p: &'a ProductRecord, s: &'a Seller, pricing
         Source::ProductStock => Value::Decimal(p.stock),
         Source::ProductMinPurchase => Value::Decimal(p.min_purchase),
         Source::ProductWeightKg => opt_dec(p.weight_kg),
-        Source::ProductOrigin => Value::Text(if p.origin == "impor" { "Impor" } else { "Lokal" }),
+        Source::ProductOrigin => Value::Origin(p.origin),
         Source::ProductProductionLocation => opt_text(&p.production_location),
         Source::ProductTkdnPercent => opt_dec(p.tkdn_percent),
         Source::ProductTkdnCertificate => opt_text(&p.tkdn_certificate),
@@ -438,8 +479,10 @@ fn source_value<'a>(source: Source, p: &'a ProductRecord, s: &'a Seller, pricing
         Source::PriceBase => Value::Decimal(pricing.base),
         Source::PriceTax => Value::Decimal(pricing.tax),
         Source::PriceWithTax => Value::Decimal(pricing.with_tax),
-        Source::TaxCategory => Value::Text(pricing.category.code()),
+        Source::TaxCategory => Value::Tax(pricing.category),
         Source::TaxPercent => Value::Decimal(pricing.percent),
         Source::TaxPpnbm => Value::Bool(pricing.ppnbm),
+        // Read from the plan's tax rules by `Plan::map`; as a lookup key it is not meaningful.
+        Source::Currency => Value::Missing,
     }
 }

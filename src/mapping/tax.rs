@@ -20,15 +20,6 @@ pub enum TaxCategory {
     NotSubject,
 }
 
-impl TaxCategory {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Standard => "S",
-            Self::Exempt => "E",
-            Self::NotSubject => "O",
-        }
-    }
-}
 
 /// A product's price in whole rupiah with its PPN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +52,10 @@ struct RawTax {
 
 #[derive(Debug, Clone)]
 pub struct TaxRules {
+    /// The one currency of every amount (ISO 4217), from `tax.toml`.
     pub currency: String,
+    /// The taxable base of ordinary goods as written in `tax.toml` (`11/12`).
+    pub taxable_base_text: String,
     headline_percent: Decimal,
     base: (Decimal, Decimal),
     luxury_base: (Decimal, Decimal),
@@ -101,6 +95,7 @@ impl TaxRules {
         };
         Ok(Self {
             currency: raw.currency,
+            taxable_base_text: raw.taxable_base.trim().to_owned(),
             headline_percent: raw.headline_percent,
             base: fraction("taxable_base", &raw.taxable_base)?,
             luxury_base: fraction("luxury_taxable_base", &raw.luxury_taxable_base)?,

@@ -3,7 +3,9 @@
 
 use futures_core::stream::BoxStream;
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, Row};
+
+use super::{Store, StoreError};
 
 use crate::mapping::input::{ProductRecord, Seller};
 
@@ -18,10 +20,10 @@ pub struct MappingRow {
 
 /// Every product (of one cooperative, or all), ordered by cooperative, member and SKU.
 pub fn products_for_mapping<'a>(
-    pool: &'a PgPool,
+    store: &'a Store,
     format: &'a str,
     cooperative: Option<&'a str>,
-) -> BoxStream<'a, Result<MappingRow, sqlx::Error>> {
+) -> BoxStream<'a, Result<MappingRow, StoreError>> {
     use futures_util::StreamExt;
     sqlx::query(
         "SELECT p.id, m.code AS member_code, m.name AS member_name, p.sku, p.name, p.description, p.category,
@@ -38,8 +40,8 @@ pub fn products_for_mapping<'a>(
     )
     .bind(format)
     .bind(cooperative)
-    .fetch(pool)
-    .map(|row| {
+    .fetch(&store.pool)
+    .map(|row| -> Result<MappingRow, StoreError> {
         let row = row?;
         Ok(MappingRow {
             product: ProductRecord {
@@ -55,7 +57,10 @@ pub fn products_for_mapping<'a>(
                 stock: row.try_get("stock")?,
                 min_purchase: row.try_get("min_purchase")?,
                 weight_kg: row.try_get("weight_kg")?,
-                origin: row.try_get("origin")?,
+                origin: {
+                    let raw: String = row.try_get("origin")?;
+                    crate::domain::product::Origin::parse(&raw).map_err(|e| StoreError::Inconsistent(format!("product origin: {e}")))?
+                },
                 production_location: row.try_get("production_location")?,
                 tkdn_percent: row.try_get("tkdn_percent")?,
                 tkdn_certificate: row.try_get("tkdn_certificate")?,
@@ -83,14 +88,14 @@ pub fn products_for_mapping<'a>(
 
 /// The cooperatives that have sent listings of `format` before (their next
 /// catalogue document updates the one the catalogue holds).
-pub async fn sellers_with_submitted(pool: &PgPool, format: &str) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+pub async fn sellers_with_submitted(store: &Store, format: &str) -> Result<std::collections::HashSet<String>, StoreError> {
     let codes: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT c.code FROM listings l
          JOIN products p ON p.id = l.product_id JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE l.format = $1 AND l.submitted_hash IS NOT NULL",
     )
     .bind(format)
-    .fetch_all(pool)
+    .fetch_all(&store.pool)
     .await?;
     Ok(codes.into_iter().collect())
 }
@@ -107,7 +112,12 @@ pub struct ListingUpdate {
 
 /// Stores mapped listings. Only rows whose content, issues or readiness changed
 /// are rewritten, and only listings not yet submitted change state.
-pub async fn upsert_listings(conn: &mut PgConnection, format: &str, rows: &[ListingUpdate]) -> Result<u64, sqlx::Error> {
+pub async fn write_listings(store: &Store, format: &str, rows: &[ListingUpdate]) -> Result<u64, StoreError> {
+    let mut conn = store.pool.acquire().await?;
+    Ok(upsert_listings(&mut conn, format, rows).await?)
+}
+
+async fn upsert_listings(conn: &mut PgConnection, format: &str, rows: &[ListingUpdate]) -> Result<u64, sqlx::Error> {
     if rows.is_empty() {
         return Ok(0);
     }

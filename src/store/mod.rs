@@ -41,9 +41,12 @@ pub enum StoreError {
 }
 
 /// An open store: a pool, and the embedded cluster when one was started.
+/// The store owns its pool and its transactions: the rest of the program goes
+/// through the functions of `store::*`, which take a `&Store` and return
+/// [`StoreError`].
 #[derive(Debug)]
 pub struct Store {
-    pub pool: PgPool,
+    pool: PgPool,
     location: String,
     embedded: Option<RunningCluster>,
 }
@@ -100,6 +103,12 @@ impl Store {
         let store = Self::open(settings).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The pool, for tests and tools that read the database directly.
+    /// Application code uses the functions of `store::*` instead.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// Wraps a pool the caller made (tests, tools).

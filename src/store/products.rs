@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use super::{Store, StoreError};
 
 use crate::domain::cooperative::Cooperative;
 use crate::domain::product::ProductDraft;
@@ -47,12 +49,18 @@ impl UpsertCounts {
 }
 
 /// Code to id of every cooperative.
-pub async fn cooperative_ids(pool: &PgPool) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM cooperatives").fetch_all(pool).await?;
+pub async fn cooperative_ids(store: &Store) -> Result<HashMap<String, i64>, StoreError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM cooperatives").fetch_all(&store.pool).await?;
     Ok(rows.into_iter().collect())
 }
 
-pub async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> Result<UpsertCounts, sqlx::Error> {
+/// Writes one batch of cooperatives; unchanged rows are left untouched.
+pub async fn write_cooperatives(store: &Store, coops: &[Cooperative]) -> Result<UpsertCounts, StoreError> {
+    let mut conn = store.pool.acquire().await?;
+    Ok(upsert_cooperatives(&mut conn, coops).await?)
+}
+
+async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> Result<UpsertCounts, sqlx::Error> {
     let col = |f: fn(&Cooperative) -> String| coops.iter().map(f).collect::<Vec<_>>();
     let opt = |f: fn(&Cooperative) -> Option<String>| coops.iter().map(f).collect::<Vec<_>>();
     let returned: Vec<bool> = sqlx::query_scalar(
@@ -84,7 +92,7 @@ pub async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative])
 }
 
 /// Writes one batch of products, and the members they name, in one transaction.
-pub async fn write_products(store: &super::Store, batch: &[(i64, ProductDraft)]) -> Result<UpsertCounts, super::StoreError> {
+pub async fn write_products(store: &Store, batch: &[(i64, ProductDraft)]) -> Result<UpsertCounts, StoreError> {
     let mut tx = store.pool.begin().await?;
     let members: HashMap<(i64, String), String> =
         batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
@@ -92,7 +100,7 @@ pub async fn write_products(store: &super::Store, batch: &[(i64, ProductDraft)])
     let mut records = Vec::with_capacity(batch.len());
     for (c, d) in batch {
         let member_id = *member_ids.get(&(*c, d.member_code.clone())).ok_or_else(|| {
-            super::StoreError::Inconsistent(format!("member {} of cooperative #{c} was not stored", d.member_code))
+            StoreError::Inconsistent(format!("member {} of cooperative #{c} was not stored", d.member_code))
         })?;
         records.push(ProductRecord { cooperative_id: *c, member_id, draft: d });
     }
@@ -104,7 +112,7 @@ pub async fn write_products(store: &super::Store, batch: &[(i64, ProductDraft)])
 
 /// Upserts the members named in a batch; returns the id of each, and the
 /// members whose stored name changed.
-pub async fn upsert_members(
+async fn upsert_members(
     conn: &mut PgConnection,
     members: &HashMap<(i64, String), String>,
 ) -> Result<(HashMap<(i64, String), i64>, Vec<MemberRename>), sqlx::Error> {
@@ -148,13 +156,13 @@ pub async fn upsert_members(
 }
 
 /// A product row ready for the table.
-pub struct ProductRecord<'a> {
+struct ProductRecord<'a> {
     pub cooperative_id: i64,
     pub member_id: i64,
     pub draft: &'a ProductDraft,
 }
 
-pub async fn upsert_products(conn: &mut PgConnection, rows: &[ProductRecord<'_>]) -> Result<UpsertCounts, sqlx::Error> {
+async fn upsert_products(conn: &mut PgConnection, rows: &[ProductRecord<'_>]) -> Result<UpsertCounts, sqlx::Error> {
     let text = |f: fn(&ProductDraft) -> String| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let opt_text = |f: fn(&ProductDraft) -> Option<String>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let num = |f: fn(&ProductDraft) -> Decimal| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
@@ -229,7 +237,7 @@ pub struct CooperativeSummary {
     pub stock_value: Decimal,
 }
 
-pub async fn cooperative_summaries(pool: &PgPool) -> Result<Vec<CooperativeSummary>, sqlx::Error> {
+pub async fn cooperative_summaries(store: &Store) -> Result<Vec<CooperativeSummary>, StoreError> {
     sqlx::query_as(
         "SELECT c.code, c.name, c.kelurahan, c.kecamatan, c.pkp,
                 (SELECT count(*) FROM members m WHERE m.cooperative_id = c.id) AS members,
@@ -239,6 +247,7 @@ pub async fn cooperative_summaries(pool: &PgPool) -> Result<Vec<CooperativeSumma
          FROM cooperatives c LEFT JOIN products p ON p.cooperative_id = c.id
          GROUP BY c.id ORDER BY c.kecamatan, c.kelurahan",
     )
-    .fetch_all(pool)
+    .fetch_all(&store.pool)
     .await
+    .map_err(StoreError::from)
 }

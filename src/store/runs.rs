@@ -1,7 +1,7 @@
 //! Sync runs: one row per unit of long or unattended work, so the liaison
 //! can see what ran, when, and how it ended.
 
-use sqlx::PgPool;
+use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
@@ -30,18 +30,19 @@ pub fn instance_name() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-pub async fn start(pool: &PgPool, kind: &str) -> Result<i64, sqlx::Error> {
+pub async fn start(store: &Store, kind: &str) -> Result<i64, StoreError> {
     sqlx::query_scalar("INSERT INTO sync_runs (kind, instance) VALUES ($1, $2) RETURNING id")
         .bind(kind)
         .bind(instance_name())
-        .fetch_one(pool)
+        .fetch_one(&store.pool)
         .await
+        .map_err(StoreError::from)
 }
 
 /// Finishes every run of this process still marked running: the command
 /// layer calls it however the work ended, so no early return leaves one behind.
 /// Returns how many it finished.
-pub async fn settle_unfinished(pool: &PgPool, status: RunStatus, error: &str) -> Result<u64, sqlx::Error> {
+pub async fn settle_unfinished(store: &Store, status: RunStatus, error: &str) -> Result<u64, StoreError> {
     let done = sqlx::query(
         "UPDATE sync_runs SET finished_at = now(), status = $2, error = COALESCE(error, $3)
          WHERE instance = $1 AND status = 'running'",
@@ -49,19 +50,19 @@ pub async fn settle_unfinished(pool: &PgPool, status: RunStatus, error: &str) ->
     .bind(instance_name())
     .bind(status.as_str())
     .bind(error)
-    .execute(pool)
+    .execute(&store.pool)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// Marks `abandoned` the runs left `running` by processes of this host that
 /// no longer exist (killed, or the machine stopped). Returns how many.
-pub async fn abandon_dead_local(pool: &PgPool) -> Result<u64, sqlx::Error> {
+pub async fn abandon_dead_local(store: &Store) -> Result<u64, StoreError> {
     let me = instance_name();
     let Some((host, _)) = me.rsplit_once(':') else { return Ok(0) };
     let running: Vec<String> = sqlx::query_scalar("SELECT DISTINCT instance FROM sync_runs WHERE status = 'running' AND instance LIKE $1 || ':%'")
         .bind(host)
-        .fetch_all(pool)
+        .fetch_all(&store.pool)
         .await?;
     let dead: Vec<String> = running
         .into_iter()
@@ -79,24 +80,24 @@ pub async fn abandon_dead_local(pool: &PgPool) -> Result<u64, sqlx::Error> {
          WHERE status = 'running' AND instance = ANY($1)",
     )
     .bind(&dead)
-    .execute(pool)
+    .execute(&store.pool)
     .await?;
     Ok(done.rows_affected())
 }
 
 pub async fn finish(
-    pool: &PgPool,
+    store: &Store,
     id: i64,
     status: RunStatus,
     stats: serde_json::Value,
     error: Option<&str>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE sync_runs SET finished_at = now(), heartbeat_at = now(), status = $2, stats = $3, error = $4 WHERE id = $1")
         .bind(id)
         .bind(status.as_str())
         .bind(stats)
         .bind(error)
-        .execute(pool)
+        .execute(&store.pool)
         .await?;
     Ok(())
 }

@@ -257,7 +257,7 @@ pub fn sample_product() -> ProductRecord {
         stock: dec!(60),
         min_purchase: dec!(1),
         weight_kg: Some(dec!(0.95)),
-        origin: "lokal".into(),
+        origin: katalog_bridge::domain::product::Origin::Lokal,
         production_location: Some("Kota Mojokerto".into()),
         tkdn_percent: None,
         tkdn_certificate: None,
