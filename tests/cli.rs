@@ -298,3 +298,13 @@ fn the_demo_outside_the_checkout_says_where_the_fixtures_are_expected_and_create
     assert!(err.contains("--fixtures DIR"), "{err}");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "no cluster or output was created");
 }
+
+/// Logs written to a pipe or a file carry no terminal colour codes.
+#[tokio::test]
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    let (_store, url) = common::fresh_db().await;
+    let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).env("RUST_LOG", "debug").args(["db", "status"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("DEBUG"), "there are log lines: {err}");
+    assert!(!err.contains('\u{1b}') && !out.contains('\u{1b}'), "escape codes in: {err:?}");
+}
