@@ -268,3 +268,25 @@ async fn negative_prices_in_every_usual_form_are_refused_as_negative() {
         assert!(line.ends_with("column I (harga): price is negative (-Rp 18.000)"), "{line}");
     }
 }
+
+/// An import that fails after it started (here: its rejects file cannot be
+/// written) still finishes its run record, as failed, with the reason.
+#[tokio::test]
+async fn a_failed_import_finishes_its_run() {
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let tmp = common::temp_dir();
+    let path = tmp.path().join("produk.csv");
+    std::fs::write(&path, format!("{HEADER}{GOOD}MJK-WATES;W-01;Toko;BAD-1;Beras Pulen;x;Beras;gantang;1.000;;;;;\n")).unwrap();
+    // a folder where the rejects file should go: it cannot be created
+    std::fs::create_dir(tmp.path().join("produk.rejects.csv")).unwrap();
+    let err = import(&store, &path).await.unwrap_err();
+    assert!(err.to_string().contains("cannot write the rejects file"), "{err}");
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("SELECT status, error FROM sync_runs WHERE kind = 'import-products' ORDER BY id DESC LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.unwrap_or_default().contains("rejects file"));
+}
