@@ -12,9 +12,19 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
+/// A configuration file with a seller account whose secret must never show.
+fn secrets_config() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("kb-cli-secrets-{}.toml", std::process::id()));
+    let text = format!(
+        "[catalogue]\nbase_url = \"http://127.0.0.1:9\"\n[[catalogue.sellers]]\nkode_penyedia = \"P-WATES\"\nclient_id = \"kkmp-wates\"\nclient_secret = \"{CLIENT_SECRET}\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 fn with_secrets(url: &str) -> Command {
     let mut cmd = common::binary();
-    cmd.env("DATABASE_URL", url).env("KATALOG_BRIDGE_CATALOG__CLIENT_SECRET", CLIENT_SECRET);
+    cmd.env("DATABASE_URL", url).arg("--config").arg(secrets_config());
     cmd
 }
 
@@ -41,7 +51,7 @@ async fn secrets_never_appear_in_help_config_or_logs() {
     }
     let (code, out, err) = run(with_secrets(&url).env("RUST_LOG", "trace").arg("config"));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("catalog.client_secret = [REDACTED]"), "{out}");
+    assert!(out.contains("kode_penyedia = P-WATES, client_id = kkmp-wates, client_secret = [REDACTED]"), "{out}");
     assert!(out.contains("postgres://postgres:REDACTED@localhost/"), "{out}");
     assert!(err.contains("configuration loaded"), "debug logs show the settings: {err}");
     seen.push_str(&out);
@@ -221,9 +231,9 @@ async fn secrets_in_url_queries_and_bad_configuration_files_are_never_shown() {
     }
     let tmp = common::temp_dir();
     for (name, text) in [
-        ("syntax.toml", format!("[catalog]\nclient_secret = {CLIENT_SECRET}\n")),
-        ("unterminated.toml", format!("[catalog]\nclient_secret = \"{CLIENT_SECRET}\n")),
-        ("type.toml", format!("[catalog]\nclient_secret = [\"{CLIENT_SECRET}\"]\n")),
+        ("syntax.toml", format!("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = {CLIENT_SECRET}\n")),
+        ("unterminated.toml", format!("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"{CLIENT_SECRET}\n")),
+        ("type.toml", format!("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = [\"{CLIENT_SECRET}\"]\n")),
         ("url.toml", format!("[database]\nurl = \"postgres://u:{}@[::1/db\"\n", common::SECRET_PASSWORD)),
     ] {
         let path = tmp.path().join(name);

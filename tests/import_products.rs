@@ -435,3 +435,32 @@ async fn cli_exit_status_is_0_1_or_2() {
     assert_eq!(code, 2, "{err}");
     drop(store);
 }
+
+/// Each cooperative's seller id on the catalogue is stored, and one id never
+/// belongs to two cooperatives: a row that would do that is a bad row.
+#[tokio::test]
+async fn seller_ids_are_stored_and_never_shared() {
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let ids: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT code, kode_penyedia FROM cooperatives ORDER BY code").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(ids.len(), 18);
+    assert!(ids.iter().all(|(_, id)| id.as_deref().is_some_and(|i| i.starts_with("P3576-"))), "{ids:?}");
+    let tmp = common::temp_dir();
+    let path = tmp.path().join("koperasi.csv");
+    std::fs::write(
+        &path,
+        "kode,nama,kelurahan,kecamatan,kota,kode_penyedia\n\
+         MJK-BARU,Koperasi Baru,Baru,Magersari,Kota Mojokerto,P3576-0001\n\
+         MJK-LAIN,Koperasi Lain,Lain,Magersari,Kota Mojokerto,P-LAIN\n\
+         MJK-LAIN2,Koperasi Lain Dua,Lain,Magersari,Kota Mojokerto,P-LAIN\n\
+         MJK-SPASI,Koperasi Spasi,Spasi,Magersari,Kota Mojokerto,P 1\n",
+    )
+    .unwrap();
+    let report = katalog_bridge::intake::cooperatives::import_cooperatives(&store, &path, &Default::default(), &Default::default()).await.unwrap();
+    let lines = report.reject_lines().join("\n");
+    assert!(lines.contains("row 2, column F (kode_penyedia): seller id P3576-0001 already belongs to cooperative MJK-BALONGSARI"), "{lines}");
+    assert!(lines.contains("row 4, column F (kode_penyedia): duplicate: row 3 has the same seller id P-LAIN"), "{lines}");
+    assert!(lines.contains("row 5, column F (kode_penyedia): seller id \"P 1\" is not valid"), "{lines}");
+    assert_eq!((report.accepted, report.rejected), (1, 3));
+}

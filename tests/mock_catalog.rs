@@ -28,7 +28,7 @@ struct Client {
 impl Client {
     async fn new(server: &MockServer) -> Self {
         let http = reqwest::Client::new();
-        let token = token(&http, &server.url(), "rahasia-demo").await.unwrap();
+        let token = token(&http, &server.url(), "rahasia-balongsari").await.unwrap();
         Self { http, base: server.url(), token: std::sync::Mutex::new(token) }
     }
 
@@ -57,7 +57,7 @@ impl Client {
 
     async fn advance(&self, hours: i64) {
         self.admin("/admin/clock/advance", json!({"hours": hours})).await;
-        *self.token.lock().unwrap() = token(&self.http, &self.base, "rahasia-demo").await.unwrap();
+        *self.token.lock().unwrap() = token(&self.http, &self.base, "rahasia-balongsari").await.unwrap();
     }
 
     /// Moves the clock without renewing the token.
@@ -73,7 +73,7 @@ impl Client {
 async fn token(http: &reqwest::Client, base: &str, secret: &str) -> Result<String, StatusCode> {
     let r = http
         .post(format!("{base}/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", "kkmp-mojokerto"), ("client_secret", secret)])
+        .form(&[("grant_type", "client_credentials"), ("client_id", "kkmp-balongsari"), ("client_secret", secret)])
         .send()
         .await
         .unwrap();
@@ -308,7 +308,7 @@ async fn the_same_seed_tells_the_same_story() {
         let c = Client::new(&server).await;
         for _ in 0..logins {
             // logging in more often must not change the story
-            token(&c.http, &c.base, "rahasia-demo").await.unwrap();
+            token(&c.http, &c.base, "rahasia-balongsari").await.unwrap();
         }
         with_orders(&c, 4).await;
         let truth = c.truth().await;
@@ -767,7 +767,7 @@ async fn tokens_of_one_client_never_revoke_another_clients() {
     let mine: Value = http.post(format!("{}/oauth/token", server.url())).form(&form("kkmp-lain", "rahasia-lain")).send().await.unwrap().json().await.unwrap();
     let mine = mine["access_token"].as_str().unwrap().to_owned();
     for _ in 0..300 {
-        let r = http.post(format!("{}/oauth/token", server.url())).form(&form("kkmp-mojokerto", "rahasia-demo")).send().await.unwrap();
+        let r = http.post(format!("{}/oauth/token", server.url())).form(&form("kkmp-balongsari", "rahasia-balongsari")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
     let r = http.get(format!("{}/api/v1/listings", server.url())).bearer_auth(&mine).send().await.unwrap();

@@ -112,7 +112,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 TemplateKind::Products => (intake::products::PRODUCT_COLUMNS, intake::template::PRODUCT_EXAMPLE),
                 TemplateKind::Cooperatives => (
                     intake::cooperatives::COOPERATIVE_COLUMNS,
-                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak", ""],
+                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak", "", "P3576-0006"],
                 ),
             };
             intake::template::write(&file, columns, example, &units, force)?;

@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// Prefix of environment overrides; nested keys are joined with `__`,
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
-const SECTIONS: &[&str] = &["database", "catalog", "import", "log", "mappings_dir"];
+const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -27,6 +27,8 @@ pub enum ConfigError {
     /// quotes (a value may be a secret): only keys, sources and expected types.
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    #[error("catalogue seller {kode_penyedia}: {problem}")]
+    Seller { kode_penyedia: String, problem: String },
 }
 
 /// Describes a figment error without echoing any configured value: a syntax
@@ -107,7 +109,7 @@ fn kind_of(actual: &figment::error::Actual) -> &'static str {
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub database: DatabaseSettings,
-    pub catalog: CatalogSettings,
+    pub catalogue: CatalogueSettings,
     pub import: ImportSettings,
     pub log: LogSettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
@@ -144,18 +146,80 @@ impl Default for DatabaseSettings {
     }
 }
 
+/// The e-catalogue and the seller account of each cooperative on it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct CatalogSettings {
+pub struct CatalogueSettings {
     pub base_url: String,
-    pub client_id: String,
-    #[serde(deserialize_with = "secret")]
-    pub client_secret: Option<SecretString>,
+    /// One attempt of one request may take this long.
+    pub timeout_secs: u64,
+    /// Requests in flight at once, over all sellers.
+    pub max_concurrency: usize,
+    /// Attempts per request, the first included, for what can succeed later.
+    pub max_attempts: u32,
+    pub sellers: Vec<SellerAccount>,
 }
 
-impl Default for CatalogSettings {
+impl Default for CatalogueSettings {
     fn default() -> Self {
-        Self { base_url: "http://127.0.0.1:8787".into(), client_id: "katalog-bridge".into(), client_secret: None }
+        Self { base_url: "http://127.0.0.1:8787".into(), timeout_secs: 30, max_concurrency: 8, max_attempts: 6, sellers: Vec::new() }
+    }
+}
+
+/// A cooperative's own account on the catalogue. The secret is given in the
+/// file, or (better) in a file of its own that `client_secret_file` names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerAccount {
+    pub kode_penyedia: String,
+    pub client_id: String,
+    #[serde(default, deserialize_with = "secret")]
+    pub client_secret: Option<SecretString>,
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+}
+
+impl SellerAccount {
+    /// The client secret, from the configuration or the file it names.
+    pub fn secret(&self) -> Result<SecretString, ConfigError> {
+        let problem = |problem: String| ConfigError::Seller { kode_penyedia: self.kode_penyedia.clone(), problem };
+        match (&self.client_secret, &self.client_secret_file) {
+            (Some(s), None) => Ok(s.clone()),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| problem(format!("cannot read client_secret_file {}: {e}", path.display())))?;
+                let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+                if secret.is_empty() {
+                    return Err(problem(format!("client_secret_file {} is empty", path.display())));
+                }
+                Ok(SecretString::from(secret))
+            }
+            (Some(_), Some(_)) => Err(problem("give client_secret or client_secret_file, not both".into())),
+            (None, None) => Err(problem("has no client_secret or client_secret_file".into())),
+        }
+    }
+}
+
+impl CatalogueSettings {
+    /// The account of a seller, if configured.
+    pub fn seller(&self, kode_penyedia: &str) -> Option<&SellerAccount> {
+        self.sellers.iter().find(|s| s.kode_penyedia == kode_penyedia)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for s in &self.sellers {
+            if s.kode_penyedia.trim().is_empty() || s.client_id.trim().is_empty() {
+                return Err(ConfigError::Invalid("catalogue.sellers: every seller needs kode_penyedia and client_id".into()));
+            }
+            if !seen.insert(s.kode_penyedia.as_str()) {
+                return Err(ConfigError::Seller { kode_penyedia: s.kode_penyedia.clone(), problem: "is configured twice".into() });
+            }
+            if s.client_secret.is_some() == s.client_secret_file.is_some() {
+                // Same check as `secret()`, made at load so a mistake shows at once.
+                s.secret()?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -242,7 +306,9 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        figment.extract().map_err(|e| ConfigError::Invalid(describe_error(e)))
+        let settings: Self = figment.extract().map_err(|e| ConfigError::Invalid(describe_error(e)))?;
+        settings.catalogue.check()?;
+        Ok(settings)
     }
 
     /// A human-readable view of the effective settings, secrets masked.
@@ -251,19 +317,33 @@ impl Settings {
             Some(url) => redact_url(url.expose_secret()),
             None => format!("(embedded cluster in {})", self.database.data_dir.display()),
         };
-        let secret = |s: &Option<SecretString>| if s.is_some() { "[REDACTED]" } else { "(unset)" };
+        let c = &self.catalogue;
+        let mut sellers = String::new();
+        for s in &c.sellers {
+            let secret = match (&s.client_secret, &s.client_secret_file) {
+                (Some(_), _) => "client_secret = [REDACTED]".to_owned(),
+                (None, Some(p)) => format!("client_secret_file = {}", p.display()),
+                (None, None) => "client_secret = (unset)".to_owned(),
+            };
+            sellers.push_str(&format!("catalogue.sellers: kode_penyedia = {}, client_id = {}, {secret}\n", s.kode_penyedia, s.client_id));
+        }
+        if c.sellers.is_empty() {
+            sellers.push_str("catalogue.sellers = (none configured)\n");
+        }
         format!(
             "database.url = {db_url}\ndatabase.data_dir = {}\ndatabase.name = {}\ndatabase.embedded_port = {}\n\
-             database.postgres_bin_dirs = {:?}\ncatalog.base_url = {}\ncatalog.client_id = {}\n\
-             catalog.client_secret = {}\nimport.max_file_bytes = {}\nimport.batch_size = {}\n\
+             database.postgres_bin_dirs = {:?}\ncatalogue.base_url = {}\ncatalogue.timeout_secs = {}\n\
+             catalogue.max_concurrency = {}\ncatalogue.max_attempts = {}\n{sellers}\
+             import.max_file_bytes = {}\nimport.batch_size = {}\n\
              log.format = {:?}\nlog.filter = {}\nmappings_dir = {}\n",
             self.database.data_dir.display(),
             self.database.name,
             self.database.embedded_port,
             self.database.postgres_bin_dirs,
-            self.catalog.base_url,
-            self.catalog.client_id,
-            secret(&self.catalog.client_secret),
+            c.base_url,
+            c.timeout_secs,
+            c.max_concurrency,
+            c.max_attempts,
             self.import.max_file_bytes,
             self.import.batch_size,
             self.log.format,
@@ -363,10 +443,10 @@ mod tests {
     fn configuration_errors_never_quote_values() {
         let cases: &[(&str, &str, &str)] = &[
             // syntax error on the line holding the secret
-            ("[catalog]\nclient_secret = hunter2-Secret\n", "hunter2-Secret", "line 2"),
-            ("[catalog]\nclient_secret = \"hunter2-Secret\n", "hunter2-Secret", "line 2"),
+            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = hunter2-Secret\n", "hunter2-Secret", "line 4"),
+            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"hunter2-Secret\n", "hunter2-Secret", "line 4"),
             // a numeric secret, a type error
-            ("[catalog]\nclient_secret = [987654321123]\n", "987654321123", "catalog.client_secret: expected a string (the value is not shown)"),
+            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = [987654321123]\n", "987654321123", "expected a string (the value is not shown)"),
             ("[import]\nmax_file_bytes = \"hunter2-Secret\"\n", "hunter2-Secret", "import.max_file_bytes: expected"),
             ("[log]\nformat = \"hunter2-Secret\"\n", "hunter2-Secret", "unknown value (not shown)"),
             ("[import]\nbatch_size = \"hunter2-Secret\"\n", "hunter2-Secret", "import.batch_size: expected"),
@@ -389,16 +469,53 @@ mod tests {
             assert!(err.contains("environment"), "names the source: {err}");
             Ok(())
         });
-        // A numeric secret is a secret, not a type error, from a file or the environment.
+        // A numeric secret is a secret, not a type error.
         figment::Jail::expect_with(|jail| {
-            jail.create_file("katalog-bridge.toml", "[catalog]\nclient_secret = 987654321123\n")?;
+            jail.create_file("katalog-bridge.toml", "[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = 987654321123\n")?;
             let s = Settings::load(None).expect("a numeric secret loads");
-            assert_eq!(s.catalog.client_secret.as_ref().unwrap().expose_secret(), "987654321123");
-            jail.set_env("KATALOG_BRIDGE_CATALOG__CLIENT_SECRET", "00012345");
-            let s = Settings::load(None).expect("loads");
+            assert_eq!(s.catalogue.sellers[0].secret().unwrap().expose_secret(), "987654321123");
             let shown = format!("{s:?}{}", s.describe());
-            assert!(!shown.contains("12345"), "{shown}");
+            assert!(!shown.contains("987654321123"), "{shown}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn seller_accounts_take_a_secret_or_a_secret_file_and_never_show_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "rahasia-Dari-Berkas\n").unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "katalog-bridge.toml",
+                &format!(
+                    "[catalogue]\nbase_url = \"https://katalog.example\"\n\
+                     [[catalogue.sellers]]\nkode_penyedia = \"P-WATES\"\nclient_id = \"wates\"\nclient_secret = \"rahasia-Di-Config\"\n\
+                     [[catalogue.sellers]]\nkode_penyedia = \"P-MERI\"\nclient_id = \"meri\"\nclient_secret_file = \"{}\"\n",
+                    file.display()
+                ),
+            )?;
+            let s = Settings::load(None).expect("loads");
+            assert_eq!(s.catalogue.seller("P-WATES").unwrap().secret().unwrap().expose_secret(), "rahasia-Di-Config");
+            assert_eq!(s.catalogue.seller("P-MERI").unwrap().secret().unwrap().expose_secret(), "rahasia-Dari-Berkas");
+            let shown = format!("{s:?}\n{}", s.describe());
+            assert!(!shown.contains("rahasia"), "{shown}");
+            assert!(shown.contains("kode_penyedia = P-WATES, client_id = wates, client_secret = [REDACTED]"), "{shown}");
+            Ok(())
+        });
+        for (body, want) in [
+            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\n", "catalogue seller P1: has no client_secret or client_secret_file"),
+            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"x\"\nclient_secret_file = \"/f\"\n", "not both"),
+            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"x\"\n[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"d\"\nclient_secret = \"y\"\n", "is configured twice"),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("katalog-bridge.toml", body)?;
+                let err = Settings::load(None).unwrap_err().to_string();
+                assert!(err.contains(want), "{err}");
+                Ok(())
+            });
+        }
+        let missing = SellerAccount { kode_penyedia: "P2".into(), client_id: "c".into(), client_secret: None, client_secret_file: Some("/nonexistent/secret".into()) };
+        assert!(missing.secret().unwrap_err().to_string().contains("cannot read client_secret_file /nonexistent/secret"));
     }
 }

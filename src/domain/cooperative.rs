@@ -46,6 +46,26 @@ pub struct Cooperative {
     pub gln: Option<Digits>,
     /// VAT-registered (Pengusaha Kena Pajak): charges PPN.
     pub pkp: bool,
+    /// The cooperative's seller id on the catalogue; it cannot publish without one.
+    pub kode_penyedia: Option<SellerId>,
+}
+
+/// A seller id on the catalogue (kode penyedia): 1-40 letters, digits, `-`, `_` or `.`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SellerId(String);
+
+impl SellerId {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let id = raw.trim();
+        if id.is_empty() || id.len() > 40 || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            return Err(DomainError::new(format!("seller id {raw:?} is not valid: use 1-40 letters, digits, '-', '_' or '.'")));
+        }
+        Ok(Self(id.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A registration number made of digits only (NIB: 13, NPWP: 15 or 16).

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::columns::{Column, RowView};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
-use crate::domain::cooperative::{name, yes_no, Cooperative, CooperativeCode, Digits};
+use crate::domain::cooperative::{name, yes_no, Cooperative, CooperativeCode, Digits, SellerId};
 use crate::store::products::{write_cooperatives, UpsertCounts};
 use crate::store::Store;
 
@@ -19,6 +19,7 @@ const NIB: usize = 5;
 const NPWP: usize = 6;
 const PKP: usize = 7;
 const GLN: usize = 8;
+const KODE_PENYEDIA: usize = 9;
 
 pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "kode", aliases: &["kode koperasi", "kode_koperasi"], required: true, help: "Kode koperasi, mis. MJK-BALONGSARI." },
@@ -30,6 +31,7 @@ pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "npwp", aliases: &[], required: false, help: "NPWP, 15 atau 16 angka." },
     Column { header: "pkp", aliases: &["status pkp"], required: false, help: "ya bila Pengusaha Kena Pajak, tidak bila bukan (kosong = tidak)." },
     Column { header: "gln", aliases: &["global location number"], required: false, help: "GLN dari GS1 Indonesia, 13 angka; perlu untuk katalog PEPPOL." },
+    Column { header: "kode_penyedia", aliases: &["kode penyedia", "id penyedia"], required: false, help: "Kode penyedia koperasi di e-Katalog (akun penjual); perlu untuk tayang." },
 ];
 
 pub async fn import_cooperatives(
@@ -38,12 +40,18 @@ pub async fn import_cooperatives(
     options: &ImportOptions,
     settings: &ImportSettings,
 ) -> Result<ImportReport, ImportError> {
-    let mut import = CooperativeImport { seen: HashMap::new() };
+    // Seller ids already held, so a row giving another cooperative's is a bad row, not a failed batch.
+    let sellers = crate::store::products::seller_ids(store).await?;
+    let mut import = CooperativeImport { seen: HashMap::new(), sellers, sellers_seen: HashMap::new() };
     super::run(&mut import, (!options.dry_run).then_some(store), path, options, settings).await
 }
 
 struct CooperativeImport {
     seen: HashMap<CooperativeCode, u64>,
+    /// kode_penyedia -> the cooperative code holding it in the store.
+    sellers: HashMap<String, String>,
+    /// kode_penyedia -> the row of this file that gave it.
+    sellers_seen: HashMap<String, u64>,
 }
 
 impl RowImport for CooperativeImport {
@@ -66,12 +74,26 @@ impl RowImport for CooperativeImport {
             let raw = v.text(PKP).unwrap_or_default();
             v.check(PKP, yes_no(&raw, "pkp"))
         };
+        let seller = v.text(KODE_PENYEDIA).and_then(|t| v.check(KODE_PENYEDIA, SellerId::parse(&t)));
         let code = code?;
+        if let Some(s) = &seller {
+            if let Some(row) = self.sellers_seen.get(s.as_str()) {
+                v.fail(KODE_PENYEDIA, format!("duplicate: row {row} has the same seller id {}", s.as_str()));
+                return None;
+            }
+            if let Some(owner) = self.sellers.get(s.as_str()).filter(|owner| *owner != code.as_str()) {
+                v.fail(KODE_PENYEDIA, format!("seller id {} already belongs to cooperative {owner}", s.as_str()));
+                return None;
+            }
+        }
         if let Some(first) = self.seen.get(&code) {
             v.fail(KODE, format!("duplicate: row {first} has the same cooperative code"));
             return None;
         }
         self.seen.insert(code.clone(), v.line());
+        if let Some(s) = &seller {
+            self.sellers_seen.insert(s.as_str().to_owned(), v.line());
+        }
         Some(Cooperative {
             code,
             name: nama?,
@@ -82,6 +104,7 @@ impl RowImport for CooperativeImport {
             npwp,
             gln,
             pkp: pkp?,
+            kode_penyedia: seller,
         })
     }
 

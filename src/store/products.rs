@@ -54,6 +54,13 @@ pub async fn cooperative_ids(store: &Store) -> Result<HashMap<String, i64>, Stor
     Ok(rows.into_iter().collect())
 }
 
+/// Seller id to cooperative code, for every cooperative that has one.
+pub async fn seller_ids(store: &Store) -> Result<HashMap<String, String>, StoreError> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT kode_penyedia, code FROM cooperatives WHERE kode_penyedia IS NOT NULL").fetch_all(&store.pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Writes one batch of cooperatives; unchanged rows are left untouched.
 pub async fn write_cooperatives(store: &Store, coops: &[Cooperative]) -> Result<UpsertCounts, StoreError> {
     let mut conn = store.pool.acquire().await?;
@@ -64,17 +71,17 @@ async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> 
     let col = |f: fn(&Cooperative) -> String| coops.iter().map(f).collect::<Vec<_>>();
     let opt = |f: fn(&Cooperative) -> Option<String>| coops.iter().map(f).collect::<Vec<_>>();
     let returned: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[])
+        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[])
          ON CONFLICT (code) DO UPDATE SET
              name = EXCLUDED.name, kelurahan = EXCLUDED.kelurahan, kecamatan = EXCLUDED.kecamatan,
              city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp,
-             gln = EXCLUDED.gln, updated_at = now()
+             gln = EXCLUDED.gln, kode_penyedia = EXCLUDED.kode_penyedia, updated_at = now()
          WHERE (cooperatives.name, cooperatives.kelurahan, cooperatives.kecamatan, cooperatives.city,
-                cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln)
+                cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln, cooperatives.kode_penyedia)
                IS DISTINCT FROM
                (EXCLUDED.name, EXCLUDED.kelurahan, EXCLUDED.kecamatan, EXCLUDED.city,
-                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln)
+                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln, EXCLUDED.kode_penyedia)
          RETURNING (xmax = 0)",
     )
     .bind(col(|c| c.code.as_str().to_owned()))
@@ -86,6 +93,7 @@ async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> 
     .bind(opt(|c| c.npwp.as_ref().map(|d| d.as_str().to_owned())))
     .bind(coops.iter().map(|c| c.pkp).collect::<Vec<_>>())
     .bind(opt(|c| c.gln.as_ref().map(|d| d.as_str().to_owned())))
+    .bind(opt(|c| c.kode_penyedia.as_ref().map(|s| s.as_str().to_owned())))
     .fetch_all(&mut *conn)
     .await?;
     Ok(UpsertCounts::from_returned(coops.len(), &returned))
