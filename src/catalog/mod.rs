@@ -2,6 +2,7 @@
 //! it is written. Only this folder knows wire field names and layouts.
 
 pub mod katalog_v6;
+pub mod client;
 pub mod katalog_v6_xlsx;
 pub mod leaves;
 pub mod markup;

@@ -535,7 +535,9 @@ async fn reshape_page(s: &AppState, path: &str, response: Response, duplicate: b
 
 async fn rate_limit(State(s): State<AppState>, request: Request, next: Next) -> Response {
     let limit = s.mock().scenario.rate_limit_per_minute;
-    let forced = s.faults.lock().unwrap_or_else(|p| p.into_inner()).take_rate_limit(request.uri().path());
+    // The full path: inside the nested /api/v1 router the request's own URI has lost its prefix.
+    let path = request.extensions().get::<axum::extract::OriginalUri>().map_or_else(|| request.uri().path().to_owned(), |u| u.path().to_owned());
+    let forced = s.faults.lock().unwrap_or_else(|p| p.into_inner()).take_rate_limit(&path);
     let (count, reset) = {
         let mut rate = s.rate.lock().unwrap_or_else(|p| p.into_inner());
         if rate.0.elapsed() >= StdDuration::from_secs(60) {

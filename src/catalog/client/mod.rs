@@ -1,0 +1,401 @@
+//! The catalogue client: every call katalog-bridge makes to the e-catalogue,
+//! under each cooperative's own seller account (`docs/catalogue-api.md`).
+//! Laid out like a Vector sink:
+//! - configuration: [`crate::config::CatalogueSettings`];
+//! - `auth.rs`: client-credentials tokens per seller, renewed before expiry
+//!   and once on a 401;
+//! - `request.rs`: the calls and how each request is built;
+//! - `retry.rs`: which failures are retried, with what backoff;
+//! - `pace.rs`: requests spread over the server's advertised limit;
+//! - this file: the service that puts them together, with a timeout per
+//!   attempt and a bound on requests in flight.
+//!
+//! Every write carries the `Idempotency-Key` its caller derives from what it
+//! writes, so neither a retry here nor a rerun after a crash makes a second
+//! listing.
+
+mod auth;
+mod pace;
+pub mod request;
+pub mod retry;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::config::CatalogueSettings;
+pub use request::Call;
+use retry::{Decision, Outcome};
+
+/// The first retry waits up to this long; each next one up to twice as long.
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` honoured.
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(120);
+/// The largest answer read; a larger one is an error, not a memory spike.
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("no catalogue account is configured for seller {0}: add a [[catalogue.sellers]] entry")]
+    NoAccount(String),
+    #[error("catalogue account of seller {seller}: {detail}")]
+    Account { seller: String, detail: String },
+    #[error("invalid catalogue base_url {0:?}")]
+    BaseUrl(String),
+    #[error("the catalogue refused {call} for seller {seller} ({status} {code}): {message}{}", fields_text(.fields))]
+    Refused { call: String, seller: String, status: u16, code: String, message: String, fields: Vec<FieldError> },
+    #[error("{call} for seller {seller} still failed after {attempts} attempts: {last}")]
+    GaveUp { call: String, seller: String, attempts: u32, last: String },
+    #[error("the catalogue refused the credentials of seller {seller} (client {client_id}): {message}")]
+    Unauthorized { seller: String, client_id: String, message: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+impl ClientError {
+    /// Whether the same call may succeed when run again later (the retries
+    /// here were spent), as opposed to a refusal that will not change.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ClientError::GaveUp { .. })
+    }
+}
+
+/// A field the catalogue says is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn fields_text(fields: &[FieldError]) -> String {
+    if fields.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+        format!(" [{}]", parts.join("; "))
+    }
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// The JSON body.
+    pub body: Value,
+    pub raw: Vec<u8>,
+    /// Attempts it took, the first included.
+    pub attempts: u32,
+}
+
+/// Counts of what the client did, for metrics and reports.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub token_refreshes: AtomicU64,
+    /// Answers by status class: 2xx, 4xx, 5xx, and no answer.
+    pub ok: AtomicU64,
+    pub client_errors: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub transport_errors: AtomicU64,
+}
+
+struct Account {
+    client_id: String,
+    secret: SecretString,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    accounts: HashMap<String, Account>,
+    tokens: Mutex<auth::TokenCache>,
+    pacer: Mutex<pace::Pacer>,
+    permits: Semaphore,
+    max_attempts: u32,
+    counters: Counters,
+    /// Seeds the jitter; any spread will do.
+    jitter: AtomicU64,
+}
+
+/// The client, cheap to clone and share between tasks.
+#[derive(Clone)]
+pub struct CatalogueClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for CatalogueClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogueClient").field("base", &self.inner.base).field("sellers", &self.inner.accounts.len()).finish()
+    }
+}
+
+impl CatalogueClient {
+    /// A client for every configured seller account. A seller whose secret
+    /// cannot be read is reported now, by name, and left out; calls for it
+    /// then fail with [`ClientError::NoAccount`]. Returns those problems too.
+    pub fn new(settings: &CatalogueSettings) -> Result<(Self, Vec<ClientError>), ClientError> {
+        let base = settings.base_url.trim_end_matches('/').to_owned();
+        if url::Url::parse(&base).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+            return Err(ClientError::BaseUrl(settings.base_url.clone()));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(settings.timeout_secs.clamp(1, 10)))
+            .user_agent(concat!("katalog-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        let mut accounts = HashMap::new();
+        let mut problems = Vec::new();
+        for s in &settings.sellers {
+            match s.secret() {
+                Ok(secret) => {
+                    accounts.insert(s.kode_penyedia.clone(), Account { client_id: s.client_id.clone(), secret });
+                }
+                Err(e) => problems.push(ClientError::Account { seller: s.kode_penyedia.clone(), detail: e.to_string() }),
+            }
+        }
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
+        let inner = Inner {
+            http,
+            base,
+            accounts,
+            tokens: Mutex::default(),
+            pacer: Mutex::new(pace::Pacer::new(Instant::now())),
+            permits: Semaphore::new(settings.max_concurrency.max(1)),
+            max_attempts: settings.max_attempts.max(1),
+            counters: Counters::default(),
+            jitter: AtomicU64::new(seed),
+        };
+        Ok((Self { inner: Arc::new(inner) }, problems))
+    }
+
+    /// Whether a seller has a usable account.
+    pub fn has_account(&self, seller: &str) -> bool {
+        self.inner.accounts.contains_key(seller)
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// Sends `call` for `seller`, retrying what can succeed later, and
+    /// returns the answer or why there is none.
+    pub async fn send(&self, seller: &str, call: &Call) -> Result<Answer, ClientError> {
+        let inner = &self.inner;
+        let account = inner.accounts.get(seller).ok_or_else(|| ClientError::NoAccount(seller.to_owned()))?;
+        let _permit = inner.permits.acquire().await.map_err(|_| ClientError::Build("the client is closed".into()))?;
+        let mut refreshed = false;
+        let mut last = String::new();
+        let mut attempt = 0;
+        while attempt < inner.max_attempts {
+            attempt += 1;
+            let token = match self.token(seller, account).await {
+                Ok(t) => t,
+                Err(TokenError::Refused(message)) => {
+                    return Err(ClientError::Unauthorized { seller: seller.into(), client_id: account.client_id.clone(), message })
+                }
+                Err(TokenError::Transient(why)) => {
+                    last = format!("getting a token: {why}");
+                    self.wait_before_retry(attempt, None).await;
+                    continue;
+                }
+            };
+            self.pace().await;
+            inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let response = call.request(&inner.http, &inner.base).bearer_auth(token.expose_secret()).send().await;
+            let (outcome, answer, problem) = match response {
+                Err(e) => {
+                    inner.counters.transport_errors.fetch_add(1, Ordering::Relaxed);
+                    (Outcome::Transport, None, describe_transport(&e))
+                }
+                Ok(r) => self.read(r).await,
+            };
+            match retry::classify(outcome) {
+                Decision::Done => {
+                    if let Some(mut a) = answer {
+                        a.attempts = attempt;
+                        return Ok(a);
+                    }
+                    last = problem;
+                }
+                Decision::RefreshToken if !refreshed => {
+                    refreshed = true;
+                    inner.counters.token_refreshes.fetch_add(1, Ordering::Relaxed);
+                    lock(&inner.tokens).forget(seller);
+                    attempt -= 1; // the refresh does not spend an attempt
+                    continue;
+                }
+                Decision::RefreshToken => {
+                    return Err(ClientError::Unauthorized { seller: seller.into(), client_id: account.client_id.clone(), message: problem })
+                }
+                Decision::Fail => {
+                    let (code, message, fields) = error_body(answer.as_ref().map(|a| &a.body));
+                    let status = match outcome {
+                        Outcome::Status(s, _) => s,
+                        _ => 0,
+                    };
+                    return Err(ClientError::Refused { call: call.describe(), seller: seller.into(), status, code, message, fields });
+                }
+                Decision::Retry { after } => {
+                    last = problem;
+                    if attempt < inner.max_attempts {
+                        inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        self.wait_before_retry(attempt, after).await;
+                    }
+                }
+            }
+        }
+        Err(ClientError::GaveUp { call: call.describe(), seller: seller.into(), attempts: attempt, last })
+    }
+
+    /// Reads an answer: its status, headers for pacing, and its body within bounds.
+    async fn read(&self, response: reqwest::Response) -> (Outcome, Option<Answer>, String) {
+        let inner = &self.inner;
+        let status = response.status().as_u16();
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let number = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        lock(&inner.pacer).observe(Instant::now(), number("x-ratelimit-remaining"), number("x-ratelimit-reset"));
+        let after = retry::retry_after(header("retry-after").as_deref(), RETRY_AFTER_MAX);
+        match status {
+            200..=299 => inner.counters.ok.fetch_add(1, Ordering::Relaxed),
+            429 => {
+                inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                inner.counters.client_errors.fetch_add(1, Ordering::Relaxed)
+            }
+            400..=499 => inner.counters.client_errors.fetch_add(1, Ordering::Relaxed),
+            _ => inner.counters.server_errors.fetch_add(1, Ordering::Relaxed),
+        };
+        let raw = match read_capped(response, MAX_ANSWER_BYTES).await {
+            Ok(raw) => raw,
+            Err(why) => {
+                inner.counters.transport_errors.fetch_add(1, Ordering::Relaxed);
+                return (Outcome::BadBody, None, format!("HTTP {status}, body cut short: {why}"));
+            }
+        };
+        match serde_json::from_slice::<Value>(&raw) {
+            Ok(body) => {
+                let problem = format!("HTTP {status}: {}", summary(&body));
+                (Outcome::Status(status, after), Some(Answer { status, body, raw, attempts: 0 }), problem)
+            }
+            // A success whose body is not JSON was cut or garbled on the way: worth another try.
+            Err(e) if (200..300).contains(&status) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
+            Err(_) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", String::from_utf8_lossy(&raw[..raw.len().min(200)]))),
+        }
+    }
+
+    async fn token(&self, seller: &str, account: &Account) -> Result<SecretString, TokenError> {
+        if let Some(t) = lock(&self.inner.tokens).get(seller, Instant::now()) {
+            return Ok(t);
+        }
+        self.pace().await;
+        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let form = [("grant_type", "client_credentials"), ("client_id", account.client_id.as_str()), ("client_secret", account.secret.expose_secret())];
+        let response = self.inner.http.post(format!("{}/oauth/token", self.inner.base)).form(&form).send().await.map_err(|e| TokenError::Transient(describe_transport(&e)))?;
+        let status = response.status().as_u16();
+        let raw = read_capped(response, 64 * 1024).await.map_err(TokenError::Transient)?;
+        let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        match status {
+            200..=299 => {
+                let value = body["access_token"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| TokenError::Transient("the token answer has no access_token".into()))?;
+                let ttl = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(300).clamp(1, 86_400));
+                let token = SecretString::from(value.to_owned());
+                lock(&self.inner.tokens).put(seller, token.clone(), ttl, Instant::now());
+                Ok(token)
+            }
+            400 | 401 | 403 => Err(TokenError::Refused(summary(&body))),
+            _ => Err(TokenError::Transient(format!("HTTP {status}: {}", summary(&body)))),
+        }
+    }
+
+    /// Waits for this request's slot under the advertised rate limit.
+    async fn pace(&self) {
+        let at = lock(&self.inner.pacer).reserve(Instant::now());
+        tokio::time::sleep_until(at.into()).await;
+    }
+
+    async fn wait_before_retry(&self, attempt: u32, after: Option<Duration>) {
+        let wait = after.unwrap_or_else(|| retry::backoff(attempt - 1, BACKOFF_BASE, BACKOFF_CAP, self.unit()));
+        tokio::time::sleep(wait).await;
+    }
+
+    /// A number in `[0, 1)` for the jitter (xorshift; spread, not secrecy).
+    fn unit(&self) -> f64 {
+        let mut x = self.inner.jitter.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.inner.jitter.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+enum TokenError {
+    Refused(String),
+    Transient(String),
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads a body of at most `cap` bytes; more, or a cut connection, is an error.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(format!("the answer is over {cap} bytes"));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe_transport(&e))? {
+        if out.len() + chunk.len() > cap {
+            return Err(format!("the answer is over {cap} bytes"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// A transport error in one line, with its cause (reqwest's own text is terse).
+fn describe_transport(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// `code`, `message` and field errors of the documented error body.
+fn error_body(body: Option<&Value>) -> (String, String, Vec<FieldError>) {
+    let Some(e) = body.map(|b| &b["error"]) else { return (String::new(), "(no readable body)".into(), Vec::new()) };
+    let text = |v: &Value, max: usize| v.as_str().map(|s| s.chars().take(max).collect::<String>());
+    let fields = e["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(50)
+                .map(|f| FieldError { field: text(&f["field"], 100).unwrap_or_default(), message: text(&f["message"], 500).unwrap_or_default() })
+                .collect()
+        })
+        .unwrap_or_default();
+    (text(&e["code"], 100).unwrap_or_default(), text(&e["message"], 500).unwrap_or_else(|| "(no message)".into()), fields)
+}
+
+/// A short description of an answer body for error messages.
+fn summary(body: &Value) -> String {
+    match body["error"]["message"].as_str() {
+        Some(m) => m.chars().take(300).collect(),
+        None => body.to_string().chars().take(300).collect(),
+    }
+}
