@@ -4,6 +4,7 @@
 pub mod cooperative;
 pub mod money;
 pub mod product;
+pub mod publication;
 pub mod time;
 
 /// Why a value could not become a domain type. The message is plain language

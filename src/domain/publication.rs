@@ -1,0 +1,210 @@
+//! A listing's life on the catalogue, as a pure state machine: what the
+//! publisher and the status sync may do to a publication, decided here and
+//! persisted by the store. No I/O, no wire names.
+
+/// Where a publication stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublicationState {
+    /// To be sent (new, changed, or sent again on request); nothing in flight.
+    Pending,
+    /// The catalogue took it; review has not started.
+    Submitted,
+    /// Curators are reviewing it.
+    UnderCuration,
+    /// Live on the catalogue ("tayang").
+    Live,
+    /// Refused by the curators, with reasons.
+    Rejected,
+    /// Sent back for changes, with reasons.
+    RevisionRequested,
+    /// Taken down by the catalogue ("turun tayang").
+    TakenDown,
+    /// To be withdrawn (the product was removed or deactivated); not yet sent.
+    WithdrawPending,
+    /// Withdrawn by the seller.
+    Withdrawn,
+    /// Sending failed for good (a refusal that will not change by itself).
+    Failed,
+}
+
+/// Something that happens to a publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The product's content changed, or a resend was asked for.
+    Resend,
+    /// The catalogue accepted our write.
+    Accepted,
+    /// The catalogue refused our write for good.
+    Refused,
+    /// The product was removed or deactivated: withdraw the listing.
+    Withdraw,
+    /// The catalogue confirmed the withdrawal.
+    WithdrawAccepted,
+    /// The catalogue's change feed says the listing is now in this state.
+    Remote(RemoteState),
+}
+
+/// The states the catalogue itself reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RemoteState {
+    Submitted,
+    UnderCuration,
+    Live,
+    Rejected,
+    RevisionRequested,
+    TakenDown,
+    Withdrawn,
+}
+
+/// A change the machine does not allow from a state; recorded, not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{change:?} is not allowed in state {from:?}")]
+pub struct NotAllowed {
+    pub from: PublicationState,
+    pub change: Change,
+}
+
+impl From<RemoteState> for PublicationState {
+    fn from(r: RemoteState) -> Self {
+        match r {
+            RemoteState::Submitted => Self::Submitted,
+            RemoteState::UnderCuration => Self::UnderCuration,
+            RemoteState::Live => Self::Live,
+            RemoteState::Rejected => Self::Rejected,
+            RemoteState::RevisionRequested => Self::RevisionRequested,
+            RemoteState::TakenDown => Self::TakenDown,
+            RemoteState::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+impl PublicationState {
+    pub const ALL: [PublicationState; 10] = [
+        Self::Pending,
+        Self::Submitted,
+        Self::UnderCuration,
+        Self::Live,
+        Self::Rejected,
+        Self::RevisionRequested,
+        Self::TakenDown,
+        Self::WithdrawPending,
+        Self::Withdrawn,
+        Self::Failed,
+    ];
+
+    /// The state a change leads to, or why it may not happen.
+    pub fn apply(self, change: Change) -> Result<PublicationState, NotAllowed> {
+        use PublicationState as S;
+        use RemoteState as R;
+        let refused = Err(NotAllowed { from: self, change });
+        match (self, change) {
+            // Our own writes.
+            (_, Change::Resend) => Ok(S::Pending),
+            (S::Pending, Change::Accepted) => Ok(S::Submitted),
+            (S::Pending, Change::Refused) => Ok(S::Failed),
+            (S::Withdrawn, Change::Withdraw) => Ok(S::Withdrawn),
+            (_, Change::Withdraw) => Ok(S::WithdrawPending),
+            (S::WithdrawPending, Change::WithdrawAccepted) => Ok(S::Withdrawn),
+            (S::WithdrawPending, Change::Refused) => Ok(S::Failed),
+            (_, Change::Accepted | Change::Refused | Change::WithdrawAccepted) => refused,
+            // What the catalogue reports. A repeat of the current state is no change.
+            (s, Change::Remote(r)) if s == S::from(r) => Ok(s),
+            // While our own write is due, the feed's older news does not override it.
+            (S::Pending | S::WithdrawPending, Change::Remote(R::Withdrawn)) => Ok(S::Withdrawn),
+            (S::Pending | S::WithdrawPending, Change::Remote(_)) => refused,
+            (S::Failed, Change::Remote(_)) => refused,
+            (_, Change::Remote(R::Withdrawn)) => Ok(S::Withdrawn),
+            (S::Withdrawn, Change::Remote(_)) => refused,
+            // Review: submitted, under curation, then a decision (pages may skip a step).
+            (S::Submitted, Change::Remote(r @ (R::UnderCuration | R::Live | R::Rejected | R::RevisionRequested))) => Ok(r.into()),
+            (S::UnderCuration, Change::Remote(r @ (R::Live | R::Rejected | R::RevisionRequested))) => Ok(r.into()),
+            (S::Live, Change::Remote(R::TakenDown)) => Ok(S::TakenDown),
+            // A listing sent again goes through review again.
+            // (an update made elsewhere, say on the portal by hand).
+            (S::Live | S::Rejected | S::RevisionRequested | S::TakenDown, Change::Remote(r @ (R::Submitted | R::UnderCuration))) => {
+                Ok(r.into())
+            }
+            (_, Change::Remote(_)) => refused,
+        }
+    }
+
+    /// Whether the publisher has work to do for it.
+    pub fn needs_sending(self) -> bool {
+        matches!(self, Self::Pending | Self::WithdrawPending)
+    }
+
+    /// The name it is stored under (and shown by `listings --json`); the
+    /// catalogue's own name where it has the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Submitted => "submitted",
+            Self::UnderCuration => "under_curation",
+            Self::Live => "live",
+            Self::Rejected => "rejected",
+            Self::RevisionRequested => "revision_requested",
+            Self::TakenDown => "taken_down",
+            Self::WithdrawPending => "withdraw_pending",
+            Self::Withdrawn => "withdrawn",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change::*;
+    use super::PublicationState as S;
+    use super::RemoteState as R;
+    use super::*;
+
+    #[test]
+    fn a_listing_goes_from_sent_through_review_to_live() {
+        let mut s = S::Pending;
+        for (change, want) in [
+            (Accepted, S::Submitted),
+            (Remote(R::UnderCuration), S::UnderCuration),
+            (Remote(R::Live), S::Live),
+            (Remote(R::Live), S::Live),
+            (Remote(R::TakenDown), S::TakenDown),
+            (Resend, S::Pending),
+            (Accepted, S::Submitted),
+            (Remote(R::Rejected), S::Rejected),
+            (Withdraw, S::WithdrawPending),
+            (WithdrawAccepted, S::Withdrawn),
+        ] {
+            s = s.apply(change).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s, want, "{change:?}");
+        }
+    }
+
+    #[test]
+    fn changes_that_make_no_sense_are_refused() {
+        for (from, change) in [
+            (S::Submitted, Accepted),
+            (S::Live, Accepted),
+            (S::Withdrawn, Remote(R::Live)),
+            (S::Pending, Remote(R::Live)),
+            (S::Failed, Remote(R::Live)),
+            (S::UnderCuration, Remote(R::TakenDown)),
+            (S::Rejected, Remote(R::Live)),
+            (S::Submitted, WithdrawAccepted),
+        ] {
+            assert_eq!(from.apply(change), Err(NotAllowed { from, change }), "{from:?} + {change:?}");
+        }
+    }
+
+    #[test]
+    fn every_state_can_be_withdrawn_and_sent_again() {
+        for s in S::ALL {
+            assert_eq!(s.apply(Withdraw).unwrap(), if s == S::Withdrawn { S::Withdrawn } else { S::WithdrawPending });
+            assert_eq!(s.apply(Resend).unwrap(), S::Pending);
+            assert_eq!(S::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(S::parse("tayang"), None);
+    }
+}
