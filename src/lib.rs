@@ -14,5 +14,6 @@ pub mod telemetry;
 pub mod catalog;
 pub mod listings;
 pub mod mock;
+pub mod publish;
 pub mod serve;
 pub mod shutdown;

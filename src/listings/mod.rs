@@ -47,6 +47,8 @@ pub enum ListingError {
 pub enum Output {
     Stdout,
     Path(PathBuf),
+    /// No documents: only the drafts are stored (the publisher maps this way).
+    Discard,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +166,8 @@ enum SellerSink {
     /// `CODE.xml`: opened at the first line to send, so a seller with nothing
     /// to send gets no document.
     Peppol { out: Option<(CatalogueWriter<Destination>, String)>, target: Option<PathBuf>, header_action: Action },
+    /// Drafts only.
+    Discard,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ListingError + '_ {
@@ -178,6 +182,7 @@ fn looks_like_a_file(path: &Path) -> bool {
 impl SellerSink {
     fn open(format: Format, plan: &Plan, out: &Output, seller: &str, header_action: Action) -> Result<Self, ListingError> {
         Ok(match (format, out) {
+            (_, Output::Discard) => SellerSink::Discard,
             (Format::KatalogV6, Output::Stdout) => {
                 SellerSink::Json { out: BufWriter::new(Destination::Stdout(std::io::stdout())), path: "-".into() }
             }
@@ -218,7 +223,7 @@ impl SellerSink {
                 writer.finish().and_then(Destination::finish).map_err(io_err(Path::new(&path)))?;
                 report.outputs.push(path);
             }
-            SellerSink::Peppol { out: None, .. } => {}
+            SellerSink::Peppol { out: None, .. } | SellerSink::Discard => {}
         }
         Ok(())
     }
@@ -238,7 +243,7 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
         }
         Output::Path(dir) if looks_like_a_file(dir) => return Err(ListingError::FileNameForFolder(format.name(), dir.clone())),
         Output::Path(dir) => std::fs::create_dir_all(dir).map_err(io_err(dir))?,
-        Output::Stdout => {}
+        Output::Stdout | Output::Discard => {}
     }
     let resubmitting = if format == Format::PeppolCatalogue {
         store::listings::sellers_with_submitted(store, format.name()).await?
@@ -283,6 +288,7 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
                         report.written += 1;
                         writer.write(plan, &mapped)?
                     }
+                    SellerSink::Discard => report.written += 1,
                     SellerSink::Peppol { .. } => {
                         let action = match &row.submitted_hash {
                             None => Some(Action::Add),

@@ -1,0 +1,254 @@
+//! The publisher: each cooperative's ready products listed once on the
+//! catalogue under its own seller account, changed ones updated, deactivated
+//! ones withdrawn.
+//!
+//! It maps (drafts), plans (publications pending), then works in claimed
+//! batches: a batch is claimed and committed before anything is sent, each
+//! publication is sent with an idempotency key derived from it and its
+//! content, and each result is recorded with the claim released. No
+//! transaction is open across an HTTP call; two publishers on one database
+//! never send the same publication at once, and a rerun after a crash sends
+//! the same key again, which the catalogue answers without a second listing.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::catalog::client::{Call, CatalogueClient, ClientError};
+use crate::catalog::Format;
+use crate::domain::publication::{Change, PublicationState};
+use crate::listings::{map_products, ListingError, MapOptions, Output};
+use crate::mapping::plan::Plan;
+use crate::store::publications::{self, Claimed, PlanCounts, SendResult};
+use crate::store::{runs, Store, StoreError};
+
+/// The channel a publication goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Channel {
+    /// The catalogue's listing API (katalog-v6 JSON).
+    Api,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+        }
+    }
+
+    pub fn format(self) -> Format {
+        match self {
+            Channel::Api => Format::KatalogV6,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub channel: Channel,
+    pub cooperative: Option<String>,
+    /// Map and plan, report what would be sent, send nothing.
+    pub dry_run: bool,
+    /// Publications claimed at a time.
+    pub batch: i64,
+    /// How long a claim holds before another publisher may take it over.
+    pub lease: Duration,
+    /// Sends in flight at once (the client also bounds its own).
+    pub concurrency: usize,
+    pub issue_date: chrono::NaiveDate,
+}
+
+impl Default for PublishOptions {
+    fn default() -> Self {
+        Self {
+            channel: Channel::Api,
+            cooperative: None,
+            dry_run: false,
+            batch: 200,
+            lease: Duration::from_secs(300),
+            concurrency: 8,
+            issue_date: crate::domain::time::today(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("mapping before publishing failed: {0}")]
+    Map(#[from] ListingError),
+    #[error("interrupted by {0}: every publication sent so far is recorded; run the command again to finish")]
+    Interrupted(&'static str),
+}
+
+/// A publication refused for good.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    pub seller: String,
+    pub sku: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PublishReport {
+    pub planned: PlanCounts,
+    /// Writes sent (creates, updates, withdrawals).
+    pub sent: u64,
+    pub accepted: u64,
+    pub refused: Vec<Refusal>,
+    /// Not done this time (retries spent); pending for the next run.
+    pub deferred: u64,
+    /// Sellers with work but no usable account: reported and skipped.
+    pub sellers_without_account: Vec<String>,
+    pub dry_run: bool,
+}
+
+impl PublishReport {
+    pub fn summary(&self) -> String {
+        let p = &self.planned;
+        let head = format!(
+            "planned: {} new, {} changed, {} to withdraw; {} held back by blocking issues, {} of cooperatives without a seller id",
+            p.new, p.changed, p.to_withdraw, p.blocked, p.no_seller_id
+        );
+        if self.dry_run {
+            return format!("{head} (dry run: nothing sent)");
+        }
+        let mut s = format!("{head}; sent {}: {} accepted, {} refused, {} to retry later", self.sent, self.accepted, self.refused.len(), self.deferred);
+        if !self.sellers_without_account.is_empty() {
+            s.push_str(&format!("; skipped, no catalogue account: {}", self.sellers_without_account.join(", ")));
+        }
+        s
+    }
+}
+
+/// Maps, plans, and sends every publication that needs it.
+pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, options: &PublishOptions) -> Result<PublishReport, PublishError> {
+    let channel = options.channel;
+    let format = channel.format();
+    let map_options = MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date };
+    map_products(store, plan, format, &map_options).await?;
+    let planned = publications::plan(store, channel.name(), format.name(), options.cooperative.as_deref()).await?;
+    let mut report = PublishReport { planned, dry_run: options.dry_run, ..Default::default() };
+    if options.dry_run {
+        return Ok(report);
+    }
+    let sellers = crate::store::products::seller_ids(store).await?;
+    let (with_account, without): (Vec<String>, Vec<String>) = sellers.into_keys().partition(|s| client.has_account(s));
+    let pending = publications::counts_by_state(store, channel.name()).await?;
+    report.sellers_without_account =
+        without.into_iter().filter(|s| pending.iter().any(|(seller, state, _)| seller == s && (state == "pending" || state == "withdraw_pending"))).collect();
+    report.sellers_without_account.sort();
+    for seller in &report.sellers_without_account {
+        tracing::warn!(seller, "no catalogue account configured for this seller: its listings are not sent");
+    }
+    let run = runs::start(store, "publish").await?;
+    // Claims name the run, so two publishers in one process are told apart too.
+    let instance = format!("{}:run{run}", runs::instance_name());
+    let result = send_all(store, client, options, &instance, &with_account, &mut report).await;
+    let status = match &result {
+        Err(PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
+        Err(_) => runs::RunStatus::Failed,
+        Ok(()) if report.refused.is_empty() && report.deferred == 0 => runs::RunStatus::Succeeded,
+        Ok(()) => runs::RunStatus::Partial,
+    };
+    let stats = serde_json::to_value(&report).unwrap_or_default();
+    let error = result.as_ref().err().map(ToString::to_string);
+    runs::finish(store, run, status, stats, error.as_deref()).await?;
+    result.map(|()| report)
+}
+
+async fn send_all(
+    store: &Store,
+    client: &CatalogueClient,
+    options: &PublishOptions,
+    instance: &str,
+    sellers: &[String],
+    report: &mut PublishReport,
+) -> Result<(), PublishError> {
+    let channel = options.channel;
+    loop {
+        if let Some(signal) = crate::shutdown::signal() {
+            return Err(PublishError::Interrupted(crate::shutdown::signal_name(signal)));
+        }
+        let batch = publications::claim(
+            store,
+            instance,
+            channel.name(),
+            channel.format().name(),
+            sellers,
+            options.batch,
+            options.lease.as_secs_f64(),
+        )
+        .await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let results: Vec<Result<(Claimed, String, SendResult), StoreError>> = futures_util::stream::iter(batch)
+            .map(|claimed| async move {
+                let (key, result) = send_one(client, &claimed).await;
+                publications::record(store, instance, &claimed, &key, &result).await?;
+                Ok((claimed, key, result))
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        for r in results {
+            let (claimed, _, result) = r?;
+            report.sent += 1;
+            match result {
+                SendResult::Accepted { .. } => report.accepted += 1,
+                SendResult::Refused { error, .. } => report.refused.push(Refusal { seller: claimed.seller, sku: claimed.sku, error }),
+                SendResult::Later { .. } => report.deferred += 1,
+            }
+        }
+    }
+}
+
+/// The idempotency key of a write: the publication, what it does, and the
+/// content it carries, so a resend of the same content is the same request.
+pub fn idempotency_key(claimed: &Claimed) -> String {
+    let hash = claimed.want_hash.as_deref().unwrap_or("none");
+    let what = if claimed.state == PublicationState::WithdrawPending { "withdraw" } else { "put" };
+    format!("kb-{}-{what}-{}", claimed.id, &hash[..hash.len().min(32)])
+}
+
+/// Sends one publication and says what came of it.
+async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendResult) {
+    let key = idempotency_key(claimed);
+    let call = match (claimed.state, &claimed.remote_id, &claimed.payload) {
+        (PublicationState::WithdrawPending, Some(id), _) => Call::WithdrawListing { id: id.clone(), key: key.clone() },
+        (_, None, Some(body)) => Call::CreateListing { body: body.clone(), key: key.clone() },
+        (_, Some(id), Some(body)) => Call::UpdateListing { id: id.clone(), body: body.clone(), key: key.clone() },
+        _ => {
+            let error = "nothing to send: the draft has no payload".to_owned();
+            return (key, SendResult::Refused { state: PublicationState::Failed, error, reasons: serde_json::json!([]) });
+        }
+    };
+    let accepted_change = if claimed.state == PublicationState::WithdrawPending { Change::WithdrawAccepted } else { Change::Accepted };
+    match client.send(&claimed.seller, &call).await {
+        Ok(answer) => {
+            let state = claimed.state.apply(accepted_change).unwrap_or(claimed.state);
+            let remote_id = answer.body["listing_id"].as_str().map(str::to_owned);
+            let (sent_hash, sent_payload) = match &call {
+                Call::WithdrawListing { .. } => (None, None),
+                _ => (claimed.want_hash.clone(), claimed.payload.clone()),
+            };
+            (key, SendResult::Accepted { state, remote_id, sent_hash, sent_payload })
+        }
+        Err(e) if e.is_transient() => (key, SendResult::Later { error: e.to_string(), retry_in_secs: 60.0 }),
+        // The account, not the listing, is at fault: keep it pending until the configuration is fixed.
+        Err(e @ (ClientError::Unauthorized { .. } | ClientError::NoAccount(_) | ClientError::Account { .. })) => {
+            (key, SendResult::Later { error: e.to_string(), retry_in_secs: 600.0 })
+        }
+        Err(e) => {
+            let reasons = match &e {
+                ClientError::Refused { fields, .. } => serde_json::to_value(fields).unwrap_or_default(),
+                _ => serde_json::json!([]),
+            };
+            let state = claimed.state.apply(Change::Refused).unwrap_or(PublicationState::Failed);
+            (key, SendResult::Refused { state, error: e.to_string(), reasons })
+        }
+    }
+}

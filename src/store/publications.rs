@@ -1,0 +1,252 @@
+//! Publications: what the catalogue holds of each product, per seller and
+//! channel, and the claims that let several publishers share the work
+//! without sending anything twice (claim, commit, then call the network).
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::domain::publication::PublicationState;
+
+/// What bringing publications in line with the drafts found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PlanCounts {
+    /// Products listed for the first time.
+    pub new: u64,
+    /// Products whose content changed, or that are listed again.
+    pub changed: u64,
+    /// Listings to withdraw (the product was deactivated).
+    pub to_withdraw: u64,
+    /// Drafts held back by a blocking issue: not sent.
+    pub blocked: u64,
+    /// Products of cooperatives without a seller id: not sent.
+    pub no_seller_id: u64,
+}
+
+/// Brings the publications of `channel` in line with the ready drafts of
+/// `format`: a product with no publication gets one, a changed draft makes
+/// its publication pending again, a deactivated product's listing is to be
+/// withdrawn. One transaction; running it again changes nothing.
+pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Option<&str>) -> Result<PlanCounts, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let (new, changed): (i64, i64) = sqlx::query_as(
+        "WITH wanted AS (
+             SELECT p.id AS product_id, c.kode_penyedia AS seller, l.content_hash
+             FROM listings l
+             JOIN products p ON p.id = l.product_id
+             JOIN cooperatives c ON c.id = p.cooperative_id
+             WHERE l.format = $1 AND l.state = 'draft' AND p.active AND c.kode_penyedia IS NOT NULL
+               AND ($3::text IS NULL OR c.code = $3)
+         ), up AS (
+             INSERT INTO publications (product_id, seller, channel, state, want_hash)
+             SELECT product_id, seller, $2, 'pending', content_hash FROM wanted
+             ON CONFLICT (product_id, seller, channel) DO UPDATE SET
+                 want_hash = EXCLUDED.want_hash, state = 'pending', state_since = now(), updated_at = now(),
+                 attempts = 0, next_attempt_at = NULL, last_error = NULL
+             WHERE publications.want_hash IS DISTINCT FROM EXCLUDED.want_hash
+                OR publications.state IN ('withdrawn', 'withdraw_pending')
+             RETURNING (xmax = 0) AS inserted
+         )
+         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+    )
+    .bind(format)
+    .bind(channel)
+    .bind(cooperative)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Never sent: nothing to withdraw on the catalogue.
+    sqlx::query(
+        "UPDATE publications pb SET state = 'withdrawn', state_since = now(), updated_at = now(), claimed_by = NULL, claimed_until = NULL
+         FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
+         WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND pb.remote_id IS NULL
+           AND pb.state <> 'withdrawn' AND ($2::text IS NULL OR c.code = $2)",
+    )
+    .bind(channel)
+    .bind(cooperative)
+    .execute(&mut *tx)
+    .await?;
+    let to_withdraw = sqlx::query(
+        "UPDATE publications pb SET state = 'withdraw_pending', state_since = now(), updated_at = now(),
+                attempts = 0, next_attempt_at = NULL, last_error = NULL
+         FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
+         WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND pb.remote_id IS NOT NULL
+           AND pb.state NOT IN ('withdrawn', 'withdraw_pending') AND ($2::text IS NULL OR c.code = $2)",
+    )
+    .bind(channel)
+    .bind(cooperative)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let (blocked, no_seller_id): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE l.state = 'blocked' AND c.kode_penyedia IS NOT NULL),
+                count(*) FILTER (WHERE c.kode_penyedia IS NULL)
+         FROM listings l JOIN products p ON p.id = l.product_id JOIN cooperatives c ON c.id = p.cooperative_id
+         WHERE l.format = $1 AND p.active AND ($2::text IS NULL OR c.code = $2)",
+    )
+    .bind(format)
+    .bind(cooperative)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(PlanCounts { new: n(new), changed: n(changed), to_withdraw, blocked: n(blocked), no_seller_id: n(no_seller_id) })
+}
+
+/// A publication claimed for sending, with what to send.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub seller: String,
+    pub state: PublicationState,
+    pub remote_id: Option<String>,
+    pub want_hash: Option<String>,
+    /// The draft's payload (absent for a withdrawal of a product without one).
+    pub payload: Option<serde_json::Value>,
+    pub sku: String,
+}
+
+/// Claims up to `limit` publications of `channel` that need sending, for
+/// `sellers` only, for `lease_secs`: committed before anything is sent, so
+/// another publisher skips them, and a claim left by a dead one expires.
+pub async fn claim(
+    store: &Store,
+    instance: &str,
+    channel: &str,
+    format: &str,
+    sellers: &[String],
+    limit: i64,
+    lease_secs: f64,
+) -> Result<Vec<Claimed>, StoreError> {
+    let rows = sqlx::query(
+        "UPDATE publications pb SET claimed_by = $1, claimed_until = now() + make_interval(secs => $2)
+         WHERE pb.id IN (
+             SELECT id FROM publications
+             WHERE channel = $3 AND state IN ('pending', 'withdraw_pending') AND seller = ANY($4)
+               AND (claimed_until IS NULL OR claimed_until < now())
+               AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+             ORDER BY id LIMIT $5
+             FOR UPDATE SKIP LOCKED)
+         RETURNING pb.id, pb.seller, pb.state, pb.remote_id, pb.want_hash,
+                   (SELECT l.payload FROM listings l WHERE l.product_id = pb.product_id AND l.format = $6) AS payload,
+                   (SELECT p.sku FROM products p WHERE p.id = pb.product_id) AS sku",
+    )
+    .bind(instance)
+    .bind(lease_secs)
+    .bind(channel)
+    .bind(sellers)
+    .bind(limit)
+    .bind(format)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                seller: r.try_get("seller")?,
+                state: PublicationState::parse(&state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?,
+                remote_id: r.try_get("remote_id")?,
+                want_hash: r.try_get("want_hash")?,
+                payload: r.try_get("payload")?,
+                sku: r.try_get::<Option<String>, _>("sku")?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// What came of sending one publication.
+#[derive(Debug, Clone)]
+pub enum SendResult {
+    /// The catalogue took it: the new state, its listing id, what was sent.
+    Accepted { state: PublicationState, remote_id: Option<String>, sent_hash: Option<String>, sent_payload: Option<serde_json::Value> },
+    /// Refused for good, with the reasons (field errors).
+    Refused { state: PublicationState, error: String, reasons: serde_json::Value },
+    /// Not done this time; tried again after `retry_in_secs`.
+    Later { error: String, retry_in_secs: f64 },
+}
+
+/// Records a send's result and lets go of the claim, only while this
+/// instance still holds it (a claim that expired may be someone else's now).
+/// Returns whether it was recorded.
+pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str, result: &SendResult) -> Result<bool, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let (updated, kind, to_state, detail) = match result {
+        SendResult::Accepted { state, remote_id, sent_hash, sent_payload } => {
+            let updated = sqlx::query(
+                "UPDATE publications SET state = $3, state_since = now(), remote_id = COALESCE($4, remote_id),
+                        sent_hash = COALESCE($5, sent_hash), sent_payload = COALESCE($6, sent_payload), idempotency_key = $7,
+                        attempts = attempts + 1, last_error = NULL, reasons = '[]', next_attempt_at = NULL,
+                        claimed_by = NULL, claimed_until = NULL, updated_at = now()
+                 WHERE id = $1 AND claimed_by = $2",
+            )
+            .bind(claimed.id)
+            .bind(instance)
+            .bind(state.as_str())
+            .bind(remote_id)
+            .bind(sent_hash)
+            .bind(sent_payload)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            (updated_of(updated), "accepted", state.as_str(), serde_json::json!({"remote_id": remote_id, "idempotency_key": key}))
+        }
+        SendResult::Refused { state, error, reasons } => {
+            let updated = sqlx::query(
+                "UPDATE publications SET state = $3, state_since = now(), last_error = $4, reasons = $5, idempotency_key = $6,
+                        attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL, updated_at = now()
+                 WHERE id = $1 AND claimed_by = $2",
+            )
+            .bind(claimed.id)
+            .bind(instance)
+            .bind(state.as_str())
+            .bind(error)
+            .bind(reasons)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            (updated_of(updated), "refused", state.as_str(), serde_json::json!({"error": error, "reasons": reasons}))
+        }
+        SendResult::Later { error, retry_in_secs } => {
+            let updated = sqlx::query(
+                "UPDATE publications SET last_error = $3, attempts = attempts + 1, idempotency_key = $5,
+                        next_attempt_at = now() + make_interval(secs => $4), claimed_by = NULL, claimed_until = NULL, updated_at = now()
+                 WHERE id = $1 AND claimed_by = $2",
+            )
+            .bind(claimed.id)
+            .bind(instance)
+            .bind(error)
+            .bind(retry_in_secs)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            (updated_of(updated), "failed_attempt", claimed.state.as_str(), serde_json::json!({"error": error}))
+        }
+    };
+    // Only if the claim was still ours: then the event belongs to the change just made.
+    if updated {
+        sqlx::query("INSERT INTO publication_events (publication_id, kind, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(claimed.id)
+            .bind(kind)
+            .bind(claimed.state.as_str())
+            .bind(to_state)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
+}
+
+fn updated_of(rows: u64) -> bool {
+    rows > 0
+}
+
+/// Publications by seller and state, for reports.
+pub async fn counts_by_state(store: &Store, channel: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
+    Ok(sqlx::query_as("SELECT seller, state, count(*) FROM publications WHERE channel = $1 GROUP BY 1, 2 ORDER BY 1, 2")
+        .bind(channel)
+        .fetch_all(&store.pool)
+        .await?)
+}

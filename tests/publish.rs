@@ -1,0 +1,154 @@
+//! Publishing against the mock catalogue over real HTTP: every ready product
+//! listed once under its own cooperative's account, nothing resent when
+//! nothing changed, changes sent as updates, deactivated products withdrawn,
+//! and two publishers on one database sending each publication once.
+
+mod common;
+
+use katalog_bridge::catalog::client::CatalogueClient;
+use katalog_bridge::catalog::Format;
+use katalog_bridge::config::{CatalogueSettings, SellerAccount};
+use katalog_bridge::mapping::plan::Tables;
+use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mock::{MockServer, Scenario};
+use katalog_bridge::publish::{publish, PublishOptions};
+use serde_json::Value;
+
+fn scenario() -> Scenario {
+    Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap()
+}
+
+/// A client with every cooperative's account, as the scenario defines them.
+fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
+    let settings = CatalogueSettings {
+        base_url: server.url(),
+        timeout_secs: 10,
+        max_concurrency: 8,
+        max_attempts: 4,
+        sellers: scenario
+            .clients
+            .iter()
+            .map(|c| SellerAccount {
+                kode_penyedia: c.kode_penyedia.clone(),
+                client_id: c.client_id.clone(),
+                client_secret: Some(c.client_secret.clone().into()),
+                client_secret_file: None,
+            })
+            .collect(),
+    };
+    CatalogueClient::new(&settings).unwrap().0
+}
+
+fn plan() -> katalog_bridge::mapping::plan::Plan {
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    Format::KatalogV6.plan(&MappingSource::BuiltIn, &tables).unwrap()
+}
+
+async fn truth(server: &MockServer) -> Vec<Value> {
+    let v: Value = reqwest::get(format!("{}/admin/state", server.url())).await.unwrap().json().await.unwrap();
+    v["listings"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn every_ready_product_is_listed_once_under_its_own_seller_and_reruns_send_only_changes() {
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client(&server, &scenario);
+    let options = PublishOptions::default();
+
+    let first = publish(&store, &plan(), &client, &options).await.unwrap();
+    let ready: i64 = sqlx::query_scalar("SELECT count(*) FROM listings WHERE format = 'katalog-v6' AND state = 'draft'").fetch_one(store.pool()).await.unwrap();
+    assert!(ready > 200);
+    assert_eq!(first.planned.new as i64, ready, "{}", first.summary());
+    assert_eq!((first.sent as i64, first.accepted as i64), (ready, ready), "{}", first.summary());
+    assert!(first.refused.is_empty() && first.sellers_without_account.is_empty());
+    assert!(first.planned.blocked > 0, "blocked drafts are counted, not sent");
+
+    // The catalogue holds each product once, under the seller of its cooperative.
+    let listings = truth(&server).await;
+    assert_eq!(listings.len() as i64, ready);
+    let owners: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT pb.remote_id, pb.seller, c.kode_penyedia FROM publications pb JOIN products p ON p.id = pb.product_id
+         JOIN cooperatives c ON c.id = p.cooperative_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    for (remote, seller, kode) in &owners {
+        assert_eq!(seller, kode);
+        let l = listings.iter().find(|l| l["listing_id"] == remote.as_str()).expect("the remote listing exists");
+        assert_eq!(l["kode_penyedia"], seller.as_str());
+    }
+    let states: Vec<(String, i64)> = sqlx::query_as("SELECT state, count(*) FROM publications GROUP BY 1").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(states, vec![("submitted".to_owned(), ready)]);
+
+    // Nothing changed: nothing sent.
+    let before = client.counters().requests.load(std::sync::atomic::Ordering::Relaxed);
+    let again = publish(&store, &plan(), &client, &options).await.unwrap();
+    assert_eq!((again.planned.new, again.planned.changed, again.sent), (0, 0, 0), "{}", again.summary());
+    assert_eq!(client.counters().requests.load(std::sync::atomic::Ordering::Relaxed), before, "zero requests");
+
+    // One price changed, one product deactivated: one update, one withdrawal.
+    let (changed_id, changed_remote): (i64, String) = sqlx::query_as(
+        "SELECT p.id, pb.remote_id FROM products p JOIN publications pb ON pb.product_id = p.id ORDER BY p.id LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let (gone_id, gone_remote): (i64, String) = sqlx::query_as(
+        "SELECT p.id, pb.remote_id FROM products p JOIN publications pb ON pb.product_id = p.id ORDER BY p.id DESC LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE products SET price = price + 1000 WHERE id = $1").bind(changed_id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE products SET active = false WHERE id = $1").bind(gone_id).execute(store.pool()).await.unwrap();
+    let third = publish(&store, &plan(), &client, &options).await.unwrap();
+    assert_eq!((third.planned.changed, third.planned.to_withdraw, third.sent, third.accepted), (1, 1, 2, 2), "{}", third.summary());
+    let listings = truth(&server).await;
+    assert_eq!(listings.len() as i64, ready, "an update is not a new listing");
+    let find = |id: &str| listings.iter().find(|l| l["listing_id"] == id).unwrap().clone();
+    assert_eq!(find(&gone_remote)["state"], "withdrawn");
+    let new_price: i64 = sqlx::query_scalar("SELECT (price)::bigint FROM products WHERE id = $1").bind(changed_id).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(find(&changed_remote)["listing"]["harga"], new_price);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM publication_events WHERE kind = 'accepted'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(events, ready + 2, "one event per accepted write");
+}
+
+#[tokio::test]
+async fn two_publishers_on_one_database_send_each_publication_once() {
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let (a, b) = (client(&server, &scenario), client(&server, &scenario));
+    let options = PublishOptions { batch: 20, ..Default::default() };
+    let plan = plan();
+    let (ra, rb) = tokio::join!(publish(&store, &plan, &a, &options), publish(&store, &plan, &b, &options));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let publications: i64 = sqlx::query_scalar("SELECT count(*) FROM publications").fetch_one(store.pool()).await.unwrap();
+    assert_eq!((ra.sent + rb.sent) as i64, publications, "a: {} / b: {}", ra.summary(), rb.summary());
+    assert!(ra.sent > 0 && rb.sent > 0, "the work was shared: {} and {}", ra.sent, rb.sent);
+    assert_eq!(truth(&server).await.len() as i64, publications, "no listing created twice");
+}
+
+#[tokio::test]
+async fn a_cooperative_without_an_account_is_reported_and_skipped_and_a_dry_run_sends_nothing() {
+    let store = common::fixture_store().await;
+    let mut scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let dropped = scenario.clients.remove(0).kode_penyedia;
+    let client = client(&server, &scenario);
+    let dry = publish(&store, &plan(), &client, &PublishOptions { dry_run: true, ..Default::default() }).await.unwrap();
+    assert!(dry.planned.new > 0 && dry.sent == 0);
+    assert!(truth(&server).await.is_empty(), "a dry run sends nothing");
+    let report = publish(&store, &plan(), &client, &PublishOptions::default()).await.unwrap();
+    assert_eq!(report.sellers_without_account, vec![dropped.clone()]);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE seller = $1 AND state = 'pending'")
+        .bind(&dropped)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(left > 0, "its publications wait for an account");
+    assert!(truth(&server).await.iter().all(|l| l["kode_penyedia"] != dropped.as_str()));
+}
