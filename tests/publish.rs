@@ -152,3 +152,47 @@ async fn a_cooperative_without_an_account_is_reported_and_skipped_and_a_dry_run_
     assert!(left > 0, "its publications wait for an account");
     assert!(truth(&server).await.iter().all(|l| l["kode_penyedia"] != dropped.as_str()));
 }
+
+/// `katalog-bridge sync publish` as a user runs it: the accounts from the
+/// configuration file, the summary on stdout, exit 0; a rerun sends nothing.
+/// (Two worker threads: the mock keeps serving while the test waits for the binary.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_publish_command_publishes_and_reruns_send_nothing() {
+    let (store, url) = common::fresh_db().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let tmp = common::temp_dir();
+    let mut config = format!("[catalogue]\nbase_url = \"{}\"\n", server.url());
+    for c in &scenario.clients {
+        let secret = tmp.path().join(format!("{}.secret", c.client_id));
+        std::fs::write(&secret, format!("{}\n", c.client_secret)).unwrap();
+        config.push_str(&format!(
+            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret_file = \"{}\"\n",
+            c.kode_penyedia,
+            c.client_id,
+            secret.display()
+        ));
+    }
+    let config_path = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let run = |args: &[&str]| {
+        let out = common::binary().env("DATABASE_URL", &url).arg("--config").arg(&config_path).args(args).output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    run(&["import", "cooperatives", common::repo().join("fixtures/cooperatives.csv").to_str().unwrap()]);
+    let products = tmp.path().join("magersari.csv");
+    std::fs::copy(common::repo().join("fixtures/products/magersari.csv"), &products).unwrap();
+    run(&["import", "products", products.to_str().unwrap()]);
+    let (code, out, err) = run(&["sync", "publish", "--cooperative", "MJK-WATES"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE state = 'submitted'").fetch_one(store.pool()).await.unwrap();
+    assert!(sent > 0 && out.contains(&format!("sent {sent}: {sent} accepted")), "{out}");
+    assert!(!out.contains("rahasia") && !err.contains("rahasia"), "secrets never shown");
+    let (code, out, err) = run(&["sync", "publish", "--cooperative", "MJK-WATES"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("sent 0:"), "{out}");
+    let (code, _, err) = run(&["sync", "publish", "--cooperative", "MJK-ATLANTIS"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("MJK-ATLANTIS is not registered"), "{err}");
+    assert_eq!(truth(&server).await.len() as i64, sent);
+}

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, MappingsCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
+use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, MappingsCommand, SyncCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
 use crate::catalog::Format;
 use crate::listings::{self, MapOptions, Output};
 use crate::mapping::plan::Tables;
@@ -99,6 +99,33 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 }
                 eprintln!("{}", report.summary());
                 Ok(EXIT_OK)
+            })
+            .await
+        }
+        Command::Sync(SyncCommand::Publish { cooperative, channel, dry_run }) => {
+            let cooperative = cooperative
+                .map(|c| CooperativeCode::parse(&c).map(|c| c.to_string()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let tables = Tables::load(&mappings)?;
+            let plan = channel.format().plan(&mappings, &tables)?;
+            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            let options = crate::publish::PublishOptions { channel, cooperative: cooperative.clone(), dry_run, ..Default::default() };
+            with_store(settings, async |store| {
+                if let Some(code) = &cooperative
+                    && !crate::store::products::cooperative_ids(store).await?.contains_key(code)
+                {
+                    anyhow::bail!("cooperative {code} is not registered");
+                }
+                let report = crate::publish::publish(store, &plan, &client, &options).await?;
+                for r in &report.refused {
+                    eprintln!("refused: {} {}: {}", r.seller, r.sku, r.error);
+                }
+                println!("{}", report.summary());
+                Ok(if report.refused.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
             })
             .await
         }

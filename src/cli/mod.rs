@@ -83,6 +83,28 @@ pub enum Command {
     Mappings(MappingsCommand),
     /// Show the configuration in effect (secrets hidden)
     Config,
+    /// Work with the e-catalogue
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Map, then send each cooperative's new and changed listings under its own
+    /// seller account, and withdraw those of deactivated products. Exit status:
+    /// 0 every publication ended in a known state, 1 some were refused for good
+    /// (they are listed), 2 configuration or connection error
+    Publish {
+        /// Only this cooperative (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        /// How listings reach the catalogue
+        #[arg(long, value_enum, default_value = "api")]
+        channel: crate::publish::Channel,
+        /// Map and plan, and say what would be sent; send nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
