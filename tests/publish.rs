@@ -196,3 +196,59 @@ async fn the_sync_publish_command_publishes_and_reruns_send_nothing() {
     assert!(err.contains("MJK-ATLANTIS is not registered"), "{err}");
     assert_eq!(truth(&server).await.len() as i64, sent);
 }
+
+async fn advance(server: &MockServer, hours: i64) {
+    reqwest::Client::new().post(format!("{}/admin/clock/advance", server.url())).json(&serde_json::json!({"hours": hours})).send().await.unwrap();
+}
+
+async fn fault(server: &MockServer, f: Value) {
+    reqwest::Client::new().post(format!("{}/admin/faults", server.url())).json(&f).send().await.unwrap();
+}
+
+/// Every publication ends in the state the catalogue's ground truth shows,
+/// with the curators' reasons, though pages repeat and reorder items.
+#[tokio::test]
+async fn review_is_followed_to_the_ground_truth_through_repeated_and_reordered_pages() {
+    use katalog_bridge::publish::{status::sync_status, Channel};
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client(&server, &scenario);
+    publish(&store, &plan(), &client, &PublishOptions::default()).await.unwrap();
+    advance(&server, 2).await; // submitted -> under curation
+    let first = sync_status(&store, &client, Channel::Api, None, 5).await.unwrap();
+    assert!(first.changes.applied > 0 && first.failed.is_empty(), "{}", first.summary());
+    fault(&server, serde_json::json!({"route": "/api/v1/listings", "kind": "duplicate"})).await;
+    fault(&server, serde_json::json!({"route": "/api/v1/listings", "kind": "reorder"})).await;
+    advance(&server, 30).await; // review decided
+    let second = sync_status(&store, &client, Channel::Api, None, 5).await.unwrap();
+    assert!(second.changes.repeated > 0 || second.changes.unknown > 0, "the repeated items were seen: {}", second.summary());
+    assert_eq!(second.changes.not_allowed, 0, "{}", second.summary());
+
+    let truth = truth(&server).await;
+    let ours: Vec<(String, String, Value)> =
+        sqlx::query_as("SELECT remote_id, state, reasons FROM publications").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(ours.len(), truth.len());
+    let mut rejected = 0;
+    for (remote, state, reasons) in &ours {
+        let t = truth.iter().find(|l| l["listing_id"] == remote.as_str()).unwrap();
+        assert_eq!(t["state"], state.as_str(), "{remote}");
+        assert_eq!(&t["reasons"], reasons, "{remote}");
+        if state == "rejected" {
+            rejected += 1;
+            assert!(!reasons.as_array().unwrap().is_empty());
+        }
+    }
+    assert!(rejected > 0, "the scenario's rules reject some listings");
+    // Each remote change is recorded once, and a rerun finds nothing new.
+    let again = sync_status(&store, &client, Channel::Api, None, 5).await.unwrap();
+    assert_eq!(again.changes.applied, 0, "{}", again.summary());
+    let doubled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT publication_id, remote_change FROM publication_events WHERE remote_change IS NOT NULL
+         GROUP BY 1, 2 HAVING count(*) > 1) d",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(doubled, 0);
+}

@@ -56,6 +56,18 @@ pub enum RemoteState {
     Withdrawn,
 }
 
+/// One change of a listing, as the catalogue's change feed reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingChange {
+    /// The catalogue's listing id.
+    pub remote_id: String,
+    pub state: RemoteState,
+    /// Rejection or revision reasons, in the curators' words.
+    pub reasons: Vec<String>,
+    /// The catalogue's id of this change: each is recorded once.
+    pub change: String,
+}
+
 /// A change the machine does not allow from a state; recorded, not applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{change:?} is not allowed in state {from:?}")]

@@ -10,6 +10,8 @@
 //! never send the same publication at once, and a rerun after a crash sends
 //! the same key again, which the catalogue answers without a second listing.
 
+pub mod status;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;

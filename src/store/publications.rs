@@ -250,3 +250,113 @@ pub async fn counts_by_state(store: &Store, channel: &str) -> Result<Vec<(String
         .fetch_all(&store.pool)
         .await?)
 }
+
+pub use crate::domain::publication::ListingChange as FeedItem;
+
+/// What applying a feed page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FeedCounts {
+    /// Changes applied (the state moved, or was confirmed).
+    pub applied: u64,
+    /// Changes already recorded (a replayed or duplicated item).
+    pub repeated: u64,
+    /// Changes the state machine does not allow: recorded, not applied.
+    pub not_allowed: u64,
+    /// Listings that are not ours, or not known here.
+    pub unknown: u64,
+}
+
+impl FeedCounts {
+    pub fn add(&mut self, o: FeedCounts) {
+        self.applied += o.applied;
+        self.repeated += o.repeated;
+        self.not_allowed += o.not_allowed;
+        self.unknown += o.unknown;
+    }
+}
+
+/// Where a feed was last read to.
+pub async fn cursor(store: &Store, name: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE name = $1").bind(name).fetch_optional(&store.pool).await?.flatten())
+}
+
+/// Applies one page of a seller's change feed through the state machine and
+/// moves the feed's cursor, in one transaction: a crash either keeps both or
+/// neither. Each change is recorded once (its remote change id is unique per
+/// publication), so a replayed page changes nothing.
+pub async fn apply_feed_page(
+    store: &Store,
+    channel: &str,
+    seller: &str,
+    items: &[FeedItem],
+    cursor_name: &str,
+    next_cursor: &str,
+) -> Result<FeedCounts, StoreError> {
+    let mut counts = FeedCounts::default();
+    let mut tx = store.pool.begin().await?;
+    let mut ordered: Vec<&FeedItem> = items.iter().collect();
+    // In change order, whatever order the page came in (numeric where the ids are numbers).
+    ordered.sort_by_key(|i| (i.change.parse::<u64>().unwrap_or(u64::MAX), i.change.clone()));
+    for item in ordered {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, state FROM publications WHERE channel = $1 AND seller = $2 AND remote_id = $3 FOR UPDATE")
+                .bind(channel)
+                .bind(seller)
+                .bind(&item.remote_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, state)) = row else {
+            counts.unknown += 1;
+            continue;
+        };
+        let from = PublicationState::parse(&state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?;
+        let outcome = from.apply(crate::domain::publication::Change::Remote(item.state));
+        let (kind, to) = match outcome {
+            Ok(to) => ("remote", to),
+            Err(_) => ("not_allowed", PublicationState::from(item.state)),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO publication_events (publication_id, kind, from_state, to_state, remote_change, detail)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (publication_id, remote_change) DO NOTHING",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(&item.change)
+        .bind(serde_json::json!({"reasons": item.reasons}))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            counts.repeated += 1;
+            continue;
+        }
+        match outcome {
+            Ok(to) => {
+                counts.applied += 1;
+                sqlx::query(
+                    "UPDATE publications SET state = $2, reasons = $3,
+                            state_since = CASE WHEN state = $2 THEN state_since ELSE now() END, updated_at = now()
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(to.as_str())
+                .bind(serde_json::json!(item.reasons))
+                .execute(&mut *tx)
+                .await?;
+            }
+            Err(_) => counts.not_allowed += 1,
+        }
+    }
+    sqlx::query(
+        "INSERT INTO sync_cursors (name, cursor, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (name) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()",
+    )
+    .bind(cursor_name)
+    .bind(next_cursor)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(counts)
+}

@@ -3,6 +3,64 @@
 
 use serde_json::Value;
 
+use crate::domain::publication::{ListingChange, RemoteState};
+
+/// A page of the listing change feed.
+#[derive(Debug, Clone)]
+pub struct FeedPage {
+    pub changes: Vec<ListingChange>,
+    /// Entries whose state this version does not know: skipped, counted.
+    pub unknown_states: u64,
+    pub cursor: String,
+    pub has_more: bool,
+}
+
+/// The catalogue's name of a listing state.
+pub fn remote_state(name: &str) -> Option<RemoteState> {
+    Some(match name {
+        "submitted" => RemoteState::Submitted,
+        "under_curation" => RemoteState::UnderCuration,
+        "live" => RemoteState::Live,
+        "rejected" => RemoteState::Rejected,
+        "revision_requested" => RemoteState::RevisionRequested,
+        "taken_down" => RemoteState::TakenDown,
+        "withdrawn" => RemoteState::Withdrawn,
+        _ => return None,
+    })
+}
+
+/// Reads a `GET /listings` page; `Err` says what is missing.
+pub fn feed_page(body: &Value) -> Result<FeedPage, String> {
+    let data = body["data"].as_array().ok_or("the page has no data list")?;
+    let cursor = match &body["meta"]["cursor"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err("the page has no meta.cursor".into()),
+    };
+    let has_more = body["meta"]["has_more"].as_bool().ok_or("the page has no meta.has_more")?;
+    let mut changes = Vec::with_capacity(data.len());
+    let mut unknown_states = 0;
+    for item in data {
+        let text = |k: &str| item[k].as_str().map(|s| s.chars().take(200).collect::<String>());
+        let change = match &item["change"] {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.chars().take(100).collect(),
+            _ => return Err("an entry has no change id".into()),
+        };
+        let remote_id = text("listing_id").ok_or("an entry has no listing_id")?;
+        let Some(state) = item["state"].as_str().and_then(remote_state) else {
+            unknown_states += 1;
+            continue;
+        };
+        let reasons = item["reasons"]
+            .as_array()
+            .map(|a| a.iter().take(20).filter_map(|r| r.as_str().map(|s| s.chars().take(500).collect())).collect())
+            .unwrap_or_default();
+        changes.push(ListingChange { remote_id, state, reasons, change });
+    }
+    Ok(FeedPage { changes, unknown_states, cursor, has_more })
+}
+
 /// One call to the catalogue. Writes carry the idempotency key their caller
 /// derived from what is written.
 #[derive(Debug, Clone)]
