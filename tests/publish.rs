@@ -195,6 +195,40 @@ async fn the_sync_publish_command_publishes_and_reruns_send_nothing() {
     assert_eq!(code, 2);
     assert!(err.contains("MJK-ATLANTIS is not registered"), "{err}");
     assert_eq!(truth(&server).await.len() as i64, sent);
+
+    // Review ends on the catalogue; `sync status` follows it; `listings` shows it.
+    advance(&server, 30).await;
+    let (code, out, err) = run(&["sync", "status"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("changes applied"), "{out}");
+    let (code, out, err) = run(&["listings", "--cooperative", "MJK-WATES", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() as i64 >= sent);
+    let truth = truth(&server).await;
+    for l in lines.iter().filter(|l| l["state"] != "blocked") {
+        for key in ["cooperative", "sku", "remote_id", "state", "reasons"] {
+            assert!(!l[key].is_null(), "{key} in {l}");
+        }
+        let t = truth.iter().find(|t| t["listing_id"] == l["remote_id"]).unwrap();
+        assert_eq!(t["state"], l["state"], "{l}");
+    }
+    let sent_back: Vec<&Value> = lines.iter().filter(|l| l["state"] == "rejected" || l["state"] == "revision_requested").collect();
+    assert!(!sent_back.is_empty() && sent_back.iter().all(|l| !l["reasons"].as_array().unwrap().is_empty()), "{lines:?}");
+    let (code, text, _) = run(&["listings", "--state", sent_back[0]["state"].as_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(text.contains(sent_back[0]["reasons"][0].as_str().unwrap()), "reasons in plain words: {text}");
+    assert!(text.contains("WIB"), "since when, in Jakarta time: {text}");
+    let (code, _, err) = run(&["listings", "--state", "tayang"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a state"), "{err}");
+    // A resubmitted listing goes out again at the next publish.
+    let id = sent_back[0]["id"].as_i64().unwrap().to_string();
+    let (code, out, _) = run(&["listings", "resubmit", &id]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, err) = run(&["sync", "publish", "--cooperative", "MJK-WATES"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("sent 1: 1 accepted"), "{out}");
 }
 
 async fn advance(server: &MockServer, hours: i64) {

@@ -2,7 +2,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, MappingsCommand, SyncCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
+use std::io::Write as _;
+
+use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, ListingsCommand, MappingsCommand, SyncCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
 use crate::catalog::Format;
 use crate::listings::{self, MapOptions, Output};
 use crate::mapping::plan::Tables;
@@ -126,6 +128,53 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 }
                 println!("{}", report.summary());
                 Ok(if report.refused.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+            })
+            .await
+        }
+        Command::Sync(SyncCommand::Status { cooperative }) => {
+            let cooperative = cooperative.map(|c| CooperativeCode::parse(&c).map(|c| c.to_string())).transpose().map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            with_store(settings, async |store| {
+                let report = crate::publish::status::sync_status(store, &client, crate::publish::Channel::Api, cooperative.as_deref(), crate::publish::status::PAGE).await?;
+                println!("{}", report.summary());
+                Ok(if report.failed.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+            })
+            .await
+        }
+        Command::Listings { command: Some(ListingsCommand::Resubmit { ids }), .. } => with_store(settings, async |store| {
+            let n = crate::store::publications::resubmit(store, &ids).await?;
+            println!("{n} of {} publications will be sent again at the next sync publish", ids.len());
+            Ok(if n as usize == ids.len() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+        })
+        .await,
+        Command::Listings { args, command: None } => {
+            if let Some(s) = &args.state
+                && s != "blocked"
+                && crate::domain::publication::PublicationState::parse(s).is_none()
+            {
+                anyhow::bail!("--state {s:?} is not a state; use pending, submitted, under_curation, live, rejected, revision_requested, taken_down, withdraw_pending, withdrawn, failed or blocked");
+            }
+            with_store(settings, async |store| {
+                let lines = crate::store::publications::listing_lines(store, "api", "katalog-v6", args.state.as_deref(), args.cooperative.as_deref()).await?;
+                let mut out = std::io::stdout().lock();
+                for l in &lines {
+                    if args.json {
+                        let v = serde_json::to_string(l).unwrap_or_default();
+                        writeln!(out, "{v}")?;
+                    } else {
+                        let reasons = l.reasons.as_array().map(|a| a.iter().map(|r| r.as_str().map_or_else(|| r["message"].as_str().map_or_else(|| r.to_string(), |m| format!("{}: {m}", r["field"].as_str().unwrap_or("?"))), str::to_owned)).collect::<Vec<_>>().join("; ")).unwrap_or_default();
+                        let why = if reasons.is_empty() { l.last_error.clone().unwrap_or_default() } else { reasons };
+                        let id = if l.id > 0 { l.id.to_string() } else { "-".into() };
+                        writeln!(out, "{id:>6} {:<20} {:<8} {:<16} {:<40} {:<18} {}{}", l.cooperative, l.member, l.sku, l.product.chars().take(40).collect::<String>(), l.state, crate::domain::time::show(l.since), if why.is_empty() { String::new() } else { format!("  {why}") })?;
+                    }
+                }
+                if !args.json {
+                    eprintln!("{} listings", lines.len());
+                }
+                Ok(EXIT_OK)
             })
             .await
         }

@@ -86,6 +86,15 @@ pub enum Command {
     /// Work with the e-catalogue
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// The liaison's view: every listing with its cooperative, member, SKU,
+    /// state and since when, and the reasons of those rejected, sent back or
+    /// held back
+    Listings {
+        #[command(flatten)]
+        args: ListingsArgs,
+        #[command(subcommand)]
+        command: Option<ListingsCommand>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +113,37 @@ pub enum SyncCommand {
         /// Map and plan, and say what would be sent; send nothing
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Follow each cooperative's listings through review: read the catalogue's
+    /// change feed from where the last run stopped and record every change
+    Status {
+        /// Only this cooperative (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListingsArgs {
+    /// Only publications in this state (pending, submitted, under_curation, live,
+    /// rejected, revision_requested, taken_down, withdraw_pending, withdrawn,
+    /// failed) or drafts held back (blocked)
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// Only this cooperative (e.g. MJK-WATES)
+    #[arg(long, value_name = "CODE")]
+    pub cooperative: Option<String>,
+    /// One JSON object per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListingsCommand {
+    /// Send these publications again at the next `sync publish` (ids from `listings --json`)
+    Resubmit {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
     },
 }
 

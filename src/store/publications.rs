@@ -360,3 +360,81 @@ pub async fn apply_feed_page(
     tx.commit().await?;
     Ok(counts)
 }
+
+/// One line of the liaison's view of the listings.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ListingLine {
+    /// The publication's id (for `listings resubmit`); a held-back draft has none.
+    #[serde(serialize_with = "positive_id")]
+    pub id: i64,
+    pub cooperative: String,
+    pub member: String,
+    pub sku: String,
+    pub product: String,
+    pub state: String,
+    pub remote_id: Option<String>,
+    #[serde(skip)]
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// Rejection or revision reasons, refusal field errors, or a draft's blocking issues.
+    pub reasons: serde_json::Value,
+    pub last_error: Option<String>,
+}
+
+fn positive_id<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    if *id > 0 { s.serialize_some(id) } else { s.serialize_none() }
+}
+
+/// Every publication of `channel`, and every draft of `format` held back by a
+/// blocking issue (state `blocked`), with whose it is and why it stands where
+/// it does; filtered by state and cooperative.
+pub async fn listing_lines(
+    store: &Store,
+    channel: &str,
+    format: &str,
+    state: Option<&str>,
+    cooperative: Option<&str>,
+) -> Result<Vec<ListingLine>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM (
+             SELECT pb.id, c.code AS cooperative, m.code AS member, p.sku, p.name AS product, pb.state, pb.remote_id,
+                    pb.state_since AS since, pb.reasons, pb.last_error
+             FROM publications pb JOIN products p ON p.id = pb.product_id
+             JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
+             WHERE pb.channel = $1
+             UNION ALL
+             SELECT -l.id, c.code, m.code, p.sku, p.name, 'blocked', NULL, l.updated_at,
+                    (SELECT COALESCE(jsonb_agg(i->>'message'), '[]') FROM jsonb_array_elements(l.issues) i WHERE i->>'severity' = 'blocking'),
+                    NULL
+             FROM listings l JOIN products p ON p.id = l.product_id
+             JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
+             WHERE l.format = $2 AND l.state = 'blocked' AND p.active
+         ) v
+         WHERE ($3::text IS NULL OR state = $3) AND ($4::text IS NULL OR cooperative = $4)
+         ORDER BY cooperative, member, sku",
+    )
+    .bind(channel)
+    .bind(format)
+    .bind(state)
+    .bind(cooperative)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// Makes publications pending again (`listings resubmit`), by id; returns
+/// how many. The state machine allows a resend from any state.
+pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<u64, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let changed = sqlx::query(
+        "WITH old AS (SELECT id, state FROM publications WHERE id = ANY($1) FOR UPDATE),
+              up AS (UPDATE publications pb SET state = 'pending', state_since = now(), updated_at = now(), attempts = 0,
+                            next_attempt_at = NULL, last_error = NULL
+                     FROM old WHERE pb.id = old.id RETURNING pb.id, old.state)
+         INSERT INTO publication_events (publication_id, kind, from_state, to_state) SELECT id, 'resubmit', state, 'pending' FROM up",
+    )
+    .bind(ids)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(changed)
+}
