@@ -53,6 +53,70 @@ pub struct DemoOutcome {
     pub imports: Vec<ImportReport>,
     pub cooperatives: Vec<CooperativeSummary>,
     pub maps: Vec<MapReport>,
+    pub catalogue: CatalogueOutcome,
+}
+
+/// What happened on the (mock) catalogue.
+pub struct CatalogueOutcome {
+    pub url: String,
+    pub publish: crate::publish::PublishReport,
+    pub status: crate::publish::status::StatusReport,
+    /// (cooperative, state, count)
+    pub by_state: Vec<(String, String, i64)>,
+    /// Rejected and sent-back listings with their reasons.
+    pub sent_back: Vec<crate::store::publications::ListingLine>,
+    pub review_hours: i64,
+}
+
+/// Starts the mock catalogue of `fixtures/scenarios/mojokerto.toml` in this
+/// process, publishes every cooperative's ready products under its own seller
+/// account, moves the catalogue's clock past the review, and follows it.
+async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures: &Path, tables: &Tables) -> anyhow::Result<CatalogueOutcome> {
+    use crate::config::{CatalogueSettings, SellerAccount};
+    let scenario_path = fixtures.join("scenarios/mojokerto.toml");
+    let mut scenario = crate::mock::Scenario::load(&scenario_path).map_err(|e| anyhow::anyhow!("reading {}: {e}", scenario_path.display()))?;
+    // The demo's catalogue answers faster than the real one (6,000 a minute), so the demo takes seconds.
+    scenario.rate_limit_per_minute = scenario.rate_limit_per_minute.max(6_000);
+    let review_hours = scenario.review_hours + 2;
+    let settings = CatalogueSettings {
+        sellers: scenario
+            .clients
+            .iter()
+            .map(|c| SellerAccount {
+                kode_penyedia: c.kode_penyedia.clone(),
+                client_id: c.client_id.clone(),
+                client_secret: Some(c.client_secret.clone().into()),
+                client_secret_file: None,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let server = crate::mock::MockServer::start(scenario, "127.0.0.1:0").await.context("starting the mock catalogue")?;
+    let settings = CatalogueSettings { base_url: server.url(), ..settings };
+    let (client, _) = crate::catalog::client::CatalogueClient::new(&settings)?;
+    let plan = Format::KatalogV6.plan(mappings, tables)?;
+    let publish = crate::publish::publish(store, &plan, &client, &crate::publish::PublishOptions::default()).await?;
+    let http = reqwest::Client::new();
+    http.post(format!("{}/admin/clock/advance", server.url()))
+        .json(&serde_json::json!({"hours": review_hours}))
+        .send()
+        .await
+        .context("moving the mock catalogue's clock")?;
+    let status = crate::publish::status::sync_status(store, &client, crate::publish::Channel::Api, None, crate::publish::status::PAGE).await?;
+    let lines = crate::store::publications::listing_lines(store, "api", "katalog-v6", None, None).await?;
+    let mut by_state: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for l in &lines {
+        *by_state.entry((l.cooperative.clone(), l.state.clone())).or_default() += 1;
+    }
+    let sent_back = lines.into_iter().filter(|l| matches!(l.state.as_str(), "rejected" | "revision_requested")).collect();
+    Ok(CatalogueOutcome {
+        url: server.url(),
+        publish,
+        status,
+        by_state: by_state.into_iter().map(|((c, s), n)| (c, s, n)).collect(),
+        sent_back,
+        review_hours,
+    })
 }
 
 /// Imports `fixtures/cooperatives.csv`, then every CSV and XLSX file in
@@ -90,7 +154,8 @@ pub async fn run(
         let options = MapOptions { cooperative: None, out: Output::Path(target), issue_date: time::today() };
         maps.push(map_products(store, &plan, format, &options).await?);
     }
-    Ok(DemoOutcome { location: store.location().to_owned(), imports, cooperatives, maps })
+    let catalogue = on_the_mock_catalogue(store, mappings, fixtures, &tables).await?;
+    Ok(DemoOutcome { location: store.location().to_owned(), imports, cooperatives, maps, catalogue })
 }
 
 impl DemoOutcome {
@@ -150,6 +215,28 @@ impl DemoOutcome {
             );
         }
         let _ = writeln!(out, "(katalog-bridge map --format FORMAT --issues lists what to fix, product by product)");
+        let c = &self.catalogue;
+        let _ = writeln!(out, "\nOn the mock catalogue at {} (each cooperative under its own seller account):", c.url);
+        let _ = writeln!(out, "publish: {}", c.publish.summary());
+        let _ = writeln!(out, "after {} hours of the catalogue's time, review: {}", c.review_hours, c.status.summary());
+        let states = ["live", "rejected", "revision_requested", "under_curation", "submitted", "blocked", "failed"];
+        let _ = writeln!(out, "\n{:<22} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}", "cooperative", "live", "rejected", "revision", "curation", "submitted", "blocked", "failed");
+        let cooperatives: std::collections::BTreeSet<&String> = c.by_state.iter().map(|(coop, _, _)| coop).collect();
+        for coop in cooperatives {
+            let n = |s: &str| c.by_state.iter().find(|(k, st, _)| k == coop && st == s).map_or(0, |(_, _, n)| *n);
+            let _ = writeln!(
+                out,
+                "{:<22} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
+                coop, n(states[0]), n(states[1]), n(states[2]), n(states[3]), n(states[4]), n(states[5]), n(states[6])
+            );
+        }
+        if !c.sent_back.is_empty() {
+            let _ = writeln!(out, "\nRejected or sent back, with the curators' reasons:");
+            for l in &c.sent_back {
+                let reasons: Vec<&str> = l.reasons.as_array().map(|a| a.iter().filter_map(|r| r.as_str()).collect()).unwrap_or_default();
+                let _ = writeln!(out, "  {} {}/{} {} ({}): {}", l.cooperative, l.member, l.sku, l.product, l.state, reasons.join("; "));
+            }
+        }
         out
     }
 }

@@ -104,6 +104,8 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
         let f = f.unwrap().path();
         std::fs::copy(&f, copy.join("products").join(f.file_name().unwrap())).unwrap();
     }
+    std::fs::create_dir_all(copy.join("scenarios")).unwrap();
+    std::fs::copy(fixtures.join("scenarios/mojokerto.toml"), copy.join("scenarios/mojokerto.toml")).unwrap();
     let docs = tmp.path().join("out");
     let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy).arg("--out").arg(&docs));
     assert_eq!(code, 0, "{out}\n{err}");
@@ -113,6 +115,13 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     assert!(docs.join("katalog-v6/MJK-WATES.jsonl").is_file() && docs.join("peppol-catalogue/MJK-WATES.xml").is_file());
     assert!(docs.join("katalog-v6-xlsx/MJK-WATES").is_dir(), "one folder of workbooks per seller");
     assert!(out.contains("WIB"), "times are shown in Jakarta time: {out}");
+    // Published to the mock catalogue, reviewed, and reported per cooperative with the reasons.
+    assert!(out.contains("On the mock catalogue at http://127.0.0.1:"), "{out}");
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE state = 'live'").fetch_one(store.pool()).await.unwrap();
+    let rejected: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE state IN ('rejected', 'revision_requested')").fetch_one(store.pool()).await.unwrap();
+    assert!(live > 0 && rejected > 0, "review ended: {live} live, {rejected} sent back\n{out}");
+    assert!(out.contains("Rejected or sent back, with the curators' reasons:"), "{out}");
+    assert!(out.contains("foto produk belum ada") || out.contains("di atas harga batas"), "reasons shown: {out}");
     for kelurahan in ["Balongsari", "Gununggedangan", "Prajurit Kulon", "Surodinawan", "Purwotengah", "Sentanan"] {
         assert!(out.contains(kelurahan), "{kelurahan} missing:\n{out}");
     }
@@ -123,6 +132,7 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     let (code, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy).arg("--out").arg(&docs));
     assert_eq!(code, 0);
     assert!(out.contains("0 new, 0 updated"), "{out}");
+    assert!(out.contains("planned: 0 new, 0 changed, 0 to withdraw"), "nothing is sent again: {out}");
 }
 
 /// Every cell of every sheet of a workbook, as text.
