@@ -286,3 +286,79 @@ async fn review_is_followed_to_the_ground_truth_through_repeated_and_reordered_p
     .unwrap();
     assert_eq!(doubled, 0);
 }
+
+/// SIGKILL `sync publish` at several points of a run of a few thousand
+/// listings, then run it to the end: the catalogue holds each product exactly
+/// once, and the local states agree with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publisher_killed_at_any_point_leaves_each_product_listed_exactly_once() {
+    use std::io::Write;
+    let (store, url) = common::fresh_db().await;
+    let mut scenario = scenario();
+    scenario.rate_limit_per_minute = 1_000_000;
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let tmp = common::temp_dir();
+    let mut config = format!("[catalogue]\nbase_url = \"{}\"\nmax_concurrency = 8\n", server.url());
+    for c in &scenario.clients {
+        config.push_str(&format!(
+            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            c.kode_penyedia, c.client_id, c.client_secret
+        ));
+    }
+    let config_path = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config_path, config).unwrap();
+    // 2,400 ready products over four cooperatives
+    let products = tmp.path().join("banyak.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&products).unwrap());
+    writeln!(f, "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;berat_kg;foto").unwrap();
+    let coops = ["MJK-WATES", "MJK-MERI", "MJK-KAUMAN", "MJK-MIJI"];
+    for i in 0..2_400 {
+        writeln!(f, "{};M-{};Anggota {};SKU-{i:05};Minyak Goreng Kemasan Nomor {i};Minyak Goreng;botol;{};1;https://f.id/{i}.jpg", coops[i % 4], i % 7, i % 7, 15_000 + i % 100).unwrap();
+    }
+    drop(f);
+    let bin = |args: &[&str]| {
+        let mut cmd = common::binary();
+        cmd.env("DATABASE_URL", &url).arg("--config").arg(&config_path).args(args);
+        cmd
+    };
+    assert!(bin(&["import", "cooperatives", common::repo().join("fixtures/cooperatives.csv").to_str().unwrap()]).output().unwrap().status.success());
+    assert!(bin(&["import", "products", products.to_str().unwrap()]).output().unwrap().status.success());
+    let submitted = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM publications WHERE state = 'submitted'").fetch_one(store.pool()).await.unwrap()
+    };
+    for kill_at in [300, 1_000, 1_800] {
+        let mut child = bin(&["sync", "publish"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let started = std::time::Instant::now();
+        while submitted().await < kill_at {
+            assert!(started.elapsed() < std::time::Duration::from_secs(120), "progress stalled at {}", submitted().await);
+            assert!(child.try_wait().unwrap().is_none(), "the publisher finished before {kill_at}");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        child.kill().unwrap(); // SIGKILL: no chance to tidy up
+        child.wait().unwrap();
+    }
+    let out = bin(&["sync", "publish"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("0 refused, 0 to retry later"), "{stdout}");
+
+    let truth = truth(&server).await;
+    let publications: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT pb.seller, p.sku, pb.remote_id, pb.state FROM publications pb JOIN products p ON p.id = pb.product_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(publications.len(), 2_400);
+    assert!(publications.iter().all(|(_, _, _, state)| state == "submitted"));
+    let mut seen = std::collections::HashSet::new();
+    for l in &truth {
+        let key = (l["kode_penyedia"].as_str().unwrap().to_owned(), l["sku"].as_str().unwrap().to_owned());
+        assert!(seen.insert(key.clone()), "listed twice: {key:?}");
+    }
+    assert_eq!(truth.len(), 2_400, "each product listed exactly once");
+    for (seller, sku, remote, _) in &publications {
+        let t = truth.iter().find(|l| l["listing_id"] == remote.as_str()).expect("the local listing id is the catalogue's");
+        assert_eq!((t["kode_penyedia"].as_str().unwrap(), t["sku"].as_str().unwrap()), (seller.as_str(), sku.as_str()));
+    }
+}

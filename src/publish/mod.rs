@@ -145,6 +145,10 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     for seller in &report.sellers_without_account {
         tracing::warn!(seller, "no catalogue account configured for this seller: its listings are not sent");
     }
+    let released = publications::release_dead_local_claims(store).await?;
+    if released > 0 {
+        tracing::warn!(publications = released, "claims left by a publisher that is gone are released");
+    }
     let run = runs::start(store, "publish").await?;
     // Claims name the run, so two publishers in one process are told apart too.
     let instance = format!("{}:run{run}", runs::instance_name());
