@@ -174,6 +174,13 @@ async fn send_all(
     report: &mut PublishReport,
 ) -> Result<(), PublishError> {
     let channel = options.channel;
+    let total: i64 = publications::counts_by_state(store, channel.name())
+        .await?
+        .iter()
+        .filter(|(seller, state, _)| sellers.contains(seller) && (state == "pending" || state == "withdraw_pending"))
+        .map(|(_, _, n)| n)
+        .sum();
+    let progress = Progress::new(u64::try_from(total).unwrap_or(0));
     loop {
         if let Some(signal) = crate::shutdown::signal() {
             return Err(PublishError::Interrupted(crate::shutdown::signal_name(signal)));
@@ -189,6 +196,7 @@ async fn send_all(
         )
         .await?;
         if batch.is_empty() {
+            progress.finish();
             return Ok(());
         }
         let results: Vec<Result<(Claimed, String, SendResult), StoreError>> = futures_util::stream::iter(batch)
@@ -203,11 +211,53 @@ async fn send_all(
         for r in results {
             let (claimed, _, result) = r?;
             report.sent += 1;
+            progress.tick(report);
             match result {
                 SendResult::Accepted { .. } => report.accepted += 1,
                 SendResult::Refused { error, .. } => report.refused.push(Refusal { seller: claimed.seller, sku: claimed.sku, error }),
                 SendResult::Later { .. } => report.deferred += 1,
             }
+        }
+    }
+}
+
+/// A progress bar on a terminal; a log line every [`LOG_EVERY`] sends otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+const LOG_EVERY: u64 = 500;
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("publishing {bar:40} {pos}/{len} ({per_sec}, {eta} left) {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self { bar }
+    }
+
+    fn tick(&self, report: &PublishReport) {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                if !report.refused.is_empty() || report.deferred > 0 {
+                    bar.set_message(format!("{} refused, {} to retry", report.refused.len(), report.deferred));
+                }
+            }
+            None if report.sent.is_multiple_of(LOG_EVERY) => {
+                tracing::info!(sent = report.sent, accepted = report.accepted, refused = report.refused.len(), deferred = report.deferred, "publishing");
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
