@@ -362,3 +362,49 @@ async fn a_publisher_killed_at_any_point_leaves_each_product_listed_exactly_once
         assert_eq!((t["kode_penyedia"].as_str().unwrap(), t["sku"].as_str().unwrap()), (seller.as_str(), sku.as_str()));
     }
 }
+
+/// Under every fault the mock injects (429 storms, 5xx bursts, dropped
+/// connections, truncated bodies, token expiry, latency), publishing ends
+/// with every publication as the ground truth shows it, none listed twice.
+#[tokio::test]
+async fn under_every_fault_publishing_converges_on_the_ground_truth() {
+    let store = common::fixture_store().await;
+    let mut scenario = scenario();
+    scenario.rate_limit_per_minute = 1_000_000;
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client(&server, &scenario);
+    for f in [
+        serde_json::json!({"route": "/api/v1/listings", "kind": "rate_limit", "count": 15}),
+        serde_json::json!({"route": "/api/v1/listings", "kind": "status", "status": 503, "count": 10}),
+        serde_json::json!({"route": "/api/v1/listings", "kind": "drop", "count": 10}),
+        serde_json::json!({"route": "/api/v1/listings", "kind": "malformed", "count": 10}),
+        serde_json::json!({"route": "/api/v1/listings", "kind": "latency", "ms": 30, "count": 20}),
+        serde_json::json!({"route": "/oauth/token", "kind": "status", "status": 502, "count": 3}),
+    ] {
+        fault(&server, f).await;
+    }
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let report = publish(&store, &plan(), &client, &PublishOptions { concurrency: 4, ..Default::default() }).await.unwrap();
+        assert!(report.refused.is_empty(), "{}", report.summary());
+        if report.deferred == 0 {
+            break;
+        }
+        // what was deferred waits a minute: make it due now
+        sqlx::query("UPDATE publications SET next_attempt_at = NULL").execute(store.pool()).await.unwrap();
+        fault(&server, serde_json::json!({"kind": "expire_tokens"})).await;
+        assert!(runs < 5, "converges");
+    }
+    let truth = truth(&server).await;
+    let ours: Vec<(String, String)> = sqlx::query_as("SELECT remote_id, state FROM publications").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(truth.len(), ours.len(), "none listed twice, none lost");
+    for (remote, state) in &ours {
+        let t = truth.iter().find(|l| l["listing_id"] == remote.as_str()).unwrap();
+        assert_eq!(t["state"], state.as_str());
+    }
+    // (several faults can fall on one request, so there are fewer retries than faults)
+    let c = client.counters();
+    let (retries, limited) = (c.retries.load(std::sync::atomic::Ordering::Relaxed), c.rate_limited.load(std::sync::atomic::Ordering::Relaxed));
+    assert!(retries >= 15 && limited >= 1, "the faults were met: {retries} retries, {limited} 429s");
+}
