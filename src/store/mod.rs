@@ -82,7 +82,8 @@ impl Store {
         };
         // One direct connection first: an unreachable server is reported at once
         // with its real cause ("connection refused"), not after the pool's wait.
-        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        // A long streaming read of every product is expected: slow statements are debug news, not warnings.
+        let options = options.log_statements(tracing::log::LevelFilter::Trace).log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
         match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&options)).await {
             Err(_) => return Err(StoreError::ConnectTimeout { location, secs: CONNECT_TIMEOUT.as_secs() }),
             Ok(Err(source)) => return Err(StoreError::Connect { location, source }),
