@@ -277,7 +277,7 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
                 report.deleted += 1;
             }
         } else {
-            let update = record(plan, &row, &mapped, &mut payload, &mut report);
+            let (update, changed) = record(plan, &row, &mapped, &mut payload, &mut report);
             if !mapped.blocked() {
                 match sink {
                     SellerSink::Json { out, path } => {
@@ -305,14 +305,20 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
                     }
                 }
             }
-            updates.push(update);
+            if changed {
+                updates.push(update);
+            }
         }
         if updates.len() >= STORE_BATCH {
             write_listings(store, format.name(), &updates).await?;
             updates.clear();
-            if let Some(signal) = crate::shutdown::signal() {
-                return Err(ListingError::Interrupted(crate::shutdown::signal_name(signal)));
-            }
+        }
+        // A batch boundary: what is stored so far stays; a stop request ends the run here.
+        if report.products.is_multiple_of(STORE_BATCH as u64)
+            && let Some(signal) = crate::shutdown::signal()
+        {
+            write_listings(store, format.name(), &updates).await?;
+            return Err(ListingError::Interrupted(crate::shutdown::signal_name(signal)));
         }
     }
     drop(rows);
@@ -324,7 +330,9 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
 }
 
 /// The listing row for a mapped product; fills `payload` with its JSON.
-fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<u8>, report: &mut MapReport) -> ListingUpdate {
+/// The draft of a mapped product, and whether the stored one differs (only
+/// then is it written: an unchanged draft costs no database write).
+fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<u8>, report: &mut MapReport) -> (ListingUpdate, bool) {
     payload.clear();
     write_json(payload, plan, mapped).expect("writing to memory");
     let blocked = mapped.blocked();
@@ -344,13 +352,26 @@ fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<
             });
         }
     }
-    ListingUpdate {
-        product_id: row.product.id,
-        payload: serde_json::from_slice(payload).expect("our own JSON"),
-        content_hash: hex::encode(Sha256::digest(&payload[..])),
-        issues: serde_json::to_value(&mapped.issues).expect("issues serialise"),
-        state: if blocked { "blocked" } else { "draft" },
-    }
+    let content_hash = hex::encode(Sha256::digest(&payload[..]));
+    let issues_json = serde_json::to_vec(&mapped.issues).unwrap_or_default();
+    let state = if blocked { "blocked" } else { "draft" };
+    let draft_hash = {
+        let mut h = Sha256::new();
+        h.update(content_hash.as_bytes());
+        h.update([0]);
+        h.update(&issues_json);
+        h.update([0]);
+        h.update(state.as_bytes());
+        hex::encode(h.finalize())
+    };
+    let changed = row.draft_hash.as_deref() != Some(draft_hash.as_str());
+    // The payload becomes a JSON value (for the jsonb column) only when it is written.
+    let (payload_value, issues) = if changed {
+        (serde_json::from_slice(payload).unwrap_or_default(), serde_json::from_slice(&issues_json).unwrap_or_default())
+    } else {
+        (serde_json::Value::Null, serde_json::Value::Null)
+    };
+    (ListingUpdate { product_id: row.product.id, payload: payload_value, content_hash, draft_hash, issues, state }, changed)
 }
 
 /// One line of a cooperative's catalogue; the document is opened at its first line.

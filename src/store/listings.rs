@@ -16,6 +16,8 @@ pub struct MappingRow {
     pub seller: Seller,
     pub content_hash: Option<String>,
     pub submitted_hash: Option<String>,
+    /// The stored draft's fingerprint (payload, issues, readiness).
+    pub draft_hash: Option<String>,
 }
 
 /// Every product (of one cooperative, or all), ordered by cooperative, member and SKU.
@@ -30,7 +32,7 @@ pub fn products_for_mapping<'a>(
                 p.unit, p.price, p.stock, p.min_purchase, p.weight_kg, p.origin, p.production_location,
                 p.tkdn_percent, p.tkdn_certificate, p.sni_certificate, p.brand, p.photo_urls, p.active,
                 c.code AS coop_code, c.name AS coop_name, c.city, c.kelurahan, c.npwp, c.nib, c.gln, c.pkp,
-                l.content_hash, l.submitted_hash
+                l.content_hash, l.submitted_hash, l.draft_hash
          FROM products p
          JOIN members m ON m.id = p.member_id
          JOIN cooperatives c ON c.id = p.cooperative_id
@@ -81,6 +83,7 @@ pub fn products_for_mapping<'a>(
             },
             content_hash: row.try_get("content_hash")?,
             submitted_hash: row.try_get("submitted_hash")?,
+            draft_hash: row.try_get("draft_hash")?,
         })
     })
     .boxed()
@@ -105,6 +108,7 @@ pub struct ListingUpdate {
     pub product_id: i64,
     pub payload: serde_json::Value,
     pub content_hash: String,
+    pub draft_hash: String,
     pub issues: serde_json::Value,
     /// `draft` (ready) or `blocked`.
     pub state: &'static str,
@@ -122,16 +126,15 @@ async fn upsert_listings(conn: &mut PgConnection, format: &str, rows: &[ListingU
         return Ok(0);
     }
     let result = sqlx::query(
-        "INSERT INTO listings (product_id, format, payload, content_hash, issues, state)
-         SELECT product_id, $1, payload, content_hash, issues, state
-         FROM UNNEST($2::bigint[], $3::jsonb[], $4::text[], $5::jsonb[], $6::text[])
-              AS t(product_id, payload, content_hash, issues, state)
+        "INSERT INTO listings (product_id, format, payload, content_hash, issues, state, draft_hash)
+         SELECT product_id, $1, payload, content_hash, issues, state, draft_hash
+         FROM UNNEST($2::bigint[], $3::jsonb[], $4::text[], $5::jsonb[], $6::text[], $7::text[])
+              AS t(product_id, payload, content_hash, issues, state, draft_hash)
          ON CONFLICT (product_id, format) DO UPDATE SET
              payload = EXCLUDED.payload, content_hash = EXCLUDED.content_hash, issues = EXCLUDED.issues,
              state = CASE WHEN listings.state IN ('draft', 'blocked') THEN EXCLUDED.state ELSE listings.state END,
-             updated_at = now()
-         WHERE (listings.content_hash, listings.issues) IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.issues)
-            OR (listings.state IN ('draft', 'blocked') AND listings.state <> EXCLUDED.state)",
+             draft_hash = EXCLUDED.draft_hash, updated_at = now()
+         WHERE listings.draft_hash IS DISTINCT FROM EXCLUDED.draft_hash",
     )
     .bind(format)
     .bind(rows.iter().map(|r| r.product_id).collect::<Vec<_>>())
@@ -139,6 +142,7 @@ async fn upsert_listings(conn: &mut PgConnection, format: &str, rows: &[ListingU
     .bind(rows.iter().map(|r| r.content_hash.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.issues.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.state).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.draft_hash.clone()).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected())
