@@ -116,7 +116,7 @@ async fn every_ready_product_is_listed_once_under_its_own_seller_and_reruns_send
     assert_eq!(events, ready + 2, "one event per accepted write");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_publishers_on_one_database_send_each_publication_once() {
     let store = common::fixture_store().await;
     let scenario = scenario();
@@ -124,7 +124,17 @@ async fn two_publishers_on_one_database_send_each_publication_once() {
     let (a, b) = (client(&server, &scenario), client(&server, &scenario));
     let options = PublishOptions { batch: 20, ..Default::default() };
     let plan = plan();
-    let (ra, rb) = tokio::join!(publish(&store, &plan, &a, &options), publish(&store, &plan, &b, &options));
+    // Mapped and planned first, so both start claiming at once (mapping takes each a different time).
+    publish(&store, &plan, &a, &PublishOptions { dry_run: true, ..Default::default() }).await.unwrap();
+    let (sa, sb) = (&store, &store);
+    let (ra, rb) = tokio::join!(
+        async { publish(sa, &plan, &a, &options).await },
+        async {
+            // the second starts while the first is sending
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            publish(sb, &plan, &b, &options).await
+        }
+    );
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     let publications: i64 = sqlx::query_scalar("SELECT count(*) FROM publications").fetch_one(store.pool()).await.unwrap();
     assert_eq!((ra.sent + rb.sent) as i64, publications, "a: {} / b: {}", ra.summary(), rb.summary());
