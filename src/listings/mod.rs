@@ -18,7 +18,7 @@ use crate::mapping::rules::{Issue, Severity};
 use crate::store::listings::{products_for_mapping, write_listings, ListingUpdate, MappingRow};
 use crate::store::{self, Store};
 
-const STORE_BATCH: usize = 500;
+const STORE_BATCH: usize = 2000;
 /// A progress line is logged after this many products.
 const PROGRESS_EVERY: u64 = 10_000;
 /// Products whose issues a report keeps for display.
@@ -365,13 +365,9 @@ fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<
         hex::encode(h.finalize())
     };
     let changed = row.draft_hash.as_deref() != Some(draft_hash.as_str());
-    // The payload becomes a JSON value (for the jsonb column) only when it is written.
-    let (payload_value, issues) = if changed {
-        (serde_json::from_slice(payload).unwrap_or_default(), serde_json::from_slice(&issues_json).unwrap_or_default())
-    } else {
-        (serde_json::Value::Null, serde_json::Value::Null)
-    };
-    (ListingUpdate { product_id: row.product.id, payload: payload_value, content_hash, draft_hash, issues, state }, changed)
+    // The payload is copied only when it is written.
+    let payload = if changed { payload.clone() } else { Vec::new() };
+    (ListingUpdate { product_id: row.product.id, payload, content_hash, draft_hash, issues: issues_json, state }, changed)
 }
 
 /// One line of a cooperative's catalogue; the document is opened at its first line.

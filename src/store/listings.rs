@@ -3,7 +3,7 @@
 
 use futures_core::stream::BoxStream;
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, Row};
+use sqlx::Row;
 
 use super::{Store, StoreError};
 
@@ -106,30 +106,46 @@ pub async fn sellers_with_submitted(store: &Store, format: &str) -> Result<std::
 /// A mapped listing to store.
 pub struct ListingUpdate {
     pub product_id: i64,
-    pub payload: serde_json::Value,
+    /// The payload as JSON text (stored as `jsonb`).
+    pub payload: Vec<u8>,
     pub content_hash: String,
     pub draft_hash: String,
-    pub issues: serde_json::Value,
+    /// The issues as JSON text.
+    pub issues: Vec<u8>,
     /// `draft` (ready) or `blocked`.
     pub state: &'static str,
 }
 
-/// Stores mapped listings. Only rows whose content, issues or readiness changed
-/// are rewritten, and only listings not yet submitted change state.
+/// Stores mapped listings: streamed with `COPY` into a staging table, then
+/// merged in one statement. Only rows whose draft fingerprint changed are
+/// rewritten. Returns the rows written.
 pub async fn write_listings(store: &Store, format: &str, rows: &[ListingUpdate]) -> Result<u64, StoreError> {
-    let mut conn = store.pool.acquire().await?;
-    Ok(upsert_listings(&mut conn, format, rows).await?)
-}
-
-async fn upsert_listings(conn: &mut PgConnection, format: &str, rows: &[ListingUpdate]) -> Result<u64, sqlx::Error> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let result = sqlx::query(
+    let mut tx = store.pool.begin().await?;
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS listing_stage (
+             product_id bigint, payload jsonb, content_hash text, issues jsonb, state text, draft_hash text
+         ) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut data = Vec::with_capacity(rows.len() * 1024);
+    for r in rows {
+        data.extend_from_slice(r.product_id.to_string().as_bytes());
+        for field in [&r.payload[..], r.content_hash.as_bytes(), &r.issues[..], r.state.as_bytes(), r.draft_hash.as_bytes()] {
+            data.push(b'\t');
+            copy_text(&mut data, field);
+        }
+        data.push(b'\n');
+    }
+    let mut copy = (*tx).copy_in_raw("COPY listing_stage (product_id, payload, content_hash, issues, state, draft_hash) FROM STDIN").await?;
+    copy.send(data).await?;
+    copy.finish().await?;
+    let written = sqlx::query(
         "INSERT INTO listings (product_id, format, payload, content_hash, issues, state, draft_hash)
-         SELECT product_id, $1, payload, content_hash, issues, state, draft_hash
-         FROM UNNEST($2::bigint[], $3::jsonb[], $4::text[], $5::jsonb[], $6::text[], $7::text[])
-              AS t(product_id, payload, content_hash, issues, state, draft_hash)
+         SELECT product_id, $1, payload, content_hash, issues, state, draft_hash FROM listing_stage
          ON CONFLICT (product_id, format) DO UPDATE SET
              payload = EXCLUDED.payload, content_hash = EXCLUDED.content_hash, issues = EXCLUDED.issues,
              state = CASE WHEN listings.state IN ('draft', 'blocked') THEN EXCLUDED.state ELSE listings.state END,
@@ -137,13 +153,33 @@ async fn upsert_listings(conn: &mut PgConnection, format: &str, rows: &[ListingU
          WHERE listings.draft_hash IS DISTINCT FROM EXCLUDED.draft_hash",
     )
     .bind(format)
-    .bind(rows.iter().map(|r| r.product_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.payload.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.content_hash.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.issues.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.state).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.draft_hash.clone()).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?;
-    Ok(result.rows_affected())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// A field in `COPY`'s text format: backslash, tab, line feed and carriage
+/// return escaped (the only bytes that format treats specially in a field).
+fn copy_text(out: &mut Vec<u8>, field: &[u8]) {
+    for &b in field {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn copy_text_escapes_what_copy_treats_specially() {
+        let mut out = Vec::new();
+        super::copy_text(&mut out, br#"{"a":"x\"y\\n","b":"tab	cr"}"#);
+        assert_eq!(out, br#"{"a":"x\\"y\\\\n","b":"tab\tcr"}"#.to_vec());
+    }
 }
