@@ -16,7 +16,7 @@ mod support;
 
 use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::catalog::Format;
-use katalog_bridge::config::{CatalogueSettings, DatabaseSettings, ImportSettings, SellerAccount};
+use katalog_bridge::config::{CatalogueSettings, DatabaseSettings, ImportSettings};
 use katalog_bridge::intake::{self, ImportOptions};
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::units::UnitTable;
@@ -57,16 +57,7 @@ async fn main() {
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
     let client_settings = CatalogueSettings {
         base_url: server.url(),
-        sellers: scenario
-            .clients
-            .iter()
-            .map(|c| SellerAccount {
-                kode_penyedia: c.kode_penyedia.clone(),
-                client_id: c.client_id.clone(),
-                client_secret: Some(c.client_secret.clone().into()),
-                client_secret_file: None,
-            })
-            .collect(),
+        sellers: scenario.seller_accounts(),
         ..Default::default()
     };
     let (client, _) = CatalogueClient::new(&client_settings).unwrap();

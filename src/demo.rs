@@ -72,25 +72,13 @@ pub struct CatalogueOutcome {
 /// process, publishes every cooperative's ready products under its own seller
 /// account, moves the catalogue's clock past the review, and follows it.
 async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures: &Path, tables: &Tables) -> anyhow::Result<CatalogueOutcome> {
-    use crate::config::{CatalogueSettings, SellerAccount};
+    use crate::config::CatalogueSettings;
     let scenario_path = fixtures.join("scenarios/mojokerto.toml");
     let mut scenario = crate::mock::Scenario::load(&scenario_path).map_err(|e| anyhow::anyhow!("reading {}: {e}", scenario_path.display()))?;
     // The demo's catalogue answers faster than the real one (6,000 a minute), so the demo takes seconds.
     scenario.rate_limit_per_minute = scenario.rate_limit_per_minute.max(6_000);
     let review_hours = scenario.review_hours + 2;
-    let settings = CatalogueSettings {
-        sellers: scenario
-            .clients
-            .iter()
-            .map(|c| SellerAccount {
-                kode_penyedia: c.kode_penyedia.clone(),
-                client_id: c.client_id.clone(),
-                client_secret: Some(c.client_secret.clone().into()),
-                client_secret_file: None,
-            })
-            .collect(),
-        ..Default::default()
-    };
+    let settings = CatalogueSettings { sellers: scenario.seller_accounts(), ..Default::default() };
     let server = crate::mock::MockServer::start(scenario, "127.0.0.1:0").await.context("starting the mock catalogue")?;
     let settings = CatalogueSettings { base_url: server.url(), ..settings };
     let (client, _) = crate::catalog::client::CatalogueClient::new(&settings)?;

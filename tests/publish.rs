@@ -7,7 +7,7 @@ mod common;
 
 use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::catalog::Format;
-use katalog_bridge::config::{CatalogueSettings, SellerAccount};
+use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mock::{MockServer, Scenario};
@@ -25,16 +25,7 @@ fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
         timeout_secs: 10,
         max_concurrency: 8,
         max_attempts: 4,
-        sellers: scenario
-            .clients
-            .iter()
-            .map(|c| SellerAccount {
-                kode_penyedia: c.kode_penyedia.clone(),
-                client_id: c.client_id.clone(),
-                client_secret: Some(c.client_secret.clone().into()),
-                client_secret_file: None,
-            })
-            .collect(),
+        sellers: scenario.seller_accounts(),
     };
     CatalogueClient::new(&settings).unwrap().0
 }

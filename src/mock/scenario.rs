@@ -53,6 +53,22 @@ pub struct ReviewRules {
     pub revision_without_photo: bool,
 }
 
+impl Scenario {
+    /// The seller accounts a client needs to talk to this scenario's
+    /// catalogue, one per client (the demo, tests and benchmarks use them).
+    pub fn seller_accounts(&self) -> Vec<crate::config::SellerAccount> {
+        self.clients
+            .iter()
+            .map(|c| crate::config::SellerAccount {
+                kode_penyedia: c.kode_penyedia.clone(),
+                client_id: c.client_id.clone(),
+                client_secret: Some(c.client_secret.clone().into()),
+                client_secret_file: None,
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Client {

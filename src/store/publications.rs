@@ -443,22 +443,13 @@ pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<u64, StoreError> {
 /// mid-run), so their work is picked up at once rather than when the lease
 /// runs out. Claims of live processes, and of other hosts, wait for their lease.
 pub async fn release_dead_local_claims(store: &Store) -> Result<u64, StoreError> {
-    let me = super::runs::instance_name();
-    let Some((host, _)) = me.rsplit_once(':') else { return Ok(0) };
     let holders: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT claimed_by FROM publications WHERE claimed_by LIKE $1 || ':%' AND claimed_until > now()",
     )
-    .bind(host)
+    .bind(super::runs::host_name())
     .fetch_all(&store.pool)
     .await?;
-    // `host:pid:runN`: the pid is the second part.
-    let dead: Vec<String> = holders
-        .into_iter()
-        .filter(|h| {
-            let pid = h.strip_prefix(host).and_then(|rest| rest.strip_prefix(':')).and_then(|rest| rest.split(':').next()).and_then(|p| p.parse::<u32>().ok());
-            pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
-        })
-        .collect();
+    let dead = super::runs::dead_local(holders);
     if dead.is_empty() {
         return Ok(0);
     }

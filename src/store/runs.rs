@@ -26,8 +26,7 @@ impl RunStatus {
 
 /// `host:pid`, telling apart several instances on one database.
 pub fn instance_name() -> String {
-    let host = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into());
-    format!("{host}:{}", std::process::id())
+    format!("{}:{}", host_name(), std::process::id())
 }
 
 pub async fn start(store: &Store, kind: &str) -> Result<i64, StoreError> {
@@ -55,22 +54,32 @@ pub async fn settle_unfinished(store: &Store, status: RunStatus, error: &str) ->
     Ok(done.rows_affected())
 }
 
+/// This host's name, as instance names start with it.
+pub fn host_name() -> String {
+    nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into())
+}
+
+/// Of `names` (`host:pid`, or `host:pid:...`), those of processes of this
+/// host that no longer exist.
+pub fn dead_local(names: Vec<String>) -> Vec<String> {
+    let host = host_name();
+    names
+        .into_iter()
+        .filter(|name| {
+            let pid = name.strip_prefix(host.as_str()).and_then(|rest| rest.strip_prefix(':')).and_then(|rest| rest.split(':').next());
+            pid.and_then(|p| p.parse::<u32>().ok()).is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        })
+        .collect()
+}
+
 /// Marks `abandoned` the runs left `running` by processes of this host that
 /// no longer exist (killed, or the machine stopped). Returns how many.
 pub async fn abandon_dead_local(store: &Store) -> Result<u64, StoreError> {
-    let me = instance_name();
-    let Some((host, _)) = me.rsplit_once(':') else { return Ok(0) };
     let running: Vec<String> = sqlx::query_scalar("SELECT DISTINCT instance FROM sync_runs WHERE status = 'running' AND instance LIKE $1 || ':%'")
-        .bind(host)
+        .bind(host_name())
         .fetch_all(&store.pool)
         .await?;
-    let dead: Vec<String> = running
-        .into_iter()
-        .filter(|i| {
-            let pid = i.rsplit_once(':').and_then(|(_, p)| p.parse::<u32>().ok());
-            pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
-        })
-        .collect();
+    let dead = dead_local(running);
     if dead.is_empty() {
         return Ok(0);
     }
