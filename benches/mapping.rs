@@ -45,6 +45,7 @@ fn product(i: usize) -> ProductRecord {
         member_code: format!("M-{:03}", i % 50),
         member_name: format!("Anggota {}", i % 50),
         sku: format!("SKU-{i:07}"),
+        seller_item_id: format!("M-{:03}/SKU-{i:07}", i % 50),
         name: format!("Produk koperasi nomor {i} ({category})"),
         description: "Produk anggota koperasi kelurahan, dikemas rapi dan siap kirim ke satuan kerja.".into(),
         category: category.into(),

@@ -277,7 +277,8 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
     assert_eq!(doc.matches("<cac:CatalogueLine>").count(), 2, "only the changed and the withdrawn product: {doc}");
     assert!(doc.contains("<cbc:ActionCode>Update</cbc:ActionCode><cbc:OrderableIndicator>true"));
     assert!(doc.contains("<cbc:ActionCode>Delete</cbc:ActionCode><cbc:OrderableIndicator>false"));
-    assert!(doc.contains(&format!("<cbc:ID>{changed}</cbc:ID>")) && doc.contains(&format!("<cbc:ID>{withdrawn}</cbc:ID>")));
+    // the seller's item id is the member code and the SKU: unique per seller
+    assert!(doc.contains(&format!("<cbc:ID>{member}/{changed}</cbc:ID>")) && doc.contains(&format!("<cbc:ID>{member}/{withdrawn}</cbc:ID>")), "{doc}");
     assert_eq!((report.deleted, report.written), (1, 1));
     assert!(report.unchanged > 0);
 

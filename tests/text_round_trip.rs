@@ -178,7 +178,8 @@ async fn any_text_is_rejected_held_back_or_comes_back_unchanged() {
                 line.insert(path[3].clone(), text);
             }
             Leaf::Text(path, text) if path.len() == 5 && path[3] == "SellersItemIdentification" => {
-                line.insert("sku".into(), text);
+                // the seller's item id is member code / SKU
+                line.insert("sku".into(), text.rsplit_once('/').map_or(text.clone(), |(_, sku)| sku.to_owned()));
             }
             Leaf::Close(path) if path.len() == 2 && path[1] == "CatalogueLine" => {
                 let l = std::mem::take(&mut line);

@@ -22,6 +22,9 @@ pub struct ProductRecord {
     pub member_code: String,
     pub member_name: String,
     pub sku: String,
+    /// The item's id on the catalogue, unique per seller: SKUs are unique per
+    /// member only, so it is the member code and the SKU (`WAT-01/MYK-1L`).
+    pub seller_item_id: String,
     pub name: String,
     pub description: String,
     /// Normalised local category (lower case).

@@ -39,6 +39,7 @@ impl Target {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     ProductSku,
+    ProductSellerItemId,
     ProductName,
     ProductDescription,
     ProductCategory,
@@ -75,6 +76,7 @@ pub enum Source {
 
 const SOURCES: &[(&str, Source)] = &[
     ("product.sku", Source::ProductSku),
+    ("product.seller_item_id", Source::ProductSellerItemId),
     ("product.name", Source::ProductName),
     ("product.description", Source::ProductDescription),
     ("product.category", Source::ProductCategory),
@@ -120,7 +122,7 @@ impl Source {
     /// The import column a product value comes from (what the liaison edits).
     pub fn input_column(self) -> Option<&'static str> {
         Some(match self {
-            Source::ProductSku => "sku",
+            Source::ProductSku | Source::ProductSellerItemId => "sku",
             Source::ProductName => "nama_produk",
             Source::ProductDescription => "deskripsi",
             Source::ProductCategory => "kategori",
@@ -452,6 +454,7 @@ fn opt_dec(v: Option<Decimal>) -> Value<'static> {
 fn source_value<'a>(source: Source, p: &'a ProductRecord, s: &'a Seller, pricing: &Pricing) -> Value<'a> {
     match source {
         Source::ProductSku => Value::Text(&p.sku),
+        Source::ProductSellerItemId => Value::Text(&p.seller_item_id),
         Source::ProductName => Value::Text(&p.name),
         Source::ProductDescription => Value::Text(&p.description),
         Source::ProductCategory => Value::Text(&p.category),

@@ -51,6 +51,7 @@ pub fn products_for_mapping<'a>(
                 member_code: row.try_get("member_code")?,
                 member_name: row.try_get("member_name")?,
                 sku: row.try_get("sku")?,
+                seller_item_id: format!("{}/{}", row.try_get::<String, _>("member_code")?, row.try_get::<String, _>("sku")?),
                 name: row.try_get("name")?,
                 description: row.try_get("description")?,
                 category: row.try_get("category")?,

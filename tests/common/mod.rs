@@ -249,6 +249,7 @@ pub fn sample_product() -> ProductRecord {
         member_code: "WAT-01".into(),
         member_name: "Unit Sembako KKMP Wates".into(),
         sku: "MYK-1L".into(),
+        seller_item_id: "WAT-01/MYK-1L".into(),
         name: "Minyak Goreng Sawit 1 Liter".into(),
         description: "Minyak goreng sawit kemasan botol 1 liter.".into(),
         category: "minyak goreng".into(),
