@@ -409,3 +409,27 @@ async fn under_every_fault_publishing_converges_on_the_ground_truth() {
     let (retries, limited) = (c.retries.load(std::sync::atomic::Ordering::Relaxed), c.rate_limited.load(std::sync::atomic::Ordering::Relaxed));
     assert!(retries >= 15 && limited >= 1, "the faults were met: {retries} retries, {limited} 429s");
 }
+
+/// `--cooperative` sends that cooperative's publications only, even when
+/// others are pending from an earlier run.
+#[tokio::test]
+async fn one_cooperatives_run_sends_only_its_own_publications() {
+    let store = common::fixture_store().await;
+    let mut scenario = scenario();
+    scenario.rate_limit_per_minute = 1_000_000;
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client(&server, &scenario);
+    // every cooperative's publications planned (pending), none sent
+    publish(&store, &plan(), &client, &PublishOptions { dry_run: true, ..Default::default() }).await.unwrap();
+    let wates = PublishOptions { cooperative: Some("MJK-WATES".into()), ..Default::default() };
+    let report = publish(&store, &plan(), &client, &wates).await.unwrap();
+    assert!(report.sent > 0);
+    let sellers: std::collections::HashSet<String> =
+        truth(&server).await.iter().map(|l| l["kode_penyedia"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(sellers, ["P3576-0006".to_owned()].into_iter().collect(), "only MJK-WATES's seller");
+    let others: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE seller <> 'P3576-0006' AND state = 'pending'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(others > 0, "the others stay pending");
+}

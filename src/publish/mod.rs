@@ -136,12 +136,24 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     if options.dry_run {
         return Ok(report);
     }
-    let sellers = crate::store::products::seller_ids(store).await?;
-    let (with_account, without): (Vec<String>, Vec<String>) = sellers.into_keys().partition(|s| client.has_account(s));
-    let pending = publications::counts_by_state(store, channel.name()).await?;
-    report.sellers_without_account =
-        without.into_iter().filter(|s| pending.iter().any(|(seller, state, _)| seller == s && (state == "pending" || state == "withdraw_pending"))).collect();
+    // The sellers this run is for: every cooperative's, or the one asked for.
+    let sellers: Vec<String> = crate::store::products::seller_ids(store)
+        .await?
+        .into_iter()
+        .filter(|(_, code)| options.cooperative.as_deref().is_none_or(|c| c == code))
+        .map(|(seller, _)| seller)
+        .collect();
+    // Publications with something to send, by seller.
+    let mut pending: std::collections::HashMap<String, i64> = Default::default();
+    for (seller, state, n) in publications::counts_by_state(store, channel.name()).await? {
+        if PublicationState::parse(&state).is_some_and(PublicationState::needs_sending) {
+            *pending.entry(seller).or_default() += n;
+        }
+    }
+    let (with_account, without): (Vec<String>, Vec<String>) = sellers.into_iter().partition(|s| client.has_account(s));
+    report.sellers_without_account = without.into_iter().filter(|s| pending.contains_key(s)).collect();
     report.sellers_without_account.sort();
+    let to_send: i64 = with_account.iter().filter_map(|s| pending.get(s)).sum();
     for seller in &report.sellers_without_account {
         tracing::warn!(seller, "no catalogue account configured for this seller: its listings are not sent");
     }
@@ -152,7 +164,7 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     let run = runs::start(store, "publish").await?;
     // Claims name the run, so two publishers in one process are told apart too.
     let instance = format!("{}:run{run}", runs::instance_name());
-    let result = send_all(store, client, options, &instance, &with_account, &mut report).await;
+    let result = send_all(store, client, options, &instance, &with_account, u64::try_from(to_send).unwrap_or(0), &mut report).await;
     let status = match &result {
         Err(PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
         Err(_) => runs::RunStatus::Failed,
@@ -171,16 +183,11 @@ async fn send_all(
     options: &PublishOptions,
     instance: &str,
     sellers: &[String],
+    to_send: u64,
     report: &mut PublishReport,
 ) -> Result<(), PublishError> {
     let channel = options.channel;
-    let total: i64 = publications::counts_by_state(store, channel.name())
-        .await?
-        .iter()
-        .filter(|(seller, state, _)| sellers.contains(seller) && (state == "pending" || state == "withdraw_pending"))
-        .map(|(_, _, n)| n)
-        .sum();
-    let progress = Progress::new(u64::try_from(total).unwrap_or(0));
+    let progress = Progress::new(to_send);
     loop {
         if let Some(signal) = crate::shutdown::signal() {
             return Err(PublishError::Interrupted(crate::shutdown::signal_name(signal)));
@@ -211,12 +218,12 @@ async fn send_all(
         for r in results {
             let (claimed, _, result) = r?;
             report.sent += 1;
-            progress.tick(report);
             match result {
                 SendResult::Accepted { .. } => report.accepted += 1,
                 SendResult::Refused { error, .. } => report.refused.push(Refusal { seller: claimed.seller, sku: claimed.sku, error }),
                 SendResult::Later { .. } => report.deferred += 1,
             }
+            progress.tick(report);
         }
     }
 }
