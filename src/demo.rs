@@ -221,8 +221,7 @@ impl DemoOutcome {
         if !c.sent_back.is_empty() {
             let _ = writeln!(out, "\nRejected or sent back, with the curators' reasons:");
             for l in &c.sent_back {
-                let reasons: Vec<&str> = l.reasons.as_array().map(|a| a.iter().filter_map(|r| r.as_str()).collect()).unwrap_or_default();
-                let _ = writeln!(out, "  {} {}/{} {} ({}): {}", l.cooperative, l.member, l.sku, l.product, l.state, reasons.join("; "));
+                let _ = writeln!(out, "  {} {}/{} {} ({}): {}", l.cooperative, l.member, l.sku, l.product, l.state, l.reasons_text());
             }
         }
         out

@@ -82,10 +82,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Map { format, cooperative, out, issues } => {
             let tables = Tables::load(&mappings)?;
             let plan = format.plan(&mappings, &tables)?;
-            let cooperative = cooperative
-                .map(|c| CooperativeCode::parse(&c).map(|c| c.to_string()))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let out = match out {
                 Some(p) if p.as_os_str() == "-" => Output::Stdout,
                 Some(p) => Output::Path(p),
@@ -105,23 +102,16 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             .await
         }
         Command::Sync(SyncCommand::Publish { cooperative, channel, dry_run }) => {
-            let cooperative = cooperative
-                .map(|c| CooperativeCode::parse(&c).map(|c| c.to_string()))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let tables = Tables::load(&mappings)?;
             let plan = channel.format().plan(&mappings, &tables)?;
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
                 eprintln!("warning: {p}");
             }
-            let options = crate::publish::PublishOptions { channel, cooperative: cooperative.clone(), dry_run, ..Default::default() };
+            let options = crate::publish::PublishOptions { channel, cooperative, dry_run, ..Default::default() };
             with_store(settings, async |store| {
-                if let Some(code) = &cooperative
-                    && !crate::store::products::cooperative_ids(store).await?.contains_key(code)
-                {
-                    anyhow::bail!("cooperative {code} is not registered");
-                }
+                // (an unknown cooperative is refused by the mapping the publisher starts with)
                 let report = crate::publish::publish(store, &plan, &client, &options).await?;
                 for r in &report.refused {
                     eprintln!("refused: {} {}: {}", r.seller, r.sku, r.error);
@@ -132,7 +122,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             .await
         }
         Command::Sync(SyncCommand::Status { cooperative }) => {
-            let cooperative = cooperative.map(|c| CooperativeCode::parse(&c).map(|c| c.to_string())).transpose().map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
                 eprintln!("warning: {p}");
@@ -165,8 +155,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                         let v = serde_json::to_string(l).unwrap_or_default();
                         writeln!(out, "{v}")?;
                     } else {
-                        let reasons = l.reasons.as_array().map(|a| a.iter().map(|r| r.as_str().map_or_else(|| r["message"].as_str().map_or_else(|| r.to_string(), |m| format!("{}: {m}", r["field"].as_str().unwrap_or("?"))), str::to_owned)).collect::<Vec<_>>().join("; ")).unwrap_or_default();
-                        let why = if reasons.is_empty() { l.last_error.clone().unwrap_or_default() } else { reasons };
+                        let why = l.reasons_text();
                         let id = if l.id > 0 { l.id.to_string() } else { "-".into() };
                         writeln!(out, "{id:>6} {:<20} {:<8} {:<16} {:<40} {:<18} {}{}", l.cooperative, l.member, l.sku, l.product.chars().take(40).collect::<String>(), l.state, crate::domain::time::show(l.since), if why.is_empty() { String::new() } else { format!("  {why}") })?;
                     }
@@ -226,10 +215,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         }
         Command::Import(ImportCommand::Products { file, cooperative, common }) => {
             let options = import_options(common);
-            let cooperative = cooperative
-                .map(|c| CooperativeCode::parse(&c))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--cooperative: {e}"))?;
+            let cooperative = cooperative_arg(cooperative)?;
             let units = UnitTable::load(&mappings)?;
             with_store(settings, async |store| {
                 let report = intake::products::import_products(
@@ -269,6 +255,11 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
 /// cooperative writes only that cooperative's files there.
 pub fn default_out(format: Format, _cooperative: Option<&str>) -> std::path::PathBuf {
     std::path::PathBuf::from("out").join(format.name())
+}
+
+/// A `--cooperative CODE` argument, checked.
+fn cooperative_arg(code: Option<String>) -> anyhow::Result<Option<CooperativeCode>> {
+    code.map(|c| CooperativeCode::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cooperative: {e}"))
 }
 
 fn import_options(args: ImportArgs) -> ImportOptions {

@@ -36,7 +36,7 @@ pub enum ListingError {
     FileNameForFolder(&'static str, PathBuf),
     #[error("cooperative {0} is not registered: check the code (katalog-bridge import cooperatives FILE registers them)")]
     UnknownCooperative(String),
-    #[error("interrupted by {0}: listings stored so far are kept, and no output file was written; run the command again")]
+    #[error("interrupted by {0}: listings stored so far are kept, and so are the files of the cooperatives already finished (the one in progress was not written); run the command again")]
     Interrupted(&'static str),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -269,14 +269,15 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
             current = Some((row.seller.code.clone(), SellerSink::open(format, plan, &options.out, &row.seller.code, action)?));
         }
         let Some((_, sink)) = current.as_mut() else { continue };
-        let mapped = plan.map(&row.product, &row.seller);
         if !row.product.active {
             // A withdrawn product: a Delete line where the catalogue has it (PEPPOL); nothing elsewhere.
             if let (SellerSink::Peppol { .. }, Some(_)) = (&*sink, &row.submitted_hash) {
+                let mapped = plan.map(&row.product, &row.seller);
                 peppol_line(plan, sink, &row, &mapped, Action::Delete, options)?;
                 report.deleted += 1;
             }
         } else {
+            let mapped = plan.map(&row.product, &row.seller);
             let (update, changed) = record(plan, &row, &mapped, &mut payload, &mut report);
             if !mapped.blocked() {
                 match sink {
@@ -329,8 +330,7 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     Ok(report)
 }
 
-/// The listing row for a mapped product; fills `payload` with its JSON.
-/// The draft of a mapped product, and whether the stored one differs (only
+/// The draft of a mapped product (its JSON goes into `payload`), and whether the stored one differs (only
 /// then is it written: an unchanged draft costs no database write).
 fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<u8>, report: &mut MapReport) -> (ListingUpdate, bool) {
     payload.clear();

@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::domain::publication::PublicationState;
+use crate::domain::publication::{ListingChange, PublicationState};
 
 /// What bringing publications in line with the drafts found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -187,8 +187,9 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
             .bind(key)
             .execute(&mut *tx)
             .await?
-            .rows_affected();
-            (updated_of(updated), "accepted", state.as_str(), serde_json::json!({"remote_id": remote_id, "idempotency_key": key}))
+            .rows_affected()
+                > 0;
+            (updated, "accepted", state.as_str(), serde_json::json!({"remote_id": remote_id, "idempotency_key": key}))
         }
         SendResult::Refused { state, error, reasons } => {
             let updated = sqlx::query(
@@ -204,8 +205,9 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
             .bind(key)
             .execute(&mut *tx)
             .await?
-            .rows_affected();
-            (updated_of(updated), "refused", state.as_str(), serde_json::json!({"error": error, "reasons": reasons}))
+            .rows_affected()
+                > 0;
+            (updated, "refused", state.as_str(), serde_json::json!({"error": error, "reasons": reasons}))
         }
         SendResult::Later { error, retry_in_secs } => {
             let updated = sqlx::query(
@@ -220,8 +222,9 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
             .bind(key)
             .execute(&mut *tx)
             .await?
-            .rows_affected();
-            (updated_of(updated), "failed_attempt", claimed.state.as_str(), serde_json::json!({"error": error}))
+            .rows_affected()
+                > 0;
+            (updated, "failed_attempt", claimed.state.as_str(), serde_json::json!({"error": error}))
         }
     };
     // Only if the claim was still ours: then the event belongs to the change just made.
@@ -239,10 +242,6 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
     Ok(updated)
 }
 
-fn updated_of(rows: u64) -> bool {
-    rows > 0
-}
-
 /// Publications by seller and state, for reports.
 pub async fn counts_by_state(store: &Store, channel: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
     Ok(sqlx::query_as("SELECT seller, state, count(*) FROM publications WHERE channel = $1 GROUP BY 1, 2 ORDER BY 1, 2")
@@ -251,7 +250,6 @@ pub async fn counts_by_state(store: &Store, channel: &str) -> Result<Vec<(String
         .await?)
 }
 
-pub use crate::domain::publication::ListingChange as FeedItem;
 
 /// What applying a feed page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -288,13 +286,13 @@ pub async fn apply_feed_page(
     store: &Store,
     channel: &str,
     seller: &str,
-    items: &[FeedItem],
+    items: &[ListingChange],
     cursor_name: &str,
     next_cursor: &str,
 ) -> Result<FeedCounts, StoreError> {
     let mut counts = FeedCounts::default();
     let mut tx = store.pool.begin().await?;
-    let mut ordered: Vec<&FeedItem> = items.iter().collect();
+    let mut ordered: Vec<&ListingChange> = items.iter().collect();
     // In change order, whatever order the page came in (numeric where the ids are numbers).
     ordered.sort_by_key(|i| (i.change.parse::<u64>().unwrap_or(u64::MAX), i.change.clone()));
     for item in ordered {
@@ -378,6 +376,27 @@ pub struct ListingLine {
     /// Rejection or revision reasons, refusal field errors, or a draft's blocking issues.
     pub reasons: serde_json::Value,
     pub last_error: Option<String>,
+}
+
+impl ListingLine {
+    /// The reasons in plain words: the curators' sentences as they are, a
+    /// field error as `field: message`; `last_error` when there are none.
+    pub fn reasons_text(&self) -> String {
+        let reasons: Vec<String> = self
+            .reasons
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| match (r.as_str(), r["message"].as_str()) {
+                        (Some(text), _) => text.to_owned(),
+                        (None, Some(m)) => format!("{}: {m}", r["field"].as_str().unwrap_or("?")),
+                        (None, None) => r.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if reasons.is_empty() { self.last_error.clone().unwrap_or_default() } else { reasons.join("; ") }
+    }
 }
 
 fn positive_id<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {

@@ -88,7 +88,6 @@ pub struct Answer {
     pub status: u16,
     /// The JSON body.
     pub body: Value,
-    pub raw: Vec<u8>,
     /// Attempts it took, the first included.
     pub attempts: u32,
 }
@@ -204,7 +203,10 @@ impl CatalogueClient {
                 }
                 Err(TokenError::Transient(why)) => {
                     last = format!("getting a token: {why}");
-                    self.wait_before_retry(attempt, None).await;
+                    if attempt < inner.max_attempts {
+                        inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        self.wait_before_retry(attempt, None).await;
+                    }
                     continue;
                 }
             };
@@ -283,7 +285,7 @@ impl CatalogueClient {
         match serde_json::from_slice::<Value>(&raw) {
             Ok(body) => {
                 let problem = format!("HTTP {status}: {}", summary(&body));
-                (Outcome::Status(status, after), Some(Answer { status, body, raw, attempts: 0 }), problem)
+                (Outcome::Status(status, after), Some(Answer { status, body, attempts: 0 }), problem)
             }
             // A success whose body is not JSON was cut or garbled on the way: worth another try.
             Err(e) if (200..300).contains(&status) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
