@@ -211,20 +211,23 @@ fn idempotent<T>(
         let seller = seller(s, headers)?;
         let key = format!("{method} {} {}", uri.path(), idempotency_key(headers)?);
         let hash = body_fingerprint(body);
-        if let Some(stored) = s.mock().remembered(&seller, &key) {
-            if stored.body_hash != hash {
-                return Err(ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", "this Idempotency-Key was used with a different body"));
-            }
-            return Ok((StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), Json(stored.body.clone())).into_response());
+        // The stored answer to this key, or a conflict when its body differs.
+        let replay = |mock: &Mock| -> Option<Result<Response, ApiError>> {
+            let stored = mock.remembered(&seller, &key)?;
+            Some(if stored.body_hash != hash {
+                Err(ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", "this Idempotency-Key was used with a different body"))
+            } else {
+                Ok((StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), Json(stored.body.clone())).into_response())
+            })
+        };
+        if let Some(answer) = replay(&s.mock()) {
+            return answer;
         }
         let parsed = parse(body)?;
         let mut mock = s.mock();
         // Checked again under the lock: the same request may have raced this one.
-        if let Some(stored) = mock.remembered(&seller, &key) {
-            if stored.body_hash != hash {
-                return Err(ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", "this Idempotency-Key was used with a different body"));
-            }
-            return Ok((StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), Json(stored.body.clone())).into_response());
+        if let Some(answer) = replay(&mock) {
+            return answer;
         }
         let (status, value) = write(&mut mock, &seller, parsed)?;
         mock.remember(&seller, &key, Stored { body_hash: hash, status: status.as_u16(), body: value.clone() });
