@@ -116,3 +116,30 @@ impl Call {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn feed_pages_are_read_defensively() {
+        let page = feed_page(&json!({
+            "data": [
+                {"listing_id": "L1", "state": "live", "reasons": [], "change": 7},
+                {"listing_id": "L2", "state": "tayang", "change": 8},
+                {"listing_id": "L3", "state": "rejected", "reasons": ["harga", 5, "x".repeat(2_000)], "change": "9"}
+            ],
+            "meta": {"cursor": 9, "has_more": false}
+        }))
+        .unwrap();
+        assert_eq!(page.changes.len(), 2);
+        assert_eq!(page.unknown_states, 1, "a state this version does not know is counted, not fatal");
+        assert_eq!((page.cursor.as_str(), page.has_more), ("9", false));
+        assert_eq!(page.changes[1].reasons.len(), 2, "only text reasons");
+        assert_eq!(page.changes[1].reasons[1].chars().count(), 500, "a reason is bounded");
+        for bad in [json!(null), json!({"data": {}}), json!({"data": [], "meta": {}}), json!({"data": [{"state": "live", "change": 1}], "meta": {"cursor": "1", "has_more": true}})] {
+            assert!(feed_page(&bad).is_err(), "{bad}");
+        }
+    }
+}
