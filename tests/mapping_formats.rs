@@ -245,17 +245,18 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
 
     // The catalogue accepts MJK-WATES's lines; then one price changes and one product is withdrawn.
     sqlx::query(
-        "UPDATE listings l SET submitted_hash = content_hash, state = 'live' FROM products p, cooperatives c
-         WHERE l.product_id = p.id AND p.cooperative_id = c.id AND c.code = 'MJK-WATES'
-           AND l.format = 'peppol-catalogue' AND l.state = 'draft'",
+        "INSERT INTO publications (product_id, seller, channel, state, want_hash, sent_hash, remote_id)
+         SELECT l.product_id, c.kode_penyedia, 'peppol', 'live', l.content_hash, l.content_hash, 'L' || l.product_id
+         FROM listings l JOIN products p ON p.id = l.product_id JOIN cooperatives c ON c.id = p.cooperative_id
+         WHERE c.code = 'MJK-WATES' AND l.format = 'peppol-catalogue' AND l.state = 'draft'",
     )
     .execute(store.pool())
     .await
     .unwrap();
     let (changed, withdrawn): (String, String) = sqlx::query_as(
         "SELECT (array_agg(p.sku ORDER BY p.sku))[1], (array_agg(p.sku ORDER BY p.sku))[2] FROM products p
-         JOIN cooperatives c ON c.id = p.cooperative_id JOIN listings l ON l.product_id = p.id
-         WHERE c.code = 'MJK-WATES' AND l.state = 'live' AND p.member_id = (SELECT min(member_id) FROM products WHERE cooperative_id = c.id)",
+         JOIN cooperatives c ON c.id = p.cooperative_id JOIN publications pb ON pb.product_id = p.id
+         WHERE c.code = 'MJK-WATES' AND pb.state = 'live' AND p.member_id = (SELECT min(member_id) FROM products WHERE cooperative_id = c.id)",
     )
     .fetch_one(store.pool())
     .await
@@ -386,6 +387,7 @@ fn bulk_upload_starts_a_new_workbook_when_one_is_full_and_keeps_text_exact() {
     for (i, name) in names.iter().enumerate() {
         let mut product = common::sample_product();
         product.sku = format!("MYK-{i}");
+        product.seller_item_id = format!("{}/MYK-{i}", product.member_code);
         product.name = name.clone();
         let mapped = plan.map(&product, &seller);
         assert!(!mapped.blocked(), "{:?}", mapped.issues);
@@ -411,6 +413,8 @@ fn bulk_upload_starts_a_new_workbook_when_one_is_full_and_keeps_text_exact() {
             read.push((row[2].to_string(), row[3].to_string()));
         }
     }
-    let expected: Vec<(String, String)> = names.iter().enumerate().map(|(i, n)| (format!("MYK-{i}"), n.clone())).collect();
+    // the sku column carries the seller's item id (member code and SKU), unique per seller
+    let member = common::sample_product().member_code;
+    let expected: Vec<(String, String)> = names.iter().enumerate().map(|(i, n)| (format!("{member}/MYK-{i}"), n.clone())).collect();
     assert_eq!(read, expected);
 }

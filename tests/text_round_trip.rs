@@ -165,7 +165,9 @@ async fn any_text_is_rejected_held_back_or_comes_back_unchanged() {
         let headings: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
         for row in rows {
             let cells: HashMap<String, String> = headings.iter().cloned().zip(row.iter().map(|c| c.to_string())).collect();
-            xlsx.insert(cells["sku"].clone(), cells);
+            // the sku column holds the seller's item id, MEMBER/SKU
+            let sku = cells["sku"].rsplit('/').next().unwrap_or_default().to_owned();
+            xlsx.insert(sku, cells);
         }
     }
     // the PEPPOL catalogue through quick-xml

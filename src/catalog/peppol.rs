@@ -107,6 +107,8 @@ pub struct CatalogueWriter<W: Write> {
     o: Markup,
     out: W,
     lines: u32,
+    /// Bytes already passed to `out`.
+    flushed: usize,
     /// Where local products come from (the mapping's `[document] country`).
     country: String,
     key: Vec<u8>,
@@ -152,7 +154,7 @@ impl<W: Write> CatalogueWriter<W> {
         w.close("cac:SellerSupplierParty");
         let mut o = Markup::with_capacity(FLUSH_BYTES + 64 * 1024);
         o.bytes(&w.into_bytes());
-        Ok(Self { o, out, lines: 0, country: or(&d.country, "ID"), key: Vec::with_capacity(64), fragments: Default::default() })
+        Ok(Self { o, out, lines: 0, flushed: 0, country: or(&d.country, "ID"), key: Vec::with_capacity(64), fragments: Default::default() })
     }
 
     /// One catalogue line. Element order follows the UBL 2.1 sequences.
@@ -230,6 +232,7 @@ impl<W: Write> CatalogueWriter<W> {
         o.raw("</cac:Item></cac:CatalogueLine>");
         if o.len() >= FLUSH_BYTES {
             self.out.write_all(o.as_bytes())?;
+            self.flushed += o.len();
             o.clear();
         }
         Ok(())
@@ -237,6 +240,11 @@ impl<W: Write> CatalogueWriter<W> {
 
     pub fn lines(&self) -> u32 {
         self.lines
+    }
+
+    /// The document's size so far, without its closing tag.
+    pub fn bytes(&self) -> usize {
+        self.flushed + self.o.len()
     }
 
     pub fn finish(mut self) -> std::io::Result<W> {

@@ -101,7 +101,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Sync(SyncCommand::Publish { cooperative, channel, dry_run }) => {
+        Command::Sync(SyncCommand::Publish { cooperative, channel, dry_run, out }) => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let tables = Tables::load(&mappings)?;
             let plan = channel.format().plan(&mappings, &tables)?;
@@ -109,26 +109,29 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             for p in &problems {
                 eprintln!("warning: {p}");
             }
-            let options = crate::publish::PublishOptions { channel, cooperative, dry_run, ..Default::default() };
+            let options = crate::publish::PublishOptions { channel, cooperative, dry_run, out, ..Default::default() };
             with_store(settings, async |store| {
                 // (an unknown cooperative is refused by the mapping the publisher starts with)
                 let report = crate::publish::publish(store, &plan, &client, &options).await?;
                 for r in &report.refused {
                     eprintln!("refused: {} {}: {}", r.seller, r.sku, r.error);
                 }
+                for r in &report.withdraw_by_hand {
+                    eprintln!("withdraw by hand on the portal: {} {}", r.seller, r.sku);
+                }
                 println!("{}", report.summary());
                 Ok(if report.refused.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
             })
             .await
         }
-        Command::Sync(SyncCommand::Status { cooperative }) => {
+        Command::Sync(SyncCommand::Status { cooperative, channel }) => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
                 eprintln!("warning: {p}");
             }
             with_store(settings, async |store| {
-                let report = crate::publish::status::sync_status(store, &client, crate::publish::Channel::Api, cooperative.as_deref(), crate::publish::status::PAGE).await?;
+                let report = crate::publish::status::sync_status(store, &client, channel, cooperative.as_deref(), crate::publish::status::PAGE).await?;
                 println!("{}", report.summary());
                 Ok(if report.failed.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
             })
@@ -140,6 +143,51 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             Ok(if n as usize == ids.len() { EXIT_OK } else { EXIT_REJECTED_ROWS })
         })
         .await,
+        Command::Listings { command: Some(ListingsCommand::MarkUploaded { files, cooperative }), .. } => {
+            let named = cooperative_arg(cooperative)?.map(|c| c.to_string());
+            with_store(settings, async |store| {
+                let sellers: std::collections::HashMap<String, String> =
+                    crate::store::products::seller_ids(store).await?.into_iter().map(|(seller, code)| (code, seller)).collect();
+                let mut worst = EXIT_OK;
+                for file in &files {
+                    let Some(code) = crate::publish::xlsx::cooperative_of(file, named.as_deref()) else {
+                        eprintln!("{}: which cooperative is it for? give --cooperative CODE", file.display());
+                        worst = EXIT_REJECTED_ROWS;
+                        continue;
+                    };
+                    let Some(seller) = sellers.get(&code) else {
+                        eprintln!("{}: {code:?} is not a registered cooperative with a seller id (kode_penyedia); give --cooperative CODE", file.display());
+                        worst = EXIT_REJECTED_ROWS;
+                        continue;
+                    };
+                    let rows = match crate::publish::xlsx::workbook_skus(file, &settings.import).await {
+                        Ok(rows) => rows,
+                        Err(e) => {
+                            eprintln!("{e}");
+                            worst = EXIT_REJECTED_ROWS;
+                            continue;
+                        }
+                    };
+                    let items: Vec<String> = rows.iter().map(|(_, sku)| sku.clone()).collect();
+                    let (counts, unknown) = crate::store::publications::mark_uploaded(store, seller, &items, &file.display().to_string()).await?;
+                    let unknown: std::collections::HashSet<String> = unknown.into_iter().collect();
+                    let marked = crate::publish::xlsx::Marked {
+                        file: file.clone(),
+                        cooperative: code,
+                        submitted: counts.submitted,
+                        changed_since: counts.changed_since,
+                        already: counts.already,
+                        unknown: rows.into_iter().filter(|(_, sku)| unknown.contains(sku)).collect(),
+                    };
+                    if !marked.unknown.is_empty() {
+                        worst = EXIT_REJECTED_ROWS;
+                    }
+                    println!("{}", marked.summary());
+                }
+                Ok(worst)
+            })
+            .await
+        }
         Command::Listings { args, command: None } => {
             if let Some(s) = &args.state
                 && s != "blocked"
@@ -147,8 +195,9 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             {
                 anyhow::bail!("--state {s:?} is not a state; use pending, submitted, under_curation, live, rejected, revision_requested, taken_down, withdraw_pending, withdrawn, failed or blocked");
             }
+            let cooperative = cooperative_arg(args.cooperative.clone())?.map(|c| c.to_string());
             with_store(settings, async |store| {
-                let lines = crate::store::publications::listing_lines(store, "api", "katalog-v6", args.state.as_deref(), args.cooperative.as_deref()).await?;
+                let lines = crate::store::publications::listing_lines(store, args.channel.name(), args.channel.format().name(), args.state.as_deref(), cooperative.as_deref()).await?;
                 let mut out = std::io::stdout().lock();
                 for l in &lines {
                     if args.json {

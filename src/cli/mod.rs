@@ -113,6 +113,10 @@ pub enum SyncCommand {
         /// Map and plan, and say what would be sent; send nothing
         #[arg(long)]
         dry_run: bool,
+        /// Where `--channel xlsx` writes its workbooks (a folder per run inside,
+        /// a folder per cooperative in that)
+        #[arg(long, value_name = "DIR", default_value = "out/upload")]
+        out: std::path::PathBuf,
     },
     /// Follow each cooperative's listings through review: read the catalogue's
     /// change feed from where the last run stopped and record every change
@@ -120,6 +124,10 @@ pub enum SyncCommand {
         /// Only this cooperative (e.g. MJK-WATES)
         #[arg(long, value_name = "CODE")]
         cooperative: Option<String>,
+        /// The channel whose publications are followed (peppol also applies the
+        /// answers to the catalogue documents sent)
+        #[arg(long, value_enum, default_value = "api")]
+        channel: crate::publish::Channel,
     },
 }
 
@@ -136,6 +144,9 @@ pub struct ListingsArgs {
     /// One JSON object per line
     #[arg(long)]
     pub json: bool,
+    /// The channel whose publications are shown
+    #[arg(long, value_enum, default_value = "api")]
+    pub channel: crate::publish::Channel,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +155,16 @@ pub enum ListingsCommand {
     Resubmit {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
+    },
+    /// Record that these bulk-upload workbooks (from `sync publish --channel
+    /// xlsx`) were uploaded on the portal: their rows' listings become submitted
+    MarkUploaded {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+        /// The cooperative the workbooks are for; by default the name of the
+        /// folder each lies in
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
     },
 }
 

@@ -40,6 +40,9 @@ pub enum Change {
     Withdraw,
     /// The catalogue confirmed the withdrawal.
     WithdrawAccepted,
+    /// A catalogue document was taken whole, and then this line of it was
+    /// refused when the catalogue processed it (PEPPOL Catalogue Response).
+    LineRefused,
     /// The catalogue's change feed says the listing is now in this state.
     Remote(RemoteState),
 }
@@ -66,6 +69,11 @@ pub struct ListingChange {
     pub reasons: Vec<String>,
     /// The catalogue's id of this change: each is recorded once.
     pub change: String,
+    /// The seller's item id as the catalogue has it (`sku`, and `kode_anggota`
+    /// where given): finds the publication of a listing whose id is not known
+    /// here yet (a PEPPOL line taken before its result was read).
+    pub sku: Option<String>,
+    pub member: Option<String>,
 }
 
 /// A change the machine does not allow from a state; recorded, not applied.
@@ -118,7 +126,8 @@ impl PublicationState {
             (_, Change::Withdraw) => Ok(S::WithdrawPending),
             (S::WithdrawPending, Change::WithdrawAccepted) => Ok(S::Withdrawn),
             (S::WithdrawPending, Change::Refused) => Ok(S::Failed),
-            (_, Change::Accepted | Change::Refused | Change::WithdrawAccepted) => refused,
+            (S::Submitted | S::Withdrawn, Change::LineRefused) => Ok(S::Failed),
+            (_, Change::Accepted | Change::Refused | Change::WithdrawAccepted | Change::LineRefused) => refused,
             // What the catalogue reports. A repeat of the current state is no change.
             (s, Change::Remote(r)) if s == S::from(r) => Ok(s),
             // While our own write is due, the feed's older news does not override it.
@@ -205,9 +214,19 @@ mod tests {
             (S::UnderCuration, Remote(R::TakenDown)),
             (S::Rejected, Remote(R::Live)),
             (S::Submitted, WithdrawAccepted),
+            (S::Live, LineRefused),
+            (S::Pending, LineRefused),
         ] {
             assert_eq!(from.apply(change), Err(NotAllowed { from, change }), "{from:?} + {change:?}");
         }
+    }
+
+    #[test]
+    fn a_catalogue_line_refused_after_its_document_was_taken_fails() {
+        assert_eq!(S::Pending.apply(Accepted).and_then(|s| s.apply(LineRefused)), Ok(S::Failed));
+        assert_eq!(S::WithdrawPending.apply(WithdrawAccepted).and_then(|s| s.apply(LineRefused)), Ok(S::Failed));
+        // Review news about it afterwards is not applied, as for any failed send.
+        assert!(S::Failed.apply(Remote(R::UnderCuration)).is_err());
     }
 
     #[test]

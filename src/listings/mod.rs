@@ -246,13 +246,13 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
         Output::Stdout | Output::Discard => {}
     }
     let resubmitting = if format == Format::PeppolCatalogue {
-        store::listings::sellers_with_submitted(store, format.name()).await?
+        store::listings::sellers_with_submitted(store).await?
     } else {
         Default::default()
     };
     let mut report = MapReport { format: format.name().into(), ..Default::default() };
     let mut updates: Vec<ListingUpdate> = Vec::with_capacity(STORE_BATCH);
-    let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref());
+    let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref(), None);
     let mut payload = Vec::with_capacity(1024);
     let mut current: Option<(String, SellerSink)> = None;
     while let Some(row) = rows.next().await {
@@ -333,8 +333,7 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
 /// The draft of a mapped product (its JSON goes into `payload`), and whether the stored one differs (only
 /// then is it written: an unchanged draft costs no database write).
 fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<u8>, report: &mut MapReport) -> (ListingUpdate, bool) {
-    payload.clear();
-    write_json(payload, plan, mapped).expect("writing to memory");
+    let content_hash = draft_payload(plan, mapped, payload);
     let blocked = mapped.blocked();
     if blocked {
         report.blocked += 1;
@@ -352,7 +351,6 @@ fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<
             });
         }
     }
-    let content_hash = hex::encode(Sha256::digest(&payload[..]));
     let issues_json = serde_json::to_vec(&mapped.issues).unwrap_or_default();
     let state = if blocked { "blocked" } else { "draft" };
     let draft_hash = {
@@ -368,6 +366,14 @@ fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<
     // The payload is copied only when it is written.
     let payload = if changed { payload.clone() } else { Vec::new() };
     (ListingUpdate { product_id: row.product.id, payload, content_hash, draft_hash, issues: issues_json, state }, changed)
+}
+
+/// A mapped product's draft payload (written into `payload`) and its content
+/// hash: what a publication compares to know whether the catalogue has it as it is.
+pub fn draft_payload(plan: &Plan, mapped: &Mapped<'_>, payload: &mut Vec<u8>) -> String {
+    payload.clear();
+    write_json(payload, plan, mapped).expect("writing to memory");
+    hex::encode(Sha256::digest(&payload[..]))
 }
 
 /// One line of a cooperative's catalogue; the document is opened at its first line.

@@ -10,7 +10,9 @@
 //! never send the same publication at once, and a rerun after a crash sends
 //! the same key again, which the catalogue answers without a second listing.
 
+pub mod peppol;
 pub mod status;
+pub mod xlsx;
 
 use std::time::Duration;
 
@@ -28,20 +30,29 @@ use crate::store::{runs, Store, StoreError};
 /// The channel a publication goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Channel {
-    /// The catalogue's listing API (katalog-v6 JSON).
+    /// The catalogue's listing API (katalog-v6 JSON), one call per listing.
     Api,
+    /// One UBL Catalogue document per seller and batch (PEPPOL BIS Catalogue 3).
+    Peppol,
+    /// Bulk-upload workbooks written for the liaison to upload by hand on the
+    /// portal (which has no write API); `listings mark-uploaded` records it.
+    Xlsx,
 }
 
 impl Channel {
     pub fn name(self) -> &'static str {
         match self {
             Channel::Api => "api",
+            Channel::Peppol => "peppol",
+            Channel::Xlsx => "xlsx",
         }
     }
 
     pub fn format(self) -> Format {
         match self {
             Channel::Api => Format::KatalogV6,
+            Channel::Peppol => Format::PeppolCatalogue,
+            Channel::Xlsx => Format::KatalogV6Xlsx,
         }
     }
 }
@@ -59,6 +70,8 @@ pub struct PublishOptions {
     /// Sends in flight at once (the client also bounds its own).
     pub concurrency: usize,
     pub issue_date: chrono::NaiveDate,
+    /// Where the xlsx channel writes its workbooks (a folder per run inside).
+    pub out: std::path::PathBuf,
 }
 
 impl Default for PublishOptions {
@@ -71,6 +84,7 @@ impl Default for PublishOptions {
             lease: Duration::from_secs(300),
             concurrency: 8,
             issue_date: crate::domain::time::today(),
+            out: std::path::PathBuf::from("out/upload"),
         }
     }
 }
@@ -83,6 +97,8 @@ pub enum PublishError {
     Map(#[from] ListingError),
     #[error("interrupted by {0}: every publication sent so far is recorded; run the command again to finish")]
     Interrupted(&'static str),
+    #[error("cannot write the upload workbooks: {0}")]
+    Workbook(String),
 }
 
 /// A publication refused for good.
@@ -96,14 +112,20 @@ pub struct Refusal {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PublishReport {
     pub planned: PlanCounts,
-    /// Writes sent (creates, updates, withdrawals).
+    /// Writes sent (creates, updates, withdrawals; lines of catalogue documents).
     pub sent: u64,
+    /// Catalogue documents sent (the PEPPOL channel).
+    pub documents: u64,
     pub accepted: u64,
     pub refused: Vec<Refusal>,
     /// Not done this time (retries spent); pending for the next run.
     pub deferred: u64,
     /// Sellers with work but no usable account: reported and skipped.
     pub sellers_without_account: Vec<String>,
+    /// Files written (the xlsx channel's workbooks).
+    pub outputs: Vec<String>,
+    /// Listings to withdraw by hand on the portal (the xlsx channel cannot).
+    pub withdraw_by_hand: Vec<Refusal>,
     pub dry_run: bool,
 }
 
@@ -118,8 +140,17 @@ impl PublishReport {
             return format!("{head} (dry run: nothing sent)");
         }
         let mut s = format!("{head}; sent {}: {} accepted, {} refused, {} to retry later", self.sent, self.accepted, self.refused.len(), self.deferred);
+        if self.documents > 0 {
+            s.push_str(&format!(" (in {} catalogue documents; each line's result comes with sync status --channel peppol)", self.documents));
+        }
         if !self.sellers_without_account.is_empty() {
             s.push_str(&format!("; skipped, no catalogue account: {}", self.sellers_without_account.join(", ")));
+        }
+        if !self.outputs.is_empty() {
+            s.push_str(&format!("; written to {}", self.outputs.join(", ")));
+        }
+        if !self.withdraw_by_hand.is_empty() {
+            s.push_str(&format!("; {} listings to withdraw by hand on the portal", self.withdraw_by_hand.len()));
         }
         s
     }
@@ -135,6 +166,10 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     let mut report = PublishReport { planned, dry_run: options.dry_run, ..Default::default() };
     if options.dry_run {
         return Ok(report);
+    }
+    if channel == Channel::Xlsx {
+        // No account needed: the liaison uploads the workbooks by hand.
+        return xlsx::export(store, plan, options, report).await;
     }
     // The sellers this run is for: every cooperative's, or the one asked for.
     let sellers: Vec<String> = crate::store::products::seller_ids(store)
@@ -164,7 +199,12 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     let run = runs::start(store, "publish").await?;
     // Claims name the run, so two publishers in one process are told apart too.
     let instance = format!("{}:run{run}", runs::instance_name());
-    let result = send_all(store, client, options, &instance, &with_account, u64::try_from(to_send).unwrap_or(0), &mut report).await;
+    let progress = Progress::new(u64::try_from(to_send).unwrap_or(0));
+    let result = match channel {
+        Channel::Peppol => peppol::send_all(store, plan, client, options, &instance, &with_account, &progress, &mut report).await,
+        _ => send_all(store, client, options, &instance, &with_account, &progress, &mut report).await,
+    };
+    progress.finish();
     let status = match &result {
         Err(PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
         Err(_) => runs::RunStatus::Failed,
@@ -183,15 +223,12 @@ async fn send_all(
     options: &PublishOptions,
     instance: &str,
     sellers: &[String],
-    to_send: u64,
+    progress: &Progress,
     report: &mut PublishReport,
 ) -> Result<(), PublishError> {
     let channel = options.channel;
-    let progress = Progress::new(to_send);
     loop {
-        if let Some(signal) = crate::shutdown::signal() {
-            return Err(PublishError::Interrupted(crate::shutdown::signal_name(signal)));
-        }
+        stop_if_asked()?;
         let batch = publications::claim(
             store,
             instance,
@@ -203,7 +240,6 @@ async fn send_all(
         )
         .await?;
         if batch.is_empty() {
-            progress.finish();
             return Ok(());
         }
         let results: Vec<Result<(Claimed, String, SendResult), StoreError>> = futures_util::stream::iter(batch)
@@ -226,6 +262,20 @@ async fn send_all(
             progress.tick(report);
         }
     }
+}
+
+/// Stops at a batch boundary when a signal asked for it.
+fn stop_if_asked() -> Result<(), PublishError> {
+    match crate::shutdown::signal() {
+        Some(signal) => Err(PublishError::Interrupted(crate::shutdown::signal_name(signal))),
+        None => Ok(()),
+    }
+}
+
+/// Whether the seller's account, not what was sent, is at fault: the work
+/// stays pending until the configuration is fixed.
+fn account_fault(e: &ClientError) -> bool {
+    matches!(e, ClientError::Unauthorized { .. } | ClientError::NoAccount(_) | ClientError::Account { .. })
 }
 
 /// A progress bar on a terminal; a log line every [`LOG_EVERY`] sends otherwise.
@@ -282,6 +332,10 @@ async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendR
     let key = idempotency_key(claimed);
     let call = match (claimed.state, &claimed.remote_id, &claimed.payload) {
         (PublicationState::WithdrawPending, Some(id), _) => Call::WithdrawListing { id: id.clone(), key: key.clone() },
+        (PublicationState::WithdrawPending, None, _) => {
+            let error = "cannot withdraw: the catalogue's listing id is not known".to_owned();
+            return (key, SendResult::Refused { state: PublicationState::Failed, error, reasons: serde_json::json!([]) });
+        }
         (_, None, Some(body)) => Call::CreateListing { body: body.clone(), key: key.clone() },
         (_, Some(id), Some(body)) => Call::UpdateListing { id: id.clone(), body: body.clone(), key: key.clone() },
         _ => {
@@ -301,10 +355,7 @@ async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendR
             (key, SendResult::Accepted { state, remote_id, sent_hash, sent_payload })
         }
         Err(e) if e.is_transient() => (key, SendResult::Later { error: e.to_string(), retry_in_secs: 60.0 }),
-        // The account, not the listing, is at fault: keep it pending until the configuration is fixed.
-        Err(e @ (ClientError::Unauthorized { .. } | ClientError::NoAccount(_) | ClientError::Account { .. })) => {
-            (key, SendResult::Later { error: e.to_string(), retry_in_secs: 600.0 })
-        }
+        Err(e) if account_fault(&e) => (key, SendResult::Later { error: e.to_string(), retry_in_secs: 600.0 }),
         Err(e) => {
             let reasons = match &e {
                 ClientError::Refused { fields, .. } => serde_json::to_value(fields).unwrap_or_default(),

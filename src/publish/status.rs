@@ -20,6 +20,8 @@ pub struct StatusReport {
     pub changes: FeedCounts,
     /// Entries in a state this version does not know.
     pub unknown_states: u64,
+    /// Catalogue documents (PEPPOL channel) whose answers were applied.
+    pub uploads: crate::store::uploads::AnswerCounts,
     /// Sellers whose feed could not be read this time, and why.
     pub failed: Vec<(String, String)>,
 }
@@ -31,6 +33,10 @@ impl StatusReport {
             "{} sellers, {} pages: {} changes applied, {} already recorded, {} not allowed (recorded only), {} for unknown listings",
             self.sellers, self.pages, c.applied, c.repeated, c.not_allowed, c.unknown
         );
+        let u = &self.uploads;
+        if u.uploads > 0 {
+            s.push_str(&format!("; {} catalogue documents answered: {} lines taken, {} refused", u.uploads, u.accepted, u.refused));
+        }
         if self.unknown_states > 0 {
             s.push_str(&format!(", {} in states this version does not know", self.unknown_states));
         }
@@ -63,6 +69,13 @@ pub async fn sync_status(
     let run = runs::start(store, "status").await?;
     let mut report = StatusReport::default();
     let mut outcome = Ok(());
+    if channel == Channel::Peppol {
+        // The documents' answers first: they name the listings the feed then reports on.
+        let with_account: Vec<String> = sellers.iter().filter(|s| client.has_account(s)).cloned().collect();
+        let (counts, failed) = super::peppol::poll_uploads(store, client, &with_account).await?;
+        report.uploads = counts;
+        report.failed.extend(failed);
+    }
     for seller in sellers.iter().filter(|s| client.has_account(s)) {
         if let Some(signal) = crate::shutdown::signal() {
             outcome = Err(PublishError::Interrupted(crate::shutdown::signal_name(signal)));

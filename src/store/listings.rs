@@ -15,16 +15,20 @@ pub struct MappingRow {
     pub product: ProductRecord,
     pub seller: Seller,
     pub content_hash: Option<String>,
+    /// The content hash the catalogue holds through the PEPPOL channel (the
+    /// product's publication there, unless withdrawn); read for that format only.
     pub submitted_hash: Option<String>,
     /// The stored draft's fingerprint (payload, issues, readiness).
     pub draft_hash: Option<String>,
 }
 
-/// Every product (of one cooperative, or all), ordered by cooperative, member and SKU.
+/// Every product (of one cooperative, or all; or only those of `ids`),
+/// ordered by cooperative, member and SKU.
 pub fn products_for_mapping<'a>(
     store: &'a Store,
     format: &'a str,
     cooperative: Option<&'a str>,
+    ids: Option<&'a [i64]>,
 ) -> BoxStream<'a, Result<MappingRow, StoreError>> {
     use futures_util::StreamExt;
     sqlx::query(
@@ -32,16 +36,19 @@ pub fn products_for_mapping<'a>(
                 p.unit, p.price, p.stock, p.min_purchase, p.weight_kg, p.origin, p.production_location,
                 p.tkdn_percent, p.tkdn_certificate, p.sni_certificate, p.brand, p.photo_urls, p.active,
                 c.code AS coop_code, c.name AS coop_name, c.city, c.kelurahan, c.npwp, c.nib, c.gln, c.pkp,
-                l.content_hash, l.submitted_hash, l.draft_hash
+                l.content_hash, pb.sent_hash AS submitted_hash, l.draft_hash
          FROM products p
          JOIN members m ON m.id = p.member_id
          JOIN cooperatives c ON c.id = p.cooperative_id
          LEFT JOIN listings l ON l.product_id = p.id AND l.format = $1
-         WHERE $2::text IS NULL OR c.code = $2
+         LEFT JOIN publications pb ON pb.product_id = p.id AND pb.channel = 'peppol' AND pb.seller = c.kode_penyedia
+              AND pb.state <> 'withdrawn' AND $1 = 'peppol-catalogue'
+         WHERE ($2::text IS NULL OR c.code = $2) AND ($3::bigint[] IS NULL OR p.id = ANY($3))
          ORDER BY c.code, m.code, p.sku",
     )
     .bind(format)
     .bind(cooperative)
+    .bind(ids)
     .fetch(&store.pool)
     .map(|row| -> Result<MappingRow, StoreError> {
         let row = row?;
@@ -90,15 +97,13 @@ pub fn products_for_mapping<'a>(
     .boxed()
 }
 
-/// The cooperatives that have sent listings of `format` before (their next
-/// catalogue document updates the one the catalogue holds).
-pub async fn sellers_with_submitted(store: &Store, format: &str) -> Result<std::collections::HashSet<String>, StoreError> {
+/// The cooperatives whose catalogue the PEPPOL channel has sent before
+/// (their next document updates the one the catalogue holds).
+pub async fn sellers_with_submitted(store: &Store) -> Result<std::collections::HashSet<String>, StoreError> {
     let codes: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT c.code FROM listings l
-         JOIN products p ON p.id = l.product_id JOIN cooperatives c ON c.id = p.cooperative_id
-         WHERE l.format = $1 AND l.submitted_hash IS NOT NULL",
+        "SELECT c.code FROM cooperatives c
+         WHERE EXISTS (SELECT 1 FROM publications pb WHERE pb.seller = c.kode_penyedia AND pb.channel = 'peppol' AND pb.sent_hash IS NOT NULL)",
     )
-    .bind(format)
     .fetch_all(&store.pool)
     .await?;
     Ok(codes.into_iter().collect())

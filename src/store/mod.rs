@@ -6,6 +6,7 @@ pub mod listings;
 pub mod products;
 pub mod publications;
 pub mod runs;
+pub mod uploads;
 
 use std::time::Duration;
 

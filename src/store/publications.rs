@@ -57,7 +57,7 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
     sqlx::query(
         "UPDATE publications pb SET state = 'withdrawn', state_since = now(), updated_at = now(), claimed_by = NULL, claimed_until = NULL
          FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
-         WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND pb.remote_id IS NULL
+         WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND pb.remote_id IS NULL AND pb.sent_hash IS NULL
            AND pb.state <> 'withdrawn' AND ($2::text IS NULL OR c.code = $2)",
     )
     .bind(channel)
@@ -68,7 +68,7 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
         "UPDATE publications pb SET state = 'withdraw_pending', state_since = now(), updated_at = now(),
                 attempts = 0, next_attempt_at = NULL, last_error = NULL
          FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
-         WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND pb.remote_id IS NOT NULL
+         WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND (pb.remote_id IS NOT NULL OR pb.sent_hash IS NOT NULL)
            AND pb.state NOT IN ('withdrawn', 'withdraw_pending') AND ($2::text IS NULL OR c.code = $2)",
     )
     .bind(channel)
@@ -95,10 +95,13 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
+    pub product_id: i64,
     pub seller: String,
     pub state: PublicationState,
     pub remote_id: Option<String>,
     pub want_hash: Option<String>,
+    /// Whether the catalogue holds it (it took a write of it before).
+    pub listed: bool,
     /// The draft's payload (absent for a withdrawal of a product without one).
     pub payload: Option<serde_json::Value>,
     pub sku: String,
@@ -123,9 +126,15 @@ pub async fn claim(
              WHERE channel = $3 AND state IN ('pending', 'withdraw_pending') AND seller = ANY($4)
                AND (claimed_until IS NULL OR claimed_until < now())
                AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+               -- Handed over with this content already (the xlsx channel's workbooks wait for mark-uploaded).
+               AND idempotency_key IS DISTINCT FROM channel || ':' || want_hash
+               -- A catalogue upload not yet taken still carries it: that upload is sent again, not a new one.
+               AND NOT EXISTS (SELECT 1 FROM catalogue_upload_lines ul JOIN catalogue_uploads u ON u.id = ul.upload_id
+                               WHERE ul.publication_id = publications.id AND u.state = 'sending')
              ORDER BY id LIMIT $5
              FOR UPDATE SKIP LOCKED)
-         RETURNING pb.id, pb.seller, pb.state, pb.remote_id, pb.want_hash,
+         RETURNING pb.id, pb.product_id, pb.seller, pb.state, pb.remote_id, pb.want_hash,
+                   (pb.remote_id IS NOT NULL OR pb.sent_hash IS NOT NULL) AS listed,
                    (SELECT l.payload FROM listings l WHERE l.product_id = pb.product_id AND l.format = $6) AS payload,
                    (SELECT p.sku FROM products p WHERE p.id = pb.product_id) AS sku",
     )
@@ -142,10 +151,12 @@ pub async fn claim(
             let state: String = r.try_get("state")?;
             Ok(Claimed {
                 id: r.try_get("id")?,
+                product_id: r.try_get("product_id")?,
                 seller: r.try_get("seller")?,
                 state: PublicationState::parse(&state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?,
                 remote_id: r.try_get("remote_id")?,
                 want_hash: r.try_get("want_hash")?,
+                listed: r.try_get("listed")?,
                 payload: r.try_get("payload")?,
                 sku: r.try_get::<Option<String>, _>("sku")?.unwrap_or_default(),
             })
@@ -211,7 +222,7 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
         }
         SendResult::Later { error, retry_in_secs } => {
             let updated = sqlx::query(
-                "UPDATE publications SET last_error = $3, attempts = attempts + 1, idempotency_key = $5,
+                "UPDATE publications SET last_error = $3, attempts = attempts + 1, idempotency_key = COALESCE(NULLIF($5, ''), idempotency_key),
                         next_attempt_at = now() + make_interval(secs => $4), claimed_by = NULL, claimed_until = NULL, updated_at = now()
                  WHERE id = $1 AND claimed_by = $2",
             )
@@ -240,6 +251,119 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
     }
     tx.commit().await?;
     Ok(updated)
+}
+
+/// Lets go of claims without sending (work claimed but not taken this time).
+pub async fn release(store: &Store, instance: &str, ids: &[i64]) -> Result<u64, StoreError> {
+    Ok(sqlx::query("UPDATE publications SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND id = ANY($2)")
+        .bind(instance)
+        .bind(ids)
+        .execute(&store.pool)
+        .await?
+        .rows_affected())
+}
+
+/// Marks publications handed over in workbooks (`(id, content hash)`), so
+/// they are not written again until their content changes, and lets go of
+/// their claims. Returns how many.
+pub async fn mark_exported(store: &Store, instance: &str, exported: &[(i64, String)], folder: &str) -> Result<u64, StoreError> {
+    let ids: Vec<i64> = exported.iter().map(|(id, _)| *id).collect();
+    let hashes: Vec<&str> = exported.iter().map(|(_, h)| h.as_str()).collect();
+    let mut tx = store.pool.begin().await?;
+    let n = sqlx::query(
+        "WITH up AS (
+             UPDATE publications pb SET idempotency_key = 'xlsx:' || e.hash, claimed_by = NULL, claimed_until = NULL, updated_at = now()
+             FROM unnest($1::bigint[], $2::text[]) AS e(id, hash)
+             WHERE pb.id = e.id AND pb.claimed_by = $3
+             RETURNING pb.id, pb.state)
+         INSERT INTO publication_events (publication_id, kind, from_state, to_state, detail)
+         SELECT id, 'exported', state, state, jsonb_build_object('folder', $4::text) FROM up",
+    )
+    .bind(&ids)
+    .bind(&hashes)
+    .bind(instance)
+    .bind(folder)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// What marking uploaded rows found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UploadedCounts {
+    pub submitted: u64,
+    pub changed_since: u64,
+    pub already: u64,
+}
+
+/// Marks the xlsx publications of `seller` named by their seller's item ids
+/// (`MEMBER/SKU`, as the workbooks carry them) as uploaded: what the
+/// workbook carried is what the catalogue now has. Returns the counts and
+/// the item ids that name no publication handed over in a workbook.
+pub async fn mark_uploaded(store: &Store, seller: &str, items: &[String], file: &str) -> Result<(UploadedCounts, Vec<String>), StoreError> {
+    let mut tx = store.pool.begin().await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        item: String,
+        id: i64,
+        state: String,
+        want_hash: Option<String>,
+        sent_hash: Option<String>,
+        idempotency_key: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT m.code || '/' || p.sku AS item, pb.id, pb.state, pb.want_hash, pb.sent_hash, pb.idempotency_key
+         FROM publications pb JOIN products p ON p.id = pb.product_id JOIN members m ON m.id = p.member_id
+         WHERE pb.channel = 'xlsx' AND pb.seller = $1 AND (m.code || '/' || p.sku) = ANY($2)
+         FOR UPDATE OF pb",
+    )
+    .bind(seller)
+    .bind(items)
+    .fetch_all(&mut *tx)
+    .await?;
+    let found: std::collections::HashSet<&str> = rows.iter().map(|r| r.item.as_str()).collect();
+    let unknown: Vec<String> = items.iter().filter(|i| !found.contains(i.as_str())).cloned().collect();
+    let mut counts = UploadedCounts::default();
+    let mut unknown = unknown;
+    for Row { item, id, state, want_hash, sent_hash, idempotency_key } in &rows {
+        let Some(handed) = idempotency_key.as_deref().and_then(|k| k.strip_prefix("xlsx:")) else {
+            unknown.push(item.clone());
+            continue;
+        };
+        let from = PublicationState::parse(state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?;
+        if sent_hash.as_deref() == Some(handed) || from != PublicationState::Pending {
+            counts.already += 1;
+            continue;
+        }
+        // Still pending for newer content: what the workbook carried is recorded; the change goes next time.
+        let to = if want_hash.as_deref() == Some(handed) { from.apply(crate::domain::publication::Change::Accepted).unwrap_or(from) } else { from };
+        if to == from {
+            counts.changed_since += 1;
+        } else {
+            counts.submitted += 1;
+        }
+        sqlx::query(
+            "UPDATE publications SET state = $2, sent_hash = $3, attempts = attempts + 1, last_error = NULL, reasons = '[]',
+                    state_since = CASE WHEN state = $2 THEN state_since ELSE now() END, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(to.as_str())
+        .bind(handed)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO publication_events (publication_id, kind, from_state, to_state, detail) VALUES ($1, 'uploaded', $2, $3, $4)")
+            .bind(id)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(serde_json::json!({"file": file}))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok((counts, unknown))
 }
 
 /// Publications by seller and state, for reports.
@@ -303,6 +427,28 @@ pub async fn apply_feed_page(
                 .bind(&item.remote_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+        // Not known by its id: perhaps by the seller's item id, when its id was never read.
+        let row = match (row, &item.sku) {
+            (Some(row), _) => Some(row),
+            (None, Some(sku)) => {
+                sqlx::query_as(
+                    "UPDATE publications pb SET remote_id = $5, updated_at = now()
+                     WHERE pb.id = (SELECT pb2.id FROM publications pb2 JOIN products p ON p.id = pb2.product_id JOIN members m ON m.id = p.member_id
+                                    WHERE pb2.channel = $1 AND pb2.seller = $2 AND pb2.remote_id IS NULL
+                                      AND ((m.code || '/' || p.sku) = $3 OR (p.sku = $3 AND m.code = $4))
+                                    ORDER BY pb2.id LIMIT 1 FOR UPDATE)
+                     RETURNING pb.id, pb.state",
+                )
+                .bind(channel)
+                .bind(seller)
+                .bind(sku)
+                .bind(&item.member)
+                .bind(&item.remote_id)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            (None, None) => None,
+        };
         let Some((id, state)) = row else {
             counts.unknown += 1;
             continue;

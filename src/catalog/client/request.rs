@@ -56,7 +56,7 @@ pub fn feed_page(body: &Value) -> Result<FeedPage, String> {
             .as_array()
             .map(|a| a.iter().take(20).filter_map(|r| r.as_str().map(|s| s.chars().take(500).collect())).collect())
             .unwrap_or_default();
-        changes.push(ListingChange { remote_id, state, reasons, change });
+        changes.push(ListingChange { remote_id, state, reasons, change, sku: text("sku"), member: text("kode_anggota") });
     }
     Ok(FeedPage { changes, unknown_states, cursor, has_more })
 }
