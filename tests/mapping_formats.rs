@@ -226,7 +226,7 @@ async fn listings_are_stored_with_issues_and_remapping_changes_nothing() {
     let first = &issues[0];
     assert!(first["code"].is_string() && first["field"].is_string() && first["message"].is_string());
     assert_eq!(first["severity"], "blocking");
-    let snapshot = "SELECT string_agg(l::text || l.xmin::text, E'\\n' ORDER BY id) FROM listings l";
+    let snapshot = "SELECT string_agg(l::text || l.xmin::text, E'\\n' ORDER BY product_id, format) FROM listings l";
     let before: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();
     map(&store, Format::KatalogV6, &tmp.path().join("b"), None).await;
     let after: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();

@@ -287,6 +287,6 @@ fn sheet_rows(path: &std::path::Path) -> Vec<String> {
     let range = book.worksheet_range(&name).unwrap();
     let mut rows = range.rows();
     let header = rows.next().unwrap();
-    let col = header.iter().position(|c| c.to_string() == "sku").unwrap();
+    let col = header.iter().position(|c| *c == "sku").unwrap();
     rows.map(|r| r[col].to_string()).collect()
 }

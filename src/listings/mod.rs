@@ -250,6 +250,42 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     } else {
         Default::default()
     };
+    // Drafts are written while the next batch is mapped, so PostgreSQL's work and ours overlap.
+    let (batches, mut to_write) = tokio::sync::mpsc::channel::<Vec<ListingUpdate>>(1);
+    let writer = async {
+        while let Some(batch) = to_write.recv().await {
+            write_listings(store, format.name(), &batch).await?;
+        }
+        Ok::<(), ListingError>(())
+    };
+    let mapper = async {
+        // Moved in: the writer finishes when the mapping drops it.
+        let batches = batches;
+        map_rows(store, plan, format, options, &resubmitting, &batches).await
+    };
+    let (mapped, written) = tokio::join!(mapper, writer);
+    written?;
+    let report = mapped?;
+    store::listings::forget_orphans(store, format.name()).await?;
+    Ok(report)
+}
+
+/// Hands a batch of drafts to the writer.
+async fn hand(batches: &tokio::sync::mpsc::Sender<Vec<ListingUpdate>>, updates: &mut Vec<ListingUpdate>) -> Result<(), ListingError> {
+    let batch = std::mem::replace(updates, Vec::with_capacity(STORE_BATCH));
+    // Fails only when the writer stopped on an error, which is the one reported.
+    batches.send(batch).await.map_err(|_| ListingError::Store(crate::store::StoreError::Inconsistent("the draft writer stopped".into())))
+}
+
+/// The mapping loop of [`map_products`]: drafts go to `batches`.
+async fn map_rows(
+    store: &Store,
+    plan: &Plan,
+    format: Format,
+    options: &MapOptions,
+    resubmitting: &std::collections::HashSet<String>,
+    batches: &tokio::sync::mpsc::Sender<Vec<ListingUpdate>>,
+) -> Result<MapReport, ListingError> {
     let mut report = MapReport { format: format.name().into(), ..Default::default() };
     let mut updates: Vec<ListingUpdate> = Vec::with_capacity(STORE_BATCH);
     let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref(), None);
@@ -311,14 +347,13 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
             }
         }
         if updates.len() >= STORE_BATCH {
-            write_listings(store, format.name(), &updates).await?;
-            updates.clear();
+            hand(batches, &mut updates).await?;
         }
         // A batch boundary: what is stored so far stays; a stop request ends the run here.
         if report.products.is_multiple_of(STORE_BATCH as u64)
             && let Some(signal) = crate::shutdown::signal()
         {
-            write_listings(store, format.name(), &updates).await?;
+            hand(batches, &mut updates).await?;
             return Err(ListingError::Interrupted(crate::shutdown::signal_name(signal)));
         }
     }
@@ -326,7 +361,9 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     if let Some((_, sink)) = current.take() {
         sink.finish(&mut report)?;
     }
-    write_listings(store, format.name(), &updates).await?;
+    if !updates.is_empty() {
+        hand(batches, &mut updates).await?;
+    }
     Ok(report)
 }
 
@@ -365,7 +402,8 @@ fn record(plan: &Plan, row: &MappingRow, mapped: &Mapped<'_>, payload: &mut Vec<
     let changed = row.draft_hash.as_deref() != Some(draft_hash.as_str());
     // The payload is copied only when it is written.
     let payload = if changed { payload.clone() } else { Vec::new() };
-    (ListingUpdate { product_id: row.product.id, payload, content_hash, draft_hash, issues: issues_json, state }, changed)
+    let stored = row.content_hash.is_some() || row.draft_hash.is_some();
+    (ListingUpdate { product_id: row.product.id, payload, content_hash, draft_hash, issues: issues_json, state, stored }, changed)
 }
 
 /// A mapped product's draft payload (written into `payload`) and its content

@@ -14,6 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Instant;
 
 use nix::unistd::{Uid, User};
 use sha2::{Digest, Sha256};
@@ -25,7 +26,14 @@ const SERVER_USER: &str = "postgres";
 const REQUIRED: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
 /// Longest socket path Linux accepts is 107 bytes; keep a margin.
 const MAX_SOCKET_PATH: usize = 100;
-const START_TIMEOUT_SECS: &str = "60";
+/// How long the server may take to start or to stop.
+const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often the server's lock file is read while it starts or stops.
+const POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
@@ -202,6 +210,51 @@ impl Cluster {
     }
 
     /// The file naming the process that started the running server.
+    /// The server's lock file: its process and the state it reports
+    /// (`starting`, `ready`, `stopping`, ...), when there is one.
+    fn lock_file(&self) -> Option<(u32, String)> {
+        let text = fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        let pid = text.lines().next()?.trim().parse().ok()?;
+        Some((pid, text.lines().nth(7).unwrap_or_default().trim().to_owned()))
+    }
+
+    /// Waits until the server started by `pg_ctl start -W` accepts
+    /// connections, as its lock file says. A lock file left by a dead server
+    /// (`stale`) does not count.
+    fn wait_ready(&self, stale: Option<u32>) -> Result<(), String> {
+        let begun = Instant::now();
+        let mut seen = false;
+        loop {
+            match self.lock_file() {
+                Some((pid, _)) if Some(pid) == stale => {}
+                Some((_, status)) if status == "ready" || status == "standby" => return Ok(()),
+                Some((pid, _)) if !process_alive(pid) => return Err("the server exited while starting".into()),
+                Some(_) => seen = true,
+                None if seen => return Err("the server exited while starting".into()),
+                None => {}
+            }
+            if begun.elapsed() > START_TIMEOUT {
+                return Err(format!("the server was not ready within {} s", START_TIMEOUT.as_secs()));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until the server asked to stop has gone (its lock file removed).
+    fn wait_stopped(&self) -> Result<(), String> {
+        let begun = Instant::now();
+        while let Some((pid, _)) = self.lock_file() {
+            if !process_alive(pid) {
+                return Ok(());
+            }
+            if begun.elapsed() > START_TIMEOUT {
+                return Err(format!("the server did not stop within {} s", START_TIMEOUT.as_secs()));
+            }
+            std::thread::sleep(POLL);
+        }
+        Ok(())
+    }
+
     fn owner_file(&self) -> PathBuf {
         self.data_dir.join("katalog-bridge.owner")
     }
@@ -209,7 +262,7 @@ impl Cluster {
     /// The process recorded as the running server's owner, and whether it is alive.
     fn owner(&self) -> Option<(u32, bool)> {
         let pid: u32 = fs::read_to_string(self.owner_file()).ok()?.trim().parse().ok()?;
-        Some((pid, Path::new(&format!("/proc/{pid}")).exists()))
+        Some((pid, process_alive(pid)))
     }
 
     fn record_owner(&self) {
@@ -239,12 +292,17 @@ impl Cluster {
         }
         self.write_settings()?;
         let log = self.data_dir.join("server.log");
+        let stale = self.lock_file().map(|(pid, _)| pid);
         let mut cmd = self.command("pg_ctl");
         // Its own process group: a Ctrl-C at the terminal reaches this program,
         // which then stops the server in order, not the server directly.
         cmd.process_group(0);
-        cmd.arg("start").arg("-w").args(["-t", START_TIMEOUT_SECS, "-s"]).arg("-D").arg(&self.data_dir).arg("-l").arg(&log);
-        match self.run("pg_ctl start", cmd) {
+        // Not `-w`: pg_ctl looks ten times a second; `wait_ready` looks far more often.
+        cmd.arg("start").arg("-W").arg("-s").arg("-D").arg(&self.data_dir).arg("-l").arg(&log);
+        let started = self.run("pg_ctl start", cmd).and_then(|_| {
+            self.wait_ready(stale).map_err(|detail| EmbeddedError::Command { step: "pg_ctl start", data_dir: self.data_dir.clone(), detail })
+        });
+        match started {
             Ok(_) => {
                 tracing::info!(data_dir = %self.data_dir.display(), "started embedded PostgreSQL");
                 self.record_owner();
@@ -268,8 +326,9 @@ impl Cluster {
             return Ok(());
         }
         let mut cmd = self.command("pg_ctl");
-        cmd.arg("stop").arg("-w").args(["-t", START_TIMEOUT_SECS, "-s", "-m", "fast"]).arg("-D").arg(&self.data_dir);
+        cmd.arg("stop").arg("-W").args(["-s", "-m", "fast"]).arg("-D").arg(&self.data_dir);
         self.run("pg_ctl stop", cmd)?;
+        self.wait_stopped().map_err(|detail| EmbeddedError::Command { step: "pg_ctl stop", data_dir: self.data_dir.clone(), detail })?;
         let _ = fs::remove_file(self.owner_file());
         tracing::info!(data_dir = %self.data_dir.display(), "stopped embedded PostgreSQL");
         Ok(())

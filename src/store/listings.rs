@@ -109,6 +109,16 @@ pub async fn sellers_with_submitted(store: &Store) -> Result<std::collections::H
     Ok(codes.into_iter().collect())
 }
 
+/// Deletes the drafts of `format` whose product no longer exists (drafts
+/// have no foreign key: see the migration that dropped it). Returns how many.
+pub async fn forget_orphans(store: &Store, format: &str) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM listings l WHERE l.format = $1 AND NOT EXISTS (SELECT 1 FROM products p WHERE p.id = l.product_id)")
+        .bind(format)
+        .execute(&store.pool)
+        .await?
+        .rows_affected())
+}
+
 /// A mapped listing to store.
 pub struct ListingUpdate {
     pub product_id: i64,
@@ -120,16 +130,78 @@ pub struct ListingUpdate {
     pub issues: Vec<u8>,
     /// `draft` (ready) or `blocked`.
     pub state: &'static str,
+    /// Whether the product had a draft of this format when it was read.
+    pub stored: bool,
 }
 
-/// Stores mapped listings: streamed with `COPY` into a staging table, then
-/// merged in one statement. Only rows whose draft fingerprint changed are
-/// rewritten. Returns the rows written.
+/// Stores mapped listings. New drafts are streamed with `COPY` straight into
+/// the table; drafts that replace stored ones go through a staging table and
+/// one merge, which rewrites only rows whose draft fingerprint changed. Should
+/// a new draft meet one stored meanwhile (another map run), the batch is
+/// merged instead. Returns the rows written.
 pub async fn write_listings(store: &Store, format: &str, rows: &[ListingUpdate]) -> Result<u64, StoreError> {
     if rows.is_empty() {
         return Ok(0);
     }
+    if rows.iter().any(|r| !r.stored) {
+        match write_new_first(store, format, rows).await {
+            Err(StoreError::Query(sqlx::Error::Database(e))) if e.is_unique_violation() => {}
+            other => return other,
+        }
+    }
+    let mut tx = begin_drafts(store).await?;
+    let written = merge(&mut tx, format, rows.iter()).await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// New drafts copied straight in, the others merged; one transaction.
+async fn write_new_first(store: &Store, format: &str, rows: &[ListingUpdate]) -> Result<u64, StoreError> {
+    let mut tx = begin_drafts(store).await?;
+    let mut data = Vec::with_capacity(rows.len() * 1024);
+    let mut new = 0;
+    for r in rows.iter().filter(|r| !r.stored) {
+        copy_row(&mut data, r, Some(format));
+        new += 1;
+    }
+    let mut copy = (*tx).copy_in_raw("COPY listings (product_id, format, payload, content_hash, issues, state, draft_hash) FROM STDIN").await?;
+    copy.send(data).await?;
+    copy.finish().await?;
+    let merged = merge(&mut tx, format, rows.iter().filter(|r| r.stored)).await?;
+    tx.commit().await?;
+    Ok(new + merged)
+}
+
+/// A transaction that writes drafts. Its commit does not wait for the WAL to
+/// reach the disk: a draft is derived data, and a crash that loses the last
+/// moments of drafts loses nothing that the next map does not recompute
+/// (the database itself stays consistent either way).
+async fn begin_drafts(store: &Store) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
     let mut tx = store.pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+/// One row in `COPY`'s text format, with the format column when given.
+fn copy_row(data: &mut Vec<u8>, r: &ListingUpdate, format: Option<&str>) {
+    data.extend_from_slice(r.product_id.to_string().as_bytes());
+    let format = format.map(str::as_bytes);
+    for field in format.into_iter().chain([&r.payload[..], r.content_hash.as_bytes(), &r.issues[..], r.state.as_bytes(), r.draft_hash.as_bytes()]) {
+        data.push(b'\t');
+        copy_text(data, field);
+    }
+    data.push(b'\n');
+}
+
+/// Drafts through the staging table and one merge.
+async fn merge<'a>(tx: &mut sqlx::PgConnection, format: &str, rows: impl Iterator<Item = &'a ListingUpdate>) -> Result<u64, StoreError> {
+    let mut data = Vec::new();
+    for r in rows {
+        copy_row(&mut data, r, None);
+    }
+    if data.is_empty() {
+        return Ok(0);
+    }
     sqlx::query(
         "CREATE TEMP TABLE IF NOT EXISTS listing_stage (
              product_id bigint, payload jsonb, content_hash text, issues jsonb, state text, draft_hash text
@@ -137,16 +209,7 @@ pub async fn write_listings(store: &Store, format: &str, rows: &[ListingUpdate])
     )
     .execute(&mut *tx)
     .await?;
-    let mut data = Vec::with_capacity(rows.len() * 1024);
-    for r in rows {
-        data.extend_from_slice(r.product_id.to_string().as_bytes());
-        for field in [&r.payload[..], r.content_hash.as_bytes(), &r.issues[..], r.state.as_bytes(), r.draft_hash.as_bytes()] {
-            data.push(b'\t');
-            copy_text(&mut data, field);
-        }
-        data.push(b'\n');
-    }
-    let mut copy = (*tx).copy_in_raw("COPY listing_stage (product_id, payload, content_hash, issues, state, draft_hash) FROM STDIN").await?;
+    let mut copy = tx.copy_in_raw("COPY listing_stage (product_id, payload, content_hash, issues, state, draft_hash) FROM STDIN").await?;
     copy.send(data).await?;
     copy.finish().await?;
     let written = sqlx::query(
@@ -154,7 +217,7 @@ pub async fn write_listings(store: &Store, format: &str, rows: &[ListingUpdate])
          SELECT product_id, $1, payload, content_hash, issues, state, draft_hash FROM listing_stage
          ON CONFLICT (product_id, format) DO UPDATE SET
              payload = EXCLUDED.payload, content_hash = EXCLUDED.content_hash, issues = EXCLUDED.issues,
-             state = CASE WHEN listings.state IN ('draft', 'blocked') THEN EXCLUDED.state ELSE listings.state END,
+             state = EXCLUDED.state,
              draft_hash = EXCLUDED.draft_hash, updated_at = now()
          WHERE listings.draft_hash IS DISTINCT FROM EXCLUDED.draft_hash",
     )
@@ -162,7 +225,6 @@ pub async fn write_listings(store: &Store, format: &str, rows: &[ListingUpdate])
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    tx.commit().await?;
     Ok(written)
 }
 

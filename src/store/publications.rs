@@ -567,7 +567,7 @@ pub async fn listing_lines(
              JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
              WHERE pb.channel = $1
              UNION ALL
-             SELECT -l.id, c.code, m.code, p.sku, p.name, 'blocked', NULL, l.updated_at,
+             SELECT -l.product_id, c.code, m.code, p.sku, p.name, 'blocked', NULL, l.updated_at,
                     (SELECT COALESCE(jsonb_agg(i->>'message'), '[]') FROM jsonb_array_elements(l.issues) i WHERE i->>'severity' = 'blocking'),
                     NULL
              FROM listings l JOIN products p ON p.id = l.product_id
