@@ -167,10 +167,6 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     if options.dry_run {
         return Ok(report);
     }
-    if channel == Channel::Xlsx {
-        // No account needed: the liaison uploads the workbooks by hand.
-        return xlsx::export(store, plan, options, report).await;
-    }
     // The sellers this run is for: every cooperative's, or the one asked for.
     let sellers: Vec<String> = crate::store::products::seller_ids(store)
         .await?
@@ -178,6 +174,10 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
         .filter(|(_, code)| options.cooperative.as_deref().is_none_or(|c| c == code))
         .map(|(seller, _)| seller)
         .collect();
+    if channel == Channel::Xlsx {
+        // No account needed: the liaison uploads the workbooks by hand.
+        return xlsx::export(store, plan, options, &sellers, report).await;
+    }
     // Publications with something to send, by seller.
     let mut pending: std::collections::HashMap<String, i64> = Default::default();
     for (seller, state, n) in publications::counts_by_state(store, channel.name()).await? {

@@ -28,10 +28,16 @@ const BATCH: i64 = 2000;
 
 /// Writes the workbooks of every publication waiting to be handed over, one
 /// folder per cooperative inside a folder for this run, and marks them handed over.
-pub(super) async fn export(store: &Store, plan: &Plan, options: &PublishOptions, mut report: PublishReport) -> Result<PublishReport, PublishError> {
+pub(super) async fn export(
+    store: &Store,
+    plan: &Plan,
+    options: &PublishOptions,
+    sellers: &[String],
+    mut report: PublishReport,
+) -> Result<PublishReport, PublishError> {
     let run = runs::start(store, "publish").await?;
     let instance = format!("{}:run{run}", runs::instance_name());
-    let result = export_all(store, plan, options, &instance, &mut report).await;
+    let result = export_all(store, plan, options, &instance, sellers, &mut report).await;
     let status = match &result {
         Err(PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
         Err(_) => runs::RunStatus::Failed,
@@ -42,13 +48,14 @@ pub(super) async fn export(store: &Store, plan: &Plan, options: &PublishOptions,
     result.map(|()| report)
 }
 
-async fn export_all(store: &Store, plan: &Plan, options: &PublishOptions, instance: &str, report: &mut PublishReport) -> Result<(), PublishError> {
-    let sellers: Vec<String> = crate::store::products::seller_ids(store)
-        .await?
-        .into_iter()
-        .filter(|(_, code)| options.cooperative.as_deref().is_none_or(|c| c == code))
-        .map(|(seller, _)| seller)
-        .collect();
+async fn export_all(
+    store: &Store,
+    plan: &Plan,
+    options: &PublishOptions,
+    instance: &str,
+    sellers: &[String],
+    report: &mut PublishReport,
+) -> Result<(), PublishError> {
     let stamp = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).format("%Y%m%d-%H%M%S");
     let folder = options.out.join(stamp.to_string());
     let mut writers: HashMap<String, BulkUploadWriter> = HashMap::new();
@@ -57,7 +64,7 @@ async fn export_all(store: &Store, plan: &Plan, options: &PublishOptions, instan
     let mut payload = Vec::with_capacity(4096);
     loop {
         super::stop_if_asked()?;
-        let batch = publications::claim(store, instance, "xlsx", Format::KatalogV6Xlsx.name(), &sellers, BATCH, options.lease.as_secs_f64()).await?;
+        let batch = publications::claim(store, instance, "xlsx", Format::KatalogV6Xlsx.name(), sellers, BATCH, options.lease.as_secs_f64()).await?;
         if batch.is_empty() {
             break;
         }

@@ -177,7 +177,8 @@ pub enum SendResult {
 
 /// Records a send's result and lets go of the claim, only while this
 /// instance still holds it (a claim that expired may be someone else's now).
-/// Returns whether it was recorded.
+/// Returns whether it was recorded. An empty `key` (nothing was sent) keeps
+/// the key stored.
 pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str, result: &SendResult) -> Result<bool, StoreError> {
     let mut tx = store.pool.begin().await?;
     let (updated, kind, to_state, detail) = match result {
