@@ -14,6 +14,7 @@ pub mod telemetry;
 pub mod catalog;
 pub mod listings;
 pub mod mock;
+pub mod orders;
 pub mod publish;
 pub mod serve;
 pub mod shutdown;

@@ -6,6 +6,8 @@ pub mod client;
 pub mod katalog_v6_xlsx;
 pub mod leaves;
 pub mod markup;
+pub mod order_response;
+pub mod orders;
 mod part_file;
 pub mod peppol;
 

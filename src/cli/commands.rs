@@ -4,7 +4,10 @@ use anyhow::Context;
 
 use std::io::Write as _;
 
-use super::{Cli, Command, DbCommand, ImportArgs, ImportCommand, ListingsCommand, MappingsCommand, SyncCommand, TemplateKind, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS};
+use super::{
+    Cli, Command, DbCommand, ImportArgs, ImportCommand, ListingsCommand, MappingsCommand, OrdersCommand, SyncCommand, TemplateKind, EXIT_ERROR, EXIT_OK,
+    EXIT_REJECTED_ROWS,
+};
 use crate::catalog::Format;
 use crate::listings::{self, MapOptions, Output};
 use crate::mapping::plan::Tables;
@@ -213,6 +216,107 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                     eprintln!("{} listings", lines.len());
                 }
                 Ok(EXIT_OK)
+            })
+            .await
+        }
+        Command::Sync(SyncCommand::Orders { klpd, tahun, full }) => {
+            let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
+            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            let options = crate::orders::SyncOptions {
+                klpd: if klpd.is_empty() { settings.orders.klpd.clone() } else { klpd },
+                years: match (tahun.is_empty(), settings.orders.tahun.is_empty()) {
+                    (false, _) => tahun,
+                    (true, false) => settings.orders.tahun.clone(),
+                    (true, true) => crate::orders::default_years(crate::domain::time::today()),
+                },
+                full,
+                ..Default::default()
+            };
+            with_store(settings, async |store| {
+                let report = crate::orders::sync_orders(store, &client, &calendar, &options).await?;
+                println!("{}", report.summary());
+                Ok(if report.complete() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+            })
+            .await
+        }
+        Command::Orders(OrdersCommand::Pending { cooperative }) => {
+            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+            let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
+            with_store(settings, async |store| {
+                let orders = crate::store::orders::list(store, cooperative.as_deref(), None, true).await?;
+                let now = chrono::Utc::now();
+                let mut out = std::io::stdout().lock();
+                for o in &orders {
+                    let (deadline, left) = match o.deadline {
+                        Some(d) if d > now => (crate::domain::time::show(d), crate::domain::calendar::show_working_time(calendar.working_time_left(now, d))),
+                        Some(d) => (crate::domain::time::show(d), "PASSED".to_owned()),
+                        None => ("-".to_owned(), "-".to_owned()),
+                    };
+                    let answer = o.response.as_deref().map(|r| format!("  [answer {r}]")).unwrap_or_default();
+                    writeln!(
+                        out,
+                        "{:<16} {:<20} {:<40} Rp {:>12}  due {deadline} ({left} left)  {}{answer}",
+                        o.order_id,
+                        o.cooperative,
+                        o.buyer.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
+                        o.total,
+                        o.items.as_deref().unwrap_or("(lines not fetched yet)"),
+                    )?;
+                }
+                eprintln!("{} orders waiting for confirmation", orders.len());
+                Ok(EXIT_OK)
+            })
+            .await
+        }
+        Command::Orders(OrdersCommand::List { cooperative, status, json }) => {
+            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+            with_store(settings, async |store| {
+                let orders = crate::store::orders::list(store, cooperative.as_deref(), status.as_deref(), false).await?;
+                let mut out = std::io::stdout().lock();
+                for o in &orders {
+                    if json {
+                        let mut v = serde_json::to_value(o).unwrap_or_default();
+                        v["deadline"] = serde_json::json!(o.deadline.map(|d| d.to_rfc3339()));
+                        writeln!(out, "{v}")?;
+                    } else {
+                        let flags = [(o.amount_mismatch, " [amounts differ]"), (o.unrouted_lines > 0, " [lines match no listing]")]
+                            .iter()
+                            .filter(|(on, _)| *on)
+                            .map(|(_, t)| *t)
+                            .collect::<String>();
+                        writeln!(out, "{:<16} {:<20} {:<28} Rp {:>12} {:>3} lines{flags}", o.order_id, o.cooperative, o.status, o.total, o.lines)?;
+                    }
+                }
+                if !json {
+                    eprintln!("{} orders", orders.len());
+                }
+                Ok(EXIT_OK)
+            })
+            .await
+        }
+        Command::Orders(OrdersCommand::Respond { order, accept, reject: _, reason, ubl }) => {
+            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            with_store(settings, async |store| {
+                let report = crate::orders::respond::respond(store, &client, &order, accept, reason.as_deref(), ubl).await?;
+                for (id, why) in &report.refused {
+                    eprintln!("refused: {id}: {why}");
+                }
+                for (id, why) in &report.later {
+                    eprintln!("not sent yet (kept, sent again by the next orders respond or sync orders): {id}: {why}");
+                }
+                match (report.sent, &report.status) {
+                    (1.., Some(status)) => println!("{order}: answer sent; the order is now {status}"),
+                    (1.., None) => println!("{order}: answer sent"),
+                    _ if report.refused.is_empty() && report.later.is_empty() => println!("{order}: this answer was sent before"),
+                    _ => {}
+                }
+                Ok(if report.refused.is_empty() && report.later.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
             })
             .await
         }

@@ -95,6 +95,51 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<ListingsCommand>,
     },
+    /// Government purchase orders: those waiting for an answer, all of them,
+    /// and the cooperatives' answers
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// Orders waiting for the seller's confirmation, the soonest deadline
+    /// first: buyer, items, total, deadline (WIB) and the working time left
+    Pending {
+        /// Only this cooperative (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+    },
+    /// Every order stored
+    List {
+        /// Only this cooperative (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        /// Only orders in this status, as the API writes it (e.g. ON_PROCESS)
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer an order with the owning cooperative's account: accept it, or
+    /// reject it with a reason. The answer is recorded before it is sent, so
+    /// it is neither lost nor sent twice
+    Respond {
+        /// The order id (e.g. EP-2026-000001)
+        #[arg(value_name = "ORDER")]
+        order: String,
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        accept: bool,
+        #[arg(long, requires = "reason")]
+        reject: bool,
+        /// Why the order is rejected
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Send a UBL OrderResponse (PEPPOL BIS Ordering 3) instead of JSON
+        #[arg(long)]
+        ubl: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +162,19 @@ pub enum SyncCommand {
         /// a folder per cooperative in that)
         #[arg(long, value_name = "DIR", default_value = "out/upload")]
         out: std::path::PathBuf,
+    },
+    /// Pull the purchase orders of the configured buyers and fiscal years for
+    /// our cooperatives, with their lines, from where the last run stopped
+    Orders {
+        /// This buyer government instead of [orders] klpd (e.g. D347)
+        #[arg(long, value_name = "CODE")]
+        klpd: Vec<String>,
+        /// This fiscal year instead of [orders] tahun
+        #[arg(long, value_name = "YEAR")]
+        tahun: Vec<i32>,
+        /// Read every feed from its start
+        #[arg(long)]
+        full: bool,
     },
     /// Follow each cooperative's listings through review: read the catalogue's
     /// change feed from where the last run stopped and record every change

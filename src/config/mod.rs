@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// Prefix of environment overrides; nested keys are joined with `__`,
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
-const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "mappings_dir"];
+const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -112,8 +112,22 @@ pub struct Settings {
     pub catalogue: CatalogueSettings,
     pub import: ImportSettings,
     pub log: LogSettings,
+    pub orders: OrderSettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
+}
+
+/// `[orders]`: whose purchase orders are synced, and how deadlines count.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrderSettings {
+    /// The buying governments (`kode_klpd`, e.g. `D347` for Kota Mojokerto).
+    pub klpd: Vec<String>,
+    /// The fiscal years; by default the current one and the one before (in Jakarta).
+    pub tahun: Vec<i32>,
+    /// Whether cuti bersama counts as a working day for the 3-working-day
+    /// confirmation deadline (by default it does not).
+    pub cuti_bersama_is_working_day: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -335,7 +349,7 @@ impl Settings {
              database.postgres_bin_dirs = {:?}\ncatalogue.base_url = {}\ncatalogue.timeout_secs = {}\n\
              catalogue.max_concurrency = {}\ncatalogue.max_attempts = {}\n{sellers}\
              import.max_file_bytes = {}\nimport.batch_size = {}\n\
-             log.format = {:?}\nlog.filter = {}\nmappings_dir = {}\n",
+             log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\nmappings_dir = {}\n",
             self.database.data_dir.display(),
             self.database.name,
             self.database.embedded_port,
@@ -348,6 +362,9 @@ impl Settings {
             self.import.batch_size,
             self.log.format,
             self.log.filter,
+            self.orders.klpd,
+            if self.orders.tahun.is_empty() { "(this year and the one before)".to_owned() } else { format!("{:?}", self.orders.tahun) },
+            self.orders.cuti_bersama_is_working_day,
             self.mappings_dir.as_ref().map_or("(built in)".into(), |p| p.display().to_string()),
         )
     }

@@ -1,8 +1,10 @@
 //! Plain, validated domain types. No I/O and no wire formats here: a value of
 //! one of these types is valid because it could only be made through `parse`.
 
+pub mod calendar;
 pub mod cooperative;
 pub mod money;
+pub mod order;
 pub mod product;
 pub mod publication;
 pub mod time;

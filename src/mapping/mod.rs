@@ -81,6 +81,7 @@ impl MappingSource {
 
 const BUILT_IN: &[(&str, &str)] = &[
     ("tables/categories.csv", include_str!("../../mappings/tables/categories.csv")),
+    ("calendar/holidays-id.csv", include_str!("../../mappings/calendar/holidays-id.csv")),
     ("tables/units.csv", include_str!("../../mappings/tables/units.csv")),
     ("tax.toml", include_str!("../../mappings/tax.toml")),
     ("katalog-v6.toml", include_str!("../../mappings/katalog-v6.toml")),
@@ -91,4 +92,11 @@ const BUILT_IN: &[(&str, &str)] = &[
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> u64 {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}
+
+/// The working-day calendar (`calendar/holidays-id.csv`).
+pub fn working_calendar(source: &MappingSource, cuti_bersama_is_working_day: bool) -> Result<crate::domain::calendar::WorkingCalendar, MappingError> {
+    let (path, text) = source.read("calendar/holidays-id.csv")?;
+    crate::domain::calendar::WorkingCalendar::parse(&text, cuti_bersama_is_working_day)
+        .map_err(|(line, e)| MappingError::Invalid { path, line, reason: e.0 })
 }

@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -486,9 +486,46 @@ async fn advance(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, 
     Ok(Json(json!({"now": mock.now})))
 }
 
-async fn ground_truth(State(s): State<AppState>) -> Json<Value> {
+#[derive(Debug, Deserialize)]
+struct StateQuery {
+    kind: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+/// The most items of one kind on one page of `/admin/state?kind=...`.
+const STATE_PAGE_MAX: usize = 10_000;
+
+/// The ground truth: everything at once (for small stories), or one kind a
+/// page at a time (`?kind=orders&offset=N&limit=M`), written straight from the
+/// state without an intermediate document, so a large story costs the page only.
+async fn ground_truth(State(s): State<AppState>, Query(q): Query<StateQuery>) -> Result<Response, ApiError> {
     let mock = s.mock();
-    Json(json!({"now": mock.now, "listings": mock.listings, "orders": mock.orders, "uploads": mock.uploads}))
+    let Some(kind) = q.kind else {
+        return Ok(Json(json!({"now": mock.now, "listings": mock.listings, "orders": mock.orders, "uploads": mock.uploads})).into_response());
+    };
+    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.unwrap_or(1000).clamp(1, STATE_PAGE_MAX);
+    fn page<T: Serialize>(items: &[T], offset: usize, limit: usize, now: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+        let slice = items.get(offset.min(items.len())..).unwrap_or_default();
+        let slice = &slice[..slice.len().min(limit)];
+        let next = (offset + slice.len() < items.len()).then_some(offset + slice.len());
+        #[derive(Serialize)]
+        struct Page<'a, T> {
+            now: chrono::DateTime<chrono::Utc>,
+            total: usize,
+            next_offset: Option<usize>,
+            items: &'a [T],
+        }
+        serde_json::to_vec(&Page { now, total: items.len(), next_offset: next, items: slice }).expect("state serialises")
+    }
+    let body = match kind.as_str() {
+        "listings" => page(&mock.listings, offset, limit, mock.now),
+        "orders" => page(&mock.orders, offset, limit, mock.now),
+        "uploads" => page(&mock.uploads, offset, limit, mock.now),
+        other => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("kind {other:?} must be listings, orders or uploads"))),
+    };
+    Ok(([("content-type", "application/json")], body).into_response())
 }
 
 async fn add_fault(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {

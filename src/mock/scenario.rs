@@ -19,6 +19,27 @@ pub struct Scenario {
     pub rate_limit_per_minute: u32,
     #[serde(default)]
     pub orders_per_day: u32,
+    /// Lines an order has on average (at least 1; at most the seller's live listings).
+    #[serde(default = "default_lines_mean")]
+    pub lines_per_order_mean: u32,
+    /// Orders made at the start, before the clock moves: exactly this many,
+    /// dated over the days before `start`, for sellers of `clients`. Their
+    /// lines name listings the catalogue made up for them (unknown to a seller's
+    /// store), so any count is quick to make.
+    #[serde(default)]
+    pub initial_orders: u32,
+    /// The fiscal year orders belong to (by default the year of their date in Jakarta).
+    #[serde(default)]
+    pub fiscal_year: Option<i32>,
+    /// Working days after which an order in process is completed.
+    #[serde(default = "default_complete_days")]
+    pub complete_after_working_days: u32,
+    /// Chance per working day (percent) that a buyer cancels an order still waiting for the seller.
+    #[serde(default)]
+    pub buyer_cancel_percent_per_day: u32,
+    /// Whether cuti bersama counts as a working day for the confirmation deadline.
+    #[serde(default)]
+    pub cuti_bersama_is_working_day: bool,
     #[serde(default)]
     pub takedown_percent_per_day: u32,
     #[serde(default)]
@@ -32,6 +53,12 @@ pub struct Scenario {
     pub faults: Vec<super::faults::Fault>,
 }
 
+fn default_lines_mean() -> u32 {
+    2
+}
+fn default_complete_days() -> u32 {
+    5
+}
 fn default_review_hours() -> i64 {
     24
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Asia::Jakarta;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,8 +25,7 @@ const TOKENS_PER_CLIENT: usize = 100;
 /// The largest amount, in rupiah, that a listing price may be (Rp 1 trillion):
 /// far above any cooperative's goods, far below what the arithmetic can hold.
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
-/// Working days a seller has to confirm an order.
-const CONFIRM_WORKING_DAYS: u32 = 3;
+use crate::domain::calendar::{WorkingCalendar, CONFIRM_WORKING_DAYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,8 +93,14 @@ pub struct Order {
     pub status: String,
     pub shipment_status: String,
     pub updated_at: DateTime<Utc>,
+    /// Who cancelled it, when cancelled: `seller`, `buyer` or `deadline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<&'static str>,
     #[serde(skip)]
     pub change: u64,
+    /// When an order in process is completed.
+    #[serde(skip)]
+    complete_at: Option<DateTime<Utc>>,
     pub lines: Vec<OrderLine>,
 }
 
@@ -121,6 +126,14 @@ pub struct Mock {
     by_sku: HashMap<(String, String), usize>,
     /// order id -> index in `orders`.
     order_ids: HashMap<String, usize>,
+    /// (buyer, fiscal year) -> the orders by their last change, for the feed's pages.
+    order_feed: HashMap<(String, i32), std::collections::BTreeMap<u64, usize>>,
+    /// Orders waiting for the seller, by index.
+    waiting: std::collections::BTreeSet<usize>,
+    /// Orders in process, by index.
+    in_process: std::collections::BTreeSet<usize>,
+    /// The confirmation deadlines' calendar, the same data katalog-bridge reads.
+    pub calendar: WorkingCalendar,
     change: u64,
     pub orders: Vec<Order>,
     order_change: u64,
@@ -144,7 +157,13 @@ pub struct Upload {
 
 impl Mock {
     pub fn new(scenario: Scenario) -> Self {
-        Self {
+        let calendar = crate::mapping::working_calendar(&crate::mapping::MappingSource::BuiltIn, scenario.cuti_bersama_is_working_day)
+            .expect("the built-in calendar reads");
+        let mut mock = Self {
+            calendar,
+            order_feed: HashMap::new(),
+            waiting: Default::default(),
+            in_process: Default::default(),
             now: scenario.start,
             rng: ChaCha8Rng::seed_from_u64(scenario.seed),
             scenario,
@@ -161,7 +180,9 @@ impl Mock {
             idempotency_order: VecDeque::new(),
             idempotency_bytes: 0,
             uploads: Vec::new(),
-        }
+        };
+        mock.initial_orders();
+        mock
     }
 
     pub fn receive_upload(&mut self, seller: &str, document_id: String, lines: Vec<super::ubl_catalogue::UploadLine>) -> Upload {
@@ -436,15 +457,49 @@ impl Mock {
                 }
             }
         }
-        let weekday = self.now.with_timezone(&Jakarta).weekday();
-        if matches!(weekday, Weekday::Sat | Weekday::Sun) {
+        if !self.calendar.is_working_day(self.now.with_timezone(&Jakarta).date_naive()) {
             return;
         }
+        self.buyer_cancellations();
         let mean = u64::from(self.scenario.orders_per_day);
         let count = if mean == 0 { 0 } else { self.random(2 * mean + 1) };
         for _ in 0..count {
             self.new_order();
         }
+    }
+
+    /// A number of lines around the scenario's mean (1 to twice the mean less one).
+    fn line_count(&mut self, available: usize) -> usize {
+        let mean = u64::from(self.scenario.lines_per_order_mean.max(1));
+        (1 + self.random(2 * mean - 1) as usize).min(available.max(1))
+    }
+
+    /// The scenario's orders made at the start: spread over the 30 days before
+    /// it, each seller's lines on listings made up for them.
+    fn initial_orders(&mut self) {
+        let count = self.scenario.initial_orders;
+        if count == 0 || self.scenario.clients.is_empty() || self.scenario.buyers.is_empty() {
+            return;
+        }
+        let start = self.now;
+        for n in 0..count {
+            let client = self.random(self.scenario.clients.len() as u64) as usize;
+            let seller = self.scenario.clients[client].kode_penyedia.clone();
+            let lines = self.line_count(usize::MAX);
+            let made_up: Vec<(String, String, Value)> = (0..lines)
+                .map(|k| {
+                    let id = format!("S{:07}-{k}", n + 1);
+                    let price = 5_000 + self.random(200) as i64 * 500;
+                    let body = serde_json::json!({"nama_produk": format!("Barang {id}"), "satuan": "Kilogram", "harga": price, "harga_termasuk_pajak": price, "ppn_persen": 0});
+                    (id.clone(), format!("SKU-{id}"), body)
+                })
+                .collect();
+            // Back in time from the start, so later orders are newer.
+            let at = start - Duration::minutes(i64::from(count - n) * 30 * 24 * 60 / i64::from(count).max(1));
+            self.now = at;
+            self.push_order(seller, made_up);
+        }
+        self.now = start;
     }
 
     fn new_order(&mut self) {
@@ -455,13 +510,7 @@ impl Mock {
         let first = live[self.random(live.len() as u64) as usize];
         let seller = self.listings[first].kode_penyedia.clone();
         let same_seller: Vec<usize> = live.iter().copied().filter(|&i| self.listings[i].kode_penyedia == seller).collect();
-        let line_count = 1 + self.random(3.min(same_seller.len() as u64)) as usize;
-        let buyer_index = self.random(self.scenario.buyers.len() as u64) as usize;
-        let satker_index = self.random(self.scenario.buyers[buyer_index].satker.len() as u64) as usize;
-        let buyer = self.scenario.buyers[buyer_index].clone();
-        let satker = buyer.satker[satker_index].clone();
-        let number = self.orders.len() + 1;
-        let mut lines = Vec::new();
+        let line_count = self.line_count(same_seller.len());
         let mut chosen: Vec<usize> = vec![first];
         while chosen.len() < line_count {
             let candidate = same_seller[self.random(same_seller.len() as u64) as usize];
@@ -471,10 +520,22 @@ impl Mock {
                 break;
             }
         }
-        for (n, i) in chosen.into_iter().enumerate() {
+        let picked = chosen.into_iter().map(|i| (self.listings[i].listing_id.clone(), self.listings[i].sku.clone(), self.listings[i].listing.clone())).collect();
+        self.push_order(seller, picked);
+    }
+
+    /// A new order of `seller` for these listings (id, SKU, body), waiting for the seller from now.
+    fn push_order(&mut self, seller: String, picked: Vec<(String, String, Value)>) {
+        let buyer_index = self.random(self.scenario.buyers.len() as u64) as usize;
+        let satker_index = self.random(self.scenario.buyers[buyer_index].satker.len() as u64) as usize;
+        let buyer = self.scenario.buyers[buyer_index].clone();
+        let satker = buyer.satker[satker_index].clone();
+        let number = self.orders.len() + 1;
+        let mut lines = Vec::new();
+        for (n, (listing_id, sku, body)) in picked.into_iter().enumerate() {
             let whole = Decimal::from(1 + self.random(40));
             let half = self.random(2) == 0;
-            let body = &self.listings[i].listing;
+            let body = &body;
             let unit = body["satuan"].as_str().unwrap_or("Buah").to_owned();
             let unit_price = body["harga_termasuk_pajak"].as_i64().or(body["harga"].as_i64()).unwrap_or(0);
             let excl = body["harga"].as_i64().unwrap_or(unit_price);
@@ -485,8 +546,8 @@ impl Mock {
             let Some(line_total) = quantity.checked_mul(Decimal::from(unit_price)).map(|t| t.round()) else { return };
             lines.push(OrderLine {
                 line_id: format!("{number:06}-{}", n + 1),
-                listing_id: self.listings[i].listing_id.clone(),
-                sku: self.listings[i].sku.clone(),
+                listing_id,
+                sku,
                 name: body["nama_produk"].as_str().unwrap_or_default().to_owned(),
                 quantity,
                 unit,
@@ -502,9 +563,9 @@ impl Mock {
         let shipping_fee: i64 = if self.random(3) == 0 { 25_000 } else { 0 };
         // Checked: amounts are bounded where listings come in, and an order that would overflow is not made.
         let Some(total) = lines.iter().try_fold(shipping_fee, |sum, l| sum.checked_add(l.line_total)) else { return };
-        self.order_change += 1;
-        let year = self.now.with_timezone(&Jakarta).year();
-        self.order_ids.insert(format!("EP-{year}-{number:06}"), self.orders.len());
+        let year = self.scenario.fiscal_year.unwrap_or_else(|| self.now.with_timezone(&Jakarta).year());
+        let index = self.orders.len();
+        self.order_ids.insert(format!("EP-{year}-{number:06}"), index);
         self.orders.push(Order {
             order_id: format!("EP-{year}-{number:06}"),
             rup_code: format!("RUP-{year}-{:05}", 10_000 + number),
@@ -520,38 +581,88 @@ impl Mock {
             shipping_fee,
             total,
             order_date: self.now,
-            confirm_by: add_working_days(self.now, CONFIRM_WORKING_DAYS),
+            confirm_by: self.calendar.add_working_days(self.now, CONFIRM_WORKING_DAYS),
             status: "WAITING_SELLER_CONFIRMATION".into(),
             shipment_status: "NOT_SHIPPED".into(),
             updated_at: self.now,
-            change: self.order_change,
+            cancelled_by: None,
+            change: 0,
+            complete_at: None,
             lines,
         });
+        self.waiting.insert(index);
+        self.touch_order(index);
     }
 
+    /// Records a change of order `index`: a new change number, and its place in the feed.
+    fn touch_order(&mut self, index: usize) {
+        self.order_change += 1;
+        let change = self.order_change;
+        let o = &mut self.orders[index];
+        let old = std::mem::replace(&mut o.change, change);
+        o.updated_at = self.now;
+        let feed = self.order_feed.entry((o.kode_klpd.clone(), o.fiscal_year)).or_default();
+        feed.remove(&old);
+        feed.insert(change, index);
+    }
+
+    /// Moves order `index` to `status`.
+    fn set_order_status(&mut self, index: usize, status: &str, cancelled_by: Option<&'static str>) {
+        self.waiting.remove(&index);
+        self.in_process.remove(&index);
+        match status {
+            "WAITING_SELLER_CONFIRMATION" => {
+                self.waiting.insert(index);
+            }
+            "ON_PROCESS" => {
+                self.in_process.insert(index);
+                let done = self.calendar.add_working_days(self.now, self.scenario.complete_after_working_days.max(1));
+                self.orders[index].complete_at = Some(done);
+            }
+            "COMPLETED" => self.orders[index].shipment_status = "DELIVERED".into(),
+            _ => {}
+        }
+        self.orders[index].status = status.into();
+        self.orders[index].cancelled_by = cancelled_by;
+        self.touch_order(index);
+    }
+
+    /// Deadlines passed cancel, and orders in process whose time has come complete.
     fn expire_orders(&mut self) {
         let now = self.now;
-        for i in 0..self.orders.len() {
-            if self.orders[i].status == "WAITING_SELLER_CONFIRMATION" && self.orders[i].confirm_by <= now {
-                self.order_change += 1;
-                let o = &mut self.orders[i];
-                o.status = "CANCELLED".into();
-                o.updated_at = now;
-                o.change = self.order_change;
+        let expired: Vec<usize> = self.waiting.iter().copied().filter(|&i| self.orders[i].confirm_by <= now).collect();
+        for i in expired {
+            self.set_order_status(i, "CANCELLED", Some("deadline"));
+        }
+        let done: Vec<usize> = self.in_process.iter().copied().filter(|&i| self.orders[i].complete_at.is_some_and(|t| t <= now)).collect();
+        for i in done {
+            self.set_order_status(i, "COMPLETED", None);
+        }
+    }
+
+    /// Each working day, a buyer may cancel an order still waiting for the seller.
+    fn buyer_cancellations(&mut self) {
+        let percent = u64::from(self.scenario.buyer_cancel_percent_per_day);
+        if percent == 0 {
+            return;
+        }
+        let waiting: Vec<usize> = self.waiting.iter().copied().collect();
+        for i in waiting {
+            if self.random(100) < percent {
+                self.set_order_status(i, "CANCELLED", Some("buyer"));
             }
         }
     }
 
     // ---- orders ----
 
-    /// Orders of a buying government and year changed after `after`.
+    /// Orders of a buying government and year changed after `after`, oldest change first.
     pub fn order_page(&self, kode_klpd: &str, year: i32, after: u64, limit: usize) -> (Vec<&Order>, bool) {
-        let mut matching: Vec<&Order> =
-            self.orders.iter().filter(|o| o.kode_klpd == kode_klpd && o.fiscal_year == year && o.change > after).collect();
-        matching.sort_by_key(|o| o.change);
-        let has_more = matching.len() > limit;
-        matching.truncate(limit);
-        (matching, has_more)
+        let Some(feed) = self.order_feed.get(&(kode_klpd.to_owned(), year)) else { return (Vec::new(), false) };
+        let mut page: Vec<&Order> = feed.range(after + 1..).take(limit + 1).map(|(_, &i)| &self.orders[i]).collect();
+        let has_more = page.len() > limit;
+        page.truncate(limit);
+        (page, has_more)
     }
 
     pub fn order_index(&self, id: &str) -> Option<usize> {
@@ -563,38 +674,13 @@ impl Mock {
         if self.orders[index].status != "WAITING_SELLER_CONFIRMATION" {
             return Err(format!("order {} is {}, not waiting for confirmation", self.orders[index].order_id, self.orders[index].status));
         }
-        self.order_change += 1;
-        let now = self.now;
-        let o = &mut self.orders[index];
-        o.status = if accept { "ON_PROCESS" } else { "CANCELLED" }.into();
-        o.updated_at = now;
-        o.change = self.order_change;
-        Ok(o.clone())
-    }
-}
-
-/// `n` working days (Monday-Friday, in Jakarta) after `from`, same time of day.
-pub fn add_working_days(from: DateTime<Utc>, n: u32) -> DateTime<Utc> {
-    let mut t = from;
-    let mut left = n;
-    while left > 0 {
-        t += Duration::days(1);
-        if !matches!(t.with_timezone(&Jakarta).weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
+        if accept {
+            self.set_order_status(index, "ON_PROCESS", None);
+        } else {
+            self.set_order_status(index, "CANCELLED", Some("seller"));
         }
-    }
-    t
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn three_working_days_skip_the_weekend() {
-        let thursday: DateTime<Utc> = "2026-12-03T02:00:00Z".parse().unwrap();
-        assert_eq!(add_working_days(thursday, 3), "2026-12-08T02:00:00Z".parse::<DateTime<Utc>>().unwrap());
-        let monday: DateTime<Utc> = "2026-11-30T02:00:00Z".parse().unwrap();
-        assert_eq!(add_working_days(monday, 3), "2026-12-03T02:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        Ok(self.orders[index].clone())
     }
 }
+
+

@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod listings;
 pub mod products;
+pub mod orders;
 pub mod publications;
 pub mod runs;
 pub mod uploads;

@@ -609,19 +609,9 @@ pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<u64, StoreError> {
 /// mid-run), so their work is picked up at once rather than when the lease
 /// runs out. Claims of live processes, and of other hosts, wait for their lease.
 pub async fn release_dead_local_claims(store: &Store) -> Result<u64, StoreError> {
-    let holders: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT claimed_by FROM publications WHERE claimed_by LIKE $1 || ':%' AND claimed_until > now()",
-    )
-    .bind(super::runs::host_name())
-    .fetch_all(&store.pool)
-    .await?;
-    let dead = super::runs::dead_local(holders);
-    if dead.is_empty() {
-        return Ok(0);
+    let mut n = 0;
+    for claims in [super::runs::Claims::Publications, super::runs::Claims::Uploads] {
+        n += super::runs::release_dead_local_claims(store, claims).await?;
     }
-    Ok(sqlx::query("UPDATE publications SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ANY($1)")
-        .bind(&dead)
-        .execute(&store.pool)
-        .await?
-        .rows_affected())
+    Ok(n)
 }

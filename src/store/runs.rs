@@ -72,6 +72,48 @@ pub fn dead_local(names: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// The tables whose rows are claimed (`claimed_by`, `claimed_until`).
+#[derive(Debug, Clone, Copy)]
+pub enum Claims {
+    Publications,
+    Uploads,
+    OrderDetails,
+    Answers,
+}
+
+impl Claims {
+    fn table(self) -> &'static str {
+        match self {
+            Claims::Publications => "publications",
+            Claims::Uploads => "catalogue_uploads",
+            Claims::OrderDetails => "purchase_orders",
+            Claims::Answers => "order_responses",
+        }
+    }
+}
+
+/// Releases the claims of processes of this host that are gone (killed
+/// mid-run), so their work is picked up at once rather than when the lease
+/// runs out. Claims of live processes, and of other hosts, wait for their lease.
+pub async fn release_dead_local_claims(store: &Store, claims: Claims) -> Result<u64, StoreError> {
+    let table = claims.table();
+    let holders: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT claimed_by FROM {table} WHERE claimed_by LIKE $1 || ':%' AND claimed_until > now()"
+    )))
+    .bind(host_name())
+    .fetch_all(&store.pool)
+    .await?;
+    let dead = dead_local(holders);
+    if dead.is_empty() {
+        return Ok(0);
+    }
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ANY($1)")))
+        .bind(&dead)
+        .execute(&store.pool)
+        .await?
+        .rows_affected())
+}
+
 /// Marks `abandoned` the runs left `running` by processes of this host that
 /// no longer exist (killed, or the machine stopped). Returns how many.
 pub async fn abandon_dead_local(store: &Store) -> Result<u64, StoreError> {

@@ -181,6 +181,13 @@ impl CatalogueClient {
         self.inner.accounts.contains_key(seller)
     }
 
+    /// The sellers with a usable account, in order.
+    pub fn sellers(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.inner.accounts.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
     pub fn counters(&self) -> &Counters {
         &self.inner.counters
     }

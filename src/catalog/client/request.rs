@@ -74,6 +74,18 @@ pub enum Call {
     /// A PEPPOL Catalogue document.
     UploadCatalogue { xml: Vec<u8>, key: String },
     GetUpload { id: String },
+    /// A page of a buyer's e-purchasing packages of a fiscal year, after `cursor`.
+    ListOrders { klpd: String, year: i32, cursor: Option<String>, limit: u32 },
+    GetOrder { id: String },
+    /// The seller's answer to an order: JSON, or a UBL OrderResponse.
+    RespondOrder { id: String, body: ResponseBody, key: String },
+}
+
+/// An order answer's body.
+#[derive(Debug, Clone)]
+pub enum ResponseBody {
+    Json(Value),
+    Ubl(Vec<u8>),
 }
 
 impl Call {
@@ -100,6 +112,21 @@ impl Call {
                 .header("content-type", "application/xml")
                 .body(xml.clone()),
             Call::GetUpload { id } => http.get(url(&format!("/catalogue/{}", id_part(id)))),
+            Call::ListOrders { klpd, year, cursor, limit } => {
+                let mut q: Vec<(&str, String)> = vec![("kode_klpd", klpd.clone()), ("tahun", year.to_string()), ("limit", limit.to_string())];
+                if let Some(c) = cursor {
+                    q.push(("cursor", c.clone()));
+                }
+                http.get(url("/ekatalog/paket-e-purchasing")).query(&q)
+            }
+            Call::GetOrder { id } => http.get(url(&format!("/ekatalog/paket-e-purchasing/{}", id_part(id)))),
+            Call::RespondOrder { id, body, key } => {
+                let r = http.post(url(&format!("/ekatalog/paket-e-purchasing/{}/response", id_part(id)))).header("Idempotency-Key", key);
+                match body {
+                    ResponseBody::Json(v) => r.json(v),
+                    ResponseBody::Ubl(xml) => r.header("content-type", "application/xml").body(xml.clone()),
+                }
+            }
         }
     }
 
@@ -113,6 +140,11 @@ impl Call {
             Call::ListingChanges { cursor, .. } => format!("reading listing changes after {}", cursor.as_deref().unwrap_or("the start")),
             Call::UploadCatalogue { .. } => "uploading a catalogue".to_owned(),
             Call::GetUpload { id } => format!("reading upload {id}"),
+            Call::ListOrders { klpd, year, cursor, .. } => {
+                format!("reading the orders of {klpd} for {year} after {}", cursor.as_deref().unwrap_or("the start"))
+            }
+            Call::GetOrder { id } => format!("reading order {id}"),
+            Call::RespondOrder { id, .. } => format!("answering order {id}"),
         }
     }
 }

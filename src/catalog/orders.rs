@@ -1,0 +1,202 @@
+//! The order API's packages and details (`docs/catalogue-api.md`, shaped like
+//! the INAPROC data API) read into domain types. Every field is read
+//! defensively: texts are bounded, amounts are exact decimals within bounds,
+//! and a package without its id, seller, buyer, year, status or change time
+//! is an error naming what is missing.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
+
+/// The largest amount taken (Rp 1,000 trillion): above it, a package is refused as garbage.
+const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+/// Lines read from one order at most.
+pub const MAX_LINES: usize = 10_000;
+/// The raw JSON kept of one package or line at most (bytes); a larger one is kept cut to its mapped fields.
+const MAX_RAW_BYTES: usize = 64 * 1024;
+
+fn text(v: &Value, key: &str, max: usize) -> Option<String> {
+    match &v[key] {
+        Value::String(s) if !s.trim().is_empty() => Some(s.chars().take(max).collect()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn required(v: &Value, key: &str, max: usize) -> Result<String, String> {
+    text(v, key, max).ok_or_else(|| format!("no {key}"))
+}
+
+/// An amount or quantity: a JSON number or a decimal string, at most `scale` places.
+fn decimal(v: &Value, key: &str, scale: u32) -> Result<Option<Decimal>, String> {
+    let d = match &v[key] {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.to_string().parse::<Decimal>().map_err(|_| format!("{key} {n} is not a number"))?,
+        Value::String(s) => s.trim().parse::<Decimal>().map_err(|_| format!("{key} {:?} is not a number", s.chars().take(40).collect::<String>()))?,
+        _ => return Err(format!("{key} is not a number")),
+    };
+    if d.abs() > Decimal::from(MAX_AMOUNT) {
+        return Err(format!("{key} {d} is out of bounds"));
+    }
+    if d.scale() > scale && d.normalize().scale() > scale {
+        return Err(format!("{key} {d} has more than {scale} decimal places"));
+    }
+    Ok(Some(d.normalize()))
+}
+
+fn time(v: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
+    match &v[key] {
+        Value::Null => Ok(None),
+        Value::String(s) => DateTime::parse_from_rfc3339(s.trim()).map(|t| Some(t.with_timezone(&Utc))).map_err(|_| format!("{key} is not an RFC 3339 time")),
+        _ => Err(format!("{key} is not a time")),
+    }
+}
+
+fn raw(v: &Value) -> Value {
+    match serde_json::to_vec(v) {
+        Ok(bytes) if bytes.len() <= MAX_RAW_BYTES => v.clone(),
+        _ => serde_json::json!({"_cut": "the package was larger than katalog-bridge keeps"}),
+    }
+}
+
+/// One package of the order feed, or an order's detail (with `lines`).
+pub fn order(v: &Value) -> Result<RemoteOrder, String> {
+    let id = required(v, "order_id", 100)?;
+    let at = |e: String| format!("order {id}: {e}");
+    let fiscal_year = match &v["fiscal_year"] {
+        Value::Number(n) => n.as_i64().and_then(|y| i32::try_from(y).ok()).filter(|y| (2000..=2100).contains(y)),
+        Value::String(s) => s.trim().parse().ok().filter(|y| (2000..=2100).contains(y)),
+        _ => None,
+    }
+    .ok_or_else(|| at("no fiscal_year".into()))?;
+    let lines = match &v["lines"] {
+        Value::Array(items) => {
+            if items.len() > MAX_LINES {
+                return Err(at(format!("more than {MAX_LINES} lines")));
+            }
+            Some(items.iter().map(line).collect::<Result<Vec<_>, String>>().map_err(at)?)
+        }
+        _ => None,
+    };
+    let mut raw = raw(v);
+    if let Some(o) = raw.as_object_mut() {
+        o.remove("lines");
+    }
+    Ok(RemoteOrder {
+        rup_code: text(v, "rup_code", 100),
+        rup_name: text(v, "rup_name", 500),
+        fiscal_year,
+        funding_source: text(v, "funding_source", 100),
+        kode_klpd: required(v, "kode_klpd", 40).map_err(at)?,
+        kode_satker: text(v, "kode_satker", 100),
+        nama_satker: text(v, "nama_satker", 500),
+        kode_penyedia: required(v, "kode_penyedia", 40).map_err(at)?,
+        status: OrderStatus::parse(&required(v, "status", 60).map_err(at)?),
+        shipment_status: text(v, "shipment_status", 60),
+        shipping_fee: decimal(v, "shipping_fee", 2).map_err(at)?.unwrap_or_default(),
+        total: decimal(v, "total", 2).map_err(at)?.ok_or_else(|| at("no total".into()))?,
+        order_date: time(v, "order_date").map_err(at)?,
+        confirm_by: time(v, "confirm_by").map_err(at)?,
+        updated_at: time(v, "updated_at").map_err(at)?.ok_or_else(|| at("no updated_at".into()))?,
+        raw,
+        lines,
+        order_id: id,
+    })
+}
+
+fn line(v: &Value) -> Result<RemoteLine, String> {
+    let id = required(v, "line_id", 100)?;
+    let at = |e: String| format!("line {id}: {e}");
+    Ok(RemoteLine {
+        listing_id: text(v, "listing_id", 100),
+        sku: text(v, "sku", 100),
+        name: text(v, "name", 500).unwrap_or_default(),
+        quantity: decimal(v, "quantity", 4).map_err(at)?.ok_or_else(|| at("no quantity".into()))?,
+        unit: text(v, "unit", 60),
+        unit_price: decimal(v, "unit_price", 2).map_err(at)?.ok_or_else(|| at("no unit_price".into()))?,
+        line_total: decimal(v, "line_total", 2).map_err(at)?.ok_or_else(|| at("no line_total".into()))?,
+        raw: raw(v),
+        line_id: id,
+    })
+}
+
+/// A page of the order feed: its packages (each read or refused alone), cursor and whether more follow.
+pub struct OrderPage {
+    pub orders: Vec<RemoteOrder>,
+    /// Packages that could not be read, with why (kept out, counted, reported).
+    pub unreadable: Vec<String>,
+    pub cursor: String,
+    pub has_more: bool,
+}
+
+pub fn order_page(body: &Value) -> Result<OrderPage, String> {
+    let data = body["data"].as_array().ok_or("the page has no data list")?;
+    let cursor = match &body["meta"]["cursor"] {
+        Value::String(s) => s.chars().take(200).collect(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err("the page has no meta.cursor".into()),
+    };
+    let has_more = body["meta"]["has_more"].as_bool().ok_or("the page has no meta.has_more")?;
+    let mut orders = Vec::with_capacity(data.len());
+    let mut unreadable = Vec::new();
+    for item in data {
+        match order(item) {
+            Ok(o) => orders.push(o),
+            Err(e) => unreadable.push(e),
+        }
+    }
+    Ok(OrderPage { orders, unreadable, cursor, has_more })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn package() -> Value {
+        json!({"order_id": "EP-2026-000001", "fiscal_year": 2026, "kode_klpd": "D347", "kode_penyedia": "P3576-0006",
+               "status": "WAITING_SELLER_CONFIRMATION", "shipping_fee": 25000, "total": "951000", "updated_at": "2026-12-01T02:00:00Z",
+               "order_date": "2026-12-01T02:00:00Z", "extra": {"kept": true}})
+    }
+
+    #[test]
+    fn a_package_is_read_exactly_and_keeps_what_it_does_not_map() {
+        let o = order(&package()).unwrap();
+        assert_eq!((o.total, o.shipping_fee), (Decimal::from(951_000), Decimal::from(25_000)));
+        assert_eq!(o.status, OrderStatus::WaitingSellerConfirmation);
+        assert_eq!(o.raw["extra"]["kept"], true);
+        assert!(o.lines.is_none());
+        let mut detail = package();
+        detail["lines"] = json!([{"line_id": "1", "quantity": "12.5", "unit_price": 74000, "line_total": 925000, "name": "Beras"}]);
+        let d = order(&detail).unwrap();
+        assert_eq!(d.lines.as_ref().unwrap()[0].quantity, Decimal::new(125, 1));
+        assert!(d.amount_mismatch(), "925,000 + 25,000 = 950,000, not the 951,000 total");
+        detail["total"] = json!(950_000);
+        assert!(!order(&detail).unwrap().amount_mismatch());
+    }
+
+    #[test]
+    fn hostile_packages_are_refused_with_what_is_wrong() {
+        for (change, why) in [
+            (json!({"order_id": null}), "no order_id"),
+            (json!({"total": 1e300}), "not a number"),
+            (json!({"total": "99999999999999999999"}), "out of bounds"),
+            (json!({"total": "12.345"}), "decimal places"),
+            (json!({"updated_at": "yesterday"}), "RFC 3339"),
+            (json!({"fiscal_year": 99999}), "fiscal_year"),
+            (json!({"kode_penyedia": ""}), "kode_penyedia"),
+        ] {
+            let mut p = package();
+            for (k, v) in change.as_object().unwrap() {
+                p[k] = v.clone();
+            }
+            let e = order(&p).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+        let mut p = package();
+        p["lines"] = json!([{"line_id": "1", "quantity": "1.23456", "unit_price": 1, "line_total": 1}]);
+        assert!(order(&p).unwrap_err().contains("line 1"));
+    }
+}

@@ -1,0 +1,136 @@
+//! A purchase order's status, as the catalogue's order API names it. No I/O.
+
+/// The statuses of the real e-purchasing API (`../shared/context/DOMAIN.md`).
+/// One this version does not know is kept as the API wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OrderStatus {
+    OnNegotiation,
+    WaitingPpkReview,
+    WaitingSellerConfirmation,
+    EsignInProgress,
+    OnProcess,
+    OnAddendum,
+    Completed,
+    PaymentOutsideSystem,
+    Cancelled,
+    CancelledOnNegotiation,
+    CancelledOnReview,
+    RequestCancelByAdmin,
+    Other(String),
+}
+
+const NAMES: [(&str, OrderStatus); 12] = [
+    ("ON_NEGOTIATION", OrderStatus::OnNegotiation),
+    ("WAITING_PPK_REVIEW", OrderStatus::WaitingPpkReview),
+    ("WAITING_SELLER_CONFIRMATION", OrderStatus::WaitingSellerConfirmation),
+    ("ESIGN_IN_PROGRESS", OrderStatus::EsignInProgress),
+    ("ON_PROCESS", OrderStatus::OnProcess),
+    ("ON_ADDENDUM", OrderStatus::OnAddendum),
+    ("COMPLETED", OrderStatus::Completed),
+    ("PAYMENT_OUTSIDE_SYSTEM", OrderStatus::PaymentOutsideSystem),
+    ("CANCELLED", OrderStatus::Cancelled),
+    ("CANCELLED_ON_NEGOTIATION", OrderStatus::CancelledOnNegotiation),
+    ("CANCELLED_ON_REVIEW", OrderStatus::CancelledOnReview),
+    ("REQUEST_CANCEL_BY_ADMIN", OrderStatus::RequestCancelByAdmin),
+];
+
+impl OrderStatus {
+    pub fn parse(s: &str) -> Self {
+        NAMES.iter().find(|(name, _)| *name == s).map_or_else(|| Self::Other(s.to_owned()), |(_, st)| st.clone())
+    }
+
+    /// The API's own name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Other(s) => s,
+            known => NAMES.iter().find(|(_, st)| st == known).map_or("", |(name, _)| name),
+        }
+    }
+
+    /// The seller must answer, before the deadline.
+    pub fn awaits_seller(&self) -> bool {
+        *self == Self::WaitingSellerConfirmation
+    }
+
+    /// Nothing more happens to the order.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::PaymentOutsideSystem | Self::Cancelled | Self::CancelledOnNegotiation | Self::CancelledOnReview
+        )
+    }
+
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_of_the_real_api_is_known_and_spelt_back() {
+        let real = "ON_NEGOTIATION, WAITING_PPK_REVIEW, WAITING_SELLER_CONFIRMATION, ESIGN_IN_PROGRESS, ON_PROCESS, ON_ADDENDUM, \
+                    COMPLETED, PAYMENT_OUTSIDE_SYSTEM, CANCELLED, CANCELLED_ON_NEGOTIATION, CANCELLED_ON_REVIEW, REQUEST_CANCEL_BY_ADMIN";
+        for name in real.split(", ") {
+            let s = OrderStatus::parse(name);
+            assert!(s.is_known(), "{name}");
+            assert_eq!(s.as_str(), name);
+        }
+        let odd = OrderStatus::parse("ON_HOLD");
+        assert_eq!((odd.is_known(), odd.as_str()), (false, "ON_HOLD"));
+        assert!(OrderStatus::parse("WAITING_SELLER_CONFIRMATION").awaits_seller());
+        assert!(OrderStatus::parse("CANCELLED").is_final() && !OrderStatus::parse("ON_PROCESS").is_final());
+    }
+}
+
+/// An order as the catalogue reports it (a package of the order feed, or its
+/// detail with lines), in domain types; everything it sent is kept in `raw`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteOrder {
+    pub order_id: String,
+    pub rup_code: Option<String>,
+    pub rup_name: Option<String>,
+    pub fiscal_year: i32,
+    pub funding_source: Option<String>,
+    pub kode_klpd: String,
+    pub kode_satker: Option<String>,
+    pub nama_satker: Option<String>,
+    pub kode_penyedia: String,
+    pub status: OrderStatus,
+    pub shipment_status: Option<String>,
+    pub shipping_fee: rust_decimal::Decimal,
+    pub total: rust_decimal::Decimal,
+    pub order_date: Option<chrono::DateTime<chrono::Utc>>,
+    pub confirm_by: Option<chrono::DateTime<chrono::Utc>>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub raw: serde_json::Value,
+    /// The lines, when this is a detail.
+    pub lines: Option<Vec<RemoteLine>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteLine {
+    pub line_id: String,
+    pub listing_id: Option<String>,
+    pub sku: Option<String>,
+    pub name: String,
+    pub quantity: rust_decimal::Decimal,
+    pub unit: Option<String>,
+    pub unit_price: rust_decimal::Decimal,
+    pub line_total: rust_decimal::Decimal,
+    pub raw: serde_json::Value,
+}
+
+impl RemoteOrder {
+    /// Lines plus shipping, when the lines are known.
+    pub fn lines_total(&self) -> Option<rust_decimal::Decimal> {
+        self.lines.as_ref().map(|l| l.iter().map(|l| l.line_total).sum())
+    }
+
+    /// Whether the lines plus shipping differ from the total (stored and flagged, never fixed).
+    pub fn amount_mismatch(&self) -> bool {
+        self.lines_total().is_some_and(|sum| sum + self.shipping_fee != self.total)
+    }
+}

@@ -1,0 +1,271 @@
+//! Order sync: every government order for one of our cooperatives lands in
+//! PostgreSQL once, with its lines routed to the publication, product and
+//! member they are for; and the cooperatives' answers go out through an
+//! outbox.
+//!
+//! For each configured buyer (`kode_klpd`) and fiscal year, the feed is read
+//! from its stored cursor; each page is applied and the cursor moved in one
+//! transaction, so a crash anywhere resumes without losing or repeating work.
+//! Then the orders whose detail is due are claimed in batches (committed
+//! before anything is fetched), fetched with bounded concurrency under the
+//! client's rate limit, and written in bulk.
+
+pub mod respond;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::catalog::client::{Call, CatalogueClient};
+use crate::domain::calendar::WorkingCalendar;
+use crate::store::orders::{self, DetailCounts, PageCounts};
+use crate::store::{runs, Store, StoreError};
+
+/// Where the orders come from (the `source` column): the catalogue's order API.
+pub const SOURCE: &str = "ekatalog-v6";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no catalogue account is configured: the order feed is read with one ([[catalogue.sellers]])")]
+    NoAccount,
+    #[error("no buyer government is configured: set [orders] klpd = [\"D347\"] or give --klpd")]
+    NoBuyer,
+    #[error("interrupted by {0}: every page and order detail stored so far is kept; run the command again to finish")]
+    Interrupted(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// The buying governments (`kode_klpd`).
+    pub klpd: Vec<String>,
+    /// The fiscal years.
+    pub years: Vec<i32>,
+    /// Read every feed from its start (the cursors are forgotten first).
+    pub full: bool,
+    /// Packages per page (1-1000).
+    pub page: u32,
+    /// Orders whose detail is claimed at a time.
+    pub detail_batch: i64,
+    /// Detail requests in flight at once.
+    pub concurrency: usize,
+    pub lease: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self { klpd: Vec::new(), years: Vec::new(), full: false, page: 500, detail_batch: 500, concurrency: 8, lease: Duration::from_secs(300) }
+    }
+}
+
+/// The fiscal years synced by default: this one and the one before (in Jakarta).
+pub fn default_years(today: chrono::NaiveDate) -> Vec<i32> {
+    use chrono::Datelike;
+    vec![today.year() - 1, today.year()]
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub pages: u64,
+    pub packages: PageCounts,
+    /// Packages that could not be read (kept out, with why; the first few).
+    pub unreadable: Vec<String>,
+    pub unreadable_count: u64,
+    pub details: DetailCounts,
+    /// Orders whose detail could not be fetched this time (tried again next run), with why.
+    pub detail_failures: Vec<(String, String)>,
+    /// Feeds that could not be read to their end, with why.
+    pub feed_failures: Vec<(String, String)>,
+    /// Answers waiting in the outbox that were sent.
+    pub answers_sent: u64,
+    /// Orders whose detail is still due at the end: claimed by another
+    /// instance, or waiting to be tried again after a failure.
+    pub details_left: u64,
+}
+
+impl SyncReport {
+    pub fn summary(&self) -> String {
+        let p = &self.packages;
+        let d = &self.details;
+        let mut s = format!(
+            "{} pages: {} new orders, {} updated, {} unchanged, {} of other sellers skipped, {} status changes; {} order details with {} lines ({} lines match no listing of ours, {} orders whose lines and shipping differ from the total)",
+            self.pages, p.new, p.updated, p.unchanged, p.other_sellers, p.events + d.events, d.orders, d.lines, d.unrouted, d.mismatched
+        );
+        if self.details_left > 0 {
+            s.push_str(&format!("; {} order details still due (another instance holds them, or they are tried again later)", self.details_left));
+        }
+        if self.answers_sent > 0 {
+            s.push_str(&format!("; {} answers sent", self.answers_sent));
+        }
+        if self.unreadable_count > 0 {
+            s.push_str(&format!("; {} packages unreadable (first: {})", self.unreadable_count, self.unreadable.join(" | ")));
+        }
+        for (what, why) in self.feed_failures.iter().chain(self.detail_failures.iter().take(5)) {
+            s.push_str(&format!("; {what}: {why}"));
+        }
+        if self.detail_failures.len() > 5 {
+            s.push_str(&format!("; ... {} order details not fetched in all", self.detail_failures.len()));
+        }
+        s
+    }
+
+    pub fn complete(&self) -> bool {
+        self.detail_failures.is_empty() && self.feed_failures.is_empty() && self.unreadable_count == 0
+    }
+}
+
+/// The cursor of one buyer's feed for one fiscal year.
+pub fn cursor_name(klpd: &str, year: i32) -> String {
+    format!("orders:{SOURCE}:{klpd}:{year}")
+}
+
+/// Syncs the orders of every configured buyer and year, then their details.
+pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &WorkingCalendar, options: &SyncOptions) -> Result<SyncReport, OrderError> {
+    if options.klpd.is_empty() {
+        return Err(OrderError::NoBuyer);
+    }
+    // The feed lists every seller's packages: any of our accounts reads it.
+    let reader = client.sellers().into_iter().next().ok_or(OrderError::NoAccount)?;
+    let run = runs::start(store, "orders").await?;
+    let instance = format!("{}:run{run}", runs::instance_name());
+    let mut report = SyncReport::default();
+    let result = sync_all(store, client, calendar, options, &reader, &instance, &mut report).await;
+    let status = match &result {
+        Err(OrderError::Interrupted(_)) => runs::RunStatus::Interrupted,
+        Err(_) => runs::RunStatus::Failed,
+        Ok(()) if report.complete() => runs::RunStatus::Succeeded,
+        Ok(()) => runs::RunStatus::Partial,
+    };
+    let error = result.as_ref().err().map(ToString::to_string);
+    runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error.as_deref()).await?;
+    result.map(|()| report)
+}
+
+fn stop_if_asked() -> Result<(), OrderError> {
+    match crate::shutdown::signal() {
+        Some(signal) => Err(OrderError::Interrupted(crate::shutdown::signal_name(signal))),
+        None => Ok(()),
+    }
+}
+
+const SHOWN_PROBLEMS: usize = 5;
+
+async fn sync_all(
+    store: &Store,
+    client: &CatalogueClient,
+    calendar: &WorkingCalendar,
+    options: &SyncOptions,
+    reader: &str,
+    instance: &str,
+    report: &mut SyncReport,
+) -> Result<(), OrderError> {
+    for claims in [runs::Claims::OrderDetails, runs::Claims::Answers] {
+        let released = runs::release_dead_local_claims(store, claims).await?;
+        if released > 0 {
+            tracing::warn!(released, ?claims, "claims left by a process that is gone are released");
+        }
+    }
+    // Answers decided before a crash go out first.
+    report.answers_sent += respond::send_pending(store, client, instance, None).await?.sent;
+    if options.full {
+        orders::reset_cursors(store, &format!("orders:{SOURCE}:")).await?;
+    }
+    let ours = orders::our_sellers(store).await?;
+    for klpd in &options.klpd {
+        for &year in &options.years {
+            let name = cursor_name(klpd, year);
+            let mut cursor = crate::store::publications::cursor(store, &name).await?;
+            loop {
+                stop_if_asked()?;
+                let call = Call::ListOrders { klpd: klpd.clone(), year, cursor: cursor.clone(), limit: options.page.clamp(1, 1000) };
+                let page = match client.send(reader, &call).await {
+                    Ok(answer) => crate::catalog::orders::order_page(&answer.body),
+                    Err(e) => {
+                        report.feed_failures.push((format!("{klpd} {year}"), e.to_string()));
+                        break;
+                    }
+                };
+                let page = match page {
+                    Ok(p) => p,
+                    Err(why) => {
+                        report.feed_failures.push((format!("{klpd} {year}"), format!("unreadable page: {why}")));
+                        break;
+                    }
+                };
+                report.pages += 1;
+                report.unreadable_count += page.unreadable.len() as u64;
+                for why in page.unreadable {
+                    if report.unreadable.len() < SHOWN_PROBLEMS {
+                        report.unreadable.push(why);
+                    }
+                }
+                let counts = orders::apply_order_page(store, SOURCE, &page.orders, &ours, calendar, &name, &page.cursor).await?;
+                report.packages.add(counts);
+                if report.pages.is_multiple_of(20) {
+                    tracing::info!(klpd, year, pages = report.pages, new = report.packages.new, updated = report.packages.updated, "reading orders");
+                }
+                // A page that does not move the cursor cannot be followed further.
+                if !page.has_more || cursor.as_deref() == Some(page.cursor.as_str()) {
+                    break;
+                }
+                cursor = Some(page.cursor);
+            }
+        }
+    }
+    fetch_details(store, client, calendar, options, instance, report).await
+}
+
+/// Fetches and stores the lines of every order whose detail is due.
+async fn fetch_details(
+    store: &Store,
+    client: &CatalogueClient,
+    calendar: &WorkingCalendar,
+    options: &SyncOptions,
+    instance: &str,
+    report: &mut SyncReport,
+) -> Result<(), OrderError> {
+    let readers = client.sellers();
+    loop {
+        stop_if_asked()?;
+        let batch = orders::claim_details(store, instance, SOURCE, options.detail_batch, options.lease.as_secs_f64()).await?;
+        if batch.is_empty() {
+            report.details_left = orders::details_left(store, SOURCE).await?;
+            return Ok(());
+        }
+        let fetched: Vec<_> = futures_util::stream::iter(batch)
+            .map(|claim| async {
+                // The order's own seller reads it where it has an account; any account otherwise.
+                let reader = if client.has_account(&claim.seller) { claim.seller.clone() } else { readers[0].clone() };
+                let result = match client.send(&reader, &Call::GetOrder { id: claim.remote_order_id.clone() }).await {
+                    Ok(answer) => crate::catalog::orders::order(&answer.body).and_then(|o| {
+                        if o.order_id != claim.remote_order_id {
+                            Err(format!("asked for order {}, the catalogue answered with {}", claim.remote_order_id, o.order_id))
+                        } else if o.lines.is_none() {
+                            Err(format!("order {}: the detail has no lines", claim.remote_order_id))
+                        } else {
+                            Ok(o)
+                        }
+                    }),
+                    Err(e) => Err(e.to_string()),
+                };
+                (claim, result)
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        let mut good = Vec::with_capacity(fetched.len());
+        for (claim, result) in fetched {
+            match result {
+                Ok(o) => good.push((claim.id, o)),
+                Err(why) => {
+                    orders::detail_failed(store, instance, claim.id, &why, 300.0).await?;
+                    report.detail_failures.push((claim.remote_order_id, why));
+                }
+            }
+        }
+        let counts = orders::write_details(store, instance, SOURCE, &good, calendar).await?;
+        report.details.add(counts);
+    }
+}

@@ -1,0 +1,106 @@
+//! Answering orders: the decision is committed to the outbox first, then sent
+//! with the owning cooperative's account under an idempotency key made from
+//! the answer, so a crash between deciding and sending neither loses the
+//! answer nor sends it twice (the next `orders respond` or `sync orders`
+//! sends what is still pending, with the same key).
+
+use serde::Serialize;
+
+use super::OrderError;
+use crate::catalog::client::request::ResponseBody;
+use crate::catalog::client::{Call, CatalogueClient};
+use crate::store::orders::{self, Answered, Response};
+use crate::store::Store;
+
+/// How long a claimed answer is held before another instance may send it.
+const LEASE_SECS: f64 = 120.0;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RespondReport {
+    pub sent: u64,
+    /// Answers the catalogue refused for good, with why.
+    pub refused: Vec<(String, String)>,
+    /// Answers to send again later, with why.
+    pub later: Vec<(String, String)>,
+    /// The order's status after an answer was taken.
+    pub status: Option<String>,
+}
+
+/// Sends the answers waiting in the outbox (one order's, or all).
+pub async fn send_pending(store: &Store, client: &CatalogueClient, instance: &str, order_db_id: Option<i64>) -> Result<RespondReport, OrderError> {
+    let mut report = RespondReport::default();
+    for response in orders::claim_responses(store, instance, order_db_id, LEASE_SECS).await? {
+        let answered = send(store, client, &response).await?;
+        orders::record_response(store, instance, &response, &answered).await?;
+        match answered {
+            Answered::Sent { status } => {
+                report.sent += 1;
+                report.status = status;
+            }
+            Answered::Refused { error } => report.refused.push((response.remote_order_id.clone(), error)),
+            Answered::Later { error, .. } => report.later.push((response.remote_order_id.clone(), error)),
+        }
+    }
+    Ok(report)
+}
+
+async fn send(store: &Store, client: &CatalogueClient, r: &Response) -> Result<Answered, OrderError> {
+    let body = if r.as_ubl {
+        let (seller_gln, seller_name, buyer): (Option<String>, String, Option<String>) = sqlx::query_as(
+            "SELECT c.gln, c.name, o.nama_satker FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE o.id = $1",
+        )
+        .bind(r.order_db_id)
+        .fetch_one(store.pool())
+        .await
+        .map_err(crate::store::StoreError::from)?;
+        let id = format!("R-{}", r.remote_order_id);
+        ResponseBody::Ubl(crate::catalog::order_response::write(&crate::catalog::order_response::Answer {
+            id: &id,
+            order_id: &r.remote_order_id,
+            accept: r.accept,
+            reason: r.reason.as_deref(),
+            issued: chrono::Utc::now(),
+            seller: crate::catalog::order_response::Party { gln: seller_gln.as_deref(), name: &seller_name },
+            buyer: crate::catalog::order_response::Party { gln: None, name: buyer.as_deref().unwrap_or("-") },
+        }))
+    } else if r.accept {
+        ResponseBody::Json(serde_json::json!({"decision": "accept"}))
+    } else {
+        ResponseBody::Json(serde_json::json!({"decision": "reject", "reason": r.reason}))
+    };
+    let call = Call::RespondOrder { id: r.remote_order_id.clone(), body, key: r.key.clone() };
+    Ok(match client.send(&r.seller, &call).await {
+        Ok(answer) => Answered::Sent { status: answer.body["status"].as_str().map(|s| s.chars().take(60).collect()) },
+        Err(e) if e.is_transient() => Answered::Later { error: e.to_string(), retry_secs: 60.0 },
+        Err(e @ (crate::catalog::client::ClientError::NoAccount(_) | crate::catalog::client::ClientError::Unauthorized { .. } | crate::catalog::client::ClientError::Account { .. })) => {
+            Answered::Later { error: e.to_string(), retry_secs: 600.0 }
+        }
+        Err(e) => Answered::Refused { error: e.to_string() },
+    })
+}
+
+/// Records the cooperative's answer to an order and sends it.
+pub async fn respond(
+    store: &Store,
+    client: &CatalogueClient,
+    remote_order_id: &str,
+    accept: bool,
+    reason: Option<&str>,
+    as_ubl: bool,
+) -> Result<RespondReport, RespondError> {
+    let queued = orders::queue_response(store, remote_order_id, accept, reason, as_ubl).await?;
+    if queued.state != "pending" {
+        tracing::info!(order = remote_order_id, state = queued.state, "this answer was already sent");
+        return Ok(RespondReport::default());
+    }
+    let instance = format!("{}:respond", crate::store::runs::instance_name());
+    Ok(send_pending(store, client, &instance, Some(queued.order_db_id)).await?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    #[error(transparent)]
+    Queue(#[from] orders::QueueError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+}

@@ -1,0 +1,228 @@
+//! Order sync against the mock catalogue over real HTTP: after duplicated and
+//! reordered pages, 429s, 5xx, dropped connections, cut pages and expired
+//! tokens, the orders and lines in PostgreSQL equal the mock's ground truth;
+//! deadlines agree with the catalogue's; answers go out once through the
+//! outbox; a sync killed at any point and run again loses and doubles nothing.
+
+mod common;
+
+use std::collections::HashMap;
+
+use katalog_bridge::catalog::client::CatalogueClient;
+use katalog_bridge::catalog::Format;
+use katalog_bridge::config::CatalogueSettings;
+use katalog_bridge::domain::calendar::WorkingCalendar;
+use katalog_bridge::mapping::plan::Tables;
+use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mock::{MockServer, Scenario};
+use katalog_bridge::orders::{respond::respond, sync_orders, SyncOptions};
+use katalog_bridge::publish::{publish, PublishOptions};
+use katalog_bridge::store::Store;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+fn scenario() -> Scenario {
+    let mut s = Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap();
+    s.orders_per_day = 15;
+    s.lines_per_order_mean = 3;
+    s.buyer_cancel_percent_per_day = 10;
+    s.rate_limit_per_minute = 1_000_000;
+    s
+}
+
+fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
+    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 4, sellers: scenario.seller_accounts() };
+    CatalogueClient::new(&settings).unwrap().0
+}
+
+fn calendar() -> WorkingCalendar {
+    katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap()
+}
+
+fn options() -> SyncOptions {
+    SyncOptions { klpd: vec!["D347".into()], years: vec![2026, 2027], page: 7, detail_batch: 25, ..Default::default() }
+}
+
+async fn admin(server: &MockServer, path: &str, body: Value) {
+    let r = reqwest::Client::new().post(format!("{}{path}", server.url())).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+}
+
+/// Every order of the ground truth, read page by page.
+async fn truth_orders(server: &MockServer) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page: Value = reqwest::get(format!("{}/admin/state?kind=orders&offset={offset}&limit=500", server.url())).await.unwrap().json().await.unwrap();
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_offset"].as_u64() {
+            Some(n) => offset = n,
+            None => return all,
+        }
+    }
+}
+
+fn dec(v: &Value) -> Decimal {
+    match v {
+        Value::String(s) => s.parse().unwrap(),
+        other => other.to_string().parse().unwrap(),
+    }
+}
+
+/// The store's orders and lines equal the ground truth: ids, statuses, totals, line quantities and prices.
+async fn assert_matches_truth(store: &Store, truth: &[Value]) {
+    let ours: Vec<(String, String, Decimal, Decimal, Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>)> =
+        sqlx::query_as("SELECT remote_order_id, status, total, shipping_fee, deadline, confirm_by FROM purchase_orders ORDER BY remote_order_id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(ours.len(), truth.len(), "one stored order per order of the catalogue");
+    let lines: Vec<(String, String, Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT o.remote_order_id, l.remote_line_id, l.quantity, l.unit_price, l.line_total FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut by_order: HashMap<&str, Vec<(&str, Decimal, Decimal, Decimal)>> = HashMap::new();
+    for (o, l, q, p, t) in &lines {
+        by_order.entry(o.as_str()).or_default().push((l.as_str(), *q, *p, *t));
+    }
+    let truth: HashMap<&str, &Value> = truth.iter().map(|t| (t["order_id"].as_str().unwrap(), t)).collect();
+    for (id, status, total, shipping, deadline, confirm_by) in &ours {
+        let t = truth.get(id.as_str()).unwrap_or_else(|| panic!("{id} is not the catalogue's"));
+        assert_eq!(t["status"], status.as_str(), "{id}");
+        assert_eq!((dec(&t["total"]), dec(&t["shipping_fee"])), (*total, *shipping), "{id}");
+        assert_eq!(deadline, confirm_by, "{id}: our deadline is the catalogue's, from the same calendar");
+        let mut want: Vec<(&str, Decimal, Decimal, Decimal)> = t["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["line_id"].as_str().unwrap(), dec(&l["quantity"]), dec(&l["unit_price"]), dec(&l["line_total"])))
+            .collect();
+        let mut got = by_order.remove(id.as_str()).unwrap_or_default();
+        want.sort_by_key(|l| l.0);
+        got.sort_by_key(|l| l.0);
+        assert_eq!(got, want, "{id}: lines");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_land_once_and_equal_the_ground_truth_under_every_fault() {
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client(&server, &scenario);
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    let plan = Format::KatalogV6.plan(&MappingSource::BuiltIn, &tables).unwrap();
+    publish(&store, &plan, &client, &PublishOptions::default()).await.unwrap();
+    admin(&server, "/admin/clock/advance", json!({"hours": 30})).await; // listings live
+    admin(&server, "/admin/clock/advance", json!({"hours": 24 * 6})).await; // orders arrive, some expire or are cancelled
+    let calendar = calendar();
+
+    let first = sync_orders(&store, &client, &calendar, &options()).await.unwrap();
+    assert!(first.complete(), "{}", first.summary());
+    assert!(first.packages.new > 20, "{}", first.summary());
+    assert_eq!(first.details.unrouted, 0, "every line names a listing of ours: {}", first.summary());
+    assert_matches_truth(&store, &truth_orders(&server).await).await;
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT status FROM purchase_orders ORDER BY 1").fetch_all(store.pool()).await.unwrap();
+    assert!(statuses.contains(&"WAITING_SELLER_CONFIRMATION".to_owned()) && statuses.contains(&"CANCELLED".to_owned()), "{statuses:?}");
+
+    // Answers: one accepted as JSON, one rejected as a UBL OrderResponse.
+    let waiting: Vec<String> = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 LIMIT 2")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let accepted = respond(&store, &client, &waiting[0], true, None, false).await.unwrap();
+    let more: Vec<String> = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 OFFSET 2 LIMIT 3")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    for id in &more {
+        assert_eq!(respond(&store, &client, id, true, None, false).await.unwrap().sent, 1);
+    }
+    assert_eq!((accepted.sent, accepted.status.as_deref()), (1, Some("ON_PROCESS")));
+    let rejected = respond(&store, &client, &waiting[1], false, Some("Stok beras habis"), true).await.unwrap();
+    assert_eq!((rejected.sent, rejected.status.as_deref()), (1, Some("CANCELLED")));
+    let again = respond(&store, &client, &waiting[0], true, None, false).await.unwrap();
+    assert_eq!(again.sent, 0, "answered once");
+    assert!(respond(&store, &client, &waiting[0], false, Some("x"), false).await.is_err(), "a different answer is refused");
+
+    // The story goes on under every fault the mock injects; the sync converges on the truth.
+    admin(&server, "/admin/clock/advance", json!({"hours": 24 * 9})).await;
+    for fault in [
+        json!({"route": "/api/v1/ekatalog", "kind": "duplicate"}),
+        json!({"route": "/api/v1/ekatalog", "kind": "reorder"}),
+        json!({"route": "/api/v1/ekatalog", "kind": "rate_limit", "count": 5}),
+        json!({"route": "/api/v1/ekatalog", "kind": "status", "status": 503, "count": 5}),
+        json!({"route": "/api/v1/ekatalog", "kind": "drop", "count": 3}),
+        json!({"route": "/api/v1/ekatalog", "kind": "malformed", "count": 3}),
+        json!({"route": "*", "kind": "expire_tokens"}),
+    ] {
+        admin(&server, "/admin/faults", fault).await;
+    }
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let r = sync_orders(&store, &client, &calendar, &options()).await.unwrap();
+        if r.complete() {
+            break;
+        }
+        assert!(runs < 10, "does not converge: {}", r.summary());
+        sqlx::query("UPDATE purchase_orders SET next_detail_at = NULL").execute(store.pool()).await.unwrap();
+    }
+    reqwest::Client::new().delete(format!("{}/admin/faults", server.url())).send().await.unwrap();
+    let truth = truth_orders(&server).await;
+    assert_matches_truth(&store, &truth).await;
+    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE status = 'COMPLETED'").fetch_one(store.pool()).await.unwrap();
+    assert!(done > 0, "orders in process complete in the mock's story");
+    let by_buyer = truth.iter().filter(|t| t["cancelled_by"] == "buyer").count();
+    assert!(by_buyer > 0, "buyers cancel some orders");
+    // Each remote change once.
+    let doubled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT order_id, remote_change FROM order_events WHERE remote_change IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(doubled, 0);
+    let on_process: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1").bind(&waiting[0]).fetch_one(store.pool()).await.unwrap();
+    assert!(on_process == "ON_PROCESS" || on_process == "COMPLETED", "{on_process}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_at_any_point_and_run_again_loses_and_doubles_nothing() {
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let mut scenario = scenario();
+    scenario.initial_orders = 3_000;
+    scenario.lines_per_order_mean = 6;
+    scenario.fiscal_year = Some(2026);
+    scenario.orders_per_day = 0;
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let tmp = common::temp_dir();
+    let mut config = format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026]\n[catalogue]\nbase_url = \"{}\"\n", server.url());
+    for c in &scenario.clients {
+        config.push_str(&format!("[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n", c.kode_penyedia, c.client_id, c.client_secret));
+    }
+    let config_path = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let sync = || common::binary().env("DATABASE_URL", &url).arg("--config").arg(&config_path).args(["sync", "orders"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut done_after_kills = Vec::new();
+    for after_ms in [300u64, 900, 1800] {
+        let mut child = sync();
+        tokio::time::sleep(std::time::Duration::from_millis(after_ms)).await;
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE NOT needs_detail").fetch_one(store.pool()).await.unwrap();
+        done_after_kills.push(done);
+    }
+    assert!(done_after_kills[0] < 3_000, "the first kill lands mid-run: {done_after_kills:?}");
+    let out = sync().wait_with_output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let truth = truth_orders(&server).await;
+    assert_eq!(truth.len(), 3_000);
+    assert_matches_truth(&store, &truth).await;
+    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM order_lines").fetch_one(store.pool()).await.unwrap();
+    let want: usize = truth.iter().map(|t| t["lines"].as_array().unwrap().len()).sum();
+    assert_eq!(lines as usize, want);
+}
