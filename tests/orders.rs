@@ -70,8 +70,10 @@ fn dec(v: &Value) -> Decimal {
 }
 
 /// The store's orders and lines equal the ground truth: ids, statuses, totals, line quantities and prices.
+type Time = Option<chrono::DateTime<chrono::Utc>>;
+
 async fn assert_matches_truth(store: &Store, truth: &[Value]) {
-    let ours: Vec<(String, String, Decimal, Decimal, Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>)> =
+    let ours: Vec<(String, String, Decimal, Decimal, Time, Time)> =
         sqlx::query_as("SELECT remote_order_id, status, total, shipping_fee, deadline, confirm_by FROM purchase_orders ORDER BY remote_order_id")
             .fetch_all(store.pool())
             .await

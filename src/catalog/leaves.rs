@@ -19,6 +19,25 @@ pub enum Leaf<'a> {
     Text(&'a [String], String),
     /// An element closes.
     Close(&'a [String]),
+    /// An attribute of the element just opened (local name, unescaped value),
+    /// right after its `Open`.
+    Attribute(&'a [String], &'a str, String),
+}
+
+/// Attributes read of one element at most; the rest are skipped.
+const MAX_ATTRIBUTES: usize = 16;
+
+fn attributes(e: &quick_xml::events::BytesStart<'_>, path: &[String], visit: &mut impl FnMut(Leaf<'_>) -> Result<(), String>) -> Result<(), String> {
+    for a in e.attributes().take(MAX_ATTRIBUTES) {
+        let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+        let key: String = a.key.local_name().as_ref().to_owned();
+        if a.key.as_ref().starts_with("xmlns") {
+            continue;
+        }
+        let value = a.normalized_value(quick_xml::XmlVersion::default()).map_err(|e| format!("malformed attribute value: {e}"))?.into_owned();
+        visit(Leaf::Attribute(path, &key, value))?;
+    }
+    Ok(())
 }
 
 /// Walks `xml`, calling `visit` for each element; returns the root's local name.
@@ -42,12 +61,14 @@ pub fn read(xml: &[u8], mut visit: impl FnMut(Leaf<'_>) -> Result<(), String>) -
                 path.push(name);
                 text = Some(String::new());
                 visit(Leaf::Open(&path))?;
+                attributes(&e, &path, &mut visit)?;
             }
             Event::Empty(e) => {
                 let name = e.local_name().as_ref().to_owned();
                 root.get_or_insert_with(|| name.clone());
                 path.push(name);
                 visit(Leaf::Open(&path))?;
+                attributes(&e, &path, &mut visit)?;
                 visit(Leaf::Close(&path))?;
                 path.pop();
                 text = None;

@@ -8,6 +8,7 @@ pub mod leaves;
 pub mod markup;
 pub mod order_response;
 pub mod orders;
+pub mod ubl_order;
 mod part_file;
 pub mod peppol;
 

@@ -271,6 +271,53 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
+        Command::Orders(OrdersCommand::ImportUbl { files }) => {
+            let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
+            with_store(settings, async |store| {
+                let results = crate::orders::import::import_ubl(store, &calendar, &files).await?;
+                let mut worst = EXIT_OK;
+                for r in &results {
+                    match &r.result {
+                        Ok((id, c)) => println!(
+                            "{}: order {id} stored with {} lines{}",
+                            r.file.display(),
+                            c.lines,
+                            if c.mismatched > 0 { " (its lines do not add up to its line total: flagged)" } else { "" }
+                        ),
+                        Err(why) => {
+                            eprintln!("{}: not imported: {why}", r.file.display());
+                            worst = EXIT_REJECTED_ROWS;
+                        }
+                    }
+                }
+                Ok(worst)
+            })
+            .await
+        }
+        Command::Orders(OrdersCommand::Export { cooperative, format, since, out }) => {
+            let cooperative = cooperative_arg(Some(cooperative))?.map(|c| c.to_string()).unwrap_or_default();
+            with_store(settings, async |store| {
+                if !crate::store::products::cooperative_ids(store).await?.contains_key(&cooperative) {
+                    anyhow::bail!("cooperative {cooperative} is not registered: check the code");
+                }
+                let rows = crate::orders::export::rows(store, &cooperative, since).await?;
+                match (format, &out) {
+                    (crate::orders::export::ExportFormat::Csv, None) => crate::orders::export::write_csv(std::io::stdout().lock(), &rows)?,
+                    (crate::orders::export::ExportFormat::Csv, Some(path)) => {
+                        let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+                        crate::orders::export::write_csv(std::io::BufWriter::new(file), &rows)?;
+                    }
+                    (crate::orders::export::ExportFormat::Xlsx, out) => {
+                        let path = out.clone().unwrap_or_else(|| std::path::PathBuf::from(format!("orders-{cooperative}.xlsx")));
+                        crate::orders::export::write_xlsx(&path, &rows).with_context(|| format!("cannot write {}", path.display()))?;
+                        eprintln!("written to {}", path.display());
+                    }
+                }
+                eprintln!("{} order lines", rows.len());
+                Ok(EXIT_OK)
+            })
+            .await
+        }
         Command::Orders(OrdersCommand::List { cooperative, status, json }) => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             with_store(settings, async |store| {

@@ -110,6 +110,27 @@ pub enum OrdersCommand {
         #[arg(long, value_name = "CODE")]
         cooperative: Option<String>,
     },
+    /// Store PEPPOL BIS Ordering 3 Order documents (UBL 2.1) as orders, with
+    /// every line, quantity, unit, price and party; a file that cannot be read
+    /// is reported and changes nothing
+    ImportUbl {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Write a cooperative's orders and their lines for its staff (formulas
+    /// neutralised; amounts stay numbers)
+    Export {
+        #[arg(long, value_name = "CODE")]
+        cooperative: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::orders::export::ExportFormat,
+        /// Only orders made on or after this day (YYYY-MM-DD, in Jakarta)
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+        /// The file to write [default: standard output for csv; orders-CODE.xlsx for xlsx]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Every order stored
     List {
         /// Only this cooperative (e.g. MJK-WATES)

@@ -10,6 +10,8 @@
 //! before anything is fetched), fetched with bounded concurrency under the
 //! client's rate limit, and written in bulk.
 
+pub mod export;
+pub mod import;
 pub mod respond;
 
 use std::time::Duration;

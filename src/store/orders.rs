@@ -48,7 +48,7 @@ impl PageCounts {
 #[derive(Default)]
 struct OrderRows {
     remote_id: Vec<String>,
-    cooperative: Vec<i64>,
+    cooperative: Vec<Option<i64>>,
     klpd: Vec<String>,
     year: Vec<i32>,
     rup_code: Vec<Option<String>>,
@@ -69,7 +69,7 @@ struct OrderRows {
 }
 
 impl OrderRows {
-    fn push(&mut self, o: &RemoteOrder, cooperative: i64, calendar: &WorkingCalendar) {
+    fn push(&mut self, o: &RemoteOrder, cooperative: Option<i64>, calendar: &WorkingCalendar) {
         self.remote_id.push(o.order_id.clone());
         self.cooperative.push(cooperative);
         self.klpd.push(o.kode_klpd.clone());
@@ -243,11 +243,11 @@ pub async fn apply_order_page(
             Some((_, _, Some(at))) if *at >= o.updated_at => counts.unchanged += 1,
             Some(_) => {
                 counts.updated += 1;
-                rows.push(o, ours[&o.kode_penyedia], calendar);
+                rows.push(o, ours.get(&o.kode_penyedia).copied(), calendar);
             }
             None => {
                 counts.new += 1;
-                rows.push(o, ours[&o.kode_penyedia], calendar);
+                rows.push(o, ours.get(&o.kode_penyedia).copied(), calendar);
             }
         }
     }
@@ -373,7 +373,7 @@ pub async fn write_details(store: &Store, instance: &str, source: &str, details:
     let mut events = Events::default();
     for (id, d) in &fresh {
         let h = &held[id];
-        rows.push(d, h.cooperative_id.unwrap_or_default(), calendar);
+        rows.push(d, h.cooperative_id, calendar);
         events.push(*id, Some(h.status.clone()), d);
     }
     // Same as the page upsert, but a detail as new as the stored package also counts.
@@ -400,9 +400,31 @@ pub async fn write_details(store: &Store, instance: &str, source: &str, details:
         .await?;
     }
     counts.events = events.insert(&mut tx).await?;
-    // The lines: replaced whole, routed through the publication the listing id names.
+    let (lines, flags) = replace_lines(&mut tx, &fresh).await?;
+    counts.lines = lines;
+    for (mismatch, unrouted) in flags {
+        counts.orders += 1;
+        counts.mismatched += u64::from(mismatch);
+        counts.unrouted += unrouted;
+    }
+    sqlx::query(
+        "UPDATE purchase_orders SET claimed_by = NULL, claimed_until = NULL, next_detail_at = now() + interval '1 minute'
+         WHERE id = ANY($1) AND claimed_by = $2",
+    )
+    .bind(&stale)
+    .bind(instance)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Replaces the lines of these orders (routed through the publication the
+/// listing id names), sets their flags and marks their detail stored; returns
+/// the lines written and each order's (amounts differ, lines unrouted).
+async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)]) -> Result<(u64, Vec<(bool, u64)>), StoreError> {
     let mut l = LineRows::default();
-    for (id, d) in &fresh {
+    for (id, d) in fresh {
         for line in d.lines.iter().flatten() {
             l.order.push(*id);
             l.line_id.push(line.line_id.clone());
@@ -417,6 +439,10 @@ pub async fn write_details(store: &Store, instance: &str, source: &str, details:
         }
     }
     let fresh_ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    let mut lines_total: Vec<Decimal> = Vec::with_capacity(fresh.len());
+    for (_, d) in fresh {
+        lines_total.push(d.lines_total().unwrap_or_default());
+    }
     sqlx::query(
         "DELETE FROM order_lines ol WHERE ol.order_id = ANY($1)
            AND NOT EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::text[]) AS k(order_id, line_id)
@@ -427,7 +453,7 @@ pub async fn write_details(store: &Store, instance: &str, source: &str, details:
     .bind(&l.line_id)
     .execute(&mut *tx)
     .await?;
-    counts.lines = sqlx::query(
+    let lines = sqlx::query(
         "INSERT INTO order_lines (order_id, remote_line_id, listing_remote_id, sku, description, quantity, unit, unit_price, line_total, raw,
                                   publication_id, product_id, member_id)
          SELECT l.order_id, l.line_id, l.listing, l.sku, l.name, l.quantity, l.unit, l.unit_price, l.line_total, l.raw,
@@ -456,35 +482,77 @@ pub async fn write_details(store: &Store, instance: &str, source: &str, details:
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    // Flags and the detail's mark; claims let go (stale ones are fetched again in a minute).
+    // Flags and the detail's mark; claims let go.
     let flags = sqlx::query(
         "UPDATE purchase_orders o SET needs_detail = false, detail_updated_at = o.remote_updated_at, detail_error = NULL,
                 next_detail_at = NULL, claimed_by = NULL, claimed_until = NULL, lines_total = t.sum,
-                amount_mismatch = t.sum + o.shipping_fee <> o.total, unrouted_lines = t.unrouted
-         FROM (SELECT o2.id, COALESCE(sum(ol.line_total), 0) AS sum, count(ol.order_id) FILTER (WHERE ol.publication_id IS NULL) AS unrouted
-               FROM purchase_orders o2 LEFT JOIN order_lines ol ON ol.order_id = o2.id
-               WHERE o2.id = ANY($1) GROUP BY o2.id) t
+                amount_mismatch = t.sum + o.shipping_fee <> o.total,
+                unrouted_lines = (SELECT count(*) FROM order_lines ol WHERE ol.order_id = o.id AND ol.publication_id IS NULL)
+         FROM unnest($1::bigint[], $2::numeric[]) AS t(id, sum)
          WHERE o.id = t.id
          RETURNING o.amount_mismatch, o.unrouted_lines",
     )
     .bind(&fresh_ids)
+    .bind(&lines_total)
     .fetch_all(&mut *tx)
     .await?;
-    for r in flags {
-        counts.orders += 1;
-        if r.try_get::<bool, _>("amount_mismatch")? {
-            counts.mismatched += 1;
-        }
-        counts.unrouted += u64::try_from(r.try_get::<i32, _>("unrouted_lines")?).unwrap_or(0);
+    let flags = flags
+        .into_iter()
+        .map(|r| Ok((r.try_get::<bool, _>("amount_mismatch")?, u64::try_from(r.try_get::<i32, _>("unrouted_lines")?).unwrap_or(0))))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((lines, flags))
+}
+
+/// Stores orders read from documents (`orders import-ubl`): each upserted on
+/// (source, id) with its lines, in one transaction for all of them.
+/// `cooperatives` finds the cooperative of a seller id (kode_penyedia).
+pub async fn import_orders(
+    store: &Store,
+    source: &str,
+    documents: &[RemoteOrder],
+    cooperatives: &HashMap<String, i64>,
+    calendar: &WorkingCalendar,
+) -> Result<DetailCounts, StoreError> {
+    let mut counts = DetailCounts::default();
+    let mut tx = store.pool.begin().await?;
+    let ids: Vec<String> = documents.iter().map(|o| o.order_id.clone()).collect();
+    let before = stored(&mut tx, source, &ids).await?;
+    let mut rows = OrderRows::default();
+    for o in documents {
+        rows.push(o, cooperatives.get(&o.kode_penyedia).copied(), calendar);
     }
-    sqlx::query(
-        "UPDATE purchase_orders SET claimed_by = NULL, claimed_until = NULL, next_detail_at = now() + interval '1 minute'
-         WHERE id = ANY($1) AND claimed_by = $2",
+    // A document imported again replaces the stored copy (not only a newer one).
+    sqlx::query("UPDATE purchase_orders SET remote_updated_at = NULL WHERE source = $1 AND remote_order_id = ANY($2)")
+        .bind(source)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    let written = rows.upsert(&mut tx, source).await?;
+    let mut events = Events::default();
+    let mut fresh = Vec::new();
+    for o in documents {
+        if let Some(id) = written.get(&o.order_id) {
+            events.push(*id, before.get(&o.order_id).map(|(_, s, _)| s.clone()), o);
+            fresh.push((*id, o));
+        }
+    }
+    counts.events = events.insert(&mut tx).await?;
+    let (lines, _) = replace_lines(&mut tx, &fresh).await?;
+    counts.lines = lines;
+    // A document's lines add up to its own line total (its payable amount adds tax and charges).
+    let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    let flags: Vec<(bool, i32)> = sqlx::query_as(
+        "UPDATE purchase_orders SET amount_mismatch = lines_total IS DISTINCT FROM (raw->>'line_extension_amount')::numeric
+         WHERE id = ANY($1) RETURNING amount_mismatch, unrouted_lines",
     )
-    .bind(&stale)
-    .bind(instance)
-    .execute(&mut *tx)
+    .bind(&ids)
+    .fetch_all(&mut *tx)
     .await?;
+    for (mismatch, unrouted) in flags {
+        counts.orders += 1;
+        counts.mismatched += u64::from(mismatch);
+        counts.unrouted += u64::try_from(unrouted).unwrap_or(0);
+    }
     tx.commit().await?;
     Ok(counts)
 }
