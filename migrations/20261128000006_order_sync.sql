@@ -17,6 +17,8 @@ ALTER TABLE purchase_orders
     ADD COLUMN claimed_until    TIMESTAMPTZ;
 CREATE INDEX purchase_orders_detail_idx ON purchase_orders (id) WHERE needs_detail;
 CREATE INDEX purchase_orders_coop_idx ON purchase_orders (cooperative_id, status);
+-- Order lines find their publication by the listing id the catalogue gave it.
+CREATE INDEX publications_seller_remote_idx ON publications (seller, remote_id) WHERE remote_id IS NOT NULL;
 
 ALTER TABLE order_lines
     ADD COLUMN listing_remote_id TEXT,                  -- the catalogue's listing id the line names

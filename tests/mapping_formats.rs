@@ -301,9 +301,9 @@ fn check_mappings(dir: &Path) -> (i32, String) {
 fn copy_mappings() -> tempfile::TempDir {
     let tmp = common::temp_dir();
     let src = common::repo().join("mappings");
-    std::fs::create_dir_all(tmp.path().join("tables")).unwrap();
     for entry in walk(&src) {
         let rel = entry.strip_prefix(&src).unwrap();
+        std::fs::create_dir_all(tmp.path().join(rel).parent().unwrap()).unwrap();
         std::fs::copy(&entry, tmp.path().join(rel)).unwrap();
     }
     tmp

@@ -85,7 +85,8 @@ async fn every_peppol_order_example_imports_whole_and_bad_documents_change_nothi
         }
         // Lines: every one, with its quantity, unit, price and amount.
         let blocks: Vec<&str> = xml.split("<cac:OrderLine>").skip(1).map(|b| &b[..b.find("</cac:OrderLine>").unwrap()]).collect();
-        let stored: Vec<(String, Decimal, Option<String>, Decimal, Decimal, Option<String>)> = sqlx::query_as(
+        type Stored = (String, Decimal, Option<String>, Decimal, Decimal, Option<String>);
+        let stored: Vec<Stored> = sqlx::query_as(
             "SELECT remote_line_id, quantity, unit, unit_price, line_total, sku FROM order_lines WHERE order_id = $1 ORDER BY id",
         )
         .bind(order_db)

@@ -84,7 +84,7 @@ pub fn order(v: &Value) -> Result<RemoteOrder, String> {
     if let Some(o) = raw.as_object_mut() {
         o.remove("lines");
     }
-    Ok(RemoteOrder {
+    let order = RemoteOrder {
         rup_code: text(v, "rup_code", 100),
         rup_name: text(v, "rup_name", 500),
         fiscal_year,
@@ -102,8 +102,12 @@ pub fn order(v: &Value) -> Result<RemoteOrder, String> {
         updated_at: time(v, "updated_at").map_err(at)?.ok_or_else(|| at("no updated_at".into()))?,
         raw,
         lines,
-        order_id: id,
-    })
+        order_id: id.clone(),
+    };
+    match order.repeated_line() {
+        Some(line) => Err(at(format!("line {line} appears more than once"))),
+        None => Ok(order),
+    }
 }
 
 fn line(v: &Value) -> Result<RemoteLine, String> {
@@ -198,5 +202,8 @@ mod tests {
         let mut p = package();
         p["lines"] = json!([{"line_id": "1", "quantity": "1.23456", "unit_price": 1, "line_total": 1}]);
         assert!(order(&p).unwrap_err().contains("line 1"));
+        let one = json!({"line_id": "7", "quantity": 1, "unit_price": 1, "line_total": 1});
+        p["lines"] = json!([one.clone(), one]);
+        assert!(order(&p).unwrap_err().contains("line 7 appears more than once"));
     }
 }

@@ -194,7 +194,7 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
         "payable_amount": payable.to_string(), "buyer": buyer.json(), "seller": seller.json(),
     });
     use chrono::Datelike;
-    Ok(RemoteOrder {
+    let order = RemoteOrder {
         rup_code: None,
         rup_name: head.get("Note").cloned(),
         fiscal_year: date.year(),
@@ -212,6 +212,10 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
         updated_at: issued,
         raw,
         lines: Some(out_lines),
-        order_id: id,
-    })
+        order_id: id.clone(),
+    };
+    match order.repeated_line() {
+        Some(line) => Err(at(format!("line {line} appears more than once"))),
+        None => Ok(order),
+    }
 }

@@ -124,6 +124,12 @@ pub struct RemoteLine {
 }
 
 impl RemoteOrder {
+    /// A line id that appears more than once, if any (such an order is refused).
+    pub fn repeated_line(&self) -> Option<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.lines.iter().flatten().map(|l| l.line_id.as_str()).find(|id| !seen.insert(*id))
+    }
+
     /// Lines plus shipping, when the lines are known.
     pub fn lines_total(&self) -> Option<rust_decimal::Decimal> {
         self.lines.as_ref().map(|l| l.iter().map(|l| l.line_total).sum())

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::catalog::client::{Call, CatalogueClient};
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::order::RemoteOrder;
 use crate::store::orders::{self, DetailCounts, PageCounts};
 use crate::store::{runs, Store, StoreError};
 
@@ -219,7 +220,8 @@ async fn sync_all(
     fetch_details(store, client, calendar, options, instance, report).await
 }
 
-/// Fetches and stores the lines of every order whose detail is due.
+/// Fetches and stores the lines of every order whose detail is due. The
+/// details of the next batch are fetched while the last batch is written.
 async fn fetch_details(
     store: &Store,
     client: &CatalogueClient,
@@ -228,18 +230,54 @@ async fn fetch_details(
     instance: &str,
     report: &mut SyncReport,
 ) -> Result<(), OrderError> {
-    let readers = client.sellers();
-    loop {
-        stop_if_asked()?;
-        let batch = orders::claim_details(store, instance, SOURCE, options.detail_batch, options.lease.as_secs_f64()).await?;
-        if batch.is_empty() {
-            report.details_left = orders::details_left(store, SOURCE).await?;
-            return Ok(());
+    let (batches, mut to_write) = tokio::sync::mpsc::channel::<Vec<(i64, RemoteOrder)>>(1);
+    let fetcher = async {
+        let batches = batches;
+        let mut failures = Vec::new();
+        loop {
+            stop_if_asked()?;
+            let batch = orders::claim_details(store, instance, SOURCE, options.detail_batch, options.lease.as_secs_f64()).await?;
+            if batch.is_empty() {
+                return Ok::<_, OrderError>(failures);
+            }
+            let mut good = Vec::with_capacity(batch.len());
+            for (claim, result) in fetch_batch(client, batch, options.concurrency).await {
+                match result {
+                    Ok(o) => good.push((claim.id, o)),
+                    Err(why) => {
+                        orders::detail_failed(store, instance, claim.id, &why, 300.0).await?;
+                        failures.push((claim.remote_order_id, why));
+                    }
+                }
+            }
+            if batches.send(good).await.is_err() {
+                // The writer stopped on an error, which is the one reported.
+                return Ok(failures);
+            }
         }
-        let fetched: Vec<_> = futures_util::stream::iter(batch)
-            .map(|claim| async {
-                // The order's own seller reads it where it has an account; any account otherwise.
-                let reader = if client.has_account(&claim.seller) { claim.seller.clone() } else { readers[0].clone() };
+    };
+    let writer = async {
+        let mut counts = DetailCounts::default();
+        while let Some(batch) = to_write.recv().await {
+            counts.add(orders::write_details(store, instance, &batch, calendar).await?);
+        }
+        Ok::<_, OrderError>(counts)
+    };
+    let (fetched, written) = tokio::join!(fetcher, writer);
+    report.details.add(written?);
+    report.detail_failures.extend(fetched?);
+    report.details_left = orders::details_left(store, SOURCE).await?;
+    Ok(())
+}
+
+/// Fetches the details of a batch of claimed orders, `concurrency` at a time.
+async fn fetch_batch(client: &CatalogueClient, batch: Vec<orders::DetailClaim>, concurrency: usize) -> Vec<(orders::DetailClaim, Result<RemoteOrder, String>)> {
+    let readers = client.sellers();
+    futures_util::stream::iter(batch)
+        .map(|claim| {
+            // The order's own seller reads it where it has an account; any account otherwise.
+            let reader = if client.has_account(&claim.seller) { claim.seller.clone() } else { readers.first().cloned().unwrap_or_default() };
+            async move {
                 let result = match client.send(&reader, &Call::GetOrder { id: claim.remote_order_id.clone() }).await {
                     Ok(answer) => crate::catalog::orders::order(&answer.body).and_then(|o| {
                         if o.order_id != claim.remote_order_id {
@@ -253,21 +291,9 @@ async fn fetch_details(
                     Err(e) => Err(e.to_string()),
                 };
                 (claim, result)
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
-        let mut good = Vec::with_capacity(fetched.len());
-        for (claim, result) in fetched {
-            match result {
-                Ok(o) => good.push((claim.id, o)),
-                Err(why) => {
-                    orders::detail_failed(store, instance, claim.id, &why, 300.0).await?;
-                    report.detail_failures.push((claim.remote_order_id, why));
-                }
             }
-        }
-        let counts = orders::write_details(store, instance, SOURCE, &good, calendar).await?;
-        report.details.add(counts);
-    }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
 }

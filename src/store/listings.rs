@@ -230,7 +230,7 @@ async fn merge<'a>(tx: &mut sqlx::PgConnection, format: &str, rows: impl Iterato
 
 /// A field in `COPY`'s text format: backslash, tab, line feed and carriage
 /// return escaped (the only bytes that format treats specially in a field).
-fn copy_text(out: &mut Vec<u8>, field: &[u8]) {
+pub(super) fn copy_text(out: &mut Vec<u8>, field: &[u8]) {
     for &b in field {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),

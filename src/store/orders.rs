@@ -339,7 +339,7 @@ impl DetailCounts {
 /// claims: the order's fields (a newer copy than stored), its lines replaced
 /// and routed, its flags, and its status change; one transaction, a handful
 /// of statements whatever the count.
-pub async fn write_details(store: &Store, instance: &str, source: &str, details: &[(i64, RemoteOrder)], calendar: &WorkingCalendar) -> Result<DetailCounts, StoreError> {
+pub async fn write_details(store: &Store, instance: &str, details: &[(i64, RemoteOrder)], calendar: &WorkingCalendar) -> Result<DetailCounts, StoreError> {
     let mut counts = DetailCounts::default();
     let mut tx = store.pool.begin().await?;
     let ids: Vec<i64> = details.iter().map(|(id, _)| *id).collect();
@@ -376,36 +376,43 @@ pub async fn write_details(store: &Store, instance: &str, source: &str, details:
         rows.push(d, h.cooperative_id, calendar);
         events.push(*id, Some(h.status.clone()), d);
     }
-    // Same as the page upsert, but a detail as new as the stored package also counts.
-    if !rows.remote_id.is_empty() {
-        sqlx::query(
-            "UPDATE purchase_orders o SET status = d.status, shipment_status = d.shipment, shipping_fee = d.shipping, total = d.total,
-                    remote_updated_at = d.updated_at, order_date = COALESCE(d.order_date, o.order_date),
-                    confirm_by = COALESCE(d.confirm_by, o.confirm_by), deadline = COALESCE(d.deadline, o.deadline), updated_at = now()
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[])
-                  AS d(remote_id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline)
-             WHERE o.source = $10 AND o.remote_order_id = d.remote_id",
-        )
-        .bind(&rows.remote_id)
-        .bind(&rows.status)
-        .bind(&rows.shipment)
-        .bind(&rows.shipping)
-        .bind(&rows.total)
-        .bind(&rows.updated_at)
-        .bind(&rows.order_date)
-        .bind(&rows.confirm_by)
-        .bind(&rows.deadline)
-        .bind(source)
-        .execute(&mut *tx)
-        .await?;
-    }
     counts.events = events.insert(&mut tx).await?;
-    let (lines, flags) = replace_lines(&mut tx, &fresh).await?;
+    let (lines, unrouted) = replace_lines(&mut tx, &fresh).await?;
     counts.lines = lines;
+    // One update per order: the detail's fields (as new as the package stored, or newer),
+    // the flags, the detail's mark, the claim let go.
+    let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    let lines_total: Vec<Decimal> = fresh.iter().map(|(_, d)| d.lines_total().unwrap_or_default()).collect();
+    let flags: Vec<(bool, i32)> = sqlx::query_as(
+        "UPDATE purchase_orders o SET status = d.status, shipment_status = d.shipment, shipping_fee = d.shipping, total = d.total,
+                remote_updated_at = d.updated_at, order_date = COALESCE(d.order_date, o.order_date),
+                confirm_by = COALESCE(d.confirm_by, o.confirm_by), deadline = COALESCE(d.deadline, o.deadline), updated_at = now(),
+                needs_detail = false, detail_updated_at = d.updated_at, detail_error = NULL, next_detail_at = NULL,
+                claimed_by = NULL, claimed_until = NULL, lines_total = d.lines_total,
+                amount_mismatch = d.lines_total + d.shipping <> d.total, unrouted_lines = d.unrouted
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[], $7::timestamptz[],
+                     $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[])
+              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted)
+         WHERE o.id = d.id
+         RETURNING o.amount_mismatch, o.unrouted_lines",
+    )
+    .bind(&ids)
+    .bind(&rows.status)
+    .bind(&rows.shipment)
+    .bind(&rows.shipping)
+    .bind(&rows.total)
+    .bind(&rows.updated_at)
+    .bind(&rows.order_date)
+    .bind(&rows.confirm_by)
+    .bind(&rows.deadline)
+    .bind(&lines_total)
+    .bind(&unrouted)
+    .fetch_all(&mut *tx)
+    .await?;
     for (mismatch, unrouted) in flags {
         counts.orders += 1;
         counts.mismatched += u64::from(mismatch);
-        counts.unrouted += unrouted;
+        counts.unrouted += u64::try_from(unrouted).unwrap_or(0);
     }
     sqlx::query(
         "UPDATE purchase_orders SET claimed_by = NULL, claimed_until = NULL, next_detail_at = now() + interval '1 minute'
@@ -419,88 +426,86 @@ pub async fn write_details(store: &Store, instance: &str, source: &str, details:
     Ok(counts)
 }
 
-/// Replaces the lines of these orders (routed through the publication the
-/// listing id names), sets their flags and marks their detail stored; returns
-/// the lines written and each order's (amounts differ, lines unrouted).
-async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)]) -> Result<(u64, Vec<(bool, u64)>), StoreError> {
-    let mut l = LineRows::default();
-    for (id, d) in fresh {
+/// Replaces the lines of these orders, each routed through the publication
+/// the listing id names (to its product and member); returns the lines
+/// written and, per order, those that match no publication. The routes are
+/// read in one query and the lines streamed in with `COPY`.
+async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)]) -> Result<(u64, Vec<i32>), StoreError> {
+    let fresh_ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    // The routes: (seller, listing id) -> (publication, product, member).
+    let mut sellers = Vec::new();
+    let mut listings = Vec::new();
+    for (_, d) in fresh {
         for line in d.lines.iter().flatten() {
-            l.order.push(*id);
-            l.line_id.push(line.line_id.clone());
-            l.listing.push(line.listing_id.clone());
-            l.sku.push(line.sku.clone());
-            l.name.push(line.name.clone());
-            l.quantity.push(line.quantity);
-            l.unit.push(line.unit.clone());
-            l.unit_price.push(line.unit_price);
-            l.line_total.push(line.line_total);
-            l.raw.push(line.raw.clone());
+            if let Some(listing) = &line.listing_id {
+                sellers.push(d.kode_penyedia.as_str());
+                listings.push(listing.as_str());
+            }
         }
     }
-    let fresh_ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
-    let mut lines_total: Vec<Decimal> = Vec::with_capacity(fresh.len());
-    for (_, d) in fresh {
-        lines_total.push(d.lines_total().unwrap_or_default());
-    }
-    sqlx::query(
-        "DELETE FROM order_lines ol WHERE ol.order_id = ANY($1)
-           AND NOT EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::text[]) AS k(order_id, line_id)
-                           WHERE k.order_id = ol.order_id AND k.line_id = ol.remote_line_id)",
+    let routes: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT DISTINCT ON (pb.seller, pb.remote_id) pb.seller, pb.remote_id, pb.id, pb.product_id, p.member_id
+         FROM publications pb JOIN products p ON p.id = pb.product_id
+         WHERE (pb.seller, pb.remote_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         ORDER BY pb.seller, pb.remote_id, pb.id",
     )
-    .bind(&fresh_ids)
-    .bind(&l.order)
-    .bind(&l.line_id)
-    .execute(&mut *tx)
-    .await?;
-    let lines = sqlx::query(
-        "INSERT INTO order_lines (order_id, remote_line_id, listing_remote_id, sku, description, quantity, unit, unit_price, line_total, raw,
-                                  publication_id, product_id, member_id)
-         SELECT l.order_id, l.line_id, l.listing, l.sku, l.name, l.quantity, l.unit, l.unit_price, l.line_total, l.raw,
-                pb.id, pb.product_id, p.member_id
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[], $8::numeric[], $9::numeric[], $10::jsonb[])
-              AS l(order_id, line_id, listing, sku, name, quantity, unit, unit_price, line_total, raw)
-         JOIN purchase_orders o ON o.id = l.order_id
-         LEFT JOIN LATERAL (SELECT pb.id, pb.product_id FROM publications pb
-                            WHERE pb.seller = o.kode_penyedia AND pb.remote_id = l.listing ORDER BY pb.id LIMIT 1) pb ON true
-         LEFT JOIN products p ON p.id = pb.product_id
-         ON CONFLICT (order_id, remote_line_id) DO UPDATE SET
-             listing_remote_id = EXCLUDED.listing_remote_id, sku = EXCLUDED.sku, description = EXCLUDED.description,
-             quantity = EXCLUDED.quantity, unit = EXCLUDED.unit, unit_price = EXCLUDED.unit_price, line_total = EXCLUDED.line_total,
-             raw = EXCLUDED.raw, publication_id = EXCLUDED.publication_id, product_id = EXCLUDED.product_id, member_id = EXCLUDED.member_id",
-    )
-    .bind(&l.order)
-    .bind(&l.line_id)
-    .bind(&l.listing)
-    .bind(&l.sku)
-    .bind(&l.name)
-    .bind(&l.quantity)
-    .bind(&l.unit)
-    .bind(&l.unit_price)
-    .bind(&l.line_total)
-    .bind(&l.raw)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    // Flags and the detail's mark; claims let go.
-    let flags = sqlx::query(
-        "UPDATE purchase_orders o SET needs_detail = false, detail_updated_at = o.remote_updated_at, detail_error = NULL,
-                next_detail_at = NULL, claimed_by = NULL, claimed_until = NULL, lines_total = t.sum,
-                amount_mismatch = t.sum + o.shipping_fee <> o.total,
-                unrouted_lines = (SELECT count(*) FROM order_lines ol WHERE ol.order_id = o.id AND ol.publication_id IS NULL)
-         FROM unnest($1::bigint[], $2::numeric[]) AS t(id, sum)
-         WHERE o.id = t.id
-         RETURNING o.amount_mismatch, o.unrouted_lines",
-    )
-    .bind(&fresh_ids)
-    .bind(&lines_total)
+    .bind(&sellers)
+    .bind(&listings)
     .fetch_all(&mut *tx)
     .await?;
-    let flags = flags
-        .into_iter()
-        .map(|r| Ok((r.try_get::<bool, _>("amount_mismatch")?, u64::try_from(r.try_get::<i32, _>("unrouted_lines")?).unwrap_or(0))))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok((lines, flags))
+    let routes: HashMap<(&str, &str), (i64, i64, i64)> = routes.iter().map(|(s, r, p, pr, m)| ((s.as_str(), r.as_str()), (*p, *pr, *m))).collect();
+    // Replaced whole: the old lines of these orders go, the new ones are copied in.
+    sqlx::query("DELETE FROM order_lines WHERE order_id = ANY($1)").bind(&fresh_ids).execute(&mut *tx).await?;
+    let mut data = Vec::with_capacity(fresh.len() * 4096);
+    let mut unrouted = Vec::with_capacity(fresh.len());
+    let mut lines = 0u64;
+    for (id, d) in fresh {
+        let mut missing = 0i32;
+        for line in d.lines.iter().flatten() {
+            lines += 1;
+            let route = line.listing_id.as_deref().and_then(|l| routes.get(&(d.kode_penyedia.as_str(), l)));
+            if route.is_none() {
+                missing += 1;
+            }
+            let number = |v: Option<i64>| v.map_or_else(|| b"\\N".to_vec(), |v| v.to_string().into_bytes());
+            let text = |data: &mut Vec<u8>, v: Option<&str>| match v {
+                Some(v) => super::listings::copy_text(data, v.as_bytes()),
+                None => data.extend_from_slice(b"\\N"),
+            };
+            data.extend_from_slice(id.to_string().as_bytes());
+            for field in [Some(line.line_id.as_str()), line.listing_id.as_deref(), line.sku.as_deref(), Some(line.name.as_str())] {
+                data.push(b'\t');
+                text(&mut data, field);
+            }
+            for (n, field) in [(0, line.quantity), (1, line.unit_price), (2, line.line_total)] {
+                data.push(b'\t');
+                data.extend_from_slice(field.to_string().as_bytes());
+                if n == 0 {
+                    data.push(b'\t');
+                    text(&mut data, line.unit.as_deref());
+                }
+            }
+            data.push(b'\t');
+            text(&mut data, Some(&line.raw.to_string()));
+            for v in [route.map(|r| r.0), route.map(|r| r.1), route.map(|r| r.2)] {
+                data.push(b'\t');
+                data.extend_from_slice(&number(v));
+            }
+            data.push(b'\n');
+        }
+        unrouted.push(missing);
+    }
+    if lines > 0 {
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY order_lines (order_id, remote_line_id, listing_remote_id, sku, description, quantity, unit, unit_price, line_total, raw,
+                                   publication_id, product_id, member_id) FROM STDIN",
+            )
+            .await?;
+        copy.send(data).await?;
+        copy.finish().await?;
+    }
+    Ok((lines, unrouted))
 }
 
 /// Stores orders read from documents (`orders import-ubl`): each upserted on
@@ -537,15 +542,20 @@ pub async fn import_orders(
         }
     }
     counts.events = events.insert(&mut tx).await?;
-    let (lines, _) = replace_lines(&mut tx, &fresh).await?;
+    let (lines, unrouted) = replace_lines(&mut tx, &fresh).await?;
     counts.lines = lines;
     // A document's lines add up to its own line total (its payable amount adds tax and charges).
     let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    let lines_total: Vec<Decimal> = fresh.iter().map(|(_, d)| d.lines_total().unwrap_or_default()).collect();
     let flags: Vec<(bool, i32)> = sqlx::query_as(
-        "UPDATE purchase_orders SET amount_mismatch = lines_total IS DISTINCT FROM (raw->>'line_extension_amount')::numeric
-         WHERE id = ANY($1) RETURNING amount_mismatch, unrouted_lines",
+        "UPDATE purchase_orders o SET needs_detail = false, detail_updated_at = o.remote_updated_at, lines_total = t.sum, unrouted_lines = t.unrouted,
+                amount_mismatch = t.sum IS DISTINCT FROM (o.raw->>'line_extension_amount')::numeric
+         FROM unnest($1::bigint[], $2::numeric[], $3::int[]) AS t(id, sum, unrouted)
+         WHERE o.id = t.id RETURNING o.amount_mismatch, o.unrouted_lines",
     )
     .bind(&ids)
+    .bind(&lines_total)
+    .bind(&unrouted)
     .fetch_all(&mut *tx)
     .await?;
     for (mismatch, unrouted) in flags {
@@ -557,19 +567,6 @@ pub async fn import_orders(
     Ok(counts)
 }
 
-#[derive(Default)]
-struct LineRows {
-    order: Vec<i64>,
-    line_id: Vec<String>,
-    listing: Vec<Option<String>>,
-    sku: Vec<Option<String>>,
-    name: Vec<String>,
-    quantity: Vec<Decimal>,
-    unit: Vec<Option<String>>,
-    unit_price: Vec<Decimal>,
-    line_total: Vec<Decimal>,
-    raw: Vec<serde_json::Value>,
-}
 
 /// Orders whose detail is still due.
 pub async fn details_left(store: &Store, source: &str) -> Result<u64, StoreError> {
