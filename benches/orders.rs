@@ -101,8 +101,10 @@ async fn main() {
         }
         let ids: std::collections::HashMap<String, i64> =
             sqlx::query_as::<_, (String, i64)>("SELECT remote_order_id, id FROM purchase_orders").fetch_all(store.pool()).await.unwrap().into_iter().collect();
+        let mut after = 0;
         for batch in details.chunks(1000) {
-            let claimed = orders::claim_details(&store, "bench", SOURCE, 1000, 600.0).await.unwrap();
+            let claimed = orders::claim_details(&store, "bench", SOURCE, after, 1000, 600.0).await.unwrap();
+            after = claimed.iter().map(|c| c.id).max().unwrap_or(after);
             let claimed: std::collections::HashSet<i64> = claimed.iter().map(|c| c.id).collect();
             let with_ids: Vec<(i64, RemoteOrder)> = batch.iter().map(|d| (ids[&d.order_id], d.clone())).filter(|(id, _)| claimed.contains(id)).collect();
             orders::write_details(&store, "bench", &with_ids, &calendar).await.unwrap();

@@ -66,6 +66,19 @@ pub struct CatalogueOutcome {
     /// Rejected and sent-back listings with their reasons.
     pub sent_back: Vec<crate::store::publications::ListingLine>,
     pub review_hours: i64,
+    pub orders: OrdersOutcome,
+}
+
+/// The government orders that arrived on the (mock) catalogue.
+pub struct OrdersOutcome {
+    pub hours: i64,
+    pub sync: crate::orders::SyncReport,
+    /// The catalogue's clock when the orders were listed.
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// Orders waiting for confirmation, soonest deadline first, with the working time left.
+    pub waiting: Vec<(crate::store::orders::OrderLine, String)>,
+    /// The order accepted, and its status after the next sync.
+    pub accepted: Option<(String, String)>,
 }
 
 /// Starts the mock catalogue of `fixtures/scenarios/mojokerto.toml` in this
@@ -97,7 +110,9 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
         *by_state.entry((l.cooperative.clone(), l.state.clone())).or_default() += 1;
     }
     let sent_back = lines.into_iter().filter(|l| matches!(l.state.as_str(), "rejected" | "revision_requested")).collect();
+    let orders = orders_on_the_mock_catalogue(store, mappings, &client, &server.url()).await?;
     Ok(CatalogueOutcome {
+        orders,
         url: server.url(),
         publish,
         status,
@@ -105,6 +120,48 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
         sent_back,
         review_hours,
     })
+}
+
+/// Moves the catalogue's clock two days on, so that orders arrive for the
+/// live listings; syncs them; lists those waiting with their deadlines;
+/// accepts the first; and syncs again to show it in process.
+async fn orders_on_the_mock_catalogue(store: &Store, mappings: &MappingSource, client: &crate::catalog::client::CatalogueClient, url: &str) -> anyhow::Result<OrdersOutcome> {
+    let hours = 48;
+    let http = reqwest::Client::new();
+    let clock: serde_json::Value = http
+        .post(format!("{url}/admin/clock/advance"))
+        .json(&serde_json::json!({"hours": hours}))
+        .send()
+        .await
+        .context("moving the mock catalogue's clock")?
+        .json()
+        .await?;
+    let now = clock["now"].as_str().and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok()).unwrap_or_else(chrono::Utc::now);
+    let calendar = crate::mapping::working_calendar(mappings, false)?;
+    let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    let options = crate::orders::SyncOptions { klpd: vec!["D347".into()], years: crate::orders::default_years(today), ..Default::default() };
+    let sync = crate::orders::sync_orders(store, client, &calendar, &options).await?;
+    let mut waiting = crate::store::orders::list(store, None, None, true).await?;
+    // Per cooperative, then by deadline.
+    waiting.sort_by(|a, b| (a.cooperative.as_str(), a.deadline).cmp(&(b.cooperative.as_str(), b.deadline)));
+    let waiting: Vec<_> = waiting
+        .into_iter()
+        .map(|o| {
+            let left = o.deadline.map(|d| crate::domain::calendar::show_working_time(calendar.working_time_left(now, d))).unwrap_or_default();
+            (o, left)
+        })
+        .collect();
+    let mut accepted = None;
+    if let Some((first, _)) = waiting.first() {
+        crate::orders::respond::respond(store, client, &first.order_id, true, None, false).await?;
+        crate::orders::sync_orders(store, client, &calendar, &options).await?;
+        let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1")
+            .bind(&first.order_id)
+            .fetch_one(store.pool())
+            .await?;
+        accepted = Some((first.order_id.clone(), status));
+    }
+    Ok(OrdersOutcome { hours, sync, now, waiting, accepted })
 }
 
 /// Imports `fixtures/cooperatives.csv`, then every CSV and XLSX file in
@@ -223,6 +280,32 @@ impl DemoOutcome {
             for l in &c.sent_back {
                 let _ = writeln!(out, "  {} {}/{} {} ({}): {}", l.cooperative, l.member, l.sku, l.product, l.state, l.reasons_text());
             }
+        }
+        let o = &c.orders;
+        let _ = writeln!(out, "\nGovernment orders, {} hours later on the catalogue's clock ({}):", o.hours, time::show(o.now));
+        let _ = writeln!(out, "sync orders: {}", o.sync.summary());
+        let _ = writeln!(out, "\nWaiting for the cooperative's confirmation (3 working days), soonest deadline first:");
+        let mut coop = "";
+        for (w, left) in &o.waiting {
+            if w.cooperative != coop {
+                coop = &w.cooperative;
+                let _ = writeln!(out, "  {coop}");
+            }
+            let due = w.deadline.map(time::show).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {} {} {}; due {due} ({left} left): {}",
+                w.order_id,
+                w.buyer.as_deref().unwrap_or("-"),
+                format_rupiah(w.total),
+                w.items.as_deref().unwrap_or("-")
+            );
+        }
+        if o.waiting.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        if let Some((id, status)) = &o.accepted {
+            let _ = writeln!(out, "\nkatalog-bridge orders respond {id} --accept; after the next sync the order is {status}");
         }
         out
     }

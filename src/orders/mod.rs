@@ -234,12 +234,14 @@ async fn fetch_details(
     let fetcher = async {
         let batches = batches;
         let mut failures = Vec::new();
+        let mut after = 0;
         loop {
             stop_if_asked()?;
-            let batch = orders::claim_details(store, instance, SOURCE, options.detail_batch, options.lease.as_secs_f64()).await?;
-            if batch.is_empty() {
+            let batch = orders::claim_details(store, instance, SOURCE, after, options.detail_batch, options.lease.as_secs_f64()).await?;
+            let Some(last) = batch.iter().map(|c| c.id).max() else {
                 return Ok::<_, OrderError>(failures);
-            }
+            };
+            after = last;
             let mut good = Vec::with_capacity(batch.len());
             for (claim, result) in fetch_batch(client, batch, options.concurrency).await {
                 match result {

@@ -289,13 +289,15 @@ pub struct DetailClaim {
     pub seller: String,
 }
 
-/// Claims up to `limit` orders whose detail is due, for `lease_secs`
-/// (committed before any is fetched; a dead instance's claims expire).
-pub async fn claim_details(store: &Store, instance: &str, source: &str, limit: i64, lease_secs: f64) -> Result<Vec<DetailClaim>, StoreError> {
+/// Claims up to `limit` orders whose detail is due, of ids above `after`,
+/// for `lease_secs` (committed before any is fetched; a dead instance's
+/// claims expire). Claiming on from the last id claimed keeps each claim
+/// from walking over the index entries of the orders already done.
+pub async fn claim_details(store: &Store, instance: &str, source: &str, after: i64, limit: i64, lease_secs: f64) -> Result<Vec<DetailClaim>, StoreError> {
     let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
         "UPDATE purchase_orders o SET claimed_by = $1, claimed_until = now() + make_interval(secs => $2)
          WHERE o.id IN (SELECT id FROM purchase_orders
-                        WHERE needs_detail AND source = $3
+                        WHERE needs_detail AND source = $3 AND id > $5
                           AND (claimed_until IS NULL OR claimed_until < now())
                           AND (next_detail_at IS NULL OR next_detail_at <= now())
                         ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
@@ -305,6 +307,7 @@ pub async fn claim_details(store: &Store, instance: &str, source: &str, limit: i
     .bind(lease_secs)
     .bind(source)
     .bind(limit)
+    .bind(after)
     .fetch_all(&store.pool)
     .await?;
     Ok(rows.into_iter().map(|(id, remote_order_id, seller)| DetailClaim { id, remote_order_id, seller: seller.unwrap_or_default() }).collect())
