@@ -328,3 +328,35 @@ async fn logs_to_a_pipe_have_no_colour_codes() {
     assert!(err.contains("DEBUG"), "there are log lines: {err}");
     assert!(!err.contains('\u{1b}') && !out.contains('\u{1b}'), "escape codes in: {err:?}");
 }
+
+#[tokio::test]
+async fn schedule_shows_each_jobs_next_runs_and_runs_shows_the_history() {
+    let tmp = common::temp_dir();
+    let config = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config, "[daemon]\ntimezone = \"Asia/Jakarta\"\n[daemon.schedules]\norders = \"30 9 * * 1-5\"\n").unwrap();
+    let (code, out, err) = run(common::binary().arg("--config").arg(&config).args(["schedule", "--count", "7"]));
+    assert_eq!(code, 0, "{err}");
+    let orders = out.lines().find(|l| l.starts_with("orders")).unwrap_or_else(|| panic!("{out}"));
+    assert!(orders.contains("30 9 * * 1-5"), "{orders}");
+    // Seven runs at 09:30 on working days only: Monday to Friday, never a weekend.
+    let next: Vec<&str> = orders.split("next: ").nth(1).unwrap().split(", ").collect();
+    assert_eq!(next.len(), 7);
+    assert!(next.iter().all(|t| t.ends_with(" 09:30") && !t.starts_with("Sat") && !t.starts_with("Sun")), "{next:?}");
+    let publish = out.lines().find(|l| l.starts_with("publish")).unwrap();
+    assert!(publish.contains("0 1 * * *") && publish.contains(" 01:00"), "the default nightly run at 01:00 WIB: {publish}");
+
+    std::fs::write(&config, "[daemon.schedules]\norders = \"*/15 7-17 * * 1-8\"\n").unwrap();
+    let (code, _, err) = run(common::binary().arg("--config").arg(&config).arg("schedule"));
+    assert_eq!(code, 2);
+    assert!(err.contains("daemon.schedules.orders") && err.contains("1-8"), "says which job and what: {err}");
+
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let (code, out, err) = run(common::binary().env("DATABASE_URL", &url).args(["runs", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let runs: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(runs.len(), 1, "{out}");
+    assert_eq!((runs[0]["job"].as_str(), runs[0]["status"].as_str()), (Some("import-cooperatives"), Some("succeeded")), "{out}");
+    let (_, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["runs", "--failed"]));
+    assert!(out.trim().is_empty(), "no failed runs: {out}");
+}

@@ -367,6 +367,35 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
+        Command::Schedule { count } => {
+            let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
+            let schedules = settings.daemon.schedules().map_err(anyhow::Error::msg)?;
+            let now = chrono::Utc::now();
+            println!("schedules in {tz} (now {})", now.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"));
+            for (job, s) in schedules {
+                let next: Vec<String> = s.upcoming(now, tz, count).iter().map(|t| t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string()).collect();
+                println!("{job:<8} {:<20} next: {}", s.expr, next.join(", "));
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Runs { job, failed, json, limit } => with_store(settings, async |store| {
+            let runs = crate::store::runs::history(store, job.as_deref(), failed, limit).await?;
+            let mut out = std::io::stdout().lock();
+            for r in &runs {
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default())?;
+                } else {
+                    let took = r.finished_at.map(|f| format!("{:.1} s", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
+                    let error = r.error.as_deref().map(|e| format!("  {}", e.chars().take(200).collect::<String>())).unwrap_or_default();
+                    writeln!(out, "{:>6} {:<8} {:<12} {} {:>9}  {}{error}", r.id, r.job, r.status, crate::domain::time::show(r.started_at), took, r.instance)?;
+                }
+            }
+            if !json {
+                eprintln!("{} runs", runs.len());
+            }
+            Ok(EXIT_OK)
+        })
+        .await,
         Command::Config => {
             print!("{}", settings.describe());
             Ok(EXIT_OK)

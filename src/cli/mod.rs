@@ -95,6 +95,29 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<ListingsCommand>,
     },
+    /// Each job's schedule ([daemon.schedules]) and its next runs, in the
+    /// configured time zone
+    Schedule {
+        /// How many next runs to show per job
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+    },
+    /// The history of runs (imports, publishing, review tracking, order sync):
+    /// when, how long, how each ended
+    Runs {
+        /// Only this job (import-cooperatives, import-products, publish, status, orders)
+        #[arg(long, value_name = "JOB")]
+        job: Option<String>,
+        /// Only runs that did not succeed (failed, partial, interrupted, abandoned)
+        #[arg(long)]
+        failed: bool,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+        /// At most this many, newest first
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// Government purchase orders: those waiting for an answer, all of them,
     /// and the cooperatives' answers
     #[command(subcommand)]

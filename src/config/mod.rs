@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// Prefix of environment overrides; nested keys are joined with `__`,
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
-const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "mappings_dir"];
+const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "daemon", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -113,8 +113,49 @@ pub struct Settings {
     pub import: ImportSettings,
     pub log: LogSettings,
     pub orders: OrderSettings,
+    pub daemon: DaemonSettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
+}
+
+/// `[daemon]`: where it answers, its time zone and its jobs' schedules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaemonSettings {
+    /// Health, readiness and metrics.
+    pub listen: String,
+    /// The zone the schedules are read in (an IANA name).
+    pub timezone: String,
+    /// Standard 5-field cron expressions by job (`publish`, `status`, `orders`);
+    /// a job left out keeps its default.
+    pub schedules: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:9187".into(), timezone: "Asia/Jakarta".into(), schedules: Default::default() }
+    }
+}
+
+impl DaemonSettings {
+    /// The time zone, or why it is not one.
+    pub fn tz(&self) -> Result<chrono_tz::Tz, String> {
+        self.timezone.parse().map_err(|_| format!("daemon.timezone {:?} is not a time zone name like Asia/Jakarta", self.timezone))
+    }
+
+    /// Each job's schedule as configured, or its default; an unknown job is an error.
+    pub fn schedules(&self) -> Result<Vec<(&'static str, crate::daemon::schedule::JobSchedule)>, String> {
+        use crate::daemon::schedule::{default_schedule, JobSchedule, JOBS};
+        if let Some(unknown) = self.schedules.keys().find(|k| !JOBS.contains(&k.as_str())) {
+            return Err(format!("daemon.schedules.{unknown}: no such job (the jobs are {})", JOBS.join(", ")));
+        }
+        JOBS.iter()
+            .map(|job| {
+                let expr = self.schedules.get(*job).map_or(default_schedule(job).unwrap_or_default(), String::as_str);
+                JobSchedule::parse(expr).map(|s| (*job, s)).map_err(|e| format!("daemon.schedules.{job}: {e}"))
+            })
+            .collect()
+    }
 }
 
 /// `[orders]`: whose purchase orders are synced, and how deadlines count.
@@ -349,7 +390,7 @@ impl Settings {
              database.postgres_bin_dirs = {:?}\ncatalogue.base_url = {}\ncatalogue.timeout_secs = {}\n\
              catalogue.max_concurrency = {}\ncatalogue.max_attempts = {}\n{sellers}\
              import.max_file_bytes = {}\nimport.batch_size = {}\n\
-             log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\nmappings_dir = {}\n",
+             log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\ndaemon.listen = {}\ndaemon.timezone = {}\ndaemon.schedules = {:?}\nmappings_dir = {}\n",
             self.database.data_dir.display(),
             self.database.name,
             self.database.embedded_port,
@@ -365,6 +406,9 @@ impl Settings {
             self.orders.klpd,
             if self.orders.tahun.is_empty() { "(this year and the one before)".to_owned() } else { format!("{:?}", self.orders.tahun) },
             self.orders.cuti_bersama_is_working_day,
+            self.daemon.listen,
+            self.daemon.timezone,
+            self.daemon.schedules,
             self.mappings_dir.as_ref().map_or("(built in)".into(), |p| p.display().to_string()),
         )
     }

@@ -72,6 +72,33 @@ pub fn dead_local(names: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// One run, for `katalog-bridge runs`.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct RunLine {
+    pub id: i64,
+    pub job: String,
+    pub instance: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub status: String,
+    pub stats: serde_json::Value,
+    pub error: Option<String>,
+}
+
+/// Runs, newest first: of one job, and only those that did not succeed.
+pub async fn history(store: &Store, job: Option<&str>, failed_only: bool, limit: i64) -> Result<Vec<RunLine>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind AS job, instance, started_at, finished_at, status, stats, error FROM sync_runs
+         WHERE ($1::text IS NULL OR kind = $1) AND (NOT $2 OR status NOT IN ('succeeded', 'running'))
+         ORDER BY started_at DESC, id DESC LIMIT $3",
+    )
+    .bind(job)
+    .bind(failed_only)
+    .bind(limit.clamp(1, 100_000))
+    .fetch_all(&store.pool)
+    .await?)
+}
+
 /// The tables whose rows are claimed (`claimed_by`, `claimed_until`).
 #[derive(Debug, Clone, Copy)]
 pub enum Claims {
