@@ -77,6 +77,12 @@ async fn main() {
         .await
         .unwrap();
     let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
+    if let Ok(log) = std::env::var("KB_BENCH_LOG_STATEMENTS") {
+        // Every statement's duration into the server's log, and the log kept at `log` for reading.
+        sqlx::query("ALTER SYSTEM SET log_min_duration_statement = 0").execute(store.pool()).await.unwrap();
+        sqlx::query("SELECT pg_reload_conf()").execute(store.pool()).await.unwrap();
+        eprintln!("statement log: {}/pg/server.log (copied to {log} at the end)", tmp.path().display());
+    }
     let ours = orders::our_sellers(&store).await.unwrap();
     let psql = |args: &[&str]| {
         let out = std::process::Command::new("psql")
@@ -106,7 +112,7 @@ async fn main() {
             let claimed = orders::claim_details(&store, "bench", SOURCE, after, 1000, 600.0).await.unwrap();
             after = claimed.iter().map(|c| c.id).max().unwrap_or(after);
             let claimed: std::collections::HashSet<i64> = claimed.iter().map(|c| c.id).collect();
-            let with_ids: Vec<(i64, RemoteOrder)> = batch.iter().map(|d| (ids[&d.order_id], d.clone())).filter(|(id, _)| claimed.contains(id)).collect();
+            let with_ids: Vec<(i64, &RemoteOrder)> = batch.iter().map(|d| (ids[&d.order_id], d)).filter(|(id, _)| claimed.contains(id)).collect();
             orders::write_details(&store, "bench", &with_ids, &calendar).await.unwrap();
         }
         let ours_elapsed = started.elapsed().as_secs_f64();
@@ -145,6 +151,17 @@ async fn main() {
     );
 
     // 3. The whole sync over HTTP against a bare fetch loop.
+    if std::env::var_os("KB_BENCH_WRITE_ONLY").is_some() {
+        drop(store);
+        if std::env::var_os("KB_BENCH_KEEP").is_some() {
+            eprintln!("kept: {}", tmp.keep().display());
+            return;
+        }
+        if let Ok(log) = std::env::var("KB_BENCH_LOG_STATEMENTS") {
+            let _ = std::fs::copy(tmp.path().join("pg/server.log"), log);
+        }
+        return;
+    }
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
     let settings = CatalogueSettings { base_url: server.url(), sellers: scenario.seller_accounts(), max_concurrency: 8, ..Default::default() };
     let (client, _) = CatalogueClient::new(&settings).unwrap();
@@ -220,4 +237,7 @@ async fn main() {
         support::peak_rss_mb()
     );
     drop(store);
+    if let Ok(log) = std::env::var("KB_BENCH_LOG_STATEMENTS") {
+        let _ = std::fs::copy(tmp.path().join("pg/server.log"), log);
+    }
 }

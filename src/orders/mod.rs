@@ -261,6 +261,7 @@ async fn fetch_details(
     let writer = async {
         let mut counts = DetailCounts::default();
         while let Some(batch) = to_write.recv().await {
+            let batch: Vec<(i64, &RemoteOrder)> = batch.iter().map(|(id, o)| (*id, o)).collect();
             counts.add(orders::write_details(store, instance, &batch, calendar).await?);
         }
         Ok::<_, OrderError>(counts)

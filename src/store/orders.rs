@@ -146,8 +146,10 @@ impl OrderRows {
 /// The stored copies of these orders: remote id -> (id, status, remote updated_at), locked.
 async fn stored(tx: &mut sqlx::PgConnection, source: &str, ids: &[String]) -> Result<HashMap<String, (i64, String, Option<DateTime<Utc>>)>, StoreError> {
     let rows: Vec<(String, i64, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT remote_order_id, id, status, remote_updated_at FROM purchase_orders
-         WHERE source = $1 AND remote_order_id = ANY($2) ORDER BY id FOR UPDATE",
+        // Each id looked up through the unique index, however large the table and its statistics.
+        "SELECT o.remote_order_id, o.id, o.status, o.remote_updated_at
+         FROM unnest($2::text[]) AS k(remote_id) JOIN purchase_orders o ON o.source = $1 AND o.remote_order_id = k.remote_id
+         ORDER BY o.id FOR UPDATE OF o",
     )
     .bind(source)
     .bind(ids)
@@ -342,7 +344,7 @@ impl DetailCounts {
 /// claims: the order's fields (a newer copy than stored), its lines replaced
 /// and routed, its flags, and its status change; one transaction, a handful
 /// of statements whatever the count.
-pub async fn write_details(store: &Store, instance: &str, details: &[(i64, RemoteOrder)], calendar: &WorkingCalendar) -> Result<DetailCounts, StoreError> {
+pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &RemoteOrder)], calendar: &WorkingCalendar) -> Result<DetailCounts, StoreError> {
     let mut counts = DetailCounts::default();
     let mut tx = store.pool.begin().await?;
     let ids: Vec<i64> = details.iter().map(|(id, _)| *id).collect();
@@ -352,9 +354,11 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, Remot
         status: String,
         remote_updated_at: Option<DateTime<Utc>>,
         cooperative_id: Option<i64>,
+        detail_updated_at: Option<DateTime<Utc>>,
     }
     let held: Vec<Held> = sqlx::query_as(
-        "SELECT id, status, remote_updated_at, cooperative_id FROM purchase_orders WHERE id = ANY($1) AND claimed_by = $2 ORDER BY id FOR UPDATE",
+        "SELECT id, status, remote_updated_at, cooperative_id, detail_updated_at FROM purchase_orders
+         WHERE id = ANY($1) AND claimed_by = $2 ORDER BY id FOR UPDATE",
     )
     .bind(&ids)
     .bind(instance)
@@ -380,7 +384,9 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, Remot
         events.push(*id, Some(h.status.clone()), d);
     }
     counts.events = events.insert(&mut tx).await?;
-    let (lines, unrouted) = replace_lines(&mut tx, &fresh).await?;
+    // Only orders whose detail was stored before have lines to replace.
+    let had_lines: Vec<i64> = fresh.iter().map(|(id, _)| *id).filter(|id| held[id].detail_updated_at.is_some()).collect();
+    let (lines, unrouted) = replace_lines(&mut tx, &fresh, &had_lines).await?;
     counts.lines = lines;
     // One update per order: the detail's fields (as new as the package stored, or newer),
     // the flags, the detail's mark, the claim let go.
@@ -433,8 +439,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, Remot
 /// the listing id names (to its product and member); returns the lines
 /// written and, per order, those that match no publication. The routes are
 /// read in one query and the lines streamed in with `COPY`.
-async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)]) -> Result<(u64, Vec<i32>), StoreError> {
-    let fresh_ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)], had_lines: &[i64]) -> Result<(u64, Vec<i32>), StoreError> {
     // The routes: (seller, listing id) -> (publication, product, member).
     let mut sellers = Vec::new();
     let mut listings = Vec::new();
@@ -457,9 +462,13 @@ async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)
     .fetch_all(&mut *tx)
     .await?;
     let routes: HashMap<(&str, &str), (i64, i64, i64)> = routes.iter().map(|(s, r, p, pr, m)| ((s.as_str(), r.as_str()), (*p, *pr, *m))).collect();
-    // Replaced whole: the old lines of these orders go, the new ones are copied in.
-    // (`= ANY` over the lines' own index: a plan that scans every line would cost as the table grows.)
-    sqlx::query("DELETE FROM order_lines WHERE order_id IN (SELECT unnest($1::bigint[]))").bind(&fresh_ids).execute(&mut *tx).await?;
+    // Replaced whole: the old lines go (looked up by order through the lines' index), the new ones are copied in.
+    if !had_lines.is_empty() {
+        sqlx::query("DELETE FROM order_lines ol USING unnest($1::bigint[]) AS k(order_id) WHERE ol.order_id = k.order_id")
+            .bind(had_lines)
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut data = Vec::with_capacity(fresh.len() * 4096);
     let mut unrouted = Vec::with_capacity(fresh.len());
     let mut lines = 0u64;
@@ -546,7 +555,9 @@ pub async fn import_orders(
         }
     }
     counts.events = events.insert(&mut tx).await?;
-    let (lines, unrouted) = replace_lines(&mut tx, &fresh).await?;
+    // A document imported again replaces the lines stored with it.
+    let had_lines: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    let (lines, unrouted) = replace_lines(&mut tx, &fresh, &had_lines).await?;
     counts.lines = lines;
     // A document's lines add up to its own line total (its payable amount adds tax and charges).
     let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
