@@ -228,3 +228,69 @@ async fn a_sync_killed_at_any_point_and_run_again_loses_and_doubles_nothing() {
     let want: usize = truth.iter().map(|t| t["lines"].as_array().unwrap().len()).sum();
     assert_eq!(lines as usize, want);
 }
+
+#[tokio::test]
+async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_older_copies_lose() {
+    use katalog_bridge::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
+    use katalog_bridge::store::orders;
+    let (store, _) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let ours = orders::our_sellers(&store).await.unwrap();
+    let seller = ours.keys().min().unwrap().clone();
+    let at = |h: i64| "2026-12-01T02:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap() + chrono::Duration::hours(h);
+    let line = |id: &str, total: i64| RemoteLine {
+        line_id: id.into(),
+        listing_id: Some(format!("L-NOT-OURS-{id}")),
+        sku: None,
+        name: "Beras".into(),
+        quantity: Decimal::from(1),
+        unit: Some("Karung".into()),
+        unit_price: Decimal::from(total),
+        line_total: Decimal::from(total),
+        raw: json!({}),
+    };
+    let order = RemoteOrder {
+        order_id: "EP-2026-009999".into(),
+        rup_code: None,
+        rup_name: None,
+        fiscal_year: 2026,
+        funding_source: None,
+        kode_klpd: "D347".into(),
+        kode_satker: None,
+        nama_satker: Some("Dinas Sosial".into()),
+        kode_penyedia: seller.clone(),
+        status: OrderStatus::WaitingSellerConfirmation,
+        shipment_status: None,
+        shipping_fee: Decimal::from(25_000),
+        total: Decimal::from(1_000_000),
+        order_date: Some(at(0)),
+        confirm_by: None,
+        updated_at: at(1),
+        raw: json!({"order_id": "EP-2026-009999"}),
+        lines: Some(vec![line("1", 500_000), line("2", 400_000)]),
+    };
+    let calendar = calendar();
+    let package = RemoteOrder { lines: None, ..order.clone() };
+    let counts = orders::apply_order_page(&store, "ekatalog-v6", &[package.clone()], &ours, &calendar, "test", "1").await.unwrap();
+    assert_eq!((counts.new, counts.events), (1, 1));
+    let claimed = orders::claim_details(&store, "me", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let d = orders::write_details(&store, "me", &[(claimed[0].id, &order)], &calendar).await.unwrap();
+    assert_eq!((d.orders, d.lines, d.mismatched, d.unrouted), (1, 2, 1, 2));
+    let (total, mismatch, unrouted, lines_total): (Decimal, bool, i32, Decimal) =
+        sqlx::query_as("SELECT total, amount_mismatch, unrouted_lines, lines_total FROM purchase_orders").fetch_one(store.pool()).await.unwrap();
+    assert_eq!((total, mismatch, unrouted, lines_total), (Decimal::from(1_000_000), true, 2, Decimal::from(900_000)), "kept as sent, flagged, never fixed");
+
+    // An older copy with another status changes nothing; a newer one moves the status, with one event.
+    let older = RemoteOrder { status: OrderStatus::Cancelled, updated_at: at(0), ..package.clone() };
+    let c = orders::apply_order_page(&store, "ekatalog-v6", &[older], &ours, &calendar, "test", "2").await.unwrap();
+    assert_eq!((c.updated, c.unchanged, c.events), (0, 1, 0));
+    let newer = RemoteOrder { status: OrderStatus::OnProcess, updated_at: at(5), ..package };
+    // The same package twice in one page counts once.
+    let c = orders::apply_order_page(&store, "ekatalog-v6", &[newer.clone(), newer], &ours, &calendar, "test", "3").await.unwrap();
+    assert_eq!((c.updated, c.events), (1, 1));
+    let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(status, "ON_PROCESS");
+    let cursor: String = sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE name = 'test'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(cursor, "3", "the cursor moves with each page");
+}
