@@ -271,7 +271,7 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
     };
     let calendar = calendar();
     let package = RemoteOrder { lines: None, ..order.clone() };
-    let counts = orders::apply_order_page(&store, "ekatalog-v6", &[package.clone()], &ours, &calendar, "test", "1").await.unwrap();
+    let counts = orders::apply_order_page(&store, "ekatalog-v6", std::slice::from_ref(&package), &ours, &calendar, "test", "1").await.unwrap();
     assert_eq!((counts.new, counts.events), (1, 1));
     let claimed = orders::claim_details(&store, "me", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
     assert_eq!(claimed.len(), 1);
