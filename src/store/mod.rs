@@ -1,6 +1,17 @@
 //! The PostgreSQL store: connecting (to `DATABASE_URL` or the embedded
 //! cluster), migrations, and the queries of each table family.
 
+/// `add` for a struct of counters: each named field summed.
+macro_rules! summed {
+    ($t:ty { $($f:ident),+ $(,)? }) => {
+        impl $t {
+            pub fn add(&mut self, o: $t) {
+                $(self.$f += o.$f;)+
+            }
+        }
+    };
+}
+
 pub mod embedded;
 pub mod listings;
 pub mod products;

@@ -34,15 +34,7 @@ pub struct PageCounts {
     pub events: u64,
 }
 
-impl PageCounts {
-    pub fn add(&mut self, o: PageCounts) {
-        self.new += o.new;
-        self.updated += o.updated;
-        self.unchanged += o.unchanged;
-        self.other_sellers += o.other_sellers;
-        self.events += o.events;
-    }
-}
+summed!(PageCounts { new, updated, unchanged, other_sellers, events });
 
 /// The arrays of an order upsert.
 #[derive(Default)]
@@ -329,16 +321,7 @@ pub struct DetailCounts {
     pub events: u64,
 }
 
-impl DetailCounts {
-    pub fn add(&mut self, o: DetailCounts) {
-        self.orders += o.orders;
-        self.lines += o.lines;
-        self.unrouted += o.unrouted;
-        self.mismatched += o.mismatched;
-        self.stale += o.stale;
-        self.events += o.events;
-    }
-}
+summed!(DetailCounts { orders, lines, unrouted, mismatched, stale, events });
 
 /// Writes fetched details (`(order id, detail)`) while `instance` holds their
 /// claims: the order's fields (a newer copy than stored), its lines replaced

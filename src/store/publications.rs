@@ -389,14 +389,7 @@ pub struct FeedCounts {
     pub unknown: u64,
 }
 
-impl FeedCounts {
-    pub fn add(&mut self, o: FeedCounts) {
-        self.applied += o.applied;
-        self.repeated += o.repeated;
-        self.not_allowed += o.not_allowed;
-        self.unknown += o.unknown;
-    }
-}
+summed!(FeedCounts { applied, repeated, not_allowed, unknown });
 
 /// Where a feed was last read to.
 pub async fn cursor(store: &Store, name: &str) -> Result<Option<String>, StoreError> {

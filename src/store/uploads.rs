@@ -342,14 +342,7 @@ pub struct AnswerCounts {
     pub unknown_lines: u64,
 }
 
-impl AnswerCounts {
-    pub fn add(&mut self, o: AnswerCounts) {
-        self.uploads += o.uploads;
-        self.accepted += o.accepted;
-        self.refused += o.refused;
-        self.unknown_lines += o.unknown_lines;
-    }
-}
+summed!(AnswerCounts { uploads, accepted, refused, unknown_lines });
 
 /// Applies the catalogue's per-line results of a processed upload, once: the
 /// listing id of each taken line, and each refused line's publication failed
