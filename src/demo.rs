@@ -153,13 +153,18 @@ async fn orders_on_the_mock_catalogue(store: &Store, mappings: &MappingSource, c
         .collect();
     let mut accepted = None;
     if let Some((first, _)) = waiting.first() {
-        crate::orders::respond::respond(store, client, &first.order_id, true, None, false).await?;
+        let answer = crate::orders::respond::respond(store, client, &first.order_id, true, None, false).await?;
         crate::orders::sync_orders(store, client, &calendar, &options).await?;
         let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1")
             .bind(&first.order_id)
             .fetch_one(store.pool())
             .await?;
-        accepted = Some((first.order_id.clone(), status));
+        // (On a second demo run the catalogue is new and does not know the orders stored by the first.)
+        let outcome = match answer.refused.first().or(answer.later.first()) {
+            Some((_, why)) => format!("still {status}: the answer was not taken ({why})"),
+            None => status,
+        };
+        accepted = Some((first.order_id.clone(), outcome));
     }
     Ok(OrdersOutcome { hours, sync, now, waiting, accepted })
 }

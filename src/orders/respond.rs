@@ -89,9 +89,16 @@ pub async fn respond(
     as_ubl: bool,
 ) -> Result<RespondReport, RespondError> {
     let queued = orders::queue_response(store, remote_order_id, accept, reason, as_ubl).await?;
-    if queued.state != "pending" {
-        tracing::info!(order = remote_order_id, state = queued.state, "this answer was already sent");
-        return Ok(RespondReport::default());
+    match queued.state.as_str() {
+        "pending" => {}
+        "refused" => {
+            let why = queued.last_error.unwrap_or_else(|| "no reason given".into());
+            return Ok(RespondReport { refused: vec![(remote_order_id.to_owned(), format!("this answer was refused before: {why}"))], ..Default::default() });
+        }
+        state => {
+            tracing::info!(order = remote_order_id, state, "this answer was already sent");
+            return Ok(RespondReport::default());
+        }
     }
     let instance = format!("{}:respond", crate::store::runs::instance_name());
     Ok(send_pending(store, client, &instance, Some(queued.order_db_id)).await?)

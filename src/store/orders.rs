@@ -650,6 +650,8 @@ pub struct Response {
     pub as_ubl: bool,
     pub key: String,
     pub state: String,
+    /// Why the last send failed, if it did.
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -685,8 +687,9 @@ pub async fn queue_response(store: &Store, remote_order_id: &str, accept: bool, 
     .execute(&mut *tx)
     .await
     .map_err(StoreError::from)?;
-    let (id, stored_decision, stored_reason, stored_ubl, key, state): (i64, String, Option<String>, bool, String, String) =
-        sqlx::query_as("SELECT id, decision, reason, as_ubl, idempotency_key, state FROM order_responses WHERE order_id = $1")
+    #[allow(clippy::type_complexity)]
+    let (id, stored_decision, stored_reason, stored_ubl, key, state, last_error): (i64, String, Option<String>, bool, String, String, Option<String>) =
+        sqlx::query_as("SELECT id, decision, reason, as_ubl, idempotency_key, state, last_error FROM order_responses WHERE order_id = $1")
             .bind(order_db_id)
             .fetch_one(&mut *tx)
             .await
@@ -705,6 +708,7 @@ pub async fn queue_response(store: &Store, remote_order_id: &str, accept: bool, 
         as_ubl: stored_ubl,
         key,
         state,
+        last_error,
     })
 }
 
@@ -737,6 +741,7 @@ pub async fn claim_responses(store: &Store, instance: &str, order_db_id: Option<
                 as_ubl: r.try_get("as_ubl")?,
                 key: r.try_get("idempotency_key")?,
                 state: r.try_get("state")?,
+                last_error: None,
             })
         })
         .collect()
