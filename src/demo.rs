@@ -155,10 +155,7 @@ async fn orders_on_the_mock_catalogue(store: &Store, mappings: &MappingSource, c
     if let Some((first, _)) = waiting.first() {
         let answer = crate::orders::respond::respond(store, client, &first.order_id, true, None, false).await?;
         crate::orders::sync_orders(store, client, &calendar, &options).await?;
-        let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1")
-            .bind(&first.order_id)
-            .fetch_one(store.pool())
-            .await?;
+        let status = crate::store::orders::status(store, &first.order_id).await?.unwrap_or_default();
         // (On a second demo run the catalogue is new and does not know the orders stored by the first.)
         let outcome = match answer.refused.first().or(answer.later.first()) {
             Some((_, why)) => format!("still {status}: the answer was not taken ({why})"),

@@ -300,7 +300,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 if !crate::store::products::cooperative_ids(store).await?.contains_key(&cooperative) {
                     anyhow::bail!("cooperative {cooperative} is not registered: check the code");
                 }
-                let rows = crate::orders::export::rows(store, &cooperative, since).await?;
+                let rows = crate::store::orders::export_rows(store, &cooperative, since).await?;
                 match (format, &out) {
                     (crate::orders::export::ExportFormat::Csv, None) => crate::orders::export::write_csv(std::io::stdout().lock(), &rows)?,
                     (crate::orders::export::ExportFormat::Csv, Some(path)) => {

@@ -7,10 +7,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
-
-use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -18,32 +15,7 @@ pub enum ExportFormat {
     Xlsx,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("cannot write {path}: {detail}")]
-    Write { path: String, detail: String },
-}
-
-/// One line of an order, with its order's fields.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Row {
-    pub order_id: String,
-    pub status: String,
-    pub order_date: Option<chrono::DateTime<chrono::Utc>>,
-    pub deadline: Option<chrono::DateTime<chrono::Utc>>,
-    pub buyer: Option<String>,
-    pub order_total: Decimal,
-    pub line_id: Option<String>,
-    pub sku: Option<String>,
-    pub item: Option<String>,
-    pub quantity: Option<Decimal>,
-    pub unit: Option<String>,
-    pub unit_price: Option<Decimal>,
-    pub line_total: Option<Decimal>,
-    pub member: Option<String>,
-}
+pub use crate::store::orders::ExportRow as Row;
 
 pub const HEADINGS: [&str; 14] = [
     "order_id", "status", "order_date", "confirm_by", "buyer", "order_total", "line_id", "sku", "item", "quantity", "unit", "unit_price",
@@ -89,25 +61,6 @@ fn cells(r: &Row) -> Vec<Cell<'_>> {
         num(r.line_total),
         text(r.member.as_deref()),
     ]
-}
-
-pub async fn rows(store: &Store, cooperative: &str, since: Option<NaiveDate>) -> Result<Vec<Row>, StoreError> {
-    let since = since.and_then(|d| d.and_hms_opt(0, 0, 0)).and_then(|d| {
-        use chrono::TimeZone;
-        chrono_tz::Asia::Jakarta.from_local_datetime(&d).single().map(|t| t.with_timezone(&chrono::Utc))
-    });
-    Ok(sqlx::query_as(
-        "SELECT o.remote_order_id AS order_id, o.status, o.order_date, o.deadline, o.nama_satker AS buyer, o.total AS order_total,
-                l.remote_line_id AS line_id, l.sku, l.description AS item, l.quantity, l.unit, l.unit_price, l.line_total, m.code AS member
-         FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
-         LEFT JOIN order_lines l ON l.order_id = o.id LEFT JOIN members m ON m.id = l.member_id
-         WHERE c.code = $1 AND ($2::timestamptz IS NULL OR o.order_date >= $2)
-         ORDER BY o.order_date, o.remote_order_id, l.remote_line_id",
-    )
-    .bind(cooperative)
-    .bind(since)
-    .fetch_all(store.pool())
-    .await?)
 }
 
 pub fn write_csv(out: impl Write, rows: &[Row]) -> Result<(), csv::Error> {

@@ -22,12 +22,7 @@ pub struct Imported {
 
 pub async fn import_ubl(store: &Store, calendar: &WorkingCalendar, files: &[PathBuf]) -> Result<Vec<Imported>, StoreError> {
     let sellers = orders::our_sellers(store).await?;
-    let by_gln: std::collections::HashMap<String, String> =
-        sqlx::query_as::<_, (String, String)>("SELECT gln, kode_penyedia FROM cooperatives WHERE gln IS NOT NULL AND kode_penyedia IS NOT NULL")
-            .fetch_all(store.pool())
-            .await?
-            .into_iter()
-            .collect();
+    let by_gln = orders::sellers_by_gln(store).await?;
     let mut out = Vec::with_capacity(files.len());
     for file in files {
         let parsed = read_file(file).and_then(|bytes| {

@@ -46,13 +46,7 @@ pub async fn send_pending(store: &Store, client: &CatalogueClient, instance: &st
 
 async fn send(store: &Store, client: &CatalogueClient, r: &Response) -> Result<Answered, OrderError> {
     let body = if r.as_ubl {
-        let (seller_gln, seller_name, buyer): (Option<String>, String, Option<String>) = sqlx::query_as(
-            "SELECT c.gln, c.name, o.nama_satker FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE o.id = $1",
-        )
-        .bind(r.order_db_id)
-        .fetch_one(store.pool())
-        .await
-        .map_err(crate::store::StoreError::from)?;
+        let (seller_gln, seller_name, buyer) = orders::answer_parties(store, r.order_db_id).await?;
         let id = format!("R-{}", r.remote_order_id);
         ResponseBody::Ubl(crate::catalog::order_response::write(&crate::catalog::order_response::Answer {
             id: &id,

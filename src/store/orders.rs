@@ -323,6 +323,17 @@ pub struct DetailCounts {
 
 summed!(DetailCounts { orders, lines, unrouted, mismatched, stale, events });
 
+impl DetailCounts {
+    /// Counts the orders just flagged: (amounts differ, lines unrouted) each.
+    fn count_flags(&mut self, flags: Vec<(bool, i32)>) {
+        for (mismatch, unrouted) in flags {
+            self.orders += 1;
+            self.mismatched += u64::from(mismatch);
+            self.unrouted += u64::try_from(unrouted).unwrap_or(0);
+        }
+    }
+}
+
 /// Writes fetched details (`(order id, detail)`) while `instance` holds their
 /// claims: the order's fields (a newer copy than stored), its lines replaced
 /// and routed, its flags, and its status change; one transaction, a handful
@@ -401,11 +412,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     .bind(&unrouted)
     .fetch_all(&mut *tx)
     .await?;
-    for (mismatch, unrouted) in flags {
-        counts.orders += 1;
-        counts.mismatched += u64::from(mismatch);
-        counts.unrouted += u64::try_from(unrouted).unwrap_or(0);
-    }
+    counts.count_flags(flags);
     sqlx::query(
         "UPDATE purchase_orders SET claimed_by = NULL, claimed_until = NULL, next_detail_at = now() + interval '1 minute'
          WHERE id = ANY($1) AND claimed_by = $2",
@@ -539,11 +546,10 @@ pub async fn import_orders(
     }
     counts.events = events.insert(&mut tx).await?;
     // A document imported again replaces the lines stored with it.
-    let had_lines: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
-    let (lines, unrouted) = replace_lines(&mut tx, &fresh, &had_lines).await?;
+    let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    let (lines, unrouted) = replace_lines(&mut tx, &fresh, &ids).await?;
     counts.lines = lines;
     // A document's lines add up to its own line total (its payable amount adds tax and charges).
-    let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
     let lines_total: Vec<Decimal> = fresh.iter().map(|(_, d)| d.lines_total().unwrap_or_default()).collect();
     let flags: Vec<(bool, i32)> = sqlx::query_as(
         "UPDATE purchase_orders o SET needs_detail = false, detail_updated_at = o.remote_updated_at, lines_total = t.sum, unrouted_lines = t.unrouted,
@@ -556,11 +562,7 @@ pub async fn import_orders(
     .bind(&unrouted)
     .fetch_all(&mut *tx)
     .await?;
-    for (mismatch, unrouted) in flags {
-        counts.orders += 1;
-        counts.mismatched += u64::from(mismatch);
-        counts.unrouted += u64::try_from(unrouted).unwrap_or(0);
-    }
+    counts.count_flags(flags);
     tx.commit().await?;
     Ok(counts)
 }
@@ -570,6 +572,70 @@ pub async fn import_orders(
 pub async fn details_left(store: &Store, source: &str) -> Result<u64, StoreError> {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE needs_detail AND source = $1").bind(source).fetch_one(&store.pool).await?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// One line of an order, with its order's fields (`orders export`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub order_id: String,
+    pub status: String,
+    pub order_date: Option<DateTime<Utc>>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub buyer: Option<String>,
+    pub order_total: Decimal,
+    pub line_id: Option<String>,
+    pub sku: Option<String>,
+    pub item: Option<String>,
+    pub quantity: Option<Decimal>,
+    pub unit: Option<String>,
+    pub unit_price: Option<Decimal>,
+    pub line_total: Option<Decimal>,
+    pub member: Option<String>,
+}
+
+/// A cooperative's orders and their lines, one row per line, those made
+/// from the start of `since` (a day in Jakarta) on.
+pub async fn export_rows(store: &Store, cooperative: &str, since: Option<chrono::NaiveDate>) -> Result<Vec<ExportRow>, StoreError> {
+    let since = since.and_then(|d| d.and_hms_opt(0, 0, 0)).and_then(|d| {
+        use chrono::TimeZone;
+        chrono_tz::Asia::Jakarta.from_local_datetime(&d).single().map(|t| t.with_timezone(&Utc))
+    });
+    Ok(sqlx::query_as(
+        "SELECT o.remote_order_id AS order_id, o.status, o.order_date, o.deadline, o.nama_satker AS buyer, o.total AS order_total,
+                l.remote_line_id AS line_id, l.sku, l.description AS item, l.quantity, l.unit, l.unit_price, l.line_total, m.code AS member
+         FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
+         LEFT JOIN order_lines l ON l.order_id = o.id LEFT JOIN members m ON m.id = l.member_id
+         WHERE c.code = $1 AND ($2::timestamptz IS NULL OR o.order_date >= $2)
+         ORDER BY o.order_date, o.remote_order_id, l.remote_line_id",
+    )
+    .bind(cooperative)
+    .bind(since)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// Our sellers by GLN: gln -> kode_penyedia (to find the cooperative a document is for).
+pub async fn sellers_by_gln(store: &Store) -> Result<HashMap<String, String>, StoreError> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT gln, kode_penyedia FROM cooperatives WHERE gln IS NOT NULL AND kode_penyedia IS NOT NULL")
+        .fetch_all(&store.pool)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The parties of an answer: the seller's GLN and name, the buyer's name.
+pub async fn answer_parties(store: &Store, order_db_id: i64) -> Result<(Option<String>, String, Option<String>), StoreError> {
+    Ok(sqlx::query_as("SELECT c.gln, c.name, o.nama_satker FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE o.id = $1")
+        .bind(order_db_id)
+        .fetch_one(&store.pool)
+        .await?)
+}
+
+/// The status stored for an order, by its id on the catalogue.
+pub async fn status(store: &Store, remote_order_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1 ORDER BY id LIMIT 1")
+        .bind(remote_order_id)
+        .fetch_optional(&store.pool)
+        .await?)
 }
 
 /// Records a failed detail fetch: tried again after `retry_secs`.
