@@ -55,6 +55,12 @@ pub fn signal() -> Option<i32> {
     Some(SIGNAL.load(Ordering::SeqCst)).filter(|s| *s != 0)
 }
 
+/// `Err` with the signal's name once a stop is requested: long work checks
+/// it at each batch boundary (`stop_requested().map_err(MyError::Interrupted)?`).
+pub fn stop_requested() -> Result<(), &'static str> {
+    signal().map_or(Ok(()), |s| Err(signal_name(s)))
+}
+
 /// Resolves once a stop is requested.
 pub async fn wait() {
     let mut rx = sender().subscribe();

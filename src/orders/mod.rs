@@ -147,10 +147,7 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
 }
 
 fn stop_if_asked() -> Result<(), OrderError> {
-    match crate::shutdown::signal() {
-        Some(signal) => Err(OrderError::Interrupted(crate::shutdown::signal_name(signal))),
-        None => Ok(()),
-    }
+    crate::shutdown::stop_requested().map_err(OrderError::Interrupted)
 }
 
 const SHOWN_PROBLEMS: usize = 5;

@@ -266,10 +266,7 @@ async fn send_all(
 
 /// Stops at a batch boundary when a signal asked for it.
 fn stop_if_asked() -> Result<(), PublishError> {
-    match crate::shutdown::signal() {
-        Some(signal) => Err(PublishError::Interrupted(crate::shutdown::signal_name(signal))),
-        None => Ok(()),
-    }
+    crate::shutdown::stop_requested().map_err(PublishError::Interrupted)
 }
 
 /// Whether the seller's account, not what was sent, is at fault: the work

@@ -77,8 +77,8 @@ pub async fn sync_status(
         report.failed.extend(failed);
     }
     for seller in sellers.iter().filter(|s| client.has_account(s)) {
-        if let Some(signal) = crate::shutdown::signal() {
-            outcome = Err(PublishError::Interrupted(crate::shutdown::signal_name(signal)));
+        if let Err(signal) = crate::shutdown::stop_requested() {
+            outcome = Err(PublishError::Interrupted(signal));
             break;
         }
         report.sellers += 1;
