@@ -15,6 +15,7 @@ pub mod telemetry;
 pub mod catalog;
 pub mod listings;
 pub mod mock;
+pub mod notify;
 pub mod orders;
 pub mod publish;
 pub mod serve;

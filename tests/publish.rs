@@ -121,9 +121,12 @@ async fn two_publishers_on_one_database_send_each_publication_once() {
     let (ra, rb) = tokio::join!(
         async { publish(sa, &plan, &a, &options).await },
         async {
-            // the second starts while the first is sending
+            // The second starts while the first is sending: the job's lock is
+            // taken, so it is refused as a lead and helps with the claims.
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            publish(sb, &plan, &b, &options).await
+            let refused = publish(sb, &plan, &b, &options).await;
+            assert!(matches!(&refused, Err(katalog_bridge::publish::PublishError::Busy(why)) if why.contains("already running")), "{refused:?}");
+            katalog_bridge::publish::help(sb, &b, &options).await.map(Option::unwrap_or_default)
         }
     );
     let (ra, rb) = (ra.unwrap(), rb.unwrap());

@@ -36,9 +36,13 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Err(e) = crate::shutdown::install() {
         return fail(&anyhow::Error::new(e).context("cannot listen for SIGINT and SIGTERM"));
     }
+    // The daemon's normal end is a signal: it exits 0 when it stopped cleanly.
+    let daemon = matches!(cli.command, super::Command::Daemon);
     let outcome = dispatch(cli.command, &settings).await;
     // Stopped by a signal: the shell's status for it (130, 143), after saying what was kept.
-    if let Some(signal) = crate::shutdown::signal() {
+    if let Some(signal) = crate::shutdown::signal()
+        && !(daemon && outcome.is_ok())
+    {
         if let Err(e) = &outcome {
             fail(e);
         }
@@ -367,6 +371,50 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
+        Command::Daemon => {
+            let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
+            let schedules = settings.daemon.schedules().map_err(anyhow::Error::msg)?;
+            let tables = Tables::load(&mappings)?;
+            let plan = std::sync::Arc::new(crate::publish::Channel::Api.format().plan(&mappings, &tables)?);
+            let calendar = std::sync::Arc::new(crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?);
+            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?.map(std::sync::Arc::new);
+            if notify.is_none() {
+                tracing::warn!("no [notify] webhook_url or smtp_url: cooperatives are not told when orders arrive");
+            }
+            if settings.orders.klpd.is_empty() {
+                tracing::warn!("no [orders] klpd: the orders job has no buyer to read and fails until one is set");
+            }
+            let catalogue = url::Url::parse(&settings.catalogue.base_url).context("catalogue.base_url")?;
+            let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
+            with_store(settings, async |store| {
+                let parts = crate::daemon::Parts {
+                    tz,
+                    schedules,
+                    jobs: crate::daemon::jobs::RealJobs {
+                        store: store.handle(),
+                        client,
+                        plan,
+                        calendar,
+                        klpd: settings.orders.klpd.clone(),
+                        years: settings.orders.tahun.clone(),
+                        lease,
+                        batch: settings.daemon.claim_batch.clamp(1, 1000),
+                        notify,
+                    },
+                    listen: settings.daemon.listen.clone(),
+                    catalogue,
+                    help_every: std::time::Duration::from_secs(settings.daemon.help_every_seconds.clamp(1, 3600)),
+                    notify_every: std::time::Duration::from_secs(settings.daemon.notify_every_seconds.clamp(1, 86_400)),
+                };
+                crate::daemon::serve(store, parts).await?;
+                Ok(EXIT_OK)
+            })
+            .await
+        }
         Command::Schedule { count } => {
             let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
             let schedules = settings.daemon.schedules().map_err(anyhow::Error::msg)?;
@@ -406,7 +454,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 TemplateKind::Products => (intake::products::PRODUCT_COLUMNS, intake::template::PRODUCT_EXAMPLE),
                 TemplateKind::Cooperatives => (
                     intake::cooperatives::COOPERATIVE_COLUMNS,
-                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak", "", "P3576-0006"],
+                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak", "", "P3576-0006", "kkmp-wates@koperasi.example"],
                 ),
             };
             intake::template::write(&file, columns, example, &units, force)?;
@@ -504,11 +552,16 @@ const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 /// However the work ended, no run of this process is left marked running.
 async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyhow::Result<u8>) -> anyhow::Result<u8> {
     let store = Store::open_migrated(&settings.database).await.context("opening the database")?;
-    match runs::abandon_dead_local(&store).await {
+    let abandoned = match runs::abandon_dead_local(&store).await {
+        Ok(n) => runs::abandon_stale(&store, runs::ABANDONED_AFTER).await.map(|m| n + m),
+        Err(e) => Err(e),
+    };
+    match abandoned {
         Ok(0) => {}
-        Ok(n) => tracing::warn!(runs = n, "runs left running by processes that are gone are now marked abandoned"),
+        Ok(n) => tracing::warn!(runs = n, "runs left running by processes that are gone (or whose heartbeat stopped) are now marked abandoned"),
         Err(e) => tracing::warn!(error = %e, "could not check for abandoned runs"),
     }
+    let heartbeat = runs::spawn_heartbeat(&store);
     let result = tokio::select! {
         r = work(&store) => r,
         _ = async { crate::shutdown::wait().await; tokio::time::sleep(STOP_GRACE).await } => {
@@ -520,6 +573,7 @@ async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyho
         (Err(e), None) => (runs::RunStatus::Failed, format!("{e:#}")),
         (Ok(_), None) => (runs::RunStatus::Failed, "the command ended without finishing this run".to_owned()),
     };
+    heartbeat.abort();
     if let Err(e) = runs::settle_unfinished(&store, status, &why).await {
         tracing::error!(error = %e, "could not record the end of this process's runs");
     }

@@ -95,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<ListingsCommand>,
     },
+    /// Run unattended: the jobs on their schedules ([daemon.schedules]), health,
+    /// readiness and metrics over HTTP ([daemon] listen), and notifications of
+    /// waiting orders ([notify]). Several daemons may share one database
+    /// (DATABASE_URL). SIGTERM or SIGINT stops it cleanly (exit 0)
+    Daemon,
     /// Each job's schedule ([daemon.schedules]) and its next runs, in the
     /// configured time zone
     Schedule {

@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// Prefix of environment overrides; nested keys are joined with `__`,
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
-const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "daemon", "mappings_dir"];
+const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "daemon", "notify", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -114,6 +114,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub orders: OrderSettings,
     pub daemon: DaemonSettings,
+    pub notify: NotifySettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
 }
@@ -129,11 +130,80 @@ pub struct DaemonSettings {
     /// Standard 5-field cron expressions by job (`publish`, `status`, `orders`);
     /// a job left out keeps its default.
     pub schedules: std::collections::BTreeMap<String, String>,
+    /// How long a claim (a batch of publications or order details) is held
+    /// before another instance may take it over, in seconds.
+    pub lease_seconds: u64,
+    /// Publications or order details claimed at a time. A claimed batch must
+    /// be done within `lease_seconds`, or another instance takes it over
+    /// (and the late writes are refused): keep batch × request time well
+    /// under the lease.
+    pub claim_batch: i64,
+    /// How often an instance that does not lead a running job looks for its
+    /// claimable work, in seconds.
+    pub help_every_seconds: u64,
+    /// How often due notifications are looked for and sent, in seconds.
+    pub notify_every_seconds: u64,
 }
 
 impl Default for DaemonSettings {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:9187".into(), timezone: "Asia/Jakarta".into(), schedules: Default::default() }
+        Self {
+            listen: "127.0.0.1:9187".into(),
+            timezone: "Asia/Jakarta".into(),
+            schedules: Default::default(),
+            lease_seconds: 300,
+            claim_batch: 100,
+            help_every_seconds: 2,
+            notify_every_seconds: 60,
+        }
+    }
+}
+
+/// `[notify]`: how cooperative staff are told that an order waits. Either
+/// channel, both, or none (the daemon then only logs).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    /// A JSON POST per notification, signed with HMAC-SHA256 of the body.
+    pub webhook_url: Option<String>,
+    #[serde(deserialize_with = "secret")]
+    pub webhook_secret: Option<SecretString>,
+    pub webhook_secret_file: Option<PathBuf>,
+    /// `smtps://user@host:465` (TLS), `smtp://user@host:587?tls=required`
+    /// (STARTTLS), or `smtp://host:25` (no encryption: a local relay only).
+    #[serde(deserialize_with = "secret")]
+    pub smtp_url: Option<SecretString>,
+    #[serde(deserialize_with = "secret")]
+    pub smtp_password: Option<SecretString>,
+    pub smtp_password_file: Option<PathBuf>,
+    /// The sender, e.g. `katalog-bridge <noreply@mojokertokota.go.id>`.
+    pub from: Option<String>,
+}
+
+impl NotifySettings {
+    /// A secret given inline or in a file, or neither; both is a mistake.
+    fn either(name: &str, inline: &Option<SecretString>, file: &Option<PathBuf>) -> Result<Option<SecretString>, String> {
+        match (inline, file) {
+            (Some(_), Some(_)) => Err(format!("notify: give {name} or {name}_file, not both")),
+            (Some(s), None) => Ok(Some(s.clone())),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("notify: cannot read {name}_file {}: {e}", path.display()))?;
+                let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+                if secret.is_empty() {
+                    return Err(format!("notify: {name}_file {} is empty", path.display()));
+                }
+                Ok(Some(SecretString::from(secret)))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    pub fn webhook_secret(&self) -> Result<Option<SecretString>, String> {
+        Self::either("webhook_secret", &self.webhook_secret, &self.webhook_secret_file)
+    }
+
+    pub fn smtp_password(&self) -> Result<Option<SecretString>, String> {
+        Self::either("smtp_password", &self.smtp_password, &self.smtp_password_file)
     }
 }
 
@@ -390,7 +460,8 @@ impl Settings {
              database.postgres_bin_dirs = {:?}\ncatalogue.base_url = {}\ncatalogue.timeout_secs = {}\n\
              catalogue.max_concurrency = {}\ncatalogue.max_attempts = {}\n{sellers}\
              import.max_file_bytes = {}\nimport.batch_size = {}\n\
-             log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\ndaemon.listen = {}\ndaemon.timezone = {}\ndaemon.schedules = {:?}\nmappings_dir = {}\n",
+             log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\ndaemon.listen = {}\ndaemon.timezone = {}\ndaemon.schedules = {:?}\ndaemon.lease_seconds = {}\n\
+             notify.webhook_url = {}\nnotify.webhook_secret = {}\nnotify.smtp_url = {}\nnotify.smtp_password = {}\nnotify.from = {}\nmappings_dir = {}\n",
             self.database.data_dir.display(),
             self.database.name,
             self.database.embedded_port,
@@ -409,8 +480,22 @@ impl Settings {
             self.daemon.listen,
             self.daemon.timezone,
             self.daemon.schedules,
+            self.daemon.lease_seconds,
+            self.notify.webhook_url.as_deref().map_or("(unset)".into(), redact_url),
+            shown_secret(&self.notify.webhook_secret, &self.notify.webhook_secret_file),
+            self.notify.smtp_url.as_ref().map_or("(unset)".into(), |u| redact_url(u.expose_secret())),
+            shown_secret(&self.notify.smtp_password, &self.notify.smtp_password_file),
+            self.notify.from.as_deref().unwrap_or("(unset)"),
             self.mappings_dir.as_ref().map_or("(built in)".into(), |p| p.display().to_string()),
         )
+    }
+}
+
+fn shown_secret(inline: &Option<SecretString>, file: &Option<PathBuf>) -> String {
+    match (inline, file) {
+        (Some(_), _) => "[REDACTED]".into(),
+        (None, Some(p)) => format!("(from {})", p.display()),
+        (None, None) => "(unset)".into(),
     }
 }
 

@@ -1,4 +1,343 @@
-//! The daemon's parts. So far: job schedules (`schedule.rs`), which
-//! `katalog-bridge schedule` shows; the daemon loop itself is still to come.
+//! The daemon: runs the jobs on their schedules, shares their work with the
+//! other instances on the same database, answers health and metrics over
+//! HTTP, and tells cooperatives when an order waits.
+//!
+//! - `schedule.rs`: 5-field cron expressions, evaluated in the configured zone;
+//! - `clock.rs`: the system clock, or a manual one for tests;
+//! - this file: the scheduler. Each tick of a job runs the job once, skipped
+//!   (and logged) when the job's previous run is still going on this
+//!   instance. The nightly `publish` tick runs publish, then status, then
+//!   orders. Between instances, a job's lead run holds its advisory lock
+//!   (`store::runs::JOB_LOCKS`); an instance that finds the lock taken helps
+//!   with the job's claimable work until the lead is done, and whoever ends
+//!   last waits out the leases of work taken by an instance that died;
+//! - `jobs.rs`: the real jobs (the library's publish, status and order sync);
+//! - `http.rs`: `/healthz`, `/readyz`, `/metrics`.
 
+pub mod clock;
+pub mod http;
+pub mod jobs;
 pub mod schedule;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::store::{runs, Store, StoreError};
+use clock::Clock;
+use schedule::JobSchedule;
+
+/// How a lead attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The run ended with this status (succeeded, partial, failed, interrupted).
+    Finished(&'static str),
+    /// Another process holds the job's lock.
+    Busy,
+}
+
+/// What the scheduler runs. The real jobs are in `jobs.rs`; tests give their own.
+pub trait Jobs: Send + Sync + 'static {
+    /// The job's whole work as its lead, under its lock.
+    fn lead(&self, job: &'static str) -> impl Future<Output = Outcome> + Send;
+    /// The claimable part of a job another process leads; whether any was done.
+    fn help(&self, job: &'static str) -> impl Future<Output = bool> + Send;
+    /// How long until the first lease held on the job's unfinished work runs
+    /// out, when any is held.
+    fn leased(&self, job: &'static str) -> impl Future<Output = Option<Duration>> + Send;
+}
+
+/// The nightly full sync: a `publish` tick runs these after it.
+pub const AFTER_PUBLISH: [&str; 2] = ["status", "orders"];
+
+/// Counts per job, for tests and the logs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct JobStats {
+    /// Runs led on this instance.
+    pub led: u64,
+    /// Ticks that found the job still running here: skipped, not queued.
+    pub skipped: u64,
+    /// Ticks already served by a run on another instance.
+    pub already_done: u64,
+    /// Help runs that found work.
+    pub helped: u64,
+    /// Runs started at start-up for ticks missed while down.
+    pub caught_up: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Stats(Mutex<HashMap<&'static str, JobStats>>);
+
+impl Stats {
+    fn bump(&self, job: &'static str, f: impl FnOnce(&mut JobStats)) {
+        if let Ok(mut m) = self.0.lock() {
+            f(m.entry(job).or_default());
+        }
+    }
+
+    pub fn of(&self, job: &str) -> JobStats {
+        self.0.lock().ok().and_then(|m| m.get(job).cloned()).unwrap_or_default()
+    }
+}
+
+pub struct Scheduler<C: Clock, J: Jobs> {
+    store: Store,
+    clock: Arc<C>,
+    tz: Tz,
+    schedules: Vec<(&'static str, JobSchedule)>,
+    jobs: Arc<J>,
+    help_every: Duration,
+    stats: Arc<Stats>,
+    running: Arc<Mutex<HashSet<&'static str>>>,
+}
+
+/// Removes a job from the running set however its task ends.
+struct Running(Arc<Mutex<HashSet<&'static str>>>, &'static str);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.0.lock() {
+            set.remove(self.1);
+        }
+    }
+}
+
+impl<C: Clock, J: Jobs> Scheduler<C, J> {
+    pub fn new(store: &Store, clock: Arc<C>, tz: Tz, schedules: Vec<(&'static str, JobSchedule)>, jobs: Arc<J>, help_every: Duration) -> Self {
+        Self {
+            store: store.handle(),
+            clock,
+            tz,
+            schedules,
+            jobs,
+            help_every: help_every.max(Duration::from_millis(50)),
+            stats: Arc::default(),
+            running: Arc::default(),
+        }
+    }
+
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
+    /// Runs until `stop` turns true, then waits for the jobs in flight (which
+    /// stop at their next batch boundary) and returns.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
+        let this = Arc::new(self);
+        let mut tasks = JoinSet::new();
+        let now = this.clock.now();
+        let mut next: HashMap<&'static str, Option<DateTime<Utc>>> = HashMap::new();
+        let mut missed = Vec::new();
+        for (job, s) in &this.schedules {
+            let last = runs::last_started(&this.store, job).await?;
+            if let Some(tick) = last.and_then(|l| s.next_after(l, this.tz)).filter(|t| *t <= now) {
+                tracing::info!(job, missed = %crate::domain::time::show(tick), "a run was missed while the daemon was down: running it once now");
+                this.stats.bump(job, |s| s.caught_up += 1);
+                missed.push((*job, tick));
+            }
+            next.insert(job, s.next_after(now, this.tz));
+        }
+        if !missed.is_empty() {
+            tasks.spawn(this.clone().run_ticks(missed, stop.clone()));
+        }
+        for (job, s) in &this.schedules {
+            if let Some(Some(t)) = next.get(job) {
+                tracing::info!(job, schedule = s.expr, next = %crate::domain::time::show(*t), "scheduled");
+            }
+        }
+        loop {
+            let Some(wake) = next.values().flatten().min().copied() else {
+                let _ = stop.wait_for(|s| *s).await;
+                break;
+            };
+            tokio::select! {
+                _ = this.clock.sleep_until(wake) => {}
+                _ = stop.wait_for(|s| *s) => break,
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            }
+            let now = this.clock.now();
+            let mut due = Vec::new();
+            for (job, s) in &this.schedules {
+                if let Some(Some(t)) = next.get(job).copied().map(|t| t.filter(|t| *t <= now)) {
+                    due.push((*job, t));
+                    // However many ticks passed (a suspended machine), one run.
+                    next.insert(job, s.next_after(now, this.tz));
+                }
+            }
+            if !due.is_empty() {
+                tasks.spawn(this.clone().run_ticks(due, stop.clone()));
+            }
+        }
+        tracing::info!(in_flight = tasks.len(), "stopping: no new work is claimed; waiting for the jobs in flight to reach a batch boundary");
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// The jobs due at one tick, one after another in the order of
+    /// [`schedule::JOBS`]; a publish tick brings status and orders after it.
+    async fn run_ticks(self: Arc<Self>, due: Vec<(&'static str, DateTime<Utc>)>, stop: watch::Receiver<bool>) {
+        let mut steps: Vec<(&'static str, DateTime<Utc>)> = Vec::new();
+        for (job, tick) in &due {
+            steps.push((job, *tick));
+            if *job == "publish" {
+                steps.extend(AFTER_PUBLISH.iter().map(|j| (*j, *tick)));
+            }
+        }
+        steps.sort_by_key(|(job, _)| schedule::JOBS.iter().position(|j| j == job));
+        steps.dedup_by_key(|(job, _)| *job);
+        for (job, tick) in steps {
+            if *stop.borrow() {
+                return;
+            }
+            self.step(job, tick, stop.clone()).await;
+        }
+    }
+
+    /// One tick of one job on this instance.
+    async fn step(&self, job: &'static str, tick: DateTime<Utc>, mut stop: watch::Receiver<bool>) {
+        let _running = {
+            let Ok(mut set) = self.running.lock() else { return };
+            if !set.insert(job) {
+                drop(set);
+                self.stats.bump(job, |s| s.skipped += 1);
+                metrics::counter!("katalog_bridge_ticks_skipped_total", "job" => job).increment(1);
+                tracing::warn!(job, tick = %crate::domain::time::show(tick), "tick skipped: this job's previous run is still going (ticks are not queued)");
+                return;
+            }
+            Running(self.running.clone(), job)
+        };
+        let span = tracing::info_span!("job", job, tick = %crate::domain::time::show(tick));
+        async {
+            loop {
+                if *stop.borrow() {
+                    return;
+                }
+                match runs::done_since(&self.store, job, tick).await {
+                    Ok(true) => {
+                        self.stats.bump(job, |s| s.already_done += 1);
+                        tracing::info!("this tick was already served by another instance");
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the run history: tick not run");
+                        return;
+                    }
+                }
+                match self.jobs.lead(job).await {
+                    Outcome::Finished(status) => {
+                        self.stats.bump(job, |s| s.led += 1);
+                        tracing::info!(status, "run ended");
+                        break;
+                    }
+                    Outcome::Busy => {
+                        if self.jobs.help(job).await {
+                            self.stats.bump(job, |s| s.helped += 1);
+                        }
+                        let wake = self.clock.now() + chrono::Duration::from_std(self.help_every).unwrap_or_default();
+                        tokio::select! {
+                            _ = self.clock.sleep_until(wake) => {}
+                            _ = stop.wait_for(|s| *s) => return,
+                        }
+                    }
+                }
+            }
+            // Work taken by an instance that died stays leased until its lease
+            // runs out: wait it out and finish it.
+            while let Some(left) = self.jobs.leased(job).await {
+                let wake = self.clock.now() + chrono::Duration::from_std(left.min(self.help_every) + Duration::from_millis(100)).unwrap_or_default();
+                tokio::select! {
+                    _ = self.clock.sleep_until(wake) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+                if self.jobs.help(job).await {
+                    self.stats.bump(job, |s| s.helped += 1);
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot listen on {addr} ([daemon] listen): {source}")]
+    Listen { addr: String, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the daemon needs, read from the configuration before the database opens.
+pub struct Parts {
+    pub tz: Tz,
+    pub schedules: Vec<(&'static str, JobSchedule)>,
+    pub jobs: jobs::RealJobs,
+    pub listen: String,
+    pub catalogue: url::Url,
+    pub help_every: Duration,
+    pub notify_every: Duration,
+}
+
+/// Runs the daemon on `store` until SIGTERM or SIGINT: the HTTP endpoints,
+/// the scheduler, the notification pass and the sweep of abandoned runs.
+/// Returns once the jobs in flight have stopped at a batch boundary.
+pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
+    // With the embedded cluster, the daemon owns it while it lives.
+    store.own_embedded();
+    let listener = tokio::net::TcpListener::bind(&parts.listen).await.map_err(|source| DaemonError::Listen { addr: parts.listen.clone(), source })?;
+    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| parts.listen.clone());
+    let state = http::HttpState {
+        store: Arc::new(store.handle()),
+        catalogue: parts.catalogue.clone(),
+        http: reqwest::Client::builder().timeout(Duration::from_secs(5)).redirect(reqwest::redirect::Policy::none()).build().map_err(|e| DaemonError::Config(e.to_string()))?,
+        metrics: http::metrics_handle(),
+    };
+    let server = tokio::spawn(crate::serve::serve(listener, http::router(state), crate::serve::ServeLimits { max_connections: 64, ..Default::default() }));
+    tracing::info!(listen = address, "daemon started: /healthz, /readyz and /metrics answer here");
+
+    let (stop_tx, stop) = watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        crate::shutdown::wait().await;
+        let _ = stop_tx.send(true);
+    });
+    let notifier = parts.jobs.notify.clone();
+    let sweeper = {
+        let store = store.handle();
+        let every = parts.notify_every.max(Duration::from_secs(1));
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                match runs::abandon_stale(&store, runs::ABANDONED_AFTER).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(runs = n, "runs whose heartbeat stopped are now marked abandoned"),
+                    Err(e) => tracing::warn!(error = %e, "cannot check for abandoned runs"),
+                }
+                if let Some(n) = &notifier {
+                    n.queue_and_send(&store).await;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        })
+    };
+    let scheduler = Scheduler::new(store, Arc::new(clock::SystemClock), parts.tz, parts.schedules, Arc::new(parts.jobs), parts.help_every);
+    let result = scheduler.run(stop).await;
+    let _ = sweeper.await;
+    stopper.abort();
+    server.abort();
+    tracing::info!("daemon stopped");
+    result.map_err(DaemonError::from)
+}

@@ -48,6 +48,8 @@ pub struct Cooperative {
     pub pkp: bool,
     /// The cooperative's seller id on the catalogue; it cannot publish without one.
     pub kode_penyedia: Option<SellerId>,
+    /// Where its staff are told that an order waits.
+    pub email: Option<String>,
 }
 
 /// A seller id on the catalogue (kode penyedia): 1-40 letters, digits, `-`, `_` or `.`.
@@ -115,6 +117,16 @@ pub fn yes_no(raw: &str, what: &str) -> Result<bool, DomainError> {
 }
 
 /// A required name or place.
+/// A contact e-mail address (where orders are announced), checked as an
+/// address (lettre's parser); at most 254 characters.
+pub fn email(raw: &str) -> Result<String, DomainError> {
+    let t = raw.trim();
+    if t.len() > 254 {
+        return Err(DomainError::new(format!("email is {} characters long; at most 254", t.len())));
+    }
+    t.parse::<lettre::Address>().map(|a| a.to_string()).map_err(|e| DomainError::new(format!("email {t:?} is not an e-mail address ({e})")))
+}
+
 pub fn name(raw: &str, what: &str) -> Result<String, DomainError> {
     text(raw, what, 200)
 }

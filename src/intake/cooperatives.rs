@@ -20,6 +20,7 @@ const NPWP: usize = 6;
 const PKP: usize = 7;
 const GLN: usize = 8;
 const KODE_PENYEDIA: usize = 9;
+const EMAIL: usize = 10;
 
 pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "kode", aliases: &["kode koperasi", "kode_koperasi"], required: true, help: "Kode koperasi, mis. MJK-BALONGSARI." },
@@ -32,6 +33,7 @@ pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "pkp", aliases: &["status pkp"], required: false, help: "ya bila Pengusaha Kena Pajak, tidak bila bukan (kosong = tidak)." },
     Column { header: "gln", aliases: &["global location number"], required: false, help: "GLN dari GS1 Indonesia, 13 angka; perlu untuk katalog PEPPOL." },
     Column { header: "kode_penyedia", aliases: &["kode penyedia", "id penyedia"], required: false, help: "Kode penyedia koperasi di e-Katalog (akun penjual); perlu untuk tayang." },
+    Column { header: "email", aliases: &["e-mail", "surel", "email koperasi"], required: false, help: "Alamat e-mail pengurus; pesanan baru dan batas konfirmasi diberitahukan ke sini." },
 ];
 
 pub async fn import_cooperatives(
@@ -75,6 +77,10 @@ impl RowImport for CooperativeImport {
             v.check(PKP, yes_no(&raw, "pkp"))
         };
         let seller = v.text(KODE_PENYEDIA).and_then(|t| v.check(KODE_PENYEDIA, SellerId::parse(&t)));
+        let email = match v.text(EMAIL) {
+            Some(t) => Some(v.check(EMAIL, crate::domain::cooperative::email(&t))?),
+            None => None,
+        };
         let code = code?;
         if let Some(s) = &seller {
             if let Some(row) = self.sellers_seen.get(s.as_str()) {
@@ -105,6 +111,7 @@ impl RowImport for CooperativeImport {
             gln,
             pkp: pkp?,
             kode_penyedia: seller,
+            email,
         })
     }
 

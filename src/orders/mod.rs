@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::catalog::client::{Call, CatalogueClient};
 use crate::domain::calendar::WorkingCalendar;
@@ -38,6 +39,8 @@ pub enum OrderError {
     NoBuyer,
     #[error("interrupted by {0}: every page and order detail stored so far is kept; run the command again to finish")]
     Interrupted(&'static str),
+    #[error("{0}")]
+    Busy(String),
 }
 
 #[derive(Debug, Clone)]
@@ -131,10 +134,30 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
     }
     // The feed lists every seller's packages: any of our accounts reads it.
     let reader = client.sellers().into_iter().next().ok_or(OrderError::NoAccount)?;
+    let _lock = runs::lock_lead(store, "orders").await?.map_err(OrderError::Busy)?;
     let run = runs::start(store, "orders").await?;
     let instance = format!("{}:run{run}", runs::instance_name());
     let mut report = SyncReport::default();
-    let result = sync_all(store, client, calendar, options, &reader, &instance, &mut report).await;
+    let span = tracing::info_span!("run", job = "orders", run);
+    let result = sync_all(store, client, calendar, options, &reader, &instance, &mut report).instrument(span).await;
+    finish_run(store, run, report, result).await
+}
+
+/// Fetches the order details still due while another process leads the
+/// orders job (the daemon's helpers). `None` when there was nothing to take.
+pub async fn help(store: &Store, client: &CatalogueClient, calendar: &WorkingCalendar, options: &SyncOptions) -> Result<Option<SyncReport>, OrderError> {
+    if client.sellers().is_empty() || !orders::details_claimable(store, SOURCE).await? {
+        return Ok(None);
+    }
+    let run = runs::start_as(store, "orders", runs::Role::Help).await?;
+    let instance = format!("{}:run{run}", runs::instance_name());
+    let mut report = SyncReport::default();
+    let span = tracing::info_span!("run", job = "orders", run, role = "help");
+    let result = fetch_details(store, client, calendar, options, &instance, &mut report).instrument(span).await;
+    finish_run(store, run, report, result).await.map(Some)
+}
+
+async fn finish_run(store: &Store, run: i64, report: SyncReport, result: Result<(), OrderError>) -> Result<SyncReport, OrderError> {
     let status = match &result {
         Err(OrderError::Interrupted(_)) => runs::RunStatus::Interrupted,
         Err(_) => runs::RunStatus::Failed,

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::catalog::Format;
@@ -99,6 +100,8 @@ pub enum PublishError {
     Interrupted(&'static str),
     #[error("cannot write the upload workbooks: {0}")]
     Workbook(String),
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// A publication refused for good.
@@ -158,6 +161,7 @@ impl PublishReport {
 
 /// Maps, plans, and sends every publication that needs it.
 pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, options: &PublishOptions) -> Result<PublishReport, PublishError> {
+    let _lock = runs::lock_lead(store, "publish").await?.map_err(PublishError::Busy)?;
     let channel = options.channel;
     let format = channel.format();
     let map_options = MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date };
@@ -197,24 +201,49 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
         tracing::warn!(publications = released, "claims left by a publisher that is gone are released");
     }
     let run = runs::start(store, "publish").await?;
+    let span = tracing::info_span!("run", job = "publish", run);
     // Claims name the run, so two publishers in one process are told apart too.
     let instance = format!("{}:run{run}", runs::instance_name());
     let progress = Progress::new(u64::try_from(to_send).unwrap_or(0));
     let result = match channel {
-        Channel::Peppol => peppol::send_all(store, plan, client, options, &instance, &with_account, &progress, &mut report).await,
-        _ => send_all(store, client, options, &instance, &with_account, &progress, &mut report).await,
+        Channel::Peppol => peppol::send_all(store, plan, client, options, &instance, &with_account, &progress, &mut report).instrument(span).await,
+        _ => send_all(store, client, options, &instance, &with_account, &progress, &mut report).instrument(span).await,
     };
     progress.finish();
+    finish_run(store, run, &report, result).await
+}
+
+/// Sends the publications still to send while another process leads the
+/// publish job (the daemon's helpers): the claimable part of the job only,
+/// through the API channel. `None` when there was nothing to take.
+pub async fn help(store: &Store, client: &CatalogueClient, options: &PublishOptions) -> Result<Option<PublishReport>, PublishError> {
+    if options.channel != Channel::Api {
+        return Ok(None);
+    }
+    let sellers: Vec<String> = crate::store::products::seller_ids(store).await?.into_iter().map(|(seller, _)| seller).filter(|s| client.has_account(s)).collect();
+    if !publications::claimable(store, options.channel.name(), &sellers).await? {
+        return Ok(None);
+    }
+    let run = runs::start_as(store, "publish", runs::Role::Help).await?;
+    let span = tracing::info_span!("run", job = "publish", run, role = "help");
+    let instance = format!("{}:run{run}", runs::instance_name());
+    let mut report = PublishReport::default();
+    let progress = Progress { bar: None };
+    let result = send_all(store, client, options, &instance, &sellers, &progress, &mut report).instrument(span).await;
+    finish_run(store, run, &report, result).await.map(Some)
+}
+
+async fn finish_run(store: &Store, run: i64, report: &PublishReport, result: Result<(), PublishError>) -> Result<PublishReport, PublishError> {
     let status = match &result {
         Err(PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
         Err(_) => runs::RunStatus::Failed,
         Ok(()) if report.refused.is_empty() && report.deferred == 0 => runs::RunStatus::Succeeded,
         Ok(()) => runs::RunStatus::Partial,
     };
-    let stats = serde_json::to_value(&report).unwrap_or_default();
+    let stats = serde_json::to_value(report).unwrap_or_default();
     let error = result.as_ref().err().map(ToString::to_string);
     runs::finish(store, run, status, stats, error.as_deref()).await?;
-    result.map(|()| report)
+    result.map(|()| report.clone())
 }
 
 async fn send_all(

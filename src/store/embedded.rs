@@ -260,12 +260,13 @@ impl Cluster {
     }
 
     /// The process recorded as the running server's owner, and whether it is alive.
-    fn owner(&self) -> Option<(u32, bool)> {
+    pub fn owner(&self) -> Option<(u32, bool)> {
         let pid: u32 = fs::read_to_string(self.owner_file()).ok()?.trim().parse().ok()?;
         Some((pid, process_alive(pid)))
     }
 
-    fn record_owner(&self) {
+    /// Records this process as the running server's owner: the one that stops it.
+    pub fn record_owner(&self) {
         if let Err(e) = fs::write(self.owner_file(), std::process::id().to_string()) {
             tracing::warn!(error = %e, "cannot record this process as the embedded PostgreSQL's owner");
         }
@@ -379,13 +380,13 @@ impl Cluster {
 #[derive(Debug)]
 pub struct RunningCluster {
     cluster: Cluster,
-    started_here: bool,
+    started_here: std::sync::atomic::AtomicBool,
     stopped: bool,
 }
 
 impl RunningCluster {
     pub fn start(cluster: Cluster) -> Result<Self, EmbeddedError> {
-        let started_here = cluster.start()?;
+        let started_here = cluster.start()?.into();
         Ok(Self { cluster, started_here, stopped: false })
     }
 
@@ -394,7 +395,14 @@ impl RunningCluster {
     }
 
     pub fn started_here(&self) -> bool {
-        self.started_here
+        self.started_here.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes this process the server's owner for the rest of its life (the
+    /// daemon): a command that started it leaves it running when it ends.
+    pub fn take_ownership(&self) {
+        self.cluster.record_owner();
+        self.started_here.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn shutdown(mut self) -> Result<(), EmbeddedError> {
@@ -402,8 +410,14 @@ impl RunningCluster {
     }
 
     fn stop_if_ours(&mut self) -> Result<(), EmbeddedError> {
-        if self.started_here && !self.stopped {
+        if self.started_here() && !self.stopped {
             self.stopped = true;
+            if let Some((pid, true)) = self.cluster.owner()
+                && pid != std::process::id()
+            {
+                tracing::info!(owner = pid, "the embedded PostgreSQL now belongs to process {pid} (a daemon): left running");
+                return Ok(());
+            }
             self.cluster.stop()?;
         }
         Ok(())

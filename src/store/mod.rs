@@ -14,6 +14,7 @@ macro_rules! summed {
 
 pub mod embedded;
 pub mod listings;
+pub mod notifications;
 pub mod products;
 pub mod orders;
 pub mod publications;
@@ -154,6 +155,21 @@ impl Store {
         let known: Vec<(i64, String)> = MIGRATOR.iter().map(|m| (m.version, m.description.to_string())).collect();
         let pending = known.iter().filter(|(v, _)| !applied.contains(v)).cloned().collect();
         Ok(MigrationStatus { latest_applied: applied.last().copied(), applied: applied.len(), pending })
+    }
+
+    /// With the embedded cluster: this process owns it from now on and stops
+    /// it at the end; commands run meanwhile reuse it and leave it running.
+    pub fn own_embedded(&self) {
+        if let Some(running) = &self.embedded {
+            running.take_ownership();
+        }
+    }
+
+    /// Another handle on the same pool, for tasks that outlive a borrow (the
+    /// daemon's jobs, the heartbeat, the HTTP handlers). It does not own the
+    /// embedded cluster: closing it stops nothing.
+    pub fn handle(&self) -> Store {
+        Store { pool: self.pool.clone(), location: self.location.clone(), embedded: None }
     }
 
     /// Closes the pool, then stops the embedded cluster if this process started it.

@@ -287,6 +287,29 @@ pub struct DetailClaim {
 /// for `lease_secs` (committed before any is fetched; a dead instance's
 /// claims expire). Claiming on from the last id claimed keeps each claim
 /// from walking over the index entries of the orders already done.
+/// Whether [`claim_details`] would find an order to fetch now.
+pub async fn details_claimable(store: &Store, source: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE needs_detail AND source = $1
+                          AND (claimed_until IS NULL OR claimed_until < now())
+                          AND (next_detail_at IS NULL OR next_detail_at <= now()))",
+    )
+    .bind(source)
+    .fetch_one(&store.pool)
+    .await?)
+}
+
+/// Seconds until the first lease on an order detail still to fetch runs out, if any is held.
+pub async fn details_leased(store: &Store, source: &str) -> Result<Option<f64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM min(claimed_until) - now())::float8 FROM purchase_orders
+         WHERE needs_detail AND source = $1 AND claimed_until > now()",
+    )
+    .bind(source)
+    .fetch_one(&store.pool)
+    .await?)
+}
+
 pub async fn claim_details(store: &Store, instance: &str, source: &str, after: i64, limit: i64, lease_secs: f64) -> Result<Vec<DetailClaim>, StoreError> {
     let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
         "UPDATE purchase_orders o SET claimed_by = $1, claimed_until = now() + make_interval(secs => $2)

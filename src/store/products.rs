@@ -71,17 +71,17 @@ async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> 
     let col = |f: fn(&Cooperative) -> String| coops.iter().map(f).collect::<Vec<_>>();
     let opt = |f: fn(&Cooperative) -> Option<String>| coops.iter().map(f).collect::<Vec<_>>();
     let returned: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[])
+        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[])
          ON CONFLICT (code) DO UPDATE SET
              name = EXCLUDED.name, kelurahan = EXCLUDED.kelurahan, kecamatan = EXCLUDED.kecamatan,
              city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp,
-             gln = EXCLUDED.gln, kode_penyedia = EXCLUDED.kode_penyedia, updated_at = now()
+             gln = EXCLUDED.gln, kode_penyedia = EXCLUDED.kode_penyedia, email = EXCLUDED.email, updated_at = now()
          WHERE (cooperatives.name, cooperatives.kelurahan, cooperatives.kecamatan, cooperatives.city,
-                cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln, cooperatives.kode_penyedia)
+                cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln, cooperatives.kode_penyedia, cooperatives.email)
                IS DISTINCT FROM
                (EXCLUDED.name, EXCLUDED.kelurahan, EXCLUDED.kecamatan, EXCLUDED.city,
-                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln, EXCLUDED.kode_penyedia)
+                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln, EXCLUDED.kode_penyedia, EXCLUDED.email)
          RETURNING (xmax = 0)",
     )
     .bind(col(|c| c.code.as_str().to_owned()))
@@ -94,6 +94,7 @@ async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> 
     .bind(coops.iter().map(|c| c.pkp).collect::<Vec<_>>())
     .bind(opt(|c| c.gln.as_ref().map(|d| d.as_str().to_owned())))
     .bind(opt(|c| c.kode_penyedia.as_ref().map(|s| s.as_str().to_owned())))
+    .bind(opt(|c| c.email.clone()))
     .fetch_all(&mut *conn)
     .await?;
     Ok(UpsertCounts::from_returned(coops.len(), &returned))

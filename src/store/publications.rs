@@ -110,6 +110,34 @@ pub struct Claimed {
 /// Claims up to `limit` publications of `channel` that need sending, for
 /// `sellers` only, for `lease_secs`: committed before anything is sent, so
 /// another publisher skips them, and a claim left by a dead one expires.
+/// Whether [`claim`] would find something to send now (for helpers, which
+/// record a run only when there is work).
+pub async fn claimable(store: &Store, channel: &str, sellers: &[String]) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM publications
+                        WHERE channel = $1 AND state IN ('pending', 'withdraw_pending') AND seller = ANY($2)
+                          AND (claimed_until IS NULL OR claimed_until < now())
+                          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                          AND idempotency_key IS DISTINCT FROM channel || ':' || want_hash)",
+    )
+    .bind(channel)
+    .bind(sellers)
+    .fetch_one(&store.pool)
+    .await?)
+}
+
+/// Seconds until the first lease on publications still to send runs out, if
+/// any is held: work another process has taken and not finished.
+pub async fn leased(store: &Store, channel: &str) -> Result<Option<f64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM min(claimed_until) - now())::float8 FROM publications
+         WHERE channel = $1 AND state IN ('pending', 'withdraw_pending') AND claimed_until > now()",
+    )
+    .bind(channel)
+    .fetch_one(&store.pool)
+    .await?)
+}
+
 pub async fn claim(
     store: &Store,
     instance: &str,

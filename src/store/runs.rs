@@ -24,18 +24,182 @@ impl RunStatus {
     }
 }
 
-/// `host:pid`, telling apart several instances on one database.
+/// `host:pid`, telling apart several instances on one database. With
+/// `KATALOG_BRIDGE_INSTANCE` set, that name replaces the host's: its claims
+/// are then never released early as those of a dead local process, only when
+/// their lease runs out (as for an instance on another machine).
 pub fn instance_name() -> String {
-    format!("{}:{}", host_name(), std::process::id())
+    let host = std::env::var("KATALOG_BRIDGE_INSTANCE").ok().filter(|n| !n.trim().is_empty() && n.len() <= 64).unwrap_or_else(host_name);
+    format!("{host}:{}", std::process::id())
 }
 
 pub async fn start(store: &Store, kind: &str) -> Result<i64, StoreError> {
-    sqlx::query_scalar("INSERT INTO sync_runs (kind, instance) VALUES ($1, $2) RETURNING id")
+    start_as(store, kind, Role::Lead).await
+}
+
+/// Whether a run does a job's whole work under its lock, or helps with the
+/// claimable part while another instance leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Lead,
+    Help,
+}
+
+pub async fn start_as(store: &Store, kind: &str, role: Role) -> Result<i64, StoreError> {
+    sqlx::query_scalar("INSERT INTO sync_runs (kind, instance, role) VALUES ($1, $2, $3) RETURNING id")
         .bind(kind)
         .bind(instance_name())
+        .bind(match role {
+            Role::Lead => "lead",
+            Role::Help => "help",
+        })
         .fetch_one(&store.pool)
         .await
         .map_err(StoreError::from)
+}
+
+/// The advisory-lock class of the jobs (`pg_try_advisory_lock(JOB_LOCKS, job)`):
+/// "KB" and 1, so it cannot meet another application's locks by chance.
+pub const JOB_LOCKS: i32 = 0x4B42_0001;
+
+/// Each job's number within [`JOB_LOCKS`].
+pub fn job_lock_id(job: &str) -> Option<i32> {
+    match job {
+        "publish" => Some(1),
+        "status" => Some(2),
+        "orders" => Some(3),
+        _ => None,
+    }
+}
+
+/// A job's lock, held on a connection of its own for as long as this value
+/// lives. Dropping it closes that connection, which releases the lock even
+/// when the work was cancelled half-way; a killed process's lock goes with
+/// its connection.
+pub struct JobLock {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
+impl Drop for JobLock {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Not back to the pool: a pooled connection would keep the lock.
+            drop(conn.detach());
+        }
+    }
+}
+
+/// Takes the job's lock if no other process holds it.
+pub async fn try_lock_job(store: &Store, job: &str) -> Result<Option<JobLock>, StoreError> {
+    let Some(id) = job_lock_id(job) else { return Ok(Some(JobLock { conn: None })) };
+    let mut conn = store.pool.acquire().await?;
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)").bind(JOB_LOCKS).bind(id).fetch_one(&mut *conn).await?;
+    Ok(got.then_some(JobLock { conn: Some(conn) }))
+}
+
+/// Takes the job's lock for a lead run, marking abandoned any lead run left
+/// running by a process that lost it. `Err(why)` when another process holds
+/// it, saying which.
+pub async fn lock_lead(store: &Store, job: &str) -> Result<Result<JobLock, String>, StoreError> {
+    let Some(lock) = try_lock_job(store, job).await? else {
+        let holder = lock_holder(store, job).await?.unwrap_or_else(|| "another process".into());
+        return Ok(Err(format!("the {job} job is already running in {holder}; it takes one process at a time (a daemon helps with its claimable work)")));
+    };
+    let lost = abandon_lost_leads(store, job).await?;
+    if lost > 0 {
+        tracing::warn!(job, runs = lost, "runs of this job left running by a process that is gone are now marked abandoned");
+    }
+    Ok(Ok(lock))
+}
+
+/// Who holds a job's lock, as `instance` of its running lead run, if known.
+pub async fn lock_holder(store: &Store, job: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT instance FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status = 'running' ORDER BY id DESC LIMIT 1")
+        .bind(job)
+        .fetch_optional(&store.pool)
+        .await?)
+}
+
+/// With the job's lock held: any other lead run of it still marked running
+/// belongs to a process that died holding the lock. Marks them abandoned.
+pub async fn abandon_lost_leads(store: &Store, job: &str) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE sync_runs SET finished_at = now(), status = 'abandoned',
+                error = COALESCE(error, 'its process lost the job lock without finishing it')
+         WHERE kind = $1 AND role = 'lead' AND status = 'running' AND instance <> $2",
+    )
+    .bind(job)
+    .bind(instance_name())
+    .execute(&store.pool)
+    .await?
+    .rows_affected())
+}
+
+/// When the job last started a lead run that is still going or ended on its
+/// own, on any instance. An interrupted or abandoned run does not count: its
+/// period's work is not done, and a daemon starting up runs it again.
+pub async fn last_started(store: &Store, job: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT max(started_at) FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status IN ('running', 'succeeded', 'partial', 'failed')",
+    )
+    .bind(job)
+    .fetch_one(&store.pool)
+    .await?)
+}
+
+/// Whether a lead run of the job started at or after `since` and ended on
+/// its own (not interrupted or abandoned): that period's work is done.
+pub async fn done_since(store: &Store, job: &str, since: chrono::DateTime<chrono::Utc>) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE kind = $1 AND role = 'lead' AND started_at >= $2
+                          AND status IN ('succeeded', 'partial', 'failed'))",
+    )
+    .bind(job)
+    .bind(since)
+    .fetch_one(&store.pool)
+    .await?)
+}
+
+/// Shows this process alive on its running runs.
+pub async fn heartbeat(store: &Store) -> Result<u64, StoreError> {
+    Ok(sqlx::query("UPDATE sync_runs SET heartbeat_at = now() WHERE instance = $1 AND status = 'running'")
+        .bind(instance_name())
+        .execute(&store.pool)
+        .await?
+        .rows_affected())
+}
+
+/// How often a process shows life on its running runs, and how long without
+/// it makes a run abandoned (on any host).
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Marks `abandoned` the running runs whose heartbeat stopped `after` ago.
+pub async fn abandon_stale(store: &Store, after: std::time::Duration) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE sync_runs SET finished_at = now(), status = 'abandoned',
+                error = COALESCE(error, 'its heartbeat stopped: the process or its machine went away')
+         WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)",
+    )
+    .bind(after.as_secs_f64())
+    .execute(&store.pool)
+    .await?
+    .rows_affected())
+}
+
+/// Keeps this process's running runs' heartbeat fresh until the task is dropped.
+pub fn spawn_heartbeat(store: &Store) -> tokio::task::JoinHandle<()> {
+    let store = store.handle();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(e) = heartbeat(&store).await {
+                tracing::warn!(error = %e, "could not record the runs' heartbeat");
+            }
+        }
+    })
 }
 
 /// Finishes every run of this process still marked running: the command

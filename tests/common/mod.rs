@@ -274,7 +274,13 @@ static MAPPED: tokio::sync::OnceCell<Vec<serde_json::Value>> = tokio::sync::Once
 
 /// A fresh store holding the 18 cooperatives and every fixture product file.
 pub async fn fixture_store() -> Store {
-    let store = fresh_store().await;
+    fixture_db().await.0
+}
+
+/// As [`fixture_store`], with a `DATABASE_URL` for the binary.
+#[allow(dead_code)]
+pub async fn fixture_db() -> (Store, String) {
+    let (store, url) = fresh_db().await;
     load_cooperatives(&store).await;
     let units = katalog_bridge::mapping::units::UnitTable::load(&katalog_bridge::mapping::MappingSource::BuiltIn).unwrap();
     let tmp = temp_dir();
@@ -285,7 +291,7 @@ pub async fn fixture_store() -> Store {
             .await
             .unwrap();
     }
-    store
+    (store, url)
 }
 
 /// Maps the fixtures to `format` with the real code into a temp dir (kept with the result).

@@ -212,6 +212,7 @@ impl CatalogueClient {
                     last = format!("getting a token: {why}");
                     if attempt < inner.max_attempts {
                         inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        metrics::counter!("katalog_bridge_catalogue_retries_total").increment(1);
                         self.wait_before_retry(attempt, None).await;
                     }
                     continue;
@@ -223,6 +224,7 @@ impl CatalogueClient {
             let (outcome, answer, problem) = match response {
                 Err(e) => {
                     inner.counters.transport_errors.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("katalog_bridge_catalogue_responses_total", "status" => "error").increment(1);
                     (Outcome::Transport, None, describe_transport(&e))
                 }
                 Ok(r) => self.read(r).await,
@@ -257,6 +259,7 @@ impl CatalogueClient {
                     last = problem;
                     if attempt < inner.max_attempts {
                         inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        metrics::counter!("katalog_bridge_catalogue_retries_total").increment(1);
                         self.wait_before_retry(attempt, after).await;
                     }
                 }
@@ -273,6 +276,10 @@ impl CatalogueClient {
         let number = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
         lock(&inner.pacer).observe(Instant::now(), number("x-ratelimit-remaining"), number("x-ratelimit-reset"));
         let after = retry::retry_after(header("retry-after").as_deref(), RETRY_AFTER_MAX);
+        metrics::counter!("katalog_bridge_catalogue_responses_total", "status" => status.to_string()).increment(1);
+        if status == 429 {
+            metrics::counter!("katalog_bridge_catalogue_rate_limited_total").increment(1);
+        }
         match status {
             200..=299 => inner.counters.ok.fetch_add(1, Ordering::Relaxed),
             429 => {

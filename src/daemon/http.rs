@@ -1,0 +1,118 @@
+//! The daemon's HTTP side, on `[daemon] listen`: `/healthz` (the process
+//! answers), `/readyz` (the database and the catalogue answer) and `/metrics`
+//! (Prometheus text). Served with `serve::serve`'s bounds; nothing in an
+//! answer repeats a configured URL or secret.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::domain::publication::PublicationState;
+use crate::store::Store;
+
+/// How long a readiness check waits for each dependency.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub store: Arc<Store>,
+    /// The catalogue's base URL, asked by `/readyz`.
+    pub catalogue: url::Url,
+    pub http: reqwest::Client,
+    pub metrics: PrometheusHandle,
+}
+
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use.
+pub fn metrics_handle() -> PrometheusHandle {
+    RECORDER
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0])
+                .map(PrometheusBuilder::build_recorder)
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed: /metrics shows only the database's figures");
+            }
+            let upkeep = handle.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    upkeep.run_upkeep();
+                }
+            });
+            handle
+        })
+        .clone()
+}
+
+pub fn router(state: HttpState) -> Router {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics_text)).with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<HttpState>) -> Response {
+    let database = match tokio::time::timeout(CHECK_TIMEOUT, sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(state.store.pool())).await {
+        Ok(Ok(_)) => "ok".to_owned(),
+        Ok(Err(e)) => format!("error: {}", crate::store::StoreError::from(e)),
+        Err(_) => format!("no answer within {} s", CHECK_TIMEOUT.as_secs()),
+    };
+    let catalogue = match tokio::time::timeout(CHECK_TIMEOUT, state.http.get(state.catalogue.clone()).send()).await {
+        Ok(Ok(r)) if r.status().is_server_error() => format!("answers HTTP {}", r.status().as_u16()),
+        Ok(Ok(_)) => "ok".to_owned(),
+        Ok(Err(e)) => format!("not reached: {}", e.without_url()),
+        Err(_) => format!("no answer within {} s", CHECK_TIMEOUT.as_secs()),
+    };
+    let ready = database == "ok" && catalogue == "ok";
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(serde_json::json!({"ready": ready, "database": database, "catalogue": catalogue}))).into_response()
+}
+
+/// The in-process counters, with the database's figures refreshed first
+/// (so every instance reports the same totals for the shared state).
+async fn metrics_text(State(state): State<HttpState>) -> Response {
+    if let Err(e) = refresh_gauges(&state.store).await {
+        tracing::warn!(error = %e, "cannot read the figures for /metrics");
+        metrics::gauge!("katalog_bridge_database_up").set(0.0);
+    } else {
+        metrics::gauge!("katalog_bridge_database_up").set(1.0);
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+async fn refresh_gauges(store: &Store) -> Result<(), crate::store::StoreError> {
+    let mut by_state: std::collections::BTreeMap<String, i64> = PublicationState::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
+    for (_, state, n) in crate::store::publications::counts_by_state(store, crate::publish::Channel::Api.name()).await? {
+        *by_state.entry(state).or_default() += n;
+    }
+    for (state, n) in by_state {
+        metrics::gauge!("katalog_bridge_publications", "state" => state).set(n as f64);
+    }
+    let (waiting, nearest): (i64, Option<f64>) = sqlx::query_as(
+        "SELECT count(*), EXTRACT(EPOCH FROM min(deadline) FILTER (WHERE deadline > now()) - now())::float8
+         FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .map_err(crate::store::StoreError::from)?;
+    metrics::gauge!("katalog_bridge_orders_waiting_confirmation").set(waiting as f64);
+    // +Inf when no deadline is ahead: an alert on "below N seconds" stays quiet.
+    metrics::gauge!("katalog_bridge_seconds_to_nearest_deadline").set(nearest.unwrap_or(f64::INFINITY));
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders").fetch_one(store.pool()).await.map_err(crate::store::StoreError::from)?;
+    metrics::gauge!("katalog_bridge_orders_stored").set(orders as f64);
+    for (state, n) in crate::store::notifications::counts(store).await? {
+        metrics::gauge!("katalog_bridge_notifications", "state" => state).set(n as f64);
+    }
+    Ok(())
+}

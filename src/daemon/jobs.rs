@@ -1,0 +1,162 @@
+//! The real jobs the scheduler runs: the library's publish (API channel),
+//! review-status sync and order sync, each as lead or as helper, with their
+//! runs counted in the metrics. After an order sync, the notifications of
+//! new and nearly late orders are queued (`notify`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Jobs, Outcome};
+use crate::catalog::client::CatalogueClient;
+use crate::domain::calendar::WorkingCalendar;
+use crate::mapping::plan::Plan;
+use crate::orders::{OrderError, SyncOptions};
+use crate::publish::{Channel, PublishError, PublishOptions};
+use crate::store::Store;
+
+pub struct RealJobs {
+    pub store: Store,
+    pub client: CatalogueClient,
+    pub plan: Arc<Plan>,
+    pub calendar: Arc<WorkingCalendar>,
+    pub klpd: Vec<String>,
+    /// Fixed fiscal years, or empty for this year and the one before (on each run).
+    pub years: Vec<i32>,
+    pub lease: Duration,
+    /// Publications or order details claimed at a time.
+    pub batch: i64,
+    pub notify: Option<Arc<crate::notify::Notifier>>,
+}
+
+impl RealJobs {
+    fn publish_options(&self) -> PublishOptions {
+        PublishOptions { channel: Channel::Api, lease: self.lease, batch: self.batch, issue_date: crate::domain::time::today(), ..Default::default() }
+    }
+
+    fn order_options(&self) -> SyncOptions {
+        SyncOptions {
+            klpd: self.klpd.clone(),
+            years: if self.years.is_empty() { crate::orders::default_years(crate::domain::time::today()) } else { self.years.clone() },
+            lease: self.lease,
+            detail_batch: self.batch,
+            ..Default::default()
+        }
+    }
+}
+
+fn record(job: &'static str, role: &'static str, outcome: &'static str, took: Duration) {
+    metrics::counter!("katalog_bridge_runs_total", "job" => job, "role" => role, "outcome" => outcome).increment(1);
+    metrics::histogram!("katalog_bridge_run_duration_seconds", "job" => job, "role" => role, "outcome" => outcome).record(took.as_secs_f64());
+}
+
+fn publish_outcome(result: &Result<crate::publish::PublishReport, PublishError>) -> Option<&'static str> {
+    Some(match result {
+        Err(PublishError::Busy(_)) => return None,
+        Err(PublishError::Interrupted(_)) => "interrupted",
+        Err(e) => {
+            tracing::error!(error = %e, "publish failed");
+            "failed"
+        }
+        Ok(r) if r.refused.is_empty() && r.deferred == 0 => "succeeded",
+        Ok(_) => "partial",
+    })
+}
+
+fn orders_outcome(result: &Result<crate::orders::SyncReport, OrderError>) -> Option<&'static str> {
+    Some(match result {
+        Err(OrderError::Busy(_)) => return None,
+        Err(OrderError::Interrupted(_)) => "interrupted",
+        Err(e) => {
+            tracing::error!(error = %e, "order sync failed");
+            "failed"
+        }
+        Ok(r) => {
+            metrics::counter!("katalog_bridge_orders_synced_total").increment(r.packages.new + r.packages.updated);
+            metrics::counter!("katalog_bridge_order_details_synced_total").increment(r.details.orders);
+            if r.complete() { "succeeded" } else { "partial" }
+        }
+    })
+}
+
+impl Jobs for RealJobs {
+    async fn lead(&self, job: &'static str) -> Outcome {
+        let started = Instant::now();
+        let outcome = match job {
+            "publish" => {
+                let result = crate::publish::publish(&self.store, &self.plan, &self.client, &self.publish_options()).await;
+                if let Ok(r) = &result {
+                    tracing::info!(summary = r.summary(), "published");
+                }
+                publish_outcome(&result)
+            }
+            "status" => {
+                let result = crate::publish::status::sync_status(&self.store, &self.client, Channel::Api, None, crate::publish::status::PAGE).await;
+                match &result {
+                    Err(PublishError::Busy(_)) => None,
+                    Err(PublishError::Interrupted(_)) => Some("interrupted"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "status sync failed");
+                        Some("failed")
+                    }
+                    Ok(r) => {
+                        tracing::info!(summary = r.summary(), "review status followed");
+                        Some(if r.failed.is_empty() { "succeeded" } else { "partial" })
+                    }
+                }
+            }
+            "orders" => {
+                let result = crate::orders::sync_orders(&self.store, &self.client, &self.calendar, &self.order_options()).await;
+                if let Ok(r) = &result {
+                    tracing::info!(summary = r.summary(), "orders synced");
+                }
+                let outcome = orders_outcome(&result);
+                if outcome.is_some()
+                    && let Some(n) = &self.notify
+                {
+                    n.queue_and_send(&self.store).await;
+                }
+                outcome
+            }
+            _ => Some("failed"),
+        };
+        match outcome {
+            None => Outcome::Busy,
+            Some(status) => {
+                record(job, "lead", status, started.elapsed());
+                Outcome::Finished(status)
+            }
+        }
+    }
+
+    async fn help(&self, job: &'static str) -> bool {
+        let started = Instant::now();
+        let outcome = match job {
+            "publish" => match crate::publish::help(&self.store, &self.client, &self.publish_options()).await {
+                Ok(None) => return false,
+                result => publish_outcome(&result.map(Option::unwrap_or_default)),
+            },
+            "orders" => match crate::orders::help(&self.store, &self.client, &self.calendar, &self.order_options()).await {
+                Ok(None) => return false,
+                result => orders_outcome(&result.map(Option::unwrap_or_default)),
+            },
+            _ => return false,
+        };
+        record(job, "help", outcome.unwrap_or("failed"), started.elapsed());
+        true
+    }
+
+    async fn leased(&self, job: &'static str) -> Option<Duration> {
+        let left = match job {
+            "publish" => crate::store::publications::leased(&self.store, Channel::Api.name()).await,
+            "orders" => crate::store::orders::details_leased(&self.store, crate::orders::SOURCE).await,
+            _ => return None,
+        };
+        match left {
+            Ok(left) => left.map(|s| Duration::from_secs_f64(s.clamp(0.0, 86_400.0))),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the leases of this job's work");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! What a notification says, in Bahasa Indonesia: the order, the buyer, the
+//! items, the total and the deadline in WIB with the working time left.
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Asia::Jakarta;
+use rust_decimal::Decimal;
+
+use crate::domain::calendar::WorkingCalendar;
+use crate::domain::money::format_rupiah;
+use crate::store::notifications::Due;
+
+const HARI: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
+const BULAN: [&str; 12] = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
+
+/// `Senin, 7 Desember 2026 pukul 14.00 WIB`.
+pub fn tanggal(t: DateTime<Utc>) -> String {
+    let l = t.with_timezone(&Jakarta);
+    format!(
+        "{}, {} {} {} pukul {}",
+        HARI[l.weekday().num_days_from_monday() as usize],
+        l.day(),
+        BULAN[l.month0() as usize],
+        l.year(),
+        l.format("%H.%M WIB")
+    )
+}
+
+/// `2 hari kerja 5 jam` / `7 jam 30 menit`.
+pub fn sisa_waktu(d: chrono::Duration) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / (24 * 60), (minutes / 60) % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{mins} menit"),
+        (0, h) => format!("{h} jam {mins} menit"),
+        (d, h) => format!("{d} hari kerja {h} jam"),
+    }
+}
+
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    items: Vec<(String, Decimal, Option<String>, Decimal)>,
+    left: Option<String>,
+}
+
+impl Message {
+    pub fn new(due: &Due, items: &[(String, Decimal, Option<String>, Decimal)], calendar: &WorkingCalendar, now: DateTime<Utc>) -> Self {
+        let buyer = due.buyer.as_deref().unwrap_or("(tidak disebutkan)");
+        let deadline = due.deadline.map(tanggal).unwrap_or_else(|| "(tidak diketahui)".into());
+        let left = due.deadline.map(|d| sisa_waktu(calendar.working_time_left(now, d)));
+        let subject = match due.kind.as_str() {
+            "deadline_near" => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
+            _ => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
+        };
+        let mut text = format!("Yth. pengurus {},\n\n", due.cooperative_name);
+        text.push_str(match due.kind.as_str() {
+            "deadline_near" => "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya kurang dari satu hari kerja lagi.\n\n",
+            _ => "Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n",
+        });
+        text.push_str(&format!("Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        :\n", due.remote_order_id));
+        for (description, quantity, unit, total) in items {
+            text.push_str(&format!("  - {description} × {} {}  {}\n", quantity.normalize(), unit.as_deref().unwrap_or(""), format_rupiah(*total)));
+        }
+        text.push_str(&format!("Total         : {}\nBatas konfirmasi: {deadline}", format_rupiah(due.total)));
+        if let Some(left) = &left {
+            text.push_str(&format!(" (sisa {left})"));
+        }
+        text.push_str(&format!(
+            "\n\nPesanan yang tidak dikonfirmasi dalam 3 hari kerja dibatalkan otomatis.\n\
+             Konfirmasi di e-Katalog, atau minta petugas penghubung menjalankan:\n  katalog-bridge orders respond {} --accept\n\n\
+             Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
+            due.remote_order_id, due.cooperative
+        ));
+        Self { subject, text, items: items.to_vec(), left }
+    }
+
+    /// The webhook's body: the facts as fields, and the same text as the e-mail.
+    pub fn json(&self, due: &Due) -> serde_json::Value {
+        serde_json::json!({
+            "kind": due.kind,
+            "order_id": due.remote_order_id,
+            "cooperative": due.cooperative,
+            "cooperative_name": due.cooperative_name,
+            "buyer": due.buyer,
+            "items": self.items.iter().map(|(d, q, u, t)| serde_json::json!({"description": d, "quantity": q.normalize().to_string(), "unit": u, "total": t.to_string()})).collect::<Vec<_>>(),
+            "total": due.total.to_string(),
+            "deadline": due.deadline.map(|d| d.to_rfc3339()),
+            "deadline_wib": due.deadline.map(tanggal),
+            "working_time_left": self.left,
+            "subject": self.subject,
+            "text": self.text,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dates_read_in_indonesian_and_in_wib() {
+        // 07:00 UTC is 14:00 WIB, Monday 7 December 2026.
+        assert_eq!(tanggal(Utc.with_ymd_and_hms(2026, 12, 7, 7, 0, 0).unwrap()), "Senin, 7 Desember 2026 pukul 14.00 WIB");
+        // 18:30 UTC on Thursday 31 December is already Friday 1 January in Jakarta.
+        assert_eq!(tanggal(Utc.with_ymd_and_hms(2026, 12, 31, 18, 30, 0).unwrap()), "Jumat, 1 Januari 2027 pukul 01.30 WIB");
+        assert_eq!(sisa_waktu(chrono::Duration::minutes(2 * 24 * 60 + 5 * 60 + 7)), "2 hari kerja 5 jam");
+        assert_eq!(sisa_waktu(chrono::Duration::minutes(7 * 60 + 30)), "7 jam 30 menit");
+    }
+}

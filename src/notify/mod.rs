@@ -1,0 +1,276 @@
+//! Telling cooperative staff that an order waits: when it arrives, and again
+//! when less than one working day is left to confirm it. By e-mail (SMTP,
+//! lettre) to the cooperative's address and/or by a signed webhook (a JSON
+//! POST with `X-Katalog-Bridge-Signature: sha256=HEX`, the HMAC-SHA256 of
+//! the body under the shared secret).
+//!
+//! Exactly once: a notification is a row of the outbox, unique per order,
+//! kind and channel, queued whenever a sync sees the order (a second queue
+//! does nothing), claimed with a lease before it is sent, and retried with
+//! backoff when sending fails. A notification about an order no longer
+//! waiting when its turn comes is dropped as moot.
+
+pub mod message;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hmac::{KeyInit, Mac};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::NotifySettings;
+use crate::domain::calendar::WorkingCalendar;
+use crate::store::notifications::{self, Due, Sent};
+use crate::store::{runs, Store, StoreError};
+
+/// The header carrying the body's signature.
+pub const SIGNATURE_HEADER: &str = "X-Katalog-Bridge-Signature";
+/// The header carrying the notification's id, the same on every retry, so a
+/// receiver can drop a repeat of a delivery it already took.
+pub const DELIVERY_HEADER: &str = "X-Katalog-Bridge-Delivery";
+/// Attempts before a notification is given up (about a day of backoff).
+pub const MAX_ATTEMPTS: i32 = 10;
+const BATCH: i64 = 50;
+const LEASE: Duration = Duration::from_secs(120);
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("notify: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Webhook {
+    url: url::Url,
+    secret: SecretString,
+    http: reqwest::Client,
+}
+
+struct Email {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+pub struct Notifier {
+    webhook: Option<Webhook>,
+    email: Option<Email>,
+    calendar: Arc<WorkingCalendar>,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotifyCounts {
+    pub queued: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub moot: u64,
+}
+
+/// The HMAC-SHA256 of `body` under `secret`, as `sha256=` and lowercase hex.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+impl Notifier {
+    /// The notifier the settings describe, or `None` when neither channel is set.
+    pub fn from_settings(settings: &NotifySettings, calendar: Arc<WorkingCalendar>) -> Result<Option<Self>, NotifyError> {
+        let webhook = match &settings.webhook_url {
+            None => None,
+            Some(raw) => {
+                let url = url::Url::parse(raw).map_err(|e| NotifyError::Config(format!("webhook_url is not a URL: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(NotifyError::Config("webhook_url must be http:// or https://".into()));
+                }
+                let secret = settings
+                    .webhook_secret()
+                    .map_err(NotifyError::Config)?
+                    .ok_or_else(|| NotifyError::Config("webhook_url is set without webhook_secret (or webhook_secret_file) to sign with".into()))?;
+                let http = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(15))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| NotifyError::Config(format!("cannot build the webhook client: {e}")))?;
+                Some(Webhook { url, secret, http })
+            }
+        };
+        let email = match &settings.smtp_url {
+            None => None,
+            Some(raw) => {
+                let raw = raw.expose_secret();
+                let parsed = url::Url::parse(raw).map_err(|_| NotifyError::Config("smtp_url is not a URL like smtps://user@mail.example:465".into()))?;
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(raw)
+                    .map_err(|e| NotifyError::Config(format!("smtp_url: {e}")))?
+                    .timeout(Some(Duration::from_secs(30)));
+                if let Some(password) = settings.smtp_password().map_err(NotifyError::Config)? {
+                    let user = percent_decode(parsed.username());
+                    builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(user, password.expose_secret().to_owned()));
+                }
+                let from = settings
+                    .from
+                    .as_deref()
+                    .ok_or_else(|| NotifyError::Config("smtp_url is set without from (e.g. \"katalog-bridge <noreply@example.go.id>\")".into()))?
+                    .parse()
+                    .map_err(|e| NotifyError::Config(format!("from is not an address: {e}")))?;
+                Some(Email { transport: builder.build(), from })
+            }
+        };
+        Ok((webhook.is_some() || email.is_some()).then_some(Self { webhook, email, calendar }))
+    }
+
+    /// Queues what is due, then sends what is queued; problems are logged
+    /// (the outbox keeps what was not sent).
+    pub async fn queue_and_send(&self, store: &Store) -> NotifyCounts {
+        let mut counts = NotifyCounts::default();
+        match self.queue(store, Utc::now()).await {
+            Ok(n) => counts.queued = n,
+            Err(e) => tracing::warn!(error = %e, "cannot queue notifications"),
+        }
+        match self.send_due(store).await {
+            Ok(c) => {
+                counts.sent = c.sent;
+                counts.failed = c.failed;
+                counts.moot = c.moot;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot send notifications"),
+        }
+        if counts != NotifyCounts::default() {
+            tracing::info!(queued = counts.queued, sent = counts.sent, failed = counts.failed, moot = counts.moot, "notifications");
+        }
+        counts
+    }
+
+    /// Queues an `arrived` notification for every waiting order, and a
+    /// `deadline_near` one for those with less than a working day left, on
+    /// each configured channel. Returns how many are new.
+    pub async fn queue(&self, store: &Store, now: DateTime<Utc>) -> Result<u64, NotifyError> {
+        let mut rows: Vec<(i64, &str, &str, String)> = Vec::new();
+        for w in notifications::waiting(store, now).await? {
+            let near = w.deadline.is_some_and(|d| self.calendar.working_time_left(now, d) < chrono::Duration::days(1));
+            for kind in std::iter::once("arrived").chain(near.then_some("deadline_near")) {
+                if self.webhook.is_some() {
+                    rows.push((w.order_id, kind, "webhook", "webhook".into()));
+                }
+                if let (Some(_), Some(to)) = (&self.email, &w.email) {
+                    rows.push((w.order_id, kind, "email", to.clone()));
+                }
+            }
+        }
+        Ok(notifications::queue(store, &rows).await?)
+    }
+
+    /// Sends the notifications due now, batch by batch.
+    pub async fn send_due(&self, store: &Store) -> Result<NotifyCounts, NotifyError> {
+        let instance = format!("{}:notify", runs::instance_name());
+        let mut counts = NotifyCounts::default();
+        loop {
+            let batch = notifications::claim_due(store, &instance, BATCH, LEASE.as_secs_f64()).await?;
+            if batch.is_empty() {
+                return Ok(counts);
+            }
+            for due in batch {
+                let sent = self.send_one(store, &due).await;
+                match &sent {
+                    Sent::Sent => counts.sent += 1,
+                    Sent::Moot => counts.moot += 1,
+                    Sent::Failed { error, retry_at } => {
+                        counts.failed += 1;
+                        tracing::warn!(notification = due.id, order = due.remote_order_id, channel = due.channel, error, retry = retry_at.is_some(), "notification not sent");
+                    }
+                }
+                metrics::counter!("katalog_bridge_notifications_total", "channel" => due.channel.clone(), "outcome" => match sent { Sent::Sent => "sent", Sent::Moot => "moot", Sent::Failed { .. } => "failed" }).increment(1);
+                notifications::record(store, &instance, due.id, &sent).await?;
+            }
+        }
+    }
+
+    async fn send_one(&self, store: &Store, due: &Due) -> Sent {
+        if due.order_status != "WAITING_SELLER_CONFIRMATION" {
+            return Sent::Moot;
+        }
+        let items = match notifications::items(store, &due.remote_order_id).await {
+            Ok(items) => items,
+            Err(e) => return self.failed(due, format!("cannot read the order's lines: {e}")),
+        };
+        let now = Utc::now();
+        let message = message::Message::new(due, &items, &self.calendar, now);
+        let result = match due.channel.as_str() {
+            "webhook" => match &self.webhook {
+                Some(w) => self.post(w, due, &message).await,
+                None => Err("the webhook is no longer configured".into()),
+            },
+            "email" => match &self.email {
+                Some(e) => self.mail(e, due, &message).await,
+                None => Err("e-mail is no longer configured".into()),
+            },
+            other => Err(format!("unknown channel {other}")),
+        };
+        match result {
+            Ok(()) => Sent::Sent,
+            Err(why) => self.failed(due, why),
+        }
+    }
+
+    /// A failure: tried again after a backoff that doubles from 30 s up to an
+    /// hour, given up after [`MAX_ATTEMPTS`].
+    fn failed(&self, due: &Due, error: String) -> Sent {
+        let attempt = due.attempts + 1;
+        let retry_at = (attempt < MAX_ATTEMPTS).then(|| {
+            let secs = (30_i64 << attempt.clamp(0, 12)).min(3600);
+            Utc::now() + chrono::Duration::seconds(secs)
+        });
+        Sent::Failed { error, retry_at }
+    }
+
+    async fn post(&self, w: &Webhook, due: &Due, message: &message::Message) -> Result<(), String> {
+        let body = serde_json::to_vec(&message.json(due)).map_err(|e| e.to_string())?;
+        let response = w
+            .http
+            .post(w.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature(w.secret.expose_secret().as_bytes(), &body))
+            .header(DELIVERY_HEADER, due.id.to_string())
+            .body(body)
+            .send()
+            .await
+            // Without the URL: it may carry a token of the gateway's.
+            .map_err(|e| format!("webhook not reached: {}", e.without_url()))?;
+        let status = response.status();
+        if status.is_success() { Ok(()) } else { Err(format!("webhook answered HTTP {}", status.as_u16())) }
+    }
+
+    async fn mail(&self, e: &Email, due: &Due, message: &message::Message) -> Result<(), String> {
+        let to: lettre::message::Mailbox = due.recipient.parse().map_err(|err| format!("the cooperative's e-mail address {:?} is not valid: {err}", due.recipient))?;
+        let email = lettre::Message::builder()
+            .from(e.from.clone())
+            .to(to)
+            .subject(message.subject.clone())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(message.text.clone())
+            .map_err(|err| format!("cannot build the e-mail: {err}"))?;
+        e.transport.send(email).await.map(|_| ()).map_err(|err| format!("SMTP: {err}"))
+    }
+}
+
+/// `%40` in a URL's user name back to `@`.
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("u={}", s.replace('+', "%2B")).as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_else(|| s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_matches_the_rfc_4231_test_vector() {
+        // RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The notifications outbox: one row per order, kind and channel (unique),
+//! queued when an order is seen waiting, claimed with a lease, sent, and
+//! retried with backoff when sending fails.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::{Store, StoreError};
+
+/// An order waiting for its seller's confirmation, with what decides its notifications.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Waiting {
+    pub order_id: i64,
+    pub deadline: Option<DateTime<Utc>>,
+    pub email: Option<String>,
+}
+
+/// Orders waiting for confirmation whose lines are stored (a notification
+/// says what was ordered) and whose deadline has not passed.
+pub async fn waiting(store: &Store, now: DateTime<Utc>) -> Result<Vec<Waiting>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT o.id AS order_id, o.deadline, NULLIF(trim(c.email), '') AS email
+         FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
+         WHERE o.status = 'WAITING_SELLER_CONFIRMATION' AND NOT o.needs_detail AND o.deadline > $1",
+    )
+    .bind(now)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// Queues notifications (order, kind, channel, recipient); those queued
+/// before are left as they are. Returns how many are new.
+pub async fn queue(store: &Store, rows: &[(i64, &str, &str, String)]) -> Result<u64, StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let orders: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let channels: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    let recipients: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+    Ok(sqlx::query(
+        "INSERT INTO notifications (order_id, kind, channel, recipient)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
+         ON CONFLICT (order_id, kind, channel) DO NOTHING",
+    )
+    .bind(&orders)
+    .bind(&kinds)
+    .bind(&channels)
+    .bind(&recipients)
+    .execute(&store.pool)
+    .await?
+    .rows_affected())
+}
+
+/// A claimed notification, with the order it is about.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Due {
+    pub id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub attempts: i32,
+    pub order_status: String,
+    pub remote_order_id: String,
+    pub cooperative: String,
+    pub cooperative_name: String,
+    pub buyer: Option<String>,
+    pub total: Decimal,
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// Claims up to `limit` notifications due now, for `lease_secs`.
+pub async fn claim_due(store: &Store, instance: &str, limit: i64, lease_secs: f64) -> Result<Vec<Due>, StoreError> {
+    Ok(sqlx::query_as(
+        "WITH claimed AS (
+             UPDATE notifications n SET claimed_by = $1, claimed_until = now() + make_interval(secs => $2)
+             WHERE n.id IN (SELECT id FROM notifications
+                            WHERE state = 'pending' AND next_attempt_at <= now()
+                              AND (claimed_until IS NULL OR claimed_until < now())
+                            ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING n.*)
+         SELECT n.id, n.kind, n.channel, n.recipient, n.attempts, o.status AS order_status, o.remote_order_id,
+                c.code AS cooperative, c.name AS cooperative_name, o.nama_satker AS buyer, o.total, o.deadline
+         FROM claimed n JOIN purchase_orders o ON o.id = n.order_id JOIN cooperatives c ON c.id = o.cooperative_id
+         ORDER BY n.id",
+    )
+    .bind(instance)
+    .bind(lease_secs)
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// An order's lines for a notification: description, quantity, unit, line total.
+pub async fn items(store: &Store, remote_order_id: &str) -> Result<Vec<(String, Decimal, Option<String>, Decimal)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT l.description, l.quantity, l.unit, l.line_total FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id
+         WHERE o.remote_order_id = $1 ORDER BY l.remote_line_id LIMIT 200",
+    )
+    .bind(remote_order_id)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// How a send attempt ended.
+#[derive(Debug, Clone)]
+pub enum Sent {
+    Sent,
+    /// Failed; tried again at `retry_at`, or given up when `None`.
+    Failed { error: String, retry_at: Option<DateTime<Utc>> },
+    /// The order is no longer waiting: nothing to say.
+    Moot,
+}
+
+/// Records an attempt and releases the claim (only this claimant's).
+pub async fn record(store: &Store, instance: &str, id: i64, sent: &Sent) -> Result<(), StoreError> {
+    let (state, error, retry_at) = match sent {
+        Sent::Sent => ("sent", None, None),
+        Sent::Moot => ("moot", None, None),
+        Sent::Failed { error, retry_at: Some(t) } => ("pending", Some(error.as_str()), Some(*t)),
+        Sent::Failed { error, retry_at: None } => ("failed", Some(error.as_str()), None),
+    };
+    sqlx::query(
+        "UPDATE notifications SET state = $3, attempts = attempts + CASE WHEN $3 = 'moot' THEN 0 ELSE 1 END,
+                last_error = COALESCE($4, last_error), next_attempt_at = COALESCE($5, next_attempt_at),
+                sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END,
+                claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND claimed_by = $2",
+    )
+    .bind(id)
+    .bind(instance)
+    .bind(state)
+    .bind(error)
+    .bind(retry_at)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// Notifications by state (for `/metrics`).
+pub async fn counts(store: &Store) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as("SELECT state, count(*) FROM notifications GROUP BY state").fetch_all(&store.pool).await?)
+}
