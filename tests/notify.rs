@@ -1,0 +1,286 @@
+//! Notifications of waiting orders, against an HTTP receiver and an SMTP
+//! server that the test starts itself, with orders synced from the mock
+//! catalogue into real PostgreSQL: each is sent exactly once per order, kind
+//! and channel, however often the pass runs; a failed delivery is retried;
+//! the webhook's signature is the HMAC-SHA256 of its body; the e-mail goes to
+//! the cooperative's address, in Bahasa Indonesia, with buyer, items, total
+//! and deadline.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{KeyInit, Mac};
+use katalog_bridge::catalog::client::CatalogueClient;
+use katalog_bridge::config::{CatalogueSettings, NotifySettings};
+use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mock::{MockServer, Scenario};
+use katalog_bridge::notify::Notifier;
+use katalog_bridge::orders::{sync_orders, SyncOptions};
+use katalog_bridge::store::Store;
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const SECRET: &str = "rahasia-webhook-uji";
+
+#[derive(Default)]
+struct Received {
+    /// (delivery id, signature header, body, answered status)
+    posts: Vec<(String, String, Vec<u8>, u16)>,
+    /// Fail the first this many deliveries with a 500.
+    fail_first: usize,
+}
+
+async fn webhook_receiver(received: Arc<Mutex<Received>>) -> String {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let received = received.clone();
+            async move {
+                let mut r = received.lock().unwrap();
+                let status = if r.posts.len() < r.fail_first { 500 } else { 200 };
+                let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                r.posts.push((header("x-katalog-bridge-delivery"), header("x-katalog-bridge-signature"), body.to_vec(), status));
+                StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A mail (envelope recipient and raw DATA) taken by the test's SMTP server.
+type Mail = (String, String);
+
+/// Just enough SMTP to take mail: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
+async fn smtp_server(mails: Arc<Mutex<Vec<Mail>>>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mails = mails.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                let mut rcpt = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 test\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        rcpt = line[8..].trim().trim_matches(['<', '>']).to_owned();
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("DATA") {
+                        write.write_all(b"354 go on\r\n").await.unwrap();
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(l.strip_prefix('.').unwrap_or(&l));
+                            data.push('\n');
+                        }
+                        mails.lock().unwrap().push((rcpt.clone(), data));
+                        b"250 OK queued\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    port
+}
+
+/// The text of a mail's body, decoded from quoted-printable or base64.
+fn mail_text(raw: &str) -> String {
+    let (head, body) = raw.split_once("\n\n").unwrap_or((raw, ""));
+    let head = head.to_ascii_lowercase();
+    if head.contains("content-transfer-encoding: base64") {
+        use base64::Engine;
+        let joined: String = body.split_whitespace().collect();
+        return String::from_utf8(base64::engine::general_purpose::STANDARD.decode(joined).unwrap()).unwrap();
+    }
+    if head.contains("content-transfer-encoding: quoted-printable") {
+        let soft = body.replace("=\n", "");
+        let bytes = soft.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                out.push(u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        return String::from_utf8(out).unwrap();
+    }
+    body.to_owned()
+}
+
+async fn synced_store() -> (Store, MockServer) {
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let mut scenario = Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap();
+    scenario.initial_orders = 40;
+    scenario.orders_per_day = 0;
+    scenario.lines_per_order_mean = 2;
+    scenario.fiscal_year = Some(2026);
+    scenario.rate_limit_per_minute = 1_000_000;
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 4, sellers: scenario.seller_accounts() };
+    let client = CatalogueClient::new(&settings).unwrap().0;
+    let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
+    let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
+    let report = sync_orders(&store, &client, &calendar, &options).await.unwrap();
+    assert!(report.complete(), "{}", report.summary());
+    (store, server)
+}
+
+async fn per_channel(store: &Store, channel: &str, kind: &str) -> i64 {
+    count(store, &format!("SELECT count(*) FROM notifications WHERE channel = '{channel}' AND kind LIKE '{kind}'")).await
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(store.pool()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_by_e_mail_and_again_once_when_its_deadline_nears() {
+    let (store, _server) = synced_store().await;
+    // Orders waiting now (the mock's clock is at the scenario's start, so their deadlines are ahead of "now" only
+    // from the catalogue's point of view): the pass is given that time.
+    let (waiting_at, waiting): (chrono::DateTime<chrono::Utc>, i64) = sqlx::query_as(
+        "SELECT min(order_date), count(*) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert!(waiting > 1, "the scenario leaves orders waiting");
+    let received = Arc::new(Mutex::new(Received { fail_first: 1, ..Default::default() }));
+    let hook = webhook_receiver(received.clone()).await;
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let smtp = smtp_server(mails.clone()).await;
+    let settings = NotifySettings {
+        webhook_url: Some(hook),
+        webhook_secret: Some(SecretString::from(SECRET)),
+        smtp_url: Some(SecretString::from(format!("smtp://127.0.0.1:{smtp}"))),
+        from: Some("katalog-bridge <noreply@koperasi.example>".into()),
+        ..Default::default()
+    };
+    let calendar = Arc::new(katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap());
+    let notifier = Notifier::from_settings(&settings, calendar.clone()).unwrap().expect("both channels set");
+
+    // The orders waiting at the time of the earliest one, still within its deadline.
+    let now = waiting_at + chrono::Duration::minutes(1);
+    let due = count(&store, &format!("SELECT count(*) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' AND NOT needs_detail AND deadline > '{}'", now.to_rfc3339())).await;
+    assert!(due > 1);
+    let queued = notifier.queue(&store, now).await.unwrap();
+    let (webhooks, emails) = (per_channel(&store, "webhook", "%").await, per_channel(&store, "email", "%").await);
+    assert_eq!(per_channel(&store, "webhook", "arrived").await, due, "one arrival notice per waiting order");
+    assert_eq!(emails, webhooks, "on each channel (every fixture cooperative has an e-mail)");
+    assert_eq!(queued as i64, webhooks + emails);
+    let first = notifier.send_due(&store).await.unwrap();
+    assert_eq!((first.sent, first.failed), (queued - 1, 1), "the receiver refused the first delivery");
+    // A second pass queues and sends nothing new; the failed one waits for its backoff.
+    assert_eq!(notifier.queue(&store, now).await.unwrap(), 0);
+    assert_eq!(notifier.send_due(&store).await.unwrap().sent, 0);
+    let pending: (String, i32, bool) = sqlx::query_as("SELECT state, attempts, next_attempt_at > now() FROM notifications WHERE state <> 'sent'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(pending, ("pending".into(), 1, true));
+    sqlx::query("UPDATE notifications SET next_attempt_at = now() WHERE state = 'pending'").execute(store.pool()).await.unwrap();
+    assert_eq!(notifier.send_due(&store).await.unwrap().sent, 1, "retried after its backoff");
+    assert_eq!(notifier.send_due(&store).await.unwrap().sent, 0);
+
+    // The webhook: each delivery accepted once, signed over its exact body.
+    let posts = received.lock().unwrap().posts.clone();
+    let mut accepted: HashMap<String, usize> = HashMap::new();
+    for (delivery, signature, body, status) in &posts {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(body);
+        assert_eq!(signature, &format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+        if *status == 200 {
+            *accepted.entry(delivery.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(posts.len() as i64, webhooks + 1, "one post per notification, plus the retry");
+    assert!(accepted.values().all(|n| *n == 1) && accepted.len() as i64 == webhooks);
+    let body: Value = serde_json::from_slice(&posts[1].2).unwrap();
+    let order_id = body["order_id"].as_str().unwrap().to_owned();
+    let (buyer, total, lines): (Option<String>, rust_decimal::Decimal, i64) = sqlx::query_as(
+        "SELECT nama_satker, total, (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) FROM purchase_orders o WHERE remote_order_id = $1",
+    )
+    .bind(&order_id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(body["buyer"].as_str(), buyer.as_deref());
+    assert_eq!(body["total"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), total);
+    assert_eq!(body["items"].as_array().unwrap().len() as i64, lines);
+    assert!(body["deadline_wib"].as_str().unwrap().ends_with("WIB"), "{body}");
+    assert!(!String::from_utf8_lossy(&posts[1].2).contains(SECRET), "the secret never travels");
+
+    // The e-mails: one per notification, to the cooperative's own address, in Indonesian.
+    let sent_mails = mails.lock().unwrap().clone();
+    assert_eq!(sent_mails.len() as i64, emails);
+    let (to, raw) = sent_mails.iter().find(|(_, raw)| mail_text(raw).contains(&order_id)).expect("a mail about that order");
+    let coop: (String,) = sqlx::query_as("SELECT c.email FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE o.remote_order_id = $1")
+        .bind(&order_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(to, &coop.0);
+    let text = mail_text(raw);
+    for part in ["Yth. pengurus", "Nomor pesanan", "Pembeli", "Barang", "Batas konfirmasi", "WIB", "3 hari kerja", &katalog_bridge::domain::money::format_rupiah(total)] {
+        assert!(text.contains(part), "{part:?} in {text}");
+    }
+    if let Some(b) = &buyer {
+        assert!(text.contains(b.as_str()), "the buyer in {text}");
+    }
+
+    // Less than a working day before an order's deadline: one more, once; an
+    // order confirmed in between gets none (moot).
+    let (soon, deadline): (String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT remote_order_id, deadline FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' AND NOT needs_detail ORDER BY deadline DESC LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let late = deadline - chrono::Duration::hours(2);
+    let before = count(&store, "SELECT count(*) FROM notifications").await;
+    let queued = notifier.queue(&store, late).await.unwrap();
+    assert!(queued >= 2, "the order nearest its deadline, on both channels");
+    let confirmed = sqlx::query_scalar::<_, String>(
+        "SELECT o.remote_order_id FROM notifications n JOIN purchase_orders o ON o.id = n.order_id
+         WHERE n.kind = 'deadline_near' AND n.state = 'pending' AND o.remote_order_id <> $1 LIMIT 1",
+    )
+    .bind(&soon)
+    .fetch_optional(store.pool())
+    .await
+    .unwrap();
+    if let Some(other) = &confirmed {
+        sqlx::query("UPDATE purchase_orders SET status = 'ON_PROCESS' WHERE remote_order_id = $1").bind(other).execute(store.pool()).await.unwrap();
+    }
+    let sent = notifier.send_due(&store).await.unwrap();
+    assert_eq!(sent.sent + sent.moot, queued);
+    assert_eq!(sent.moot, if confirmed.is_some() { 2 } else { 0 });
+    assert_eq!(notifier.queue(&store, late).await.unwrap(), 0, "queued once");
+    assert_eq!(count(&store, "SELECT count(*) FROM notifications").await, before + queued as i64);
+    let notices: Vec<String> = mails.lock().unwrap().iter().map(|(_, raw)| mail_text(raw)).filter(|t| t.contains(&soon) && t.contains("BELUM dikonfirmasi")).collect();
+    assert_eq!(notices.len(), 1, "one deadline notice by e-mail for {soon}");
+    assert!(notices[0].contains("kurang dari satu hari kerja"), "{}", notices[0]);
+    let _ = calendar;
+}
