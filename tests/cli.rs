@@ -16,7 +16,9 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
 fn secrets_config() -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("kb-cli-secrets-{}.toml", std::process::id()));
     let text = format!(
-        "[catalogue]\nbase_url = \"http://127.0.0.1:9\"\n[[catalogue.sellers]]\nkode_penyedia = \"P-WATES\"\nclient_id = \"kkmp-wates\"\nclient_secret = \"{CLIENT_SECRET}\"\n"
+        "[catalogue]\nbase_url = \"http://127.0.0.1:9\"\n[[catalogue.sellers]]\nkode_penyedia = \"P-WATES\"\nclient_id = \"kkmp-wates\"\nclient_secret = \"{CLIENT_SECRET}\"\n\
+         [notify]\nwebhook_url = \"https://hook.example/in?token={HOOK_TOKEN}\"\nwebhook_secret = \"{HOOK_SECRET}\"\n\
+         smtp_url = \"smtps://kkmp:{SMTP_PASSWORD}@mail.example:465\"\nsmtp_password = \"{SMTP_PASSWORD}\"\nfrom = \"kb <noreply@mail.example>\"\n"
     );
     std::fs::write(&path, text).unwrap();
     path
@@ -28,8 +30,15 @@ fn with_secrets(url: &str) -> Command {
     cmd
 }
 
+const HOOK_TOKEN: &str = "hooktoken8812";
+const HOOK_SECRET: &str = "hooksecret5521";
+const SMTP_PASSWORD: &str = "smtppass9034";
+
 fn assert_no_secret(text: &str) {
     assert!(!text.contains(CLIENT_SECRET), "client secret leaked:\n{text}");
+    for s in [HOOK_TOKEN, HOOK_SECRET, SMTP_PASSWORD] {
+        assert!(!text.contains(s), "notify secret {s} leaked:\n{text}");
+    }
     assert!(!text.contains(common::SECRET_PASSWORD), "database password leaked:\n{text}");
 }
 
@@ -53,6 +62,7 @@ async fn secrets_never_appear_in_help_config_or_logs() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("kode_penyedia = P-WATES, client_id = kkmp-wates, client_secret = [REDACTED]"), "{out}");
     assert!(out.contains("postgres://postgres:REDACTED@localhost/"), "{out}");
+    assert!(out.contains("notify.webhook_secret = [REDACTED]") && out.contains("token=REDACTED") && out.contains("kkmp:REDACTED@mail.example"), "{out}");
     assert!(err.contains("configuration loaded"), "debug logs show the settings: {err}");
     seen.push_str(&out);
     seen.push_str(&err);

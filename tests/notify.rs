@@ -176,7 +176,7 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     let mails = Arc::new(Mutex::new(Vec::new()));
     let smtp = smtp_server(mails.clone()).await;
     let settings = NotifySettings {
-        webhook_url: Some(hook),
+        webhook_url: Some(SecretString::from(hook)),
         webhook_secret: Some(SecretString::from(SECRET)),
         smtp_url: Some(SecretString::from(format!("smtp://127.0.0.1:{smtp}"))),
         from: Some("katalog-bridge <noreply@koperasi.example>".into()),

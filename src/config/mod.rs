@@ -165,7 +165,9 @@ impl Default for DaemonSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct NotifySettings {
     /// A JSON POST per notification, signed with HMAC-SHA256 of the body.
-    pub webhook_url: Option<String>,
+    /// Treated as a secret: a gateway's URL often carries its token.
+    #[serde(deserialize_with = "secret")]
+    pub webhook_url: Option<SecretString>,
     #[serde(deserialize_with = "secret")]
     pub webhook_secret: Option<SecretString>,
     pub webhook_secret_file: Option<PathBuf>,
@@ -481,7 +483,7 @@ impl Settings {
             self.daemon.timezone,
             self.daemon.schedules,
             self.daemon.lease_seconds,
-            self.notify.webhook_url.as_deref().map_or("(unset)".into(), redact_url),
+            self.notify.webhook_url.as_ref().map_or("(unset)".into(), |u| redact_url(u.expose_secret())),
             shown_secret(&self.notify.webhook_secret, &self.notify.webhook_secret_file),
             self.notify.smtp_url.as_ref().map_or("(unset)".into(), |u| redact_url(u.expose_secret())),
             shown_secret(&self.notify.smtp_password, &self.notify.smtp_password_file),

@@ -82,7 +82,7 @@ impl Notifier {
         let webhook = match &settings.webhook_url {
             None => None,
             Some(raw) => {
-                let url = url::Url::parse(raw).map_err(|e| NotifyError::Config(format!("webhook_url is not a URL: {e}")))?;
+                let url = url::Url::parse(raw.expose_secret()).map_err(|e| NotifyError::Config(format!("webhook_url is not a URL: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(NotifyError::Config("webhook_url must be http:// or https://".into()));
                 }
