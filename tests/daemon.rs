@@ -503,3 +503,43 @@ async fn a_run_whose_heartbeat_stopped_is_marked_abandoned() {
     assert!(of("orders")["error"].as_str().unwrap().contains("heartbeat"));
     assert_eq!(of("publish")["status"], "running", "a fresh heartbeat is left alone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_embedded_cluster_the_daemon_owns_it_and_a_command_run_meanwhile_leaves_it_running() {
+    let tmp = common::temp_dir();
+    let data = tmp.path().join("pg");
+    let listen = free_port();
+    let config = tmp.path().join("kb.toml");
+    std::fs::write(&config, format!("[daemon]\nlisten = \"{listen}\"\n")).unwrap();
+    let command = |args: &[&str]| common::binary().arg("--config").arg(&config).arg("--data-dir").arg(&data).args(args).output().unwrap();
+    let mut daemon = common::binary()
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("daemon")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(tmp.path().join("daemon.log")).unwrap()))
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if http.get(format!("http://{listen}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the daemon answers: {}", std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default());
+    let out = command(&["runs"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reusing running embedded PostgreSQL"));
+    assert!(data.join("postmaster.pid").exists(), "the command left the daemon's cluster running");
+    let ready: Value = http.get(format!("http://{listen}/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["database"], "ok", "{ready}");
+    terminate(&mut daemon);
+    let (code, log) = exit_of(daemon, tmp.path().join("daemon.log")).await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!data.join("postmaster.pid").exists(), "the daemon stopped its cluster: {log}");
+}
