@@ -94,7 +94,7 @@ async fn main() {
             .expect("psql");
         assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
     };
-    let reset = || psql(&["-c", "TRUNCATE purchase_orders CASCADE; DELETE FROM sync_cursors"]);
+    let reset = || psql(&["-c", "TRUNCATE purchase_orders, order_detail_claims CASCADE; DELETE FROM sync_cursors"]);
     let rows = (packages.len() + lines) as f64;
 
     // 2. The write path against psql \copy of the same rows.
@@ -109,8 +109,8 @@ async fn main() {
             sqlx::query_as::<_, (String, i64)>("SELECT remote_order_id, id FROM purchase_orders").fetch_all(store.pool()).await.unwrap().into_iter().collect();
         let mut after = 0;
         for batch in details.chunks(1000) {
-            let claimed = orders::claim_details(&store, "bench", SOURCE, after, 1000, 600.0).await.unwrap();
-            after = claimed.iter().map(|c| c.id).max().unwrap_or(after);
+            let (claimed, last) = orders::claim_details(&store, "bench", SOURCE, after, 1000, 600.0).await.unwrap();
+            after = last.unwrap_or(after);
             let claimed: std::collections::HashSet<i64> = claimed.iter().map(|c| c.id).collect();
             let with_ids: Vec<(i64, &RemoteOrder)> = batch.iter().map(|d| (ids[&d.order_id], d)).filter(|(id, _)| claimed.contains(id)).collect();
             orders::write_details(&store, "bench", &with_ids, &calendar).await.unwrap();
@@ -118,15 +118,19 @@ async fn main() {
         let ours_elapsed = started.elapsed().as_secs_f64();
         let stored: i64 = sqlx::query_scalar("SELECT (SELECT count(*) FROM purchase_orders) + (SELECT count(*) FROM order_lines)").fetch_one(store.pool()).await.unwrap();
         assert_eq!(stored as f64, rows, "every order and line stored");
-        // The same rows, out to files (untimed) and in again with \copy.
+        // The same rows (orders, lines, and the status event each new order
+        // gets), out to files (untimed) and in again with \copy.
         let o = tmp.path().join("orders.copy");
         let l = tmp.path().join("lines.copy");
+        let e = tmp.path().join("events.copy");
         psql(&["-c", &format!("\\copy purchase_orders TO '{}'", o.display())]);
         psql(&["-c", &format!("\\copy order_lines TO '{}'", l.display())]);
+        psql(&["-c", &format!("\\copy order_events TO '{}'", e.display())]);
         reset();
         let started = Instant::now();
         psql(&["-c", &format!("\\copy purchase_orders FROM '{}'", o.display())]);
         psql(&["-c", &format!("\\copy order_lines FROM '{}'", l.display())]);
+        psql(&["-c", &format!("\\copy order_events FROM '{}'", e.display())]);
         let copy_elapsed = started.elapsed().as_secs_f64();
         println!(
             "write run {}: store {ours_elapsed:.2} s ({:.0} rows/s), psql \\copy {copy_elapsed:.2} s ({:.0} rows/s), ratio {:.2}",

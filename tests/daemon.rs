@@ -294,7 +294,8 @@ async fn until(store: &Store, what: &str, sql: &str, secs: u64) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let orders: Vec<(Option<String>, bool, bool, Option<bool>, i64)> = sqlx::query_as(
-        "SELECT split_part(claimed_by, ':', 1), needs_detail, claimed_until > now(), next_detail_at > now(), count(*) FROM purchase_orders GROUP BY 1, 2, 3, 4",
+        "SELECT split_part(k.claimed_by, ':', 1), o.needs_detail, k.claimed_until > now(), o.next_detail_at > now(), count(*)
+         FROM purchase_orders o LEFT JOIN order_detail_claims k ON k.order_id = o.id GROUP BY 1, 2, 3, 4",
     )
     .fetch_all(store.pool())
     .await

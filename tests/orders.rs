@@ -273,8 +273,16 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
     let package = RemoteOrder { lines: None, ..order.clone() };
     let counts = orders::apply_order_page(&store, "ekatalog-v6", std::slice::from_ref(&package), &ours, &calendar, "test", "1").await.unwrap();
     assert_eq!((counts.new, counts.events), (1, 1));
-    let claimed = orders::claim_details(&store, "me", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
+    let (claimed, last) = orders::claim_details(&store, "me", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
     assert_eq!(claimed.len(), 1);
+    assert_eq!(last, Some(claimed[0].id));
+    // Another claimer finds it held: nothing for it, but it is told how far it looked.
+    let (theirs, their_last) = orders::claim_details(&store, "other", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
+    assert!(theirs.is_empty());
+    assert_eq!(their_last, last);
+    // Its detail written by someone who does not hold the claim: refused.
+    let refused = orders::write_details(&store, "other", &[(claimed[0].id, &order)], &calendar).await.unwrap();
+    assert_eq!(refused.orders, 0, "only the claim's holder writes");
     let d = orders::write_details(&store, "me", &[(claimed[0].id, &order)], &calendar).await.unwrap();
     assert_eq!((d.orders, d.lines, d.mismatched, d.unrouted), (1, 2, 1, 2));
     let (total, mismatch, unrouted, lines_total): (Decimal, bool, i32, Decimal) =

@@ -257,11 +257,15 @@ async fn fetch_details(
         let mut after = 0;
         loop {
             stop_if_asked()?;
-            let batch = orders::claim_details(store, instance, SOURCE, after, options.detail_batch, options.lease.as_secs_f64()).await?;
-            let Some(last) = batch.iter().map(|c| c.id).max() else {
+            let (batch, last) = orders::claim_details(store, instance, SOURCE, after, options.detail_batch, options.lease.as_secs_f64()).await?;
+            let Some(last) = last else {
                 return Ok::<_, OrderError>(failures);
             };
             after = last;
+            if batch.is_empty() {
+                // All taken by other instances: on to the next ones.
+                continue;
+            }
             let mut good = Vec::with_capacity(batch.len());
             for (claim, result) in fetch_batch(client, batch, options.concurrency).await {
                 match result {

@@ -194,6 +194,18 @@ impl Events {
     }
 }
 
+/// A transaction for what the order sync writes: all of it can be fetched
+/// again from the catalogue, so its commits do not wait for the WAL to reach
+/// the disk. A crash loses at most the last moment's commits, the feed
+/// cursor and the detail marks with their rows, so the next sync fetches
+/// them again; the database stays consistent either way. (Answers, which a
+/// person decided, and imported documents keep durable commits.)
+async fn begin_refetchable(store: &Store) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// Applies one page of the order feed and moves its cursor, in one
 /// transaction: only our cooperatives' packages are kept (the rest counted),
 /// a package appearing twice in a page counts once (its newest copy), and a
@@ -228,7 +240,7 @@ pub async fn apply_order_page(
     }
     let mut page: Vec<&RemoteOrder> = newest.into_values().collect();
     page.sort_by(|a, b| a.order_id.cmp(&b.order_id));
-    let mut tx = store.pool.begin().await?;
+    let mut tx = begin_refetchable(store).await?;
     let ids: Vec<String> = page.iter().map(|o| o.order_id.clone()).collect();
     let before = stored(&mut tx, source, &ids).await?;
     let mut rows = OrderRows::default();
@@ -290,9 +302,9 @@ pub struct DetailClaim {
 /// Whether [`claim_details`] would find an order to fetch now.
 pub async fn details_claimable(store: &Store, source: &str) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE needs_detail AND source = $1
-                          AND (claimed_until IS NULL OR claimed_until < now())
-                          AND (next_detail_at IS NULL OR next_detail_at <= now()))",
+        "SELECT EXISTS (SELECT 1 FROM purchase_orders o WHERE needs_detail AND source = $1
+                          AND (next_detail_at IS NULL OR next_detail_at <= now())
+                          AND NOT EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = o.id AND k.claimed_until > now()))",
     )
     .bind(source)
     .fetch_one(&store.pool)
@@ -302,32 +314,61 @@ pub async fn details_claimable(store: &Store, source: &str) -> Result<bool, Stor
 /// Seconds until the first lease on an order detail still to fetch runs out, if any is held.
 pub async fn details_leased(store: &Store, source: &str) -> Result<Option<f64>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT EXTRACT(EPOCH FROM min(claimed_until) - now())::float8 FROM purchase_orders
-         WHERE needs_detail AND source = $1 AND claimed_until > now()",
+        "SELECT EXTRACT(EPOCH FROM min(k.claimed_until) - now())::float8
+         FROM order_detail_claims k JOIN purchase_orders o ON o.id = k.order_id
+         WHERE o.needs_detail AND o.source = $1 AND k.claimed_until > now()",
     )
     .bind(source)
     .fetch_one(&store.pool)
     .await?)
 }
 
-pub async fn claim_details(store: &Store, instance: &str, source: &str, after: i64, limit: i64, lease_secs: f64) -> Result<Vec<DetailClaim>, StoreError> {
-    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-        "UPDATE purchase_orders o SET claimed_by = $1, claimed_until = now() + make_interval(secs => $2)
-         WHERE o.id IN (SELECT id FROM purchase_orders
-                        WHERE needs_detail AND source = $3 AND id > $5
-                          AND (claimed_until IS NULL OR claimed_until < now())
-                          AND (next_detail_at IS NULL OR next_detail_at <= now())
-                        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-         RETURNING o.id, o.remote_order_id, o.kode_penyedia",
+pub async fn claim_details(
+    store: &Store,
+    instance: &str,
+    source: &str,
+    after: i64,
+    limit: i64,
+    lease_secs: f64,
+) -> Result<(Vec<DetailClaim>, Option<i64>), StoreError> {
+    // The next orders due after `after`, in the index's order (a batch reads
+    // only its own rows), then their claims taken where free or expired: the
+    // claim row's key decides between two claimers, so no order row is
+    // locked or written. Returns the claims and the last id looked at (None
+    // when nothing is due past `after`).
+    let due: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, remote_order_id, kode_penyedia FROM purchase_orders
+         WHERE needs_detail AND source = $1 AND id > $2 AND (next_detail_at IS NULL OR next_detail_at <= now())
+         ORDER BY source, id LIMIT $3",
     )
-    .bind(instance)
-    .bind(lease_secs)
     .bind(source)
-    .bind(limit)
     .bind(after)
+    .bind(limit)
     .fetch_all(&store.pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, remote_order_id, seller)| DetailClaim { id, remote_order_id, seller: seller.unwrap_or_default() }).collect())
+    let Some(last) = due.last().map(|d| d.0) else { return Ok((Vec::new(), None)) };
+    let ids: Vec<i64> = due.iter().map(|d| d.0).collect();
+    let mut tx = begin_refetchable(store).await?;
+    let taken: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO order_detail_claims (order_id, claimed_by, claimed_until)
+         SELECT id, $2, now() + make_interval(secs => $3) FROM unnest($1::bigint[]) AS id
+         ON CONFLICT (order_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, claimed_until = EXCLUDED.claimed_until
+             WHERE order_detail_claims.claimed_until IS NULL OR order_detail_claims.claimed_until <= now()
+         RETURNING order_id",
+    )
+    .bind(&ids)
+    .bind(instance)
+    .bind(lease_secs)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let taken: std::collections::HashSet<i64> = taken.into_iter().collect();
+    let claims = due
+        .into_iter()
+        .filter(|d| taken.contains(&d.0))
+        .map(|(id, remote_order_id, seller)| DetailClaim { id, remote_order_id, seller: seller.unwrap_or_default() })
+        .collect();
+    Ok((claims, Some(last)))
 }
 
 /// What writing a batch of details did.
@@ -363,7 +404,7 @@ impl DetailCounts {
 /// of statements whatever the count.
 pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &RemoteOrder)], calendar: &WorkingCalendar) -> Result<DetailCounts, StoreError> {
     let mut counts = DetailCounts::default();
-    let mut tx = store.pool.begin().await?;
+    let mut tx = begin_refetchable(store).await?;
     let ids: Vec<i64> = details.iter().map(|(id, _)| *id).collect();
     #[derive(sqlx::FromRow)]
     struct Held {
@@ -375,7 +416,8 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     }
     let held: Vec<Held> = sqlx::query_as(
         "SELECT id, status, remote_updated_at, cooperative_id, detail_updated_at FROM purchase_orders
-         WHERE id = ANY($1) AND claimed_by = $2 ORDER BY id FOR UPDATE",
+         WHERE id = ANY($1) AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = purchase_orders.id AND k.claimed_by = $2)
+         ORDER BY id FOR UPDATE",
     )
     .bind(&ids)
     .bind(instance)
@@ -414,7 +456,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
                 remote_updated_at = d.updated_at, order_date = COALESCE(d.order_date, o.order_date),
                 confirm_by = COALESCE(d.confirm_by, o.confirm_by), deadline = COALESCE(d.deadline, o.deadline), updated_at = now(),
                 needs_detail = false, detail_updated_at = d.updated_at, detail_error = NULL, next_detail_at = NULL,
-                claimed_by = NULL, claimed_until = NULL, lines_total = d.lines_total,
+                lines_total = d.lines_total,
                 amount_mismatch = d.lines_total + d.shipping <> d.total, unrouted_lines = d.unrouted
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[], $7::timestamptz[],
                      $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[])
@@ -436,14 +478,16 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     .fetch_all(&mut *tx)
     .await?;
     counts.count_flags(flags);
-    sqlx::query(
-        "UPDATE purchase_orders SET claimed_by = NULL, claimed_until = NULL, next_detail_at = now() + interval '1 minute'
-         WHERE id = ANY($1) AND claimed_by = $2",
-    )
-    .bind(&stale)
-    .bind(instance)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE purchase_orders SET next_detail_at = now() + interval '1 minute' WHERE id = ANY($1)")
+        .bind(&stale)
+        .execute(&mut *tx)
+        .await?;
+    // The claims let go: of the orders stored and of the stale ones.
+    sqlx::query("DELETE FROM order_detail_claims WHERE order_id = ANY($1) AND claimed_by = $2")
+        .bind(held.keys().copied().collect::<Vec<i64>>())
+        .bind(instance)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(counts)
 }
@@ -664,9 +708,10 @@ pub async fn status(store: &Store, remote_order_id: &str) -> Result<Option<Strin
 /// Records a failed detail fetch: tried again after `retry_secs`.
 pub async fn detail_failed(store: &Store, instance: &str, id: i64, error: &str, retry_secs: f64) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE purchase_orders SET detail_attempts = detail_attempts + 1, detail_error = $3,
-                next_detail_at = now() + make_interval(secs => $4), claimed_by = NULL, claimed_until = NULL
-         WHERE id = $1 AND claimed_by = $2",
+        "WITH released AS (DELETE FROM order_detail_claims WHERE order_id = $1 AND claimed_by = $2 RETURNING order_id)
+         UPDATE purchase_orders SET detail_attempts = detail_attempts + 1, detail_error = $3,
+                next_detail_at = now() + make_interval(secs => $4)
+         WHERE id IN (SELECT order_id FROM released)",
     )
     .bind(id)
     .bind(instance)

@@ -277,7 +277,7 @@ impl Claims {
         match self {
             Claims::Publications => "publications",
             Claims::Uploads => "catalogue_uploads",
-            Claims::OrderDetails => "purchase_orders",
+            Claims::OrderDetails => "order_detail_claims",
             Claims::Answers => "order_responses",
         }
     }
