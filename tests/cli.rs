@@ -366,7 +366,7 @@ async fn schedule_shows_each_jobs_next_runs_and_runs_shows_the_history() {
     assert_eq!(code, 0, "{err}");
     let runs: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(runs.len(), 1, "{out}");
-    assert_eq!((runs[0]["job"].as_str(), runs[0]["status"].as_str()), (Some("import-cooperatives"), Some("succeeded")), "{out}");
+    assert_eq!((runs[0]["job"].as_str(), runs[0]["status"].as_str(), runs[0]["role"].as_str()), (Some("import-cooperatives"), Some("succeeded"), Some("lead")), "{out}");
     let (_, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["runs", "--failed"]));
     assert!(out.trim().is_empty(), "no failed runs: {out}");
 }

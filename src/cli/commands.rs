@@ -435,7 +435,8 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 } else {
                     let took = r.finished_at.map(|f| format!("{:.1} s", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
                     let error = r.error.as_deref().map(|e| format!("  {}", e.chars().take(200).collect::<String>())).unwrap_or_default();
-                    writeln!(out, "{:>6} {:<8} {:<12} {} {:>9}  {}{error}", r.id, r.job, r.status, crate::domain::time::show(r.started_at), took, r.instance)?;
+                    let job = if r.role == "help" { format!("{} (help)", r.job) } else { r.job.clone() };
+                    writeln!(out, "{:>6} {:<19} {:<12} {} {:>9}  {}{error}", r.id, job, r.status, crate::domain::time::show(r.started_at), took, r.instance)?;
                 }
             }
             if !json {

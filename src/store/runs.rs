@@ -241,6 +241,8 @@ pub fn dead_local(names: Vec<String>) -> Vec<String> {
 pub struct RunLine {
     pub id: i64,
     pub job: String,
+    /// `lead` (the job's whole work, under its lock) or `help` (claims taken while another instance led).
+    pub role: String,
     pub instance: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -252,7 +254,7 @@ pub struct RunLine {
 /// Runs, newest first: of one job, and only those that did not succeed.
 pub async fn history(store: &Store, job: Option<&str>, failed_only: bool, limit: i64) -> Result<Vec<RunLine>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, kind AS job, instance, started_at, finished_at, status, stats, error FROM sync_runs
+        "SELECT id, kind AS job, role, instance, started_at, finished_at, status, stats, error FROM sync_runs
          WHERE ($1::text IS NULL OR kind = $1) AND (NOT $2 OR status NOT IN ('succeeded', 'running'))
          ORDER BY started_at DESC, id DESC LIMIT $3",
     )
