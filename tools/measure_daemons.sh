@@ -13,15 +13,7 @@ cd "$(dirname "$0")/.."
 n="${1:-10000}"
 latency="${2:-20}"
 rounds="${3:-2}"
-cargo build --release --quiet --bins
-bin="$PWD/target/release/katalog-bridge"
-work="$(mktemp -d /tmp/kb-daemons-XXXXXX)"
-chmod 755 "$work"
-port=$((20000 + RANDOM % 20000))
-sed -e 's/^rate_limit_per_minute = .*/rate_limit_per_minute = 1000000000/' -e "s/^orders_per_day = .*/orders_per_day = 0\ninitial_orders = $n\nlines_per_order_mean = 10\nfiscal_year = 2026/" \
-    fixtures/scenarios/mojokerto.toml > "$work/scenario.toml"
-"$PWD/target/release/mock-catalog" --listen "127.0.0.1:$port" --scenario "$work/scenario.toml" > "$work/mock.log" 2>&1 &
-mock=$!
+. tools/orders_mock.sh
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
@@ -30,23 +22,19 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do curl -sf "127.0.0.1:$port/admin/clock" >/dev/null && break; sleep 0.2; done
 curl -sf -X POST "127.0.0.1:$port/admin/faults" -H 'content-type: application/json' \
     -d "{\"route\": \"/api/v1/ekatalog/paket-e-purchasing/\", \"kind\": \"latency\", \"ms\": $latency}" >/dev/null
+never='"0 3 1 1 *"'
 for name in a b; do
-    python3 - "$work/$name.toml" "$port" "$name" <<'PY'
-import sys, tomllib
-config, port, name = sys.argv[1], sys.argv[2], sys.argv[3]
-scenario = tomllib.load(open("fixtures/scenarios/mojokerto.toml", "rb"))
-listen = 9300 if name == "a" else 9301
-with open(config, "w") as f:
-    f.write(f'[orders]\nklpd = ["D347"]\ntahun = [2026]\n')
-    f.write(f'[daemon]\nlisten = "127.0.0.1:{listen}"\nhelp_every_seconds = 1\n')
-    f.write('[daemon.schedules]\npublish = "0 3 1 1 *"\nstatus = "0 3 1 1 *"\norders = "* * * * *"\n')
-    f.write(f'[catalogue]\nbase_url = "http://127.0.0.1:{port}"\n')
-    for c in scenario["clients"]:
-        f.write(f'[[catalogue.sellers]]\nkode_penyedia = "{c["kode_penyedia"]}"\nclient_id = "{c["client_id"]}"\nclient_secret = "{c["client_secret"]}"\n')
-PY
+    listen=$([ "$name" = a ] && echo 9300 || echo 9301)
+    orders_config "$work/$name.toml" "[daemon]
+listen = \"127.0.0.1:$listen\"
+help_every_seconds = 1
+[daemon.schedules]
+publish = $never
+status = $never
+orders = \"* * * * *\"
+"
 done
 
 # One mode: DAEMONS daemons on a fresh embedded cluster; prints the seconds.

@@ -183,21 +183,8 @@ pub struct NotifySettings {
 }
 
 impl NotifySettings {
-    /// A secret given inline or in a file, or neither; both is a mistake.
     fn either(name: &str, inline: &Option<SecretString>, file: &Option<PathBuf>) -> Result<Option<SecretString>, String> {
-        match (inline, file) {
-            (Some(_), Some(_)) => Err(format!("notify: give {name} or {name}_file, not both")),
-            (Some(s), None) => Ok(Some(s.clone())),
-            (None, Some(path)) => {
-                let text = std::fs::read_to_string(path).map_err(|e| format!("notify: cannot read {name}_file {}: {e}", path.display()))?;
-                let secret = text.trim_end_matches(['\n', '\r']).to_owned();
-                if secret.is_empty() {
-                    return Err(format!("notify: {name}_file {} is empty", path.display()));
-                }
-                Ok(Some(SecretString::from(secret)))
-            }
-            (None, None) => Ok(None),
-        }
+        inline_or_file(name, inline, file).map_err(|e| format!("notify: {e}"))
     }
 
     pub fn webhook_secret(&self) -> Result<Option<SecretString>, String> {
@@ -310,19 +297,9 @@ impl SellerAccount {
     /// The client secret, from the configuration or the file it names.
     pub fn secret(&self) -> Result<SecretString, ConfigError> {
         let problem = |problem: String| ConfigError::Seller { kode_penyedia: self.kode_penyedia.clone(), problem };
-        match (&self.client_secret, &self.client_secret_file) {
-            (Some(s), None) => Ok(s.clone()),
-            (None, Some(path)) => {
-                let text = std::fs::read_to_string(path).map_err(|e| problem(format!("cannot read client_secret_file {}: {e}", path.display())))?;
-                let secret = text.trim_end_matches(['\n', '\r']).to_owned();
-                if secret.is_empty() {
-                    return Err(problem(format!("client_secret_file {} is empty", path.display())));
-                }
-                Ok(SecretString::from(secret))
-            }
-            (Some(_), Some(_)) => Err(problem("give client_secret or client_secret_file, not both".into())),
-            (None, None) => Err(problem("has no client_secret or client_secret_file".into())),
-        }
+        inline_or_file("client_secret", &self.client_secret, &self.client_secret_file)
+            .map_err(problem)?
+            .ok_or_else(|| problem("has no client_secret or client_secret_file".into()))
     }
 }
 
@@ -490,6 +467,25 @@ impl Settings {
             self.notify.from.as_deref().unwrap_or("(unset)"),
             self.mappings_dir.as_ref().map_or("(built in)".into(), |p| p.display().to_string()),
         )
+    }
+}
+
+/// A secret given inline (`NAME`) or in a file of its own (`NAME_file`, read
+/// now, a trailing newline ignored), or neither; both is a mistake, and so is
+/// an empty file.
+fn inline_or_file(name: &str, inline: &Option<SecretString>, file: &Option<PathBuf>) -> Result<Option<SecretString>, String> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(format!("give {name} or {name}_file, not both")),
+        (Some(s), None) => Ok(Some(s.clone())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}_file {}: {e}", path.display()))?;
+            let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+            if secret.is_empty() {
+                return Err(format!("{name}_file {} is empty", path.display()));
+            }
+            Ok(Some(SecretString::from(secret)))
+        }
+        (None, None) => Ok(None),
     }
 }
 

@@ -49,33 +49,53 @@ fn record(job: &'static str, role: &'static str, outcome: &'static str, took: Du
     metrics::histogram!("katalog_bridge_run_duration_seconds", "job" => job, "role" => role, "outcome" => outcome).record(took.as_secs_f64());
 }
 
-fn publish_outcome(result: &Result<crate::publish::PublishReport, PublishError>) -> Option<&'static str> {
-    Some(match result {
-        Err(PublishError::Busy(_)) => return None,
-        Err(PublishError::Interrupted(_)) => "interrupted",
-        Err(e) => {
-            tracing::error!(error = %e, "publish failed");
-            "failed"
-        }
-        Ok(r) if r.refused.is_empty() && r.deferred == 0 => "succeeded",
-        Ok(_) => "partial",
-    })
+/// The two ways a job's error is not a failure of its run.
+trait JobError: std::fmt::Display {
+    /// Another process holds the job's lock.
+    fn busy(&self) -> bool;
+    /// Stopped by a signal at a batch boundary.
+    fn interrupted(&self) -> bool;
 }
 
-fn orders_outcome(result: &Result<crate::orders::SyncReport, OrderError>) -> Option<&'static str> {
-    Some(match result {
-        Err(OrderError::Busy(_)) => return None,
-        Err(OrderError::Interrupted(_)) => "interrupted",
+impl JobError for PublishError {
+    fn busy(&self) -> bool {
+        matches!(self, PublishError::Busy(_))
+    }
+
+    fn interrupted(&self) -> bool {
+        matches!(self, PublishError::Interrupted(_))
+    }
+}
+
+impl JobError for OrderError {
+    fn busy(&self) -> bool {
+        matches!(self, OrderError::Busy(_))
+    }
+
+    fn interrupted(&self) -> bool {
+        matches!(self, OrderError::Interrupted(_))
+    }
+}
+
+/// How a run ended, as the metrics and logs say it; `None` when it did not
+/// run because another process holds the job's lock.
+fn outcome<R, E: JobError>(job: &str, result: &Result<R, E>, complete: impl FnOnce(&R) -> bool) -> Option<&'static str> {
+    match result {
+        Err(e) if e.busy() => None,
+        Err(e) if e.interrupted() => Some("interrupted"),
         Err(e) => {
-            tracing::error!(error = %e, "order sync failed");
-            "failed"
+            tracing::error!(job, error = %e, "run failed");
+            Some("failed")
         }
-        Ok(r) => {
-            metrics::counter!("katalog_bridge_orders_synced_total").increment(r.packages.new + r.packages.updated);
-            metrics::counter!("katalog_bridge_order_details_synced_total").increment(r.details.orders);
-            if r.complete() { "succeeded" } else { "partial" }
-        }
-    })
+        Ok(r) if complete(r) => Some("succeeded"),
+        Ok(_) => Some("partial"),
+    }
+}
+
+fn orders_complete(r: &crate::orders::SyncReport) -> bool {
+    metrics::counter!("katalog_bridge_orders_synced_total").increment(r.packages.new + r.packages.updated);
+    metrics::counter!("katalog_bridge_order_details_synced_total").increment(r.details.orders);
+    r.complete()
 }
 
 impl Jobs for RealJobs {
@@ -87,29 +107,21 @@ impl Jobs for RealJobs {
                 if let Ok(r) = &result {
                     tracing::info!(summary = r.summary(), "published");
                 }
-                publish_outcome(&result)
+                outcome(job, &result, crate::publish::PublishReport::complete)
             }
             "status" => {
                 let result = crate::publish::status::sync_status(&self.store, &self.client, Channel::Api, None, crate::publish::status::PAGE).await;
-                match &result {
-                    Err(PublishError::Busy(_)) => None,
-                    Err(PublishError::Interrupted(_)) => Some("interrupted"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "status sync failed");
-                        Some("failed")
-                    }
-                    Ok(r) => {
-                        tracing::info!(summary = r.summary(), "review status followed");
-                        Some(if r.failed.is_empty() { "succeeded" } else { "partial" })
-                    }
+                if let Ok(r) = &result {
+                    tracing::info!(summary = r.summary(), "review status followed");
                 }
+                outcome(job, &result, |r| r.failed.is_empty())
             }
             "orders" => {
                 let result = crate::orders::sync_orders(&self.store, &self.client, &self.calendar, &self.order_options()).await;
                 if let Ok(r) = &result {
                     tracing::info!(summary = r.summary(), "orders synced");
                 }
-                let outcome = orders_outcome(&result);
+                let outcome = outcome(job, &result, orders_complete);
                 if outcome.is_some()
                     && let Some(n) = &self.notify
                 {
@@ -133,11 +145,11 @@ impl Jobs for RealJobs {
         let outcome = match job {
             "publish" => match crate::publish::help(&self.store, &self.client, &self.publish_options()).await {
                 Ok(None) => return false,
-                result => publish_outcome(&result.map(Option::unwrap_or_default)),
+                result => outcome(job, &result.map(Option::unwrap_or_default), crate::publish::PublishReport::complete),
             },
             "orders" => match crate::orders::help(&self.store, &self.client, &self.calendar, &self.order_options()).await {
                 Ok(None) => return false,
-                result => orders_outcome(&result.map(Option::unwrap_or_default)),
+                result => outcome(job, &result.map(Option::unwrap_or_default), orders_complete),
             },
             _ => return false,
         };

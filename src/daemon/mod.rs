@@ -137,7 +137,7 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
         let mut missed = Vec::new();
         for (job, s) in &this.schedules {
             let last = runs::last_started(&this.store, job).await?;
-            if let Some(tick) = last.and_then(|l| s.next_after(l, this.tz)).filter(|t| *t <= now) {
+            if let Some(tick) = s.missed(last, now, this.tz) {
                 tracing::info!(job, missed = %crate::domain::time::show(tick), "a run was missed while the daemon was down: running it once now");
                 this.stats.bump(job, |s| s.caught_up += 1);
                 missed.push((*job, tick));

@@ -84,11 +84,12 @@ impl JobSchedule {
         self.schedule.after(&from.with_timezone(&tz)).take(n).map(|t| t.with_timezone(&Utc)).collect()
     }
 
-    /// Whether the job is due at `now`, given when it last started: a tick has
-    /// come since. However many ticks were missed (the daemon was down), that
-    /// is one run, not one per tick. A job that never ran waits for its next tick.
-    pub fn due(&self, last_started: Option<DateTime<Utc>>, now: DateTime<Utc>, tz: Tz) -> bool {
-        last_started.and_then(|t| self.next_after(t, tz)).is_some_and(|tick| tick <= now)
+    /// The first tick missed by `now`, given when the job last started: the
+    /// job is due, for that tick. However many ticks were missed (the daemon
+    /// was down), that is one run, not one per tick. A job that never ran
+    /// waits for its next tick.
+    pub fn missed(&self, last_started: Option<DateTime<Utc>>, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        last_started.and_then(|t| self.next_after(t, tz)).filter(|tick| *tick <= now)
     }
 }
 
@@ -145,9 +146,9 @@ mod tests {
         let s = JobSchedule::parse("0 * * * *").unwrap();
         let last = wib(2026, 12, 1, 8, 0);
         // Down from 08:10 to 12:40: four ticks missed, due (once) at start-up.
-        assert!(s.due(Some(last), wib(2026, 12, 1, 12, 40), Jakarta));
-        assert!(!s.due(Some(last), wib(2026, 12, 1, 8, 59), Jakarta));
-        assert!(!s.due(None, wib(2026, 12, 1, 12, 40), Jakarta));
+        assert_eq!(s.missed(Some(last), wib(2026, 12, 1, 12, 40), Jakarta), Some(wib(2026, 12, 1, 9, 0)), "the first missed tick");
+        assert_eq!(s.missed(Some(last), wib(2026, 12, 1, 8, 59), Jakarta), None);
+        assert_eq!(s.missed(None, wib(2026, 12, 1, 12, 40), Jakarta), None);
     }
 
     #[test]

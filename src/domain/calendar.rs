@@ -111,11 +111,17 @@ impl WorkingCalendar {
     }
 }
 
+/// A working time as whole working days (24 hours of a working date), hours
+/// and minutes; zero for a negative time.
+pub fn working_parts(d: Duration) -> (i64, i64, i64) {
+    let minutes = d.num_minutes().max(0);
+    (minutes / (24 * 60), (minutes / 60) % 24, minutes % 60)
+}
+
 /// `2 working days 5 h` / `7 h 30 min`: a working time as people read it
 /// (a working day here is 24 hours of a working date).
 pub fn show_working_time(d: Duration) -> String {
-    let minutes = d.num_minutes().max(0);
-    let (days, hours, mins) = (minutes / (24 * 60), (minutes / 60) % 24, minutes % 60);
+    let (days, hours, mins) = working_parts(d);
     match (days, hours) {
         (0, 0) => format!("{mins} min"),
         (0, h) => format!("{h} h {mins} min"),

@@ -27,8 +27,7 @@ pub fn tanggal(t: DateTime<Utc>) -> String {
 
 /// `2 hari kerja 5 jam` / `7 jam 30 menit`.
 pub fn sisa_waktu(d: chrono::Duration) -> String {
-    let minutes = d.num_minutes().max(0);
-    let (days, hours, mins) = (minutes / (24 * 60), (minutes / 60) % 24, minutes % 60);
+    let (days, hours, mins) = crate::domain::calendar::working_parts(d);
     match (days, hours) {
         (0, 0) => format!("{mins} menit"),
         (0, h) => format!("{h} jam {mins} menit"),

@@ -133,6 +133,11 @@ pub struct PublishReport {
 }
 
 impl PublishReport {
+    /// Every publication sent ended in a known state: none refused, none left for later.
+    pub fn complete(&self) -> bool {
+        self.refused.is_empty() && self.deferred == 0
+    }
+
     pub fn summary(&self) -> String {
         let p = &self.planned;
         let head = format!(
@@ -237,7 +242,7 @@ async fn finish_run(store: &Store, run: i64, report: &PublishReport, result: Res
     let status = match &result {
         Err(PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
         Err(_) => runs::RunStatus::Failed,
-        Ok(()) if report.refused.is_empty() && report.deferred == 0 => runs::RunStatus::Succeeded,
+        Ok(()) if report.complete() => runs::RunStatus::Succeeded,
         Ok(()) => runs::RunStatus::Partial,
     };
     let stats = serde_json::to_value(report).unwrap_or_default();

@@ -172,14 +172,11 @@ async fn write_new_first(store: &Store, format: &str, rows: &[ListingUpdate]) ->
     Ok(new + merged)
 }
 
-/// A transaction that writes drafts. Its commit does not wait for the WAL to
-/// reach the disk: a draft is derived data, and a crash that loses the last
-/// moments of drafts loses nothing that the next map does not recompute
-/// (the database itself stays consistent either way).
+/// A transaction that writes drafts: a draft is derived data, and a crash
+/// that loses the last moments of drafts loses nothing that the next map
+/// does not recompute.
 async fn begin_drafts(store: &Store) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-    let mut tx = store.pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-    Ok(tx)
+    store.begin_recomputable().await
 }
 
 /// One row in `COPY`'s text format, with the format column when given.

@@ -165,6 +165,15 @@ impl Store {
         }
     }
 
+    /// A transaction for data that can be recomputed or fetched again: its
+    /// commit does not wait for the WAL to reach the disk. A crash may lose
+    /// its last moments of commits; the database stays consistent either way.
+    pub(crate) async fn begin_recomputable(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
     /// Another handle on the same pool, for tasks that outlive a borrow (the
     /// daemon's jobs, the heartbeat, the HTTP handlers). It does not own the
     /// embedded cluster: closing it stops nothing.

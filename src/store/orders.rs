@@ -195,15 +195,12 @@ impl Events {
 }
 
 /// A transaction for what the order sync writes: all of it can be fetched
-/// again from the catalogue, so its commits do not wait for the WAL to reach
-/// the disk. A crash loses at most the last moment's commits, the feed
-/// cursor and the detail marks with their rows, so the next sync fetches
-/// them again; the database stays consistent either way. (Answers, which a
-/// person decided, and imported documents keep durable commits.)
+/// again from the catalogue. A crash loses at most the last moment's
+/// commits, the feed cursor and the detail marks with their rows, so the
+/// next sync fetches them again. (Answers, which a person decided, and
+/// imported documents keep durable commits.)
 async fn begin_refetchable(store: &Store) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-    let mut tx = store.pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-    Ok(tx)
+    store.begin_recomputable().await
 }
 
 /// Applies one page of the order feed and moves its cursor, in one
