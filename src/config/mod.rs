@@ -183,16 +183,12 @@ pub struct NotifySettings {
 }
 
 impl NotifySettings {
-    fn either(name: &str, inline: &Option<SecretString>, file: &Option<PathBuf>) -> Result<Option<SecretString>, String> {
-        inline_or_file(name, inline, file).map_err(|e| format!("notify: {e}"))
-    }
-
     pub fn webhook_secret(&self) -> Result<Option<SecretString>, String> {
-        Self::either("webhook_secret", &self.webhook_secret, &self.webhook_secret_file)
+        inline_or_file("webhook_secret", &self.webhook_secret, &self.webhook_secret_file)
     }
 
     pub fn smtp_password(&self) -> Result<Option<SecretString>, String> {
-        Self::either("smtp_password", &self.smtp_password, &self.smtp_password_file)
+        inline_or_file("smtp_password", &self.smtp_password, &self.smtp_password_file)
     }
 }
 
