@@ -31,8 +31,14 @@ const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// How often the server's lock file is read while it starts or stops.
 const POLL: std::time::Duration = std::time::Duration::from_millis(5);
 
+/// Whether a process runs. A zombie (exited, not yet reaped: the server's
+/// parent may be a container's init that never reaps) counts as gone.
 fn process_alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses and may hold any byte.
+        Ok(stat) => stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next()).is_some_and(|state| !matches!(state, 'Z' | 'X')),
+        Err(_) => false,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,11 +246,18 @@ impl Cluster {
         }
     }
 
-    /// Waits until the server asked to stop has gone (its lock file removed).
-    fn wait_stopped(&self) -> Result<(), String> {
+    /// Waits until the server process `pid`, asked to stop, has exited. Its
+    /// lock file going is not enough: the server removes it, then logs that
+    /// it is shut down, then exits.
+    fn wait_stopped(&self, pid: Option<u32>) -> Result<(), String> {
         let begun = Instant::now();
-        while let Some((pid, _)) = self.lock_file() {
-            if !process_alive(pid) {
+        loop {
+            let running = match (pid, self.lock_file()) {
+                (Some(pid), _) => process_alive(pid),
+                (None, Some((pid, _))) => process_alive(pid),
+                (None, None) => false,
+            };
+            if !running {
                 return Ok(());
             }
             if begun.elapsed() > START_TIMEOUT {
@@ -252,7 +265,6 @@ impl Cluster {
             }
             std::thread::sleep(POLL);
         }
-        Ok(())
     }
 
     fn owner_file(&self) -> PathBuf {
@@ -326,10 +338,11 @@ impl Cluster {
         if !self.is_running() {
             return Ok(());
         }
+        let pid = self.lock_file().map(|(pid, _)| pid);
         let mut cmd = self.command("pg_ctl");
         cmd.arg("stop").arg("-W").args(["-s", "-m", "fast"]).arg("-D").arg(&self.data_dir);
         self.run("pg_ctl stop", cmd)?;
-        self.wait_stopped().map_err(|detail| EmbeddedError::Command { step: "pg_ctl stop", data_dir: self.data_dir.clone(), detail })?;
+        self.wait_stopped(pid).map_err(|detail| EmbeddedError::Command { step: "pg_ctl stop", data_dir: self.data_dir.clone(), detail })?;
         let _ = fs::remove_file(self.owner_file());
         tracing::info!(data_dir = %self.data_dir.display(), "stopped embedded PostgreSQL");
         Ok(())
@@ -435,6 +448,23 @@ impl Drop for RunningCluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_running_process_is_alive_and_an_unreaped_one_is_not() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        assert!(process_alive(child.id()));
+        child.kill().unwrap();
+        // Killed but not yet waited for: a zombie, which holds nothing.
+        let begun = Instant::now();
+        while process_alive(child.id()) {
+            assert!(begun.elapsed() < Duration::from_secs(5), "a killed child still counted as alive");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap().contains(") Z"), "the child is a zombie here");
+        child.wait().unwrap();
+        assert!(!process_alive(child.id()));
+    }
 
     #[test]
     fn missing_binaries_name_what_is_missing_and_the_remedy() {
