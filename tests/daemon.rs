@@ -165,6 +165,82 @@ async fn a_run_missed_while_down_runs_once_at_start_up_not_once_per_missed_tick(
     h.running.await.unwrap().unwrap();
 }
 
+/// Jobs whose lock another instance holds while `holder_alive`: lead is
+/// refused (and helps) until that instance dies, then leads and records.
+struct Contended {
+    store: Store,
+    clock: Arc<ManualClock>,
+    holder_alive: std::sync::atomic::AtomicBool,
+    led: Mutex<Vec<&'static str>>,
+    helped: std::sync::atomic::AtomicU32,
+}
+
+impl Jobs for Contended {
+    async fn lead(&self, job: &'static str) -> Outcome {
+        if self.holder_alive.load(std::sync::atomic::Ordering::SeqCst) {
+            return Outcome::Busy;
+        }
+        // As the real lock does: the dead holder's run is abandoned, this one recorded.
+        sqlx::query("UPDATE sync_runs SET status = 'abandoned' WHERE kind = $1 AND status = 'running'").bind(job).execute(self.store.pool()).await.unwrap();
+        sqlx::query("INSERT INTO sync_runs (kind, instance, started_at, finished_at, status) VALUES ($1, 'test:1', $2, $2, 'succeeded')")
+            .bind(job)
+            .bind(self.clock.now())
+            .execute(self.store.pool())
+            .await
+            .unwrap();
+        self.led.lock().unwrap().push(job);
+        Outcome::Finished("succeeded")
+    }
+
+    async fn help(&self, _job: &'static str) -> bool {
+        self.helped.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        true
+    }
+
+    async fn leased(&self, _job: &'static str) -> Option<Duration> {
+        None
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_starting_while_another_instance_runs_the_job_joins_it_and_takes_over_when_that_instance_dies() {
+    let store = common::fresh_store().await;
+    // Yesterday's nightly run ended; today's started at 01:00:01 on another instance and still runs.
+    let never = "0 3 1 1 *";
+    for (at, status) in [(wib(2026, 12, 1, 1, 0), "succeeded"), (wib(2026, 12, 2, 1, 0) + chrono::Duration::seconds(1), "running")] {
+        sqlx::query("INSERT INTO sync_runs (kind, instance, started_at, status) VALUES ('publish', 'other:1', $1, $2)").bind(at).bind(status).execute(store.pool()).await.unwrap();
+    }
+    let now = wib(2026, 12, 2, 1, 5);
+    let clock = Arc::new(ManualClock::new(now));
+    let jobs = Arc::new(Contended {
+        store: store.handle(),
+        clock: clock.clone(),
+        holder_alive: true.into(),
+        led: Mutex::default(),
+        helped: 0.into(),
+    });
+    let scheduler = Scheduler::new(&store, clock.clone(), Jakarta, schedules("0 1 * * *", never, never), jobs.clone(), Duration::from_secs(1));
+    let (stop, rx) = watch::channel(false);
+    let running = tokio::spawn(scheduler.run(rx));
+    let helped = || jobs.helped.load(std::sync::atomic::Ordering::SeqCst);
+    eventually("helping the run in progress", || helped() >= 1).await;
+    for second in 1..=3 {
+        clock.set(now + chrono::Duration::seconds(second));
+        let before = helped();
+        eventually("helping again a second later", || helped() > before).await;
+    }
+    assert!(jobs.led.lock().unwrap().is_empty(), "nothing led while the other instance holds the job");
+    // The other instance dies: within a second this one leads the tick, once.
+    jobs.holder_alive.store(false, std::sync::atomic::Ordering::SeqCst);
+    clock.set(now + chrono::Duration::seconds(5));
+    eventually("taking the job over", || jobs.led.lock().unwrap().first() == Some(&"publish")).await;
+    clock.set(now + chrono::Duration::seconds(10));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(jobs.led.lock().unwrap().iter().filter(|j| **j == "publish").count(), 1, "the tick is led once");
+    stop.send_replace(true);
+    running.await.unwrap().unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tick_while_the_job_still_runs_is_skipped_not_queued_and_a_stop_waits_for_the_job_in_flight() {
     let store = common::fresh_store().await;
@@ -253,8 +329,29 @@ fn spawn_daemon(url: &str, config: &std::path::Path, name: &str) -> Child {
 }
 
 fn log_path(config: &std::path::Path, name: &str) -> std::path::PathBuf {
-    let dir = std::env::var_os("KB_TEST_DAEMON_LOGS").map(std::path::PathBuf::from).unwrap_or_else(|| config.parent().unwrap().to_owned());
+    let here = config.parent().unwrap();
+    let dir = match std::env::var_os("KB_TEST_DAEMON_LOGS") {
+        // One folder per test (named after its temporary folder), kept after it.
+        Some(keep) => std::path::PathBuf::from(keep).join(here.file_name().unwrap()),
+        None => here.to_owned(),
+    };
+    std::fs::create_dir_all(&dir).unwrap();
     dir.join(format!("{name}.log"))
+}
+
+/// The last lines of each daemon's log beside `config`, for a failure message.
+fn log_tails(config: &std::path::Path) -> String {
+    let dir = log_path(config, "x").parent().unwrap().to_owned();
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "log") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!("\n--- {} (last 40 lines)\n{}", path.display(), lines[lines.len().saturating_sub(40)..].join("\n")));
+        }
+    }
+    out
 }
 
 fn terminate(child: &mut Child) {
@@ -286,7 +383,9 @@ async fn scalar(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(store.pool()).await.unwrap()
 }
 
-async fn until(store: &Store, what: &str, sql: &str, secs: u64) {
+/// Waits until `sql` gives a positive count; a timeout shows the state and
+/// the daemons' logs beside `config`.
+async fn until_or_logs(store: &Store, what: &str, sql: &str, secs: u64, config: Option<&std::path::Path>) {
     for _ in 0..secs * 10 {
         if scalar(store, sql).await > 0 {
             return;
@@ -301,7 +400,8 @@ async fn until(store: &Store, what: &str, sql: &str, secs: u64) {
     .await
     .unwrap();
     let runs: Vec<(String, String, String, String)> = sqlx::query_as("SELECT kind, role, instance, status FROM sync_runs ORDER BY id").fetch_all(store.pool()).await.unwrap();
-    panic!("timed out after {secs} s waiting for {what}; orders (claimant, needs detail, leased, retry later, count): {orders:?}; runs: {runs:?}");
+    let logs = config.map(log_tails).unwrap_or_default();
+    panic!("timed out after {secs} s waiting for {what}; orders (claimant, needs detail, leased, retry later, count): {orders:?}; runs: {runs:?}{logs}");
 }
 
 /// How many listings the catalogue holds.
@@ -332,9 +432,9 @@ async fn two_daemons_on_one_database_share_the_work_and_do_nothing_twice_and_ans
     let config_a = daemon_config(tmp.path(), &server, &scenario, &listen_a, "");
     let a = spawn_daemon(&url, &config_a, "daemon-a");
     let b = spawn_daemon(&url, &daemon_config(tmp.path(), &server, &scenario, &listen_b, ""), "daemon-b");
-    until(&store, "every publication sent", ALL_SENT, 120).await;
-    until(&store, "every order detail fetched", ALL_DETAILS, 120).await;
-    until(&store, "both daemons idle after the nightly sync", NOTHING_RUNNING, 120).await;
+    until_or_logs(&store, "every publication sent", ALL_SENT, 120, Some(&config_a)).await;
+    until_or_logs(&store, "every order detail fetched", ALL_DETAILS, 120, Some(&config_a)).await;
+    until_or_logs(&store, "both daemons idle after the nightly sync", NOTHING_RUNNING, 120, Some(&config_a)).await;
 
     // Publishing was shared, and each publication sent once.
     let sent: Vec<(String, i64)> = sqlx::query_as(
@@ -433,7 +533,7 @@ async fn a_daemon_killed_mid_run_leaves_its_claims_to_the_other_which_finishes_t
     let victim = victim.expect("a daemon claimed publications");
     let orphaned = scalar(&store, &format!("SELECT count(*) FROM publications WHERE claimed_by LIKE '{victim}:%' AND claimed_until > now() AND state = 'pending'")).await;
     assert!(orphaned > 0, "the killed daemon left claims behind");
-    until(&store, "every publication sent", ALL_SENT, 120).await;
+    until_or_logs(&store, "every publication sent", ALL_SENT, 120, Some(&config)).await;
     let publications = scalar(&store, "SELECT count(*) FROM publications").await;
     assert_eq!(listed(&server).await, publications, "each product listed exactly once");
     let accepted_events = scalar(&store, "SELECT count(*) FROM publication_events WHERE kind = 'accepted'").await;
@@ -441,7 +541,7 @@ async fn a_daemon_killed_mid_run_leaves_its_claims_to_the_other_which_finishes_t
     // If the killed one led, the survivor took the lock and marked its run abandoned.
     let victim_led = scalar(&store, &format!("SELECT count(*) FROM sync_runs WHERE kind = 'publish' AND role = 'lead' AND instance LIKE '{victim}:%'")).await;
     if victim_led > 0 {
-        until(&store, "the dead lead's run abandoned", &format!("SELECT count(*) FROM sync_runs WHERE instance LIKE '{victim}:%' AND role = 'lead' AND status = 'abandoned'"), 60).await;
+        until_or_logs(&store, "the dead lead's run abandoned", &format!("SELECT count(*) FROM sync_runs WHERE instance LIKE '{victim}:%' AND role = 'lead' AND status = 'abandoned'"), 60, Some(&config)).await;
     }
     for (name, child) in daemons.iter_mut() {
         if let Some(mut c) = child.take() {
@@ -463,7 +563,7 @@ async fn sigterm_mid_run_stops_at_a_batch_boundary_exits_0_and_the_next_start_fi
     let tmp = common::temp_dir();
     let config = daemon_config(tmp.path(), &server, &scenario, "127.0.0.1:0", "");
     let mut d = spawn_daemon(&url, &config, "daemon-a");
-    until(&store, "some publications sent", "SELECT count(*) FROM publications WHERE state = 'submitted'", 60).await;
+    until_or_logs(&store, "some publications sent", "SELECT count(*) FROM publications WHERE state = 'submitted'", 60, Some(&config)).await;
     terminate(&mut d);
     let (code, err) = exit_of(d, log_path(&config, "daemon-a")).await;
     assert_eq!(code, Some(0), "{err}");
@@ -477,7 +577,7 @@ async fn sigterm_mid_run_stops_at_a_batch_boundary_exits_0_and_the_next_start_fi
     assert_eq!(status, "interrupted");
     // The interrupted run does not count for its tick: the next start runs it again and finishes.
     let d = spawn_daemon(&url, &config, "daemon-a");
-    until(&store, "every publication sent", ALL_SENT, 120).await;
+    until_or_logs(&store, "every publication sent", ALL_SENT, 120, Some(&config)).await;
     let publications = scalar(&store, "SELECT count(*) FROM publications").await;
     assert_eq!(listed(&server).await, publications);
     let mut d = d;

@@ -141,6 +141,10 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                 tracing::info!(job, missed = %crate::domain::time::show(tick), "a run was missed while the daemon was down: running it once now");
                 this.stats.bump(job, |s| s.caught_up += 1);
                 missed.push((*job, tick));
+            } else if let Some(started) = runs::running_since(&this.store, job).await? {
+                // Another instance is at it: help, and take over should it die.
+                tracing::info!(job, started = %crate::domain::time::show(started), "this job is running on another instance: joining it");
+                missed.push((*job, started));
             }
             next.insert(job, s.next_after(now, this.tz));
         }
@@ -225,28 +229,25 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                         tracing::info!("this tick was already served by another instance");
                         break;
                     }
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot read the run history: tick not run");
-                        return;
-                    }
+                    Ok(false) => match self.jobs.lead(job).await {
+                        Outcome::Finished(status) => {
+                            self.stats.bump(job, |s| s.led += 1);
+                            tracing::info!(status, "run ended");
+                            break;
+                        }
+                        Outcome::Busy => {
+                            if self.jobs.help(job).await {
+                                self.stats.bump(job, |s| s.helped += 1);
+                            }
+                        }
+                    },
+                    // The database away for a moment does not cost the tick.
+                    Err(e) => tracing::warn!(error = %e, "cannot read the run history: trying again"),
                 }
-                match self.jobs.lead(job).await {
-                    Outcome::Finished(status) => {
-                        self.stats.bump(job, |s| s.led += 1);
-                        tracing::info!(status, "run ended");
-                        break;
-                    }
-                    Outcome::Busy => {
-                        if self.jobs.help(job).await {
-                            self.stats.bump(job, |s| s.helped += 1);
-                        }
-                        let wake = self.clock.now() + chrono::Duration::from_std(self.help_every).unwrap_or_default();
-                        tokio::select! {
-                            _ = self.clock.sleep_until(wake) => {}
-                            _ = stop.wait_for(|s| *s) => return,
-                        }
-                    }
+                let wake = self.clock.now() + chrono::Duration::from_std(self.help_every).unwrap_or_default();
+                tokio::select! {
+                    _ = self.clock.sleep_until(wake) => {}
+                    _ = stop.wait_for(|s| *s) => return,
                 }
             }
             // Work taken by an instance that died stays leased until its lease

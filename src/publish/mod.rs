@@ -167,15 +167,40 @@ impl PublishReport {
 /// Maps, plans, and sends every publication that needs it.
 pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, options: &PublishOptions) -> Result<PublishReport, PublishError> {
     let _lock = runs::lock_lead(store, "publish").await?.map_err(PublishError::Busy)?;
-    let channel = options.channel;
-    let format = channel.format();
+    if options.dry_run {
+        let planned = plan_publications(store, plan, options).await?;
+        return Ok(PublishReport { planned, dry_run: true, ..Default::default() });
+    }
+    // The run is recorded from the start: a failure while mapping is one too,
+    // and every line logged from here on names the run.
+    let run = runs::start(store, "publish").await?;
+    let span = tracing::info_span!("run", job = "publish", run);
+    let mut report = PublishReport::default();
+    let result = publish_run(store, plan, client, options, run, &mut report).instrument(span).await;
+    finish_run(store, run, &report, result).await
+}
+
+/// Maps the products to the channel's format and plans what to publish.
+async fn plan_publications(store: &Store, plan: &Plan, options: &PublishOptions) -> Result<publications::PlanCounts, PublishError> {
+    let format = options.channel.format();
     let map_options = MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date };
     map_products(store, plan, format, &map_options).await?;
-    let planned = publications::plan(store, channel.name(), format.name(), options.cooperative.as_deref()).await?;
-    let mut report = PublishReport { planned, dry_run: options.dry_run, ..Default::default() };
-    if options.dry_run {
-        return Ok(report);
-    }
+    Ok(publications::plan(store, options.channel.name(), format.name(), options.cooperative.as_deref()).await?)
+}
+
+/// The lead run `run` of [`publish`]: plan, then send (or export) what is due.
+async fn publish_run(
+    store: &Store,
+    plan: &Plan,
+    client: &CatalogueClient,
+    options: &PublishOptions,
+    run: i64,
+    report: &mut PublishReport,
+) -> Result<(), PublishError> {
+    let channel = options.channel;
+    report.planned = plan_publications(store, plan, options).await?;
+    // Claims name the run, so two publishers in one process are told apart too.
+    let instance = format!("{}:run{run}", runs::instance_name());
     // The sellers this run is for: every cooperative's, or the one asked for.
     let sellers: Vec<String> = crate::store::products::seller_ids(store)
         .await?
@@ -185,7 +210,7 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
         .collect();
     if channel == Channel::Xlsx {
         // No account needed: the liaison uploads the workbooks by hand.
-        return xlsx::export(store, plan, options, &sellers, report).await;
+        return xlsx::export(store, plan, options, &instance, &sellers, report).await;
     }
     // Publications with something to send, by seller.
     let mut pending: std::collections::HashMap<String, i64> = Default::default();
@@ -205,17 +230,13 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     if released > 0 {
         tracing::warn!(publications = released, "claims left by a publisher that is gone are released");
     }
-    let run = runs::start(store, "publish").await?;
-    let span = tracing::info_span!("run", job = "publish", run);
-    // Claims name the run, so two publishers in one process are told apart too.
-    let instance = format!("{}:run{run}", runs::instance_name());
     let progress = Progress::new(u64::try_from(to_send).unwrap_or(0));
     let result = match channel {
-        Channel::Peppol => peppol::send_all(store, plan, client, options, &instance, &with_account, &progress, &mut report).instrument(span).await,
-        _ => send_all(store, client, options, &instance, &with_account, &progress, &mut report).instrument(span).await,
+        Channel::Peppol => peppol::send_all(store, plan, client, options, &instance, &with_account, &progress, report).await,
+        _ => send_all(store, client, options, &instance, &with_account, &progress, report).await,
     };
     progress.finish();
-    finish_run(store, run, &report, result).await
+    result
 }
 
 /// Sends the publications still to send while another process leads the

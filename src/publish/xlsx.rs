@@ -21,7 +21,7 @@ use crate::listings::draft_payload;
 use crate::mapping::plan::Plan;
 use crate::store::listings::products_for_mapping;
 use crate::store::publications::{self, SendResult};
-use crate::store::{runs, Store};
+use crate::store::Store;
 
 /// Publications claimed at a time.
 const BATCH: i64 = 2000;
@@ -29,26 +29,6 @@ const BATCH: i64 = 2000;
 /// Writes the workbooks of every publication waiting to be handed over, one
 /// folder per cooperative inside a folder for this run, and marks them handed over.
 pub(super) async fn export(
-    store: &Store,
-    plan: &Plan,
-    options: &PublishOptions,
-    sellers: &[String],
-    mut report: PublishReport,
-) -> Result<PublishReport, PublishError> {
-    let run = runs::start(store, "publish").await?;
-    let instance = format!("{}:run{run}", runs::instance_name());
-    let result = export_all(store, plan, options, &instance, sellers, &mut report).await;
-    let status = match &result {
-        Err(PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
-        Err(_) => runs::RunStatus::Failed,
-        Ok(()) => runs::RunStatus::Succeeded,
-    };
-    let error = result.as_ref().err().map(ToString::to_string);
-    runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error.as_deref()).await?;
-    result.map(|()| report)
-}
-
-async fn export_all(
     store: &Store,
     plan: &Plan,
     options: &PublishOptions,

@@ -135,16 +135,27 @@ pub async fn abandon_lost_leads(store: &Store, job: &str) -> Result<u64, StoreEr
     .rows_affected())
 }
 
-/// When the job last started a lead run that is still going or ended on its
-/// own, on any instance. An interrupted or abandoned run does not count: its
-/// period's work is not done, and a daemon starting up runs it again.
+/// When the job last started a lead run that ended on its own, on any
+/// instance. An interrupted or abandoned run does not count: its period's
+/// work is not done, and a daemon starting up runs it again. Nor does one
+/// still running: its instance may die (see [`running_since`]).
 pub async fn last_started(store: &Store, job: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT max(started_at) FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status IN ('running', 'succeeded', 'partial', 'failed')",
+        "SELECT max(started_at) FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status IN ('succeeded', 'partial', 'failed')",
     )
     .bind(job)
     .fetch_one(&store.pool)
     .await?)
+}
+
+/// When the earliest lead run of the job still marked running started, on
+/// any instance: a daemon starting meanwhile joins it (helps, and takes over
+/// if its instance dies).
+pub async fn running_since(store: &Store, job: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT min(started_at) FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status = 'running'")
+        .bind(job)
+        .fetch_one(&store.pool)
+        .await?)
 }
 
 /// Whether a lead run of the job started at or after `since` and ended on
