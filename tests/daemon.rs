@@ -392,7 +392,8 @@ async fn until_or_logs(store: &Store, what: &str, sql: &str, secs: u64, config: 
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let orders: Vec<(Option<String>, bool, bool, Option<bool>, i64)> = sqlx::query_as(
+    type OrderClaims = (Option<String>, bool, bool, Option<bool>, i64);
+    let orders: Vec<OrderClaims> = sqlx::query_as(
         "SELECT split_part(k.claimed_by, ':', 1), o.needs_detail, k.claimed_until > now(), o.next_detail_at > now(), count(*)
          FROM purchase_orders o LEFT JOIN order_detail_claims k ON k.order_id = o.id GROUP BY 1, 2, 3, 4",
     )
@@ -513,7 +514,7 @@ async fn a_daemon_killed_mid_run_leaves_its_claims_to_the_other_which_finishes_t
     slow(&server, "/api/v1/listings", 150).await;
     let tmp = common::temp_dir();
     let config = daemon_config(tmp.path(), &server, &scenario, "127.0.0.1:0", "");
-    let mut daemons = vec![("daemon-a", Some(spawn_daemon(&url, &config, "daemon-a"))), ("daemon-b", Some(spawn_daemon(&url, &config, "daemon-b")))];
+    let mut daemons = [("daemon-a", Some(spawn_daemon(&url, &config, "daemon-a"))), ("daemon-b", Some(spawn_daemon(&url, &config, "daemon-b")))];
     // Kill whichever holds claims on publications first, while it holds them.
     let mut victim = None;
     for _ in 0..600 {

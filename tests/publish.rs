@@ -136,6 +136,72 @@ async fn two_publishers_on_one_database_send_each_publication_once() {
     assert_eq!(truth(&server).await.len() as i64, publications, "no listing created twice");
 }
 
+/// A slow catalogue makes each batch outlast its 1 s lease. The publisher
+/// working on a batch keeps its leases renewed, so a helper never takes a
+/// publication over while it is still being sent: every publication is
+/// claimed by one run only, as a watcher polling the claims sees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_slower_than_its_lease_keeps_its_claims_and_no_publication_is_claimed_twice() {
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let slow = reqwest::Client::new()
+        .post(format!("{}/admin/faults", server.url()))
+        .json(&serde_json::json!({"route": "/api/v1/listings", "kind": "latency", "ms": 250}))
+        .send()
+        .await
+        .unwrap();
+    assert!(slow.status().is_success());
+    let (a, b) = (client(&server, &scenario), client(&server, &scenario));
+    let lease = std::time::Duration::from_secs(1);
+    // 12 sends two at a time at 250 ms: a batch takes about 1.5 s, longer than its lease.
+    let options = PublishOptions { batch: 12, concurrency: 2, lease, ..Default::default() };
+    let plan = plan();
+    publish(&store, &plan, &a, &PublishOptions { dry_run: true, ..Default::default() }).await.unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut seen: std::collections::HashMap<i64, (std::collections::BTreeSet<String>, std::time::Instant, std::time::Instant)> = Default::default();
+    let (ra, rb, ()) = tokio::join!(
+        async {
+            let r = publish(&store, &plan, &a, &options).await;
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            r
+        },
+        async {
+            let mut helped = katalog_bridge::publish::PublishReport::default();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Some(r) = katalog_bridge::publish::help(&store, &b, &options).await.unwrap() {
+                    helped.sent += r.sent;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            helped
+        },
+        async {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let claims: Vec<(i64, String)> = sqlx::query_as("SELECT id, claimed_by FROM publications WHERE claimed_until > now() AND state = 'pending'")
+                    .fetch_all(store.pool())
+                    .await
+                    .unwrap();
+                let now = std::time::Instant::now();
+                for (id, by) in claims {
+                    let entry = seen.entry(id).or_insert_with(|| (Default::default(), now, now));
+                    entry.0.insert(by);
+                    entry.2 = now;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            }
+        }
+    );
+    let (ra, rb) = (ra.unwrap(), rb);
+    let publications: i64 = sqlx::query_scalar("SELECT count(*) FROM publications").fetch_one(store.pool()).await.unwrap();
+    assert_eq!((ra.sent + rb.sent) as i64, publications, "each sent once: {} and {}", ra.summary(), rb.sent);
+    let twice: Vec<_> = seen.iter().filter(|(_, (by, _, _))| by.len() > 1).collect();
+    assert!(twice.is_empty(), "publications claimed by two runs: {twice:?}");
+    let longest = seen.values().map(|(_, first, last)| *last - *first).max().unwrap();
+    assert!(longest > lease + std::time::Duration::from_millis(200), "some claim was held past its first lease ({longest:?}): the case is real");
+    assert_eq!(truth(&server).await.len() as i64, publications, "no listing created twice");
+}
+
 #[tokio::test]
 async fn a_cooperative_without_an_account_is_reported_and_skipped_and_a_dry_run_sends_nothing() {
     let store = common::fixture_store().await;

@@ -136,10 +136,10 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
     let reader = client.sellers().into_iter().next().ok_or(OrderError::NoAccount)?;
     let _lock = runs::lock_lead(store, "orders").await?.map_err(OrderError::Busy)?;
     let run = runs::start(store, "orders").await?;
-    let instance = format!("{}:run{run}", runs::instance_name());
+    let claimant = runs::Claimant::for_run(store, run, options.lease);
     let mut report = SyncReport::default();
     let span = tracing::info_span!("run", job = "orders", run);
-    let result = sync_all(store, client, calendar, options, &reader, &instance, &mut report).instrument(span).await;
+    let result = sync_all(store, client, calendar, options, &reader, &claimant.name, &mut report).instrument(span).await;
     finish_run(store, run, report, result).await
 }
 
@@ -150,10 +150,10 @@ pub async fn help(store: &Store, client: &CatalogueClient, calendar: &WorkingCal
         return Ok(None);
     }
     let run = runs::start_as(store, "orders", runs::Role::Help).await?;
-    let instance = format!("{}:run{run}", runs::instance_name());
+    let claimant = runs::Claimant::for_run(store, run, options.lease);
     let mut report = SyncReport::default();
     let span = tracing::info_span!("run", job = "orders", run, role = "help");
-    let result = fetch_details(store, client, calendar, options, &instance, &mut report).instrument(span).await;
+    let result = fetch_details(store, client, calendar, options, &claimant.name, &mut report).instrument(span).await;
     finish_run(store, run, report, result).await.map(Some)
 }
 

@@ -200,7 +200,8 @@ async fn publish_run(
     let channel = options.channel;
     report.planned = plan_publications(store, plan, options).await?;
     // Claims name the run, so two publishers in one process are told apart too.
-    let instance = format!("{}:run{run}", runs::instance_name());
+    let claimant = runs::Claimant::for_run(store, run, options.lease);
+    let instance = claimant.name.as_str();
     // The sellers this run is for: every cooperative's, or the one asked for.
     let sellers: Vec<String> = crate::store::products::seller_ids(store)
         .await?
@@ -210,7 +211,7 @@ async fn publish_run(
         .collect();
     if channel == Channel::Xlsx {
         // No account needed: the liaison uploads the workbooks by hand.
-        return xlsx::export(store, plan, options, &instance, &sellers, report).await;
+        return xlsx::export(store, plan, options, instance, &sellers, report).await;
     }
     // Publications with something to send, by seller.
     let mut pending: std::collections::HashMap<String, i64> = Default::default();
@@ -232,8 +233,8 @@ async fn publish_run(
     }
     let progress = Progress::new(u64::try_from(to_send).unwrap_or(0));
     let result = match channel {
-        Channel::Peppol => peppol::send_all(store, plan, client, options, &instance, &with_account, &progress, report).await,
-        _ => send_all(store, client, options, &instance, &with_account, &progress, report).await,
+        Channel::Peppol => peppol::send_all(store, plan, client, options, instance, &with_account, &progress, report).await,
+        _ => send_all(store, client, options, instance, &with_account, &progress, report).await,
     };
     progress.finish();
     result
@@ -246,16 +247,16 @@ pub async fn help(store: &Store, client: &CatalogueClient, options: &PublishOpti
     if options.channel != Channel::Api {
         return Ok(None);
     }
-    let sellers: Vec<String> = crate::store::products::seller_ids(store).await?.into_iter().map(|(seller, _)| seller).filter(|s| client.has_account(s)).collect();
+    let sellers: Vec<String> = crate::store::products::seller_ids(store).await?.into_keys().filter(|s| client.has_account(s)).collect();
     if !publications::claimable(store, options.channel.name(), &sellers).await? {
         return Ok(None);
     }
     let run = runs::start_as(store, "publish", runs::Role::Help).await?;
     let span = tracing::info_span!("run", job = "publish", run, role = "help");
-    let instance = format!("{}:run{run}", runs::instance_name());
+    let claimant = runs::Claimant::for_run(store, run, options.lease);
     let mut report = PublishReport::default();
     let progress = Progress { bar: None };
-    let result = send_all(store, client, options, &instance, &sellers, &progress, &mut report).instrument(span).await;
+    let result = send_all(store, client, options, &claimant.name, &sellers, &progress, &mut report).instrument(span).await;
     finish_run(store, run, &report, result).await.map(Some)
 }
 

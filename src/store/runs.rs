@@ -286,6 +286,8 @@ pub enum Claims {
 }
 
 impl Claims {
+    pub const ALL: [Claims; 4] = [Claims::Publications, Claims::Uploads, Claims::OrderDetails, Claims::Answers];
+
     fn table(self) -> &'static str {
         match self {
             Claims::Publications => "publications",
@@ -294,6 +296,57 @@ impl Claims {
             Claims::Answers => "order_responses",
         }
     }
+}
+
+/// The name a run's claims carry in `claimed_by`, and, while it lives, the
+/// renewal of their leases every third of a lease: a batch slower than its
+/// lease (a slow catalogue) is not taken over by another instance while this
+/// one still works on it. Dropped (the run over, or the process dead), the
+/// renewal stops and the leases run out.
+#[derive(Debug)]
+pub struct Claimant {
+    pub name: String,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl Claimant {
+    pub fn for_run(store: &Store, run: i64, lease: std::time::Duration) -> Self {
+        let name = format!("{}:run{run}", instance_name());
+        let renewal = tokio::spawn(renew_leases(store.handle(), name.clone(), lease));
+        Self { name, renewal }
+    }
+}
+
+impl Drop for Claimant {
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
+}
+
+async fn renew_leases(store: Store, claimant: String, lease: std::time::Duration) {
+    let every = (lease / 3).max(std::time::Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        for claims in Claims::ALL {
+            if let Err(e) = renew_claims(&store, claims, &claimant, lease).await {
+                tracing::warn!(error = %e, ?claims, "could not renew this run's leases");
+            }
+        }
+    }
+}
+
+/// Extends to `lease` from now the leases `claimant` still holds on `claims`
+/// (one already run out may have been taken by another instance: left alone).
+pub async fn renew_claims(store: &Store, claims: Claims, claimant: &str, lease: std::time::Duration) -> Result<u64, StoreError> {
+    let table = claims.table();
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET claimed_until = now() + make_interval(secs => $2) WHERE claimed_by = $1 AND claimed_until > now()"
+    )))
+    .bind(claimant)
+    .bind(lease.as_secs_f64())
+    .execute(&store.pool)
+    .await?
+    .rows_affected())
 }
 
 /// Releases the claims of processes of this host that are gone (killed
