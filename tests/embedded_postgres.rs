@@ -104,3 +104,44 @@ fn missing_server_binaries_give_one_line_and_exit_non_zero() {
     assert!(lines[0].ends_with("install PostgreSQL or set DATABASE_URL"), "{err}");
     assert!(!err.contains("panicked") && !err.to_lowercase().contains("backtrace"));
 }
+
+/// A run that ends while the database is away: its end is kept, and the
+/// process's next heartbeat, once the database is back, records it (the run
+/// does not stay `running` while a daemon lives on). A lead taking the job's
+/// lock later also closes its own process's lost lead runs.
+#[tokio::test]
+async fn a_run_ending_while_the_database_is_away_is_recorded_by_the_next_heartbeat() {
+    use katalog_bridge::store::runs::{self, RunStatus};
+    let tmp = common::temp_dir();
+    let data = tmp.path().join("pg");
+    let cluster = Cluster::new(bins(), &data, ClusterOptions { port: 5432, ephemeral: true }).unwrap();
+    assert!(cluster.start().unwrap());
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(cluster.connect_options("postgres")).await.unwrap();
+    let store = katalog_bridge::store::Store::from_pool(pool, "private test cluster");
+    store.migrate().await.unwrap();
+    let run = runs::start(&store, "publish").await.unwrap();
+    let lost = runs::start(&store, "status").await.unwrap();
+
+    cluster.stop().unwrap();
+    let stats = serde_json::json!({"sent": 7});
+    assert!(runs::finish(&store, run, RunStatus::Partial, stats.clone(), Some("2 refused")).await.is_err(), "the database is down");
+    assert!(runs::heartbeat(&store).await.is_err());
+    cluster.start().unwrap();
+
+    runs::heartbeat(&store).await.unwrap();
+    let (status, got, error): (String, serde_json::Value, Option<String>) =
+        sqlx::query_as("SELECT status, stats, error FROM sync_runs WHERE id = $1").bind(run).fetch_one(store.pool()).await.unwrap();
+    assert_eq!((status.as_str(), got, error.as_deref()), ("partial", stats, Some("2 refused")));
+    // The heartbeat keeps the other run, whose end was never given, running.
+    runs::heartbeat(&store).await.unwrap();
+    let finished: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_runs WHERE status <> 'running'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(finished, 1);
+
+    // The status run's end was never recorded at all: the next lead of the job closes it.
+    let lock = runs::lock_lead(&store, "status").await.unwrap().unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = $1").bind(lost).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(status, "abandoned");
+    drop(lock);
+    store.pool().close().await;
+    cluster.stop().unwrap();
+}

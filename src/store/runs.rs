@@ -105,7 +105,7 @@ pub async fn lock_lead(store: &Store, job: &str) -> Result<Result<JobLock, Strin
         let holder = lock_holder(store, job).await?.unwrap_or_else(|| "another process".into());
         return Ok(Err(format!("the {job} job is already running in {holder}; it takes one process at a time (a daemon helps with its claimable work)")));
     };
-    let lost = abandon_lost_leads(store, job).await?;
+    let lost = if lock.conn.is_some() { abandon_lost_leads(store, job).await? } else { 0 };
     if lost > 0 {
         tracing::warn!(job, runs = lost, "runs of this job left running by a process that is gone are now marked abandoned");
     }
@@ -123,13 +123,13 @@ pub async fn lock_holder(store: &Store, job: &str) -> Result<Option<String>, Sto
 /// With the job's lock held: any other lead run of it still marked running
 /// belongs to a process that died holding the lock. Marks them abandoned.
 pub async fn abandon_lost_leads(store: &Store, job: &str) -> Result<u64, StoreError> {
+    // This process's own included: holding the lock, it has no other lead run of the job.
     Ok(sqlx::query(
         "UPDATE sync_runs SET finished_at = now(), status = 'abandoned',
                 error = COALESCE(error, 'its process lost the job lock without finishing it')
-         WHERE kind = $1 AND role = 'lead' AND status = 'running' AND instance <> $2",
+         WHERE kind = $1 AND role = 'lead' AND status = 'running'",
     )
     .bind(job)
-    .bind(instance_name())
     .execute(&store.pool)
     .await?
     .rows_affected())
@@ -173,6 +173,7 @@ pub async fn done_since(store: &Store, job: &str, since: chrono::DateTime<chrono
 
 /// Shows this process alive on its running runs.
 pub async fn heartbeat(store: &Store) -> Result<u64, StoreError> {
+    record_unrecorded(store).await?;
     Ok(sqlx::query("UPDATE sync_runs SET heartbeat_at = now() WHERE instance = $1 AND status = 'running'")
         .bind(instance_name())
         .execute(&store.pool)
@@ -217,6 +218,8 @@ pub fn spawn_heartbeat(store: &Store) -> tokio::task::JoinHandle<()> {
 /// layer calls it however the work ended, so no early return leaves one behind.
 /// Returns how many it finished.
 pub async fn settle_unfinished(store: &Store, status: RunStatus, error: &str) -> Result<u64, StoreError> {
+    // Endings known but not yet written first: they say more than `status`.
+    record_unrecorded(store).await?;
     let done = sqlx::query(
         "UPDATE sync_runs SET finished_at = now(), status = $2, error = COALESCE(error, $3)
          WHERE instance = $1 AND status = 'running'",
@@ -393,6 +396,10 @@ pub async fn abandon_dead_local(store: &Store) -> Result<u64, StoreError> {
     Ok(done.rows_affected())
 }
 
+/// Records how a run ended. An ending that cannot be written (the database
+/// away for a moment) is kept and written by this process's next
+/// [`heartbeat`] or [`settle_unfinished`], so a run whose work is over does
+/// not stay `running` while its process lives on (a daemon).
 pub async fn finish(
     store: &Store,
     id: i64,
@@ -400,12 +407,59 @@ pub async fn finish(
     stats: serde_json::Value,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
+    let ending = Ending { id, status, stats, error: error.map(str::to_owned) };
+    let written = write_ending(store, &ending).await;
+    if written.is_err() {
+        tracing::warn!(run = id, "the run's end could not be recorded: it is recorded again with the next heartbeat");
+        if let Ok(mut unrecorded) = UNRECORDED.lock() {
+            unrecorded.push(ending);
+        }
+    }
+    written
+}
+
+/// A run's end, as [`finish`] records it.
+#[derive(Debug)]
+struct Ending {
+    id: i64,
+    status: RunStatus,
+    stats: serde_json::Value,
+    error: Option<String>,
+}
+
+/// This process's run endings not yet written.
+static UNRECORDED: std::sync::Mutex<Vec<Ending>> = std::sync::Mutex::new(Vec::new());
+
+async fn write_ending(store: &Store, e: &Ending) -> Result<(), StoreError> {
     sqlx::query("UPDATE sync_runs SET finished_at = now(), heartbeat_at = now(), status = $2, stats = $3, error = $4 WHERE id = $1")
-        .bind(id)
-        .bind(status.as_str())
-        .bind(stats)
-        .bind(error)
+        .bind(e.id)
+        .bind(e.status.as_str())
+        .bind(&e.stats)
+        .bind(e.error.as_deref())
         .execute(&store.pool)
         .await?;
     Ok(())
+}
+
+/// Writes the run endings [`finish`] could not; those still failing stay kept.
+async fn record_unrecorded(store: &Store) -> Result<(), StoreError> {
+    let pending = UNRECORDED.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
+    let mut result = Ok(());
+    let mut left = Vec::new();
+    for ending in pending {
+        if result.is_ok() {
+            match write_ending(store, &ending).await {
+                Ok(()) => {
+                    tracing::info!(run = ending.id, status = ending.status.as_str(), "the run's end is now recorded");
+                    continue;
+                }
+                Err(e) => result = Err(e),
+            }
+        }
+        left.push(ending);
+    }
+    if let Ok(mut u) = UNRECORDED.lock() {
+        u.extend(left);
+    }
+    result
 }
