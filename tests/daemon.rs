@@ -645,3 +645,67 @@ async fn with_the_embedded_cluster_the_daemon_owns_it_and_a_command_run_meanwhil
     assert_eq!(code, Some(0), "{log}");
     assert!(!data.join("postmaster.pid").exists(), "the daemon stopped its cluster: {log}");
 }
+
+/// The database goes away under a running daemon and comes back: the daemon
+/// stays up, says it is not ready (database) while it is away, is ready
+/// again after, and still stops cleanly with 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_outlives_a_database_outage_unready_while_it_lasts_and_ready_after() {
+    use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries};
+    let tmp = common::temp_dir();
+    let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &["/usr/lib/postgresql/*/bin".into()]).unwrap();
+    let cluster = Cluster::new(bins, &tmp.path().join("pg"), ClusterOptions { port: 5432, ephemeral: true }).unwrap();
+    assert!(cluster.start().unwrap());
+    let url = format!("postgres://postgres@localhost/postgres?host={}&port=5432", cluster.socket_dir().display());
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let listen = free_port();
+    let config = daemon_config(tmp.path(), &server, &scenario, &listen, "");
+    let daemon = spawn_daemon(&url, &config, "daemon-a");
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let readiness = |http: reqwest::Client| {
+        let url = format!("http://{listen}/readyz");
+        async move {
+            match http.get(url).send().await {
+                Ok(r) => Some((r.status().as_u16(), r.json::<Value>().await.unwrap_or_default())),
+                Err(_) => None,
+            }
+        }
+    };
+    let wait_for = |want: u16, what: &'static str| {
+        let http = http.clone();
+        let config = config.clone();
+        async move {
+            for _ in 0..300 {
+                if let Some((status, body)) = readiness(http.clone()).await
+                    && status == want
+                {
+                    return body;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("timed out waiting for {what}{}", log_tails(&config));
+        }
+    };
+    let ready = wait_for(200, "readiness").await;
+    assert_eq!(ready["database"], "ok", "{ready}");
+
+    cluster.stop().unwrap();
+    let unready = wait_for(503, "unreadiness while the database is away").await;
+    assert_ne!(unready["database"], "ok", "{unready}");
+    assert_eq!(unready["catalogue"], "ok", "only the database is down: {unready}");
+    assert_eq!(http.get(format!("http://{listen}/healthz")).send().await.unwrap().status(), 200, "alive all the same");
+    let metrics = http.get(format!("http://{listen}/metrics")).send().await.unwrap();
+    assert!(metrics.status().is_success() || metrics.status().is_server_error(), "metrics answer, if only with an error");
+    tokio::time::sleep(Duration::from_secs(2)).await; // the sweep meets the outage too
+
+    cluster.start().unwrap();
+    let ready = wait_for(200, "readiness after the outage").await;
+    assert_eq!(ready["database"], "ok", "{ready}");
+    let mut daemon = daemon;
+    terminate(&mut daemon);
+    let (code, log) = exit_of(daemon, log_path(&config, "daemon-a")).await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    cluster.stop().unwrap();
+}
