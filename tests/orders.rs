@@ -285,6 +285,18 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
     assert_eq!(refused.orders, 0, "only the claim's holder writes");
     let d = orders::write_details(&store, "me", &[(claimed[0].id, &order)], &calendar).await.unwrap();
     assert_eq!((d.orders, d.lines, d.mismatched, d.unrouted), (1, 2, 1, 2));
+    // Claimed by another from a list read before that write (its claim taken
+    // once the first let go): the detail is stored, so it is not written
+    // again, and that claim is let go.
+    sqlx::query("INSERT INTO order_detail_claims (order_id, claimed_by, claimed_until) VALUES ($1, 'late', now() + interval '1 minute')")
+        .bind(claimed[0].id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let late = orders::write_details(&store, "late", &[(claimed[0].id, &order)], &calendar).await.unwrap();
+    assert_eq!((late.orders, late.lines), (0, 0), "a detail already stored is not written twice");
+    let claims: i64 = sqlx::query_scalar("SELECT count(*) FROM order_detail_claims").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(claims, 0, "the late claim is let go");
     let (total, mismatch, unrouted, lines_total): (Decimal, bool, i32, Decimal) =
         sqlx::query_as("SELECT total, amount_mismatch, unrouted_lines, lines_total FROM purchase_orders").fetch_one(store.pool()).await.unwrap();
     assert_eq!((total, mismatch, unrouted, lines_total), (Decimal::from(1_000_000), true, 2, Decimal::from(900_000)), "kept as sent, flagged, never fixed");

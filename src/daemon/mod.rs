@@ -70,6 +70,9 @@ pub struct JobStats {
     pub helped: u64,
     /// Runs started at start-up for ticks missed while down.
     pub caught_up: u64,
+    /// Ticks this instance is done with, however (led, served elsewhere,
+    /// helped, stopped); counted once the job may run here again.
+    pub ended: u64,
 }
 
 #[derive(Debug, Default)]
@@ -99,13 +102,14 @@ pub struct Scheduler<C: Clock, J: Jobs> {
 }
 
 /// Removes a job from the running set however its task ends.
-struct Running(Arc<Mutex<HashSet<&'static str>>>, &'static str);
+struct Running(Arc<Mutex<HashSet<&'static str>>>, &'static str, Arc<Stats>);
 
 impl Drop for Running {
     fn drop(&mut self) {
         if let Ok(mut set) = self.0.lock() {
             set.remove(self.1);
         }
+        self.2.bump(self.1, |s| s.ended += 1);
     }
 }
 
@@ -215,7 +219,7 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                 tracing::warn!(job, tick = %crate::domain::time::show(tick), "tick skipped: this job's previous run is still going (ticks are not queued)");
                 return;
             }
-            Running(self.running.clone(), job)
+            Running(self.running.clone(), job, self.stats.clone())
         };
         let span = tracing::info_span!("job", job, tick = %crate::domain::time::show(tick));
         async {

@@ -134,13 +134,16 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
     }
     // The feed lists every seller's packages: any of our accounts reads it.
     let reader = client.sellers().into_iter().next().ok_or(OrderError::NoAccount)?;
-    let _lock = runs::lock_lead(store, "orders").await?.map_err(OrderError::Busy)?;
-    let run = runs::start(store, "orders").await?;
-    let claimant = runs::Claimant::for_run(store, run, options.lease);
-    let mut report = SyncReport::default();
-    let span = tracing::info_span!("run", job = "orders", run);
-    let result = sync_all(store, client, calendar, options, &reader, &claimant.name, &mut report).instrument(span).await;
-    finish_run(store, run, report, result).await
+    let lock = runs::lock_lead(store, "orders").await?.map_err(OrderError::Busy)?;
+    lock.hold(async {
+        let run = runs::start(store, "orders").await?;
+        let claimant = runs::Claimant::for_run(store, run, options.lease);
+        let mut report = SyncReport::default();
+        let span = tracing::info_span!("run", job = "orders", run);
+        let result = sync_all(store, client, calendar, options, &reader, &claimant.name, &mut report).instrument(span).await;
+        finish_run(store, run, report, result).await
+    })
+    .await
 }
 
 /// Fetches the order details still due while another process leads the

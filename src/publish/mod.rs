@@ -166,18 +166,21 @@ impl PublishReport {
 
 /// Maps, plans, and sends every publication that needs it.
 pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, options: &PublishOptions) -> Result<PublishReport, PublishError> {
-    let _lock = runs::lock_lead(store, "publish").await?.map_err(PublishError::Busy)?;
-    if options.dry_run {
-        let planned = plan_publications(store, plan, options).await?;
-        return Ok(PublishReport { planned, dry_run: true, ..Default::default() });
-    }
-    // The run is recorded from the start: a failure while mapping is one too,
-    // and every line logged from here on names the run.
-    let run = runs::start(store, "publish").await?;
-    let span = tracing::info_span!("run", job = "publish", run);
-    let mut report = PublishReport::default();
-    let result = publish_run(store, plan, client, options, run, &mut report).instrument(span).await;
-    finish_run(store, run, &report, result).await
+    let lock = runs::lock_lead(store, "publish").await?.map_err(PublishError::Busy)?;
+    lock.hold(async {
+        if options.dry_run {
+            let planned = plan_publications(store, plan, options).await?;
+            return Ok(PublishReport { planned, dry_run: true, ..Default::default() });
+        }
+        // The run is recorded from the start: a failure while mapping is one too,
+        // and every line logged from here on names the run.
+        let run = runs::start(store, "publish").await?;
+        let span = tracing::info_span!("run", job = "publish", run);
+        let mut report = PublishReport::default();
+        let result = publish_run(store, plan, client, options, run, &mut report).instrument(span).await;
+        finish_run(store, run, &report, result).await
+    })
+    .await
 }
 
 /// Maps the products to the channel's format and plans what to publish.

@@ -67,10 +67,10 @@ pub async fn sync_status(
         v.sort();
         v
     };
-    let _lock = runs::lock_lead(store, "status").await?.map_err(PublishError::Busy)?;
+    let lock = runs::lock_lead(store, "status").await?.map_err(PublishError::Busy)?;
     let run = runs::start(store, "status").await?;
     let span = tracing::info_span!("run", job = "status", run);
-    async move {
+    lock.hold(async move {
         let mut report = StatusReport::default();
         let mut outcome = Ok(());
         if channel == Channel::Peppol {
@@ -123,6 +123,6 @@ pub async fn sync_status(
         runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error.as_deref()).await?;
         outcome.map(|()| report)
     }
-    .instrument(span)
+    .instrument(span))
     .await
 }

@@ -411,9 +411,13 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
         cooperative_id: Option<i64>,
         detail_updated_at: Option<DateTime<Utc>>,
     }
+    // Only orders whose claim this instance holds and whose detail is still
+    // due: another instance may have stored it meanwhile (this one claimed it
+    // from a list read before that write; checked again on the locked row).
     let held: Vec<Held> = sqlx::query_as(
         "SELECT id, status, remote_updated_at, cooperative_id, detail_updated_at FROM purchase_orders
-         WHERE id = ANY($1) AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = purchase_orders.id AND k.claimed_by = $2)
+         WHERE id = ANY($1) AND needs_detail
+           AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = purchase_orders.id AND k.claimed_by = $2)
          ORDER BY id FOR UPDATE",
     )
     .bind(&ids)
@@ -479,9 +483,9 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
         .bind(&stale)
         .execute(&mut *tx)
         .await?;
-    // The claims let go: of the orders stored and of the stale ones.
+    // The claims let go: of the orders stored, the stale ones, and those no longer due.
     sqlx::query("DELETE FROM order_detail_claims WHERE order_id = ANY($1) AND claimed_by = $2")
-        .bind(held.keys().copied().collect::<Vec<i64>>())
+        .bind(details.iter().map(|(id, _)| *id).collect::<Vec<i64>>())
         .bind(instance)
         .execute(&mut *tx)
         .await?;

@@ -80,6 +80,23 @@ pub struct JobLock {
     conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
 }
 
+impl JobLock {
+    /// Runs `work` under the lock, then lets it go at once. (A lock only
+    /// dropped goes with its connection, which the server notices a moment
+    /// later: a run just after could still find it held.)
+    pub async fn hold<T>(mut self, work: impl std::future::Future<Output = T>) -> T {
+        let out = work.await;
+        if let Some(mut conn) = self.conn.take() {
+            let released = sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut *conn).await;
+            if released.is_err() {
+                // Not back to the pool unless surely unlocked.
+                drop(conn.detach());
+            }
+        }
+        out
+    }
+}
+
 impl Drop for JobLock {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
