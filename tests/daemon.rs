@@ -714,3 +714,47 @@ async fn a_daemon_outlives_a_database_outage_unready_while_it_lasts_and_ready_af
     assert!(!log.contains("panicked"), "{log}");
     cluster.stop().unwrap();
 }
+
+/// The database away when the scheduler starts: it waits for it, saying so,
+/// and then catches up the missed run; it neither ends nor runs blind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_starting_while_the_database_is_away_waits_for_it_then_catches_up() {
+    use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries};
+    let tmp = common::temp_dir();
+    let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &["/usr/lib/postgresql/*/bin".into()]).unwrap();
+    let cluster = Cluster::new(bins, &tmp.path().join("pg"), ClusterOptions { port: 5432, ephemeral: true }).unwrap();
+    assert!(cluster.start().unwrap());
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(cluster.connect_options("postgres")).await.unwrap();
+    let store = Store::from_pool(pool, "private test cluster");
+    store.migrate().await.unwrap();
+    sqlx::query("INSERT INTO sync_runs (kind, instance, started_at, finished_at, status) VALUES ('status', 'old:1', $1, $1, 'succeeded')")
+        .bind(wib(2026, 12, 2, 9, 0))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    cluster.stop().unwrap();
+
+    let never = "0 3 1 1 *";
+    let now = wib(2026, 12, 2, 14, 20);
+    let h = start(&store, now, schedules(never, "0 * * * *", never), None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!h.running.is_finished(), "the scheduler waits for the database, it does not end");
+    assert!(h.jobs.calls().is_empty());
+
+    cluster.start().unwrap();
+    // It looks again every help_every (1 s) of its clock.
+    for second in 1..=20 {
+        h.clock.set(now + chrono::Duration::seconds(second));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if !h.jobs.calls().is_empty() {
+            break;
+        }
+    }
+    let calls = h.jobs.calls();
+    assert_eq!(calls.iter().map(|c| c.0).collect::<Vec<_>>(), ["status"], "the missed status run, once, once the database is back");
+    assert!(calls[0].1 > now, "run after the wait, not before");
+    h.stop.send_replace(true);
+    h.running.await.unwrap().unwrap();
+    store.pool().close().await;
+    cluster.stop().unwrap();
+}

@@ -140,12 +140,24 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
         let mut next: HashMap<&'static str, Option<DateTime<Utc>>> = HashMap::new();
         let mut missed = Vec::new();
         for (job, s) in &this.schedules {
-            let last = runs::last_started(&this.store, job).await?;
+            // The database away at start-up delays the schedule, never ends it.
+            let history = loop {
+                match tokio::try_join!(runs::last_started(&this.store, job), runs::running_since(&this.store, job)) {
+                    Ok(h) => break h,
+                    Err(e) => tracing::warn!(job, error = %e, "cannot read the run history: trying again"),
+                }
+                let wake = this.clock.now() + chrono::Duration::from_std(this.help_every).unwrap_or_default();
+                tokio::select! {
+                    _ = this.clock.sleep_until(wake) => {}
+                    _ = stop.wait_for(|s| *s) => return Ok(()),
+                }
+            };
+            let (last, running) = history;
             if let Some(tick) = s.missed(last, now, this.tz) {
                 tracing::info!(job, missed = %crate::domain::time::show(tick), "a run was missed while the daemon was down: running it once now");
                 this.stats.bump(job, |s| s.caught_up += 1);
                 missed.push((*job, tick));
-            } else if let Some(started) = runs::running_since(&this.store, job).await? {
+            } else if let Some(started) = running {
                 // Another instance is at it: help, and take over should it die.
                 tracing::info!(job, started = %crate::domain::time::show(started), "this job is running on another instance: joining it");
                 missed.push((*job, started));
@@ -312,10 +324,14 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
     tracing::info!(listen = address, "daemon started: /healthz, /readyz and /metrics answer here");
 
     let (stop_tx, stop) = watch::channel(false);
-    let stopper = tokio::spawn(async move {
-        crate::shutdown::wait().await;
-        let _ = stop_tx.send(true);
-    });
+    let stop_tx = Arc::new(stop_tx);
+    let stopper = {
+        let stop_tx = stop_tx.clone();
+        tokio::spawn(async move {
+            crate::shutdown::wait().await;
+            stop_tx.send_replace(true);
+        })
+    };
     let notifier = parts.jobs.notify.clone();
     let sweeper = {
         let store = store.handle();
@@ -340,6 +356,9 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
     };
     let scheduler = Scheduler::new(store, Arc::new(clock::SystemClock), parts.tz, parts.schedules, Arc::new(parts.jobs), parts.help_every);
     let result = scheduler.run(stop).await;
+    // A scheduler that ended on its own takes the daemon with it (no daemon
+    // left answering health checks while it runs nothing).
+    stop_tx.send_replace(true);
     let _ = sweeper.await;
     stopper.abort();
     server.abort();
