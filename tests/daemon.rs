@@ -86,12 +86,26 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// Moves the clock a second at a time until `check` holds: the scheduler
+/// may be between two looks (its next one a second after the clock it read)
+/// when the clock moves.
+async fn advance_until(what: &str, clock: &ManualClock, mut check: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if check() {
+            return;
+        }
+        clock.advance(chrono::Duration::seconds(1));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
 struct Harness {
     jobs: Arc<Recording>,
     clock: Arc<ManualClock>,
     stats: Arc<katalog_bridge::daemon::Stats>,
     stop: watch::Sender<bool>,
-    running: tokio::task::JoinHandle<Result<(), katalog_bridge::store::StoreError>>,
+    running: tokio::task::JoinHandle<()>,
 }
 
 async fn start(store: &Store, start_at: DateTime<Utc>, schedules: Vec<(&'static str, JobSchedule)>, hold: Option<(&'static str, Arc<Semaphore>)>) -> Harness {
@@ -136,7 +150,7 @@ async fn schedules_run_at_their_times_in_jakarta_across_midnight_and_the_nightly
     eventually("07:00 status and orders", || h.jobs.calls().len() == before + 2).await;
     assert_eq!(h.jobs.calls()[before..], [("status", wib(2026, 12, 1, 7, 0)), ("orders", wib(2026, 12, 1, 7, 0))]);
     h.stop.send_replace(true);
-    h.running.await.unwrap().unwrap();
+    h.running.await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +181,7 @@ async fn a_run_missed_while_down_runs_once_at_start_up_not_once_per_missed_tick(
     h.clock.set(wib(2026, 12, 2, 15, 0));
     eventually("15:00 status and orders", || h.jobs.calls().len() == 5).await;
     h.stop.send_replace(true);
-    h.running.await.unwrap().unwrap();
+    h.running.await.unwrap();
 }
 
 /// Jobs whose lock another instance holds while `holder_alive`: lead is
@@ -229,21 +243,20 @@ async fn a_daemon_starting_while_another_instance_runs_the_job_joins_it_and_take
     let running = tokio::spawn(scheduler.run(rx));
     let helped = || jobs.helped.load(std::sync::atomic::Ordering::SeqCst);
     eventually("helping the run in progress", || helped() >= 1).await;
-    for second in 1..=3 {
-        clock.set(now + chrono::Duration::seconds(second));
+    // It helps again as its clock moves on.
+    for _ in 0..3 {
         let before = helped();
-        eventually("helping again a second later", || helped() > before).await;
+        advance_until("helping again a second later", &clock, || helped() > before).await;
     }
     assert!(jobs.led.lock().unwrap().is_empty(), "nothing led while the other instance holds the job");
-    // The other instance dies: within a second this one leads the tick, once.
+    // The other instance dies: on its next look this one leads the tick, once.
     jobs.holder_alive.store(false, std::sync::atomic::Ordering::SeqCst);
-    clock.set(now + chrono::Duration::seconds(5));
-    eventually("taking the job over", || jobs.led.lock().unwrap().first() == Some(&"publish")).await;
-    clock.set(now + chrono::Duration::seconds(10));
+    advance_until("taking the job over", &clock, || jobs.led.lock().unwrap().first() == Some(&"publish")).await;
+    clock.advance(chrono::Duration::seconds(5));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(jobs.led.lock().unwrap().iter().filter(|j| **j == "publish").count(), 1, "the tick is led once");
     stop.send_replace(true);
-    running.await.unwrap().unwrap();
+    running.await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,7 +285,7 @@ async fn a_tick_while_the_job_still_runs_is_skipped_not_queued_and_a_stop_waits_
     assert!(!h.running.is_finished(), "the stop waits for the job in flight");
     h.clock.set(wib(2026, 12, 2, 11, 15));
     gate.add_permits(1);
-    tokio::time::timeout(Duration::from_secs(5), h.running).await.expect("stops once the job ends").unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), h.running).await.expect("stops once the job ends").unwrap();
     assert_eq!(h.jobs.calls().len(), 2, "nothing started after the stop");
     let running: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_runs WHERE status = 'running'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(running, 0);
@@ -656,11 +669,8 @@ async fn with_the_embedded_cluster_the_daemon_owns_it_and_a_command_run_meanwhil
 /// again after, and still stops cleanly with 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_daemon_outlives_a_database_outage_unready_while_it_lasts_and_ready_after() {
-    use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries};
     let tmp = common::temp_dir();
-    let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &["/usr/lib/postgresql/*/bin".into()]).unwrap();
-    let cluster = Cluster::new(bins, &tmp.path().join("pg"), ClusterOptions { port: 5432, ephemeral: true }).unwrap();
-    assert!(cluster.start().unwrap());
+    let cluster = common::private_cluster(tmp.path());
     let url = format!("postgres://postgres@localhost/postgres?host={}&port=5432", cluster.socket_dir().display());
     let scenario = scenario();
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
@@ -719,14 +729,9 @@ async fn a_daemon_outlives_a_database_outage_unready_while_it_lasts_and_ready_af
 /// and then catches up the missed run; it neither ends nor runs blind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduler_starting_while_the_database_is_away_waits_for_it_then_catches_up() {
-    use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries};
     let tmp = common::temp_dir();
-    let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &["/usr/lib/postgresql/*/bin".into()]).unwrap();
-    let cluster = Cluster::new(bins, &tmp.path().join("pg"), ClusterOptions { port: 5432, ephemeral: true }).unwrap();
-    assert!(cluster.start().unwrap());
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(cluster.connect_options("postgres")).await.unwrap();
-    let store = Store::from_pool(pool, "private test cluster");
-    store.migrate().await.unwrap();
+    let cluster = common::private_cluster(tmp.path());
+    let store = common::private_store(&cluster).await;
     sqlx::query("INSERT INTO sync_runs (kind, instance, started_at, finished_at, status) VALUES ('status', 'old:1', $1, $1, 'succeeded')")
         .bind(wib(2026, 12, 2, 9, 0))
         .execute(store.pool())
@@ -743,18 +748,13 @@ async fn a_scheduler_starting_while_the_database_is_away_waits_for_it_then_catch
 
     cluster.start().unwrap();
     // It looks again every help_every (1 s) of its clock.
-    for second in 1..=20 {
-        h.clock.set(now + chrono::Duration::seconds(second));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if !h.jobs.calls().is_empty() {
-            break;
-        }
-    }
+    advance_until("the catch-up run once the database is back", &h.clock, || !h.jobs.calls().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let calls = h.jobs.calls();
     assert_eq!(calls.iter().map(|c| c.0).collect::<Vec<_>>(), ["status"], "the missed status run, once, once the database is back");
     assert!(calls[0].1 > now, "run after the wait, not before");
     h.stop.send_replace(true);
-    h.running.await.unwrap().unwrap();
+    h.running.await.unwrap();
     store.pool().close().await;
     cluster.stop().unwrap();
 }

@@ -113,12 +113,8 @@ fn missing_server_binaries_give_one_line_and_exit_non_zero() {
 async fn a_run_ending_while_the_database_is_away_is_recorded_by_the_next_heartbeat() {
     use katalog_bridge::store::runs::{self, RunStatus};
     let tmp = common::temp_dir();
-    let data = tmp.path().join("pg");
-    let cluster = Cluster::new(bins(), &data, ClusterOptions { port: 5432, ephemeral: true }).unwrap();
-    assert!(cluster.start().unwrap());
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(cluster.connect_options("postgres")).await.unwrap();
-    let store = katalog_bridge::store::Store::from_pool(pool, "private test cluster");
-    store.migrate().await.unwrap();
+    let cluster = common::private_cluster(tmp.path());
+    let store = common::private_store(&cluster).await;
     let run = runs::start(&store, "publish").await.unwrap();
     let lost = runs::start(&store, "status").await.unwrap();
 

@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::store::{runs, Store, StoreError};
+use crate::store::{runs, Store};
 use clock::Clock;
 use schedule::JobSchedule;
 
@@ -131,28 +131,34 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
         self.stats.clone()
     }
 
+    /// Waits `span` of the scheduler's clock; false when a stop came first.
+    async fn pause(&self, span: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+        let wake = self.clock.now() + chrono::Duration::from_std(span).unwrap_or_default();
+        tokio::select! {
+            _ = self.clock.sleep_until(wake) => true,
+            _ = stop.wait_for(|s| *s) => false,
+        }
+    }
+
     /// Runs until `stop` turns true, then waits for the jobs in flight (which
-    /// stop at their next batch boundary) and returns.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
+    /// stop at their next batch boundary) and returns. The database away
+    /// delays it, never ends it.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let this = Arc::new(self);
         let mut tasks = JoinSet::new();
         let now = this.clock.now();
         let mut next: HashMap<&'static str, Option<DateTime<Utc>>> = HashMap::new();
         let mut missed = Vec::new();
         for (job, s) in &this.schedules {
-            // The database away at start-up delays the schedule, never ends it.
-            let history = loop {
+            let (last, running) = loop {
                 match tokio::try_join!(runs::last_started(&this.store, job), runs::running_since(&this.store, job)) {
-                    Ok(h) => break h,
+                    Ok(history) => break history,
                     Err(e) => tracing::warn!(job, error = %e, "cannot read the run history: trying again"),
                 }
-                let wake = this.clock.now() + chrono::Duration::from_std(this.help_every).unwrap_or_default();
-                tokio::select! {
-                    _ = this.clock.sleep_until(wake) => {}
-                    _ = stop.wait_for(|s| *s) => return Ok(()),
+                if !this.pause(this.help_every, &mut stop).await {
+                    return;
                 }
             };
-            let (last, running) = history;
             if let Some(tick) = s.missed(last, now, this.tz) {
                 tracing::info!(job, missed = %crate::domain::time::show(tick), "a run was missed while the daemon was down: running it once now");
                 this.stats.bump(job, |s| s.caught_up += 1);
@@ -197,7 +203,6 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
         }
         tracing::info!(in_flight = tasks.len(), "stopping: no new work is claimed; waiting for the jobs in flight to reach a batch boundary");
         while tasks.join_next().await.is_some() {}
-        Ok(())
     }
 
     /// The jobs due at one tick, one after another in the order of
@@ -260,19 +265,15 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                     // The database away for a moment does not cost the tick.
                     Err(e) => tracing::warn!(error = %e, "cannot read the run history: trying again"),
                 }
-                let wake = self.clock.now() + chrono::Duration::from_std(self.help_every).unwrap_or_default();
-                tokio::select! {
-                    _ = self.clock.sleep_until(wake) => {}
-                    _ = stop.wait_for(|s| *s) => return,
+                if !self.pause(self.help_every, &mut stop).await {
+                    return;
                 }
             }
             // Work taken by an instance that died stays leased until its lease
             // runs out: wait it out and finish it.
             while let Some(left) = self.jobs.leased(job).await {
-                let wake = self.clock.now() + chrono::Duration::from_std(left.min(self.help_every) + Duration::from_millis(100)).unwrap_or_default();
-                tokio::select! {
-                    _ = self.clock.sleep_until(wake) => {}
-                    _ = stop.wait_for(|s| *s) => return,
+                if !self.pause(left.min(self.help_every) + Duration::from_millis(100), &mut stop).await {
+                    return;
                 }
                 if self.jobs.help(job).await {
                     self.stats.bump(job, |s| s.helped += 1);
@@ -291,8 +292,6 @@ pub enum DaemonError {
     Config(String),
     #[error("cannot listen on {addr} ([daemon] listen): {source}")]
     Listen { addr: String, source: std::io::Error },
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// What the daemon needs, read from the configuration before the database opens.
@@ -324,14 +323,10 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
     tracing::info!(listen = address, "daemon started: /healthz, /readyz and /metrics answer here");
 
     let (stop_tx, stop) = watch::channel(false);
-    let stop_tx = Arc::new(stop_tx);
-    let stopper = {
-        let stop_tx = stop_tx.clone();
-        tokio::spawn(async move {
-            crate::shutdown::wait().await;
-            stop_tx.send_replace(true);
-        })
-    };
+    let stopper = tokio::spawn(async move {
+        crate::shutdown::wait().await;
+        let _ = stop_tx.send(true);
+    });
     let notifier = parts.jobs.notify.clone();
     let sweeper = {
         let store = store.handle();
@@ -355,13 +350,11 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
         })
     };
     let scheduler = Scheduler::new(store, Arc::new(clock::SystemClock), parts.tz, parts.schedules, Arc::new(parts.jobs), parts.help_every);
-    let result = scheduler.run(stop).await;
-    // A scheduler that ended on its own takes the daemon with it (no daemon
-    // left answering health checks while it runs nothing).
-    stop_tx.send_replace(true);
+    // It returns only once stopped.
+    scheduler.run(stop).await;
     let _ = sweeper.await;
     stopper.abort();
     server.abort();
     tracing::info!("daemon stopped");
-    result.map_err(DaemonError::from)
+    Ok(())
 }

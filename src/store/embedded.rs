@@ -252,12 +252,7 @@ impl Cluster {
     fn wait_stopped(&self, pid: Option<u32>) -> Result<(), String> {
         let begun = Instant::now();
         loop {
-            let running = match (pid, self.lock_file()) {
-                (Some(pid), _) => process_alive(pid),
-                (None, Some((pid, _))) => process_alive(pid),
-                (None, None) => false,
-            };
-            if !running {
+            if !pid.or_else(|| self.lock_file().map(|(pid, _)| pid)).is_some_and(process_alive) {
                 return Ok(());
             }
             if begun.elapsed() > START_TIMEOUT {

@@ -460,23 +460,15 @@ async fn write_ending(store: &Store, e: &Ending) -> Result<(), StoreError> {
 
 /// Writes the run endings [`finish`] could not; those still failing stay kept.
 async fn record_unrecorded(store: &Store) -> Result<(), StoreError> {
-    let pending = UNRECORDED.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
-    let mut result = Ok(());
-    let mut left = Vec::new();
-    for ending in pending {
-        if result.is_ok() {
-            match write_ending(store, &ending).await {
-                Ok(()) => {
-                    tracing::info!(run = ending.id, status = ending.status.as_str(), "the run's end is now recorded");
-                    continue;
-                }
-                Err(e) => result = Err(e),
+    let mut pending = UNRECORDED.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default().into_iter();
+    while let Some(ending) = pending.next() {
+        if let Err(e) = write_ending(store, &ending).await {
+            if let Ok(mut u) = UNRECORDED.lock() {
+                u.extend(std::iter::once(ending).chain(pending));
             }
+            return Err(e);
         }
-        left.push(ending);
+        tracing::info!(run = ending.id, status = ending.status.as_str(), "the run's end is now recorded");
     }
-    if let Ok(mut u) = UNRECORDED.lock() {
-        u.extend(left);
-    }
-    result
+    Ok(())
 }

@@ -35,6 +35,23 @@ fn default_bin_dirs() -> Vec<String> {
     vec!["/usr/lib/postgresql/*/bin".into()]
 }
 
+/// A cluster of the test's own in `dir`, started: for tests that stop and
+/// start their database under the code.
+pub fn private_cluster(dir: &Path) -> Cluster {
+    let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &default_bin_dirs()).expect("tests need the PostgreSQL server binaries");
+    let cluster = Cluster::new(bins, &dir.join("pg"), ClusterOptions { port: 5432, ephemeral: true }).expect("private cluster directory");
+    assert!(cluster.start().expect("private cluster starts"), "a fresh private cluster is started here");
+    cluster
+}
+
+/// A migrated store on a private cluster's `postgres` database.
+pub async fn private_store(cluster: &Cluster) -> Store {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(cluster.connect_options("postgres")).await.unwrap();
+    let store = Store::from_pool(pool, "private test cluster");
+    store.migrate().await.unwrap();
+    store
+}
+
 fn cluster() -> &'static TestCluster {
     CLUSTER.get_or_init(|| {
         remove_stale_clusters();
