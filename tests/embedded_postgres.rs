@@ -63,6 +63,52 @@ fn a_long_data_directory_path_gets_a_short_socket_folder() {
     assert!(cluster.socket_dir().join(".s.PGSQL.5432").as_os_str().len() < 108);
 }
 
+/// The short socket folder sits in the shared temporary folder under a name
+/// anyone can work out: a symbolic link or another user's folder planted
+/// there is refused with a message naming it, and what it points to is left
+/// as it was (never chowned or chmodded through the link).
+#[test]
+fn a_planted_socket_folder_is_refused_not_taken_over() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = common::temp_dir();
+    let data = tmp.path().join("a-rather-long-folder-name-for-the-planted-socket-case".repeat(2)).join("pg");
+    std::fs::create_dir_all(&data).unwrap();
+    let data = data.canonicalize().unwrap();
+    let socket_dir = Cluster::socket_dir_for(&data, 5432);
+    assert_ne!(socket_dir, data, "the path is long enough to need the short folder");
+    let _ = std::fs::remove_dir_all(&socket_dir);
+    let _ = std::fs::remove_file(&socket_dir);
+
+    // a link to a folder the attacker wants opened up
+    let victim = tmp.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = std::fs::metadata(&victim).unwrap();
+    std::os::unix::fs::symlink(&victim, &socket_dir).unwrap();
+    let err = Cluster::new(bins(), &data, ClusterOptions::default()).unwrap_err().to_string();
+    assert!(err.contains(&socket_dir.display().to_string()) && err.contains("symbolic link"), "{err}");
+    let after = std::fs::metadata(&victim).unwrap();
+    assert_eq!((after.uid(), after.mode()), (before.uid(), before.mode()), "the link's target is untouched");
+    std::fs::remove_file(&socket_dir).unwrap();
+
+    // a folder that belongs to someone else (only root can make one here)
+    if nix::unistd::Uid::effective().is_root() {
+        std::fs::create_dir(&socket_dir).unwrap();
+        let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("a nobody user");
+        nix::unistd::chown(&socket_dir, Some(nobody.uid), Some(nobody.gid)).unwrap();
+        let err = Cluster::new(bins(), &data, ClusterOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("belongs to another user"), "{err}");
+        assert_eq!(std::fs::metadata(&socket_dir).unwrap().uid(), nobody.uid.as_raw(), "not taken over");
+        std::fs::remove_dir(&socket_dir).unwrap();
+    }
+
+    // a folder of ours is taken, made private
+    let cluster = Cluster::new(bins(), &data, ClusterOptions::default()).unwrap();
+    assert_eq!(cluster.socket_dir(), socket_dir);
+    assert_eq!(std::fs::metadata(&socket_dir).unwrap().mode() & 0o777, 0o700);
+    std::fs::remove_dir(&socket_dir).unwrap();
+}
+
 fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())

@@ -464,3 +464,77 @@ async fn seller_ids_are_stored_and_never_shared() {
     assert!(lines.contains("row 5, column F (kode_penyedia): seller id \"P 1\" is not valid"), "{lines}");
     assert_eq!((report.accepted, report.rejected), (1, 3));
 }
+
+/// Re-importing a file that lacks columns never erases what it does not
+/// carry: a cooperatives file without `kode_penyedia`, `email` and `gln`
+/// leaves all three as they were for every cooperative, and a product file
+/// without `stok`, `foto` and `aktif` leaves the stock, photos and a
+/// withdrawal alone. An empty cell in a column the file has clears the value,
+/// and the report counts it.
+#[tokio::test]
+async fn a_reimport_leaves_absent_columns_alone_and_empty_cells_clear() {
+    use katalog_bridge::intake::cooperatives::import_cooperatives;
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let tmp = common::temp_dir();
+    let snapshot = "SELECT string_agg(code || ':' || coalesce(kode_penyedia, '-') || ':' || coalesce(email, '-') || ':' || coalesce(gln, '-') || ':' || coalesce(nib, '-'), ',' ORDER BY code) FROM cooperatives";
+    let before: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();
+    assert!(!before.contains(":-:"), "the fixtures give every cooperative a seller id, e-mail and GLN: {before}");
+
+    // The fixture file without the three columns: names changed, nothing erased.
+    let full = std::fs::read_to_string(common::repo().join("fixtures/cooperatives.csv")).unwrap();
+    let narrow: String = full
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            cells[..8].join(",") + "\n" // kode .. pkp
+        })
+        .collect();
+    let path = write(tmp.path(), "koperasi-sempit.csv", narrow);
+    let report = import_cooperatives(&store, &path, &Default::default(), &Default::default()).await.unwrap();
+    assert_eq!((report.rejected, report.written.cleared), (0, 0), "{}", report.summary());
+    let after: String = sqlx::query_scalar(snapshot).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(after, before, "a column the file lacks is left alone");
+
+    // An empty e-mail cell in a present column clears that one value, and the report says so.
+    let with_email: String = full
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let email = if i == 1 { "" } else { cells[10] };
+            format!("{},{email}\n", cells[..5].join(","))
+        })
+        .collect();
+    let path = write(tmp.path(), "koperasi-email.csv", with_email);
+    let report = import_cooperatives(&store, &path, &Default::default(), &Default::default()).await.unwrap();
+    assert_eq!((report.written.updated, report.written.cleared), (1, 1), "{}", report.summary());
+    assert!(report.summary().contains("1 stored values cleared by empty cells"), "{}", report.summary());
+    let first = full.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let (email, seller): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT email, kode_penyedia FROM cooperatives WHERE code = $1").bind(&first).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(email, None, "the empty cell cleared the e-mail");
+    assert!(seller.is_some(), "the seller id, in no column of that file, is kept");
+
+    // Products: stock, photos and a withdrawal survive a file without those columns.
+    let full = "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;stok;foto;aktif;merek\n\
+                MJK-BALONGSARI;BAL-01;Unit Sembako;GUL-1;Gula Pasir Putih 1 kg;Gula;Bungkus;17000;40;https://foto.example/g.jpg;ya;Gulaku\n\
+                MJK-BALONGSARI;BAL-01;Unit Sembako;MNY-1;Minyak Goreng 1 liter;Minyak Goreng;Botol;18000;12;https://foto.example/m.jpg;tidak;Bimoli\n";
+    let report = import(&store, &write(tmp.path(), "produk-lengkap.csv", full)).await.unwrap();
+    assert_eq!((report.rejected, report.written.inserted), (0, 2), "{:?}", report.reject_lines());
+    let narrow = "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;merek\n\
+                  MJK-BALONGSARI;BAL-01;Unit Sembako;GUL-1;Gula Pasir Putih 1 kg;Gula;Bungkus;17500;\n\
+                  MJK-BALONGSARI;BAL-01;Unit Sembako;MNY-1;Minyak Goreng 1 liter;Minyak Goreng;Botol;18000;Bimoli\n";
+    let report = import(&store, &write(tmp.path(), "produk-harga.csv", narrow)).await.unwrap();
+    assert_eq!((report.written.updated, report.written.unchanged, report.written.cleared), (1, 1, 1), "{}", report.summary());
+    let rows: Vec<(String, Decimal, Decimal, Vec<String>, bool, Option<String>)> =
+        sqlx::query_as("SELECT sku, price, stock, photo_urls, active, brand FROM products ORDER BY sku").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("GUL-1".into(), dec!(17500), dec!(40), vec!["https://foto.example/g.jpg".to_owned()], true, None),
+            ("MNY-1".into(), dec!(18000), dec!(12), vec!["https://foto.example/m.jpg".to_owned()], false, Some("Bimoli".into())),
+        ],
+        "the new price and the emptied brand are taken; stock, photos and the withdrawal are kept"
+    );
+}

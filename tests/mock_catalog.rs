@@ -602,6 +602,9 @@ async fn bad_requests_get_4xx_and_never_break_the_server() {
         ("GET", "/api/v1/listings?limit=-1".into(), None, String::new()),
         ("GET", "/api/v1/listings?limit=99999999999999999999".into(), None, String::new()),
         ("GET", "/api/v1/listings?cursor=%F0%9F%98%80".into(), None, String::new()),
+        // cursors past the end of u64
+        ("GET", "/api/v1/listings?cursor=18446744073709551616".into(), None, String::new()),
+        ("GET", "/api/v1/ekatalog/paket-e-purchasing?kode_klpd=D347&tahun=2026&cursor=18446744073709551616".into(), None, String::new()),
         ("GET", "/api/v1/ekatalog/paket-e-purchasing?kode_klpd=&tahun=dua".into(), None, String::new()),
         ("GET", "/api/v1/ekatalog/paket-e-purchasing/EP-0".into(), None, String::new()),
         ("POST", "/api/v1/ekatalog/paket-e-purchasing/EP-0/response".into(), Some(json_ct), "{\"decision\": 1}".into()),
@@ -642,6 +645,16 @@ async fn bad_requests_get_4xx_and_never_break_the_server() {
         ("PATCH", "/api/v1/listings/L000001".into(), Some(json_ct), "{}".into()),
     ];
     more.extend(cases);
+    // The largest cursor there is (the mock once panicked on it, overflowing
+    // `after + 1`) is well-formed: an empty page that keeps it.
+    for path in ["/api/v1/listings?cursor=18446744073709551615", "/api/v1/ekatalog/paket-e-purchasing?kode_klpd=D347&tahun=2026&cursor=18446744073709551615"] {
+        let r = c.http.get(format!("{base}{path}")).bearer_auth(&bearer).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let page: Value = r.json().await.unwrap();
+        assert_eq!(page["data"], json!([]), "{path}");
+        assert_eq!(page["meta"]["cursor"], json!("18446744073709551615"), "{path}");
+        assert_eq!(page["meta"]["has_more"], json!(false), "{path}");
+    }
     for (method, path, content_type, body) in more {
         let mut req = c.http.request(method.parse().unwrap(), format!("{base}{path}")).bearer_auth(&bearer).header("Idempotency-Key", format!("bad-{path}-{}", body.len()));
         if let Some(ct) = content_type {

@@ -196,3 +196,65 @@ async fn exports_neutralise_formulas_and_keep_amounts_as_numbers_and_pending_sho
     assert_eq!((v["order_id"].as_str(), v["cooperative"].as_str(), v["status"].as_str(), v["lines"].as_i64()), (Some("EP-2026-000777"), Some("MJK-WATES"), Some("WAITING_SELLER_CONFIRMATION"), Some(2)));
     assert_eq!(v["total"].as_str().map(|t| t.parse::<Decimal>().unwrap()), Some(Decimal::from(951_000)));
 }
+
+/// A minimal UBL Order from the buyer to Balongsari's cooperative (its GLN in
+/// the fixtures), with one line of `quantity`.
+fn small_order(id: &str, quantity: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2">
+<cbc:ID>{id}</cbc:ID><cbc:IssueDate>2026-12-01</cbc:IssueDate>
+<cac:BuyerCustomerParty><cac:Party><cbc:EndpointID schemeID="0088">8990000000013</cbc:EndpointID><cac:PartyName><cbc:Name>Dinas Sosial Kota Mojokerto</cbc:Name></cac:PartyName></cac:Party></cac:BuyerCustomerParty>
+<cac:SellerSupplierParty><cac:Party><cbc:EndpointID schemeID="0088">8990000001003</cbc:EndpointID></cac:Party></cac:SellerSupplierParty>
+<cac:AnticipatedMonetaryTotal><cbc:PayableAmount currencyID="IDR">76000</cbc:PayableAmount></cac:AnticipatedMonetaryTotal>
+<cac:OrderLine><cac:LineItem><cbc:ID>1</cbc:ID><cbc:Quantity unitCode="KGM">{quantity}</cbc:Quantity><cbc:LineExtensionAmount currencyID="IDR">76000</cbc:LineExtensionAmount><cac:Price><cbc:PriceAmount currencyID="IDR">76000</cbc:PriceAmount></cac:Price><cac:Item><cbc:Name>Beras Premium 5 kg</cbc:Name></cac:Item></cac:LineItem></cac:OrderLine>
+</Order>"#
+    )
+}
+
+/// `orders import-ubl` takes each file alone: a named pipe is refused at once
+/// (it used to be opened and waited on for ever), a document the database
+/// refuses (a quantity beyond its column) is reported as not stored, and the
+/// files after both still go in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_ubl_refuses_a_fifo_at_once_and_a_store_error_stops_only_its_file() {
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let tmp = common::temp_dir();
+    let fifo = tmp.path().join("pipa.xml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let huge = tmp.path().join("besar.xml");
+    std::fs::write(&huge, small_order("PO-HUGE", "999999999999999")).unwrap();
+    let good = tmp.path().join("baik.xml");
+    std::fs::write(&good, small_order("PO-GOOD", "1")).unwrap();
+
+    let mut child = common::binary()
+        .env("DATABASE_URL", &url)
+        .args(["orders".as_ref(), "import-ubl".as_ref(), fifo.as_os_str(), huge.as_os_str(), good.as_os_str()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("import-ubl still waits on the named pipe after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(status.code(), Some(1), "some files were refused: {stdout}{err}");
+    assert!(err.contains("pipa.xml") && err.contains("named pipe"), "{err}");
+    assert!(err.contains("besar.xml") && err.contains("not stored"), "{err}");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE source = 'peppol-ubl' ORDER BY 1")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(stored[0].starts_with("PO-GOOD/"), "the file after the refused ones went in: {stored:?}");
+}

@@ -7,7 +7,7 @@ use super::columns::{Column, RowView};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
 use crate::domain::cooperative::{name, yes_no, Cooperative, CooperativeCode, Digits, SellerId};
-use crate::store::products::{write_cooperatives, UpsertCounts};
+use crate::store::products::{Present, write_cooperatives, UpsertCounts};
 use crate::store::Store;
 
 const KODE: usize = 0;
@@ -115,7 +115,7 @@ impl RowImport for CooperativeImport {
         })
     }
 
-    async fn write(store: &Store, batch: Vec<Cooperative>) -> Result<UpsertCounts, ImportError> {
-        Ok(write_cooperatives(store, &batch).await?)
+    async fn write(store: &Store, present: &Present, batch: Vec<Cooperative>) -> Result<UpsertCounts, ImportError> {
+        Ok(write_cooperatives(store, present, &batch).await?)
     }
 }

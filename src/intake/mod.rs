@@ -24,7 +24,7 @@ use serde::Serialize;
 pub use error::ImportError;
 
 use crate::config::ImportSettings;
-use crate::store::products::UpsertCounts;
+use crate::store::products::{Present, UpsertCounts};
 use crate::store::{runs, Store};
 use columns::{CellIssue, Column, Header, RowView};
 use rejects::RejectsWriter;
@@ -50,7 +50,9 @@ pub(crate) trait RowImport {
     fn parse(&mut self, view: &mut RowView<'_>) -> Option<Self::Item>;
     /// Writes a batch in one transaction. It takes no `self`, so the next
     /// batch can be parsed while this one is written.
-    fn write(store: &Store, batch: Vec<Self::Item>) -> impl Future<Output = Result<UpsertCounts, ImportError>>;
+    /// `present` names the columns the file has: a column it lacks leaves
+    /// each stored value alone.
+    fn write(store: &Store, present: &Present, batch: Vec<Self::Item>) -> impl Future<Output = Result<UpsertCounts, ImportError>>;
 }
 
 /// Options every import takes.
@@ -123,7 +125,8 @@ impl ImportReport {
         let done = if self.dry_run {
             format!("{} valid (dry run: nothing written)", self.accepted)
         } else {
-            format!("{} imported ({} new, {} updated, {} unchanged)", self.accepted, w.inserted, w.updated, w.unchanged)
+            let cleared = if w.cleared > 0 { format!(", {} stored values cleared by empty cells", w.cleared) } else { String::new() };
+            format!("{} imported ({} new, {} updated, {} unchanged{cleared})", self.accepted, w.inserted, w.updated, w.unchanged)
         };
         let rejects = match &self.rejects_file {
             Some(p) => format!("; rejected rows written to {}", p.display()),
@@ -165,6 +168,7 @@ pub(crate) async fn run<I: RowImport>(
     };
     let header = columns::resolve(spec, &header_row).map_err(|p| header_error(p, &header_row))?;
     import.check_header(&header).map_err(|p| header_error(p, &header_row))?;
+    let present = Present(spec.iter().enumerate().filter(|(i, _)| header.has(*i)).map(|(_, c)| c.header.to_owned()).collect());
     let unused = header.unused();
     if !unused.is_empty() {
         tracing::info!(file = %path.display(), columns = ?unused, "ignoring columns this import does not use");
@@ -209,7 +213,7 @@ pub(crate) async fn run<I: RowImport>(
                 None => fill.await?,
             };
             if let (Some(store), false) = (store, batch.is_empty()) {
-                writing = Some(Box::pin(I::write(store, batch)));
+                writing = Some(Box::pin(I::write(store, &present, batch)));
             }
             // A stop request ends the import at this batch boundary, once the batch in hand is written.
             let stop = crate::shutdown::signal();

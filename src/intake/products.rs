@@ -12,7 +12,7 @@ use crate::domain::money::{quantity, Price};
 use crate::domain::product::{photo_url, tkdn_percent, weight_kg, LocalCategory, Origin, ProductDraft, Sku};
 use crate::domain::{text, DomainError};
 use crate::mapping::units::UnitTable;
-use crate::store::products::{cooperative_ids, write_products, UpsertCounts};
+use crate::store::products::{Present, cooperative_ids, write_products, UpsertCounts};
 use crate::store::Store;
 
 // Positions in PRODUCT_COLUMNS.
@@ -192,8 +192,8 @@ impl RowImport for ProductImport<'_> {
         Some((coop_id, draft))
     }
 
-    async fn write(store: &Store, batch: Vec<Self::Item>) -> Result<UpsertCounts, ImportError> {
-        Ok(write_products(store, &batch).await?)
+    async fn write(store: &Store, present: &Present, batch: Vec<Self::Item>) -> Result<UpsertCounts, ImportError> {
+        Ok(write_products(store, present, &batch).await?)
     }
 }
 

@@ -97,6 +97,37 @@ pub enum FileKind {
     Xlsx,
 }
 
+/// Why a file was not opened for reading.
+#[derive(Debug)]
+pub enum OpenRefused {
+    Io(std::io::Error),
+    /// What it is instead of a regular file ("a named pipe (FIFO)", ...).
+    NotRegular(&'static str),
+}
+
+/// Opens a file to read only if it is a regular file. Non-blocking, so that
+/// opening a FIFO with no writer returns at once; the type is then checked on
+/// the open file itself, not on a name that may change in between.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), OpenRefused> {
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK).open(path).map_err(OpenRefused::Io)?;
+    let meta = file.metadata().map_err(OpenRefused::Io)?;
+    let ft = meta.file_type();
+    if ft.is_file() {
+        return Ok((file, meta));
+    }
+    Err(OpenRefused::NotRegular(if ft.is_dir() {
+        "a folder"
+    } else if ft.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() || ft.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }))
+}
+
 /// Checks the file and starts reading it on a blocking thread. The first row
 /// received is the header.
 pub fn open(
@@ -106,25 +137,10 @@ pub fn open(
     limits: WorkbookLimits,
 ) -> Result<(FileKind, mpsc::Receiver<Result<RawRow, ImportError>>), ImportError> {
     let io = |source| ImportError::Io { path: path.to_owned(), source };
-    // Non-blocking, so that opening a FIFO with no writer returns at once; the
-    // type is then checked on the open file itself, not on a name that may change.
-    let mut file = std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK).open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if !meta.file_type().is_file() {
-        let ft = meta.file_type();
-        let what = if ft.is_dir() {
-            "a folder"
-        } else if ft.is_fifo() {
-            "a named pipe (FIFO)"
-        } else if ft.is_socket() {
-            "a socket"
-        } else if ft.is_char_device() || ft.is_block_device() {
-            "a device"
-        } else {
-            "not a regular file"
-        };
-        return Err(ImportError::NotRegularFile { path: path.to_owned(), what });
-    }
+    let (mut file, meta) = open_regular(path).map_err(|e| match e {
+        OpenRefused::Io(source) => ImportError::Io { path: path.to_owned(), source },
+        OpenRefused::NotRegular(what) => ImportError::NotRegularFile { path: path.to_owned(), what },
+    })?;
     let size = meta.len();
     if size > max_bytes {
         return Err(ImportError::TooLarge { path: path.to_owned(), size, limit: max_bytes });

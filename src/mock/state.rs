@@ -659,7 +659,7 @@ impl Mock {
     /// Orders of a buying government and year changed after `after`, oldest change first.
     pub fn order_page(&self, kode_klpd: &str, year: i32, after: u64, limit: usize) -> (Vec<&Order>, bool) {
         let Some(feed) = self.order_feed.get(&(kode_klpd.to_owned(), year)) else { return (Vec::new(), false) };
-        let mut page: Vec<&Order> = feed.range(after + 1..).take(limit + 1).map(|(_, &i)| &self.orders[i]).collect();
+        let mut page: Vec<&Order> = feed.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)).take(limit + 1).map(|(_, &i)| &self.orders[i]).collect();
         let has_more = page.len() > limit;
         page.truncate(limit);
         (page, has_more)

@@ -1,8 +1,11 @@
 //! `orders export`: a cooperative's orders and their lines, one row per line,
 //! as CSV or XLSX for its staff. A text cell that a spreadsheet would take
-//! for a formula (it begins with `=`, `+`, `-`, `@`, a tab or a carriage
-//! return: the OWASP CSV-injection rules) is neutralised with a leading `'`,
-//! in CSV and XLSX alike; amounts and quantities stay numbers.
+//! for a formula (it begins with `=`, `+`, `-`, `@`, a tab, a carriage
+//! return or a line feed, or with one of the four signs after leading
+//! spaces, or with their full-width forms `＝＋－＠`, which spreadsheets
+//! also read as formula starts: the OWASP CSV-injection rules and beyond) is
+//! neutralised with a leading `'`, in CSV and XLSX alike; amounts and
+//! quantities stay numbers.
 
 use std::io::Write;
 use std::path::Path;
@@ -24,7 +27,11 @@ pub const HEADINGS: [&str; 14] = [
 
 /// A text as a spreadsheet must not take it for a formula.
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    const SIGNS: [char; 8] = ['=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+    // Spaces (any Unicode white space, the ideographic one included) before a
+    // sign do not stop a spreadsheet from reading a formula.
+    let first_visible = text.trim_start_matches(|c: char| c.is_whitespace() && !matches!(c, '\t' | '\r' | '\n'));
+    if text.starts_with(['\t', '\r', '\n']) || first_visible.starts_with(SIGNS) {
         format!("'{text}").into()
     } else {
         text.into()
@@ -112,10 +119,25 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_and_other_text_kept() {
-        for bad in ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(neutralise(bad), format!("'{bad}"));
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "\nx",
+            " =spaced",
+            "   +1",
+            "\u{3000}=CMD()",
+            "\u{FF1D}HYPERLINK(\"http://x\")",
+            " \u{FF0B}1",
+            "\u{FF0D}1",
+            "\u{FF20}SUM(A1)",
+        ] {
+            assert_eq!(neutralise(bad), format!("'{bad}"), "{bad:?}");
         }
-        for ok in ["Beras 5 kg", "'already", " =spaced", ""] {
+        for ok in ["Beras 5 kg", "'already", "a =b", "Rp 12.500", "  Beras", ""] {
             assert_eq!(neutralise(ok), ok);
         }
     }

@@ -33,11 +33,13 @@ pub async fn import_ubl(store: &Store, calendar: &WorkingCalendar, files: &[Path
             order.order_id = format!("{}/{}", order.order_id, &digest[..10]);
             Ok(order)
         });
+        // Each file alone: a store error on one (a value the database refuses,
+        // a lost connection) is that file's result, and the next one is tried.
         let result = match parsed {
-            Ok(order) => {
-                let counts = orders::import_orders(store, SOURCE, std::slice::from_ref(&order), &sellers, calendar).await?;
-                Ok((order.order_id, counts))
-            }
+            Ok(order) => match orders::import_orders(store, SOURCE, std::slice::from_ref(&order), &sellers, calendar).await {
+                Ok(counts) => Ok((order.order_id, counts)),
+                Err(e) => Err(format!("not stored: {e}")),
+            },
             Err(why) => Err(why),
         };
         out.push(Imported { file: file.clone(), result });
@@ -46,11 +48,11 @@ pub async fn import_ubl(store: &Store, calendar: &WorkingCalendar, files: &[Path
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
+    use crate::intake::source::{open_regular, OpenRefused};
+    let (file, meta) = open_regular(path).map_err(|e| match e {
+        OpenRefused::Io(e) => format!("cannot open: {e}"),
+        OpenRefused::NotRegular(what) => format!("{what}, not a regular file: refused"),
+    })?;
     if meta.len() > MAX_BYTES {
         return Err(format!("{} bytes, over the {MAX_BYTES}-byte limit for one document", meta.len()));
     }

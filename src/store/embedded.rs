@@ -51,6 +51,8 @@ pub enum EmbeddedError {
     Unreachable(PathBuf),
     #[error("cannot prepare the data directory {path}: {source}")]
     DataDir { path: PathBuf, #[source] source: std::io::Error },
+    #[error("refusing the folder {path}: {reason}; remove it or choose another data directory (database.data_dir)")]
+    UnsafeDir { path: PathBuf, reason: String },
     #[error("could not run {program}: {source}")]
     Spawn { program: String, #[source] source: std::io::Error },
     #[error("{step} failed for the cluster in {data_dir}: {detail}")]
@@ -134,17 +136,24 @@ impl Cluster {
         let data_err = |source| EmbeddedError::DataDir { path: data_dir.to_owned(), source };
         fs::create_dir_all(data_dir).map_err(data_err)?;
         let data_dir = data_dir.canonicalize().map_err(data_err)?;
-        let socket_name = format!(".s.PGSQL.{}", options.port);
-        let socket_dir = if data_dir.join(&socket_name).as_os_str().len() > MAX_SOCKET_PATH {
-            let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
-            std::env::temp_dir().join(format!("katalog-bridge-{}", &hex::encode(digest)[..12]))
-        } else {
-            data_dir.clone()
-        };
+        let socket_dir = Self::socket_dir_for(&data_dir, options.port);
         let cluster = Self { bins, data_dir, socket_dir, run_as, options };
         cluster.own_dir(&cluster.data_dir)?;
         cluster.own_dir(&cluster.socket_dir)?;
         Ok(cluster)
+    }
+
+    /// Where the server's socket goes for a (canonical) data directory: the
+    /// directory itself, or, when that path would be too long for a socket, a
+    /// folder in the temporary folder named after the directory's digest.
+    pub fn socket_dir_for(data_dir: &Path, port: u16) -> PathBuf {
+        let socket_name = format!(".s.PGSQL.{port}");
+        if data_dir.join(&socket_name).as_os_str().len() > MAX_SOCKET_PATH {
+            let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+            std::env::temp_dir().join(format!("katalog-bridge-{}", &hex::encode(digest)[..12]))
+        } else {
+            data_dir.to_owned()
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -169,14 +178,46 @@ impl Cluster {
         format!("embedded PostgreSQL in {} (socket {}, database {database})", self.data_dir.display(), self.socket_dir.display())
     }
 
-    /// The data directory is private (0700) and owned by the server user.
+    /// The data directory and the socket folder are private (0700) and owned
+    /// by the server user. The socket folder may sit in the shared temporary
+    /// folder under a name anyone can foresee, so the folder is opened without
+    /// following a symbolic link, must be a folder owned by this process's user
+    /// or the server user, and is changed through that open handle: a link or
+    /// someone else's folder planted there is refused, never taken over.
     fn own_dir(&self, dir: &Path) -> Result<(), EmbeddedError> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
         let err = |source| EmbeddedError::DataDir { path: dir.to_owned(), source };
-        fs::create_dir_all(dir).map_err(err)?;
-        if let Some(user) = &self.run_as {
-            nix::unistd::chown(dir, Some(user.uid), Some(user.gid)).map_err(|e| err(e.into()))?;
+        let refuse = |reason: String| EmbeddedError::UnsafeDir { path: dir.to_owned(), reason };
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent).map_err(err)?;
         }
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)
+        match fs::DirBuilder::new().mode(0o700).create(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(err(e)),
+        }
+        let handle = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_DIRECTORY | nix::libc::O_CLOEXEC)
+            .open(dir)
+            .map_err(|e| match e.raw_os_error() {
+                // Linux says ELOOP or ENOTDIR for a link opened with both flags.
+                Some(nix::libc::ELOOP | nix::libc::ENOTDIR) if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) => {
+                    refuse("it is a symbolic link".into())
+                }
+                Some(nix::libc::ENOTDIR) => refuse("it is not a folder".into()),
+                _ => err(e),
+            })?;
+        let meta = handle.metadata().map_err(err)?;
+        let me = Uid::effective().as_raw();
+        let server = self.run_as.as_ref().map(|u| u.uid.as_raw());
+        if meta.uid() != me && Some(meta.uid()) != server {
+            return Err(refuse(format!("it belongs to another user (uid {})", meta.uid())));
+        }
+        if let Some(user) = &self.run_as {
+            std::os::unix::fs::fchown(&handle, Some(user.uid.as_raw()), Some(user.gid.as_raw())).map_err(err)?;
+        }
+        handle.set_permissions(fs::Permissions::from_mode(0o700)).map_err(err)
     }
 
     pub fn is_initialized(&self) -> bool {

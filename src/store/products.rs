@@ -17,6 +17,8 @@ pub struct UpsertCounts {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Stored values that an empty cell in a column of the file cleared.
+    pub cleared: u64,
     /// Members whose name the batch changed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub renamed: Vec<MemberRename>,
@@ -36,6 +38,7 @@ impl UpsertCounts {
         self.inserted += other.inserted;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+        self.cleared += other.cleared;
         self.renamed.extend(other.renamed);
     }
 
@@ -44,8 +47,40 @@ impl UpsertCounts {
     fn from_returned(total: usize, returned: &[bool]) -> Self {
         let inserted = returned.iter().filter(|i| **i).count() as u64;
         let updated = returned.len() as u64 - inserted;
-        Self { inserted, updated, unchanged: total as u64 - inserted - updated, renamed: Vec::new() }
+        Self { inserted, updated, unchanged: total as u64 - inserted - updated, cleared: 0, renamed: Vec::new() }
     }
+}
+
+/// The optional columns a file carries (by their template header). A column
+/// the file lacks leaves each stored value alone; an empty cell in a column it
+/// has clears the value.
+#[derive(Debug, Clone, Default)]
+pub struct Present(pub Vec<String>);
+
+/// One optional column in an upsert: the value taken is the file's when the
+/// row is new or the file has the column, the stored one otherwise; `cleared`
+/// is the SQL that is true when the file's empty cell clears a stored value.
+struct Kept {
+    column: &'static str,
+    header: &'static str,
+    cleared: &'static str,
+}
+
+/// `CASE` expressions choosing each kept column's value, and the sum of the
+/// values cleared, over `i` (the incoming rows), `old` (the stored row, left
+/// joined) and the present headers in parameter `$n`.
+fn kept_sql(kept: &[Kept], present_param: usize) -> (String, String) {
+    let chosen = kept
+        .iter()
+        .map(|k| format!("CASE WHEN old.id IS NULL OR '{}' = ANY(${present_param}) THEN i.{c} ELSE old.{c} END AS {c}", k.header, c = k.column))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cleared = kept
+        .iter()
+        .map(|k| format!("(old.id IS NOT NULL AND '{}' = ANY(${present_param}) AND {})::int", k.header, k.cleared))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    (chosen, cleared)
 }
 
 /// Code to id of every cooperative.
@@ -61,47 +96,70 @@ pub async fn seller_ids(store: &Store) -> Result<HashMap<String, String>, StoreE
     Ok(rows.into_iter().collect())
 }
 
-/// Writes one batch of cooperatives; unchanged rows are left untouched.
-pub async fn write_cooperatives(store: &Store, coops: &[Cooperative]) -> Result<UpsertCounts, StoreError> {
+/// Writes one batch of cooperatives; unchanged rows are left untouched, and
+/// so is every value of a column the file lacks.
+pub async fn write_cooperatives(store: &Store, present: &Present, coops: &[Cooperative]) -> Result<UpsertCounts, StoreError> {
     let mut conn = store.pool.acquire().await?;
-    Ok(upsert_cooperatives(&mut conn, coops).await?)
+    Ok(upsert_cooperatives(&mut conn, present, coops).await?)
 }
 
-async fn upsert_cooperatives(conn: &mut PgConnection, coops: &[Cooperative]) -> Result<UpsertCounts, sqlx::Error> {
+const COOPERATIVE_KEPT: &[Kept] = &[
+    Kept { column: "nib", header: "nib", cleared: "old.nib IS NOT NULL AND i.nib IS NULL" },
+    Kept { column: "npwp", header: "npwp", cleared: "old.npwp IS NOT NULL AND i.npwp IS NULL" },
+    Kept { column: "pkp", header: "pkp", cleared: "false" },
+    Kept { column: "gln", header: "gln", cleared: "old.gln IS NOT NULL AND i.gln IS NULL" },
+    Kept { column: "kode_penyedia", header: "kode_penyedia", cleared: "old.kode_penyedia IS NOT NULL AND i.kode_penyedia IS NULL" },
+    Kept { column: "email", header: "email", cleared: "old.email IS NOT NULL AND i.email IS NULL" },
+];
+
+async fn upsert_cooperatives(conn: &mut PgConnection, present: &Present, coops: &[Cooperative]) -> Result<UpsertCounts, sqlx::Error> {
     let col = |f: fn(&Cooperative) -> String| coops.iter().map(f).collect::<Vec<_>>();
     let opt = |f: fn(&Cooperative) -> Option<String>| coops.iter().map(f).collect::<Vec<_>>();
-    let returned: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[])
-         ON CONFLICT (code) DO UPDATE SET
-             name = EXCLUDED.name, kelurahan = EXCLUDED.kelurahan, kecamatan = EXCLUDED.kecamatan,
-             city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp,
-             gln = EXCLUDED.gln, kode_penyedia = EXCLUDED.kode_penyedia, email = EXCLUDED.email, updated_at = now()
-         WHERE (cooperatives.name, cooperatives.kelurahan, cooperatives.kecamatan, cooperatives.city,
-                cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln, cooperatives.kode_penyedia, cooperatives.email)
-               IS DISTINCT FROM
-               (EXCLUDED.name, EXCLUDED.kelurahan, EXCLUDED.kecamatan, EXCLUDED.city,
-                EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln, EXCLUDED.kode_penyedia, EXCLUDED.email)
-         RETURNING (xmax = 0)",
-    )
-    .bind(col(|c| c.code.as_str().to_owned()))
-    .bind(col(|c| c.name.clone()))
-    .bind(col(|c| c.kelurahan.clone()))
-    .bind(col(|c| c.kecamatan.clone()))
-    .bind(col(|c| c.city.clone()))
-    .bind(opt(|c| c.nib.as_ref().map(|d| d.as_str().to_owned())))
-    .bind(opt(|c| c.npwp.as_ref().map(|d| d.as_str().to_owned())))
-    .bind(coops.iter().map(|c| c.pkp).collect::<Vec<_>>())
-    .bind(opt(|c| c.gln.as_ref().map(|d| d.as_str().to_owned())))
-    .bind(opt(|c| c.kode_penyedia.as_ref().map(|s| s.as_str().to_owned())))
-    .bind(opt(|c| c.email.clone()))
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(UpsertCounts::from_returned(coops.len(), &returned))
+    let (chosen, cleared) = kept_sql(COOPERATIVE_KEPT, 12);
+    let sql = format!(
+        "WITH i AS (
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[])
+                 AS t(code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email)
+         ), m AS (
+             SELECT i.code, i.name, i.kelurahan, i.kecamatan, i.city, {chosen}, {cleared} AS cleared
+             FROM i LEFT JOIN cooperatives old USING (code)
+         ), up AS (
+             INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email)
+             SELECT code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email FROM m
+             ON CONFLICT (code) DO UPDATE SET
+                 name = EXCLUDED.name, kelurahan = EXCLUDED.kelurahan, kecamatan = EXCLUDED.kecamatan,
+                 city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp,
+                 gln = EXCLUDED.gln, kode_penyedia = EXCLUDED.kode_penyedia, email = EXCLUDED.email, updated_at = now()
+             WHERE (cooperatives.name, cooperatives.kelurahan, cooperatives.kecamatan, cooperatives.city,
+                    cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln, cooperatives.kode_penyedia, cooperatives.email)
+                   IS DISTINCT FROM
+                   (EXCLUDED.name, EXCLUDED.kelurahan, EXCLUDED.kecamatan, EXCLUDED.city,
+                    EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln, EXCLUDED.kode_penyedia, EXCLUDED.email)
+             RETURNING (xmax = 0) AS inserted
+         )
+         SELECT COALESCE((SELECT array_agg(inserted) FROM up), '{{}}'), (SELECT COALESCE(sum(cleared), 0)::bigint FROM m)"
+    );
+    let (returned, cleared): (Vec<bool>, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(col(|c| c.code.as_str().to_owned()))
+        .bind(col(|c| c.name.clone()))
+        .bind(col(|c| c.kelurahan.clone()))
+        .bind(col(|c| c.kecamatan.clone()))
+        .bind(col(|c| c.city.clone()))
+        .bind(opt(|c| c.nib.as_ref().map(|d| d.as_str().to_owned())))
+        .bind(opt(|c| c.npwp.as_ref().map(|d| d.as_str().to_owned())))
+        .bind(coops.iter().map(|c| c.pkp).collect::<Vec<_>>())
+        .bind(opt(|c| c.gln.as_ref().map(|d| d.as_str().to_owned())))
+        .bind(opt(|c| c.kode_penyedia.as_ref().map(|s| s.as_str().to_owned())))
+        .bind(opt(|c| c.email.clone()))
+        .bind(&present.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(UpsertCounts { cleared: cleared as u64, ..UpsertCounts::from_returned(coops.len(), &returned) })
 }
 
 /// Writes one batch of products, and the members they name, in one transaction.
-pub async fn write_products(store: &Store, batch: &[(i64, ProductDraft)]) -> Result<UpsertCounts, StoreError> {
+/// A column the file lacks leaves each stored value of it alone.
+pub async fn write_products(store: &Store, present: &Present, batch: &[(i64, ProductDraft)]) -> Result<UpsertCounts, StoreError> {
     let mut tx = store.pool.begin().await?;
     let members: HashMap<(i64, String), String> =
         batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
@@ -113,7 +171,7 @@ pub async fn write_products(store: &Store, batch: &[(i64, ProductDraft)]) -> Res
         })?;
         records.push(ProductRecord { cooperative_id: *c, member_id, draft: d });
     }
-    let mut counts = upsert_products(&mut tx, &records).await?;
+    let mut counts = upsert_products(&mut tx, present, &records).await?;
     tx.commit().await?;
     counts.renamed = renamed;
     Ok(counts)
@@ -171,64 +229,93 @@ struct ProductRecord<'a> {
     pub draft: &'a ProductDraft,
 }
 
-async fn upsert_products(conn: &mut PgConnection, rows: &[ProductRecord<'_>]) -> Result<UpsertCounts, sqlx::Error> {
+const PRODUCT_KEPT: &[Kept] = &[
+    Kept { column: "description", header: "deskripsi", cleared: "old.description <> '' AND i.description = ''" },
+    Kept { column: "stock", header: "stok", cleared: "false" },
+    Kept { column: "min_purchase", header: "min_pembelian", cleared: "false" },
+    Kept { column: "weight_kg", header: "berat_kg", cleared: "old.weight_kg IS NOT NULL AND i.weight_kg IS NULL" },
+    Kept { column: "origin", header: "asal", cleared: "false" },
+    Kept { column: "production_location", header: "lokasi_produksi", cleared: "old.production_location IS NOT NULL AND i.production_location IS NULL" },
+    Kept { column: "tkdn_percent", header: "tkdn_persen", cleared: "old.tkdn_percent IS NOT NULL AND i.tkdn_percent IS NULL" },
+    Kept { column: "tkdn_certificate", header: "no_sertifikat_tkdn", cleared: "old.tkdn_certificate IS NOT NULL AND i.tkdn_certificate IS NULL" },
+    Kept { column: "sni_certificate", header: "no_sni", cleared: "old.sni_certificate IS NOT NULL AND i.sni_certificate IS NULL" },
+    Kept { column: "brand", header: "merek", cleared: "old.brand IS NOT NULL AND i.brand IS NULL" },
+    Kept { column: "photo_urls", header: "foto", cleared: "cardinality(old.photo_urls) > 0 AND cardinality(i.photo_urls) = 0" },
+    Kept { column: "active", header: "aktif", cleared: "false" },
+];
+
+async fn upsert_products(conn: &mut PgConnection, present: &Present, rows: &[ProductRecord<'_>]) -> Result<UpsertCounts, sqlx::Error> {
     let text = |f: fn(&ProductDraft) -> String| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let opt_text = |f: fn(&ProductDraft) -> Option<String>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let num = |f: fn(&ProductDraft) -> Decimal| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let opt_num = |f: fn(&ProductDraft) -> Option<Decimal>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
-    let returned: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO products (cooperative_id, member_id, sku, name, description, category, unit, price, stock,
-                               min_purchase, weight_kg, origin, production_location, tkdn_percent,
-                               tkdn_certificate, sni_certificate, brand, photo_urls, active)
-         SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
-                min_purchase, weight_kg, origin, production_location, tkdn_percent,
-                tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n'), active
-         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[],
-                     $14::numeric[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bool[])
-              AS t(cooperative_id, member_id, sku, name, description, category, unit, price, stock,
-                   min_purchase, weight_kg, origin, production_location, tkdn_percent,
-                   tkdn_certificate, sni_certificate, brand, photos, active)
-         ON CONFLICT (cooperative_id, member_id, sku) DO UPDATE SET
-             name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
-             unit = EXCLUDED.unit, price = EXCLUDED.price, stock = EXCLUDED.stock,
-             min_purchase = EXCLUDED.min_purchase, weight_kg = EXCLUDED.weight_kg, origin = EXCLUDED.origin,
-             production_location = EXCLUDED.production_location, tkdn_percent = EXCLUDED.tkdn_percent,
-             tkdn_certificate = EXCLUDED.tkdn_certificate, sni_certificate = EXCLUDED.sni_certificate,
-             brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, active = EXCLUDED.active, updated_at = now()
-         WHERE (products.name, products.description, products.category, products.unit, products.price,
-                products.stock, products.min_purchase, products.weight_kg, products.origin,
-                products.production_location, products.tkdn_percent, products.tkdn_certificate,
-                products.sni_certificate, products.brand, products.photo_urls, products.active)
-               IS DISTINCT FROM
-               (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category, EXCLUDED.unit, EXCLUDED.price,
-                EXCLUDED.stock, EXCLUDED.min_purchase, EXCLUDED.weight_kg, EXCLUDED.origin,
-                EXCLUDED.production_location, EXCLUDED.tkdn_percent, EXCLUDED.tkdn_certificate,
-                EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls, EXCLUDED.active)
-         RETURNING (xmax = 0)",
-    )
-    .bind(rows.iter().map(|r| r.cooperative_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.member_id).collect::<Vec<_>>())
-    .bind(text(|d| d.sku.as_str().to_owned()))
-    .bind(text(|d| d.name.clone()))
-    .bind(text(|d| d.description.clone()))
-    .bind(text(|d| d.category.as_str().to_owned()))
-    .bind(text(|d| d.unit.clone()))
-    .bind(num(|d| d.price.value()))
-    .bind(num(|d| d.stock))
-    .bind(num(|d| d.min_purchase))
-    .bind(opt_num(|d| d.weight_kg))
-    .bind(text(|d| d.origin.as_str().to_owned()))
-    .bind(opt_text(|d| d.production_location.clone()))
-    .bind(opt_num(|d| d.tkdn_percent))
-    .bind(opt_text(|d| d.tkdn_certificate.clone()))
-    .bind(opt_text(|d| d.sni_certificate.clone()))
-    .bind(opt_text(|d| d.brand.clone()))
-    .bind(text(|d| d.photo_urls.join("\n")))
-    .bind(rows.iter().map(|r| r.draft.active).collect::<Vec<_>>())
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(UpsertCounts::from_returned(rows.len(), &returned))
+    let (chosen, cleared) = kept_sql(PRODUCT_KEPT, 20);
+    let sql = format!(
+        "WITH i AS (
+             SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
+                    min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                    tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n') AS photo_urls, active
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[],
+                         $14::numeric[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bool[])
+                  AS t(cooperative_id, member_id, sku, name, description, category, unit, price, stock,
+                       min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                       tkdn_certificate, sni_certificate, brand, photos, active)
+         ), m AS (
+             SELECT i.cooperative_id, i.member_id, i.sku, i.name, i.category, i.unit, i.price, {chosen}, {cleared} AS cleared
+             FROM i LEFT JOIN products old USING (cooperative_id, member_id, sku)
+         ), up AS (
+             INSERT INTO products (cooperative_id, member_id, sku, name, description, category, unit, price, stock,
+                                   min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                                   tkdn_certificate, sni_certificate, brand, photo_urls, active)
+             SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
+                    min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                    tkdn_certificate, sni_certificate, brand, photo_urls, active
+             FROM m
+             ON CONFLICT (cooperative_id, member_id, sku) DO UPDATE SET
+                 name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
+                 unit = EXCLUDED.unit, price = EXCLUDED.price, stock = EXCLUDED.stock,
+                 min_purchase = EXCLUDED.min_purchase, weight_kg = EXCLUDED.weight_kg, origin = EXCLUDED.origin,
+                 production_location = EXCLUDED.production_location, tkdn_percent = EXCLUDED.tkdn_percent,
+                 tkdn_certificate = EXCLUDED.tkdn_certificate, sni_certificate = EXCLUDED.sni_certificate,
+                 brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, active = EXCLUDED.active, updated_at = now()
+             WHERE (products.name, products.description, products.category, products.unit, products.price,
+                    products.stock, products.min_purchase, products.weight_kg, products.origin,
+                    products.production_location, products.tkdn_percent, products.tkdn_certificate,
+                    products.sni_certificate, products.brand, products.photo_urls, products.active)
+                   IS DISTINCT FROM
+                   (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category, EXCLUDED.unit, EXCLUDED.price,
+                    EXCLUDED.stock, EXCLUDED.min_purchase, EXCLUDED.weight_kg, EXCLUDED.origin,
+                    EXCLUDED.production_location, EXCLUDED.tkdn_percent, EXCLUDED.tkdn_certificate,
+                    EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls, EXCLUDED.active)
+             RETURNING (xmax = 0) AS inserted
+         )
+         SELECT COALESCE((SELECT array_agg(inserted) FROM up), '{{}}'), (SELECT COALESCE(sum(cleared), 0)::bigint FROM m)"
+    );
+    let (returned, cleared): (Vec<bool>, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(rows.iter().map(|r| r.cooperative_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.member_id).collect::<Vec<_>>())
+        .bind(text(|d| d.sku.as_str().to_owned()))
+        .bind(text(|d| d.name.clone()))
+        .bind(text(|d| d.description.clone()))
+        .bind(text(|d| d.category.as_str().to_owned()))
+        .bind(text(|d| d.unit.clone()))
+        .bind(num(|d| d.price.value()))
+        .bind(num(|d| d.stock))
+        .bind(num(|d| d.min_purchase))
+        .bind(opt_num(|d| d.weight_kg))
+        .bind(text(|d| d.origin.as_str().to_owned()))
+        .bind(opt_text(|d| d.production_location.clone()))
+        .bind(opt_num(|d| d.tkdn_percent))
+        .bind(opt_text(|d| d.tkdn_certificate.clone()))
+        .bind(opt_text(|d| d.sni_certificate.clone()))
+        .bind(opt_text(|d| d.brand.clone()))
+        .bind(text(|d| d.photo_urls.join("\n")))
+        .bind(rows.iter().map(|r| r.draft.active).collect::<Vec<_>>())
+        .bind(&present.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(UpsertCounts { cleared: cleared as u64, ..UpsertCounts::from_returned(rows.len(), &returned) })
 }
 
 /// One line of the per-cooperative summary.

@@ -31,9 +31,10 @@ impl Pacer {
         let (Some(remaining), Some(reset)) = (remaining, reset_secs) else { return };
         let window = Duration::from_secs(reset.min(3_600));
         if remaining == 0 {
-            // Nothing left: wait for the window to turn.
+            // Nothing left: every request waits for the window to turn, then
+            // all of them may go (the next answer's headers pace them again).
             self.next = self.next.max(now + window);
-            self.interval = window;
+            self.interval = Duration::ZERO;
         } else {
             self.interval = window / u32::try_from(remaining).unwrap_or(u32::MAX);
         }
@@ -63,6 +64,14 @@ mod tests {
         // the window used up: wait for the reset
         p.observe(t0, Some(0), Some(12));
         assert!(p.reserve(t0) >= t0 + Duration::from_secs(12));
+        // every request queued behind a used-up window goes when it turns,
+        // not one window after another
+        let mut r = Pacer::new(t0);
+        r.observe(t0, Some(0), Some(30));
+        let reset = t0 + Duration::from_secs(30);
+        for k in 0..50 {
+            assert_eq!(r.reserve(t0 + Duration::from_millis(k)), reset, "request {k}");
+        }
         // a hostile reset cannot park the client for more than an hour
         let mut q = Pacer::new(t0);
         q.observe(t0, Some(0), Some(u64::MAX));
