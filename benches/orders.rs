@@ -103,7 +103,7 @@ async fn main() {
         reset();
         let started = Instant::now();
         for (i, page) in packages.chunks(1000).enumerate() {
-            orders::apply_order_page(&store, SOURCE, page, &ours, &calendar, "bench", &i.to_string()).await.unwrap();
+            orders::apply_order_page(&store, SOURCE, page, &ours, &calendar, Some(("bench", &i.to_string()))).await.unwrap();
         }
         let ids: std::collections::HashMap<String, i64> =
             sqlx::query_as::<_, (String, i64)>("SELECT remote_order_id, id FROM purchase_orders").fetch_all(store.pool()).await.unwrap().into_iter().collect();

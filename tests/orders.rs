@@ -268,10 +268,11 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
         updated_at: at(1),
         raw: json!({"order_id": "EP-2026-009999"}),
         lines: Some(vec![line("1", 500_000), line("2", 400_000)]),
+        repaired: Vec::new(),
     };
     let calendar = calendar();
     let package = RemoteOrder { lines: None, ..order.clone() };
-    let counts = orders::apply_order_page(&store, "ekatalog-v6", std::slice::from_ref(&package), &ours, &calendar, "test", "1").await.unwrap();
+    let counts = orders::apply_order_page(&store, "ekatalog-v6", std::slice::from_ref(&package), &ours, &calendar, Some(("test", "1"))).await.unwrap();
     assert_eq!((counts.new, counts.events), (1, 1));
     let (claimed, last) = orders::claim_details(&store, "me", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
     assert_eq!(claimed.len(), 1);
@@ -303,14 +304,128 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
 
     // An older copy with another status changes nothing; a newer one moves the status, with one event.
     let older = RemoteOrder { status: OrderStatus::Cancelled, updated_at: at(0), ..package.clone() };
-    let c = orders::apply_order_page(&store, "ekatalog-v6", &[older], &ours, &calendar, "test", "2").await.unwrap();
+    let c = orders::apply_order_page(&store, "ekatalog-v6", &[older], &ours, &calendar, Some(("test", "2"))).await.unwrap();
     assert_eq!((c.updated, c.unchanged, c.events), (0, 1, 0));
     let newer = RemoteOrder { status: OrderStatus::OnProcess, updated_at: at(5), ..package };
     // The same package twice in one page counts once.
-    let c = orders::apply_order_page(&store, "ekatalog-v6", &[newer.clone(), newer], &ours, &calendar, "test", "3").await.unwrap();
+    let c = orders::apply_order_page(&store, "ekatalog-v6", &[newer.clone(), newer], &ours, &calendar, Some(("test", "3"))).await.unwrap();
     assert_eq!((c.updated, c.events), (1, 1));
     let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders").fetch_one(store.pool()).await.unwrap();
     assert_eq!(status, "ON_PROCESS");
     let cursor: String = sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE name = 'test'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(cursor, "3", "the cursor moves with each page");
+}
+
+/// A catalogue that sends what PostgreSQL refuses: a U+0000 escaped in a work
+/// unit's name and in a line's name, a lone surrogate in a package name, a
+/// number no `jsonb` takes in a field kept only in the raw copy, and a line
+/// quantity beyond its column. Served by a small HTTP server of the test's
+/// own, as raw bytes.
+async fn hostile_catalogue() -> String {
+    use axum::extract::Path;
+    use axum::routing::{get, post};
+    let package = |id: &str, extra: &str| {
+        format!(
+            r#"{{"order_id":"{id}","fiscal_year":2026,"kode_klpd":"D347","kode_penyedia":"P3576-0001","status":"WAITING_SELLER_CONFIRMATION","total":76000,"shipping_fee":0,"updated_at":"2026-12-01T02:00:00Z","order_date":"2026-12-01T02:00:00Z","nama_satker":"Dinas Sosial"{extra}}}"#
+        )
+    };
+    let page = format!(
+        r#"{{"data":[{},{},{},{},{}],"meta":{{"cursor":"5","has_more":false,"limit":100}}}}"#,
+        package("EP-1", ""),
+        package("EP-2", r#","nama_satker":"Dinas\u0000Kesehatan""#),
+        package("EP-3", r#","rup_name":"Paket \ud800 sembako""#),
+        package("EP-4", r#","berat_total":1e999999"#),
+        package("EP-5", ""),
+    );
+    let detail = move |id: String| {
+        let (name, quantity) = match id.as_str() {
+            "EP-2" => (r"Beras\u0000Premium", "1"),
+            "EP-5" => ("Beras Premium", "999999999999999"),
+            _ => ("Beras Premium", "1"),
+        };
+        let lines = format!(r#","lines":[{{"line_id":"1","name":"{name}","quantity":{quantity},"unit_price":76000,"line_total":76000}}]"#);
+        let extra = match id.as_str() {
+            "EP-2" => format!(r#","nama_satker":"Dinas\u0000Kesehatan"{lines}"#),
+            "EP-3" => format!(r#","rup_name":"Paket \ud800 sembako"{lines}"#),
+            "EP-4" => format!(r#","berat_total":1e999999{lines}"#),
+            _ => lines,
+        };
+        package(&id, &extra)
+    };
+    let json = |body: String| ([("content-type", "application/json")], body);
+    let app = axum::Router::new()
+        .route("/oauth/token", post(move || async move { json(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#.into()) }))
+        .route("/api/v1/ekatalog/paket-e-purchasing", get(move || { let page = page.clone(); async move { json(page) } }))
+        .route("/api/v1/ekatalog/paket-e-purchasing/{id}", get(move |Path(id): Path<String>| async move { json(detail(id)) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// One bad value never stops a sync: the page is stored with what the
+/// database refuses replaced or left out, each such order flagged with what
+/// was changed, the one order whose typed value cannot be stored at all
+/// named in the run's report with its detail marked, and the cursor moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_goes_in() {
+    use katalog_bridge::config::SellerAccount;
+    let (store, _) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let base_url = hostile_catalogue().await;
+    let seller = SellerAccount { kode_penyedia: "P3576-0001".into(), client_id: "c".into(), client_secret: Some("s".to_owned().into()), client_secret_file: None };
+    let settings = CatalogueSettings { base_url, timeout_secs: 10, max_concurrency: 4, max_attempts: 2, sellers: vec![seller] };
+    let client = CatalogueClient::new(&settings).unwrap().0;
+    let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
+    let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
+
+    let stored: Vec<(String, Option<String>, Option<String>, Option<String>, bool)> = sqlx::query_as(
+        "SELECT remote_order_id, nama_satker, rup_name, repaired, needs_detail FROM purchase_orders ORDER BY remote_order_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let ids: Vec<&str> = stored.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(ids, ["EP-1", "EP-2", "EP-3", "EP-4", "EP-5"], "every order of the page is kept: {}", report.summary());
+    let by_id: HashMap<&str, _> = stored.iter().map(|s| (s.0.as_str(), s)).collect();
+    assert_eq!(by_id["EP-1"].3, None, "an order stored as sent is not flagged");
+    assert_eq!(by_id["EP-2"].1.as_deref(), Some("Dinas\u{FFFD}Kesehatan"));
+    let flag = by_id["EP-2"].3.as_deref().unwrap_or_default();
+    assert!(flag.contains("nama_satker") && flag.contains("line 1") && flag.contains("U+FFFD"), "{flag}");
+    assert_eq!(by_id["EP-3"].2.as_deref(), Some("Paket \u{FFFD} sembako"));
+    assert!(by_id["EP-3"].3.as_deref().unwrap_or_default().contains("rup_name"));
+    let raw4: Value = sqlx::query_scalar("SELECT raw FROM purchase_orders WHERE remote_order_id = 'EP-4'").fetch_one(store.pool()).await.unwrap();
+    assert!(by_id["EP-4"].3.as_deref().unwrap_or_default().contains("raw copy refused by the database"), "{:?} {raw4}", by_id["EP-4"]);
+    assert!(by_id["EP-5"].4, "the detail the database refused stays due, to be tried again");
+    let line_names: Vec<(String, String)> = sqlx::query_as(
+        "SELECT o.remote_order_id, l.description FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        line_names,
+        vec![
+            ("EP-1".to_owned(), "Beras Premium".to_owned()),
+            ("EP-2".to_owned(), "Beras\u{FFFD}Premium".to_owned()),
+            ("EP-3".to_owned(), "Beras Premium".to_owned()),
+            ("EP-4".to_owned(), "Beras Premium".to_owned()),
+        ]
+    );
+    let detail_error: Option<String> = sqlx::query_scalar("SELECT detail_error FROM purchase_orders WHERE remote_order_id = 'EP-5'").fetch_one(store.pool()).await.unwrap();
+    assert!(detail_error.is_some_and(|e| e.contains("out of range") || e.contains("overflow")), "the refusal is kept on the order");
+    let cursor: String = sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE name LIKE 'orders:%:D347:2026'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(cursor, "5", "the cursor moved past the page");
+    // The run says so.
+    assert_eq!(report.refused.len(), 1, "{}", report.summary());
+    assert!(report.refused[0].contains("EP-5"));
+    assert!(report.repaired_count >= 3, "{}", report.summary());
+    let summary = report.summary();
+    assert!(summary.contains("orders stored with a value changed") && summary.contains("refused by the database"), "{summary}");
+    let (status, stats): (String, Value) = sqlx::query_as("SELECT status, stats FROM sync_runs WHERE kind = 'orders' ORDER BY id DESC LIMIT 1").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(status, "partial");
+    assert_eq!(stats["refused"].as_array().map(Vec::len), Some(1));
+    // A second sync reads on from the cursor: nothing stalls on the same page.
+    let again = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
+    assert!(again.feed_failures.is_empty(), "{}", again.summary());
 }

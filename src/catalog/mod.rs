@@ -3,6 +3,7 @@
 
 pub mod katalog_v6;
 pub mod client;
+pub mod json_repair;
 pub mod katalog_v6_xlsx;
 pub mod leaves;
 pub mod markup;

@@ -84,7 +84,12 @@ pub fn order(v: &Value) -> Result<RemoteOrder, String> {
     if let Some(o) = raw.as_object_mut() {
         o.remove("lines");
     }
+    let repaired = crate::catalog::json_repair::replaced_paths(v, 10)
+        .into_iter()
+        .map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD"))
+        .collect();
     let order = RemoteOrder {
+        repaired,
         rup_code: text(v, "rup_code", 100),
         rup_name: text(v, "rup_name", 500),
         fiscal_year,

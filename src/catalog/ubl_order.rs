@@ -195,6 +195,7 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
     });
     use chrono::Datelike;
     let order = RemoteOrder {
+        repaired: Vec::new(),
         rup_code: None,
         rup_name: head.get("Note").cloned(),
         fiscal_year: date.year(),

@@ -108,6 +108,10 @@ pub struct RemoteOrder {
     pub raw: serde_json::Value,
     /// The lines, when this is a detail.
     pub lines: Option<Vec<RemoteLine>>,
+    /// What was changed to store it: the fields whose text held a character
+    /// that cannot be stored (replaced by U+FFFD), or a note that the raw copy
+    /// was refused by the database. Empty for an order stored as sent.
+    pub repaired: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -89,6 +89,14 @@ pub struct SyncReport {
     /// Orders whose detail is still due at the end: claimed by another
     /// instance, or waiting to be tried again after a failure.
     pub details_left: u64,
+    /// Orders stored with a change, because the database refused a value as
+    /// sent (a character replaced, a raw copy left out): each flagged in its
+    /// `repaired` column. The first few, with what was changed.
+    pub repaired: Vec<String>,
+    pub repaired_count: u64,
+    /// Orders the database refused even so (with why): the rest of their page
+    /// was stored and the cursor moved on.
+    pub refused: Vec<String>,
 }
 
 impl SyncReport {
@@ -105,6 +113,12 @@ impl SyncReport {
         if self.answers_sent > 0 {
             s.push_str(&format!("; {} answers sent", self.answers_sent));
         }
+        if self.repaired_count > 0 {
+            s.push_str(&format!("; {} orders stored with a value changed (first: {})", self.repaired_count, self.repaired.join(" | ")));
+        }
+        if !self.refused.is_empty() {
+            s.push_str(&format!("; {} orders refused by the database (first: {})", self.refused.len(), self.refused.iter().take(SHOWN_PROBLEMS).cloned().collect::<Vec<_>>().join(" | ")));
+        }
         if self.unreadable_count > 0 {
             s.push_str(&format!("; {} packages unreadable (first: {})", self.unreadable_count, self.unreadable.join(" | ")));
         }
@@ -118,7 +132,17 @@ impl SyncReport {
     }
 
     pub fn complete(&self) -> bool {
-        self.detail_failures.is_empty() && self.feed_failures.is_empty() && self.unreadable_count == 0
+        self.detail_failures.is_empty() && self.feed_failures.is_empty() && self.unreadable_count == 0 && self.refused.is_empty()
+    }
+
+    fn note_repaired(&mut self, orders: &[RemoteOrder]) {
+        for o in orders.iter().filter(|o| !o.repaired.is_empty() || o.lines.iter().flatten().any(|l| !crate::catalog::json_repair::replaced_paths(&l.raw, 1).is_empty())) {
+            self.repaired_count += 1;
+            if self.repaired.len() < SHOWN_PROBLEMS {
+                let what = if o.repaired.is_empty() { "a line's text".to_owned() } else { o.repaired.join(", ") };
+                self.repaired.push(format!("order {}: {what}", o.order_id));
+            }
+        }
     }
 }
 
@@ -227,7 +251,28 @@ async fn sync_all(
                         report.unreadable.push(why);
                     }
                 }
-                let counts = orders::apply_order_page(store, SOURCE, &page.orders, &ours, calendar, &name, &page.cursor).await?;
+                let ours_only: Vec<&RemoteOrder> = page.orders.iter().filter(|o| ours.contains_key(&o.kode_penyedia)).collect();
+                let counts = match orders::apply_order_page(store, SOURCE, &page.orders, &ours, calendar, Some((&name, &page.cursor))).await {
+                    Ok(counts) => counts,
+                    // One value the database refuses must not stop the feed: each
+                    // order alone, then the cursor.
+                    Err(e) if e.is_data_error() => {
+                        tracing::warn!(klpd, year, error = %e, "the database refused a value of this page: storing its orders one by one");
+                        let mut counts = PageCounts::default();
+                        let ours = &ours;
+                        for o in &page.orders {
+                            let stored = store_alone(report, o, |o| async move {
+                                orders::apply_order_page(store, SOURCE, std::slice::from_ref(&o), ours, calendar, None).await
+                            })
+                            .await?;
+                            counts.add(stored.unwrap_or_default());
+                        }
+                        counts.add(orders::apply_order_page(store, SOURCE, &[], &ours, calendar, Some((&name, &page.cursor))).await?);
+                        counts
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                report.note_repaired(&ours_only.into_iter().cloned().collect::<Vec<_>>());
                 report.packages.add(counts);
                 if report.pages.is_multiple_of(20) {
                     tracing::info!(klpd, year, pages = report.pages, new = report.packages.new, updated = report.packages.updated, "reading orders");
@@ -287,17 +332,74 @@ async fn fetch_details(
     };
     let writer = async {
         let mut counts = DetailCounts::default();
+        let mut notes = SyncReport::default();
         while let Some(batch) = to_write.recv().await {
-            let batch: Vec<(i64, &RemoteOrder)> = batch.iter().map(|(id, o)| (*id, o)).collect();
-            counts.add(orders::write_details(store, instance, &batch, calendar).await?);
+            let refs: Vec<(i64, &RemoteOrder)> = batch.iter().map(|(id, o)| (*id, o)).collect();
+            match orders::write_details(store, instance, &refs, calendar).await {
+                Ok(c) => counts.add(c),
+                // A value the database refuses costs its own order's detail, not the batch's.
+                Err(e) if e.is_data_error() => {
+                    tracing::warn!(error = %e, "the database refused a value of this batch: storing its details one by one");
+                    for (id, o) in &batch {
+                        let id = *id;
+                        let stored = store_alone(&mut notes, o, |o| async move { orders::write_details(store, instance, &[(id, &o)], calendar).await }).await?;
+                        match stored {
+                            Some(c) => counts.add(c),
+                            None => orders::detail_failed(store, instance, id, notes.refused.last().map_or("refused by the database", String::as_str), REFUSED_RETRY_SECS).await?,
+                        }
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+            notes.note_repaired(&batch.into_iter().map(|(_, o)| o).collect::<Vec<_>>());
         }
-        Ok::<_, OrderError>(counts)
+        Ok::<_, OrderError>((counts, notes))
     };
     let (fetched, written) = tokio::join!(fetcher, writer);
-    report.details.add(written?);
+    let (written, notes) = written?;
+    report.details.add(written);
+    report.repaired_count += notes.repaired_count;
+    report.repaired.extend(notes.repaired.into_iter().take(SHOWN_PROBLEMS.saturating_sub(report.repaired.len())));
+    report.refused.extend(notes.refused);
     report.detail_failures.extend(fetched?);
     report.details_left = orders::details_left(store, SOURCE).await?;
     Ok(())
+}
+
+/// A detail the database refused even with its raw copy left out is tried
+/// again after a day (or sooner, when the catalogue changes the order).
+const REFUSED_RETRY_SECS: f64 = 86_400.0;
+
+/// Stores one order with `write`; when the database refuses a value of it,
+/// once more without its raw copies (the typed fields are bounded by the
+/// reader; a raw copy may hold anything, a number beyond what `jsonb` takes
+/// among them), flagged as such. `None` when it was refused even so: the
+/// order is then named in the report.
+async fn store_alone<T, F, Fut>(report: &mut SyncReport, order: &RemoteOrder, write: F) -> Result<Option<T>, OrderError>
+where
+    F: Fn(RemoteOrder) -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let first = match write(order.clone()).await {
+        Ok(t) => return Ok(Some(t)),
+        Err(e) if e.is_data_error() => e,
+        Err(e) => return Err(e.into()),
+    };
+    let note = format!("raw copy refused by the database ({first}); kept without it");
+    let mut bare = order.clone();
+    bare.raw = serde_json::json!({"_refused": note});
+    for line in bare.lines.iter_mut().flatten() {
+        line.raw = serde_json::json!({});
+    }
+    bare.repaired.push(note);
+    match write(bare).await {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.is_data_error() => {
+            report.refused.push(format!("order {}: {e}", order.order_id));
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Fetches the details of a batch of claimed orders, `concurrency` at a time.

@@ -55,6 +55,15 @@ pub enum StoreError {
     Inconsistent(String),
 }
 
+impl StoreError {
+    /// A value the database refused (SQLSTATE class 22, a data exception: a
+    /// number out of range, a character it cannot store): the record's fault,
+    /// not the database's, so the other records of its batch may still go in.
+    pub fn is_data_error(&self) -> bool {
+        matches!(self, Self::Query(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c.starts_with("22")))
+    }
+}
+
 /// An open store: a pool, and the embedded cluster when one was started.
 /// The store owns its pool and its transactions: the rest of the program goes
 /// through the functions of `store::*`, which take a `&Store` and return

@@ -58,6 +58,7 @@ struct OrderRows {
     total: Vec<Decimal>,
     updated_at: Vec<DateTime<Utc>>,
     raw: Vec<serde_json::Value>,
+    repaired: Vec<Option<String>>,
 }
 
 impl OrderRows {
@@ -81,6 +82,7 @@ impl OrderRows {
         self.total.push(o.total);
         self.updated_at.push(o.updated_at);
         self.raw.push(o.raw.clone());
+        self.repaired.push(repaired(o));
     }
 
     /// Upserts the orders (a stored newer copy wins) and returns each written one's id by remote id.
@@ -91,17 +93,18 @@ impl OrderRows {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "INSERT INTO purchase_orders (source, remote_order_id, cooperative_id, kode_klpd, fiscal_year, rup_code, rup_name,
                  funding_source, kode_satker, nama_satker, kode_penyedia, status, shipment_status, order_date, confirm_by, deadline,
-                 shipping_fee, total, remote_updated_at, raw, needs_detail)
+                 shipping_fee, total, remote_updated_at, raw, repaired, needs_detail)
              SELECT $1, o.*, true FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
                  $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
-                 $17::numeric[], $18::numeric[], $19::timestamptz[], $20::jsonb[]) AS o
+                 $17::numeric[], $18::numeric[], $19::timestamptz[], $20::jsonb[], $21::text[]) AS o
              ON CONFLICT (source, remote_order_id) DO UPDATE SET
                  cooperative_id = EXCLUDED.cooperative_id, kode_klpd = EXCLUDED.kode_klpd, fiscal_year = EXCLUDED.fiscal_year,
                  rup_code = EXCLUDED.rup_code, rup_name = EXCLUDED.rup_name, funding_source = EXCLUDED.funding_source,
                  kode_satker = EXCLUDED.kode_satker, nama_satker = EXCLUDED.nama_satker, kode_penyedia = EXCLUDED.kode_penyedia,
                  status = EXCLUDED.status, shipment_status = EXCLUDED.shipment_status, order_date = EXCLUDED.order_date,
                  confirm_by = EXCLUDED.confirm_by, deadline = EXCLUDED.deadline, shipping_fee = EXCLUDED.shipping_fee,
-                 total = EXCLUDED.total, remote_updated_at = EXCLUDED.remote_updated_at, raw = EXCLUDED.raw, updated_at = now(),
+                 total = EXCLUDED.total, remote_updated_at = EXCLUDED.remote_updated_at, raw = EXCLUDED.raw,
+                 repaired = EXCLUDED.repaired, updated_at = now(),
                  needs_detail = purchase_orders.needs_detail
                      OR EXCLUDED.remote_updated_at > COALESCE(purchase_orders.detail_updated_at, '-infinity'::timestamptz),
                  amount_mismatch = CASE WHEN purchase_orders.lines_total IS NULL THEN false
@@ -129,10 +132,25 @@ impl OrderRows {
         .bind(&self.total)
         .bind(&self.updated_at)
         .bind(&self.raw)
+        .bind(&self.repaired)
         .fetch_all(&mut *tx)
         .await?;
         Ok(rows.into_iter().collect())
     }
+}
+
+/// What was changed to store an order, in one text, or `None`.
+fn repaired(o: &RemoteOrder) -> Option<String> {
+    let mut all: Vec<&str> = o.repaired.iter().map(String::as_str).collect();
+    let lines: Vec<String> = o
+        .lines
+        .iter()
+        .flatten()
+        .flat_map(|l| crate::catalog::json_repair::replaced_paths(&l.raw, 3).into_iter().map(move |p| format!("line {}: {p}", l.line_id)))
+        .take(10)
+        .collect();
+    all.extend(lines.iter().map(String::as_str));
+    (!all.is_empty()).then(|| all.join("; "))
 }
 
 /// The stored copies of these orders: remote id -> (id, status, remote updated_at), locked.
@@ -203,8 +221,8 @@ async fn begin_refetchable(store: &Store) -> Result<sqlx::Transaction<'static, s
     store.begin_recomputable().await
 }
 
-/// Applies one page of the order feed and moves its cursor, in one
-/// transaction: only our cooperatives' packages are kept (the rest counted),
+/// Applies one page of the order feed and moves its cursor (when given as
+/// (name, value)), in one transaction: only our cooperatives' packages are kept (the rest counted),
 /// a package appearing twice in a page counts once (its newest copy), and a
 /// stored newer copy is never overwritten.
 #[allow(clippy::too_many_arguments)]
@@ -214,8 +232,7 @@ pub async fn apply_order_page(
     orders: &[RemoteOrder],
     ours: &HashMap<String, i64>,
     calendar: &WorkingCalendar,
-    cursor_name: &str,
-    next_cursor: &str,
+    cursor: Option<(&str, &str)>,
 ) -> Result<PageCounts, StoreError> {
     let mut counts = PageCounts::default();
     let mut newest: HashMap<&str, &RemoteOrder> = HashMap::new();
@@ -262,7 +279,9 @@ pub async fn apply_order_page(
         }
     }
     counts.events = events.insert(&mut tx).await?;
-    set_cursor(&mut tx, cursor_name, next_cursor).await?;
+    if let Some((name, value)) = cursor {
+        set_cursor(&mut tx, name, value).await?;
+    }
     tx.commit().await?;
     Ok(counts)
 }
@@ -457,11 +476,11 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
                 remote_updated_at = d.updated_at, order_date = COALESCE(d.order_date, o.order_date),
                 confirm_by = COALESCE(d.confirm_by, o.confirm_by), deadline = COALESCE(d.deadline, o.deadline), updated_at = now(),
                 needs_detail = false, detail_updated_at = d.updated_at, detail_error = NULL, next_detail_at = NULL,
-                lines_total = d.lines_total,
+                lines_total = d.lines_total, repaired = COALESCE(d.repaired, o.repaired),
                 amount_mismatch = d.lines_total + d.shipping <> d.total, unrouted_lines = d.unrouted
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[], $7::timestamptz[],
-                     $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[])
-              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted)
+                     $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[], $12::text[])
+              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted, repaired)
          WHERE o.id = d.id AND o.id = ANY($1)
          RETURNING o.amount_mismatch, o.unrouted_lines",
     )
@@ -476,6 +495,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     .bind(&rows.deadline)
     .bind(&lines_total)
     .bind(&unrouted)
+    .bind(&rows.repaired)
     .fetch_all(&mut *tx)
     .await?;
     counts.count_flags(flags);

@@ -104,6 +104,8 @@ pub struct Counters {
     pub client_errors: AtomicU64,
     pub server_errors: AtomicU64,
     pub transport_errors: AtomicU64,
+    /// Characters of answers replaced by U+FFFD (`catalog::json_repair`).
+    pub repaired: AtomicU64,
 }
 
 struct Account {
@@ -296,7 +298,13 @@ impl CatalogueClient {
                 return (Outcome::BadBody, None, format!("HTTP {status}, body cut short: {why}"));
             }
         };
-        match serde_json::from_slice::<Value>(&raw) {
+        // Characters PostgreSQL cannot store (and the parser refuses) are
+        // replaced here, once for every answer; each record's reader flags them.
+        let (repaired, replaced) = crate::catalog::json_repair::repair(&raw);
+        if replaced > 0 {
+            inner.counters.repaired.fetch_add(replaced, Ordering::Relaxed);
+        }
+        match serde_json::from_slice::<Value>(&repaired) {
             Ok(body) => {
                 let problem = format!("HTTP {status}: {}", summary(&body));
                 (Outcome::Status(status, after), Some(Answer { status, body, attempts: 0 }), problem)
