@@ -284,3 +284,60 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     assert!(notices[0].contains("kurang dari satu hari kerja"), "{}", notices[0]);
     let _ = calendar;
 }
+
+/// A delivery slower than the lease (a receiver taking 10 s a request, the
+/// lease 2 s) is not sent again by another pass running meanwhile: each pass
+/// claims under a name of its own and renews its leases while it sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_slower_than_the_lease_is_sent_once_whatever_other_passes_run() {
+    let (store, _server) = synced_store().await;
+    let posts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = posts.clone();
+    let app = axum::Router::new().route(
+        "/slow",
+        axum::routing::post(move |headers: HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                let id = headers.get("x-katalog-bridge-delivery").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                seen.lock().unwrap().push(id);
+                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let settings = NotifySettings { webhook_url: Some(SecretString::from(hook)), webhook_secret: Some(SecretString::from(SECRET)), ..Default::default() };
+    let calendar = Arc::new(katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap());
+    let notifier = Arc::new(Notifier::from_settings(&settings, calendar).unwrap().unwrap().with_lease(std::time::Duration::from_secs(2)));
+    let waiting_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT min(order_date) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'").fetch_one(store.pool()).await.unwrap();
+    notifier.queue(&store, waiting_at + chrono::Duration::minutes(1)).await.unwrap();
+    // Two notifications keep the test short: 20 s of deliveries, ten leases long.
+    sqlx::query("DELETE FROM notifications WHERE id NOT IN (SELECT id FROM notifications ORDER BY id LIMIT 2)").execute(store.pool()).await.unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM notifications WHERE state = 'pending'").await, 2);
+
+    // One pass sends; meanwhile another starts every 300 ms, as the daemon's
+    // sweep and the orders job would.
+    let first = tokio::spawn({
+        let (n, s) = (notifier.clone(), store.handle());
+        async move { n.send_due(&s).await.unwrap() }
+    });
+    let mut others = Vec::new();
+    while !first.is_finished() {
+        let (n, s) = (notifier.clone(), store.handle());
+        others.push(tokio::spawn(async move { n.send_due(&s).await.unwrap() }));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let mut sent = first.await.unwrap().sent;
+    for o in others {
+        sent += o.await.unwrap().sent;
+    }
+    let posts = posts.lock().unwrap().clone();
+    let mut distinct = posts.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!((posts.len(), distinct.len(), sent), (2, 2, 2), "each notification delivered once: {posts:?}");
+    assert_eq!(count(&store, "SELECT count(*) FROM notifications WHERE state = 'sent' AND attempts = 1").await, 2);
+}

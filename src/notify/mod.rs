@@ -55,6 +55,9 @@ struct Email {
 }
 
 pub struct Notifier {
+    /// How long a claimed notification is held before another pass may take
+    /// it, unless its pass, still alive, renews it.
+    lease: Duration,
     webhook: Option<Webhook>,
     email: Option<Email>,
     calendar: Arc<WorkingCalendar>,
@@ -119,7 +122,12 @@ impl Notifier {
                 Some(Email { transport: builder.build(), from })
             }
         };
-        Ok((webhook.is_some() || email.is_some()).then_some(Self { webhook, email, calendar }))
+        Ok((webhook.is_some() || email.is_some()).then_some(Self { lease: LEASE, webhook, email, calendar }))
+    }
+
+    /// The same notifier with another lease (tests shorten it).
+    pub fn with_lease(self, lease: Duration) -> Self {
+        Self { lease, ..self }
     }
 
     /// Queues what is due, then sends what is queued; problems are logged
@@ -164,11 +172,15 @@ impl Notifier {
     }
 
     /// Sends the notifications due now, batch by batch.
+    /// Each pass claims under a name of its own and renews its leases while it
+    /// sends, so a delivery slower than the lease (a slow SMTP server or
+    /// webhook) is never taken and sent again by another pass.
     pub async fn send_due(&self, store: &Store) -> Result<NotifyCounts, NotifyError> {
-        let instance = format!("{}:notify", runs::instance_name());
+        let claimant = runs::Claimant::for_pass(store, "notify", self.lease);
+        let instance = claimant.name.as_str();
         let mut counts = NotifyCounts::default();
         loop {
-            let batch = notifications::claim_due(store, &instance, BATCH, LEASE.as_secs_f64()).await?;
+            let batch = notifications::claim_due(store, instance, BATCH, self.lease.as_secs_f64()).await?;
             if batch.is_empty() {
                 return Ok(counts);
             }
@@ -183,7 +195,7 @@ impl Notifier {
                     }
                 }
                 metrics::counter!("katalog_bridge_notifications_total", "channel" => due.channel.clone(), "outcome" => match sent { Sent::Sent => "sent", Sent::Moot => "moot", Sent::Failed { .. } => "failed" }).increment(1);
-                notifications::record(store, &instance, due.id, &sent).await?;
+                notifications::record(store, instance, due.id, &sent).await?;
             }
         }
     }

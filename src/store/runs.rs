@@ -302,11 +302,12 @@ pub enum Claims {
     Publications,
     Uploads,
     OrderDetails,
+    Notifications,
     Answers,
 }
 
 impl Claims {
-    pub const ALL: [Claims; 4] = [Claims::Publications, Claims::Uploads, Claims::OrderDetails, Claims::Answers];
+    pub const ALL: [Claims; 5] = [Claims::Publications, Claims::Uploads, Claims::OrderDetails, Claims::Answers, Claims::Notifications];
 
     fn table(self) -> &'static str {
         match self {
@@ -314,6 +315,7 @@ impl Claims {
             Claims::Uploads => "catalogue_uploads",
             Claims::OrderDetails => "order_detail_claims",
             Claims::Answers => "order_responses",
+            Claims::Notifications => "notifications",
         }
     }
 }
@@ -331,7 +333,19 @@ pub struct Claimant {
 
 impl Claimant {
     pub fn for_run(store: &Store, run: i64, lease: std::time::Duration) -> Self {
-        let name = format!("{}:run{run}", instance_name());
+        Self::named(store, format!("{}:run{run}", instance_name()), lease)
+    }
+
+    /// A claimant for work done outside a run (a notification pass): a name
+    /// of its own, unique in this process, so two passes at once never take
+    /// each other's claims for their own.
+    pub fn for_pass(store: &Store, what: &str, lease: std::time::Duration) -> Self {
+        static PASSES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = PASSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self::named(store, format!("{}:{what}{n}", instance_name()), lease)
+    }
+
+    fn named(store: &Store, name: String, lease: std::time::Duration) -> Self {
         let renewal = tokio::spawn(renew_leases(store.handle(), name.clone(), lease));
         Self { name, renewal }
     }
