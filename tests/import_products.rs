@@ -527,7 +527,8 @@ async fn a_reimport_leaves_absent_columns_alone_and_empty_cells_clear() {
                   MJK-BALONGSARI;BAL-01;Unit Sembako;MNY-1;Minyak Goreng 1 liter;Minyak Goreng;Botol;18000;Bimoli\n";
     let report = import(&store, &write(tmp.path(), "produk-harga.csv", narrow)).await.unwrap();
     assert_eq!((report.written.updated, report.written.unchanged, report.written.cleared), (1, 1, 1), "{}", report.summary());
-    let rows: Vec<(String, Decimal, Decimal, Vec<String>, bool, Option<String>)> =
+    type Row = (String, Decimal, Decimal, Vec<String>, bool, Option<String>);
+    let rows: Vec<Row> =
         sqlx::query_as("SELECT sku, price, stock, photo_urls, active, brand FROM products ORDER BY sku").fetch_all(store.pool()).await.unwrap();
     assert_eq!(
         rows,

@@ -379,7 +379,8 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
     let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
 
-    let stored: Vec<(String, Option<String>, Option<String>, Option<String>, bool)> = sqlx::query_as(
+    type Stored = (String, Option<String>, Option<String>, Option<String>, bool);
+    let stored: Vec<Stored> = sqlx::query_as(
         "SELECT remote_order_id, nama_satker, rup_name, repaired, needs_detail FROM purchase_orders ORDER BY remote_order_id",
     )
     .fetch_all(store.pool())

@@ -267,7 +267,7 @@ async fn sync_all(
                             .await?;
                             counts.add(stored.unwrap_or_default());
                         }
-                        counts.add(orders::apply_order_page(store, SOURCE, &[], &ours, calendar, Some((&name, &page.cursor))).await?);
+                        counts.add(orders::apply_order_page(store, SOURCE, &[], ours, calendar, Some((&name, &page.cursor))).await?);
                         counts
                     }
                     Err(e) => return Err(e.into()),
