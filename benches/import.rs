@@ -15,8 +15,8 @@ use support::peak_rss_mb;
 
 use katalog_bridge::config::{DatabaseSettings, ImportSettings};
 use katalog_bridge::intake::{self, ImportOptions};
-use katalog_bridge::mapping::units::UnitTable;
 use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::units::UnitTable;
 use katalog_bridge::store::Store;
 
 const UNITS: [&str; 6] = ["karung", "KG", "Bungkus", "botol", "pcs", "Dus"];
@@ -24,7 +24,8 @@ const CATEGORIES: [&str; 6] = ["Beras", "Gula Pasir", "Minyak Goreng", "Telur", 
 
 fn generate(path: &std::path::Path, rows: usize) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    f.write_all("\u{feff}Kode Koperasi;Kode Anggota;Nama Anggota;SKU;Nama Produk;Deskripsi;Kategori;Satuan;Harga (Rp);Stok;Berat (kg);Asal;Foto\n".as_bytes()).unwrap();
+    f.write_all("\u{feff}Kode Koperasi;Kode Anggota;Nama Anggota;SKU;Nama Produk;Deskripsi;Kategori;Satuan;Harga (Rp);Stok;Berat (kg);Asal;Foto\n".as_bytes())
+        .unwrap();
     let coops = ["MJK-BALONGSARI", "MJK-WATES", "MJK-KAUMAN", "MJK-MIJI", "MJK-MERI", "MJK-SENTANAN"];
     for i in 0..rows {
         let coop = coops[i % coops.len()];
@@ -43,7 +44,6 @@ fn generate(path: &std::path::Path, rows: usize) {
         .unwrap();
     }
 }
-
 
 #[tokio::main]
 async fn main() {
@@ -79,22 +79,14 @@ async fn main() {
         generate(&file, rows);
         let size_mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
         let started = Instant::now();
-        let report = intake::products::import_products(&store, &units, &file, None, &ImportOptions::default(), &settings)
-            .await
-            .unwrap();
+        let report = intake::products::import_products(&store, &units, &file, None, &ImportOptions::default(), &settings).await.unwrap();
         let first = started.elapsed().as_secs_f64();
         assert_eq!((report.accepted, report.rejected), (rows as u64, 0), "{:?}", report.reject_lines());
         let started = Instant::now();
-        let again = intake::products::import_products(&store, &units, &file, None, &ImportOptions::default(), &settings)
-            .await
-            .unwrap();
+        let again = intake::products::import_products(&store, &units, &file, None, &ImportOptions::default(), &settings).await.unwrap();
         let second = started.elapsed().as_secs_f64();
         assert_eq!(again.written.unchanged, rows as u64);
-        println!(
-            "{rows:>9} {size_mb:>12.1} {first:>10.2} {:>12.0} {second:>14.2} {:>12.1}",
-            rows as f64 / first,
-            peak_rss_mb()
-        );
+        println!("{rows:>9} {size_mb:>12.1} {first:>10.2} {:>12.0} {second:>14.2} {:>12.1}", rows as f64 / first, peak_rss_mb());
         std::fs::remove_file(&file).ok();
     }
     store.close().await.unwrap();

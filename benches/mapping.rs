@@ -21,10 +21,10 @@ use support::{cpu_seconds, peak_rss_mb};
 use chrono::NaiveDate;
 use katalog_bridge::catalog::katalog_v6_xlsx::BulkUploadWriter;
 use katalog_bridge::catalog::peppol::{Action, CatalogueWriter, Header};
-use katalog_bridge::catalog::{write_json, Format};
+use katalog_bridge::catalog::{Format, write_json};
+use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::input::{ProductRecord, Seller};
 use katalog_bridge::mapping::plan::Tables;
-use katalog_bridge::mapping::MappingSource;
 use rust_decimal::Decimal;
 
 const CATEGORIES: [(&str, &str); 8] = [
@@ -51,7 +51,11 @@ fn product(i: usize) -> ProductRecord {
         category: category.into(),
         unit: unit.into(),
         // whole rupiah, as catalogue prices are; one in twenty carries sen (and a rounding warning)
-        price: if i.is_multiple_of(20) { Decimal::new(500_050 + (i as i64 * 7_919) % 50_000_000, 2) } else { Decimal::from(5_000 + (i as i64 * 7_919) % 500_000) },
+        price: if i.is_multiple_of(20) {
+            Decimal::new(500_050 + (i as i64 * 7_919) % 50_000_000, 2)
+        } else {
+            Decimal::from(5_000 + (i as i64 * 7_919) % 500_000)
+        },
         stock: Decimal::from(i % 500),
         min_purchase: Decimal::ONE,
         weight_kg: (!i.is_multiple_of(40)).then(|| Decimal::new(250 + (i as i64 % 5000), 3)),
@@ -65,7 +69,6 @@ fn product(i: usize) -> ProductRecord {
         active: true,
     }
 }
-
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -134,7 +137,8 @@ fn main() {
                 let path = tmp.path().join("catalogue.xml");
                 let out = std::fs::File::create(&path).unwrap();
                 let first = product(1);
-                let header = Header { id: "MJK-BENCH-1", name: "Katalog bench", action: Action::Add, issue_date: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap() };
+                let header =
+                    Header { id: "MJK-BENCH-1", name: "Katalog bench", action: Action::Add, issue_date: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap() };
                 let mut w = CatalogueWriter::start(out, &plan, &header, &plan.map(first, &seller)).unwrap();
                 for i in 0..n {
                     let m = plan.map(product(i), &seller);

@@ -25,9 +25,9 @@ use katalog_bridge::config::{CatalogueSettings, DatabaseSettings, ImportSettings
 use katalog_bridge::domain::order::RemoteOrder;
 use katalog_bridge::intake::{self, ImportOptions};
 use katalog_bridge::mapping::MappingSource;
-use katalog_bridge::mock::{state::Mock, MockServer, Scenario};
-use katalog_bridge::orders::{sync_orders, SyncOptions, SOURCE};
-use katalog_bridge::store::{orders, Store};
+use katalog_bridge::mock::{MockServer, Scenario, state::Mock};
+use katalog_bridge::orders::{SOURCE, SyncOptions, sync_orders};
+use katalog_bridge::store::{Store, orders};
 
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
@@ -64,8 +64,7 @@ async fn main() {
     println!("mock: {} packages with {lines} lines made in {made:.2} s", mock.orders.len());
 
     // Parsed as the sync parses them: packages (no lines) and details.
-    let details: Vec<RemoteOrder> =
-        mock.orders.iter().map(|o| katalog_bridge::catalog::orders::order(&serde_json::to_value(o).unwrap()).unwrap()).collect();
+    let details: Vec<RemoteOrder> = mock.orders.iter().map(|o| katalog_bridge::catalog::orders::order(&serde_json::to_value(o).unwrap()).unwrap()).collect();
     let packages: Vec<RemoteOrder> = details.iter().map(|d| RemoteOrder { lines: None, ..d.clone() }).collect();
     drop(mock);
 
@@ -73,9 +72,14 @@ async fn main() {
     std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let db = DatabaseSettings { data_dir: tmp.path().join("pg"), ..Default::default() };
     let store = Store::open_migrated(&db).await.unwrap();
-    intake::cooperatives::import_cooperatives(&store, std::path::Path::new(&format!("{root}/fixtures/cooperatives.csv")), &ImportOptions::default(), &ImportSettings::default())
-        .await
-        .unwrap();
+    intake::cooperatives::import_cooperatives(
+        &store,
+        std::path::Path::new(&format!("{root}/fixtures/cooperatives.csv")),
+        &ImportOptions::default(),
+        &ImportSettings::default(),
+    )
+    .await
+    .unwrap();
     let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
     if let Ok(log) = std::env::var("KB_BENCH_LOG_STATEMENTS") {
         // Every statement's duration into the server's log, and the log kept at `log` for reading.
@@ -116,7 +120,8 @@ async fn main() {
             orders::write_details(&store, "bench", &with_ids, &calendar).await.unwrap();
         }
         let ours_elapsed = started.elapsed().as_secs_f64();
-        let stored: i64 = sqlx::query_scalar("SELECT (SELECT count(*) FROM purchase_orders) + (SELECT count(*) FROM order_lines)").fetch_one(store.pool()).await.unwrap();
+        let stored: i64 =
+            sqlx::query_scalar("SELECT (SELECT count(*) FROM purchase_orders) + (SELECT count(*) FROM order_lines)").fetch_one(store.pool()).await.unwrap();
         assert_eq!(stored as f64, rows, "every order and line stored");
         // The same rows (orders, lines, and the status event each new order
         // gets), out to files (untimed) and in again with \copy.
@@ -198,8 +203,16 @@ async fn main() {
             if let Some(c) = &cursor {
                 q.push(("cursor", c.clone()));
             }
-            let page: serde_json::Value =
-                http.get(format!("{}/api/v1/ekatalog/paket-e-purchasing", server.url())).query(&q).header("authorization", &bearer).send().await.unwrap().json().await.unwrap();
+            let page: serde_json::Value = http
+                .get(format!("{}/api/v1/ekatalog/paket-e-purchasing", server.url()))
+                .query(&q)
+                .header("authorization", &bearer)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             ids.extend(page["data"].as_array().unwrap().iter().map(|o| o["order_id"].as_str().unwrap().to_owned()));
             if page["meta"]["has_more"] != true {
                 break;
@@ -209,7 +222,17 @@ async fn main() {
         let fetched: usize = futures_util::stream::iter(ids)
             .map(|id| {
                 let (http, bearer, url) = (&http, &bearer, server.url());
-                async move { http.get(format!("{url}/api/v1/ekatalog/paket-e-purchasing/{id}")).header("authorization", bearer).send().await.unwrap().bytes().await.unwrap().len() }
+                async move {
+                    http.get(format!("{url}/api/v1/ekatalog/paket-e-purchasing/{id}"))
+                        .header("authorization", bearer)
+                        .send()
+                        .await
+                        .unwrap()
+                        .bytes()
+                        .await
+                        .unwrap()
+                        .len()
+                }
             })
             .buffer_unordered(8)
             .count()

@@ -14,15 +14,15 @@ use std::time::Instant;
 
 mod support;
 
-use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::catalog::Format;
+use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::config::{CatalogueSettings, DatabaseSettings, ImportSettings};
 use katalog_bridge::intake::{self, ImportOptions};
+use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::units::UnitTable;
-use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mock::{MockServer, Scenario};
-use katalog_bridge::publish::{publish, PublishOptions};
+use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
 
 #[tokio::main]
@@ -47,7 +47,15 @@ async fn main() {
     writeln!(f, "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;berat_kg;foto").unwrap();
     let coops = ["MJK-WATES", "MJK-MERI", "MJK-KAUMAN", "MJK-MIJI"];
     for i in 0..listings {
-        writeln!(f, "{};M-{};Anggota {};SKU-{i:06};Minyak Goreng Kemasan Nomor {i};Minyak Goreng;botol;{};1;https://f.id/{i}.jpg", coops[i % 4], i % 7, i % 7, 15_000 + i % 100).unwrap();
+        writeln!(
+            f,
+            "{};M-{};Anggota {};SKU-{i:06};Minyak Goreng Kemasan Nomor {i};Minyak Goreng;botol;{};1;https://f.id/{i}.jpg",
+            coops[i % 4],
+            i % 7,
+            i % 7,
+            15_000 + i % 100
+        )
+        .unwrap();
     }
     drop(f);
     intake::products::import_products(&store, &units, &file, None, &ImportOptions::default(), &settings).await.unwrap();
@@ -55,11 +63,7 @@ async fn main() {
     let mut scenario = Scenario::load(std::path::Path::new(&format!("{root}/fixtures/scenarios/mojokerto.toml"))).unwrap();
     scenario.rate_limit_per_minute = rate;
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
-    let client_settings = CatalogueSettings {
-        base_url: server.url(),
-        sellers: scenario.seller_accounts(),
-        ..Default::default()
-    };
+    let client_settings = CatalogueSettings { base_url: server.url(), sellers: scenario.seller_accounts(), ..Default::default() };
     let (client, _) = CatalogueClient::new(&client_settings).unwrap();
     let plan = Format::KatalogV6.plan(&MappingSource::BuiltIn, &Tables::load(&MappingSource::BuiltIn).unwrap()).unwrap();
 

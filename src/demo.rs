@@ -7,17 +7,17 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::catalog::Format;
 use crate::config::ImportSettings;
 use crate::domain::money::format_rupiah;
 use crate::domain::time;
 use crate::intake::{self, ImportOptions, ImportReport};
-use crate::mapping::units::UnitTable;
-use crate::store::products::{cooperative_summaries, CooperativeSummary};
-use crate::store::Store;
-use crate::catalog::Format;
-use crate::listings::{map_products, MapOptions, MapReport, Output};
-use crate::mapping::plan::Tables;
+use crate::listings::{MapOptions, MapReport, Output, map_products};
 use crate::mapping::MappingSource;
+use crate::mapping::plan::Tables;
+use crate::mapping::units::UnitTable;
+use crate::store::Store;
+use crate::store::products::{CooperativeSummary, cooperative_summaries};
 
 /// The fixtures folder: `given` when it holds `cooperatives.csv`; otherwise,
 /// for the default `fixtures`, the one of the checkout the program was built
@@ -125,7 +125,12 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
 /// Moves the catalogue's clock two days on, so that orders arrive for the
 /// live listings; syncs them; lists those waiting with their deadlines;
 /// accepts the first; and syncs again to show it in process.
-async fn orders_on_the_mock_catalogue(store: &Store, mappings: &MappingSource, client: &crate::catalog::client::CatalogueClient, url: &str) -> anyhow::Result<OrdersOutcome> {
+async fn orders_on_the_mock_catalogue(
+    store: &Store,
+    mappings: &MappingSource,
+    client: &crate::catalog::client::CatalogueClient,
+    url: &str,
+) -> anyhow::Result<OrdersOutcome> {
     let hours = 48;
     let http = reqwest::Client::new();
     let clock: serde_json::Value = http
@@ -178,9 +183,7 @@ pub async fn run(
     settings: &ImportSettings,
 ) -> anyhow::Result<DemoOutcome> {
     let options = ImportOptions::default();
-    let mut imports = vec![
-        intake::cooperatives::import_cooperatives(store, &fixtures.join("cooperatives.csv"), &options, settings).await?,
-    ];
+    let mut imports = vec![intake::cooperatives::import_cooperatives(store, &fixtures.join("cooperatives.csv"), &options, settings).await?];
     let dir = fixtures.join("products");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading the fixtures folder {}", dir.display()))?
@@ -267,14 +270,25 @@ impl DemoOutcome {
         let _ = writeln!(out, "publish: {}", c.publish.summary());
         let _ = writeln!(out, "after {} hours of the catalogue's time, review: {}", c.review_hours, c.status.summary());
         let states = ["live", "rejected", "revision_requested", "under_curation", "submitted", "blocked", "failed"];
-        let _ = writeln!(out, "\n{:<22} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}", "cooperative", "live", "rejected", "revision", "curation", "submitted", "blocked", "failed");
+        let _ = writeln!(
+            out,
+            "\n{:<22} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
+            "cooperative", "live", "rejected", "revision", "curation", "submitted", "blocked", "failed"
+        );
         let cooperatives: std::collections::BTreeSet<&String> = c.by_state.iter().map(|(coop, _, _)| coop).collect();
         for coop in cooperatives {
             let n = |s: &str| c.by_state.iter().find(|(k, st, _)| k == coop && st == s).map_or(0, |(_, _, n)| *n);
             let _ = writeln!(
                 out,
                 "{:<22} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
-                coop, n(states[0]), n(states[1]), n(states[2]), n(states[3]), n(states[4]), n(states[5]), n(states[6])
+                coop,
+                n(states[0]),
+                n(states[1]),
+                n(states[2]),
+                n(states[3]),
+                n(states[4]),
+                n(states[5]),
+                n(states[6])
             );
         }
         if !c.sent_back.is_empty() {

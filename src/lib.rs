@@ -3,20 +3,20 @@
 //!
 //! See ARCHITECTURE.md for the map of this crate.
 
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod domain;
 pub mod intake;
-pub mod mapping;
-pub mod store;
-pub mod telemetry;
-pub mod catalog;
 pub mod listings;
+pub mod mapping;
 pub mod mock;
 pub mod notify;
 pub mod orders;
 pub mod publish;
 pub mod serve;
 pub mod shutdown;
+pub mod store;
+pub mod telemetry;

@@ -5,8 +5,8 @@
 //! The request is process-wide, as a signal is: loops check [`requested`] at
 //! their batch boundaries, and the command layer waits on [`wait`].
 
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use tokio::sync::watch;
 
@@ -19,7 +19,7 @@ fn sender() -> &'static watch::Sender<i32> {
 
 /// Listens for SIGINT and SIGTERM from now on. Call once, inside the runtime.
 pub fn install() -> std::io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
     tokio::spawn(async move {

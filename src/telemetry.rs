@@ -1,7 +1,7 @@
 //! Logging with tracing: human-readable by default, JSON on request.
 //! Logs go to stderr; command results go to stdout.
 
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::LogFormat;
 

@@ -7,7 +7,7 @@ mod common;
 use katalog_bridge::catalog::client::{Call, CatalogueClient, ClientError};
 use katalog_bridge::config::{CatalogueSettings, SellerAccount};
 use katalog_bridge::mock::{MockServer, Scenario};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 
 const WATES: &str = "P3576-0006";

@@ -46,13 +46,7 @@ fn assert_no_secret(text: &str) {
 async fn secrets_never_appear_in_help_config_or_logs() {
     let (_store, url) = common::fresh_db().await;
     let mut seen = String::new();
-    for args in [
-        &["--help"][..],
-        &["import", "--help"],
-        &["import", "products", "--help"],
-        &["db", "status", "--help"],
-        &["demo", "--help"],
-    ] {
+    for args in [&["--help"][..], &["import", "--help"], &["import", "products", "--help"], &["db", "status", "--help"], &["demo", "--help"]] {
         let (code, out, err) = run(with_secrets(&url).args(args));
         assert_eq!(code, 0, "{args:?}: {err}");
         seen.push_str(&out);
@@ -128,7 +122,8 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     // Published to the mock catalogue, reviewed, and reported per cooperative with the reasons.
     assert!(out.contains("On the mock catalogue at http://127.0.0.1:"), "{out}");
     let live: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE state = 'live'").fetch_one(store.pool()).await.unwrap();
-    let rejected: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE state IN ('rejected', 'revision_requested')").fetch_one(store.pool()).await.unwrap();
+    let rejected: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM publications WHERE state IN ('rejected', 'revision_requested')").fetch_one(store.pool()).await.unwrap();
     assert!(live > 0 && rejected > 0, "review ended: {live} live, {rejected} sent back\n{out}");
     assert!(out.contains("Rejected or sent back, with the curators' reasons:"), "{out}");
     assert!(out.contains("foto produk belum ada") || out.contains("di atas harga batas"), "reasons shown: {out}");
@@ -280,11 +275,13 @@ async fn map_checks_the_cooperative_and_writes_each_sellers_own_files() {
     run(common::binary().env("DATABASE_URL", &url).args(["import", "cooperatives"]).arg(coops));
     run(common::binary().env("DATABASE_URL", &url).args(["import", "products"]).arg(&copy));
     let out = tmp.path().join("out");
-    let (code, _, err) = run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", "katalog-v6", "--cooperative", "MJK-ATLANTIS", "--out"]).arg(&out));
+    let (code, _, err) =
+        run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", "katalog-v6", "--cooperative", "MJK-ATLANTIS", "--out"]).arg(&out));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cooperative MJK-ATLANTIS is not registered"), "{err}");
     assert!(!out.exists(), "nothing written for an unknown cooperative");
-    let (code, _, err) = run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", "peppol-catalogue", "--out"]).arg(tmp.path().join("katalog.xml")));
+    let (code, _, err) =
+        run(common::binary().env("DATABASE_URL", &url).args(["map", "--format", "peppol-catalogue", "--out"]).arg(tmp.path().join("katalog.xml")));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("looks like a file name"), "{err}");
     assert!(!tmp.path().join("katalog.xml").exists());
@@ -366,7 +363,11 @@ async fn schedule_shows_each_jobs_next_runs_and_runs_shows_the_history() {
     assert_eq!(code, 0, "{err}");
     let runs: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(runs.len(), 1, "{out}");
-    assert_eq!((runs[0]["job"].as_str(), runs[0]["status"].as_str(), runs[0]["role"].as_str()), (Some("import-cooperatives"), Some("succeeded"), Some("lead")), "{out}");
+    assert_eq!(
+        (runs[0]["job"].as_str(), runs[0]["status"].as_str(), runs[0]["role"].as_str()),
+        (Some("import-cooperatives"), Some("succeeded"), Some("lead")),
+        "{out}"
+    );
     let (_, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["runs", "--failed"]));
     assert!(out.trim().is_empty(), "no failed runs: {out}");
 }

@@ -21,8 +21,8 @@ use katalog_bridge::daemon::schedule::JobSchedule;
 use katalog_bridge::daemon::{Jobs, Outcome, Scheduler};
 use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::store::Store;
-use serde_json::{json, Value};
-use tokio::sync::{watch, Semaphore};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, watch};
 
 fn wib(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Jakarta.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
@@ -140,7 +140,11 @@ async fn schedules_run_at_their_times_in_jakarta_across_midnight_and_the_nightly
     eventually("the nightly sync", || h.jobs.calls().len() == 4).await;
     eventually("the nightly sync to end", || h.stats.of("orders").ended == 1).await;
     let nightly = Utc.with_ymd_and_hms(2026, 11, 30, 18, 0, 0).unwrap();
-    assert_eq!(h.jobs.calls()[1..], [("publish", nightly), ("status", nightly), ("orders", nightly)], "publish, then status (its own tick too, run once), then orders");
+    assert_eq!(
+        h.jobs.calls()[1..],
+        [("publish", nightly), ("status", nightly), ("orders", nightly)],
+        "publish, then status (its own tick too, run once), then orders"
+    );
     // Orders run every 15 minutes from 07:00 on working days only.
     h.clock.set(wib(2026, 12, 1, 6, 59));
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -227,17 +231,16 @@ async fn a_daemon_starting_while_another_instance_runs_the_job_joins_it_and_take
     // Yesterday's nightly run ended; today's started at 01:00:01 on another instance and still runs.
     let never = "0 3 1 1 *";
     for (at, status) in [(wib(2026, 12, 1, 1, 0), "succeeded"), (wib(2026, 12, 2, 1, 0) + chrono::Duration::seconds(1), "running")] {
-        sqlx::query("INSERT INTO sync_runs (kind, instance, started_at, status) VALUES ('publish', 'other:1', $1, $2)").bind(at).bind(status).execute(store.pool()).await.unwrap();
+        sqlx::query("INSERT INTO sync_runs (kind, instance, started_at, status) VALUES ('publish', 'other:1', $1, $2)")
+            .bind(at)
+            .bind(status)
+            .execute(store.pool())
+            .await
+            .unwrap();
     }
     let now = wib(2026, 12, 2, 1, 5);
     let clock = Arc::new(ManualClock::new(now));
-    let jobs = Arc::new(Contended {
-        store: store.handle(),
-        clock: clock.clone(),
-        holder_alive: true.into(),
-        led: Mutex::default(),
-        helped: 0.into(),
-    });
+    let jobs = Arc::new(Contended { store: store.handle(), clock: clock.clone(), holder_alive: true.into(), led: Mutex::default(), helped: 0.into() });
     let scheduler = Scheduler::new(&store, clock.clone(), Jakarta, schedules("0 1 * * *", never, never), jobs.clone(), Duration::from_secs(1));
     let (stop, rx) = watch::channel(false);
     let running = tokio::spawn(scheduler.run(rx));
@@ -314,7 +317,10 @@ fn daemon_config(dir: &std::path::Path, server: &MockServer, scenario: &Scenario
         server.url()
     );
     for c in &scenario.clients {
-        config.push_str(&format!("[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n", c.kode_penyedia, c.client_id, c.client_secret));
+        config.push_str(&format!(
+            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            c.kode_penyedia, c.client_id, c.client_secret
+        ));
     }
     let path = dir.join(format!("daemon-{}.toml", listen.replace([':', '.'], "-")));
     std::fs::write(&path, config).unwrap();
@@ -335,13 +341,7 @@ fn spawn_daemon(url: &str, config: &std::path::Path, name: &str) -> Child {
         .arg("daemon")
         .stdout(Stdio::null())
         // Logs appended to a file beside the config (KB_TEST_DAEMON_LOGS: another folder, kept).
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log_path(config, name))
-                .unwrap(),
-        ))
+        .stderr(Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(log_path(config, name)).unwrap()))
         .spawn()
         .unwrap()
 }
@@ -418,7 +418,8 @@ async fn until_or_logs(store: &Store, what: &str, sql: &str, secs: u64, config: 
     .fetch_all(store.pool())
     .await
     .unwrap();
-    let runs: Vec<(String, String, String, String)> = sqlx::query_as("SELECT kind, role, instance, status FROM sync_runs ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    let runs: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT kind, role, instance, status FROM sync_runs ORDER BY id").fetch_all(store.pool()).await.unwrap();
     let logs = config.map(log_tails).unwrap_or_default();
     panic!("timed out after {secs} s waiting for {what}; orders (claimant, needs detail, leased, retry later, count): {orders:?}; runs: {runs:?}{logs}");
 }
@@ -430,7 +431,8 @@ async fn listed(server: &MockServer) -> i64 {
 }
 
 async fn slow(server: &MockServer, route: &str, ms: u64) {
-    let r = reqwest::Client::new().post(format!("{}/admin/faults", server.url())).json(&json!({"route": route, "kind": "latency", "ms": ms})).send().await.unwrap();
+    let r =
+        reqwest::Client::new().post(format!("{}/admin/faults", server.url())).json(&json!({"route": route, "kind": "latency", "ms": ms})).send().await.unwrap();
     assert!(r.status().is_success());
 }
 
@@ -550,7 +552,8 @@ async fn a_daemon_killed_mid_run_leaves_its_claims_to_the_other_which_finishes_t
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let victim = victim.expect("a daemon claimed publications");
-    let orphaned = scalar(&store, &format!("SELECT count(*) FROM publications WHERE claimed_by LIKE '{victim}:%' AND claimed_until > now() AND state = 'pending'")).await;
+    let orphaned =
+        scalar(&store, &format!("SELECT count(*) FROM publications WHERE claimed_by LIKE '{victim}:%' AND claimed_until > now() AND state = 'pending'")).await;
     assert!(orphaned > 0, "the killed daemon left claims behind");
     until_or_logs(&store, "every publication sent", ALL_SENT, 120, Some(&config)).await;
     let publications = scalar(&store, "SELECT count(*) FROM publications").await;
@@ -560,7 +563,14 @@ async fn a_daemon_killed_mid_run_leaves_its_claims_to_the_other_which_finishes_t
     // If the killed one led, the survivor took the lock and marked its run abandoned.
     let victim_led = scalar(&store, &format!("SELECT count(*) FROM sync_runs WHERE kind = 'publish' AND role = 'lead' AND instance LIKE '{victim}:%'")).await;
     if victim_led > 0 {
-        until_or_logs(&store, "the dead lead's run abandoned", &format!("SELECT count(*) FROM sync_runs WHERE instance LIKE '{victim}:%' AND role = 'lead' AND status = 'abandoned'"), 60, Some(&config)).await;
+        until_or_logs(
+            &store,
+            "the dead lead's run abandoned",
+            &format!("SELECT count(*) FROM sync_runs WHERE instance LIKE '{victim}:%' AND role = 'lead' AND status = 'abandoned'"),
+            60,
+            Some(&config),
+        )
+        .await;
     }
     for (name, child) in daemons.iter_mut() {
         if let Some(mut c) = child.take() {
@@ -592,7 +602,8 @@ async fn sigterm_mid_run_stops_at_a_batch_boundary_exits_0_and_the_next_start_fi
     let submitted = scalar(&store, "SELECT count(*) FROM publications WHERE state = 'submitted'").await;
     assert_eq!(listed(&server).await, submitted);
     assert_eq!(scalar(&store, "SELECT count(*) FROM publications WHERE claimed_by IS NOT NULL").await, 0, "claims released at the boundary");
-    let status: String = sqlx::query_scalar("SELECT status FROM sync_runs WHERE kind = 'publish' AND instance LIKE 'daemon-a:%'").fetch_one(store.pool()).await.unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM sync_runs WHERE kind = 'publish' AND instance LIKE 'daemon-a:%'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(status, "interrupted");
     // The interrupted run does not count for its tick: the next start runs it again and finishes.
     let d = spawn_daemon(&url, &config, "daemon-a");

@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 
 use katalog_bridge::config::ImportSettings;
 use katalog_bridge::intake::{self, ImportError, ImportOptions, ImportReport};
-use katalog_bridge::mapping::units::UnitTable;
 use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::units::UnitTable;
 use katalog_bridge::store::Store;
 
-const HEADER: &str = "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;deskripsi;kategori;satuan;harga;lokasi_produksi;no_sertifikat_tkdn;no_sni;merek;foto\n";
+const HEADER: &str =
+    "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;deskripsi;kategori;satuan;harga;lokasi_produksi;no_sertifikat_tkdn;no_sni;merek;foto\n";
 const GOOD: &str = "MJK-WATES;W-01;Toko Bu Sri;BRS-5;Beras Premium 5 kg;Beras pulen;Beras;karung;Rp 74.500;Mojokerto;;;;https://f.id/a.jpg\n";
 
 async fn import_with(store: &Store, path: &Path, options: &ImportOptions, settings: &ImportSettings) -> Result<ImportReport, ImportError> {
@@ -86,7 +87,13 @@ async fn workbooks_that_unpack_to_gigabytes_are_refused_by_measured_size() {
     assert!(err.contains("holds 2000001 strings, over the limit of 2000000"), "{err}");
 
     // One giant cell in the sheet: over the unpacked limit (set low here, the same check as at 1 GiB).
-    let giant: Vec<u8> = [&SHEET[..SHEET.len() - 30], b"<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>", &b"x".repeat(30_000_000), b"</t></is></c></row></sheetData></worksheet>"].concat();
+    let giant: Vec<u8> = [
+        &SHEET[..SHEET.len() - 30],
+        b"<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>",
+        &b"x".repeat(30_000_000),
+        b"</t></is></c></row></sheetData></worksheet>",
+    ]
+    .concat();
     let path = tmp.path().join("giant.xlsx");
     hostile_workbook(&path, b"<sst><si><t>a</t></si></sst>", &giant);
     let settings = ImportSettings { max_unpacked_bytes: 20_000_000, ..Default::default() };
@@ -174,7 +181,9 @@ async fn crlf_bom_and_quoted_line_breaks_keep_row_numbers() {
     let store = common::fresh_store().await;
     common::load_cooperatives(&store).await;
     let tmp = common::temp_dir();
-    let lf = format!("{HEADER}{GOOD}MJK-WATES;W-01;Toko;Q-1;\"Beras\nPulen\";\"baris\nbaru\";Beras;kg;1.000;;;;;\n\nMJK-WATES;W-01;Toko;BAD-1;Beras Pulen;x;Beras;gantang;1.000;;;;;\n");
+    let lf = format!(
+        "{HEADER}{GOOD}MJK-WATES;W-01;Toko;Q-1;\"Beras\nPulen\";\"baris\nbaru\";Beras;kg;1.000;;;;;\n\nMJK-WATES;W-01;Toko;BAD-1;Beras Pulen;x;Beras;gantang;1.000;;;;;\n"
+    );
     for (name, text) in [("lf.csv", lf.clone()), ("crlf.csv", lf.replace('\n', "\r\n")), ("bom.csv", format!("\u{feff}{}", lf.replace('\n', "\r\n")))] {
         let path = tmp.path().join(name);
         std::fs::write(&path, &text).unwrap();
@@ -283,10 +292,7 @@ async fn a_failed_import_finishes_its_run() {
     let err = import(&store, &path).await.unwrap_err();
     assert!(err.to_string().contains("cannot write the rejects file"), "{err}");
     let (status, error): (String, Option<String>) =
-        sqlx::query_as("SELECT status, error FROM sync_runs WHERE kind = 'import-products' ORDER BY id DESC LIMIT 1")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT status, error FROM sync_runs WHERE kind = 'import-products' ORDER BY id DESC LIMIT 1").fetch_one(store.pool()).await.unwrap();
     assert_eq!(status, "failed");
     assert!(error.unwrap_or_default().contains("rejects file"));
 }

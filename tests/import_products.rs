@@ -9,8 +9,8 @@ use katalog_bridge::config::ImportSettings;
 use katalog_bridge::domain::cooperative::CooperativeCode;
 use katalog_bridge::intake::products::import_products;
 use katalog_bridge::intake::{ImportError, ImportOptions, ImportReport};
-use katalog_bridge::mapping::units::UnitTable;
 use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::units::UnitTable;
 use katalog_bridge::store::Store;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -23,12 +23,7 @@ async fn import(store: &Store, path: &Path) -> Result<ImportReport, ImportError>
     import_with(store, path, None, &ImportOptions::default()).await
 }
 
-async fn import_with(
-    store: &Store,
-    path: &Path,
-    coop: Option<&str>,
-    options: &ImportOptions,
-) -> Result<ImportReport, ImportError> {
+async fn import_with(store: &Store, path: &Path, coop: Option<&str>, options: &ImportOptions) -> Result<ImportReport, ImportError> {
     let coop = coop.map(|c| CooperativeCode::parse(c).unwrap());
     import_products(store, &units(), path, coop.as_ref(), options, &ImportSettings::default()).await
 }
@@ -80,12 +75,10 @@ async fn imports_every_fixture_file() {
     assert_eq!(count(&store, "products").await, total as i64);
     assert_eq!(count(&store, "cooperatives").await, 18);
     // every cooperative has products and members
-    let empty: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM cooperatives c WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.cooperative_id = c.id)",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let empty: i64 = sqlx::query_scalar("SELECT count(*) FROM cooperatives c WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.cooperative_id = c.id)")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(empty, 0);
 
     // `;` CSV with a BOM, "Rp 76.000" prices, "0,25" weights and worded headers
@@ -153,18 +146,18 @@ async fn bad_rows_are_reported_by_row_and_column_and_good_rows_go_in() {
     let rows: &[&[u8]] = &[
         b"MJK-WATES;W-01;Toko Bu Sri;BRS-5;Beras Premium 5 kg;Beras;karung;Rp 74.500;5;https://f.id/a.jpg\n", // 2 good
         b"MJK-WATES;W-01;Toko Bu Sri;GLA-1;;Gula Pasir;kg;17.500;1;\n",                                       // 3 missing name
-        b"MJK-WATES;W-01;Toko Bu Sri;MYK-1;Minyak Goreng 1 L;Minyak Goreng;botol;-18.000;1;\n",              // 4 negative price
+        b"MJK-WATES;W-01;Toko Bu Sri;MYK-1;Minyak Goreng 1 L;Minyak Goreng;botol;-18.000;1;\n",               // 4 negative price
         b"MJK-WATES;W-01;Toko Bu Sri;TLR-1;Telur Ayam 1 kg;Telur;kg;dua puluh ribu;1;\n",                     // 5 unparsable price
         b"MJK-WATES;W-01;Toko Bu Sri;TPG-1;Tepung Terigu 1 kg;Tepung;gantang;12.500;1;\n",                    // 6 unknown unit
         b"MJK-WATES;W-01;Toko Bu Sri;KCP-1;Kecap \xff\xfe Manis;Kecap;botol;24.000;0,7;\n",                   // 7 bad UTF-8
         b"MJK-ATLANTIS;A-01;Toko;X-1;Produk Entah;Lain;pcs;1.000;1;\n",                                       // 8 unknown cooperative
         b"MJK-WATES;W-01;Toko Bu Sri;BRS-5;Beras Premium 5 kg lagi;Beras;karung;74.000;5;\n",                 // 9 duplicate of row 2
         b"MJK-WATES;W-01;Toko Bu Sri;FOTO-1;Teh Celup isi 25;Teh;dus;7.500;0,05;foto-teh.jpg\n",              // 10 bad photo
-        b"MJK-WATES;W-02;Batik Wates;BTK-1;Batik Tulis Maja;Batik Tulis;lembar;475.000;0,3;\n",              // 11 good
-        b";;;;;;;;;\n",                                                                                        // 12 blank: skipped
+        b"MJK-WATES;W-02;Batik Wates;BTK-1;Batik Tulis Maja;Batik Tulis;lembar;475.000;0,3;\n",               // 11 good
+        b";;;;;;;;;\n",                                                                                       // 12 blank: skipped
         b"MJK-WATES;W-01;Toko Bu Sri;GRM-1;Garam 250 g;Garam;bungkus;3.000;nol;\n",                           // 13 bad weight
-        b"MJK-WATES;W-01;Toko Bu Sri;ZERO-1;Barang Gratis;Lain;pcs;0;1;\n",                                    // 14 zero price
-        b"MJK-WATES;W-01;Toko Bu Sri;TEH-2;Teh \x01Melati isi 25;Teh;dus;7.500;0,05;\n",                       // 15 control character
+        b"MJK-WATES;W-01;Toko Bu Sri;ZERO-1;Barang Gratis;Lain;pcs;0;1;\n",                                   // 14 zero price
+        b"MJK-WATES;W-01;Toko Bu Sri;TEH-2;Teh \x01Melati isi 25;Teh;dus;7.500;0,05;\n",                      // 15 control character
     ];
     for r in rows {
         body.extend_from_slice(r);
@@ -326,9 +319,18 @@ async fn files_that_cannot_be_read_give_a_clear_error_and_import_nothing() {
         (write(d, "photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"), "not a CSV or XLSX file (it holds binary data)"),
         (write(d, "old.xls", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00"), "old Excel 97-2003 .xls"),
         (write(d, "broken.xlsx", b"PK\x03\x04garbage that is no zip"), "cannot read the workbook"),
-        (write(d, "no-header.csv", "MJK-WATES;W-01;Toko;BRS-5;Beras;Beras;karung;74500\n"), "lacks the required columns kode_anggota, nama_anggota, sku, nama_produk, kategori, satuan, harga"),
-        (write(d, "header-latin1.csv", b"kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;\xe9\n"), "header row (row 1) is not valid UTF-8"),
-        (write(d, "no-coop.csv", "kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga\nW;T;S;Nama Produk;K;kg;1\n"), "lacks the column kode_koperasi"),
+        (
+            write(d, "no-header.csv", "MJK-WATES;W-01;Toko;BRS-5;Beras;Beras;karung;74500\n"),
+            "lacks the required columns kode_anggota, nama_anggota, sku, nama_produk, kategori, satuan, harga",
+        ),
+        (
+            write(d, "header-latin1.csv", b"kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;\xe9\n"),
+            "header row (row 1) is not valid UTF-8",
+        ),
+        (
+            write(d, "no-coop.csv", "kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga\nW;T;S;Nama Produk;K;kg;1\n"),
+            "lacks the column kode_koperasi",
+        ),
         (d.join("does-not-exist.csv"), "cannot read"),
     ];
     for (path, expected) in cases {
@@ -390,12 +392,11 @@ async fn each_import_is_recorded_as_a_sync_run() {
     let tmp = common::temp_dir();
     let file = write(tmp.path(), "p.csv", format!("{HEADER}MJK-WATES;W;T;S;Nama Produk;K;pcs;-1;;\nMJK-WATES;W;T;S2;Nama Produk;K;pcs;1;;\n"));
     import(&store, &file).await.unwrap();
-    let (kind, status, stats): (String, String, serde_json::Value) = sqlx::query_as(
-        "SELECT kind, status, stats FROM sync_runs WHERE kind = 'import-products' ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let (kind, status, stats): (String, String, serde_json::Value) =
+        sqlx::query_as("SELECT kind, status, stats FROM sync_runs WHERE kind = 'import-products' ORDER BY id DESC LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!((kind.as_str(), status.as_str()), ("import-products", "partial"));
     assert_eq!(stats["rejected"], 1);
     assert_eq!(stats["written"]["inserted"], 1);
@@ -422,7 +423,11 @@ async fn cli_exit_status_is_0_1_or_2() {
     assert_eq!(code, 0);
     assert!(out.contains("1 rows read, 1 imported (1 new, 0 updated, 0 unchanged), 0 rejected"), "{out}");
 
-    let some_bad = write(tmp.path(), "some-bad.csv", format!("{HEADER}MJK-WATES;W;Toko;S1;Beras Premium 5 kg;Beras;karung;74.500;5;\nMJK-WATES;W;Toko;S2;Gula;Gula;ons;1;1;\n"));
+    let some_bad = write(
+        tmp.path(),
+        "some-bad.csv",
+        format!("{HEADER}MJK-WATES;W;Toko;S1;Beras Premium 5 kg;Beras;karung;74.500;5;\nMJK-WATES;W;Toko;S2;Gula;Gula;ons;1;1;\n"),
+    );
     let (code, out, err) = cli(&url, &["import", "products", some_bad.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("row 3, column G (satuan): unknown unit \"ons\""), "{err}");

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use katalog_bridge::catalog::Format;
-use katalog_bridge::listings::{map_products, MapOptions, MapReport, Output};
-use katalog_bridge::mapping::plan::{Plan, Tables};
+use katalog_bridge::listings::{MapOptions, MapReport, Output, map_products};
 use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::plan::{Plan, Tables};
 use katalog_bridge::store::Store;
 
 const ISSUE_DATE: &str = "2026-11-27";
@@ -23,9 +23,7 @@ async fn store_with_fixtures() -> Store {
     for name in ["magersari.csv", "prajurit-kulon.csv", "kranggan.xlsx"] {
         let copy = tmp.path().join(name);
         std::fs::copy(common::repo().join("fixtures/products").join(name), &copy).unwrap();
-        katalog_bridge::intake::products::import_products(&store, &units, &copy, None, &Default::default(), &Default::default())
-            .await
-            .unwrap();
+        katalog_bridge::intake::products::import_products(&store, &units, &copy, None, &Default::default(), &Default::default()).await.unwrap();
     }
     store
 }
@@ -87,11 +85,8 @@ fn golden_set(name: &str, produced: &Path, render: impl Fn(&Path) -> (String, St
     let mut actual: Vec<(String, String)> = walk(produced).iter().map(|p| render(p)).collect();
     actual.sort();
     let dir = common::repo().join("tests/golden").join(name);
-    let expected_names: Vec<String> = walk(&dir)
-        .iter()
-        .map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned())
-        .filter(|n| n != "issues.txt")
-        .collect();
+    let expected_names: Vec<String> =
+        walk(&dir).iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned()).filter(|n| n != "issues.txt").collect();
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         for stale in expected_names.iter().filter(|n| !actual.iter().any(|(a, _)| a == *n)) {
             std::fs::remove_file(dir.join(stale)).unwrap();
@@ -169,7 +164,7 @@ async fn katalog_v6_golden() {
 
 #[tokio::test]
 async fn bulk_upload_golden() {
-    use calamine::{open_workbook, Reader, Xlsx};
+    use calamine::{Reader, Xlsx, open_workbook};
     let store = store_with_fixtures().await;
     let tmp = common::temp_dir();
     let out = tmp.path().join("xlsx");
@@ -215,12 +210,11 @@ async fn listings_are_stored_with_issues_and_remapping_changes_nothing() {
     let store = store_with_fixtures().await;
     let tmp = common::temp_dir();
     let report = map(&store, Format::KatalogV6, &tmp.path().join("a"), None).await;
-    let (blocked, draft): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE state = 'blocked'), count(*) FILTER (WHERE state = 'draft') FROM listings WHERE format = 'katalog-v6'",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let (blocked, draft): (i64, i64) =
+        sqlx::query_as("SELECT count(*) FILTER (WHERE state = 'blocked'), count(*) FILTER (WHERE state = 'draft') FROM listings WHERE format = 'katalog-v6'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!((blocked as u64, draft as u64), (report.blocked, report.written));
     let issues: serde_json::Value = sqlx::query_scalar("SELECT issues FROM listings WHERE state = 'blocked' LIMIT 1").fetch_one(store.pool()).await.unwrap();
     let first = &issues[0];
@@ -261,16 +255,23 @@ async fn peppol_documents_pass_xsd_and_schematron_with_add_update_and_delete_lin
     .fetch_one(store.pool())
     .await
     .unwrap();
-    let member: String = sqlx::query_scalar(
-        "SELECT m.code FROM members m JOIN cooperatives c ON c.id = m.cooperative_id WHERE c.code = 'MJK-WATES' ORDER BY m.id LIMIT 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let member: String =
+        sqlx::query_scalar("SELECT m.code FROM members m JOIN cooperatives c ON c.id = m.cooperative_id WHERE c.code = 'MJK-WATES' ORDER BY m.id LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     sqlx::query("UPDATE products SET price = price + 500 WHERE sku = $1 AND member_id = (SELECT id FROM members WHERE code = $2)")
-        .bind(&changed).bind(&member).execute(store.pool()).await.unwrap();
+        .bind(&changed)
+        .bind(&member)
+        .execute(store.pool())
+        .await
+        .unwrap();
     sqlx::query("UPDATE products SET active = false WHERE sku = $1 AND member_id = (SELECT id FROM members WHERE code = $2)")
-        .bind(&withdrawn).bind(&member).execute(store.pool()).await.unwrap();
+        .bind(&withdrawn)
+        .bind(&member)
+        .execute(store.pool())
+        .await
+        .unwrap();
     let second = common::temp_dir();
     let report = map(&store, Format::PeppolCatalogue, second.path(), Some("MJK-WATES")).await;
     let doc = std::fs::read_to_string(second.path().join("MJK-WATES.xml")).unwrap();
@@ -370,7 +371,7 @@ fn mappings_check_reports_a_missing_document_setting() {
 
 #[test]
 fn bulk_upload_starts_a_new_workbook_when_one_is_full_and_keeps_text_exact() {
-    use calamine::{open_workbook, Data, Reader, Xlsx};
+    use calamine::{Data, Reader, Xlsx, open_workbook};
     use katalog_bridge::catalog::katalog_v6_xlsx::BulkUploadWriter;
     // the portal's row limit per upload is set in the mapping's [document]
     let mappings = copy_mappings();
@@ -394,8 +395,7 @@ fn bulk_upload_starts_a_new_workbook_when_one_is_full_and_keeps_text_exact() {
         writer.write(&plan, &mapped).unwrap();
     }
     let written = writer.finish().unwrap();
-    let files: Vec<(String, u32)> =
-        written.iter().map(|(p, rows)| (p.file_name().unwrap().to_string_lossy().into_owned(), *rows)).collect();
+    let files: Vec<(String, u32)> = written.iter().map(|(p, rows)| (p.file_name().unwrap().to_string_lossy().into_owned(), *rows)).collect();
     let base = files.iter().map(|(f, _)| f.trim_end_matches(".xlsx")).min_by_key(|f| f.len()).unwrap().to_owned();
     assert!(base.starts_with("minyak-goreng-"), "{files:?}");
     assert_eq!(files, [(format!("{base}-2.xlsx"), 2), (format!("{base}-3.xlsx"), 1), (format!("{base}.xlsx"), 2)]);

@@ -5,10 +5,10 @@ mod common;
 use std::sync::OnceLock;
 
 use katalog_bridge::catalog::Format;
+use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::input::{ProductRecord, Seller};
 use katalog_bridge::mapping::plan::{Plan, Tables};
 use katalog_bridge::mapping::rules::Severity;
-use katalog_bridge::mapping::MappingSource;
 use rust_decimal_macros::dec;
 
 fn plan(format: Format) -> &'static Plan {

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use katalog_bridge::mock::{MockServer, Scenario};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn scenario() -> Scenario {
     Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap()
@@ -37,14 +37,7 @@ impl Client {
     }
 
     async fn post(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(self.bearer())
-            .header("Idempotency-Key", key)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(format!("{}{path}", self.base)).bearer_auth(self.bearer()).header("Idempotency-Key", key).json(body).send().await.unwrap()
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
@@ -162,8 +155,16 @@ async fn bad_listings_get_field_errors_and_bad_json_a_400() {
     let v: Value = r.json().await.unwrap();
     let fields: HashSet<&str> = v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, HashSet::from(["nama_produk", "harga", "satuan"]));
-    let r = c.http.post(format!("{}/api/v1/listings", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "j")
-        .header("content-type", "application/json").body("{\"sku\": ").send().await.unwrap();
+    let r = c
+        .http
+        .post(format!("{}/api/v1/listings", c.base))
+        .bearer_auth(c.bearer())
+        .header("Idempotency-Key", "j")
+        .header("content-type", "application/json")
+        .body("{\"sku\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
     assert_eq!(c.get("/api/v1/listings/L999999").await.status(), StatusCode::NOT_FOUND);
@@ -199,14 +200,19 @@ async fn review_follows_the_scenario_rules_in_simulated_time() {
         let v: Value = c.get(&format!("/api/v1/listings/{id}")).await.json().await.unwrap();
         outcome.push((state(&v), v["reasons"].as_array().unwrap().len()));
     }
-    assert_eq!(
-        outcome,
-        vec![("live".into(), 0), ("rejected".into(), 1), ("rejected".into(), 1), ("revision_requested".into(), 1)]
-    );
+    assert_eq!(outcome, vec![("live".into(), 0), ("rejected".into(), 1), ("rejected".into(), 1), ("revision_requested".into(), 1)]);
     // fixing and resubmitting starts review again
     let mut fixed = no_photo.clone();
     fixed["foto"] = json!(["https://foto.kkmp-mojokerto.id/x.jpg"]);
-    let r = c.http.put(format!("{}/api/v1/listings/{}", c.base, ids[3])).bearer_auth(c.bearer()).header("Idempotency-Key", "fix").json(&fixed).send().await.unwrap();
+    let r = c
+        .http
+        .put(format!("{}/api/v1/listings/{}", c.base, ids[3]))
+        .bearer_auth(c.bearer())
+        .header("Idempotency-Key", "fix")
+        .json(&fixed)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(state(&r.json().await.unwrap()), "submitted");
     c.advance(25).await;
     assert_eq!(state(&c.get(&format!("/api/v1/listings/{}", ids[3])).await.json().await.unwrap()), "live");
@@ -462,7 +468,14 @@ async fn orders_as_ubl_pass_xsd_and_the_peppol_order_rules() {
     assert!(!orders.is_empty());
     for o in orders {
         let id = o["order_id"].as_str().unwrap();
-        let r = c.http.get(format!("{}/api/v1/ekatalog/paket-e-purchasing/{id}", c.base)).bearer_auth(c.bearer()).header("accept", "application/xml").send().await.unwrap();
+        let r = c
+            .http
+            .get(format!("{}/api/v1/ekatalog/paket-e-purchasing/{id}", c.base))
+            .bearer_auth(c.bearer())
+            .header("accept", "application/xml")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.headers()["content-type"], "application/xml");
         let xml = r.text().await.unwrap();
         assert!(xml.contains(&format!("<cbc:ID>{id}</cbc:ID>")));
@@ -478,8 +491,9 @@ async fn orders_can_be_answered_with_a_ubl_order_response() {
     let c = Client::new(&server).await;
     with_orders(&c, 1).await;
     let waiting = waiting_orders(&c).await;
-    let response = |id: &str, code: &str| format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
+    let response = |id: &str, code: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
 <OrderResponse xmlns="urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2"
   xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
   xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
@@ -488,13 +502,21 @@ async fn orders_can_be_answered_with_a_ubl_order_response() {
   <cbc:ID>R-{id}</cbc:ID><cbc:IssueDate>2026-11-30</cbc:IssueDate>
   <cbc:OrderResponseCode>{code}</cbc:OrderResponseCode>
   <cac:OrderReference><cbc:ID>{id}</cbc:ID></cac:OrderReference>
-</OrderResponse>"#);
+</OrderResponse>"#
+        )
+    };
     let send = |id: String, key: &'static str, xml: String| {
         let c = &c;
         async move {
-            c.http.post(format!("{}/api/v1/ekatalog/paket-e-purchasing/{id}/response", c.base))
-                .bearer_auth(c.bearer()).header("Idempotency-Key", key).header("content-type", "application/xml")
-                .body(xml).send().await.unwrap()
+            c.http
+                .post(format!("{}/api/v1/ekatalog/paket-e-purchasing/{id}/response", c.base))
+                .bearer_auth(c.bearer())
+                .header("Idempotency-Key", key)
+                .header("content-type", "application/xml")
+                .body(xml)
+                .send()
+                .await
+                .unwrap()
         }
     };
     let r = send(waiting[0].clone(), "ubl-1", response(&waiting[0], "AP")).await;
@@ -520,8 +542,16 @@ async fn ubl_catalogue_upload_with_catalogue_responses() {
     let upload = |key: &'static str, xml: String| {
         let c = &c;
         async move {
-            let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer())
-                .header("Idempotency-Key", key).header("content-type", "application/xml").body(xml).send().await.unwrap();
+            let r = c
+                .http
+                .post(format!("{}/api/v1/catalogue", c.base))
+                .bearer_auth(c.bearer())
+                .header("Idempotency-Key", key)
+                .header("content-type", "application/xml")
+                .body(xml)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), StatusCode::ACCEPTED);
             r.json::<Value>().await.unwrap()["upload_id"].as_str().unwrap().to_owned()
         }
@@ -531,8 +561,17 @@ async fn ubl_catalogue_upload_with_catalogue_responses() {
         let c = &c;
         let dir = responses.path().to_owned();
         async move {
-            let xml = c.http.get(format!("{}/api/v1/catalogue/{id}", c.base)).bearer_auth(c.bearer()).header("accept", "application/xml")
-                .send().await.unwrap().text().await.unwrap();
+            let xml = c
+                .http
+                .get(format!("{}/api/v1/catalogue/{id}", c.base))
+                .bearer_auth(c.bearer())
+                .header("accept", "application/xml")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             std::fs::write(dir.join(format!("{name}.xml")), &xml).unwrap();
             let json: Value = c.get(&format!("/api/v1/catalogue/{id}")).await.json().await.unwrap();
             (xml, json)
@@ -564,7 +603,8 @@ async fn ubl_catalogue_upload_with_catalogue_responses() {
     let third = upload("u3", changed).await;
     c.advance(1).await;
     let (_, json) = fetch(third, "changed").await;
-    let results: Vec<(String, Value)> = json["lines"].as_array().unwrap().iter().map(|l| (l["action"].as_str().unwrap().to_owned(), l["accepted"].clone())).collect();
+    let results: Vec<(String, Value)> =
+        json["lines"].as_array().unwrap().iter().map(|l| (l["action"].as_str().unwrap().to_owned(), l["accepted"].clone())).collect();
     assert_eq!(results[0], ("Update".to_owned(), json!(true)));
     assert_eq!(results[1], ("Delete".to_owned(), json!(true)));
     let truth = c.truth().await;
@@ -572,8 +612,16 @@ async fn ubl_catalogue_upload_with_catalogue_responses() {
     assert_eq!(states.iter().filter(|s| **s == "withdrawn").count(), 1);
 
     // a document that is not a catalogue is a 400
-    let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "u4")
-        .header("content-type", "application/xml").body("<Invoice/>").send().await.unwrap();
+    let r = c
+        .http
+        .post(format!("{}/api/v1/catalogue", c.base))
+        .bearer_auth(c.bearer())
+        .header("Idempotency-Key", "u4")
+        .header("content-type", "application/xml")
+        .body("<Invoice/>")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     common::assert_ubl_valid(responses.path(), "maindoc/UBL-ApplicationResponse-2.1.xsd", "PEPPOLBIS-T58.xslt");
@@ -656,7 +704,11 @@ async fn bad_requests_get_4xx_and_never_break_the_server() {
         assert_eq!(page["meta"]["has_more"], json!(false), "{path}");
     }
     for (method, path, content_type, body) in more {
-        let mut req = c.http.request(method.parse().unwrap(), format!("{base}{path}")).bearer_auth(&bearer).header("Idempotency-Key", format!("bad-{path}-{}", body.len()));
+        let mut req = c
+            .http
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .bearer_auth(&bearer)
+            .header("Idempotency-Key", format!("bad-{path}-{}", body.len()));
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -676,9 +728,15 @@ async fn bad_requests_get_4xx_and_never_break_the_server() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("above the catalogue's limit"));
     // A key that is not ASCII is reported as such, not as missing.
-    let r = c.http.post(format!("{base}/api/v1/listings")).bearer_auth(&bearer)
+    let r = c
+        .http
+        .post(format!("{base}/api/v1/listings"))
+        .bearer_auth(&bearer)
         .header("Idempotency-Key", reqwest::header::HeaderValue::from_bytes("kunci-é".as_bytes()).unwrap())
-        .json(&listing("ASCII")).send().await.unwrap();
+        .json(&listing("ASCII"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("visible ASCII"));
     // 405 says which methods the route takes.
@@ -703,8 +761,16 @@ async fn ubl_text_round_trips_exactly() {
     let end = start + doc[start..].find("</cbc:Name>").unwrap() + "</cbc:Name>".len();
     let item = r#"<cac:Item><cbc:Description><![CDATA[Kopi & <Susu> "asli"]]> &#233;nak</cbc:Description><cbc:Name>Tahu &amp; Tempe &lt;Bu Sri&gt;</cbc:Name>"#;
     let edited = format!("{}{item}{}", &doc[..start], &doc[end..]);
-    let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "text")
-        .header("content-type", "application/xml").body(edited).send().await.unwrap();
+    let r = c
+        .http
+        .post(format!("{}/api/v1/catalogue", c.base))
+        .bearer_auth(c.bearer())
+        .header("Idempotency-Key", "text")
+        .header("content-type", "application/xml")
+        .body(edited)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", r.text().await.unwrap());
     c.advance(1).await;
     let truth = c.truth().await;
@@ -725,8 +791,15 @@ async fn idempotency_keys_are_scoped_by_route_and_resource() {
     let put = |id: String, key: &'static str, body: String| {
         let c = &c;
         async move {
-            c.http.put(format!("{}/api/v1/listings/{id}", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", key)
-                .header("content-type", "application/json").body(body).send().await.unwrap()
+            c.http
+                .put(format!("{}/api/v1/listings/{id}", c.base))
+                .bearer_auth(c.bearer())
+                .header("Idempotency-Key", key)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
         }
     };
     let body = listing("A-1").to_string();
@@ -756,8 +829,14 @@ async fn deeply_nested_xml_is_refused_without_freezing_the_server() {
     let nested = "<a>".repeat(300_000);
     assert!(nested.len() < 1024 * 1024);
     let started = std::time::Instant::now();
-    let send = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "deep")
-        .header("content-type", "application/xml").body(nested).send();
+    let send = c
+        .http
+        .post(format!("{}/api/v1/catalogue", c.base))
+        .bearer_auth(c.bearer())
+        .header("Idempotency-Key", "deep")
+        .header("content-type", "application/xml")
+        .body(nested)
+        .send();
     let (r, other) = tokio::join!(send, c.get("/api/v1/listings"));
     let r = r.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -791,7 +870,8 @@ async fn tokens_of_one_client_never_revoke_another_clients() {
 #[tokio::test]
 async fn idle_connections_are_closed_and_cannot_starve_the_server() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let limits = katalog_bridge::serve::ServeLimits { max_connections: 4, header_read: std::time::Duration::from_secs(1), request: std::time::Duration::from_secs(5) };
+    let limits =
+        katalog_bridge::serve::ServeLimits { max_connections: 4, header_read: std::time::Duration::from_secs(1), request: std::time::Duration::from_secs(5) };
     let server = MockServer::start_with(scenario(), "127.0.0.1:0", limits).await.unwrap();
     // as many idle connections as the server serves at once, one sending half a header
     let mut idle = Vec::new();
@@ -834,12 +914,29 @@ async fn live_listings_can_be_taken_down_and_xml_answers_truncated() {
 
     // the malformed fault cuts XML answers too
     let doc = common::mapped_peppol_document("MJK-WATES").await;
-    let r = c.http.post(format!("{}/api/v1/catalogue", c.base)).bearer_auth(c.bearer()).header("Idempotency-Key", "x1")
-        .header("content-type", "application/xml").body(doc).send().await.unwrap();
+    let r = c
+        .http
+        .post(format!("{}/api/v1/catalogue", c.base))
+        .bearer_auth(c.bearer())
+        .header("Idempotency-Key", "x1")
+        .header("content-type", "application/xml")
+        .body(doc)
+        .send()
+        .await
+        .unwrap();
     let upload = r.json::<Value>().await.unwrap()["upload_id"].as_str().unwrap().to_owned();
     c.admin("/admin/faults", json!({"kind": "malformed", "count": 1})).await;
-    let xml = c.http.get(format!("{}/api/v1/catalogue/{upload}", c.base)).bearer_auth(c.bearer()).header("accept", "application/xml")
-        .send().await.unwrap().text().await.unwrap();
+    let xml = c
+        .http
+        .get(format!("{}/api/v1/catalogue/{upload}", c.base))
+        .bearer_auth(c.bearer())
+        .header("accept", "application/xml")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!xml.trim_end().ends_with("</ApplicationResponse>"), "{xml}");
     assert!(xml.starts_with("<?xml"));
 }

@@ -19,7 +19,7 @@ use katalog_bridge::config::{CatalogueSettings, NotifySettings};
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::notify::Notifier;
-use katalog_bridge::orders::{sync_orders, SyncOptions};
+use katalog_bridge::orders::{SyncOptions, sync_orders};
 use katalog_bridge::store::Store;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -164,12 +164,11 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     let (store, _server) = synced_store().await;
     // Orders waiting now (the mock's clock is at the scenario's start, so their deadlines are ahead of "now" only
     // from the catalogue's point of view): the pass is given that time.
-    let (waiting_at, waiting): (chrono::DateTime<chrono::Utc>, i64) = sqlx::query_as(
-        "SELECT min(order_date), count(*) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let (waiting_at, waiting): (chrono::DateTime<chrono::Utc>, i64) =
+        sqlx::query_as("SELECT min(order_date), count(*) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert!(waiting > 1, "the scenario leaves orders waiting");
     let received = Arc::new(Mutex::new(Received { fail_first: 1, ..Default::default() }));
     let hook = webhook_receiver(received.clone()).await;
@@ -187,7 +186,14 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
 
     // The orders waiting at the time of the earliest one, still within its deadline.
     let now = waiting_at + chrono::Duration::minutes(1);
-    let due = count(&store, &format!("SELECT count(*) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' AND NOT needs_detail AND deadline > '{}'", now.to_rfc3339())).await;
+    let due = count(
+        &store,
+        &format!(
+            "SELECT count(*) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' AND NOT needs_detail AND deadline > '{}'",
+            now.to_rfc3339()
+        ),
+    )
+    .await;
     assert!(due > 1);
     let queued = notifier.queue(&store, now).await.unwrap();
     let (webhooks, emails) = (per_channel(&store, "webhook", "%").await, per_channel(&store, "email", "%").await);
@@ -199,7 +205,8 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     // A second pass queues and sends nothing new; the failed one waits for its backoff.
     assert_eq!(notifier.queue(&store, now).await.unwrap(), 0);
     assert_eq!(notifier.send_due(&store).await.unwrap().sent, 0);
-    let pending: (String, i32, bool) = sqlx::query_as("SELECT state, attempts, next_attempt_at > now() FROM notifications WHERE state <> 'sent'").fetch_one(store.pool()).await.unwrap();
+    let pending: (String, i32, bool) =
+        sqlx::query_as("SELECT state, attempts, next_attempt_at > now() FROM notifications WHERE state <> 'sent'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(pending, ("pending".into(), 1, true));
     sqlx::query("UPDATE notifications SET next_attempt_at = now() WHERE state = 'pending'").execute(store.pool()).await.unwrap();
     assert_eq!(notifier.send_due(&store).await.unwrap().sent, 1, "retried after its backoff");
@@ -244,7 +251,9 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
         .unwrap();
     assert_eq!(to, &coop.0);
     let text = mail_text(raw);
-    for part in ["Yth. pengurus", "Nomor pesanan", "Pembeli", "Barang", "Batas konfirmasi", "WIB", "3 hari kerja", &katalog_bridge::domain::money::format_rupiah(total)] {
+    for part in
+        ["Yth. pengurus", "Nomor pesanan", "Pembeli", "Barang", "Batas konfirmasi", "WIB", "3 hari kerja", &katalog_bridge::domain::money::format_rupiah(total)]
+    {
         assert!(text.contains(part), "{part:?} in {text}");
     }
     if let Some(b) = &buyer {
@@ -279,7 +288,8 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     assert_eq!(sent.moot, if confirmed.is_some() { 2 } else { 0 });
     assert_eq!(notifier.queue(&store, late).await.unwrap(), 0, "queued once");
     assert_eq!(count(&store, "SELECT count(*) FROM notifications").await, before + queued as i64);
-    let notices: Vec<String> = mails.lock().unwrap().iter().map(|(_, raw)| mail_text(raw)).filter(|t| t.contains(&soon) && t.contains("BELUM dikonfirmasi")).collect();
+    let notices: Vec<String> =
+        mails.lock().unwrap().iter().map(|(_, raw)| mail_text(raw)).filter(|t| t.contains(&soon) && t.contains("BELUM dikonfirmasi")).collect();
     assert_eq!(notices.len(), 1, "one deadline notice by e-mail for {soon}");
     assert!(notices[0].contains("kurang dari satu hari kerja"), "{}", notices[0]);
     let _ = calendar;

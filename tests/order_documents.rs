@@ -63,13 +63,12 @@ async fn every_peppol_order_example_imports_whole_and_bad_documents_change_nothi
         let header_end = xml.find("<cac:OrderLine>").unwrap();
         let id = texts(&xml[..header_end], "cbc:ID")[0].1;
         let payable: Decimal = texts(&xml, "cbc:PayableAmount")[0].1.parse().unwrap();
-        let (order_db, total, buyer_raw, seller_raw): (i64, Decimal, serde_json::Value, serde_json::Value) = sqlx::query_as(
-            "SELECT id, total, raw->'buyer', raw->'seller' FROM purchase_orders WHERE source = 'peppol-ubl' AND remote_order_id = $1",
-        )
-        .bind(format!("{id}/{}", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(xml.as_bytes()))[..10]))
-        .fetch_one(store.pool())
-        .await
-        .unwrap_or_else(|e| panic!("{}: order {id}: {e}", file.display()));
+        let (order_db, total, buyer_raw, seller_raw): (i64, Decimal, serde_json::Value, serde_json::Value) =
+            sqlx::query_as("SELECT id, total, raw->'buyer', raw->'seller' FROM purchase_orders WHERE source = 'peppol-ubl' AND remote_order_id = $1")
+                .bind(format!("{id}/{}", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(xml.as_bytes()))[..10]))
+                .fetch_one(store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{}: order {id}: {e}", file.display()));
         assert_eq!(total, payable, "{}", file.display());
         // Parties: the buyer's and seller's endpoints and names as the document gives them.
         for (role, raw) in [("cac:BuyerCustomerParty", &buyer_raw), ("cac:SellerSupplierParty", &seller_raw)] {
@@ -86,13 +85,12 @@ async fn every_peppol_order_example_imports_whole_and_bad_documents_change_nothi
         // Lines: every one, with its quantity, unit, price and amount.
         let blocks: Vec<&str> = xml.split("<cac:OrderLine>").skip(1).map(|b| &b[..b.find("</cac:OrderLine>").unwrap()]).collect();
         type Stored = (String, Decimal, Option<String>, Decimal, Decimal, Option<String>);
-        let stored: Vec<Stored> = sqlx::query_as(
-            "SELECT remote_line_id, quantity, unit, unit_price, line_total, sku FROM order_lines WHERE order_id = $1 ORDER BY id",
-        )
-        .bind(order_db)
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+        let stored: Vec<Stored> =
+            sqlx::query_as("SELECT remote_line_id, quantity, unit, unit_price, line_total, sku FROM order_lines WHERE order_id = $1 ORDER BY id")
+                .bind(order_db)
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
         assert_eq!(stored.len(), blocks.len(), "{}: every line", file.display());
         for block in blocks {
             let line_id = texts(block, "cbc:ID")[0].1;
@@ -175,7 +173,7 @@ async fn exports_neutralise_formulas_and_keep_amounts_as_numbers_and_pending_sho
     let book = tmp.path().join("orders.xlsx");
     let (code, _, err) = run(&["orders", "export", "--cooperative", "MJK-WATES", "--format", "xlsx", "--out", book.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    use calamine::{open_workbook_auto, Data, Reader};
+    use calamine::{Data, Reader, open_workbook_auto};
     let mut wb = open_workbook_auto(&book).unwrap();
     let range = wb.worksheet_range("Pesanan").unwrap();
     let rows: Vec<&[Data]> = range.rows().collect();
@@ -193,7 +191,10 @@ async fn exports_neutralise_formulas_and_keep_amounts_as_numbers_and_pending_sho
     let (code, out, _) = run(&["orders", "list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
-    assert_eq!((v["order_id"].as_str(), v["cooperative"].as_str(), v["status"].as_str(), v["lines"].as_i64()), (Some("EP-2026-000777"), Some("MJK-WATES"), Some("WAITING_SELLER_CONFIRMATION"), Some(2)));
+    assert_eq!(
+        (v["order_id"].as_str(), v["cooperative"].as_str(), v["status"].as_str(), v["lines"].as_i64()),
+        (Some("EP-2026-000777"), Some("MJK-WATES"), Some("WAITING_SELLER_CONFIRMATION"), Some(2))
+    );
     assert_eq!(v["total"].as_str().map(|t| t.parse::<Decimal>().unwrap()), Some(Decimal::from(951_000)));
 }
 
@@ -251,10 +252,8 @@ async fn import_ubl_refuses_a_fifo_at_once_and_a_store_error_stops_only_its_file
     assert_eq!(status.code(), Some(1), "some files were refused: {stdout}{err}");
     assert!(err.contains("pipa.xml") && err.contains("named pipe"), "{err}");
     assert!(err.contains("besar.xml") && err.contains("not stored"), "{err}");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE source = 'peppol-ubl' ORDER BY 1")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE source = 'peppol-ubl' ORDER BY 1").fetch_all(store.pool()).await.unwrap();
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert!(stored[0].starts_with("PO-GOOD/"), "the file after the refused ones went in: {stored:?}");
 }

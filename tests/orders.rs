@@ -8,18 +8,18 @@ mod common;
 
 use std::collections::HashMap;
 
-use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::catalog::Format;
+use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::domain::calendar::WorkingCalendar;
-use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mock::{MockServer, Scenario};
-use katalog_bridge::orders::{respond::respond, sync_orders, SyncOptions};
-use katalog_bridge::publish::{publish, PublishOptions};
+use katalog_bridge::orders::{SyncOptions, respond::respond, sync_orders};
+use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn scenario() -> Scenario {
     let mut s = Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap();
@@ -130,15 +130,17 @@ async fn orders_land_once_and_equal_the_ground_truth_under_every_fault() {
     assert!(statuses.contains(&"WAITING_SELLER_CONFIRMATION".to_owned()) && statuses.contains(&"CANCELLED".to_owned()), "{statuses:?}");
 
     // Answers: one accepted as JSON, one rejected as a UBL OrderResponse.
-    let waiting: Vec<String> = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 LIMIT 2")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+    let waiting: Vec<String> =
+        sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 LIMIT 2")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
     let accepted = respond(&store, &client, &waiting[0], true, None, false).await.unwrap();
-    let more: Vec<String> = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 OFFSET 2 LIMIT 3")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+    let more: Vec<String> =
+        sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 OFFSET 2 LIMIT 3")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
     for id in &more {
         assert_eq!(respond(&store, &client, id, true, None, false).await.unwrap().sent, 1);
     }
@@ -187,7 +189,8 @@ async fn orders_land_once_and_equal_the_ground_truth_under_every_fault() {
     .await
     .unwrap();
     assert_eq!(doubled, 0);
-    let on_process: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1").bind(&waiting[0]).fetch_one(store.pool()).await.unwrap();
+    let on_process: String =
+        sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1").bind(&waiting[0]).fetch_one(store.pool()).await.unwrap();
     assert!(on_process == "ON_PROCESS" || on_process == "COMPLETED", "{on_process}");
 }
 
@@ -204,11 +207,24 @@ async fn a_sync_killed_at_any_point_and_run_again_loses_and_doubles_nothing() {
     let tmp = common::temp_dir();
     let mut config = format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026]\n[catalogue]\nbase_url = \"{}\"\n", server.url());
     for c in &scenario.clients {
-        config.push_str(&format!("[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n", c.kode_penyedia, c.client_id, c.client_secret));
+        config.push_str(&format!(
+            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            c.kode_penyedia, c.client_id, c.client_secret
+        ));
     }
     let config_path = tmp.path().join("katalog-bridge.toml");
     std::fs::write(&config_path, config).unwrap();
-    let sync = || common::binary().env("DATABASE_URL", &url).arg("--config").arg(&config_path).args(["sync", "orders"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let sync = || {
+        common::binary()
+            .env("DATABASE_URL", &url)
+            .arg("--config")
+            .arg(&config_path)
+            .args(["sync", "orders"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
     let mut done_after_kills = Vec::new();
     for after_ms in [300u64, 900, 1800] {
         let mut child = sync();
@@ -355,7 +371,13 @@ async fn hostile_catalogue() -> String {
     let json = |body: String| ([("content-type", "application/json")], body);
     let app = axum::Router::new()
         .route("/oauth/token", post(move || async move { json(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#.into()) }))
-        .route("/api/v1/ekatalog/paket-e-purchasing", get(move || { let page = page.clone(); async move { json(page) } }))
+        .route(
+            "/api/v1/ekatalog/paket-e-purchasing",
+            get(move || {
+                let page = page.clone();
+                async move { json(page) }
+            }),
+        )
         .route("/api/v1/ekatalog/paket-e-purchasing/{id}", get(move |Path(id): Path<String>| async move { json(detail(id)) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -373,19 +395,19 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
     let (store, _) = common::fresh_db().await;
     common::load_cooperatives(&store).await;
     let base_url = hostile_catalogue().await;
-    let seller = SellerAccount { kode_penyedia: "P3576-0001".into(), client_id: "c".into(), client_secret: Some("s".to_owned().into()), client_secret_file: None };
+    let seller =
+        SellerAccount { kode_penyedia: "P3576-0001".into(), client_id: "c".into(), client_secret: Some("s".to_owned().into()), client_secret_file: None };
     let settings = CatalogueSettings { base_url, timeout_secs: 10, max_concurrency: 4, max_attempts: 2, sellers: vec![seller] };
     let client = CatalogueClient::new(&settings).unwrap().0;
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
     let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
 
     type Stored = (String, Option<String>, Option<String>, Option<String>, bool);
-    let stored: Vec<Stored> = sqlx::query_as(
-        "SELECT remote_order_id, nama_satker, rup_name, repaired, needs_detail FROM purchase_orders ORDER BY remote_order_id",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+    let stored: Vec<Stored> =
+        sqlx::query_as("SELECT remote_order_id, nama_satker, rup_name, repaired, needs_detail FROM purchase_orders ORDER BY remote_order_id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
     let ids: Vec<&str> = stored.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(ids, ["EP-1", "EP-2", "EP-3", "EP-4", "EP-5"], "every order of the page is kept: {}", report.summary());
     let by_id: HashMap<&str, _> = stored.iter().map(|s| (s.0.as_str(), s)).collect();
@@ -398,12 +420,11 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
     let raw4: Value = sqlx::query_scalar("SELECT raw FROM purchase_orders WHERE remote_order_id = 'EP-4'").fetch_one(store.pool()).await.unwrap();
     assert!(by_id["EP-4"].3.as_deref().unwrap_or_default().contains("raw copy refused by the database"), "{:?} {raw4}", by_id["EP-4"]);
     assert!(by_id["EP-5"].4, "the detail the database refused stays due, to be tried again");
-    let line_names: Vec<(String, String)> = sqlx::query_as(
-        "SELECT o.remote_order_id, l.description FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id ORDER BY 1",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+    let line_names: Vec<(String, String)> =
+        sqlx::query_as("SELECT o.remote_order_id, l.description FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id ORDER BY 1")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
     assert_eq!(
         line_names,
         vec![
@@ -413,7 +434,8 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
             ("EP-4".to_owned(), "Beras Premium".to_owned()),
         ]
     );
-    let detail_error: Option<String> = sqlx::query_scalar("SELECT detail_error FROM purchase_orders WHERE remote_order_id = 'EP-5'").fetch_one(store.pool()).await.unwrap();
+    let detail_error: Option<String> =
+        sqlx::query_scalar("SELECT detail_error FROM purchase_orders WHERE remote_order_id = 'EP-5'").fetch_one(store.pool()).await.unwrap();
     assert!(detail_error.is_some_and(|e| e.contains("out of range") || e.contains("overflow")), "the refusal is kept on the order");
     let cursor: String = sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE name LIKE 'orders:%:D347:2026'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(cursor, "5", "the cursor moved past the page");
@@ -423,7 +445,8 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
     assert!(report.repaired_count >= 3, "{}", report.summary());
     let summary = report.summary();
     assert!(summary.contains("orders stored with a value changed") && summary.contains("refused by the database"), "{summary}");
-    let (status, stats): (String, Value) = sqlx::query_as("SELECT status, stats FROM sync_runs WHERE kind = 'orders' ORDER BY id DESC LIMIT 1").fetch_one(store.pool()).await.unwrap();
+    let (status, stats): (String, Value) =
+        sqlx::query_as("SELECT status, stats FROM sync_runs WHERE kind = 'orders' ORDER BY id DESC LIMIT 1").fetch_one(store.pool()).await.unwrap();
     assert_eq!(status, "partial");
     assert_eq!(stats["refused"].as_array().map(Vec::len), Some(1));
     // A second sync reads on from the cursor: nothing stalls on the same page.

@@ -5,13 +5,13 @@
 
 mod common;
 
-use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::catalog::Format;
+use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::config::CatalogueSettings;
-use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mock::{MockServer, Scenario};
-use katalog_bridge::publish::{publish, PublishOptions};
+use katalog_bridge::publish::{PublishOptions, publish};
 use serde_json::Value;
 
 fn scenario() -> Scenario {
@@ -20,13 +20,7 @@ fn scenario() -> Scenario {
 
 /// A client with every cooperative's account, as the scenario defines them.
 fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
-    let settings = CatalogueSettings {
-        base_url: server.url(),
-        timeout_secs: 10,
-        max_concurrency: 8,
-        max_attempts: 4,
-        sellers: scenario.seller_accounts(),
-    };
+    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 4, sellers: scenario.seller_accounts() };
     CatalogueClient::new(&settings).unwrap().0
 }
 
@@ -81,18 +75,16 @@ async fn every_ready_product_is_listed_once_under_its_own_seller_and_reruns_send
     assert_eq!(client.counters().requests.load(std::sync::atomic::Ordering::Relaxed), before, "zero requests");
 
     // One price changed, one product deactivated: one update, one withdrawal.
-    let (changed_id, changed_remote): (i64, String) = sqlx::query_as(
-        "SELECT p.id, pb.remote_id FROM products p JOIN publications pb ON pb.product_id = p.id ORDER BY p.id LIMIT 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
-    let (gone_id, gone_remote): (i64, String) = sqlx::query_as(
-        "SELECT p.id, pb.remote_id FROM products p JOIN publications pb ON pb.product_id = p.id ORDER BY p.id DESC LIMIT 1",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let (changed_id, changed_remote): (i64, String) =
+        sqlx::query_as("SELECT p.id, pb.remote_id FROM products p JOIN publications pb ON pb.product_id = p.id ORDER BY p.id LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    let (gone_id, gone_remote): (i64, String) =
+        sqlx::query_as("SELECT p.id, pb.remote_id FROM products p JOIN publications pb ON pb.product_id = p.id ORDER BY p.id DESC LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     sqlx::query("UPDATE products SET price = price + 1000 WHERE id = $1").bind(changed_id).execute(store.pool()).await.unwrap();
     sqlx::query("UPDATE products SET active = false WHERE id = $1").bind(gone_id).execute(store.pool()).await.unwrap();
     let third = publish(&store, &plan(), &client, &options).await.unwrap();
@@ -118,17 +110,14 @@ async fn two_publishers_on_one_database_send_each_publication_once() {
     // Mapped and planned first, so both start claiming at once (mapping takes each a different time).
     publish(&store, &plan, &a, &PublishOptions { dry_run: true, ..Default::default() }).await.unwrap();
     let (sa, sb) = (&store, &store);
-    let (ra, rb) = tokio::join!(
-        async { publish(sa, &plan, &a, &options).await },
-        async {
-            // The second starts while the first is sending: the job's lock is
-            // taken, so it is refused as a lead and helps with the claims.
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            let refused = publish(sb, &plan, &b, &options).await;
-            assert!(matches!(&refused, Err(katalog_bridge::publish::PublishError::Busy(why)) if why.contains("already running")), "{refused:?}");
-            katalog_bridge::publish::help(sb, &b, &options).await.map(Option::unwrap_or_default)
-        }
-    );
+    let (ra, rb) = tokio::join!(async { publish(sa, &plan, &a, &options).await }, async {
+        // The second starts while the first is sending: the job's lock is
+        // taken, so it is refused as a lead and helps with the claims.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let refused = publish(sb, &plan, &b, &options).await;
+        assert!(matches!(&refused, Err(katalog_bridge::publish::PublishError::Busy(why)) if why.contains("already running")), "{refused:?}");
+        katalog_bridge::publish::help(sb, &b, &options).await.map(Option::unwrap_or_default)
+    });
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     let publications: i64 = sqlx::query_scalar("SELECT count(*) FROM publications").fetch_one(store.pool()).await.unwrap();
     assert_eq!((ra.sent + rb.sent) as i64, publications, "a: {} / b: {}", ra.summary(), rb.summary());
@@ -219,11 +208,8 @@ async fn a_cooperative_without_an_account_is_reported_and_skipped_and_a_dry_run_
     assert!(truth(&server).await.is_empty(), "a dry run sends nothing");
     let report = publish(&store, &plan(), &client, &PublishOptions::default()).await.unwrap();
     assert_eq!(report.sellers_without_account, vec![dropped.clone()]);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE seller = $1 AND state = 'pending'")
-        .bind(&dropped)
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM publications WHERE seller = $1 AND state = 'pending'").bind(&dropped).fetch_one(store.pool()).await.unwrap();
     assert!(left > 0, "its publications wait for an account");
     assert!(truth(&server).await.iter().all(|l| l["kode_penyedia"] != dropped.as_str()));
 }
@@ -318,7 +304,7 @@ async fn fault(server: &MockServer, f: Value) {
 /// with the curators' reasons, though pages repeat and reorder items.
 #[tokio::test]
 async fn review_is_followed_to_the_ground_truth_through_repeated_and_reordered_pages() {
-    use katalog_bridge::publish::{status::sync_status, Channel};
+    use katalog_bridge::publish::{Channel, status::sync_status};
     let store = common::fixture_store().await;
     let scenario = scenario();
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
@@ -335,8 +321,7 @@ async fn review_is_followed_to_the_ground_truth_through_repeated_and_reordered_p
     assert_eq!(second.changes.not_allowed, 0, "{}", second.summary());
 
     let truth = truth(&server).await;
-    let ours: Vec<(String, String, Value)> =
-        sqlx::query_as("SELECT remote_id, state, reasons FROM publications").fetch_all(store.pool()).await.unwrap();
+    let ours: Vec<(String, String, Value)> = sqlx::query_as("SELECT remote_id, state, reasons FROM publications").fetch_all(store.pool()).await.unwrap();
     assert_eq!(ours.len(), truth.len());
     let mut rejected = 0;
     for (remote, state, reasons) in &ours {
@@ -388,7 +373,15 @@ async fn a_publisher_killed_at_any_point_leaves_each_product_listed_exactly_once
     writeln!(f, "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;berat_kg;foto").unwrap();
     let coops = ["MJK-WATES", "MJK-MERI", "MJK-KAUMAN", "MJK-MIJI"];
     for i in 0..2_400 {
-        writeln!(f, "{};M-{};Anggota {};SKU-{i:05};Minyak Goreng Kemasan Nomor {i};Minyak Goreng;botol;{};1;https://f.id/{i}.jpg", coops[i % 4], i % 7, i % 7, 15_000 + i % 100).unwrap();
+        writeln!(
+            f,
+            "{};M-{};Anggota {};SKU-{i:05};Minyak Goreng Kemasan Nomor {i};Minyak Goreng;botol;{};1;https://f.id/{i}.jpg",
+            coops[i % 4],
+            i % 7,
+            i % 7,
+            15_000 + i % 100
+        )
+        .unwrap();
     }
     drop(f);
     let bin = |args: &[&str]| {
@@ -398,9 +391,8 @@ async fn a_publisher_killed_at_any_point_leaves_each_product_listed_exactly_once
     };
     assert!(bin(&["import", "cooperatives", common::repo().join("fixtures/cooperatives.csv").to_str().unwrap()]).output().unwrap().status.success());
     assert!(bin(&["import", "products", products.to_str().unwrap()]).output().unwrap().status.success());
-    let submitted = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM publications WHERE state = 'submitted'").fetch_one(store.pool()).await.unwrap()
-    };
+    let submitted =
+        || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM publications WHERE state = 'submitted'").fetch_one(store.pool()).await.unwrap() };
     for kill_at in [300, 1_000, 1_800] {
         let mut child = bin(&["sync", "publish"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
         let started = std::time::Instant::now();
@@ -418,12 +410,11 @@ async fn a_publisher_killed_at_any_point_leaves_each_product_listed_exactly_once
     assert!(stdout.contains("0 refused, 0 to retry later"), "{stdout}");
 
     let truth = truth(&server).await;
-    let publications: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT pb.seller, p.sku, pb.remote_id, pb.state FROM publications pb JOIN products p ON p.id = pb.product_id",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+    let publications: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT pb.seller, p.sku, pb.remote_id, pb.state FROM publications pb JOIN products p ON p.id = pb.product_id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
     assert_eq!(publications.len(), 2_400);
     assert!(publications.iter().all(|(_, _, _, state)| state == "submitted"));
     let mut seen = std::collections::HashSet::new();
@@ -498,12 +489,9 @@ async fn one_cooperatives_run_sends_only_its_own_publications() {
     let wates = PublishOptions { cooperative: Some("MJK-WATES".into()), ..Default::default() };
     let report = publish(&store, &plan(), &client, &wates).await.unwrap();
     assert!(report.sent > 0);
-    let sellers: std::collections::HashSet<String> =
-        truth(&server).await.iter().map(|l| l["kode_penyedia"].as_str().unwrap().to_owned()).collect();
+    let sellers: std::collections::HashSet<String> = truth(&server).await.iter().map(|l| l["kode_penyedia"].as_str().unwrap().to_owned()).collect();
     assert_eq!(sellers, ["P3576-0006".to_owned()].into_iter().collect(), "only MJK-WATES's seller");
-    let others: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE seller <> 'P3576-0006' AND state = 'pending'")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let others: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM publications WHERE seller <> 'P3576-0006' AND state = 'pending'").fetch_one(store.pool()).await.unwrap();
     assert!(others > 0, "the others stay pending");
 }

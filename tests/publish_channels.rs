@@ -6,14 +6,14 @@
 
 mod common;
 
-use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::catalog::Format;
+use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::config::CatalogueSettings;
-use katalog_bridge::mapping::plan::{Plan, Tables};
 use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::plan::{Plan, Tables};
 use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::publish::status::sync_status;
-use katalog_bridge::publish::{publish, Channel, PublishOptions};
+use katalog_bridge::publish::{Channel, PublishOptions, publish};
 use serde_json::Value;
 
 fn scenario() -> Scenario {
@@ -96,7 +96,8 @@ async fn peppol_documents_list_each_product_once_and_every_line_result_lands_on_
     admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 30})).await;
     sync_status(&store, &client, Channel::Peppol, None, 100).await.unwrap();
     let listings = admin_state(&server).await["listings"].as_array().unwrap().clone();
-    let states: Vec<(String, String)> = sqlx::query_as("SELECT remote_id, state FROM publications WHERE channel = 'peppol'").fetch_all(store.pool()).await.unwrap();
+    let states: Vec<(String, String)> =
+        sqlx::query_as("SELECT remote_id, state FROM publications WHERE channel = 'peppol'").fetch_all(store.pool()).await.unwrap();
     for (remote, state) in &states {
         let l = listings.iter().find(|l| l["listing_id"] == remote.as_str()).unwrap();
         assert_eq!(l["state"], state.as_str(), "{remote}");
@@ -121,13 +122,12 @@ async fn peppol_documents_list_each_product_once_and_every_line_result_lands_on_
     let [(changed, changed_pub), (gone, gone_pub), (_, ghost_pub)] = wates[..] else { panic!("three WATES products") };
     sqlx::query("UPDATE products SET price = price + 1000 WHERE id = $1").bind(changed).execute(store.pool()).await.unwrap();
     sqlx::query("UPDATE products SET active = false WHERE id = $1").bind(gone).execute(store.pool()).await.unwrap();
-    let ghost_sku: String = sqlx::query_scalar(
-        "UPDATE products p SET sku = 'GHOST-1' FROM publications pb WHERE pb.id = $1 AND p.id = pb.product_id RETURNING p.sku",
-    )
-    .bind(ghost_pub)
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let ghost_sku: String =
+        sqlx::query_scalar("UPDATE products p SET sku = 'GHOST-1' FROM publications pb WHERE pb.id = $1 AND p.id = pb.product_id RETURNING p.sku")
+            .bind(ghost_pub)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     sqlx::query("UPDATE publications SET remote_id = NULL WHERE id = $1").bind(ghost_pub).execute(store.pool()).await.unwrap();
     let third = publish(&store, &plan, &client, &PublishOptions { cooperative: Some("MJK-WATES".into()), ..peppol() }).await.unwrap();
     assert_eq!((third.documents, third.sent), (1, 3), "{}", third.summary());
@@ -153,7 +153,8 @@ async fn peppol_documents_list_each_product_once_and_every_line_result_lands_on_
     assert!(reasons[0].as_str().unwrap().contains(&ghost_sku) && reasons[0].as_str().unwrap().contains("not listed"), "{reasons}");
     let listings = admin_state(&server).await["listings"].as_array().unwrap().clone();
     let gone_remote: String = sqlx::query_scalar("SELECT remote_id FROM publications WHERE id = $1").bind(gone_pub).fetch_one(store.pool()).await.unwrap();
-    let changed_remote: String = sqlx::query_scalar("SELECT remote_id FROM publications WHERE id = $1").bind(changed_pub).fetch_one(store.pool()).await.unwrap();
+    let changed_remote: String =
+        sqlx::query_scalar("SELECT remote_id FROM publications WHERE id = $1").bind(changed_pub).fetch_one(store.pool()).await.unwrap();
     let find = |id: &str| listings.iter().find(|l| l["listing_id"] == id).unwrap().clone();
     assert_eq!(find(&gone_remote)["state"], "withdrawn");
     assert_eq!(find(&changed_remote)["state"], "submitted", "an update goes through review again");
@@ -272,16 +273,17 @@ fn workbooks(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    entries.flat_map(|e| {
-        let p = e.unwrap().path();
-        if p.is_dir() { walk(&p) } else { vec![p] }
-    })
-    .collect()
+    entries
+        .flat_map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() { walk(&p) } else { vec![p] }
+        })
+        .collect()
 }
 
 /// The `sku` column of a workbook's data rows, read with calamine.
 fn sheet_rows(path: &std::path::Path) -> Vec<String> {
-    use calamine::{open_workbook_auto, Reader};
+    use calamine::{Reader, open_workbook_auto};
     let mut book = open_workbook_auto(path).unwrap();
     let name = book.sheet_names()[0].clone();
     let range = book.worksheet_range(&name).unwrap();

@@ -11,18 +11,29 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use calamine::{Reader, Xlsx};
-use katalog_bridge::catalog::leaves::{self, Leaf};
 use katalog_bridge::catalog::Format;
-use katalog_bridge::listings::{map_products, MapOptions, MapReport, Output};
+use katalog_bridge::catalog::leaves::{self, Leaf};
+use katalog_bridge::listings::{MapOptions, MapReport, Output, map_products};
+use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::units::UnitTable;
-use katalog_bridge::mapping::MappingSource;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
 const HEADER: [&str; 13] = [
-    "kode_koperasi", "kode_anggota", "nama_anggota", "sku", "nama_produk", "deskripsi", "kategori", "satuan", "harga",
-    "berat_kg", "lokasi_produksi", "merek", "foto",
+    "kode_koperasi",
+    "kode_anggota",
+    "nama_anggota",
+    "sku",
+    "nama_produk",
+    "deskripsi",
+    "kategori",
+    "satuan",
+    "harga",
+    "berat_kg",
+    "lokasi_produksi",
+    "merek",
+    "foto",
 ];
 
 /// A fuzzed column: its index in HEADER, and where each format carries it
@@ -50,10 +61,31 @@ fn tidied(s: &str) -> String {
 /// generated ones spread over the columns.
 fn strings() -> Vec<(String, usize)> {
     let picked: Vec<String> = [
-        "Tahu &amp; Tempe", "Kopi & <Susu> \"asli\" 'Jos'", "]]> <![CDATA[x]]>", "_x0041_ _x005F_ __x00e9_",
-        "baris\r\nbaru\n\ndan\ttab", "  spasi  di  tepi  ", "\u{0}nul", "bel\u{7}", "esc\u{1b}[31m", "\u{85}NEL", "\u{9f}c1",
-        "\u{fffe}", "\u{ffff}", "\u{feff}BOM", "\u{2028}line sep", "emoji 😀 dan ﷽", "=1+2", ";titik;koma;", "\"\"", "",
-        "x", "Ünïcödé ñ 漢字 ꦗꦮ", "\u{200b}zero width", "\u{fdd0}", "a\u{10ffff}",
+        "Tahu &amp; Tempe",
+        "Kopi & <Susu> \"asli\" 'Jos'",
+        "]]> <![CDATA[x]]>",
+        "_x0041_ _x005F_ __x00e9_",
+        "baris\r\nbaru\n\ndan\ttab",
+        "  spasi  di  tepi  ",
+        "\u{0}nul",
+        "bel\u{7}",
+        "esc\u{1b}[31m",
+        "\u{85}NEL",
+        "\u{9f}c1",
+        "\u{fffe}",
+        "\u{ffff}",
+        "\u{feff}BOM",
+        "\u{2028}line sep",
+        "emoji 😀 dan ﷽",
+        "=1+2",
+        ";titik;koma;",
+        "\"\"",
+        "",
+        "x",
+        "Ünïcödé ñ 漢字 ꦗꦮ",
+        "\u{200b}zero width",
+        "\u{fdd0}",
+        "a\u{10ffff}",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -71,8 +103,19 @@ fn strings() -> Vec<(String, usize)> {
 
 fn base_row(i: usize) -> Vec<String> {
     [
-        "MJK-WATES", "W-01", "Toko Uji", &format!("P-{i:04}"), &format!("Produk Uji Nomor {i}"), "Deskripsi uji", "Minyak Goreng",
-        "botol", "18.000", "1", "Mojokerto", "Merek Uji", &format!("https://f.id/{i}.jpg"),
+        "MJK-WATES",
+        "W-01",
+        "Toko Uji",
+        &format!("P-{i:04}"),
+        &format!("Produk Uji Nomor {i}"),
+        "Deskripsi uji",
+        "Minyak Goreng",
+        "botol",
+        "18.000",
+        "1",
+        "Mojokerto",
+        "Merek Uji",
+        &format!("https://f.id/{i}.jpg"),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -96,9 +139,10 @@ async fn map_to(store: &katalog_bridge::store::Store, format: Format, out: &Path
 
 /// Whether `report` holds `sku` back with a blocking issue on `field`.
 fn blocked_on(report: &MapReport, sku: &str, field: &str) -> bool {
-    report.issues.iter().any(|p| {
-        p.sku == sku && p.issues.iter().any(|i| i.field == field && matches!(i.severity, katalog_bridge::mapping::rules::Severity::Blocking))
-    })
+    report
+        .issues
+        .iter()
+        .any(|p| p.sku == sku && p.issues.iter().any(|i| i.field == field && matches!(i.severity, katalog_bridge::mapping::rules::Severity::Blocking)))
 }
 
 #[tokio::test]
@@ -121,16 +165,10 @@ async fn any_text_is_rejected_held_back_or_comes_back_unchanged() {
     writer.flush().unwrap();
     drop(writer);
     let units = UnitTable::load(&MappingSource::BuiltIn).unwrap();
-    let report = katalog_bridge::intake::products::import_products(
-        &store,
-        &units,
-        &tmp.path().join("teks.csv"),
-        None,
-        &Default::default(),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    let report =
+        katalog_bridge::intake::products::import_products(&store, &units, &tmp.path().join("teks.csv"), None, &Default::default(), &Default::default())
+            .await
+            .unwrap();
     // Every rejected row, from the rejects file: its row and the columns at fault.
     let mut rejected: HashMap<u64, Vec<String>> = HashMap::new();
     if let Some(file) = &report.rejects_file {

@@ -44,7 +44,9 @@ pub fn repair(raw: &[u8]) -> (Cow<'_, [u8]>, u64) {
             b'\\' if bytes.get(i + 1) == Some(&b'u') => match hex4(bytes, i + 2) {
                 Some(0) => (6, Some(Cow::Borrowed(REPLACEMENT))),
                 Some(0xD800..=0xDBFF) => {
-                    let paired = bytes.get(i + 6) == Some(&b'\\') && bytes.get(i + 7) == Some(&b'u') && hex4(bytes, i + 8).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low));
+                    let paired = bytes.get(i + 6) == Some(&b'\\')
+                        && bytes.get(i + 7) == Some(&b'u')
+                        && hex4(bytes, i + 8).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low));
                     if paired { (12, None) } else { (6, Some(Cow::Borrowed(REPLACEMENT))) }
                 }
                 Some(0xDC00..=0xDFFF) => (6, Some(Cow::Borrowed(REPLACEMENT))),

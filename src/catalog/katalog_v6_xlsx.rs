@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use super::markup::Markup;
 use super::PartFile;
+use super::markup::Markup;
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
@@ -219,10 +219,7 @@ impl Sheet {
 fn part_options() -> SimpleFileOptions {
     // Level 1: the fastest deflate, and still about a tenth of the XML's size.
     // A fixed date keeps the same products giving the same bytes.
-    SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(1))
-        .last_modified_time(DateTime::default())
+    SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).compression_level(Some(1)).last_modified_time(DateTime::default())
 }
 
 /// One inline-string cell. Text with a space at either end keeps it.

@@ -97,8 +97,7 @@ pub fn read(xml: &[u8], mut visit: impl FnMut(Leaf<'_>) -> Result<(), String>) -
                         Some(c) => current.push(c),
                         None => {
                             let name = r.xml10_content();
-                            let resolved = quick_xml::escape::resolve_predefined_entity(&name)
-                                .ok_or_else(|| format!("unknown entity &{name};"))?;
+                            let resolved = quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(|| format!("unknown entity &{name};"))?;
                             current.push_str(resolved);
                         }
                     }

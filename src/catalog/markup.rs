@@ -5,8 +5,8 @@
 //! Numbers are written exactly from `rust_decimal`, never through a float.
 //! [`Elements`] is the element-at-a-time writer for small documents.
 
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use rust_decimal::Decimal;
 
 #[derive(Debug, Default)]
@@ -228,9 +228,6 @@ mod tests {
     fn values_are_escaped_and_markup_is_not() {
         let mut m = Markup::default();
         m.raw("<a x=\"").attr("\"R&D\" <1>").raw("\">").text("Teh & kopi <b>").raw("</a>");
-        assert_eq!(
-            String::from_utf8(m.as_bytes().to_vec()).unwrap(),
-            "<a x=\"&quot;R&amp;D&quot; &lt;1&gt;\">Teh &amp; kopi &lt;b&gt;</a>"
-        );
+        assert_eq!(String::from_utf8(m.as_bytes().to_vec()).unwrap(), "<a x=\"&quot;R&amp;D&quot; &lt;1&gt;\">Teh &amp; kopi &lt;b&gt;</a>");
     }
 }

@@ -1,17 +1,17 @@
 //! The catalogue formats: what each one's listing holds (its targets) and how
 //! it is written. Only this folder knows wire field names and layouts.
 
-pub mod katalog_v6;
 pub mod client;
 pub mod json_repair;
+pub mod katalog_v6;
 pub mod katalog_v6_xlsx;
 pub mod leaves;
 pub mod markup;
 pub mod order_response;
 pub mod orders;
-pub mod ubl_order;
 mod part_file;
 pub mod peppol;
+pub mod ubl_order;
 
 use std::io::Write;
 

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 
-use super::markup::{push_decimal, Elements, Markup};
+use super::markup::{Elements, Markup, push_decimal};
 use crate::domain::product::Origin;
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
@@ -126,7 +126,10 @@ impl<W: Write> CatalogueWriter<W> {
         let or = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.to_owned());
         let validity_days = d.validity_days.unwrap_or(365).max(1);
         let end = header.issue_date.checked_add_days(chrono::Days::new(validity_days.into())).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the catalogue's end date ({validity_days} days after {}) is past the calendar", header.issue_date))
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the catalogue's end date ({validity_days} days after {}) is past the calendar", header.issue_date),
+            )
         })?;
         let mut w = Elements::start("Catalogue", &[("xmlns", NS_ROOT), ("xmlns:cac", NS_CAC), ("xmlns:cbc", NS_CBC)], false);
         w.leaf("cbc:CustomizationID", &[], CUSTOMIZATION_ID);
@@ -304,7 +307,26 @@ mod tests {
     #[test]
     fn target_positions_match_the_constants() {
         for (i, name) in super::TARGETS.iter().map(|t| t.name).enumerate() {
-            let expected = ["seller_item_id", "name", "description", "unit", "unspsc", "price", "tax_category", "tax_percent", "min_quantity", "brand", "origin", "weight_kg", "photos", "tkdn_percent", "tkdn_certificate", "endpoint_id", "legal_name", "city"][i];
+            let expected = [
+                "seller_item_id",
+                "name",
+                "description",
+                "unit",
+                "unspsc",
+                "price",
+                "tax_category",
+                "tax_percent",
+                "min_quantity",
+                "brand",
+                "origin",
+                "weight_kg",
+                "photos",
+                "tkdn_percent",
+                "tkdn_certificate",
+                "endpoint_id",
+                "legal_name",
+                "city",
+            ][i];
             assert_eq!(name, expected);
         }
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Asia::Jakarta;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::leaves::{self, Leaf};
 use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
@@ -151,7 +151,8 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
     let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| at(format!("IssueDate {date:?} is not a date")))?;
     let time = head.get("IssueTime").and_then(|t| NaiveTime::parse_from_str(t.trim().get(..8).unwrap_or(t), "%H:%M:%S").ok()).unwrap_or_default();
     // A local time without a zone is taken as Jakarta's.
-    let issued = Jakarta.from_local_datetime(&date.and_time(time)).single().ok_or_else(|| at("the issue time does not exist".into()))?.with_timezone(&chrono::Utc);
+    let issued =
+        Jakarta.from_local_datetime(&date.and_time(time)).single().ok_or_else(|| at("the issue time does not exist".into()))?.with_timezone(&chrono::Utc);
     if lines.is_empty() {
         return Err(at("no cac:OrderLine".into()));
     }
@@ -161,7 +162,8 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
         let lat = |e: String| at(format!("line {line_id}: {e}"));
         let get = |k: &str| l.fields.get(k).map(String::as_str);
         let quantity = amount("Quantity", get("quantity").ok_or_else(|| lat("no cbc:Quantity".into()))?, 4).map_err(lat)?;
-        let line_total = amount("LineExtensionAmount", get("line_extension_amount").ok_or_else(|| lat("no cbc:LineExtensionAmount".into()))?, 2).map_err(lat)?;
+        let line_total =
+            amount("LineExtensionAmount", get("line_extension_amount").ok_or_else(|| lat("no cbc:LineExtensionAmount".into()))?, 2).map_err(lat)?;
         let unit_price = match get("price") {
             Some(p) => amount("PriceAmount", p, 2).map_err(lat)?,
             None => return Err(lat("no cac:Price/cbc:PriceAmount".into())),
@@ -184,7 +186,8 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
     }
     let payable = amount("PayableAmount", head.get("PayableAmount").ok_or_else(|| at("no cbc:PayableAmount".into()))?, 2).map_err(at)?;
     let line_extension = head.get("LineExtensionAmount").map(|t| amount("LineExtensionAmount", t, 2)).transpose().map_err(at)?;
-    let kode_penyedia = seller.gln().and_then(gln_seller).or_else(|| seller.id()).ok_or_else(|| at("the seller has no EndpointID or PartyIdentification".into()))?;
+    let kode_penyedia =
+        seller.gln().and_then(gln_seller).or_else(|| seller.id()).ok_or_else(|| at("the seller has no EndpointID or PartyIdentification".into()))?;
     let raw = json!({
         "document": "UBL Order", "document_id": id, "customization_id": head.get("CustomizationID"), "profile_id": head.get("ProfileID"),
         "order_type_code": head.get("OrderTypeCode"), "note": head.get("Note"), "currency": head.get("DocumentCurrencyCode"),

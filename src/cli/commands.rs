@@ -5,18 +5,18 @@ use anyhow::Context;
 use std::io::Write as _;
 
 use super::{
-    Cli, Command, DbCommand, ImportArgs, ImportCommand, ListingsCommand, MappingsCommand, OrdersCommand, SyncCommand, TemplateKind, EXIT_ERROR, EXIT_OK,
-    EXIT_REJECTED_ROWS,
+    Cli, Command, DbCommand, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS, ImportArgs, ImportCommand, ListingsCommand, MappingsCommand, OrdersCommand, SyncCommand,
+    TemplateKind,
 };
 use crate::catalog::Format;
-use crate::listings::{self, MapOptions, Output};
-use crate::mapping::plan::Tables;
 use crate::config::Settings;
 use crate::domain::cooperative::CooperativeCode;
 use crate::intake::{self, ImportOptions, ImportReport};
-use crate::mapping::units::UnitTable;
+use crate::listings::{self, MapOptions, Output};
 use crate::mapping::MappingSource;
-use crate::store::{runs, Store};
+use crate::mapping::plan::Tables;
+use crate::mapping::units::UnitTable;
+use crate::store::{Store, runs};
 use crate::{demo, telemetry};
 
 /// Runs a parsed command line; never panics on bad input, returns the exit status.
@@ -74,7 +74,9 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Mappings(MappingsCommand::Check { dir }) => {
             let source = dir.map_or(mappings, MappingSource::Dir);
             match &source {
-                MappingSource::BuiltIn => println!("checking the built-in mappings (compiled into this program; check a folder with --dir, use one with mappings_dir)"),
+                MappingSource::BuiltIn => {
+                    println!("checking the built-in mappings (compiled into this program; check a folder with --dir, use one with mappings_dir)")
+                }
                 MappingSource::Dir(d) => println!("checking the mappings in {}", d.display()),
             }
             let plans = crate::catalog::check_all(&source)?;
@@ -144,12 +146,14 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Listings { command: Some(ListingsCommand::Resubmit { ids }), .. } => with_store(settings, async |store| {
-            let n = crate::store::publications::resubmit(store, &ids).await?;
-            println!("{n} of {} publications will be sent again at the next sync publish", ids.len());
-            Ok(if n as usize == ids.len() { EXIT_OK } else { EXIT_REJECTED_ROWS })
-        })
-        .await,
+        Command::Listings { command: Some(ListingsCommand::Resubmit { ids }), .. } => {
+            with_store(settings, async |store| {
+                let n = crate::store::publications::resubmit(store, &ids).await?;
+                println!("{n} of {} publications will be sent again at the next sync publish", ids.len());
+                Ok(if n as usize == ids.len() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+            })
+            .await
+        }
         Command::Listings { command: Some(ListingsCommand::MarkUploaded { files, cooperative }), .. } => {
             let named = cooperative_arg(cooperative)?.map(|c| c.to_string());
             with_store(settings, async |store| {
@@ -200,11 +204,20 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 && s != "blocked"
                 && crate::domain::publication::PublicationState::parse(s).is_none()
             {
-                anyhow::bail!("--state {s:?} is not a state; use pending, submitted, under_curation, live, rejected, revision_requested, taken_down, withdraw_pending, withdrawn, failed or blocked");
+                anyhow::bail!(
+                    "--state {s:?} is not a state; use pending, submitted, under_curation, live, rejected, revision_requested, taken_down, withdraw_pending, withdrawn, failed or blocked"
+                );
             }
             let cooperative = cooperative_arg(args.cooperative.clone())?.map(|c| c.to_string());
             with_store(settings, async |store| {
-                let lines = crate::store::publications::listing_lines(store, args.channel.name(), args.channel.format().name(), args.state.as_deref(), cooperative.as_deref()).await?;
+                let lines = crate::store::publications::listing_lines(
+                    store,
+                    args.channel.name(),
+                    args.channel.format().name(),
+                    args.state.as_deref(),
+                    cooperative.as_deref(),
+                )
+                .await?;
                 let mut out = std::io::stdout().lock();
                 for l in &lines {
                     if args.json {
@@ -213,7 +226,17 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                     } else {
                         let why = l.reasons_text();
                         let id = if l.id > 0 { l.id.to_string() } else { "-".into() };
-                        writeln!(out, "{id:>6} {:<20} {:<8} {:<16} {:<40} {:<18} {}{}", l.cooperative, l.member, l.sku, l.product.chars().take(40).collect::<String>(), l.state, crate::domain::time::show(l.since), if why.is_empty() { String::new() } else { format!("  {why}") })?;
+                        writeln!(
+                            out,
+                            "{id:>6} {:<20} {:<8} {:<16} {:<40} {:<18} {}{}",
+                            l.cooperative,
+                            l.member,
+                            l.sku,
+                            l.product.chars().take(40).collect::<String>(),
+                            l.state,
+                            crate::domain::time::show(l.since),
+                            if why.is_empty() { String::new() } else { format!("  {why}") }
+                        )?;
                     }
                 }
                 if !args.json {
@@ -426,25 +449,37 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             }
             Ok(EXIT_OK)
         }
-        Command::Runs { job, failed, json, limit } => with_store(settings, async |store| {
-            let runs = crate::store::runs::history(store, job.as_deref(), failed, limit).await?;
-            let mut out = std::io::stdout().lock();
-            for r in &runs {
-                if json {
-                    writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default())?;
-                } else {
-                    let took = r.finished_at.map(|f| format!("{:.1} s", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
-                    let error = r.error.as_deref().map(|e| format!("  {}", e.chars().take(200).collect::<String>())).unwrap_or_default();
-                    let job = if r.role == "help" { format!("{} (help)", r.job) } else { r.job.clone() };
-                    writeln!(out, "{:>6} {:<19} {:<12} {} {:>9}  {}{error}", r.id, job, r.status, crate::domain::time::show(r.started_at), took, r.instance)?;
+        Command::Runs { job, failed, json, limit } => {
+            with_store(settings, async |store| {
+                let runs = crate::store::runs::history(store, job.as_deref(), failed, limit).await?;
+                let mut out = std::io::stdout().lock();
+                for r in &runs {
+                    if json {
+                        writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default())?;
+                    } else {
+                        let took =
+                            r.finished_at.map(|f| format!("{:.1} s", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
+                        let error = r.error.as_deref().map(|e| format!("  {}", e.chars().take(200).collect::<String>())).unwrap_or_default();
+                        let job = if r.role == "help" { format!("{} (help)", r.job) } else { r.job.clone() };
+                        writeln!(
+                            out,
+                            "{:>6} {:<19} {:<12} {} {:>9}  {}{error}",
+                            r.id,
+                            job,
+                            r.status,
+                            crate::domain::time::show(r.started_at),
+                            took,
+                            r.instance
+                        )?;
+                    }
                 }
-            }
-            if !json {
-                eprintln!("{} runs", runs.len());
-            }
-            Ok(EXIT_OK)
-        })
-        .await,
+                if !json {
+                    eprintln!("{} runs", runs.len());
+                }
+                Ok(EXIT_OK)
+            })
+            .await
+        }
         Command::Config => {
             print!("{}", settings.describe());
             Ok(EXIT_OK)
@@ -477,12 +512,14 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             result?;
             Ok(EXIT_OK)
         }
-        Command::Db(DbCommand::Migrate) => with_store(settings, async |store| {
-            println!("database: {}", store.location());
-            println!("migrations applied");
-            Ok(EXIT_OK)
-        })
-        .await,
+        Command::Db(DbCommand::Migrate) => {
+            with_store(settings, async |store| {
+                println!("database: {}", store.location());
+                println!("migrations applied");
+                Ok(EXIT_OK)
+            })
+            .await
+        }
         Command::Import(ImportCommand::Cooperatives { file, common }) => {
             let options = import_options(common);
             with_store(settings, async |store| {
@@ -496,15 +533,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             let cooperative = cooperative_arg(cooperative)?;
             let units = UnitTable::load(&mappings)?;
             with_store(settings, async |store| {
-                let report = intake::products::import_products(
-                    store,
-                    &units,
-                    &file,
-                    cooperative.as_ref(),
-                    &options,
-                    &settings.import,
-                )
-                .await?;
+                let report = intake::products::import_products(store, &units, &file, cooperative.as_ref(), &options, &settings.import).await?;
                 Ok(print_report(&report))
             })
             .await
@@ -589,9 +618,5 @@ fn print_report(report: &ImportReport) -> u8 {
         eprintln!("{line}");
     }
     println!("{}", report.summary());
-    if report.rejected > 0 {
-        EXIT_REJECTED_ROWS
-    } else {
-        EXIT_OK
-    }
+    if report.rejected > 0 { EXIT_REJECTED_ROWS } else { EXIT_OK }
 }

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -50,8 +50,7 @@ fn describe_error(error: figment::Error) -> String {
         let what = match &e.kind {
             Kind::Message(msg) => {
                 // TOML syntax errors quote the offending line under a `|` gutter: keep the rest.
-                let kept: Vec<&str> =
-                    msg.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('|') && !l.starts_with('^')).collect();
+                let kept: Vec<&str> = msg.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('|') && !l.starts_with('^')).collect();
                 kept.join("; ")
             }
             Kind::InvalidType(actual, expected) => format!("expected {expected}, found {}", kind_of(actual)),
@@ -200,7 +199,7 @@ impl DaemonSettings {
 
     /// Each job's schedule as configured, or its default; an unknown job is an error.
     pub fn schedules(&self) -> Result<Vec<(&'static str, crate::daemon::schedule::JobSchedule)>, String> {
-        use crate::daemon::schedule::{default_schedule, JobSchedule, JOBS};
+        use crate::daemon::schedule::{JOBS, JobSchedule, default_schedule};
         if let Some(unknown) = self.schedules.keys().find(|k| !JOBS.contains(&k.as_str())) {
             return Err(format!("daemon.schedules.{unknown}: no such job (the jobs are {})", JOBS.join(", ")));
         }
@@ -396,11 +395,7 @@ impl Settings {
         Self::from_figment(
             Figment::new()
                 .merge(Toml::file(file))
-                .merge(
-                    Env::prefixed(ENV_PREFIX)
-                        .split("__")
-                        .filter(|key| is_known_section(key.as_str())),
-                )
+                .merge(Env::prefixed(ENV_PREFIX).split("__").filter(|key| is_known_section(key.as_str())))
                 .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into())),
         )
     }
@@ -586,7 +581,11 @@ mod tests {
             ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = hunter2-Secret\n", "hunter2-Secret", "line 4"),
             ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"hunter2-Secret\n", "hunter2-Secret", "line 4"),
             // a numeric secret, a type error
-            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = [987654321123]\n", "987654321123", "expected a string (the value is not shown)"),
+            (
+                "[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = [987654321123]\n",
+                "987654321123",
+                "expected a string (the value is not shown)",
+            ),
             ("[import]\nmax_file_bytes = \"hunter2-Secret\"\n", "hunter2-Secret", "import.max_file_bytes: expected"),
             ("[log]\nformat = \"hunter2-Secret\"\n", "hunter2-Secret", "unknown value (not shown)"),
             ("[import]\nbatch_size = \"hunter2-Secret\"\n", "hunter2-Secret", "import.batch_size: expected"),
@@ -646,7 +645,10 @@ mod tests {
         for (body, want) in [
             ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\n", "catalogue seller P1: has no client_secret or client_secret_file"),
             ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"x\"\nclient_secret_file = \"/f\"\n", "not both"),
-            ("[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"x\"\n[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"d\"\nclient_secret = \"y\"\n", "is configured twice"),
+            (
+                "[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"c\"\nclient_secret = \"x\"\n[[catalogue.sellers]]\nkode_penyedia = \"P1\"\nclient_id = \"d\"\nclient_secret = \"y\"\n",
+                "is configured twice",
+            ),
         ] {
             figment::Jail::expect_with(|jail| {
                 jail.create_file("katalog-bridge.toml", body)?;
@@ -655,7 +657,8 @@ mod tests {
                 Ok(())
             });
         }
-        let missing = SellerAccount { kode_penyedia: "P2".into(), client_id: "c".into(), client_secret: None, client_secret_file: Some("/nonexistent/secret".into()) };
+        let missing =
+            SellerAccount { kode_penyedia: "P2".into(), client_id: "c".into(), client_secret: None, client_secret_file: Some("/nonexistent/secret".into()) };
         assert!(missing.secret().unwrap_err().to_string().contains("cannot read client_secret_file /nonexistent/secret"));
     }
 }

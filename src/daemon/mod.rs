@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::store::{runs, Store};
+use crate::store::{Store, runs};
 use clock::Clock;
 use schedule::JobSchedule;
 
@@ -316,7 +316,11 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
     let state = http::HttpState {
         store: Arc::new(store.handle()),
         catalogue: parts.catalogue.clone(),
-        http: reqwest::Client::builder().timeout(Duration::from_secs(5)).redirect(reqwest::redirect::Policy::none()).build().map_err(|e| DaemonError::Config(e.to_string()))?,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| DaemonError::Config(e.to_string()))?,
         metrics: http::metrics_handle(),
     };
     let server = tokio::spawn(crate::serve::serve(listener, http::router(state), crate::serve::ServeLimits { max_connections: 64, ..Default::default() }));

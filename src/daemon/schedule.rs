@@ -56,7 +56,12 @@ fn day_term(expr: &str, term: &str) -> Result<String, ScheduleError> {
         },
     };
     Ok(match step {
-        Some(_) if range.contains(',') => return Err(ScheduleError::Invalid { expr: expr.to_owned(), reason: format!("a step over a range ending on Sunday ({term}) is not supported: list the days") }),
+        Some(_) if range.contains(',') => {
+            return Err(ScheduleError::Invalid {
+                expr: expr.to_owned(),
+                reason: format!("a step over a range ending on Sunday ({term}) is not supported: list the days"),
+            });
+        }
         Some(s) => format!("{range}/{s}"),
         None => range,
     })
@@ -138,7 +143,10 @@ mod tests {
         }
         // 5-7 is Friday to Sunday.
         let weekend = JobSchedule::parse("0 9 * * 5-7").unwrap();
-        assert_eq!(weekend.upcoming(wib(2026, 12, 3, 12, 0), Jakarta, 4), vec![wib(2026, 12, 4, 9, 0), wib(2026, 12, 5, 9, 0), wib(2026, 12, 6, 9, 0), wib(2026, 12, 11, 9, 0)]);
+        assert_eq!(
+            weekend.upcoming(wib(2026, 12, 3, 12, 0), Jakarta, 4),
+            vec![wib(2026, 12, 4, 9, 0), wib(2026, 12, 5, 9, 0), wib(2026, 12, 6, 9, 0), wib(2026, 12, 11, 9, 0)]
+        );
     }
 
     #[test]

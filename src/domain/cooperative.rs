@@ -1,6 +1,6 @@
 //! Cooperatives (KKMP) and their codes.
 
-use super::{text, DomainError};
+use super::{DomainError, text};
 
 /// A cooperative's short code, e.g. `MJK-BALONGSARI`: upper-case letters,
 /// digits and `-`, 2 to 40 characters. Input is trimmed and upper-cased.
@@ -14,9 +14,7 @@ impl CooperativeCode {
             return Err(DomainError::new("cooperative code is empty"));
         }
         if code.len() < 2 || code.len() > 40 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(DomainError::new(format!(
-                "cooperative code {raw:?} is not valid: use 2-40 letters, digits or '-'"
-            )));
+            return Err(DomainError::new(format!("cooperative code {raw:?} is not valid: use 2-40 letters, digits or '-'")));
         }
         Ok(Self(code))
     }

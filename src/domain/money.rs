@@ -64,11 +64,7 @@ pub fn format_rupiah(value: Decimal) -> String {
     }
     let frac = (v.fract() * Decimal::from(100)).trunc();
     let sign = if negative { "-" } else { "" };
-    if frac.is_zero() {
-        format!("{sign}Rp {grouped}")
-    } else {
-        format!("{sign}Rp {grouped},{:02}", frac)
-    }
+    if frac.is_zero() { format!("{sign}Rp {grouped}") } else { format!("{sign}Rp {grouped},{:02}", frac) }
 }
 
 #[cfg(test)]

@@ -54,10 +54,7 @@ impl OrderStatus {
 
     /// Nothing more happens to the order.
     pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            Self::Completed | Self::PaymentOutsideSystem | Self::Cancelled | Self::CancelledOnNegotiation | Self::CancelledOnReview
-        )
+        matches!(self, Self::Completed | Self::PaymentOutsideSystem | Self::Cancelled | Self::CancelledOnNegotiation | Self::CancelledOnReview)
     }
 
     pub fn is_known(&self) -> bool {

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::money::Price;
-use super::{text, tidy, DomainError};
+use super::{DomainError, text, tidy};
 
 /// The seller's stock-keeping code for a product, unique per member.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -142,9 +142,7 @@ impl PublicationState {
             (S::Live, Change::Remote(R::TakenDown)) => Ok(S::TakenDown),
             // A listing sent again goes through review again.
             // (an update made elsewhere, say on the portal by hand).
-            (S::Live | S::Rejected | S::RevisionRequested | S::TakenDown, Change::Remote(r @ (R::Submitted | R::UnderCuration))) => {
-                Ok(r.into())
-            }
+            (S::Live | S::Rejected | S::RevisionRequested | S::TakenDown, Change::Remote(r @ (R::Submitted | R::UnderCuration))) => Ok(r.into()),
             (_, Change::Remote(_)) => refused,
         }
     }

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::number::parse_decimal;
-use super::source::{Cell, RawRow, MAX_CELL_CHARS};
+use super::source::{Cell, MAX_CELL_CHARS, RawRow};
 use crate::domain::{forbidden_char, tidy};
 
 /// One column an import understands.
@@ -54,27 +54,17 @@ pub fn resolve(spec: &[Column], row: &RawRow) -> Result<Header, String> {
             None => {}
         }
     }
-    let missing: Vec<&str> =
-        spec.iter().zip(&positions).filter(|(c, p)| c.required && p.is_none()).map(|(c, _)| c.header).collect();
+    let missing: Vec<&str> = spec.iter().zip(&positions).filter(|(c, p)| c.required && p.is_none()).map(|(c, _)| c.header).collect();
     if !missing.is_empty() {
         problems.insert(0, format!("lacks the required column{} {}", if missing.len() > 1 { "s" } else { "" }, missing.join(", ")));
     }
-    if problems.is_empty() {
-        Ok(Header { positions, names, row: row.line })
-    } else {
-        Err(problems.join("; "))
-    }
+    if problems.is_empty() { Ok(Header { positions, names, row: row.line }) } else { Err(problems.join("; ")) }
 }
 
 impl Header {
     /// Headers in the file that no column of the spec uses.
     pub fn unused(&self) -> Vec<&str> {
-        self.names
-            .iter()
-            .enumerate()
-            .filter(|(i, n)| !n.is_empty() && !self.positions.contains(&Some(*i)))
-            .map(|(_, n)| n.as_str())
-            .collect()
+        self.names.iter().enumerate().filter(|(i, n)| !n.is_empty() && !self.positions.contains(&Some(*i))).map(|(_, n)| n.as_str()).collect()
     }
 
     pub fn has(&self, column: usize) -> bool {

@@ -6,9 +6,9 @@ use std::path::Path;
 use super::columns::{Column, RowView};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
-use crate::domain::cooperative::{name, yes_no, Cooperative, CooperativeCode, Digits, SellerId};
-use crate::store::products::{Present, write_cooperatives, UpsertCounts};
+use crate::domain::cooperative::{Cooperative, CooperativeCode, Digits, SellerId, name, yes_no};
 use crate::store::Store;
+use crate::store::products::{Present, UpsertCounts, write_cooperatives};
 
 const KODE: usize = 0;
 const NAMA: usize = 1;
@@ -32,16 +32,21 @@ pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "npwp", aliases: &[], required: false, help: "NPWP, 15 atau 16 angka." },
     Column { header: "pkp", aliases: &["status pkp"], required: false, help: "ya bila Pengusaha Kena Pajak, tidak bila bukan (kosong = tidak)." },
     Column { header: "gln", aliases: &["global location number"], required: false, help: "GLN dari GS1 Indonesia, 13 angka; perlu untuk katalog PEPPOL." },
-    Column { header: "kode_penyedia", aliases: &["kode penyedia", "id penyedia"], required: false, help: "Kode penyedia koperasi di e-Katalog (akun penjual); perlu untuk tayang." },
-    Column { header: "email", aliases: &["e-mail", "surel", "email koperasi"], required: false, help: "Alamat e-mail pengurus; pesanan baru dan batas konfirmasi diberitahukan ke sini." },
+    Column {
+        header: "kode_penyedia",
+        aliases: &["kode penyedia", "id penyedia"],
+        required: false,
+        help: "Kode penyedia koperasi di e-Katalog (akun penjual); perlu untuk tayang.",
+    },
+    Column {
+        header: "email",
+        aliases: &["e-mail", "surel", "email koperasi"],
+        required: false,
+        help: "Alamat e-mail pengurus; pesanan baru dan batas konfirmasi diberitahukan ke sini.",
+    },
 ];
 
-pub async fn import_cooperatives(
-    store: &Store,
-    path: &Path,
-    options: &ImportOptions,
-    settings: &ImportSettings,
-) -> Result<ImportReport, ImportError> {
+pub async fn import_cooperatives(store: &Store, path: &Path, options: &ImportOptions, settings: &ImportSettings) -> Result<ImportReport, ImportError> {
     // Seller ids already held, so a row giving another cooperative's is a bad row, not a failed batch.
     let sellers = crate::store::products::seller_ids(store).await?;
     let mut import = CooperativeImport { seen: HashMap::new(), sellers, sellers_seen: HashMap::new() };
@@ -67,8 +72,7 @@ impl RowImport for CooperativeImport {
     fn parse(&mut self, v: &mut RowView<'_>) -> Option<Cooperative> {
         let code = v.required_text(KODE).and_then(|t| v.check(KODE, CooperativeCode::parse(&t)));
         let mut named = |col: usize, what: &str| v.required_text(col).and_then(|t| v.check(col, name(&t, what)));
-        let (nama, kelurahan, kecamatan, kota) =
-            (named(NAMA, "name"), named(KELURAHAN, "kelurahan"), named(KECAMATAN, "kecamatan"), named(KOTA, "city"));
+        let (nama, kelurahan, kecamatan, kota) = (named(NAMA, "name"), named(KELURAHAN, "kelurahan"), named(KECAMATAN, "kecamatan"), named(KOTA, "city"));
         let nib = v.text(NIB).and_then(|t| v.check(NIB, Digits::parse(&t, "NIB", &[13])));
         let npwp = v.text(NPWP).and_then(|t| v.check(NPWP, Digits::parse(&t, "NPWP", &[15, 16])));
         let gln = v.text(GLN).and_then(|t| v.check(GLN, Digits::parse_gln(&t)));

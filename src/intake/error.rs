@@ -9,7 +9,11 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path} is empty: nothing to import")]
     Empty { path: PathBuf },
     #[error("{path} is {size} bytes, over the {limit}-byte limit (import.max_file_bytes): split it into smaller files")]
@@ -19,7 +23,11 @@ pub enum ImportError {
     #[error("{path} is {what}, not a file: give the path of a CSV or XLSX file")]
     NotRegularFile { path: PathBuf, what: &'static str },
     #[error("{path}: cannot read the workbook: {reason}")]
-    WorkbookRefused { path: PathBuf, #[source] reason: super::workbook::WorkbookRefused },
+    WorkbookRefused {
+        path: PathBuf,
+        #[source]
+        reason: super::workbook::WorkbookRefused,
+    },
     #[error("{path}: the header row (row {row}) is not valid UTF-8: save the file as CSV UTF-8")]
     HeaderNotUtf8 { path: PathBuf, row: u64 },
     #[error("{path}: the header row (row {row}) {problem}; found columns: {found}. Start from the template (katalog-bridge import template FILE)")]
@@ -33,8 +41,14 @@ pub enum ImportError {
     #[error("cooperative {0} is not registered: import the cooperatives first (katalog-bridge import cooperatives FILE)")]
     UnknownCooperative(String),
     #[error("cannot write the rejects file {path}: {source}")]
-    Rejects { path: PathBuf, #[source] source: std::io::Error },
-    #[error("{path}: interrupted by {signal} after {rows} rows; the {accepted} accepted rows read so far are saved: import the file again to finish (saved rows are not written twice)")]
+    Rejects {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: interrupted by {signal} after {rows} rows; the {accepted} accepted rows read so far are saved: import the file again to finish (saved rows are not written twice)"
+    )]
     Interrupted { path: PathBuf, signal: &'static str, rows: u64, accepted: u64 },
     #[error("{path} already exists: not overwritten (it may be a filled-in sheet); choose another name, or add --force")]
     TemplateExists { path: PathBuf },

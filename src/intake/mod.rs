@@ -25,7 +25,7 @@ pub use error::ImportError;
 
 use crate::config::ImportSettings;
 use crate::store::products::{Present, UpsertCounts};
-use crate::store::{runs, Store};
+use crate::store::{Store, runs};
 use columns::{CellIssue, Column, Header, RowView};
 use rejects::RejectsWriter;
 use source::FileKind;
@@ -298,18 +298,12 @@ impl Input<'_> {
 }
 
 fn reject(report: &mut ImportReport, rejects: &mut RejectsWriter, view: &RowView<'_>) -> Result<(), ImportError> {
-    let issues: Vec<CellIssue> = if view.issues.is_empty() {
-        vec![CellIssue { column: String::new(), reason: "row could not be read".into() }]
-    } else {
-        view.issues.clone()
-    };
+    let issues: Vec<CellIssue> =
+        if view.issues.is_empty() { vec![CellIssue { column: String::new(), reason: "row could not be read".into() }] } else { view.issues.clone() };
     report.rejected += 1;
     rejects.write(view.line(), &issues, &view.raw_values())?;
     if report.shown_rejects.len() < SHOWN_REJECTS {
-        report.shown_rejects.push(RejectedRow {
-            row: view.line(),
-            issues: issues.into_iter().map(|i| (i.column, i.reason)).collect(),
-        });
+        report.shown_rejects.push(RejectedRow { row: view.line(), issues: issues.into_iter().map(|i| (i.column, i.reason)).collect() });
     }
     Ok(())
 }

@@ -50,7 +50,13 @@ fn canonical(s: &str) -> Option<String> {
     let last_dot = s.rfind('.');
     let last_comma = s.rfind(',');
     let (thousands, decimal) = match (last_dot, last_comma) {
-        (Some(d), Some(c)) => if d > c { (',', Some('.')) } else { ('.', Some(',')) },
+        (Some(d), Some(c)) => {
+            if d > c {
+                (',', Some('.'))
+            } else {
+                ('.', Some(','))
+            }
+        }
         (None, Some(_)) if grouped(s, ',') && s.matches(',').count() > 1 => (',', None),
         (None, Some(_)) => ('.', Some(',')),
         (Some(_), None) if grouped(s, '.') => ('.', None),

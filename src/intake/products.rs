@@ -7,13 +7,13 @@ use std::path::Path;
 use super::columns::{Column, Header, RowView};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
-use crate::domain::cooperative::{yes_no, CooperativeCode};
-use crate::domain::money::{quantity, Price};
-use crate::domain::product::{photo_url, tkdn_percent, weight_kg, LocalCategory, Origin, ProductDraft, Sku};
-use crate::domain::{text, DomainError};
+use crate::domain::cooperative::{CooperativeCode, yes_no};
+use crate::domain::money::{Price, quantity};
+use crate::domain::product::{LocalCategory, Origin, ProductDraft, Sku, photo_url, tkdn_percent, weight_kg};
+use crate::domain::{DomainError, text};
 use crate::mapping::units::UnitTable;
-use crate::store::products::{Present, cooperative_ids, write_products, UpsertCounts};
 use crate::store::Store;
+use crate::store::products::{Present, UpsertCounts, cooperative_ids, write_products};
 
 // Positions in PRODUCT_COLUMNS.
 const KODE_KOPERASI: usize = 0;
@@ -39,26 +39,71 @@ const AKTIF: usize = 19;
 
 /// The columns of a product file, in template order.
 pub const PRODUCT_COLUMNS: &[Column] = &[
-    Column { header: "kode_koperasi", aliases: &["koperasi", "kode kkmp"], required: false, help: "Kode koperasi, mis. MJK-BALONGSARI. Boleh kosong bila memakai --cooperative." },
-    Column { header: "kode_anggota", aliases: &["anggota", "kode umkm", "kode produsen"], required: true, help: "Kode anggota (produsen/UMKM) di koperasi, mis. BLS-01." },
+    Column {
+        header: "kode_koperasi",
+        aliases: &["koperasi", "kode kkmp"],
+        required: false,
+        help: "Kode koperasi, mis. MJK-BALONGSARI. Boleh kosong bila memakai --cooperative.",
+    },
+    Column {
+        header: "kode_anggota",
+        aliases: &["anggota", "kode umkm", "kode produsen"],
+        required: true,
+        help: "Kode anggota (produsen/UMKM) di koperasi, mis. BLS-01.",
+    },
     Column { header: "nama_anggota", aliases: &["nama umkm", "nama produsen"], required: true, help: "Nama usaha anggota." },
     Column { header: "sku", aliases: &["kode produk", "kode barang"], required: true, help: "Kode produk, unik per anggota." },
     Column { header: "nama_produk", aliases: &["nama barang", "produk"], required: true, help: "Nama produk (katalog: 5-250 huruf; unggah massal: 10-100)." },
     Column { header: "deskripsi", aliases: &["keterangan", "deskripsi produk"], required: false, help: "Deskripsi, paling banyak 2.000 huruf." },
-    Column { header: "kategori", aliases: &["kategori produk", "jenis"], required: true, help: "Kategori lokal, mis. Beras, Gula, Minyak Goreng, Batik Tulis." },
-    Column { header: "satuan", aliases: &["unit", "satuan jual"], required: true, help: "Satuan jual: kg, gram, liter, pcs, karung, dus, bungkus, botol, pasang, lembar, ..." },
-    Column { header: "harga", aliases: &["harga (rp)", "harga satuan", "harga jual"], required: true, help: "Harga per satuan dalam rupiah, mis. 68.500 atau Rp 68.500,00." },
+    Column {
+        header: "kategori",
+        aliases: &["kategori produk", "jenis"],
+        required: true,
+        help: "Kategori lokal, mis. Beras, Gula, Minyak Goreng, Batik Tulis.",
+    },
+    Column {
+        header: "satuan",
+        aliases: &["unit", "satuan jual"],
+        required: true,
+        help: "Satuan jual: kg, gram, liter, pcs, karung, dus, bungkus, botol, pasang, lembar, ...",
+    },
+    Column {
+        header: "harga",
+        aliases: &["harga (rp)", "harga satuan", "harga jual"],
+        required: true,
+        help: "Harga per satuan dalam rupiah, mis. 68.500 atau Rp 68.500,00.",
+    },
     Column { header: "stok", aliases: &["stock", "jumlah stok"], required: false, help: "Stok tersedia (kosong = 0)." },
-    Column { header: "min_pembelian", aliases: &["minimal pembelian", "min beli", "minimum pembelian"], required: false, help: "Pembelian minimal (kosong = 1)." },
+    Column {
+        header: "min_pembelian",
+        aliases: &["minimal pembelian", "min beli", "minimum pembelian"],
+        required: false,
+        help: "Pembelian minimal (kosong = 1).",
+    },
     Column { header: "berat_kg", aliases: &["berat", "berat (kg)"], required: false, help: "Berat kirim per satuan dalam kg, mis. 5 atau 0,25." },
     Column { header: "asal", aliases: &["asal produk", "pdn"], required: false, help: "Lokal (produk dalam negeri) atau Impor (kosong = Lokal)." },
     Column { header: "lokasi_produksi", aliases: &["lokasi produksi", "tempat produksi"], required: false, help: "Kota/kabupaten tempat produksi." },
-    Column { header: "tkdn_persen", aliases: &["tkdn", "tkdn (%)", "nilai tkdn"], required: false, help: "Nilai TKDN dalam persen (0-100), bila ada sertifikat." },
+    Column {
+        header: "tkdn_persen",
+        aliases: &["tkdn", "tkdn (%)", "nilai tkdn"],
+        required: false,
+        help: "Nilai TKDN dalam persen (0-100), bila ada sertifikat.",
+    },
     Column { header: "no_sertifikat_tkdn", aliases: &["sertifikat tkdn", "nomor sertifikat tkdn"], required: false, help: "Nomor sertifikat TKDN." },
     Column { header: "no_sni", aliases: &["sni", "sertifikat sni", "nomor sni"], required: false, help: "Nomor SNI, bila ada." },
     Column { header: "merek", aliases: &["merk", "brand"], required: false, help: "Merek dagang, bila ada." },
-    Column { header: "foto", aliases: &["foto produk", "url foto", "gambar"], required: false, help: "Alamat web foto (https://...), dipisah spasi atau |; 1-5 foto." },
-    Column { header: "aktif", aliases: &["status", "dijual"], required: false, help: "ya bila masih dijual, tidak untuk menarik produk dari katalog (kosong = ya)." },
+    Column {
+        header: "foto",
+        aliases: &["foto produk", "url foto", "gambar"],
+        required: false,
+        help: "Alamat web foto (https://...), dipisah spasi atau |; 1-5 foto.",
+    },
+    Column {
+        header: "aktif",
+        aliases: &["status", "dijual"],
+        required: false,
+        help: "ya bila masih dijual, tidak untuk menarik produk dari katalog (kosong = ya).",
+    },
 ];
 
 /// Imports a product file. With `cooperative`, rows without a cooperative
@@ -73,9 +118,7 @@ pub async fn import_products(
 ) -> Result<ImportReport, ImportError> {
     let coops = cooperative_ids(store).await?;
     let fixed = match cooperative {
-        Some(code) => Some(
-            coops.get(code.as_str()).map(|id| (code.clone(), *id)).ok_or_else(|| ImportError::UnknownCooperative(code.to_string()))?,
-        ),
+        Some(code) => Some(coops.get(code.as_str()).map(|id| (code.clone(), *id)).ok_or_else(|| ImportError::UnknownCooperative(code.to_string()))?),
         None => None,
     };
     let mut import = ProductImport { units, coops, fixed, seen: HashMap::new() };
@@ -127,11 +170,12 @@ impl RowImport for ProductImport<'_> {
         });
         let price = v.required_decimal(HARGA).and_then(|d| v.check(HARGA, Price::parse(d)));
         let stock = optional(v, STOK, |d| quantity(d, "stock"), rust_decimal::Decimal::ZERO);
-        let min_purchase = optional(v, MIN_PEMBELIAN, |d| {
-            quantity(d, "minimum purchase").and_then(|q| {
-                if q.is_zero() { Err(DomainError::new("minimum purchase must be at least 1")) } else { Ok(q) }
-            })
-        }, rust_decimal::Decimal::ONE);
+        let min_purchase = optional(
+            v,
+            MIN_PEMBELIAN,
+            |d| quantity(d, "minimum purchase").and_then(|q| if q.is_zero() { Err(DomainError::new("minimum purchase must be at least 1")) } else { Ok(q) }),
+            rust_decimal::Decimal::ONE,
+        );
         let weight = v.decimal(BERAT_KG).and_then(|d| v.check(BERAT_KG, weight_kg(d)));
         let origin = {
             let raw = v.text(ASAL).unwrap_or_default();
@@ -142,9 +186,8 @@ impl RowImport for ProductImport<'_> {
         let tkdn_certificate = v.text(NO_SERTIFIKAT_TKDN);
         let sni_certificate = v.text(NO_SNI);
         let brand = v.text(MEREK);
-        let photos = v.text(FOTO).map_or_else(Vec::new, |t| {
-            t.split(|c: char| c.is_whitespace() || c == '|').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-        });
+        let photos =
+            v.text(FOTO).map_or_else(Vec::new, |t| t.split(|c: char| c.is_whitespace() || c == '|').filter(|s| !s.is_empty()).map(str::to_owned).collect());
         let active = match v.text(AKTIF) {
             None => Some(true),
             Some(raw) => v.check(AKTIF, yes_no(&raw, "aktif")),

@@ -6,8 +6,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use super::columns::CellIssue;
 use super::ImportError;
+use super::columns::CellIssue;
 
 /// Rejected-row columns put in front of the original ones.
 pub const REJECT_COLUMNS: [&str; 3] = ["baris", "kolom", "alasan"];
@@ -32,15 +32,11 @@ impl RejectsWriter {
             let mut file = BufWriter::new(File::create(&path).map_err(err)?);
             file.write_all(b"\xEF\xBB\xBF").map_err(err)?; // so Excel reads it as UTF-8
             let mut w = csv::WriterBuilder::new().delimiter(self.delimiter).flexible(true).from_writer(file);
-            w.write_record(REJECT_COLUMNS.iter().map(|s| s.to_string()).chain(self.header.iter().cloned()))
-                .map_err(|e| err(e.into()))?;
+            w.write_record(REJECT_COLUMNS.iter().map(|s| s.to_string()).chain(self.header.iter().cloned())).map_err(|e| err(e.into()))?;
             self.writer = Some(w);
         }
         let kolom: Vec<&str> = issues.iter().map(|i| i.column.as_str()).filter(|c| !c.is_empty()).collect();
-        let alasan: Vec<String> = issues
-            .iter()
-            .map(|i| if i.column.is_empty() { i.reason.clone() } else { format!("{}: {}", i.column, i.reason) })
-            .collect();
+        let alasan: Vec<String> = issues.iter().map(|i| if i.column.is_empty() { i.reason.clone() } else { format!("{}: {}", i.column, i.reason) }).collect();
         let record = [line.to_string(), kolom.join(", "), alasan.join("; ")];
         let w = self.writer.as_mut().expect("created above");
         let fields = record.iter().map(|f| f.as_bytes()).chain(values.iter().map(|v| v.as_ref()));

@@ -14,8 +14,8 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use calamine::{DataRef, Reader, Xlsx};
 use tokio::sync::mpsc;
 
-use super::workbook::{self, WorkbookLimits};
 use super::ImportError;
+use super::workbook::{self, WorkbookLimits};
 
 const SNIFF_BYTES: usize = 64 * 1024;
 const CHANNEL_ROWS: usize = 2048;
@@ -40,7 +40,10 @@ pub enum Cell {
     /// A spreadsheet error value such as `#DIV/0!`.
     Error(String),
     /// A cell longer than [`MAX_CELL_CHARS`]: its length and first characters.
-    TooLong { chars: usize, head: String },
+    TooLong {
+        chars: usize,
+        head: String,
+    },
 }
 
 impl Cell {
@@ -213,15 +216,8 @@ fn read_csv(path: &Path, head: Vec<u8>, rest: File, delimiter: u8, tx: &Tx) -> R
         None => head,
     };
     let feeds = std::rc::Rc::new(std::cell::RefCell::new(LineFeeds::default()));
-    let input = TrackLineFeeds {
-        inner: std::io::Cursor::new(head).chain(BufReader::with_capacity(256 * 1024, rest)),
-        feeds: feeds.clone(),
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(input);
+    let input = TrackLineFeeds { inner: std::io::Cursor::new(head).chain(BufReader::with_capacity(256 * 1024, rest)), feeds: feeds.clone() };
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(input);
     let mut record = csv::ByteRecord::new();
     // Line feeds inside quoted cells so far: a spreadsheet keeps them in their cell, on one row.
     let mut quoted_feeds = 0u64;
@@ -306,14 +302,16 @@ impl<R: Read> Read for TrackLineFeeds<R> {
 
 fn read_xlsx(path: &Path, file: File, sheet: Option<&str>, tx: &Tx) -> Result<(), ImportError> {
     let workbook_err = |detail: String| ImportError::Workbook { path: path.to_owned(), detail };
-    let mut workbook: Xlsx<BufReader<File>> = Xlsx::new(BufReader::with_capacity(256 * 1024, file))
-        .map_err(|e| workbook_err(format!("{e} (is it really an .xlsx workbook?)")))?;
+    let mut workbook: Xlsx<BufReader<File>> =
+        Xlsx::new(BufReader::with_capacity(256 * 1024, file)).map_err(|e| workbook_err(format!("{e} (is it really an .xlsx workbook?)")))?;
     let names = workbook.sheet_names();
     let name = match sheet {
         None => names.first().cloned().ok_or_else(|| workbook_err("the workbook has no sheets".into()))?,
-        Some(wanted) => names.iter().find(|n| n.as_str() == wanted || n.eq_ignore_ascii_case(wanted)).cloned().ok_or_else(
-            || ImportError::NoSuchSheet { path: path.to_owned(), sheet: wanted.to_owned(), available: names.join(", ") },
-        )?,
+        Some(wanted) => names.iter().find(|n| n.as_str() == wanted || n.eq_ignore_ascii_case(wanted)).cloned().ok_or_else(|| ImportError::NoSuchSheet {
+            path: path.to_owned(),
+            sheet: wanted.to_owned(),
+            available: names.join(", "),
+        })?,
     };
     let mut cells = workbook.worksheet_cells_reader(&name).map_err(|e| workbook_err(e.to_string()))?;
     let mut current: Option<RawRow> = None;

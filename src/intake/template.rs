@@ -5,15 +5,32 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Format, Workbook};
 
-use super::columns::Column;
 use super::ImportError;
+use super::columns::Column;
 use crate::mapping::units::UnitTable;
 
 /// An example row for the product template.
 pub const PRODUCT_EXAMPLE: &[&str] = &[
-    "MJK-BALONGSARI", "BLS-01", "Toko Sembako Bu Sri", "BRS-PREMIUM-5", "Beras Premium Mojokerto 5 kg",
-    "Beras premium hasil petani Mojokerto, kemasan karung 5 kg.", "Beras", "karung", "Rp 74.500", "120", "1",
-    "5", "Lokal", "Kota Mojokerto", "", "", "", "", "https://foto.kkmp-mojokerto.id/bls/beras-5kg.jpg", "ya",
+    "MJK-BALONGSARI",
+    "BLS-01",
+    "Toko Sembako Bu Sri",
+    "BRS-PREMIUM-5",
+    "Beras Premium Mojokerto 5 kg",
+    "Beras premium hasil petani Mojokerto, kemasan karung 5 kg.",
+    "Beras",
+    "karung",
+    "Rp 74.500",
+    "120",
+    "1",
+    "5",
+    "Lokal",
+    "Kota Mojokerto",
+    "",
+    "",
+    "",
+    "",
+    "https://foto.kkmp-mojokerto.id/bls/beras-5kg.jpg",
+    "ya",
 ];
 
 /// Writes an empty template: `.xlsx` gives a workbook whose data sheet holds

@@ -27,12 +27,7 @@ pub struct WorkbookLimits {
 
 impl Default for WorkbookLimits {
     fn default() -> Self {
-        Self {
-            max_unpacked_bytes: 1024 * 1024 * 1024,
-            max_shared_strings_bytes: 128 * 1024 * 1024,
-            max_shared_strings: 2_000_000,
-            max_parts: 10_000,
-        }
+        Self { max_unpacked_bytes: 1024 * 1024 * 1024, max_shared_strings_bytes: 128 * 1024 * 1024, max_shared_strings: 2_000_000, max_parts: 10_000 }
     }
 }
 
@@ -74,11 +69,8 @@ pub fn check<R: Read + Seek>(reader: R, limits: &WorkbookLimits) -> Result<(), W
         // Read one byte past what may still be spent, so going over is seen.
         let allowed = if shared { budget.min(limits.max_shared_strings_bytes) } else { budget };
         let mut limited = (&mut part).take(allowed.saturating_add(1));
-        let used = if shared {
-            count_shared_strings(&mut limited, allowed, limits)?
-        } else {
-            std::io::copy(&mut limited, &mut std::io::sink()).map_err(bad)?
-        };
+        let used =
+            if shared { count_shared_strings(&mut limited, allowed, limits)? } else { std::io::copy(&mut limited, &mut std::io::sink()).map_err(bad)? };
         if used > allowed {
             return Err(if shared && allowed == limits.max_shared_strings_bytes && allowed < budget {
                 WorkbookRefused::SharedStringsTooLarge { limit: limits.max_shared_strings_bytes }

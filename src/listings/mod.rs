@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::katalog_v6_xlsx::BulkUploadWriter;
 use crate::catalog::peppol::{self, Action, CatalogueWriter};
-use crate::catalog::{write_json, Format, PartFile};
+use crate::catalog::{Format, PartFile, write_json};
 use crate::mapping::plan::{Mapped, Plan};
 use crate::mapping::rules::{Issue, Severity};
-use crate::store::listings::{products_for_mapping, write_listings, ListingUpdate, MappingRow};
+use crate::store::listings::{ListingUpdate, MappingRow, products_for_mapping, write_listings};
 use crate::store::{self, Store};
 
 const STORE_BATCH: usize = 2000;
@@ -27,16 +27,24 @@ const SHOWN_ISSUES: usize = 1000;
 #[derive(Debug, thiserror::Error)]
 pub enum ListingError {
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Workbook(#[from] crate::catalog::katalog_v6_xlsx::WorkbookError),
     #[error("{0} writes several files (one per {1}): give a folder with --out, or one cooperative with --cooperative")]
     NeedsFolder(&'static str, &'static str),
-    #[error("--out {1} looks like a file name, but {0} writes one file per cooperative into a folder: give a folder (e.g. out/{0}), or - with --cooperative for standard output")]
+    #[error(
+        "--out {1} looks like a file name, but {0} writes one file per cooperative into a folder: give a folder (e.g. out/{0}), or - with --cooperative for standard output"
+    )]
     FileNameForFolder(&'static str, PathBuf),
     #[error("cooperative {0} is not registered: check the code (katalog-bridge import cooperatives FILE registers them)")]
     UnknownCooperative(String),
-    #[error("interrupted by {0}: listings stored so far are kept, and so are the files of the cooperatives already finished (the one in progress was not written); run the command again")]
+    #[error(
+        "interrupted by {0}: listings stored so far are kept, and so are the files of the cooperatives already finished (the one in progress was not written); run the command again"
+    )]
     Interrupted(&'static str),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -183,9 +191,7 @@ impl SellerSink {
     fn open(format: Format, plan: &Plan, out: &Output, seller: &str, header_action: Action) -> Result<Self, ListingError> {
         Ok(match (format, out) {
             (_, Output::Discard) => SellerSink::Discard,
-            (Format::KatalogV6, Output::Stdout) => {
-                SellerSink::Json { out: BufWriter::new(Destination::Stdout(std::io::stdout())), path: "-".into() }
-            }
+            (Format::KatalogV6, Output::Stdout) => SellerSink::Json { out: BufWriter::new(Destination::Stdout(std::io::stdout())), path: "-".into() },
             (Format::KatalogV6, Output::Path(dir)) => {
                 let path = dir.join(format!("{seller}.jsonl"));
                 let file = PartFile::create(&path).map_err(io_err(&path))?;
@@ -198,9 +204,7 @@ impl SellerSink {
             }
             (Format::KatalogV6Xlsx, Output::Stdout) => return Err(ListingError::NeedsFolder("katalog-v6-xlsx", "category")),
             (Format::PeppolCatalogue, Output::Stdout) => SellerSink::Peppol { out: None, target: None, header_action },
-            (Format::PeppolCatalogue, Output::Path(dir)) => {
-                SellerSink::Peppol { out: None, target: Some(dir.join(format!("{seller}.xml"))), header_action }
-            }
+            (Format::PeppolCatalogue, Output::Path(dir)) => SellerSink::Peppol { out: None, target: Some(dir.join(format!("{seller}.xml"))), header_action },
         })
     }
 
@@ -239,17 +243,13 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     }
     match &options.out {
         Output::Stdout if options.cooperative.is_none() && format != Format::KatalogV6Xlsx => {
-            return Err(ListingError::NeedsFolder(format.name(), "cooperative"))
+            return Err(ListingError::NeedsFolder(format.name(), "cooperative"));
         }
         Output::Path(dir) if looks_like_a_file(dir) => return Err(ListingError::FileNameForFolder(format.name(), dir.clone())),
         Output::Path(dir) => std::fs::create_dir_all(dir).map_err(io_err(dir))?,
         Output::Stdout | Output::Discard => {}
     }
-    let resubmitting = if format == Format::PeppolCatalogue {
-        store::listings::sellers_with_submitted(store).await?
-    } else {
-        Default::default()
-    };
+    let resubmitting = if format == Format::PeppolCatalogue { store::listings::sellers_with_submitted(store).await? } else { Default::default() };
     // Drafts are written while the next batch is mapped, so PostgreSQL's work and ours overlap.
     let (batches, mut to_write) = tokio::sync::mpsc::channel::<Vec<ListingUpdate>>(1);
     let writer = async {

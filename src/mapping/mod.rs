@@ -18,7 +18,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, #[source] source: std::io::Error },
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {reason}")]
     Invalid { path: PathBuf, line: u64, reason: String },
 }
@@ -60,17 +64,10 @@ impl MappingSource {
     /// The names of the lookup tables available (`units`, `categories`, ...).
     pub fn table_names(&self) -> Vec<String> {
         match self {
-            Self::BuiltIn => BUILT_IN
-                .iter()
-                .filter_map(|(n, _)| n.strip_prefix("tables/").and_then(|n| n.strip_suffix(".csv")))
-                .map(str::to_owned)
-                .collect(),
+            Self::BuiltIn => BUILT_IN.iter().filter_map(|(n, _)| n.strip_prefix("tables/").and_then(|n| n.strip_suffix(".csv"))).map(str::to_owned).collect(),
             Self::Dir(dir) => std::fs::read_dir(dir.join("tables"))
                 .map(|entries| {
-                    let mut names: Vec<String> = entries
-                        .flatten()
-                        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".csv").map(str::to_owned))
-                        .collect();
+                    let mut names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().to_str()?.strip_suffix(".csv").map(str::to_owned)).collect();
                     names.sort();
                     names
                 })
@@ -97,6 +94,5 @@ pub fn line_of(text: &str, offset: usize) -> u64 {
 /// The working-day calendar (`calendar/holidays-id.csv`).
 pub fn working_calendar(source: &MappingSource, cuti_bersama_is_working_day: bool) -> Result<crate::domain::calendar::WorkingCalendar, MappingError> {
     let (path, text) = source.read("calendar/holidays-id.csv")?;
-    crate::domain::calendar::WorkingCalendar::parse(&text, cuti_bersama_is_working_day)
-        .map_err(|(line, e)| MappingError::Invalid { path, line, reason: e.0 })
+    crate::domain::calendar::WorkingCalendar::parse(&text, cuti_bersama_is_working_day).map_err(|(line, e)| MappingError::Invalid { path, line, reason: e.0 })
 }

@@ -17,7 +17,7 @@ use super::input::{ProductRecord, Seller};
 use super::rules::{self, Issue, RuleCode, Severity};
 use super::table::LookupTable;
 use super::tax::{Pricing, TaxRules};
-use super::{line_of, MappingError, MappingSource};
+use super::{MappingError, MappingSource, line_of};
 
 /// A field of a catalogue format's listing that a mapping fills.
 #[derive(Debug, Clone, Copy)]
@@ -315,9 +315,7 @@ impl Plan {
                 RawField::Source(name) => Getter::Source(source(name)?),
                 RawField::Value { value } => Getter::Const(value.clone()),
                 RawField::Lookup { lookup, key } => {
-                    let (table_name, column_name) = lookup
-                        .split_once('.')
-                        .ok_or_else(|| at(offset, format!("lookup {lookup:?} must be \"table.column\"")))?;
+                    let (table_name, column_name) = lookup.split_once('.').ok_or_else(|| at(offset, format!("lookup {lookup:?} must be \"table.column\"")))?;
                     let table = tables.find(table_name).ok_or_else(|| {
                         let known: Vec<&str> = tables.tables.iter().map(|t| t.name.as_str()).collect();
                         at(offset, format!("lookup table {table_name:?} does not exist; the tables are: {}", known.join(", ")))

@@ -92,52 +92,49 @@ pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, issues: &mut Vec
     };
     let name_chars = p.name.chars().count();
     if name_chars < limits.name_min_chars {
-        push(RuleCode::NameTooShort, Source::ProductName, format!(
-            "the name has {name_chars} characters; {} needs at least {}: describe the product more fully",
-            plan.format, limits.name_min_chars
-        ));
+        push(
+            RuleCode::NameTooShort,
+            Source::ProductName,
+            format!("the name has {name_chars} characters; {} needs at least {}: describe the product more fully", plan.format, limits.name_min_chars),
+        );
     }
     if name_chars > limits.name_max_chars {
-        push(RuleCode::NameTooLong, Source::ProductName, format!(
-            "the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)",
-            plan.format, limits.name_max_chars
-        ));
+        push(
+            RuleCode::NameTooLong,
+            Source::ProductName,
+            format!("the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)", plan.format, limits.name_max_chars),
+        );
     }
     let description_chars = p.description.chars().count();
     if description_chars > limits.description_max_chars {
-        push(RuleCode::DescriptionTooLong, Source::ProductDescription, format!(
-            "the description has {description_chars} characters; at most {} are allowed",
-            limits.description_max_chars
-        ));
+        push(
+            RuleCode::DescriptionTooLong,
+            Source::ProductDescription,
+            format!("the description has {description_chars} characters; at most {} are allowed", limits.description_max_chars),
+        );
     }
     if p.weight_kg.is_none() && plan.is_goods(&p.category) && plan.target_of(Source::ProductWeightKg).is_some() {
         push(RuleCode::MissingWeight, Source::ProductWeightKg, "goods need a shipping weight: fill in berat_kg".into());
     }
     if p.tkdn_percent.is_some() && p.tkdn_certificate.is_none() && !limits.cannot_carry.iter().any(|c| c == "tkdn") {
-        push(RuleCode::TkdnWithoutCertificate, Source::ProductTkdnCertificate, format!(
-            "a TKDN claim of {}% needs the certificate number (no_sertifikat_tkdn)",
-            p.tkdn_percent.unwrap_or_default().normalize()
-        ));
+        push(
+            RuleCode::TkdnWithoutCertificate,
+            Source::ProductTkdnCertificate,
+            format!("a TKDN claim of {}% needs the certificate number (no_sertifikat_tkdn)", p.tkdn_percent.unwrap_or_default().normalize()),
+        );
     }
     if p.photo_urls.len() < limits.photos_min {
-        push(RuleCode::NoPhoto, Source::ProductPhotoUrls, format!(
-            "{} needs at least {} photo: add a photo address (foto)",
-            plan.format, limits.photos_min
-        ));
+        push(RuleCode::NoPhoto, Source::ProductPhotoUrls, format!("{} needs at least {} photo: add a photo address (foto)", plan.format, limits.photos_min));
     }
     if p.photo_urls.len() > limits.photos_max {
-        push(RuleCode::TooManyPhotos, Source::ProductPhotoUrls, format!(
-            "{} photos given; only the first {} are sent",
-            p.photo_urls.len(),
-            limits.photos_max
-        ));
+        push(RuleCode::TooManyPhotos, Source::ProductPhotoUrls, format!("{} photos given; only the first {} are sent", p.photo_urls.len(), limits.photos_max));
     }
     if pricing.rounded {
-        push(RuleCode::PriceRounded, Source::ProductPrice, format!(
-            "the price {} is rounded to {} (whole rupiah)",
-            format_rupiah(p.price),
-            format_rupiah(pricing.base)
-        ));
+        push(
+            RuleCode::PriceRounded,
+            Source::ProductPrice,
+            format!("the price {} is rounded to {} (whole rupiah)", format_rupiah(p.price), format_rupiah(pricing.base)),
+        );
     }
     for claim in &limits.cannot_carry {
         let (code, present, source, what) = match claim.as_str() {

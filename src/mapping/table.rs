@@ -24,8 +24,7 @@ impl LookupTable {
         let (path, text) = source.read(&format!("tables/{name}.csv"))?;
         let invalid = |line: u64, reason: String| MappingError::Invalid { path: path.clone(), line, reason };
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-        let columns: Vec<String> =
-            reader.headers().map_err(|e| invalid(1, format!("bad header: {e}")))?.iter().map(str::to_owned).collect();
+        let columns: Vec<String> = reader.headers().map_err(|e| invalid(1, format!("bad header: {e}")))?.iter().map(str::to_owned).collect();
         if columns.is_empty() || columns[0].is_empty() {
             return Err(invalid(1, "the first column must name the key".into()));
         }

@@ -5,7 +5,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use rustc_hash::FxHashSet as HashSet;
 use serde::Deserialize;
 
-use super::{line_of, MappingError, MappingSource};
+use super::{MappingError, MappingSource, line_of};
 
 pub const TAX_FILE: &str = "tax.toml";
 
@@ -19,7 +19,6 @@ pub enum TaxCategory {
     /// Not subject to VAT (O): the seller is not PKP.
     NotSubject,
 }
-
 
 /// A product's price in whole rupiah with its PPN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::faults::{Fault, FaultKind, Faults};
-use super::state::{Mock, Stored, MAX_AMOUNT};
+use super::state::{MAX_AMOUNT, Mock, Stored};
 
 const BODY_LIMIT: usize = 1024 * 1024;
 const MAX_PAGE: usize = 1000;
@@ -37,7 +37,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(mock: Mock) -> Self {
-        Self { mock: Arc::new(Mutex::new(mock)), faults: Arc::new(Mutex::new(Faults::default())), rate: Arc::new(Mutex::new((Instant::now(), 0))), last_items: Arc::default(), units: Arc::new(unit_codes()) }
+        Self {
+            mock: Arc::new(Mutex::new(mock)),
+            faults: Arc::new(Mutex::new(Faults::default())),
+            rate: Arc::new(Mutex::new((Instant::now(), 0))),
+            last_items: Arc::default(),
+            units: Arc::new(unit_codes()),
+        }
     }
 
     fn mock(&self) -> MutexGuard<'_, Mock> {
@@ -48,10 +54,7 @@ impl AppState {
 /// `Karung` -> `XBG`: the catalogue's unit names and the PEPPOL codes.
 fn unit_codes() -> std::collections::HashMap<String, String> {
     let Ok(units) = crate::mapping::units::UnitTable::load(&crate::mapping::MappingSource::BuiltIn) else { return Default::default() };
-    units
-        .codes()
-        .filter_map(|c| Some((units.code(c, "v6_unit")?.to_owned(), units.code(c, "peppol")?.to_owned())))
-        .collect()
+    units.codes().filter_map(|c| Some((units.code(c, "v6_unit")?.to_owned(), units.code(c, "peppol")?.to_owned()))).collect()
 }
 
 /// An error answer with the documented body.
@@ -314,9 +317,7 @@ fn listing_body(body: &Bytes) -> Result<Value, ApiError> {
 }
 
 async fn create_listing(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| {
-        Ok((StatusCode::CREATED, listing_json(&mock.create_listing(seller, v))))
-    })
+    idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| Ok((StatusCode::CREATED, listing_json(&mock.create_listing(seller, v)))))
 }
 
 async fn update_listing(State(s): State<AppState>, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
@@ -327,10 +328,16 @@ async fn update_listing(State(s): State<AppState>, Path(id): Path<String>, metho
 }
 
 async fn withdraw_listing(State(s): State<AppState>, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    idempotent(&s, (&method, &uri, &headers), &body, |_| Ok(()), |mock, seller, ()| {
-        let index = mock.listing_index(seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
-        Ok((StatusCode::OK, listing_json(&mock.withdraw_listing(index))))
-    })
+    idempotent(
+        &s,
+        (&method, &uri, &headers),
+        &body,
+        |_| Ok(()),
+        |mock, seller, ()| {
+            let index = mock.listing_index(seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
+            Ok((StatusCode::OK, listing_json(&mock.withdraw_listing(index))))
+        },
+    )
 }
 
 async fn get_listing(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {

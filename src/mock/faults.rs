@@ -64,9 +64,7 @@ pub struct Faults {
 impl Faults {
     pub fn add(&mut self, fault: Fault) -> Result<(), String> {
         match fault.kind {
-            FaultKind::Status if !fault.status.is_some_and(|s| (400..=599).contains(&s)) => {
-                return Err("a status fault needs a status of 400-599".into())
-            }
+            FaultKind::Status if !fault.status.is_some_and(|s| (400..=599).contains(&s)) => return Err("a status fault needs a status of 400-599".into()),
             FaultKind::Latency if fault.ms.is_none_or(|ms| ms > 60_000) => return Err("a latency fault needs ms of 0-60000".into()),
             _ => {}
         }

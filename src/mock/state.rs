@@ -7,12 +7,12 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Asia::Jakarta;
-use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sha2::Digest;
 use serde_json::Value;
+use sha2::Digest;
 
 use super::scenario::Scenario;
 
@@ -25,7 +25,7 @@ const TOKENS_PER_CLIENT: usize = 100;
 /// The largest amount, in rupiah, that a listing price may be (Rp 1 trillion):
 /// far above any cooperative's goods, far below what the arithmetic can hold.
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
-use crate::domain::calendar::{WorkingCalendar, CONFIRM_WORKING_DAYS};
+use crate::domain::calendar::{CONFIRM_WORKING_DAYS, WorkingCalendar};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -377,10 +377,7 @@ impl Mock {
     fn review(&self, listing: &Value) -> (ListingState, Vec<String>) {
         let rules = &self.scenario.rules;
         let mut rejected = Vec::new();
-        if rules.tkdn_requires_certificate
-            && !listing["tkdn_persen"].is_null()
-            && listing["tkdn_sertifikat"].as_str().is_none_or(|s| s.trim().is_empty())
-        {
+        if rules.tkdn_requires_certificate && !listing["tkdn_persen"].is_null() && listing["tkdn_sertifikat"].as_str().is_none_or(|s| s.trim().is_empty()) {
             rejected.push("klaim TKDN tanpa nomor sertifikat".to_owned());
         }
         if rules.reject_above_ceiling {
@@ -520,7 +517,8 @@ impl Mock {
                 break;
             }
         }
-        let picked = chosen.into_iter().map(|i| (self.listings[i].listing_id.clone(), self.listings[i].sku.clone(), self.listings[i].listing.clone())).collect();
+        let picked =
+            chosen.into_iter().map(|i| (self.listings[i].listing_id.clone(), self.listings[i].sku.clone(), self.listings[i].listing.clone())).collect();
         self.push_order(seller, picked);
     }
 
@@ -659,7 +657,8 @@ impl Mock {
     /// Orders of a buying government and year changed after `after`, oldest change first.
     pub fn order_page(&self, kode_klpd: &str, year: i32, after: u64, limit: usize) -> (Vec<&Order>, bool) {
         let Some(feed) = self.order_feed.get(&(kode_klpd.to_owned(), year)) else { return (Vec::new(), false) };
-        let mut page: Vec<&Order> = feed.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)).take(limit + 1).map(|(_, &i)| &self.orders[i]).collect();
+        let mut page: Vec<&Order> =
+            feed.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)).take(limit + 1).map(|(_, &i)| &self.orders[i]).collect();
         let has_more = page.len() > limit;
         page.truncate(limit);
         (page, has_more)
@@ -682,5 +681,3 @@ impl Mock {
         Ok(self.orders[index].clone())
     }
 }
-
-

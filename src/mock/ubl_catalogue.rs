@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Jakarta;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::xml::Elements;
 
@@ -55,7 +55,9 @@ pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
                 }
                 // The catalogue's own bounds, so no stored line is larger than a few kilobytes.
                 let n = lines.len() + 1;
-                for (what, text, max) in [("item name", &line.name, 250), ("description", &line.description, 2000), ("SKU", &line.sku, 64), ("unit", &line.unit, 40)] {
+                for (what, text, max) in
+                    [("item name", &line.name, 250), ("description", &line.description, 2000), ("SKU", &line.sku, 64), ("unit", &line.unit, 40)]
+                {
                     if text.chars().count() > max {
                         return Err(format!("line {n}: the {what} is longer than {max} characters"));
                     }
@@ -73,7 +75,13 @@ pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
                         ["ID"] => line.id = text,
                         ["ActionCode"] => line.action = text,
                         ["OrderableUnit"] => line.unit = text,
-                        ["RequiredItemLocationQuantity", "Price", "PriceAmount"] => line.price = text.trim().parse::<rust_decimal::Decimal>().ok().and_then(|d| i64::try_from(d.round().mantissa()).ok().filter(|_| d.fract().is_zero())),
+                        ["RequiredItemLocationQuantity", "Price", "PriceAmount"] => {
+                            line.price = text
+                                .trim()
+                                .parse::<rust_decimal::Decimal>()
+                                .ok()
+                                .and_then(|d| i64::try_from(d.round().mantissa()).ok().filter(|_| d.fract().is_zero()))
+                        }
                         ["Item", "Name"] => line.name = text,
                         ["Item", "Description"] => line.description = text,
                         ["Item", "SellersItemIdentification", "ID"] => line.sku = text,
@@ -188,7 +196,17 @@ pub fn response(upload_id: &str, document_id: &str, at: DateTime<Utc>, lines: &[
     }
     w.open("cac:DocumentResponse");
     w.open("cac:Response");
-    w.leaf("cbc:ResponseCode", &[], if !processed { "AB" } else if refused.is_empty() { "AP" } else { "RE" });
+    w.leaf(
+        "cbc:ResponseCode",
+        &[],
+        if !processed {
+            "AB"
+        } else if refused.is_empty() {
+            "AP"
+        } else {
+            "RE"
+        },
+    );
     w.close("cac:Response");
     w.open("cac:DocumentReference");
     w.leaf("cbc:ID", &[], document_id);

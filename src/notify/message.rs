@@ -15,14 +15,7 @@ const BULAN: [&str; 12] = ["Januari", "Februari", "Maret", "April", "Mei", "Juni
 /// `Senin, 7 Desember 2026 pukul 14.00 WIB`.
 pub fn tanggal(t: DateTime<Utc>) -> String {
     let l = t.with_timezone(&Jakarta);
-    format!(
-        "{}, {} {} {} pukul {}",
-        HARI[l.weekday().num_days_from_monday() as usize],
-        l.day(),
-        BULAN[l.month0() as usize],
-        l.year(),
-        l.format("%H.%M WIB")
-    )
+    format!("{}, {} {} {} pukul {}", HARI[l.weekday().num_days_from_monday() as usize], l.day(), BULAN[l.month0() as usize], l.year(), l.format("%H.%M WIB"))
 }
 
 /// `2 hari kerja 5 jam` / `7 jam 30 menit`.

@@ -23,7 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::NotifySettings;
 use crate::domain::calendar::WorkingCalendar;
 use crate::store::notifications::{self, Due, Sent};
-use crate::store::{runs, Store, StoreError};
+use crate::store::{Store, StoreError, runs};
 
 /// The header carrying the body's signature.
 pub const SIGNATURE_HEADER: &str = "X-Katalog-Bridge-Signature";
@@ -191,7 +191,14 @@ impl Notifier {
                     Sent::Moot => counts.moot += 1,
                     Sent::Failed { error, retry_at } => {
                         counts.failed += 1;
-                        tracing::warn!(notification = due.id, order = due.remote_order_id, channel = due.channel, error, retry = retry_at.is_some(), "notification not sent");
+                        tracing::warn!(
+                            notification = due.id,
+                            order = due.remote_order_id,
+                            channel = due.channel,
+                            error,
+                            retry = retry_at.is_some(),
+                            "notification not sent"
+                        );
                     }
                 }
                 metrics::counter!("katalog_bridge_notifications_total", "channel" => due.channel.clone(), "outcome" => match sent { Sent::Sent => "sent", Sent::Moot => "moot", Sent::Failed { .. } => "failed" }).increment(1);
@@ -256,7 +263,8 @@ impl Notifier {
     }
 
     async fn mail(&self, e: &Email, due: &Due, message: &message::Message) -> Result<(), String> {
-        let to: lettre::message::Mailbox = due.recipient.parse().map_err(|err| format!("the cooperative's e-mail address {:?} is not valid: {err}", due.recipient))?;
+        let to: lettre::message::Mailbox =
+            due.recipient.parse().map_err(|err| format!("the cooperative's e-mail address {:?} is not valid: {err}", due.recipient))?;
         let email = lettre::Message::builder()
             .from(e.from.clone())
             .to(to)
@@ -280,9 +288,6 @@ mod tests {
     #[test]
     fn signature_matches_the_rfc_4231_test_vector() {
         // RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".
-        assert_eq!(
-            signature(b"Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(signature(b"Jefe", b"what do ya want for nothing?"), "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 }

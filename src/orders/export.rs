@@ -21,8 +21,20 @@ pub enum ExportFormat {
 pub use crate::store::orders::ExportRow as Row;
 
 pub const HEADINGS: [&str; 14] = [
-    "order_id", "status", "order_date", "confirm_by", "buyer", "order_total", "line_id", "sku", "item", "quantity", "unit", "unit_price",
-    "line_total", "member",
+    "order_id",
+    "status",
+    "order_date",
+    "confirm_by",
+    "buyer",
+    "order_total",
+    "line_id",
+    "sku",
+    "item",
+    "quantity",
+    "unit",
+    "unit_price",
+    "line_total",
+    "member",
 ];
 
 /// A text as a spreadsheet must not take it for a formula.
@@ -31,11 +43,7 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     // Spaces (any Unicode white space, the ideographic one included) before a
     // sign do not stop a spreadsheet from reading a formula.
     let first_visible = text.trim_start_matches(|c: char| c.is_whitespace() && !matches!(c, '\t' | '\r' | '\n'));
-    if text.starts_with(['\t', '\r', '\n']) || first_visible.starts_with(SIGNS) {
-        format!("'{text}").into()
-    } else {
-        text.into()
-    }
+    if text.starts_with(['\t', '\r', '\n']) || first_visible.starts_with(SIGNS) { format!("'{text}").into() } else { text.into() }
 }
 
 /// A cell: text (neutralised when written) or a number.

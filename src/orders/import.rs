@@ -48,7 +48,7 @@ pub async fn import_ubl(store: &Store, calendar: &WorkingCalendar, files: &[Path
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    use crate::intake::source::{open_regular, OpenRefused};
+    use crate::intake::source::{OpenRefused, open_regular};
     let (file, meta) = open_regular(path).map_err(|e| match e {
         OpenRefused::Io(e) => format!("cannot open: {e}"),
         OpenRefused::NotRegular(what) => format!("{what}, not a regular file: refused"),

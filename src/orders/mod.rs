@@ -24,7 +24,7 @@ use crate::catalog::client::{Call, CatalogueClient};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::order::RemoteOrder;
 use crate::store::orders::{self, DetailCounts, PageCounts};
-use crate::store::{runs, Store, StoreError};
+use crate::store::{Store, StoreError, runs};
 
 /// Where the orders come from (the `source` column): the catalogue's order API.
 pub const SOURCE: &str = "ekatalog-v6";
@@ -105,7 +105,16 @@ impl SyncReport {
         let d = &self.details;
         let mut s = format!(
             "{} pages: {} new orders, {} updated, {} unchanged, {} of other sellers skipped, {} status changes; {} order details with {} lines ({} lines match no listing of ours, {} orders whose lines and shipping differ from the total)",
-            self.pages, p.new, p.updated, p.unchanged, p.other_sellers, p.events + d.events, d.orders, d.lines, d.unrouted, d.mismatched
+            self.pages,
+            p.new,
+            p.updated,
+            p.unchanged,
+            p.other_sellers,
+            p.events + d.events,
+            d.orders,
+            d.lines,
+            d.unrouted,
+            d.mismatched
         );
         if self.details_left > 0 {
             s.push_str(&format!("; {} order details still due (another instance holds them, or they are tried again later)", self.details_left));
@@ -117,7 +126,11 @@ impl SyncReport {
             s.push_str(&format!("; {} orders stored with a value changed (first: {})", self.repaired_count, self.repaired.join(" | ")));
         }
         if !self.refused.is_empty() {
-            s.push_str(&format!("; {} orders refused by the database (first: {})", self.refused.len(), self.refused.iter().take(SHOWN_PROBLEMS).cloned().collect::<Vec<_>>().join(" | ")));
+            s.push_str(&format!(
+                "; {} orders refused by the database (first: {})",
+                self.refused.len(),
+                self.refused.iter().take(SHOWN_PROBLEMS).cloned().collect::<Vec<_>>().join(" | ")
+            ));
         }
         if self.unreadable_count > 0 {
             s.push_str(&format!("; {} packages unreadable (first: {})", self.unreadable_count, self.unreadable.join(" | ")));
@@ -136,7 +149,10 @@ impl SyncReport {
     }
 
     fn note_repaired(&mut self, orders: &[RemoteOrder]) {
-        for o in orders.iter().filter(|o| !o.repaired.is_empty() || o.lines.iter().flatten().any(|l| !crate::catalog::json_repair::replaced_paths(&l.raw, 1).is_empty())) {
+        for o in orders
+            .iter()
+            .filter(|o| !o.repaired.is_empty() || o.lines.iter().flatten().any(|l| !crate::catalog::json_repair::replaced_paths(&l.raw, 1).is_empty()))
+        {
             self.repaired_count += 1;
             if self.repaired.len() < SHOWN_PROBLEMS {
                 let what = if o.repaired.is_empty() { "a line's text".to_owned() } else { o.repaired.join(", ") };
@@ -345,7 +361,16 @@ async fn fetch_details(
                         let stored = store_alone(&mut notes, o, |o| async move { orders::write_details(store, instance, &[(id, &o)], calendar).await }).await?;
                         match stored {
                             Some(c) => counts.add(c),
-                            None => orders::detail_failed(store, instance, id, notes.refused.last().map_or("refused by the database", String::as_str), REFUSED_RETRY_SECS).await?,
+                            None => {
+                                orders::detail_failed(
+                                    store,
+                                    instance,
+                                    id,
+                                    notes.refused.last().map_or("refused by the database", String::as_str),
+                                    REFUSED_RETRY_SECS,
+                                )
+                                .await?
+                            }
                         }
                     }
                 }

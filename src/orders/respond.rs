@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::OrderError;
 use crate::catalog::client::request::ResponseBody;
 use crate::catalog::client::{Call, CatalogueClient};
-use crate::store::orders::{self, Answered, Response};
 use crate::store::Store;
+use crate::store::orders::{self, Answered, Response};
 
 /// How long a claimed answer is held before another instance may send it.
 const LEASE_SECS: f64 = 120.0;
@@ -66,9 +66,11 @@ async fn send(store: &Store, client: &CatalogueClient, r: &Response) -> Result<A
     Ok(match client.send(&r.seller, &call).await {
         Ok(answer) => Answered::Sent { status: answer.body["status"].as_str().map(|s| s.chars().take(60).collect()) },
         Err(e) if e.is_transient() => Answered::Later { error: e.to_string(), retry_secs: 60.0 },
-        Err(e @ (crate::catalog::client::ClientError::NoAccount(_) | crate::catalog::client::ClientError::Unauthorized { .. } | crate::catalog::client::ClientError::Account { .. })) => {
-            Answered::Later { error: e.to_string(), retry_secs: 600.0 }
-        }
+        Err(
+            e @ (crate::catalog::client::ClientError::NoAccount(_)
+            | crate::catalog::client::ClientError::Unauthorized { .. }
+            | crate::catalog::client::ClientError::Account { .. }),
+        ) => Answered::Later { error: e.to_string(), retry_secs: 600.0 },
         Err(e) => Answered::Refused { error: e.to_string() },
     })
 }

@@ -20,13 +20,13 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::catalog::Format;
+use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::domain::publication::{Change, PublicationState};
-use crate::listings::{map_products, ListingError, MapOptions, Output};
+use crate::listings::{ListingError, MapOptions, Output, map_products};
 use crate::mapping::plan::Plan;
 use crate::store::publications::{self, Claimed, PlanCounts, SendResult};
-use crate::store::{runs, Store, StoreError};
+use crate::store::{Store, StoreError, runs};
 
 /// The channel a publication goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -288,16 +288,7 @@ async fn send_all(
     let channel = options.channel;
     loop {
         stop_if_asked()?;
-        let batch = publications::claim(
-            store,
-            instance,
-            channel.name(),
-            channel.format().name(),
-            sellers,
-            options.batch,
-            options.lease.as_secs_f64(),
-        )
-        .await?;
+        let batch = publications::claim(store, instance, channel.name(), channel.format().name(), sellers, options.batch, options.lease.as_secs_f64()).await?;
         if batch.is_empty() {
             return Ok(());
         }

@@ -12,10 +12,10 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 
-use super::{account_fault, Progress, PublishError, PublishOptions, PublishReport, Refusal};
+use super::{Progress, PublishError, PublishOptions, PublishReport, Refusal, account_fault};
+use crate::catalog::Format;
 use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::catalog::peppol::{Action, CatalogueWriter, Header};
-use crate::catalog::Format;
 use crate::domain::publication::PublicationState;
 use crate::listings::draft_payload;
 use crate::mapping::plan::Plan;

@@ -13,15 +13,15 @@ use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 
-use super::{PublishError, PublishReport, PublishOptions, Refusal};
-use crate::catalog::katalog_v6_xlsx::BulkUploadWriter;
+use super::{PublishError, PublishOptions, PublishReport, Refusal};
 use crate::catalog::Format;
+use crate::catalog::katalog_v6_xlsx::BulkUploadWriter;
 use crate::domain::publication::PublicationState;
 use crate::listings::draft_payload;
 use crate::mapping::plan::Plan;
+use crate::store::Store;
 use crate::store::listings::products_for_mapping;
 use crate::store::publications::{self, SendResult};
-use crate::store::Store;
 
 /// Publications claimed at a time.
 const BATCH: i64 = 2000;
@@ -57,7 +57,11 @@ pub(super) async fn export(
             let Some(c) = by_product.get(&row.product.id).copied() else { continue };
             if c.state == PublicationState::WithdrawPending {
                 // Bulk upload cannot withdraw: the liaison does it on the portal.
-                report.withdraw_by_hand.push(Refusal { seller: c.seller.clone(), sku: row.product.seller_item_id.clone(), error: "withdraw by hand on the portal".into() });
+                report.withdraw_by_hand.push(Refusal {
+                    seller: c.seller.clone(),
+                    sku: row.product.seller_item_id.clone(),
+                    error: "withdraw by hand on the portal".into(),
+                });
                 exported.push((c.id, c.want_hash.clone().unwrap_or_default()));
                 continue;
             }

@@ -47,14 +47,24 @@ pub enum EmbeddedError {
     BinariesNotFound { missing: String, searched: String },
     #[error("running as root, but there is no `postgres` system user to run the embedded server: create it, install PostgreSQL, or set DATABASE_URL")]
     NoServerUser,
-    #[error("the `postgres` system user cannot reach the data directory {0} (a parent folder is private): choose another data directory (database.data_dir) or set DATABASE_URL")]
+    #[error(
+        "the `postgres` system user cannot reach the data directory {0} (a parent folder is private): choose another data directory (database.data_dir) or set DATABASE_URL"
+    )]
     Unreachable(PathBuf),
     #[error("cannot prepare the data directory {path}: {source}")]
-    DataDir { path: PathBuf, #[source] source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("refusing the folder {path}: {reason}; remove it or choose another data directory (database.data_dir)")]
     UnsafeDir { path: PathBuf, reason: String },
     #[error("could not run {program}: {source}")]
-    Spawn { program: String, #[source] source: std::io::Error },
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{step} failed for the cluster in {data_dir}: {detail}")]
     Command { step: &'static str, data_dir: PathBuf, detail: String },
 }
@@ -79,8 +89,7 @@ impl PgBinaries {
         if let Some(dir) = candidates.iter().find(|d| REQUIRED.iter().all(|b| has(d, b))) {
             return Ok(Self { dir: dir.clone() });
         }
-        let missing: Vec<&str> =
-            REQUIRED.iter().copied().filter(|b| !candidates.iter().any(|d| has(d, b))).collect();
+        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|b| !candidates.iter().any(|d| has(d, b))).collect();
         let missing = if missing.is_empty() { REQUIRED.to_vec() } else { missing };
         Err(EmbeddedError::BinariesNotFound {
             missing: missing.join(", "),
@@ -128,11 +137,7 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(bins: PgBinaries, data_dir: &Path, options: ClusterOptions) -> Result<Self, EmbeddedError> {
-        let run_as = if Uid::effective().is_root() {
-            Some(User::from_name(SERVER_USER).ok().flatten().ok_or(EmbeddedError::NoServerUser)?)
-        } else {
-            None
-        };
+        let run_as = if Uid::effective().is_root() { Some(User::from_name(SERVER_USER).ok().flatten().ok_or(EmbeddedError::NoServerUser)?) } else { None };
         let data_err = |source| EmbeddedError::DataDir { path: data_dir.to_owned(), source };
         fs::create_dir_all(data_dir).map_err(data_err)?;
         let data_dir = data_dir.canonicalize().map_err(data_err)?;
@@ -166,11 +171,7 @@ impl Cluster {
 
     /// Connection options for a database in this cluster, over its socket.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .host(&self.socket_dir.to_string_lossy())
-            .port(self.options.port)
-            .username(SUPERUSER)
-            .database(database)
+        PgConnectOptions::new().host(&self.socket_dir.to_string_lossy()).port(self.options.port).username(SUPERUSER).database(database)
     }
 
     /// `postgres:///db?host=/socket/dir&port=N`, for `db status` and logs.
@@ -196,18 +197,16 @@ impl Cluster {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(err(e)),
         }
-        let handle = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_DIRECTORY | nix::libc::O_CLOEXEC)
-            .open(dir)
-            .map_err(|e| match e.raw_os_error() {
+        let handle = fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_DIRECTORY | nix::libc::O_CLOEXEC).open(dir).map_err(
+            |e| match e.raw_os_error() {
                 // Linux says ELOOP or ENOTDIR for a link opened with both flags.
                 Some(nix::libc::ELOOP | nix::libc::ENOTDIR) if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) => {
                     refuse("it is a symbolic link".into())
                 }
                 Some(nix::libc::ENOTDIR) => refuse("it is not a folder".into()),
                 _ => err(e),
-            })?;
+            },
+        )?;
         let meta = handle.metadata().map_err(err)?;
         let me = Uid::effective().as_raw();
         let server = self.run_as.as_ref().map(|u| u.uid.as_raw());
@@ -236,9 +235,7 @@ impl Cluster {
         }
         // Probe first: a spawn that cannot enter the data directory means a private parent folder.
         match self.command("pg_ctl").arg("--version").output() {
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Err(EmbeddedError::Unreachable(self.data_dir.clone()))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(EmbeddedError::Unreachable(self.data_dir.clone())),
             Err(source) => return Err(EmbeddedError::Spawn { program: "pg_ctl".into(), source }),
             Ok(_) => {}
         }
@@ -348,9 +345,9 @@ impl Cluster {
         cmd.process_group(0);
         // Not `-w`: pg_ctl looks ten times a second; `wait_ready` looks far more often.
         cmd.arg("start").arg("-W").arg("-s").arg("-D").arg(&self.data_dir).arg("-l").arg(&log);
-        let started = self.run("pg_ctl start", cmd).and_then(|_| {
-            self.wait_ready(stale).map_err(|detail| EmbeddedError::Command { step: "pg_ctl start", data_dir: self.data_dir.clone(), detail })
-        });
+        let started = self
+            .run("pg_ctl start", cmd)
+            .and_then(|_| self.wait_ready(stale).map_err(|detail| EmbeddedError::Command { step: "pg_ctl start", data_dir: self.data_dir.clone(), detail }));
         match started {
             Ok(_) => {
                 tracing::info!(data_dir = %self.data_dir.display(), "started embedded PostgreSQL");
@@ -386,10 +383,7 @@ impl Cluster {
 
     fn write_settings(&self) -> Result<(), EmbeddedError> {
         let quoted = self.socket_dir.to_string_lossy().replace('\'', "''");
-        let mut text = format!(
-            "listen_addresses = ''\nunix_socket_directories = '{quoted}'\nport = {}\nmax_connections = 200\n",
-            self.options.port
-        );
+        let mut text = format!("listen_addresses = ''\nunix_socket_directories = '{quoted}'\nport = {}\nmax_connections = 200\n", self.options.port);
         if self.options.ephemeral {
             text.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
         }

@@ -15,8 +15,8 @@ macro_rules! summed {
 pub mod embedded;
 pub mod listings;
 pub mod notifications;
-pub mod products;
 pub mod orders;
+pub mod products;
 pub mod publications;
 pub mod runs;
 pub mod uploads;
@@ -28,7 +28,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
-use crate::config::{redact_url, DatabaseSettings};
+use crate::config::{DatabaseSettings, redact_url};
 use embedded::{Cluster, ClusterOptions, EmbeddedError, PgBinaries, RunningCluster};
 
 /// How long the first connection may take before the server is called unreachable.
@@ -42,13 +42,25 @@ pub enum StoreError {
     #[error(transparent)]
     Embedded(#[from] EmbeddedError),
     #[error("invalid database URL in database.url or DATABASE_URL ({url}): {source}")]
-    BadUrl { url: String, #[source] source: sqlx::Error },
+    BadUrl {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot connect to {location}: {source}")]
-    Connect { location: String, #[source] source: sqlx::Error },
+    Connect {
+        location: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot connect to {location}: no answer within {secs} s (is the host reachable, and PostgreSQL listening there?)")]
     ConnectTimeout { location: String, secs: u64 },
     #[error("migrating {location} failed: {source}")]
-    Migrate { location: String, #[source] source: sqlx::migrate::MigrateError },
+    Migrate {
+        location: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
     #[error("the database is not as expected: {0}")]
@@ -82,23 +94,14 @@ impl Store {
         let (options, location, embedded) = match &settings.url {
             Some(url) => {
                 let location = redact_url(url.expose_secret());
-                let options: PgConnectOptions = url
-                    .expose_secret()
-                    .parse()
-                    .map_err(|source| StoreError::BadUrl { url: location.clone(), source })?;
+                let options: PgConnectOptions = url.expose_secret().parse().map_err(|source| StoreError::BadUrl { url: location.clone(), source })?;
                 (options, location, None)
             }
             None => {
                 let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &settings.postgres_bin_dirs)?;
-                let cluster = Cluster::new(
-                    bins,
-                    &settings.data_dir,
-                    ClusterOptions { port: settings.embedded_port, ..Default::default() },
-                )?;
+                let cluster = Cluster::new(bins, &settings.data_dir, ClusterOptions { port: settings.embedded_port, ..Default::default() })?;
                 let location = cluster.describe(&settings.name);
-                let running = tokio::task::spawn_blocking(move || RunningCluster::start(cluster))
-                    .await
-                    .expect("cluster start does not panic")?;
+                let running = tokio::task::spawn_blocking(move || RunningCluster::start(cluster)).await.expect("cluster start does not panic")?;
                 create_database_if_missing(running.cluster(), &settings.name).await?;
                 (running.cluster().connect_options(&settings.name), location, Some(running))
             }
@@ -152,15 +155,11 @@ impl Store {
 
     /// Applied and pending migrations, for `db status`.
     pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
-        let applied: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .or_else(|e| match &e {
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01") => Ok(Vec::new()),
-            _ => Err(e),
-        })?;
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version").fetch_all(&self.pool).await.or_else(|e| match &e {
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01") => Ok(Vec::new()),
+                _ => Err(e),
+            })?;
         let known: Vec<(i64, String)> = MIGRATOR.iter().map(|m| (m.version, m.description.to_string())).collect();
         let pending = known.iter().filter(|(v, _)| !applied.contains(v)).cloned().collect();
         Ok(MigrationStatus { latest_applied: applied.last().copied(), applied: applied.len(), pending })
@@ -209,15 +208,8 @@ pub struct MigrationStatus {
 
 async fn create_database_if_missing(cluster: &Cluster, name: &str) -> Result<(), StoreError> {
     let location = cluster.describe("postgres");
-    let mut conn = cluster
-        .connect_options("postgres")
-        .connect()
-        .await
-        .map_err(|source| StoreError::Connect { location, source })?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let mut conn = cluster.connect_options("postgres").connect().await.map_err(|source| StoreError::Connect { location, source })?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)").bind(name).fetch_one(&mut conn).await?;
     if !exists {
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;

@@ -107,7 +107,10 @@ pub async fn items(store: &Store, remote_order_id: &str) -> Result<Vec<(String, 
 pub enum Sent {
     Sent,
     /// Failed; tried again at `retry_at`, or given up when `None`.
-    Failed { error: String, retry_at: Option<DateTime<Utc>> },
+    Failed {
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
     /// The order is no longer waiting: nothing to say.
     Moot,
 }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::domain::calendar::{WorkingCalendar, CONFIRM_WORKING_DAYS};
+use crate::domain::calendar::{CONFIRM_WORKING_DAYS, WorkingCalendar};
 use crate::domain::order::{OrderStatus, RemoteOrder};
 
 /// Our sellers: kode_penyedia -> cooperative id.
@@ -499,10 +499,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     .fetch_all(&mut *tx)
     .await?;
     counts.count_flags(flags);
-    sqlx::query("UPDATE purchase_orders SET next_detail_at = now() + interval '1 minute' WHERE id = ANY($1)")
-        .bind(&stale)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("UPDATE purchase_orders SET next_detail_at = now() + interval '1 minute' WHERE id = ANY($1)").bind(&stale).execute(&mut *tx).await?;
     // The claims let go: of the orders stored, the stale ones, and those no longer due.
     sqlx::query("DELETE FROM order_detail_claims WHERE order_id = ANY($1) AND claimed_by = $2")
         .bind(details.iter().map(|(id, _)| *id).collect::<Vec<i64>>())
@@ -655,7 +652,6 @@ pub async fn import_orders(
     Ok(counts)
 }
 
-
 /// Orders whose detail is still due.
 pub async fn details_left(store: &Store, source: &str) -> Result<u64, StoreError> {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE needs_detail AND source = $1").bind(source).fetch_one(&store.pool).await?;
@@ -704,9 +700,8 @@ pub async fn export_rows(store: &Store, cooperative: &str, since: Option<chrono:
 
 /// Our sellers by GLN: gln -> kode_penyedia (to find the cooperative a document is for).
 pub async fn sellers_by_gln(store: &Store) -> Result<HashMap<String, String>, StoreError> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT gln, kode_penyedia FROM cooperatives WHERE gln IS NOT NULL AND kode_penyedia IS NOT NULL")
-        .fetch_all(&store.pool)
-        .await?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT gln, kode_penyedia FROM cooperatives WHERE gln IS NOT NULL AND kode_penyedia IS NOT NULL").fetch_all(&store.pool).await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -824,11 +819,12 @@ pub enum QueueError {
 /// if it was not sent); a different decision is refused.
 pub async fn queue_response(store: &Store, remote_order_id: &str, accept: bool, reason: Option<&str>, as_ubl: bool) -> Result<Response, QueueError> {
     let mut tx = store.pool.begin().await.map_err(StoreError::from)?;
-    let order: Option<(i64, Option<String>)> = sqlx::query_as("SELECT id, kode_penyedia FROM purchase_orders WHERE remote_order_id = $1 ORDER BY id LIMIT 1 FOR UPDATE")
-        .bind(remote_order_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
+    let order: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT id, kode_penyedia FROM purchase_orders WHERE remote_order_id = $1 ORDER BY id LIMIT 1 FOR UPDATE")
+            .bind(remote_order_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
     let (order_db_id, seller) = order.ok_or_else(|| QueueError::UnknownOrder(remote_order_id.to_owned()))?;
     let decision = if accept { "accept" } else { "reject" };
     sqlx::query(
@@ -906,9 +902,16 @@ pub async fn claim_responses(store: &Store, instance: &str, order_db_id: Option<
 #[derive(Debug, Clone)]
 pub enum Answered {
     /// The catalogue took it; the order's new status.
-    Sent { status: Option<String> },
-    Refused { error: String },
-    Later { error: String, retry_secs: f64 },
+    Sent {
+        status: Option<String>,
+    },
+    Refused {
+        error: String,
+    },
+    Later {
+        error: String,
+        retry_secs: f64,
+    },
 }
 
 /// Records what came of sending an answer (while `instance` holds its claim).

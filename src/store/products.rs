@@ -75,11 +75,8 @@ fn kept_sql(kept: &[Kept], present_param: usize) -> (String, String) {
         .map(|k| format!("CASE WHEN old.id IS NULL OR '{}' = ANY(${present_param}) THEN i.{c} ELSE old.{c} END AS {c}", k.header, c = k.column))
         .collect::<Vec<_>>()
         .join(", ");
-    let cleared = kept
-        .iter()
-        .map(|k| format!("(old.id IS NOT NULL AND '{}' = ANY(${present_param}) AND {})::int", k.header, k.cleared))
-        .collect::<Vec<_>>()
-        .join(" + ");
+    let cleared =
+        kept.iter().map(|k| format!("(old.id IS NOT NULL AND '{}' = ANY(${present_param}) AND {})::int", k.header, k.cleared)).collect::<Vec<_>>().join(" + ");
     (chosen, cleared)
 }
 
@@ -161,14 +158,13 @@ async fn upsert_cooperatives(conn: &mut PgConnection, present: &Present, coops: 
 /// A column the file lacks leaves each stored value of it alone.
 pub async fn write_products(store: &Store, present: &Present, batch: &[(i64, ProductDraft)]) -> Result<UpsertCounts, StoreError> {
     let mut tx = store.pool.begin().await?;
-    let members: HashMap<(i64, String), String> =
-        batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
+    let members: HashMap<(i64, String), String> = batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
     let (member_ids, renamed) = upsert_members(&mut tx, &members).await?;
     let mut records = Vec::with_capacity(batch.len());
     for (c, d) in batch {
-        let member_id = *member_ids.get(&(*c, d.member_code.clone())).ok_or_else(|| {
-            StoreError::Inconsistent(format!("member {} of cooperative #{c} was not stored", d.member_code))
-        })?;
+        let member_id = *member_ids
+            .get(&(*c, d.member_code.clone()))
+            .ok_or_else(|| StoreError::Inconsistent(format!("member {} of cooperative #{c} was not stored", d.member_code)))?;
         records.push(ProductRecord { cooperative_id: *c, member_id, draft: d });
     }
     let mut counts = upsert_products(&mut tx, present, &records).await?;
@@ -207,10 +203,7 @@ async fn upsert_members(
     .bind(&names)
     .fetch_all(&mut *conn)
     .await?;
-    let renamed = renamed
-        .into_iter()
-        .map(|(cooperative, member, old_name, new_name)| MemberRename { cooperative, member, old_name, new_name })
-        .collect();
+    let renamed = renamed.into_iter().map(|(cooperative, member, old_name, new_name)| MemberRename { cooperative, member, old_name, new_name }).collect();
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT m.cooperative_id, m.code, m.id FROM members m
          JOIN UNNEST($1::bigint[], $2::text[]) AS k(cooperative_id, code) USING (cooperative_id, code)",

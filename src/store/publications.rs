@@ -403,7 +403,6 @@ pub async fn counts_by_state(store: &Store, channel: &str) -> Result<Vec<(String
         .await?)
 }
 
-
 /// What applying a feed page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FeedCounts {
@@ -442,13 +441,12 @@ pub async fn apply_feed_page(
     // In change order, whatever order the page came in (numeric where the ids are numbers).
     ordered.sort_by_key(|i| (i.change.parse::<u64>().unwrap_or(u64::MAX), i.change.clone()));
     for item in ordered {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, state FROM publications WHERE channel = $1 AND seller = $2 AND remote_id = $3 FOR UPDATE")
-                .bind(channel)
-                .bind(seller)
-                .bind(&item.remote_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, state FROM publications WHERE channel = $1 AND seller = $2 AND remote_id = $3 FOR UPDATE")
+            .bind(channel)
+            .bind(seller)
+            .bind(&item.remote_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         // Not known by its id: perhaps by the seller's item id, when its id was never read.
         let row = match (row, &item.sku) {
             (Some(row), _) => Some(row),
@@ -574,13 +572,7 @@ fn positive_id<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> 
 /// Every publication of `channel`, and every draft of `format` held back by a
 /// blocking issue (state `blocked`), with whose it is and why it stands where
 /// it does; filtered by state and cooperative.
-pub async fn listing_lines(
-    store: &Store,
-    channel: &str,
-    format: &str,
-    state: Option<&str>,
-    cooperative: Option<&str>,
-) -> Result<Vec<ListingLine>, StoreError> {
+pub async fn listing_lines(store: &Store, channel: &str, format: &str, state: Option<&str>, cooperative: Option<&str>) -> Result<Vec<ListingLine>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT * FROM (
              SELECT pb.id, c.code AS cooperative, m.code AS member, p.sku, p.name AS product, pb.state, pb.remote_id,

@@ -157,12 +157,10 @@ pub async fn abandon_lost_leads(store: &Store, job: &str) -> Result<u64, StoreEr
 /// work is not done, and a daemon starting up runs it again. Nor does one
 /// still running: its instance may die (see [`running_since`]).
 pub async fn last_started(store: &Store, job: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT max(started_at) FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status IN ('succeeded', 'partial', 'failed')",
-    )
-    .bind(job)
-    .fetch_one(&store.pool)
-    .await?)
+    Ok(sqlx::query_scalar("SELECT max(started_at) FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status IN ('succeeded', 'partial', 'failed')")
+        .bind(job)
+        .fetch_one(&store.pool)
+        .await?)
 }
 
 /// When the earliest lead run of the job still marked running started, on
@@ -388,12 +386,11 @@ pub async fn renew_claims(store: &Store, claims: Claims, claimant: &str, lease: 
 /// runs out. Claims of live processes, and of other hosts, wait for their lease.
 pub async fn release_dead_local_claims(store: &Store, claims: Claims) -> Result<u64, StoreError> {
     let table = claims.table();
-    let holders: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT DISTINCT claimed_by FROM {table} WHERE claimed_by LIKE $1 || ':%' AND claimed_until > now()"
-    )))
-    .bind(host_name())
-    .fetch_all(&store.pool)
-    .await?;
+    let holders: Vec<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT claimed_by FROM {table} WHERE claimed_by LIKE $1 || ':%' AND claimed_until > now()")))
+            .bind(host_name())
+            .fetch_all(&store.pool)
+            .await?;
     let dead = dead_local(holders);
     if dead.is_empty() {
         return Ok(0);
@@ -431,13 +428,7 @@ pub async fn abandon_dead_local(store: &Store) -> Result<u64, StoreError> {
 /// away for a moment) is kept and written by this process's next
 /// [`heartbeat`] or [`settle_unfinished`], so a run whose work is over does
 /// not stay `running` while its process lives on (a daemon).
-pub async fn finish(
-    store: &Store,
-    id: i64,
-    status: RunStatus,
-    stats: serde_json::Value,
-    error: Option<&str>,
-) -> Result<(), StoreError> {
+pub async fn finish(store: &Store, id: i64, status: RunStatus, stats: serde_json::Value, error: Option<&str>) -> Result<(), StoreError> {
     let ending = Ending { id, status, stats, error: error.map(str::to_owned) };
     let written = write_ending(store, &ending).await;
     if written.is_err() {

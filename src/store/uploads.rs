@@ -314,12 +314,11 @@ pub struct Waiting {
 
 /// The uploads of `sellers` waiting for the catalogue's answer.
 pub async fn waiting(store: &Store, sellers: &[String]) -> Result<Vec<Waiting>, StoreError> {
-    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT id, seller, remote_id FROM catalogue_uploads WHERE state = 'received' AND seller = ANY($1) ORDER BY id",
-    )
-    .bind(sellers)
-    .fetch_all(&store.pool)
-    .await?;
+    let rows: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT id, seller, remote_id FROM catalogue_uploads WHERE state = 'received' AND seller = ANY($1) ORDER BY id")
+            .bind(sellers)
+            .fetch_all(&store.pool)
+            .await?;
     Ok(rows.into_iter().filter_map(|(id, seller, remote_id)| Some(Waiting { id, seller, remote_id: remote_id? })).collect())
 }
 

@@ -8,12 +8,12 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use katalog_bridge::mapping::input::{ProductRecord, Seller};
 use katalog_bridge::store::embedded::{Cluster, ClusterOptions, PgBinaries};
-use katalog_bridge::store::{Store, MIGRATOR};
+use katalog_bridge::store::{MIGRATOR, Store};
 use rust_decimal_macros::dec;
 use sqlx::{ConnectOptions, Connection, PgPool};
 
@@ -58,8 +58,7 @@ fn cluster() -> &'static TestCluster {
         let root = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
         let bins = PgBinaries::locate(std::env::var_os("PATH").as_deref(), &default_bin_dirs())
             .expect("tests need the PostgreSQL server binaries (.ci/run installs them)");
-        let cluster = Cluster::new(bins, &root.join("pg"), ClusterOptions { port: 5432, ephemeral: true })
-            .expect("test cluster directory");
+        let cluster = Cluster::new(bins, &root.join("pg"), ClusterOptions { port: 5432, ephemeral: true }).expect("test cluster directory");
         cluster.start().expect("test cluster starts");
         unsafe { nix::libc::atexit(stop_cluster) };
         TestCluster { cluster, root }
@@ -112,16 +111,10 @@ pub async fn fresh_db() -> (Store, String) {
         .await;
     let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
     let mut admin = c.cluster.connect_options("postgres").connect().await.expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))).execute(&mut admin).await.expect("create test database");
     admin.close().await.ok();
     let pool = PgPool::connect_with(c.cluster.connect_options(&name)).await.expect("connect test database");
-    let url = format!(
-        "postgres://postgres:{SECRET_PASSWORD}@localhost/{name}?host={}&port=5432",
-        c.cluster.socket_dir().display()
-    );
+    let url = format!("postgres://postgres:{SECRET_PASSWORD}@localhost/{name}?host={}&port=5432", c.cluster.socket_dir().display());
     (Store::from_pool(pool, format!("test database {name}")), url)
 }
 
@@ -133,23 +126,15 @@ pub fn repo() -> PathBuf {
 /// A temp dir the `postgres` user and the test can both use.
 pub fn temp_dir() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
-    tempfile::Builder::new()
-        .prefix("kb-test-")
-        .permissions(std::fs::Permissions::from_mode(0o755))
-        .tempdir_in(std::env::temp_dir())
-        .expect("temp dir")
+    tempfile::Builder::new().prefix("kb-test-").permissions(std::fs::Permissions::from_mode(0o755)).tempdir_in(std::env::temp_dir()).expect("temp dir")
 }
 
 /// Loads the 18 fixture cooperatives into a store.
 pub async fn load_cooperatives(store: &Store) {
-    let report = katalog_bridge::intake::cooperatives::import_cooperatives(
-        store,
-        &repo().join("fixtures/cooperatives.csv"),
-        &Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect("cooperative fixtures import");
+    let report =
+        katalog_bridge::intake::cooperatives::import_cooperatives(store, &repo().join("fixtures/cooperatives.csv"), &Default::default(), &Default::default())
+            .await
+            .expect("cooperative fixtures import");
     assert_eq!(report.rejected, 0, "{:?}", report.reject_lines());
 }
 
@@ -166,9 +151,7 @@ pub fn binary() -> std::process::Command {
 }
 
 pub fn standards() -> PathBuf {
-    std::env::var_os("PEPPOL_STANDARDS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/standards/peppol"))
+    std::env::var_os("PEPPOL_STANDARDS_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/standards/peppol"))
 }
 
 fn saxon_jar() -> String {
@@ -210,13 +193,21 @@ pub fn assert_ubl_valid(dir: &Path, xsd: &str, xslt: &str) {
     let xsd = std_dir.join("ubl-2.1/xsd").join(xsd);
     let docs = sorted_files(dir);
     assert!(!docs.is_empty());
-    let out = std::process::Command::new("xmllint").arg("--nonet").arg("--noout").arg("--schema").arg(&xsd).args(&docs).output()
+    let out = std::process::Command::new("xmllint")
+        .arg("--nonet")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .args(&docs)
+        .output()
         .expect("xmllint (Debian libxml2-utils) is needed; .ci/run installs it");
     assert!(out.status.success(), "XSD validation failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let svrl = temp_dir();
     let jar = saxon_jar();
     let out = std::process::Command::new("java")
-        .arg("-cp").arg(&jar).arg("net.sf.saxon.Transform")
+        .arg("-cp")
+        .arg(&jar)
+        .arg("net.sf.saxon.Transform")
         .arg(format!("-s:{}", dir.display()))
         .arg(format!("-xsl:{}", std_dir.join("schematron/2026.5").join(xslt).display()))
         .arg(format!("-o:{}", svrl.path().display()))
@@ -236,7 +227,6 @@ pub fn assert_ubl_valid(dir: &Path, xsd: &str, xslt: &str) {
     assert_eq!(sorted_files(svrl.path()).len(), docs.len(), "one report per document");
     assert!(fatal.is_empty(), "fatal PEPPOL assertions:\n{}", fatal.join("\n"));
 }
-
 
 fn sorted_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
@@ -286,7 +276,6 @@ pub fn sample_product() -> ProductRecord {
     }
 }
 
-
 static MAPPED: tokio::sync::OnceCell<Vec<serde_json::Value>> = tokio::sync::OnceCell::const_new();
 
 /// A fresh store holding the 18 cooperatives and every fixture product file.
@@ -304,16 +293,14 @@ pub async fn fixture_db() -> (Store, String) {
     for path in sorted_files(&repo().join("fixtures/products")) {
         let copy = tmp.path().join(path.file_name().unwrap());
         std::fs::copy(&path, &copy).unwrap();
-        katalog_bridge::intake::products::import_products(&store, &units, &copy, None, &Default::default(), &Default::default())
-            .await
-            .unwrap();
+        katalog_bridge::intake::products::import_products(&store, &units, &copy, None, &Default::default(), &Default::default()).await.unwrap();
     }
     (store, url)
 }
 
 /// Maps the fixtures to `format` with the real code into a temp dir (kept with the result).
 pub async fn map_fixtures(format: katalog_bridge::catalog::Format, cooperative: Option<&str>) -> tempfile::TempDir {
-    use katalog_bridge::mapping::{plan::Tables, MappingSource};
+    use katalog_bridge::mapping::{MappingSource, plan::Tables};
     let store = fixture_store().await;
     let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
     let plan = format.plan(&MappingSource::BuiltIn, &tables).unwrap();

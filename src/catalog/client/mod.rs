@@ -208,7 +208,7 @@ impl CatalogueClient {
             let token = match self.token(seller, account).await {
                 Ok(t) => t,
                 Err(TokenError::Refused(message)) => {
-                    return Err(ClientError::Unauthorized { seller: seller.into(), client_id: account.client_id.clone(), message })
+                    return Err(ClientError::Unauthorized { seller: seller.into(), client_id: account.client_id.clone(), message });
                 }
                 Err(TokenError::Transient(why)) => {
                     last = format!("getting a token: {why}");
@@ -247,7 +247,7 @@ impl CatalogueClient {
                     continue;
                 }
                 Decision::RefreshToken => {
-                    return Err(ClientError::Unauthorized { seller: seller.into(), client_id: account.client_id.clone(), message: problem })
+                    return Err(ClientError::Unauthorized { seller: seller.into(), client_id: account.client_id.clone(), message: problem });
                 }
                 Decision::Fail => {
                     let (code, message, fields) = error_body(answer.as_ref().map(|a| &a.body));
@@ -322,13 +322,23 @@ impl CatalogueClient {
         self.pace().await;
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let form = [("grant_type", "client_credentials"), ("client_id", account.client_id.as_str()), ("client_secret", account.secret.expose_secret())];
-        let response = self.inner.http.post(format!("{}/oauth/token", self.inner.base)).form(&form).send().await.map_err(|e| TokenError::Transient(describe_transport(&e)))?;
+        let response = self
+            .inner
+            .http
+            .post(format!("{}/oauth/token", self.inner.base))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| TokenError::Transient(describe_transport(&e)))?;
         let status = response.status().as_u16();
         let raw = read_capped(response, 64 * 1024).await.map_err(TokenError::Transient)?;
         let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
         match status {
             200..=299 => {
-                let value = body["access_token"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| TokenError::Transient("the token answer has no access_token".into()))?;
+                let value = body["access_token"]
+                    .as_str()
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| TokenError::Transient("the token answer has no access_token".into()))?;
                 let ttl = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(300).clamp(1, 86_400));
                 let token = SecretString::from(value.to_owned());
                 lock(&self.inner.tokens).put(seller, token.clone(), ttl, Instant::now());

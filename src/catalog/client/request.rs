@@ -65,20 +65,51 @@ pub fn feed_page(body: &Value) -> Result<FeedPage, String> {
 /// derived from what is written.
 #[derive(Debug, Clone)]
 pub enum Call {
-    CreateListing { body: Value, key: String },
-    UpdateListing { id: String, body: Value, key: String },
-    WithdrawListing { id: String, key: String },
-    GetListing { id: String },
+    CreateListing {
+        body: Value,
+        key: String,
+    },
+    UpdateListing {
+        id: String,
+        body: Value,
+        key: String,
+    },
+    WithdrawListing {
+        id: String,
+        key: String,
+    },
+    GetListing {
+        id: String,
+    },
     /// Listings changed after `cursor` (from the start when `None`).
-    ListingChanges { cursor: Option<String>, limit: u32 },
+    ListingChanges {
+        cursor: Option<String>,
+        limit: u32,
+    },
     /// A PEPPOL Catalogue document.
-    UploadCatalogue { xml: Vec<u8>, key: String },
-    GetUpload { id: String },
+    UploadCatalogue {
+        xml: Vec<u8>,
+        key: String,
+    },
+    GetUpload {
+        id: String,
+    },
     /// A page of a buyer's e-purchasing packages of a fiscal year, after `cursor`.
-    ListOrders { klpd: String, year: i32, cursor: Option<String>, limit: u32 },
-    GetOrder { id: String },
+    ListOrders {
+        klpd: String,
+        year: i32,
+        cursor: Option<String>,
+        limit: u32,
+    },
+    GetOrder {
+        id: String,
+    },
     /// The seller's answer to an order: JSON, or a UBL OrderResponse.
-    RespondOrder { id: String, body: ResponseBody, key: String },
+    RespondOrder {
+        id: String,
+        body: ResponseBody,
+        key: String,
+    },
 }
 
 /// An order answer's body.
@@ -106,11 +137,9 @@ impl Call {
                 }
                 http.get(url("/listings")).query(&q)
             }
-            Call::UploadCatalogue { xml, key } => http
-                .post(url("/catalogue"))
-                .header("Idempotency-Key", key)
-                .header("content-type", "application/xml")
-                .body(xml.clone()),
+            Call::UploadCatalogue { xml, key } => {
+                http.post(url("/catalogue")).header("Idempotency-Key", key).header("content-type", "application/xml").body(xml.clone())
+            }
             Call::GetUpload { id } => http.get(url(&format!("/catalogue/{}", id_part(id)))),
             Call::ListOrders { klpd, year, cursor, limit } => {
                 let mut q: Vec<(&str, String)> = vec![("kode_klpd", klpd.clone()), ("tahun", year.to_string()), ("limit", limit.to_string())];
@@ -170,7 +199,12 @@ mod tests {
         assert_eq!((page.cursor.as_str(), page.has_more), ("9", false));
         assert_eq!(page.changes[1].reasons.len(), 2, "only text reasons");
         assert_eq!(page.changes[1].reasons[1].chars().count(), 500, "a reason is bounded");
-        for bad in [json!(null), json!({"data": {}}), json!({"data": [], "meta": {}}), json!({"data": [{"state": "live", "change": 1}], "meta": {"cursor": "1", "has_more": true}})] {
+        for bad in [
+            json!(null),
+            json!({"data": {}}),
+            json!({"data": [], "meta": {}}),
+            json!({"data": [{"state": "live", "change": 1}], "meta": {"cursor": "1", "has_more": true}}),
+        ] {
             assert!(feed_page(&bad).is_err(), "{bad}");
         }
     }
