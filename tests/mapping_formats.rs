@@ -42,12 +42,24 @@ async fn map(store: &Store, format: Format, out: &Path, cooperative: Option<&str
     map_products(store, &plan(format), format, &options).await.unwrap()
 }
 
-/// Compares with `tests/golden/NAME`; `UPDATE_GOLDEN=1` rewrites it.
+/// Whether golden files are to be rewritten (`UPDATE_GOLDEN` set). Never in
+/// CI, where a golden test that rewrites its expectation could not fail.
+fn updating() -> bool {
+    let set = std::env::var_os("UPDATE_GOLDEN").is_some();
+    assert!(!(set && std::env::var_os("CI").is_some()), "UPDATE_GOLDEN is set under CI: the golden tests would check nothing");
+    set
+}
+
+/// Compares with `tests/golden/NAME`; `UPDATE_GOLDEN=1` rewrites it, and says
+/// so for every file it changed.
 fn golden(name: &str, actual: &str) {
     let path = common::repo().join("tests/golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
+    if updating() {
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(actual) {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, actual).unwrap();
+            eprintln!("UPDATE_GOLDEN: rewrote {}", path.display());
+        }
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing: run with UPDATE_GOLDEN=1", path.display()));
@@ -87,9 +99,10 @@ fn golden_set(name: &str, produced: &Path, render: impl Fn(&Path) -> (String, St
     let dir = common::repo().join("tests/golden").join(name);
     let expected_names: Vec<String> =
         walk(&dir).iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned()).filter(|n| n != "issues.txt").collect();
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    if updating() {
         for stale in expected_names.iter().filter(|n| !actual.iter().any(|(a, _)| a == *n)) {
             std::fs::remove_file(dir.join(stale)).unwrap();
+            eprintln!("UPDATE_GOLDEN: removed {}", dir.join(stale).display());
         }
     } else {
         let actual_names: Vec<&String> = actual.iter().map(|(n, _)| n).collect();
