@@ -2,7 +2,7 @@
 //! server that the test starts itself, with orders synced from the mock
 //! catalogue into real PostgreSQL: each is sent exactly once per order, kind
 //! and channel, however often the pass runs; a failed delivery is retried;
-//! the webhook's signature is the HMAC-SHA256 of its body; the e-mail goes to
+//! the webhook's signature is the HMAC-SHA256 of its timestamp and body; the e-mail goes to
 //! the cooperative's address, in Bahasa Indonesia, with buyer, items, total
 //! and deadline.
 
@@ -216,9 +216,14 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     let posts = received.lock().unwrap().posts.clone();
     let mut accepted: HashMap<String, usize> = HashMap::new();
     for (delivery, signature, body, status) in &posts {
+        // As a receiver checks it: `t=<unix>,v1=<hex>` over `t.body`, the time within five minutes.
+        let (t, v1) = signature.split_once(',').unwrap_or_else(|| panic!("{signature}"));
+        let t: i64 = t.strip_prefix("t=").unwrap().parse().unwrap();
+        assert!((chrono::Utc::now().timestamp() - t).abs() < 300, "a fresh timestamp: {t}");
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
         mac.update(body);
-        assert_eq!(signature, &format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+        mac.verify_slice(&hex::decode(v1.strip_prefix("v1=").unwrap()).unwrap()).expect("the signature verifies over t.body");
         if *status == 200 {
             *accepted.entry(delivery.clone()).or_default() += 1;
         }
@@ -350,4 +355,61 @@ async fn a_delivery_slower_than_the_lease_is_sent_once_whatever_other_passes_run
     distinct.dedup();
     assert_eq!((posts.len(), distinct.len(), sent), (2, 2, 2), "each notification delivered once: {posts:?}");
     assert_eq!(count(&store, "SELECT count(*) FROM notifications WHERE state = 'sent' AND attempts = 1").await, 2);
+}
+
+/// A password never leaves unencrypted: `smtp://` with a password (in the
+/// URL or the settings) is refused unless the URL asks for STARTTLS
+/// (`?tls=required`) or says `?tls=none` explicitly; `tls=opportunistic`,
+/// which a man in the middle strips, is refused too. A plain `http://`
+/// webhook to another machine is refused unless allowed. Nothing reaches the
+/// SMTP server, and no error shows the password.
+#[tokio::test]
+async fn credentials_are_never_sent_unencrypted_and_plain_http_webhooks_to_other_machines_are_refused() {
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let smtp = smtp_server(mails.clone()).await;
+    let calendar = Arc::new(katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap());
+    let base = NotifySettings {
+        smtp_password: Some(SecretString::from("rahasia-smtp")),
+        from: Some("katalog-bridge <noreply@koperasi.example>".into()),
+        ..Default::default()
+    };
+    let with_url = |url: String, password: bool| NotifySettings {
+        smtp_url: Some(SecretString::from(url)),
+        smtp_password: if password { base.smtp_password.clone() } else { None },
+        ..base.clone()
+    };
+    for (url, password) in [
+        (format!("smtp://kb@127.0.0.1:{smtp}"), true),
+        (format!("smtp://kb@127.0.0.1:{smtp}?tls=opportunistic"), true),
+        (format!("smtp://kb:rahasia-di-url@127.0.0.1:{smtp}"), false),
+    ] {
+        let err = Notifier::from_settings(&with_url(url.clone(), password), calendar.clone()).err().unwrap_or_else(|| panic!("{url}: accepted")).to_string();
+        assert!(err.contains("unencrypted") && err.contains("tls=required"), "{url}: {err}");
+        assert!(!err.contains("rahasia"), "{url}: the error shows a password: {err}");
+    }
+    for (url, password) in [
+        (format!("smtp://127.0.0.1:{smtp}"), false),                // a local relay, no password
+        (format!("smtp://kb@127.0.0.1:{smtp}?tls=none"), true),     // said explicitly
+        (format!("smtp://kb@127.0.0.1:{smtp}?tls=required"), true), // STARTTLS
+        ("smtps://kb@mail.koperasi.example:465".to_owned(), true),
+    ] {
+        assert!(Notifier::from_settings(&with_url(url.clone(), password), calendar.clone()).unwrap().is_some(), "{url}");
+    }
+    assert!(mails.lock().unwrap().is_empty(), "nothing was sent");
+
+    let hook = |url: &str, allow: bool| NotifySettings {
+        webhook_url: Some(SecretString::from(url.to_owned())),
+        webhook_secret: Some(SecretString::from(SECRET)),
+        webhook_allow_http: allow,
+        ..Default::default()
+    };
+    let err = Notifier::from_settings(&hook("http://192.0.2.10/hook?token=rahasia-gateway", false), calendar.clone())
+        .err()
+        .expect("plain http to another host")
+        .to_string();
+    assert!(err.contains("https://") && err.contains("webhook_allow_http") && !err.contains("rahasia"), "{err}");
+    for url in ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/hook", "https://hooks.koperasi.example/kb"] {
+        assert!(Notifier::from_settings(&hook(url, false), calendar.clone()).unwrap().is_some(), "{url}");
+    }
+    assert!(Notifier::from_settings(&hook("http://192.0.2.10/hook", true), calendar.clone()).unwrap().is_some(), "allowed when configured");
 }

@@ -171,7 +171,8 @@ pub struct NotifySettings {
     pub webhook_secret: Option<SecretString>,
     pub webhook_secret_file: Option<PathBuf>,
     /// `smtps://user@host:465` (TLS), `smtp://user@host:587?tls=required`
-    /// (STARTTLS), or `smtp://host:25` (no encryption: a local relay only).
+    /// (STARTTLS), or `smtp://host:25` (no encryption: a local relay only,
+    /// without a password unless the URL says `?tls=none`).
     #[serde(deserialize_with = "secret")]
     pub smtp_url: Option<SecretString>,
     #[serde(deserialize_with = "secret")]
@@ -179,6 +180,10 @@ pub struct NotifySettings {
     pub smtp_password_file: Option<PathBuf>,
     /// The sender, e.g. `katalog-bridge <noreply@mojokertokota.go.id>`.
     pub from: Option<String>,
+    /// Allow a plain `http://` webhook to a host other than this machine
+    /// (loopback is always allowed): the body and its signature then cross
+    /// the network readable by anyone on the way.
+    pub webhook_allow_http: bool,
 }
 
 impl NotifySettings {
@@ -436,7 +441,7 @@ impl Settings {
             self.database.name,
             self.database.embedded_port,
             self.database.postgres_bin_dirs,
-            c.base_url,
+            redact_url(&c.base_url),
             c.timeout_secs,
             c.max_concurrency,
             c.max_attempts,

@@ -73,10 +73,16 @@ pub struct NotifyCounts {
 }
 
 /// The HMAC-SHA256 of `body` under `secret`, as `sha256=` and lowercase hex.
-pub fn signature(secret: &[u8], body: &[u8]) -> String {
+pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let signed = [timestamp.to_string().as_bytes(), b".", body].concat();
+    format!("t={timestamp},v1={}", hmac_hex(secret, &signed))
+}
+
+/// HMAC-SHA256 of `data`, in hex.
+fn hmac_hex(secret: &[u8], data: &[u8]) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 impl Notifier {
@@ -88,6 +94,11 @@ impl Notifier {
                 let url = url::Url::parse(raw.expose_secret()).map_err(|e| NotifyError::Config(format!("webhook_url is not a URL: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(NotifyError::Config("webhook_url must be http:// or https://".into()));
+                }
+                if url.scheme() == "http" && !is_loopback(&url) && !settings.webhook_allow_http {
+                    return Err(NotifyError::Config(
+                        "webhook_url is plain http:// to another machine: use https://, or set notify.webhook_allow_http = true to send unencrypted".into(),
+                    ));
                 }
                 let secret = settings
                     .webhook_secret()
@@ -104,12 +115,30 @@ impl Notifier {
         let email = match &settings.smtp_url {
             None => None,
             Some(raw) => {
-                let raw = raw.expose_secret();
-                let parsed = url::Url::parse(raw).map_err(|_| NotifyError::Config("smtp_url is not a URL like smtps://user@mail.example:465".into()))?;
-                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(raw)
+                let mut parsed =
+                    url::Url::parse(raw.expose_secret()).map_err(|_| NotifyError::Config("smtp_url is not a URL like smtps://user@mail.example:465".into()))?;
+                let tls = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+                let encrypted = parsed.scheme() == "smtps" || tls.as_deref() == Some("required");
+                let password = settings.smtp_password().map_err(NotifyError::Config)?;
+                if !encrypted && (password.is_some() || parsed.password().is_some()) && tls.as_deref() != Some("none") {
+                    return Err(NotifyError::Config(
+                        "smtp_url would send the password unencrypted (smtp:// without ?tls=required; tls=opportunistic can be stripped on the way): \
+                         use smtps://... or ?tls=required, or say ?tls=none to allow it (a local relay only)"
+                            .into(),
+                    ));
+                }
+                // `tls=none` is ours (lettre knows no such value): a plain connection, said explicitly.
+                if tls.as_deref() == Some("none") {
+                    let kept: Vec<(String, String)> = parsed.query_pairs().filter(|(k, _)| k != "tls").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+                    parsed.set_query(None);
+                    if !kept.is_empty() {
+                        parsed.query_pairs_mut().extend_pairs(kept);
+                    }
+                }
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(parsed.as_str())
                     .map_err(|e| NotifyError::Config(format!("smtp_url: {e}")))?
                     .timeout(Some(Duration::from_secs(30)));
-                if let Some(password) = settings.smtp_password().map_err(NotifyError::Config)? {
+                if let Some(password) = password {
                     let user = percent_decode(parsed.username());
                     builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(user, password.expose_secret().to_owned()));
                 }
@@ -251,7 +280,7 @@ impl Notifier {
             .http
             .post(w.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature(w.secret.expose_secret().as_bytes(), &body))
+            .header(SIGNATURE_HEADER, signature(w.secret.expose_secret().as_bytes(), Utc::now().timestamp(), &body))
             .header(DELIVERY_HEADER, due.id.to_string())
             .body(body)
             .send()
@@ -276,6 +305,16 @@ impl Notifier {
     }
 }
 
+/// Whether a URL's host is this machine (127.0.0.0/8, ::1 or `localhost`).
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// `%40` in a URL's user name back to `@`.
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("u={}", s.replace('+', "%2B")).as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_else(|| s.to_owned())
@@ -288,6 +327,9 @@ mod tests {
     #[test]
     fn signature_matches_the_rfc_4231_test_vector() {
         // RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".
-        assert_eq!(signature(b"Jefe", b"what do ya want for nothing?"), "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(hmac_hex(b"Jefe", b"what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        // The signature is over `t.body`, so the same body at another time signs differently.
+        assert_eq!(signature(b"Jefe", 1_765_000_000, b"{}"), format!("t=1765000000,v1={}", hmac_hex(b"Jefe", b"1765000000.{}")));
+        assert_ne!(signature(b"Jefe", 1, b"{}"), signature(b"Jefe", 2, b"{}"));
     }
 }
