@@ -95,6 +95,12 @@ fn lossy_count(text: &[u8]) -> u64 {
 /// Paths of the strings in `v` that hold U+FFFD (`nama_satker`,
 /// `lines[2].name`), at most `max`; a key holding it counts as its path.
 pub fn replaced_paths(v: &serde_json::Value, max: usize) -> Vec<String> {
+    replaced_paths_except(v, None, max)
+}
+
+/// [`replaced_paths`], leaving out the top-level member `skipped` (an
+/// order's `lines`, which its lines report themselves).
+pub fn replaced_paths_except(v: &serde_json::Value, skipped: Option<&str>, max: usize) -> Vec<String> {
     fn walk(v: &serde_json::Value, path: &mut String, out: &mut Vec<String>, max: usize, depth: usize) {
         if out.len() >= max || depth > 32 {
             return;
@@ -127,7 +133,18 @@ pub fn replaced_paths(v: &serde_json::Value, max: usize) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    walk(v, &mut String::new(), &mut out, max, 0);
+    match (v, skipped) {
+        (serde_json::Value::Object(map), Some(skipped)) => {
+            for (k, item) in map.iter().filter(|(k, _)| k.as_str() != skipped) {
+                let mut path = k.clone();
+                if k.contains('\u{FFFD}') && out.len() < max {
+                    out.push(path.clone());
+                }
+                walk(item, &mut path, &mut out, max, 1);
+            }
+        }
+        _ => walk(v, &mut String::new(), &mut out, max, 0),
+    }
     out
 }
 
@@ -174,5 +191,6 @@ mod tests {
         let (v, _) = parsed(r#"{"nama_satker":"A\u0000","ok":"fine","lines":[{"name":"x"},{"name":"\ud800"}]}"#);
         assert_eq!(replaced_paths(&v, 10), vec!["lines[1].name".to_owned(), "nama_satker".to_owned()]);
         assert_eq!(replaced_paths(&v, 1).len(), 1);
+        assert_eq!(replaced_paths_except(&v, Some("lines"), 10), vec!["nama_satker".to_owned()]);
     }
 }

@@ -84,8 +84,19 @@ pub fn order(v: &Value) -> Result<RemoteOrder, String> {
     if let Some(o) = raw.as_object_mut() {
         o.remove("lines");
     }
-    let repaired = crate::catalog::json_repair::replaced_paths(v, 10)
+    // What the answer's repair changed, once, here: the order's own fields,
+    // then each line's, named by its line id.
+    use crate::catalog::json_repair::{replaced_paths, replaced_paths_except};
+    let in_lines = match (&v["lines"], &lines) {
+        (Value::Array(items), Some(read)) => {
+            items.iter().zip(read).flat_map(|(item, l)| replaced_paths(item, 3).into_iter().map(move |p| format!("line {}: {p}", l.line_id))).collect()
+        }
+        _ => Vec::new(),
+    };
+    let repaired = replaced_paths_except(v, Some("lines"), 10)
         .into_iter()
+        .chain(in_lines)
+        .take(10)
         .map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD"))
         .collect();
     let order = RemoteOrder {

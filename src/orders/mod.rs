@@ -148,15 +148,11 @@ impl SyncReport {
         self.detail_failures.is_empty() && self.feed_failures.is_empty() && self.unreadable_count == 0 && self.refused.is_empty()
     }
 
-    fn note_repaired(&mut self, orders: &[RemoteOrder]) {
-        for o in orders
-            .iter()
-            .filter(|o| !o.repaired.is_empty() || o.lines.iter().flatten().any(|l| !crate::catalog::json_repair::replaced_paths(&l.raw, 1).is_empty()))
-        {
+    fn note_repaired<'a>(&mut self, orders: impl IntoIterator<Item = &'a RemoteOrder>) {
+        for o in orders.into_iter().filter(|o| !o.repaired.is_empty()) {
             self.repaired_count += 1;
             if self.repaired.len() < SHOWN_PROBLEMS {
-                let what = if o.repaired.is_empty() { "a line's text".to_owned() } else { o.repaired.join(", ") };
-                self.repaired.push(format!("order {}: {what}", o.order_id));
+                self.repaired.push(format!("order {}: {}", o.order_id, o.repaired.join(", ")));
             }
         }
     }
@@ -267,7 +263,6 @@ async fn sync_all(
                         report.unreadable.push(why);
                     }
                 }
-                let ours_only: Vec<&RemoteOrder> = page.orders.iter().filter(|o| ours.contains_key(&o.kode_penyedia)).collect();
                 let counts = match orders::apply_order_page(store, SOURCE, &page.orders, &ours, calendar, Some((&name, &page.cursor))).await {
                     Ok(counts) => counts,
                     // One value the database refuses must not stop the feed: each
@@ -288,7 +283,7 @@ async fn sync_all(
                     }
                     Err(e) => return Err(e.into()),
                 };
-                report.note_repaired(&ours_only.into_iter().cloned().collect::<Vec<_>>());
+                report.note_repaired(page.orders.iter().filter(|o| ours.contains_key(&o.kode_penyedia)));
                 report.packages.add(counts);
                 if report.pages.is_multiple_of(20) {
                     tracing::info!(klpd, year, pages = report.pages, new = report.packages.new, updated = report.packages.updated, "reading orders");
@@ -376,7 +371,7 @@ async fn fetch_details(
                 }
                 Err(e) => return Err(e.into()),
             }
-            notes.note_repaired(&batch.into_iter().map(|(_, o)| o).collect::<Vec<_>>());
+            notes.note_repaired(batch.iter().map(|(_, o)| o));
         }
         Ok::<_, OrderError>((counts, notes))
     };

@@ -141,16 +141,7 @@ impl OrderRows {
 
 /// What was changed to store an order, in one text, or `None`.
 fn repaired(o: &RemoteOrder) -> Option<String> {
-    let mut all: Vec<&str> = o.repaired.iter().map(String::as_str).collect();
-    let lines: Vec<String> = o
-        .lines
-        .iter()
-        .flatten()
-        .flat_map(|l| crate::catalog::json_repair::replaced_paths(&l.raw, 3).into_iter().map(move |p| format!("line {}: {p}", l.line_id)))
-        .take(10)
-        .collect();
-    all.extend(lines.iter().map(String::as_str));
-    (!all.is_empty()).then(|| all.join("; "))
+    (!o.repaired.is_empty()).then(|| o.repaired.join("; "))
 }
 
 /// The stored copies of these orders: remote id -> (id, status, remote updated_at), locked.
