@@ -304,19 +304,20 @@ async fn fault(server: &MockServer, f: Value) {
 /// with the curators' reasons, though pages repeat and reorder items.
 #[tokio::test]
 async fn review_is_followed_to_the_ground_truth_through_repeated_and_reordered_pages() {
-    use katalog_bridge::publish::{Channel, status::sync_status};
+    use katalog_bridge::publish::Channel;
+    use katalog_bridge::publish::status::{StatusOptions, sync_status};
     let store = common::fixture_store().await;
     let scenario = scenario();
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
     let client = client(&server, &scenario);
     publish(&store, &plan(), &client, &PublishOptions::default()).await.unwrap();
     advance(&server, 2).await; // submitted -> under curation
-    let first = sync_status(&store, &client, Channel::Api, None, 5).await.unwrap();
+    let first = sync_status(&store, &client, Channel::Api, None, &StatusOptions { page_size: 5, ..Default::default() }).await.unwrap();
     assert!(first.changes.applied > 0 && first.failed.is_empty(), "{}", first.summary());
     fault(&server, serde_json::json!({"route": "/api/v1/listings", "kind": "duplicate"})).await;
     fault(&server, serde_json::json!({"route": "/api/v1/listings", "kind": "reorder"})).await;
     advance(&server, 30).await; // review decided
-    let second = sync_status(&store, &client, Channel::Api, None, 5).await.unwrap();
+    let second = sync_status(&store, &client, Channel::Api, None, &StatusOptions { page_size: 5, ..Default::default() }).await.unwrap();
     assert!(second.changes.repeated > 0 || second.changes.unknown > 0, "the repeated items were seen: {}", second.summary());
     assert_eq!(second.changes.not_allowed, 0, "{}", second.summary());
 
@@ -335,7 +336,7 @@ async fn review_is_followed_to_the_ground_truth_through_repeated_and_reordered_p
     }
     assert!(rejected > 0, "the scenario's rules reject some listings");
     // Each remote change is recorded once, and a rerun finds nothing new.
-    let again = sync_status(&store, &client, Channel::Api, None, 5).await.unwrap();
+    let again = sync_status(&store, &client, Channel::Api, None, &StatusOptions { page_size: 5, ..Default::default() }).await.unwrap();
     assert_eq!(again.changes.applied, 0, "{}", again.summary());
     let doubled: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT publication_id, remote_change FROM publication_events WHERE remote_change IS NOT NULL

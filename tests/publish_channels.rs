@@ -12,7 +12,7 @@ use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::{Plan, Tables};
 use katalog_bridge::mock::{MockServer, Scenario};
-use katalog_bridge::publish::status::sync_status;
+use katalog_bridge::publish::status::{StatusOptions, sync_status};
 use katalog_bridge::publish::{Channel, PublishOptions, publish};
 use serde_json::Value;
 
@@ -75,7 +75,7 @@ async fn peppol_documents_list_each_product_once_and_every_line_result_lands_on_
 
     // The catalogue processes the documents; their answers name the listings.
     admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 1})).await;
-    let status = sync_status(&store, &client, Channel::Peppol, None, 100).await.unwrap();
+    let status = sync_status(&store, &client, Channel::Peppol, None, &StatusOptions { page_size: 100, ..Default::default() }).await.unwrap();
     assert_eq!((status.uploads.uploads as i64, status.uploads.accepted as i64, status.uploads.refused), (sellers, ready, 0), "{}", status.summary());
     assert!(status.failed.is_empty(), "{}", status.summary());
     let listings = admin_state(&server).await["listings"].as_array().unwrap().clone();
@@ -94,7 +94,7 @@ async fn peppol_documents_list_each_product_once_and_every_line_result_lands_on_
 
     // Review ends; the feed moves each publication to the catalogue's state.
     admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 30})).await;
-    sync_status(&store, &client, Channel::Peppol, None, 100).await.unwrap();
+    sync_status(&store, &client, Channel::Peppol, None, &StatusOptions { page_size: 100, ..Default::default() }).await.unwrap();
     let listings = admin_state(&server).await["listings"].as_array().unwrap().clone();
     let states: Vec<(String, String)> =
         sqlx::query_as("SELECT remote_id, state FROM publications WHERE channel = 'peppol'").fetch_all(store.pool()).await.unwrap();
@@ -145,7 +145,7 @@ async fn peppol_documents_list_each_product_once_and_every_line_result_lands_on_
     common::assert_ubl_valid(dir.path(), "maindoc/UBL-Catalogue-2.1.xsd", "PEPPOLBIS-T19.xslt");
 
     admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 1})).await;
-    let status = sync_status(&store, &client, Channel::Peppol, Some("MJK-WATES"), 100).await.unwrap();
+    let status = sync_status(&store, &client, Channel::Peppol, Some("MJK-WATES"), &StatusOptions { page_size: 100, ..Default::default() }).await.unwrap();
     assert_eq!((status.uploads.accepted, status.uploads.refused), (2, 1), "{}", status.summary());
     let (state, reasons): (String, Value) =
         sqlx::query_as("SELECT state, reasons FROM publications WHERE id = $1").bind(ghost_pub).fetch_one(store.pool()).await.unwrap();
@@ -189,7 +189,7 @@ async fn a_document_cut_off_by_faults_is_sent_again_as_the_same_document_and_tak
     let uploads = state["uploads"].as_array().unwrap();
     assert_eq!(uploads.len(), 1, "the catalogue took the document once: {uploads:?}");
     admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 1})).await;
-    let status = sync_status(&store, &client, Channel::Peppol, Some("MJK-WATES"), 100).await.unwrap();
+    let status = sync_status(&store, &client, Channel::Peppol, Some("MJK-WATES"), &StatusOptions { page_size: 100, ..Default::default() }).await.unwrap();
     assert_eq!((status.uploads.accepted as i64, status.uploads.refused), (lines, 0), "{}", status.summary());
     assert_eq!(admin_state(&server).await["listings"].as_array().unwrap().len() as i64, lines, "each product listed once");
     assert_eq!(count(&store, "SELECT count(*) FROM publications WHERE channel = 'peppol' AND remote_id IS NULL").await, 0);

@@ -140,7 +140,14 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 eprintln!("warning: {p}");
             }
             with_store(settings, async |store| {
-                let report = crate::publish::status::sync_status(store, &client, channel, cooperative.as_deref(), crate::publish::status::PAGE).await?;
+                let report = crate::publish::status::sync_status(
+                    store,
+                    &client,
+                    channel,
+                    cooperative.as_deref(),
+                    &crate::publish::status::StatusOptions::from_settings(&settings.listings),
+                )
+                .await?;
                 println!("{}", report.summary());
                 Ok(if report.failed.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
             })
@@ -148,9 +155,25 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         }
         Command::Listings { command: Some(ListingsCommand::Resubmit { ids }), .. } => {
             with_store(settings, async |store| {
-                let n = crate::store::publications::resubmit(store, &ids).await?;
-                println!("{n} of {} publications will be sent again at the next sync publish", ids.len());
-                Ok(if n as usize == ids.len() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+                use crate::domain::publication::OnRequest;
+                let done = crate::store::publications::resubmit(store, &ids).await?;
+                let mut resent = 0;
+                for r in &done {
+                    let state = r.state.as_deref().unwrap_or("?");
+                    match r.decision {
+                        None => eprintln!("{}: no such publication (see `katalog-bridge listings`)", r.id),
+                        Some(OnRequest::Resend) => {
+                            resent += 1;
+                            println!("{}: {state}: sent again at the next sync publish", r.id);
+                        }
+                        Some(OnRequest::Unchanged) => {
+                            println!("{}: {state}, and nothing changed since the catalogue took it: not sent again", r.id)
+                        }
+                        Some(OnRequest::AlreadyDue) => println!("{}: {state}: already due to be sent at the next sync publish", r.id),
+                    }
+                }
+                println!("{resent} of {} publications will be sent again at the next sync publish", ids.len());
+                Ok(if done.iter().all(|r| r.decision.is_some()) { EXIT_OK } else { EXIT_REJECTED_ROWS })
             })
             .await
         }
@@ -285,11 +308,11 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                     let answer = o.response.as_deref().map(|r| format!("  [answer {r}]")).unwrap_or_default();
                     writeln!(
                         out,
-                        "{:<16} {:<20} {:<40} Rp {:>12}  due {deadline} ({left} left)  {}{answer}",
+                        "{:<16} {:<20} {:<40} {:>15}  due {deadline} ({left} left)  {}{answer}",
                         o.order_id,
                         o.cooperative,
                         o.buyer.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
-                        o.total,
+                        crate::domain::money::format_rupiah(o.total),
                         o.items.as_deref().unwrap_or("(lines not fetched yet)"),
                     )?;
                 }
@@ -361,7 +384,15 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                             .filter(|(on, _)| *on)
                             .map(|(_, t)| *t)
                             .collect::<String>();
-                        writeln!(out, "{:<16} {:<20} {:<28} Rp {:>12} {:>3} lines{flags}", o.order_id, o.cooperative, o.status, o.total, o.lines)?;
+                        writeln!(
+                            out,
+                            "{:<16} {:<20} {:<28} {:>15} {:>3} lines{flags}",
+                            o.order_id,
+                            o.cooperative,
+                            o.status,
+                            crate::domain::money::format_rupiah(o.total),
+                            o.lines
+                        )?;
                     }
                 }
                 if !json {
@@ -427,6 +458,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                         lease,
                         batch: settings.daemon.claim_batch.clamp(1, 1000),
                         notify,
+                        status: crate::publish::status::StatusOptions::from_settings(&settings.listings),
                     },
                     listen: settings.daemon.listen.clone(),
                     catalogue,

@@ -112,10 +112,29 @@ pub struct Settings {
     pub import: ImportSettings,
     pub log: LogSettings,
     pub orders: OrderSettings,
+    pub listings: ListingSettings,
     pub daemon: DaemonSettings,
     pub notify: NotifySettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
+}
+
+/// `[listings]`: how the status job keeps each listing's local state in
+/// line with the catalogue's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListingSettings {
+    /// A listing the catalogue's feed has not mentioned for this many hours
+    /// is read back, and its local state corrected if it drifted.
+    pub drift_check_hours: u64,
+    /// Listings read back per status run at most (the longest unheard first).
+    pub drift_check_max: i64,
+}
+
+impl Default for ListingSettings {
+    fn default() -> Self {
+        Self { drift_check_hours: 24, drift_check_max: 2000 }
+    }
 }
 
 /// `[daemon]`: where it answers, its time zone and its jobs' schedules.

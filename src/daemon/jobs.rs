@@ -26,6 +26,8 @@ pub struct RealJobs {
     /// Publications or order details claimed at a time.
     pub batch: i64,
     pub notify: Option<Arc<crate::notify::Notifier>>,
+    /// How the status job reads (its drift check's settings).
+    pub status: crate::publish::status::StatusOptions,
 }
 
 impl RealJobs {
@@ -110,7 +112,7 @@ impl Jobs for RealJobs {
                 outcome(job, &result, crate::publish::PublishReport::complete)
             }
             "status" => {
-                let result = crate::publish::status::sync_status(&self.store, &self.client, Channel::Api, None, crate::publish::status::PAGE).await;
+                let result = crate::publish::status::sync_status(&self.store, &self.client, Channel::Api, None, &self.status).await;
                 if let Ok(r) = &result {
                     tracing::info!(summary = r.summary(), "review status followed");
                 }

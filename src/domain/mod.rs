@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod cooperative;
 pub mod money;
+pub mod number;
 pub mod order;
 pub mod product;
 pub mod publication;

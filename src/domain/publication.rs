@@ -76,6 +76,18 @@ pub struct ListingChange {
     pub member: Option<String>,
 }
 
+/// What a resend asked for by hand does with a publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRequest {
+    /// Sent again at the next publish, as a new request.
+    Resend,
+    /// Nothing changed since the catalogue took it: not sent again.
+    Unchanged,
+    /// Already to be sent: left as it is.
+    AlreadyDue,
+}
+
 /// A change the machine does not allow from a state; recorded, not applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{change:?} is not allowed in state {from:?}")]
@@ -144,6 +156,21 @@ impl PublicationState {
             // (an update made elsewhere, say on the portal by hand).
             (S::Live | S::Rejected | S::RevisionRequested | S::TakenDown, Change::Remote(r @ (R::Submitted | R::UnderCuration))) => Ok(r.into()),
             (_, Change::Remote(_)) => refused,
+        }
+    }
+
+    /// What a resend asked for by hand (`listings resubmit`) does: a listing
+    /// the catalogue refused, sent back or took down is sent again; one it
+    /// holds (under review, live) or that was withdrawn is sent again only
+    /// when its content changed since it was sent (`changed`), since resending
+    /// the same content would only start its review over; one already due is
+    /// left as it is.
+    pub fn on_request(self, changed: bool) -> OnRequest {
+        match self {
+            Self::Pending | Self::WithdrawPending => OnRequest::AlreadyDue,
+            Self::Failed | Self::Rejected | Self::RevisionRequested | Self::TakenDown => OnRequest::Resend,
+            Self::Submitted | Self::UnderCuration | Self::Live | Self::Withdrawn if changed => OnRequest::Resend,
+            Self::Submitted | Self::UnderCuration | Self::Live | Self::Withdrawn => OnRequest::Unchanged,
         }
     }
 
@@ -225,6 +252,21 @@ mod tests {
         assert_eq!(S::WithdrawPending.apply(WithdrawAccepted).and_then(|s| s.apply(LineRefused)), Ok(S::Failed));
         // Review news about it afterwards is not applied, as for any failed send.
         assert!(S::Failed.apply(Remote(R::UnderCuration)).is_err());
+    }
+
+    #[test]
+    fn a_resend_by_hand_goes_only_where_it_can_change_something() {
+        // Refused, sent back or taken down: the point of a resend.
+        for s in [S::Failed, S::Rejected, S::RevisionRequested, S::TakenDown] {
+            assert_eq!(s.on_request(false), OnRequest::Resend, "{s:?}");
+        }
+        // Held or withdrawn with the content the catalogue has: nothing to resend.
+        for s in [S::Submitted, S::UnderCuration, S::Live, S::Withdrawn] {
+            assert_eq!(s.on_request(false), OnRequest::Unchanged, "{s:?}");
+            assert_eq!(s.on_request(true), OnRequest::Resend, "{s:?} with new content");
+        }
+        assert_eq!(S::Pending.on_request(true), OnRequest::AlreadyDue);
+        assert_eq!(S::WithdrawPending.on_request(false), OnRequest::AlreadyDue);
     }
 
     #[test]

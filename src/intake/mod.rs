@@ -8,7 +8,7 @@
 pub mod columns;
 pub mod cooperatives;
 mod error;
-pub mod number;
+pub use crate::domain::number;
 pub mod products;
 mod rejects;
 pub mod source;

@@ -63,11 +63,13 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     fields: Vec<Value>,
+    /// The listing that already holds an item (`already_listed`).
+    listing_id: Option<String>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new() }
+        Self { status, code, message: message.into(), fields: Vec::new(), listing_id: None }
     }
 }
 
@@ -76,6 +78,9 @@ impl IntoResponse for ApiError {
         let mut error = json!({"code": self.code, "message": self.message});
         if !self.fields.is_empty() {
             error["fields"] = Value::Array(self.fields);
+        }
+        if let Some(id) = self.listing_id {
+            error["listing_id"] = Value::String(id);
         }
         (self.status, Json(json!({ "error": error }))).into_response()
     }
@@ -98,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/clock", get(clock))
         .route("/admin/clock/advance", post(advance))
         .route("/admin/state", get(ground_truth))
+        .route("/admin/listings/{id}/state", post(set_state_unreported))
         .route("/admin/faults", post(add_fault).delete(clear_faults))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
@@ -317,7 +323,19 @@ fn listing_body(body: &Bytes) -> Result<Value, ApiError> {
 }
 
 async fn create_listing(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| Ok((StatusCode::CREATED, listing_json(&mock.create_listing(seller, v)))))
+    idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| {
+        // One listing per item and seller, whichever path made it.
+        if let Some(existing) = mock.listed_item(seller, &v) {
+            let mut e = ApiError::new(
+                StatusCode::CONFLICT,
+                "already_listed",
+                format!("item {} is already listed as {}: update that listing", super::state::item_id(&v, &existing.sku), existing.listing_id),
+            );
+            e.listing_id = Some(existing.listing_id.clone());
+            return Err(e);
+        }
+        Ok((StatusCode::CREATED, listing_json(&mock.create_listing(seller, v))))
+    })
 }
 
 async fn update_listing(State(s): State<AppState>, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
@@ -533,6 +551,20 @@ async fn ground_truth(State(s): State<AppState>, Query(q): Query<StateQuery>) ->
         other => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("kind {other:?} must be listings, orders or uploads"))),
     };
     Ok(([("content-type", "application/json")], body).into_response())
+}
+
+#[derive(Deserialize)]
+struct SetState {
+    state: super::state::ListingState,
+}
+
+/// Changes a listing's state as a hand edit on the portal would: no entry in
+/// the change feed (what the drift check is for).
+async fn set_state_unreported(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let SetState { state } =
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("send {{\"state\": \"live\"}}: {e}")))?;
+    let listing = s.mock().set_state_unreported(&id, state).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
+    Ok(Json(listing_json(&listing)))
 }
 
 async fn add_fault(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {

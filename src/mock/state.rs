@@ -27,7 +27,7 @@ const TOKENS_PER_CLIENT: usize = 100;
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 use crate::domain::calendar::{CONFIRM_WORKING_DAYS, WorkingCalendar};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListingState {
     Submitted,
@@ -122,7 +122,8 @@ pub struct Mock {
     client_tokens: HashMap<String, VecDeque<String>>,
     token_seq: u64,
     pub listings: Vec<Listing>,
-    /// (seller, SKU) -> index of the listing not withdrawn.
+    /// (seller, item id) -> index of the listing not withdrawn: one listing
+    /// per item, whichever path created it.
     by_sku: HashMap<(String, String), usize>,
     /// order id -> index in `orders`.
     order_ids: HashMap<String, usize>,
@@ -153,6 +154,16 @@ pub struct Upload {
     pub received_at: DateTime<Utc>,
     pub state: &'static str,
     pub lines: Vec<super::ubl_catalogue::UploadLine>,
+}
+
+/// The seller's item id a listing carries: `MEMBER/SKU`, as PEPPOL's
+/// `SellersItemIdentification` and the workbook's `sku` have it; a listing
+/// whose `sku` is the bare SKU names its member in `kode_anggota`.
+pub fn item_id(body: &Value, sku: &str) -> String {
+    match body["kode_anggota"].as_str().filter(|m| !m.is_empty() && !sku.contains('/')) {
+        Some(member) => format!("{member}/{sku}"),
+        None => sku.to_owned(),
+    }
 }
 
 impl Mock {
@@ -208,10 +219,10 @@ impl Mock {
             let seller = self.uploads[u].kode_penyedia.clone();
             for l in 0..self.uploads[u].lines.len() {
                 let line = self.uploads[u].lines[l].clone();
-                let existing = self.by_sku.get(&(seller.clone(), line.sku.clone())).copied();
+                let existing = self.by_sku.get(&(seller.clone(), item_id(&line.body, &line.sku))).copied();
                 let outcome = match (super::ubl_catalogue::check_line(&line), line.action.as_str(), existing) {
                     (Some(reason), _, _) => Err(reason),
-                    (None, "Add", Some(_)) => Err(format!("SKU {} is already listed: send Update", line.sku)),
+                    (None, "Add", Some(i)) => Err(format!("item {} is already listed as {}: send Update", line.sku, self.listings[i].listing_id)),
                     (None, "Add", None) => Ok(self.create_listing(&seller, line.body.clone()).listing_id),
                     (None, _, None) => Err(format!("SKU {} is not listed", line.sku)),
                     (None, "Update", Some(i)) => Ok(self.update_listing(i, line.body.clone()).listing_id),
@@ -320,9 +331,28 @@ impl Mock {
             listing: body,
             next_step_at: Some(self.now + Duration::hours(1)),
         };
-        self.by_sku.insert((listing.kode_penyedia.clone(), listing.sku.clone()), self.listings.len());
+        self.by_sku.insert((listing.kode_penyedia.clone(), item_id(&listing.listing, &listing.sku)), self.listings.len());
         self.listings.push(listing.clone());
         listing
+    }
+
+    /// The seller's listing, not withdrawn, of the item a listing body names.
+    pub fn listed_item(&self, seller: &str, body: &Value) -> Option<&Listing> {
+        let sku = body["sku"].as_str().unwrap_or_default();
+        self.by_sku.get(&(seller.to_owned(), item_id(body, sku))).map(|&i| &self.listings[i])
+    }
+
+    /// Sets a listing's state without a feed entry: a change made on the
+    /// portal, by hand, that the change feed never reports (for drift tests).
+    pub fn set_state_unreported(&mut self, id: &str, state: ListingState) -> Option<Listing> {
+        let index = self.listings.iter().position(|l| l.listing_id == id)?;
+        let l = &mut self.listings[index];
+        l.state = state;
+        l.next_step_at = None;
+        if state != ListingState::Rejected && state != ListingState::RevisionRequested {
+            l.reasons.clear();
+        }
+        Some(l.clone())
     }
 
     /// The index of a seller's listing from its id (`L000042` is the 42nd).
@@ -355,8 +385,9 @@ impl Mock {
         let change = self.next_change();
         let now = self.now;
         let l = &mut self.listings[index];
-        if self.by_sku.get(&(l.kode_penyedia.clone(), l.sku.clone())) == Some(&index) {
-            self.by_sku.remove(&(l.kode_penyedia.clone(), l.sku.clone()));
+        let item = (l.kode_penyedia.clone(), item_id(&l.listing, &l.sku));
+        if self.by_sku.get(&item) == Some(&index) {
+            self.by_sku.remove(&item);
         }
         l.state = ListingState::Withdrawn;
         l.updated_at = now;

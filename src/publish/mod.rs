@@ -4,11 +4,13 @@
 //!
 //! It maps (drafts), plans (publications pending), then works in claimed
 //! batches: a batch is claimed and committed before anything is sent, each
-//! publication is sent with an idempotency key derived from it and its
-//! content, and each result is recorded with the claim released. No
+//! publication is sent with an idempotency key made from it and its send
+//! round, and each result is recorded with the claim released. No
 //! transaction is open across an HTTP call; two publishers on one database
 //! never send the same publication at once, and a rerun after a crash sends
 //! the same key again, which the catalogue answers without a second listing.
+//! What an answer says of the listing's state moves the publication, as a
+//! feed entry would.
 
 pub mod peppol;
 pub mod status;
@@ -25,7 +27,7 @@ use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::domain::publication::{Change, PublicationState};
 use crate::listings::{ListingError, MapOptions, Output, map_products};
 use crate::mapping::plan::Plan;
-use crate::store::publications::{self, Claimed, PlanCounts, SendResult};
+use crate::store::publications::{self, Answered, Claimed, PlanCounts, SendResult};
 use crate::store::{Store, StoreError, runs};
 
 /// The channel a publication goes through.
@@ -366,12 +368,15 @@ impl Progress {
     }
 }
 
-/// The idempotency key of a write: the publication, what it does, and the
-/// content it carries, so a resend of the same content is the same request.
+/// The idempotency key of a write: the publication, what it does, and its
+/// round. A retry of the same attempt sends the same key, so the catalogue
+/// answers it without doing it twice; a deliberate new send (new content,
+/// a resubmit, a withdrawal) is a new round and a new request. Never the
+/// content: a create whose answer was lost and whose content changed since
+/// is recognised by its item id instead ([`send_one`] adopts the listing).
 pub fn idempotency_key(claimed: &Claimed) -> String {
-    let hash = claimed.want_hash.as_deref().unwrap_or("none");
     let what = if claimed.state == PublicationState::WithdrawPending { "withdraw" } else { "put" };
-    format!("kb-{}-{what}-{}", claimed.id, &hash[..hash.len().min(32)])
+    format!("kb-{}-{what}-r{}", claimed.id, claimed.round)
 }
 
 /// Sends one publication and says what came of it.
@@ -390,16 +395,25 @@ async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendR
             return (key, SendResult::Refused { state: PublicationState::Failed, error, reasons: serde_json::json!([]) });
         }
     };
+    let mut outcome = client.send(&claimed.seller, &call).await;
+    // A create for an item the seller already lists (our own earlier create,
+    // whose answer was lost): that listing is this publication's, and is
+    // updated to the content now wanted instead of being listed twice.
+    if let (Call::CreateListing { body, .. }, Err(ClientError::Refused { status: 409, existing: Some(existing), .. })) = (&call, &outcome) {
+        tracing::info!(publication = claimed.id, listing = %existing, "the catalogue already lists this item: adopting its listing");
+        let adopt = Call::UpdateListing { id: existing.to_string(), body: body.clone(), key: format!("{key}-adopt") };
+        outcome = client.send(&claimed.seller, &adopt).await;
+    }
     let accepted_change = if claimed.state == PublicationState::WithdrawPending { Change::WithdrawAccepted } else { Change::Accepted };
-    match client.send(&claimed.seller, &call).await {
+    match outcome {
         Ok(answer) => {
             let state = claimed.state.apply(accepted_change).unwrap_or(claimed.state);
-            let remote_id = answer.body["listing_id"].as_str().map(str::to_owned);
+            let remote_id = answer.body["listing_id"].as_str().map(|s| s.chars().take(200).collect());
             let (sent_hash, sent_payload) = match &call {
                 Call::WithdrawListing { .. } => (None, None),
                 _ => (claimed.want_hash.clone(), claimed.payload.clone()),
             };
-            (key, SendResult::Accepted { state, remote_id, sent_hash, sent_payload })
+            (key, SendResult::Accepted { state, remote_id, sent_hash, sent_payload, answered: answered(state, &answer.body) })
         }
         Err(e) if e.is_transient() => (key, SendResult::Later { error: e.to_string(), retry_in_secs: 60.0 }),
         Err(e) if account_fault(&e) => (key, SendResult::Later { error: e.to_string(), retry_in_secs: 600.0 }),
@@ -411,5 +425,36 @@ async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendR
             let state = claimed.state.apply(Change::Refused).unwrap_or(PublicationState::Failed);
             (key, SendResult::Refused { state, error: e.to_string(), reasons })
         }
+    }
+}
+
+/// The state a listing answer reports (`state`, with its `reasons`), taken
+/// through the state machine from `after` (where accepting the write led):
+/// `None` when the answer says no state, one this version does not know, or
+/// one the machine does not allow from there.
+pub fn answered(after: PublicationState, body: &serde_json::Value) -> Option<Answered> {
+    let (remote, reasons) = crate::catalog::client::request::listing_state(body)?;
+    let state = after.apply(Change::Remote(remote)).ok()?;
+    Some(Answered { state, reasons })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_answer_moves_the_publication_as_far_as_it_says() {
+        use PublicationState as S;
+        // A write taken (submitted) whose answer already says live: live, with no reasons.
+        assert_eq!(answered(S::Submitted, &json!({"state": "live", "reasons": []})), Some(Answered { state: S::Live, reasons: vec![] }));
+        // The answer says what taking it means: no further move, but heard.
+        assert_eq!(answered(S::Submitted, &json!({"state": "submitted"})).map(|a| a.state), Some(S::Submitted));
+        let sent_back = answered(S::Submitted, &json!({"state": "revision_requested", "reasons": ["foto", 7]})).unwrap();
+        assert_eq!((sent_back.state, sent_back.reasons), (S::RevisionRequested, vec!["foto".to_owned()]));
+        // No state, one unknown here, or one the machine does not allow: nothing from the answer.
+        assert_eq!(answered(S::Submitted, &json!({"listing_id": "L1"})), None);
+        assert_eq!(answered(S::Submitted, &json!({"state": "tayang"})), None);
+        assert_eq!(answered(S::Withdrawn, &json!({"state": "live"})), None);
     }
 }

@@ -41,7 +41,7 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
              SELECT product_id, seller, $2, 'pending', content_hash FROM wanted
              ON CONFLICT (product_id, seller, channel) DO UPDATE SET
                  want_hash = EXCLUDED.want_hash, state = 'pending', state_since = now(), updated_at = now(),
-                 attempts = 0, next_attempt_at = NULL, last_error = NULL
+                 attempts = 0, next_attempt_at = NULL, last_error = NULL, send_round = publications.send_round + 1
              WHERE publications.want_hash IS DISTINCT FROM EXCLUDED.want_hash
                 OR publications.state IN ('withdrawn', 'withdraw_pending')
              RETURNING (xmax = 0) AS inserted
@@ -66,7 +66,7 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
     .await?;
     let to_withdraw = sqlx::query(
         "UPDATE publications pb SET state = 'withdraw_pending', state_since = now(), updated_at = now(),
-                attempts = 0, next_attempt_at = NULL, last_error = NULL
+                attempts = 0, next_attempt_at = NULL, last_error = NULL, send_round = pb.send_round + 1
          FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND (pb.remote_id IS NOT NULL OR pb.sent_hash IS NOT NULL)
            AND pb.state NOT IN ('withdrawn', 'withdraw_pending') AND ($2::text IS NULL OR c.code = $2)",
@@ -100,6 +100,8 @@ pub struct Claimed {
     pub state: PublicationState,
     pub remote_id: Option<String>,
     pub want_hash: Option<String>,
+    /// Which deliberate send this is: a retry keeps it, a new send moves it on.
+    pub round: i32,
     /// Whether the catalogue holds it (it took a write of it before).
     pub listed: bool,
     /// The draft's payload (absent for a withdrawal of a product without one).
@@ -161,7 +163,7 @@ pub async fn claim(
                                WHERE ul.publication_id = publications.id AND u.state = 'sending')
              ORDER BY id LIMIT $5
              FOR UPDATE SKIP LOCKED)
-         RETURNING pb.id, pb.product_id, pb.seller, pb.state, pb.remote_id, pb.want_hash,
+         RETURNING pb.id, pb.product_id, pb.seller, pb.state, pb.remote_id, pb.want_hash, pb.send_round,
                    (pb.remote_id IS NOT NULL OR pb.sent_hash IS NOT NULL) AS listed,
                    (SELECT l.payload FROM listings l WHERE l.product_id = pb.product_id AND l.format = $6) AS payload,
                    (SELECT p.sku FROM products p WHERE p.id = pb.product_id) AS sku",
@@ -184,6 +186,7 @@ pub async fn claim(
                 state: PublicationState::parse(&state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?,
                 remote_id: r.try_get("remote_id")?,
                 want_hash: r.try_get("want_hash")?,
+                round: r.try_get("send_round")?,
                 listed: r.try_get("listed")?,
                 payload: r.try_get("payload")?,
                 sku: r.try_get::<Option<String>, _>("sku")?.unwrap_or_default(),
@@ -195,12 +198,27 @@ pub async fn claim(
 /// What came of sending one publication.
 #[derive(Debug, Clone)]
 pub enum SendResult {
-    /// The catalogue took it: the new state, its listing id, what was sent.
-    Accepted { state: PublicationState, remote_id: Option<String>, sent_hash: Option<String>, sent_payload: Option<serde_json::Value> },
+    /// The catalogue took it: the state taking it leads to, its listing id,
+    /// what was sent, and the state the answer itself reported when that
+    /// moves the publication further (an update answered `live`, say).
+    Accepted {
+        state: PublicationState,
+        remote_id: Option<String>,
+        sent_hash: Option<String>,
+        sent_payload: Option<serde_json::Value>,
+        answered: Option<Answered>,
+    },
     /// Refused for good, with the reasons (field errors).
     Refused { state: PublicationState, error: String, reasons: serde_json::Value },
     /// Not done this time; tried again after `retry_in_secs`.
     Later { error: String, retry_in_secs: f64 },
+}
+
+/// The state a catalogue answer reported, as the state machine took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    pub state: PublicationState,
+    pub reasons: Vec<String>,
 }
 
 /// Records a send's result and lets go of the claim, only while this
@@ -210,21 +228,26 @@ pub enum SendResult {
 pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str, result: &SendResult) -> Result<bool, StoreError> {
     let mut tx = store.pool.begin().await?;
     let (updated, kind, to_state, detail) = match result {
-        SendResult::Accepted { state, remote_id, sent_hash, sent_payload } => {
+        SendResult::Accepted { state, remote_id, sent_hash, sent_payload, answered } => {
+            let end = answered.as_ref().map_or(*state, |a| a.state);
+            let reasons = answered.as_ref().map_or_else(|| serde_json::json!([]), |a| serde_json::json!(a.reasons));
             let updated = sqlx::query(
                 "UPDATE publications SET state = $3, state_since = now(), remote_id = COALESCE($4, remote_id),
                         sent_hash = COALESCE($5, sent_hash), sent_payload = COALESCE($6, sent_payload), idempotency_key = $7,
-                        attempts = attempts + 1, last_error = NULL, reasons = '[]', next_attempt_at = NULL,
+                        attempts = attempts + 1, last_error = NULL, reasons = $8, next_attempt_at = NULL,
+                        remote_seen_at = CASE WHEN $9 THEN now() ELSE remote_seen_at END,
                         claimed_by = NULL, claimed_until = NULL, updated_at = now()
                  WHERE id = $1 AND claimed_by = $2",
             )
             .bind(claimed.id)
             .bind(instance)
-            .bind(state.as_str())
+            .bind(end.as_str())
             .bind(remote_id)
             .bind(sent_hash)
             .bind(sent_payload)
             .bind(key)
+            .bind(reasons)
+            .bind(answered.is_some())
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -277,6 +300,18 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
             .bind(detail)
             .execute(&mut *tx)
             .await?;
+        // The answer's own news, after the acceptance it came with.
+        if let SendResult::Accepted { state, answered: Some(a), .. } = result
+            && a.state != *state
+        {
+            sqlx::query("INSERT INTO publication_events (publication_id, kind, from_state, to_state, detail) VALUES ($1, 'answer', $2, $3, $4)")
+                .bind(claimed.id)
+                .bind(state.as_str())
+                .bind(a.state.as_str())
+                .bind(serde_json::json!({"reasons": a.reasons}))
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(updated)
@@ -437,6 +472,7 @@ pub async fn apply_feed_page(
 ) -> Result<FeedCounts, StoreError> {
     let mut counts = FeedCounts::default();
     let mut tx = store.pool.begin().await?;
+    let mut heard: Vec<i64> = Vec::with_capacity(items.len());
     let mut ordered: Vec<&ListingChange> = items.iter().collect();
     // In change order, whatever order the page came in (numeric where the ids are numbers).
     ordered.sort_by_key(|i| (i.change.parse::<u64>().unwrap_or(u64::MAX), i.change.clone()));
@@ -473,6 +509,7 @@ pub async fn apply_feed_page(
             counts.unknown += 1;
             continue;
         };
+        heard.push(id);
         let from = PublicationState::parse(&state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?;
         let outcome = from.apply(crate::domain::publication::Change::Remote(item.state));
         let (kind, to) = match outcome {
@@ -513,6 +550,8 @@ pub async fn apply_feed_page(
             Err(_) => counts.not_allowed += 1,
         }
     }
+    // The catalogue has spoken of these now: the drift check leaves them be for a while.
+    sqlx::query("UPDATE publications SET remote_seen_at = now() WHERE id = ANY($1)").bind(&heard).execute(&mut *tx).await?;
     sqlx::query(
         "INSERT INTO sync_cursors (name, cursor, updated_at) VALUES ($1, $2, now())
          ON CONFLICT (name) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()",
@@ -599,23 +638,55 @@ pub async fn listing_lines(store: &Store, channel: &str, format: &str, state: Op
     .await?)
 }
 
-/// Makes publications pending again (`listings resubmit`), by id; returns
-/// how many. The state machine allows a resend from any state.
-pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<u64, StoreError> {
+/// What `listings resubmit` did with one id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Resubmitted {
+    pub id: i64,
+    /// Its state before (`None`: no such publication).
+    pub state: Option<String>,
+    pub decision: Option<crate::domain::publication::OnRequest>,
+}
+
+/// Makes publications pending again on request (`listings resubmit`), by
+/// id, where resending applies ([`PublicationState::on_request`]): each
+/// one resent is a new send (a new round, so a new idempotency key), with
+/// its event. Says per id what it did.
+pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<Vec<Resubmitted>, StoreError> {
+    use crate::domain::publication::OnRequest;
     let mut tx = store.pool.begin().await?;
-    let changed = sqlx::query(
-        "WITH old AS (SELECT id, state FROM publications WHERE id = ANY($1) FOR UPDATE),
+    let rows: Vec<(i64, String, bool)> =
+        sqlx::query_as("SELECT id, state, want_hash IS DISTINCT FROM sent_hash FROM publications WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?;
+    let found: std::collections::HashMap<i64, (String, bool)> = rows.into_iter().map(|(id, state, changed)| (id, (state, changed))).collect();
+    let mut out = Vec::with_capacity(ids.len());
+    let mut resend = Vec::new();
+    for &id in ids {
+        let Some((state, changed)) = found.get(&id) else {
+            out.push(Resubmitted { id, state: None, decision: None });
+            continue;
+        };
+        let from = PublicationState::parse(state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?;
+        let decision = from.on_request(*changed);
+        if decision == OnRequest::Resend && !resend.contains(&id) {
+            resend.push(id);
+        }
+        out.push(Resubmitted { id, state: Some(state.clone()), decision: Some(decision) });
+    }
+    sqlx::query(
+        "WITH old AS (SELECT id, state FROM publications WHERE id = ANY($1)),
               up AS (UPDATE publications pb SET state = 'pending', state_since = now(), updated_at = now(), attempts = 0,
-                            next_attempt_at = NULL, last_error = NULL
-                     FROM old WHERE pb.id = old.id RETURNING pb.id, old.state)
-         INSERT INTO publication_events (publication_id, kind, from_state, to_state) SELECT id, 'resubmit', state, 'pending' FROM up",
+                            next_attempt_at = NULL, last_error = NULL, send_round = pb.send_round + 1
+                     FROM old WHERE pb.id = old.id RETURNING pb.id, old.state, pb.send_round)
+         INSERT INTO publication_events (publication_id, kind, from_state, to_state, detail)
+         SELECT id, 'resubmit', state, 'pending', jsonb_build_object('round', send_round) FROM up",
     )
-    .bind(ids)
+    .bind(&resend)
     .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .await?;
     tx.commit().await?;
-    Ok(changed)
+    Ok(out)
 }
 
 /// Releases the claims of processes of this host that are gone (killed
@@ -627,4 +698,97 @@ pub async fn release_dead_local_claims(store: &Store) -> Result<u64, StoreError>
         n += super::runs::release_dead_local_claims(store, claims).await?;
     }
     Ok(n)
+}
+
+/// A publication the catalogue has not spoken of for a while.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Unheard {
+    pub id: i64,
+    pub seller: String,
+    pub remote_id: String,
+}
+
+/// Up to `limit` publications of `channel` for `sellers` that the catalogue
+/// holds in a state it may change (in review, decided, live, taken down) and
+/// has not spoken of for `quiet_secs`: the least recently heard first.
+pub async fn unheard(store: &Store, channel: &str, sellers: &[String], quiet_secs: f64, limit: i64) -> Result<Vec<Unheard>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, seller, remote_id FROM publications
+         WHERE channel = $1 AND seller = ANY($2) AND remote_id IS NOT NULL
+           AND state IN ('submitted', 'under_curation', 'live', 'rejected', 'revision_requested', 'taken_down')
+           AND (remote_seen_at IS NULL OR remote_seen_at < now() - make_interval(secs => $3))
+         ORDER BY remote_seen_at NULLS FIRST, id LIMIT $4",
+    )
+    .bind(channel)
+    .bind(sellers)
+    .bind(quiet_secs)
+    .bind(limit)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// What reading one listing back found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// The catalogue says what we have.
+    Same,
+    /// It says otherwise: the publication now follows it, with a `drift` event.
+    Corrected { from: PublicationState, to: PublicationState },
+    /// Our own write became due meanwhile: left for it.
+    Busy,
+}
+
+/// Applies what a read of the listing says (`state`, `reasons`): the
+/// catalogue is the ground truth, so a publication that drifted from it
+/// takes its state, even where no feed entry could have led there, and the
+/// correction is recorded as a `drift` event. A publication with a write
+/// due is left alone (the write will say more). Either way the catalogue
+/// has now been heard from.
+pub async fn apply_read(store: &Store, id: i64, state: crate::domain::publication::RemoteState, reasons: &[String]) -> Result<ReadOutcome, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let Some(current): Option<String> = sqlx::query_scalar("SELECT state FROM publications WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?
+    else {
+        return Ok(ReadOutcome::Busy);
+    };
+    let from = PublicationState::parse(&current).ok_or_else(|| StoreError::Inconsistent(format!("publication state {current:?}")))?;
+    let to = PublicationState::from(state);
+    let outcome = if from.needs_sending() {
+        ReadOutcome::Busy
+    } else if from == to {
+        sqlx::query("UPDATE publications SET remote_seen_at = now(), reasons = $2 WHERE id = $1")
+            .bind(id)
+            .bind(serde_json::json!(reasons))
+            .execute(&mut *tx)
+            .await?;
+        ReadOutcome::Same
+    } else {
+        sqlx::query("UPDATE publications SET state = $2, reasons = $3, state_since = now(), remote_seen_at = now(), updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(to.as_str())
+            .bind(serde_json::json!(reasons))
+            .execute(&mut *tx)
+            .await?;
+        let allowed = from.apply(crate::domain::publication::Change::Remote(state)).is_ok();
+        sqlx::query("INSERT INTO publication_events (publication_id, kind, from_state, to_state, detail) VALUES ($1, 'drift', $2, $3, $4)")
+            .bind(id)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(serde_json::json!({"reasons": reasons, "feed_could_lead_there": allowed}))
+            .execute(&mut *tx)
+            .await?;
+        ReadOutcome::Corrected { from, to }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Records that the catalogue has no listing under a publication's id any
+/// more (read back and not found), without changing its state.
+pub async fn listing_missing(store: &Store, id: i64, error: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE publications SET last_error = $2, remote_seen_at = now(), updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
 }

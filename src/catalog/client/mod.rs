@@ -49,7 +49,16 @@ pub enum ClientError {
     #[error("invalid catalogue base_url {0:?}")]
     BaseUrl(String),
     #[error("the catalogue refused {call} for seller {seller} ({status} {code}): {message}{}", fields_text(.fields))]
-    Refused { call: String, seller: String, status: u16, code: String, message: String, fields: Vec<FieldError> },
+    Refused {
+        call: Box<str>,
+        seller: Box<str>,
+        status: u16,
+        code: String,
+        message: String,
+        fields: Vec<FieldError>,
+        /// The listing the catalogue says already holds the item (`already_listed`).
+        existing: Option<Box<str>>,
+    },
     #[error("{call} for seller {seller} still failed after {attempts} attempts: {last}")]
     GaveUp { call: String, seller: String, attempts: u32, last: String },
     #[error("the catalogue refused the credentials of seller {seller} (client {client_id}): {message}")]
@@ -250,12 +259,13 @@ impl CatalogueClient {
                     return Err(ClientError::Unauthorized { seller: seller.into(), client_id: account.client_id.clone(), message: problem });
                 }
                 Decision::Fail => {
-                    let (code, message, fields) = error_body(answer.as_ref().map(|a| &a.body));
+                    let (code, message, fields, existing) = error_body(answer.as_ref().map(|a| &a.body));
                     let status = match outcome {
                         Outcome::Status(s, _) => s,
                         _ => 0,
                     };
-                    return Err(ClientError::Refused { call: call.describe(), seller: seller.into(), status, code, message, fields });
+                    let (call, seller, existing) = (call.describe().into(), seller.into(), existing.map(String::into_boxed_str));
+                    return Err(ClientError::Refused { call, seller, status, code, message, fields, existing });
                 }
                 Decision::Retry { after } => {
                     last = problem;
@@ -411,8 +421,10 @@ fn describe_transport(e: &reqwest::Error) -> String {
 }
 
 /// `code`, `message` and field errors of the documented error body.
-fn error_body(body: Option<&Value>) -> (String, String, Vec<FieldError>) {
-    let Some(e) = body.map(|b| &b["error"]) else { return (String::new(), "(no readable body)".into(), Vec::new()) };
+/// An error body's code, message, field errors, and the listing it names as
+/// already holding the item.
+fn error_body(body: Option<&Value>) -> (String, String, Vec<FieldError>, Option<String>) {
+    let Some(e) = body.map(|b| &b["error"]) else { return (String::new(), "(no readable body)".into(), Vec::new(), None) };
     let text = |v: &Value, max: usize| v.as_str().map(|s| s.chars().take(max).collect::<String>());
     let fields = e["fields"]
         .as_array()
@@ -423,7 +435,8 @@ fn error_body(body: Option<&Value>) -> (String, String, Vec<FieldError>) {
                 .collect()
         })
         .unwrap_or_default();
-    (text(&e["code"], 100).unwrap_or_default(), text(&e["message"], 500).unwrap_or_else(|| "(no message)".into()), fields)
+    let existing = text(&e["listing_id"], 100).filter(|id| !id.is_empty());
+    (text(&e["code"], 100).unwrap_or_default(), text(&e["message"], 500).unwrap_or_else(|| "(no message)".into()), fields, existing)
 }
 
 /// A short description of an answer body for error messages.

@@ -29,6 +29,18 @@ pub fn remote_state(name: &str) -> Option<RemoteState> {
     })
 }
 
+/// A listing's reasons: its text items only, at most 20 of 500 characters.
+pub fn reasons(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().take(20).filter_map(|r| r.as_str().map(|s| s.chars().take(500).collect())).collect()).unwrap_or_default()
+}
+
+/// A listing's state and reasons, as a listing answer (a read, or the answer
+/// to a write) gives them; `None` when it names no state this version knows.
+pub fn listing_state(body: &Value) -> Option<(RemoteState, Vec<String>)> {
+    let state = body["state"].as_str().and_then(remote_state)?;
+    Some((state, reasons(&body["reasons"])))
+}
+
 /// Reads a `GET /listings` page; `Err` says what is missing.
 pub fn feed_page(body: &Value) -> Result<FeedPage, String> {
     let data = body["data"].as_array().ok_or("the page has no data list")?;
@@ -52,10 +64,7 @@ pub fn feed_page(body: &Value) -> Result<FeedPage, String> {
             unknown_states += 1;
             continue;
         };
-        let reasons = item["reasons"]
-            .as_array()
-            .map(|a| a.iter().take(20).filter_map(|r| r.as_str().map(|s| s.chars().take(500).collect())).collect())
-            .unwrap_or_default();
+        let reasons = reasons(&item["reasons"]);
         changes.push(ListingChange { remote_id, state, reasons, change, sku: text("sku"), member: text("kode_anggota") });
     }
     Ok(FeedPage { changes, unknown_states, cursor, has_more })
