@@ -59,6 +59,7 @@ fn product(i: usize) -> ProductRecord {
         stock: Decimal::from(i % 500),
         min_purchase: Decimal::ONE,
         weight_kg: (!i.is_multiple_of(40)).then(|| Decimal::new(250 + (i as i64 % 5000), 3)),
+        net_content: None,
         origin: katalog_bridge::domain::product::Origin::Lokal,
         production_location: Some("Kota Mojokerto".into()),
         tkdn_percent: i.is_multiple_of(9).then(|| Decimal::from(40)),

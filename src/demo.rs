@@ -65,6 +65,8 @@ pub struct CatalogueOutcome {
     pub by_state: Vec<(String, String, i64)>,
     /// Rejected and sent-back listings with their reasons.
     pub sent_back: Vec<crate::store::publications::ListingLine>,
+    /// Why drafts were held back before sending: (issue code, products, an example, its message).
+    pub held_back: Vec<(String, i64, String, String)>,
     pub review_hours: i64,
     pub orders: OrdersOutcome,
 }
@@ -110,8 +112,10 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
         *by_state.entry((l.cooperative.clone(), l.state.clone())).or_default() += 1;
     }
     let sent_back = lines.into_iter().filter(|l| matches!(l.state.as_str(), "rejected" | "revision_requested")).collect();
+    let held_back = crate::store::listings::blocked_by_issue(store, Format::KatalogV6.name()).await?;
     let orders = orders_on_the_mock_catalogue(store, mappings, &client, &server.url()).await?;
     Ok(CatalogueOutcome {
+        held_back,
         orders,
         url: server.url(),
         publish,
@@ -290,6 +294,12 @@ impl DemoOutcome {
                 n(states[5]),
                 n(states[6])
             );
+        }
+        if !c.held_back.is_empty() {
+            let _ = writeln!(out, "\nHeld back before sending, by reason (katalog-bridge listings --state blocked lists each one):");
+            for (code, n, example, message) in &c.held_back {
+                let _ = writeln!(out, "  {code}: {n} products, e.g. {example}: {message}");
+            }
         }
         if !c.sent_back.is_empty() {
             let _ = writeln!(out, "\nRejected or sent back, with the curators' reasons:");

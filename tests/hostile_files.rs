@@ -274,7 +274,7 @@ async fn negative_prices_in_every_usual_form_are_refused_as_negative() {
     let lines = report.reject_lines();
     assert_eq!(lines.len(), 4, "{lines:?}");
     for line in &lines {
-        assert!(line.ends_with("column I (harga): price is negative (-Rp 18.000)"), "{line}");
+        assert!(line.ends_with("column I (harga): price is negative (-Rp18.000)"), "{line}");
     }
 }
 

@@ -173,7 +173,7 @@ async fn bad_rows_are_reported_by_row_and_column_and_good_rows_go_in() {
     let file_name = file.display().to_string();
     for expected in [
         format!("{file_name}: row 3, column E (nama_produk): is empty"),
-        format!("{file_name}: row 4, column H (harga): price is negative (-Rp 18.000)"),
+        format!("{file_name}: row 4, column H (harga): price is negative (-Rp18.000)"),
         format!("{file_name}: row 5, column H (harga): \"dua puluh ribu\" is not a number"),
         format!("{file_name}: row 6, column G (satuan): unknown unit \"gantang\""),
         format!("{file_name}: row 7, column E (nama_produk): is not valid UTF-8 text"),

@@ -169,3 +169,89 @@ fn tax_follows_seller_and_category() {
     let m = plan(Peppol).map(&rice, &s);
     assert_eq!((m.pricing.category, m.pricing.tax), (katalog_bridge::mapping::tax::TaxCategory::Exempt, dec!(0)));
 }
+
+/// A sack of premium rice, as a cooperative lists it.
+fn rice_sack(price: rust_decimal::Decimal, net: Option<&str>) -> ProductRecord {
+    ProductRecord {
+        sku: "BRS-PRM-25".into(),
+        seller_item_id: "WAT-01/BRS-PRM-25".into(),
+        name: "Beras Premium 25 kg".into(),
+        description: "Beras premium kemasan sak 25 kg.".into(),
+        category: "beras".into(),
+        unit: "karung".into(),
+        price,
+        weight_kg: Some(dec!(25)),
+        net_content: net.map(|n| katalog_bridge::domain::product::NetContent::parse(n).unwrap()),
+        ..clean()
+    }
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+/// The issues of a product mapped as of `on`.
+fn issues_on(format: Format, p: &ProductRecord, on: &str) -> Vec<katalog_bridge::mapping::rules::Issue> {
+    plan(format).map_on(p, &seller(), day(on)).issues
+}
+
+#[test]
+fn a_price_above_the_ceiling_per_kilogram_is_held_back_naming_both_amounts_per_kilogram() {
+    // Rp380.000 for 25 kg is Rp15.200/kg; premium rice in zone 1 may cost Rp14.900/kg.
+    for format in Format::ALL {
+        let found = issues_on(format, &rice_sack(dec!(380000), Some("25 kg")), "2026-12-02");
+        let ceiling = found.iter().find(|i| i.code.name() == "above_price_ceiling").unwrap_or_else(|| panic!("{}: {found:?}", format.name()));
+        assert_eq!(ceiling.severity, Blocking, "held back before sending");
+        assert!(ceiling.message.starts_with("Rp15.200/kg di atas HET Rp14.900/kg"), "{}", ceiling.message);
+        assert!(ceiling.message.contains("Perbadan 5/2024"), "names the regulation: {}", ceiling.message);
+        assert!(ceiling.message.contains("Rp372.500"), "says the highest price allowed for 25 kg: {}", ceiling.message);
+    }
+    // A fairly priced sack (Rp342.500, Rp13.700/kg) has nothing to fix.
+    assert_eq!(issues_on(V6, &rice_sack(dec!(342500), Some("25 kg")), "2026-12-02"), vec![]);
+    // Exactly at the ceiling is allowed; a rupiah over is not.
+    assert!(issues_on(V6, &rice_sack(dec!(372500), Some("25 kg")), "2026-12-02").is_empty());
+    assert!(!issues_on(V6, &rice_sack(dec!(372501), Some("25 kg")), "2026-12-02").is_empty());
+}
+
+#[test]
+fn the_ceiling_checked_is_the_one_in_force_on_the_day() {
+    // Medium rice: Rp12.500/kg until Kepbadan 299/2025 raised it to Rp13.500/kg from 22 August 2025.
+    let medium = ProductRecord { name: "Beras Medium 5 kg".into(), price: dec!(65000), ..rice_sack(dec!(65000), Some("5 kg")) };
+    let before = issues_on(V6, &medium, "2025-08-21");
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert!(before[0].message.starts_with("Rp13.000/kg di atas HET Rp12.500/kg"), "{}", before[0].message);
+    assert!(issues_on(V6, &medium, "2025-08-22").is_empty(), "from the day the new ceiling applies, the same price is allowed");
+    // Premium rice before any ceiling of this file applied: nothing to check.
+    assert!(issues_on(V6, &rice_sack(dec!(500000), Some("25 kg")), "2023-01-01").is_empty());
+}
+
+#[test]
+fn a_net_content_left_out_is_read_from_the_name_as_a_warning_or_reported_unknown() {
+    // Inferred from "25 kg" in the name: checked, and said so.
+    let inferred = issues_on(V6, &rice_sack(dec!(380000), None), "2026-12-02");
+    let codes: Vec<&str> = inferred.iter().map(|i| i.code.name()).collect();
+    assert_eq!(codes, ["net_content_inferred", "above_price_ceiling"], "{inferred:?}");
+    assert_eq!(inferred[0].severity, Warning);
+    assert!(inferred[0].message.contains("25 kg"), "{}", inferred[0].message);
+    let (fair, s) = (rice_sack(dec!(342500), None), seller());
+    let mapped = plan(V6).map_on(&fair, &s, day("2026-12-02"));
+    let json = {
+        let mut out = Vec::new();
+        katalog_bridge::catalog::write_json(&mut out, plan(V6), &mapped).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out).unwrap()
+    };
+    assert_eq!(json["isi_bersih"], "25 kg", "the listing carries what the check used");
+    // Nothing to read it from, in a category with a ceiling: a warning, not a guess.
+    let unknown = ProductRecord { name: "Beras Premium Pulen".into(), ..rice_sack(dec!(380000), None) };
+    let found = issues_on(V6, &unknown, "2026-12-02");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].code.name(), found[0].severity, found[0].field.as_str()), ("net_content_unknown", Warning, "isi_bersih"));
+    assert!(found[0].message.contains("HET Rp14.900/kg"), "{}", found[0].message);
+    // Cooking oil that is not Minyakita has no ceiling; Minyakita does, per liter.
+    let oil = |name: &str, price| ProductRecord { name: name.into(), price, net_content: None, ..clean() };
+    assert!(issues_on(V6, &oil("Minyak Goreng Sawit Premium 1 Liter", dec!(25000)), "2026-12-02").iter().all(|i| i.severity == Warning));
+    // The ceiling is a retail price: PPN included (the sample seller is PKP: Rp15.000 + 11 % = Rp16.650).
+    let minyakita = issues_on(V6, &oil("Minyakita 1 Liter", dec!(15000)), "2026-12-02");
+    assert!(minyakita.iter().any(|i| i.message.starts_with("Rp16.650/liter di atas HET Rp15.700/liter")), "{minyakita:?}");
+    assert!(issues_on(V6, &oil("Minyakita 1 Liter", dec!(14000)), "2026-12-02").iter().all(|i| i.severity == Warning));
+}

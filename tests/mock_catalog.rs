@@ -178,9 +178,12 @@ async fn review_follows_the_scenario_rules_in_simulated_time() {
     let clean = listing("OK");
     let mut tkdn = listing("TKDN");
     tkdn["tkdn_persen"] = json!(40);
+    // Minyakita above its ceiling per liter (HET Rp15.700/liter).
     let mut pricey = listing("MAHAL");
-    pricey["harga"] = json!(90_000);
-    pricey["harga_termasuk_pajak"] = json!(99_900);
+    pricey["nama_produk"] = json!("Minyakita 1 Liter");
+    pricey["isi_bersih"] = json!("1 liter");
+    pricey["harga"] = json!(16_000);
+    pricey["harga_termasuk_pajak"] = json!(16_000);
     let mut no_photo = listing("NOFOTO");
     no_photo.as_object_mut().unwrap().remove("foto");
     let mut ids = Vec::new();
@@ -939,4 +942,75 @@ async fn live_listings_can_be_taken_down_and_xml_answers_truncated() {
         .unwrap();
     assert!(!xml.trim_end().ends_with("</ApplicationResponse>"), "{xml}");
     assert!(xml.starts_with("<?xml"));
+}
+
+/// The curators review a listing the same way whichever path it came by:
+/// the same products, priced 20 % up, sent as API listings to one catalogue
+/// and as one PEPPOL Catalogue to another, end in the same states with the
+/// same reasons, price ceilings per kg included.
+#[tokio::test]
+async fn review_gives_the_same_result_through_the_api_and_through_peppol() {
+    let up = |price: i64| price + price / 5;
+    let with_tax = |price: i64, ppn: i64| if ppn == 0 { price } else { price + (price * 11 + 50) / 100 };
+    // The API path: the mapped listings of Wates.
+    let api = server_with(scenario()).await;
+    let a = Client::new(&api).await;
+    let mut sent = 0;
+    for (i, l) in mapped_listings().await.iter().filter(|l| l["kode_anggota"].as_str().unwrap().starts_with("WAT-")).enumerate() {
+        let mut l = l.clone();
+        let price = up(l["harga"].as_i64().unwrap());
+        l["harga"] = json!(price);
+        l["harga_termasuk_pajak"] = json!(with_tax(price, l["ppn_persen"].as_i64().unwrap()));
+        assert_eq!(a.post("/api/v1/listings", &format!("a{i}"), &l).await.status(), StatusCode::CREATED);
+        sent += 1;
+    }
+    // The PEPPOL path: the same products in Wates' catalogue document, priced up the same way.
+    let doc = common::mapped_peppol_document("MJK-WATES").await;
+    let open = "<cbc:PriceAmount currencyID=\"IDR\">";
+    let mut priced = String::new();
+    let mut rest = doc.as_str();
+    while let Some(at) = rest.find(open) {
+        let start = at + open.len();
+        let end = start + rest[start..].find('<').unwrap();
+        priced.push_str(&rest[..start]);
+        priced.push_str(&up(rest[start..end].parse().unwrap()).to_string());
+        rest = &rest[end..];
+    }
+    priced.push_str(rest);
+    let peppol = server_with(scenario()).await;
+    let p = Client::new(&peppol).await;
+    let r = p
+        .http
+        .post(format!("{}/api/v1/catalogue", p.base))
+        .bearer_auth(p.bearer())
+        .header("Idempotency-Key", "c1")
+        .header("content-type", "application/xml")
+        .body(priced)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    a.advance(30).await;
+    p.advance(30).await;
+    let outcome = |truth: Value| -> std::collections::BTreeMap<String, (String, Value)> {
+        truth["listings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let sku = l["sku"].as_str().unwrap();
+                let item = if sku.contains('/') { sku.to_owned() } else { format!("{}/{sku}", l["kode_anggota"].as_str().unwrap()) };
+                (item, (l["state"].as_str().unwrap().to_owned(), l["reasons"].clone()))
+            })
+            .collect()
+    };
+    let (by_api, mut by_peppol) = (outcome(a.truth().await), outcome(p.truth().await));
+    assert_eq!(by_api.len(), sent);
+    // The PEPPOL mapping sends products without a photo too (its no_photo is a warning): compare those both paths have.
+    by_peppol.retain(|item, _| by_api.contains_key(item));
+    assert_eq!(by_peppol.len(), sent, "every API item came by PEPPOL too");
+    assert_eq!(by_api, by_peppol, "the same review on both paths");
+    let over: Vec<&String> = by_api.iter().filter(|(_, (_, reasons))| reasons.to_string().contains("di atas HET")).map(|(item, _)| item).collect();
+    assert!(!over.is_empty(), "20 % up puts some staples above their ceiling: {by_api:?}");
+    assert!(by_api.values().any(|(state, _)| state == "live"), "{by_api:?}");
 }

@@ -186,7 +186,7 @@ async fn exports_neutralise_formulas_and_keep_amounts_as_numbers_and_pending_sho
     // Waiting orders, soonest deadline first, with the deadline in WIB and the working time left.
     let (code, out, err) = run(&["orders", "pending", "--cooperative", "MJK-WATES"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("EP-2026-000777") && out.contains("WIB") && out.contains("left") && out.contains("951000"), "{out}");
+    assert!(out.contains("EP-2026-000777") && out.contains("WIB") && out.contains("left") && out.contains("Rp951.000"), "{out}");
     assert!(out.contains("HYPERLINK"), "items are listed: {out}");
     let (code, out, _) = run(&["orders", "list", "--json"]);
     assert_eq!(code, 0);

@@ -14,8 +14,19 @@ use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::publish::{PublishOptions, publish};
 use serde_json::Value;
 
-fn scenario() -> Scenario {
+fn fixture_scenario() -> Scenario {
     Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap()
+}
+
+/// The fixtures' catalogue with curators stricter than the ceilings the
+/// mapping checks (staples above Rp10.000 a kg or liter are rejected), so
+/// that review sends some listings back.
+fn scenario() -> Scenario {
+    let mut s = fixture_scenario();
+    for c in &mut s.ceilings {
+        c.price = 10_000;
+    }
+    s
 }
 
 /// A client with every cooperative's account, as the scenario defines them.
@@ -495,4 +506,52 @@ async fn one_cooperatives_run_sends_only_its_own_publications() {
     let others: i64 =
         sqlx::query_scalar("SELECT count(*) FROM publications WHERE seller <> 'P3576-0006' AND state = 'pending'").fetch_one(store.pool()).await.unwrap();
     assert!(others > 0, "the others stay pending");
+}
+
+/// Price ceilings per kilogram (issue 20): an over-priced sack of rice is
+/// held back before anything is sent, naming both amounts per kilogram; a
+/// fairly priced 25 kg sack is sent and goes live, the catalogue's review
+/// applying the same ceilings.
+#[tokio::test]
+async fn an_overpriced_sack_is_held_back_before_sending_and_a_fair_one_goes_live() {
+    use katalog_bridge::publish::Channel;
+    use katalog_bridge::publish::status::{StatusOptions, sync_status};
+    let store = common::fixture_store().await;
+    let scenario = fixture_scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client(&server, &scenario);
+    let report = publish(&store, &plan(), &client, &PublishOptions::default()).await.unwrap();
+    assert!(report.complete(), "{}", report.summary());
+    advance(&server, 30).await;
+    sync_status(&store, &client, Channel::Api, None, &StatusOptions::default()).await.unwrap();
+
+    let sacks: Vec<(String, rust_decimal::Decimal, String)> = sqlx::query_as(
+        "SELECT c.code, p.price, COALESCE(pb.state, l.state) FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
+         JOIN listings l ON l.product_id = p.id AND l.format = 'katalog-v6'
+         LEFT JOIN publications pb ON pb.product_id = p.id AND pb.channel = 'api'
+         WHERE p.sku = 'BRS-PRM-25' AND p.photo_urls <> '{}' ORDER BY p.price",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    // Rp14.900/kg × 25 kg = Rp372.500: above it is held back, at or under it goes live.
+    let ceiling = rust_decimal::Decimal::from(372_500);
+    assert!(sacks.iter().any(|(_, p, _)| *p > ceiling) && sacks.iter().any(|(_, p, _)| *p <= ceiling), "the fixtures have both: {sacks:?}");
+    for (code, price, state) in &sacks {
+        let want = if *price > ceiling { "blocked" } else { "live" };
+        assert_eq!(state, want, "{code}: a sack at Rp{price}");
+    }
+    let reasons: Vec<String> = sqlx::query_scalar(
+        "SELECT i->>'message' FROM listings l JOIN products p ON p.id = l.product_id, jsonb_array_elements(l.issues) i
+         WHERE l.format = 'katalog-v6' AND p.sku = 'BRS-PRM-25' AND i->>'code' = 'above_price_ceiling'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(!reasons.is_empty() && reasons.iter().all(|r| r.contains("/kg di atas HET Rp14.900/kg")), "{reasons:?}");
+    // Nothing the check let through was rejected for its price by the catalogue.
+    let truth = truth(&server).await;
+    let for_price: Vec<&Value> = truth.iter().filter(|l| l["reasons"].to_string().contains("HET")).collect();
+    assert!(for_price.is_empty(), "{for_price:?}");
+    assert!(!truth.iter().any(|l| l["sku"] == "BRS-PRM-25" && l["state"] == "rejected"));
 }

@@ -23,6 +23,7 @@ pub const TARGETS: &[Target] = &[
     Target::new("stok", true, RuleCode::MissingValue),
     Target::new("min_pembelian", true, RuleCode::MissingValue),
     Target::new("berat_kg", false, RuleCode::MissingWeight),
+    Target::new("isi_bersih", false, RuleCode::NetContentUnknown),
     Target::new("pdn", true, RuleCode::MissingValue),
     Target::new("lokasi_produksi", false, RuleCode::MissingValue),
     Target::new("tkdn_persen", false, RuleCode::MissingValue),

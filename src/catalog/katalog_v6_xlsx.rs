@@ -142,6 +142,7 @@ impl BulkUploadWriter {
                 Value::Bool(b) => string_cell(o, &self.columns[col], row, if *b { "ya" } else { "tidak" }, false),
                 Value::Origin(origin) => string_cell(o, &self.columns[col], row, super::origin_name(*origin), false),
                 Value::Tax(c) => string_cell(o, &self.columns[col], row, super::tax_category_code(*c), false),
+                Value::NetContent(n) => string_cell(o, &self.columns[col], row, &n.to_string(), false),
                 _ => {}
             }
             col += 1;

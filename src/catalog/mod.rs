@@ -131,6 +131,7 @@ pub fn write_json(out: &mut impl Write, plan: &Plan, mapped: &Mapped<'_>) -> std
             Value::Text(t) => json_string(out, t)?,
             Value::Origin(o) => json_string(out, origin_name(*o))?,
             Value::Tax(c) => json_string(out, tax_category_code(*c))?,
+            Value::NetContent(n) => json_string(out, &n.to_string())?,
             Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" })?,
             Value::Decimal(d) => markup::write_decimal(out, *d)?,
             Value::List(items) => {

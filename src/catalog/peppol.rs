@@ -7,7 +7,7 @@ use std::io::Write;
 use chrono::NaiveDate;
 
 use super::markup::{Elements, Markup, push_decimal};
-use crate::domain::product::Origin;
+use crate::domain::product::{Measure, Origin};
 use crate::mapping::plan::{Mapped, Plan, Target, Value};
 use crate::mapping::rules::RuleCode;
 
@@ -30,6 +30,7 @@ pub const TARGETS: &[Target] = &[
     Target::new("endpoint_id", true, RuleCode::NoGln),
     Target::new("legal_name", true, RuleCode::MissingValue),
     Target::new("city", false, RuleCode::MissingValue),
+    Target::new("net_content", false, RuleCode::NetContentUnknown),
 ];
 
 // Positions in TARGETS: a plan for this format holds its values in this order.
@@ -52,6 +53,7 @@ const ENDPOINT_ID: usize = 15;
 const LEGAL_NAME: usize = 16;
 #[allow(dead_code)] // mapped for completeness; the city is not part of the BIS party here
 const CITY: usize = 17;
+const NET_CONTENT: usize = 18;
 
 /// At most this many cached classification-and-tax blocks (there is one per
 /// category and tax treatment, so a few hundred in practice).
@@ -224,6 +226,15 @@ impl<W: Write> CatalogueWriter<W> {
             o.raw("<cac:AdditionalItemProperty><cbc:Name>Berat kirim</cbc:Name><cbc:Value>").decimal(weight);
             o.raw("</cbc:Value><cbc:ValueQuantity unitCode=\"KGM\">").decimal(weight).raw("</cbc:ValueQuantity></cac:AdditionalItemProperty>");
         }
+        if let Some(Value::NetContent(n)) = value(m, NET_CONTENT) {
+            let code = match n.measure {
+                Measure::Kilogram => "KGM",
+                Measure::Litre => "LTR",
+                Measure::Count => "H87",
+            };
+            o.raw("<cac:AdditionalItemProperty><cbc:Name>Isi bersih</cbc:Name><cbc:Value>").text(&n.to_string());
+            o.raw("</cbc:Value><cbc:ValueQuantity unitCode=\"").raw(code).raw("\">").decimal(n.amount).raw("</cbc:ValueQuantity></cac:AdditionalItemProperty>");
+        }
         if let Some(tkdn) = decimal(m, TKDN_PERCENT) {
             o.raw("<cac:AdditionalItemProperty><cbc:Name>TKDN (%)</cbc:Name><cbc:Value>").decimal(tkdn).raw("</cbc:Value></cac:AdditionalItemProperty>");
             let certificate = text(m, TKDN_CERTIFICATE);
@@ -326,6 +337,7 @@ mod tests {
                 "endpoint_id",
                 "legal_name",
                 "city",
+                "net_content",
             ][i];
             assert_eq!(name, expected);
         }

@@ -50,7 +50,9 @@ pub fn quantity(value: Decimal, what: &str) -> Result<Decimal, DomainError> {
     Ok(value.normalize())
 }
 
-/// `Rp 12.500` or `Rp 12.500,50`: the way Indonesian users read amounts.
+/// `Rp12.500` or `Rp12.500,50`: the way Indonesian users read amounts (the
+/// spelling guide writes the symbol against the number, a dot between
+/// thousands and a comma before the sen).
 pub fn format_rupiah(value: Decimal) -> String {
     let negative = value.is_sign_negative() && !value.is_zero();
     let v = value.abs().round_dp(2);
@@ -64,7 +66,7 @@ pub fn format_rupiah(value: Decimal) -> String {
     }
     let frac = (v.fract() * Decimal::from(100)).trunc();
     let sign = if negative { "-" } else { "" };
-    if frac.is_zero() { format!("{sign}Rp {grouped}") } else { format!("{sign}Rp {grouped},{:02}", frac) }
+    if frac.is_zero() { format!("{sign}Rp{grouped}") } else { format!("{sign}Rp{grouped},{:02}", frac) }
 }
 
 #[cfg(test)]
@@ -84,10 +86,11 @@ mod tests {
 
     #[test]
     fn formats_like_indonesian_users_write() {
-        assert_eq!(format_rupiah(dec!(12500)), "Rp 12.500");
-        assert_eq!(format_rupiah(dec!(1234567.5)), "Rp 1.234.567,50");
-        assert_eq!(format_rupiah(dec!(999)), "Rp 999");
-        assert_eq!(format_rupiah(dec!(-5000)), "-Rp 5.000");
-        assert_eq!(format_rupiah(dec!(0)), "Rp 0");
+        assert_eq!(format_rupiah(dec!(12500)), "Rp12.500");
+        assert_eq!(format_rupiah(dec!(342500)), "Rp342.500");
+        assert_eq!(format_rupiah(dec!(1234567.5)), "Rp1.234.567,50");
+        assert_eq!(format_rupiah(dec!(999)), "Rp999");
+        assert_eq!(format_rupiah(dec!(-5000)), "-Rp5.000");
+        assert_eq!(format_rupiah(dec!(0)), "Rp0");
     }
 }

@@ -104,6 +104,8 @@ pub struct ProductDraft {
     pub stock: Decimal,
     pub min_purchase: Decimal,
     pub weight_kg: Option<Decimal>,
+    /// What one unit holds (`isi_bersih`), when the file says.
+    pub net_content: Option<NetContent>,
     pub origin: Origin,
     pub production_location: Option<String>,
     pub tkdn_percent: Option<Decimal>,
@@ -115,9 +117,173 @@ pub struct ProductDraft {
     pub active: bool,
 }
 
+/// The measure a price ceiling (HET) is set in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Measure {
+    Kilogram,
+    Litre,
+    /// Pieces: eggs by the butir.
+    Count,
+}
+
+impl Measure {
+    /// As ceilings and messages write it: `kg`, `liter`, `butir`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kilogram => "kg",
+            Self::Litre => "liter",
+            Self::Count => "butir",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        UNIT_WORDS.iter().find(|(w, _, factor)| *w == s && *factor == Decimal::ONE).map(|(_, m, _)| *m)
+    }
+}
+
+/// Unit words of a net content, what each measures, and its size in the measure's unit.
+const UNIT_WORDS: &[(&str, Measure, Decimal)] = &[
+    ("kg", Measure::Kilogram, Decimal::ONE),
+    ("kgs", Measure::Kilogram, Decimal::ONE),
+    ("kilo", Measure::Kilogram, Decimal::ONE),
+    ("kilogram", Measure::Kilogram, Decimal::ONE),
+    ("ons", Measure::Kilogram, Decimal::from_parts(1, 0, 0, false, 1)),
+    ("g", Measure::Kilogram, Decimal::from_parts(1, 0, 0, false, 3)),
+    ("gr", Measure::Kilogram, Decimal::from_parts(1, 0, 0, false, 3)),
+    ("gram", Measure::Kilogram, Decimal::from_parts(1, 0, 0, false, 3)),
+    ("liter", Measure::Litre, Decimal::ONE),
+    ("litre", Measure::Litre, Decimal::ONE),
+    ("ltr", Measure::Litre, Decimal::ONE),
+    ("lt", Measure::Litre, Decimal::ONE),
+    ("l", Measure::Litre, Decimal::ONE),
+    ("ml", Measure::Litre, Decimal::from_parts(1, 0, 0, false, 3)),
+    ("mililiter", Measure::Litre, Decimal::from_parts(1, 0, 0, false, 3)),
+    ("butir", Measure::Count, Decimal::ONE),
+    ("biji", Measure::Count, Decimal::ONE),
+    ("pcs", Measure::Count, Decimal::ONE),
+];
+
+/// What one unit of a product holds, converted to kilograms, litres or a
+/// count: `25 kg`, `250 gram` (0.25 kg), `1 liter`, `isi 30 butir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetContent {
+    pub amount: Decimal,
+    pub measure: Measure,
+}
+
+impl NetContent {
+    /// Reads a net content as people write it: an amount (Indonesian or
+    /// English decimals) and a unit, after an optional `isi`, `netto` or
+    /// `berat bersih`.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::new(format!("{raw:?} is not a net content: write an amount and a unit, e.g. 25 kg, 250 gram, 1 liter, isi 30 butir"));
+        let lower = tidy(raw).to_lowercase();
+        let mut s = lower.as_str();
+        for prefix in ["isi bersih", "berat bersih", "netto", "neto", "isi"] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                s = rest.trim_start_matches([' ', ':']);
+                break;
+            }
+        }
+        let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(s.len());
+        let (number, unit) = (&s[..split], s[split..].trim());
+        if number.is_empty() {
+            return Err(bad());
+        }
+        let amount = super::number::parse_decimal(number).map_err(|_| bad())?;
+        Self::of(amount, unit).ok_or_else(bad)
+    }
+
+    /// `amount` of `unit` (a unit word), converted; `None` for an unknown
+    /// unit or an amount that is not a plausible content.
+    fn of(amount: Decimal, unit: &str) -> Option<Self> {
+        let (_, measure, factor) = UNIT_WORDS.iter().find(|(w, _, _)| *w == unit)?;
+        let amount = amount.checked_mul(*factor)?.normalize();
+        (amount > Decimal::ZERO && amount < Decimal::from(1_000_000) && amount.scale() <= 6).then_some(Self { amount, measure: *measure })
+    }
+
+    /// The net content a product's name and unit of sale say, if they say
+    /// one: the first amount with a unit in the name (`Beras Premium 25 kg`,
+    /// `Telur 1 Tray isi 30 butir`), else one unit of a unit of measure
+    /// (sold by the kg or the liter). Never a guess beyond that.
+    pub fn infer(name: &str, unit: &str) -> Option<Self> {
+        let lower = name.to_lowercase();
+        let bytes = lower.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let starts_number = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+            if !starts_number {
+                i += 1;
+                continue;
+            }
+            let end = lower[i..].find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).map_or(lower.len(), |n| i + n);
+            let number = lower[i..end].trim_end_matches(['.', ',']);
+            let rest = lower[end..].trim_start();
+            let word: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
+            if let (Ok(amount), false) = (super::number::parse_decimal(number), word.is_empty())
+                && let Some(found) = Self::of(amount, &word)
+            {
+                return Some(found);
+            }
+            i = end.max(i + 1);
+        }
+        match unit {
+            "kg" => Self::of(Decimal::ONE, "kg"),
+            "gram" => Self::of(Decimal::ONE, "gram"),
+            "liter" => Self::of(Decimal::ONE, "liter"),
+            "ml" => Self::of(Decimal::ONE, "ml"),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for NetContent {
+    /// `25 kg`, `0,25 kg`, `1 liter`, `30 butir`: Indonesian decimals, and
+    /// read back by [`NetContent::parse`] as the same content.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.amount.normalize().to_string().replace('.', ","), self.measure.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn net_content_is_read_as_people_write_it_and_converted() {
+        use rust_decimal_macros::dec;
+        let nc = |s: &str| NetContent::parse(s).map(|n| (n.amount, n.measure));
+        assert_eq!(nc("25 kg").unwrap(), (dec!(25), Measure::Kilogram));
+        assert_eq!(nc("25kg").unwrap(), (dec!(25), Measure::Kilogram));
+        assert_eq!(nc("250 gram").unwrap(), (dec!(0.25), Measure::Kilogram));
+        assert_eq!(nc("1,5 Liter").unwrap(), (dec!(1.5), Measure::Litre));
+        assert_eq!(nc("900 ml").unwrap(), (dec!(0.9), Measure::Litre));
+        assert_eq!(nc("Isi 30 butir").unwrap(), (dec!(30), Measure::Count));
+        assert_eq!(nc("netto: 1.000 gram").unwrap(), (dec!(1), Measure::Kilogram), "1.000 is a thousand, as Indonesians write it");
+        for bad in ["", "kg", "25", "25 karung", "0 kg", "-1 kg", "lima kg", "1e9 kg"] {
+            assert!(NetContent::parse(bad).is_err(), "{bad:?}");
+        }
+        // What it shows reads back as the same content.
+        for s in ["25 kg", "250 gram", "1,5 liter", "isi 30 butir", "0.9 l"] {
+            let n = NetContent::parse(s).unwrap();
+            assert_eq!(NetContent::parse(&n.to_string()).unwrap(), n, "{s} -> {n}");
+        }
+        assert_eq!(NetContent::parse("250 gram").unwrap().to_string(), "0,25 kg");
+    }
+
+    #[test]
+    fn net_content_is_inferred_only_where_the_name_or_unit_says_it() {
+        use rust_decimal_macros::dec;
+        let inf = |name: &str, unit: &str| NetContent::infer(name, unit).map(|n| (n.amount, n.measure));
+        assert_eq!(inf("Beras Premium Mojokerto 5 kg", "karung"), Some((dec!(5), Measure::Kilogram)));
+        assert_eq!(inf("Minyak Goreng Sawit Pouch 2 Liter", "bungkus"), Some((dec!(2), Measure::Litre)));
+        assert_eq!(inf("Telur Ayam Ras 1 Tray isi 30 butir", "tray"), Some((dec!(30), Measure::Count)));
+        assert_eq!(inf("Tepung Terigu 500gr", "bungkus"), Some((dec!(0.5), Measure::Kilogram)));
+        assert_eq!(inf("Telur Ayam Ras Segar per kg", "kg"), Some((dec!(1), Measure::Kilogram)), "sold by the kg");
+        assert_eq!(inf("Beras Premium", "karung"), None, "no amount, no guess");
+        assert_eq!(inf("Kemeja Batik ukuran 42", "pcs"), None, "a number without a unit is not a content");
+        assert_eq!(inf("Batik B2 motif", "lembar"), None);
+    }
     use rust_decimal_macros::dec;
 
     #[test]

@@ -8,6 +8,14 @@ pub fn show(t: DateTime<Utc>) -> String {
     t.with_timezone(&Jakarta).format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
+const BULAN: [&str; 12] = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
+
+/// A day as Indonesians write it: `1 Juni 2024`.
+pub fn show_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{} {} {}", d.day(), BULAN[d.month0() as usize], d.year())
+}
+
 /// Today's date in Asia/Jakarta (e.g. a catalogue's issue date).
 pub fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&Jakarta).date_naive()

@@ -9,7 +9,7 @@ use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
 use crate::domain::cooperative::{CooperativeCode, yes_no};
 use crate::domain::money::{Price, quantity};
-use crate::domain::product::{LocalCategory, Origin, ProductDraft, Sku, photo_url, tkdn_percent, weight_kg};
+use crate::domain::product::{LocalCategory, NetContent, Origin, ProductDraft, Sku, photo_url, tkdn_percent, weight_kg};
 use crate::domain::{DomainError, text};
 use crate::mapping::units::UnitTable;
 use crate::store::Store;
@@ -24,18 +24,19 @@ const NAMA_PRODUK: usize = 4;
 const DESKRIPSI: usize = 5;
 const KATEGORI: usize = 6;
 const SATUAN: usize = 7;
-const HARGA: usize = 8;
-const STOK: usize = 9;
-const MIN_PEMBELIAN: usize = 10;
-const BERAT_KG: usize = 11;
-const ASAL: usize = 12;
-const LOKASI_PRODUKSI: usize = 13;
-const TKDN_PERSEN: usize = 14;
-const NO_SERTIFIKAT_TKDN: usize = 15;
-const NO_SNI: usize = 16;
-const MEREK: usize = 17;
-const FOTO: usize = 18;
-const AKTIF: usize = 19;
+const ISI_BERSIH: usize = 8;
+const HARGA: usize = 9;
+const STOK: usize = 10;
+const MIN_PEMBELIAN: usize = 11;
+const BERAT_KG: usize = 12;
+const ASAL: usize = 13;
+const LOKASI_PRODUKSI: usize = 14;
+const TKDN_PERSEN: usize = 15;
+const NO_SERTIFIKAT_TKDN: usize = 16;
+const NO_SNI: usize = 17;
+const MEREK: usize = 18;
+const FOTO: usize = 19;
+const AKTIF: usize = 20;
 
 /// The columns of a product file, in template order.
 pub const PRODUCT_COLUMNS: &[Column] = &[
@@ -66,6 +67,12 @@ pub const PRODUCT_COLUMNS: &[Column] = &[
         aliases: &["unit", "satuan jual"],
         required: true,
         help: "Satuan jual: kg, gram, liter, pcs, karung, dus, bungkus, botol, pasang, lembar, ...",
+    },
+    Column {
+        header: "isi_bersih",
+        aliases: &["isi", "isi bersih", "netto", "berat bersih", "kemasan"],
+        required: false,
+        help: "Isi satu satuan jual, mis. 25 kg, 250 gram, 1 liter, isi 30 butir. HET beras, gula dan Minyakita dicek per kg/liter dari sini; kosong = dibaca dari nama produk (sebagai peringatan).",
     },
     Column {
         header: "harga",
@@ -177,6 +184,7 @@ impl RowImport for ProductImport<'_> {
             rust_decimal::Decimal::ONE,
         );
         let weight = v.decimal(BERAT_KG).and_then(|d| v.check(BERAT_KG, weight_kg(d)));
+        let net_content = v.text(ISI_BERSIH).and_then(|t| v.check(ISI_BERSIH, NetContent::parse(&t)));
         let origin = {
             let raw = v.text(ASAL).unwrap_or_default();
             v.check(ASAL, Origin::parse(&raw))
@@ -220,6 +228,7 @@ impl RowImport for ProductImport<'_> {
             stock: stock?,
             min_purchase: min_purchase?,
             weight_kg: weight,
+            net_content,
             origin: origin?,
             production_location,
             tkdn_percent: tkdn,

@@ -19,6 +19,7 @@ pub const PRODUCT_EXAMPLE: &[&str] = &[
     "Beras premium hasil petani Mojokerto, kemasan karung 5 kg.",
     "Beras",
     "karung",
+    "5 kg",
     "Rp 74.500",
     "120",
     "1",

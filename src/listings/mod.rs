@@ -308,12 +308,12 @@ async fn map_rows(
         if !row.product.active {
             // A withdrawn product: a Delete line where the catalogue has it (PEPPOL); nothing elsewhere.
             if let (SellerSink::Peppol { .. }, Some(_)) = (&*sink, &row.submitted_hash) {
-                let mapped = plan.map(&row.product, &row.seller);
+                let mapped = plan.map_on(&row.product, &row.seller, options.issue_date);
                 peppol_line(plan, sink, &row, &mapped, Action::Delete, options)?;
                 report.deleted += 1;
             }
         } else {
-            let mapped = plan.map(&row.product, &row.seller);
+            let mapped = plan.map_on(&row.product, &row.seller, options.issue_date);
             let (update, changed) = record(plan, &row, &mapped, &mut payload, &mut report);
             if !mapped.blocked() {
                 match sink {

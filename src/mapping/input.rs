@@ -35,6 +35,9 @@ pub struct ProductRecord {
     pub stock: Decimal,
     pub min_purchase: Decimal,
     pub weight_kg: Option<Decimal>,
+    /// What one unit holds, as the file says (`isi_bersih`); the mapping
+    /// infers it from the name and unit when the file does not.
+    pub net_content: Option<crate::domain::product::NetContent>,
     pub origin: crate::domain::product::Origin,
     pub production_location: Option<String>,
     pub tkdn_percent: Option<Decimal>,

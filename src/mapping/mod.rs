@@ -5,6 +5,7 @@
 //! binary as the default; `mappings_dir` in the configuration points at an
 //! edited copy instead.
 
+pub mod ceilings;
 pub mod input;
 pub mod plan;
 pub mod rules;
@@ -81,6 +82,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("calendar/holidays-id.csv", include_str!("../../mappings/calendar/holidays-id.csv")),
     ("tables/units.csv", include_str!("../../mappings/tables/units.csv")),
     ("tax.toml", include_str!("../../mappings/tax.toml")),
+    ("ceilings.toml", include_str!("../../mappings/ceilings.toml")),
     ("katalog-v6.toml", include_str!("../../mappings/katalog-v6.toml")),
     ("katalog-v6-xlsx.toml", include_str!("../../mappings/katalog-v6-xlsx.toml")),
     ("peppol-catalogue.toml", include_str!("../../mappings/peppol-catalogue.toml")),

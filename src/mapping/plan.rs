@@ -13,6 +13,7 @@ use crate::domain::product::Origin;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::ceilings::Ceilings;
 use super::input::{ProductRecord, Seller};
 use super::rules::{self, Issue, RuleCode, Severity};
 use super::table::LookupTable;
@@ -48,6 +49,8 @@ pub enum Source {
     ProductStock,
     ProductMinPurchase,
     ProductWeightKg,
+    /// What one unit holds: the file's, or inferred from the name and unit.
+    ProductNetContent,
     ProductOrigin,
     ProductProductionLocation,
     ProductTkdnPercent,
@@ -85,6 +88,7 @@ const SOURCES: &[(&str, Source)] = &[
     ("product.stock", Source::ProductStock),
     ("product.min_purchase", Source::ProductMinPurchase),
     ("product.weight_kg", Source::ProductWeightKg),
+    ("product.net_content", Source::ProductNetContent),
     ("product.origin", Source::ProductOrigin),
     ("product.production_location", Source::ProductProductionLocation),
     ("product.tkdn_percent", Source::ProductTkdnPercent),
@@ -131,6 +135,7 @@ impl Source {
             Source::ProductStock => "stok",
             Source::ProductMinPurchase => "min_pembelian",
             Source::ProductWeightKg => "berat_kg",
+            Source::ProductNetContent => "isi_bersih",
             Source::ProductOrigin => "asal",
             Source::ProductProductionLocation => "lokasi_produksi",
             Source::ProductTkdnPercent => "tkdn_persen",
@@ -153,6 +158,7 @@ pub enum Value<'a> {
     List(&'a [String]),
     /// Stays the domain's enum until a writer spells it the way its format does.
     Origin(Origin),
+    NetContent(crate::domain::product::NetContent),
     Tax(TaxCategory),
 }
 
@@ -245,17 +251,18 @@ pub struct DocumentSettings {
     pub rows_per_workbook: Option<u32>,
 }
 
-/// The lookup tables and tax rules mappings use, loaded once.
+/// The lookup tables, tax rules and price ceilings mappings use, loaded once.
 #[derive(Debug, Clone)]
 pub struct Tables {
     pub tables: Vec<Arc<LookupTable>>,
     pub tax: Arc<TaxRules>,
+    pub ceilings: Arc<Ceilings>,
 }
 
 impl Tables {
     pub fn load(source: &MappingSource) -> Result<Self, MappingError> {
         let tables = source.table_names().iter().map(|n| LookupTable::load(source, n).map(Arc::new)).collect::<Result<_, _>>()?;
-        Ok(Self { tables, tax: Arc::new(TaxRules::load(source)?) })
+        Ok(Self { tables, tax: Arc::new(TaxRules::load(source)?), ceilings: Arc::new(Ceilings::load(source)?) })
     }
 
     fn find(&self, name: &str) -> Option<usize> {
@@ -392,9 +399,21 @@ impl Plan {
         }
     }
 
-    /// Maps and validates one product.
+    /// The price ceilings the plan checks against.
+    pub fn ceilings(&self) -> &Ceilings {
+        &self.tables.ceilings
+    }
+
+    /// Maps and validates one product, with the rules in force today (WIB).
     pub fn map<'a>(&'a self, product: &'a ProductRecord, seller: &'a Seller) -> Mapped<'a> {
+        self.map_on(product, seller, crate::domain::time::today())
+    }
+
+    /// Maps and validates one product, with the rules (price ceilings) in
+    /// force on `day`.
+    pub fn map_on<'a>(&'a self, product: &'a ProductRecord, seller: &'a Seller, day: chrono::NaiveDate) -> Mapped<'a> {
         let pricing = self.tables.tax.price(product.price, &product.category, seller.pkp);
+        let net = NetFound::of(product);
         let mut values = Vec::with_capacity(self.getters.len());
         let mut issues = Vec::new();
         for (target, getter) in self.targets.iter().zip(&self.getters) {
@@ -402,10 +421,10 @@ impl Plan {
                 None => Value::Missing,
                 Some(Getter::Const(c)) => Value::Text(c),
                 Some(Getter::Source(Source::Currency)) => Value::Text(&self.tables.tax.currency),
-                Some(Getter::Source(s)) => source_value(*s, product, seller, &pricing),
+                Some(Getter::Source(s)) => source_value(*s, product, seller, &pricing, net.content()),
                 Some(Getter::Lookup { key, table, column }) => {
                     let t = &self.tables.tables[*table];
-                    match source_value(*key, product, seller, &pricing) {
+                    match source_value(*key, product, seller, &pricing, net.content()) {
                         Value::Text(k) => t.row(k).map_or(Value::Missing, |row| Value::Text(row[*column].as_str())),
                         _ => Value::Missing,
                     }
@@ -416,7 +435,7 @@ impl Plan {
             }
             values.push(value);
         }
-        rules::check(self, product, &pricing, &mut issues);
+        rules::check(self, product, &pricing, net, day, &mut issues);
         Mapped { values, pricing, issues }
     }
 
@@ -424,7 +443,7 @@ impl Plan {
         let message = match getter {
             Some(Getter::Lookup { key, table, column }) => {
                 let t = &self.tables.tables[*table];
-                let key_text = match source_value(*key, product, seller, pricing) {
+                let key_text = match source_value(*key, product, seller, pricing, None) {
                     Value::Text(k) => k.to_owned(),
                     _ => String::new(),
                 };
@@ -449,7 +468,34 @@ fn opt_dec(v: Option<Decimal>) -> Value<'static> {
     v.map_or(Value::Missing, Value::Decimal)
 }
 
-fn source_value<'a>(source: Source, p: &'a ProductRecord, s: &'a Seller, pricing: &Pricing) -> Value<'a> {
+/// A product's net content and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetFound {
+    /// The file's `isi_bersih`.
+    Given(crate::domain::product::NetContent),
+    /// Read from the product's name or unit: a warning until the file says it.
+    Inferred(crate::domain::product::NetContent),
+    Unknown,
+}
+
+impl NetFound {
+    pub fn of(p: &ProductRecord) -> Self {
+        match (p.net_content, crate::domain::product::NetContent::infer(&p.name, &p.unit)) {
+            (Some(n), _) => Self::Given(n),
+            (None, Some(n)) => Self::Inferred(n),
+            (None, None) => Self::Unknown,
+        }
+    }
+
+    pub fn content(self) -> Option<crate::domain::product::NetContent> {
+        match self {
+            Self::Given(n) | Self::Inferred(n) => Some(n),
+            Self::Unknown => None,
+        }
+    }
+}
+
+fn source_value<'a>(source: Source, p: &'a ProductRecord, s: &'a Seller, pricing: &Pricing, net: Option<crate::domain::product::NetContent>) -> Value<'a> {
     match source {
         Source::ProductSku => Value::Text(&p.sku),
         Source::ProductSellerItemId => Value::Text(&p.seller_item_id),
@@ -461,6 +507,7 @@ fn source_value<'a>(source: Source, p: &'a ProductRecord, s: &'a Seller, pricing
         Source::ProductStock => Value::Decimal(p.stock),
         Source::ProductMinPurchase => Value::Decimal(p.min_purchase),
         Source::ProductWeightKg => opt_dec(p.weight_kg),
+        Source::ProductNetContent => net.map_or(Value::Missing, Value::NetContent),
         Source::ProductOrigin => Value::Origin(p.origin),
         Source::ProductProductionLocation => opt_text(&p.production_location),
         Source::ProductTkdnPercent => opt_dec(p.tkdn_percent),

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::input::ProductRecord;
-use super::plan::{Plan, Source};
+use super::plan::{NetFound, Plan, Source};
 use super::tax::Pricing;
 use crate::domain::money::format_rupiah;
 
@@ -58,6 +58,9 @@ rule_codes! {
     TkdnNotInBulkUpload = "tkdn_not_in_bulk_upload", Blocking;
     SniNotInBulkUpload = "sni_not_in_bulk_upload", Blocking;
     BrandNotInBulkUpload = "brand_not_in_bulk_upload", Warning;
+    AbovePriceCeiling = "above_price_ceiling", Blocking;
+    NetContentUnknown = "net_content_unknown", Warning;
+    NetContentInferred = "net_content_inferred", Warning;
 }
 
 impl Serialize for RuleCode {
@@ -82,8 +85,9 @@ impl Issue {
     }
 }
 
-/// The rules beyond "a required field is missing" (which the plan checks).
-pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, issues: &mut Vec<Issue>) {
+/// The rules beyond "a required field is missing" (which the plan checks),
+/// with the price ceilings in force on `day`.
+pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, net: NetFound, day: chrono::NaiveDate, issues: &mut Vec<Issue>) {
     let limits = &plan.limits;
     let mut push = |code: RuleCode, source: Source, message: String| {
         // The listing field when the format has one, else the spreadsheet column.
@@ -135,6 +139,48 @@ pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, issues: &mut Vec
             Source::ProductPrice,
             format!("the price {} is rounded to {} (whole rupiah)", format_rupiah(p.price), format_rupiah(pricing.base)),
         );
+    }
+    if let NetFound::Inferred(n) = net {
+        push(
+            RuleCode::NetContentInferred,
+            Source::ProductNetContent,
+            format!("isi_bersih kosong: dari nama dan satuan produk dibaca {n}; isi kolom isi_bersih untuk memastikannya"),
+        );
+    }
+    if let Some(ceiling) = plan.ceilings().in_force(&p.category, &p.name, day) {
+        let per = ceiling.per.as_str();
+        let het = format!("HET {}/{per} ({}, berlaku sejak {})", format_rupiah(ceiling.price), ceiling.source, crate::domain::time::show_date(ceiling.from));
+        match net.content() {
+            Some(n) if n.measure == ceiling.per => {
+                // The price people pay (PPN included) for one kg or liter.
+                let per_unit = (pricing.with_tax / n.amount).round_dp(2);
+                if per_unit > ceiling.price {
+                    push(
+                        RuleCode::AbovePriceCeiling,
+                        Source::ProductPrice,
+                        format!(
+                            "{}/{per} di atas HET {}/{per}: {} untuk {n} ({}, berlaku sejak {}); turunkan harga ke paling tinggi {}",
+                            format_rupiah(per_unit),
+                            format_rupiah(ceiling.price),
+                            format_rupiah(pricing.with_tax),
+                            ceiling.source,
+                            crate::domain::time::show_date(ceiling.from),
+                            format_rupiah((ceiling.price * n.amount).floor()),
+                        ),
+                    );
+                }
+            }
+            Some(n) => push(
+                RuleCode::NetContentUnknown,
+                Source::ProductNetContent,
+                format!("isi bersih {n} tidak dalam {per}: {het} tidak bisa dicek; tulis isi_bersih dalam {per}"),
+            ),
+            None => push(
+                RuleCode::NetContentUnknown,
+                Source::ProductNetContent,
+                format!("isi bersih tidak diketahui: {het} tidak bisa dicek; isi kolom isi_bersih, mis. 25 kg"),
+            ),
+        }
     }
     for claim in &limits.cannot_carry {
         let (code, present, source, what) = match claim.as_str() {

@@ -1,6 +1,5 @@
 //! A mock catalogue scenario (`fixtures/scenarios/*.toml`).
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -44,8 +43,10 @@ pub struct Scenario {
     pub takedown_percent_per_day: u32,
     #[serde(default)]
     pub rules: ReviewRules,
+    /// Price ceilings (HET) per kg, liter or piece, that the review rule
+    /// `reject_above_ceiling` checks a listing's price per unit against.
     #[serde(default)]
-    pub ceiling_prices: HashMap<String, i64>,
+    pub ceilings: Vec<ScenarioCeiling>,
     pub clients: Vec<Client>,
     pub buyers: Vec<Buyer>,
     /// Faults in force from the start (the same shape as `POST /admin/faults`).
@@ -67,6 +68,26 @@ fn default_ttl() -> i64 {
 }
 fn default_rate() -> u32 {
     1000
+}
+
+/// A price ceiling as the catalogue's curators apply it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioCeiling {
+    /// The v6 category id of the listings it applies to (`kategori_id`).
+    pub kategori_id: String,
+    /// The same category's UNSPSC code, as a PEPPOL line classifies it.
+    #[serde(default)]
+    pub unspsc: Option<String>,
+    /// Only for listings whose name has this word (a grade, e.g. premium).
+    #[serde(default)]
+    pub name_contains: Option<String>,
+    /// `kg`, `liter` or `butir`.
+    pub per: String,
+    /// Whole rupiah per unit, PPN included.
+    pub price: i64,
+    pub from: chrono::NaiveDate,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -411,13 +411,10 @@ impl Mock {
         if rules.tkdn_requires_certificate && !listing["tkdn_persen"].is_null() && listing["tkdn_sertifikat"].as_str().is_none_or(|s| s.trim().is_empty()) {
             rejected.push("klaim TKDN tanpa nomor sertifikat".to_owned());
         }
-        if rules.reject_above_ceiling {
-            let category = listing["kategori_id"].as_str().unwrap_or_default();
-            if let (Some(ceiling), Some(price)) = (self.scenario.ceiling_prices.get(category), listing["harga"].as_i64())
-                && price > *ceiling
-            {
-                rejected.push(format!("harga Rp {price} di atas harga batas kategori Rp {ceiling}"));
-            }
+        if rules.reject_above_ceiling
+            && let Some(reason) = self.above_ceiling(listing)
+        {
+            rejected.push(reason);
         }
         if !rejected.is_empty() {
             return (ListingState::Rejected, rejected);
@@ -426,6 +423,41 @@ impl Mock {
             return (ListingState::RevisionRequested, vec!["foto produk belum ada".to_owned()]);
         }
         (ListingState::Live, Vec::new())
+    }
+
+    /// Why a listing's price per kg, liter or piece (PPN included) is above
+    /// the ceiling in force today for its category and grade, if it is. A
+    /// listing that does not say its net content (`isi_bersih`) is not
+    /// checked: curators ask for it by other means.
+    fn above_ceiling(&self, listing: &Value) -> Option<String> {
+        use crate::domain::money::format_rupiah;
+        let today = self.now.with_timezone(&Jakarta).date_naive();
+        let name = listing["nama_produk"].as_str().unwrap_or_default().to_lowercase();
+        let category = listing["kategori_id"].as_str();
+        let unspsc = listing["unspsc"].as_str();
+        let ceiling = self
+            .scenario
+            .ceilings
+            .iter()
+            .filter(|c| Some(c.kategori_id.as_str()) == category || (c.unspsc.is_some() && c.unspsc.as_deref() == unspsc))
+            .filter(|c| c.from <= today && c.name_contains.as_deref().is_none_or(|w| name.contains(&w.to_lowercase())))
+            .max_by_key(|c| (c.name_contains.is_some(), c.from))?;
+        let net = crate::domain::product::NetContent::parse(listing["isi_bersih"].as_str()?).ok()?;
+        if net.measure.as_str() != ceiling.per {
+            return None;
+        }
+        let price = Decimal::from(listing["harga_termasuk_pajak"].as_i64().or(listing["harga"].as_i64())?);
+        let per_unit = (price / net.amount).round_dp(2);
+        (per_unit > Decimal::from(ceiling.price)).then(|| {
+            format!(
+                "harga {}/{} di atas HET {}/{} ({})",
+                format_rupiah(per_unit),
+                ceiling.per,
+                format_rupiah(Decimal::from(ceiling.price)),
+                ceiling.per,
+                ceiling.source
+            )
+        })
     }
 
     // ---- the clock ----

@@ -38,6 +38,7 @@ struct LineFields {
     property_name: String,
     tkdn: Option<i64>,
     tkdn_certificate: Option<String>,
+    net_content: Option<String>,
 }
 
 /// Reads the document id and lines of a UBL Catalogue.
@@ -93,6 +94,7 @@ pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
                         ["Item", "AdditionalItemProperty", "Value"] => match line.property_name.as_str() {
                             "TKDN (%)" => line.tkdn = text.trim().parse().ok(),
                             "Sertifikat TKDN" => line.tkdn_certificate = Some(text),
+                            "Isi bersih" => line.net_content = Some(text),
                             _ => {}
                         },
                         _ => {}
@@ -131,7 +133,7 @@ fn finish(l: LineFields) -> UploadLine {
         "harga_termasuk_pajak": with_tax, "satuan": l.unit, "unspsc": l.unspsc,
         "ppn_persen": if l.tax_category == "S" { 12 } else { 0 },
         "pdn": if l.origin { "Lokal" } else { "Impor" }, "foto": l.photos,
-        "tkdn_persen": l.tkdn, "tkdn_sertifikat": l.tkdn_certificate,
+        "tkdn_persen": l.tkdn, "tkdn_sertifikat": l.tkdn_certificate, "isi_bersih": l.net_content,
     });
     UploadLine { line_id: l.id, action: l.action, sku: l.sku, body, accepted: None, reason: None, listing_id: None }
 }

@@ -101,7 +101,7 @@ async fn build(
             release.push(c.id);
             continue;
         }
-        let mapped = plan.map(&row.product, &row.seller);
+        let mapped = plan.map_on(&row.product, &row.seller, options.issue_date);
         let action = match c.state {
             PublicationState::WithdrawPending => Action::Delete,
             _ if c.listed => Action::Update,

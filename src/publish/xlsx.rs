@@ -65,7 +65,7 @@ pub(super) async fn export(
                 exported.push((c.id, c.want_hash.clone().unwrap_or_default()));
                 continue;
             }
-            let mapped = plan.map(&row.product, &row.seller);
+            let mapped = plan.map_on(&row.product, &row.seller, options.issue_date);
             let hash = draft_payload(plan, &mapped, &mut payload);
             if mapped.blocked() || c.want_hash.as_deref() != Some(hash.as_str()) {
                 stale.push(c.clone());

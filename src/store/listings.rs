@@ -33,7 +33,7 @@ pub fn products_for_mapping<'a>(
     use futures_util::StreamExt;
     sqlx::query(
         "SELECT p.id, m.code AS member_code, m.name AS member_name, p.sku, p.name, p.description, p.category,
-                p.unit, p.price, p.stock, p.min_purchase, p.weight_kg, p.origin, p.production_location,
+                p.unit, p.price, p.stock, p.min_purchase, p.weight_kg, p.net_content, p.origin, p.production_location,
                 p.tkdn_percent, p.tkdn_certificate, p.sni_certificate, p.brand, p.photo_urls, p.active,
                 c.code AS coop_code, c.name AS coop_name, c.city, c.kelurahan, c.npwp, c.nib, c.gln, c.pkp,
                 l.content_hash, pb.sent_hash AS submitted_hash, l.draft_hash
@@ -67,6 +67,8 @@ pub fn products_for_mapping<'a>(
                 stock: row.try_get("stock")?,
                 min_purchase: row.try_get("min_purchase")?,
                 weight_kg: row.try_get("weight_kg")?,
+                // Stored as its canonical text, which reads back as the same content.
+                net_content: row.try_get::<Option<String>, _>("net_content")?.and_then(|t| crate::domain::product::NetContent::parse(&t).ok()),
                 origin: {
                     let raw: String = row.try_get("origin")?;
                     crate::domain::product::Origin::parse(&raw).map_err(|e| StoreError::Inconsistent(format!("product origin: {e}")))?
@@ -237,6 +239,24 @@ pub(super) fn copy_text(out: &mut Vec<u8>, field: &[u8]) {
             _ => out.push(b),
         }
     }
+}
+
+/// Why drafts of `format` are held back: per blocking issue code, how many
+/// products it holds back, and one of them (`cooperative member/sku name`)
+/// with its message, the most common first.
+pub async fn blocked_by_issue(store: &Store, format: &str) -> Result<Vec<(String, i64, String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT code, count(*), min(example), (array_agg(message ORDER BY example))[1]
+         FROM (SELECT i->>'code' AS code, i->>'message' AS message,
+                      c.code || ' ' || m.code || '/' || p.sku || ' ' || p.name AS example
+               FROM listings l JOIN products p ON p.id = l.product_id JOIN members m ON m.id = p.member_id
+               JOIN cooperatives c ON c.id = p.cooperative_id, jsonb_array_elements(l.issues) i
+               WHERE l.format = $1 AND l.state = 'blocked' AND p.active AND i->>'severity' = 'blocking') b
+         GROUP BY code ORDER BY count(*) DESC, code",
+    )
+    .bind(format)
+    .fetch_all(&store.pool)
+    .await?)
 }
 
 #[cfg(test)]

@@ -227,6 +227,7 @@ const PRODUCT_KEPT: &[Kept] = &[
     Kept { column: "stock", header: "stok", cleared: "false" },
     Kept { column: "min_purchase", header: "min_pembelian", cleared: "false" },
     Kept { column: "weight_kg", header: "berat_kg", cleared: "old.weight_kg IS NOT NULL AND i.weight_kg IS NULL" },
+    Kept { column: "net_content", header: "isi_bersih", cleared: "old.net_content IS NOT NULL AND i.net_content IS NULL" },
     Kept { column: "origin", header: "asal", cleared: "false" },
     Kept { column: "production_location", header: "lokasi_produksi", cleared: "old.production_location IS NOT NULL AND i.production_location IS NULL" },
     Kept { column: "tkdn_percent", header: "tkdn_persen", cleared: "old.tkdn_percent IS NOT NULL AND i.tkdn_percent IS NULL" },
@@ -242,43 +243,44 @@ async fn upsert_products(conn: &mut PgConnection, present: &Present, rows: &[Pro
     let opt_text = |f: fn(&ProductDraft) -> Option<String>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let num = |f: fn(&ProductDraft) -> Decimal| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let opt_num = |f: fn(&ProductDraft) -> Option<Decimal>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
-    let (chosen, cleared) = kept_sql(PRODUCT_KEPT, 20);
+    let (chosen, cleared) = kept_sql(PRODUCT_KEPT, 21);
     let sql = format!(
         "WITH i AS (
              SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
-                    min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                    min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
                     tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n') AS photo_urls, active
              FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[],
-                         $14::numeric[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bool[])
+                         $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[], $14::text[],
+                         $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bool[])
                   AS t(cooperative_id, member_id, sku, name, description, category, unit, price, stock,
-                       min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                       min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
                        tkdn_certificate, sni_certificate, brand, photos, active)
          ), m AS (
              SELECT i.cooperative_id, i.member_id, i.sku, i.name, i.category, i.unit, i.price, {chosen}, {cleared} AS cleared
              FROM i LEFT JOIN products old USING (cooperative_id, member_id, sku)
          ), up AS (
              INSERT INTO products (cooperative_id, member_id, sku, name, description, category, unit, price, stock,
-                                   min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                                   min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
                                    tkdn_certificate, sni_certificate, brand, photo_urls, active)
              SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
-                    min_purchase, weight_kg, origin, production_location, tkdn_percent,
+                    min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
                     tkdn_certificate, sni_certificate, brand, photo_urls, active
              FROM m
              ON CONFLICT (cooperative_id, member_id, sku) DO UPDATE SET
                  name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
                  unit = EXCLUDED.unit, price = EXCLUDED.price, stock = EXCLUDED.stock,
-                 min_purchase = EXCLUDED.min_purchase, weight_kg = EXCLUDED.weight_kg, origin = EXCLUDED.origin,
+                 min_purchase = EXCLUDED.min_purchase, weight_kg = EXCLUDED.weight_kg, net_content = EXCLUDED.net_content,
+                 origin = EXCLUDED.origin,
                  production_location = EXCLUDED.production_location, tkdn_percent = EXCLUDED.tkdn_percent,
                  tkdn_certificate = EXCLUDED.tkdn_certificate, sni_certificate = EXCLUDED.sni_certificate,
                  brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, active = EXCLUDED.active, updated_at = now()
              WHERE (products.name, products.description, products.category, products.unit, products.price,
-                    products.stock, products.min_purchase, products.weight_kg, products.origin,
+                    products.stock, products.min_purchase, products.weight_kg, products.net_content, products.origin,
                     products.production_location, products.tkdn_percent, products.tkdn_certificate,
                     products.sni_certificate, products.brand, products.photo_urls, products.active)
                    IS DISTINCT FROM
                    (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category, EXCLUDED.unit, EXCLUDED.price,
-                    EXCLUDED.stock, EXCLUDED.min_purchase, EXCLUDED.weight_kg, EXCLUDED.origin,
+                    EXCLUDED.stock, EXCLUDED.min_purchase, EXCLUDED.weight_kg, EXCLUDED.net_content, EXCLUDED.origin,
                     EXCLUDED.production_location, EXCLUDED.tkdn_percent, EXCLUDED.tkdn_certificate,
                     EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls, EXCLUDED.active)
              RETURNING (xmax = 0) AS inserted
@@ -297,6 +299,7 @@ async fn upsert_products(conn: &mut PgConnection, present: &Present, rows: &[Pro
         .bind(num(|d| d.stock))
         .bind(num(|d| d.min_purchase))
         .bind(opt_num(|d| d.weight_kg))
+        .bind(opt_text(|d| d.net_content.map(|n| n.to_string())))
         .bind(text(|d| d.origin.as_str().to_owned()))
         .bind(opt_text(|d| d.production_location.clone()))
         .bind(opt_num(|d| d.tkdn_percent))

@@ -265,6 +265,7 @@ pub fn sample_product() -> ProductRecord {
         stock: dec!(60),
         min_purchase: dec!(1),
         weight_kg: Some(dec!(0.95)),
+        net_content: Some(katalog_bridge::domain::product::NetContent::parse("1 liter").unwrap()),
         origin: katalog_bridge::domain::product::Origin::Lokal,
         production_location: Some("Kota Mojokerto".into()),
         tkdn_percent: None,
