@@ -106,7 +106,7 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
         .await
         .context("moving the mock catalogue's clock")?;
     let status = crate::publish::status::sync_status(store, &client, crate::publish::Channel::Api, None, &Default::default()).await?;
-    let lines = crate::store::publications::listing_lines(store, "api", "katalog-v6", None, None).await?;
+    let lines = crate::store::publications::listing_lines(store, Some("api"), "katalog-v6", None, None).await?;
     let mut by_state: std::collections::BTreeMap<(String, String), i64> = Default::default();
     for l in &lines {
         *by_state.entry((l.cooperative.clone(), l.state.clone())).or_default() += 1;

@@ -30,6 +30,7 @@ fn settings(server: &MockServer, sellers: &[(&str, &str, &str)]) -> CatalogueSet
                 client_id: (*id).into(),
                 client_secret: Some((*secret).to_owned().into()),
                 client_secret_file: None,
+                channel: Default::default(),
             })
             .collect(),
     }

@@ -162,7 +162,7 @@ async fn katalog_v6_golden() {
             assert!(v["harga"].is_u64() && v["harga_termasuk_pajak"].is_u64(), "{line}");
             let owner: String = sqlx::query_scalar(
                 "SELECT c.code FROM products p JOIN cooperatives c ON c.id = p.cooperative_id JOIN members m ON m.id = p.member_id
-                 WHERE p.sku = $1 AND m.code = $2",
+                 WHERE m.code || '/' || p.sku = $1 AND m.code = $2",
             )
             .bind(v["sku"].as_str().unwrap())
             .bind(v["kode_anggota"].as_str().unwrap())

@@ -154,8 +154,10 @@ fn bulk_upload_cannot_carry_tkdn_sni_or_brand() {
 
 #[test]
 fn a_required_value_left_empty() {
-    let p = ProductRecord { sku: String::new(), ..clean() };
+    let p = ProductRecord { seller_item_id: String::new(), ..clean() };
     has(V6, &p, "missing_value", "sku", Blocking);
+    let p = ProductRecord { name: String::new(), ..clean() };
+    has(V6, &p, "missing_value", "nama_produk", Blocking);
 }
 
 #[test]

@@ -395,8 +395,13 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
     let (store, _) = common::fresh_db().await;
     common::load_cooperatives(&store).await;
     let base_url = hostile_catalogue().await;
-    let seller =
-        SellerAccount { kode_penyedia: "P3576-0001".into(), client_id: "c".into(), client_secret: Some("s".to_owned().into()), client_secret_file: None };
+    let seller = SellerAccount {
+        kode_penyedia: "P3576-0001".into(),
+        client_id: "c".into(),
+        client_secret: Some("s".to_owned().into()),
+        client_secret_file: None,
+        channel: Default::default(),
+    };
     let settings = CatalogueSettings { base_url, timeout_secs: 10, max_concurrency: 4, max_attempts: 2, sellers: vec![seller] };
     let client = CatalogueClient::new(&settings).unwrap().0;
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };

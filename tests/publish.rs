@@ -422,11 +422,13 @@ async fn a_publisher_killed_at_any_point_leaves_each_product_listed_exactly_once
     assert!(stdout.contains("0 refused, 0 to retry later"), "{stdout}");
 
     let truth = truth(&server).await;
-    let publications: Vec<(String, String, String, String)> =
-        sqlx::query_as("SELECT pb.seller, p.sku, pb.remote_id, pb.state FROM publications pb JOIN products p ON p.id = pb.product_id")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+    let publications: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT pb.seller, m.code || '/' || p.sku, pb.remote_id, pb.state FROM publications pb JOIN products p ON p.id = pb.product_id
+             JOIN members m ON m.id = p.member_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
     assert_eq!(publications.len(), 2_400);
     assert!(publications.iter().all(|(_, _, _, state)| state == "submitted"));
     let mut seen = std::collections::HashSet::new();

@@ -20,8 +20,18 @@ fn scenario() -> Scenario {
     Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap()
 }
 
+/// A client with every cooperative's account set to the PEPPOL channel.
 fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
-    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 3, sellers: scenario.seller_accounts() };
+    client_with(server, scenario, |_| Channel::Peppol)
+}
+
+/// A client with every cooperative's account, each on the channel `channel_of` its seller id says.
+fn client_with(server: &MockServer, scenario: &Scenario, channel_of: impl Fn(&str) -> Channel) -> CatalogueClient {
+    let mut sellers = scenario.seller_accounts();
+    for s in &mut sellers {
+        s.channel = channel_of(&s.kode_penyedia);
+    }
+    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 3, sellers };
     CatalogueClient::new(&settings).unwrap().0
 }
 
@@ -291,4 +301,223 @@ fn sheet_rows(path: &std::path::Path) -> Vec<String> {
     let header = rows.next().unwrap();
     let col = header.iter().position(|c| *c == "sku").unwrap();
     rows.map(|r| r[col].to_string()).collect()
+}
+
+const WATES: &str = "MJK-WATES";
+const WATES_SELLER: &str = "P3576-0006";
+
+/// The catalogue's listings of a seller by item id (`MEMBER/SKU`), and how
+/// many listings each item has.
+async fn items_of(server: &MockServer, seller: &str) -> std::collections::BTreeMap<String, Vec<Value>> {
+    let mut items: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for l in admin_state(server).await["listings"].as_array().unwrap().iter().filter(|l| l["kode_penyedia"] == seller) {
+        let sku = l["sku"].as_str().unwrap();
+        let item = if sku.contains('/') { sku.to_owned() } else { format!("{}/{sku}", l["kode_anggota"].as_str().unwrap()) };
+        items.entry(item).or_default().push(l.clone());
+    }
+    items
+}
+
+/// Each product of the seller is listed once (withdrawn ones aside), and
+/// every publication with a listing id is in the catalogue's state.
+async fn assert_listed_once_in_step(store: &katalog_bridge::store::Store, server: &MockServer, seller: &str) {
+    let items = items_of(server, seller).await;
+    let doubled: Vec<&String> = items.iter().filter(|(_, ls)| ls.iter().filter(|l| l["state"] != "withdrawn").count() > 1).map(|(i, _)| i).collect();
+    assert!(doubled.is_empty(), "listed twice: {doubled:?}");
+    let ours: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT m.code || '/' || p.sku, pb.remote_id, pb.state, pb.channel FROM publications pb JOIN products p ON p.id = pb.product_id
+         JOIN members m ON m.id = p.member_id WHERE pb.seller = $1 AND pb.remote_id IS NOT NULL",
+    )
+    .bind(seller)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(ours.len(), items.len(), "one publication per item the catalogue has: {ours:?}");
+    for (item, remote, state, _) in &ours {
+        let l = &items[item][0];
+        assert_eq!(l["listing_id"], remote.as_str(), "{item}");
+        assert_eq!(l["state"], state.as_str(), "{item}: the local view is the catalogue's");
+    }
+    let per_product: i64 = sqlx::query_scalar("SELECT count(*) FROM (SELECT product_id FROM publications WHERE seller = $1 GROUP BY 1 HAVING count(*) > 1) d")
+        .bind(seller)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(per_product, 0, "one publication per product, whatever the channel");
+}
+
+/// One cooperative published through the API, then switched to PEPPOL and
+/// to the workbooks, with changes in between: the catalogue holds each
+/// product once, in the state the local view shows; the new channel updates
+/// what the old one listed, and a channel the cooperative is not set to is
+/// refused, naming both.
+#[tokio::test]
+async fn a_cooperative_switched_between_channels_keeps_each_product_listed_once() {
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let on_api = client_with(&server, &scenario, |_| Channel::Api);
+    let only_wates = |channel| PublishOptions { channel, cooperative: Some(WATES.into()), ..Default::default() };
+    let status = StatusOptions::default();
+
+    let first = publish(&store, &plan(Format::KatalogV6), &on_api, &only_wates(Channel::Api)).await.unwrap();
+    assert!(first.accepted > 5 && first.complete(), "{}", first.summary());
+    admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 30})).await;
+    sync_status(&store, &on_api, Channel::Api, Some(WATES), &status).await.unwrap();
+    assert_listed_once_in_step(&store, &server, WATES_SELLER).await;
+    let listed = items_of(&server, WATES_SELLER).await.len();
+    assert!(listed as u64 == first.accepted);
+
+    // Set to PEPPOL: the API is now refused for it, naming both channels.
+    let on_peppol = client_with(&server, &scenario, |s| if s == WATES_SELLER { Channel::Peppol } else { Channel::Api });
+    let refused = publish(&store, &plan(Format::KatalogV6), &on_peppol, &only_wates(Channel::Api)).await.unwrap_err();
+    let message = refused.to_string();
+    assert!(message.contains("MJK-WATES publishes through peppol, not api") && message.contains("channel = \"api\""), "{message}");
+
+    // A price changes; PEPPOL takes the listings over and updates them, adding none.
+    sqlx::query("UPDATE products SET price = price + 500 WHERE sku = 'KDL-1' AND cooperative_id = (SELECT id FROM cooperatives WHERE code = $1)")
+        .bind(WATES)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let second = publish(&store, &plan(Format::PeppolCatalogue), &on_peppol, &only_wates(Channel::Peppol)).await.unwrap();
+    assert!(second.complete() && second.documents >= 1, "{}", second.summary());
+    let handed = count(&store, "SELECT count(*) FROM publication_events WHERE kind = 'handed_over'").await;
+    assert_eq!(handed as usize, listed, "every API listing handed over");
+    let uploads = admin_state(&server).await["uploads"].as_array().unwrap().clone();
+    // Each line's item: Update for what the API listed; Add only for what it never listed
+    // (PEPPOL also takes products without a photo, which katalog-v6 held back).
+    let before = items_of(&server, WATES_SELLER).await;
+    let mut added = 0;
+    for line in uploads.iter().flat_map(|u| u["lines"].as_array().unwrap().iter()) {
+        let (action, item) = (line["action"].as_str().unwrap(), line["sku"].as_str().unwrap());
+        assert_eq!(action, if before.contains_key(item) { "Update" } else { "Add" }, "{item}");
+        added += usize::from(action == "Add");
+    }
+    admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 1})).await;
+    let read = sync_status(&store, &on_peppol, Channel::Peppol, Some(WATES), &status).await.unwrap();
+    assert_eq!(read.uploads.refused, 0, "{}", read.summary());
+    admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 30})).await;
+    sync_status(&store, &on_peppol, Channel::Peppol, Some(WATES), &status).await.unwrap();
+    let listed = listed + added;
+    assert_eq!(items_of(&server, WATES_SELLER).await.len(), listed, "no product listed a second time");
+    assert_listed_once_in_step(&store, &server, WATES_SELLER).await;
+
+    // Set to the workbooks: they carry every product, the listed ones in the bulk edit workbooks only.
+    let on_xlsx = client_with(&server, &scenario, |s| if s == WATES_SELLER { Channel::Xlsx } else { Channel::Api });
+    sqlx::query("UPDATE products SET price = price + 500 WHERE sku = 'TPG-1' AND cooperative_id = (SELECT id FROM cooperatives WHERE code = $1)")
+        .bind(WATES)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let tmp = common::temp_dir();
+    let third =
+        publish(&store, &plan(Format::KatalogV6Xlsx), &on_xlsx, &PublishOptions { out: tmp.path().to_owned(), ..only_wates(Channel::Xlsx) }).await.unwrap();
+    assert!(third.complete(), "{}", third.summary());
+    let (mut adds, mut edits) = (0, 0);
+    for path in &third.outputs {
+        let path = std::path::Path::new(path);
+        let in_edit = path.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "ubah");
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+        let sheet = calamine::Reader::worksheet_range_at(&mut book, 0).unwrap().unwrap();
+        let rows = sheet.rows().count() - 1;
+        if in_edit { edits += rows } else { adds += rows }
+    }
+    let exported = count(&store, "SELECT count(*) FROM publications WHERE seller = 'P3576-0006' AND idempotency_key LIKE 'xlsx:%'").await;
+    assert!(exported > 0);
+    assert_eq!((adds, edits), (0, exported as usize), "each listed product once, in the bulk edit workbooks: {:?}", third.outputs);
+    assert_eq!(count(&store, "SELECT count(*) FROM publications WHERE seller = 'P3576-0006' AND channel <> 'xlsx'").await, 0);
+    assert_eq!(items_of(&server, WATES_SELLER).await.len(), listed, "nothing added on the catalogue");
+}
+
+/// Two members of one cooperative using the same SKU: two products, two
+/// listings (their item ids differ by member), each found again by the
+/// status sync.
+#[tokio::test]
+async fn two_members_with_the_same_sku_get_two_listings_each_followed() {
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let tmp = common::temp_dir();
+    let file = tmp.path().join("sama.csv");
+    let row = |member: &str, name: &str| {
+        format!(
+            "MJK-WATES;{member};{name};KRP-1;Keripik Tempe Renyah 200 gram;Keripik tempe.;Makanan Ringan;bungkus;200 gram;12000;10;1;0,2;Lokal;Kota Mojokerto;;;;;https://foto.kkmp-mojokerto.id/{member}.jpg\n"
+        )
+    };
+    let header = "kode_koperasi;kode_anggota;nama_anggota;sku;nama_produk;deskripsi;kategori;satuan;isi_bersih;harga;stok;min_pembelian;berat_kg;asal;lokasi_produksi;tkdn_persen;no_sertifikat_tkdn;no_sni;merek;foto\n";
+    std::fs::write(&file, format!("{header}{}{}", row("WAT-07", "Keripik Bu Ani"), row("WAT-08", "Keripik Pak Budi"))).unwrap();
+    let units = katalog_bridge::mapping::units::UnitTable::load(&MappingSource::BuiltIn).unwrap();
+    let report = katalog_bridge::intake::products::import_products(&store, &units, &file, None, &Default::default(), &Default::default()).await.unwrap();
+    assert_eq!((report.accepted, report.rejected), (2, 0), "{report:?}");
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client_with(&server, &scenario, |_| Channel::Api);
+    let sent = publish(&store, &plan(Format::KatalogV6), &client, &PublishOptions::default()).await.unwrap();
+    assert_eq!(sent.accepted, 2, "{}", sent.summary());
+    let items = items_of(&server, WATES_SELLER).await;
+    assert_eq!(items.keys().cloned().collect::<Vec<_>>(), ["WAT-07/KRP-1", "WAT-08/KRP-1"]);
+    assert!(items.values().all(|ls| ls.len() == 1));
+    admin(&server, "/admin/clock/advance", serde_json::json!({"hours": 30})).await;
+    // Forget the listing ids: the feed finds each publication again by its item id.
+    sqlx::query("UPDATE publications SET remote_id = NULL").execute(store.pool()).await.unwrap();
+    let followed = sync_status(&store, &client, Channel::Api, None, &StatusOptions::default()).await.unwrap();
+    assert_eq!(followed.changes.unknown, 0, "{}", followed.summary());
+    assert_listed_once_in_step(&store, &server, WATES_SELLER).await;
+    let live = count(&store, "SELECT count(*) FROM publications WHERE state = 'live' AND remote_id IS NOT NULL").await;
+    assert_eq!(live, 2);
+}
+
+/// A listing made before the item id was `MEMBER/SKU` (its `sku` the bare
+/// SKU, its member in `kode_anggota`) is the same item: publishing finds it
+/// and carries it over to the new id instead of listing the product again.
+#[tokio::test]
+async fn a_listing_under_the_old_bare_sku_is_carried_over_not_listed_again() {
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client_with(&server, &scenario, |_| Channel::Api);
+    // As an earlier version listed it: the product's mapped listing with the bare SKU.
+    let old: Value = {
+        let mapped = common::mapped_fixture_listings().await;
+        let mut l = mapped.iter().find(|l| l["sku"] == "WAT-01/KDL-1").expect("Wates lists KDL-1").clone();
+        l["sku"] = serde_json::json!("KDL-1");
+        let token: Value = reqwest::Client::new()
+            .post(format!("{}/oauth/token", server.url()))
+            .form(&[("grant_type", "client_credentials"), ("client_id", "kkmp-wates"), ("client_secret", "rahasia-wates")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/listings", server.url()))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .header("Idempotency-Key", "old")
+            .json(&l)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json().await.unwrap()
+    };
+    let report = publish(&store, &plan(Format::KatalogV6), &client, &PublishOptions { cooperative: Some(WATES.into()), ..Default::default() }).await.unwrap();
+    assert!(report.complete(), "{}", report.summary());
+    let items = items_of(&server, WATES_SELLER).await;
+    assert_eq!(items["WAT-01/KDL-1"].len(), 1, "listed once: {:?}", items["WAT-01/KDL-1"]);
+    let carried = &items["WAT-01/KDL-1"][0];
+    assert_eq!(
+        (carried["listing_id"].clone(), carried["sku"].as_str()),
+        (old["listing_id"].clone(), Some("WAT-01/KDL-1")),
+        "the old listing, under the new id"
+    );
+    let remote: String = sqlx::query_scalar(
+        "SELECT pb.remote_id FROM publications pb JOIN products p ON p.id = pb.product_id JOIN members m ON m.id = p.member_id
+         WHERE m.code = 'WAT-01' AND p.sku = 'KDL-1'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(remote, old["listing_id"].as_str().unwrap());
+    assert_eq!(items.len() as u64, report.accepted, "nothing listed twice");
 }

@@ -192,7 +192,8 @@ async fn any_text_is_rejected_held_back_or_comes_back_unchanged() {
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("valid JSON"))
-        .map(|v| (v["sku"].as_str().unwrap().to_owned(), v))
+        // the sku is the seller's item id, MEMBER/SKU
+        .map(|v| (v["sku"].as_str().unwrap().rsplit('/').next().unwrap_or_default().to_owned(), v))
         .collect();
     // the workbooks through calamine
     let mut xlsx: HashMap<String, HashMap<String, String>> = HashMap::new();

@@ -113,23 +113,30 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Sync(SyncCommand::Publish { cooperative, channel, dry_run, out }) => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let tables = Tables::load(&mappings)?;
-            let plan = channel.format().plan(&mappings, &tables)?;
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
                 eprintln!("warning: {p}");
             }
-            let options = crate::publish::PublishOptions { channel, cooperative, dry_run, out, ..Default::default() };
             with_store(settings, async |store| {
-                // (an unknown cooperative is refused by the mapping the publisher starts with)
-                let report = crate::publish::publish(store, &plan, &client, &options).await?;
-                for r in &report.refused {
-                    eprintln!("refused: {} {}: {}", r.seller, r.sku, r.error);
+                let channels = crate::publish::channels_to_run(store, &client, cooperative.as_deref(), channel).await?;
+                let mut code = EXIT_OK;
+                for channel in channels {
+                    let plan = channel.format().plan(&mappings, &tables)?;
+                    let options = crate::publish::PublishOptions { channel, cooperative: cooperative.clone(), dry_run, out: out.clone(), ..Default::default() };
+                    // (an unknown cooperative is refused by the mapping the publisher starts with)
+                    let report = crate::publish::publish(store, &plan, &client, &options).await?;
+                    for r in &report.refused {
+                        eprintln!("refused: {} {}: {}", r.seller, r.sku, r.error);
+                    }
+                    for r in &report.withdraw_by_hand {
+                        eprintln!("withdraw by hand on the portal: {} {}", r.seller, r.sku);
+                    }
+                    println!("{}: {}", channel.name(), report.summary());
+                    if !report.refused.is_empty() {
+                        code = EXIT_REJECTED_ROWS;
+                    }
                 }
-                for r in &report.withdraw_by_hand {
-                    eprintln!("withdraw by hand on the portal: {} {}", r.seller, r.sku);
-                }
-                println!("{}", report.summary());
-                Ok(if report.refused.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+                Ok(code)
             })
             .await
         }
@@ -140,16 +147,16 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 eprintln!("warning: {p}");
             }
             with_store(settings, async |store| {
-                let report = crate::publish::status::sync_status(
-                    store,
-                    &client,
-                    channel,
-                    cooperative.as_deref(),
-                    &crate::publish::status::StatusOptions::from_settings(&settings.listings),
-                )
-                .await?;
-                println!("{}", report.summary());
-                Ok(if report.failed.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+                let options = crate::publish::status::StatusOptions::from_settings(&settings.listings);
+                let mut code = EXIT_OK;
+                for channel in crate::publish::channels_to_run(store, &client, cooperative.as_deref(), channel).await? {
+                    let report = crate::publish::status::sync_status(store, &client, channel, cooperative.as_deref(), &options).await?;
+                    println!("{}: {}", channel.name(), report.summary());
+                    if !report.failed.is_empty() {
+                        code = EXIT_REJECTED_ROWS;
+                    }
+                }
+                Ok(code)
             })
             .await
         }
@@ -233,10 +240,12 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             }
             let cooperative = cooperative_arg(args.cooperative.clone())?.map(|c| c.to_string());
             with_store(settings, async |store| {
+                // Every channel by default (a cooperative uses one); drafts held back as the API maps them, or the channel asked for.
+                let format = args.channel.unwrap_or_default().format();
                 let lines = crate::store::publications::listing_lines(
                     store,
-                    args.channel.name(),
-                    args.channel.format().name(),
+                    args.channel.map(|c| c.name()),
+                    format.name(),
                     args.state.as_deref(),
                     cooperative.as_deref(),
                 )
@@ -430,6 +439,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             let schedules = settings.daemon.schedules().map_err(anyhow::Error::msg)?;
             let tables = Tables::load(&mappings)?;
             let plan = std::sync::Arc::new(crate::publish::Channel::Api.format().plan(&mappings, &tables)?);
+            let peppol_plan = std::sync::Arc::new(crate::publish::Channel::Peppol.format().plan(&mappings, &tables)?);
             let calendar = std::sync::Arc::new(crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?);
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
@@ -452,6 +462,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                         store: store.handle(),
                         client,
                         plan,
+                        peppol_plan,
                         calendar,
                         klpd: settings.orders.klpd.clone(),
                         years: settings.orders.tahun.clone(),

@@ -201,9 +201,11 @@ pub enum SyncCommand {
         /// Only this cooperative (e.g. MJK-WATES)
         #[arg(long, value_name = "CODE")]
         cooperative: Option<String>,
-        /// How listings reach the catalogue
-        #[arg(long, value_enum, default_value = "api")]
-        channel: crate::publish::Channel,
+        /// How listings reach the catalogue: by default each cooperative's own
+        /// channel (`[[catalogue.sellers]] channel`; api, then peppol). A
+        /// cooperative set to another channel is refused, naming both
+        #[arg(long, value_enum)]
+        channel: Option<crate::publish::Channel>,
         /// Map and plan, and say what would be sent; send nothing
         #[arg(long)]
         dry_run: bool,
@@ -232,9 +234,10 @@ pub enum SyncCommand {
         #[arg(long, value_name = "CODE")]
         cooperative: Option<String>,
         /// The channel whose publications are followed (peppol also applies the
-        /// answers to the catalogue documents sent)
-        #[arg(long, value_enum, default_value = "api")]
-        channel: crate::publish::Channel,
+        /// answers to the catalogue documents sent); by default api, then peppol,
+        /// each cooperative on its own channel
+        #[arg(long, value_enum)]
+        channel: Option<crate::publish::Channel>,
     },
 }
 
@@ -251,9 +254,10 @@ pub struct ListingsArgs {
     /// One JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// The channel whose publications are shown
-    #[arg(long, value_enum, default_value = "api")]
-    pub channel: crate::publish::Channel,
+    /// Only publications of this channel [default: every channel, and the
+    /// drafts held back as the API maps them]
+    #[arg(long, value_enum)]
+    pub channel: Option<crate::publish::Channel>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -317,6 +321,16 @@ pub enum ImportCommand {
         #[arg(long, value_enum, default_value = "products")]
         kind: TemplateKind,
     },
+}
+
+impl clap::ValueEnum for crate::publish::Channel {
+    fn value_variants<'a>() -> &'a [Self] {
+        &crate::publish::Channel::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -310,6 +310,11 @@ pub struct SellerAccount {
     pub client_secret: Option<SecretString>,
     #[serde(default)]
     pub client_secret_file: Option<PathBuf>,
+    /// How this cooperative's listings reach the catalogue: `api` (the
+    /// default), `peppol` or `xlsx`. One channel per cooperative, so that a
+    /// product is listed once; changing it hands the listings over.
+    #[serde(default)]
+    pub channel: crate::domain::publication::Channel,
 }
 
 impl SellerAccount {
@@ -681,8 +686,13 @@ mod tests {
                 Ok(())
             });
         }
-        let missing =
-            SellerAccount { kode_penyedia: "P2".into(), client_id: "c".into(), client_secret: None, client_secret_file: Some("/nonexistent/secret".into()) };
+        let missing = SellerAccount {
+            kode_penyedia: "P2".into(),
+            client_id: "c".into(),
+            client_secret: None,
+            client_secret_file: Some("/nonexistent/secret".into()),
+            channel: Default::default(),
+        };
         assert!(missing.secret().unwrap_err().to_string().contains("cannot read client_secret_file /nonexistent/secret"));
     }
 }

@@ -1,5 +1,6 @@
-//! The real jobs the scheduler runs: the library's publish (API channel),
-//! review-status sync and order sync, each as lead or as helper, with their
+//! The real jobs the scheduler runs: the library's publish and review-status
+//! sync (the API channel's cooperatives, then PEPPOL's when any is set to it;
+//! workbooks are written by command only) and order sync, each as lead or as helper, with their
 //! runs counted in the metrics. After an order sync, the notifications of
 //! new and nearly late orders are queued (`notify`).
 
@@ -18,6 +19,8 @@ pub struct RealJobs {
     pub store: Store,
     pub client: CatalogueClient,
     pub plan: Arc<Plan>,
+    /// The PEPPOL channel's plan, for cooperatives set to it.
+    pub peppol_plan: Arc<Plan>,
     pub calendar: Arc<WorkingCalendar>,
     pub klpd: Vec<String>,
     /// Fixed fiscal years, or empty for this year and the one before (on each run).
@@ -31,8 +34,18 @@ pub struct RealJobs {
 }
 
 impl RealJobs {
-    fn publish_options(&self) -> PublishOptions {
-        PublishOptions { channel: Channel::Api, lease: self.lease, batch: self.batch, issue_date: crate::domain::time::today(), ..Default::default() }
+    fn publish_options(&self, channel: Channel) -> PublishOptions {
+        PublishOptions { channel, lease: self.lease, batch: self.batch, issue_date: crate::domain::time::today(), ..Default::default() }
+    }
+
+    /// The channels the scheduled jobs serve: the API, and PEPPOL when a
+    /// cooperative is set to it.
+    fn channels(&self) -> Vec<Channel> {
+        let mut v = vec![Channel::Api];
+        if self.client.sellers().iter().any(|s| self.client.channel(s) == Some(Channel::Peppol)) {
+            v.push(Channel::Peppol);
+        }
+        v
     }
 
     fn order_options(&self) -> SyncOptions {
@@ -94,6 +107,19 @@ fn outcome<R, E: JobError>(job: &str, result: &Result<R, E>, complete: impl FnOn
     }
 }
 
+/// The worse of two run outcomes: busy (`None`) first, then failed,
+/// interrupted, partial, succeeded.
+fn worse(a: Option<&'static str>, b: Option<&'static str>) -> Option<&'static str> {
+    let rank = |o: Option<&str>| match o {
+        None => 4,
+        Some("failed") => 3,
+        Some("interrupted") => 2,
+        Some("partial") => 1,
+        Some(_) => 0,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
 fn orders_complete(r: &crate::orders::SyncReport) -> bool {
     metrics::counter!("katalog_bridge_orders_synced_total").increment(r.packages.new + r.packages.updated);
     metrics::counter!("katalog_bridge_order_details_synced_total").increment(r.details.orders);
@@ -105,18 +131,33 @@ impl Jobs for RealJobs {
         let started = Instant::now();
         let outcome = match job {
             "publish" => {
-                let result = crate::publish::publish(&self.store, &self.plan, &self.client, &self.publish_options()).await;
-                if let Ok(r) = &result {
-                    tracing::info!(summary = r.summary(), "published");
+                let mut worst = Some("succeeded");
+                for channel in self.channels() {
+                    let plan = if channel == Channel::Peppol { &self.peppol_plan } else { &self.plan };
+                    let result = crate::publish::publish(&self.store, plan, &self.client, &self.publish_options(channel)).await;
+                    if let Ok(r) = &result {
+                        tracing::info!(channel = channel.name(), summary = r.summary(), "published");
+                    }
+                    worst = worse(worst, outcome(job, &result, crate::publish::PublishReport::complete));
+                    if worst.is_none() {
+                        break;
+                    }
                 }
-                outcome(job, &result, crate::publish::PublishReport::complete)
+                worst
             }
             "status" => {
-                let result = crate::publish::status::sync_status(&self.store, &self.client, Channel::Api, None, &self.status).await;
-                if let Ok(r) = &result {
-                    tracing::info!(summary = r.summary(), "review status followed");
+                let mut worst = Some("succeeded");
+                for channel in self.channels() {
+                    let result = crate::publish::status::sync_status(&self.store, &self.client, channel, None, &self.status).await;
+                    if let Ok(r) = &result {
+                        tracing::info!(channel = channel.name(), summary = r.summary(), "review status followed");
+                    }
+                    worst = worse(worst, outcome(job, &result, |r| r.failed.is_empty()));
+                    if worst.is_none() {
+                        break;
+                    }
                 }
-                outcome(job, &result, |r| r.failed.is_empty())
+                worst
             }
             "orders" => {
                 let result = crate::orders::sync_orders(&self.store, &self.client, &self.calendar, &self.order_options()).await;
@@ -145,7 +186,7 @@ impl Jobs for RealJobs {
     async fn help(&self, job: &'static str) -> bool {
         let started = Instant::now();
         let outcome = match job {
-            "publish" => match crate::publish::help(&self.store, &self.client, &self.publish_options()).await {
+            "publish" => match crate::publish::help(&self.store, &self.client, &self.publish_options(Channel::Api)).await {
                 Ok(None) => return false,
                 result => outcome(job, &result.map(Option::unwrap_or_default), crate::publish::PublishReport::complete),
             },

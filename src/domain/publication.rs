@@ -2,6 +2,38 @@
 //! publisher and the status sync may do to a publication, decided here and
 //! persisted by the store. No I/O, no wire names.
 
+/// How a cooperative's listings reach the catalogue. Each cooperative uses
+/// one (`[[catalogue.sellers]] channel`), so that a product is listed once
+/// whichever was used before; changing it hands the listings over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// The catalogue's listing API (katalog-v6 JSON), one call per listing.
+    #[default]
+    Api,
+    /// One UBL Catalogue document per seller and batch (PEPPOL BIS Catalogue 3).
+    Peppol,
+    /// Bulk-upload workbooks written for the liaison to upload by hand on the
+    /// portal (which has no write API); `listings mark-uploaded` records it.
+    Xlsx,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Api, Channel::Peppol, Channel::Xlsx];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+            Channel::Peppol => "peppol",
+            Channel::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
 /// Where a publication stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PublicationState {

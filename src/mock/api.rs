@@ -257,7 +257,7 @@ fn validate_listing(v: &Value) -> Result<(), ApiError> {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_listing", "the listing must be a JSON object"));
     }
     let text = |k: &str| v[k].as_str().map(str::trim).filter(|s| !s.is_empty());
-    for (k, max) in [("sku", 64), ("kode_anggota", 40), ("kategori_id", 64), ("kbki", 20), ("satuan", 40), ("pdn", 10)] {
+    for (k, max) in [("sku", 105), ("kode_anggota", 40), ("kategori_id", 64), ("kbki", 20), ("satuan", 40), ("pdn", 10)] {
         match text(k) {
             None => bad(k, "is required"),
             Some(t) if t.chars().count() > max => bad(k, &format!("must be at most {max} characters")),

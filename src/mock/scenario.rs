@@ -112,6 +112,7 @@ impl Scenario {
                 client_id: c.client_id.clone(),
                 client_secret: Some(c.client_secret.clone().into()),
                 client_secret_file: None,
+                channel: Default::default(),
             })
             .collect()
     }

@@ -372,6 +372,10 @@ impl Mock {
         let change = self.next_change();
         let now = self.now;
         let l = &mut self.listings[index];
+        // The item id stays the listing's (a create refuses a second one); how it is spelt may change.
+        if let Some(sku) = body["sku"].as_str().filter(|sku| item_id(&body, sku) == item_id(&l.listing, &l.sku)) {
+            l.sku = sku.to_owned();
+        }
         l.listing = body;
         l.state = ListingState::Submitted;
         l.reasons.clear();

@@ -30,27 +30,10 @@ use crate::mapping::plan::Plan;
 use crate::store::publications::{self, Answered, Claimed, PlanCounts, SendResult};
 use crate::store::{Store, StoreError, runs};
 
-/// The channel a publication goes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Channel {
-    /// The catalogue's listing API (katalog-v6 JSON), one call per listing.
-    Api,
-    /// One UBL Catalogue document per seller and batch (PEPPOL BIS Catalogue 3).
-    Peppol,
-    /// Bulk-upload workbooks written for the liaison to upload by hand on the
-    /// portal (which has no write API); `listings mark-uploaded` records it.
-    Xlsx,
-}
+pub use crate::domain::publication::Channel;
 
 impl Channel {
-    pub fn name(self) -> &'static str {
-        match self {
-            Channel::Api => "api",
-            Channel::Peppol => "peppol",
-            Channel::Xlsx => "xlsx",
-        }
-    }
-
+    /// The catalogue format the channel sends.
     pub fn format(self) -> Format {
         match self {
             Channel::Api => Format::KatalogV6,
@@ -58,6 +41,19 @@ impl Channel {
             Channel::Xlsx => Format::KatalogV6Xlsx,
         }
     }
+}
+
+/// The channels a run goes through: the one asked for; else the channel of
+/// the cooperative named (its account's, the API without one); else the API
+/// then PEPPOL, each for the cooperatives set to it. Workbooks are written
+/// only when asked for (`--channel xlsx`).
+pub async fn channels_to_run(store: &Store, client: &CatalogueClient, cooperative: Option<&str>, asked: Option<Channel>) -> Result<Vec<Channel>, PublishError> {
+    if let Some(channel) = asked {
+        return Ok(vec![channel]);
+    }
+    let Some(code) = cooperative else { return Ok(vec![Channel::Api, Channel::Peppol]) };
+    let seller = crate::store::products::seller_ids(store).await?.into_iter().find(|(_, c)| c == code).map(|(seller, _)| seller);
+    Ok(vec![seller.and_then(|s| client.channel(&s)).unwrap_or(Channel::Api)])
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +100,11 @@ pub enum PublishError {
     Workbook(String),
     #[error("{0}")]
     Busy(String),
+    #[error(
+        "{cooperative} publishes through {configured}, not {asked}: one channel per cooperative keeps each product listed once. \
+         To hand its listings over, set channel = \"{asked}\" in its [[catalogue.sellers]] entry ({seller})"
+    )]
+    WrongChannel { cooperative: String, seller: String, configured: &'static str, asked: &'static str },
 }
 
 /// A publication refused for good.
@@ -171,7 +172,8 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     let lock = runs::lock_lead(store, "publish").await?.map_err(PublishError::Busy)?;
     lock.hold(async {
         if options.dry_run {
-            let planned = plan_publications(store, plan, options).await?;
+            let sellers = sellers_for(store, client, options).await?;
+            let planned = plan_publications(store, plan, options, &sellers).await?;
             return Ok(PublishReport { planned, dry_run: true, ..Default::default() });
         }
         // The run is recorded from the start: a failure while mapping is one too,
@@ -185,12 +187,32 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
     .await
 }
 
-/// Maps the products to the channel's format and plans what to publish.
-async fn plan_publications(store: &Store, plan: &Plan, options: &PublishOptions) -> Result<publications::PlanCounts, PublishError> {
+/// The sellers a run is for: every cooperative's whose listings go through
+/// the run's channel, or the one asked for, refused when it uses another.
+async fn sellers_for(store: &Store, client: &CatalogueClient, options: &PublishOptions) -> Result<Vec<String>, PublishError> {
+    let mut sellers = Vec::new();
+    for (seller, code) in crate::store::products::seller_ids(store).await? {
+        if options.cooperative.as_deref().is_some_and(|c| c != code) {
+            continue;
+        }
+        if client.allows(&seller, options.channel) {
+            sellers.push(seller);
+        } else if options.cooperative.is_some() {
+            let configured = client.channel(&seller).unwrap_or_default().name();
+            return Err(PublishError::WrongChannel { cooperative: code, seller, configured, asked: options.channel.name() });
+        }
+    }
+    sellers.sort();
+    Ok(sellers)
+}
+
+/// Maps the products to the channel's format and plans what to publish for
+/// `sellers`, handing over to this channel what they listed through another.
+async fn plan_publications(store: &Store, plan: &Plan, options: &PublishOptions, sellers: &[String]) -> Result<publications::PlanCounts, PublishError> {
     let format = options.channel.format();
     let map_options = MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date };
     map_products(store, plan, format, &map_options).await?;
-    Ok(publications::plan(store, options.channel.name(), format.name(), options.cooperative.as_deref()).await?)
+    Ok(publications::plan(store, options.channel.name(), format.name(), options.cooperative.as_deref(), sellers).await?)
 }
 
 /// The lead run `run` of [`publish`]: plan, then send (or export) what is due.
@@ -203,17 +225,12 @@ async fn publish_run(
     report: &mut PublishReport,
 ) -> Result<(), PublishError> {
     let channel = options.channel;
-    report.planned = plan_publications(store, plan, options).await?;
+    let sellers = sellers_for(store, client, options).await?;
+    report.planned = plan_publications(store, plan, options, &sellers).await?;
     // Claims name the run, so two publishers in one process are told apart too.
     let claimant = runs::Claimant::for_run(store, run, options.lease);
     let instance = claimant.name.as_str();
-    // The sellers this run is for: every cooperative's, or the one asked for.
-    let sellers: Vec<String> = crate::store::products::seller_ids(store)
-        .await?
-        .into_iter()
-        .filter(|(_, code)| options.cooperative.as_deref().is_none_or(|c| c == code))
-        .map(|(seller, _)| seller)
-        .collect();
+
     if channel == Channel::Xlsx {
         // No account needed: the liaison uploads the workbooks by hand.
         return xlsx::export(store, plan, options, instance, &sellers, report).await;
@@ -252,7 +269,8 @@ pub async fn help(store: &Store, client: &CatalogueClient, options: &PublishOpti
     if options.channel != Channel::Api {
         return Ok(None);
     }
-    let sellers: Vec<String> = crate::store::products::seller_ids(store).await?.into_keys().filter(|s| client.has_account(s)).collect();
+    let sellers: Vec<String> =
+        crate::store::products::seller_ids(store).await?.into_keys().filter(|s| client.has_account(s) && client.allows(s, options.channel)).collect();
     if !publications::claimable(store, options.channel.name(), &sellers).await? {
         return Ok(None);
     }

@@ -116,7 +116,12 @@ pub async fn sync_status(
     let page_size = options.page_size;
     let sellers: Vec<String> = {
         let ids = crate::store::products::seller_ids(store).await?;
-        let mut v: Vec<String> = ids.into_iter().filter(|(_, code)| cooperative.is_none_or(|c| c == code)).map(|(seller, _)| seller).collect();
+        // Each seller is followed on its own channel only: its publications are there.
+        let mut v: Vec<String> = ids
+            .into_iter()
+            .filter(|(seller, code)| cooperative.is_none_or(|c| c == code) && client.allows(seller, channel))
+            .map(|(seller, _)| seller)
+            .collect();
         v.sort();
         v
     };

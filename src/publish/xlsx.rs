@@ -3,6 +3,9 @@
 //! xlsx` writes workbooks holding only the publications that wait to be
 //! handed over with their current content; `listings mark-uploaded FILE...`
 //! then marks the rows of the workbooks the liaison uploaded as submitted.
+//! Products the catalogue already lists (listed before, or handed over from
+//! another channel) go into the bulk edit workbooks in `CODE/ubah/`, so that
+//! the liaison updates them and never adds them again.
 //!
 //! A publication handed over in a workbook carries `xlsx:<content hash>` as
 //! its key, so a rerun with nothing changed writes nothing, and a product
@@ -25,6 +28,9 @@ use crate::store::publications::{self, SendResult};
 
 /// Publications claimed at a time.
 const BATCH: i64 = 2000;
+/// The folder, inside a cooperative's, of the workbooks that update listings
+/// the catalogue already has (the portal's bulk edit, "ubah massal").
+pub const UPDATE_FOLDER: &str = "ubah";
 
 /// Writes the workbooks of every publication waiting to be handed over, one
 /// folder per cooperative inside a folder for this run, and marks them handed over.
@@ -71,12 +77,15 @@ pub(super) async fn export(
                 stale.push(c.clone());
                 continue;
             }
-            let writer = match writers.get_mut(&row.seller.code) {
+            // A product the catalogue already lists goes into the bulk edit
+            // workbooks (`ubah`), never into those that add products.
+            let key = if c.listed { format!("{}/{UPDATE_FOLDER}", row.seller.code) } else { row.seller.code.clone() };
+            let writer = match writers.get_mut(&key) {
                 Some(w) => w,
                 None => {
-                    let dir = folder.join(&row.seller.code);
+                    let dir = folder.join(&key);
                     std::fs::create_dir_all(&dir).map_err(|e| PublishError::Workbook(format!("{}: {e}", dir.display())))?;
-                    writers.entry(row.seller.code.clone()).or_insert_with(|| BulkUploadWriter::new(&dir, plan))
+                    writers.entry(key).or_insert_with(|| BulkUploadWriter::new(&dir, plan))
                 }
             };
             writer.write(plan, &mapped).map_err(|e| PublishError::Workbook(e.to_string()))?;
@@ -105,7 +114,14 @@ pub(super) async fn export(
 /// The cooperative a workbook is for: named with `--cooperative`, or the
 /// folder it lies in (`sync publish --channel xlsx` writes `RUN/CODE/*.xlsx`).
 pub fn cooperative_of(file: &Path, named: Option<&str>) -> Option<String> {
-    named.map(str::to_owned).or_else(|| file.parent()?.file_name()?.to_str().map(str::to_owned))
+    let folder = |dir: &Path| dir.file_name()?.to_str().map(str::to_owned);
+    named.map(str::to_owned).or_else(|| {
+        let parent = file.parent()?;
+        match folder(parent)? {
+            name if name == UPDATE_FOLDER => folder(parent.parent()?),
+            name => Some(name),
+        }
+    })
 }
 
 /// What marking one workbook's rows did.

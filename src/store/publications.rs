@@ -22,20 +22,48 @@ pub struct PlanCounts {
     pub no_seller_id: u64,
 }
 
-/// Brings the publications of `channel` in line with the ready drafts of
-/// `format`: a product with no publication gets one, a changed draft makes
-/// its publication pending again, a deactivated product's listing is to be
+/// Brings the publications of `channel` for `sellers` in line with the ready
+/// drafts of `format`: first the sellers' publications of other channels are
+/// handed over to this one (a product has one listing per seller, whichever
+/// channel made it: the new channel updates it, never adds it again); then a
+/// product with no publication gets one, a changed draft makes its
+/// publication pending again, a deactivated product's listing is to be
 /// withdrawn. One transaction; running it again changes nothing.
-pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Option<&str>) -> Result<PlanCounts, StoreError> {
+pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Option<&str>, sellers: &[String]) -> Result<PlanCounts, StoreError> {
     let mut tx = store.pool.begin().await?;
+    // Not one in flight (claimed, or in a catalogue document being sent), and
+    // not where this channel already has the product.
+    let handed = sqlx::query(
+        "WITH old AS (
+             SELECT pb.id, pb.channel FROM publications pb
+             WHERE pb.channel <> $1 AND pb.seller = ANY($2)
+               AND (pb.claimed_until IS NULL OR pb.claimed_until < now())
+               AND NOT EXISTS (SELECT 1 FROM publications o WHERE o.product_id = pb.product_id AND o.seller = pb.seller AND o.channel = $1)
+               AND NOT EXISTS (SELECT 1 FROM catalogue_upload_lines ul JOIN catalogue_uploads u ON u.id = ul.upload_id
+                               WHERE ul.publication_id = pb.id AND u.state = 'sending')
+             FOR UPDATE OF pb
+         ), up AS (
+             UPDATE publications pb SET channel = $1, updated_at = now() FROM old WHERE pb.id = old.id
+             RETURNING pb.id, pb.state, old.channel AS from_channel
+         )
+         INSERT INTO publication_events (publication_id, kind, from_state, to_state, detail)
+         SELECT id, 'handed_over', state, state, jsonb_build_object('from_channel', from_channel, 'to_channel', $1::text) FROM up",
+    )
+    .bind(channel)
+    .bind(sellers)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if handed > 0 {
+        tracing::info!(publications = handed, channel, "listings handed over from another channel: this one updates them");
+    }
     let (new, changed): (i64, i64) = sqlx::query_as(
         "WITH wanted AS (
              SELECT p.id AS product_id, c.kode_penyedia AS seller, l.content_hash
              FROM listings l
              JOIN products p ON p.id = l.product_id
              JOIN cooperatives c ON c.id = p.cooperative_id
-             WHERE l.format = $1 AND l.state = 'draft' AND p.active AND c.kode_penyedia IS NOT NULL
-               AND ($3::text IS NULL OR c.code = $3)
+             WHERE l.format = $1 AND l.state = 'draft' AND p.active AND c.kode_penyedia = ANY($3)
          ), up AS (
              INSERT INTO publications (product_id, seller, channel, state, want_hash)
              SELECT product_id, seller, $2, 'pending', content_hash FROM wanted
@@ -50,7 +78,7 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
     )
     .bind(format)
     .bind(channel)
-    .bind(cooperative)
+    .bind(sellers)
     .fetch_one(&mut *tx)
     .await?;
     // Never sent: nothing to withdraw on the catalogue.
@@ -58,10 +86,10 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
         "UPDATE publications pb SET state = 'withdrawn', state_since = now(), updated_at = now(), claimed_by = NULL, claimed_until = NULL
          FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND pb.remote_id IS NULL AND pb.sent_hash IS NULL
-           AND pb.state <> 'withdrawn' AND ($2::text IS NULL OR c.code = $2)",
+           AND pb.state <> 'withdrawn' AND pb.seller = ANY($2)",
     )
     .bind(channel)
-    .bind(cooperative)
+    .bind(sellers)
     .execute(&mut *tx)
     .await?;
     let to_withdraw = sqlx::query(
@@ -69,21 +97,22 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
                 attempts = 0, next_attempt_at = NULL, last_error = NULL, send_round = pb.send_round + 1
          FROM products p JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE p.id = pb.product_id AND NOT p.active AND pb.channel = $1 AND (pb.remote_id IS NOT NULL OR pb.sent_hash IS NOT NULL)
-           AND pb.state NOT IN ('withdrawn', 'withdraw_pending') AND ($2::text IS NULL OR c.code = $2)",
+           AND pb.state NOT IN ('withdrawn', 'withdraw_pending') AND pb.seller = ANY($2)",
     )
     .bind(channel)
-    .bind(cooperative)
+    .bind(sellers)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     let (blocked, no_seller_id): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE l.state = 'blocked' AND c.kode_penyedia IS NOT NULL),
+        "SELECT count(*) FILTER (WHERE l.state = 'blocked' AND c.kode_penyedia = ANY($3)),
                 count(*) FILTER (WHERE c.kode_penyedia IS NULL)
          FROM listings l JOIN products p ON p.id = l.product_id JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE l.format = $1 AND p.active AND ($2::text IS NULL OR c.code = $2)",
     )
     .bind(format)
     .bind(cooperative)
+    .bind(sellers)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -608,17 +637,23 @@ fn positive_id<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> 
     if *id > 0 { s.serialize_some(id) } else { s.serialize_none() }
 }
 
-/// Every publication of `channel`, and every draft of `format` held back by a
+/// Every publication of `channel` (of every channel: `None`), and every draft of `format` held back by a
 /// blocking issue (state `blocked`), with whose it is and why it stands where
 /// it does; filtered by state and cooperative.
-pub async fn listing_lines(store: &Store, channel: &str, format: &str, state: Option<&str>, cooperative: Option<&str>) -> Result<Vec<ListingLine>, StoreError> {
+pub async fn listing_lines(
+    store: &Store,
+    channel: Option<&str>,
+    format: &str,
+    state: Option<&str>,
+    cooperative: Option<&str>,
+) -> Result<Vec<ListingLine>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT * FROM (
              SELECT pb.id, c.code AS cooperative, m.code AS member, p.sku, p.name AS product, pb.state, pb.remote_id,
                     pb.state_since AS since, pb.reasons, pb.last_error
              FROM publications pb JOIN products p ON p.id = pb.product_id
              JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
-             WHERE pb.channel = $1
+             WHERE ($1::text IS NULL OR pb.channel = $1)
              UNION ALL
              SELECT -l.product_id, c.code, m.code, p.sku, p.name, 'blocked', NULL, l.updated_at,
                     (SELECT COALESCE(jsonb_agg(i->>'message'), '[]') FROM jsonb_array_elements(l.issues) i WHERE i->>'severity' = 'blocking'),

@@ -126,6 +126,8 @@ struct Inner {
     http: reqwest::Client,
     base: String,
     accounts: HashMap<String, Account>,
+    /// Each configured seller's channel, usable account or not.
+    channels: HashMap<String, crate::domain::publication::Channel>,
     tokens: Mutex<auth::TokenCache>,
     pacer: Mutex<pace::Pacer>,
     permits: Semaphore,
@@ -164,6 +166,7 @@ impl CatalogueClient {
             .map_err(|e| ClientError::Build(e.to_string()))?;
         let mut accounts = HashMap::new();
         let mut problems = Vec::new();
+        let channels = settings.sellers.iter().map(|s| (s.kode_penyedia.clone(), s.channel)).collect();
         for s in &settings.sellers {
             match s.secret() {
                 Ok(secret) => {
@@ -177,6 +180,7 @@ impl CatalogueClient {
             http,
             base,
             accounts,
+            channels,
             tokens: Mutex::default(),
             pacer: Mutex::new(pace::Pacer::new(Instant::now())),
             permits: Semaphore::new(settings.max_concurrency.max(1)),
@@ -185,6 +189,22 @@ impl CatalogueClient {
             jitter: AtomicU64::new(seed),
         };
         Ok((Self { inner: Arc::new(inner) }, problems))
+    }
+
+    /// The channel a seller's account sets (`None`: no account is configured).
+    pub fn channel(&self, seller: &str) -> Option<crate::domain::publication::Channel> {
+        self.inner.channels.get(seller).copied()
+    }
+
+    /// Whether a seller's listings may go through `channel`: the one its
+    /// account sets; without an account, the API (where it is reported as
+    /// lacking one) or the workbooks (which need none), never PEPPOL.
+    pub fn allows(&self, seller: &str, channel: crate::domain::publication::Channel) -> bool {
+        use crate::domain::publication::Channel;
+        match self.channel(seller) {
+            Some(set) => set == channel,
+            None => channel != Channel::Peppol,
+        }
     }
 
     /// Whether a seller has a usable account.
