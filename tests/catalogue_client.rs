@@ -33,6 +33,7 @@ fn settings(server: &MockServer, sellers: &[(&str, &str, &str)]) -> CatalogueSet
                 channel: Default::default(),
             })
             .collect(),
+        allow_http: false,
     }
 }
 
@@ -148,4 +149,20 @@ async fn each_seller_uses_its_own_account_and_a_wrong_secret_is_reported_not_ret
     let err = c.send("P-NOBODY", &create("N-1", "n-1")).await.unwrap_err();
     assert!(err.to_string().contains("no catalogue account is configured for seller P-NOBODY"), "{err}");
     assert_eq!(truth(&server).await["listings"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn plain_http_goes_only_to_this_machine_unless_allowed() {
+    // The error the client is refused with, if any.
+    let refused = |url: &str, allow_http: bool| CatalogueClient::new(&CatalogueSettings { base_url: url.into(), allow_http, ..Default::default() }).err();
+    for local in ["http://127.0.0.1:8787", "http://localhost:8787/", "http://[::1]:8787", "https://katalog.example"] {
+        assert!(refused(local, false).is_none(), "{local}");
+    }
+    let err = refused("http://user:hunter2@katalog.example/", false).expect("refused");
+    let message = err.to_string();
+    assert!(matches!(err, ClientError::PlainHttp(_)), "{message}");
+    assert!(message.contains("katalog.example") && message.contains("https://") && message.contains("allow_http"), "{message}");
+    assert!(!message.contains("hunter2"), "the password is never shown: {message}");
+    assert!(refused("http://katalog.example/", true).is_none(), "allowed when the configuration says so");
+    assert!(matches!(refused("ftp://katalog.example/", true), Some(ClientError::BaseUrl(_))));
 }

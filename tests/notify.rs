@@ -142,7 +142,14 @@ async fn synced_store() -> (Store, MockServer) {
     scenario.fiscal_year = Some(2026);
     scenario.rate_limit_per_minute = 1_000_000;
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
-    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 4, sellers: scenario.seller_accounts() };
+    let settings = CatalogueSettings {
+        base_url: server.url(),
+        timeout_secs: 10,
+        max_concurrency: 8,
+        max_attempts: 4,
+        sellers: scenario.seller_accounts(),
+        ..Default::default()
+    };
     let client = CatalogueClient::new(&settings).unwrap().0;
     let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };

@@ -31,7 +31,14 @@ fn scenario() -> Scenario {
 }
 
 fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
-    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 4, sellers: scenario.seller_accounts() };
+    let settings = CatalogueSettings {
+        base_url: server.url(),
+        timeout_secs: 10,
+        max_concurrency: 8,
+        max_attempts: 4,
+        sellers: scenario.seller_accounts(),
+        ..Default::default()
+    };
     CatalogueClient::new(&settings).unwrap().0
 }
 
@@ -402,7 +409,7 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
         client_secret_file: None,
         channel: Default::default(),
     };
-    let settings = CatalogueSettings { base_url, timeout_secs: 10, max_concurrency: 4, max_attempts: 2, sellers: vec![seller] };
+    let settings = CatalogueSettings { base_url, timeout_secs: 10, max_concurrency: 4, max_attempts: 2, sellers: vec![seller], ..Default::default() };
     let client = CatalogueClient::new(&settings).unwrap().0;
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
     let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();

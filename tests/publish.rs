@@ -31,7 +31,14 @@ fn scenario() -> Scenario {
 
 /// A client with every cooperative's account, as the scenario defines them.
 fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
-    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 4, sellers: scenario.seller_accounts() };
+    let settings = CatalogueSettings {
+        base_url: server.url(),
+        timeout_secs: 10,
+        max_concurrency: 8,
+        max_attempts: 4,
+        sellers: scenario.seller_accounts(),
+        ..Default::default()
+    };
     CatalogueClient::new(&settings).unwrap().0
 }
 

@@ -31,7 +31,7 @@ fn client_with(server: &MockServer, scenario: &Scenario, channel_of: impl Fn(&st
     for s in &mut sellers {
         s.channel = channel_of(&s.kode_penyedia);
     }
-    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 3, sellers };
+    let settings = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 3, sellers, ..Default::default() };
     CatalogueClient::new(&settings).unwrap().0
 }
 

@@ -291,11 +291,15 @@ pub struct CatalogueSettings {
     /// Attempts per request, the first included, for what can succeed later.
     pub max_attempts: u32,
     pub sellers: Vec<SellerAccount>,
+    /// Allows a plain `http://` base_url to another machine (client secrets
+    /// and bearer tokens then cross the network unencrypted). Plain http is
+    /// always allowed to this machine (the mock catalogue).
+    pub allow_http: bool,
 }
 
 impl Default for CatalogueSettings {
     fn default() -> Self {
-        Self { base_url: "http://127.0.0.1:8787".into(), timeout_secs: 30, max_concurrency: 8, max_attempts: 6, sellers: Vec::new() }
+        Self { base_url: "http://127.0.0.1:8787".into(), timeout_secs: 30, max_concurrency: 8, max_attempts: 6, sellers: Vec::new(), allow_http: false }
     }
 }
 

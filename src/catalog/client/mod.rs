@@ -48,6 +48,11 @@ pub enum ClientError {
     Account { seller: String, detail: String },
     #[error("invalid catalogue base_url {0:?}")]
     BaseUrl(String),
+    #[error(
+        "catalogue.base_url {0} is plain http:// to another machine: client secrets and bearer tokens would cross the network unencrypted. \
+         Use https://, or set catalogue.allow_http = true on a network you trust"
+    )]
+    PlainHttp(String),
     #[error("the catalogue refused {call} for seller {seller} ({status} {code}): {message}{}", fields_text(.fields))]
     Refused {
         call: Box<str>,
@@ -72,6 +77,17 @@ impl ClientError {
     /// here were spent), as opposed to a refusal that will not change.
     pub fn is_transient(&self) -> bool {
         matches!(self, ClientError::GaveUp { .. })
+    }
+}
+
+/// Whether a URL's host is this machine (a name resolving elsewhere is not
+/// trusted: `localhost` and loopback addresses only).
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -155,8 +171,13 @@ impl CatalogueClient {
     /// then fail with [`ClientError::NoAccount`]. Returns those problems too.
     pub fn new(settings: &CatalogueSettings) -> Result<(Self, Vec<ClientError>), ClientError> {
         let base = settings.base_url.trim_end_matches('/').to_owned();
-        if url::Url::parse(&base).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
-            return Err(ClientError::BaseUrl(settings.base_url.clone()));
+        let redacted = || crate::config::redact_url(&settings.base_url);
+        let parsed = url::Url::parse(&base).map_err(|_| ClientError::BaseUrl(redacted()))?;
+        match parsed.scheme() {
+            "https" => {}
+            "http" if settings.allow_http || is_loopback(&parsed) => {}
+            "http" => return Err(ClientError::PlainHttp(redacted())),
+            _ => return Err(ClientError::BaseUrl(redacted())),
         }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
