@@ -207,8 +207,9 @@ impl NetContent {
     /// `Telur 1 Tray isi 30 butir`), else one unit of a unit of measure
     /// (sold by the kg or the liter). Never a guess beyond that.
     pub fn infer(name: &str, unit: &str) -> Option<Self> {
-        let lower = name.to_lowercase();
-        let bytes = lower.as_bytes();
+        // Digits are ASCII, so byte offsets at them are character boundaries;
+        // only the unit word after a number is lower-cased.
+        let bytes = name.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
             let starts_number = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
@@ -216,10 +217,9 @@ impl NetContent {
                 i += 1;
                 continue;
             }
-            let end = lower[i..].find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).map_or(lower.len(), |n| i + n);
-            let number = lower[i..end].trim_end_matches(['.', ',']);
-            let rest = lower[end..].trim_start();
-            let word: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
+            let end = name[i..].find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).map_or(name.len(), |n| i + n);
+            let number = name[i..end].trim_end_matches(['.', ',']);
+            let word: String = name[end..].trim_start().chars().take_while(|c| c.is_alphabetic()).flat_map(char::to_lowercase).collect();
             if let (Ok(amount), false) = (super::number::parse_decimal(number), word.is_empty())
                 && let Some(found) = Self::of(amount, &word)
             {

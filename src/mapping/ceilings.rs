@@ -99,14 +99,11 @@ impl Ceilings {
     /// zone (or nationwide) that apply by then, those of a grade the name
     /// has come before those without a grade; then the latest.
     pub fn in_force(&self, category: &str, name: &str, day: NaiveDate) -> Option<&Ceiling> {
+        let mut rows = self.rows.iter().filter(|c| c.category == category && c.from <= day && c.zone.as_deref().is_none_or(|z| z == self.zone)).peekable();
+        // Most products are in no category with a ceiling: their name is not even looked at.
+        rows.peek()?;
         let name = name.to_lowercase();
-        let applies = |c: &&Ceiling| {
-            c.category == category
-                && c.from <= day
-                && c.zone.as_deref().is_none_or(|z| z == self.zone)
-                && c.name_contains.as_deref().is_none_or(|w| name.contains(w))
-        };
-        self.rows.iter().filter(applies).max_by_key(|c| (c.name_contains.is_some(), c.from))
+        rows.filter(|c| c.name_contains.as_deref().is_none_or(|w| name.contains(w))).max_by_key(|c| (c.name_contains.is_some(), c.from))
     }
 }
 

@@ -480,10 +480,9 @@ pub enum NetFound {
 
 impl NetFound {
     pub fn of(p: &ProductRecord) -> Self {
-        match (p.net_content, crate::domain::product::NetContent::infer(&p.name, &p.unit)) {
-            (Some(n), _) => Self::Given(n),
-            (None, Some(n)) => Self::Inferred(n),
-            (None, None) => Self::Unknown,
+        match p.net_content {
+            Some(n) => Self::Given(n),
+            None => crate::domain::product::NetContent::infer(&p.name, &p.unit).map_or(Self::Unknown, Self::Inferred),
         }
     }
 
