@@ -151,6 +151,30 @@ fn missing_server_binaries_give_one_line_and_exit_non_zero() {
     assert!(!err.contains("panicked") && !err.to_lowercase().contains("backtrace"));
 }
 
+/// As root in a private home folder (mode 0700, as /root is), the `postgres`
+/// user cannot reach a data directory inside it: the command says so in one
+/// line, with what to do, instead of initdb's own failure.
+#[test]
+fn a_data_directory_the_server_user_cannot_reach_is_one_line_with_the_remedy() {
+    use std::os::unix::fs::PermissionsExt;
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: only as root does the server run as another user (postgres)");
+        return;
+    }
+    let tmp = common::temp_dir();
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data = home.join("katalog").join(".katalog-bridge/postgres");
+    let (code, out, err) = run(common::binary().env_remove("DATABASE_URL").arg("--data-dir").arg(&data).args(["db", "status"]));
+    assert_eq!(code, 2, "{out}\n{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty() && !l.contains(" INFO ")).collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {err}");
+    assert!(lines[0].contains("cannot reach the data directory") && lines[0].contains(&data.display().to_string()), "{err}");
+    assert!(lines[0].contains("database.data_dir") && lines[0].contains("DATABASE_URL"), "says what to do: {err}");
+    assert!(!err.contains("panicked") && !err.contains("initdb: error"), "{err}");
+}
+
 /// A run that ends while the database is away: its end is kept, and the
 /// process's next heartbeat, once the database is back, records it (the run
 /// does not stay `running` while a daemon lives on). A lead taking the job's
