@@ -215,8 +215,13 @@ pub async fn run(
 impl DemoOutcome {
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "katalog-bridge demo, {}", time::show(chrono::Utc::now()));
-        let _ = writeln!(out, "database: {}\n", self.location);
+        let _ = writeln!(
+            out,
+            "katalog-bridge demo, {}: on a PostgreSQL of its own ({}), made for this run and removed after it; \
+             the configured database (DATABASE_URL, [database]) is not used\n",
+            time::show(chrono::Utc::now()),
+            self.location
+        );
         for report in &self.imports {
             let _ = writeln!(out, "{}", report.summary());
         }

@@ -585,6 +585,14 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             // Found before anything is created, so a run from the wrong folder leaves nothing behind.
             let fixtures = demo::locate_fixtures(&fixtures)?;
             let units = UnitTable::load(&mappings)?;
+            // A sandbox: the demo's own cluster in its own folder, made for this run and removed
+            // after it, whatever DATABASE_URL and [database] say, so that it never touches real data.
+            let sandbox = tempfile::Builder::new().prefix("katalog-bridge-demo-").tempdir().context("creating the demo's data folder")?;
+            let mut demo_settings = settings.clone();
+            demo_settings.database.url = None;
+            demo_settings.database.data_dir = sandbox.path().to_owned();
+            demo_settings.database.name = "katalog_bridge_demo".into();
+            let settings = &demo_settings;
             with_store(settings, async |store| {
                 let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import).await?;
                 for report in &outcome.imports {

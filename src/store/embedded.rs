@@ -377,6 +377,8 @@ impl Cluster {
         self.run("pg_ctl stop", cmd)?;
         self.wait_stopped(pid).map_err(|detail| EmbeddedError::Command { step: "pg_ctl stop", data_dir: self.data_dir.clone(), detail })?;
         let _ = fs::remove_file(self.owner_file());
+        // The socket folder is empty once the server is gone: it does not stay behind in /tmp.
+        let _ = fs::remove_dir(&self.socket_dir);
         tracing::info!(data_dir = %self.data_dir.display(), "stopped embedded PostgreSQL");
         Ok(())
     }
