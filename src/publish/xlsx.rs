@@ -190,3 +190,17 @@ pub async fn workbook_skus(file: &Path, settings: &crate::config::ImportSettings
     }
     Ok(skus)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workbook_belongs_to_the_cooperative_of_its_folder_or_the_one_above_a_bulk_edit_folder() {
+        let of = |p: &str, named: Option<&str>| cooperative_of(Path::new(p), named);
+        assert_eq!(of("out/upload/20261202-101500/MJK-WATES/beras-f5b59e59.xlsx", None).as_deref(), Some("MJK-WATES"));
+        assert_eq!(of("out/upload/20261202-101500/MJK-WATES/ubah/beras-f5b59e59.xlsx", None).as_deref(), Some("MJK-WATES"));
+        assert_eq!(of("ubah/beras.xlsx", Some("MJK-MERI")).as_deref(), Some("MJK-MERI"), "--cooperative wins");
+        assert_eq!(of("beras.xlsx", None), None, "no folder, no cooperative");
+    }
+}
