@@ -3,7 +3,7 @@
 //! an issue on that field, or comes back unchanged (after the documented
 //! whitespace tidying) from every output format, read back by an independent
 //! parser: serde_json for katalog-v6, calamine for the bulk-upload workbooks,
-//! quick-xml for the PEPPOL catalogue.
+//! roxmltree for the PEPPOL catalogue (not the project's own XML reader).
 
 mod common;
 
@@ -12,7 +12,6 @@ use std::path::Path;
 
 use calamine::{Reader, Xlsx};
 use katalog_bridge::catalog::Format;
-use katalog_bridge::catalog::leaves::{self, Leaf};
 use katalog_bridge::listings::{MapOptions, MapReport, Output, map_products};
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
@@ -209,28 +208,25 @@ async fn any_text_is_rejected_held_back_or_comes_back_unchanged() {
             xlsx.insert(sku, cells);
         }
     }
-    // the PEPPOL catalogue through quick-xml
-    let doc = std::fs::read(out.path().join("peppol/MJK-WATES.xml")).unwrap();
+    // the PEPPOL catalogue through roxmltree: each CatalogueLine's Item children by local name
+    let doc = std::fs::read_to_string(out.path().join("peppol/MJK-WATES.xml")).unwrap();
+    let tree = roxmltree::Document::parse(&doc).expect("well-formed XML");
     let mut peppol: HashMap<String, HashMap<String, String>> = HashMap::new();
-    let mut line: HashMap<String, String> = HashMap::new();
-    leaves::read(&doc, |leaf| {
-        match leaf {
-            Leaf::Text(path, text) if path.len() == 4 && path[1] == "CatalogueLine" && path[2] == "Item" => {
-                line.insert(path[3].clone(), text);
-            }
-            Leaf::Text(path, text) if path.len() == 5 && path[3] == "SellersItemIdentification" => {
+    for catalogue_line in tree.root_element().children().filter(|n| n.tag_name().name() == "CatalogueLine") {
+        let item = catalogue_line.children().find(|n| n.tag_name().name() == "Item").expect("a line has an Item");
+        let mut line: HashMap<String, String> = HashMap::new();
+        for child in item.children().filter(|n| n.is_element()) {
+            let name = child.tag_name().name();
+            if name == "SellersItemIdentification" {
                 // the seller's item id is member code / SKU
-                line.insert("sku".into(), text.rsplit_once('/').map_or(text.clone(), |(_, sku)| sku.to_owned()));
+                let id = child.children().find(|n| n.tag_name().name() == "ID").and_then(|n| n.text()).unwrap_or_default();
+                line.insert("sku".into(), id.rsplit_once('/').map_or(id, |(_, sku)| sku).to_owned());
+            } else if child.children().all(|n| n.is_text()) {
+                line.insert(name.to_owned(), child.children().filter_map(|n| n.text()).collect());
             }
-            Leaf::Close(path) if path.len() == 2 && path[1] == "CatalogueLine" => {
-                let l = std::mem::take(&mut line);
-                peppol.insert(l["sku"].clone(), l);
-            }
-            _ => {}
         }
-        Ok(())
-    })
-    .expect("well-formed XML");
+        peppol.insert(line["sku"].clone(), line);
+    }
 
     let mut seen = [0usize; 3]; // rows rejected, held back somewhere, round-tripped everywhere
     for (i, fuzzed, text) in cases {
