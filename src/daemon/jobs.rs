@@ -41,11 +41,7 @@ impl RealJobs {
     /// The channels the scheduled jobs serve: the API, and PEPPOL when a
     /// cooperative is set to it.
     fn channels(&self) -> Vec<Channel> {
-        let mut v = vec![Channel::Api];
-        if self.client.sellers().iter().any(|s| self.client.channel(s) == Some(Channel::Peppol)) {
-            v.push(Channel::Peppol);
-        }
-        v
+        crate::publish::sending_channels(&self.client)
     }
 
     fn order_options(&self) -> SyncOptions {

@@ -45,15 +45,23 @@ impl Channel {
 
 /// The channels a run goes through: the one asked for; else the channel of
 /// the cooperative named (its account's, the API without one); else the API
-/// then PEPPOL, each for the cooperatives set to it. Workbooks are written
-/// only when asked for (`--channel xlsx`).
+/// then PEPPOL when a cooperative is set to it, each for the cooperatives set
+/// to it. Workbooks are written only when asked for (`--channel xlsx`).
 pub async fn channels_to_run(store: &Store, client: &CatalogueClient, cooperative: Option<&str>, asked: Option<Channel>) -> Result<Vec<Channel>, PublishError> {
     if let Some(channel) = asked {
         return Ok(vec![channel]);
     }
-    let Some(code) = cooperative else { return Ok(vec![Channel::Api, Channel::Peppol]) };
+    let Some(code) = cooperative else { return Ok(sending_channels(client)) };
     let seller = crate::store::products::seller_ids(store).await?.into_iter().find(|(_, c)| c == code).map(|(seller, _)| seller);
     Ok(vec![seller.and_then(|s| client.channel(&s)).unwrap_or(Channel::Api)])
+}
+
+/// The channels that send (the workbooks are written by hand): the API, and
+/// PEPPOL when a cooperative is set to it (mapping every product for nobody
+/// would be waste).
+pub fn sending_channels(client: &CatalogueClient) -> Vec<Channel> {
+    let peppol = client.sellers().iter().any(|s| client.channel(s) == Some(Channel::Peppol));
+    if peppol { vec![Channel::Api, Channel::Peppol] } else { vec![Channel::Api] }
 }
 
 #[derive(Debug, Clone)]
