@@ -220,7 +220,9 @@ impl NetContent {
             let end = name[i..].find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).map_or(name.len(), |n| i + n);
             let number = name[i..end].trim_end_matches(['.', ',']);
             let word: String = name[end..].trim_start().chars().take_while(|c| c.is_alphabetic()).flat_map(char::to_lowercase).collect();
-            if let (Ok(amount), false) = (super::number::parse_decimal(number), word.is_empty())
+            // A number without a unit word after it is no content: not even parsed.
+            if !word.is_empty()
+                && let Ok(amount) = super::number::parse_decimal(number)
                 && let Some(found) = Self::of(amount, &word)
             {
                 return Some(found);
@@ -241,7 +243,12 @@ impl std::fmt::Display for NetContent {
     /// `25 kg`, `0,25 kg`, `1 liter`, `30 butir`: Indonesian decimals, and
     /// read back by [`NetContent::parse`] as the same content.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.amount.normalize().to_string().replace('.', ","), self.measure.as_str())
+        let amount = self.amount.normalize();
+        if amount.fract().is_zero() {
+            write!(f, "{amount} {}", self.measure.as_str())
+        } else {
+            write!(f, "{} {}", amount.to_string().replace('.', ","), self.measure.as_str())
+        }
     }
 }
 

@@ -50,6 +50,11 @@ pub struct Ceiling {
     pub from: NaiveDate,
     /// The regulation, as messages name it.
     pub source: String,
+    /// `HET Rp14.900/kg (Perbadan 5/2024, berlaku sejak 1 Juni 2024)`:
+    /// written once, when the file is read, for the messages that name it.
+    pub het: String,
+    /// The warning of a product whose net content is unknown, written once.
+    pub unknown_message: String,
 }
 
 /// Every ceiling, for the zone this deployment sells in.
@@ -81,7 +86,17 @@ impl Ceilings {
             if r.source.trim().is_empty() {
                 return Err(at("source must name the regulation".into()));
             }
+            let het = format!(
+                "HET {}/{} ({}, berlaku sejak {})",
+                crate::domain::money::format_rupiah(price),
+                per.as_str(),
+                r.source.trim(),
+                crate::domain::time::show_date(from)
+            );
+            let unknown_message = format!("isi bersih tidak diketahui: {het} tidak bisa dicek; isi kolom isi_bersih, mis. 25 kg");
             rows.push(Ceiling {
+                het,
+                unknown_message,
                 category: r.category.trim().to_lowercase(),
                 name_contains: r.name_contains.as_deref().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()),
                 per,

@@ -149,7 +149,6 @@ pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, net: NetFound, d
     }
     if let Some(ceiling) = plan.ceilings().in_force(&p.category, &p.name, day) {
         let per = ceiling.per.as_str();
-        let het = format!("HET {}/{per} ({}, berlaku sejak {})", format_rupiah(ceiling.price), ceiling.source, crate::domain::time::show_date(ceiling.from));
         match net.content() {
             Some(n) if n.measure == ceiling.per => {
                 // The price people pay (PPN included) for one kg or liter.
@@ -173,13 +172,9 @@ pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, net: NetFound, d
             Some(n) => push(
                 RuleCode::NetContentUnknown,
                 Source::ProductNetContent,
-                format!("isi bersih {n} tidak dalam {per}: {het} tidak bisa dicek; tulis isi_bersih dalam {per}"),
+                format!("isi bersih {n} tidak dalam {per}: {} tidak bisa dicek; tulis isi_bersih dalam {per}", ceiling.het),
             ),
-            None => push(
-                RuleCode::NetContentUnknown,
-                Source::ProductNetContent,
-                format!("isi bersih tidak diketahui: {het} tidak bisa dicek; isi kolom isi_bersih, mis. 25 kg"),
-            ),
+            None => push(RuleCode::NetContentUnknown, Source::ProductNetContent, ceiling.unknown_message.clone()),
         }
     }
     for claim in &limits.cannot_carry {
