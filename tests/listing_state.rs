@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use katalog_bridge::catalog::Format;
 use katalog_bridge::catalog::client::CatalogueClient;
-use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::domain::publication::OnRequest;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
@@ -34,8 +33,7 @@ fn scenario() -> Scenario {
 }
 
 fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
-    let settings = CatalogueSettings { base_url: server.url(), sellers: scenario.seller_accounts(), ..Default::default() };
-    CatalogueClient::new(&settings).unwrap().0
+    common::mock_client(server, scenario)
 }
 
 fn plan() -> katalog_bridge::mapping::plan::Plan {

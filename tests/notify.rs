@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::{KeyInit, Mac};
-use katalog_bridge::catalog::client::CatalogueClient;
-use katalog_bridge::config::{CatalogueSettings, NotifySettings};
+use katalog_bridge::config::NotifySettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::notify::Notifier;
@@ -142,15 +141,7 @@ async fn synced_store() -> (Store, MockServer) {
     scenario.fiscal_year = Some(2026);
     scenario.rate_limit_per_minute = 1_000_000;
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
-    let settings = CatalogueSettings {
-        base_url: server.url(),
-        timeout_secs: 10,
-        max_concurrency: 8,
-        max_attempts: 4,
-        sellers: scenario.seller_accounts(),
-        ..Default::default()
-    };
-    let client = CatalogueClient::new(&settings).unwrap().0;
+    let client = common::mock_client(&server, &scenario);
     let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
     let report = sync_orders(&store, &client, &calendar, &options).await.unwrap();

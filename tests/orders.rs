@@ -31,15 +31,7 @@ fn scenario() -> Scenario {
 }
 
 fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
-    let settings = CatalogueSettings {
-        base_url: server.url(),
-        timeout_secs: 10,
-        max_concurrency: 8,
-        max_attempts: 4,
-        sellers: scenario.seller_accounts(),
-        ..Default::default()
-    };
-    CatalogueClient::new(&settings).unwrap().0
+    common::mock_client(server, scenario)
 }
 
 fn calendar() -> WorkingCalendar {

@@ -7,7 +7,6 @@ mod common;
 
 use katalog_bridge::catalog::Format;
 use katalog_bridge::catalog::client::CatalogueClient;
-use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mock::{MockServer, Scenario};
@@ -29,17 +28,8 @@ fn scenario() -> Scenario {
     s
 }
 
-/// A client with every cooperative's account, as the scenario defines them.
 fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
-    let settings = CatalogueSettings {
-        base_url: server.url(),
-        timeout_secs: 10,
-        max_concurrency: 8,
-        max_attempts: 4,
-        sellers: scenario.seller_accounts(),
-        ..Default::default()
-    };
-    CatalogueClient::new(&settings).unwrap().0
+    common::mock_client(server, scenario)
 }
 
 fn plan() -> katalog_bridge::mapping::plan::Plan {

@@ -7,7 +7,7 @@
 mod common;
 
 use katalog_bridge::catalog::Format;
-use katalog_bridge::catalog::client::CatalogueClient;
+use katalog_bridge::catalog::client::{Call, CatalogueClient};
 use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::{Plan, Tables};
@@ -481,25 +481,9 @@ async fn a_listing_under_the_old_bare_sku_is_carried_over_not_listed_again() {
         let mapped = common::mapped_fixture_listings().await;
         let mut l = mapped.iter().find(|l| l["sku"] == "WAT-01/KDL-1").expect("Wates lists KDL-1").clone();
         l["sku"] = serde_json::json!("KDL-1");
-        let token: Value = reqwest::Client::new()
-            .post(format!("{}/oauth/token", server.url()))
-            .form(&[("grant_type", "client_credentials"), ("client_id", "kkmp-wates"), ("client_secret", "rahasia-wates")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let r = reqwest::Client::new()
-            .post(format!("{}/api/v1/listings", server.url()))
-            .bearer_auth(token["access_token"].as_str().unwrap())
-            .header("Idempotency-Key", "old")
-            .json(&l)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        r.json().await.unwrap()
+        let created = client.send(WATES_SELLER, &Call::CreateListing { body: l, key: "old".into() }).await.unwrap();
+        assert_eq!(created.status, 201);
+        created.body
     };
     let report = publish(&store, &plan(Format::KatalogV6), &client, &PublishOptions { cooperative: Some(WATES.into()), ..Default::default() }).await.unwrap();
     assert!(report.complete(), "{}", report.summary());

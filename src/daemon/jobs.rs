@@ -38,12 +38,6 @@ impl RealJobs {
         PublishOptions { channel, lease: self.lease, batch: self.batch, issue_date: crate::domain::time::today(), ..Default::default() }
     }
 
-    /// The channels the scheduled jobs serve: the API, and PEPPOL when a
-    /// cooperative is set to it.
-    fn channels(&self) -> Vec<Channel> {
-        crate::publish::sending_channels(&self.client)
-    }
-
     fn order_options(&self) -> SyncOptions {
         SyncOptions {
             klpd: self.klpd.clone(),
@@ -128,7 +122,7 @@ impl Jobs for RealJobs {
         let outcome = match job {
             "publish" => {
                 let mut worst = Some("succeeded");
-                for channel in self.channels() {
+                for channel in crate::publish::sending_channels(&self.client) {
                     let plan = if channel == Channel::Peppol { &self.peppol_plan } else { &self.plan };
                     let result = crate::publish::publish(&self.store, plan, &self.client, &self.publish_options(channel)).await;
                     if let Ok(r) = &result {
@@ -143,7 +137,7 @@ impl Jobs for RealJobs {
             }
             "status" => {
                 let mut worst = Some("succeeded");
-                for channel in self.channels() {
+                for channel in crate::publish::sending_channels(&self.client) {
                     let result = crate::publish::status::sync_status(&self.store, &self.client, channel, None, &self.status).await;
                     if let Ok(r) = &result {
                         tracing::info!(channel = channel.name(), summary = r.summary(), "review status followed");

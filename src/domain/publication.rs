@@ -28,10 +28,6 @@ impl Channel {
             Channel::Xlsx => "xlsx",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.name() == s)
-    }
 }
 
 /// Where a publication stands.

@@ -704,7 +704,7 @@ pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<Vec<Resubmitted>, St
         };
         let from = PublicationState::parse(state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?;
         let decision = from.on_request(*changed);
-        if decision == OnRequest::Resend && !resend.contains(&id) {
+        if decision == OnRequest::Resend {
             resend.push(id);
         }
         out.push(Resubmitted { id, state: Some(state.clone()), decision: Some(decision) });

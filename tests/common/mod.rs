@@ -249,6 +249,20 @@ pub fn sample_seller() -> Seller {
     }
 }
 
+/// A catalogue client on the mock at `server` with every seller account of
+/// `scenario` (10 s a request, 8 in flight, 4 attempts).
+pub fn mock_client(server: &katalog_bridge::mock::MockServer, scenario: &katalog_bridge::mock::Scenario) -> katalog_bridge::catalog::client::CatalogueClient {
+    let settings = katalog_bridge::config::CatalogueSettings {
+        base_url: server.url(),
+        timeout_secs: 10,
+        max_concurrency: 8,
+        max_attempts: 4,
+        sellers: scenario.seller_accounts(),
+        ..Default::default()
+    };
+    katalog_bridge::catalog::client::CatalogueClient::new(&settings).unwrap().0
+}
+
 /// A product every format accepts without any issue.
 pub fn sample_product() -> ProductRecord {
     ProductRecord {
