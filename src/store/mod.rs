@@ -53,6 +53,15 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error(
+        "cannot connect to {location} over TLS: {source}. With sslmode=verify-ca or verify-full the server's certificate must be signed by a CA \
+         in the file named by sslrootcert (or a public CA), and with verify-full issued for the host name in the URL"
+    )]
+    Tls {
+        location: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot connect to {location}: no answer within {secs} s (is the host reachable, and PostgreSQL listening there?)")]
     ConnectTimeout { location: String, secs: u64 },
     #[error("migrating {location} failed: {source}")]
@@ -73,6 +82,16 @@ impl StoreError {
     /// not the database's, so the other records of its batch may still go in.
     pub fn is_data_error(&self) -> bool {
         matches!(self, Self::Query(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c.starts_with("22")))
+    }
+}
+
+/// A connection that failed in its TLS handshake: sqlx reports most of these
+/// (an unknown issuer, a wrong name) as I/O errors carrying rustls's error.
+fn is_tls_failure(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(io) => io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()),
+        _ => false,
     }
 }
 
@@ -112,6 +131,7 @@ impl Store {
         let options = options.log_statements(tracing::log::LevelFilter::Trace).log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
         match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&options)).await {
             Err(_) => return Err(StoreError::ConnectTimeout { location, secs: CONNECT_TIMEOUT.as_secs() }),
+            Ok(Err(source)) if is_tls_failure(&source) => return Err(StoreError::Tls { location, source }),
             Ok(Err(source)) => return Err(StoreError::Connect { location, source }),
             Ok(Ok(conn)) => {
                 let _ = conn.close().await;

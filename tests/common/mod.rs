@@ -31,7 +31,7 @@ static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
 static TEMPLATE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 
-fn default_bin_dirs() -> Vec<String> {
+pub fn default_bin_dirs() -> Vec<String> {
     vec!["/usr/lib/postgresql/*/bin".into()]
 }
 
