@@ -457,3 +457,95 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
     let again = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
     assert!(again.feed_failures.is_empty(), "{}", again.summary());
 }
+
+/// A catalogue whose order details are 30 MiB each (a long note the reader
+/// does not keep): `orders` orders of one seller on one page.
+async fn catalogue_of_huge_details(orders: usize, detail_bytes: usize) -> String {
+    use axum::extract::Path;
+    use axum::routing::{get, post};
+    let package = |id: &str, extra: &str| {
+        format!(
+            r#"{{"order_id":"{id}","fiscal_year":2026,"kode_klpd":"D347","kode_penyedia":"P3576-0001","status":"WAITING_SELLER_CONFIRMATION","total":76000,"shipping_fee":0,"updated_at":"2026-12-01T02:00:00Z","order_date":"2026-12-01T02:00:00Z","nama_satker":"Dinas Sosial"{extra}}}"#
+        )
+    };
+    let ids: Vec<String> = (1..=orders).map(|i| format!("EP-{i:03}")).collect();
+    let page = format!(
+        r#"{{"data":[{}],"meta":{{"cursor":"{orders}","has_more":false,"limit":1000}}}}"#,
+        ids.iter().map(|id| package(id, "")).collect::<Vec<_>>().join(",")
+    );
+    let note = std::sync::Arc::new("catatan panjang ".repeat(detail_bytes / 16));
+    let detail = move |id: String| {
+        let lines = r#","lines":[{"line_id":"1","name":"Beras Premium","quantity":1,"unit_price":76000,"line_total":76000}]"#;
+        package(&id, &format!(r#","catatan":"{note}"{lines}"#))
+    };
+    let json = |body: String| ([("content-type", "application/json")], body);
+    let app = axum::Router::new()
+        .route("/oauth/token", post(move || async move { json(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#.into()) }))
+        .route(
+            "/api/v1/ekatalog/paket-e-purchasing",
+            get(move || {
+                let page = page.clone();
+                async move { json(page) }
+            }),
+        )
+        .route(
+            "/api/v1/ekatalog/paket-e-purchasing/{id}",
+            get(move |Path(id): Path<String>| {
+                let detail = detail.clone();
+                async move { json(detail(id)) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// Peak resident memory of a finished child, from `wait4`'s resource usage, in bytes.
+fn wait_with_peak_rss(child: std::process::Child) -> (std::process::ExitStatus, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut status = 0;
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { nix::libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    (std::process::ExitStatus::from_raw(status), usage.ru_maxrss as u64 * 1024)
+}
+
+/// Order details of 30 MiB each: they are fetched and stored, bounded by
+/// bytes rather than by count, and the sync's peak memory stays under 300 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn details_of_thirty_mebibytes_each_are_stored_in_bounded_memory() {
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    const ORDERS: usize = 10;
+    let base_url = catalogue_of_huge_details(ORDERS, 30 << 20).await;
+    let tmp = common::temp_dir();
+    let config = format!(
+        "[orders]\nklpd = [\"D347\"]\ntahun = [2026]\n[catalogue]\nbase_url = \"{base_url}\"\nallow_http = true\n\
+         [[catalogue.sellers]]\nkode_penyedia = \"P3576-0001\"\nclient_id = \"c\"\nclient_secret = \"s\"\n"
+    );
+    let config_path = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let child = common::binary()
+        .env("DATABASE_URL", &url)
+        .arg("--config")
+        .arg(&config_path)
+        .args(["sync", "orders"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, peak) = tokio::task::spawn_blocking(move || wait_with_peak_rss(child)).await.unwrap();
+    assert!(status.success(), "the sync ends well: {status}");
+    let (stored, lines): (i64, i64) =
+        sqlx::query_as("SELECT count(*) FILTER (WHERE NOT needs_detail), (SELECT count(*) FROM order_lines) FROM purchase_orders")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!((stored, lines), (ORDERS as i64, ORDERS as i64), "every detail stored with its line");
+    assert!(peak < 300_000_000, "peak RSS {:.0} MB, over 300 MB", peak as f64 / 1e6);
+    eprintln!("peak RSS of a sync of {ORDERS} details of 30 MiB: {:.0} MB", peak as f64 / 1e6);
+    let flagged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE repaired LIKE '%raw copy%not kept%'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(flagged, ORDERS as i64, "each order says its raw copy was too large to keep");
+}

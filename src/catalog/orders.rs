@@ -54,10 +54,36 @@ fn time(v: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
     }
 }
 
-fn raw(v: &Value) -> Value {
-    match serde_json::to_vec(v) {
-        Ok(bytes) if bytes.len() <= MAX_RAW_BYTES => v.clone(),
-        _ => serde_json::json!({"_cut": "the package was larger than katalog-bridge keeps"}),
+/// The raw copy kept of a package or line: its fields but `except`, when
+/// they take at most [`MAX_RAW_BYTES`] as JSON (measured without writing
+/// them out); otherwise a marker, and the note that says so.
+fn raw(v: &Value, except: Option<&str>) -> (Value, Option<String>) {
+    struct Budget(usize);
+    impl std::io::Write for Budget {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.checked_sub(buf.len()).ok_or_else(|| std::io::Error::other("over the budget"))?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let kept = |k: &String| Some(k.as_str()) != except;
+    let mut budget = Budget(MAX_RAW_BYTES);
+    let fits = match v {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| kept(k))
+            .all(|(k, val)| serde_json::to_writer(&mut budget, k).and_then(|_| serde_json::to_writer(&mut budget, val)).is_ok()),
+        other => serde_json::to_writer(&mut budget, other).is_ok(),
+    };
+    match v {
+        _ if !fits => (
+            serde_json::json!({"_cut": "the package was larger than katalog-bridge keeps"}),
+            Some(format!("the raw copy was not kept: over {} KiB", MAX_RAW_BYTES / 1024)),
+        ),
+        Value::Object(map) => (Value::Object(map.iter().filter(|(k, _)| kept(k)).map(|(k, v)| (k.clone(), v.clone())).collect()), None),
+        other => (other.clone(), None),
     }
 }
 
@@ -80,10 +106,7 @@ pub fn order(v: &Value) -> Result<RemoteOrder, String> {
         }
         _ => None,
     };
-    let mut raw = raw(v);
-    if let Some(o) = raw.as_object_mut() {
-        o.remove("lines");
-    }
+    let (raw, cut) = raw(v, Some("lines"));
     // What the answer's repair changed, once, here: the order's own fields,
     // then each line's, named by its line id.
     use crate::catalog::json_repair::{replaced_paths, replaced_paths_except};
@@ -98,6 +121,7 @@ pub fn order(v: &Value) -> Result<RemoteOrder, String> {
         .chain(in_lines)
         .take(10)
         .map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD"))
+        .chain(cut)
         .collect();
     let order = RemoteOrder {
         repaired,
@@ -137,7 +161,7 @@ fn line(v: &Value) -> Result<RemoteLine, String> {
         unit: text(v, "unit", 60),
         unit_price: decimal(v, "unit_price", 2).map_err(at)?.ok_or_else(|| at("no unit_price".into()))?,
         line_total: decimal(v, "line_total", 2).map_err(at)?.ok_or_else(|| at("no line_total".into()))?,
-        raw: raw(v),
+        raw: raw(v, None).0,
         line_id: id,
     })
 }

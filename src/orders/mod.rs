@@ -325,17 +325,31 @@ async fn fetch_details(
                 // All taken by other instances: on to the next ones.
                 continue;
             }
-            let mut good = Vec::with_capacity(batch.len());
-            for (claim, result) in fetch_batch(client, batch, options.concurrency).await {
+            // Written in batches bounded by count (the claim) and by the
+            // bytes the details came in: a few huge details are a batch each.
+            let mut good = Vec::new();
+            let mut bytes = 0;
+            let mut fetched = fetch_batch(client, batch, options.concurrency);
+            while let Some((claim, result)) = fetched.next().await {
                 match result {
-                    Ok(o) => good.push((claim.id, o)),
+                    Ok((o, size)) => {
+                        good.push((claim.id, o));
+                        bytes += size;
+                    }
                     Err(why) => {
                         orders::detail_failed(store, instance, claim.id, &why, 300.0).await?;
                         failures.push((claim.remote_order_id, why));
                     }
                 }
+                if bytes >= DETAIL_BATCH_BYTES {
+                    if batches.send(std::mem::take(&mut good)).await.is_err() {
+                        return Ok(failures);
+                    }
+                    bytes = 0;
+                }
             }
-            if batches.send(good).await.is_err() {
+            drop(fetched);
+            if !good.is_empty() && batches.send(good).await.is_err() {
                 // The writer stopped on an error, which is the one reported.
                 return Ok(failures);
             }
@@ -422,13 +436,22 @@ where
     }
 }
 
-/// Fetches the details of a batch of claimed orders, `concurrency` at a time.
-async fn fetch_batch(client: &CatalogueClient, batch: Vec<orders::DetailClaim>, concurrency: usize) -> Vec<(orders::DetailClaim, Result<RemoteOrder, String>)> {
-    let readers = client.sellers();
+/// The bytes of detail answers written in one transaction at most (besides
+/// the count of a claim): holds memory to a few batches of this size.
+const DETAIL_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// Fetches the details of a batch of claimed orders, `concurrency` at a
+/// time, each with the size of the answer it came in.
+fn fetch_batch(
+    client: &CatalogueClient,
+    batch: Vec<orders::DetailClaim>,
+    concurrency: usize,
+) -> impl futures_util::Stream<Item = (orders::DetailClaim, Result<(RemoteOrder, usize), String>)> + '_ {
+    let any_reader = client.sellers().first().cloned().unwrap_or_default();
     futures_util::stream::iter(batch)
-        .map(|claim| {
+        .map(move |claim| {
             // The order's own seller reads it where it has an account; any account otherwise.
-            let reader = if client.has_account(&claim.seller) { claim.seller.clone() } else { readers.first().cloned().unwrap_or_default() };
+            let reader = if client.has_account(&claim.seller) { claim.seller.clone() } else { any_reader.clone() };
             async move {
                 let result = match client.send(&reader, &Call::GetOrder { id: claim.remote_order_id.clone() }).await {
                     Ok(answer) => crate::catalog::orders::order(&answer.body).and_then(|o| {
@@ -437,7 +460,7 @@ async fn fetch_batch(client: &CatalogueClient, batch: Vec<orders::DetailClaim>, 
                         } else if o.lines.is_none() {
                             Err(format!("order {}: the detail has no lines", claim.remote_order_id))
                         } else {
-                            Ok(o)
+                            Ok((o, answer.bytes))
                         }
                     }),
                     Err(e) => Err(e.to_string()),
@@ -446,6 +469,4 @@ async fn fetch_batch(client: &CatalogueClient, batch: Vec<orders::DetailClaim>, 
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await
 }

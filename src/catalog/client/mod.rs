@@ -39,6 +39,15 @@ const BACKOFF_CAP: Duration = Duration::from_secs(30);
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(120);
 /// The largest answer read; a larger one is an error, not a memory spike.
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+/// The bytes of answers read and alive at once, over every task sharing the
+/// client: a request whose answer would go over it waits until earlier ones
+/// are dropped. Parsed, an answer takes two to three times its bytes.
+const ANSWER_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// Budget permits count KiB, rounded up.
+fn kib(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -107,14 +116,18 @@ fn fields_text(fields: &[FieldError]) -> String {
     }
 }
 
-/// A successful answer.
+/// A successful answer. It holds its share of the client's answer budget
+/// until dropped: drop it before sending the next request that waits on it.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
     /// The JSON body.
     pub body: Value,
+    /// The body's size as read, in bytes.
+    pub bytes: usize,
     /// Attempts it took, the first included.
     pub attempts: u32,
+    _budget: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 /// Counts of what the client did, for metrics and reports.
@@ -147,6 +160,8 @@ struct Inner {
     tokens: Mutex<auth::TokenCache>,
     pacer: Mutex<pace::Pacer>,
     permits: Semaphore,
+    /// KiB of answers alive at once ([`ANSWER_BUDGET_BYTES`]).
+    answer_budget: Arc<Semaphore>,
     max_attempts: u32,
     counters: Counters,
     /// Seeds the jitter; any spread will do.
@@ -205,6 +220,7 @@ impl CatalogueClient {
             tokens: Mutex::default(),
             pacer: Mutex::new(pace::Pacer::new(Instant::now())),
             permits: Semaphore::new(settings.max_concurrency.max(1)),
+            answer_budget: Arc::new(Semaphore::new(kib(ANSWER_BUDGET_BYTES) as usize)),
             max_attempts: settings.max_attempts.max(1),
             counters: Counters::default(),
             jitter: AtomicU64::new(seed),
@@ -342,8 +358,19 @@ impl CatalogueClient {
             400..=499 => inner.counters.client_errors.fetch_add(1, Ordering::Relaxed),
             _ => inner.counters.server_errors.fetch_add(1, Ordering::Relaxed),
         };
+        // The budget for what the header announces (all of it when it says
+        // nothing), then shrunk to what came.
+        let announced = response.content_length().map_or(MAX_ANSWER_BYTES, |n| usize::try_from(n).unwrap_or(usize::MAX).min(MAX_ANSWER_BYTES));
+        let mut budget = inner.answer_budget.clone().acquire_many_owned(kib(announced)).await.ok();
         let raw = match read_capped(response, MAX_ANSWER_BYTES).await {
-            Ok(raw) => raw,
+            Ok(raw) => {
+                if let Some(permit) = budget.as_mut()
+                    && let Some(excess) = permit.num_permits().checked_sub(kib(raw.len()) as usize).filter(|n| *n > 0)
+                {
+                    drop(permit.split(excess));
+                }
+                raw
+            }
             Err(why) => {
                 inner.counters.transport_errors.fetch_add(1, Ordering::Relaxed);
                 return (Outcome::BadBody, None, format!("HTTP {status}, body cut short: {why}"));
@@ -358,7 +385,7 @@ impl CatalogueClient {
         match serde_json::from_slice::<Value>(&repaired) {
             Ok(body) => {
                 let problem = format!("HTTP {status}: {}", summary(&body));
-                (Outcome::Status(status, after), Some(Answer { status, body, attempts: 0 }), problem)
+                (Outcome::Status(status, after), Some(Answer { status, body, bytes: raw.len(), attempts: 0, _budget: budget.map(Arc::new) }), problem)
             }
             // A success whose body is not JSON was cut or garbled on the way: worth another try.
             Err(e) if (200..300).contains(&status) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
@@ -436,7 +463,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(format!("the answer is over {cap} bytes"));
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(response.content_length().map_or(0, |n| usize::try_from(n).unwrap_or(0).min(cap)));
     while let Some(chunk) = response.chunk().await.map_err(|e| describe_transport(&e))? {
         if out.len() + chunk.len() > cap {
             return Err(format!("the answer is over {cap} bytes"));
