@@ -59,48 +59,121 @@ type Mail = (String, String);
 
 /// Just enough SMTP to take mail: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
 async fn smtp_server(mails: Arc<Mutex<Vec<Mail>>>) -> u16 {
+    smtp_server_with(mails, Arc::default(), None).await
+}
+
+/// What the SMTP server saw besides mail: each login (user, password, whether
+/// it came inside TLS) and every line the client sent in the clear.
+#[derive(Default)]
+struct SmtpSeen {
+    logins: Vec<(String, String, bool)>,
+    clear: String,
+}
+
+/// The SMTP server; with an acceptor it offers STARTTLS, and AUTH PLAIN and
+/// LOGIN once inside TLS (never in the clear, as real servers do).
+async fn smtp_server_with(mails: Arc<Mutex<Vec<Mail>>>, seen: Arc<Mutex<SmtpSeen>>, tls: Option<tokio_rustls::TlsAcceptor>) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
-            let mails = mails.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 test ESMTP\r\n").await.unwrap();
-                let mut rcpt = String::new();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let upper = line.to_ascii_uppercase();
-                    let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        b"250 test\r\n"
-                    } else if upper.starts_with("RCPT TO:") {
-                        rcpt = line[8..].trim().trim_matches(['<', '>']).to_owned();
-                        b"250 OK\r\n"
-                    } else if upper.starts_with("DATA") {
-                        write.write_all(b"354 go on\r\n").await.unwrap();
-                        let mut data = String::new();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            if l == "." {
-                                break;
-                            }
-                            data.push_str(l.strip_prefix('.').unwrap_or(&l));
-                            data.push('\n');
-                        }
-                        mails.lock().unwrap().push((rcpt.clone(), data));
-                        b"250 OK queued\r\n"
-                    } else if upper.starts_with("QUIT") {
-                        let _ = write.write_all(b"221 bye\r\n").await;
-                        return;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    write.write_all(answer).await.unwrap();
-                }
-            });
+            tokio::spawn(smtp_session(Box::new(stream), tls.clone(), false, mails.clone(), seen.clone()));
         }
     });
     port
+}
+
+/// A connection, in the clear or inside TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+fn smtp_session(
+    stream: Box<dyn Io>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    secure: bool,
+    mails: Arc<Mutex<Vec<Mail>>>,
+    seen: Arc<Mutex<SmtpSeen>>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    use base64::Engine;
+    let b64 = |s: &str| String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s.trim()).unwrap_or_default()).unwrap_or_default();
+    Box::pin(async move {
+        let mut stream = BufReader::new(stream);
+        if !secure {
+            stream.write_all(b"220 test ESMTP\r\n").await.unwrap();
+        }
+        let mut rcpt = String::new();
+        loop {
+            let mut line = String::new();
+            if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            if !secure {
+                seen.lock().unwrap().clear.push_str(&line);
+            }
+            let line = line.trim_end_matches(['\r', '\n']).to_owned();
+            let upper = line.to_ascii_uppercase();
+            let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                match (&tls, secure) {
+                    (Some(_), _) => b"250-test\r\n250 STARTTLS\r\n",
+                    (None, true) => b"250-test\r\n250 AUTH PLAIN LOGIN\r\n",
+                    (None, false) => b"250 test\r\n",
+                }
+            } else if upper == "STARTTLS" && tls.is_some() {
+                stream.write_all(b"220 go ahead\r\n").await.unwrap();
+                stream.flush().await.unwrap();
+                let Ok(inside) = tls.unwrap().accept(stream.into_inner()).await else { return };
+                return smtp_session(Box::new(inside), None, true, mails, seen).await;
+            } else if upper.starts_with("AUTH") && !secure {
+                b"538 5.7.11 encryption required\r\n"
+            } else if upper.starts_with("AUTH PLAIN") {
+                let mut given = line[10..].trim().to_owned();
+                if given.is_empty() {
+                    stream.write_all(b"334 \r\n").await.unwrap();
+                    stream.read_line(&mut given).await.unwrap();
+                }
+                let plain = b64(&given);
+                let mut parts = plain.split('\0').skip(1);
+                let (user, password) = (parts.next().unwrap_or_default().to_owned(), parts.next().unwrap_or_default().to_owned());
+                seen.lock().unwrap().logins.push((user, password, secure));
+                b"235 2.7.0 accepted\r\n"
+            } else if upper.starts_with("AUTH LOGIN") {
+                let (mut user, mut password) = (String::new(), String::new());
+                stream.write_all(b"334 VXNlcm5hbWU6\r\n").await.unwrap();
+                stream.read_line(&mut user).await.unwrap();
+                stream.write_all(b"334 UGFzc3dvcmQ6\r\n").await.unwrap();
+                stream.read_line(&mut password).await.unwrap();
+                seen.lock().unwrap().logins.push((b64(&user), b64(&password), secure));
+                b"235 2.7.0 accepted\r\n"
+            } else if upper.starts_with("RCPT TO:") {
+                rcpt = line[8..].trim().trim_matches(['<', '>']).to_owned();
+                b"250 OK\r\n"
+            } else if upper.starts_with("DATA") {
+                stream.write_all(b"354 go on\r\n").await.unwrap();
+                let mut data = String::new();
+                loop {
+                    let mut l = String::new();
+                    if stream.read_line(&mut l).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let l = l.trim_end_matches(['\r', '\n']);
+                    if l == "." {
+                        break;
+                    }
+                    data.push_str(l.strip_prefix('.').unwrap_or(l));
+                    data.push('\n');
+                }
+                mails.lock().unwrap().push((rcpt.clone(), data));
+                b"250 OK queued\r\n"
+            } else if upper.starts_with("QUIT") {
+                let _ = stream.write_all(b"221 bye\r\n").await;
+                return;
+            } else {
+                b"250 OK\r\n"
+            };
+            stream.write_all(answer).await.unwrap();
+        }
+    })
 }
 
 /// The text of a mail's body, decoded from quoted-printable or base64.
@@ -410,4 +483,84 @@ async fn credentials_are_never_sent_unencrypted_and_plain_http_webhooks_to_other
         assert!(Notifier::from_settings(&hook(url, false), calendar.clone()).unwrap().is_some(), "{url}");
     }
     assert!(Notifier::from_settings(&hook("http://192.0.2.10/hook", true), calendar.clone()).unwrap().is_some(), "allowed when configured");
+}
+
+/// A TLS acceptor for `localhost` under a CA made here, and that CA's PEM.
+fn localhost_tls() -> (tokio_rustls::TlsAcceptor, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    use tokio_rustls::rustls;
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "mail test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap())
+        .unwrap();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca_pem)
+}
+
+/// `?tls=required` against a server that offers STARTTLS: the client upgrades
+/// first, and logs in and sends only inside TLS; in the clear the server sees
+/// EHLO and STARTTLS, never the password. A server whose certificate is not
+/// trusted, or one that offers no STARTTLS, gets nothing: no login, no mail,
+/// and the notification stays queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_travels_only_inside_starttls_to_a_server_whose_certificate_is_trusted() {
+    let (store, _server) = synced_store().await;
+    let calendar = Arc::new(katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap());
+    let (acceptor, ca_pem) = localhost_tls();
+    let dir = common::temp_dir();
+    let ca_file = dir.path().join("mail-ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let settings = |port: u16, ca: bool| NotifySettings {
+        smtp_url: Some(SecretString::from(format!("smtp://kb@localhost:{port}?tls=required"))),
+        smtp_password: Some(SecretString::from("rahasia-smtp")),
+        smtp_ca_file: ca.then(|| ca_file.clone()),
+        from: Some("katalog-bridge <noreply@koperasi.example>".into()),
+        ..Default::default()
+    };
+    let waiting_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT min(order_date) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'").fetch_one(store.pool()).await.unwrap();
+    let now = waiting_at + chrono::Duration::minutes(1);
+
+    // Untrusted certificate (no smtp_ca_file), then no STARTTLS offered: nothing goes out.
+    let (untrusted_mails, untrusted_seen) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(SmtpSeen::default())));
+    let untrusted = smtp_server_with(untrusted_mails.clone(), untrusted_seen.clone(), Some(acceptor.clone())).await;
+    let (plain_mails, plain_seen) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(SmtpSeen::default())));
+    let plain = smtp_server_with(plain_mails.clone(), plain_seen.clone(), None).await;
+    let queued = Notifier::from_settings(&settings(plain, true), calendar.clone()).unwrap().unwrap().queue(&store, now).await.unwrap();
+    assert!(queued > 0);
+    for (port, ca, mails, seen) in [(untrusted, false, &untrusted_mails, &untrusted_seen), (plain, true, &plain_mails, &plain_seen)] {
+        let notifier = Notifier::from_settings(&settings(port, ca), calendar.clone()).unwrap().unwrap();
+        let counts = notifier.send_due(&store).await.unwrap();
+        assert!(counts.sent == 0 && counts.failed > 0, "port {port}: {counts:?}");
+        assert!(mails.lock().unwrap().is_empty() && seen.lock().unwrap().logins.is_empty(), "port {port}: nothing sent, no login");
+        assert!(!seen.lock().unwrap().clear.contains("rahasia"), "port {port}: no password in the clear");
+        sqlx::query("UPDATE notifications SET next_attempt_at = now(), claimed_by = NULL, claimed_until = NULL WHERE state = 'pending'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    // Trusted through smtp_ca_file: upgraded, logged in inside TLS, sent.
+    let (mails, seen) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(SmtpSeen::default())));
+    let port = smtp_server_with(mails.clone(), seen.clone(), Some(acceptor)).await;
+    let notifier = Notifier::from_settings(&settings(port, true), calendar.clone()).unwrap().unwrap();
+    let counts = notifier.send_due(&store).await.unwrap();
+    let emails = count(&store, "SELECT count(*) FROM notifications WHERE channel = 'email'").await;
+    assert!(emails > 0 && counts.sent as i64 == emails && counts.failed == 0, "{counts:?} of {emails}");
+    assert_eq!(mails.lock().unwrap().len() as i64, emails, "every mail arrived");
+    let seen = seen.lock().unwrap();
+    assert!(!seen.logins.is_empty(), "the client logged in");
+    assert!(seen.logins.iter().all(|l| *l == ("kb".to_owned(), "rahasia-smtp".to_owned(), true)), "only inside TLS: {:?}", seen.logins);
+    let clear = seen.clear.to_ascii_uppercase();
+    assert!(clear.contains("EHLO") && clear.contains("STARTTLS") && !clear.contains("AUTH") && !clear.contains("MAIL FROM"), "in the clear: {}", seen.clear);
+    assert!(!seen.clear.contains("rahasia"));
 }

@@ -197,6 +197,9 @@ pub struct NotifySettings {
     #[serde(deserialize_with = "secret")]
     pub smtp_password: Option<SecretString>,
     pub smtp_password_file: Option<PathBuf>,
+    /// A PEM file of CA certificates trusted for the SMTP server besides the
+    /// system's (a relay with a private CA); needs a TLS URL.
+    pub smtp_ca_file: Option<PathBuf>,
     /// The sender, e.g. `katalog-bridge <noreply@mojokertokota.go.id>`.
     pub from: Option<String>,
     /// Allow a plain `http://` webhook to a host other than this machine

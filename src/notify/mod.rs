@@ -138,6 +138,9 @@ impl Notifier {
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(parsed.as_str())
                     .map_err(|e| NotifyError::Config(format!("smtp_url: {e}")))?
                     .timeout(Some(Duration::from_secs(30)));
+                if let Some(ca) = &settings.smtp_ca_file {
+                    builder = builder.tls(private_ca_tls(&parsed, ca, tls.as_deref())?);
+                }
                 if let Some(password) = password {
                     let user = percent_decode(parsed.username());
                     builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(user, password.expose_secret().to_owned()));
@@ -318,6 +321,24 @@ fn is_loopback(url: &url::Url) -> bool {
 /// `%40` in a URL's user name back to `@`.
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("u={}", s.replace('+', "%2B")).as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_else(|| s.to_owned())
+}
+
+/// TLS for an SMTP server whose certificate a private CA signed: the CA file's
+/// certificates are trusted besides the system's, with the URL's mode.
+fn private_ca_tls(url: &url::Url, ca: &std::path::Path, tls: Option<&str>) -> Result<lettre::transport::smtp::client::Tls, NotifyError> {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let host = url.host_str().ok_or_else(|| NotifyError::Config("smtp_url has no host".into()))?;
+    let pem = std::fs::read(ca).map_err(|e| NotifyError::Config(format!("smtp_ca_file {}: {e}", ca.display())))?;
+    let cert = Certificate::from_pem(&pem).map_err(|e| NotifyError::Config(format!("smtp_ca_file {}: not PEM certificates ({e})", ca.display())))?;
+    let params = TlsParameters::builder(host.to_owned())
+        .add_root_certificate(cert)
+        .build_rustls()
+        .map_err(|e| NotifyError::Config(format!("smtp_ca_file {}: {e}", ca.display())))?;
+    match (url.scheme(), tls) {
+        ("smtps", _) => Ok(Tls::Wrapper(params)),
+        (_, Some("required")) => Ok(Tls::Required(params)),
+        _ => Err(NotifyError::Config("smtp_ca_file is set for a connection without TLS: use smtps://... or ?tls=required".into())),
+    }
 }
 
 #[cfg(test)]
