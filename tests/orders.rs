@@ -193,18 +193,54 @@ async fn orders_land_once_and_equal_the_ground_truth_under_every_fault() {
     assert!(on_process == "ON_PROCESS" || on_process == "COMPLETED", "{on_process}");
 }
 
+/// What a killed sync left must be true as far as it goes: every order stored
+/// is the catalogue's, once; an order whose detail is stored has exactly the
+/// catalogue's lines; no remote change is recorded twice.
+async fn assert_part_of_truth(store: &Store, truth: &HashMap<String, Value>, when: &str) {
+    let orders: Vec<(String, bool, i64, i64)> = sqlx::query_as(
+        "SELECT o.remote_order_id, o.needs_detail, count(l.id), count(DISTINCT l.remote_line_id) \
+         FROM purchase_orders o LEFT JOIN order_lines l ON l.order_id = o.id GROUP BY o.id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    for (id, needs_detail, lines, distinct) in &orders {
+        let t = truth.get(id).unwrap_or_else(|| panic!("{when}: {id} is not the catalogue's"));
+        assert_eq!(lines, distinct, "{when}: {id} has a line twice");
+        if !needs_detail {
+            assert_eq!(*lines as usize, t["lines"].as_array().unwrap().len(), "{when}: {id}'s lines");
+        }
+    }
+    let doubled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT order_id, remote_change FROM order_events WHERE remote_change IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(doubled, 0, "{when}: a remote change recorded twice");
+}
+
+/// Killed (SIGKILL) ten times at points chosen by its progress (orders of the
+/// feed stored, then details stored), each time while still running, a sync
+/// leaves only what is true; run once more, it ends with the catalogue's
+/// ground truth: nothing lost, nothing twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_killed_at_any_point_and_run_again_loses_and_doubles_nothing() {
+    const ORDERS: i64 = 3_000;
     let (store, url) = common::fresh_db().await;
     common::load_cooperatives(&store).await;
     let mut scenario = scenario();
-    scenario.initial_orders = 3_000;
+    scenario.initial_orders = ORDERS as u32;
     scenario.lines_per_order_mean = 6;
     scenario.fiscal_year = Some(2026);
     scenario.orders_per_day = 0;
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let truth: HashMap<String, Value> = truth_orders(&server).await.into_iter().map(|t| (t["order_id"].as_str().unwrap().to_owned(), t)).collect();
+    assert_eq!(truth.len() as i64, ORDERS);
     let tmp = common::temp_dir();
-    let mut config = format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026]\n[catalogue]\nbase_url = \"{}\"\n", server.url());
+    // Small pages and batches: many points to be killed at.
+    let mut config =
+        format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026]\npage_size = 100\ndetail_batch = 100\n[catalogue]\nbase_url = \"{}\"\n", server.url());
     for c in &scenario.clients {
         config.push_str(&format!(
             "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
@@ -224,24 +260,41 @@ async fn a_sync_killed_at_any_point_and_run_again_loses_and_doubles_nothing() {
             .spawn()
             .unwrap()
     };
-    let mut done_after_kills = Vec::new();
-    for after_ms in [300u64, 900, 1800] {
+    // Progress: orders stored from the feed, plus orders whose detail is stored (0 to 2 × ORDERS).
+    let progress = || async {
+        let p: i64 =
+            sqlx::query_scalar("SELECT count(*) + count(*) FILTER (WHERE NOT needs_detail) FROM purchase_orders").fetch_one(store.pool()).await.unwrap();
+        p
+    };
+    let mut killed_at = Vec::new();
+    for step in 1..=10 {
+        let target = 2 * ORDERS * step / 11;
         let mut child = sync();
-        tokio::time::sleep(std::time::Duration::from_millis(after_ms)).await;
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE NOT needs_detail").fetch_one(store.pool()).await.unwrap();
-        done_after_kills.push(done);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                let out = child.wait_with_output().unwrap();
+                panic!("kill {step}: the sync ended ({status}) before reaching {target}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            if progress().await >= target {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        child.kill().unwrap(); // SIGKILL, while running
+        child.wait().unwrap();
+        let reached = progress().await;
+        killed_at.push(reached);
+        assert_part_of_truth(&store, &truth, &format!("after kill {step} at {reached} of {}", 2 * ORDERS)).await;
     }
-    assert!(done_after_kills[0] < 3_000, "the first kill lands mid-run: {done_after_kills:?}");
+    assert!(killed_at.windows(2).all(|w| w[0] <= w[1]) && killed_at[9] < 2 * ORDERS, "killed mid-run each time: {killed_at:?}");
     let out = sync().wait_with_output().unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let truth = truth_orders(&server).await;
-    assert_eq!(truth.len(), 3_000);
+    let truth: Vec<Value> = truth.into_values().collect();
     assert_matches_truth(&store, &truth).await;
     let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM order_lines").fetch_one(store.pool()).await.unwrap();
     let want: usize = truth.iter().map(|t| t["lines"].as_array().unwrap().len()).sum();
     assert_eq!(lines as usize, want);
+    eprintln!("killed at progress {killed_at:?} of {}", 2 * ORDERS);
 }
 
 #[tokio::test]

@@ -292,6 +292,8 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                     (true, true) => crate::orders::default_years(crate::domain::time::today()),
                 },
                 full,
+                page: settings.orders.page_size.clamp(1, 1000),
+                detail_batch: settings.orders.detail_batch.clamp(1, 1000),
                 ..Default::default()
             };
             with_store(settings, async |store| {

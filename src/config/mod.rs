@@ -240,7 +240,7 @@ impl DaemonSettings {
 }
 
 /// `[orders]`: whose purchase orders are synced, and how deadlines count.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OrderSettings {
     /// The buying governments (`kode_klpd`, e.g. `D347` for Kota Mojokerto).
@@ -250,6 +250,16 @@ pub struct OrderSettings {
     /// Whether cuti bersama counts as a working day for the 3-working-day
     /// confirmation deadline (by default it does not).
     pub cuti_bersama_is_working_day: bool,
+    /// Packages asked for per feed page (1-1000).
+    pub page_size: u32,
+    /// Orders whose detail is claimed, fetched and written at a time (1-1000).
+    pub detail_batch: i64,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self { klpd: Vec::new(), tahun: Vec::new(), cuti_bersama_is_working_day: false, page_size: 500, detail_batch: 500 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
