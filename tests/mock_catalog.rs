@@ -892,7 +892,7 @@ async fn idle_connections_are_closed_and_cannot_starve_the_server() {
         let mut buf = [0u8; 256];
         let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf)).await.expect("closed by the server").unwrap_or(0);
         let answer = String::from_utf8_lossy(&buf[..n]);
-        assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert_eq!(n, 0, "closed without an answer: {answer}");
     }
 }
 
@@ -908,8 +908,8 @@ async fn live_listings_can_be_taken_down_and_xml_answers_truncated() {
     c.advance(25).await;
     let state = |v: Value| v["state"].as_str().unwrap().to_owned();
     let now = state(c.get(&format!("/api/v1/listings/{id}")).await.json().await.unwrap());
-    // live after review, then taken down at the next day's start at the latest
-    assert!(now == "live" || now == "taken_down", "{now}");
+    // live after review, then taken down at the next day's start
+    assert_eq!(now, "live");
     c.advance(24).await;
     let v: Value = c.get(&format!("/api/v1/listings/{id}")).await.json().await.unwrap();
     assert_eq!(v["state"], "taken_down");

@@ -332,9 +332,8 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     {
         assert!(text.contains(part), "{part:?} in {text}");
     }
-    if let Some(b) = &buyer {
-        assert!(text.contains(b.as_str()), "the buyer in {text}");
-    }
+    let buyer = buyer.expect("the mock's orders name their buyer");
+    assert!(text.contains(buyer.as_str()), "the buyer in {text}");
 
     // Less than a working day before an order's deadline: one more, once; an
     // order confirmed in between gets none (moot).

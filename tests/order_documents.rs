@@ -75,11 +75,14 @@ async fn every_peppol_order_example_imports_whole_and_bad_documents_change_nothi
             let start = xml.find(&format!("<{role}>")).unwrap();
             let end = xml.find(&format!("</{role}>")).unwrap();
             let party = &xml[start..end];
-            if let Some((attrs, value)) = texts(party, "cbc:EndpointID").first() {
-                assert_eq!(raw["endpoint"], format!("{}:{value}", attr(attrs, "schemeID").unwrap()), "{} {role}", file.display());
+            // What the document gives is kept as given; what it leaves out is not made up.
+            match texts(party, "cbc:EndpointID").first() {
+                Some((attrs, value)) => assert_eq!(raw["endpoint"], format!("{}:{value}", attr(attrs, "schemeID").unwrap()), "{} {role}", file.display()),
+                None => assert!(raw.get("endpoint").is_none_or(|v| v.is_null()), "{} {role}: {raw}", file.display()),
             }
-            if let Some((_, name)) = texts(party, "cbc:RegistrationName").first() {
-                assert_eq!(raw["registration_name"], *name, "{} {role}", file.display());
+            match texts(party, "cbc:RegistrationName").first() {
+                Some((_, name)) => assert_eq!(raw["registration_name"], *name, "{} {role}", file.display()),
+                None => assert!(raw.get("registration_name").is_none_or(|v| v.is_null()), "{} {role}: {raw}", file.display()),
             }
         }
         // Lines: every one, with its quantity, unit, price and amount.

@@ -190,7 +190,8 @@ async fn orders_land_once_and_equal_the_ground_truth_under_every_fault() {
     assert_eq!(doubled, 0);
     let on_process: String =
         sqlx::query_scalar("SELECT status FROM purchase_orders WHERE remote_order_id = $1").bind(&waiting[0]).fetch_one(store.pool()).await.unwrap();
-    assert!(on_process == "ON_PROCESS" || on_process == "COMPLETED", "{on_process}");
+    // Accepted, then completed by the mock after its working days, well within the nine days.
+    assert_eq!(on_process, "COMPLETED");
 }
 
 /// What a killed sync left must be true as far as it goes: every order stored
@@ -493,7 +494,7 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
     );
     let detail_error: Option<String> =
         sqlx::query_scalar("SELECT detail_error FROM purchase_orders WHERE remote_order_id = 'EP-5'").fetch_one(store.pool()).await.unwrap();
-    assert!(detail_error.is_some_and(|e| e.contains("out of range") || e.contains("overflow")), "the refusal is kept on the order");
+    assert!(detail_error.as_deref().is_some_and(|e| e.contains("numeric field overflow")), "the refusal is kept on the order: {detail_error:?}");
     let cursor: String = sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE name LIKE 'orders:%:D347:2026'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(cursor, "5", "the cursor moved past the page");
     // The run says so.

@@ -119,9 +119,15 @@ async fn two_publishers_on_one_database_send_each_publication_once() {
     publish(&store, &plan, &a, &PublishOptions { dry_run: true, ..Default::default() }).await.unwrap();
     let (sa, sb) = (&store, &store);
     let (ra, rb) = tokio::join!(async { publish(sa, &plan, &a, &options).await }, async {
-        // The second starts while the first is sending: the job's lock is
-        // taken, so it is refused as a lead and helps with the claims.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // The second starts once the first is sending (it holds claims): the
+        // job's lock is taken, so it is refused as a lead and helps with the claims.
+        loop {
+            let claimed: i64 = sqlx::query_scalar("SELECT count(*) FROM publications WHERE claimed_until > now()").fetch_one(sb.pool()).await.unwrap();
+            if claimed > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         let refused = publish(sb, &plan, &b, &options).await;
         assert!(matches!(&refused, Err(katalog_bridge::publish::PublishError::Busy(why)) if why.contains("already running")), "{refused:?}");
         katalog_bridge::publish::help(sb, &b, &options).await.map(Option::unwrap_or_default)
@@ -326,7 +332,7 @@ async fn review_is_followed_to_the_ground_truth_through_repeated_and_reordered_p
     fault(&server, serde_json::json!({"route": "/api/v1/listings", "kind": "reorder"})).await;
     advance(&server, 30).await; // review decided
     let second = sync_status(&store, &client, Channel::Api, None, &StatusOptions { page_size: 5, ..Default::default() }).await.unwrap();
-    assert!(second.changes.repeated > 0 || second.changes.unknown > 0, "the repeated items were seen: {}", second.summary());
+    assert!(second.changes.repeated > 0, "the repeated items were seen: {}", second.summary());
     assert_eq!(second.changes.not_allowed, 0, "{}", second.summary());
 
     let truth = truth(&server).await;

@@ -75,18 +75,45 @@ pub struct JobStats {
     pub ended: u64,
 }
 
+/// What the scheduler's own loop is doing: the state tests wait on instead
+/// of sleeping, and the logs' source of truth.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LoopState {
+    /// The clock time the loop sleeps until (its next tick), once it has read
+    /// the history and started what was missed; nothing runs before it.
+    pub waiting_until: Option<DateTime<Utc>>,
+    /// Times the run history could not be read at start-up (the database away).
+    pub history_retries: u64,
+    /// A stop came: no new work is taken, the jobs in flight are awaited.
+    pub stopping: bool,
+}
+
 #[derive(Debug, Default)]
-pub struct Stats(Mutex<HashMap<&'static str, JobStats>>);
+pub struct Stats {
+    jobs: Mutex<HashMap<&'static str, JobStats>>,
+    state: Mutex<LoopState>,
+}
 
 impl Stats {
     fn bump(&self, job: &'static str, f: impl FnOnce(&mut JobStats)) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.jobs.lock() {
             f(m.entry(job).or_default());
         }
     }
 
     pub fn of(&self, job: &str) -> JobStats {
-        self.0.lock().ok().and_then(|m| m.get(job).cloned()).unwrap_or_default()
+        self.jobs.lock().ok().and_then(|m| m.get(job).cloned()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut LoopState)) {
+        if let Ok(mut s) = self.state.lock() {
+            f(&mut s);
+        }
+    }
+
+    /// The scheduler loop's state now.
+    pub fn state(&self) -> LoopState {
+        self.state.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
@@ -155,6 +182,7 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                     Ok(history) => break history,
                     Err(e) => tracing::warn!(job, error = %e, "cannot read the run history: trying again"),
                 }
+                this.stats.update(|s| s.history_retries += 1);
                 if !this.pause(this.help_every, &mut stop).await {
                     return;
                 }
@@ -183,6 +211,7 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                 let _ = stop.wait_for(|s| *s).await;
                 break;
             };
+            this.stats.update(|s| s.waiting_until = Some(wake));
             tokio::select! {
                 _ = this.clock.sleep_until(wake) => {}
                 _ = stop.wait_for(|s| *s) => break,
@@ -201,6 +230,7 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                 tasks.spawn(this.clone().run_ticks(due, stop.clone()));
             }
         }
+        this.stats.update(|s| s.stopping = true);
         tracing::info!(in_flight = tasks.len(), "stopping: no new work is claimed; waiting for the jobs in flight to reach a batch boundary");
         while tasks.join_next().await.is_some() {}
     }
