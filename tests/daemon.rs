@@ -19,6 +19,7 @@ use chrono_tz::Asia::Jakarta;
 use katalog_bridge::daemon::clock::{Clock, ManualClock};
 use katalog_bridge::daemon::schedule::JobSchedule;
 use katalog_bridge::daemon::{Jobs, Outcome, Scheduler};
+use katalog_bridge::domain::job::Job;
 use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::store::Store;
 use serde_json::{Value, json};
@@ -45,17 +46,17 @@ impl Recording {
 }
 
 impl Jobs for Recording {
-    async fn lead(&self, job: &'static str) -> Outcome {
+    async fn lead(&self, job: Job) -> Outcome {
         let now = self.clock.now();
-        self.calls.lock().unwrap().push((job, now));
+        self.calls.lock().unwrap().push((job.name(), now));
         let id: i64 = sqlx::query_scalar("INSERT INTO sync_runs (kind, instance, started_at) VALUES ($1, 'test:1', $2) RETURNING id")
-            .bind(job)
+            .bind(job.name())
             .bind(now)
             .fetch_one(self.store.pool())
             .await
             .unwrap();
         if let Some((held, gate)) = &self.hold
-            && *held == job
+            && *held == job.name()
         {
             gate.acquire().await.unwrap().forget();
         }
@@ -63,17 +64,21 @@ impl Jobs for Recording {
         Outcome::Finished("succeeded")
     }
 
-    async fn help(&self, _job: &'static str) -> bool {
+    async fn help(&self, _job: Job) -> bool {
         false
     }
 
-    async fn leased(&self, _job: &'static str) -> Option<Duration> {
+    async fn leased(&self, _job: Job) -> Option<Duration> {
         None
     }
 }
 
-fn schedules(publish: &str, status: &str, orders: &str) -> Vec<(&'static str, JobSchedule)> {
-    vec![("publish", JobSchedule::parse(publish).unwrap()), ("status", JobSchedule::parse(status).unwrap()), ("orders", JobSchedule::parse(orders).unwrap())]
+fn schedules(publish: &str, status: &str, orders: &str) -> Vec<(Job, JobSchedule)> {
+    vec![
+        (Job::Publish, JobSchedule::parse(publish).unwrap()),
+        (Job::Status, JobSchedule::parse(status).unwrap()),
+        (Job::Orders, JobSchedule::parse(orders).unwrap()),
+    ]
 }
 
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
@@ -111,18 +116,13 @@ struct Harness {
 /// A scheduler on a manual clock, settled: it has read the history, started
 /// what was missed, and sleeps until its next tick (so moving the clock now
 /// is seen as a move, not as its start time).
-async fn start(store: &Store, start_at: DateTime<Utc>, schedules: Vec<(&'static str, JobSchedule)>, hold: Option<(&'static str, Arc<Semaphore>)>) -> Harness {
+async fn start(store: &Store, start_at: DateTime<Utc>, schedules: Vec<(Job, JobSchedule)>, hold: Option<(&'static str, Arc<Semaphore>)>) -> Harness {
     let h = start_unsettled(store, start_at, schedules, hold);
     eventually("the scheduler to settle", || h.stats.state().waiting_until.is_some()).await;
     h
 }
 
-fn start_unsettled(
-    store: &Store,
-    start_at: DateTime<Utc>,
-    schedules: Vec<(&'static str, JobSchedule)>,
-    hold: Option<(&'static str, Arc<Semaphore>)>,
-) -> Harness {
+fn start_unsettled(store: &Store, start_at: DateTime<Utc>, schedules: Vec<(Job, JobSchedule)>, hold: Option<(&'static str, Arc<Semaphore>)>) -> Harness {
     let clock = Arc::new(ManualClock::new(start_at));
     let jobs = Arc::new(Recording { store: store.handle(), clock: clock.clone(), calls: Mutex::default(), hold });
     let scheduler = Scheduler::new(store, clock.clone(), Jakarta, schedules, jobs.clone(), Duration::from_secs(1));
@@ -149,12 +149,12 @@ async fn schedules_run_at_their_times_in_jakarta_across_midnight_and_the_nightly
     h.clock.set(wib(2026, 12, 1, 0, 0));
     eventually("the midnight status run", || h.jobs.calls().len() == 1).await;
     // Moving the clock on while it still runs would skip status's 01:00 tick.
-    eventually("the midnight status run to end", || h.stats.of("status").ended == 1).await;
+    eventually("the midnight status run to end", || h.stats.of(Job::Status).ended == 1).await;
     assert_eq!(h.jobs.calls()[0], ("status", Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap()));
     // 01:00 WIB on Tuesday is still Monday 18:00 in UTC: the nightly full sync.
     h.clock.set(wib(2026, 12, 1, 1, 0));
     eventually("the nightly sync", || h.jobs.calls().len() == 4).await;
-    eventually("the nightly sync to end", || h.stats.of("orders").ended == 1).await;
+    eventually("the nightly sync to end", || h.stats.of(Job::Orders).ended == 1).await;
     let nightly = Utc.with_ymd_and_hms(2026, 11, 30, 18, 0, 0).unwrap();
     assert_eq!(
         h.jobs.calls()[1..],
@@ -164,7 +164,7 @@ async fn schedules_run_at_their_times_in_jakarta_across_midnight_and_the_nightly
     // Orders run every 15 minutes from 07:00 on working days only.
     h.clock.set(wib(2026, 12, 1, 6, 59));
     eventually("the 06:59 look: one status run, then asleep until 07:00", || {
-        h.stats.of("status").ended == 3 && h.stats.state().waiting_until == Some(wib(2026, 12, 1, 7, 0))
+        h.stats.of(Job::Status).ended == 3 && h.stats.state().waiting_until == Some(wib(2026, 12, 1, 7, 0))
     })
     .await;
     let before = h.jobs.calls().len();
@@ -193,17 +193,17 @@ async fn a_run_missed_while_down_runs_once_at_start_up_not_once_per_missed_tick(
     eventually("the catch-up runs", || h.jobs.calls().len() == 2).await;
     // Both ended, and the loop sleeps until 14:30: nothing else is due.
     eventually("the catch-up runs to end", || {
-        h.stats.of("orders").ended == 1 && h.stats.of("status").ended == 1 && h.stats.state().waiting_until == Some(wib(2026, 12, 2, 14, 30))
+        h.stats.of(Job::Orders).ended == 1 && h.stats.of(Job::Status).ended == 1 && h.stats.state().waiting_until == Some(wib(2026, 12, 2, 14, 30))
     })
     .await;
     assert_eq!(h.jobs.calls(), vec![("status", now), ("orders", now)]);
-    assert_eq!(h.stats.of("status").caught_up, 1);
-    assert_eq!(h.stats.of("orders").caught_up, 1);
-    assert_eq!(h.stats.of("publish").caught_up, 0);
+    assert_eq!(h.stats.of(Job::Status).caught_up, 1);
+    assert_eq!(h.stats.of(Job::Orders).caught_up, 1);
+    assert_eq!(h.stats.of(Job::Publish).caught_up, 0);
     // Then the schedule goes on from now: 14:30 orders, 15:00 both.
     h.clock.set(wib(2026, 12, 2, 14, 30));
     eventually("14:30 orders", || h.jobs.calls().len() == 3).await;
-    eventually("14:30 orders to end", || h.stats.of("orders").ended == 2).await;
+    eventually("14:30 orders to end", || h.stats.of(Job::Orders).ended == 2).await;
     h.clock.set(wib(2026, 12, 2, 15, 0));
     eventually("15:00 status and orders", || h.jobs.calls().len() == 5).await;
     h.stop.send_replace(true);
@@ -221,28 +221,32 @@ struct Contended {
 }
 
 impl Jobs for Contended {
-    async fn lead(&self, job: &'static str) -> Outcome {
+    async fn lead(&self, job: Job) -> Outcome {
         if self.holder_alive.load(std::sync::atomic::Ordering::SeqCst) {
             return Outcome::Busy;
         }
         // As the real lock does: the dead holder's run is abandoned, this one recorded.
-        sqlx::query("UPDATE sync_runs SET status = 'abandoned' WHERE kind = $1 AND status = 'running'").bind(job).execute(self.store.pool()).await.unwrap();
+        sqlx::query("UPDATE sync_runs SET status = 'abandoned' WHERE kind = $1 AND status = 'running'")
+            .bind(job.name())
+            .execute(self.store.pool())
+            .await
+            .unwrap();
         sqlx::query("INSERT INTO sync_runs (kind, instance, started_at, finished_at, status) VALUES ($1, 'test:1', $2, $2, 'succeeded')")
-            .bind(job)
+            .bind(job.name())
             .bind(self.clock.now())
             .execute(self.store.pool())
             .await
             .unwrap();
-        self.led.lock().unwrap().push(job);
+        self.led.lock().unwrap().push(job.name());
         Outcome::Finished("succeeded")
     }
 
-    async fn help(&self, _job: &'static str) -> bool {
+    async fn help(&self, _job: Job) -> bool {
         self.helped.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         true
     }
 
-    async fn leased(&self, _job: &'static str) -> Option<Duration> {
+    async fn leased(&self, _job: Job) -> Option<Duration> {
         None
     }
 }
@@ -279,7 +283,7 @@ async fn a_daemon_starting_while_another_instance_runs_the_job_joins_it_and_take
     jobs.holder_alive.store(false, std::sync::atomic::Ordering::SeqCst);
     advance_until("taking the job over", &clock, || jobs.led.lock().unwrap().first() == Some(&"publish")).await;
     // The tick is over here once the run that led it ended; the loop sleeps until tomorrow's.
-    eventually("the led run to end", || stats.of("publish").ended >= 1).await;
+    eventually("the led run to end", || stats.of(Job::Publish).ended >= 1).await;
     eventually("asleep until tomorrow's tick", || stats.state().waiting_until == Some(wib(2026, 12, 3, 1, 0))).await;
     assert_eq!(jobs.led.lock().unwrap().iter().filter(|j| **j == "publish").count(), 1, "the tick is led once");
     stop.send_replace(true);
@@ -296,12 +300,12 @@ async fn a_tick_while_the_job_still_runs_is_skipped_not_queued_and_a_stop_waits_
     eventually("the 10:15 run", || h.jobs.calls().len() == 1).await;
     // Still running at 10:30 and 10:45: both ticks are skipped.
     h.clock.set(wib(2026, 12, 2, 10, 30));
-    eventually("the skip at 10:30", || h.stats.of("orders").skipped == 1).await;
+    eventually("the skip at 10:30", || h.stats.of(Job::Orders).skipped == 1).await;
     h.clock.set(wib(2026, 12, 2, 10, 45));
-    eventually("the skip at 10:45", || h.stats.of("orders").skipped == 2).await;
+    eventually("the skip at 10:45", || h.stats.of(Job::Orders).skipped == 2).await;
     gate.add_permits(1);
     // Skipped ticks are not counted as ended; once the run ends, the loop sleeps until 11:00.
-    eventually("the 10:15 run to end", || h.stats.of("orders").ended == 1 && h.stats.state().waiting_until == Some(wib(2026, 12, 2, 11, 0))).await;
+    eventually("the 10:15 run to end", || h.stats.of(Job::Orders).ended == 1 && h.stats.state().waiting_until == Some(wib(2026, 12, 2, 11, 0))).await;
     assert_eq!(h.jobs.calls().len(), 1, "skipped ticks are not run later");
     h.clock.set(wib(2026, 12, 2, 11, 0));
     eventually("the 11:00 run", || h.jobs.calls().len() == 2).await;
@@ -797,7 +801,7 @@ async fn a_scheduler_starting_while_the_database_is_away_waits_for_it_then_catch
     // It looks again every help_every (1 s) of its clock.
     advance_until("the catch-up run once the database is back", &h.clock, || !h.jobs.calls().is_empty()).await;
     eventually("the catch-up to end, the loop asleep until the next hour", || {
-        h.stats.of("status").ended == 1 && h.stats.state().waiting_until.is_some_and(|t| t > now)
+        h.stats.of(Job::Status).ended == 1 && h.stats.state().waiting_until.is_some_and(|t| t > now)
     })
     .await;
     let calls = h.jobs.calls();

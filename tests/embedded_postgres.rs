@@ -204,7 +204,7 @@ async fn a_run_ending_while_the_database_is_away_is_recorded_by_the_next_heartbe
     assert_eq!(finished, 1);
 
     // The status run's end was never recorded at all: the next lead of the job closes it.
-    let lock = runs::lock_lead(&store, "status").await.unwrap().unwrap();
+    let lock = runs::lock_lead(&store, katalog_bridge::domain::job::Job::Status).await.unwrap().unwrap();
     let status: String = sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = $1").bind(lost).fetch_one(store.pool()).await.unwrap();
     assert_eq!(status, "abandoned");
     drop(lock);

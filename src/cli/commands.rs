@@ -5,8 +5,8 @@ use anyhow::Context;
 use std::io::Write as _;
 
 use super::{
-    Cli, Command, DbCommand, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS, ImportArgs, ImportCommand, ListingsCommand, MappingsCommand, OrdersCommand, SyncCommand,
-    TemplateKind,
+    Cli, Command, DbCommand, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS, ImportArgs, ImportCommand, ListingsArgs, ListingsCommand, MappingsCommand, OrdersCommand,
+    SyncCommand, TemplateKind,
 };
 use crate::catalog::Format;
 use crate::config::Settings;
@@ -68,26 +68,16 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
+/// One function per command group; the single commands are here.
 async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
     let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
     match command {
-        Command::Mappings(MappingsCommand::Check { dir }) => {
-            let source = dir.map_or(mappings, MappingSource::Dir);
-            match &source {
-                MappingSource::BuiltIn => {
-                    println!("checking the built-in mappings (compiled into this program; check a folder with --dir, use one with mappings_dir)")
-                }
-                MappingSource::Dir(d) => println!("checking the mappings in {}", d.display()),
-            }
-            let plans = crate::catalog::check_all(&source)?;
-            let built_in = matches!(source, MappingSource::BuiltIn);
-            for plan in &plans {
-                let origin = if built_in { "built-in copy of " } else { "" };
-                println!("{origin}{}: ok ({} fields)", plan.path.display(), plan.targets.len());
-            }
-            println!("mappings are valid");
-            Ok(EXIT_OK)
-        }
+        Command::Sync(command) => sync(command, settings).await,
+        Command::Listings { args, command } => listings(args, command, settings).await,
+        Command::Orders(command) => orders(command, settings).await,
+        Command::Import(command) => import(command, settings).await,
+        Command::Db(command) => db(command, settings).await,
+        Command::Mappings(command) => mappings_command(command, settings).await,
         Command::Map { format, cooperative, out, issues } => {
             let tables = Tables::load(&mappings)?;
             let plan = format.plan(&mappings, &tables)?;
@@ -110,7 +100,62 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Sync(SyncCommand::Publish { cooperative, channel, dry_run, out }) => {
+        Command::Daemon => daemon(settings).await,
+        Command::Schedule { count } => {
+            let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
+            let schedules = crate::daemon::schedule::from_settings(&settings.daemon.schedules).map_err(anyhow::Error::msg)?;
+            let now = chrono::Utc::now();
+            println!("schedules in {tz} (now {})", now.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"));
+            for (job, s) in schedules {
+                let next: Vec<String> = s.upcoming(now, tz, count).iter().map(|t| t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string()).collect();
+                println!("{job:<8} {:<20} next: {}", s.expr, next.join(", "));
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Runs { job, failed, json, limit } => {
+            with_store(settings, async |store| {
+                let runs = crate::store::runs::history(store, job.as_deref(), failed, limit).await?;
+                let mut out = std::io::stdout().lock();
+                for r in &runs {
+                    if json {
+                        writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default())?;
+                    } else {
+                        let took =
+                            r.finished_at.map(|f| format!("{:.1} s", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
+                        let error = r.error.as_deref().map(|e| format!("  {}", e.chars().take(200).collect::<String>())).unwrap_or_default();
+                        let job = if r.role == "help" { format!("{} (help)", r.job) } else { r.job.clone() };
+                        writeln!(
+                            out,
+                            "{:>6} {:<19} {:<12} {} {:>9}  {}{error}",
+                            r.id,
+                            job,
+                            r.status,
+                            crate::domain::time::show(r.started_at),
+                            took,
+                            r.instance
+                        )?;
+                    }
+                }
+                if !json {
+                    eprintln!("{} runs", runs.len());
+                }
+                Ok(EXIT_OK)
+            })
+            .await
+        }
+        Command::Config => {
+            print!("{}", settings.describe());
+            Ok(EXIT_OK)
+        }
+        Command::Demo { fixtures, out } => demo_command(fixtures, out, settings).await,
+    }
+}
+
+/// `sync publish|status|orders`.
+async fn sync(command: SyncCommand, settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    match command {
+        SyncCommand::Publish { cooperative, channel, dry_run, out } => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let tables = Tables::load(&mappings)?;
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
@@ -140,7 +185,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Sync(SyncCommand::Status { cooperative, channel }) => {
+        SyncCommand::Status { cooperative, channel } => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
@@ -160,7 +205,38 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Listings { command: Some(ListingsCommand::Resubmit { ids }), .. } => {
+        SyncCommand::Orders { klpd, tahun, full } => {
+            let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
+            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            let options = crate::orders::SyncOptions {
+                klpd: if klpd.is_empty() { settings.orders.klpd.clone() } else { klpd },
+                years: match (tahun.is_empty(), settings.orders.tahun.is_empty()) {
+                    (false, _) => tahun,
+                    (true, false) => settings.orders.tahun.clone(),
+                    (true, true) => crate::orders::default_years(crate::domain::time::today()),
+                },
+                full,
+                page: settings.orders.page_size.clamp(1, 1000),
+                detail_batch: settings.orders.detail_batch.clamp(1, 1000),
+                ..Default::default()
+            };
+            with_store(settings, async |store| {
+                let report = crate::orders::sync_orders(store, &client, &calendar, &options).await?;
+                println!("{}", report.summary());
+                Ok(if report.complete() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+            })
+            .await
+        }
+    }
+}
+
+/// `listings` and its subcommands.
+async fn listings(args: ListingsArgs, command: Option<ListingsCommand>, settings: &Settings) -> anyhow::Result<u8> {
+    match command {
+        Some(ListingsCommand::Resubmit { ids }) => {
             with_store(settings, async |store| {
                 use crate::domain::publication::OnRequest;
                 let done = crate::store::publications::resubmit(store, &ids).await?;
@@ -184,7 +260,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Listings { command: Some(ListingsCommand::MarkUploaded { files, cooperative }), .. } => {
+        Some(ListingsCommand::MarkUploaded { files, cooperative }) => {
             let named = cooperative_arg(cooperative)?.map(|c| c.to_string());
             with_store(settings, async |store| {
                 let sellers: std::collections::HashMap<String, String> =
@@ -229,7 +305,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Listings { args, command: None } => {
+        None => {
             if let Some(s) = &args.state
                 && s != "blocked"
                 && crate::domain::publication::PublicationState::parse(s).is_none()
@@ -278,32 +354,14 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Sync(SyncCommand::Orders { klpd, tahun, full }) => {
-            let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
-            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
-            for p in &problems {
-                eprintln!("warning: {p}");
-            }
-            let options = crate::orders::SyncOptions {
-                klpd: if klpd.is_empty() { settings.orders.klpd.clone() } else { klpd },
-                years: match (tahun.is_empty(), settings.orders.tahun.is_empty()) {
-                    (false, _) => tahun,
-                    (true, false) => settings.orders.tahun.clone(),
-                    (true, true) => crate::orders::default_years(crate::domain::time::today()),
-                },
-                full,
-                page: settings.orders.page_size.clamp(1, 1000),
-                detail_batch: settings.orders.detail_batch.clamp(1, 1000),
-                ..Default::default()
-            };
-            with_store(settings, async |store| {
-                let report = crate::orders::sync_orders(store, &client, &calendar, &options).await?;
-                println!("{}", report.summary());
-                Ok(if report.complete() { EXIT_OK } else { EXIT_REJECTED_ROWS })
-            })
-            .await
-        }
-        Command::Orders(OrdersCommand::Pending { cooperative }) => {
+    }
+}
+
+/// `orders pending|list|respond|import-ubl|export`.
+async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    match command {
+        OrdersCommand::Pending { cooperative } => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
             with_store(settings, async |store| {
@@ -332,7 +390,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Orders(OrdersCommand::ImportUbl { files }) => {
+        OrdersCommand::ImportUbl { files } => {
             let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
             with_store(settings, async |store| {
                 let results = crate::orders::import::import_ubl(store, &calendar, &files).await?;
@@ -355,7 +413,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Orders(OrdersCommand::Export { cooperative, format, since, out }) => {
+        OrdersCommand::Export { cooperative, format, since, out } => {
             let cooperative = cooperative_arg(Some(cooperative))?.map(|c| c.to_string()).unwrap_or_default();
             with_store(settings, async |store| {
                 if !crate::store::products::cooperative_ids(store).await?.contains_key(&cooperative) {
@@ -379,7 +437,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Orders(OrdersCommand::List { cooperative, status, json }) => {
+        OrdersCommand::List { cooperative, status, json } => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             with_store(settings, async |store| {
                 let orders = crate::store::orders::list(store, cooperative.as_deref(), status.as_deref(), false).await?;
@@ -413,7 +471,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Orders(OrdersCommand::Respond { order, accept, reject: _, reason, ubl }) => {
+        OrdersCommand::Respond { order, accept, reject: _, reason, ubl } => {
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
                 eprintln!("warning: {p}");
@@ -436,100 +494,14 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Daemon => {
-            let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
-            let schedules = settings.daemon.schedules().map_err(anyhow::Error::msg)?;
-            let tables = Tables::load(&mappings)?;
-            let plan = std::sync::Arc::new(crate::publish::Channel::Api.format().plan(&mappings, &tables)?);
-            let peppol_plan = std::sync::Arc::new(crate::publish::Channel::Peppol.format().plan(&mappings, &tables)?);
-            let calendar = std::sync::Arc::new(crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?);
-            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
-            for p in &problems {
-                eprintln!("warning: {p}");
-            }
-            let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?.map(std::sync::Arc::new);
-            if notify.is_none() {
-                tracing::warn!("no [notify] webhook_url or smtp_url: cooperatives are not told when orders arrive");
-            }
-            if settings.orders.klpd.is_empty() {
-                tracing::warn!("no [orders] klpd: the orders job has no buyer to read and fails until one is set");
-            }
-            let catalogue = url::Url::parse(&settings.catalogue.base_url).context("catalogue.base_url")?;
-            let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
-            with_store(settings, async |store| {
-                let parts = crate::daemon::Parts {
-                    tz,
-                    schedules,
-                    jobs: crate::daemon::jobs::RealJobs {
-                        store: store.handle(),
-                        client,
-                        plan,
-                        peppol_plan,
-                        calendar,
-                        klpd: settings.orders.klpd.clone(),
-                        years: settings.orders.tahun.clone(),
-                        lease,
-                        batch: settings.daemon.claim_batch.clamp(1, 1000),
-                        notify,
-                        status: crate::publish::status::StatusOptions::from_settings(&settings.listings),
-                    },
-                    listen: settings.daemon.listen.clone(),
-                    catalogue,
-                    help_every: std::time::Duration::from_secs(settings.daemon.help_every_seconds.clamp(1, 3600)),
-                    notify_every: std::time::Duration::from_secs(settings.daemon.notify_every_seconds.clamp(1, 86_400)),
-                };
-                crate::daemon::serve(store, parts).await?;
-                Ok(EXIT_OK)
-            })
-            .await
-        }
-        Command::Schedule { count } => {
-            let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
-            let schedules = settings.daemon.schedules().map_err(anyhow::Error::msg)?;
-            let now = chrono::Utc::now();
-            println!("schedules in {tz} (now {})", now.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"));
-            for (job, s) in schedules {
-                let next: Vec<String> = s.upcoming(now, tz, count).iter().map(|t| t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string()).collect();
-                println!("{job:<8} {:<20} next: {}", s.expr, next.join(", "));
-            }
-            Ok(EXIT_OK)
-        }
-        Command::Runs { job, failed, json, limit } => {
-            with_store(settings, async |store| {
-                let runs = crate::store::runs::history(store, job.as_deref(), failed, limit).await?;
-                let mut out = std::io::stdout().lock();
-                for r in &runs {
-                    if json {
-                        writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default())?;
-                    } else {
-                        let took =
-                            r.finished_at.map(|f| format!("{:.1} s", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
-                        let error = r.error.as_deref().map(|e| format!("  {}", e.chars().take(200).collect::<String>())).unwrap_or_default();
-                        let job = if r.role == "help" { format!("{} (help)", r.job) } else { r.job.clone() };
-                        writeln!(
-                            out,
-                            "{:>6} {:<19} {:<12} {} {:>9}  {}{error}",
-                            r.id,
-                            job,
-                            r.status,
-                            crate::domain::time::show(r.started_at),
-                            took,
-                            r.instance
-                        )?;
-                    }
-                }
-                if !json {
-                    eprintln!("{} runs", runs.len());
-                }
-                Ok(EXIT_OK)
-            })
-            .await
-        }
-        Command::Config => {
-            print!("{}", settings.describe());
-            Ok(EXIT_OK)
-        }
-        Command::Import(ImportCommand::Template { file, kind, force }) => {
+    }
+}
+
+/// `import cooperatives|products|template`.
+async fn import(command: ImportCommand, settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    match command {
+        ImportCommand::Template { file, kind, force } => {
             let units = UnitTable::load(&mappings)?;
             let (columns, example): (_, &[&str]) = match kind {
                 TemplateKind::Products => (intake::products::PRODUCT_COLUMNS, intake::template::PRODUCT_EXAMPLE),
@@ -542,7 +514,31 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             println!("template written to {}", file.display());
             Ok(EXIT_OK)
         }
-        Command::Db(DbCommand::Status) => {
+        ImportCommand::Cooperatives { file, common } => {
+            let options = import_options(common);
+            with_store(settings, async |store| {
+                let report = intake::cooperatives::import_cooperatives(store, &file, &options, &settings.import).await?;
+                Ok(print_report(&report))
+            })
+            .await
+        }
+        ImportCommand::Products { file, cooperative, common } => {
+            let options = import_options(common);
+            let cooperative = cooperative_arg(cooperative)?;
+            let units = UnitTable::load(&mappings)?;
+            with_store(settings, async |store| {
+                let report = intake::products::import_products(store, &units, &file, cooperative.as_ref(), &options, &settings.import).await?;
+                Ok(print_report(&report))
+            })
+            .await
+        }
+    }
+}
+
+/// `db status|migrate`.
+async fn db(command: DbCommand, settings: &Settings) -> anyhow::Result<u8> {
+    match command {
+        DbCommand::Status => {
             let store = Store::open(&settings.database).await?;
             let status = store.migration_status().await;
             println!("database: {}", store.location());
@@ -557,7 +553,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             result?;
             Ok(EXIT_OK)
         }
-        Command::Db(DbCommand::Migrate) => {
+        DbCommand::Migrate => {
             with_store(settings, async |store| {
                 println!("database: {}", store.location());
                 println!("migrations applied");
@@ -565,49 +561,108 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Import(ImportCommand::Cooperatives { file, common }) => {
-            let options = import_options(common);
-            with_store(settings, async |store| {
-                let report = intake::cooperatives::import_cooperatives(store, &file, &options, &settings.import).await?;
-                Ok(print_report(&report))
-            })
-            .await
-        }
-        Command::Import(ImportCommand::Products { file, cooperative, common }) => {
-            let options = import_options(common);
-            let cooperative = cooperative_arg(cooperative)?;
-            let units = UnitTable::load(&mappings)?;
-            with_store(settings, async |store| {
-                let report = intake::products::import_products(store, &units, &file, cooperative.as_ref(), &options, &settings.import).await?;
-                Ok(print_report(&report))
-            })
-            .await
-        }
-        Command::Demo { fixtures, out } => {
-            // Found before anything is created, so a run from the wrong folder leaves nothing behind.
-            let fixtures = demo::locate_fixtures(&fixtures)?;
-            let units = UnitTable::load(&mappings)?;
-            // A sandbox: the demo's own cluster in its own folder, made for this run and removed
-            // after it, whatever DATABASE_URL and [database] say, so that it never touches real data.
-            let sandbox = tempfile::Builder::new().prefix("katalog-bridge-demo-").tempdir().context("creating the demo's data folder")?;
-            let mut demo_settings = settings.clone();
-            demo_settings.database.url = None;
-            demo_settings.database.data_dir = sandbox.path().to_owned();
-            demo_settings.database.name = "katalog_bridge_demo".into();
-            let settings = &demo_settings;
-            with_store(settings, async |store| {
-                let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import).await?;
-                for report in &outcome.imports {
-                    for line in report.reject_lines() {
-                        eprintln!("{line}");
-                    }
+    }
+}
+
+/// `mappings check`.
+async fn mappings_command(command: MappingsCommand, settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    match command {
+        MappingsCommand::Check { dir } => {
+            let source = dir.map_or(mappings, MappingSource::Dir);
+            match &source {
+                MappingSource::BuiltIn => {
+                    println!("checking the built-in mappings (compiled into this program; check a folder with --dir, use one with mappings_dir)")
                 }
-                print!("{}", outcome.render());
-                Ok(EXIT_OK)
-            })
-            .await
+                MappingSource::Dir(d) => println!("checking the mappings in {}", d.display()),
+            }
+            let plans = crate::catalog::check_all(&source)?;
+            let built_in = matches!(source, MappingSource::BuiltIn);
+            for plan in &plans {
+                let origin = if built_in { "built-in copy of " } else { "" };
+                println!("{origin}{}: ok ({} fields)", plan.path.display(), plan.targets.len());
+            }
+            println!("mappings are valid");
+            Ok(EXIT_OK)
         }
     }
+}
+
+/// `daemon`: the jobs on their schedules, with health, readiness and metrics.
+async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
+    let schedules = crate::daemon::schedule::from_settings(&settings.daemon.schedules).map_err(anyhow::Error::msg)?;
+    let tables = Tables::load(&mappings)?;
+    let plan = std::sync::Arc::new(crate::publish::Channel::Api.format().plan(&mappings, &tables)?);
+    let peppol_plan = std::sync::Arc::new(crate::publish::Channel::Peppol.format().plan(&mappings, &tables)?);
+    let calendar = std::sync::Arc::new(crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?);
+    let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+    for p in &problems {
+        eprintln!("warning: {p}");
+    }
+    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?.map(std::sync::Arc::new);
+    if notify.is_none() {
+        tracing::warn!("no [notify] webhook_url or smtp_url: cooperatives are not told when orders arrive");
+    }
+    if settings.orders.klpd.is_empty() {
+        tracing::warn!("no [orders] klpd: the orders job has no buyer to read and fails until one is set");
+    }
+    let catalogue = url::Url::parse(&settings.catalogue.base_url).context("catalogue.base_url")?;
+    let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
+    with_store(settings, async |store| {
+        let parts = crate::daemon::Parts {
+            tz,
+            schedules,
+            jobs: crate::daemon::jobs::RealJobs {
+                store: store.handle(),
+                client,
+                plan,
+                peppol_plan,
+                calendar,
+                klpd: settings.orders.klpd.clone(),
+                years: settings.orders.tahun.clone(),
+                lease,
+                batch: settings.daemon.claim_batch.clamp(1, 1000),
+                notify,
+                status: crate::publish::status::StatusOptions::from_settings(&settings.listings),
+            },
+            listen: settings.daemon.listen.clone(),
+            catalogue,
+            help_every: std::time::Duration::from_secs(settings.daemon.help_every_seconds.clamp(1, 3600)),
+            notify_every: std::time::Duration::from_secs(settings.daemon.notify_every_seconds.clamp(1, 86_400)),
+        };
+        crate::daemon::serve(store, parts).await?;
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// `demo`: the main job end to end on the fixtures, in a sandbox.
+async fn demo_command(fixtures: std::path::PathBuf, out: std::path::PathBuf, settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    // Found before anything is created, so a run from the wrong folder leaves nothing behind.
+    let fixtures = demo::locate_fixtures(&fixtures)?;
+    let units = UnitTable::load(&mappings)?;
+    // A sandbox: the demo's own cluster in its own folder, made for this run and removed
+    // after it, whatever DATABASE_URL and [database] say, so that it never touches real data.
+    let sandbox = tempfile::Builder::new().prefix("katalog-bridge-demo-").tempdir().context("creating the demo's data folder")?;
+    let mut demo_settings = settings.clone();
+    demo_settings.database.url = None;
+    demo_settings.database.data_dir = sandbox.path().to_owned();
+    demo_settings.database.name = "katalog_bridge_demo".into();
+    let settings = &demo_settings;
+    with_store(settings, async |store| {
+        let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import).await?;
+        for report in &outcome.imports {
+            for line in report.reject_lines() {
+                eprintln!("{line}");
+            }
+        }
+        print!("{}", outcome.render());
+        Ok(EXIT_OK)
+    })
+    .await
 }
 
 /// `out/katalog-v6/`, `out/katalog-v6-xlsx/`, `out/peppol-catalogue/`: one

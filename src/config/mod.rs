@@ -223,20 +223,6 @@ impl DaemonSettings {
     pub fn tz(&self) -> Result<chrono_tz::Tz, String> {
         self.timezone.parse().map_err(|_| format!("daemon.timezone {:?} is not a time zone name like Asia/Jakarta", self.timezone))
     }
-
-    /// Each job's schedule as configured, or its default; an unknown job is an error.
-    pub fn schedules(&self) -> Result<Vec<(&'static str, crate::daemon::schedule::JobSchedule)>, String> {
-        use crate::daemon::schedule::{JOBS, JobSchedule, default_schedule};
-        if let Some(unknown) = self.schedules.keys().find(|k| !JOBS.contains(&k.as_str())) {
-            return Err(format!("daemon.schedules.{unknown}: no such job (the jobs are {})", JOBS.join(", ")));
-        }
-        JOBS.iter()
-            .map(|job| {
-                let expr = self.schedules.get(*job).map_or(default_schedule(job).unwrap_or_default(), String::as_str);
-                JobSchedule::parse(expr).map(|s| (*job, s)).map_err(|e| format!("daemon.schedules.{job}: {e}"))
-            })
-            .collect()
-    }
 }
 
 /// `[orders]`: whose purchase orders are synced, and how deadlines count.
@@ -385,24 +371,12 @@ pub struct ImportSettings {
 
 impl Default for ImportSettings {
     fn default() -> Self {
-        let limits = crate::intake::workbook::WorkbookLimits::default();
         Self {
             max_file_bytes: 100 * 1024 * 1024,
             batch_size: 5000,
-            max_unpacked_bytes: limits.max_unpacked_bytes,
-            max_shared_strings_bytes: limits.max_shared_strings_bytes,
-            max_shared_strings: limits.max_shared_strings,
-        }
-    }
-}
-
-impl ImportSettings {
-    pub fn workbook_limits(&self) -> crate::intake::workbook::WorkbookLimits {
-        crate::intake::workbook::WorkbookLimits {
-            max_unpacked_bytes: self.max_unpacked_bytes,
-            max_shared_strings_bytes: self.max_shared_strings_bytes,
-            max_shared_strings: self.max_shared_strings,
-            ..Default::default()
+            max_unpacked_bytes: 1024 * 1024 * 1024,
+            max_shared_strings_bytes: 128 * 1024 * 1024,
+            max_shared_strings: 2_000_000,
         }
     }
 }

@@ -63,9 +63,9 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
-    let database = match tokio::time::timeout(CHECK_TIMEOUT, sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(state.store.pool())).await {
-        Ok(Ok(_)) => "ok".to_owned(),
-        Ok(Err(e)) => format!("error: {}", crate::store::StoreError::from(e)),
+    let database = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(e)) => format!("error: {e}"),
         Err(_) => format!("no answer within {} s", CHECK_TIMEOUT.as_secs()),
     };
     let catalogue = match tokio::time::timeout(CHECK_TIMEOUT, state.http.get(state.catalogue.clone()).send()).await {
@@ -99,18 +99,11 @@ async fn refresh_gauges(store: &Store) -> Result<(), crate::store::StoreError> {
     for (state, n) in by_state {
         metrics::gauge!("katalog_bridge_publications", "state" => state).set(n as f64);
     }
-    let (waiting, nearest): (i64, Option<f64>) = sqlx::query_as(
-        "SELECT count(*), EXTRACT(EPOCH FROM min(deadline) FILTER (WHERE deadline > now()) - now())::float8
-         FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'",
-    )
-    .fetch_one(store.pool())
-    .await
-    .map_err(crate::store::StoreError::from)?;
-    metrics::gauge!("katalog_bridge_orders_waiting_confirmation").set(waiting as f64);
+    let figures = crate::store::orders::figures(store).await?;
+    metrics::gauge!("katalog_bridge_orders_waiting_confirmation").set(figures.waiting as f64);
     // +Inf when no deadline is ahead: an alert on "below N seconds" stays quiet.
-    metrics::gauge!("katalog_bridge_seconds_to_nearest_deadline").set(nearest.unwrap_or(f64::INFINITY));
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders").fetch_one(store.pool()).await.map_err(crate::store::StoreError::from)?;
-    metrics::gauge!("katalog_bridge_orders_stored").set(orders as f64);
+    metrics::gauge!("katalog_bridge_seconds_to_nearest_deadline").set(figures.seconds_to_nearest_deadline.unwrap_or(f64::INFINITY));
+    metrics::gauge!("katalog_bridge_orders_stored").set(figures.stored as f64);
     for (state, n) in crate::store::notifications::counts(store).await? {
         metrics::gauge!("katalog_bridge_notifications", "state" => state).set(n as f64);
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::{Jobs, Outcome};
 use crate::catalog::client::CatalogueClient;
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::job::Job;
 use crate::mapping::plan::Plan;
 use crate::orders::{OrderError, SyncOptions};
 use crate::publish::{Channel, PublishError, PublishOptions};
@@ -49,9 +50,9 @@ impl RealJobs {
     }
 }
 
-fn record(job: &'static str, role: &'static str, outcome: &'static str, took: Duration) {
-    metrics::counter!("katalog_bridge_runs_total", "job" => job, "role" => role, "outcome" => outcome).increment(1);
-    metrics::histogram!("katalog_bridge_run_duration_seconds", "job" => job, "role" => role, "outcome" => outcome).record(took.as_secs_f64());
+fn record(job: Job, role: &'static str, outcome: &'static str, took: Duration) {
+    metrics::counter!("katalog_bridge_runs_total", "job" => job.name(), "role" => role, "outcome" => outcome).increment(1);
+    metrics::histogram!("katalog_bridge_run_duration_seconds", "job" => job.name(), "role" => role, "outcome" => outcome).record(took.as_secs_f64());
 }
 
 /// The two ways a job's error is not a failure of its run.
@@ -84,12 +85,12 @@ impl JobError for OrderError {
 
 /// How a run ended, as the metrics and logs say it; `None` when it did not
 /// run because another process holds the job's lock.
-fn outcome<R, E: JobError>(job: &str, result: &Result<R, E>, complete: impl FnOnce(&R) -> bool) -> Option<&'static str> {
+fn outcome<R, E: JobError>(job: Job, result: &Result<R, E>, complete: impl FnOnce(&R) -> bool) -> Option<&'static str> {
     match result {
         Err(e) if e.busy() => None,
         Err(e) if e.interrupted() => Some("interrupted"),
         Err(e) => {
-            tracing::error!(job, error = %e, "run failed");
+            tracing::error!(job = job.name(), error = %e, "run failed");
             Some("failed")
         }
         Ok(r) if complete(r) => Some("succeeded"),
@@ -117,10 +118,10 @@ fn orders_complete(r: &crate::orders::SyncReport) -> bool {
 }
 
 impl Jobs for RealJobs {
-    async fn lead(&self, job: &'static str) -> Outcome {
+    async fn lead(&self, job: Job) -> Outcome {
         let started = Instant::now();
         let outcome = match job {
-            "publish" => {
+            Job::Publish => {
                 let mut worst = Some("succeeded");
                 for channel in crate::publish::sending_channels(&self.client) {
                     let plan = if channel == Channel::Peppol { &self.peppol_plan } else { &self.plan };
@@ -135,7 +136,7 @@ impl Jobs for RealJobs {
                 }
                 worst
             }
-            "status" => {
+            Job::Status => {
                 let mut worst = Some("succeeded");
                 for channel in crate::publish::sending_channels(&self.client) {
                     let result = crate::publish::status::sync_status(&self.store, &self.client, channel, None, &self.status).await;
@@ -149,7 +150,7 @@ impl Jobs for RealJobs {
                 }
                 worst
             }
-            "orders" => {
+            Job::Orders => {
                 let result = crate::orders::sync_orders(&self.store, &self.client, &self.calendar, &self.order_options()).await;
                 if let Ok(r) = &result {
                     tracing::info!(summary = r.summary(), "orders synced");
@@ -162,7 +163,6 @@ impl Jobs for RealJobs {
                 }
                 outcome
             }
-            _ => Some("failed"),
         };
         match outcome {
             None => Outcome::Busy,
@@ -173,28 +173,29 @@ impl Jobs for RealJobs {
         }
     }
 
-    async fn help(&self, job: &'static str) -> bool {
+    async fn help(&self, job: Job) -> bool {
         let started = Instant::now();
         let outcome = match job {
-            "publish" => match crate::publish::help(&self.store, &self.client, &self.publish_options(Channel::Api)).await {
+            Job::Publish => match crate::publish::help(&self.store, &self.client, &self.publish_options(Channel::Api)).await {
                 Ok(None) => return false,
                 result => outcome(job, &result.map(Option::unwrap_or_default), crate::publish::PublishReport::complete),
             },
-            "orders" => match crate::orders::help(&self.store, &self.client, &self.calendar, &self.order_options()).await {
+            Job::Orders => match crate::orders::help(&self.store, &self.client, &self.calendar, &self.order_options()).await {
                 Ok(None) => return false,
                 result => outcome(job, &result.map(Option::unwrap_or_default), orders_complete),
             },
-            _ => return false,
+            // A status read has nothing to claim: it is led or waited for.
+            Job::Status => return false,
         };
         record(job, "help", outcome.unwrap_or("failed"), started.elapsed());
         true
     }
 
-    async fn leased(&self, job: &'static str) -> Option<Duration> {
+    async fn leased(&self, job: Job) -> Option<Duration> {
         let left = match job {
-            "publish" => crate::store::publications::leased(&self.store, Channel::Api.name()).await,
-            "orders" => crate::store::orders::details_leased(&self.store, crate::orders::SOURCE).await,
-            _ => return None,
+            Job::Publish => crate::store::publications::leased(&self.store, Channel::Api.name()).await,
+            Job::Orders => crate::store::orders::details_leased(&self.store, crate::orders::SOURCE).await,
+            Job::Status => return None,
         };
         match left {
             Ok(left) => left.map(|s| Duration::from_secs_f64(s.clamp(0.0, 86_400.0))),

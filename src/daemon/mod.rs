@@ -30,6 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::domain::job::Job;
 use crate::store::{Store, runs};
 use clock::Clock;
 use schedule::JobSchedule;
@@ -46,16 +47,13 @@ pub enum Outcome {
 /// What the scheduler runs. The real jobs are in `jobs.rs`; tests give their own.
 pub trait Jobs: Send + Sync + 'static {
     /// The job's whole work as its lead, under its lock.
-    fn lead(&self, job: &'static str) -> impl Future<Output = Outcome> + Send;
+    fn lead(&self, job: Job) -> impl Future<Output = Outcome> + Send;
     /// The claimable part of a job another process leads; whether any was done.
-    fn help(&self, job: &'static str) -> impl Future<Output = bool> + Send;
+    fn help(&self, job: Job) -> impl Future<Output = bool> + Send;
     /// How long until the first lease held on the job's unfinished work runs
     /// out, when any is held.
-    fn leased(&self, job: &'static str) -> impl Future<Output = Option<Duration>> + Send;
+    fn leased(&self, job: Job) -> impl Future<Output = Option<Duration>> + Send;
 }
-
-/// The nightly full sync: a `publish` tick runs these after it.
-pub const AFTER_PUBLISH: [&str; 2] = ["status", "orders"];
 
 /// Counts per job, for tests and the logs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -90,19 +88,19 @@ pub struct LoopState {
 
 #[derive(Debug, Default)]
 pub struct Stats {
-    jobs: Mutex<HashMap<&'static str, JobStats>>,
+    jobs: Mutex<HashMap<Job, JobStats>>,
     state: Mutex<LoopState>,
 }
 
 impl Stats {
-    fn bump(&self, job: &'static str, f: impl FnOnce(&mut JobStats)) {
+    fn bump(&self, job: Job, f: impl FnOnce(&mut JobStats)) {
         if let Ok(mut m) = self.jobs.lock() {
             f(m.entry(job).or_default());
         }
     }
 
-    pub fn of(&self, job: &str) -> JobStats {
-        self.jobs.lock().ok().and_then(|m| m.get(job).cloned()).unwrap_or_default()
+    pub fn of(&self, job: Job) -> JobStats {
+        self.jobs.lock().ok().and_then(|m| m.get(&job).cloned()).unwrap_or_default()
     }
 
     fn update(&self, f: impl FnOnce(&mut LoopState)) {
@@ -121,27 +119,27 @@ pub struct Scheduler<C: Clock, J: Jobs> {
     store: Store,
     clock: Arc<C>,
     tz: Tz,
-    schedules: Vec<(&'static str, JobSchedule)>,
+    schedules: Vec<(Job, JobSchedule)>,
     jobs: Arc<J>,
     help_every: Duration,
     stats: Arc<Stats>,
-    running: Arc<Mutex<HashSet<&'static str>>>,
+    running: Arc<Mutex<HashSet<Job>>>,
 }
 
 /// Removes a job from the running set however its task ends.
-struct Running(Arc<Mutex<HashSet<&'static str>>>, &'static str, Arc<Stats>);
+struct Running(Arc<Mutex<HashSet<Job>>>, Job, Arc<Stats>);
 
 impl Drop for Running {
     fn drop(&mut self) {
         if let Ok(mut set) = self.0.lock() {
-            set.remove(self.1);
+            set.remove(&self.1);
         }
         self.2.bump(self.1, |s| s.ended += 1);
     }
 }
 
 impl<C: Clock, J: Jobs> Scheduler<C, J> {
-    pub fn new(store: &Store, clock: Arc<C>, tz: Tz, schedules: Vec<(&'static str, JobSchedule)>, jobs: Arc<J>, help_every: Duration) -> Self {
+    pub fn new(store: &Store, clock: Arc<C>, tz: Tz, schedules: Vec<(Job, JobSchedule)>, jobs: Arc<J>, help_every: Duration) -> Self {
         Self {
             store: store.handle(),
             clock,
@@ -174,13 +172,13 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
         let this = Arc::new(self);
         let mut tasks = JoinSet::new();
         let now = this.clock.now();
-        let mut next: HashMap<&'static str, Option<DateTime<Utc>>> = HashMap::new();
+        let mut next: HashMap<Job, Option<DateTime<Utc>>> = HashMap::new();
         let mut missed = Vec::new();
         for (job, s) in &this.schedules {
             let (last, running) = loop {
-                match tokio::try_join!(runs::last_started(&this.store, job), runs::running_since(&this.store, job)) {
+                match tokio::try_join!(runs::last_started(&this.store, job.name()), runs::running_since(&this.store, job.name())) {
                     Ok(history) => break history,
-                    Err(e) => tracing::warn!(job, error = %e, "cannot read the run history: trying again"),
+                    Err(e) => tracing::warn!(job = job.name(), error = %e, "cannot read the run history: trying again"),
                 }
                 this.stats.update(|s| s.history_retries += 1);
                 if !this.pause(this.help_every, &mut stop).await {
@@ -188,22 +186,22 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                 }
             };
             if let Some(tick) = s.missed(last, now, this.tz) {
-                tracing::info!(job, missed = %crate::domain::time::show(tick), "a run was missed while the daemon was down: running it once now");
-                this.stats.bump(job, |s| s.caught_up += 1);
+                tracing::info!(job = job.name(), missed = %crate::domain::time::show(tick), "a run was missed while the daemon was down: running it once now");
+                this.stats.bump(*job, |s| s.caught_up += 1);
                 missed.push((*job, tick));
             } else if let Some(started) = running {
                 // Another instance is at it: help, and take over should it die.
-                tracing::info!(job, started = %crate::domain::time::show(started), "this job is running on another instance: joining it");
+                tracing::info!(job = job.name(), started = %crate::domain::time::show(started), "this job is running on another instance: joining it");
                 missed.push((*job, started));
             }
-            next.insert(job, s.next_after(now, this.tz));
+            next.insert(*job, s.next_after(now, this.tz));
         }
         if !missed.is_empty() {
             tasks.spawn(this.clone().run_ticks(missed, stop.clone()));
         }
         for (job, s) in &this.schedules {
             if let Some(Some(t)) = next.get(job) {
-                tracing::info!(job, schedule = s.expr, next = %crate::domain::time::show(*t), "scheduled");
+                tracing::info!(job = job.name(), schedule = s.expr, next = %crate::domain::time::show(*t), "scheduled");
             }
         }
         loop {
@@ -223,7 +221,7 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                 if let Some(Some(t)) = next.get(job).copied().map(|t| t.filter(|t| *t <= now)) {
                     due.push((*job, t));
                     // However many ticks passed (a suspended machine), one run.
-                    next.insert(job, s.next_after(now, this.tz));
+                    next.insert(*job, s.next_after(now, this.tz));
                 }
             }
             if !due.is_empty() {
@@ -236,16 +234,14 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
     }
 
     /// The jobs due at one tick, one after another in the order of
-    /// [`schedule::JOBS`]; a publish tick brings status and orders after it.
-    async fn run_ticks(self: Arc<Self>, due: Vec<(&'static str, DateTime<Utc>)>, stop: watch::Receiver<bool>) {
-        let mut steps: Vec<(&'static str, DateTime<Utc>)> = Vec::new();
+    /// [`Job::ALL`]; a job's tick brings the jobs it is followed by.
+    async fn run_ticks(self: Arc<Self>, due: Vec<(Job, DateTime<Utc>)>, stop: watch::Receiver<bool>) {
+        let mut steps: Vec<(Job, DateTime<Utc>)> = Vec::new();
         for (job, tick) in &due {
-            steps.push((job, *tick));
-            if *job == "publish" {
-                steps.extend(AFTER_PUBLISH.iter().map(|j| (*j, *tick)));
-            }
+            steps.push((*job, *tick));
+            steps.extend(job.followed_by().iter().map(|j| (*j, *tick)));
         }
-        steps.sort_by_key(|(job, _)| schedule::JOBS.iter().position(|j| j == job));
+        steps.sort_by_key(|(job, _)| *job);
         steps.dedup_by_key(|(job, _)| *job);
         for (job, tick) in steps {
             if *stop.borrow() {
@@ -256,25 +252,25 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
     }
 
     /// One tick of one job on this instance.
-    async fn step(&self, job: &'static str, tick: DateTime<Utc>, mut stop: watch::Receiver<bool>) {
+    async fn step(&self, job: Job, tick: DateTime<Utc>, mut stop: watch::Receiver<bool>) {
         let _running = {
             let Ok(mut set) = self.running.lock() else { return };
             if !set.insert(job) {
                 drop(set);
                 self.stats.bump(job, |s| s.skipped += 1);
-                metrics::counter!("katalog_bridge_ticks_skipped_total", "job" => job).increment(1);
-                tracing::warn!(job, tick = %crate::domain::time::show(tick), "tick skipped: this job's previous run is still going (ticks are not queued)");
+                metrics::counter!("katalog_bridge_ticks_skipped_total", "job" => job.name()).increment(1);
+                tracing::warn!(job = job.name(), tick = %crate::domain::time::show(tick), "tick skipped: this job's previous run is still going (ticks are not queued)");
                 return;
             }
             Running(self.running.clone(), job, self.stats.clone())
         };
-        let span = tracing::info_span!("job", job, tick = %crate::domain::time::show(tick));
+        let span = tracing::info_span!("job", job = job.name(), tick = %crate::domain::time::show(tick));
         async {
             loop {
                 if *stop.borrow() {
                     return;
                 }
-                match runs::done_since(&self.store, job, tick).await {
+                match runs::done_since(&self.store, job.name(), tick).await {
                     Ok(true) => {
                         self.stats.bump(job, |s| s.already_done += 1);
                         tracing::info!("this tick was already served by another instance");
@@ -327,7 +323,7 @@ pub enum DaemonError {
 /// What the daemon needs, read from the configuration before the database opens.
 pub struct Parts {
     pub tz: Tz,
-    pub schedules: Vec<(&'static str, JobSchedule)>,
+    pub schedules: Vec<(Job, JobSchedule)>,
     pub jobs: jobs::RealJobs,
     pub listen: String,
     pub catalogue: url::Url,

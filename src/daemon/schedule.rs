@@ -6,6 +6,8 @@
 
 use std::str::FromStr;
 
+use crate::domain::job::Job;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -98,18 +100,20 @@ impl JobSchedule {
     }
 }
 
-/// The jobs the daemon runs, in the order a nightly full sync runs them.
-pub const JOBS: [&str; 3] = ["publish", "status", "orders"];
-
-/// The default schedules: a nightly full sync at 01:00 (publish, then status,
-/// then orders), status every hour, orders every 15 minutes in working hours.
-pub fn default_schedule(job: &str) -> Option<&'static str> {
-    match job {
-        "publish" => Some("0 1 * * *"),
-        "status" => Some("0 * * * *"),
-        "orders" => Some("*/15 7-17 * * 1-5"),
-        _ => None,
+/// Each job's schedule as `[daemon.schedules]` sets it, or its default; a
+/// name that is no job is an error naming the jobs.
+pub fn from_settings(configured: &std::collections::BTreeMap<String, String>) -> Result<Vec<(Job, JobSchedule)>, String> {
+    if let Some(unknown) = configured.keys().find(|k| Job::parse(k).is_none()) {
+        let names: Vec<&str> = Job::ALL.iter().map(|j| j.name()).collect();
+        return Err(format!("daemon.schedules.{unknown}: no such job (the jobs are {})", names.join(", ")));
     }
+    Job::ALL
+        .iter()
+        .map(|job| {
+            let expr = configured.get(job.name()).map_or(job.default_schedule(), String::as_str);
+            JobSchedule::parse(expr).map(|s| (*job, s)).map_err(|e| format!("daemon.schedules.{job}: {e}"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -164,8 +168,8 @@ mod tests {
         assert!(matches!(JobSchedule::parse("0 0 1 * * *"), Err(ScheduleError::Fields { found: 6, .. })));
         assert!(matches!(JobSchedule::parse("0 1 * * 8"), Err(ScheduleError::DayOfWeek { .. })));
         assert!(matches!(JobSchedule::parse("61 1 * * *"), Err(ScheduleError::Invalid { .. })));
-        for job in JOBS {
-            assert!(JobSchedule::parse(default_schedule(job).unwrap()).is_ok(), "{job}");
+        for job in Job::ALL {
+            assert!(JobSchedule::parse(job.default_schedule()).is_ok(), "{job}");
         }
     }
 }

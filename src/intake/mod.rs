@@ -144,7 +144,8 @@ pub(crate) async fn run<I: RowImport>(
     options: &ImportOptions,
     settings: &ImportSettings,
 ) -> Result<ImportReport, ImportError> {
-    let (kind, mut rows) = source::open(path, options.sheet.as_deref(), settings.max_file_bytes, settings.workbook_limits())?;
+    let (kind, mut rows) =
+        source::open(path, options.sheet.as_deref(), settings.max_file_bytes, crate::intake::workbook::WorkbookLimits::from_settings(settings))?;
     let header_row = loop {
         match rows.recv().await {
             None => return Err(ImportError::Empty { path: path.to_owned() }),

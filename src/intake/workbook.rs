@@ -27,7 +27,19 @@ pub struct WorkbookLimits {
 
 impl Default for WorkbookLimits {
     fn default() -> Self {
-        Self { max_unpacked_bytes: 1024 * 1024 * 1024, max_shared_strings_bytes: 128 * 1024 * 1024, max_shared_strings: 2_000_000, max_parts: 10_000 }
+        Self::from_settings(&crate::config::ImportSettings::default())
+    }
+}
+
+impl WorkbookLimits {
+    /// The limits `[import]` sets; the count of parts is fixed.
+    pub fn from_settings(settings: &crate::config::ImportSettings) -> Self {
+        Self {
+            max_unpacked_bytes: settings.max_unpacked_bytes,
+            max_shared_strings_bytes: settings.max_shared_strings_bytes,
+            max_shared_strings: settings.max_shared_strings,
+            max_parts: 10_000,
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::NotifySettings;
 use crate::domain::calendar::WorkingCalendar;
 use crate::store::notifications::{self, Due, Sent};
-use crate::store::{Store, StoreError, runs};
+use crate::store::{Store, StoreError};
 
 /// The header carrying the body's signature.
 pub const SIGNATURE_HEADER: &str = "X-Katalog-Bridge-Signature";
@@ -208,7 +208,7 @@ impl Notifier {
     /// sends, so a delivery slower than the lease (a slow SMTP server or
     /// webhook) is never taken and sent again by another pass.
     pub async fn send_due(&self, store: &Store) -> Result<NotifyCounts, NotifyError> {
-        let claimant = runs::Claimant::for_pass(store, "notify", self.lease);
+        let claimant = crate::store::claims::Claimant::for_pass(store, "notify", self.lease);
         let instance = claimant.name.as_str();
         let mut counts = NotifyCounts::default();
         loop {
@@ -271,7 +271,7 @@ impl Notifier {
     fn failed(&self, due: &Due, error: String) -> Sent {
         let attempt = due.attempts + 1;
         let retry_at = (attempt < MAX_ATTEMPTS).then(|| {
-            let secs = (30_i64 << attempt.clamp(0, 12)).min(3600);
+            let secs = crate::store::claims::Retry::backoff_secs(attempt);
             Utc::now() + chrono::Duration::seconds(secs)
         });
         Sent::Failed { error, retry_at }

@@ -22,7 +22,9 @@ use tracing::Instrument;
 
 use crate::catalog::client::{Call, CatalogueClient};
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::job::Job;
 use crate::domain::order::RemoteOrder;
+use crate::store::claims::{self, Retry};
 use crate::store::orders::{self, DetailCounts, PageCounts};
 use crate::store::{Store, StoreError, runs};
 
@@ -170,10 +172,10 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
     }
     // The feed lists every seller's packages: any of our accounts reads it.
     let reader = client.sellers().into_iter().next().ok_or(OrderError::NoAccount)?;
-    let lock = runs::lock_lead(store, "orders").await?.map_err(OrderError::Busy)?;
+    let lock = runs::lock_lead(store, Job::Orders).await?.map_err(OrderError::Busy)?;
     lock.hold(async {
-        let run = runs::start(store, "orders").await?;
-        let claimant = runs::Claimant::for_run(store, run, options.lease);
+        let run = runs::start(store, Job::Orders.name()).await?;
+        let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
         let mut report = SyncReport::default();
         let span = tracing::info_span!("run", job = "orders", run);
         let result = sync_all(store, client, calendar, options, &reader, &claimant.name, &mut report).instrument(span).await;
@@ -188,8 +190,8 @@ pub async fn help(store: &Store, client: &CatalogueClient, calendar: &WorkingCal
     if client.sellers().is_empty() || !orders::details_claimable(store, SOURCE).await? {
         return Ok(None);
     }
-    let run = runs::start_as(store, "orders", runs::Role::Help).await?;
-    let claimant = runs::Claimant::for_run(store, run, options.lease);
+    let run = runs::start_as(store, Job::Orders.name(), runs::Role::Help).await?;
+    let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
     let mut report = SyncReport::default();
     let span = tracing::info_span!("run", job = "orders", run, role = "help");
     let result = fetch_details(store, client, calendar, options, &claimant.name, &mut report).instrument(span).await;
@@ -223,10 +225,10 @@ async fn sync_all(
     instance: &str,
     report: &mut SyncReport,
 ) -> Result<(), OrderError> {
-    for claims in [runs::Claims::OrderDetails, runs::Claims::Answers] {
-        let released = runs::release_dead_local_claims(store, claims).await?;
+    for kind in [claims::Claims::OrderDetails, claims::Claims::Answers] {
+        let released = claims::release_dead_local_claims(store, kind).await?;
         if released > 0 {
-            tracing::warn!(released, ?claims, "claims left by a process that is gone are released");
+            tracing::warn!(released, claims = ?kind, "claims left by a process that is gone are released");
         }
     }
     // Answers decided before a crash go out first.
@@ -337,7 +339,7 @@ async fn fetch_details(
                         bytes += size;
                     }
                     Err(why) => {
-                        orders::detail_failed(store, instance, claim.id, &why, 300.0).await?;
+                        orders::detail_failed(store, instance, claim.id, &why, Retry::Unreadable.after_secs()).await?;
                         failures.push((claim.remote_order_id, why));
                     }
                 }
@@ -376,7 +378,7 @@ async fn fetch_details(
                                     instance,
                                     id,
                                     notes.refused.last().map_or("refused by the database", String::as_str),
-                                    REFUSED_RETRY_SECS,
+                                    Retry::Refused.after_secs(),
                                 )
                                 .await?
                             }
@@ -399,10 +401,6 @@ async fn fetch_details(
     report.details_left = orders::details_left(store, SOURCE).await?;
     Ok(())
 }
-
-/// A detail the database refused even with its raw copy left out is tried
-/// again after a day (or sooner, when the catalogue changes the order).
-const REFUSED_RETRY_SECS: f64 = 86_400.0;
 
 /// Stores one order with `write`; when the database refuses a value of it,
 /// once more without its raw copies (the typed fields are bounded by the

@@ -10,6 +10,7 @@ use super::OrderError;
 use crate::catalog::client::request::ResponseBody;
 use crate::catalog::client::{Call, CatalogueClient};
 use crate::store::Store;
+use crate::store::claims::Retry;
 use crate::store::orders::{self, Answered, Response};
 
 /// How long a claimed answer is held before another instance may send it.
@@ -65,12 +66,12 @@ async fn send(store: &Store, client: &CatalogueClient, r: &Response) -> Result<A
     let call = Call::RespondOrder { id: r.remote_order_id.clone(), body, key: r.key.clone() };
     Ok(match client.send(&r.seller, &call).await {
         Ok(answer) => Answered::Sent { status: answer.body["status"].as_str().map(|s| s.chars().take(60).collect()) },
-        Err(e) if e.is_transient() => Answered::Later { error: e.to_string(), retry_secs: 60.0 },
+        Err(e) if e.is_transient() => Answered::Later { error: e.to_string(), retry_secs: Retry::Transient.after_secs() },
         Err(
             e @ (crate::catalog::client::ClientError::NoAccount(_)
             | crate::catalog::client::ClientError::Unauthorized { .. }
             | crate::catalog::client::ClientError::Account { .. }),
-        ) => Answered::Later { error: e.to_string(), retry_secs: 600.0 },
+        ) => Answered::Later { error: e.to_string(), retry_secs: Retry::Account.after_secs() },
         Err(e) => Answered::Refused { error: e.to_string() },
     })
 }

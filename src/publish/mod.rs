@@ -24,9 +24,11 @@ use tracing::Instrument;
 
 use crate::catalog::Format;
 use crate::catalog::client::{Call, CatalogueClient, ClientError};
+use crate::domain::job::Job;
 use crate::domain::publication::{Change, PublicationState};
 use crate::listings::{ListingError, MapOptions, Output, map_products};
 use crate::mapping::plan::Plan;
+use crate::store::claims::Retry;
 use crate::store::publications::{self, Answered, Claimed, PlanCounts, SendResult};
 use crate::store::{Store, StoreError, runs};
 
@@ -177,7 +179,7 @@ impl PublishReport {
 
 /// Maps, plans, and sends every publication that needs it.
 pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, options: &PublishOptions) -> Result<PublishReport, PublishError> {
-    let lock = runs::lock_lead(store, "publish").await?.map_err(PublishError::Busy)?;
+    let lock = runs::lock_lead(store, Job::Publish).await?.map_err(PublishError::Busy)?;
     lock.hold(async {
         if options.dry_run {
             let sellers = sellers_for(store, client, options).await?;
@@ -186,7 +188,7 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
         }
         // The run is recorded from the start: a failure while mapping is one too,
         // and every line logged from here on names the run.
-        let run = runs::start(store, "publish").await?;
+        let run = runs::start(store, Job::Publish.name()).await?;
         let span = tracing::info_span!("run", job = "publish", run);
         let mut report = PublishReport::default();
         let result = publish_run(store, plan, client, options, run, &mut report).instrument(span).await;
@@ -236,7 +238,7 @@ async fn publish_run(
     let sellers = sellers_for(store, client, options).await?;
     report.planned = plan_publications(store, plan, options, &sellers).await?;
     // Claims name the run, so two publishers in one process are told apart too.
-    let claimant = runs::Claimant::for_run(store, run, options.lease);
+    let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
     let instance = claimant.name.as_str();
 
     if channel == Channel::Xlsx {
@@ -282,9 +284,9 @@ pub async fn help(store: &Store, client: &CatalogueClient, options: &PublishOpti
     if !publications::claimable(store, options.channel.name(), &sellers).await? {
         return Ok(None);
     }
-    let run = runs::start_as(store, "publish", runs::Role::Help).await?;
+    let run = runs::start_as(store, Job::Publish.name(), runs::Role::Help).await?;
     let span = tracing::info_span!("run", job = "publish", run, role = "help");
-    let claimant = runs::Claimant::for_run(store, run, options.lease);
+    let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
     let mut report = PublishReport::default();
     let progress = Progress { bar: None };
     let result = send_all(store, client, options, &claimant.name, &sellers, &progress, &mut report).instrument(span).await;
@@ -441,8 +443,8 @@ async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendR
             };
             (key, SendResult::Accepted { state, remote_id, sent_hash, sent_payload, answered: answered(state, &answer.body) })
         }
-        Err(e) if e.is_transient() => (key, SendResult::Later { error: e.to_string(), retry_in_secs: 60.0 }),
-        Err(e) if account_fault(&e) => (key, SendResult::Later { error: e.to_string(), retry_in_secs: 600.0 }),
+        Err(e) if e.is_transient() => (key, SendResult::Later { error: e.to_string(), retry_in_secs: Retry::Transient.after_secs() }),
+        Err(e) if account_fault(&e) => (key, SendResult::Later { error: e.to_string(), retry_in_secs: Retry::Account.after_secs() }),
         Err(e) => {
             let reasons = match &e {
                 ClientError::Refused { fields, .. } => serde_json::to_value(fields).unwrap_or_default(),

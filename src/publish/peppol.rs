@@ -19,6 +19,7 @@ use crate::catalog::peppol::{Action, CatalogueWriter, Header};
 use crate::domain::publication::PublicationState;
 use crate::listings::draft_payload;
 use crate::mapping::plan::Plan;
+use crate::store::claims::Retry;
 use crate::store::listings::products_for_mapping;
 use crate::store::publications::{self, Claimed, SendResult};
 use crate::store::uploads::{self, AnswerCounts, LineResult, Sent, Unsent};
@@ -132,7 +133,7 @@ async fn build(
     drop(rows);
     for c in stale {
         let error = "the product changed since it was mapped, or no longer maps: it goes with the next run".to_owned();
-        publications::record(store, instance, c, "", &SendResult::Later { error, retry_in_secs: 60.0 }).await?;
+        publications::record(store, instance, c, "", &SendResult::Later { error, retry_in_secs: Retry::Transient.after_secs() }).await?;
         report.deferred += 1;
         progress.tick(report);
     }
@@ -161,10 +162,10 @@ async fn send_upload(
     let sent = match client.send(&upload.seller, &call).await {
         Ok(answer) => match answer.body["upload_id"].as_str() {
             Some(id) if !id.is_empty() && id.len() <= 100 => Sent::Taken { remote_id: id.to_owned() },
-            _ => Sent::Later { error: "the catalogue took the document but named no upload id".into(), retry_in_secs: 60.0 },
+            _ => Sent::Later { error: "the catalogue took the document but named no upload id".into(), retry_in_secs: Retry::Transient.after_secs() },
         },
-        Err(e) if e.is_transient() => Sent::Later { error: e.to_string(), retry_in_secs: 60.0 },
-        Err(e) if account_fault(&e) => Sent::Later { error: e.to_string(), retry_in_secs: 600.0 },
+        Err(e) if e.is_transient() => Sent::Later { error: e.to_string(), retry_in_secs: Retry::Transient.after_secs() },
+        Err(e) if account_fault(&e) => Sent::Later { error: e.to_string(), retry_in_secs: Retry::Account.after_secs() },
         Err(e) => Sent::Refused { error: e.to_string() },
     };
     let counts = uploads::record_send(store, instance, upload, &sent).await?;

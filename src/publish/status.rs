@@ -13,6 +13,7 @@ use tracing::Instrument;
 use super::{Channel, PublishError};
 use crate::catalog::client::request::{feed_page, listing_state};
 use crate::catalog::client::{Call, CatalogueClient, ClientError};
+use crate::domain::job::Job;
 use crate::store::publications::{self, FeedCounts, ReadOutcome};
 use crate::store::{Store, runs};
 
@@ -125,8 +126,8 @@ pub async fn sync_status(
         v.sort();
         v
     };
-    let lock = runs::lock_lead(store, "status").await?.map_err(PublishError::Busy)?;
-    let run = runs::start(store, "status").await?;
+    let lock = runs::lock_lead(store, Job::Status).await?.map_err(PublishError::Busy)?;
+    let run = runs::start(store, Job::Status.name()).await?;
     let span = tracing::info_span!("run", job = "status", run);
     lock.hold(
         async move {

@@ -23,6 +23,7 @@ use crate::domain::publication::PublicationState;
 use crate::listings::draft_payload;
 use crate::mapping::plan::Plan;
 use crate::store::Store;
+use crate::store::claims::Retry;
 use crate::store::listings::products_for_mapping;
 use crate::store::publications::{self, SendResult};
 
@@ -95,7 +96,7 @@ pub(super) async fn export(
         drop(rows);
         for c in stale {
             let error = "the product changed since it was mapped, or no longer maps: it goes with the next run".to_owned();
-            publications::record(store, instance, &c, "", &SendResult::Later { error, retry_in_secs: 60.0 }).await?;
+            publications::record(store, instance, &c, "", &SendResult::Later { error, retry_in_secs: Retry::Transient.after_secs() }).await?;
             report.deferred += 1;
         }
     }
@@ -167,7 +168,7 @@ const SKU_HEADING: &str = "sku";
 /// Reads a workbook's SKUs: (row number, the seller's item id).
 pub async fn workbook_skus(file: &Path, settings: &crate::config::ImportSettings) -> Result<Vec<(u64, String)>, crate::intake::ImportError> {
     use crate::intake::source::{self, Cell};
-    let (_, mut rows) = source::open(file, None, settings.max_file_bytes, settings.workbook_limits())?;
+    let (_, mut rows) = source::open(file, None, settings.max_file_bytes, crate::intake::workbook::WorkbookLimits::from_settings(settings))?;
     let mut column = None;
     let mut skus = Vec::new();
     while let Some(row) = rows.recv().await {

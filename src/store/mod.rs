@@ -12,6 +12,7 @@ macro_rules! summed {
     };
 }
 
+pub mod claims;
 pub mod embedded;
 pub mod listings;
 pub mod notifications;
@@ -151,6 +152,12 @@ impl Store {
         let store = Self::open(settings).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// The pool, for tests and tools that read the database directly.

@@ -729,8 +729,8 @@ pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<Vec<Resubmitted>, St
 /// runs out. Claims of live processes, and of other hosts, wait for their lease.
 pub async fn release_dead_local_claims(store: &Store) -> Result<u64, StoreError> {
     let mut n = 0;
-    for claims in [super::runs::Claims::Publications, super::runs::Claims::Uploads] {
-        n += super::runs::release_dead_local_claims(store, claims).await?;
+    for claims in [super::claims::Claims::Publications, super::claims::Claims::Uploads] {
+        n += super::claims::release_dead_local_claims(store, claims).await?;
     }
     Ok(n)
 }

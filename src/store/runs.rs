@@ -2,6 +2,7 @@
 //! can see what ran, when, and how it ended.
 
 use super::{Store, StoreError};
+use crate::domain::job::Job;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
@@ -62,16 +63,6 @@ pub async fn start_as(store: &Store, kind: &str, role: Role) -> Result<i64, Stor
 /// "KB" and 1, so it cannot meet another application's locks by chance.
 pub const JOB_LOCKS: i32 = 0x4B42_0001;
 
-/// Each job's number within [`JOB_LOCKS`].
-pub fn job_lock_id(job: &str) -> Option<i32> {
-    match job {
-        "publish" => Some(1),
-        "status" => Some(2),
-        "orders" => Some(3),
-        _ => None,
-    }
-}
-
 /// A job's lock, held on a connection of its own for as long as this value
 /// lives. Dropping it closes that connection, which releases the lock even
 /// when the work was cancelled half-way; a killed process's lock goes with
@@ -107,8 +98,8 @@ impl Drop for JobLock {
 }
 
 /// Takes the job's lock if no other process holds it.
-pub async fn try_lock_job(store: &Store, job: &str) -> Result<Option<JobLock>, StoreError> {
-    let Some(id) = job_lock_id(job) else { return Ok(Some(JobLock { conn: None })) };
+pub async fn try_lock_job(store: &Store, job: Job) -> Result<Option<JobLock>, StoreError> {
+    let id = job.lock_id();
     let mut conn = store.pool.acquire().await?;
     let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)").bind(JOB_LOCKS).bind(id).fetch_one(&mut *conn).await?;
     Ok(got.then_some(JobLock { conn: Some(conn) }))
@@ -117,22 +108,22 @@ pub async fn try_lock_job(store: &Store, job: &str) -> Result<Option<JobLock>, S
 /// Takes the job's lock for a lead run, marking abandoned any lead run left
 /// running by a process that lost it. `Err(why)` when another process holds
 /// it, saying which.
-pub async fn lock_lead(store: &Store, job: &str) -> Result<Result<JobLock, String>, StoreError> {
+pub async fn lock_lead(store: &Store, job: Job) -> Result<Result<JobLock, String>, StoreError> {
     let Some(lock) = try_lock_job(store, job).await? else {
         let holder = lock_holder(store, job).await?.unwrap_or_else(|| "another process".into());
         return Ok(Err(format!("the {job} job is already running in {holder}; it takes one process at a time (a daemon helps with its claimable work)")));
     };
-    let lost = if lock.conn.is_some() { abandon_lost_leads(store, job).await? } else { 0 };
+    let lost = if lock.conn.is_some() { abandon_lost_leads(store, job.name()).await? } else { 0 };
     if lost > 0 {
-        tracing::warn!(job, runs = lost, "runs of this job left running by a process that is gone are now marked abandoned");
+        tracing::warn!(job = job.name(), runs = lost, "runs of this job left running by a process that is gone are now marked abandoned");
     }
     Ok(Ok(lock))
 }
 
 /// Who holds a job's lock, as `instance` of its running lead run, if known.
-pub async fn lock_holder(store: &Store, job: &str) -> Result<Option<String>, StoreError> {
+pub async fn lock_holder(store: &Store, job: Job) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar("SELECT instance FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status = 'running' ORDER BY id DESC LIMIT 1")
-        .bind(job)
+        .bind(job.name())
         .fetch_optional(&store.pool)
         .await?)
 }
@@ -292,114 +283,6 @@ pub async fn history(store: &Store, job: Option<&str>, failed_only: bool, limit:
     .bind(limit.clamp(1, 100_000))
     .fetch_all(&store.pool)
     .await?)
-}
-
-/// The tables whose rows are claimed (`claimed_by`, `claimed_until`).
-#[derive(Debug, Clone, Copy)]
-pub enum Claims {
-    Publications,
-    Uploads,
-    OrderDetails,
-    Notifications,
-    Answers,
-}
-
-impl Claims {
-    pub const ALL: [Claims; 5] = [Claims::Publications, Claims::Uploads, Claims::OrderDetails, Claims::Answers, Claims::Notifications];
-
-    fn table(self) -> &'static str {
-        match self {
-            Claims::Publications => "publications",
-            Claims::Uploads => "catalogue_uploads",
-            Claims::OrderDetails => "order_detail_claims",
-            Claims::Answers => "order_responses",
-            Claims::Notifications => "notifications",
-        }
-    }
-}
-
-/// The name a run's claims carry in `claimed_by`, and, while it lives, the
-/// renewal of their leases every third of a lease: a batch slower than its
-/// lease (a slow catalogue) is not taken over by another instance while this
-/// one still works on it. Dropped (the run over, or the process dead), the
-/// renewal stops and the leases run out.
-#[derive(Debug)]
-pub struct Claimant {
-    pub name: String,
-    renewal: tokio::task::JoinHandle<()>,
-}
-
-impl Claimant {
-    pub fn for_run(store: &Store, run: i64, lease: std::time::Duration) -> Self {
-        Self::named(store, format!("{}:run{run}", instance_name()), lease)
-    }
-
-    /// A claimant for work done outside a run (a notification pass): a name
-    /// of its own, unique in this process, so two passes at once never take
-    /// each other's claims for their own.
-    pub fn for_pass(store: &Store, what: &str, lease: std::time::Duration) -> Self {
-        static PASSES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = PASSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self::named(store, format!("{}:{what}{n}", instance_name()), lease)
-    }
-
-    fn named(store: &Store, name: String, lease: std::time::Duration) -> Self {
-        let renewal = tokio::spawn(renew_leases(store.handle(), name.clone(), lease));
-        Self { name, renewal }
-    }
-}
-
-impl Drop for Claimant {
-    fn drop(&mut self) {
-        self.renewal.abort();
-    }
-}
-
-async fn renew_leases(store: Store, claimant: String, lease: std::time::Duration) {
-    let every = (lease / 3).max(std::time::Duration::from_millis(100));
-    loop {
-        tokio::time::sleep(every).await;
-        for claims in Claims::ALL {
-            if let Err(e) = renew_claims(&store, claims, &claimant, lease).await {
-                tracing::warn!(error = %e, ?claims, "could not renew this run's leases");
-            }
-        }
-    }
-}
-
-/// Extends to `lease` from now the leases `claimant` still holds on `claims`
-/// (one already run out may have been taken by another instance: left alone).
-pub async fn renew_claims(store: &Store, claims: Claims, claimant: &str, lease: std::time::Duration) -> Result<u64, StoreError> {
-    let table = claims.table();
-    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE {table} SET claimed_until = now() + make_interval(secs => $2) WHERE claimed_by = $1 AND claimed_until > now()"
-    )))
-    .bind(claimant)
-    .bind(lease.as_secs_f64())
-    .execute(&store.pool)
-    .await?
-    .rows_affected())
-}
-
-/// Releases the claims of processes of this host that are gone (killed
-/// mid-run), so their work is picked up at once rather than when the lease
-/// runs out. Claims of live processes, and of other hosts, wait for their lease.
-pub async fn release_dead_local_claims(store: &Store, claims: Claims) -> Result<u64, StoreError> {
-    let table = claims.table();
-    let holders: Vec<String> =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT claimed_by FROM {table} WHERE claimed_by LIKE $1 || ':%' AND claimed_until > now()")))
-            .bind(host_name())
-            .fetch_all(&store.pool)
-            .await?;
-    let dead = dead_local(holders);
-    if dead.is_empty() {
-        return Ok(0);
-    }
-    Ok(sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ANY($1)")))
-        .bind(&dead)
-        .execute(&store.pool)
-        .await?
-        .rows_affected())
 }
 
 /// Marks `abandoned` the runs left `running` by processes of this host that
