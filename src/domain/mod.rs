@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod cooperative;
 pub mod job;
 pub mod money;
+pub mod notification;
 pub mod number;
 pub mod order;
 pub mod product;

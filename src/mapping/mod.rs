@@ -12,6 +12,7 @@ pub mod rules;
 pub mod table;
 pub mod tax;
 pub mod units;
+pub mod vocab;
 
 use std::path::{Path, PathBuf};
 

@@ -4,10 +4,24 @@
 
 use serde::Serialize;
 
+use super::ceilings::Ceilings;
 use super::input::ProductRecord;
-use super::plan::{NetFound, Plan, Source};
 use super::tax::Pricing;
+use super::vocab::{Limits, NetFound, Source};
 use crate::domain::money::format_rupiah;
+
+/// What the rules need of a format's plan.
+pub trait RuleContext {
+    /// The format's name, for messages.
+    fn format(&self) -> &str;
+    fn limits(&self) -> &Limits;
+    /// The target a source feeds, for naming the field of an issue.
+    fn target_of(&self, source: Source) -> Option<&'static str>;
+    fn severity(&self, code: RuleCode) -> Severity;
+    /// Whether a product's category is goods (needs a weight).
+    fn is_goods(&self, category: &str) -> bool;
+    fn ceilings(&self) -> &Ceilings;
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,8 +101,8 @@ impl Issue {
 
 /// The rules beyond "a required field is missing" (which the plan checks),
 /// with the price ceilings in force on `day`.
-pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, net: NetFound, day: chrono::NaiveDate, issues: &mut Vec<Issue>) {
-    let limits = &plan.limits;
+pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net: NetFound, day: chrono::NaiveDate, issues: &mut Vec<Issue>) {
+    let limits = plan.limits();
     let mut push = |code: RuleCode, source: Source, message: String| {
         // The listing field when the format has one, else the spreadsheet column.
         let field = plan.target_of(source).or(source.input_column()).unwrap_or(source.name());
@@ -99,14 +113,14 @@ pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, net: NetFound, d
         push(
             RuleCode::NameTooShort,
             Source::ProductName,
-            format!("the name has {name_chars} characters; {} needs at least {}: describe the product more fully", plan.format, limits.name_min_chars),
+            format!("the name has {name_chars} characters; {} needs at least {}: describe the product more fully", plan.format(), limits.name_min_chars),
         );
     }
     if name_chars > limits.name_max_chars {
         push(
             RuleCode::NameTooLong,
             Source::ProductName,
-            format!("the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)", plan.format, limits.name_max_chars),
+            format!("the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)", plan.format(), limits.name_max_chars),
         );
     }
     let description_chars = p.description.chars().count();
@@ -128,7 +142,7 @@ pub fn check(plan: &Plan, p: &ProductRecord, pricing: &Pricing, net: NetFound, d
         );
     }
     if p.photo_urls.len() < limits.photos_min {
-        push(RuleCode::NoPhoto, Source::ProductPhotoUrls, format!("{} needs at least {} photo: add a photo address (foto)", plan.format, limits.photos_min));
+        push(RuleCode::NoPhoto, Source::ProductPhotoUrls, format!("{} needs at least {} photo: add a photo address (foto)", plan.format(), limits.photos_min));
     }
     if p.photo_urls.len() > limits.photos_max {
         push(RuleCode::TooManyPhotos, Source::ProductPhotoUrls, format!("{} photos given; only the first {} are sent", p.photo_urls.len(), limits.photos_max));

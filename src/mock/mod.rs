@@ -9,6 +9,7 @@ pub mod scenario;
 pub mod state;
 pub mod ubl_catalogue;
 pub mod ubl_order;
+pub mod vocab;
 mod xml;
 
 use std::net::SocketAddr;

@@ -22,9 +22,7 @@ const IDEMPOTENCY_CAP: usize = 100_000;
 const IDEMPOTENCY_BYTES: usize = 64 * 1024 * 1024;
 /// Live tokens one client may hold; its oldest go first, never another client's.
 const TOKENS_PER_CLIENT: usize = 100;
-/// The largest amount, in rupiah, that a listing price may be (Rp 1 trillion):
-/// far above any cooperative's goods, far below what the arithmetic can hold.
-pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
+pub use super::vocab::MAX_AMOUNT;
 use crate::domain::calendar::{CONFIRM_WORKING_DAYS, WorkingCalendar};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

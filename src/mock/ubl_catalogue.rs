@@ -154,8 +154,8 @@ pub fn check_line(line: &UploadLine) -> Option<String> {
         if line.body["harga"].as_i64().is_none_or(|p| p <= 0) {
             return Some("the price must be whole rupiah above 0".into());
         }
-        if line.body["harga_termasuk_pajak"].as_i64().is_none_or(|p| p > super::state::MAX_AMOUNT) {
-            return Some(format!("the price is above the catalogue's limit of Rp {}", super::state::MAX_AMOUNT));
+        if line.body["harga_termasuk_pajak"].as_i64().is_none_or(|p| p > super::vocab::MAX_AMOUNT) {
+            return Some(format!("the price is above the catalogue's limit of Rp {}", super::vocab::MAX_AMOUNT));
         }
     }
     None

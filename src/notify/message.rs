@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::money::format_rupiah;
+use crate::domain::notification::NotificationKind;
 use crate::store::notifications::Due;
 
 const HARI: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
@@ -40,14 +41,16 @@ impl Message {
         let buyer = due.buyer.as_deref().unwrap_or("(tidak disebutkan)");
         let deadline = due.deadline.map(tanggal).unwrap_or_else(|| "(tidak diketahui)".into());
         let left = due.deadline.map(|d| sisa_waktu(calendar.working_time_left(now, d)));
-        let subject = match due.kind.as_str() {
-            "deadline_near" => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
-            _ => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
+        // The database's check allows only the kinds there are; anything else reads as a new order.
+        let kind = NotificationKind::parse(&due.kind).unwrap_or(NotificationKind::Arrived);
+        let subject = match kind {
+            NotificationKind::DeadlineNear => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
+            NotificationKind::Arrived => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
         };
         let mut text = format!("Yth. pengurus {},\n\n", due.cooperative_name);
-        text.push_str(match due.kind.as_str() {
-            "deadline_near" => "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya kurang dari satu hari kerja lagi.\n\n",
-            _ => "Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n",
+        text.push_str(match kind {
+            NotificationKind::DeadlineNear => "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya kurang dari satu hari kerja lagi.\n\n",
+            NotificationKind::Arrived => "Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n",
         });
         text.push_str(&format!("Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        :\n", due.remote_order_id));
         for (description, quantity, unit, total) in items {

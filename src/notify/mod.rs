@@ -22,6 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::NotifySettings;
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::notification::{NotificationChannel, NotificationKind};
 use crate::store::notifications::{self, Due, Sent};
 use crate::store::{Store, StoreError};
 
@@ -188,15 +189,15 @@ impl Notifier {
     /// `deadline_near` one for those with less than a working day left, on
     /// each configured channel. Returns how many are new.
     pub async fn queue(&self, store: &Store, now: DateTime<Utc>) -> Result<u64, NotifyError> {
-        let mut rows: Vec<(i64, &str, &str, String)> = Vec::new();
+        let mut rows: Vec<(i64, NotificationKind, NotificationChannel, String)> = Vec::new();
         for w in notifications::waiting(store, now).await? {
             let near = w.deadline.is_some_and(|d| self.calendar.working_time_left(now, d) < chrono::Duration::days(1));
-            for kind in std::iter::once("arrived").chain(near.then_some("deadline_near")) {
+            for kind in std::iter::once(NotificationKind::Arrived).chain(near.then_some(NotificationKind::DeadlineNear)) {
                 if self.webhook.is_some() {
-                    rows.push((w.order_id, kind, "webhook", "webhook".into()));
+                    rows.push((w.order_id, kind, NotificationChannel::Webhook, "webhook".into()));
                 }
                 if let (Some(_), Some(to)) = (&self.email, &w.email) {
-                    rows.push((w.order_id, kind, "email", to.clone()));
+                    rows.push((w.order_id, kind, NotificationChannel::Email, to.clone()));
                 }
             }
         }
@@ -249,16 +250,16 @@ impl Notifier {
         };
         let now = Utc::now();
         let message = message::Message::new(due, &items, &self.calendar, now);
-        let result = match due.channel.as_str() {
-            "webhook" => match &self.webhook {
+        let result = match NotificationChannel::parse(&due.channel) {
+            Some(NotificationChannel::Webhook) => match &self.webhook {
                 Some(w) => self.post(w, due, &message).await,
                 None => Err("the webhook is no longer configured".into()),
             },
-            "email" => match &self.email {
+            Some(NotificationChannel::Email) => match &self.email {
                 Some(e) => self.mail(e, due, &message).await,
                 None => Err("e-mail is no longer configured".into()),
             },
-            other => Err(format!("unknown channel {other}")),
+            None => Err(format!("unknown channel {}", due.channel)),
         };
         match result {
             Ok(()) => Sent::Sent,

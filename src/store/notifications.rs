@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{Store, StoreError};
+use crate::domain::notification::{NotificationChannel, NotificationKind};
 
 /// An order waiting for its seller's confirmation, with what decides its notifications.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,13 +31,13 @@ pub async fn waiting(store: &Store, now: DateTime<Utc>) -> Result<Vec<Waiting>, 
 
 /// Queues notifications (order, kind, channel, recipient); those queued
 /// before are left as they are. Returns how many are new.
-pub async fn queue(store: &Store, rows: &[(i64, &str, &str, String)]) -> Result<u64, StoreError> {
+pub async fn queue(store: &Store, rows: &[(i64, NotificationKind, NotificationChannel, String)]) -> Result<u64, StoreError> {
     if rows.is_empty() {
         return Ok(0);
     }
     let orders: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let kinds: Vec<&str> = rows.iter().map(|r| r.1).collect();
-    let channels: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.1.name()).collect();
+    let channels: Vec<&str> = rows.iter().map(|r| r.2.name()).collect();
     let recipients: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
     Ok(sqlx::query(
         "INSERT INTO notifications (order_id, kind, channel, recipient)

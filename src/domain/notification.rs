@@ -1,0 +1,64 @@
+//! What a notification is about and how it travels: the one list of each,
+//! with the names stored in `notifications.kind` and `.channel`.
+
+/// Why a cooperative is told about an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    /// A new order waits for its confirmation.
+    Arrived,
+    /// Less than a working day is left to confirm it.
+    DeadlineNear,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 2] = [NotificationKind::Arrived, NotificationKind::DeadlineNear];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            NotificationKind::Arrived => "arrived",
+            NotificationKind::DeadlineNear => "deadline_near",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// How a notification travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationChannel {
+    Email,
+    Webhook,
+}
+
+impl NotificationChannel {
+    pub const ALL: [NotificationChannel; 2] = [NotificationChannel::Email, NotificationChannel::Webhook];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            NotificationChannel::Email => "email",
+            NotificationChannel::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in NotificationKind::ALL {
+            assert_eq!(NotificationKind::parse(k.name()), Some(k));
+        }
+        for c in NotificationChannel::ALL {
+            assert_eq!(NotificationChannel::parse(c.name()), Some(c));
+        }
+        assert_eq!(NotificationChannel::parse("sms"), None);
+    }
+}
