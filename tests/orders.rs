@@ -385,19 +385,47 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
     assert_eq!(cursor, "3", "the cursor moves with each page");
 }
 
+/// A package of seller P3576-0001 for the hand-made catalogues below, with `extra` fields.
+fn package(id: &str, extra: &str) -> String {
+    format!(
+        r#"{{"order_id":"{id}","fiscal_year":2026,"kode_klpd":"D347","kode_penyedia":"P3576-0001","status":"WAITING_SELLER_CONFIRMATION","total":76000,"shipping_fee":0,"updated_at":"2026-12-01T02:00:00Z","order_date":"2026-12-01T02:00:00Z","nama_satker":"Dinas Sosial"{extra}}}"#
+    )
+}
+
+/// A small catalogue of the test's own, serving raw bytes: a token, one feed
+/// `page`, and each order's `detail`. Returns its base URL.
+async fn hand_made_catalogue(page: String, detail: impl Fn(String) -> String + Clone + Send + Sync + 'static) -> String {
+    use axum::extract::Path;
+    use axum::routing::{get, post};
+    let json = |body: String| ([("content-type", "application/json")], body);
+    let app = axum::Router::new()
+        .route("/oauth/token", post(move || async move { json(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#.into()) }))
+        .route(
+            "/api/v1/ekatalog/paket-e-purchasing",
+            get(move || {
+                let page = page.clone();
+                async move { json(page) }
+            }),
+        )
+        .route(
+            "/api/v1/ekatalog/paket-e-purchasing/{id}",
+            get(move |Path(id): Path<String>| {
+                let detail = detail.clone();
+                async move { json(detail(id)) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
 /// A catalogue that sends what PostgreSQL refuses: a U+0000 escaped in a work
 /// unit's name and in a line's name, a lone surrogate in a package name, a
 /// number no `jsonb` takes in a field kept only in the raw copy, and a line
 /// quantity beyond its column. Served by a small HTTP server of the test's
 /// own, as raw bytes.
 async fn hostile_catalogue() -> String {
-    use axum::extract::Path;
-    use axum::routing::{get, post};
-    let package = |id: &str, extra: &str| {
-        format!(
-            r#"{{"order_id":"{id}","fiscal_year":2026,"kode_klpd":"D347","kode_penyedia":"P3576-0001","status":"WAITING_SELLER_CONFIRMATION","total":76000,"shipping_fee":0,"updated_at":"2026-12-01T02:00:00Z","order_date":"2026-12-01T02:00:00Z","nama_satker":"Dinas Sosial"{extra}}}"#
-        )
-    };
     let page = format!(
         r#"{{"data":[{},{},{},{},{}],"meta":{{"cursor":"5","has_more":false,"limit":100}}}}"#,
         package("EP-1", ""),
@@ -421,21 +449,7 @@ async fn hostile_catalogue() -> String {
         };
         package(&id, &extra)
     };
-    let json = |body: String| ([("content-type", "application/json")], body);
-    let app = axum::Router::new()
-        .route("/oauth/token", post(move || async move { json(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#.into()) }))
-        .route(
-            "/api/v1/ekatalog/paket-e-purchasing",
-            get(move || {
-                let page = page.clone();
-                async move { json(page) }
-            }),
-        )
-        .route("/api/v1/ekatalog/paket-e-purchasing/{id}", get(move |Path(id): Path<String>| async move { json(detail(id)) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    hand_made_catalogue(page, detail).await
 }
 
 /// One bad value never stops a sync: the page is stored with what the
@@ -515,13 +529,6 @@ async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_
 /// A catalogue whose order details are 30 MiB each (a long note the reader
 /// does not keep): `orders` orders of one seller on one page.
 async fn catalogue_of_huge_details(orders: usize, detail_bytes: usize) -> String {
-    use axum::extract::Path;
-    use axum::routing::{get, post};
-    let package = |id: &str, extra: &str| {
-        format!(
-            r#"{{"order_id":"{id}","fiscal_year":2026,"kode_klpd":"D347","kode_penyedia":"P3576-0001","status":"WAITING_SELLER_CONFIRMATION","total":76000,"shipping_fee":0,"updated_at":"2026-12-01T02:00:00Z","order_date":"2026-12-01T02:00:00Z","nama_satker":"Dinas Sosial"{extra}}}"#
-        )
-    };
     let ids: Vec<String> = (1..=orders).map(|i| format!("EP-{i:03}")).collect();
     let page = format!(
         r#"{{"data":[{}],"meta":{{"cursor":"{orders}","has_more":false,"limit":1000}}}}"#,
@@ -532,27 +539,7 @@ async fn catalogue_of_huge_details(orders: usize, detail_bytes: usize) -> String
         let lines = r#","lines":[{"line_id":"1","name":"Beras Premium","quantity":1,"unit_price":76000,"line_total":76000}]"#;
         package(&id, &format!(r#","catatan":"{note}"{lines}"#))
     };
-    let json = |body: String| ([("content-type", "application/json")], body);
-    let app = axum::Router::new()
-        .route("/oauth/token", post(move || async move { json(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#.into()) }))
-        .route(
-            "/api/v1/ekatalog/paket-e-purchasing",
-            get(move || {
-                let page = page.clone();
-                async move { json(page) }
-            }),
-        )
-        .route(
-            "/api/v1/ekatalog/paket-e-purchasing/{id}",
-            get(move |Path(id): Path<String>| {
-                let detail = detail.clone();
-                async move { json(detail(id)) }
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    hand_made_catalogue(page, detail).await
 }
 
 /// Peak resident memory of a finished child, from `wait4`'s resource usage, in bytes.
