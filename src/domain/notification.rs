@@ -47,6 +47,30 @@ impl NotificationChannel {
     }
 }
 
+/// A kind or channel name that is none of the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown notification {what} {name:?}")]
+pub struct UnknownName {
+    what: &'static str,
+    name: String,
+}
+
+impl TryFrom<String> for NotificationKind {
+    type Error = UnknownName;
+
+    fn try_from(name: String) -> Result<Self, UnknownName> {
+        Self::parse(&name).ok_or(UnknownName { what: "kind", name })
+    }
+}
+
+impl TryFrom<String> for NotificationChannel {
+    type Error = UnknownName;
+
+    fn try_from(name: String) -> Result<Self, UnknownName> {
+        Self::parse(&name).ok_or(UnknownName { what: "channel", name })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +84,6 @@ mod tests {
             assert_eq!(NotificationChannel::parse(c.name()), Some(c));
         }
         assert_eq!(NotificationChannel::parse("sms"), None);
+        assert!(NotificationChannel::try_from("sms".to_owned()).unwrap_err().to_string().contains("\"sms\""));
     }
 }

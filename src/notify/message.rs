@@ -41,14 +41,12 @@ impl Message {
         let buyer = due.buyer.as_deref().unwrap_or("(tidak disebutkan)");
         let deadline = due.deadline.map(tanggal).unwrap_or_else(|| "(tidak diketahui)".into());
         let left = due.deadline.map(|d| sisa_waktu(calendar.working_time_left(now, d)));
-        // The database's check allows only the kinds there are; anything else reads as a new order.
-        let kind = NotificationKind::parse(&due.kind).unwrap_or(NotificationKind::Arrived);
-        let subject = match kind {
+        let subject = match due.kind {
             NotificationKind::DeadlineNear => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
             NotificationKind::Arrived => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
         };
         let mut text = format!("Yth. pengurus {},\n\n", due.cooperative_name);
-        text.push_str(match kind {
+        text.push_str(match due.kind {
             NotificationKind::DeadlineNear => "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya kurang dari satu hari kerja lagi.\n\n",
             NotificationKind::Arrived => "Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n",
         });
@@ -72,7 +70,7 @@ impl Message {
     /// The webhook's body: the facts as fields, and the same text as the e-mail.
     pub fn json(&self, due: &Due) -> serde_json::Value {
         serde_json::json!({
-            "kind": due.kind,
+            "kind": due.kind.name(),
             "order_id": due.remote_order_id,
             "cooperative": due.cooperative,
             "cooperative_name": due.cooperative_name,

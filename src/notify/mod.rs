@@ -23,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::NotifySettings;
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::notification::{NotificationChannel, NotificationKind};
+use crate::store::claims;
 use crate::store::notifications::{self, Due, Sent};
 use crate::store::{Store, StoreError};
 
@@ -209,7 +210,7 @@ impl Notifier {
     /// sends, so a delivery slower than the lease (a slow SMTP server or
     /// webhook) is never taken and sent again by another pass.
     pub async fn send_due(&self, store: &Store) -> Result<NotifyCounts, NotifyError> {
-        let claimant = crate::store::claims::Claimant::for_pass(store, "notify", self.lease);
+        let claimant = claims::Claimant::for_pass(store, "notify", self.lease);
         let instance = claimant.name.as_str();
         let mut counts = NotifyCounts::default();
         loop {
@@ -227,14 +228,14 @@ impl Notifier {
                         tracing::warn!(
                             notification = due.id,
                             order = due.remote_order_id,
-                            channel = due.channel,
+                            channel = due.channel.name(),
                             error,
                             retry = retry_at.is_some(),
                             "notification not sent"
                         );
                     }
                 }
-                metrics::counter!("katalog_bridge_notifications_total", "channel" => due.channel.clone(), "outcome" => match sent { Sent::Sent => "sent", Sent::Moot => "moot", Sent::Failed { .. } => "failed" }).increment(1);
+                metrics::counter!("katalog_bridge_notifications_total", "channel" => due.channel.name(), "outcome" => match sent { Sent::Sent => "sent", Sent::Moot => "moot", Sent::Failed { .. } => "failed" }).increment(1);
                 notifications::record(store, instance, due.id, &sent).await?;
             }
         }
@@ -250,16 +251,15 @@ impl Notifier {
         };
         let now = Utc::now();
         let message = message::Message::new(due, &items, &self.calendar, now);
-        let result = match NotificationChannel::parse(&due.channel) {
-            Some(NotificationChannel::Webhook) => match &self.webhook {
+        let result = match due.channel {
+            NotificationChannel::Webhook => match &self.webhook {
                 Some(w) => self.post(w, due, &message).await,
                 None => Err("the webhook is no longer configured".into()),
             },
-            Some(NotificationChannel::Email) => match &self.email {
+            NotificationChannel::Email => match &self.email {
                 Some(e) => self.mail(e, due, &message).await,
                 None => Err("e-mail is no longer configured".into()),
             },
-            None => Err(format!("unknown channel {}", due.channel)),
         };
         match result {
             Ok(()) => Sent::Sent,
@@ -272,7 +272,7 @@ impl Notifier {
     fn failed(&self, due: &Due, error: String) -> Sent {
         let attempt = due.attempts + 1;
         let retry_at = (attempt < MAX_ATTEMPTS).then(|| {
-            let secs = crate::store::claims::Retry::backoff_secs(attempt);
+            let secs = claims::Retry::backoff_secs(attempt);
             Utc::now() + chrono::Duration::seconds(secs)
         });
         Sent::Failed { error, retry_at }

@@ -175,9 +175,9 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
     let lock = runs::lock_lead(store, Job::Orders).await?.map_err(OrderError::Busy)?;
     lock.hold(async {
         let run = runs::start(store, Job::Orders.name()).await?;
-        let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
+        let claimant = claims::Claimant::for_run(store, run, options.lease);
         let mut report = SyncReport::default();
-        let span = tracing::info_span!("run", job = "orders", run);
+        let span = tracing::info_span!("run", job = Job::Orders.name(), run);
         let result = sync_all(store, client, calendar, options, &reader, &claimant.name, &mut report).instrument(span).await;
         finish_run(store, run, report, result).await
     })
@@ -191,9 +191,9 @@ pub async fn help(store: &Store, client: &CatalogueClient, calendar: &WorkingCal
         return Ok(None);
     }
     let run = runs::start_as(store, Job::Orders.name(), runs::Role::Help).await?;
-    let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
+    let claimant = claims::Claimant::for_run(store, run, options.lease);
     let mut report = SyncReport::default();
-    let span = tracing::info_span!("run", job = "orders", run, role = "help");
+    let span = tracing::info_span!("run", job = Job::Orders.name(), run, role = "help");
     let result = fetch_details(store, client, calendar, options, &claimant.name, &mut report).instrument(span).await;
     finish_run(store, run, report, result).await.map(Some)
 }
@@ -350,7 +350,6 @@ async fn fetch_details(
                     bytes = 0;
                 }
             }
-            drop(fetched);
             if !good.is_empty() && batches.send(good).await.is_err() {
                 // The writer stopped on an error, which is the one reported.
                 return Ok(failures);

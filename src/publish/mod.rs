@@ -28,7 +28,7 @@ use crate::domain::job::Job;
 use crate::domain::publication::{Change, PublicationState};
 use crate::listings::{ListingError, MapOptions, Output, map_products};
 use crate::mapping::plan::Plan;
-use crate::store::claims::Retry;
+use crate::store::claims::{Claimant, Retry};
 use crate::store::publications::{self, Answered, Claimed, PlanCounts, SendResult};
 use crate::store::{Store, StoreError, runs};
 
@@ -189,7 +189,7 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
         // The run is recorded from the start: a failure while mapping is one too,
         // and every line logged from here on names the run.
         let run = runs::start(store, Job::Publish.name()).await?;
-        let span = tracing::info_span!("run", job = "publish", run);
+        let span = tracing::info_span!("run", job = Job::Publish.name(), run);
         let mut report = PublishReport::default();
         let result = publish_run(store, plan, client, options, run, &mut report).instrument(span).await;
         finish_run(store, run, &report, result).await
@@ -238,7 +238,7 @@ async fn publish_run(
     let sellers = sellers_for(store, client, options).await?;
     report.planned = plan_publications(store, plan, options, &sellers).await?;
     // Claims name the run, so two publishers in one process are told apart too.
-    let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
+    let claimant = Claimant::for_run(store, run, options.lease);
     let instance = claimant.name.as_str();
 
     if channel == Channel::Xlsx {
@@ -285,8 +285,8 @@ pub async fn help(store: &Store, client: &CatalogueClient, options: &PublishOpti
         return Ok(None);
     }
     let run = runs::start_as(store, Job::Publish.name(), runs::Role::Help).await?;
-    let span = tracing::info_span!("run", job = "publish", run, role = "help");
-    let claimant = crate::store::claims::Claimant::for_run(store, run, options.lease);
+    let span = tracing::info_span!("run", job = Job::Publish.name(), run, role = "help");
+    let claimant = Claimant::for_run(store, run, options.lease);
     let mut report = PublishReport::default();
     let progress = Progress { bar: None };
     let result = send_all(store, client, options, &claimant.name, &sellers, &progress, &mut report).instrument(span).await;

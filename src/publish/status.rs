@@ -128,7 +128,7 @@ pub async fn sync_status(
     };
     let lock = runs::lock_lead(store, Job::Status).await?.map_err(PublishError::Busy)?;
     let run = runs::start(store, Job::Status.name()).await?;
-    let span = tracing::info_span!("run", job = "status", run);
+    let span = tracing::info_span!("run", job = Job::Status.name(), run);
     lock.hold(
         async move {
             let mut report = StatusReport::default();

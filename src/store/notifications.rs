@@ -57,8 +57,10 @@ pub async fn queue(store: &Store, rows: &[(i64, NotificationKind, NotificationCh
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Due {
     pub id: i64,
-    pub kind: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NotificationKind,
+    #[sqlx(try_from = "String")]
+    pub channel: NotificationChannel,
     pub recipient: String,
     pub attempts: i32,
     pub order_status: String,

@@ -113,7 +113,7 @@ pub async fn lock_lead(store: &Store, job: Job) -> Result<Result<JobLock, String
         let holder = lock_holder(store, job).await?.unwrap_or_else(|| "another process".into());
         return Ok(Err(format!("the {job} job is already running in {holder}; it takes one process at a time (a daemon helps with its claimable work)")));
     };
-    let lost = if lock.conn.is_some() { abandon_lost_leads(store, job.name()).await? } else { 0 };
+    let lost = abandon_lost_leads(store, job.name()).await?;
     if lost > 0 {
         tracing::warn!(job = job.name(), runs = lost, "runs of this job left running by a process that is gone are now marked abandoned");
     }
