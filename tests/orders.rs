@@ -590,3 +590,103 @@ async fn details_of_thirty_mebibytes_each_are_stored_in_bounded_memory() {
         sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE repaired LIKE '%raw copy%not kept%'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(flagged, ORDERS as i64, "each order says its raw copy was too large to keep");
 }
+
+/// The details are fetched while the feed is still read, and an order that a
+/// later page of the same run changes again gets its newer detail in that
+/// run. The catalogue holds its second page back until the first order's
+/// detail was asked for (a sync that fetched details only after the feed
+/// would get a 503 there and report the feed unfinished); the second page
+/// carries that order again, changed, and from then on its detail is the new
+/// one, with two lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn details_are_fetched_while_the_feed_is_read_and_a_later_change_is_fetched_again() {
+    use axum::extract::{Path, Query};
+    use axum::routing::{get, post};
+    use katalog_bridge::config::SellerAccount;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (store, _) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let asked = Arc::new(tokio::sync::Notify::new());
+    let changed = Arc::new(AtomicBool::new(false));
+    let json = |body: String| ([("content-type", "application/json")], body);
+    let later = r#","status":"WAITING_PPK_REVIEW","updated_at":"2026-12-01T05:00:00Z""#;
+    let line = |n: u32| format!(r#"{{"line_id":"{n}","name":"Beras Premium","quantity":1,"unit_price":38000,"line_total":38000}}"#);
+    let (first_page, second_page) = (
+        format!(r#"{{"data":[{},{}],"meta":{{"cursor":"p2","has_more":true}}}}"#, package("EP-1", ""), package("EP-2", "")),
+        format!(r#"{{"data":[{}],"meta":{{"cursor":"end","has_more":false}}}}"#, package("EP-1", later)),
+    );
+    let app = axum::Router::new()
+        .route("/oauth/token", post(move || async move { json(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#.into()) }))
+        .route(
+            "/api/v1/ekatalog/paket-e-purchasing",
+            get({
+                let (asked, changed) = (asked.clone(), changed.clone());
+                move |Query(q): Query<HashMap<String, String>>| {
+                    let (asked, changed, first_page, second_page) = (asked.clone(), changed.clone(), first_page.clone(), second_page.clone());
+                    async move {
+                        if q.get("cursor").map(String::as_str) != Some("p2") {
+                            return (axum::http::StatusCode::OK, json(first_page));
+                        }
+                        if tokio::time::timeout(std::time::Duration::from_secs(20), asked.notified()).await.is_err() {
+                            return (axum::http::StatusCode::SERVICE_UNAVAILABLE, json(r#"{"error":"no detail was asked for"}"#.into()));
+                        }
+                        changed.store(true, Ordering::SeqCst);
+                        (axum::http::StatusCode::OK, json(second_page))
+                    }
+                }
+            }),
+        )
+        .route(
+            "/api/v1/ekatalog/paket-e-purchasing/{id}",
+            get(move |Path(id): Path<String>| {
+                let (asked, changed) = (asked.clone(), changed.clone());
+                let (line, later) = (line, later);
+                async move {
+                    let body = if id == "EP-1" && changed.load(Ordering::SeqCst) {
+                        package(&id, &format!(r#"{later},"total":76000,"lines":[{},{}]"#, line(1), line(2)))
+                    } else {
+                        package(&id, &format!(r#","total":38000,"lines":[{}]"#, line(1)))
+                    };
+                    if id == "EP-1" {
+                        asked.notify_one();
+                    }
+                    json(body)
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let seller = SellerAccount {
+        kode_penyedia: "P3576-0001".into(),
+        client_id: "c".into(),
+        client_secret: Some("s".to_owned().into()),
+        client_secret_file: None,
+        channel: Default::default(),
+    };
+    let settings = CatalogueSettings { base_url, timeout_secs: 30, max_concurrency: 4, max_attempts: 1, sellers: vec![seller], ..Default::default() };
+    let client = CatalogueClient::new(&settings).unwrap().0;
+    let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
+    let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
+    assert!(report.complete(), "{}", report.summary());
+    assert_eq!(report.pages, 2, "{}", report.summary());
+    type Stored = (String, String, bool, i64);
+    let stored: Vec<Stored> = sqlx::query_as(
+        "SELECT o.remote_order_id, o.status, o.needs_detail, (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id)
+         FROM purchase_orders o ORDER BY o.remote_order_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        vec![("EP-1".to_owned(), "WAITING_PPK_REVIEW".to_owned(), false, 2), ("EP-2".to_owned(), "WAITING_SELLER_CONFIRMATION".to_owned(), false, 1)],
+        "{}",
+        report.summary()
+    );
+    // EP-1's first detail is written, or found older than the second page
+    // (which came first is the race this test leaves open); then its new one.
+    assert_eq!(report.details.orders + report.details.stale, 3, "{}", report.summary());
+    assert_eq!(report.details_left, 0, "{}", report.summary());
+}

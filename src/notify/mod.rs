@@ -223,14 +223,14 @@ impl Notifier {
                 match &sent {
                     Sent::Sent => counts.sent += 1,
                     Sent::Moot => counts.moot += 1,
-                    Sent::Failed { error, retry_at } => {
+                    Sent::Failed { error, retry_secs } => {
                         counts.failed += 1;
                         tracing::warn!(
                             notification = due.id,
                             order = due.remote_order_id,
                             channel = due.channel.name(),
                             error,
-                            retry = retry_at.is_some(),
+                            retry = retry_secs.is_some(),
                             "notification not sent"
                         );
                     }
@@ -271,11 +271,8 @@ impl Notifier {
     /// hour, given up after [`MAX_ATTEMPTS`].
     fn failed(&self, due: &Due, error: String) -> Sent {
         let attempt = due.attempts + 1;
-        let retry_at = (attempt < MAX_ATTEMPTS).then(|| {
-            let secs = claims::Retry::backoff_secs(attempt);
-            Utc::now() + chrono::Duration::seconds(secs)
-        });
-        Sent::Failed { error, retry_at }
+        let retry_secs = (attempt < MAX_ATTEMPTS).then(|| claims::Retry::backoff_secs(attempt) as f64);
+        Sent::Failed { error, retry_secs }
     }
 
     async fn post(&self, w: &Webhook, due: &Due, message: &message::Message) -> Result<(), String> {

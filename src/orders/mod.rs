@@ -150,6 +150,16 @@ impl SyncReport {
         self.detail_failures.is_empty() && self.feed_failures.is_empty() && self.unreadable_count == 0 && self.refused.is_empty()
     }
 
+    /// Takes in the counts and findings of the details fetched alongside the feed.
+    fn absorb(&mut self, details: SyncReport) {
+        self.details.add(details.details);
+        self.detail_failures.extend(details.detail_failures);
+        self.details_left = details.details_left;
+        self.repaired_count += details.repaired_count;
+        self.repaired.extend(details.repaired.into_iter().take(SHOWN_PROBLEMS.saturating_sub(self.repaired.len())));
+        self.refused.extend(details.refused);
+    }
+
     fn note_repaired<'a>(&mut self, orders: impl IntoIterator<Item = &'a RemoteOrder>) {
         for o in orders.into_iter().filter(|o| !o.repaired.is_empty()) {
             self.repaired_count += 1;
@@ -194,7 +204,7 @@ pub async fn help(store: &Store, client: &CatalogueClient, calendar: &WorkingCal
     let claimant = claims::Claimant::for_run(store, run, options.lease);
     let mut report = SyncReport::default();
     let span = tracing::info_span!("run", job = Job::Orders.name(), run, role = "help");
-    let result = fetch_details(store, client, calendar, options, &claimant.name, &mut report).instrument(span).await;
+    let result = fetch_details(store, client, calendar, options, &claimant.name, &mut report, None).instrument(span).await;
     finish_run(store, run, report, result).await.map(Some)
 }
 
@@ -236,28 +246,64 @@ async fn sync_all(
     if options.full {
         orders::reset_cursors(store, &format!("orders:{SOURCE}:")).await?;
     }
+    // The details of the orders stored are fetched while the feed is still read.
+    let (feed_moved, feed) = tokio::sync::watch::channel(Feed::Reading(0));
+    let mut details = SyncReport::default();
+    let (read, fetched) = tokio::join!(
+        async {
+            let read = read_feeds(store, client, calendar, options, reader, report, &feed_moved).await;
+            feed_moved.send_replace(Feed::Done);
+            read
+        },
+        fetch_details(store, client, calendar, options, instance, &mut details, Some(feed))
+    );
+    report.absorb(details);
+    read.and(fetched)
+}
+
+/// How far the feed is: pages stored so far, or all read (or given up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    Reading(u64),
+    Done,
+}
+
+/// Reads every configured buyer's feed for every year from its cursor,
+/// storing each page and moving its cursor in one transaction; `moved` is
+/// told of each page stored.
+async fn read_feeds(
+    store: &Store,
+    client: &CatalogueClient,
+    calendar: &WorkingCalendar,
+    options: &SyncOptions,
+    reader: &str,
+    report: &mut SyncReport,
+    moved: &tokio::sync::watch::Sender<Feed>,
+) -> Result<(), OrderError> {
     let ours = orders::our_sellers(store).await?;
     for klpd in &options.klpd {
         for &year in &options.years {
             let name = cursor_name(klpd, year);
             let mut cursor = crate::store::publications::cursor(store, &name).await?;
-            loop {
+            // The next page is read (and parsed) while this one is stored.
+            let read = |cursor: Option<String>| {
+                let call = Call::ListOrders { klpd: klpd.clone(), year, cursor, limit: options.page.clamp(1, 1000) };
+                spawned(read_page(client.clone(), reader.to_owned(), call))
+            };
+            let mut next = Some(read(cursor.clone()));
+            while let Some(reading) = next.take() {
                 stop_if_asked()?;
-                let call = Call::ListOrders { klpd: klpd.clone(), year, cursor: cursor.clone(), limit: options.page.clamp(1, 1000) };
-                let page = match client.send(reader, &call).await {
-                    Ok(answer) => crate::catalog::orders::order_page(&answer.body),
-                    Err(e) => {
-                        report.feed_failures.push((format!("{klpd} {year}"), e.to_string()));
-                        break;
-                    }
-                };
-                let page = match page {
+                let page = match reading.await {
                     Ok(p) => p,
                     Err(why) => {
-                        report.feed_failures.push((format!("{klpd} {year}"), format!("unreadable page: {why}")));
+                        report.feed_failures.push((format!("{klpd} {year}"), why));
                         break;
                     }
                 };
+                // A page that does not move the cursor cannot be followed further.
+                if page.has_more && cursor.as_deref() != Some(page.cursor.as_str()) {
+                    next = Some(read(Some(page.cursor.clone())));
+                }
                 report.pages += 1;
                 report.unreadable_count += page.unreadable.len() as u64;
                 for why in page.unreadable {
@@ -290,19 +336,19 @@ async fn sync_all(
                 if report.pages.is_multiple_of(20) {
                     tracing::info!(klpd, year, pages = report.pages, new = report.packages.new, updated = report.packages.updated, "reading orders");
                 }
-                // A page that does not move the cursor cannot be followed further.
-                if !page.has_more || cursor.as_deref() == Some(page.cursor.as_str()) {
-                    break;
-                }
+                moved.send_replace(Feed::Reading(report.pages));
                 cursor = Some(page.cursor);
             }
         }
     }
-    fetch_details(store, client, calendar, options, instance, report).await
+    Ok(())
 }
 
 /// Fetches and stores the lines of every order whose detail is due. The
 /// details of the next batch are fetched while the last batch is written.
+/// While a `feed` is being read, the orders its pages store are taken as
+/// they come; once it is done, one more pass from the first order takes
+/// those that a later page made due again.
 async fn fetch_details(
     store: &Store,
     client: &CatalogueClient,
@@ -310,17 +356,37 @@ async fn fetch_details(
     options: &SyncOptions,
     instance: &str,
     report: &mut SyncReport,
+    mut feed: Option<tokio::sync::watch::Receiver<Feed>>,
 ) -> Result<(), OrderError> {
     let (batches, mut to_write) = tokio::sync::mpsc::channel::<Vec<(i64, RemoteOrder)>>(1);
+    // Batches written so far: the pass after the feed waits for the writer,
+    // whose claims would otherwise hide the orders it still holds.
+    let (written_tx, mut written_rx) = tokio::sync::watch::channel(0u64);
     let fetcher = async {
         let batches = batches;
+        let mut sent = 0u64;
         let mut failures = Vec::new();
         let mut after = 0;
         loop {
             stop_if_asked()?;
             let (batch, last) = orders::claim_details(store, instance, SOURCE, after, options.detail_batch, options.lease.as_secs_f64()).await?;
             let Some(last) = last else {
-                return Ok::<_, OrderError>(failures);
+                match feed.as_mut() {
+                    None => return Ok::<_, OrderError>(failures),
+                    Some(reading) => {
+                        // Nothing due past `after` yet: wait for the next page, or the end.
+                        let done = *reading.borrow_and_update() == Feed::Done;
+                        if done || reading.changed().await.is_err() {
+                            feed = None;
+                            after = 0;
+                            if written_rx.wait_for(|written| *written >= sent).await.is_err() {
+                                // The writer stopped on an error, which is the one reported.
+                                return Ok(failures);
+                            }
+                        }
+                        continue;
+                    }
+                }
             };
             after = last;
             if batch.is_empty() {
@@ -344,19 +410,26 @@ async fn fetch_details(
                     }
                 }
                 if bytes >= DETAIL_BATCH_BYTES {
+                    sent += 1;
                     if batches.send(std::mem::take(&mut good)).await.is_err() {
                         return Ok(failures);
                     }
                     bytes = 0;
                 }
             }
-            if !good.is_empty() && batches.send(good).await.is_err() {
+            if good.is_empty() {
+                continue;
+            }
+            sent += 1;
+            if batches.send(good).await.is_err() {
                 // The writer stopped on an error, which is the one reported.
                 return Ok(failures);
             }
         }
     };
     let writer = async {
+        // Owned here: when the writer stops, the fetcher waiting on it is told.
+        let written_tx = written_tx;
         let mut counts = DetailCounts::default();
         let mut notes = SyncReport::default();
         while let Some(batch) = to_write.recv().await {
@@ -387,6 +460,7 @@ async fn fetch_details(
                 Err(e) => return Err(e.into()),
             }
             notes.note_repaired(batch.iter().map(|(_, o)| o));
+            written_tx.send_modify(|written| *written += 1);
         }
         Ok::<_, OrderError>((counts, notes))
     };
@@ -437,8 +511,23 @@ where
 /// the count of a claim): holds memory to a few batches of this size.
 const DETAIL_BATCH_BYTES: usize = 16 * 1024 * 1024;
 
+/// Reads one page of the order feed into domain types.
+async fn read_page(client: CatalogueClient, reader: String, call: Call) -> Result<crate::catalog::orders::OrderPage, String> {
+    let answer = client.send(&reader, &call).await.map_err(|e| e.to_string())?;
+    crate::catalog::orders::order_page(&answer.body).map_err(|why| format!("unreadable page: {why}"))
+}
+
+/// Runs `work` as a task of its own (reading an answer spreads over the
+/// runtime's threads), cancelled when the handle is dropped.
+fn spawned<T: Send + 'static>(work: impl std::future::Future<Output = T> + Send + 'static) -> futures_util::future::RemoteHandle<T> {
+    let (task, handle) = futures_util::FutureExt::remote_handle(work);
+    tokio::spawn(task);
+    handle
+}
+
 /// Fetches the details of a batch of claimed orders, `concurrency` at a
-/// time, each with the size of the answer it came in.
+/// time, each with the size of the answer it came in. Each request, with the
+/// reading of its answer, is a task of its own ([`spawned`]).
 fn fetch_batch(
     client: &CatalogueClient,
     batch: Vec<orders::DetailClaim>,
@@ -449,21 +538,23 @@ fn fetch_batch(
         .map(move |claim| {
             // The order's own seller reads it where it has an account; any account otherwise.
             let reader = if client.has_account(&claim.seller) { claim.seller.clone() } else { any_reader.clone() };
-            async move {
-                let result = match client.send(&reader, &Call::GetOrder { id: claim.remote_order_id.clone() }).await {
+            let client = client.clone();
+            let id = claim.remote_order_id.clone();
+            let reading = spawned(async move {
+                match client.send(&reader, &Call::GetOrder { id: id.clone() }).await {
                     Ok(answer) => crate::catalog::orders::order(&answer.body).and_then(|o| {
-                        if o.order_id != claim.remote_order_id {
-                            Err(format!("asked for order {}, the catalogue answered with {}", claim.remote_order_id, o.order_id))
+                        if o.order_id != id {
+                            Err(format!("asked for order {id}, the catalogue answered with {}", o.order_id))
                         } else if o.lines.is_none() {
-                            Err(format!("order {}: the detail has no lines", claim.remote_order_id))
+                            Err(format!("order {id}: the detail has no lines"))
                         } else {
                             Ok((o, answer.bytes))
                         }
                     }),
                     Err(e) => Err(e.to_string()),
-                };
-                (claim, result)
-            }
+                }
+            });
+            async move { (claim, reading.await) }
         })
         .buffer_unordered(concurrency.max(1))
 }

@@ -1,8 +1,10 @@
 //! Claimed work: the tables whose rows are claimed (`claimed_by`,
 //! `claimed_until`, a lease), the claimant that renews a run's leases while
-//! it lives, the release of claims whose process died, and the one policy of
-//! when failed work is tried again. Each table's own claim query stays with
-//! its rows (`publications`, `uploads`, `orders`, `notifications`).
+//! it lives, the release of claims whose process died, the recording of an
+//! attempt (which lets go of the claim), and the one policy of when failed
+//! work is tried again. Each table's own claim query stays with its rows
+//! (`publications`, `uploads`, `orders`, `notifications`), and so do the
+//! columns only one table has.
 
 use super::runs::{dead_local, host_name, instance_name};
 use super::{Store, StoreError};
@@ -52,6 +54,16 @@ pub enum Claims {
 
 impl Claims {
     pub const ALL: [Claims; 5] = [Claims::Publications, Claims::Uploads, Claims::OrderDetails, Claims::Answers, Claims::Notifications];
+
+    /// The state that means done and sent (its time kept in `sent_at`), for
+    /// the tables that keep one.
+    fn sent_state(self) -> Option<&'static str> {
+        match self {
+            Claims::Uploads => Some("received"),
+            Claims::Answers | Claims::Notifications => Some("sent"),
+            Claims::Publications | Claims::OrderDetails => None,
+        }
+    }
 
     fn table(self) -> &'static str {
         match self {
@@ -125,6 +137,48 @@ pub async fn renew_claims(store: &Store, claims: Claims, claimant: &str, lease: 
     .execute(&store.pool)
     .await?
     .rows_affected())
+}
+
+/// What one attempt at a claimed row came to, in the columns every table of
+/// claimed work shares (`state`, `attempts`, `last_error`, `next_attempt_at`).
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// The row's new state; `None` leaves it.
+    pub state: Option<&'a str>,
+    /// Why it failed; `None` clears the last error.
+    pub error: Option<&'a str>,
+    /// Tried again after this many seconds; `None`: not due again (a
+    /// notification keeps its time, the one column that cannot be empty).
+    pub retry_secs: Option<f64>,
+    /// Whether it counts as an attempt (an answer made moot does not).
+    pub counted: bool,
+}
+
+/// Records an attempt on row `id` of `claims` and lets go of its claim, only
+/// while `claimant` still holds it (a claim that ran out may be someone
+/// else's now). Returns whether it was recorded; the caller then writes the
+/// columns only its table has, in the same transaction.
+pub async fn record_attempt(conn: &mut sqlx::PgConnection, claims: Claims, id: i64, claimant: &str, attempt: Attempt<'_>) -> Result<bool, StoreError> {
+    let table = claims.table();
+    let sent = claims.sent_state().map_or_else(String::new, |sent| format!(", sent_at = CASE WHEN $3 = '{sent}' THEN now() ELSE sent_at END"));
+    let idle = if matches!(claims, Claims::Notifications) { "next_attempt_at" } else { "NULL" };
+    let touched = if matches!(claims, Claims::Publications) { ", updated_at = now()" } else { "" };
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET state = COALESCE($3, state), last_error = $4,
+                next_attempt_at = CASE WHEN $5::float8 IS NULL THEN {idle} ELSE now() + make_interval(secs => $5::float8) END,
+                attempts = attempts + $6, claimed_by = NULL, claimed_until = NULL{sent}{touched}
+         WHERE id = $1 AND claimed_by = $2"
+    )))
+    .bind(id)
+    .bind(claimant)
+    .bind(attempt.state)
+    .bind(attempt.error)
+    .bind(attempt.retry_secs)
+    .bind(i32::from(attempt.counted))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 /// Releases the claims of processes of this host that are gone (killed

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::claims::{self, Attempt, Claims};
 use super::{Store, StoreError};
 use crate::domain::notification::{NotificationChannel, NotificationKind};
 
@@ -109,10 +110,10 @@ pub async fn items(store: &Store, remote_order_id: &str) -> Result<Vec<(String, 
 #[derive(Debug, Clone)]
 pub enum Sent {
     Sent,
-    /// Failed; tried again at `retry_at`, or given up when `None`.
+    /// Failed; tried again after `retry_secs`, or given up when `None`.
     Failed {
         error: String,
-        retry_at: Option<DateTime<Utc>>,
+        retry_secs: Option<f64>,
     },
     /// The order is no longer waiting: nothing to say.
     Moot,
@@ -120,26 +121,14 @@ pub enum Sent {
 
 /// Records an attempt and releases the claim (only this claimant's).
 pub async fn record(store: &Store, instance: &str, id: i64, sent: &Sent) -> Result<(), StoreError> {
-    let (state, error, retry_at) = match sent {
-        Sent::Sent => ("sent", None, None),
-        Sent::Moot => ("moot", None, None),
-        Sent::Failed { error, retry_at: Some(t) } => ("pending", Some(error.as_str()), Some(*t)),
-        Sent::Failed { error, retry_at: None } => ("failed", Some(error.as_str()), None),
+    let attempt = match sent {
+        Sent::Sent => Attempt { state: Some("sent"), error: None, retry_secs: None, counted: true },
+        Sent::Moot => Attempt { state: Some("moot"), error: None, retry_secs: None, counted: false },
+        Sent::Failed { error, retry_secs: Some(secs) } => Attempt { state: Some("pending"), error: Some(error), retry_secs: Some(*secs), counted: true },
+        Sent::Failed { error, retry_secs: None } => Attempt { state: Some("failed"), error: Some(error), retry_secs: None, counted: true },
     };
-    sqlx::query(
-        "UPDATE notifications SET state = $3, attempts = attempts + CASE WHEN $3 = 'moot' THEN 0 ELSE 1 END,
-                last_error = COALESCE($4, last_error), next_attempt_at = COALESCE($5, next_attempt_at),
-                sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END,
-                claimed_by = NULL, claimed_until = NULL
-         WHERE id = $1 AND claimed_by = $2",
-    )
-    .bind(id)
-    .bind(instance)
-    .bind(state)
-    .bind(error)
-    .bind(retry_at)
-    .execute(&store.pool)
-    .await?;
+    let mut conn = store.pool.acquire().await?;
+    claims::record_attempt(&mut conn, Claims::Notifications, id, instance, attempt).await?;
     Ok(())
 }
 

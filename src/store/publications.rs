@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use super::claims::{self, Attempt, Claims};
 use super::{Store, StoreError};
 use crate::domain::publication::{ListingChange, PublicationState};
 
@@ -302,20 +303,12 @@ pub async fn record(store: &Store, instance: &str, claimed: &Claimed, key: &str,
             (updated, "refused", state.as_str(), serde_json::json!({"error": error, "reasons": reasons}))
         }
         SendResult::Later { error, retry_in_secs } => {
-            let updated = sqlx::query(
-                "UPDATE publications SET last_error = $3, attempts = attempts + 1, idempotency_key = COALESCE(NULLIF($5, ''), idempotency_key),
-                        next_attempt_at = now() + make_interval(secs => $4), claimed_by = NULL, claimed_until = NULL, updated_at = now()
-                 WHERE id = $1 AND claimed_by = $2",
-            )
-            .bind(claimed.id)
-            .bind(instance)
-            .bind(error)
-            .bind(retry_in_secs)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                > 0;
+            let attempt = Attempt { state: None, error: Some(error), retry_secs: Some(*retry_in_secs), counted: true };
+            let updated = claims::record_attempt(&mut tx, Claims::Publications, claimed.id, instance, attempt).await?;
+            if updated && !key.is_empty() {
+                // The key a send was made with stays the publication's until the send is answered.
+                sqlx::query("UPDATE publications SET idempotency_key = $2 WHERE id = $1").bind(claimed.id).bind(key).execute(&mut *tx).await?;
+            }
             (updated, "failed_attempt", claimed.state.as_str(), serde_json::json!({"error": error}))
         }
     };

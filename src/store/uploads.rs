@@ -6,6 +6,7 @@
 
 use sqlx::Row;
 
+use super::claims::{self, Attempt, Claims};
 use super::{Store, StoreError};
 use crate::domain::publication::{Change, PublicationState};
 
@@ -158,23 +159,11 @@ pub async fn record_send(store: &Store, instance: &str, upload: &Unsent, sent: &
         Sent::Later { error, retry_in_secs } => ("sending", None, Some(error.as_str()), Some(*retry_in_secs)),
         Sent::Refused { error } => ("refused", None, Some(error.as_str()), None),
     };
-    let ours = sqlx::query(
-        "UPDATE catalogue_uploads SET state = $3, remote_id = COALESCE($4, remote_id), last_error = $5, attempts = attempts + 1,
-                sent_at = CASE WHEN $3 = 'received' THEN now() ELSE sent_at END,
-                next_attempt_at = CASE WHEN $6::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $6::float8) END,
-                claimed_by = NULL, claimed_until = NULL
-         WHERE id = $1 AND claimed_by = $2 AND state = 'sending'",
-    )
-    .bind(upload.id)
-    .bind(instance)
-    .bind(state)
-    .bind(remote_id)
-    .bind(error)
-    .bind(retry)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        > 0;
+    let attempt = Attempt { state: Some(state), error, retry_secs: retry, counted: true };
+    let ours = claims::record_attempt(&mut tx, Claims::Uploads, upload.id, instance, attempt).await?;
+    if ours && let Some(remote_id) = remote_id {
+        sqlx::query("UPDATE catalogue_uploads SET remote_id = $2 WHERE id = $1").bind(upload.id).bind(remote_id).execute(&mut *tx).await?;
+    }
     if !ours {
         // Someone else sent it (the claim had expired): theirs is the record.
         return Ok(counts);

@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use super::*;
+use crate::store::claims::{self, Attempt, Claims};
 
 /// An answer to send.
 #[derive(Debug, Clone)]
@@ -139,21 +140,8 @@ pub async fn record_response(store: &Store, instance: &str, response: &Response,
         Answered::Refused { error } => ("refused", Some(error.as_str()), None),
         Answered::Later { error, retry_secs } => ("pending", Some(error.as_str()), Some(*retry_secs)),
     };
-    let ours = sqlx::query(
-        "UPDATE order_responses SET state = $3, last_error = $4, attempts = attempts + 1,
-                next_attempt_at = CASE WHEN $5::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $5::float8) END,
-                sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END, claimed_by = NULL, claimed_until = NULL
-         WHERE id = $1 AND claimed_by = $2",
-    )
-    .bind(response.id)
-    .bind(instance)
-    .bind(state)
-    .bind(error)
-    .bind(retry)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        > 0;
+    let attempt = Attempt { state: Some(state), error, retry_secs: retry, counted: true };
+    let ours = claims::record_attempt(&mut tx, Claims::Answers, response.id, instance, attempt).await?;
     if ours && let Answered::Sent { status: Some(status) } = answered {
         sqlx::query(
             "WITH old AS (SELECT id, status FROM purchase_orders WHERE id = $1 FOR UPDATE),

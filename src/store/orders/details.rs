@@ -127,57 +127,20 @@ impl DetailCounts {
 pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &RemoteOrder)], calendar: &WorkingCalendar) -> Result<DetailCounts, StoreError> {
     let mut counts = DetailCounts::default();
     let mut tx = begin_refetchable(store).await?;
-    let ids: Vec<i64> = details.iter().map(|(id, _)| *id).collect();
-    #[derive(sqlx::FromRow)]
-    struct Held {
-        id: i64,
-        status: String,
-        remote_updated_at: Option<DateTime<Utc>>,
-        cooperative_id: Option<i64>,
-        detail_updated_at: Option<DateTime<Utc>>,
-    }
-    // Only orders whose claim this instance holds and whose detail is still
-    // due: another instance may have stored it meanwhile (this one claimed it
-    // from a list read before that write; checked again on the locked row).
-    let held: Vec<Held> = sqlx::query_as(
-        "SELECT id, status, remote_updated_at, cooperative_id, detail_updated_at FROM purchase_orders
-         WHERE id = ANY($1) AND needs_detail
-           AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = purchase_orders.id AND k.claimed_by = $2)
-         ORDER BY id FOR UPDATE",
-    )
-    .bind(&ids)
-    .bind(instance)
-    .fetch_all(&mut *tx)
-    .await?;
-    let held: HashMap<i64, Held> = held.into_iter().map(|h| (h.id, h)).collect();
-    let mut fresh: Vec<(i64, &RemoteOrder)> = Vec::new();
-    let mut stale: Vec<i64> = Vec::new();
+    let routes = Routes::load(&mut tx, details).await?;
+    // One update for the batch: the detail's fields, the flags, the detail's
+    // mark. Only where this instance holds the claim, the detail is still due
+    // (another instance may have stored it meanwhile) and the detail is as new
+    // as the package stored, or newer. `old` is the row as this statement
+    // found it: when another transaction changed the row meanwhile, the
+    // update is checked again on the new row, and the last two conditions
+    // leave it alone (fetched again later) rather than record a status change
+    // from a status the row no longer has.
+    let mut rows = DetailRows::default();
     for (id, d) in details {
-        match held.get(id) {
-            None => {}
-            Some(Held { remote_updated_at: Some(at), .. }) if d.updated_at < *at => stale.push(*id),
-            Some(_) => fresh.push((*id, d)),
-        }
+        rows.push(*id, d, calendar, routes.unrouted(d));
     }
-    counts.stale = stale.len() as u64;
-    // The order's own fields, from the detail (as new as the package stored, or newer).
-    let mut rows = OrderRows::default();
-    let mut events = Events::default();
-    for (id, d) in &fresh {
-        let h = &held[id];
-        rows.push(d, h.cooperative_id, calendar);
-        events.push(*id, Some(h.status.clone()), d);
-    }
-    counts.events = events.insert(&mut tx).await?;
-    // Only orders whose detail was stored before have lines to replace.
-    let had_lines: Vec<i64> = fresh.iter().map(|(id, _)| *id).filter(|id| held[id].detail_updated_at.is_some()).collect();
-    let (lines, unrouted) = replace_lines(&mut tx, &fresh, &had_lines).await?;
-    counts.lines = lines;
-    // One update per order: the detail's fields (as new as the package stored, or newer),
-    // the flags, the detail's mark, the claim let go.
-    let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
-    let lines_total: Vec<Decimal> = fresh.iter().map(|(_, d)| d.lines_total().unwrap_or_default()).collect();
-    let flags: Vec<(bool, i32)> = sqlx::query_as(
+    let written: Vec<(i64, String, bool, bool, i32)> = sqlx::query_as(
         "UPDATE purchase_orders o SET status = d.status, shipment_status = d.shipment, shipping_fee = d.shipping, total = d.total,
                 remote_updated_at = d.updated_at, order_date = COALESCE(d.order_date, o.order_date),
                 confirm_by = COALESCE(d.confirm_by, o.confirm_by), deadline = COALESCE(d.deadline, o.deadline), updated_at = now(),
@@ -186,11 +149,15 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
                 amount_mismatch = d.lines_total + d.shipping <> d.total, unrouted_lines = d.unrouted
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[], $7::timestamptz[],
                      $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[], $12::text[])
-              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted, repaired)
-         WHERE o.id = d.id AND o.id = ANY($1)
-         RETURNING o.amount_mismatch, o.unrouted_lines",
+              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted, repaired),
+              purchase_orders old
+         WHERE o.id = d.id AND old.id = d.id AND o.id = ANY($1) AND o.needs_detail
+           AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = o.id AND k.claimed_by = $13)
+           AND (o.remote_updated_at IS NULL OR d.updated_at >= o.remote_updated_at)
+           AND o.status = old.status AND o.remote_updated_at IS NOT DISTINCT FROM old.remote_updated_at
+         RETURNING o.id, old.status, old.detail_updated_at IS NOT NULL, o.amount_mismatch, o.unrouted_lines",
     )
-    .bind(&ids)
+    .bind(&rows.id)
     .bind(&rows.status)
     .bind(&rows.shipment)
     .bind(&rows.shipping)
@@ -199,13 +166,45 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     .bind(&rows.order_date)
     .bind(&rows.confirm_by)
     .bind(&rows.deadline)
-    .bind(&lines_total)
-    .bind(&unrouted)
+    .bind(&rows.lines_total)
+    .bind(&rows.unrouted)
     .bind(&rows.repaired)
+    .bind(instance)
     .fetch_all(&mut *tx)
     .await?;
+    let by_id: HashMap<i64, &RemoteOrder> = details.iter().map(|(id, d)| (*id, *d)).collect();
+    let mut events = Events::default();
+    let mut fresh = Vec::with_capacity(written.len());
+    let mut had_lines = Vec::new();
+    let mut flags = Vec::with_capacity(written.len());
+    for (id, old_status, had, mismatch, unrouted) in written {
+        let d = by_id[&id];
+        events.push(id, Some(old_status), d);
+        if had {
+            had_lines.push(id);
+        }
+        fresh.push((id, d));
+        flags.push((mismatch, unrouted));
+    }
     counts.count_flags(flags);
-    sqlx::query("UPDATE purchase_orders SET next_detail_at = now() + interval '1 minute' WHERE id = ANY($1)").bind(&stale).execute(&mut *tx).await?;
+    counts.events = events.insert(&mut tx).await?;
+    counts.lines = copy_lines(&mut tx, &fresh, &routes, &had_lines).await?;
+    // The details not written that are still due under this instance's claim
+    // are older than the package stored: due again at once (the sync's pass
+    // after its feed, or the next run, fetches them; a pass never goes back).
+    let written: std::collections::HashSet<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    let not_written: Vec<i64> = details.iter().map(|(id, _)| *id).filter(|id| !written.contains(id)).collect();
+    if !not_written.is_empty() {
+        let stale: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM purchase_orders o
+             WHERE id = ANY($1) AND needs_detail AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = o.id AND k.claimed_by = $2)",
+        )
+        .bind(&not_written)
+        .bind(instance)
+        .fetch_one(&mut *tx)
+        .await?;
+        counts.stale = u64::try_from(stale).unwrap_or(0);
+    }
     // The claims let go: of the orders stored, the stale ones, and those no longer due.
     sqlx::query("DELETE FROM order_detail_claims WHERE order_id = ANY($1) AND claimed_by = $2")
         .bind(details.iter().map(|(id, _)| *id).collect::<Vec<i64>>())
@@ -216,34 +215,96 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     Ok(counts)
 }
 
-/// Replaces the lines of these orders, each routed through the publication
-/// the listing id names (to its product and member); returns the lines
-/// written and, per order, those that match no publication. The routes are
-/// read in one query and the lines streamed in with `COPY`.
-pub(super) async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)], had_lines: &[i64]) -> Result<(u64, Vec<i32>), StoreError> {
-    // The routes: (seller, listing id) -> (publication, product, member).
-    let mut sellers = Vec::new();
-    let mut listings = Vec::new();
-    for (_, d) in fresh {
-        for line in d.lines.iter().flatten() {
-            if let Some(listing) = &line.listing_id {
-                sellers.push(d.kode_penyedia.as_str());
-                listings.push(listing.as_str());
+/// The columns of a batch of details, as arrays for one `UPDATE ... FROM unnest`.
+#[derive(Default)]
+struct DetailRows {
+    id: Vec<i64>,
+    status: Vec<String>,
+    shipment: Vec<Option<String>>,
+    shipping: Vec<Decimal>,
+    total: Vec<Decimal>,
+    updated_at: Vec<DateTime<Utc>>,
+    order_date: Vec<Option<DateTime<Utc>>>,
+    confirm_by: Vec<Option<DateTime<Utc>>>,
+    deadline: Vec<Option<DateTime<Utc>>>,
+    lines_total: Vec<Decimal>,
+    unrouted: Vec<i32>,
+    repaired: Vec<Option<String>>,
+}
+
+impl DetailRows {
+    fn push(&mut self, id: i64, d: &RemoteOrder, calendar: &WorkingCalendar, unrouted: i32) {
+        self.id.push(id);
+        self.status.push(d.status.as_str().to_owned());
+        self.shipment.push(d.shipment_status.clone());
+        self.shipping.push(d.shipping_fee);
+        self.total.push(d.total);
+        self.updated_at.push(d.updated_at);
+        self.order_date.push(d.order_date);
+        self.confirm_by.push(d.confirm_by);
+        self.deadline.push(deadline(d, calendar));
+        self.lines_total.push(d.lines_total().unwrap_or_default());
+        self.unrouted.push(unrouted);
+        self.repaired.push(repaired(d));
+    }
+}
+
+/// The publications order lines are routed through: (seller, listing id) ->
+/// (publication, product, member), read in one query.
+pub(super) struct Routes(HashMap<String, HashMap<String, (i64, i64, i64)>>);
+
+impl Routes {
+    pub(super) async fn load(tx: &mut sqlx::PgConnection, details: &[(i64, &RemoteOrder)]) -> Result<Self, StoreError> {
+        let mut sellers = Vec::new();
+        let mut listings = Vec::new();
+        for (_, d) in details {
+            for line in d.lines.iter().flatten() {
+                if let Some(listing) = &line.listing_id {
+                    sellers.push(d.kode_penyedia.as_str());
+                    listings.push(listing.as_str());
+                }
             }
         }
+        let routes: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT DISTINCT ON (pb.seller, pb.remote_id) pb.seller, pb.remote_id, pb.id, pb.product_id, p.member_id
+             FROM publications pb JOIN products p ON p.id = pb.product_id
+             WHERE (pb.seller, pb.remote_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+             ORDER BY pb.seller, pb.remote_id, pb.id",
+        )
+        .bind(&sellers)
+        .bind(&listings)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut by_seller: HashMap<String, HashMap<String, (i64, i64, i64)>> = HashMap::new();
+        for (seller, listing, publication, product, member) in routes {
+            by_seller.entry(seller).or_default().insert(listing, (publication, product, member));
+        }
+        Ok(Self(by_seller))
     }
-    let routes: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT DISTINCT ON (pb.seller, pb.remote_id) pb.seller, pb.remote_id, pb.id, pb.product_id, p.member_id
-         FROM publications pb JOIN products p ON p.id = pb.product_id
-         WHERE (pb.seller, pb.remote_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         ORDER BY pb.seller, pb.remote_id, pb.id",
-    )
-    .bind(&sellers)
-    .bind(&listings)
-    .fetch_all(&mut *tx)
-    .await?;
-    let routes: HashMap<(&str, &str), (i64, i64, i64)> = routes.iter().map(|(s, r, p, pr, m)| ((s.as_str(), r.as_str()), (*p, *pr, *m))).collect();
-    // Replaced whole: the old lines go (looked up by order through the lines' index), the new ones are copied in.
+
+    fn get(&self, seller: &str, listing: Option<&str>) -> Option<(i64, i64, i64)> {
+        self.0.get(seller).and_then(|listings| listings.get(listing?)).copied()
+    }
+
+    /// The lines of an order that match no publication.
+    pub(super) fn unrouted(&self, d: &RemoteOrder) -> i32 {
+        let missing = d.lines.iter().flatten().filter(|l| self.get(&d.kode_penyedia, l.listing_id.as_deref()).is_none()).count();
+        i32::try_from(missing).unwrap_or(i32::MAX)
+    }
+}
+
+/// Replaces the lines of these orders, each routed through the publication
+/// the listing id names (to its product and member); returns the lines
+/// written and, per order, those that match no publication.
+pub(super) async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)], had_lines: &[i64]) -> Result<(u64, Vec<i32>), StoreError> {
+    let routes = Routes::load(&mut *tx, fresh).await?;
+    let lines = copy_lines(&mut *tx, fresh, &routes, had_lines).await?;
+    Ok((lines, fresh.iter().map(|(_, d)| routes.unrouted(d)).collect()))
+}
+
+/// Replaces the lines of these orders (the old ones of `had_lines` deleted,
+/// through the lines' index by order), the new ones streamed in with `COPY`.
+async fn copy_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)], routes: &Routes, had_lines: &[i64]) -> Result<u64, StoreError> {
     if !had_lines.is_empty() {
         sqlx::query("DELETE FROM order_lines ol USING unnest($1::bigint[]) AS k(order_id) WHERE ol.order_id = k.order_id")
             .bind(had_lines)
@@ -251,16 +312,11 @@ pub(super) async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &R
             .await?;
     }
     let mut data = Vec::with_capacity(fresh.len() * 4096);
-    let mut unrouted = Vec::with_capacity(fresh.len());
     let mut lines = 0u64;
     for (id, d) in fresh {
-        let mut missing = 0i32;
         for line in d.lines.iter().flatten() {
             lines += 1;
-            let route = line.listing_id.as_deref().and_then(|l| routes.get(&(d.kode_penyedia.as_str(), l)));
-            if route.is_none() {
-                missing += 1;
-            }
+            let route = routes.get(&d.kode_penyedia, line.listing_id.as_deref());
             let number = |v: Option<i64>| v.map_or_else(|| b"\\N".to_vec(), |v| v.to_string().into_bytes());
             let text = |data: &mut Vec<u8>, v: Option<&str>| match v {
                 Some(v) => crate::store::listings::copy_text(data, v.as_bytes()),
@@ -287,7 +343,6 @@ pub(super) async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &R
             }
             data.push(b'\n');
         }
-        unrouted.push(missing);
     }
     if lines > 0 {
         let mut copy = tx
@@ -299,7 +354,7 @@ pub(super) async fn replace_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &R
         copy.send(data).await?;
         copy.finish().await?;
     }
-    Ok((lines, unrouted))
+    Ok(lines)
 }
 
 /// Orders whose detail is still due.

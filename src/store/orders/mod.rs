@@ -84,7 +84,7 @@ impl OrderRows {
         self.shipment.push(o.shipment_status.clone());
         self.order_date.push(o.order_date);
         self.confirm_by.push(o.confirm_by);
-        self.deadline.push(o.order_date.map(|d| calendar.add_working_days(d, CONFIRM_WORKING_DAYS)));
+        self.deadline.push(deadline(o, calendar));
         self.shipping.push(o.shipping_fee);
         self.total.push(o.total);
         self.updated_at.push(o.updated_at);
@@ -147,6 +147,11 @@ impl OrderRows {
 }
 
 /// What was changed to store an order, in one text, or `None`.
+/// The seller's confirmation deadline: 3 working days from the order.
+fn deadline(o: &RemoteOrder, calendar: &WorkingCalendar) -> Option<DateTime<Utc>> {
+    o.order_date.map(|d| calendar.add_working_days(d, CONFIRM_WORKING_DAYS))
+}
+
 fn repaired(o: &RemoteOrder) -> Option<String> {
     (!o.repaired.is_empty()).then(|| o.repaired.join("; "))
 }
