@@ -81,6 +81,8 @@ pub struct OrdersOutcome {
     pub waiting: Vec<(crate::store::orders::OrderLine, String)>,
     /// The order accepted, and its status after the next sync.
     pub accepted: Option<(String, String)>,
+    /// The month of the catalogue's clock and its report (`report monthly`).
+    pub month: (String, Vec<crate::orders::report::Row>),
 }
 
 /// Starts the mock catalogue of `fixtures/scenarios/mojokerto.toml` in this
@@ -172,7 +174,15 @@ async fn orders_on_the_mock_catalogue(
         };
         accepted = Some((first.order_id.clone(), outcome));
     }
-    Ok(OrdersOutcome { hours, sync, now, waiting, accepted })
+    let month = crate::orders::report::Month(chrono::Datelike::with_day(&today, 1).unwrap_or(today));
+    let rules = crate::mapping::tax::TaxRules::load(mappings)?;
+    let filter = crate::store::orders::FactsFilter { made: Some(month.bounds()), live_only: true, ..Default::default() };
+    let facts = crate::store::orders::facts(store, &filter).await?;
+    let fulfilment = crate::config::FulfilmentSettings::default();
+    let standings: Vec<_> =
+        facts.iter().map(|f| (crate::orders::fulfilment::standing(f, &rules, &fulfilment, today), f.cooperative_name.clone(), f.buyer_code.clone())).collect();
+    let month = (month.label(), crate::orders::report::monthly(&standings));
+    Ok(OrdersOutcome { hours, sync, now, waiting, accepted, month })
 }
 
 /// Imports `fixtures/cooperatives.csv`, then every CSV and XLSX file in
@@ -337,6 +347,20 @@ impl DemoOutcome {
         }
         if let Some((id, status)) = &o.accepted {
             let _ = writeln!(out, "\nkatalog-bridge orders respond {id} --accept; after the next sync the order is {status}");
+        }
+        let (month, rows) = &o.month;
+        let _ = writeln!(out, "\nLaporan bulanan {month} (katalog-bridge report monthly --month {month}), pesanan yang tidak dibatalkan:");
+        for r in rows.iter().filter(|r| r.part != "satker") {
+            let _ = writeln!(
+                out,
+                "  {:<20} {:>3} pesanan  nilai {:>14}  PPN {:>12}  PPh 22 {:>10}  belum dibayar {:>14}",
+                if r.part == "total" { "Jumlah" } else { r.code.as_str() },
+                r.orders,
+                format_rupiah(r.value),
+                format_rupiah(r.ppn),
+                format_rupiah(r.pph22),
+                format_rupiah(r.outstanding)
+            );
         }
         out
     }

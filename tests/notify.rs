@@ -563,3 +563,142 @@ async fn a_password_travels_only_inside_starttls_to_a_server_whose_certificate_i
     assert!(clear.contains("EHLO") && clear.contains("STARTTLS") && !clear.contains("AUTH") && !clear.contains("MAIL FROM"), "in the clear: {}", seen.clear);
     assert!(!seen.clear.contains("rahasia"));
 }
+
+/// What the test's WhatsApp Cloud API took: (path, authorization, body).
+type WaPosts = Arc<Mutex<Vec<(String, String, Value)>>>;
+
+/// A WhatsApp Business Cloud API of the test's own: it checks the bearer
+/// token and the request's shape as the real API does, answers 200 with a
+/// message id, and refuses a number not on WhatsApp (a 400 with the API's error).
+async fn whatsapp_api(posts: WaPosts, refused_number: &'static str) -> String {
+    let app = axum::Router::new().route(
+        "/v21.0/{phone}/messages",
+        axum::routing::post(move |axum::extract::Path(phone): axum::extract::Path<String>, headers: HeaderMap, body: Bytes| {
+            let posts = posts.clone();
+            async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                posts.lock().unwrap().push((phone.clone(), auth.clone(), body.clone()));
+                let json = |status: u16, v: Value| (StatusCode::from_u16(status).unwrap(), [("content-type", "application/json")], v.to_string());
+                if auth != "Bearer wa-token-uji" {
+                    return json(401, serde_json::json!({"error": {"message": "Invalid OAuth access token.", "code": 190}}));
+                }
+                let shape = phone == "1098765432"
+                    && body["messaging_product"] == "whatsapp"
+                    && body["type"] == "template"
+                    && body["template"]["language"]["code"] == "id"
+                    && body["template"]["components"][0]["type"] == "body"
+                    && body["to"].as_str().is_some_and(|t| t.starts_with("62") && t.chars().all(|c| c.is_ascii_digit()));
+                if !shape {
+                    return json(400, serde_json::json!({"error": {"message": "(#100) Invalid parameter", "code": 100}}));
+                }
+                if body["to"] == refused_number {
+                    return json(
+                        400,
+                        serde_json::json!({"error": {"message": "(#131026) Message undeliverable", "code": 131026,
+                                                     "error_data": {"details": "Receiver is not on WhatsApp"}}}),
+                    );
+                }
+                json(200, serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.uji"}]}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v21.0", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_template_messages_go_once_per_order_and_kind_and_a_refusal_is_kept_not_retried() {
+    let (store, _server) = synced_store().await;
+    // Numbers as the staff write them; the one of the cooperative with the most waiting orders is not on WhatsApp.
+    let busiest: String = sqlx::query_scalar(
+        "SELECT c.code FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE o.status = 'WAITING_SELLER_CONFIRMATION'
+         GROUP BY c.code ORDER BY count(*) DESC, c.code LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let dir = common::temp_dir();
+    let csv = std::fs::read_to_string(common::repo().join("fixtures/cooperatives.csv")).unwrap();
+    let mut lines = csv.lines();
+    let mut with_numbers = format!("{},whatsapp\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        let number = if line.starts_with(&format!("{busiest},")) { "0812-0000-0000".to_owned() } else { format!("+62 857 {:04} {:04}", 1000 + i, 2000 + i) };
+        with_numbers.push_str(&format!("{line},{number}\n"));
+    }
+    let file = dir.path().join("koperasi.csv");
+    std::fs::write(&file, with_numbers).unwrap();
+    let report = katalog_bridge::intake::cooperatives::import_cooperatives(&store, &file, &Default::default(), &Default::default()).await.unwrap();
+    assert_eq!(report.rejected, 0);
+    let stored: Vec<String> = sqlx::query_scalar("SELECT whatsapp FROM cooperatives ORDER BY whatsapp").fetch_all(store.pool()).await.unwrap();
+    assert!(stored.iter().all(|n| n.starts_with("+62") && n[1..].chars().all(|c| c.is_ascii_digit())), "{stored:?}");
+    assert!(stored.contains(&"+6281200000000".to_owned()), "08... becomes +628...");
+
+    let posts: WaPosts = Arc::default();
+    let api = whatsapp_api(posts.clone(), "6281200000000").await;
+    let settings = NotifySettings {
+        whatsapp: Some(katalog_bridge::config::WhatsAppSettings {
+            api_url: api,
+            phone_number_id: "1098765432".into(),
+            token: Some(SecretString::from("wa-token-uji")),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let calendar = Arc::new(katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap());
+    let notifier = Notifier::from_settings(&settings, calendar).unwrap().expect("whatsapp set");
+    let waiting_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT min(order_date) FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION'").fetch_one(store.pool()).await.unwrap();
+    let now = waiting_at + chrono::Duration::minutes(1);
+    let queued = notifier.queue(&store, now).await.unwrap();
+    assert!(queued > 1);
+    assert_eq!(per_channel(&store, "whatsapp", "arrived").await, queued as i64);
+    let refused_orders = count(
+        &store,
+        "SELECT count(*) FROM notifications n JOIN purchase_orders o ON o.id = n.order_id JOIN cooperatives c ON c.id = o.cooperative_id
+         WHERE c.whatsapp = '+6281200000000'",
+    )
+    .await;
+    assert!(refused_orders > 0);
+    let first = notifier.send_due(&store).await.unwrap();
+    assert_eq!((first.sent + first.failed, first.failed), (queued, refused_orders as u64));
+    // Again and again: nothing new is sent, and the refused ones are not tried again.
+    for _ in 0..3 {
+        assert_eq!(notifier.queue(&store, now).await.unwrap(), 0);
+        let again = notifier.send_due(&store).await.unwrap();
+        assert_eq!((again.sent, again.failed), (0, 0));
+    }
+    let posts = posts.lock().unwrap().clone();
+    assert_eq!(posts.len() as u64, queued, "one request per notification");
+    let mut per_recipient_order: HashMap<(String, String), usize> = HashMap::new();
+    for (_, auth, body) in &posts {
+        assert_eq!(auth, "Bearer wa-token-uji");
+        assert_eq!(body["template"]["name"], "pesanan_baru");
+        let params: Vec<&str> = body["template"]["components"][0]["parameters"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
+        assert_eq!(params.len(), 5, "{body}");
+        assert!(params[2].starts_with("Rp"), "the total as Indonesians write it: {params:?}");
+        assert!(params[3].ends_with("WIB") && params[3].contains(" pukul "), "the deadline in WIB, in Indonesian: {params:?}");
+        *per_recipient_order.entry((body["to"].as_str().unwrap().to_owned(), params[0].to_owned())).or_default() += 1;
+    }
+    assert!(per_recipient_order.values().all(|n| *n == 1), "once per order and kind");
+    // The refusal is kept with its reason, for good.
+    let refused: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT state, last_error FROM notifications WHERE state <> 'sent'").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(refused.len() as i64, refused_orders);
+    assert!(
+        refused.iter().all(|(state, why)| state == "failed" && why.as_deref().is_some_and(|w| w.contains("131026") && w.contains("not on WhatsApp"))),
+        "{refused:?}"
+    );
+    // And shown with its order.
+    let order: String =
+        sqlx::query_scalar("SELECT o.remote_order_id FROM notifications n JOIN purchase_orders o ON o.id = n.order_id WHERE n.state = 'failed' LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    let shown = katalog_bridge::store::notifications::of_order(&store, katalog_bridge::store::orders::order_db_id(&store, &order).await.unwrap().unwrap())
+        .await
+        .unwrap();
+    assert!(shown.iter().any(|n| n.channel == "whatsapp" && n.last_error.as_deref().is_some_and(|e| e.contains("Message undeliverable"))));
+}

@@ -75,6 +75,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Sync(command) => sync(command, settings).await,
         Command::Listings { args, command } => listings(args, command, settings).await,
         Command::Orders(command) => orders(command, settings).await,
+        Command::Report(command) => super::after_order::report(command, settings).await,
         Command::Import(command) => import(command, settings).await,
         Command::Db(command) => db(command, settings).await,
         Command::Mappings(command) => mappings_command(command, settings).await,
@@ -386,6 +387,25 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                     )?;
                 }
                 eprintln!("{} orders waiting for confirmation", orders.len());
+                let overdue = super::after_order::overdue(store, settings, cooperative.as_deref()).await?;
+                if !overdue.is_empty() {
+                    writeln!(out, "\nTerlambat setelah pesanan (overdue after the order):")?;
+                    for s in &overdue {
+                        for o in &s.overdue {
+                            writeln!(
+                                out,
+                                "{:<16} {:<20} {:<16} jatuh tempo {} ({} hari lalu)  belum dibayar {}",
+                                s.order_id,
+                                s.cooperative,
+                                o.step.label(),
+                                o.due.format("%d-%m-%Y"),
+                                o.days_late,
+                                crate::domain::money::format_rupiah(s.outstanding)
+                            )?;
+                        }
+                    }
+                    eprintln!("{} orders with overdue steps after the order", overdue.len());
+                }
                 Ok(EXIT_OK)
             })
             .await
@@ -419,7 +439,11 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                 if !crate::store::products::cooperative_ids(store).await?.contains_key(&cooperative) {
                     anyhow::bail!("cooperative {cooperative} is not registered: check the code");
                 }
-                let rows = crate::store::orders::export_rows(store, &cooperative, since).await?;
+                let mut rows = crate::store::orders::export_rows(store, &cooperative, since).await?;
+                let money = super::after_order::money_by_order(store, settings, Some(&cooperative)).await?;
+                for r in &mut rows {
+                    r.money = money.get(&r.order_id).cloned();
+                }
                 match (format, &out) {
                     (crate::orders::export::ExportFormat::Csv, None) => crate::orders::export::write_csv(std::io::stdout().lock(), &rows)?,
                     (crate::orders::export::ExportFormat::Csv, Some(path)) => {
@@ -441,11 +465,17 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             with_store(settings, async |store| {
                 let orders = crate::store::orders::list(store, cooperative.as_deref(), status.as_deref(), false).await?;
+                let money = if json { super::after_order::money_by_order(store, settings, cooperative.as_deref()).await? } else { Default::default() };
                 let mut out = std::io::stdout().lock();
                 for o in &orders {
                     if json {
                         let mut v = serde_json::to_value(o).unwrap_or_default();
                         v["deadline"] = serde_json::json!(o.deadline.map(|d| d.to_rfc3339()));
+                        if let (Some(m), Some(fields)) = (money.get(&o.order_id), v.as_object_mut())
+                            && let serde_json::Value::Object(m) = serde_json::to_value(m)?
+                        {
+                            fields.extend(m);
+                        }
                         writeln!(out, "{v}")?;
                     } else {
                         let flags = [(o.amount_mismatch, " [amounts differ]"), (o.unrouted_lines > 0, " [lines match no listing]")]
@@ -470,6 +500,11 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                 Ok(EXIT_OK)
             })
             .await
+        }
+        OrdersCommand::Show { order, json } => super::after_order::show(order, json, settings).await,
+        OrdersCommand::Record { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by } => {
+            let args = super::after_order::RecordArgs { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by };
+            super::after_order::record(args, settings).await
         }
         OrdersCommand::Respond { order, accept, reject: _, reason, ubl } => {
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
@@ -507,7 +542,20 @@ async fn import(command: ImportCommand, settings: &Settings) -> anyhow::Result<u
                 TemplateKind::Products => (intake::products::PRODUCT_COLUMNS, intake::template::PRODUCT_EXAMPLE),
                 TemplateKind::Cooperatives => (
                     intake::cooperatives::COOPERATIVE_COLUMNS,
-                    &["MJK-WATES", "KKMP Wates", "Wates", "Magersari", "Kota Mojokerto", "", "", "tidak", "", "P3576-0006", "kkmp-wates@koperasi.example"],
+                    &[
+                        "MJK-WATES",
+                        "KKMP Wates",
+                        "Wates",
+                        "Magersari",
+                        "Kota Mojokerto",
+                        "",
+                        "",
+                        "tidak",
+                        "",
+                        "P3576-0006",
+                        "kkmp-wates@koperasi.example",
+                        "081234567890",
+                    ],
                 ),
             };
             intake::template::write(&file, columns, example, &units, force)?;
@@ -631,6 +679,8 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
             catalogue,
             help_every: std::time::Duration::from_secs(settings.daemon.help_every_seconds.clamp(1, 3600)),
             notify_every: std::time::Duration::from_secs(settings.daemon.notify_every_seconds.clamp(1, 86_400)),
+            tax: tables.tax.clone(),
+            fulfilment: settings.fulfilment.clone(),
         };
         crate::daemon::serve(store, parts).await?;
         Ok(EXIT_OK)
@@ -673,7 +723,7 @@ pub fn default_out(format: Format, _cooperative: Option<&str>) -> std::path::Pat
 }
 
 /// A `--cooperative CODE` argument, checked.
-fn cooperative_arg(code: Option<String>) -> anyhow::Result<Option<CooperativeCode>> {
+pub(super) fn cooperative_arg(code: Option<String>) -> anyhow::Result<Option<CooperativeCode>> {
     code.map(|c| CooperativeCode::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cooperative: {e}"))
 }
 
@@ -688,7 +738,7 @@ const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 /// Opens and migrates the store, runs `work`, and always closes the store
 /// (stopping the embedded PostgreSQL it started), also on SIGINT and SIGTERM.
 /// However the work ended, no run of this process is left marked running.
-async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyhow::Result<u8>) -> anyhow::Result<u8> {
+pub(super) async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyhow::Result<u8>) -> anyhow::Result<u8> {
     let store = Store::open_migrated(&settings.database).await.context("opening the database")?;
     let abandoned = match runs::abandon_dead_local(&store).await {
         Ok(n) => runs::abandon_stale(&store, runs::ABANDONED_AFTER).await.map(|m| n + m),

@@ -1,6 +1,7 @@
 //! The command line: argument definitions (clap) and dispatch. Each command
 //! is a thin call into the library.
 
+mod after_order;
 mod commands;
 
 use std::path::PathBuf;
@@ -127,6 +128,30 @@ pub enum Command {
     /// and the cooperatives' answers
     #[command(subcommand)]
     Orders(OrdersCommand),
+    /// Reports for the cooperatives' bookkeepers and the liaison
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// A month's orders per cooperative (orders, value, PPN, PPh 22,
+    /// delivered, paid, outstanding) and the city's spending through its
+    /// cooperatives by work unit; orders made in the month (in Jakarta),
+    /// cancelled ones left out
+    Monthly {
+        /// The month (YYYY-MM)
+        #[arg(long, value_name = "MONTH")]
+        month: crate::orders::report::Month,
+        /// Only this cooperative (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::orders::export::ExportFormat,
+        /// The file to write [default: standard output for csv; laporan-MONTH.xlsx for xlsx]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +195,51 @@ pub enum OrdersCommand {
         /// One JSON object per line
         #[arg(long)]
         json: bool,
+    },
+    /// One order: its lines, its money (value before PPN, PPN, PPh 22, what
+    /// the cooperative receives), its steps after the order and its status history
+    Show {
+        /// The order id (e.g. EP-2026-000001)
+        #[arg(value_name = "ORDER")]
+        order: String,
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record what happened after the order: shipped, delivered, the BAST
+    /// (its number and date as the work unit wrote them), the tax invoice
+    /// (faktur), the payment invoice, the payment received, or how it is
+    /// paid. Entries are only added: a correction is a new entry, and the
+    /// newest is in force
+    Record {
+        /// The order id (e.g. EP-2026-000001)
+        #[arg(value_name = "ORDER")]
+        order: String,
+        /// The day it happened (YYYY-MM-DD) [default: today in Jakarta]
+        #[arg(long, value_name = "DATE")]
+        date: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        shipped: bool,
+        #[arg(long)]
+        delivered: bool,
+        /// The BAST's number
+        #[arg(long, value_name = "NUMBER")]
+        bast: Option<String>,
+        /// The tax invoice's number
+        #[arg(long, value_name = "NUMBER")]
+        faktur: Option<String>,
+        /// The payment invoice, with its number if it has one (`--invoice ""` for none)
+        #[arg(long, value_name = "NUMBER")]
+        invoice: Option<String>,
+        /// The amount received in all so far, in rupiah (e.g. 1250000 or 1.250.000)
+        #[arg(long, value_name = "AMOUNT")]
+        paid: Option<String>,
+        /// How the order is paid
+        #[arg(long, value_enum)]
+        payment: Option<crate::domain::fulfilment::PaymentWay>,
+        /// Who records it [default: the login name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Answer an order with the owning cooperative's account: accept it, or
     /// reject it with a reason. The answer is recorded before it is sent, so

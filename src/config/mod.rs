@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// Prefix of environment overrides; nested keys are joined with `__`,
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
-const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "daemon", "notify", "mappings_dir"];
+const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "listings", "daemon", "notify", "fulfilment", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -115,6 +115,7 @@ pub struct Settings {
     pub listings: ListingSettings,
     pub daemon: DaemonSettings,
     pub notify: NotifySettings,
+    pub fulfilment: FulfilmentSettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
 }
@@ -206,6 +207,51 @@ pub struct NotifySettings {
     /// (loopback is always allowed): the body and its signature then cross
     /// the network readable by anyone on the way.
     pub webhook_allow_http: bool,
+    /// `[notify.whatsapp]`: template messages through the WhatsApp Business Cloud API.
+    pub whatsapp: Option<WhatsAppSettings>,
+}
+
+/// `[notify.whatsapp]`: the WhatsApp Business Cloud API. Messages are
+/// approved templates (`POST {api_url}/{phone_number_id}/messages`), sent to
+/// each cooperative's `whatsapp` number.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WhatsAppSettings {
+    /// The API with its version, e.g. `https://graph.facebook.com/v21.0`.
+    pub api_url: String,
+    /// The sending number's id in WhatsApp Manager.
+    pub phone_number_id: String,
+    /// The access token (a secret; or `token_file`).
+    #[serde(deserialize_with = "secret")]
+    pub token: Option<SecretString>,
+    pub token_file: Option<PathBuf>,
+    /// The templates' language code.
+    pub language: String,
+    /// The approved template for a new order (body parameters: order id,
+    /// buyer, total, deadline in WIB, working time left).
+    pub template_arrived: String,
+    /// The approved template for an order whose deadline is near (the same parameters).
+    pub template_deadline_near: String,
+}
+
+impl Default for WhatsAppSettings {
+    fn default() -> Self {
+        Self {
+            api_url: "https://graph.facebook.com/v21.0".into(),
+            phone_number_id: String::new(),
+            token: None,
+            token_file: None,
+            language: "id".into(),
+            template_arrived: "pesanan_baru".into(),
+            template_deadline_near: "batas_konfirmasi".into(),
+        }
+    }
+}
+
+impl WhatsAppSettings {
+    pub fn token(&self) -> Result<Option<SecretString>, String> {
+        inline_or_file("notify.whatsapp.token", &self.token, &self.token_file)
+    }
 }
 
 impl NotifySettings {
@@ -222,6 +268,25 @@ impl DaemonSettings {
     /// The time zone, or why it is not one.
     pub fn tz(&self) -> Result<chrono_tz::Tz, String> {
         self.timezone.parse().map_err(|_| format!("daemon.timezone {:?} is not a time zone name like Asia/Jakarta", self.timezone))
+    }
+}
+
+/// `[fulfilment]`: after the order: how orders are paid when the catalogue
+/// does not say, and when each step is due.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FulfilmentSettings {
+    /// How an order is paid unless the staff record otherwise or the
+    /// catalogue says `PAYMENT_OUTSIDE_SYSTEM`: `in_system`, `treasurer` or `outside_system`.
+    pub payment: crate::domain::fulfilment::PaymentWay,
+    /// When each step is due: `{ step = "paid", after = "bast", days = 30 }`
+    /// (calendar days). Steps: shipped, delivered, bast, faktur, invoice, paid.
+    pub due: Vec<crate::domain::fulfilment::DueRule>,
+}
+
+impl Default for FulfilmentSettings {
+    fn default() -> Self {
+        Self { payment: crate::domain::fulfilment::PaymentWay::InSystem, due: crate::domain::fulfilment::default_due_rules() }
     }
 }
 
@@ -451,7 +516,8 @@ impl Settings {
              catalogue.max_concurrency = {}\ncatalogue.max_attempts = {}\n{sellers}\
              import.max_file_bytes = {}\nimport.batch_size = {}\n\
              log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\ndaemon.listen = {}\ndaemon.timezone = {}\ndaemon.schedules = {:?}\ndaemon.lease_seconds = {}\n\
-             notify.webhook_url = {}\nnotify.webhook_secret = {}\nnotify.smtp_url = {}\nnotify.smtp_password = {}\nnotify.from = {}\nmappings_dir = {}\n",
+             notify.webhook_url = {}\nnotify.webhook_secret = {}\nnotify.smtp_url = {}\nnotify.smtp_password = {}\nnotify.from = {}\n{}\
+             fulfilment.payment = {}\nfulfilment.due = {}\nmappings_dir = {}\n",
             self.database.data_dir.display(),
             self.database.name,
             self.database.embedded_port,
@@ -476,6 +542,21 @@ impl Settings {
             self.notify.smtp_url.as_ref().map_or("(unset)".into(), |u| redact_url(u.expose_secret())),
             shown_secret(&self.notify.smtp_password, &self.notify.smtp_password_file),
             self.notify.from.as_deref().unwrap_or("(unset)"),
+            match &self.notify.whatsapp {
+                None => "notify.whatsapp = (unset)\n".to_owned(),
+                Some(w) => format!(
+                    "notify.whatsapp.api_url = {}\nnotify.whatsapp.phone_number_id = {}\nnotify.whatsapp.token = {}\nnotify.whatsapp.language = {}\n\
+                     notify.whatsapp.template_arrived = {}\nnotify.whatsapp.template_deadline_near = {}\n",
+                    redact_url(&w.api_url),
+                    w.phone_number_id,
+                    shown_secret(&w.token, &w.token_file),
+                    w.language,
+                    w.template_arrived,
+                    w.template_deadline_near
+                ),
+            },
+            self.fulfilment.payment.as_str(),
+            self.fulfilment.due.iter().map(|r| format!("{} {} days after {}", r.step.as_str(), r.days, r.after.as_str())).collect::<Vec<_>>().join(", "),
             self.mappings_dir.as_ref().map_or("(built in)".into(), |p| p.display().to_string()),
         )
     }

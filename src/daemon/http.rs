@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::domain::fulfilment::Step;
 use crate::domain::publication::PublicationState;
 use crate::store::Store;
 
@@ -26,6 +27,9 @@ pub struct HttpState {
     pub catalogue: url::Url,
     pub http: reqwest::Client,
     pub metrics: PrometheusHandle,
+    /// For the orders' steps after the order that are overdue.
+    pub tax: Arc<crate::mapping::tax::TaxRules>,
+    pub fulfilment: crate::config::FulfilmentSettings,
 }
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -82,7 +86,7 @@ async fn readyz(State(state): State<HttpState>) -> Response {
 /// The in-process counters, with the database's figures refreshed first
 /// (so every instance reports the same totals for the shared state).
 async fn metrics_text(State(state): State<HttpState>) -> Response {
-    if let Err(e) = refresh_gauges(&state.store).await {
+    if let Err(e) = refresh_gauges(&state).await {
         tracing::warn!(error = %e, "cannot read the figures for /metrics");
         metrics::gauge!("katalog_bridge_database_up").set(0.0);
     } else {
@@ -91,7 +95,8 @@ async fn metrics_text(State(state): State<HttpState>) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
-async fn refresh_gauges(store: &Store) -> Result<(), crate::store::StoreError> {
+async fn refresh_gauges(state: &HttpState) -> Result<(), crate::store::StoreError> {
+    let store = &state.store;
     let mut by_state: std::collections::BTreeMap<String, i64> = PublicationState::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
     for (_, state, n) in crate::store::publications::counts_by_state(store, crate::publish::Channel::Api.name()).await? {
         *by_state.entry(state).or_default() += n;
@@ -106,6 +111,12 @@ async fn refresh_gauges(store: &Store) -> Result<(), crate::store::StoreError> {
     metrics::gauge!("katalog_bridge_orders_stored").set(figures.stored as f64);
     for (state, n) in crate::store::notifications::counts(store).await? {
         metrics::gauge!("katalog_bridge_notifications", "state" => state).set(n as f64);
+    }
+    // Orders with a step after the order past its due date, by step.
+    let overdue = crate::orders::fulfilment::overdue_orders(store, &state.tax, &state.fulfilment, None).await?;
+    for step in [Step::Bast, Step::Faktur, Step::Invoice, Step::Paid, Step::Delivered, Step::Shipped] {
+        let n = overdue.iter().filter(|s| s.overdue.iter().any(|o| o.step == step)).count();
+        metrics::gauge!("katalog_bridge_orders_overdue", "step" => step.as_str()).set(n as f64);
     }
     Ok(())
 }

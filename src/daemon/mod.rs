@@ -329,6 +329,8 @@ pub struct Parts {
     pub catalogue: url::Url,
     pub help_every: Duration,
     pub notify_every: Duration,
+    pub tax: Arc<crate::mapping::tax::TaxRules>,
+    pub fulfilment: crate::config::FulfilmentSettings,
 }
 
 /// Runs the daemon on `store` until SIGTERM or SIGINT: the HTTP endpoints,
@@ -348,6 +350,8 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
             .build()
             .map_err(|e| DaemonError::Config(e.to_string()))?,
         metrics: http::metrics_handle(),
+        tax: parts.tax.clone(),
+        fulfilment: parts.fulfilment.clone(),
     };
     let server = tokio::spawn(crate::serve::serve(listener, http::router(state), crate::serve::ServeLimits { max_connections: 64, ..Default::default() }));
     tracing::info!(listen = address, "daemon started: /healthz, /readyz and /metrics answer here");

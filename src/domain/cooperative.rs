@@ -48,6 +48,8 @@ pub struct Cooperative {
     pub kode_penyedia: Option<SellerId>,
     /// Where its staff are told that an order waits.
     pub email: Option<String>,
+    /// Its staff's WhatsApp number, E.164.
+    pub whatsapp: Option<String>,
 }
 
 /// A seller id on the catalogue (kode penyedia): 1-40 letters, digits, `-`, `_` or `.`.
@@ -125,6 +127,35 @@ pub fn email(raw: &str) -> Result<String, DomainError> {
     t.parse::<lettre::Address>().map(|a| a.to_string()).map_err(|e| DomainError::new(format!("email {t:?} is not an e-mail address ({e})")))
 }
 
+/// A WhatsApp number in E.164 (`+6281234567890`): written `+62 812-3456-7890`,
+/// `62812...` or, as Indonesians write it, `0812...` (the 0 becomes +62).
+/// Spaces, dashes, dots and brackets are ignored.
+pub fn whatsapp(raw: &str) -> Result<String, DomainError> {
+    let t = raw.trim();
+    let kept: String = t.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}')).collect();
+    let (plus, digits) = match kept.strip_prefix('+') {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, kept.clone()),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(DomainError::new(format!("whatsapp {t:?} is not a phone number: write it as +6281234567890 or 081234567890")));
+    }
+    let international = match (plus, digits.strip_prefix('0')) {
+        (false, Some(national)) => format!("62{national}"),
+        (true, Some(_)) => return Err(DomainError::new(format!("whatsapp {t:?}: after + comes the country code (62), not 0"))),
+        (_, None) => digits,
+    };
+    if !(8..=15).contains(&international.len()) {
+        return Err(DomainError::new(format!("whatsapp {t:?} has {} digits with its country code; a number has 8 to 15", international.len())));
+    }
+    if let Some(national) = international.strip_prefix("62")
+        && !(national.starts_with('8') && (9..=12).contains(&national.len()))
+    {
+        return Err(DomainError::new(format!("whatsapp {t:?} is not an Indonesian mobile number (08..., 10 to 13 digits)")));
+    }
+    Ok(format!("+{international}"))
+}
+
 pub fn name(raw: &str, what: &str) -> Result<String, DomainError> {
     text(raw, what, 200)
 }
@@ -132,6 +163,21 @@ pub fn name(raw: &str, what: &str) -> Result<String, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whatsapp_numbers_become_e164() {
+        for (raw, want) in [
+            ("0812-3456-7890", "+6281234567890"),
+            ("+62 812 3456 7890", "+6281234567890"),
+            ("6285755512345", "+6285755512345"),
+            ("(0857) 555.123", "+62857555123"),
+        ] {
+            assert_eq!(whatsapp(raw).unwrap(), want, "{raw}");
+        }
+        for bad in ["", "nomor", "+0812345678", "021-5551234", "08123", "0812345678901234", "+62 812 abc"] {
+            assert!(whatsapp(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn codes_are_trimmed_and_upper_cased() {

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod cooperative;
+pub mod fulfilment;
 pub mod job;
 pub mod money;
 pub mod notification;

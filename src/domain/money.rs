@@ -32,7 +32,7 @@ impl Price {
 }
 
 /// `NUMERIC(18,2)` holds 16 digits before the decimal point.
-fn max_amount() -> Decimal {
+pub fn max_amount() -> Decimal {
     Decimal::from(10_i64.pow(16))
 }
 

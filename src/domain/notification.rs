@@ -30,15 +30,18 @@ impl NotificationKind {
 pub enum NotificationChannel {
     Email,
     Webhook,
+    /// A template message through the WhatsApp Business Cloud API.
+    WhatsApp,
 }
 
 impl NotificationChannel {
-    pub const ALL: [NotificationChannel; 2] = [NotificationChannel::Email, NotificationChannel::Webhook];
+    pub const ALL: [NotificationChannel; 3] = [NotificationChannel::Email, NotificationChannel::Webhook, NotificationChannel::WhatsApp];
 
     pub const fn name(self) -> &'static str {
         match self {
             NotificationChannel::Email => "email",
             NotificationChannel::Webhook => "webhook",
+            NotificationChannel::WhatsApp => "whatsapp",
         }
     }
 

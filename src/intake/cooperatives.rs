@@ -21,6 +21,7 @@ const PKP: usize = 7;
 const GLN: usize = 8;
 const KODE_PENYEDIA: usize = 9;
 const EMAIL: usize = 10;
+const WHATSAPP: usize = 11;
 
 pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "kode", aliases: &["kode koperasi", "kode_koperasi"], required: true, help: "Kode koperasi, mis. MJK-BALONGSARI." },
@@ -43,6 +44,12 @@ pub const COOPERATIVE_COLUMNS: &[Column] = &[
         aliases: &["e-mail", "surel", "email koperasi"],
         required: false,
         help: "Alamat e-mail pengurus; pesanan baru dan batas konfirmasi diberitahukan ke sini.",
+    },
+    Column {
+        header: "whatsapp",
+        aliases: &["wa", "no whatsapp", "nomor whatsapp", "no wa", "hp"],
+        required: false,
+        help: "Nomor WhatsApp pengurus, mis. 081234567890 atau +6281234567890; pesanan baru dan batas konfirmasi dikirim ke sini.",
     },
 ];
 
@@ -85,6 +92,10 @@ impl RowImport for CooperativeImport {
             Some(t) => Some(v.check(EMAIL, crate::domain::cooperative::email(&t))?),
             None => None,
         };
+        let whatsapp = match v.text(WHATSAPP) {
+            Some(t) => Some(v.check(WHATSAPP, crate::domain::cooperative::whatsapp(&t))?),
+            None => None,
+        };
         let code = code?;
         if let Some(s) = &seller {
             if let Some(row) = self.sellers_seen.get(s.as_str()) {
@@ -116,6 +127,7 @@ impl RowImport for CooperativeImport {
             pkp: pkp?,
             kode_penyedia: seller,
             email,
+            whatsapp,
         })
     }
 

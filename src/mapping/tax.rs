@@ -6,6 +6,7 @@ use rustc_hash::FxHashSet as HashSet;
 use serde::Deserialize;
 
 use super::{MappingError, MappingSource, line_of};
+pub use crate::domain::fulfilment::PaymentWay;
 
 pub const TAX_FILE: &str = "tax.toml";
 
@@ -47,6 +48,58 @@ struct RawTax {
     luxury_taxable_base: String,
     exempt_categories: Vec<String>,
     luxury_categories: Vec<String>,
+    payment: std::collections::BTreeMap<String, RawPayment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayment {
+    label: String,
+    collector: String,
+    pph22_percent: Decimal,
+    pph22_above: Decimal,
+    ppn_withheld: bool,
+    pnbp_percent: Decimal,
+}
+
+/// Who collects an order's tax and at what rates, for one way of paying.
+#[derive(Debug, Clone)]
+pub struct PaymentRule {
+    /// How it is called, in Bahasa Indonesia.
+    pub label: String,
+    pub collector: String,
+    pph22_percent: Decimal,
+    pph22_above: Decimal,
+    ppn_withheld: bool,
+    pnbp_percent: Decimal,
+}
+
+/// A line of an order as its tax sees it: its total (PPN included) and the
+/// local category of the product it was routed to (`None`: a line that
+/// matches no listing of ours, taxed as ordinary goods).
+#[derive(Debug, Clone)]
+pub struct TaxedLine {
+    pub amount: Decimal,
+    pub category: Option<String>,
+}
+
+/// An order's money, whole rupiah: the `orders show --json` breakdown.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Breakdown {
+    pub goods_before_ppn: Decimal,
+    pub ppn_base: Decimal,
+    pub ppn: Decimal,
+    pub pph22: Decimal,
+    pub pnbp: Decimal,
+    pub shipping: Decimal,
+    pub total: Decimal,
+    /// What the collector keeps: PPh 22, the PPN where it collects it, the PNBP fee.
+    pub withheld: Decimal,
+    pub net_to_cooperative: Decimal,
+    pub payment: PaymentWay,
+    pub collector: String,
+    /// Lines that match no product of ours, taxed as ordinary goods.
+    pub unknown_lines: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +113,7 @@ pub struct TaxRules {
     luxury_base: (Decimal, Decimal),
     exempt: HashSet<String>,
     luxury: HashSet<String>,
+    payment: Vec<(PaymentWay, PaymentRule)>,
 }
 
 /// Whole rupiah, half away from zero: 0.5 becomes 1, -0.5 becomes -1.
@@ -92,7 +146,27 @@ impl TaxRules {
                 _ => Err(invalid(key, format!("{key} {s:?} must be a fraction like \"11/12\", at most 1"))),
             }
         };
+        let mut payment = Vec::new();
+        for (name, rule) in raw.payment {
+            let way = PaymentWay::parse(&name).ok_or_else(|| {
+                invalid(&format!("[payment.{name}]"), format!("[payment.{name}] is not a way of paying; use in_system, treasurer or outside_system"))
+            })?;
+            for (key, percent) in [("pph22_percent", rule.pph22_percent), ("pnbp_percent", rule.pnbp_percent)] {
+                if percent < Decimal::ZERO || percent >= Decimal::ONE_HUNDRED {
+                    return Err(invalid(key, format!("[payment.{name}] {key} must be between 0 and 100")));
+                }
+            }
+            if rule.pph22_above < Decimal::ZERO {
+                return Err(invalid("pph22_above", format!("[payment.{name}] pph22_above must not be negative")));
+            }
+            let RawPayment { label, collector, pph22_percent, pph22_above, ppn_withheld, pnbp_percent } = rule;
+            payment.push((way, PaymentRule { label, collector, pph22_percent, pph22_above, ppn_withheld, pnbp_percent }));
+        }
+        if let Some(way) = PaymentWay::ALL.into_iter().find(|w| !payment.iter().any(|(p, _)| p == w)) {
+            return Err(invalid("[payment", format!("[payment.{}] is missing: every way of paying needs its rule", way.as_str())));
+        }
         Ok(Self {
+            payment,
             currency: raw.currency,
             taxable_base_text: raw.taxable_base.trim().to_owned(),
             headline_percent: raw.headline_percent,
@@ -119,6 +193,63 @@ impl TaxRules {
         // base * num/den * percent/100, divided once at the end so it stays exact.
         let tax = round_rupiah(base * num * self.headline_percent / (den * Decimal::ONE_HUNDRED));
         Pricing { base, tax, with_tax: base + tax, category: TaxCategory::Standard, percent: self.headline_percent, ppnbm, rounded }
+    }
+}
+
+impl TaxRules {
+    /// The rule of one way of paying.
+    pub fn payment(&self, way: PaymentWay) -> &PaymentRule {
+        // Every way has its rule: `load` refuses a file without one.
+        &self.payment.iter().find(|(w, _)| *w == way).expect("every way of paying has a rule").1
+    }
+
+    /// An order's money from its lines (PPN included), its shipping and its
+    /// total, for a seller who is (or is not) PKP, paid `way`.
+    pub fn order(&self, lines: &[TaxedLine], seller_pkp: bool, shipping: Decimal, total: Decimal, way: PaymentWay) -> Breakdown {
+        let (mut untaxed, mut ordinary, mut luxury, mut unknown_lines) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, 0u32);
+        for line in lines {
+            let category = line.category.as_deref().map(super::table::normalise);
+            match category {
+                _ if !seller_pkp => untaxed += line.amount,
+                Some(c) if self.exempt.contains(&c) => untaxed += line.amount,
+                Some(c) if self.luxury.contains(&c) => luxury += line.amount,
+                Some(_) => ordinary += line.amount,
+                None => {
+                    unknown_lines += 1;
+                    ordinary += line.amount;
+                }
+            }
+        }
+        let h = self.headline_percent / Decimal::ONE_HUNDRED;
+        // Back to the price before PPN: amount / (1 + h * num/den), divided once so it stays exact.
+        let before = |amount: Decimal, (num, den): (Decimal, Decimal)| round_rupiah(amount * den / (den + h * num));
+        let ordinary_before = before(ordinary, self.base);
+        let luxury_before = before(luxury, self.luxury_base);
+        let goods_before_ppn = untaxed + ordinary_before + luxury_before;
+        let ppn_base = round_rupiah(ordinary_before * self.base.0 / self.base.1) + round_rupiah(luxury_before * self.luxury_base.0 / self.luxury_base.1);
+        let ppn = round_rupiah(ppn_base * h);
+        let rule = self.payment(way);
+        let pph22 =
+            if goods_before_ppn > rule.pph22_above { round_rupiah(goods_before_ppn * rule.pph22_percent / Decimal::ONE_HUNDRED) } else { Decimal::ZERO };
+        let pnbp = round_rupiah(goods_before_ppn * rule.pnbp_percent / Decimal::ONE_HUNDRED);
+        let withheld = pph22 + pnbp + if rule.ppn_withheld { ppn } else { Decimal::ZERO };
+        // Whole rupiah, written without decimals.
+        let whole = |d: Decimal| round_rupiah(d).normalize();
+        let (shipping, total) = (whole(shipping), whole(total));
+        Breakdown {
+            goods_before_ppn: whole(goods_before_ppn),
+            ppn_base: whole(ppn_base),
+            ppn: whole(ppn),
+            pph22: whole(pph22),
+            pnbp: whole(pnbp),
+            shipping,
+            total,
+            withheld: whole(withheld),
+            net_to_cooperative: whole(total - withheld),
+            payment: way,
+            collector: rule.collector.clone(),
+            unknown_lines,
+        }
     }
 }
 

@@ -67,6 +67,11 @@ impl Message {
         Self { subject, text, items: items.to_vec(), left }
     }
 
+    /// The working time left to the deadline, in words.
+    pub fn left(&self) -> Option<&str> {
+        self.left.as_deref()
+    }
+
     /// The webhook's body: the facts as fields, and the same text as the e-mail.
     pub fn json(&self, due: &Due) -> serde_json::Value {
         serde_json::json!({

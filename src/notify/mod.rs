@@ -1,8 +1,10 @@
 //! Telling cooperative staff that an order waits: when it arrives, and again
 //! when less than one working day is left to confirm it. By e-mail (SMTP,
-//! lettre) to the cooperative's address and/or by a signed webhook (a JSON
-//! POST with `X-Katalog-Bridge-Signature: sha256=HEX`, the HMAC-SHA256 of
-//! the body under the shared secret).
+//! lettre) to the cooperative's address, by a signed webhook (a JSON POST
+//! with `X-Katalog-Bridge-Signature: sha256=HEX`, the HMAC-SHA256 of the body
+//! under the shared secret), and/or by WhatsApp (an approved template through
+//! the Business Cloud API, to the cooperative's number; a refusal for good is
+//! recorded with its reason and not retried).
 //!
 //! Exactly once: a notification is a row of the outbox, unique per order,
 //! kind and channel, queued whenever a sync sees the order (a second queue
@@ -11,6 +13,7 @@
 //! waiting when its turn comes is dropped as moot.
 
 pub mod message;
+mod whatsapp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +65,7 @@ pub struct Notifier {
     lease: Duration,
     webhook: Option<Webhook>,
     email: Option<Email>,
+    whatsapp: Option<whatsapp::WhatsApp>,
     calendar: Arc<WorkingCalendar>,
 }
 
@@ -156,7 +160,8 @@ impl Notifier {
                 Some(Email { transport: builder.build(), from })
             }
         };
-        Ok((webhook.is_some() || email.is_some()).then_some(Self { lease: LEASE, webhook, email, calendar }))
+        let whatsapp = settings.whatsapp.as_ref().map(whatsapp::WhatsApp::from_settings).transpose()?;
+        Ok((webhook.is_some() || email.is_some() || whatsapp.is_some()).then_some(Self { lease: LEASE, webhook, email, whatsapp, calendar }))
     }
 
     /// The same notifier with another lease (tests shorten it).
@@ -199,6 +204,9 @@ impl Notifier {
                 }
                 if let (Some(_), Some(to)) = (&self.email, &w.email) {
                     rows.push((w.order_id, kind, NotificationChannel::Email, to.clone()));
+                }
+                if let (Some(_), Some(to)) = (&self.whatsapp, &w.whatsapp) {
+                    rows.push((w.order_id, kind, NotificationChannel::WhatsApp, to.clone()));
                 }
             }
         }
@@ -251,19 +259,25 @@ impl Notifier {
         };
         let now = Utc::now();
         let message = message::Message::new(due, &items, &self.calendar, now);
+        let later = whatsapp::Failure::Later;
         let result = match due.channel {
             NotificationChannel::Webhook => match &self.webhook {
-                Some(w) => self.post(w, due, &message).await,
-                None => Err("the webhook is no longer configured".into()),
+                Some(w) => self.post(w, due, &message).await.map_err(later),
+                None => Err(later("the webhook is no longer configured".into())),
             },
             NotificationChannel::Email => match &self.email {
-                Some(e) => self.mail(e, due, &message).await,
-                None => Err("e-mail is no longer configured".into()),
+                Some(e) => self.mail(e, due, &message).await.map_err(later),
+                None => Err(later("e-mail is no longer configured".into())),
+            },
+            NotificationChannel::WhatsApp => match &self.whatsapp {
+                Some(w) => w.send(due, &message).await,
+                None => Err(later("WhatsApp is no longer configured".into())),
             },
         };
         match result {
             Ok(()) => Sent::Sent,
-            Err(why) => self.failed(due, why),
+            Err(whatsapp::Failure::Later(why)) => self.failed(due, why),
+            Err(whatsapp::Failure::Refused(why)) => Sent::Failed { error: why, retry_secs: None },
         }
     }
 
@@ -307,7 +321,7 @@ impl Notifier {
 }
 
 /// Whether a URL's host is this machine (127.0.0.0/8, ::1 or `localhost`).
-fn is_loopback(url: &url::Url) -> bool {
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),

@@ -20,7 +20,7 @@ pub enum ExportFormat {
 
 pub use crate::store::orders::ExportRow as Row;
 
-pub const HEADINGS: [&str; 14] = [
+pub const HEADINGS: [&str; 20] = [
     "order_id",
     "status",
     "order_date",
@@ -35,6 +35,12 @@ pub const HEADINGS: [&str; 14] = [
     "unit_price",
     "line_total",
     "member",
+    "goods_before_ppn",
+    "ppn_base",
+    "ppn",
+    "pph22",
+    "shipping",
+    "net_to_cooperative",
 ];
 
 /// A text as a spreadsheet must not take it for a formula.
@@ -75,6 +81,12 @@ fn cells(r: &Row) -> Vec<Cell<'_>> {
         num(r.unit_price),
         num(r.line_total),
         text(r.member.as_deref()),
+        num(r.money.as_ref().map(|m| m.goods_before_ppn)),
+        num(r.money.as_ref().map(|m| m.ppn_base)),
+        num(r.money.as_ref().map(|m| m.ppn)),
+        num(r.money.as_ref().map(|m| m.pph22)),
+        num(r.money.as_ref().map(|m| m.shipping)),
+        num(r.money.as_ref().map(|m| m.net_to_cooperative)),
     ]
 }
 

@@ -11,7 +11,9 @@
 //! client's rate limit, and written in bulk.
 
 pub mod export;
+pub mod fulfilment;
 pub mod import;
+pub mod report;
 pub mod respond;
 
 use std::time::Duration;

@@ -15,13 +15,14 @@ pub struct Waiting {
     pub order_id: i64,
     pub deadline: Option<DateTime<Utc>>,
     pub email: Option<String>,
+    pub whatsapp: Option<String>,
 }
 
 /// Orders waiting for confirmation whose lines are stored (a notification
 /// says what was ordered) and whose deadline has not passed.
 pub async fn waiting(store: &Store, now: DateTime<Utc>) -> Result<Vec<Waiting>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT o.id AS order_id, o.deadline, NULLIF(trim(c.email), '') AS email
+        "SELECT o.id AS order_id, o.deadline, NULLIF(trim(c.email), '') AS email, c.whatsapp
          FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
          WHERE o.status = 'WAITING_SELLER_CONFIRMATION' AND NOT o.needs_detail AND o.deadline > $1",
     )
@@ -135,4 +136,24 @@ pub async fn record(store: &Store, instance: &str, id: i64, sent: &Sent) -> Resu
 /// Notifications by state (for `/metrics`).
 pub async fn counts(store: &Store) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(sqlx::query_as("SELECT state, count(*) FROM notifications GROUP BY state").fetch_all(&store.pool).await?)
+}
+
+/// A notification of one order, as `orders show` lists it.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Shown {
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The notifications of an order, oldest first.
+pub async fn of_order(store: &Store, order_db_id: i64) -> Result<Vec<Shown>, StoreError> {
+    Ok(sqlx::query_as("SELECT kind, channel, recipient, state, attempts, last_error, sent_at FROM notifications WHERE order_id = $1 ORDER BY id")
+        .bind(order_db_id)
+        .fetch_all(&store.pool)
+        .await?)
 }

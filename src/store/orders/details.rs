@@ -127,20 +127,57 @@ impl DetailCounts {
 pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &RemoteOrder)], calendar: &WorkingCalendar) -> Result<DetailCounts, StoreError> {
     let mut counts = DetailCounts::default();
     let mut tx = begin_refetchable(store).await?;
-    let routes = Routes::load(&mut tx, details).await?;
-    // One update for the batch: the detail's fields, the flags, the detail's
-    // mark. Only where this instance holds the claim, the detail is still due
-    // (another instance may have stored it meanwhile) and the detail is as new
-    // as the package stored, or newer. `old` is the row as this statement
-    // found it: when another transaction changed the row meanwhile, the
-    // update is checked again on the new row, and the last two conditions
-    // leave it alone (fetched again later) rather than record a status change
-    // from a status the row no longer has.
-    let mut rows = DetailRows::default();
-    for (id, d) in details {
-        rows.push(*id, d, calendar, routes.unrouted(d));
+    let ids: Vec<i64> = details.iter().map(|(id, _)| *id).collect();
+    #[derive(sqlx::FromRow)]
+    struct Held {
+        id: i64,
+        status: String,
+        remote_updated_at: Option<DateTime<Utc>>,
+        detail_updated_at: Option<DateTime<Utc>>,
     }
-    let written: Vec<(i64, String, bool, bool, i32)> = sqlx::query_as(
+    // Only orders whose claim this instance holds and whose detail is still
+    // due: another instance may have stored it meanwhile (this one claimed it
+    // from a list read before that write; checked again on the locked row).
+    // Locked first, by a plain index lookup: a join in the update itself can
+    // be planned badly on a table that has just grown (a first sync).
+    let held: Vec<Held> = sqlx::query_as(
+        "SELECT id, status, remote_updated_at, detail_updated_at FROM purchase_orders
+         WHERE id = ANY($1) AND needs_detail
+           AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = purchase_orders.id AND k.claimed_by = $2)
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(&ids)
+    .bind(instance)
+    .fetch_all(&mut *tx)
+    .await?;
+    let held: HashMap<i64, Held> = held.into_iter().map(|h| (h.id, h)).collect();
+    let mut fresh: Vec<(i64, &RemoteOrder)> = Vec::new();
+    for (id, d) in details {
+        match held.get(id) {
+            None => {}
+            // Older than the package stored: due again at once (the sync's
+            // pass after its feed, or the next run, fetches it again).
+            Some(Held { remote_updated_at: Some(at), .. }) if d.updated_at < *at => counts.stale += 1,
+            Some(_) => fresh.push((*id, *d)),
+        }
+    }
+    let routes = Routes::load(&mut tx, &fresh).await?;
+    let mut rows = DetailRows::default();
+    let mut events = Events::default();
+    let mut had_lines = Vec::new();
+    for (id, d) in &fresh {
+        let h = &held[id];
+        rows.push(*id, d, calendar, routes.unrouted(d));
+        events.push(*id, Some(h.status.clone()), d);
+        if h.detail_updated_at.is_some() {
+            had_lines.push(*id);
+        }
+    }
+    counts.events = events.insert(&mut tx).await?;
+    counts.lines = copy_lines(&mut tx, &fresh, &routes, &had_lines).await?;
+    // One update for the batch: the detail's fields (as new as the package
+    // stored, or newer), the flags, the detail's mark.
+    let flags: Vec<(bool, i32)> = sqlx::query_as(
         "UPDATE purchase_orders o SET status = d.status, shipment_status = d.shipment, shipping_fee = d.shipping, total = d.total,
                 remote_updated_at = d.updated_at, order_date = COALESCE(d.order_date, o.order_date),
                 confirm_by = COALESCE(d.confirm_by, o.confirm_by), deadline = COALESCE(d.deadline, o.deadline), updated_at = now(),
@@ -149,13 +186,9 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
                 amount_mismatch = d.lines_total + d.shipping <> d.total, unrouted_lines = d.unrouted
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[], $7::timestamptz[],
                      $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[], $12::text[])
-              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted, repaired),
-              purchase_orders old
-         WHERE o.id = d.id AND old.id = d.id AND o.id = ANY($1) AND o.needs_detail
-           AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = o.id AND k.claimed_by = $13)
-           AND (o.remote_updated_at IS NULL OR d.updated_at >= o.remote_updated_at)
-           AND o.status = old.status AND o.remote_updated_at IS NOT DISTINCT FROM old.remote_updated_at
-         RETURNING o.id, old.status, old.detail_updated_at IS NOT NULL, o.amount_mismatch, o.unrouted_lines",
+              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted, repaired)
+         WHERE o.id = d.id AND o.id = ANY($1)
+         RETURNING o.amount_mismatch, o.unrouted_lines",
     )
     .bind(&rows.id)
     .bind(&rows.status)
@@ -169,48 +202,11 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     .bind(&rows.lines_total)
     .bind(&rows.unrouted)
     .bind(&rows.repaired)
-    .bind(instance)
     .fetch_all(&mut *tx)
     .await?;
-    let by_id: HashMap<i64, &RemoteOrder> = details.iter().map(|(id, d)| (*id, *d)).collect();
-    let mut events = Events::default();
-    let mut fresh = Vec::with_capacity(written.len());
-    let mut had_lines = Vec::new();
-    let mut flags = Vec::with_capacity(written.len());
-    for (id, old_status, had, mismatch, unrouted) in written {
-        let d = by_id[&id];
-        events.push(id, Some(old_status), d);
-        if had {
-            had_lines.push(id);
-        }
-        fresh.push((id, d));
-        flags.push((mismatch, unrouted));
-    }
     counts.count_flags(flags);
-    counts.events = events.insert(&mut tx).await?;
-    counts.lines = copy_lines(&mut tx, &fresh, &routes, &had_lines).await?;
-    // The details not written that are still due under this instance's claim
-    // are older than the package stored: due again at once (the sync's pass
-    // after its feed, or the next run, fetches them; a pass never goes back).
-    let written: std::collections::HashSet<i64> = fresh.iter().map(|(id, _)| *id).collect();
-    let not_written: Vec<i64> = details.iter().map(|(id, _)| *id).filter(|id| !written.contains(id)).collect();
-    if !not_written.is_empty() {
-        let stale: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM purchase_orders o
-             WHERE id = ANY($1) AND needs_detail AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = o.id AND k.claimed_by = $2)",
-        )
-        .bind(&not_written)
-        .bind(instance)
-        .fetch_one(&mut *tx)
-        .await?;
-        counts.stale = u64::try_from(stale).unwrap_or(0);
-    }
     // The claims let go: of the orders stored, the stale ones, and those no longer due.
-    sqlx::query("DELETE FROM order_detail_claims WHERE order_id = ANY($1) AND claimed_by = $2")
-        .bind(details.iter().map(|(id, _)| *id).collect::<Vec<i64>>())
-        .bind(instance)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM order_detail_claims WHERE order_id = ANY($1) AND claimed_by = $2").bind(&ids).bind(instance).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(counts)
 }

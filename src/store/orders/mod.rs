@@ -12,10 +12,12 @@ use rust_decimal::Decimal;
 
 mod answers;
 mod details;
+mod fulfilment;
 mod views;
 
 pub use answers::*;
 pub use details::*;
+pub use fulfilment::*;
 pub use views::*;
 
 use super::{Store, StoreError};

@@ -24,6 +24,9 @@ pub struct ExportRow {
     pub unit_price: Option<Decimal>,
     pub line_total: Option<Decimal>,
     pub member: Option<String>,
+    /// The order's money (the same on each of its lines), filled in by the caller.
+    #[sqlx(skip)]
+    pub money: Option<crate::mapping::tax::Breakdown>,
 }
 
 /// A cooperative's orders and their lines, one row per line, those made

@@ -1,0 +1,266 @@
+//! `orders show`, `orders record` and `report monthly`: what comes after the order.
+
+use std::io::Write as _;
+
+use anyhow::Context;
+
+use super::commands::{cooperative_arg, with_store};
+use super::{EXIT_OK, ReportCommand};
+use crate::config::Settings;
+use crate::domain::fulfilment::Step;
+use crate::domain::money::format_rupiah;
+use crate::mapping::MappingSource;
+use crate::mapping::tax::TaxRules;
+use crate::orders::export::ExportFormat;
+use crate::orders::fulfilment::{standing, today};
+use crate::store::orders::{self, FactsFilter, NewEntry};
+
+fn tax_rules(settings: &Settings) -> anyhow::Result<TaxRules> {
+    Ok(TaxRules::load(&MappingSource::from_config(settings.mappings_dir.as_deref()))?)
+}
+
+/// `orders show ORDER [--json]`.
+pub(super) async fn show(order: String, json: bool, settings: &Settings) -> anyhow::Result<u8> {
+    let rules = tax_rules(settings)?;
+    with_store(settings, async |store| {
+        let id = orders::order_db_id(store, &order).await?.with_context(|| format!("order {order} is not stored: check the id, or run sync orders"))?;
+        let facts = orders::facts(store, &FactsFilter { order_db_id: Some(id), ..FactsFilter::default() }).await?;
+        let facts = facts.first().with_context(|| format!("order {order} belongs to no registered cooperative"))?;
+        let s = standing(facts, &rules, &settings.fulfilment, today());
+        let lines = orders::order_lines(store, id).await?;
+        let entries = orders::entries(store, id).await?;
+        let history = orders::history(store, id).await?;
+        let notices = crate::store::notifications::of_order(store, id).await?;
+        let mut out = std::io::stdout().lock();
+        if json {
+            let mut v = serde_json::to_value(&s)?;
+            v["order_date"] = serde_json::json!(facts.order_date.map(|d| d.to_rfc3339()));
+            v["lines"] = serde_json::to_value(&lines)?;
+            v["entries"] = serde_json::to_value(&entries)?;
+            v["notifications"] = serde_json::to_value(&notices)?;
+            v["history"] = serde_json::json!(
+                history.iter().map(|(at, from, to, kind)| serde_json::json!({"at": at.to_rfc3339(), "from": from, "to": to, "kind": kind})).collect::<Vec<_>>()
+            );
+            writeln!(out, "{v}")?;
+            return Ok(EXIT_OK);
+        }
+        let m = &s.money;
+        writeln!(out, "Pesanan {} — {} ({})", s.order_id, facts.cooperative_name, s.cooperative)?;
+        writeln!(out, "Status: {}   Pembeli: {}", s.status, s.buyer.as_deref().unwrap_or("-"))?;
+        if let Some(d) = facts.order_date {
+            writeln!(out, "Tanggal pesanan: {}", crate::domain::time::show(d))?;
+        }
+        writeln!(out, "\nBarang:")?;
+        for l in &lines {
+            writeln!(
+                out,
+                "  {:<40} {:>8} {:<10} {:>14} {:>15}",
+                l.item.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
+                l.quantity.normalize(),
+                l.unit.as_deref().unwrap_or(""),
+                format_rupiah(l.unit_price),
+                format_rupiah(l.line_total)
+            )?;
+        }
+        writeln!(out, "\nUang (rupiah utuh; cara bayar: {}, pajak dipungut oleh {}):", rules.payment(m.payment).label, m.collector)?;
+        for (label, value) in [
+            ("Nilai barang sebelum PPN", m.goods_before_ppn),
+            ("Dasar pengenaan PPN", m.ppn_base),
+            ("PPN", m.ppn),
+            ("PPh 22 dipungut", m.pph22),
+            ("PNBP", m.pnbp),
+            ("Ongkos kirim", m.shipping),
+            ("Total pesanan", m.total),
+            ("Diterima koperasi", m.net_to_cooperative),
+            ("Belum dibayar", s.outstanding),
+        ] {
+            writeln!(out, "  {label:<26} {:>16}", format_rupiah(value))?;
+        }
+        if m.unknown_lines > 0 {
+            writeln!(out, "  ({} baris tidak cocok dengan produk kita: dihitung sebagai barang kena PPN biasa)", m.unknown_lines)?;
+        }
+        writeln!(out, "\nSetelah pesanan:")?;
+        for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
+            let line = match s.steps.get(&step) {
+                Some(d) => format!(
+                    "{}{}{}",
+                    d.on.map(|on| on.format("%d-%m-%Y").to_string()).unwrap_or_else(|| "ya".into()),
+                    d.number.as_deref().filter(|n| !n.is_empty()).map(|n| format!(", nomor {n}")).unwrap_or_default(),
+                    d.amount.map(|a| format!(", {}", format_rupiah(a))).unwrap_or_default()
+                ),
+                None => "belum".into(),
+            };
+            writeln!(out, "  {:<18} {line}", step.label())?;
+        }
+        for o in &s.overdue {
+            writeln!(out, "  TERLAMBAT: {} (jatuh tempo {}, {} hari lalu)", o.step.label(), o.due.format("%d-%m-%Y"), o.days_late)?;
+        }
+        if !entries.is_empty() {
+            writeln!(out, "\nCatatan:")?;
+            for e in &entries {
+                let kind = Step::parse(&e.kind).map_or_else(|| e.kind.clone(), |s| s.label().to_owned());
+                writeln!(
+                    out,
+                    "  {} {:<12} {} {} {} oleh {}",
+                    crate::domain::time::show(e.recorded_at),
+                    kind,
+                    e.on_date.map(|d| d.format("%d-%m-%Y").to_string()).unwrap_or_default(),
+                    e.number.as_deref().or(e.detail.as_deref()).unwrap_or(""),
+                    e.amount.map(format_rupiah).unwrap_or_default(),
+                    e.recorded_by
+                )?;
+            }
+        }
+        if !notices.is_empty() {
+            writeln!(out, "\nPemberitahuan:")?;
+            for n in &notices {
+                let state = match n.state.as_str() {
+                    "sent" => "terkirim",
+                    "pending" => "menunggu",
+                    "failed" => "gagal",
+                    "moot" => "tidak perlu lagi",
+                    other => other,
+                };
+                writeln!(
+                    out,
+                    "  {:<14} {:<9} {:<28} {state}{}",
+                    n.kind,
+                    n.channel,
+                    n.recipient,
+                    n.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                )?;
+            }
+        }
+        writeln!(out, "\nRiwayat status:")?;
+        for (at, from, to, kind) in &history {
+            writeln!(out, "  {}  {} -> {} ({kind})", crate::domain::time::show(*at), from.as_deref().unwrap_or("-"), to.as_deref().unwrap_or("-"))?;
+        }
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// What `orders record` was given.
+pub(super) struct RecordArgs {
+    pub order: String,
+    pub date: Option<chrono::NaiveDate>,
+    pub shipped: bool,
+    pub delivered: bool,
+    pub bast: Option<String>,
+    pub faktur: Option<String>,
+    pub invoice: Option<String>,
+    pub paid: Option<String>,
+    pub payment: Option<crate::domain::fulfilment::PaymentWay>,
+    pub by: Option<String>,
+}
+
+/// A document number as the work unit or the tax office wrote it.
+fn number(flag: &str, raw: &str) -> anyhow::Result<Option<String>> {
+    let t = crate::domain::tidy(raw);
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::domain::text(&t, flag, 100).map(Some).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `orders record ORDER ...`.
+pub(super) async fn record(args: RecordArgs, settings: &Settings) -> anyhow::Result<u8> {
+    let on = args.date.unwrap_or_else(today);
+    let mut entries = Vec::new();
+    let entry = |step, number, amount, detail| NewEntry { step, number, on_date: Some(on), amount, detail };
+    if args.shipped {
+        entries.push(entry(Step::Shipped, None, None, None));
+    }
+    if args.delivered {
+        entries.push(entry(Step::Delivered, None, None, None));
+    }
+    if let Some(n) = &args.bast {
+        let n = number("--bast", n)?.context("--bast needs the BAST's number, as the work unit wrote it")?;
+        entries.push(entry(Step::Bast, Some(n), None, None));
+    }
+    if let Some(n) = &args.faktur {
+        let n = number("--faktur", n)?.context("--faktur needs the tax invoice's number")?;
+        entries.push(entry(Step::Faktur, Some(n), None, None));
+    }
+    if let Some(n) = &args.invoice {
+        entries.push(entry(Step::Invoice, number("--invoice", n)?, None, None));
+    }
+    if let Some(raw) = &args.paid {
+        let amount = crate::domain::number::parse_decimal(raw).map_err(|e| anyhow::anyhow!("--paid: {e}"))?;
+        if amount < rust_decimal::Decimal::ZERO || amount.normalize().scale() > 2 || amount >= crate::domain::money::max_amount() {
+            anyhow::bail!("--paid: {raw:?} is not an amount received (a positive number of rupiah)");
+        }
+        entries.push(entry(Step::Paid, None, Some(amount.normalize()), None));
+    }
+    if let Some(way) = args.payment {
+        entries.push(NewEntry { step: Step::PaymentWay, number: None, on_date: Some(on), amount: None, detail: Some(way.as_str().to_owned()) });
+    }
+    if entries.is_empty() {
+        anyhow::bail!("nothing to record: give --shipped, --delivered, --bast, --faktur, --invoice, --paid or --payment");
+    }
+    let by = match args.by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) {
+        Some(by) => crate::domain::text(&by, "--by", 100).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => anyhow::bail!("say who records this with --by NAME"),
+    };
+    let order = args.order;
+    with_store(settings, async |store| {
+        let id = orders::order_db_id(store, &order).await?.with_context(|| format!("order {order} is not stored: check the id, or run sync orders"))?;
+        orders::record_entries(store, id, &entries, &by).await?;
+        let kinds: Vec<&str> = entries.iter().map(|e| e.step.label()).collect();
+        println!("{order}: dicatat {} ({}) oleh {by}", kinds.join(", "), on.format("%d-%m-%Y"));
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// `report monthly`.
+pub(super) async fn report(command: ReportCommand, settings: &Settings) -> anyhow::Result<u8> {
+    let ReportCommand::Monthly { month, cooperative, format, out } = command;
+    let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+    let rules = tax_rules(settings)?;
+    with_store(settings, async |store| {
+        let filter = FactsFilter { cooperative: cooperative.as_deref(), made: Some(month.bounds()), live_only: true, ..FactsFilter::default() };
+        let facts = orders::facts(store, &filter).await?;
+        let today = today();
+        let standings: Vec<_> =
+            facts.iter().map(|f| (standing(f, &rules, &settings.fulfilment, today), f.cooperative_name.clone(), f.buyer_code.clone())).collect();
+        let rows = crate::orders::report::monthly(&standings);
+        match (format, &out) {
+            (ExportFormat::Csv, None) => crate::orders::report::write_csv(std::io::stdout().lock(), &rows)?,
+            (ExportFormat::Csv, Some(path)) => {
+                let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+                crate::orders::report::write_csv(std::io::BufWriter::new(file), &rows)?;
+            }
+            (ExportFormat::Xlsx, out) => {
+                let path = out.clone().unwrap_or_else(|| std::path::PathBuf::from(format!("laporan-{}.xlsx", month.label())));
+                crate::orders::report::write_xlsx(&path, month, &rows).with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("written to {}", path.display());
+            }
+        }
+        eprintln!("{} orders in {}", facts.len(), month.label());
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// Each order's money by its id, for the orders of `cooperative` (or all).
+pub(super) async fn money_by_order(
+    store: &crate::store::Store,
+    settings: &Settings,
+    cooperative: Option<&str>,
+) -> anyhow::Result<std::collections::HashMap<String, crate::mapping::tax::Breakdown>> {
+    let rules = tax_rules(settings)?;
+    let facts = orders::facts(store, &FactsFilter { cooperative, ..FactsFilter::default() }).await?;
+    let today = today();
+    Ok(facts.iter().map(|f| (f.order_id.clone(), standing(f, &rules, &settings.fulfilment, today).money)).collect())
+}
+
+/// The orders of `cooperative` (or all) with a step past its due date, most overdue first.
+pub(super) async fn overdue(
+    store: &crate::store::Store,
+    settings: &Settings,
+    cooperative: Option<&str>,
+) -> anyhow::Result<Vec<crate::orders::fulfilment::Standing>> {
+    let rules = tax_rules(settings)?;
+    Ok(crate::orders::fulfilment::overdue_orders(store, &rules, &settings.fulfilment, cooperative).await?)
+}

@@ -1,0 +1,160 @@
+//! `report monthly`: per cooperative, the month's orders, their value, PPN,
+//! PPh 22, how many were delivered, what was paid and what is outstanding;
+//! and for the liaison the city's spending through its cooperatives by work
+//! unit. CSV or XLSX (headings in Bahasa Indonesia, amounts as numbers, text
+//! neutralised as in the exports).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::export::neutralise;
+use super::fulfilment::Standing;
+use crate::domain::fulfilment::Step;
+
+/// A month as `YYYY-MM`, with its bounds in Jakarta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Month(pub NaiveDate);
+
+impl std::str::FromStr for Month {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d")
+            .map(Month)
+            .map_err(|_| format!("{s:?} is not a month: write it as YYYY-MM, e.g. 2026-11"))
+    }
+}
+
+impl Month {
+    /// `[first day 00.00 WIB, first day of the next month 00.00 WIB)` in UTC.
+    pub fn bounds(self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let next =
+            if self.0.month() == 12 { NaiveDate::from_ymd_opt(self.0.year() + 1, 1, 1) } else { NaiveDate::from_ymd_opt(self.0.year(), self.0.month() + 1, 1) }
+                .unwrap_or(self.0);
+        let at = |d: NaiveDate| {
+            chrono_tz::Asia::Jakarta.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).single().map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+        };
+        (at(self.0), at(next))
+    }
+
+    pub fn label(self) -> String {
+        self.0.format("%Y-%m").to_string()
+    }
+}
+
+/// One row of the report: a cooperative, a work unit, or the total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// `koperasi`, `satker` or `total`.
+    pub part: &'static str,
+    pub code: String,
+    pub name: String,
+    pub orders: u64,
+    pub value: Decimal,
+    pub goods_before_ppn: Decimal,
+    pub ppn: Decimal,
+    pub pph22: Decimal,
+    pub delivered: u64,
+    pub paid: Decimal,
+    pub outstanding: Decimal,
+}
+
+impl Row {
+    fn add(&mut self, s: &Standing) {
+        self.orders += 1;
+        self.value += s.money.total;
+        self.goods_before_ppn += s.money.goods_before_ppn;
+        self.ppn += s.money.ppn;
+        self.pph22 += s.money.pph22;
+        self.delivered += u64::from(s.steps.contains_key(&Step::Delivered));
+        self.paid += s.steps.get(&Step::Paid).and_then(|d| d.amount).unwrap_or_default();
+        self.outstanding += s.outstanding;
+    }
+}
+
+/// The month's rows: each cooperative (with its name), then each work unit, then the total.
+pub fn monthly(orders: &[(Standing, String, Option<String>)]) -> Vec<Row> {
+    let mut cooperatives: BTreeMap<String, Row> = BTreeMap::new();
+    let mut buyers: BTreeMap<String, Row> = BTreeMap::new();
+    let mut total = Row { part: "total", code: String::new(), name: "Jumlah".into(), ..Row::default() };
+    for (s, cooperative_name, buyer_code) in orders {
+        cooperatives
+            .entry(s.cooperative.clone())
+            .or_insert_with(|| Row { part: "koperasi", code: s.cooperative.clone(), name: cooperative_name.clone(), ..Row::default() })
+            .add(s);
+        let buyer = s.buyer.clone().unwrap_or_else(|| "(tanpa nama satker)".into());
+        buyers
+            .entry(buyer.clone())
+            .or_insert_with(|| Row { part: "satker", code: buyer_code.clone().unwrap_or_default(), name: buyer, ..Row::default() })
+            .add(s);
+        total.add(s);
+    }
+    cooperatives.into_values().chain(buyers.into_values()).chain(std::iter::once(total)).collect()
+}
+
+pub const HEADINGS: [&str; 11] =
+    ["Bagian", "Kode", "Nama", "Pesanan", "Nilai pesanan", "Nilai sebelum PPN", "PPN", "PPh 22", "Diterima pembeli", "Dibayar", "Belum dibayar"];
+
+enum Cell {
+    Text(String),
+    Number(Decimal),
+}
+
+fn cells(r: &Row) -> [Cell; 11] {
+    [
+        Cell::Text(r.part.into()),
+        Cell::Text(r.code.clone()),
+        Cell::Text(r.name.clone()),
+        Cell::Number(Decimal::from(r.orders)),
+        Cell::Number(r.value),
+        Cell::Number(r.goods_before_ppn),
+        Cell::Number(r.ppn),
+        Cell::Number(r.pph22),
+        Cell::Number(Decimal::from(r.delivered)),
+        Cell::Number(r.paid),
+        Cell::Number(r.outstanding),
+    ]
+}
+
+pub fn write_csv(out: impl Write, rows: &[Row]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(HEADINGS)?;
+    for r in rows {
+        w.write_record(cells(r).iter().map(|c| match c {
+            Cell::Text(t) => neutralise(t).into_owned(),
+            Cell::Number(d) => d.normalize().to_string(),
+        }))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn write_xlsx(path: &Path, month: Month, rows: &[Row]) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(format!("Laporan {}", month.label()))?;
+    let money = rust_xlsxwriter::Format::new().set_num_format("#,##0");
+    for (col, h) in HEADINGS.iter().enumerate() {
+        sheet.write_string(0, col as u16, *h)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        for (col, c) in cells(r).iter().enumerate() {
+            match c {
+                Cell::Text(t) => {
+                    sheet.write_string(row, col as u16, neutralise(t))?;
+                }
+                Cell::Number(d) => {
+                    sheet.write_with_format(row, col as u16, *d, &money)?;
+                }
+            }
+        }
+    }
+    sheet.autofit();
+    book.save(path)?;
+    Ok(())
+}
