@@ -159,6 +159,17 @@ async fn every_orders_money_equals_figures_computed_independently() {
     let listed: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let half = listed.iter().find(|o| o["order_id"] == "EP-HALF-1").expect("listed");
     assert_eq!((half["pph22"].to_string(), half["net_to_cooperative"].to_string()), ("\"661\"".to_owned(), "\"131439\"".to_owned()));
+    // And so does the export, on each of the order's lines.
+    let (csv, _) = run(&url, &["orders", "export", "--cooperative", "MJK-MAGERSARI"]);
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {headers:?}"));
+    let half: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).filter(|r| &r[col("order_id")] == "EP-HALF-1").collect();
+    assert_eq!(half.len(), 2);
+    for r in &half {
+        let got: Vec<&str> = ["goods_before_ppn", "ppn_base", "ppn", "pph22", "shipping", "net_to_cooperative"].iter().map(|k| &r[col(k)]).collect();
+        assert_eq!(got, ["132100", "110006", "13201", "661", "0", "131439"]);
+    }
 }
 
 fn run(url: &str, args: &[&str]) -> (String, String) {
@@ -255,4 +266,61 @@ async fn the_monthly_report_adds_up_to_the_orders_stored() {
     assert_eq!(last[0].to_string(), "total");
     let value: Decimal = stored.iter().map(|s| s.2).sum();
     assert_eq!(last[4].get_float().map(|f| f.round().to_string()), Some(value.round().to_string()), "the total value is a number");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_step_is_notified_once_per_order_and_step_and_dropped_once_done() {
+    use axum::body::Bytes;
+    use std::sync::{Arc, Mutex};
+    let (store, url) = common::fixture_db().await;
+    let order = half_rupiah_order(&store).await;
+    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let bodies = bodies.clone();
+            move |body: Bytes| {
+                let bodies = bodies.clone();
+                async move {
+                    bodies.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let settings = katalog_bridge::config::NotifySettings {
+        webhook_url: Some(secrecy::SecretString::from(hook)),
+        webhook_secret: Some(secrecy::SecretString::from("rahasia")),
+        ..Default::default()
+    };
+    let calendar = std::sync::Arc::new(katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap());
+    let rules = std::sync::Arc::new(TaxRules::load(&MappingSource::BuiltIn).unwrap());
+    let notifier = katalog_bridge::notify::Notifier::from_settings(&settings, calendar).unwrap().unwrap().with_overdue(rules, FulfilmentSettings::default());
+    let now = chrono::Utc::now();
+    assert_eq!(notifier.queue(&store, now).await.unwrap(), 0, "nothing is overdue before delivery");
+    let today = katalog_bridge::orders::fulfilment::today();
+    let day = |back: i64| (today - chrono::Duration::days(back)).format("%Y-%m-%d").to_string();
+    run(&url, &["orders", "record", &order, "--delivered", "--date", &day(40), "--by", "siti"]);
+    assert_eq!(notifier.queue(&store, now).await.unwrap(), 1);
+    assert_eq!(notifier.send_due(&store).await.unwrap().sent, 1);
+    assert_eq!(notifier.queue(&store, now).await.unwrap(), 0, "once per order and step");
+    assert_eq!(notifier.send_due(&store).await.unwrap().sent, 0);
+    let sent = bodies.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0]["kind"].as_str(), sent[0]["order_id"].as_str(), sent[0]["overdue"]["step"].as_str()),
+        (Some("overdue_bast"), Some("EP-HALF-1"), Some("bast"))
+    );
+    let text = sent[0]["text"].as_str().unwrap();
+    assert!(text.contains("lewat jatuh tempo") && text.contains("BAST") && text.contains("33 hari lalu") && text.contains("Rp131.439"), "{text}");
+    // The BAST recorded: the next steps fall due; queued, then done before the pass sends them: dropped as moot.
+    run(&url, &["orders", "record", &order, "--bast", "B-1", "--date", &day(35), "--by", "siti"]);
+    assert_eq!(notifier.queue(&store, now).await.unwrap(), 3, "faktur, invoice and payment");
+    run(&url, &["orders", "record", &order, "--faktur", "F-1", "--invoice", "I-1", "--paid", "131439", "--by", "budi"]);
+    let pass = notifier.send_due(&store).await.unwrap();
+    assert_eq!((pass.sent, pass.moot), (0, 3));
+    assert_eq!(bodies.lock().unwrap().len(), 1);
 }

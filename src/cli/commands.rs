@@ -649,7 +649,8 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
     for p in &problems {
         eprintln!("warning: {p}");
     }
-    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?.map(std::sync::Arc::new);
+    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?
+        .map(|n| std::sync::Arc::new(n.with_overdue(tables.tax.clone(), settings.fulfilment.clone())));
     if notify.is_none() {
         tracing::warn!("no [notify] webhook_url or smtp_url: cooperatives are not told when orders arrive");
     }

@@ -232,6 +232,9 @@ pub struct WhatsAppSettings {
     pub template_arrived: String,
     /// The approved template for an order whose deadline is near (the same parameters).
     pub template_deadline_near: String,
+    /// The approved template for a step after the order past its due date
+    /// (body parameters: order id, buyer, amount still to be received, due date, step).
+    pub template_overdue: String,
 }
 
 impl Default for WhatsAppSettings {
@@ -244,6 +247,7 @@ impl Default for WhatsAppSettings {
             language: "id".into(),
             template_arrived: "pesanan_baru".into(),
             template_deadline_near: "batas_konfirmasi".into(),
+            template_overdue: "langkah_terlambat".into(),
         }
     }
 }
@@ -546,13 +550,14 @@ impl Settings {
                 None => "notify.whatsapp = (unset)\n".to_owned(),
                 Some(w) => format!(
                     "notify.whatsapp.api_url = {}\nnotify.whatsapp.phone_number_id = {}\nnotify.whatsapp.token = {}\nnotify.whatsapp.language = {}\n\
-                     notify.whatsapp.template_arrived = {}\nnotify.whatsapp.template_deadline_near = {}\n",
+                     notify.whatsapp.template_arrived = {}\nnotify.whatsapp.template_deadline_near = {}\nnotify.whatsapp.template_overdue = {}\n",
                     redact_url(&w.api_url),
                     w.phone_number_id,
                     shown_secret(&w.token, &w.token_file),
                     w.language,
                     w.template_arrived,
-                    w.template_deadline_near
+                    w.template_deadline_near,
+                    w.template_overdue
                 ),
             },
             self.fulfilment.payment.as_str(),

@@ -1,6 +1,8 @@
 //! What a notification is about and how it travels: the one list of each,
 //! with the names stored in `notifications.kind` and `.channel`.
 
+use super::fulfilment::Step;
+
 /// Why a cooperative is told about an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
@@ -8,15 +10,32 @@ pub enum NotificationKind {
     Arrived,
     /// Less than a working day is left to confirm it.
     DeadlineNear,
+    /// A step after the order is past its due date.
+    Overdue(Step),
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 2] = [NotificationKind::Arrived, NotificationKind::DeadlineNear];
+    pub const ALL: [NotificationKind; 8] = [
+        NotificationKind::Arrived,
+        NotificationKind::DeadlineNear,
+        NotificationKind::Overdue(Step::Shipped),
+        NotificationKind::Overdue(Step::Delivered),
+        NotificationKind::Overdue(Step::Bast),
+        NotificationKind::Overdue(Step::Faktur),
+        NotificationKind::Overdue(Step::Invoice),
+        NotificationKind::Overdue(Step::Paid),
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {
             NotificationKind::Arrived => "arrived",
             NotificationKind::DeadlineNear => "deadline_near",
+            NotificationKind::Overdue(Step::Shipped) => "overdue_shipped",
+            NotificationKind::Overdue(Step::Delivered) => "overdue_delivered",
+            NotificationKind::Overdue(Step::Bast) => "overdue_bast",
+            NotificationKind::Overdue(Step::Faktur) => "overdue_faktur",
+            NotificationKind::Overdue(Step::Invoice) => "overdue_invoice",
+            NotificationKind::Overdue(Step::Paid | Step::PaymentWay) => "overdue_paid",
         }
     }
 

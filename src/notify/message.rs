@@ -6,6 +6,7 @@ use chrono_tz::Asia::Jakarta;
 use rust_decimal::Decimal;
 
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::fulfilment::Step;
 use crate::domain::money::format_rupiah;
 use crate::domain::notification::NotificationKind;
 use crate::store::notifications::Due;
@@ -17,6 +18,11 @@ const BULAN: [&str; 12] = ["Januari", "Februari", "Maret", "April", "Mei", "Juni
 pub fn tanggal(t: DateTime<Utc>) -> String {
     let l = t.with_timezone(&Jakarta);
     format!("{}, {} {} {} pukul {}", HARI[l.weekday().num_days_from_monday() as usize], l.day(), BULAN[l.month0() as usize], l.year(), l.format("%H.%M WIB"))
+}
+
+/// `Senin, 7 Desember 2026`.
+pub fn hari(d: chrono::NaiveDate) -> String {
+    format!("{}, {} {} {}", HARI[d.weekday().num_days_from_monday() as usize], d.day(), BULAN[d.month0() as usize], d.year())
 }
 
 /// `2 hari kerja 5 jam` / `7 jam 30 menit`.
@@ -34,6 +40,17 @@ pub struct Message {
     pub text: String,
     items: Vec<(String, Decimal, Option<String>, Decimal)>,
     left: Option<String>,
+    overdue: Option<Overdue>,
+}
+
+/// A step after the order past its due date, as a notification tells it.
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    pub step: Step,
+    pub due: chrono::NaiveDate,
+    pub days_late: i64,
+    /// What the cooperative is still to receive.
+    pub outstanding: Decimal,
 }
 
 impl Message {
@@ -43,12 +60,12 @@ impl Message {
         let left = due.deadline.map(|d| sisa_waktu(calendar.working_time_left(now, d)));
         let subject = match due.kind {
             NotificationKind::DeadlineNear => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
-            NotificationKind::Arrived => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
+            NotificationKind::Arrived | NotificationKind::Overdue(_) => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
         };
         let mut text = format!("Yth. pengurus {},\n\n", due.cooperative_name);
         text.push_str(match due.kind {
             NotificationKind::DeadlineNear => "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya kurang dari satu hari kerja lagi.\n\n",
-            NotificationKind::Arrived => "Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n",
+            NotificationKind::Arrived | NotificationKind::Overdue(_) => "Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n",
         });
         text.push_str(&format!("Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        :\n", due.remote_order_id));
         for (description, quantity, unit, total) in items {
@@ -64,7 +81,42 @@ impl Message {
              Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
             due.remote_order_id, due.cooperative
         ));
-        Self { subject, text, items: items.to_vec(), left }
+        Self { subject, text, items: items.to_vec(), left, overdue: None }
+    }
+
+    /// A step after the order past its due date: what is late, since when,
+    /// what is still to be received, and how to record it once done.
+    pub fn overdue(due: &Due, o: Overdue) -> Self {
+        let buyer = due.buyer.as_deref().unwrap_or("(tidak disebutkan)");
+        let subject = format!("Terlambat: {} pesanan {} lewat jatuh tempo {}", o.step.label(), due.remote_order_id, hari(o.due));
+        let flag = match o.step {
+            Step::Bast => "--bast NOMOR",
+            Step::Faktur => "--faktur NOMOR",
+            Step::Invoice => "--invoice NOMOR",
+            Step::Paid | Step::PaymentWay => "--paid JUMLAH",
+            Step::Shipped => "--shipped",
+            Step::Delivered => "--delivered",
+        };
+        let text = format!(
+            "Yth. pengurus {},\n\nLangkah setelah pesanan berikut sudah lewat jatuh temponya.\n\n\
+             Nomor pesanan : {}\nPembeli       : {buyer}\nLangkah       : {}\nJatuh tempo   : {} ({} hari lalu)\nBelum dibayar : {}\n\n\
+             Bila sudah, minta petugas penghubung mencatatnya:\n  katalog-bridge orders record {} {flag} --date YYYY-MM-DD\n\n\
+             Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
+            due.cooperative_name,
+            due.remote_order_id,
+            o.step.label(),
+            hari(o.due),
+            o.days_late,
+            format_rupiah(o.outstanding),
+            due.remote_order_id,
+            due.cooperative
+        );
+        Self { subject, text, items: Vec::new(), left: None, overdue: Some(o) }
+    }
+
+    /// The overdue step this message is about, if it is about one.
+    pub fn overdue_step(&self) -> Option<&Overdue> {
+        self.overdue.as_ref()
     }
 
     /// The working time left to the deadline, in words.
@@ -87,6 +139,9 @@ impl Message {
             "working_time_left": self.left,
             "subject": self.subject,
             "text": self.text,
+            "overdue": self.overdue.as_ref().map(|o| serde_json::json!({
+                "step": o.step.as_str(), "due": o.due.to_string(), "days_late": o.days_late, "outstanding": o.outstanding.to_string(),
+            })),
         })
     }
 }

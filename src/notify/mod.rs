@@ -67,6 +67,9 @@ pub struct Notifier {
     email: Option<Email>,
     whatsapp: Option<whatsapp::WhatsApp>,
     calendar: Arc<WorkingCalendar>,
+    /// The tax rules and due dates with which steps after the order are
+    /// found overdue and notified; none when not given.
+    after: Option<(Arc<crate::mapping::tax::TaxRules>, crate::config::FulfilmentSettings)>,
 }
 
 /// What one pass did.
@@ -161,7 +164,13 @@ impl Notifier {
             }
         };
         let whatsapp = settings.whatsapp.as_ref().map(whatsapp::WhatsApp::from_settings).transpose()?;
-        Ok((webhook.is_some() || email.is_some() || whatsapp.is_some()).then_some(Self { lease: LEASE, webhook, email, whatsapp, calendar }))
+        Ok((webhook.is_some() || email.is_some() || whatsapp.is_some()).then_some(Self { lease: LEASE, webhook, email, whatsapp, calendar, after: None }))
+    }
+
+    /// The same notifier, also telling cooperatives of steps after the order
+    /// past their due date (once per order, step and channel).
+    pub fn with_overdue(self, rules: Arc<crate::mapping::tax::TaxRules>, settings: crate::config::FulfilmentSettings) -> Self {
+        Self { after: Some((rules, settings)), ..self }
     }
 
     /// The same notifier with another lease (tests shorten it).
@@ -199,18 +208,40 @@ impl Notifier {
         for w in notifications::waiting(store, now).await? {
             let near = w.deadline.is_some_and(|d| self.calendar.working_time_left(now, d) < chrono::Duration::days(1));
             for kind in std::iter::once(NotificationKind::Arrived).chain(near.then_some(NotificationKind::DeadlineNear)) {
-                if self.webhook.is_some() {
-                    rows.push((w.order_id, kind, NotificationChannel::Webhook, "webhook".into()));
-                }
-                if let (Some(_), Some(to)) = (&self.email, &w.email) {
-                    rows.push((w.order_id, kind, NotificationChannel::Email, to.clone()));
-                }
-                if let (Some(_), Some(to)) = (&self.whatsapp, &w.whatsapp) {
-                    rows.push((w.order_id, kind, NotificationChannel::WhatsApp, to.clone()));
+                self.channels(&mut rows, w.order_id, kind, w.email.as_ref(), w.whatsapp.as_ref());
+            }
+        }
+        if let Some((rules, settings)) = &self.after {
+            let contacts = notifications::contacts(store).await?;
+            for s in crate::orders::fulfilment::overdue_orders(store, rules, settings, None).await? {
+                let (email, whatsapp) = contacts.get(&s.cooperative).cloned().unwrap_or_default();
+                for o in &s.overdue {
+                    let kind = NotificationKind::Overdue(o.step);
+                    self.channels(&mut rows, s.id, kind, email.as_ref(), whatsapp.as_ref());
                 }
             }
         }
         Ok(notifications::queue(store, &rows).await?)
+    }
+
+    /// A row per configured channel that has a recipient.
+    fn channels(
+        &self,
+        rows: &mut Vec<(i64, NotificationKind, NotificationChannel, String)>,
+        order: i64,
+        kind: NotificationKind,
+        email: Option<&String>,
+        whatsapp: Option<&String>,
+    ) {
+        if self.webhook.is_some() {
+            rows.push((order, kind, NotificationChannel::Webhook, "webhook".into()));
+        }
+        if let (Some(_), Some(to)) = (&self.email, email) {
+            rows.push((order, kind, NotificationChannel::Email, to.clone()));
+        }
+        if let (Some(_), Some(to)) = (&self.whatsapp, whatsapp) {
+            rows.push((order, kind, NotificationChannel::WhatsApp, to.clone()));
+        }
     }
 
     /// Sends the notifications due now, batch by batch.
@@ -250,15 +281,24 @@ impl Notifier {
     }
 
     async fn send_one(&self, store: &Store, due: &Due) -> Sent {
-        if due.order_status != "WAITING_SELLER_CONFIRMATION" {
-            return Sent::Moot;
-        }
-        let items = match notifications::items(store, &due.remote_order_id).await {
-            Ok(items) => items,
-            Err(e) => return self.failed(due, format!("cannot read the order's lines: {e}")),
+        let message = match due.kind {
+            NotificationKind::Overdue(step) => match self.still_overdue(store, due, step).await {
+                Ok(Some(o)) => message::Message::overdue(due, o),
+                // Done since, or the order cancelled: nothing to say.
+                Ok(None) => return Sent::Moot,
+                Err(e) => return self.failed(due, format!("cannot read the order's steps: {e}")),
+            },
+            NotificationKind::Arrived | NotificationKind::DeadlineNear => {
+                if due.order_status != "WAITING_SELLER_CONFIRMATION" {
+                    return Sent::Moot;
+                }
+                let items = match notifications::items(store, &due.remote_order_id).await {
+                    Ok(items) => items,
+                    Err(e) => return self.failed(due, format!("cannot read the order's lines: {e}")),
+                };
+                message::Message::new(due, &items, &self.calendar, Utc::now())
+            }
         };
-        let now = Utc::now();
-        let message = message::Message::new(due, &items, &self.calendar, now);
         let later = whatsapp::Failure::Later;
         let result = match due.channel {
             NotificationChannel::Webhook => match &self.webhook {
@@ -279,6 +319,19 @@ impl Notifier {
             Err(whatsapp::Failure::Later(why)) => self.failed(due, why),
             Err(whatsapp::Failure::Refused(why)) => Sent::Failed { error: why, retry_secs: None },
         }
+    }
+
+    /// The step of an overdue notification as it stands now: `None` once it
+    /// is done (or the order cancelled, or overdue notices no longer configured).
+    async fn still_overdue(&self, store: &Store, due: &Due, step: crate::domain::fulfilment::Step) -> Result<Option<message::Overdue>, StoreError> {
+        let Some((rules, settings)) = &self.after else { return Ok(None) };
+        let Some(id) = crate::store::orders::order_db_id(store, &due.remote_order_id).await? else { return Ok(None) };
+        let facts =
+            crate::store::orders::facts(store, &crate::store::orders::FactsFilter { order_db_id: Some(id), live_only: true, ..Default::default() }).await?;
+        Ok(facts.first().and_then(|f| {
+            let s = crate::orders::fulfilment::standing(f, rules, settings, crate::orders::fulfilment::today());
+            s.overdue.iter().find(|o| o.step == step).map(|o| message::Overdue { step, due: o.due, days_late: o.days_late, outstanding: s.outstanding })
+        }))
     }
 
     /// A failure: tried again after a backoff that doubles from 30 s up to an

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::message::{Message, tanggal};
+use super::message::{Message, hari, tanggal};
 use super::{NotifyError, is_loopback};
 use crate::config::WhatsAppSettings;
 use crate::domain::money::format_rupiah;
@@ -23,6 +23,7 @@ pub(super) struct WhatsApp {
     language: String,
     arrived: String,
     deadline_near: String,
+    overdue: String,
     http: reqwest::Client,
 }
 
@@ -45,7 +46,9 @@ impl WhatsApp {
             return Err(config("phone_number_id must be the sending number's id from WhatsApp Manager (digits)".into()));
         }
         let token = s.token().map_err(config)?.ok_or_else(|| config("token (or token_file) is not set".into()))?;
-        for (key, name) in [("template_arrived", &s.template_arrived), ("template_deadline_near", &s.template_deadline_near)] {
+        for (key, name) in
+            [("template_arrived", &s.template_arrived), ("template_deadline_near", &s.template_deadline_near), ("template_overdue", &s.template_overdue)]
+        {
             if name.is_empty() || name.len() > 512 || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
                 return Err(config(format!("{key} {name:?} is not a template name (lower-case letters, digits and _)")));
             }
@@ -57,7 +60,15 @@ impl WhatsApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| config(format!("cannot build the client: {e}")))?;
-        Ok(Self { endpoint, token, language: s.language.clone(), arrived: s.template_arrived.clone(), deadline_near: s.template_deadline_near.clone(), http })
+        Ok(Self {
+            endpoint,
+            token,
+            language: s.language.clone(),
+            arrived: s.template_arrived.clone(),
+            deadline_near: s.template_deadline_near.clone(),
+            overdue: s.template_overdue.clone(),
+            http,
+        })
     }
 
     /// The request's body for one notification.
@@ -65,15 +76,22 @@ impl WhatsApp {
         let template = match due.kind {
             NotificationKind::Arrived => &self.arrived,
             NotificationKind::DeadlineNear => &self.deadline_near,
+            NotificationKind::Overdue(_) => &self.overdue,
         };
         let text = |t: String| serde_json::json!({"type": "text", "text": t});
-        let parameters = vec![
-            text(due.remote_order_id.clone()),
-            text(due.buyer.clone().unwrap_or_else(|| "(tidak disebutkan)".into())),
-            text(format_rupiah(due.total)),
-            text(due.deadline.map(tanggal).unwrap_or_else(|| "(tidak diketahui)".into())),
-            text(message.left().unwrap_or("-").to_owned()),
-        ];
+        let buyer = text(due.buyer.clone().unwrap_or_else(|| "(tidak disebutkan)".into()));
+        let parameters = match message.overdue_step() {
+            // Order id, buyer, what is still to be received, the due date, the step.
+            Some(o) => vec![text(due.remote_order_id.clone()), buyer, text(format_rupiah(o.outstanding)), text(hari(o.due)), text(o.step.label().to_owned())],
+            // Order id, buyer, total, deadline in WIB, working time left.
+            None => vec![
+                text(due.remote_order_id.clone()),
+                buyer,
+                text(format_rupiah(due.total)),
+                text(due.deadline.map(tanggal).unwrap_or_else(|| "(tidak diketahui)".into())),
+                text(message.left().unwrap_or("-").to_owned()),
+            ],
+        };
         serde_json::json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",

@@ -13,6 +13,9 @@ use crate::store::orders::OrderFacts;
 /// An order's money, steps in force and overdue steps.
 #[derive(Debug, Clone, Serialize)]
 pub struct Standing {
+    /// The stored order's id.
+    #[serde(skip)]
+    pub id: i64,
     pub order_id: String,
     pub cooperative: String,
     pub status: String,
@@ -33,6 +36,7 @@ pub fn standing(order: &OrderFacts, rules: &TaxRules, settings: &FulfilmentSetti
     let cancelled = order.status.starts_with("CANCELLED");
     let overdue = if cancelled { Vec::new() } else { fulfilment::overdue(&order.done, &settings.due, money.net_to_cooperative, today) };
     Standing {
+        id: order.id,
         order_id: order.order_id.clone(),
         cooperative: order.cooperative.clone(),
         status: order.status.clone(),

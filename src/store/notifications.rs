@@ -157,3 +157,10 @@ pub async fn of_order(store: &Store, order_db_id: i64) -> Result<Vec<Shown>, Sto
         .fetch_all(&store.pool)
         .await?)
 }
+
+/// Each cooperative's contacts by its code: (e-mail, WhatsApp).
+pub async fn contacts(store: &Store) -> Result<std::collections::HashMap<String, (Option<String>, Option<String>)>, StoreError> {
+    let rows: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT code, NULLIF(trim(email), ''), whatsapp FROM cooperatives").fetch_all(&store.pool).await?;
+    Ok(rows.into_iter().map(|(code, email, whatsapp)| (code, (email, whatsapp))).collect())
+}

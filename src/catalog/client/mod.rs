@@ -41,8 +41,10 @@ const RETRY_AFTER_MAX: Duration = Duration::from_secs(120);
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 /// The bytes of answers read and alive at once, over every task sharing the
 /// client: a request whose answer would go over it waits until earlier ones
-/// are dropped. Parsed, an answer takes two to three times its bytes.
-const ANSWER_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+/// are dropped. Parsed, an answer takes two to three times its bytes; at 48
+/// MiB, one answer near the 32 MiB cap is read and parsed at a time, whatever
+/// the threads reading answers.
+const ANSWER_BUDGET_BYTES: usize = 48 * 1024 * 1024;
 
 /// Budget permits count KiB, rounded up.
 fn kib(bytes: usize) -> u32 {
