@@ -176,12 +176,8 @@ async fn orders_on_the_mock_catalogue(
     }
     let month = crate::orders::report::Month(chrono::Datelike::with_day(&today, 1).unwrap_or(today));
     let rules = crate::mapping::tax::TaxRules::load(mappings)?;
-    let filter = crate::store::orders::FactsFilter { made: Some(month.bounds()), live_only: true, ..Default::default() };
-    let facts = crate::store::orders::facts(store, &filter).await?;
-    let fulfilment = crate::config::FulfilmentSettings::default();
-    let standings: Vec<_> =
-        facts.iter().map(|f| (crate::orders::fulfilment::standing(f, &rules, &fulfilment, today), f.cooperative_name.clone(), f.buyer_code.clone())).collect();
-    let month = (month.label(), crate::orders::report::monthly(&standings));
+    let (rows, _) = crate::orders::report::month(store, &rules, &crate::config::FulfilmentSettings::default(), month, None).await?;
+    let month = (month.label(), rows);
     Ok(OrdersOutcome { hours, sync, now, waiting, accepted, month })
 }
 

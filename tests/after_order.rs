@@ -134,7 +134,7 @@ async fn every_orders_money_equals_figures_computed_independently() {
     let (mut exempt_seen, mut non_pkp_seen, mut taxed_seen) = (false, false, false);
     for f in &facts {
         let lines: Vec<(Decimal, Option<String>)> = f.lines.iter().map(|l| (l.amount, l.category.clone())).collect();
-        let s = katalog_bridge::orders::fulfilment::standing(f, &rules, &FulfilmentSettings::default(), katalog_bridge::orders::fulfilment::today());
+        let s = katalog_bridge::orders::fulfilment::standing(f, &rules, &FulfilmentSettings::default(), katalog_bridge::domain::time::today());
         let m = &s.money;
         let got = (cents(m.goods_before_ppn) / 100, cents(m.ppn_base) / 100, cents(m.ppn) / 100, cents(m.pph22) / 100, cents(m.net_to_cooperative) / 100);
         assert_eq!(got, expected(&lines, f.pkp, f.total), "{}: {m:?}", f.order_id);
@@ -187,7 +187,7 @@ fn overdue_steps(url: &str, order: &str) -> Vec<String> {
 async fn steps_recorded_after_the_order_make_overdue_items_appear_and_clear() {
     let (store, url) = common::fixture_db().await;
     let order = half_rupiah_order(&store).await;
-    let today = katalog_bridge::orders::fulfilment::today();
+    let today = katalog_bridge::domain::time::today();
     let day = |back: i64| (today - chrono::Duration::days(back)).format("%Y-%m-%d").to_string();
     assert_eq!(overdue_steps(&url, &order), Vec::<String>::new(), "nothing is due before delivery");
     run(&url, &["orders", "record", &order, "--delivered", "--date", &day(40), "--by", "siti"]);
@@ -301,7 +301,7 @@ async fn an_overdue_step_is_notified_once_per_order_and_step_and_dropped_once_do
     let notifier = katalog_bridge::notify::Notifier::from_settings(&settings, calendar).unwrap().unwrap().with_overdue(rules, FulfilmentSettings::default());
     let now = chrono::Utc::now();
     assert_eq!(notifier.queue(&store, now).await.unwrap(), 0, "nothing is overdue before delivery");
-    let today = katalog_bridge::orders::fulfilment::today();
+    let today = katalog_bridge::domain::time::today();
     let day = |back: i64| (today - chrono::Duration::days(back)).format("%Y-%m-%d").to_string();
     run(&url, &["orders", "record", &order, "--delivered", "--date", &day(40), "--by", "siti"]);
     assert_eq!(notifier.queue(&store, now).await.unwrap(), 1);

@@ -392,6 +392,19 @@ fn package(id: &str, extra: &str) -> String {
     )
 }
 
+/// A client of seller P3576-0001 for a catalogue of the test's own.
+fn one_seller_client(base_url: String, timeout_secs: u64, max_attempts: u32) -> CatalogueClient {
+    let seller = katalog_bridge::config::SellerAccount {
+        kode_penyedia: "P3576-0001".into(),
+        client_id: "c".into(),
+        client_secret: Some("s".to_owned().into()),
+        client_secret_file: None,
+        channel: Default::default(),
+    };
+    let settings = CatalogueSettings { base_url, timeout_secs, max_concurrency: 4, max_attempts, sellers: vec![seller], ..Default::default() };
+    CatalogueClient::new(&settings).unwrap().0
+}
+
 /// A small catalogue of the test's own, serving raw bytes: a token, one feed
 /// `page`, and each order's `detail`. Returns its base URL.
 async fn hand_made_catalogue(page: String, detail: impl Fn(String) -> String + Clone + Send + Sync + 'static) -> String {
@@ -458,19 +471,10 @@ async fn hostile_catalogue() -> String {
 /// named in the run's report with its detail marked, and the cursor moved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_the_database_refuses_are_repaired_or_flagged_and_the_page_still_goes_in() {
-    use katalog_bridge::config::SellerAccount;
     let (store, _) = common::fresh_db().await;
     common::load_cooperatives(&store).await;
     let base_url = hostile_catalogue().await;
-    let seller = SellerAccount {
-        kode_penyedia: "P3576-0001".into(),
-        client_id: "c".into(),
-        client_secret: Some("s".to_owned().into()),
-        client_secret_file: None,
-        channel: Default::default(),
-    };
-    let settings = CatalogueSettings { base_url, timeout_secs: 10, max_concurrency: 4, max_attempts: 2, sellers: vec![seller], ..Default::default() };
-    let client = CatalogueClient::new(&settings).unwrap().0;
+    let client = one_seller_client(base_url, 10, 2);
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
     let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
 
@@ -602,7 +606,6 @@ async fn details_of_thirty_mebibytes_each_are_stored_in_bounded_memory() {
 async fn details_are_fetched_while_the_feed_is_read_and_a_later_change_is_fetched_again() {
     use axum::extract::{Path, Query};
     use axum::routing::{get, post};
-    use katalog_bridge::config::SellerAccount;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let (store, _) = common::fresh_db().await;
@@ -658,15 +661,7 @@ async fn details_are_fetched_while_the_feed_is_read_and_a_later_change_is_fetche
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let seller = SellerAccount {
-        kode_penyedia: "P3576-0001".into(),
-        client_id: "c".into(),
-        client_secret: Some("s".to_owned().into()),
-        client_secret_file: None,
-        channel: Default::default(),
-    };
-    let settings = CatalogueSettings { base_url, timeout_secs: 30, max_concurrency: 4, max_attempts: 1, sellers: vec![seller], ..Default::default() };
-    let client = CatalogueClient::new(&settings).unwrap().0;
+    let client = one_seller_client(base_url, 30, 1);
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
     let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
     assert!(report.complete(), "{}", report.summary());

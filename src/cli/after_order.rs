@@ -9,10 +9,11 @@ use super::{EXIT_OK, ReportCommand};
 use crate::config::Settings;
 use crate::domain::fulfilment::Step;
 use crate::domain::money::format_rupiah;
+use crate::domain::time::today;
 use crate::mapping::MappingSource;
 use crate::mapping::tax::TaxRules;
 use crate::orders::export::ExportFormat;
-use crate::orders::fulfilment::{standing, today};
+use crate::orders::fulfilment::standing;
 use crate::store::orders::{self, FactsFilter, NewEntry};
 
 fn tax_rules(settings: &Settings) -> anyhow::Result<TaxRules> {
@@ -219,12 +220,7 @@ pub(super) async fn report(command: ReportCommand, settings: &Settings) -> anyho
     let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
     let rules = tax_rules(settings)?;
     with_store(settings, async |store| {
-        let filter = FactsFilter { cooperative: cooperative.as_deref(), made: Some(month.bounds()), live_only: true, ..FactsFilter::default() };
-        let facts = orders::facts(store, &filter).await?;
-        let today = today();
-        let standings: Vec<_> =
-            facts.iter().map(|f| (standing(f, &rules, &settings.fulfilment, today), f.cooperative_name.clone(), f.buyer_code.clone())).collect();
-        let rows = crate::orders::report::monthly(&standings);
+        let (rows, count) = crate::orders::report::month(store, &rules, &settings.fulfilment, month, cooperative.as_deref()).await?;
         match (format, &out) {
             (ExportFormat::Csv, None) => crate::orders::report::write_csv(std::io::stdout().lock(), &rows)?,
             (ExportFormat::Csv, Some(path)) => {
@@ -237,7 +233,7 @@ pub(super) async fn report(command: ReportCommand, settings: &Settings) -> anyho
                 eprintln!("written to {}", path.display());
             }
         }
-        eprintln!("{} orders in {}", facts.len(), month.label());
+        eprintln!("{count} orders in {}", month.label());
         Ok(EXIT_OK)
     })
     .await

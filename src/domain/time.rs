@@ -16,6 +16,12 @@ pub fn show_date(d: chrono::NaiveDate) -> String {
     format!("{} {} {}", d.day(), BULAN[d.month0() as usize], d.year())
 }
 
+/// When a day begins in Jakarta (00.00 WIB), in UTC.
+pub fn start_of_day(d: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    Jakarta.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single().map(|t| t.with_timezone(&Utc))
+}
+
 /// Today's date in Asia/Jakarta (e.g. a catalogue's issue date).
 pub fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&Jakarta).date_naive()

@@ -329,7 +329,7 @@ impl Notifier {
         let facts =
             crate::store::orders::facts(store, &crate::store::orders::FactsFilter { order_db_id: Some(id), live_only: true, ..Default::default() }).await?;
         Ok(facts.first().and_then(|f| {
-            let s = crate::orders::fulfilment::standing(f, rules, settings, crate::orders::fulfilment::today());
+            let s = crate::orders::fulfilment::standing(f, rules, settings, crate::domain::time::today());
             s.overdue.iter().find(|o| o.step == step).map(|o| message::Overdue { step, due: o.due, days_late: o.days_late, outstanding: s.outstanding })
         }))
     }

@@ -48,11 +48,6 @@ pub fn standing(order: &OrderFacts, rules: &TaxRules, settings: &FulfilmentSetti
     }
 }
 
-/// Today in Jakarta.
-pub fn today() -> NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive()
-}
-
 /// The orders of `cooperative` (or all) with a step past its due date today,
 /// most overdue first. Only orders under way are read: delivered (or with a
 /// step recorded) and not paid in full.
@@ -64,7 +59,7 @@ pub async fn overdue_orders(
 ) -> Result<Vec<Standing>, crate::store::StoreError> {
     let filter = crate::store::orders::FactsFilter { cooperative, live_only: true, under_way: true, ..Default::default() };
     let facts = crate::store::orders::facts(store, &filter).await?;
-    let today = today();
+    let today = crate::domain::time::today();
     let mut late: Vec<Standing> = facts.iter().map(|f| standing(f, rules, settings, today)).filter(|s| !s.overdue.is_empty()).collect();
     late.sort_by_key(|s| std::cmp::Reverse(s.overdue.iter().map(|o| o.days_late).max().unwrap_or(0)));
     Ok(late)

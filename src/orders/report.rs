@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -35,9 +35,8 @@ impl Month {
         let next =
             if self.0.month() == 12 { NaiveDate::from_ymd_opt(self.0.year() + 1, 1, 1) } else { NaiveDate::from_ymd_opt(self.0.year(), self.0.month() + 1, 1) }
                 .unwrap_or(self.0);
-        let at = |d: NaiveDate| {
-            chrono_tz::Asia::Jakarta.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).single().map_or_else(Utc::now, |t| t.with_timezone(&Utc))
-        };
+        // Jakarta has no daylight saving: every midnight exists.
+        let at = |d: NaiveDate| crate::domain::time::start_of_day(d).unwrap_or_else(Utc::now);
         (at(self.0), at(next))
     }
 
@@ -74,6 +73,23 @@ impl Row {
         self.paid += s.steps.get(&Step::Paid).and_then(|d| d.amount).unwrap_or_default();
         self.outstanding += s.outstanding;
     }
+}
+
+/// The month's report of `cooperative` (or all) as stored, on `today`:
+/// its rows and how many orders they cover.
+pub async fn month(
+    store: &crate::store::Store,
+    rules: &crate::mapping::tax::TaxRules,
+    settings: &crate::config::FulfilmentSettings,
+    month: Month,
+    cooperative: Option<&str>,
+) -> Result<(Vec<Row>, usize), crate::store::StoreError> {
+    let filter = crate::store::orders::FactsFilter { cooperative, made: Some(month.bounds()), live_only: true, ..Default::default() };
+    let facts = crate::store::orders::facts(store, &filter).await?;
+    let today = crate::domain::time::today();
+    let standings: Vec<_> =
+        facts.iter().map(|f| (super::fulfilment::standing(f, rules, settings, today), f.cooperative_name.clone(), f.buyer_code.clone())).collect();
+    Ok((monthly(&standings), facts.len()))
 }
 
 /// The month's rows: each cooperative (with its name), then each work unit, then the total.

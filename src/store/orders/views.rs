@@ -32,10 +32,7 @@ pub struct ExportRow {
 /// A cooperative's orders and their lines, one row per line, those made
 /// from the start of `since` (a day in Jakarta) on.
 pub async fn export_rows(store: &Store, cooperative: &str, since: Option<chrono::NaiveDate>) -> Result<Vec<ExportRow>, StoreError> {
-    let since = since.and_then(|d| d.and_hms_opt(0, 0, 0)).and_then(|d| {
-        use chrono::TimeZone;
-        chrono_tz::Asia::Jakarta.from_local_datetime(&d).single().map(|t| t.with_timezone(&Utc))
-    });
+    let since = since.and_then(crate::domain::time::start_of_day);
     Ok(sqlx::query_as(
         "SELECT o.remote_order_id AS order_id, o.status, o.order_date, o.deadline, o.nama_satker AS buyer, o.total AS order_total,
                 l.remote_line_id AS line_id, l.sku, l.description AS item, l.quantity, l.unit, l.unit_price, l.line_total, m.code AS member
