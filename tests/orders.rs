@@ -312,9 +312,9 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
         listing_id: Some(format!("L-NOT-OURS-{id}")),
         sku: None,
         name: "Beras".into(),
-        quantity: Decimal::from(1),
+        quantity: Some(Decimal::from(1)),
         unit: Some("Karung".into()),
-        unit_price: Decimal::from(total),
+        unit_price: Some(Decimal::from(total)),
         line_total: Decimal::from(total),
         raw: json!({}),
     };

@@ -2,6 +2,7 @@
 //! it is written. Only this folder knows wire field names and layouts.
 
 pub mod client;
+pub mod inaproc;
 pub mod json_repair;
 pub mod katalog_v6;
 pub mod katalog_v6_xlsx;

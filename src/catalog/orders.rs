@@ -17,7 +17,7 @@ pub const MAX_LINES: usize = 10_000;
 /// The raw JSON kept of one package or line at most (bytes); a larger one is kept cut to its mapped fields.
 const MAX_RAW_BYTES: usize = 64 * 1024;
 
-fn text(v: &Value, key: &str, max: usize) -> Option<String> {
+pub(crate) fn text(v: &Value, key: &str, max: usize) -> Option<String> {
     match &v[key] {
         Value::String(s) if !s.trim().is_empty() => Some(s.chars().take(max).collect()),
         Value::Number(n) => Some(n.to_string()),
@@ -25,12 +25,12 @@ fn text(v: &Value, key: &str, max: usize) -> Option<String> {
     }
 }
 
-fn required(v: &Value, key: &str, max: usize) -> Result<String, String> {
+pub(crate) fn required(v: &Value, key: &str, max: usize) -> Result<String, String> {
     text(v, key, max).ok_or_else(|| format!("no {key}"))
 }
 
 /// An amount or quantity: a JSON number or a decimal string, at most `scale` places.
-fn decimal(v: &Value, key: &str, scale: u32) -> Result<Option<Decimal>, String> {
+pub(crate) fn decimal(v: &Value, key: &str, scale: u32) -> Result<Option<Decimal>, String> {
     let d = match &v[key] {
         Value::Null => return Ok(None),
         Value::Number(n) => n.to_string().parse::<Decimal>().map_err(|_| format!("{key} {n} is not a number"))?,
@@ -46,10 +46,23 @@ fn decimal(v: &Value, key: &str, scale: u32) -> Result<Option<Decimal>, String> 
     Ok(Some(d.normalize()))
 }
 
-fn time(v: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
+/// A time: RFC 3339, or Jakarta wall time without a zone (`2026-12-01
+/// 14:00:00`, as INAPROC writes it).
+pub(crate) fn time(v: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
     match &v[key] {
         Value::Null => Ok(None),
-        Value::String(s) => DateTime::parse_from_rfc3339(s.trim()).map(|t| Some(t.with_timezone(&Utc))).map_err(|_| format!("{key} is not an RFC 3339 time")),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                return Ok(Some(t.with_timezone(&Utc)));
+            }
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Jakarta).earliest())
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .ok_or_else(|| format!("{key} is not a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in WIB)"))
+        }
         _ => Err(format!("{key} is not a time")),
     }
 }
@@ -57,7 +70,7 @@ fn time(v: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
 /// The raw copy kept of a package or line: its fields but `except`, when
 /// they take at most [`MAX_RAW_BYTES`] as JSON (measured without writing
 /// them out); otherwise a marker, and the note that says so.
-fn raw(v: &Value, except: Option<&str>) -> (Value, Option<String>) {
+pub(crate) fn raw(v: &Value, except: Option<&str>) -> (Value, Option<String>) {
     struct Budget(usize);
     impl std::io::Write for Budget {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -157,9 +170,9 @@ fn line(v: &Value) -> Result<RemoteLine, String> {
         listing_id: text(v, "listing_id", 100),
         sku: text(v, "sku", 100),
         name: text(v, "name", 500).unwrap_or_default(),
-        quantity: decimal(v, "quantity", 4).map_err(at)?.ok_or_else(|| at("no quantity".into()))?,
+        quantity: Some(decimal(v, "quantity", 4).map_err(at)?.ok_or_else(|| at("no quantity".into()))?),
         unit: text(v, "unit", 60),
-        unit_price: decimal(v, "unit_price", 2).map_err(at)?.ok_or_else(|| at("no unit_price".into()))?,
+        unit_price: Some(decimal(v, "unit_price", 2).map_err(at)?.ok_or_else(|| at("no unit_price".into()))?),
         line_total: decimal(v, "line_total", 2).map_err(at)?.ok_or_else(|| at("no line_total".into()))?,
         raw: raw(v, None).0,
         line_id: id,
@@ -215,7 +228,7 @@ mod tests {
         let mut detail = package();
         detail["lines"] = json!([{"line_id": "1", "quantity": "12.5", "unit_price": 74000, "line_total": 925000, "name": "Beras"}]);
         let d = order(&detail).unwrap();
-        assert_eq!(d.lines.as_ref().unwrap()[0].quantity, Decimal::new(125, 1));
+        assert_eq!(d.lines.as_ref().unwrap()[0].quantity, Some(Decimal::new(125, 1)));
         assert!(d.amount_mismatch(), "925,000 + 25,000 = 950,000, not the 951,000 total");
         detail["total"] = json!(950_000);
         assert!(!order(&detail).unwrap().amount_mismatch());

@@ -57,9 +57,9 @@ pub(super) async fn show(order: String, json: bool, settings: &Settings) -> anyh
                 out,
                 "  {:<40} {:>8} {:<10} {:>14} {:>15}",
                 l.item.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
-                l.quantity.normalize(),
+                l.quantity.map_or_else(|| "-".to_owned(), |q| q.normalize().to_string()),
                 l.unit.as_deref().unwrap_or(""),
-                format_rupiah(l.unit_price),
+                l.unit_price.map_or_else(|| "-".to_owned(), format_rupiah),
                 format_rupiah(l.line_total)
             )?;
         }

@@ -206,11 +206,18 @@ async fn sync(command: SyncCommand, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        SyncCommand::Orders { klpd, tahun, full } => {
+        SyncCommand::Orders { klpd, tahun, full, source } => {
             let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
+            let source = source.map_or(settings.orders.source, Into::into);
+            let inaproc = match source {
+                crate::config::OrderSource::Inaproc => Some(settings.inaproc.clone().ok_or(crate::catalog::inaproc::InaprocError::NotConfigured)?),
+                crate::config::OrderSource::Catalogue => None,
+            };
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
-            for p in &problems {
-                eprintln!("warning: {p}");
+            if inaproc.is_none() {
+                for p in &problems {
+                    eprintln!("warning: {p}");
+                }
             }
             let options = crate::orders::SyncOptions {
                 klpd: if klpd.is_empty() { settings.orders.klpd.clone() } else { klpd },
@@ -225,7 +232,10 @@ async fn sync(command: SyncCommand, settings: &Settings) -> anyhow::Result<u8> {
                 ..Default::default()
             };
             with_store(settings, async |store| {
-                let report = crate::orders::sync_orders(store, &client, &calendar, &options).await?;
+                let report = match &inaproc {
+                    Some(i) => crate::orders::inaproc::sync(store, &crate::catalog::inaproc::InaprocClient::with_store(i, store)?, &calendar, &options).await?,
+                    None => crate::orders::sync_orders(store, &client, &calendar, &options).await?,
+                };
                 println!("{}", report.summary());
                 Ok(if report.complete() { EXIT_OK } else { EXIT_REJECTED_ROWS })
             })
@@ -659,6 +669,10 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
     }
     let catalogue = url::Url::parse(&settings.catalogue.base_url).context("catalogue.base_url")?;
     let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
+    let inaproc = match settings.orders.source {
+        crate::config::OrderSource::Inaproc => Some(settings.inaproc.clone().ok_or(crate::catalog::inaproc::InaprocError::NotConfigured)?),
+        crate::config::OrderSource::Catalogue => None,
+    };
     with_store(settings, async |store| {
         let parts = crate::daemon::Parts {
             tz,
@@ -666,6 +680,7 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
             jobs: crate::daemon::jobs::RealJobs {
                 store: store.handle(),
                 client,
+                inaproc: inaproc.as_ref().map(|i| crate::catalog::inaproc::InaprocClient::with_store(i, store)).transpose()?,
                 plan,
                 peppol_plan,
                 calendar,

@@ -296,6 +296,9 @@ pub enum SyncCommand {
         /// Read every feed from its start
         #[arg(long)]
         full: bool,
+        /// Where to read: the catalogue's order API or the INAPROC data API (default: [orders] source)
+        #[arg(long, value_enum)]
+        source: Option<SourceArg>,
     },
     /// Follow each cooperative's listings through review: read the catalogue's
     /// change feed from where the last run stopped and record every change
@@ -425,4 +428,22 @@ pub enum DbCommand {
     Migrate,
     /// Show where the database is and its migration level
     Status,
+}
+
+/// Where orders (and listing states) are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    /// The catalogue's own API, with a seller's account ([catalogue])
+    Catalogue,
+    /// The INAPROC data API, with the city's data-integrator token ([inaproc])
+    Inaproc,
+}
+
+impl From<SourceArg> for crate::config::OrderSource {
+    fn from(a: SourceArg) -> Self {
+        match a {
+            SourceArg::Catalogue => crate::config::OrderSource::Catalogue,
+            SourceArg::Inaproc => crate::config::OrderSource::Inaproc,
+        }
+    }
 }

@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// Prefix of environment overrides; nested keys are joined with `__`,
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
-const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "listings", "daemon", "notify", "fulfilment", "mappings_dir"];
+const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "listings", "daemon", "notify", "fulfilment", "inaproc", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -116,6 +116,8 @@ pub struct Settings {
     pub daemon: DaemonSettings,
     pub notify: NotifySettings,
     pub fulfilment: FulfilmentSettings,
+    /// `[inaproc]`: the INAPROC data API (read-only), when the city has data-integrator access.
+    pub inaproc: Option<InaprocSettings>,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
 }
@@ -309,11 +311,80 @@ pub struct OrderSettings {
     pub page_size: u32,
     /// Orders whose detail is claimed, fetched and written at a time (1-1000).
     pub detail_batch: i64,
+    /// Where orders are read: `catalogue` (the catalogue's order API, with a
+    /// seller's account) or `inaproc` (the INAPROC data API, `[inaproc]`).
+    pub source: OrderSource,
+}
+
+/// Where the order sync reads orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSource {
+    #[default]
+    Catalogue,
+    Inaproc,
+}
+
+impl OrderSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSource::Catalogue => "catalogue",
+            OrderSource::Inaproc => "inaproc",
+        }
+    }
 }
 
 impl Default for OrderSettings {
     fn default() -> Self {
-        Self { klpd: Vec::new(), tahun: Vec::new(), cuti_bersama_is_working_day: false, page_size: 500, detail_batch: 500 }
+        Self { klpd: Vec::new(), tahun: Vec::new(), cuti_bersama_is_working_day: false, page_size: 500, detail_batch: 500, source: OrderSource::Catalogue }
+    }
+}
+
+/// `[inaproc]`: LKPP's INAPROC data API, read with the token of a "Data
+/// Integrator" (a government body, here the city's procurement office).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InaprocSettings {
+    /// e.g. `https://data.inaproc.id`; the paths (`/api/v1/ekatalog/...`) are added.
+    pub base_url: String,
+    /// The integrator's JWT (a secret; or `token_file`).
+    #[serde(deserialize_with = "secret")]
+    pub token: Option<SecretString>,
+    pub token_file: Option<PathBuf>,
+    /// Requests in any minute, over every job and every daemon sharing the database.
+    pub per_minute: u32,
+    /// Requests in any hour, likewise.
+    pub per_hour: u32,
+    /// Waits after repeated 429 answers, in seconds (the second in a row waits the first).
+    pub backoff_seconds: Vec<u64>,
+    pub timeout_secs: u64,
+    pub max_attempts: u32,
+    /// Requests in flight at once.
+    pub max_concurrency: usize,
+    /// Allow plain `http://` to a host other than this machine.
+    pub allow_http: bool,
+}
+
+impl Default for InaprocSettings {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            token: None,
+            token_file: None,
+            per_minute: 1000,
+            per_hour: 5000,
+            backoff_seconds: vec![65, 300, 900, 3600],
+            timeout_secs: 60,
+            max_attempts: 5,
+            max_concurrency: 4,
+            allow_http: false,
+        }
+    }
+}
+
+impl InaprocSettings {
+    pub fn token(&self) -> Result<Option<SecretString>, String> {
+        inline_or_file("inaproc.token", &self.token, &self.token_file)
     }
 }
 
@@ -521,7 +592,7 @@ impl Settings {
              import.max_file_bytes = {}\nimport.batch_size = {}\n\
              log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\ndaemon.listen = {}\ndaemon.timezone = {}\ndaemon.schedules = {:?}\ndaemon.lease_seconds = {}\n\
              notify.webhook_url = {}\nnotify.webhook_secret = {}\nnotify.smtp_url = {}\nnotify.smtp_password = {}\nnotify.from = {}\n{}\
-             fulfilment.payment = {}\nfulfilment.due = {}\nmappings_dir = {}\n",
+             fulfilment.payment = {}\nfulfilment.due = {}\norders.source = {}\n{}mappings_dir = {}\n",
             self.database.data_dir.display(),
             self.database.name,
             self.database.embedded_port,
@@ -562,6 +633,18 @@ impl Settings {
             },
             self.fulfilment.payment.as_str(),
             self.fulfilment.due.iter().map(|r| format!("{} {} days after {}", r.step.as_str(), r.days, r.after.as_str())).collect::<Vec<_>>().join(", "),
+            self.orders.source.as_str(),
+            match &self.inaproc {
+                None => "inaproc = (unset)\n".to_owned(),
+                Some(i) => format!(
+                    "inaproc.base_url = {}\ninaproc.token = {}\ninaproc.per_minute = {}\ninaproc.per_hour = {}\ninaproc.backoff_seconds = {:?}\n",
+                    redact_url(&i.base_url),
+                    shown_secret(&i.token, &i.token_file),
+                    i.per_minute,
+                    i.per_hour,
+                    i.backoff_seconds
+                ),
+            },
             self.mappings_dir.as_ref().map_or("(built in)".into(), |p| p.display().to_string()),
         )
     }

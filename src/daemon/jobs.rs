@@ -19,6 +19,8 @@ use crate::store::Store;
 pub struct RealJobs {
     pub store: Store,
     pub client: CatalogueClient,
+    /// The INAPROC data API, when orders are read from it (`[orders] source = "inaproc"`).
+    pub inaproc: Option<crate::catalog::inaproc::InaprocClient>,
     pub plan: Arc<Plan>,
     /// The PEPPOL channel's plan, for cooperatives set to it.
     pub peppol_plan: Arc<Plan>,
@@ -151,7 +153,10 @@ impl Jobs for RealJobs {
                 worst
             }
             Job::Orders => {
-                let result = crate::orders::sync_orders(&self.store, &self.client, &self.calendar, &self.order_options()).await;
+                let result = match &self.inaproc {
+                    Some(inaproc) => crate::orders::inaproc::sync(&self.store, inaproc, &self.calendar, &self.order_options()).await,
+                    None => crate::orders::sync_orders(&self.store, &self.client, &self.calendar, &self.order_options()).await,
+                };
                 if let Ok(r) = &result {
                     tracing::info!(summary = r.summary(), "orders synced");
                 }
@@ -180,6 +185,8 @@ impl Jobs for RealJobs {
                 Ok(None) => return false,
                 result => outcome(job, &result.map(Option::unwrap_or_default), crate::publish::PublishReport::complete),
             },
+            // INAPROC's lines come in one pass of the lead: nothing to share.
+            Job::Orders if self.inaproc.is_some() => return false,
             Job::Orders => match crate::orders::help(&self.store, &self.client, &self.calendar, &self.order_options()).await {
                 Ok(None) => return false,
                 result => outcome(job, &result.map(Option::unwrap_or_default), orders_complete),

@@ -117,9 +117,11 @@ pub struct RemoteLine {
     pub listing_id: Option<String>,
     pub sku: Option<String>,
     pub name: String,
-    pub quantity: rust_decimal::Decimal,
+    /// How many, and at what unit price: unknown where the catalogue reports
+    /// only a line's value (INAPROC's `nilai_transaksi`).
+    pub quantity: Option<rust_decimal::Decimal>,
     pub unit: Option<String>,
-    pub unit_price: rust_decimal::Decimal,
+    pub unit_price: Option<rust_decimal::Decimal>,
     pub line_total: rust_decimal::Decimal,
     pub raw: serde_json::Value,
 }

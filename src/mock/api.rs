@@ -33,6 +33,8 @@ pub struct AppState {
     last_items: Arc<Mutex<std::collections::HashMap<String, Value>>>,
     /// Catalogue unit names to UN/ECE codes (from mappings/tables/units.csv), for UBL.
     units: Arc<std::collections::HashMap<String, String>>,
+    /// The data integrator's requests and refusals (INAPROC's quota).
+    pub inaproc: Arc<Mutex<super::inaproc::Meter>>,
 }
 
 impl AppState {
@@ -43,10 +45,11 @@ impl AppState {
             rate: Arc::new(Mutex::new((Instant::now(), 0))),
             last_items: Arc::default(),
             units: Arc::new(unit_codes()),
+            inaproc: Arc::default(),
         }
     }
 
-    fn mock(&self) -> MutexGuard<'_, Mock> {
+    pub(super) fn mock(&self) -> MutexGuard<'_, Mock> {
         self.mock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
@@ -68,7 +71,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), fields: Vec::new(), listing_id: None }
     }
 }
@@ -96,7 +99,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ekatalog/paket-e-purchasing", get(list_orders))
         .route("/ekatalog/paket-e-purchasing/{id}", get(get_order))
         .route("/ekatalog/paket-e-purchasing/{id}/response", post(respond_order))
-        .layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .merge(super::inaproc::routes());
     Router::new()
         .route("/oauth/token", post(token))
         .nest("/api/v1", api)
@@ -429,7 +433,11 @@ async fn get_upload(State(s): State<AppState>, Path(id): Path<String>, headers: 
 
 // ---- orders ----
 
-async fn list_orders(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+async fn list_orders(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Result<Response, ApiError> {
+    if super::inaproc::is_integrator(&s, &headers) {
+        let q = super::inaproc::PaketQuery { kode_klpd: q.kode_klpd, tahun: q.tahun, cursor: q.cursor, limit: q.limit };
+        return Ok(super::inaproc::paket(&s, &headers, q).await);
+    }
     seller(&s, &headers)?;
     let klpd = q.kode_klpd.clone().filter(|k| !k.is_empty()).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "kode_klpd is required"))?;
     let year: i32 = q
@@ -449,7 +457,7 @@ async fn list_orders(State(s): State<AppState>, headers: HeaderMap, Query(q): Qu
             v
         })
         .collect();
-    Ok(Json(json!({"data": data, "meta": {"cursor": cursor.to_string(), "has_more": has_more, "limit": limit}})))
+    Ok(Json(json!({"data": data, "meta": {"cursor": cursor.to_string(), "has_more": has_more, "limit": limit}})).into_response())
 }
 
 async fn get_order(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -527,7 +535,10 @@ const STATE_PAGE_MAX: usize = 10_000;
 async fn ground_truth(State(s): State<AppState>, Query(q): Query<StateQuery>) -> Result<Response, ApiError> {
     let mock = s.mock();
     let Some(kind) = q.kind else {
-        return Ok(Json(json!({"now": mock.now, "listings": mock.listings, "orders": mock.orders, "uploads": mock.uploads})).into_response());
+        let inaproc = s.inaproc.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        return Ok(
+            Json(json!({"now": mock.now, "listings": mock.listings, "orders": mock.orders, "uploads": mock.uploads, "inaproc": inaproc})).into_response()
+        );
     };
     let offset = q.offset.unwrap_or(0);
     let limit = q.limit.unwrap_or(1000).clamp(1, STATE_PAGE_MAX);
@@ -613,6 +624,10 @@ async fn reshape_page(s: &AppState, path: &str, response: Response, duplicate: b
 }
 
 async fn rate_limit(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    // The data integrator keeps to its own quota (`inaproc.rs`).
+    if super::inaproc::is_integrator(&s, request.headers()) {
+        return next.run(request).await;
+    }
     let limit = s.mock().scenario.rate_limit_per_minute;
     // The full path: inside the nested /api/v1 router the request's own URI has lost its prefix.
     let path = request.extensions().get::<axum::extract::OriginalUri>().map_or_else(|| request.uri().path().to_owned(), |u| u.path().to_owned());

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod faults;
+pub mod inaproc;
 pub mod scenario;
 pub mod state;
 pub mod ubl_catalogue;

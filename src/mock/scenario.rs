@@ -41,6 +41,13 @@ pub struct Scenario {
     pub cuti_bersama_is_working_day: bool,
     #[serde(default)]
     pub takedown_percent_per_day: u32,
+    /// Share of new orders (percent) that wait for the buyer's PPK first
+    /// (`WAITING_PPK_REVIEW`): approved within 3 working days, or lapsed.
+    #[serde(default)]
+    pub ppk_review_percent: u32,
+    /// The INAPROC data API: served only when set, to its integrator token.
+    #[serde(default)]
+    pub inaproc: Option<InaprocScenario>,
     #[serde(default)]
     pub rules: ReviewRules,
     /// Price ceilings (HET) per kg, liter or piece, that the review rule
@@ -68,6 +75,27 @@ fn default_ttl() -> i64 {
 }
 fn default_rate() -> u32 {
     1000
+}
+
+/// The INAPROC data API's side of the story: who may read it and how often.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InaprocScenario {
+    /// The data integrator's token (`Authorization: Bearer`).
+    pub token: String,
+    /// Requests taken in any 60 seconds; more get 429 with `Retry-After`.
+    #[serde(default = "default_inaproc_minute")]
+    pub per_minute: u32,
+    /// Requests taken in any hour.
+    #[serde(default = "default_inaproc_hour")]
+    pub per_hour: u32,
+}
+
+fn default_inaproc_minute() -> u32 {
+    1000
+}
+fn default_inaproc_hour() -> u32 {
+    5000
 }
 
 /// A price ceiling as the catalogue's curators apply it.

@@ -40,6 +40,9 @@ pub enum ListingState {
 #[derive(Debug, Clone, Serialize)]
 pub struct Listing {
     pub listing_id: String,
+    /// The product's code on the catalogue (INAPROC's `kd_produk`), another
+    /// number than the listing id the seller API uses.
+    pub kd_produk: String,
     pub kode_penyedia: String,
     pub sku: String,
     pub kode_anggota: String,
@@ -56,6 +59,8 @@ pub struct Listing {
 pub struct OrderLine {
     pub line_id: String,
     pub listing_id: String,
+    /// The listing's product code (INAPROC's `product_id`).
+    pub kd_produk: String,
     pub sku: String,
     pub name: String,
     #[serde(with = "rust_decimal::serde::str")]
@@ -88,6 +93,10 @@ pub struct Order {
     pub total: i64,
     pub order_date: DateTime<Utc>,
     pub confirm_by: DateTime<Utc>,
+    /// The buyer's contracting officer's deadline, for an order made at
+    /// `WAITING_PPK_REVIEW` (3 working days; the order lapses after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppk_review_by: Option<DateTime<Utc>>,
     pub status: String,
     pub shipment_status: String,
     pub updated_at: DateTime<Utc>,
@@ -99,6 +108,9 @@ pub struct Order {
     /// When an order in process is completed.
     #[serde(skip)]
     complete_at: Option<DateTime<Utc>>,
+    /// When the PPK approves an order waiting for review (None: it lapses).
+    #[serde(skip)]
+    ppk_approves_at: Option<DateTime<Utc>>,
     pub lines: Vec<OrderLine>,
 }
 
@@ -131,6 +143,8 @@ pub struct Mock {
     waiting: std::collections::BTreeSet<usize>,
     /// Orders in process, by index.
     in_process: std::collections::BTreeSet<usize>,
+    /// Orders waiting for the buyer's PPK, by index.
+    ppk_waiting: std::collections::BTreeSet<usize>,
     /// The confirmation deadlines' calendar, the same data katalog-bridge reads.
     pub calendar: WorkingCalendar,
     change: u64,
@@ -154,6 +168,11 @@ pub struct Upload {
     pub lines: Vec<super::ubl_catalogue::UploadLine>,
 }
 
+/// The catalogue's product code of the `n`th listing.
+pub fn kd_produk(n: usize) -> String {
+    format!("{}", 6_100_000 + n)
+}
+
 /// The seller's item id a listing carries: `MEMBER/SKU`, as PEPPOL's
 /// `SellersItemIdentification` and the workbook's `sku` have it; a listing
 /// whose `sku` is the bare SKU names its member in `kode_anggota`.
@@ -173,6 +192,7 @@ impl Mock {
             order_feed: HashMap::new(),
             waiting: Default::default(),
             in_process: Default::default(),
+            ppk_waiting: Default::default(),
             now: scenario.start,
             rng: ChaCha8Rng::seed_from_u64(scenario.seed),
             scenario,
@@ -319,6 +339,7 @@ impl Mock {
         let change = self.next_change();
         let listing = Listing {
             listing_id: format!("L{:06}", self.listings.len() + 1),
+            kd_produk: kd_produk(self.listings.len() + 1),
             kode_penyedia: seller.to_owned(),
             sku: body["sku"].as_str().unwrap_or_default().to_owned(),
             kode_anggota: body["kode_anggota"].as_str().unwrap_or_default().to_owned(),
@@ -607,8 +628,14 @@ impl Mock {
             let halves_ok = unit == "Kilogram" && unit_price % 2 == 0 && excl % 2 == 0;
             let quantity = if halves_ok && half { whole + Decimal::new(5, 1) } else { whole };
             let Some(line_total) = quantity.checked_mul(Decimal::from(unit_price)).map(|t| t.round()) else { return };
+            let kd_produk = match listing_id.strip_prefix('L').and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => kd_produk(n),
+                // A listing made up for an order of the story's start.
+                None => format!("X{listing_id}"),
+            };
             lines.push(OrderLine {
                 line_id: format!("{number:06}-{}", n + 1),
+                kd_produk,
                 listing_id,
                 sku,
                 name: body["nama_produk"].as_str().unwrap_or_default().to_owned(),
@@ -628,6 +655,16 @@ impl Mock {
         let Some(total) = lines.iter().try_fold(shipping_fee, |sum, l| sum.checked_add(l.line_total)) else { return };
         let year = self.scenario.fiscal_year.unwrap_or_else(|| self.now.with_timezone(&Jakarta).year());
         let index = self.orders.len();
+        // Some orders wait for the buyer's PPK first: approved within its 3
+        // working days, or left to lapse.
+        let ppk = self.scenario.ppk_review_percent > 0 && self.random(100) < u64::from(self.scenario.ppk_review_percent);
+        let (ppk_review_by, ppk_approves_at) = if ppk {
+            let by = self.calendar.add_working_days(self.now, CONFIRM_WORKING_DAYS);
+            let approves = (self.random(2) == 0).then(|| self.now + Duration::hours(1 + self.random(30) as i64)).filter(|at| *at < by);
+            (Some(by), approves)
+        } else {
+            (None, None)
+        };
         self.order_ids.insert(format!("EP-{year}-{number:06}"), index);
         self.orders.push(Order {
             order_id: format!("EP-{year}-{number:06}"),
@@ -644,16 +681,22 @@ impl Mock {
             shipping_fee,
             total,
             order_date: self.now,
-            confirm_by: self.calendar.add_working_days(self.now, CONFIRM_WORKING_DAYS),
-            status: "WAITING_SELLER_CONFIRMATION".into(),
+            confirm_by: self.calendar.add_working_days(ppk_review_by.unwrap_or(self.now), CONFIRM_WORKING_DAYS),
+            ppk_review_by,
+            status: if ppk { "WAITING_PPK_REVIEW" } else { "WAITING_SELLER_CONFIRMATION" }.into(),
             shipment_status: "NOT_SHIPPED".into(),
             updated_at: self.now,
             cancelled_by: None,
             change: 0,
             complete_at: None,
+            ppk_approves_at,
             lines,
         });
-        self.waiting.insert(index);
+        if ppk {
+            self.ppk_waiting.insert(index);
+        } else {
+            self.waiting.insert(index);
+        }
         self.touch_order(index);
     }
 
@@ -673,9 +716,11 @@ impl Mock {
     fn set_order_status(&mut self, index: usize, status: &str, cancelled_by: Option<&'static str>) {
         self.waiting.remove(&index);
         self.in_process.remove(&index);
+        self.ppk_waiting.remove(&index);
         match status {
             "WAITING_SELLER_CONFIRMATION" => {
                 self.waiting.insert(index);
+                self.orders[index].confirm_by = self.calendar.add_working_days(self.now, CONFIRM_WORKING_DAYS);
             }
             "ON_PROCESS" => {
                 self.in_process.insert(index);
@@ -700,6 +745,14 @@ impl Mock {
         let done: Vec<usize> = self.in_process.iter().copied().filter(|&i| self.orders[i].complete_at.is_some_and(|t| t <= now)).collect();
         for i in done {
             self.set_order_status(i, "COMPLETED", None);
+        }
+        let approved: Vec<usize> = self.ppk_waiting.iter().copied().filter(|&i| self.orders[i].ppk_approves_at.is_some_and(|t| t <= now)).collect();
+        for i in approved {
+            self.set_order_status(i, "WAITING_SELLER_CONFIRMATION", None);
+        }
+        let lapsed: Vec<usize> = self.ppk_waiting.iter().copied().filter(|&i| self.orders[i].ppk_review_by.is_some_and(|t| t <= now)).collect();
+        for i in lapsed {
+            self.set_order_status(i, "CANCELLED_ON_REVIEW", Some("ppk_deadline"));
         }
     }
 
@@ -727,6 +780,15 @@ impl Mock {
         let has_more = page.len() > limit;
         page.truncate(limit);
         (page, has_more)
+    }
+
+    /// Orders of a buying government and year changed after `after`, oldest change first, with their change numbers.
+    pub fn orders_changed_after(&self, kode_klpd: &str, year: i32, after: u64) -> impl Iterator<Item = (u64, &Order)> {
+        self.order_feed
+            .get(&(kode_klpd.to_owned(), year))
+            .into_iter()
+            .flat_map(move |feed| feed.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)))
+            .map(|(&change, &i)| (change, &self.orders[i]))
     }
 
     pub fn order_index(&self, id: &str) -> Option<usize> {

@@ -38,7 +38,7 @@ pub fn sisa_waktu(d: chrono::Duration) -> String {
 pub struct Message {
     pub subject: String,
     pub text: String,
-    items: Vec<(String, Decimal, Option<String>, Decimal)>,
+    items: Vec<(String, Option<Decimal>, Option<String>, Decimal)>,
     left: Option<String>,
     overdue: Option<Overdue>,
 }
@@ -54,7 +54,7 @@ pub struct Overdue {
 }
 
 impl Message {
-    pub fn new(due: &Due, items: &[(String, Decimal, Option<String>, Decimal)], calendar: &WorkingCalendar, now: DateTime<Utc>) -> Self {
+    pub fn new(due: &Due, items: &[(String, Option<Decimal>, Option<String>, Decimal)], calendar: &WorkingCalendar, now: DateTime<Utc>) -> Self {
         let buyer = due.buyer.as_deref().unwrap_or("(tidak disebutkan)");
         let deadline = due.deadline.map(tanggal).unwrap_or_else(|| "(tidak diketahui)".into());
         let left = due.deadline.map(|d| sisa_waktu(calendar.working_time_left(now, d)));
@@ -69,7 +69,10 @@ impl Message {
         });
         text.push_str(&format!("Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        :\n", due.remote_order_id));
         for (description, quantity, unit, total) in items {
-            text.push_str(&format!("  - {description} × {} {}  {}\n", quantity.normalize(), unit.as_deref().unwrap_or(""), format_rupiah(*total)));
+            match quantity {
+                Some(q) => text.push_str(&format!("  - {description} × {} {}  {}\n", q.normalize(), unit.as_deref().unwrap_or(""), format_rupiah(*total))),
+                None => text.push_str(&format!("  - {description}  {}\n", format_rupiah(*total))),
+            }
         }
         text.push_str(&format!("Total         : {}\nBatas konfirmasi: {deadline}", format_rupiah(due.total)));
         if let Some(left) = &left {
@@ -132,7 +135,7 @@ impl Message {
             "cooperative": due.cooperative,
             "cooperative_name": due.cooperative_name,
             "buyer": due.buyer,
-            "items": self.items.iter().map(|(d, q, u, t)| serde_json::json!({"description": d, "quantity": q.normalize().to_string(), "unit": u, "total": t.to_string()})).collect::<Vec<_>>(),
+            "items": self.items.iter().map(|(d, q, u, t)| serde_json::json!({"description": d, "quantity": q.map(|q| q.normalize().to_string()), "unit": u, "total": t.to_string()})).collect::<Vec<_>>(),
             "total": due.total.to_string(),
             "deadline": due.deadline.map(|d| d.to_rfc3339()),
             "deadline_wib": due.deadline.map(tanggal),

@@ -13,6 +13,7 @@
 pub mod export;
 pub mod fulfilment;
 pub mod import;
+pub mod inaproc;
 pub mod report;
 pub mod respond;
 
@@ -306,42 +307,58 @@ async fn read_feeds(
                 if page.has_more && cursor.as_deref() != Some(page.cursor.as_str()) {
                     next = Some(read(Some(page.cursor.clone())));
                 }
-                report.pages += 1;
-                report.unreadable_count += page.unreadable.len() as u64;
-                for why in page.unreadable {
-                    if report.unreadable.len() < SHOWN_PROBLEMS {
-                        report.unreadable.push(why);
-                    }
-                }
-                let counts = match orders::apply_order_page(store, SOURCE, &page.orders, &ours, calendar, Some((&name, &page.cursor))).await {
-                    Ok(counts) => counts,
-                    // One value the database refuses must not stop the feed: each
-                    // order alone, then the cursor.
-                    Err(e) if e.is_data_error() => {
-                        tracing::warn!(klpd, year, error = %e, "the database refused a value of this page: storing its orders one by one");
-                        let mut counts = PageCounts::default();
-                        let ours = &ours;
-                        for o in &page.orders {
-                            let stored = store_alone(report, o, |o| async move {
-                                orders::apply_order_page(store, SOURCE, std::slice::from_ref(&o), ours, calendar, None).await
-                            })
-                            .await?;
-                            counts.add(stored.unwrap_or_default());
-                        }
-                        counts.add(orders::apply_order_page(store, SOURCE, &[], ours, calendar, Some((&name, &page.cursor))).await?);
-                        counts
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                report.note_repaired(page.orders.iter().filter(|o| ours.contains_key(&o.kode_penyedia)));
-                report.packages.add(counts);
-                if report.pages.is_multiple_of(20) {
-                    tracing::info!(klpd, year, pages = report.pages, new = report.packages.new, updated = report.packages.updated, "reading orders");
-                }
+                store_feed_page(store, report, (klpd, year, &name), &page.cursor, &page.orders, page.unreadable, &ours, calendar).await?;
                 moved.send_replace(Feed::Reading(report.pages));
                 cursor = Some(page.cursor);
             }
         }
+    }
+    Ok(())
+}
+
+/// Stores one page of a feed and moves its cursor in one transaction; a page
+/// the database refuses for a value is stored order by order, then the
+/// cursor moved, so one bad value never stops the feed.
+#[allow(clippy::too_many_arguments)]
+async fn store_feed_page(
+    store: &Store,
+    report: &mut SyncReport,
+    (klpd, year, name): (&str, i32, &str),
+    cursor: &str,
+    page: &[RemoteOrder],
+    unreadable: Vec<String>,
+    ours: &std::collections::HashMap<String, i64>,
+    calendar: &WorkingCalendar,
+) -> Result<(), OrderError> {
+    report.pages += 1;
+    report.unreadable_count += unreadable.len() as u64;
+    for why in unreadable {
+        if report.unreadable.len() < SHOWN_PROBLEMS {
+            report.unreadable.push(why);
+        }
+    }
+    let counts = match orders::apply_order_page(store, SOURCE, page, ours, calendar, Some((name, cursor))).await {
+        Ok(counts) => counts,
+        // One value the database refuses must not stop the feed: each
+        // order alone, then the cursor.
+        Err(e) if e.is_data_error() => {
+            tracing::warn!(klpd, year, error = %e, "the database refused a value of this page: storing its orders one by one");
+            let mut counts = PageCounts::default();
+            for o in page {
+                let stored =
+                    store_alone(report, o, |o| async move { orders::apply_order_page(store, SOURCE, std::slice::from_ref(&o), ours, calendar, None).await })
+                        .await?;
+                counts.add(stored.unwrap_or_default());
+            }
+            counts.add(orders::apply_order_page(store, SOURCE, &[], ours, calendar, Some((name, cursor))).await?);
+            counts
+        }
+        Err(e) => return Err(e.into()),
+    };
+    report.note_repaired(page.iter().filter(|o| ours.contains_key(&o.kode_penyedia)));
+    report.packages.add(counts);
+    if report.pages.is_multiple_of(20) {
+        tracing::info!(klpd, year, pages = report.pages, new = report.packages.new, updated = report.packages.updated, "reading orders");
     }
     Ok(())
 }

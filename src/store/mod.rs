@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod orders;
 pub mod products;
 pub mod publications;
+pub mod quota;
 pub mod runs;
 pub mod uploads;
 

@@ -97,7 +97,7 @@ pub async fn claim_due(store: &Store, instance: &str, limit: i64, lease_secs: f6
 }
 
 /// An order's lines for a notification: description, quantity, unit, line total.
-pub async fn items(store: &Store, remote_order_id: &str) -> Result<Vec<(String, Decimal, Option<String>, Decimal)>, StoreError> {
+pub async fn items(store: &Store, remote_order_id: &str) -> Result<Vec<(String, Option<Decimal>, Option<String>, Decimal)>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT l.description, l.quantity, l.unit, l.line_total FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id
          WHERE o.remote_order_id = $1 ORDER BY l.remote_line_id LIMIT 200",

@@ -93,7 +93,7 @@ impl ClientError {
 
 /// Whether a URL's host is this machine (a name resolving elsewhere is not
 /// trusted: `localhost` and loopback addresses only).
-fn is_loopback(url: &url::Url) -> bool {
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -461,7 +461,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Reads a body of at most `cap` bytes; more, or a cut connection, is an error.
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(format!("the answer is over {cap} bytes"));
     }
@@ -476,7 +476,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
 }
 
 /// A transport error in one line, with its cause (reqwest's own text is terse).
-fn describe_transport(e: &reqwest::Error) -> String {
+pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -1,0 +1,347 @@
+//! The INAPROC data API client: LKPP's read-only API, called with the token
+//! of a "Data Integrator" (a government body, not a seller), under a quota
+//! shared by every job and every daemon on the same database.
+//!
+//! - a request is sent only once the [`Gate`] (`store::quota`) has counted it
+//!   within the minute's and the hour's quota, so two daemons together stay under it;
+//! - a 429 is waited out (`Retry-After`), and 429s in a row pause every request
+//!   of the client along the ladder of `[inaproc] backoff_seconds` (65 s, 5 min,
+//!   15 min, 60 min by default);
+//! - 5xx, 408, cut bodies and connection faults are retried with jittered backoff;
+//!   401/403 means the token (or the registered IP address) was refused;
+//! - answers are bounded in size and repaired like the catalogue's
+//!   (`json_repair`) before they are parsed.
+//!
+//! `wire.rs` reads the endpoints' rows into domain types. Only this folder
+//! knows INAPROC's paths and field names.
+
+pub mod wire;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::catalog::client::retry::{self, Decision, Outcome};
+use crate::catalog::client::{describe_transport, is_loopback, read_capped};
+use crate::config::InaprocSettings;
+
+/// The largest answer read.
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// The longest `Retry-After` honoured as it is (the ladder may wait longer).
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+
+/// The paths of the five read endpoints.
+pub const PAKET: &str = "/api/v1/ekatalog/paket-e-purchasing";
+pub const BY_PRODUK: &str = "/api/v1/ekatalog/e-purchasing-by-produk";
+pub const PRODUK_PENYEDIA: &str = "/api/v1/ekatalog/list-produk-penyedia";
+pub const PENYEDIA_DETAIL: &str = "/api/v1/ekatalog/penyedia-detail";
+pub const KATEGORI: &str = "/api/v1/ekatalog/list-kategori-produk";
+
+/// The name the shared quota is kept under.
+pub const QUOTA_NAME: &str = "inaproc";
+
+#[derive(Debug, thiserror::Error)]
+pub enum InaprocError {
+    #[error("[inaproc] is not configured: set base_url and token (or token_file) to read the INAPROC data API")]
+    NotConfigured,
+    #[error("[inaproc] {0}")]
+    Settings(String),
+    #[error(
+        "inaproc.base_url {0} is plain http:// to another machine: the integrator's token would cross the network unencrypted. \
+         Use https://, or set inaproc.allow_http = true on a network you trust"
+    )]
+    PlainHttp(String),
+    #[error(
+        "INAPROC refused the integrator's token for {path} (HTTP {status}): {message}. Check inaproc.token, and that this machine's public IP address is the one registered for the data integrator"
+    )]
+    Unauthorized { path: &'static str, status: u16, message: String },
+    #[error("INAPROC refused {path} (HTTP {status}): {message}")]
+    Refused { path: &'static str, status: u16, message: String },
+    #[error("{path} still failed after {attempts} attempts: {last}")]
+    GaveUp { path: &'static str, attempts: u32, last: String },
+    #[error("the shared request quota could not be read: {0}")]
+    Quota(String),
+    #[error("{path}: the answer cannot be read: {why}")]
+    Unreadable { path: &'static str, why: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// Counts a request against the quota before it is sent: `Ok(None)` when
+/// counted, `Ok(Some(wait))` when the quota is used up for about that long.
+pub trait Gate: Send + Sync {
+    fn take(&self) -> BoxFuture<'_, Result<Option<Duration>, String>>;
+}
+
+/// The quota kept in the database, shared by every process using it.
+impl Gate for crate::store::quota::Shared {
+    fn take(&self) -> BoxFuture<'_, Result<Option<Duration>, String>> {
+        Box::pin(async move { crate::store::quota::Shared::take(self).await.map_err(|e| e.to_string()) })
+    }
+}
+
+/// What the client did, for reports and metrics.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    /// Answers 429 (over the server's quota, or its own limit).
+    pub rate_limited: AtomicU64,
+    /// Milliseconds spent waiting for the shared quota.
+    pub quota_wait_ms: AtomicU64,
+    /// Characters of answers replaced by U+FFFD.
+    pub repaired: AtomicU64,
+}
+
+/// 429s in a row and the pause they impose on every request.
+#[derive(Default)]
+struct Pause {
+    streak: u32,
+    until: Option<Instant>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    token: SecretString,
+    gate: Arc<dyn Gate>,
+    permits: Semaphore,
+    max_attempts: u32,
+    ladder: Vec<Duration>,
+    pause: Mutex<Pause>,
+    counters: Counters,
+    jitter: AtomicU64,
+}
+
+/// A page of an INAPROC list: its rows, the cursor to the next, and whether one follows.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub rows: Vec<Value>,
+    pub cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// The client, cheap to clone and share between tasks.
+#[derive(Clone)]
+pub struct InaprocClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for InaprocClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InaprocClient").field("base", &crate::config::redact_url(&self.inner.base)).finish()
+    }
+}
+
+impl InaprocClient {
+    pub fn new(settings: &InaprocSettings, gate: Arc<dyn Gate>) -> Result<Self, InaprocError> {
+        let base = settings.base_url.trim().trim_end_matches('/').to_owned();
+        let redacted = || crate::config::redact_url(&base);
+        if base.is_empty() {
+            return Err(InaprocError::NotConfigured);
+        }
+        let parsed = url::Url::parse(&base).map_err(|_| InaprocError::Settings(format!("base_url {} is not a URL", redacted())))?;
+        match parsed.scheme() {
+            "https" => {}
+            "http" if settings.allow_http || is_loopback(&parsed) => {}
+            "http" => return Err(InaprocError::PlainHttp(redacted())),
+            _ => return Err(InaprocError::Settings(format!("base_url {} must be https://", redacted()))),
+        }
+        let token = settings.token().map_err(InaprocError::Settings)?.ok_or(InaprocError::NotConfigured)?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(settings.timeout_secs.clamp(1, 10)))
+            .user_agent(concat!("katalog-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| InaprocError::Build(e.to_string()))?;
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
+        let ladder = if settings.backoff_seconds.is_empty() { vec![65, 300, 900, 3600] } else { settings.backoff_seconds.clone() };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                token,
+                gate,
+                permits: Semaphore::new(settings.max_concurrency.max(1)),
+                max_attempts: settings.max_attempts.max(1),
+                ladder: ladder.into_iter().map(Duration::from_secs).collect(),
+                pause: Mutex::default(),
+                counters: Counters::default(),
+                jitter: AtomicU64::new(seed),
+            }),
+        })
+    }
+
+    /// A client for the settings, its quota kept in `store`.
+    pub fn with_store(settings: &InaprocSettings, store: &crate::store::Store) -> Result<Self, InaprocError> {
+        let quota = crate::store::quota::Quota { api: QUOTA_NAME.into(), per_minute: settings.per_minute, per_hour: settings.per_hour };
+        Self::new(settings, Arc::new(crate::store::quota::Shared::new(store, quota)))
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// One page of a list endpoint.
+    pub async fn page(&self, path: &'static str, query: &[(&str, String)], cursor: Option<&str>, limit: u32) -> Result<Page, InaprocError> {
+        let mut q: Vec<(&str, String)> = query.to_vec();
+        q.push(("limit", limit.clamp(1, 1000).to_string()));
+        if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+            q.push(("cursor", c.to_owned()));
+        }
+        let body = self.get(path, &q).await?;
+        wire::page(&body).map_err(|why| InaprocError::Unreadable { path, why })
+    }
+
+    /// Every row of a list, page after page (bounded by `max_pages`).
+    pub async fn all(&self, path: &'static str, query: &[(&str, String)], limit: u32, max_pages: u32) -> Result<Vec<Value>, InaprocError> {
+        let mut rows = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..max_pages.max(1) {
+            let page = self.page(path, query, cursor.as_deref(), limit).await?;
+            rows.extend(page.rows);
+            if !page.has_more || page.cursor.is_none() || page.cursor == cursor {
+                return Ok(rows);
+            }
+            cursor = page.cursor;
+        }
+        Err(InaprocError::Unreadable { path, why: format!("more than {max_pages} pages") })
+    }
+
+    /// A GET with retries, under the shared quota; the JSON body.
+    pub async fn get(&self, path: &'static str, query: &[(&str, String)]) -> Result<Value, InaprocError> {
+        let inner = &self.inner;
+        let _permit = inner.permits.acquire().await.map_err(|_| InaprocError::Build("the client is closed".into()))?;
+        let mut last = String::new();
+        let mut attempt = 0;
+        while attempt < inner.max_attempts {
+            attempt += 1;
+            self.wait_for_pause().await;
+            self.wait_for_quota().await?;
+            inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("katalog_bridge_inaproc_requests_total").increment(1);
+            let sent = inner.http.get(format!("{}{path}", inner.base)).query(query).bearer_auth(inner.token.expose_secret()).send().await;
+            let (outcome, body, problem) = match sent {
+                Err(e) => (Outcome::Transport, None, describe_transport(&e)),
+                Ok(r) => self.read(r).await,
+            };
+            let status = match outcome {
+                Outcome::Status(s, _) => s,
+                _ => 0,
+            };
+            if status == 429 {
+                inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("katalog_bridge_inaproc_rate_limited_total").increment(1);
+            } else if status != 0 {
+                lock(&inner.pause).streak = 0;
+            }
+            match retry::classify(outcome) {
+                Decision::Done => match body {
+                    Some(b) => return Ok(b),
+                    None => last = problem,
+                },
+                Decision::RefreshToken => return Err(InaprocError::Unauthorized { path, status, message: problem }),
+                Decision::Fail if status == 403 => return Err(InaprocError::Unauthorized { path, status, message: problem }),
+                Decision::Fail => return Err(InaprocError::Refused { path, status, message: problem }),
+                Decision::Retry { after } => {
+                    last = problem;
+                    if attempt < inner.max_attempts {
+                        inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        if status == 429 {
+                            self.pause_after_429(after);
+                        } else {
+                            let wait = after.unwrap_or_else(|| retry::backoff(attempt - 1, BACKOFF_BASE, BACKOFF_CAP, self.unit()));
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
+                }
+            }
+        }
+        Err(InaprocError::GaveUp { path, attempts: attempt, last })
+    }
+
+    /// A 429: every request of this client waits `Retry-After`; from the
+    /// second in a row on, at least the ladder's next step.
+    fn pause_after_429(&self, after: Option<Duration>) {
+        let mut pause = lock(&self.inner.pause);
+        pause.streak += 1;
+        let ladder = &self.inner.ladder;
+        let step = match pause.streak {
+            0 | 1 => Duration::ZERO,
+            n => ladder[(n as usize - 2).min(ladder.len() - 1)],
+        };
+        let wait = after.unwrap_or(Duration::from_secs(1)).max(step);
+        tracing::warn!(streak = pause.streak, wait_secs = wait.as_secs_f64(), "INAPROC answered 429: pausing requests");
+        let until = Instant::now() + wait;
+        pause.until = Some(pause.until.map_or(until, |u| u.max(until)));
+    }
+
+    async fn wait_for_pause(&self) {
+        let until = lock(&self.inner.pause).until;
+        if let Some(until) = until.filter(|u| *u > Instant::now()) {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+
+    async fn wait_for_quota(&self) -> Result<(), InaprocError> {
+        let started = Instant::now();
+        loop {
+            match self.inner.gate.take().await.map_err(InaprocError::Quota)? {
+                None => break,
+                Some(wait) => {
+                    tracing::debug!(wait_secs = wait.as_secs_f64(), "INAPROC quota used up: waiting");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+        let waited = started.elapsed().as_millis() as u64;
+        self.inner.counters.quota_wait_ms.fetch_add(waited, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn read(&self, response: reqwest::Response) -> (Outcome, Option<Value>, String) {
+        let status = response.status().as_u16();
+        let after = retry::retry_after(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), RETRY_AFTER_MAX);
+        metrics::counter!("katalog_bridge_inaproc_responses_total", "status" => status.to_string()).increment(1);
+        let raw = match read_capped(response, MAX_ANSWER_BYTES).await {
+            Ok(raw) => raw,
+            Err(why) => return (Outcome::BadBody, None, format!("HTTP {status}, body cut short: {why}")),
+        };
+        let (repaired, replaced) = crate::catalog::json_repair::repair(&raw);
+        if replaced > 0 {
+            self.inner.counters.repaired.fetch_add(replaced, Ordering::Relaxed);
+        }
+        match serde_json::from_slice::<Value>(&repaired) {
+            Ok(body) if (200..300).contains(&status) => (Outcome::Status(status, after), Some(body), String::new()),
+            Ok(body) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", error_message(&body))),
+            Err(e) if (200..300).contains(&status) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
+            Err(_) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", String::from_utf8_lossy(&raw[..raw.len().min(200)]))),
+        }
+    }
+
+    fn unit(&self) -> f64 {
+        let mut x = self.inner.jitter.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.inner.jitter.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An error body's message (`error.message`, `message`), bounded.
+fn error_message(body: &Value) -> String {
+    let m = body["error"]["message"].as_str().or_else(|| body["message"].as_str()).map(str::to_owned).unwrap_or_else(|| body.to_string());
+    m.chars().take(300).collect()
+}

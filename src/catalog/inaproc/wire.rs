@@ -1,0 +1,170 @@
+//! INAPROC's rows read into domain types, defensively: bounded texts, exact
+//! bounded decimals, times in RFC 3339 or in Jakarta wall time, and a row
+//! without what identifies it refused with what is missing.
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::catalog::orders::{decimal, raw, required, text, time};
+use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
+
+/// Rows read from one page at most.
+const MAX_ROWS: usize = 1000;
+
+/// A list answer: `data`, `meta.cursor`, `meta.has_more`.
+pub fn page(body: &Value) -> Result<super::Page, String> {
+    let data = body["data"].as_array().ok_or("the answer has no data list")?;
+    if data.len() > MAX_ROWS {
+        return Err(format!("the page has {} rows, more than the {MAX_ROWS} a page may have", data.len()));
+    }
+    let cursor = match &body["meta"]["cursor"] {
+        Value::String(s) if !s.is_empty() => Some(s.chars().take(200).collect()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let has_more = match &body["meta"]["has_more"] {
+        Value::Bool(b) => *b,
+        Value::Null => false,
+        _ => return Err("meta.has_more is not true or false".into()),
+    };
+    if has_more && cursor.is_none() {
+        return Err("meta.has_more is true but meta.cursor is missing".into());
+    }
+    Ok(super::Page { rows: data.clone(), cursor, has_more })
+}
+
+/// A fiscal year within reason.
+fn year(v: &Value, key: &str) -> Option<i32> {
+    match &v[key] {
+        Value::Number(n) => n.as_i64().and_then(|y| i32::try_from(y).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|y| (2000..=2100).contains(y))
+}
+
+/// A row of `paket-e-purchasing`: one package (an order), without its lines.
+pub fn package(v: &Value) -> Result<RemoteOrder, String> {
+    let id = required(v, "order_id", 100)?;
+    let at = |e: String| format!("package {id}: {e}");
+    let fiscal_year = year(v, "fiscal_year").ok_or_else(|| at("no fiscal_year".into()))?;
+    let (raw, cut) = raw(v, None);
+    let repaired = crate::catalog::json_repair::replaced_paths(v, 10)
+        .into_iter()
+        .map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD"))
+        .chain(cut)
+        .collect();
+    Ok(RemoteOrder {
+        repaired,
+        rup_code: text(v, "rup_code", 100),
+        rup_name: text(v, "rup_name", 500),
+        fiscal_year,
+        funding_source: text(v, "funding_source", 100),
+        kode_klpd: required(v, "kode_klpd", 40).map_err(at)?,
+        kode_satker: text(v, "kode_satker", 100),
+        nama_satker: text(v, "nama_satker", 500),
+        kode_penyedia: required(v, "kode_penyedia", 40).map_err(at)?,
+        status: OrderStatus::parse(&required(v, "status", 60).map_err(at)?),
+        shipment_status: text(v, "shipment_status", 60),
+        shipping_fee: decimal(v, "shipping_fee", 2).map_err(at)?.unwrap_or_default(),
+        total: decimal(v, "total", 2).map_err(at)?.ok_or_else(|| at("no total".into()))?,
+        order_date: time(v, "order_date").map_err(at)?,
+        // INAPROC gives no deadline: it is counted from the status's start.
+        confirm_by: None,
+        updated_at: time(v, "last_update_date").map_err(at)?.ok_or_else(|| at("no last_update_date".into()))?,
+        raw,
+        lines: None,
+        order_id: id,
+    })
+}
+
+/// A row of `e-purchasing-by-produk`: one product of one order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRow {
+    pub order_id: String,
+    pub status: String,
+    pub line: RemoteLine,
+}
+
+pub fn product_row(v: &Value) -> Result<ProductRow, String> {
+    let order_id = required(v, "order_id", 100)?;
+    let product = required(v, "product_id", 100).map_err(|e| format!("order {order_id}: {e}"))?;
+    let at = |e: String| format!("order {order_id}, product {product}: {e}");
+    let value: Decimal = decimal(v, "nilai_transaksi", 2).map_err(at)?.ok_or_else(|| at("no nilai_transaksi".into()))?;
+    Ok(ProductRow {
+        status: required(v, "status", 60).map_err(at)?,
+        line: RemoteLine {
+            line_id: product.clone(),
+            listing_id: Some(product.clone()),
+            sku: None,
+            name: text(v, "nama_produk", 500).unwrap_or_default(),
+            quantity: None,
+            unit: None,
+            unit_price: None,
+            line_total: value,
+            raw: raw(v, None).0,
+        },
+        order_id,
+    })
+}
+
+/// A row of `list-produk-penyedia`: a seller's product and whether it is live.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SellerProduct {
+    pub kd_produk: String,
+    pub nama_produk: String,
+    /// The catalogue's own words for the product's state (free text).
+    pub status_produk: Option<String>,
+    /// Whether the product is live ("tayang").
+    pub live: bool,
+}
+
+pub fn seller_product(v: &Value) -> Result<SellerProduct, String> {
+    let kd = required(v, "kd_produk", 100)?;
+    let live = match &v["status_produk_tayang"] {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_i64() == Some(1),
+        Value::String(s) => matches!(s.trim().to_ascii_lowercase().as_str(), "true" | "1" | "ya" | "tayang"),
+        _ => return Err(format!("product {kd}: status_produk_tayang is not true or false")),
+    };
+    Ok(SellerProduct { nama_produk: text(v, "nama_produk", 500).unwrap_or_default(), status_produk: text(v, "status_produk", 500), live, kd_produk: kd })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_package_in_wib_wall_time_is_read_in_utc() {
+        let p = package(&json!({
+            "order_id": "EP-1", "fiscal_year": "2026", "kode_klpd": "D347", "kode_penyedia": "P1", "status": "WAITING_PPK_REVIEW",
+            "total": 125000, "shipping_fee": "0", "order_date": "2026-12-01 14:00:00", "last_update_date": "2026-12-01 15:30:00", "mak": "5.1.02"
+        }))
+        .unwrap();
+        assert_eq!(p.updated_at.to_rfc3339(), "2026-12-01T08:30:00+00:00");
+        assert_eq!(p.order_date.unwrap().to_rfc3339(), "2026-12-01T07:00:00+00:00");
+        assert_eq!(p.raw["mak"], "5.1.02");
+        assert!(p.lines.is_none() && p.confirm_by.is_none());
+    }
+
+    #[test]
+    fn rows_without_what_identifies_them_are_refused_with_why() {
+        assert!(package(&json!({"order_id": "EP-1", "fiscal_year": 2026})).unwrap_err().contains("kode_klpd"));
+        assert!(
+            package(&json!({"order_id": "EP-1", "fiscal_year": 2026, "kode_klpd": "D", "kode_penyedia": "P", "status": "X", "total": 1}))
+                .unwrap_err()
+                .contains("last_update_date")
+        );
+        assert!(
+            product_row(&json!({"order_id": "EP-1", "product_id": "7", "status": "ON_PROCESS", "nilai_transaksi": "1.234"}))
+                .unwrap_err()
+                .contains("decimal places")
+        );
+        let r = product_row(&json!({"order_id": "EP-1", "product_id": 7, "status": "ON_PROCESS", "nilai_transaksi": 1500})).unwrap();
+        assert_eq!((r.line.line_id.as_str(), r.line.line_total, r.line.quantity), ("7", Decimal::from(1500), None));
+        assert!(seller_product(&json!({"kd_produk": "1", "status_produk_tayang": "maybe?"})).is_ok_and(|p| !p.live));
+        assert!(seller_product(&json!({"kd_produk": "1", "status_produk_tayang": null})).is_err());
+        assert!(page(&json!({"data": [], "meta": {"has_more": true}})).is_err());
+    }
+}
