@@ -203,3 +203,99 @@ async fn the_wrong_token_is_refused_with_what_to_check_and_never_echoed() {
     s.base_url = "http://inaproc.example.org".into();
     assert!(InaprocClient::with_store(&s, &store).unwrap_err().to_string().contains("plain http"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_flags_and_product_codes_follow_inaproc_and_each_change_is_an_event() {
+    let store = common::fixture_store().await;
+    let mut scenario = scenario();
+    scenario.orders_per_day = 0;
+    scenario.inaproc = Some(InaprocScenario { token: TOKEN.into(), per_minute: 1000, per_hour: 5000 });
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let catalogue = common::mock_client(&server, &scenario);
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    let plan = Format::KatalogV6.plan(&MappingSource::BuiltIn, &tables).unwrap();
+    publish(&store, &plan, &catalogue, &PublishOptions::default()).await.unwrap();
+    admin(&server, "/admin/clock/advance", json!({"hours": 30})).await; // reviewed: live, rejected or sent back
+    let client = InaprocClient::with_store(&settings(&server), &store).unwrap();
+
+    let first = katalog_bridge::publish::inaproc::sync_live(&store, &client, None).await.unwrap();
+    assert!(first.failed.is_empty(), "{}", first.summary());
+    assert_eq!(first.matched + first.ambiguous_count + first.unmatched, first.products, "{}", first.summary());
+    // The listing id of the API channel is not INAPROC's product code: every match was by name or SKU.
+    let t = truth(&server).await;
+    let listings: HashMap<&str, &Value> = t["listings"].as_array().unwrap().iter().map(|l| (l["listing_id"].as_str().unwrap(), l)).collect();
+    type Seen = (String, Option<String>, Option<bool>, Option<String>);
+    let ours: Vec<Seen> =
+        sqlx::query_as("SELECT remote_id, kd_produk, live, status_produk FROM publications WHERE remote_id IS NOT NULL").fetch_all(store.pool()).await.unwrap();
+    let matched = ours.iter().filter(|o| o.1.is_some()).count();
+    assert!(matched * 10 >= ours.len() * 9, "at least 90 % matched: {matched} of {}; {}", ours.len(), first.summary());
+    let mut live = 0;
+    for (remote, kd, is_live, text) in &ours {
+        let Some(kd) = kd else { continue };
+        let l = listings[remote.as_str()];
+        assert_eq!(l["kd_produk"].as_str(), Some(kd.as_str()), "{remote}: the product code is the catalogue's");
+        assert_eq!(*is_live, Some(l["state"] == "live"), "{remote}: live as on the catalogue");
+        assert!(text.as_deref().is_some_and(|t| !t.is_empty()), "{remote}: the catalogue's words are kept");
+        live += usize::from(l["state"] == "live");
+    }
+    assert!(live > 0, "live products are seen live: {live} of {matched}");
+    assert_eq!(first.applied.went_live as usize, live, "{}", first.summary());
+
+    // Taken down on the portal: the next reading says so, once, as "turun tayang".
+    let (remote, _, _, _) = ours.iter().find(|o| o.2 == Some(true)).unwrap().clone();
+    admin(&server, &format!("/admin/listings/{remote}/state"), json!({"state": "taken_down"})).await;
+    let second = katalog_bridge::publish::inaproc::sync_live(&store, &client, None).await.unwrap();
+    assert_eq!((second.applied.went_down, second.applied.went_live, second.applied.learned), (1, 0, 0), "{}", second.summary());
+    let third = katalog_bridge::publish::inaproc::sync_live(&store, &client, None).await.unwrap();
+    assert_eq!((third.applied.went_down, third.applied.text_changed), (0, 0), "nothing new, nothing recorded: {}", third.summary());
+    let events: Vec<String> = sqlx::query_scalar(
+        "SELECT e.kind FROM publication_events e JOIN publications p ON p.id = e.publication_id
+         WHERE p.remote_id = $1 AND e.kind IN ('tayang', 'turun tayang', 'kd_produk') ORDER BY e.id",
+    )
+    .bind(&remote)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(events, ["kd_produk", "tayang", "turun tayang"]);
+    // listings --json carries what INAPROC says.
+    let lines = katalog_bridge::store::publications::listing_lines(&store, None, "katalog-v6", None, None).await.unwrap();
+    let shown = serde_json::to_value(lines.iter().find(|l| l.remote_id.as_deref() == Some(remote.as_str())).unwrap()).unwrap();
+    assert_eq!((shown["live"].clone(), shown["kd_produk"].is_string()), (json!(false), true), "{shown}");
+}
+
+#[test]
+fn products_are_matched_by_code_then_sku_then_a_name_that_fits_one_only() {
+    use katalog_bridge::catalog::inaproc::wire::SellerProduct;
+    use katalog_bridge::publish::inaproc::match_products;
+    use katalog_bridge::store::live::Candidate;
+    let product = |kd: &str, name: &str| SellerProduct { kd_produk: kd.into(), nama_produk: name.into(), status_produk: Some("Tayang".into()), live: true };
+    let candidate = |id: i64, kd: Option<&str>, sku: &str, name: &str| Candidate {
+        id,
+        remote_id: Some(format!("L{id}")),
+        kd_produk: kd.map(Into::into),
+        sku: sku.into(),
+        member: "M1".into(),
+        name: name.into(),
+        live: None,
+        status_produk: None,
+    };
+    let candidates = [
+        candidate(1, Some("900"), "BRS-5", "Beras Premium 5 kg"),
+        candidate(2, None, "GUL-1", "Gula Pasir 1 kg"),
+        candidate(3, None, "TLR-10", "Telur Ayam Ras"),
+        candidate(4, None, "TLR-30", "Telur ayam ras"),
+        candidate(5, None, "MNY-2", "Minyak Goreng 2 L"),
+    ];
+    let products = [
+        product("900", "Beras Premium 5 kg (nama baru)"), // its code is known
+        product("901", "Gula pasir kemasan GUL-1"),       // the SKU is in the name
+        product("902", "TELUR AYAM RAS"),                 // fits two publications
+        product("903", "Minyak  goreng, 2 L"),            // the name, normalised
+        product("904", "Kopi Bubuk"),                     // nothing of ours
+    ];
+    let (seen, ambiguous) = match_products(&products, &candidates);
+    let got: Vec<(i64, &str, &str)> = seen.iter().map(|s| (s.publication, s.kd_produk.as_str(), s.matched_by)).collect();
+    assert_eq!(got, [(1, "900", "kd_produk"), (2, "901", "sku"), (5, "903", "name")]);
+    assert_eq!(ambiguous.len(), 1, "{ambiguous:?}");
+    assert!(ambiguous[0].starts_with("902"), "{ambiguous:?}");
+}

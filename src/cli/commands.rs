@@ -186,7 +186,18 @@ async fn sync(command: SyncCommand, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        SyncCommand::Status { cooperative, channel } => {
+        SyncCommand::Status { cooperative, channel: _, source: Some(super::SourceArg::Inaproc) } => {
+            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+            let inaproc = settings.inaproc.clone().ok_or(crate::catalog::inaproc::InaprocError::NotConfigured)?;
+            with_store(settings, async |store| {
+                let client = crate::catalog::inaproc::InaprocClient::with_store(&inaproc, store)?;
+                let report = crate::publish::inaproc::sync_live(store, &client, cooperative.as_deref()).await?;
+                println!("inaproc: {}", report.summary());
+                Ok(if report.failed.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+            })
+            .await
+        }
+        SyncCommand::Status { cooperative, channel, source: _ } => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
             for p in &problems {
@@ -669,10 +680,11 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
     }
     let catalogue = url::Url::parse(&settings.catalogue.base_url).context("catalogue.base_url")?;
     let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
-    let inaproc = match settings.orders.source {
-        crate::config::OrderSource::Inaproc => Some(settings.inaproc.clone().ok_or(crate::catalog::inaproc::InaprocError::NotConfigured)?),
-        crate::config::OrderSource::Catalogue => None,
-    };
+    let orders_from_inaproc = settings.orders.source == crate::config::OrderSource::Inaproc;
+    if orders_from_inaproc && settings.inaproc.is_none() {
+        return Err(crate::catalog::inaproc::InaprocError::NotConfigured.into());
+    }
+    let inaproc = settings.inaproc.clone();
     with_store(settings, async |store| {
         let parts = crate::daemon::Parts {
             tz,
@@ -681,6 +693,7 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
                 store: store.handle(),
                 client,
                 inaproc: inaproc.as_ref().map(|i| crate::catalog::inaproc::InaprocClient::with_store(i, store)).transpose()?,
+                orders_from_inaproc,
                 plan,
                 peppol_plan,
                 calendar,

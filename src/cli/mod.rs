@@ -311,6 +311,10 @@ pub enum SyncCommand {
         /// each cooperative on its own channel
         #[arg(long, value_enum)]
         channel: Option<crate::publish::Channel>,
+        /// inaproc: read each cooperative's products from the INAPROC data API
+        /// (live or not, and its words), whatever channel listed them
+        #[arg(long, value_enum)]
+        source: Option<SourceArg>,
     },
 }
 

@@ -19,8 +19,11 @@ use crate::store::Store;
 pub struct RealJobs {
     pub store: Store,
     pub client: CatalogueClient,
-    /// The INAPROC data API, when orders are read from it (`[orders] source = "inaproc"`).
+    /// The INAPROC data API, when `[inaproc]` is configured: the status job
+    /// reads each cooperative's products from it.
     pub inaproc: Option<crate::catalog::inaproc::InaprocClient>,
+    /// Whether the orders job reads from INAPROC (`[orders] source = "inaproc"`).
+    pub orders_from_inaproc: bool,
     pub plan: Arc<Plan>,
     /// The PEPPOL channel's plan, for cooperatives set to it.
     pub peppol_plan: Arc<Plan>,
@@ -150,10 +153,17 @@ impl Jobs for RealJobs {
                         break;
                     }
                 }
+                if let (Some(inaproc), Some(_)) = (&self.inaproc, worst) {
+                    let result = crate::publish::inaproc::sync_live(&self.store, inaproc, None).await;
+                    if let Ok(r) = &result {
+                        tracing::info!(summary = r.summary(), "live flags read from INAPROC");
+                    }
+                    worst = worse(worst, outcome(job, &result, |r| r.failed.is_empty()));
+                }
                 worst
             }
             Job::Orders => {
-                let result = match &self.inaproc {
+                let result = match self.inaproc.as_ref().filter(|_| self.orders_from_inaproc) {
                     Some(inaproc) => crate::orders::inaproc::sync(&self.store, inaproc, &self.calendar, &self.order_options()).await,
                     None => crate::orders::sync_orders(&self.store, &self.client, &self.calendar, &self.order_options()).await,
                 };
@@ -186,7 +196,7 @@ impl Jobs for RealJobs {
                 result => outcome(job, &result.map(Option::unwrap_or_default), crate::publish::PublishReport::complete),
             },
             // INAPROC's lines come in one pass of the lead: nothing to share.
-            Job::Orders if self.inaproc.is_some() => return false,
+            Job::Orders if self.orders_from_inaproc => return false,
             Job::Orders => match crate::orders::help(&self.store, &self.client, &self.calendar, &self.order_options()).await {
                 Ok(None) => return false,
                 result => outcome(job, &result.map(Option::unwrap_or_default), orders_complete),

@@ -12,6 +12,7 @@
 //! What an answer says of the listing's state moves the publication, as a
 //! feed entry would.
 
+pub mod inaproc;
 pub mod peppol;
 pub mod status;
 pub mod xlsx;

@@ -15,6 +15,7 @@ macro_rules! summed {
 pub mod claims;
 pub mod embedded;
 pub mod listings;
+pub mod live;
 pub mod notifications;
 pub mod orders;
 pub mod products;

@@ -598,6 +598,10 @@ pub struct ListingLine {
     pub product: String,
     pub state: String,
     pub remote_id: Option<String>,
+    /// INAPROC's product code, whether it is live there, and its words for the state (`sync status --source inaproc`).
+    pub kd_produk: Option<String>,
+    pub live: Option<bool>,
+    pub status_produk: Option<String>,
     #[serde(skip)]
     pub since: chrono::DateTime<chrono::Utc>,
     /// Rejection or revision reasons, refusal field errors, or a draft's blocking issues.
@@ -643,12 +647,12 @@ pub async fn listing_lines(
     Ok(sqlx::query_as(
         "SELECT * FROM (
              SELECT pb.id, c.code AS cooperative, m.code AS member, p.sku, p.name AS product, pb.state, pb.remote_id,
-                    pb.state_since AS since, pb.reasons, pb.last_error
+                    pb.kd_produk, pb.live, pb.status_produk, pb.state_since AS since, pb.reasons, pb.last_error
              FROM publications pb JOIN products p ON p.id = pb.product_id
              JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
              WHERE ($1::text IS NULL OR pb.channel = $1)
              UNION ALL
-             SELECT -l.product_id, c.code, m.code, p.sku, p.name, 'blocked', NULL, l.updated_at,
+             SELECT -l.product_id, c.code, m.code, p.sku, p.name, 'blocked', NULL, NULL, NULL, NULL, l.updated_at,
                     (SELECT COALESCE(jsonb_agg(i->>'message'), '[]') FROM jsonb_array_elements(l.issues) i WHERE i->>'severity' = 'blocking'),
                     NULL
              FROM listings l JOIN products p ON p.id = l.product_id

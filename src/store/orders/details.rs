@@ -262,10 +262,16 @@ impl Routes {
             }
         }
         let routes: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT DISTINCT ON (pb.seller, pb.remote_id) pb.seller, pb.remote_id, pb.id, pb.product_id, p.member_id
-             FROM publications pb JOIN products p ON p.id = pb.product_id
-             WHERE (pb.seller, pb.remote_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-             ORDER BY pb.seller, pb.remote_id, pb.id",
+            // A line names a listing by the channel's listing id, or by INAPROC's product code (preferred).
+            "SELECT DISTINCT ON (seller, listing) seller, listing, id, product_id, member_id FROM (
+                 SELECT pb.seller, pb.remote_id AS listing, pb.id, pb.product_id, p.member_id, 1 AS pref
+                 FROM publications pb JOIN products p ON p.id = pb.product_id
+                 WHERE (pb.seller, pb.remote_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                 UNION ALL
+                 SELECT pb.seller, pb.kd_produk, pb.id, pb.product_id, p.member_id, 0
+                 FROM publications pb JOIN products p ON p.id = pb.product_id
+                 WHERE (pb.seller, pb.kd_produk) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+             ) r ORDER BY seller, listing, pref, id",
         )
         .bind(&sellers)
         .bind(&listings)
