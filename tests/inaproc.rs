@@ -299,3 +299,116 @@ fn products_are_matched_by_code_then_sku_then_a_name_that_fits_one_only() {
     assert_eq!(ambiguous.len(), 1, "{ambiguous:?}");
     assert!(ambiguous[0].starts_with("902"), "{ambiguous:?}");
 }
+
+/// A webhook receiver that takes every delivery and keeps its JSON body.
+async fn receiver(posts: std::sync::Arc<std::sync::Mutex<Vec<Value>>>) -> String {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let posts = posts.clone();
+            async move {
+                posts.lock().unwrap().push(serde_json::from_slice::<Value>(&body).unwrap());
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+fn wib(d: u32, h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono_tz::Asia::Jakarta.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap().with_timezone(&chrono::Utc)
+}
+
+/// A package of MJK-BALONGSARI as INAPROC writes it, with one product line.
+fn inaproc_order(id: &str, status: &str, made: &str, changed: &str) -> katalog_bridge::domain::order::RemoteOrder {
+    use katalog_bridge::catalog::inaproc::wire;
+    let mut o = wire::package(&json!({
+        "order_id": id, "fiscal_year": 2026, "kode_klpd": "D347", "kode_penyedia": "P3576-0001", "kode_satker": "1.02",
+        "nama_satker": "Dinas Sosial Kota Mojokerto", "status": status, "shipment_status": "NOT_SHIPPED", "shipping_fee": 0,
+        "total": 740000, "count_product": 1, "order_date": made, "last_update_date": changed
+    }))
+    .unwrap();
+    let line =
+        wire::product_row(&json!({"order_id": id, "product_id": "6100001", "nama_produk": "Beras Medium 5 kg", "status": status, "nilai_transaksi": 740000}))
+            .unwrap()
+            .line;
+    o.lines = Some(vec![line]);
+    o
+}
+
+/// Reminders on an injected clock, across cuti bersama (24 December 2026),
+/// Christmas and a weekend: an order made Wednesday 23 December 10:00 WIB is
+/// due Wednesday 30 December 10:00. It is announced on arrival, reminded once
+/// with a working day left and once four working hours before, each once;
+/// an order confirmed in the portal (seen ON_PROCESS) is reminded of no more,
+/// and a reminder queued before the confirmation was seen goes unsent.
+#[tokio::test]
+async fn reminders_go_at_arrival_one_working_day_and_four_working_hours_before_each_once_and_stop_at_the_confirmation() {
+    use katalog_bridge::orders::SOURCE;
+    use katalog_bridge::store::orders;
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
+    let ours = orders::our_sellers(&store).await.unwrap();
+    let made = "2026-12-23 10:00:00";
+    let a = inaproc_order("EP-A", "WAITING_SELLER_CONFIRMATION", made, made);
+    let b = inaproc_order("EP-B", "WAITING_SELLER_CONFIRMATION", made, made);
+    let c = inaproc_order("EP-C", "WAITING_PPK_REVIEW", made, made);
+    orders::import_orders(&store, SOURCE, &[a.clone(), b.clone(), c], &ours, &calendar).await.unwrap();
+    type Time = Option<chrono::DateTime<chrono::Utc>>;
+    let deadlines: Vec<(String, Time, Time)> =
+        sqlx::query_as("SELECT remote_order_id, deadline, ppk_deadline FROM purchase_orders ORDER BY 1").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(deadlines[0], ("EP-A".into(), Some(wib(30, 10, 0)), None), "3 working days: 24 (cuti bersama), 25, 26-27 skipped");
+    assert_eq!(deadlines[2], ("EP-C".into(), None, Some(wib(30, 10, 0))), "the PPK's own 3 working days; the seller's have not begun");
+
+    let posts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let settings = katalog_bridge::config::NotifySettings {
+        webhook_url: Some(receiver(posts.clone()).await.into()),
+        webhook_secret: Some("rahasia".to_owned().into()),
+        ..Default::default()
+    };
+    let notifier =
+        katalog_bridge::notify::Notifier::from_settings(&settings, std::sync::Arc::new(calendar.clone())).unwrap().unwrap().confirming_in_portal(true);
+    let step = async |now| {
+        let queued = notifier.queue(&store, now).await.unwrap();
+        let sent = notifier.send_due_at(&store, now).await.unwrap();
+        (queued, sent.sent, sent.moot)
+    };
+    assert_eq!(step(wib(23, 10, 1)).await, (2, 2, 0), "A and B announced on arrival; C waits for its PPK, not for the seller");
+    assert_eq!(step(wib(24, 12, 0)).await, (0, 0, 0), "cuti bersama: still 2 working days 10 h left");
+    assert_eq!(step(wib(27, 20, 0)).await, (0, 0, 0), "Sunday: the same");
+    assert_eq!(step(wib(29, 9, 0)).await, (0, 0, 0), "Tuesday 09:00: 1 working day 1 h left");
+    // B is confirmed in the portal; the next reading sees it ON_PROCESS.
+    let b_confirmed = inaproc_order("EP-B", "ON_PROCESS", made, "2026-12-29 09:30:00");
+    orders::apply_order_page(&store, SOURCE, &[b_confirmed], &ours, &calendar, None).await.unwrap();
+    assert_eq!(step(wib(29, 11, 0)).await, (1, 1, 0), "Tuesday 11:00: under a working day left, A only");
+    assert_eq!(step(wib(29, 18, 0)).await, (0, 0, 0), "reminded once");
+    // Four working hours before, A's last reminder is queued; A is confirmed before it goes out.
+    let queued = notifier.queue(&store, wib(30, 6, 30)).await.unwrap();
+    assert_eq!(queued, 1);
+    let a_confirmed = inaproc_order("EP-A", "ESIGN_IN_PROGRESS", made, "2026-12-30 06:40:00");
+    orders::apply_order_page(&store, SOURCE, &[a_confirmed], &ours, &calendar, None).await.unwrap();
+    let sent = notifier.send_due_at(&store, wib(30, 6, 45)).await.unwrap();
+    assert_eq!((sent.sent, sent.moot), (0, 1), "the confirmation seen, the last reminder is moot");
+    assert_eq!(step(wib(30, 8, 0)).await, (0, 0, 0), "nothing after the confirmation");
+
+    let posts = posts.lock().unwrap().clone();
+    let mut seen: Vec<(String, String)> = posts.iter().map(|p| (p["order_id"].as_str().unwrap().to_owned(), p["kind"].as_str().unwrap().to_owned())).collect();
+    seen.sort();
+    assert_eq!(seen, [("EP-A".into(), "arrived".into()), ("EP-A".into(), "deadline_near".into()), ("EP-B".into(), "arrived".into())]);
+    for p in &posts {
+        let text = p["text"].as_str().unwrap();
+        assert!(text.contains("portal e-Katalog") && text.contains("PrivyID"), "{text}");
+        assert!(!text.contains("orders respond"), "no answer by command for INAPROC orders: {text}");
+        assert_eq!(p["deadline_wib"], "Rabu, 30 Desember 2026 pukul 10.00 WIB");
+    }
+    let near = posts.iter().find(|p| p["kind"] == "deadline_near").unwrap();
+    assert_eq!(near["working_time_left"], "23 jam 0 menit", "Tuesday 11:00 to Wednesday 10:00");
+    let seen_at: Vec<(String, bool)> =
+        sqlx::query_as("SELECT remote_order_id, confirmed_seen_at IS NOT NULL FROM purchase_orders ORDER BY 1").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(seen_at, [("EP-A".into(), true), ("EP-B".into(), true), ("EP-C".into(), false)], "when the confirmation was seen is kept");
+}

@@ -349,7 +349,7 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     assert!(queued >= 2, "the order nearest its deadline, on both channels");
     let confirmed = sqlx::query_scalar::<_, String>(
         "SELECT o.remote_order_id FROM notifications n JOIN purchase_orders o ON o.id = n.order_id
-         WHERE n.kind = 'deadline_near' AND n.state = 'pending' AND o.remote_order_id <> $1 LIMIT 1",
+         WHERE n.kind IN ('deadline_near', 'deadline_last') AND n.state = 'pending' AND o.remote_order_id <> $1 LIMIT 1",
     )
     .bind(&soon)
     .fetch_optional(store.pool())
@@ -358,7 +358,7 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     if let Some(other) = &confirmed {
         sqlx::query("UPDATE purchase_orders SET status = 'ON_PROCESS' WHERE remote_order_id = $1").bind(other).execute(store.pool()).await.unwrap();
     }
-    let sent = notifier.send_due(&store).await.unwrap();
+    let sent = notifier.send_due_at(&store, late).await.unwrap();
     assert_eq!(sent.sent + sent.moot, queued);
     assert_eq!(sent.moot, if confirmed.is_some() { 2 } else { 0 });
     assert_eq!(notifier.queue(&store, late).await.unwrap(), 0, "queued once");
@@ -366,7 +366,9 @@ async fn each_waiting_order_is_announced_once_per_channel_by_signed_webhook_and_
     let notices: Vec<String> =
         mails.lock().unwrap().iter().map(|(_, raw)| mail_text(raw)).filter(|t| t.contains(&soon) && t.contains("BELUM dikonfirmasi")).collect();
     assert_eq!(notices.len(), 1, "one deadline notice by e-mail for {soon}");
-    assert!(notices[0].contains("kurang dari satu hari kerja"), "{}", notices[0]);
+    // Two hours before: the last reminder (under four working hours), not also the one of a working day.
+    assert!(notices[0].contains("tinggal 2 jam 0 menit"), "{}", notices[0]);
+    assert_eq!(count(&store, &format!("SELECT count(*) FROM notifications n JOIN purchase_orders o ON o.id = n.order_id WHERE o.remote_order_id = '{soon}' AND n.kind = 'deadline_near'")).await, 0);
     let _ = calendar;
 }
 

@@ -408,6 +408,35 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                     )?;
                 }
                 eprintln!("{} orders waiting for confirmation", orders.len());
+                if settings.orders.source == crate::config::OrderSource::Inaproc && !orders.is_empty() {
+                    writeln!(
+                        out,
+                        "\nKonfirmasi setiap pesanan di portal e-Katalog sebelum batasnya: tanda tangani surat pesanan dengan PrivyID (OTP). \
+                         Tidak ada program yang dapat melakukannya untuk koperasi; orders respond tidak berlaku untuk INAPROC."
+                    )?;
+                }
+                let ppk = crate::store::orders::list(store, cooperative.as_deref(), Some("WAITING_PPK_REVIEW"), false).await?;
+                if !ppk.is_empty() {
+                    writeln!(out, "\nMenunggu persetujuan PPK pembeli (hubungi satuan kerjanya sebelum batas PPK, atau pesanan batal otomatis):")?;
+                    for o in &ppk {
+                        let (deadline, left) = match o.ppk_deadline {
+                            Some(d) if d > now => {
+                                (crate::domain::time::show(d), crate::domain::calendar::show_working_time(calendar.working_time_left(now, d)))
+                            }
+                            Some(d) => (crate::domain::time::show(d), "PASSED".to_owned()),
+                            None => ("-".to_owned(), "-".to_owned()),
+                        };
+                        writeln!(
+                            out,
+                            "{:<16} {:<20} {:<40} {:>15}  PPK due {deadline} ({left} left)",
+                            o.order_id,
+                            o.cooperative,
+                            o.buyer.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
+                            crate::domain::money::format_rupiah(o.total),
+                        )?;
+                    }
+                    eprintln!("{} orders waiting for the buyer's PPK", ppk.len());
+                }
                 let overdue = super::after_order::overdue(store, settings, cooperative.as_deref()).await?;
                 if !overdue.is_empty() {
                     writeln!(out, "\nTerlambat setelah pesanan (overdue after the order):")?;
@@ -670,8 +699,10 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
     for p in &problems {
         eprintln!("warning: {p}");
     }
-    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?
-        .map(|n| std::sync::Arc::new(n.with_overdue(tables.tax.clone(), settings.fulfilment.clone())));
+    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?.map(|n| {
+        let portal = settings.orders.source == crate::config::OrderSource::Inaproc;
+        std::sync::Arc::new(n.with_overdue(tables.tax.clone(), settings.fulfilment.clone()).confirming_in_portal(portal))
+    });
     if notify.is_none() {
         tracing::warn!("no [notify] webhook_url or smtp_url: cooperatives are not told when orders arrive");
     }

@@ -211,6 +211,25 @@ pub struct NotifySettings {
     pub webhook_allow_http: bool,
     /// `[notify.whatsapp]`: template messages through the WhatsApp Business Cloud API.
     pub whatsapp: Option<WhatsAppSettings>,
+    /// `[notify.reminders]`: when an order waiting for its confirmation is told of.
+    pub reminders: ReminderSettings,
+}
+
+/// `[notify.reminders]`: the points at which a cooperative is reminded of an
+/// order waiting for its confirmation, each once: when it arrives, and when
+/// less than so many working hours are left (0 leaves a point out).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReminderSettings {
+    pub on_arrival: bool,
+    pub near_hours_left: u32,
+    pub last_hours_left: u32,
+}
+
+impl Default for ReminderSettings {
+    fn default() -> Self {
+        Self { on_arrival: true, near_hours_left: 24, last_hours_left: 4 }
+    }
 }
 
 /// `[notify.whatsapp]`: the WhatsApp Business Cloud API. Messages are

@@ -8,16 +8,19 @@ use super::fulfilment::Step;
 pub enum NotificationKind {
     /// A new order waits for its confirmation.
     Arrived,
-    /// Less than a working day is left to confirm it.
+    /// Less than a working day is left to confirm it (`[notify.reminders] near_hours_left`).
     DeadlineNear,
+    /// The last reminder, a few working hours before the deadline (`last_hours_left`).
+    DeadlineLast,
     /// A step after the order is past its due date.
     Overdue(Step),
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 8] = [
+    pub const ALL: [NotificationKind; 9] = [
         NotificationKind::Arrived,
         NotificationKind::DeadlineNear,
+        NotificationKind::DeadlineLast,
         NotificationKind::Overdue(Step::Shipped),
         NotificationKind::Overdue(Step::Delivered),
         NotificationKind::Overdue(Step::Bast),
@@ -30,6 +33,7 @@ impl NotificationKind {
         match self {
             NotificationKind::Arrived => "arrived",
             NotificationKind::DeadlineNear => "deadline_near",
+            NotificationKind::DeadlineLast => "deadline_last",
             NotificationKind::Overdue(Step::Shipped) => "overdue_shipped",
             NotificationKind::Overdue(Step::Delivered) => "overdue_delivered",
             NotificationKind::Overdue(Step::Bast) => "overdue_bast",

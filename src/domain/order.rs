@@ -60,6 +60,51 @@ impl OrderStatus {
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Other(_))
     }
+
+    /// The buyer's contracting officer (PPK) must approve it, before its own deadline.
+    pub fn awaits_ppk(&self) -> bool {
+        *self == Self::WaitingPpkReview
+    }
+
+    /// The seller's confirmation has been given (the order letter is being or was signed).
+    pub fn confirmed(&self) -> bool {
+        matches!(self, Self::EsignInProgress | Self::OnProcess)
+    }
+}
+
+/// An order's deadlines as a copy of it shows them, given the status stored
+/// before (`None`: the order is new): `None` keeps what is stored.
+///
+/// - The seller's: the catalogue's `confirm_by` when it gives one.
+///   Otherwise (INAPROC gives none) 3 working days from the moment the order
+///   began waiting for the seller: its order date when it is new and already
+///   waiting (exact when it was made waiting; early, never late, when a PPK
+///   approved it before it was first seen), its `last_update_date` when it is
+///   seen moving to waiting, the stored deadline while it stays waiting.
+/// - The PPK's, for an order at `WAITING_PPK_REVIEW`: 3 working days from
+///   the order date (new) or from the change that brought it there.
+pub fn deadlines(
+    o: &RemoteOrder,
+    before: Option<&OrderStatus>,
+    calendar: &super::calendar::WorkingCalendar,
+) -> (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>) {
+    use super::calendar::CONFIRM_WORKING_DAYS;
+    let start = |waiting_since: chrono::DateTime<chrono::Utc>| calendar.add_working_days(waiting_since, CONFIRM_WORKING_DAYS);
+    let began = match before {
+        None => o.order_date.unwrap_or(o.updated_at),
+        Some(_) => o.updated_at,
+    };
+    let stays = before == Some(&o.status);
+    let seller = match (o.confirm_by, o.status.awaits_seller()) {
+        (Some(c), _) => Some(c),
+        (None, true) if stays => None,
+        (None, true) => Some(start(began)),
+        // First seen past waiting: the order date's count, as good an estimate as any.
+        (None, false) if before.is_none() && !o.status.awaits_ppk() => o.order_date.map(start),
+        (None, false) => None,
+    };
+    let ppk = (o.status.awaits_ppk() && !stays).then(|| start(began));
+    (seller, ppk)
 }
 
 #[cfg(test)]

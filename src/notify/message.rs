@@ -54,19 +54,26 @@ pub struct Overdue {
 }
 
 impl Message {
-    pub fn new(due: &Due, items: &[(String, Option<Decimal>, Option<String>, Decimal)], calendar: &WorkingCalendar, now: DateTime<Utc>) -> Self {
+    /// An order waiting for its confirmation. `portal`: the order is
+    /// confirmed by signing in the e-catalogue's portal (INAPROC), which no
+    /// program can do for the cooperative.
+    pub fn new(due: &Due, items: &[(String, Option<Decimal>, Option<String>, Decimal)], calendar: &WorkingCalendar, now: DateTime<Utc>, portal: bool) -> Self {
         let buyer = due.buyer.as_deref().unwrap_or("(tidak disebutkan)");
         let deadline = due.deadline.map(tanggal).unwrap_or_else(|| "(tidak diketahui)".into());
         let left = due.deadline.map(|d| sisa_waktu(calendar.working_time_left(now, d)));
         let subject = match due.kind {
             NotificationKind::DeadlineNear => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
+            NotificationKind::DeadlineLast => format!("BATAS HAMPIR HABIS: konfirmasi pesanan {} sebelum {deadline}", due.remote_order_id),
             NotificationKind::Arrived | NotificationKind::Overdue(_) => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
         };
         let mut text = format!("Yth. pengurus {},\n\n", due.cooperative_name);
-        text.push_str(match due.kind {
-            NotificationKind::DeadlineNear => "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya kurang dari satu hari kerja lagi.\n\n",
-            NotificationKind::Arrived | NotificationKind::Overdue(_) => "Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n",
-        });
+        match due.kind {
+            NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => text.push_str(&format!(
+                "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya tinggal {}.\n\n",
+                left.as_deref().unwrap_or("sedikit lagi")
+            )),
+            NotificationKind::Arrived | NotificationKind::Overdue(_) => text.push_str("Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n"),
+        }
         text.push_str(&format!("Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        :\n", due.remote_order_id));
         for (description, quantity, unit, total) in items {
             match quantity {
@@ -78,12 +85,19 @@ impl Message {
         if let Some(left) = &left {
             text.push_str(&format!(" (sisa {left})"));
         }
-        text.push_str(&format!(
-            "\n\nPesanan yang tidak dikonfirmasi dalam 3 hari kerja dibatalkan otomatis.\n\
-             Konfirmasi di e-Katalog, atau minta petugas penghubung menjalankan:\n  katalog-bridge orders respond {} --accept\n\n\
-             Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
-            due.remote_order_id, due.cooperative
-        ));
+        text.push_str("\n\nPesanan yang tidak dikonfirmasi dalam 3 hari kerja dibatalkan otomatis.\n");
+        if portal {
+            text.push_str(
+                "Konfirmasi pesanan ini di portal e-Katalog: tanda tangani surat pesanan dengan PrivyID (kode OTP dikirim ke ponsel penanggung jawab). \
+                 Hanya koperasi yang dapat melakukannya; katalog-bridge tidak dapat mengonfirmasi untuk Anda.\n\n",
+            );
+        } else {
+            text.push_str(&format!(
+                "Konfirmasi di e-Katalog, atau minta petugas penghubung menjalankan:\n  katalog-bridge orders respond {} --accept\n\n",
+                due.remote_order_id
+            ));
+        }
+        text.push_str(&format!("Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n", due.cooperative));
         Self { subject, text, items: items.to_vec(), left, overdue: None }
     }
 

@@ -70,6 +70,10 @@ pub struct Notifier {
     /// The tax rules and due dates with which steps after the order are
     /// found overdue and notified; none when not given.
     after: Option<(Arc<crate::mapping::tax::TaxRules>, crate::config::FulfilmentSettings)>,
+    /// When waiting orders are told of.
+    reminders: crate::config::ReminderSettings,
+    /// Whether orders are confirmed in the e-catalogue's portal (read from INAPROC).
+    portal: bool,
 }
 
 /// What one pass did.
@@ -164,13 +168,29 @@ impl Notifier {
             }
         };
         let whatsapp = settings.whatsapp.as_ref().map(whatsapp::WhatsApp::from_settings).transpose()?;
-        Ok((webhook.is_some() || email.is_some() || whatsapp.is_some()).then_some(Self { lease: LEASE, webhook, email, whatsapp, calendar, after: None }))
+        let reminders = settings.reminders.clone();
+        Ok((webhook.is_some() || email.is_some() || whatsapp.is_some()).then_some(Self {
+            lease: LEASE,
+            webhook,
+            email,
+            whatsapp,
+            calendar,
+            after: None,
+            reminders,
+            portal: false,
+        }))
     }
 
     /// The same notifier, also telling cooperatives of steps after the order
     /// past their due date (once per order, step and channel).
     pub fn with_overdue(self, rules: Arc<crate::mapping::tax::TaxRules>, settings: crate::config::FulfilmentSettings) -> Self {
         Self { after: Some((rules, settings)), ..self }
+    }
+
+    /// The same notifier, telling cooperatives to confirm in the e-catalogue's
+    /// portal (orders read from INAPROC: no program can confirm for them).
+    pub fn confirming_in_portal(self, portal: bool) -> Self {
+        Self { portal, ..self }
     }
 
     /// The same notifier with another lease (tests shorten it).
@@ -206,8 +226,7 @@ impl Notifier {
     pub async fn queue(&self, store: &Store, now: DateTime<Utc>) -> Result<u64, NotifyError> {
         let mut rows: Vec<(i64, NotificationKind, NotificationChannel, String)> = Vec::new();
         for w in notifications::waiting(store, now).await? {
-            let near = w.deadline.is_some_and(|d| self.calendar.working_time_left(now, d) < chrono::Duration::days(1));
-            for kind in std::iter::once(NotificationKind::Arrived).chain(near.then_some(NotificationKind::DeadlineNear)) {
+            for kind in self.reminders_due(w.deadline, now) {
                 self.channels(&mut rows, w.order_id, kind, w.email.as_ref(), w.whatsapp.as_ref());
             }
         }
@@ -222,6 +241,28 @@ impl Notifier {
             }
         }
         Ok(notifications::queue(store, &rows).await?)
+    }
+
+    /// The reminders due for an order waiting with this deadline: the
+    /// arrival, and the tightest point of `[notify.reminders]` passed (an
+    /// order first seen with 3 working hours left gets the last reminder, not
+    /// both). Each is queued once per order and channel, whenever asked.
+    pub fn reminders_due(&self, deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Vec<NotificationKind> {
+        let r = &self.reminders;
+        let mut kinds: Vec<NotificationKind> = Vec::new();
+        if r.on_arrival {
+            kinds.push(NotificationKind::Arrived);
+        }
+        if let Some(d) = deadline {
+            let left = self.calendar.working_time_left(now, d);
+            let within = |hours: u32| hours > 0 && left < chrono::Duration::hours(i64::from(hours));
+            if within(r.last_hours_left) {
+                kinds.push(NotificationKind::DeadlineLast);
+            } else if within(r.near_hours_left) {
+                kinds.push(NotificationKind::DeadlineNear);
+            }
+        }
+        kinds
     }
 
     /// A row per configured channel that has a recipient.
@@ -249,6 +290,12 @@ impl Notifier {
     /// sends, so a delivery slower than the lease (a slow SMTP server or
     /// webhook) is never taken and sent again by another pass.
     pub async fn send_due(&self, store: &Store) -> Result<NotifyCounts, NotifyError> {
+        self.send_due_at(store, Utc::now()).await
+    }
+
+    /// As [`Notifier::send_due`], the messages written as of `now` (the
+    /// working time left they state; tests inject the clock).
+    pub async fn send_due_at(&self, store: &Store, now: DateTime<Utc>) -> Result<NotifyCounts, NotifyError> {
         let claimant = claims::Claimant::for_pass(store, "notify", self.lease);
         let instance = claimant.name.as_str();
         let mut counts = NotifyCounts::default();
@@ -258,7 +305,7 @@ impl Notifier {
                 return Ok(counts);
             }
             for due in batch {
-                let sent = self.send_one(store, &due).await;
+                let sent = self.send_one(store, &due, now).await;
                 match &sent {
                     Sent::Sent => counts.sent += 1,
                     Sent::Moot => counts.moot += 1,
@@ -280,7 +327,7 @@ impl Notifier {
         }
     }
 
-    async fn send_one(&self, store: &Store, due: &Due) -> Sent {
+    async fn send_one(&self, store: &Store, due: &Due, now: DateTime<Utc>) -> Sent {
         let message = match due.kind {
             NotificationKind::Overdue(step) => match self.still_overdue(store, due, step).await {
                 Ok(Some(o)) => message::Message::overdue(due, o),
@@ -288,7 +335,7 @@ impl Notifier {
                 Ok(None) => return Sent::Moot,
                 Err(e) => return self.failed(due, format!("cannot read the order's steps: {e}")),
             },
-            NotificationKind::Arrived | NotificationKind::DeadlineNear => {
+            NotificationKind::Arrived | NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => {
                 if due.order_status != "WAITING_SELLER_CONFIRMATION" {
                     return Sent::Moot;
                 }
@@ -296,7 +343,7 @@ impl Notifier {
                     Ok(items) => items,
                     Err(e) => return self.failed(due, format!("cannot read the order's lines: {e}")),
                 };
-                message::Message::new(due, &items, &self.calendar, Utc::now())
+                message::Message::new(due, &items, &self.calendar, now, self.portal)
             }
         };
         let later = whatsapp::Failure::Later;

@@ -75,7 +75,7 @@ impl WhatsApp {
     pub(super) fn body(&self, due: &Due, message: &Message) -> serde_json::Value {
         let template = match due.kind {
             NotificationKind::Arrived => &self.arrived,
-            NotificationKind::DeadlineNear => &self.deadline_near,
+            NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => &self.deadline_near,
             NotificationKind::Overdue(_) => &self.overdue,
         };
         let text = |t: String| serde_json::json!({"type": "text", "text": t});

@@ -167,7 +167,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     let mut had_lines = Vec::new();
     for (id, d) in &fresh {
         let h = &held[id];
-        rows.push(*id, d, calendar, routes.unrouted(d));
+        rows.push(*id, d, calendar, routes.unrouted(d), &h.status);
         events.push(*id, Some(h.status.clone()), d);
         if h.detail_updated_at.is_some() {
             had_lines.push(*id);
@@ -181,12 +181,15 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
         "UPDATE purchase_orders o SET status = d.status, shipment_status = d.shipment, shipping_fee = d.shipping, total = d.total,
                 remote_updated_at = d.updated_at, order_date = COALESCE(d.order_date, o.order_date),
                 confirm_by = COALESCE(d.confirm_by, o.confirm_by), deadline = COALESCE(d.deadline, o.deadline), updated_at = now(),
+                ppk_deadline = COALESCE(d.ppk_deadline, o.ppk_deadline),
+                confirmed_seen_at = COALESCE(o.confirmed_seen_at,
+                    CASE WHEN o.status = 'WAITING_SELLER_CONFIRMATION' AND d.status IN ('ESIGN_IN_PROGRESS', 'ON_PROCESS') THEN now() END),
                 needs_detail = false, detail_updated_at = d.updated_at, detail_error = NULL, next_detail_at = NULL,
                 lines_total = d.lines_total, repaired = COALESCE(d.repaired, o.repaired),
                 amount_mismatch = d.lines_total + d.shipping <> d.total, unrouted_lines = d.unrouted
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[], $7::timestamptz[],
-                     $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[], $12::text[])
-              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted, repaired)
+                     $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::int[], $12::text[], $13::timestamptz[])
+              AS d(id, status, shipment, shipping, total, updated_at, order_date, confirm_by, deadline, lines_total, unrouted, repaired, ppk_deadline)
          WHERE o.id = d.id AND o.id = ANY($1)
          RETURNING o.amount_mismatch, o.unrouted_lines",
     )
@@ -202,6 +205,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     .bind(&rows.lines_total)
     .bind(&rows.unrouted)
     .bind(&rows.repaired)
+    .bind(&rows.ppk_deadline)
     .fetch_all(&mut *tx)
     .await?;
     counts.count_flags(flags);
@@ -223,13 +227,14 @@ struct DetailRows {
     order_date: Vec<Option<DateTime<Utc>>>,
     confirm_by: Vec<Option<DateTime<Utc>>>,
     deadline: Vec<Option<DateTime<Utc>>>,
+    ppk_deadline: Vec<Option<DateTime<Utc>>>,
     lines_total: Vec<Decimal>,
     unrouted: Vec<i32>,
     repaired: Vec<Option<String>>,
 }
 
 impl DetailRows {
-    fn push(&mut self, id: i64, d: &RemoteOrder, calendar: &WorkingCalendar, unrouted: i32) {
+    fn push(&mut self, id: i64, d: &RemoteOrder, calendar: &WorkingCalendar, unrouted: i32, before: &str) {
         self.id.push(id);
         self.status.push(d.status.as_str().to_owned());
         self.shipment.push(d.shipment_status.clone());
@@ -238,7 +243,9 @@ impl DetailRows {
         self.updated_at.push(d.updated_at);
         self.order_date.push(d.order_date);
         self.confirm_by.push(d.confirm_by);
-        self.deadline.push(deadline(d, calendar));
+        let (seller, ppk) = crate::domain::order::deadlines(d, Some(&crate::domain::order::OrderStatus::parse(before)), calendar);
+        self.deadline.push(seller);
+        self.ppk_deadline.push(ppk);
         self.lines_total.push(d.lines_total().unwrap_or_default());
         self.unrouted.push(unrouted);
         self.repaired.push(repaired(d));

@@ -21,7 +21,7 @@ pub use fulfilment::*;
 pub use views::*;
 
 use super::{Store, StoreError};
-use crate::domain::calendar::{CONFIRM_WORKING_DAYS, WorkingCalendar};
+use crate::domain::calendar::WorkingCalendar;
 use crate::domain::order::RemoteOrder;
 
 /// Our sellers: kode_penyedia -> cooperative id.
@@ -63,6 +63,7 @@ struct OrderRows {
     order_date: Vec<Option<DateTime<Utc>>>,
     confirm_by: Vec<Option<DateTime<Utc>>>,
     deadline: Vec<Option<DateTime<Utc>>>,
+    ppk_deadline: Vec<Option<DateTime<Utc>>>,
     shipping: Vec<Decimal>,
     total: Vec<Decimal>,
     updated_at: Vec<DateTime<Utc>>,
@@ -71,7 +72,7 @@ struct OrderRows {
 }
 
 impl OrderRows {
-    fn push(&mut self, o: &RemoteOrder, cooperative: Option<i64>, calendar: &WorkingCalendar) {
+    fn push(&mut self, o: &RemoteOrder, cooperative: Option<i64>, calendar: &WorkingCalendar, before: Option<&str>) {
         self.remote_id.push(o.order_id.clone());
         self.cooperative.push(cooperative);
         self.klpd.push(o.kode_klpd.clone());
@@ -86,7 +87,9 @@ impl OrderRows {
         self.shipment.push(o.shipment_status.clone());
         self.order_date.push(o.order_date);
         self.confirm_by.push(o.confirm_by);
-        self.deadline.push(deadline(o, calendar));
+        let (seller, ppk) = crate::domain::order::deadlines(o, before.map(crate::domain::order::OrderStatus::parse).as_ref(), calendar);
+        self.deadline.push(seller);
+        self.ppk_deadline.push(ppk);
         self.shipping.push(o.shipping_fee);
         self.total.push(o.total);
         self.updated_at.push(o.updated_at);
@@ -102,16 +105,21 @@ impl OrderRows {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "INSERT INTO purchase_orders (source, remote_order_id, cooperative_id, kode_klpd, fiscal_year, rup_code, rup_name,
                  funding_source, kode_satker, nama_satker, kode_penyedia, status, shipment_status, order_date, confirm_by, deadline,
-                 shipping_fee, total, remote_updated_at, raw, repaired, needs_detail)
+                 shipping_fee, total, remote_updated_at, raw, repaired, ppk_deadline, needs_detail)
              SELECT $1, o.*, true FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
                  $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
-                 $17::numeric[], $18::numeric[], $19::timestamptz[], $20::jsonb[], $21::text[]) AS o
+                 $17::numeric[], $18::numeric[], $19::timestamptz[], $20::jsonb[], $21::text[], $22::timestamptz[]) AS o
              ON CONFLICT (source, remote_order_id) DO UPDATE SET
                  cooperative_id = EXCLUDED.cooperative_id, kode_klpd = EXCLUDED.kode_klpd, fiscal_year = EXCLUDED.fiscal_year,
                  rup_code = EXCLUDED.rup_code, rup_name = EXCLUDED.rup_name, funding_source = EXCLUDED.funding_source,
                  kode_satker = EXCLUDED.kode_satker, nama_satker = EXCLUDED.nama_satker, kode_penyedia = EXCLUDED.kode_penyedia,
                  status = EXCLUDED.status, shipment_status = EXCLUDED.shipment_status, order_date = EXCLUDED.order_date,
-                 confirm_by = EXCLUDED.confirm_by, deadline = EXCLUDED.deadline, shipping_fee = EXCLUDED.shipping_fee,
+                 confirm_by = EXCLUDED.confirm_by, deadline = COALESCE(EXCLUDED.deadline, purchase_orders.deadline),
+                 ppk_deadline = COALESCE(EXCLUDED.ppk_deadline, purchase_orders.ppk_deadline),
+                 confirmed_seen_at = COALESCE(purchase_orders.confirmed_seen_at,
+                     CASE WHEN purchase_orders.status = 'WAITING_SELLER_CONFIRMATION' AND EXCLUDED.status IN ('ESIGN_IN_PROGRESS', 'ON_PROCESS')
+                          THEN now() END),
+                 shipping_fee = EXCLUDED.shipping_fee,
                  total = EXCLUDED.total, remote_updated_at = EXCLUDED.remote_updated_at, raw = EXCLUDED.raw,
                  repaired = EXCLUDED.repaired, updated_at = now(),
                  needs_detail = purchase_orders.needs_detail
@@ -142,6 +150,7 @@ impl OrderRows {
         .bind(&self.updated_at)
         .bind(&self.raw)
         .bind(&self.repaired)
+        .bind(&self.ppk_deadline)
         .fetch_all(&mut *tx)
         .await?;
         Ok(rows.into_iter().collect())
@@ -149,11 +158,6 @@ impl OrderRows {
 }
 
 /// What was changed to store an order, in one text, or `None`.
-/// The seller's confirmation deadline: 3 working days from the order.
-fn deadline(o: &RemoteOrder, calendar: &WorkingCalendar) -> Option<DateTime<Utc>> {
-    o.order_date.map(|d| calendar.add_working_days(d, CONFIRM_WORKING_DAYS))
-}
-
 fn repaired(o: &RemoteOrder) -> Option<String> {
     (!o.repaired.is_empty()).then(|| o.repaired.join("; "))
 }
@@ -266,13 +270,13 @@ pub async fn apply_order_page(
     for o in &page {
         match before.get(&o.order_id) {
             Some((_, _, Some(at))) if *at >= o.updated_at => counts.unchanged += 1,
-            Some(_) => {
+            Some((_, status, _)) => {
                 counts.updated += 1;
-                rows.push(o, ours.get(&o.kode_penyedia).copied(), calendar);
+                rows.push(o, ours.get(&o.kode_penyedia).copied(), calendar, Some(status));
             }
             None => {
                 counts.new += 1;
-                rows.push(o, ours.get(&o.kode_penyedia).copied(), calendar);
+                rows.push(o, ours.get(&o.kode_penyedia).copied(), calendar, None);
             }
         }
     }
@@ -324,7 +328,7 @@ pub async fn import_orders(
     let before = stored(&mut tx, source, &ids).await?;
     let mut rows = OrderRows::default();
     for o in documents {
-        rows.push(o, cooperatives.get(&o.kode_penyedia).copied(), calendar);
+        rows.push(o, cooperatives.get(&o.kode_penyedia).copied(), calendar, before.get(&o.order_id).map(|(_, s, _)| s.as_str()));
     }
     // A document imported again replaces the stored copy (not only a newer one).
     sqlx::query("UPDATE purchase_orders SET remote_updated_at = NULL WHERE source = $1 AND remote_order_id = ANY($2)")

@@ -108,6 +108,9 @@ pub struct OrderLine {
     pub items: Option<String>,
     #[serde(skip)]
     pub deadline: Option<DateTime<Utc>>,
+    /// The buyer's PPK's deadline, while the order waits for its review.
+    #[serde(skip)]
+    pub ppk_deadline: Option<DateTime<Utc>>,
     pub amount_mismatch: bool,
     pub unrouted_lines: i32,
     /// The answer sent or waiting to be sent, if any: `accept`/`reject` and its state.
@@ -125,14 +128,14 @@ pub async fn list(store: &Store, cooperative: Option<&str>, status: Option<&str>
     Ok(sqlx::query_as(
         "SELECT o.id, o.remote_order_id AS order_id, c.code AS cooperative, o.status, o.nama_satker AS buyer, o.total,
                 (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) AS lines,
-                (SELECT string_agg(x.t, '; ') FROM (SELECT l.description || ' × ' || trim_scale(l.quantity) || COALESCE(' ' || l.unit, '') AS t
+                (SELECT string_agg(x.t, '; ') FROM (SELECT l.description || COALESCE(' × ' || trim_scale(l.quantity) || COALESCE(' ' || l.unit, ''), '') AS t
                         FROM order_lines l WHERE l.order_id = o.id ORDER BY l.remote_line_id LIMIT 3) x) AS items,
-                o.deadline, o.amount_mismatch, o.unrouted_lines,
+                o.deadline, o.ppk_deadline, o.amount_mismatch, o.unrouted_lines,
                 (SELECT r.decision || ' ' || r.state FROM order_responses r WHERE r.order_id = o.id) AS response
          FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
          WHERE ($1::text IS NULL OR c.code = $1) AND ($2::text IS NULL OR o.status = $2)
            AND (NOT $3 OR o.status = 'WAITING_SELLER_CONFIRMATION')
-         ORDER BY CASE WHEN $3 THEN o.deadline END NULLS LAST, c.code, o.remote_order_id",
+         ORDER BY CASE WHEN $3 THEN o.deadline END NULLS LAST, o.ppk_deadline NULLS LAST, c.code, o.remote_order_id",
     )
     .bind(cooperative)
     .bind(status)
