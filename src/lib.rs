@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the map of this crate.
 
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod daemon;

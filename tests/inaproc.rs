@@ -31,7 +31,8 @@ fn scenario() -> Scenario {
     s.buyer_cancel_percent_per_day = 10;
     s.ppk_review_percent = 30;
     s.rate_limit_per_minute = 1_000_000;
-    s.inaproc = Some(InaprocScenario { token: TOKEN.into(), per_minute: 60, per_hour: 5000 });
+    s.inaproc =
+        Some(InaprocScenario { token: TOKEN.into(), per_minute: 60, per_hour: 5000, renamed_categories: Default::default(), removed_categories: Vec::new() });
     s
 }
 
@@ -209,7 +210,7 @@ async fn live_flags_and_product_codes_follow_inaproc_and_each_change_is_an_event
     let store = common::fixture_store().await;
     let mut scenario = scenario();
     scenario.orders_per_day = 0;
-    scenario.inaproc = Some(InaprocScenario { token: TOKEN.into(), per_minute: 1000, per_hour: 5000 });
+    scenario.inaproc.as_mut().unwrap().per_minute = 1000;
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
     let catalogue = common::mock_client(&server, &scenario);
     let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
@@ -411,4 +412,69 @@ async fn reminders_go_at_arrival_one_working_day_and_four_working_hours_before_e
     let seen_at: Vec<(String, bool)> =
         sqlx::query_as("SELECT remote_order_id, confirmed_seen_at IS NOT NULL FROM purchase_orders ORDER BY 1").fetch_all(store.pool()).await.unwrap();
     assert_eq!(seen_at, [("EP-A".into(), true), ("EP-B".into(), true), ("EP-C".into(), false)], "when the confirmation was seen is kept");
+}
+
+/// The liaison's onboarding check: each cooperative's NIB, NPWP and name
+/// against its seller record on INAPROC; what differs and who is not found
+/// are named, the others pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooperatives_check_names_what_differs_from_inaproc_and_who_it_does_not_know() {
+    let store = common::fresh_store().await;
+    common::load_cooperatives(&store).await;
+    let mut scenario = scenario();
+    let wates = scenario.clients.iter_mut().find(|c| c.kode_penyedia == "P3576-0006").unwrap();
+    wates.npwp = Some("01.234.567.8-901.000".into());
+    scenario.clients.retain(|c| c.kode_penyedia != "P3576-0005"); // MJK-MAGERSARI unknown to INAPROC
+    let server = MockServer::start(scenario, "127.0.0.1:0").await.unwrap();
+    let client = InaprocClient::with_store(&settings(&server), &store).unwrap();
+    let checks = katalog_bridge::checks::check_sellers(&store, &client, None).await.unwrap();
+    assert_eq!(checks.len(), 18);
+    let bad: Vec<(&str, &[String])> = checks.iter().filter(|c| !c.ok()).map(|c| (c.cooperative.as_str(), c.problems.as_slice())).collect();
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert_eq!(bad[0].0, "MJK-MAGERSARI");
+    assert_eq!(bad[0].1, ["seller P3576-0005 not found on INAPROC"]);
+    assert_eq!(bad[1].0, "MJK-WATES");
+    assert_eq!(bad[1].1.len(), 1, "{:?}", bad[1].1);
+    assert!(bad[1].1[0].starts_with("NPWP differs") && bad[1].1[0].contains("01.234.567.8-901.000"), "{:?}", bad[1].1);
+    let ok = checks.iter().find(|c| c.cooperative == "MJK-BALONGSARI").unwrap();
+    let d = ok.inaproc.as_ref().unwrap();
+    assert_eq!((d.status_aktif, d.bentuk_usaha.as_deref()), (Some(true), Some("Koperasi")));
+}
+
+/// `mappings categories refresh` through the command: a category renamed on
+/// the catalogue and one removed are reported, the rest found as mapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn categories_refresh_reports_a_renamed_and_a_removed_category() {
+    let (_store, url) = common::fresh_db().await;
+    let table = katalog_bridge::mapping::table::LookupTable::load(&MappingSource::BuiltIn, "categories").unwrap();
+    let id = |key: &str| table.row(key).unwrap()[table.column("v6_category_id").unwrap()].clone();
+    let mut scenario = scenario();
+    let inaproc = scenario.inaproc.as_mut().unwrap();
+    inaproc.renamed_categories.insert(id("beras"), "Beras dan Beras Ketan".into());
+    inaproc.removed_categories.push(id("gula pasir"));
+    let server = MockServer::start(scenario, "127.0.0.1:0").await.unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        common::binary()
+            .args(["mappings", "categories", "refresh", "--json"])
+            .env("DATABASE_URL", &url)
+            .env("KATALOG_BRIDGE_INAPROC__BASE_URL", server.url())
+            .env("KATALOG_BRIDGE_INAPROC__TOKEN", TOKEN)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "findings exit 1: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["category"].as_str().unwrap().to_owned(), f["finding"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(findings, [("beras".to_owned(), "renamed".to_owned()), ("gula pasir".to_owned(), "gone".to_owned())], "{report}");
+    assert!(report["findings"][0]["detail"].as_str().unwrap().contains("Beras dan Beras Ketan"), "{report}");
+    assert_eq!(report["unchanged"].as_u64().unwrap() + 2, report["mapped"].as_u64().unwrap(), "{report}");
+    assert!(!stderr.contains(TOKEN), "the token is never shown: {stderr}");
 }

@@ -76,6 +76,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Listings { args, command } => listings(args, command, settings).await,
         Command::Orders(command) => orders(command, settings).await,
         Command::Report(command) => super::after_order::report(command, settings).await,
+        Command::Cooperatives(command) => super::inaproc::cooperatives(command, settings).await,
         Command::Import(command) => import(command, settings).await,
         Command::Db(command) => db(command, settings).await,
         Command::Mappings(command) => mappings_command(command, settings).await,
@@ -683,6 +684,7 @@ async fn mappings_command(command: MappingsCommand, settings: &Settings) -> anyh
             println!("mappings are valid");
             Ok(EXIT_OK)
         }
+        MappingsCommand::Categories(command) => super::inaproc::categories(command, settings).await,
     }
 }
 

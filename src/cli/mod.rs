@@ -3,6 +3,7 @@
 
 mod after_order;
 mod commands;
+mod inaproc;
 
 use std::path::PathBuf;
 
@@ -131,6 +132,36 @@ pub enum Command {
     /// Reports for the cooperatives' bookkeepers and the liaison
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The cooperatives as the e-catalogue knows them
+    #[command(subcommand)]
+    Cooperatives(CooperativesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CooperativesCommand {
+    /// Compare each cooperative's NIB, NPWP and name with its seller record on
+    /// INAPROC (penyedia-detail), and show whether it is active, its UMKK class
+    /// and KBLI: the liaison's onboarding check. Exit 1 when any differs
+    Check {
+        /// Only this cooperative (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        /// One JSON object per cooperative
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CategoriesCommand {
+    /// Read INAPROC's category tree and report the mapped categories
+    /// (mappings/tables/categories.csv) whose id is gone or whose names changed.
+    /// Exit 1 when any is
+    Refresh {
+        /// The report as one JSON object
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -365,6 +396,9 @@ pub enum MappingsCommand {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// The mapped categories against the e-catalogue's category tree
+    #[command(subcommand)]
+    Categories(CategoriesCommand),
 }
 
 #[derive(Debug, Subcommand)]

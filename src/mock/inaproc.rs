@@ -344,8 +344,106 @@ async fn produk_penyedia(State(s): State<AppState>, headers: HeaderMap, Query(q)
     run().unwrap_or_else(|r| *r)
 }
 
+#[derive(Deserialize)]
+struct DetailQuery {
+    kode_penyedia: Option<String>,
+}
+
+/// `GET /api/v1/ekatalog/penyedia-detail?kode_penyedia=`: the seller as
+/// INAPROC registered it (from the scenario's clients); 404 for another.
+async fn penyedia_detail(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<DetailQuery>) -> Response {
+    let run = || -> Result<Response, Box<Response>> {
+        admit(&s, &headers, "/api/v1/ekatalog/penyedia-detail")?;
+        let seller = q.kode_penyedia.as_deref().filter(|k| !k.is_empty()).ok_or_else(|| bad("kode_penyedia is required"))?;
+        let mock = s.mock();
+        let Some(c) = mock.scenario.clients.iter().find(|c| c.kode_penyedia == seller) else {
+            return Err(Box::new(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no seller {seller}")).into_response()));
+        };
+        Ok(Json(json!({"data": {
+            "kode_penyedia": c.kode_penyedia,
+            "nama_penyedia": c.name,
+            "nib": c.nib,
+            "npwp_penyedia": c.npwp,
+            "bentuk_usaha": "Koperasi",
+            "status_aktif": true,
+            "status_umkk": "Usaha Mikro",
+            "kbli_id": "47111",
+            "kbli_name": "Perdagangan Eceran Berbagai Macam Barang yang Utamanya Makanan, Minuman atau Tembakau di Minimarket/Supermarket/Hypermarket",
+            "email": format!("{}@koperasi.example", c.client_id),
+            "telepon": null,
+        }}))
+        .into_response())
+    };
+    run().unwrap_or_else(|r| *r)
+}
+
+/// The category tree the mock serves: the built-in mapping's categories, as
+/// the catalogue had them, less the scenario's removals and with its renames.
+/// (level-1 name, level-2 name, level-3 id, level-3 name)
+fn category_tree(mock: &Mock) -> Vec<(String, String, String, String)> {
+    let Ok(table) = crate::mapping::table::LookupTable::load(&crate::mapping::MappingSource::BuiltIn, "categories") else { return Vec::new() };
+    let col = |name: &str| table.column(name);
+    let (Some(l1), Some(l2), Some(l3), Some(id)) = (col("v6_level1"), col("v6_level2"), col("v6_level3"), col("v6_category_id")) else { return Vec::new() };
+    let changes = mock.scenario.inaproc.as_ref();
+    let mut tree: Vec<(String, String, String, String)> = table
+        .keys()
+        .filter_map(|k| table.row(k))
+        .filter(|r| !r[id].is_empty() && changes.is_none_or(|c| !c.removed_categories.contains(&r[id])))
+        .map(|r| {
+            let name = changes.and_then(|c| c.renamed_categories.get(&r[id]).cloned()).unwrap_or_else(|| r[l3].clone());
+            (r[l1].clone(), r[l2].clone(), r[id].clone(), name)
+        })
+        .collect();
+    tree.sort();
+    tree.dedup_by(|a, b| a.2 == b.2);
+    tree
+}
+
+/// A stable code for a level-1 or level-2 name.
+fn code(prefix: &str, name: &str) -> String {
+    use sha2::Digest;
+    format!("{prefix}{}", &hex::encode(sha2::Sha256::digest(name.as_bytes()))[..8])
+}
+
+#[derive(Deserialize)]
+struct CategoryQuery {
+    kd_kategori_1: Option<String>,
+    kd_kategori_2: Option<String>,
+}
+
+/// `GET /api/v1/ekatalog/list-kategori-produk`: level 1; with
+/// `kd_kategori_1`, its level 2; with `kd_kategori_2`, its level 3.
+async fn kategori(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<CategoryQuery>) -> Response {
+    let run = || -> Result<Response, Box<Response>> {
+        admit(&s, &headers, "/api/v1/ekatalog/list-kategori-produk")?;
+        let tree = category_tree(&s.mock());
+        let mut rows: Vec<Value> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (n1, n2, id3, n3) in &tree {
+            let (k1, k2) = (code("K1-", n1), code("K2-", &format!("{n1}/{n2}")));
+            let row = match (q.kd_kategori_1.as_deref(), q.kd_kategori_2.as_deref()) {
+                (_, Some(want)) if want == k2 => json!({"kd_kategori_3": id3, "nama_kategori_3": n3, "kd_kategori_2": k2}),
+                (_, Some(_)) => continue,
+                (Some(want), None) if want == k1 => json!({"kd_kategori_2": k2, "nama_kategori_2": n2, "kd_kategori_1": k1}),
+                (Some(_), None) => continue,
+                (None, None) => json!({"kd_kategori_1": k1, "nama_kategori_1": n1}),
+            };
+            if seen.insert(row.to_string()) {
+                rows.push(row);
+            }
+        }
+        let n = rows.len();
+        Ok(page(rows, String::new(), false, n.max(1)))
+    };
+    run().unwrap_or_else(|r| *r)
+}
+
 /// The integrator's routes besides `paket-e-purchasing` (which shares its
 /// path with the seller API's order feed, and is dispatched there).
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/ekatalog/e-purchasing-by-produk", get(by_produk)).route("/ekatalog/list-produk-penyedia", get(produk_penyedia))
+    Router::new()
+        .route("/ekatalog/e-purchasing-by-produk", get(by_produk))
+        .route("/ekatalog/list-produk-penyedia", get(produk_penyedia))
+        .route("/ekatalog/penyedia-detail", get(penyedia_detail))
+        .route("/ekatalog/list-kategori-produk", get(kategori))
 }

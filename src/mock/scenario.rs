@@ -89,6 +89,12 @@ pub struct InaprocScenario {
     /// Requests taken in any hour.
     #[serde(default = "default_inaproc_hour")]
     pub per_hour: u32,
+    /// Categories of the tree renamed since the mapping was made: v6 category id -> new name.
+    #[serde(default)]
+    pub renamed_categories: std::collections::BTreeMap<String, String>,
+    /// Categories of the tree removed since (by v6 category id).
+    #[serde(default)]
+    pub removed_categories: Vec<String>,
 }
 
 fn default_inaproc_minute() -> u32 {
@@ -157,6 +163,11 @@ pub struct Client {
     pub name: Option<String>,
     #[serde(default)]
     pub gln: Option<String>,
+    /// What INAPROC's penyedia-detail says of the seller.
+    #[serde(default)]
+    pub nib: Option<String>,
+    #[serde(default)]
+    pub npwp: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

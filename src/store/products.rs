@@ -348,3 +348,21 @@ pub async fn cooperative_summaries(store: &Store) -> Result<Vec<CooperativeSumma
     .await
     .map_err(StoreError::from)
 }
+
+/// A cooperative as recorded, for the check against INAPROC's seller record.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SellerRecord {
+    pub code: String,
+    pub name: String,
+    pub nib: Option<String>,
+    pub npwp: Option<String>,
+    pub kode_penyedia: Option<String>,
+}
+
+/// Every cooperative (or one), in code order.
+pub async fn seller_records(store: &Store, cooperative: Option<&str>) -> Result<Vec<SellerRecord>, StoreError> {
+    Ok(sqlx::query_as("SELECT code, name, nib, npwp, kode_penyedia FROM cooperatives WHERE $1::text IS NULL OR code = $1 ORDER BY code")
+        .bind(cooperative)
+        .fetch_all(&store.pool)
+        .await?)
+}

@@ -130,6 +130,55 @@ pub fn seller_product(v: &Value) -> Result<SellerProduct, String> {
     Ok(SellerProduct { nama_produk: text(v, "nama_produk", 500).unwrap_or_default(), status_produk: text(v, "status_produk", 500), live, kd_produk: kd })
 }
 
+/// `penyedia-detail`: the seller as INAPROC registered it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SellerDetail {
+    pub nama_penyedia: Option<String>,
+    pub nib: Option<String>,
+    pub npwp: Option<String>,
+    pub bentuk_usaha: Option<String>,
+    pub status_aktif: Option<bool>,
+    pub status_umkk: Option<String>,
+    pub kbli_id: Option<String>,
+    pub kbli_name: Option<String>,
+}
+
+/// The detail in an answer: `data` as an object, or the first of a list; `None` when empty.
+pub fn seller_detail(body: &Value) -> Result<Option<SellerDetail>, String> {
+    let v = match &body["data"] {
+        Value::Object(_) => &body["data"],
+        Value::Array(items) => match items.first() {
+            Some(first) => first,
+            None => return Ok(None),
+        },
+        Value::Null => return Ok(None),
+        _ => return Err("data is not a seller".into()),
+    };
+    let flag = match &v["status_aktif"] {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => Some(n.as_i64() == Some(1)),
+        Value::String(s) => Some(matches!(s.trim().to_ascii_lowercase().as_str(), "true" | "1" | "aktif" | "ya")),
+        _ => None,
+    };
+    Ok(Some(SellerDetail {
+        nama_penyedia: text(v, "nama_penyedia", 500),
+        nib: text(v, "nib", 40),
+        npwp: text(v, "npwp_penyedia", 40),
+        bentuk_usaha: text(v, "bentuk_usaha", 100),
+        status_aktif: flag,
+        status_umkk: text(v, "status_umkk", 100),
+        kbli_id: text(v, "kbli_id", 20),
+        kbli_name: text(v, "kbli_name", 500),
+    }))
+}
+
+/// A node of `list-kategori-produk` at `level` (1-3): its code and name.
+pub fn category(v: &Value, level: u8) -> Result<(String, String), String> {
+    let code = required(v, &format!("kd_kategori_{level}"), 100)?;
+    let name = text(v, &format!("nama_kategori_{level}"), 500).unwrap_or_default();
+    Ok((code, name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
