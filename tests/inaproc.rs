@@ -258,6 +258,8 @@ async fn live_flags_and_product_codes_follow_inaproc_and_each_change_is_an_event
     .await
     .unwrap();
     assert_eq!(events, ["kd_produk", "tayang", "turun tayang"]);
+    let runs: Vec<String> = sqlx::query_scalar("SELECT status FROM sync_runs WHERE kind = 'status-inaproc' ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(runs, ["succeeded"; 3], "each reading is a run of its own");
     // listings --json carries what INAPROC says.
     let lines = katalog_bridge::store::publications::listing_lines(&store, None, "katalog-v6", None, None).await.unwrap();
     let shown = serde_json::to_value(lines.iter().find(|l| l.remote_id.as_deref() == Some(remote.as_str())).unwrap()).unwrap();
@@ -477,4 +479,87 @@ async fn categories_refresh_reports_a_renamed_and_a_removed_category() {
     assert!(report["findings"][0]["detail"].as_str().unwrap().contains("Beras dan Beras Ketan"), "{report}");
     assert_eq!(report["unchanged"].as_u64().unwrap() + 2, report["mapped"].as_u64().unwrap(), "{report}");
     assert!(!stderr.contains(TOKEN), "the token is never shown: {stderr}");
+}
+
+/// Whatever channel listed a product (the API, a PEPPOL catalogue, or the bulk
+/// workbook uploaded by hand on the portal), `sync status --source inaproc`
+/// gives its publication the catalogue's product code and live flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_flags_and_codes_are_learned_for_products_of_each_of_the_three_channels() {
+    use katalog_bridge::catalog::client::{Call, CatalogueClient};
+    use katalog_bridge::config::CatalogueSettings;
+    use katalog_bridge::publish::Channel;
+    const API: &str = "P3576-0001"; // MJK-BALONGSARI
+    const PEPPOL: &str = "P3576-0006"; // MJK-WATES
+    const XLSX: &str = "P3576-0002"; // MJK-GEDONGAN
+    let store = common::fixture_store().await;
+    let mut scenario = scenario();
+    scenario.orders_per_day = 0;
+    scenario.inaproc.as_mut().unwrap().per_minute = 1000;
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let mut sellers = scenario.seller_accounts();
+    sellers.retain(|s| [API, PEPPOL, XLSX].contains(&s.kode_penyedia.as_str()));
+    for s in &mut sellers {
+        s.channel = match s.kode_penyedia.as_str() {
+            PEPPOL => Channel::Peppol,
+            XLSX => Channel::Xlsx,
+            _ => Channel::Api,
+        };
+    }
+    let accounts = CatalogueSettings { base_url: server.url(), timeout_secs: 10, max_concurrency: 8, max_attempts: 3, sellers, ..Default::default() };
+    let catalogue = CatalogueClient::new(&accounts).unwrap().0;
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    let plan = |f: Format| f.plan(&MappingSource::BuiltIn, &tables).unwrap();
+    let only = |channel, code: &str| PublishOptions { channel, cooperative: Some(code.to_owned()), ..Default::default() };
+    publish(&store, &plan(Format::KatalogV6), &catalogue, &only(Channel::Api, "MJK-BALONGSARI")).await.unwrap();
+    publish(&store, &plan(Format::PeppolCatalogue), &catalogue, &only(Channel::Peppol, "MJK-WATES")).await.unwrap();
+    let out = common::temp_dir();
+    let xlsx = PublishOptions { out: out.path().to_owned(), ..only(Channel::Xlsx, "MJK-GEDONGAN") };
+    publish(&store, &plan(Format::KatalogV6Xlsx), &catalogue, &xlsx).await.unwrap();
+    // The workbook uploaded by hand on the portal: the same products, listed by a person.
+    let mapped = common::map_fixtures(Format::KatalogV6, Some("MJK-GEDONGAN")).await;
+    let by_hand = std::fs::read_to_string(mapped.path().join("MJK-GEDONGAN.jsonl")).unwrap();
+    for (n, line) in by_hand.lines().enumerate() {
+        let body: Value = serde_json::from_str(line).unwrap();
+        catalogue.send(XLSX, &Call::CreateListing { body, key: format!("by-hand-{n}") }).await.unwrap();
+    }
+    admin(&server, "/admin/clock/advance", json!({"hours": 1})).await; // the PEPPOL catalogue processed
+    admin(&server, "/admin/clock/advance", json!({"hours": 30})).await; // reviewed
+    let client = InaprocClient::with_store(&settings(&server), &store).unwrap();
+    let report = katalog_bridge::publish::inaproc::sync_live(&store, &client, None).await.unwrap();
+    assert!(report.failed.is_empty() && report.ambiguous_count == 0, "{}", report.summary());
+
+    let t = truth(&server).await;
+    let truth: HashMap<(String, String), &Value> = t["listings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let sku = l["sku"].as_str().unwrap();
+            let item = if sku.contains('/') { sku.to_owned() } else { format!("{}/{sku}", l["kode_anggota"].as_str().unwrap()) };
+            ((l["kode_penyedia"].as_str().unwrap().to_owned(), item), l)
+        })
+        .collect();
+    type Row = (String, String, String, Option<String>, Option<bool>);
+    let ours: Vec<Row> = sqlx::query_as(
+        "SELECT pb.channel, pb.seller, m.code || '/' || p.sku, pb.kd_produk, pb.live
+         FROM publications pb JOIN products p ON p.id = pb.product_id JOIN members m ON m.id = p.member_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut checked: HashMap<String, usize> = HashMap::new();
+    for (channel, seller, item, kd, live) in &ours {
+        let Some(l) = truth.get(&(seller.clone(), item.clone())) else { continue };
+        assert_eq!(kd.as_deref(), l["kd_produk"].as_str(), "{channel} {item}: the catalogue's product code");
+        assert_eq!(*live, Some(l["state"] == "live"), "{channel} {item}: live as on the catalogue");
+        *checked.entry(channel.clone()).or_default() += 1;
+    }
+    for channel in ["api", "peppol", "xlsx"] {
+        assert!(checked.get(channel).is_some_and(|n| *n > 0), "products of the {channel} channel checked: {checked:?}");
+    }
+    // Listed by hand beyond what the workbook channel holds (a product it held back): counted as matching no publication.
+    let listed: usize = t["listings"].as_array().unwrap().len();
+    assert_eq!(checked.values().sum::<usize>() + report.unmatched as usize, listed, "{}", report.summary());
+    assert_eq!(report.matched as usize, checked.values().sum::<usize>(), "{}", report.summary());
 }

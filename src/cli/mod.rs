@@ -112,7 +112,7 @@ pub enum Command {
     /// The history of runs (imports, publishing, review tracking, order sync):
     /// when, how long, how each ended
     Runs {
-        /// Only this job (import-cooperatives, import-products, publish, status, orders)
+        /// Only this job (import-cooperatives, import-products, publish, status, status-inaproc, orders)
         #[arg(long, value_name = "JOB")]
         job: Option<String>,
         /// Only runs that did not succeed (failed, partial, interrupted, abandoned)

@@ -139,16 +139,35 @@ pub fn match_products(products: &[wire::SellerProduct], candidates: &[Candidate]
     (seen, ambiguous)
 }
 
+/// The kind of its runs in `sync_runs` (`runs --job status-inaproc`).
+pub const RUN_KIND: &str = "status-inaproc";
+
 /// Reads every cooperative's products (or one's) from INAPROC and records
-/// what it says of each publication.
+/// what it says of each publication, as a run of its own (`status-inaproc`).
 pub async fn sync_live(store: &Store, client: &InaprocClient, cooperative: Option<&str>) -> Result<LiveReport, super::PublishError> {
+    use crate::store::runs;
+    let run = runs::start(store, RUN_KIND).await?;
     let mut report = LiveReport::default();
+    let result = read_all(store, client, cooperative, &mut report).await;
+    let status = match &result {
+        Err(super::PublishError::Interrupted(_)) => runs::RunStatus::Interrupted,
+        Err(_) => runs::RunStatus::Failed,
+        Ok(()) if report.failed.is_empty() && report.unreadable == 0 => runs::RunStatus::Succeeded,
+        Ok(()) => runs::RunStatus::Partial,
+    };
+    let error = result.as_ref().err().map(ToString::to_string);
+    runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error.as_deref()).await?;
+    result.map(|()| report)
+}
+
+async fn read_all(store: &Store, client: &InaprocClient, cooperative: Option<&str>, report: &mut LiveReport) -> Result<(), super::PublishError> {
     let mut sellers: Vec<(String, String)> = crate::store::products::seller_ids(store).await?.into_iter().collect();
     sellers.sort();
     for (seller, code) in sellers {
         if cooperative.is_some_and(|c| c != code) {
             continue;
         }
+        crate::shutdown::stop_requested().map_err(super::PublishError::Interrupted)?;
         report.sellers += 1;
         let rows = match client.all(PRODUK_PENYEDIA, &[("kode_penyedia", seller.clone())], 1000, MAX_PAGES).await {
             Ok(rows) => rows,
@@ -188,5 +207,5 @@ pub async fn sync_live(store: &Store, client: &InaprocClient, cooperative: Optio
         report.applied.went_down += applied.went_down;
         report.applied.text_changed += applied.text_changed;
     }
-    Ok(report)
+    Ok(())
 }

@@ -166,8 +166,7 @@ struct Inner {
     answer_budget: Arc<Semaphore>,
     max_attempts: u32,
     counters: Counters,
-    /// Seeds the jitter; any spread will do.
-    jitter: AtomicU64,
+    jitter: retry::Jitter,
 }
 
 /// The client, cheap to clone and share between tasks.
@@ -213,7 +212,6 @@ impl CatalogueClient {
                 Err(e) => problems.push(ClientError::Account { seller: s.kode_penyedia.clone(), detail: e.to_string() }),
             }
         }
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
         let inner = Inner {
             http,
             base,
@@ -225,7 +223,7 @@ impl CatalogueClient {
             answer_budget: Arc::new(Semaphore::new(kib(ANSWER_BUDGET_BYTES) as usize)),
             max_attempts: settings.max_attempts.max(1),
             counters: Counters::default(),
-            jitter: AtomicU64::new(seed),
+            jitter: retry::Jitter::default(),
         };
         Ok((Self { inner: Arc::new(inner) }, problems))
     }
@@ -436,18 +434,8 @@ impl CatalogueClient {
     }
 
     async fn wait_before_retry(&self, attempt: u32, after: Option<Duration>) {
-        let wait = after.unwrap_or_else(|| retry::backoff(attempt - 1, BACKOFF_BASE, BACKOFF_CAP, self.unit()));
+        let wait = after.unwrap_or_else(|| retry::backoff(attempt - 1, BACKOFF_BASE, BACKOFF_CAP, self.inner.jitter.unit()));
         tokio::time::sleep(wait).await;
-    }
-
-    /// A number in `[0, 1)` for the jitter (xorshift; spread, not secrecy).
-    fn unit(&self) -> f64 {
-        let mut x = self.inner.jitter.load(Ordering::Relaxed);
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.inner.jitter.store(x, Ordering::Relaxed);
-        (x >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

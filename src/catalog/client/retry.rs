@@ -99,3 +99,27 @@ mod tests {
         assert_eq!(retry_after(None, max), None);
     }
 }
+
+/// A source of numbers in `[0, 1)` for backoff jitter (xorshift; spread, not
+/// secrecy), shared by the tasks of one client.
+#[derive(Debug)]
+pub struct Jitter(std::sync::atomic::AtomicU64);
+
+impl Default for Jitter {
+    fn default() -> Self {
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
+        Self(std::sync::atomic::AtomicU64::new(seed))
+    }
+}
+
+impl Jitter {
+    pub fn unit(&self) -> f64 {
+        use std::sync::atomic::Ordering;
+        let mut x = self.0.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

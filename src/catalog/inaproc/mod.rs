@@ -117,7 +117,7 @@ struct Inner {
     ladder: Vec<Duration>,
     pause: Mutex<Pause>,
     counters: Counters,
-    jitter: AtomicU64,
+    jitter: retry::Jitter,
 }
 
 /// A page of an INAPROC list: its rows, the cursor to the next, and whether one follows.
@@ -161,7 +161,6 @@ impl InaprocClient {
             .user_agent(concat!("katalog-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| InaprocError::Build(e.to_string()))?;
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
         let ladder = if settings.backoff_seconds.is_empty() { vec![65, 300, 900, 3600] } else { settings.backoff_seconds.clone() };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -174,7 +173,7 @@ impl InaprocClient {
                 ladder: ladder.into_iter().map(Duration::from_secs).collect(),
                 pause: Mutex::default(),
                 counters: Counters::default(),
-                jitter: AtomicU64::new(seed),
+                jitter: retry::Jitter::default(),
             }),
         })
     }
@@ -257,7 +256,7 @@ impl InaprocClient {
                         if status == 429 {
                             self.pause_after_429(after);
                         } else {
-                            let wait = after.unwrap_or_else(|| retry::backoff(attempt - 1, BACKOFF_BASE, BACKOFF_CAP, self.unit()));
+                            let wait = after.unwrap_or_else(|| retry::backoff(attempt - 1, BACKOFF_BASE, BACKOFF_CAP, self.inner.jitter.unit()));
                             tokio::time::sleep(wait).await;
                         }
                     }
@@ -324,15 +323,6 @@ impl InaprocClient {
             Err(e) if (200..300).contains(&status) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
             Err(_) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", String::from_utf8_lossy(&raw[..raw.len().min(200)]))),
         }
-    }
-
-    fn unit(&self) -> f64 {
-        let mut x = self.inner.jitter.load(Ordering::Relaxed);
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.inner.jitter.store(x, Ordering::Relaxed);
-        (x >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
