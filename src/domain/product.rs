@@ -63,6 +63,18 @@ impl LocalCategory {
 }
 
 /// Domestic-content percentage (TKDN), 0 to 100.
+/// A product name as two catalogues' spellings of it are compared: lower
+/// case, letters and digits only, single spaces (`Minyak  goreng, 2 L` is
+/// `minyak goreng 2 l`).
+pub fn comparable_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_alphanumeric() { c.to_lowercase().next().unwrap_or(c) } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn tkdn_percent(value: Decimal) -> Result<Decimal, DomainError> {
     if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
         return Err(DomainError::new(format!("TKDN must be between 0 and 100 percent, not {value}")));

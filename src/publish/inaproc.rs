@@ -15,6 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::catalog::inaproc::{InaprocClient, PRODUK_PENYEDIA, wire};
+use crate::domain::product::comparable_name as normalised;
 use crate::store::Store;
 use crate::store::live::{self, Applied, Candidate, Seen};
 
@@ -59,16 +60,6 @@ impl LiveReport {
         }
         s
     }
-}
-
-/// A name as compared: lower case, letters and digits, single spaces.
-fn normalised(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_alphanumeric() { c.to_lowercase().next().unwrap_or(c) } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Whether `sku` is written in `name` as a word of its own.

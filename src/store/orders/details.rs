@@ -288,6 +288,39 @@ impl Routes {
         for (seller, listing, publication, product, member) in routes {
             by_seller.entry(seller).or_default().insert(listing, (publication, product, member));
         }
+        // Lines that name a product code no publication has learned yet, and
+        // no SKU (INAPROC's): by the product's name, where exactly one of the
+        // seller's publications has it; a name that fits several is left
+        // unrouted (and counted as such on its order), never guessed.
+        let mut by_name: Vec<(&str, &str, String)> = Vec::new();
+        for (_, d) in details {
+            for line in d.lines.iter().flatten().filter(|l| l.sku.is_none()) {
+                if let Some(listing) = &line.listing_id
+                    && !by_seller.get(&d.kode_penyedia).is_some_and(|m| m.contains_key(listing))
+                {
+                    by_name.push((d.kode_penyedia.as_str(), listing.as_str(), crate::domain::product::comparable_name(&line.name)));
+                }
+            }
+        }
+        if !by_name.is_empty() {
+            let sellers: Vec<&str> = by_name.iter().map(|n| n.0).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let named: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+                "SELECT pb.seller, p.name, pb.id, pb.product_id, p.member_id FROM publications pb JOIN products p ON p.id = pb.product_id
+                 WHERE pb.seller = ANY($1) ORDER BY pb.id",
+            )
+            .bind(&sellers)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut fits: HashMap<(&str, String), Vec<(i64, i64, i64)>> = HashMap::new();
+            for (seller, name, publication, product, member) in &named {
+                fits.entry((seller.as_str(), crate::domain::product::comparable_name(name))).or_default().push((*publication, *product, *member));
+            }
+            for (seller, listing, name) in by_name {
+                if let Some([only]) = fits.get(&(seller, name)).map(Vec::as_slice) {
+                    by_seller.entry(seller.to_owned()).or_default().insert(listing.to_owned(), *only);
+                }
+            }
+        }
         Ok(Self(by_seller))
     }
 
