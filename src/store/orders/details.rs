@@ -252,9 +252,12 @@ impl DetailRows {
     }
 }
 
+/// Where a line goes: (publication, product, member).
+type Route = (i64, i64, i64);
+
 /// The publications order lines are routed through: (seller, listing id) ->
 /// (publication, product, member), read in one query.
-pub(super) struct Routes(HashMap<String, HashMap<String, (i64, i64, i64)>>);
+pub(super) struct Routes(HashMap<String, HashMap<String, Route>>);
 
 impl Routes {
     pub(super) async fn load(tx: &mut sqlx::PgConnection, details: &[(i64, &RemoteOrder)]) -> Result<Self, StoreError> {
@@ -311,7 +314,7 @@ impl Routes {
             .bind(&sellers)
             .fetch_all(&mut *tx)
             .await?;
-            let mut fits: HashMap<(&str, String), Vec<(i64, i64, i64)>> = HashMap::new();
+            let mut fits: HashMap<(&str, String), Vec<Route>> = HashMap::new();
             for (seller, name, publication, product, member) in &named {
                 fits.entry((seller.as_str(), crate::domain::product::comparable_name(name))).or_default().push((*publication, *product, *member));
             }
