@@ -565,3 +565,51 @@ async fn live_flags_and_codes_are_learned_for_products_of_each_of_the_three_chan
     assert_eq!(checked.values().sum::<usize>() + report.unmatched as usize, listed, "{}", report.summary());
     assert_eq!(report.matched as usize, checked.values().sum::<usize>(), "{}", report.summary());
 }
+
+/// Before a product code is learned, an INAPROC line goes to the one
+/// publication of its seller with the product's name; a name two of them
+/// share is not guessed: the line stays unrouted and its order says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_is_routed_by_a_name_only_one_publication_has() {
+    use katalog_bridge::orders::SOURCE;
+    use katalog_bridge::store::orders;
+    let store = common::fixture_store().await;
+    let scenario = scenario();
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let catalogue = common::mock_client(&server, &scenario);
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    let plan = Format::KatalogV6.plan(&MappingSource::BuiltIn, &tables).unwrap();
+    let only = PublishOptions { cooperative: Some("MJK-BALONGSARI".into()), ..Default::default() };
+    publish(&store, &plan, &catalogue, &only).await.unwrap();
+    let names: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT pb.id, p.name FROM publications pb JOIN products p ON p.id = pb.product_id WHERE pb.seller = 'P3576-0001' ORDER BY pb.id LIMIT 3",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    // The second and third products now share a name.
+    sqlx::query("UPDATE products SET name = $1 WHERE id = (SELECT product_id FROM publications WHERE id = $2)")
+        .bind(&names[1].1)
+        .bind(names[2].0)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let mut order = inaproc_order("EP-R", "WAITING_SELLER_CONFIRMATION", "2026-12-01 10:00:00", "2026-12-01 10:00:00");
+    let line = |kd: &str, name: &str| {
+        katalog_bridge::catalog::inaproc::wire::product_row(
+            &json!({"order_id": "EP-R", "product_id": kd, "nama_produk": name, "status": "WAITING_SELLER_CONFIRMATION", "nilai_transaksi": 370000}),
+        )
+        .unwrap()
+        .line
+    };
+    // INAPROC spells the name its own way: case and punctuation aside, it is the same.
+    order.lines = Some(vec![line("7001", &format!("  {}. ", names[0].1.to_uppercase())), line("7002", &names[1].1)]);
+    let ours = orders::our_sellers(&store).await.unwrap();
+    let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
+    orders::import_orders(&store, SOURCE, &[order], &ours, &calendar).await.unwrap();
+    let lines: Vec<(String, Option<i64>)> =
+        sqlx::query_as("SELECT remote_line_id, publication_id FROM order_lines ORDER BY remote_line_id").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(lines, [("7001".to_owned(), Some(names[0].0)), ("7002".to_owned(), None)]);
+    let unrouted: i32 = sqlx::query_scalar("SELECT unrouted_lines FROM purchase_orders WHERE remote_order_id = 'EP-R'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(unrouted, 1, "the order says one line matches no single publication");
+}

@@ -335,7 +335,7 @@ async fn produk_penyedia(State(s): State<AppState>, headers: HeaderMap, Query(q)
                 "kd_produk": l.kd_produk,
                 "nama_produk": l.listing["nama_produk"],
                 "status_produk": status_text(l.state, &l.reasons),
-                "status_produk_tayang": l.state == ListingState::Live,
+                "status_produk_tayang": l.live,
             }));
             last = i + 1;
         }

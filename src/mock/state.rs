@@ -47,6 +47,8 @@ pub struct Listing {
     pub sku: String,
     pub kode_anggota: String,
     pub state: ListingState,
+    /// Whether the product is live ("tayang"): the state is `live`.
+    pub live: bool,
     pub reasons: Vec<String>,
     pub updated_at: DateTime<Utc>,
     pub change: u64,
@@ -344,6 +346,7 @@ impl Mock {
             sku: body["sku"].as_str().unwrap_or_default().to_owned(),
             kode_anggota: body["kode_anggota"].as_str().unwrap_or_default().to_owned(),
             state: ListingState::Submitted,
+            live: false,
             reasons: Vec::new(),
             updated_at: self.now,
             change,
@@ -367,6 +370,7 @@ impl Mock {
         let index = self.listings.iter().position(|l| l.listing_id == id)?;
         let l = &mut self.listings[index];
         l.state = state;
+        l.live = l.state == ListingState::Live;
         l.next_step_at = None;
         if state != ListingState::Rejected && state != ListingState::RevisionRequested {
             l.reasons.clear();
@@ -397,6 +401,7 @@ impl Mock {
         }
         l.listing = body;
         l.state = ListingState::Submitted;
+        l.live = l.state == ListingState::Live;
         l.reasons.clear();
         l.updated_at = now;
         l.change = change;
@@ -413,6 +418,7 @@ impl Mock {
             self.by_sku.remove(&item);
         }
         l.state = ListingState::Withdrawn;
+        l.live = l.state == ListingState::Live;
         l.updated_at = now;
         l.change = change;
         l.next_step_at = None;
@@ -518,6 +524,8 @@ impl Mock {
             let change = self.next_change();
             let l = &mut self.listings[i];
             l.state = state;
+            l.live = l.state == ListingState::Live;
+            l.live = l.state == ListingState::Live;
             l.reasons = reasons;
             l.updated_at = now;
             l.change = change;
@@ -534,6 +542,7 @@ impl Mock {
                     let now = self.now;
                     let l = &mut self.listings[i];
                     l.state = ListingState::TakenDown;
+                    l.live = l.state == ListingState::Live;
                     l.reasons = vec!["diturunkan oleh pengelola katalog".into()];
                     l.updated_at = now;
                     l.change = change;
