@@ -1,7 +1,7 @@
 //! The INAPROC data API against the mock over real HTTP: orders and their
 //! lines read with a data integrator's token, under a quota of 60 requests a
 //! minute shared through PostgreSQL, equal the mock's ground truth after
-//! duplicated and reordered pages, 429s and 503s; the mock refuses (almost)
+//! duplicated and reordered pages, 429s, 503s, cut and truncated answers; the mock refuses (almost)
 //! nothing over quota, also with a second client (another daemon) reading at
 //! the same time.
 
@@ -146,6 +146,8 @@ async fn orders_from_inaproc_equal_the_ground_truth_under_faults_and_within_the_
         json!({"route": "/api/v1/ekatalog", "kind": "reorder"}),
         json!({"route": "/api/v1/ekatalog", "kind": "rate_limit", "count": 3}),
         json!({"route": "/api/v1/ekatalog", "kind": "status", "status": 503, "count": 5}),
+        json!({"route": "/api/v1/ekatalog", "kind": "drop", "count": 2}),
+        json!({"route": "/api/v1/ekatalog", "kind": "malformed", "count": 2}),
     ] {
         admin(&server, "/admin/faults", fault).await;
     }

@@ -380,6 +380,19 @@ async fn listings(args: ListingsArgs, command: Option<ListingsCommand>, settings
     }
 }
 
+/// A deadline in WIB and the working time left to it (`PASSED` once it has).
+fn deadline_and_left(
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    calendar: &crate::domain::calendar::WorkingCalendar,
+) -> (String, String) {
+    match deadline {
+        Some(d) if d > now => (crate::domain::time::show(d), crate::domain::calendar::show_working_time(calendar.working_time_left(now, d))),
+        Some(d) => (crate::domain::time::show(d), "PASSED".to_owned()),
+        None => ("-".to_owned(), "-".to_owned()),
+    }
+}
+
 /// `orders pending|list|respond|import-ubl|export`.
 async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u8> {
     let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
@@ -392,11 +405,7 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                 let now = chrono::Utc::now();
                 let mut out = std::io::stdout().lock();
                 for o in &orders {
-                    let (deadline, left) = match o.deadline {
-                        Some(d) if d > now => (crate::domain::time::show(d), crate::domain::calendar::show_working_time(calendar.working_time_left(now, d))),
-                        Some(d) => (crate::domain::time::show(d), "PASSED".to_owned()),
-                        None => ("-".to_owned(), "-".to_owned()),
-                    };
+                    let (deadline, left) = deadline_and_left(o.deadline, now, &calendar);
                     let answer = o.response.as_deref().map(|r| format!("  [answer {r}]")).unwrap_or_default();
                     writeln!(
                         out,
@@ -420,13 +429,7 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                 if !ppk.is_empty() {
                     writeln!(out, "\nMenunggu persetujuan PPK pembeli (hubungi satuan kerjanya sebelum batas PPK, atau pesanan batal otomatis):")?;
                     for o in &ppk {
-                        let (deadline, left) = match o.ppk_deadline {
-                            Some(d) if d > now => {
-                                (crate::domain::time::show(d), crate::domain::calendar::show_working_time(calendar.working_time_left(now, d)))
-                            }
-                            Some(d) => (crate::domain::time::show(d), "PASSED".to_owned()),
-                            None => ("-".to_owned(), "-".to_owned()),
-                        };
+                        let (deadline, left) = deadline_and_left(o.ppk_deadline, now, &calendar);
                         writeln!(
                             out,
                             "{:<16} {:<20} {:<40} {:>15}  PPK due {deadline} ({left} left)",
@@ -701,10 +704,9 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
     for p in &problems {
         eprintln!("warning: {p}");
     }
-    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?.map(|n| {
-        let portal = settings.orders.source == crate::config::OrderSource::Inaproc;
-        std::sync::Arc::new(n.with_overdue(tables.tax.clone(), settings.fulfilment.clone()).confirming_in_portal(portal))
-    });
+    let orders_from_inaproc = settings.orders.source == crate::config::OrderSource::Inaproc;
+    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?
+        .map(|n| std::sync::Arc::new(n.with_overdue(tables.tax.clone(), settings.fulfilment.clone()).confirming_in_portal(orders_from_inaproc)));
     if notify.is_none() {
         tracing::warn!("no [notify] webhook_url or smtp_url: cooperatives are not told when orders arrive");
     }
@@ -713,7 +715,6 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
     }
     let catalogue = url::Url::parse(&settings.catalogue.base_url).context("catalogue.base_url")?;
     let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
-    let orders_from_inaproc = settings.orders.source == crate::config::OrderSource::Inaproc;
     if orders_from_inaproc && settings.inaproc.is_none() {
         return Err(crate::catalog::inaproc::InaprocError::NotConfigured.into());
     }

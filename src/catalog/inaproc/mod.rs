@@ -161,7 +161,8 @@ impl InaprocClient {
             .user_agent(concat!("katalog-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| InaprocError::Build(e.to_string()))?;
-        let ladder = if settings.backoff_seconds.is_empty() { vec![65, 300, 900, 3600] } else { settings.backoff_seconds.clone() };
+        // An empty ladder configured is the default one (the pause indexes it).
+        let ladder = if settings.backoff_seconds.is_empty() { InaprocSettings::default().backoff_seconds } else { settings.backoff_seconds.clone() };
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
