@@ -69,6 +69,9 @@ pub struct CatalogueOutcome {
     pub held_back: Vec<(String, i64, String, String)>,
     pub review_hours: i64,
     pub orders: OrdersOutcome,
+    /// The mock catalogue, still serving (`demo --web` keeps it), and its seller accounts.
+    pub server: crate::mock::MockServer,
+    pub sellers: Vec<crate::config::SellerAccount>,
 }
 
 /// The government orders that arrived on the (mock) catalogue.
@@ -95,7 +98,8 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
     // The demo's catalogue answers faster than the real one (6,000 a minute), so the demo takes seconds.
     scenario.rate_limit_per_minute = scenario.rate_limit_per_minute.max(6_000);
     let review_hours = scenario.review_hours + 2;
-    let settings = CatalogueSettings { sellers: scenario.seller_accounts(), ..Default::default() };
+    let sellers = scenario.seller_accounts();
+    let settings = CatalogueSettings { sellers: sellers.clone(), ..Default::default() };
     let server = crate::mock::MockServer::start(scenario, "127.0.0.1:0").await.context("starting the mock catalogue")?;
     let settings = CatalogueSettings { base_url: server.url(), ..settings };
     let (client, _) = crate::catalog::client::CatalogueClient::new(&settings)?;
@@ -125,6 +129,8 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
         by_state: by_state.into_iter().map(|((c, s), n)| (c, s, n)).collect(),
         sent_back,
         review_hours,
+        server,
+        sellers,
     })
 }
 

@@ -2,7 +2,7 @@
 //! exceed: a cap on open connections, a deadline for a request's headers
 //! (which also closes a keep-alive connection left idle), and a deadline for
 //! the whole request (headers, body and answer). The mock catalogue serves
-//! with it, and so will the daemon's health and metrics endpoints.
+//! with it, and so do the daemon's health and metrics endpoints and its dashboard.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,8 +41,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServeLimits) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
         let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: wait a little instead of spinning.
                 tracing::warn!(error = %e, "accept failed");
@@ -50,7 +50,12 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServeLimits) {
                 continue;
             }
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Each request knows the address it came from (`ConnectInfo`), for
+        // the dashboard's login throttling.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(app.clone(), move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            req
+        }));
         tokio::spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

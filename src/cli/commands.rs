@@ -77,6 +77,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Orders(command) => orders(command, settings).await,
         Command::Report(command) => super::after_order::report(command, settings).await,
         Command::Cooperatives(command) => super::inaproc::cooperatives(command, settings).await,
+        Command::Users(command) => super::users::users(command, settings).await,
         Command::Import(command) => import(command, settings).await,
         Command::Db(command) => db(command, settings).await,
         Command::Mappings(command) => mappings_command(command, settings).await,
@@ -149,7 +150,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             print!("{}", settings.describe());
             Ok(EXIT_OK)
         }
-        Command::Demo { fixtures, out } => demo_command(fixtures, out, settings).await,
+        Command::Demo { fixtures, out, web } => demo_command(fixtures, out, web, settings).await,
     }
 }
 
@@ -493,11 +494,8 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                 if !crate::store::products::cooperative_ids(store).await?.contains_key(&cooperative) {
                     anyhow::bail!("cooperative {cooperative} is not registered: check the code");
                 }
-                let mut rows = crate::store::orders::export_rows(store, &cooperative, since).await?;
-                let money = super::after_order::money_by_order(store, settings, Some(&cooperative)).await?;
-                for r in &mut rows {
-                    r.money = money.get(&r.order_id).cloned();
-                }
+                let rules = crate::mapping::tax::TaxRules::load(&mappings)?;
+                let rows = crate::orders::export::rows(store, &rules, &settings.fulfilment, &cooperative, since).await?;
                 match (format, &out) {
                     (crate::orders::export::ExportFormat::Csv, None) => crate::orders::export::write_csv(std::io::stdout().lock(), &rows)?,
                     (crate::orders::export::ExportFormat::Csv, Some(path)) => {
@@ -693,6 +691,18 @@ async fn mappings_command(command: MappingsCommand, settings: &Settings) -> anyh
 
 /// `daemon`: the jobs on their schedules, with health, readiness and metrics.
 async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
+    let build = daemon_parts(settings)?;
+    with_store(settings, async |store| {
+        crate::daemon::serve(store, build(store)?).await?;
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// What the daemon runs on, read from `settings` before the store opens (so
+/// a wrong setting is said before anything starts); the returned function
+/// completes it with the store.
+fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&Store) -> anyhow::Result<crate::daemon::Parts> + use<'_>> {
     let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
     let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
     let schedules = crate::daemon::schedule::from_settings(&settings.daemon.schedules).map_err(anyhow::Error::msg)?;
@@ -719,8 +729,9 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
         return Err(crate::catalog::inaproc::InaprocError::NotConfigured.into());
     }
     let inaproc = settings.inaproc.clone();
-    with_store(settings, async |store| {
-        let parts = crate::daemon::Parts {
+    let units = std::sync::Arc::new(UnitTable::load(&mappings)?);
+    Ok(move |store: &Store| {
+        Ok(crate::daemon::Parts {
             tz,
             schedules,
             jobs: crate::daemon::jobs::RealJobs {
@@ -744,15 +755,19 @@ async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
             notify_every: std::time::Duration::from_secs(settings.daemon.notify_every_seconds.clamp(1, 86_400)),
             tax: tables.tax.clone(),
             fulfilment: settings.fulfilment.clone(),
-        };
-        crate::daemon::serve(store, parts).await?;
-        Ok(EXIT_OK)
+            web: settings.web.enabled.then(|| crate::daemon::WebParts {
+                settings: settings.web.clone(),
+                units: units.clone(),
+                import: settings.import.clone(),
+                mappings: mappings.clone(),
+                orders_from_inaproc,
+            }),
+        })
     })
-    .await
 }
 
 /// `demo`: the main job end to end on the fixtures, in a sandbox.
-async fn demo_command(fixtures: std::path::PathBuf, out: std::path::PathBuf, settings: &Settings) -> anyhow::Result<u8> {
+async fn demo_command(fixtures: std::path::PathBuf, out: std::path::PathBuf, web: bool, settings: &Settings) -> anyhow::Result<u8> {
     let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
     // Found before anything is created, so a run from the wrong folder leaves nothing behind.
     let fixtures = demo::locate_fixtures(&fixtures)?;
@@ -773,9 +788,47 @@ async fn demo_command(fixtures: std::path::PathBuf, out: std::path::PathBuf, set
             }
         }
         print!("{}", outcome.render());
+        if web {
+            demo_web(store, settings, &outcome).await?;
+        }
         Ok(EXIT_OK)
     })
     .await
+}
+
+/// `demo --web`: the daemon, with its dashboard, on the demo's data and its
+/// mock catalogue, until Ctrl-C; two accounts to log in with.
+async fn demo_web(store: &Store, settings: &Settings, outcome: &demo::DemoOutcome) -> anyhow::Result<()> {
+    let mut daemon_settings = settings.clone();
+    daemon_settings.catalogue.base_url = outcome.catalogue.server.url();
+    daemon_settings.catalogue.sellers = outcome.catalogue.sellers.clone();
+    if daemon_settings.orders.klpd.is_empty() {
+        daemon_settings.orders.klpd = vec!["D347".into()];
+    }
+    daemon_settings.web.enabled = true;
+    let parts = daemon_parts(&daemon_settings)?(store)?;
+    let mut logins = Vec::new();
+    for (name, role, cooperative) in
+        [("penghubung", crate::store::users::Role::Liaison, None), ("mjk-balongsari", crate::store::users::Role::Cooperative, Some("MJK-BALONGSARI"))]
+    {
+        let password = crate::web::auth::random_token().map_err(|e| anyhow::anyhow!("{e}"))?[..16].to_owned();
+        let hash = tokio::task::spawn_blocking({
+            let password = password.clone();
+            move || crate::web::auth::hash_password(&password)
+        })
+        .await?
+        .map_err(anyhow::Error::msg)?;
+        crate::store::users::add(store, name, role, cooperative, &hash).await?;
+        logins.push((name, password, cooperative.unwrap_or("semua koperasi / every cooperative")));
+    }
+    let listen = &daemon_settings.daemon.listen;
+    println!("\nDasbor / dashboard: http://{listen}/   (katalog tiruan / mock catalogue: {})", outcome.catalogue.server.url());
+    for (name, password, scope) in &logins {
+        println!("  masuk sebagai / log in as  {name:<16} kata sandi / password  {password}   ({scope})");
+    }
+    println!("Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop.");
+    crate::daemon::serve(store, parts).await?;
+    Ok(())
 }
 
 /// `out/katalog-v6/`, `out/katalog-v6-xlsx/`, `out/peppol-catalogue/`: one

@@ -4,6 +4,7 @@
 mod after_order;
 mod commands;
 mod inaproc;
+mod users;
 
 use std::path::PathBuf;
 
@@ -55,6 +56,11 @@ pub enum Command {
         /// Where the catalogue documents go
         #[arg(long, value_name = "DIR", default_value = ".katalog-bridge/out")]
         out: PathBuf,
+        /// Then keep the dashboard (on [daemon] listen) and the mock catalogue
+        /// running on the demo's data until Ctrl-C, with a liaison and a
+        /// cooperative login to try
+        #[arg(long)]
+        web: bool,
     },
     /// Read cooperatives or products from a spreadsheet (CSV or XLSX)
     #[command(subcommand)]
@@ -135,6 +141,48 @@ pub enum Command {
     /// The cooperatives as the e-catalogue knows them
     #[command(subcommand)]
     Cooperatives(CooperativesCommand),
+    /// The dashboard's accounts: the liaison sees everything, a cooperative's
+    /// staff only their own cooperative. Passwords are read from standard input
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Liaison,
+    Cooperative,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account; its password is the first line of standard input
+    /// (e.g. `printf '%s\n' "$PASSWORD" | katalog-bridge users add ...`)
+    Add {
+        /// 2-40 lower-case letters, digits, dots, dashes or underscores
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The cooperative of a cooperative user (e.g. MJK-WATES)
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        /// Read the password from standard input (the only way: never from the command line)
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Every account, its role, cooperative and last activity
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account; its sessions end at once
+    Disable { username: String },
+    /// Set a new password (read from standard input); the account is enabled
+    /// again and its sessions end
+    Password {
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -118,6 +118,8 @@ pub struct Settings {
     pub fulfilment: FulfilmentSettings,
     /// `[inaproc]`: the INAPROC data API (read-only), when the city has data-integrator access.
     pub inaproc: Option<InaprocSettings>,
+    /// `[web]`: the dashboard the daemon serves at `/`.
+    pub web: WebSettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
 }
@@ -137,6 +139,45 @@ pub struct ListingSettings {
 impl Default for ListingSettings {
     fn default() -> Self {
         Self { drift_check_hours: 24, drift_check_max: 2000 }
+    }
+}
+
+/// `[web]`: the dashboard's sessions and how it is reached.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// Serve the dashboard at `/` on `[daemon] listen`.
+    pub enabled: bool,
+    /// A session unused this long ends, in minutes.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after its login, however used, in hours.
+    pub session_max_hours: u64,
+    /// Served over TLS (by a proxy in front): cookies are marked `Secure`.
+    pub secure_cookies: bool,
+    /// Behind a proxy that sets `X-Forwarded-For`: the client's address (for
+    /// login throttling) is the last one it adds. Leave off when clients
+    /// reach the daemon directly, or they could choose their own address.
+    pub trust_forwarded_for: bool,
+    /// Failed logins of one account within `throttle_window_minutes` before
+    /// each further try must wait (doubling, up to 15 minutes).
+    pub throttle_account_failures: i64,
+    /// Failed logins from one address within the window before it must wait.
+    pub throttle_address_failures: i64,
+    pub throttle_window_minutes: u64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            session_idle_minutes: 60,
+            session_max_hours: 12,
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            throttle_account_failures: 5,
+            throttle_address_failures: 20,
+            throttle_window_minutes: 15,
+        }
     }
 }
 

@@ -12,7 +12,8 @@
 //!   with the job's claimable work until the lead is done, and whoever ends
 //!   last waits out the leases of work taken by an instance that died;
 //! - `jobs.rs`: the real jobs (the library's publish, status and order sync);
-//! - `http.rs`: `/healthz`, `/readyz`, `/metrics`.
+//! - `http.rs`: `/healthz`, `/readyz`, `/metrics`; the dashboard (`crate::web`)
+//!   is merged beside them.
 
 pub mod clock;
 pub mod http;
@@ -331,6 +332,17 @@ pub struct Parts {
     pub notify_every: Duration,
     pub tax: Arc<crate::mapping::tax::TaxRules>,
     pub fulfilment: crate::config::FulfilmentSettings,
+    /// The dashboard at `/`, unless `[web] enabled = false`.
+    pub web: Option<WebParts>,
+}
+
+/// What the dashboard needs beyond the jobs.
+pub struct WebParts {
+    pub settings: crate::config::WebSettings,
+    pub units: Arc<crate::mapping::units::UnitTable>,
+    pub import: crate::config::ImportSettings,
+    pub mappings: crate::mapping::MappingSource,
+    pub orders_from_inaproc: bool,
 }
 
 /// Runs the daemon on `store` until SIGTERM or SIGINT: the HTTP endpoints,
@@ -353,15 +365,37 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
         tax: parts.tax.clone(),
         fulfilment: parts.fulfilment.clone(),
     };
-    let server = tokio::spawn(crate::serve::serve(listener, http::router(state), crate::serve::ServeLimits { max_connections: 64, ..Default::default() }));
-    tracing::info!(listen = address, "daemon started: /healthz, /readyz and /metrics answer here");
+    let jobs = Arc::new(parts.jobs);
+    let mut app = http::router(state);
+    let web_sessions = parts.web.as_ref().map(|w| w.settings.session_idle_minutes);
+    if let Some(w) = parts.web {
+        let web = crate::web::WebState::new(crate::web::Inner {
+            store: store.handle(),
+            settings: w.settings,
+            calendar: jobs.calendar.clone(),
+            tax: parts.tax.clone(),
+            fulfilment: parts.fulfilment.clone(),
+            units: w.units,
+            import: w.import,
+            mappings: w.mappings,
+            jobs: Some(jobs.clone()),
+            orders_from_inaproc: w.orders_from_inaproc,
+            hashing: tokio::sync::Semaphore::new(2),
+        });
+        app = app.merge(crate::web::router(web));
+    }
+    let server = tokio::spawn(crate::serve::serve(listener, app, crate::serve::ServeLimits { max_connections: 64, ..Default::default() }));
+    match web_sessions {
+        Some(_) => tracing::info!(listen = address, "daemon started: the dashboard at /, and /healthz, /readyz and /metrics answer here"),
+        None => tracing::info!(listen = address, "daemon started: /healthz, /readyz and /metrics answer here"),
+    }
 
     let (stop_tx, stop) = watch::channel(false);
     let stopper = tokio::spawn(async move {
         crate::shutdown::wait().await;
         let _ = stop_tx.send(true);
     });
-    let notifier = parts.jobs.notify.clone();
+    let notifier = jobs.notify.clone();
     let sweeper = {
         let store = store.handle();
         let every = parts.notify_every.max(Duration::from_secs(1));
@@ -376,6 +410,11 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
                 if let Some(n) = &notifier {
                     n.queue_and_send(&store).await;
                 }
+                if let Some(idle) = web_sessions
+                    && let Err(e) = crate::store::users::sweep(&store, (idle.max(1) * 60) as f64).await
+                {
+                    tracing::warn!(error = %e, "cannot remove the dashboard's ended sessions");
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = stop.wait_for(|s| *s) => return,
@@ -383,7 +422,7 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
             }
         })
     };
-    let scheduler = Scheduler::new(store, Arc::new(clock::SystemClock), parts.tz, parts.schedules, Arc::new(parts.jobs), parts.help_every);
+    let scheduler = Scheduler::new(store, Arc::new(clock::SystemClock), parts.tz, parts.schedules, jobs, parts.help_every);
     // It returns only once stopped.
     scheduler.run(stop).await;
     let _ = sweeper.await;

@@ -43,6 +43,29 @@ pub const HEADINGS: [&str; 20] = [
     "net_to_cooperative",
 ];
 
+/// A cooperative's export rows (orders made since `since`, when given), each
+/// with its order's money: what `orders export` and the dashboard's download write.
+pub async fn rows(
+    store: &crate::store::Store,
+    rules: &crate::mapping::tax::TaxRules,
+    fulfilment: &crate::config::FulfilmentSettings,
+    cooperative: &str,
+    since: Option<chrono::NaiveDate>,
+) -> Result<Vec<Row>, crate::store::StoreError> {
+    let mut rows = crate::store::orders::export_rows(store, cooperative, since).await?;
+    let filter = crate::store::orders::FactsFilter { cooperative: Some(cooperative), ..Default::default() };
+    let today = crate::domain::time::today();
+    let money: std::collections::HashMap<String, crate::mapping::tax::Breakdown> = crate::store::orders::facts(store, &filter)
+        .await?
+        .iter()
+        .map(|f| (f.order_id.clone(), super::fulfilment::standing(f, rules, fulfilment, today).money))
+        .collect();
+    for r in &mut rows {
+        r.money = money.get(&r.order_id).cloned();
+    }
+    Ok(rows)
+}
+
 /// A text as a spreadsheet must not take it for a formula.
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     const SIGNS: [char; 8] = ['=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];

@@ -13,6 +13,7 @@ macro_rules! summed {
 }
 
 pub mod claims;
+pub mod dashboard;
 pub mod embedded;
 pub mod listings;
 pub mod live;
@@ -23,6 +24,7 @@ pub mod publications;
 pub mod quota;
 pub mod runs;
 pub mod uploads;
+pub mod users;
 
 use std::time::Duration;
 

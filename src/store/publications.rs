@@ -613,21 +613,26 @@ impl ListingLine {
     /// The reasons in plain words: the curators' sentences as they are, a
     /// field error as `field: message`; `last_error` when there are none.
     pub fn reasons_text(&self) -> String {
-        let reasons: Vec<String> = self
-            .reasons
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|r| match (r.as_str(), r["message"].as_str()) {
-                        (Some(text), _) => text.to_owned(),
-                        (None, Some(m)) => format!("{}: {m}", r["field"].as_str().unwrap_or("?")),
-                        (None, None) => r.to_string(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if reasons.is_empty() { self.last_error.clone().unwrap_or_default() } else { reasons.join("; ") }
+        reasons_text(&self.reasons, self.last_error.as_deref()).join("; ")
     }
+}
+
+/// A listing's reasons in plain words: the curators' sentences as they are, a
+/// field error as `field: message`; `last_error` when there are none.
+pub fn reasons_text(reasons: &serde_json::Value, last_error: Option<&str>) -> Vec<String> {
+    let reasons: Vec<String> = reasons
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| match (r.as_str(), r["message"].as_str()) {
+                    (Some(text), _) => text.to_owned(),
+                    (None, Some(m)) => format!("{}: {m}", r["field"].as_str().unwrap_or("?")),
+                    (None, None) => r.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if reasons.is_empty() { last_error.map(str::to_owned).into_iter().collect() } else { reasons }
 }
 
 fn positive_id<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {

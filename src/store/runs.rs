@@ -120,6 +120,18 @@ pub async fn lock_lead(store: &Store, job: Job) -> Result<Result<JobLock, String
     Ok(Ok(lock))
 }
 
+/// Whether some process holds the job's lock now (the scheduler's, a
+/// command's, or a run started from the dashboard).
+pub async fn job_locked(store: &Store, job: Job) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid AND objid = $2::int::oid AND objsubid = 2 AND granted)",
+    )
+    .bind(JOB_LOCKS)
+    .bind(job.lock_id())
+    .fetch_one(&store.pool)
+    .await?)
+}
+
 /// Who holds a job's lock, as `instance` of its running lead run, if known.
 pub async fn lock_holder(store: &Store, job: Job) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar("SELECT instance FROM sync_runs WHERE kind = $1 AND role = 'lead' AND status = 'running' ORDER BY id DESC LIMIT 1")

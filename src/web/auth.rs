@@ -1,0 +1,244 @@
+//! Login and logout. Passwords are hashed with argon2id; a login issues a
+//! new random session id (only its digest is stored) with its CSRF token.
+//! Failed logins are counted per account and per address, and past a
+//! threshold each further try must wait, doubling up to 15 minutes. The
+//! page says the same whether the user name exists or not, and a name that
+//! does not exist costs the same hash as one that does.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use chrono::{DateTime, Utc};
+
+use super::i18n::Lang;
+use super::{Layout, SESSION_COOKIE, WebError, WebState, lang_of, local_path, render};
+use crate::store::users;
+
+/// The pre-login cookie holding the login form's CSRF token.
+const LOGIN_COOKIE: &str = "kb_masuk";
+/// The longest wait a throttled account or address is given.
+const MAX_WAIT_SECS: i64 = 15 * 60;
+
+/// A random token: 32 bytes from the OS, hex.
+pub fn random_token() -> Result<String, WebError> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| WebError::Internal(format!("no randomness from the OS: {e}")))?;
+    Ok(hex::encode(b))
+}
+
+/// Hashes a password with argon2id (a fresh salt, the crate's default
+/// parameters: 19 MiB, 2 passes), as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| format!("cannot hash the password: {e}"))
+}
+
+/// What a password must be: long enough to resist guessing.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < 10 {
+        return Err(format!("the password has {n} characters: use at least 10"));
+    }
+    if n > 200 {
+        return Err("the password is longer than 200 characters".into());
+    }
+    Ok(())
+}
+
+fn verify(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash no password matches, checked when the user does not exist so the
+/// answer takes as long as for one who does.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password that matches nothing").unwrap_or_default())
+}
+
+/// The client's address: the connection's, or (behind a proxy that is
+/// trusted to set it) the last one `X-Forwarded-For` names.
+pub fn client_address(state: &WebState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    if state.settings.trust_forwarded_for
+        && let Some(last) = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).next_back()
+        && let Ok(ip) = last.parse::<std::net::IpAddr>()
+    {
+        return ip.to_string();
+    }
+    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// How long until `failures` (the last at `last`) allow another try: after
+/// `threshold` failures, 2 s, doubling with each further one.
+pub fn wait_secs(failures: i64, threshold: i64, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
+    if failures < threshold.max(1) {
+        return 0;
+    }
+    let exp = (failures - threshold.max(1) + 1).min(20) as u32;
+    let wait = 2i64.saturating_pow(exp).min(MAX_WAIT_SECS);
+    let since = last.map_or(wait, |l| (now - l).num_seconds());
+    (wait - since).max(0)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    l: Layout,
+    token: String,
+    next: String,
+    username: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginQuery {
+    lanjut: Option<String>,
+    habis: Option<String>,
+    keluar: Option<String>,
+}
+
+fn login_form(
+    state: &WebState,
+    jar: CookieJar,
+    lang: Lang,
+    next: &str,
+    username: &str,
+    notice: Option<String>,
+    alert: Option<String>,
+) -> Result<Response, WebError> {
+    let token = random_token()?;
+    let mut l = Layout::anonymous(
+        lang,
+        lang.texts().login_title,
+        &format!("/masuk?lanjut={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()),
+    );
+    l.notice = notice;
+    l.alert = alert;
+    let page = LoginPage { l, token: token.clone(), next: next.to_owned(), username: username.to_owned() };
+    let html = render(&page)?;
+    Ok((jar.add(state.cookie(LOGIN_COOKIE, token)), html).into_response())
+}
+
+pub async fn login_page(State(state): State<WebState>, jar: CookieJar, Query(q): Query<LoginQuery>) -> Result<Response, WebError> {
+    let lang = lang_of(&jar);
+    let t = lang.texts();
+    let notice = if q.keluar.is_some() { Some(t.logged_out.to_owned()) } else { None };
+    let alert = if q.habis.is_some() { Some(t.session_over.to_owned()) } else { None };
+    login_form(&state, jar, lang, &local_path(q.lanjut.as_deref()), "", notice, alert)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    lanjut: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    let lang = lang_of(&jar);
+    let t = lang.texts();
+    let next = local_path(form.lanjut.as_deref());
+    let username = form.username.trim().to_lowercase();
+    let shown_name: String = username.chars().take(40).collect();
+    // The login form's own CSRF check: the token in the form must be the one in its cookie.
+    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    if expected.is_empty() || form.token.is_empty() || !constant_eq(&expected, &form.token) {
+        return login_form(&state, jar, lang, &next, &shown_name, None, Some(t.login_expired.to_owned()));
+    }
+    let address = client_address(&state, &headers, Some(peer));
+    let s = &state.settings;
+    let window = (s.throttle_window_minutes.clamp(1, 24 * 60) * 60) as f64;
+    let f = users::failures(&state.store, &username, &address, window).await?;
+    let now = Utc::now();
+    let wait =
+        wait_secs(f.account, s.throttle_account_failures, f.account_last, now).max(wait_secs(f.address, s.throttle_address_failures, f.address_last, now));
+    if wait > 0 {
+        tracing::warn!(address, "a login was refused while its account or address waits after failed logins");
+        // A throttled try counts too: guessing on is never cheaper than waiting.
+        users::login_failed(&state.store, &username, &address).await?;
+        let alert = format!("{} {wait} {}.", t.throttled, t.seconds);
+        return login_form(&state, jar, lang, &next, &shown_name, None, Some(alert));
+    }
+    let found = users::credentials(&state.store, &username).await?;
+    let password = form.password.clone();
+    let hash = found.as_ref().map_or_else(|| decoy_hash().to_owned(), |(_, h)| h.clone());
+    let permit = state.hashing.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
+    let matched = tokio::task::spawn_blocking(move || verify(&password, &hash)).await.map_err(|e| WebError::Internal(e.to_string()))?;
+    drop(permit);
+    let user_id = match (found, matched) {
+        (Some((id, _)), true) => id,
+        _ => {
+            users::login_failed(&state.store, &username, &address).await?;
+            return login_form(&state, jar, lang, &next, &shown_name, None, Some(t.login_failed.to_owned()));
+        }
+    };
+    // A new session id at every login: one planted before it is worth nothing.
+    let session = random_token()?;
+    let csrf = random_token()?;
+    users::start_session(&state.store, &session, user_id, &csrf, &address).await?;
+    tracing::info!(user = username, "logged in to the dashboard");
+    let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/").build()).add(state.cookie(SESSION_COOKIE, session));
+    Ok((jar, Redirect::to(&next)).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Ends the session on the server and forgets its cookie.
+pub async fn logout(State(state): State<WebState>, auth: super::Auth, jar: CookieJar, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+    auth.check(&form.csrf)?;
+    if let Some(id) = jar.get(SESSION_COOKIE) {
+        users::end_session(&state.store, id.value()).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
+    Ok((jar, Redirect::to("/masuk?keluar=1")).into_response())
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_past_the_threshold_and_runs_out() {
+        let now = Utc::now();
+        assert_eq!(wait_secs(4, 5, Some(now), now), 0, "under the threshold: no wait");
+        assert_eq!(wait_secs(5, 5, Some(now), now), 2);
+        assert_eq!(wait_secs(6, 5, Some(now), now), 4);
+        assert_eq!(wait_secs(40, 5, Some(now), now), MAX_WAIT_SECS, "never more than 15 minutes");
+        assert_eq!(wait_secs(6, 5, Some(now - chrono::Duration::seconds(3)), now), 1, "time since the last failure counts");
+        assert_eq!(wait_secs(6, 5, Some(now - chrono::Duration::seconds(60)), now), 0);
+    }
+
+    #[test]
+    fn a_password_hash_is_argon2id_and_verifies_only_its_password() {
+        let h = hash_password("kata sandi yang panjang").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify("kata sandi yang panjang", &h));
+        assert!(!verify("kata sandi lain", &h));
+        assert!(!verify("x", "not a hash"));
+    }
+}

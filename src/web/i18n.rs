@@ -1,0 +1,189 @@
+//! What the pages say, in Bahasa Indonesia and in English, side by side:
+//! each text is a field, so a template naming a text that does not exist
+//! does not compile.
+
+/// The page's language: Indonesian unless the user switched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id" => Some(Lang::Id),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Id => &ID,
+            Lang::En => &EN,
+        }
+    }
+
+    /// Picks the text of this language.
+    pub fn pick(self, id: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Id => id,
+            Lang::En => en,
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident: $id:expr, $en:expr;)*) => {
+        /// Every fixed text of the pages.
+        pub struct Texts { $(pub $key: &'static str,)* }
+        pub static ID: Texts = Texts { $($key: $id,)* };
+        pub static EN: Texts = Texts { $($key: $en,)* };
+    };
+}
+
+texts! {
+    app: "Katalog Koperasi", "Cooperative Catalogue";
+    skip: "Langsung ke isi", "Skip to content";
+    overview: "Ringkasan", "Overview";
+    products: "Produk dan listing", "Products and listings";
+    upload: "Unggah produk", "Upload products";
+    orders: "Pesanan", "Orders";
+    downloads: "Unduhan", "Downloads";
+    run_now: "Jalankan sekarang", "Run now";
+    history: "Riwayat", "History";
+    logout: "Keluar", "Log out";
+    login: "Masuk", "Log in";
+    login_title: "Masuk ke Katalog Koperasi", "Log in to the Cooperative Catalogue";
+    username: "Nama pengguna", "User name";
+    password: "Kata sandi", "Password";
+    login_failed: "Nama pengguna atau kata sandi salah.", "Wrong user name or password.";
+    login_expired: "Formulir sudah kedaluwarsa. Silakan coba lagi.", "The form expired. Please try again.";
+    logged_out: "Anda sudah keluar.", "You are logged out.";
+    session_over: "Sesi Anda sudah berakhir. Silakan masuk lagi.", "Your session ended. Please log in again.";
+    liaison: "Penghubung pengadaan kota", "City procurement liaison";
+    cooperative: "Koperasi", "Cooperative";
+    all: "Semua", "All";
+    filter: "Saring", "Filter";
+    state: "Status", "State";
+    channel: "Saluran", "Channel";
+    product: "Produk", "Product";
+    member: "Anggota", "Member";
+    since: "Sejak", "Since";
+    reasons: "Alasan", "Reasons";
+    resubmit: "Kirim ulang", "Resubmit";
+    resubmitted: "Listing dijadwalkan untuk dikirim ulang pada pengiriman berikutnya.", "The listing will be sent again with the next publish.";
+    resubmit_not_applicable: "Listing ini tidak perlu dikirim ulang.", "This listing needs no resubmission.";
+    none_found: "Tidak ada data.", "Nothing here.";
+    next_page: "Berikutnya", "Next";
+    prev_page: "Sebelumnya", "Previous";
+    listings_by_state: "Listing per status", "Listings by state";
+    waiting_orders: "Pesanan menunggu konfirmasi", "Orders waiting for confirmation";
+    nearest_deadline: "Batas waktu terdekat", "Nearest deadline";
+    under_one_day: "kurang dari 1 hari kerja", "under one working day";
+    waiting_ppk: "Menunggu persetujuan PPK", "Waiting for the PPK's approval";
+    last_runs: "Proses terakhir", "Last runs";
+    job: "Pekerjaan", "Job";
+    started: "Mulai", "Started";
+    finished: "Selesai", "Finished";
+    outcome: "Hasil", "Outcome";
+    orders_synced: "Pesanan terakhir disinkronkan", "Orders last synced";
+    never: "belum pernah", "never";
+    order: "Pesanan", "Order";
+    buyer: "Pembeli (satuan kerja)", "Buyer (work unit)";
+    total: "Total", "Total";
+    deadline: "Batas konfirmasi", "Confirmation deadline";
+    time_left: "Sisa waktu kerja", "Working time left";
+    passed: "sudah lewat", "passed";
+    lines: "Barang", "Items";
+    quantity: "Jumlah", "Quantity";
+    unit_price: "Harga satuan", "Unit price";
+    line_total: "Subtotal", "Line total";
+    unknown: "tidak diketahui", "unknown";
+    waiting_only: "Hanya yang menunggu", "Waiting only";
+    accept: "Terima pesanan", "Accept the order";
+    reject: "Tolak pesanan", "Reject the order";
+    reject_reason: "Alasan penolakan", "Reason for rejecting";
+    reason_needed: "Tulis alasan penolakan.", "Write the reason for rejecting.";
+    answer_queued: "Jawaban dicatat dan dikirim ke katalog.", "The answer is recorded and sent to the catalogue.";
+    answer_later: "Jawaban dicatat; katalog belum bisa dihubungi, akan dicoba lagi.", "The answer is recorded; the catalogue could not be reached, it will be retried.";
+    answer_refused: "Katalog menolak jawaban ini", "The catalogue refused this answer";
+    answer_given: "Jawaban", "Answer";
+    answer_sent: "terkirim", "sent";
+    answer_pending: "menunggu dikirim", "waiting to be sent";
+    confirm_in_portal: "Konfirmasi pesanan ini di portal e-Katalog (katalog.inaproc.id) dengan menandatangani surat pesanan memakai PrivyID, paling lambat", "Confirm this order in the e-Katalog portal (katalog.inaproc.id) by signing the order letter with PrivyID, at the latest by";
+    confirmed_seen: "Konfirmasi terlihat di INAPROC pada", "Confirmation seen on INAPROC at";
+    ppk_deadline: "Batas persetujuan PPK", "The PPK's approval deadline";
+    status_history: "Riwayat status", "Status history";
+    money: "Uang", "Money";
+    goods_before_ppn: "Nilai barang sebelum PPN", "Goods before VAT";
+    ppn: "PPN", "VAT (PPN)";
+    pph22: "PPh 22 dipungut", "Income tax (PPh 22) withheld";
+    pnbp: "PNBP", "PNBP fee";
+    shipping: "Ongkos kirim", "Shipping";
+    net: "Diterima koperasi", "To the cooperative";
+    outstanding: "Belum dibayar", "Still unpaid";
+    steps: "Setelah pesanan", "After the order";
+    not_yet: "belum", "not yet";
+    overdue: "TERLAMBAT", "OVERDUE";
+    due: "jatuh tempo", "due";
+    notifications: "Pemberitahuan", "Notifications";
+    order_date: "Tanggal pesanan", "Order date";
+    amount_mismatch: "Jumlah baris tidak sama dengan total pesanan.", "The lines do not add up to the order's total.";
+    unrouted: "baris tidak cocok dengan produk koperasi", "lines match none of the cooperative's products";
+    upload_intro: "Unggah daftar produk koperasi (CSV atau XLSX). Baris yang benar langsung masuk; baris yang salah ditolak dengan nomor baris, kolom dan alasannya.", "Upload the cooperative's product list (CSV or XLSX). Good rows go in at once; bad rows are refused with their row, column and reason.";
+    file: "Berkas", "File";
+    send: "Unggah", "Upload";
+    templates: "Contoh berkas", "Templates";
+    template_xlsx: "Templat produk (XLSX)", "Product template (XLSX)";
+    template_csv: "Templat produk (CSV)", "Product template (CSV)";
+    rows_read: "baris dibaca", "rows read";
+    rows_in: "baris masuk", "rows went in";
+    rows_refused: "baris ditolak", "rows refused";
+    row: "Baris", "Row";
+    column: "Kolom", "Column";
+    reason: "Alasan", "Reason";
+    more_refused: "baris lain juga ditolak", "more rows were refused";
+    upload_failed: "Berkas tidak dapat dibaca", "The file cannot be read";
+    no_file: "Pilih berkas untuk diunggah.", "Choose a file to upload.";
+    orders_csv: "Pesanan (CSV)", "Orders (CSV)";
+    orders_xlsx: "Pesanan (XLSX)", "Orders (XLSX)";
+    workbook: "Buku kerja unggah massal e-Katalog (XLSX)", "e-Katalog bulk-upload workbook (XLSX)";
+    downloads_intro: "Unduh pesanan koperasi dan buku kerja unggah massal.", "Download the cooperative's orders and the bulk-upload workbooks.";
+    run_intro: "Mulai pekerjaan sekarang tanpa menunggu jadwal. Pekerjaan yang sedang berjalan tidak dimulai dua kali.", "Start a job now without waiting for its schedule. A job that is running is not started twice.";
+    start: "Mulai", "Start";
+    run_started: "Pekerjaan dimulai.", "The job started.";
+    run_busy: "Pekerjaan ini sedang berjalan di", "This job is running on";
+    running_now: "Sedang berjalan", "Running now";
+    runs: "Proses", "Runs";
+    audit: "Catatan tindakan", "Audit log";
+    when: "Waktu", "When";
+    who: "Oleh", "Who";
+    action: "Tindakan", "Action";
+    subject: "Objek", "Subject";
+    error: "Galat", "Error";
+    not_found: "Halaman tidak ditemukan", "Page not found";
+    not_found_text: "Halaman atau data yang Anda cari tidak ada.", "The page or record you asked for does not exist.";
+    bad_request: "Permintaan tidak dapat diproses", "The request cannot be processed";
+    csrf_failed: "Formulir ini sudah tidak berlaku. Muat ulang halaman lalu coba lagi.", "This form is no longer valid. Reload the page and try again.";
+    server_error: "Terjadi galat di server. Coba lagi sebentar lagi; bila berulang, hubungi penghubung pengadaan.", "Something went wrong on the server. Try again shortly; if it happens again, tell the procurement liaison.";
+    throttled: "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam", "Too many failed logins. Try again in";
+    seconds: "detik", "seconds";
+    back: "Kembali", "Back";
+    live_on_inaproc: "Tayang di INAPROC", "Live on INAPROC";
+    yes: "ya", "yes";
+    no: "tidak", "no";
+    held_back_count: "ditahan karena data belum lengkap", "held back by missing data";
+    language: "Bahasa", "Language";
+    view: "Lihat", "View";
+    not_answerable: "Pesanan ini tidak menunggu jawaban.", "This order is not waiting for an answer.";
+}

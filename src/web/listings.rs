@@ -1,0 +1,205 @@
+//! Produk dan listing: every listing, filtered by cooperative, state and
+//! channel; those refused, sent back, taken down or held back show why, in
+//! plain words; a resubmit button where resending applies.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::format::{self, when};
+use super::i18n::Lang;
+use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, given, page_offset, render};
+use crate::domain::publication::{OnRequest, PublicationState};
+use crate::store::dashboard::{self, ListingFilter};
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListingQuery {
+    koperasi: Option<String>,
+    status: Option<String>,
+    saluran: Option<String>,
+    hal: Option<i64>,
+    ok: Option<String>,
+}
+
+pub struct Row {
+    pub id: Option<i64>,
+    pub cooperative: String,
+    pub member: String,
+    pub sku: String,
+    pub product: String,
+    pub channel: String,
+    pub state: String,
+    pub attention: bool,
+    pub since: String,
+    pub reasons: Vec<(String, Option<String>)>,
+    pub inaproc: Option<String>,
+    pub resubmit: bool,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "listings.html")]
+struct ListingsPage {
+    l: Layout,
+    coops: Vec<Choice>,
+    states: Vec<Choice>,
+    channels: Vec<Choice>,
+    rows: Vec<Row>,
+    pager: Pager,
+    here: String,
+}
+
+/// A mapping issue in plain words, from its rule's code; the mapping's own
+/// sentence goes beside it.
+pub fn issue_words(code: &str, field: &str, lang: Lang) -> String {
+    let (id, en) = match code {
+        "name_too_short" => ("Nama produk terlalu pendek", "The product name is too short"),
+        "name_too_long" => ("Nama produk terlalu panjang", "The product name is too long"),
+        "description_too_long" => ("Deskripsi terlalu panjang", "The description is too long"),
+        "unknown_unit" => ("Satuan tidak dikenal katalog", "The catalogue does not know the unit"),
+        "no_category_mapping" => ("Kategori belum dipetakan ke kategori katalog", "The category is not mapped to a catalogue category"),
+        "missing_value" => return format!("{}: {field}", lang.pick("Kolom wajib masih kosong", "A required field is empty")),
+        "missing_weight" => ("Berat (kg) belum diisi", "The weight (kg) is missing"),
+        "tkdn_without_certificate" => ("Nilai TKDN tanpa nomor sertifikat", "A TKDN value without its certificate number"),
+        "no_photo" => ("Belum ada foto produk", "The product has no photo"),
+        "too_many_photos" => ("Foto melebihi batas katalog", "More photos than the catalogue takes"),
+        "price_rounded" => ("Harga dibulatkan", "The price was rounded"),
+        "no_gln" => ("Koperasi belum punya GLN (diperlukan PEPPOL)", "The cooperative has no GLN (PEPPOL needs one)"),
+        "tkdn_not_in_bulk_upload" => ("TKDN tidak dapat dikirim lewat unggah massal", "TKDN cannot go through the bulk upload"),
+        "sni_not_in_bulk_upload" => ("SNI tidak dapat dikirim lewat unggah massal", "SNI cannot go through the bulk upload"),
+        "brand_not_in_bulk_upload" => ("Merek tidak dapat dikirim lewat unggah massal", "The brand cannot go through the bulk upload"),
+        "above_price_ceiling" => ("Harga di atas harga tertinggi yang diizinkan", "The price is above the allowed ceiling"),
+        "net_content_unknown" => ("Isi bersih (berat/volume) tidak diketahui", "The net content is unknown"),
+        "net_content_inferred" => ("Isi bersih ditebak dari nama produk", "The net content was read from the name"),
+        other => return other.to_owned(),
+    };
+    lang.pick(id, en).to_owned()
+}
+
+/// Each reason as (plain words, the detail beside them).
+fn reasons(r: &dashboard::ListingRow, lang: Lang) -> Vec<(String, Option<String>)> {
+    let from_issues: Vec<(String, Option<String>)> = r
+        .reasons
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| {
+                    let code = i["code"].as_str()?;
+                    Some((issue_words(code, i["field"].as_str().unwrap_or(""), lang), i["message"].as_str().map(str::to_owned)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !from_issues.is_empty() {
+        return from_issues;
+    }
+    crate::store::publications::reasons_text(&r.reasons, r.last_error.as_deref()).into_iter().map(|s| (s, None)).collect()
+}
+
+pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<ListingQuery>) -> Result<Response, WebError> {
+    let lang = auth.lang;
+    let t = auth.t();
+    let scope = auth.user.scope();
+    let choices = dashboard::cooperative_choices(&state.store, scope).await?;
+    // A cooperative named in the filter must be one the user may see: else nothing is found.
+    let coop_filter = match given(&q.koperasi) {
+        Some(code) => match choices.iter().find(|c| c.1 == code) {
+            Some(c) => Some(c.0),
+            None => return Err(WebError::NotFound),
+        },
+        None => None,
+    };
+    let state_filter = given(&q.status).filter(|s| format::LISTING_STATES.contains(s)).map(str::to_owned);
+    let channel_filter = given(&q.saluran).filter(|c| ["api", "peppol", "xlsx"].contains(c)).map(str::to_owned);
+    let (page, offset) = page_offset(q.hal);
+    let filter = ListingFilter { cooperative: coop_filter, state: state_filter.clone(), channel: channel_filter.clone() };
+    let (rows, more) = dashboard::listings(&state.store, scope, &filter, PAGE_SIZE, offset).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let resubmit = r.id.is_some() && PublicationState::parse(&r.state).is_some_and(|s| s.on_request(r.changed) == OnRequest::Resend);
+            let inaproc = r.kd_produk.as_ref().map(|kd| {
+                let live = match r.live {
+                    Some(true) => t.yes,
+                    Some(false) => t.no,
+                    None => "-",
+                };
+                format!("{kd} · {}: {live}{}", t.live_on_inaproc, r.status_produk.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())
+            });
+            Row {
+                reasons: if format::listing_needs_attention(&r.state) { reasons(&r, lang) } else { Vec::new() },
+                attention: format::listing_needs_attention(&r.state),
+                id: r.id,
+                cooperative: r.cooperative,
+                member: r.member,
+                sku: r.sku,
+                product: r.product,
+                channel: r.channel.as_deref().map(|c| format::channel(c, lang)).unwrap_or_default(),
+                state: format::listing_state(&r.state, lang),
+                since: when(r.since, lang),
+                inaproc,
+                resubmit,
+            }
+        })
+        .collect();
+    let params = [("koperasi", q.koperasi.clone()), ("status", state_filter.clone()), ("saluran", channel_filter.clone())];
+    let pager = Pager::new("/produk", &params, page, more);
+    let here = Pager::href("/produk", &params, page);
+    let mut l = auth.layout("products", t.products, &here);
+    if q.ok.as_deref() == Some("1") {
+        l.notice = Some(t.resubmitted.to_owned());
+    } else if q.ok.as_deref() == Some("0") {
+        l.notice = Some(t.resubmit_not_applicable.to_owned());
+    }
+    let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    let page = ListingsPage {
+        coops: choices.iter().map(|c| Choice { value: c.1.clone(), label: format!("{} ({})", c.2, c.1), selected: selected(&q.koperasi, &c.1) }).collect(),
+        states: format::LISTING_STATES
+            .iter()
+            .map(|s| Choice { value: (*s).into(), label: format::listing_state(s, lang), selected: selected(&state_filter, s) })
+            .collect(),
+        channels: ["api", "peppol", "xlsx"]
+            .iter()
+            .map(|c| Choice { value: (*c).into(), label: format::channel(c, lang), selected: selected(&channel_filter, c) })
+            .collect(),
+        rows,
+        pager,
+        here,
+        l,
+    };
+    render(&page)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ResubmitForm {
+    #[serde(default)]
+    csrf: String,
+    lanjut: Option<String>,
+}
+
+/// Makes a publication pending again, where resending applies; the same
+/// store call as `listings resubmit`.
+pub async fn resubmit(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Form(form): Form<ResubmitForm>) -> Result<Response, WebError> {
+    auth.check(&form.csrf)?;
+    let Some((coop_id, sku, name)) = dashboard::publication_in_scope(&state.store, auth.user.scope(), id).await? else { return Err(WebError::NotFound) };
+    let done = crate::store::publications::resubmit(&state.store, &[id]).await?;
+    let resent = done.first().and_then(|d| d.decision) == Some(OnRequest::Resend);
+    crate::store::users::audit(
+        &state.store,
+        &auth.user,
+        Some(coop_id),
+        "listing.resubmit",
+        Some(&format!("{sku} {name}")),
+        serde_json::json!({"publication": id, "resent": resent}),
+    )
+    .await?;
+    let back = super::local_path(form.lanjut.as_deref());
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok(Redirect::to(&format!("{back}{sep}ok={}", if resent { 1 } else { 0 })).into_response())
+}

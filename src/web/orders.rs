@@ -1,0 +1,350 @@
+//! Pesanan: a cooperative's orders (the liaison's: everyone's), each with
+//! its lines, money, steps after the order, notifications and status
+//! history, and the deadline with the working time left. Accept, or reject
+//! with a reason, where the catalogue takes answers (through the answers'
+//! outbox, as `orders respond`); otherwise the page says where and by when
+//! to confirm.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+
+use super::format::{self, rupiah, when};
+use super::listings::Choice;
+use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, given, page_offset, render};
+use crate::domain::fulfilment::Step;
+use crate::domain::order::OrderStatus;
+use crate::store::dashboard::{self, OrderFilter};
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct OrderQuery {
+    koperasi: Option<String>,
+    menunggu: Option<String>,
+    hal: Option<i64>,
+}
+
+pub struct ListRow {
+    pub href: String,
+    pub order_id: String,
+    pub cooperative: String,
+    pub status: String,
+    pub buyer: String,
+    pub items: String,
+    pub total: String,
+    pub deadline: Option<String>,
+    pub left: Option<String>,
+    pub urgent: bool,
+    pub answer: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    l: Layout,
+    coops: Vec<Choice>,
+    waiting: bool,
+    rows: Vec<ListRow>,
+    pager: Pager,
+}
+
+/// The deadline in WIB, the working time left, and whether under one working day is left.
+fn deadline_view(state: &WebState, d: Option<chrono::DateTime<Utc>>, lang: super::i18n::Lang) -> (Option<String>, Option<String>, bool) {
+    let now = Utc::now();
+    match d {
+        Some(d) if d > now => {
+            let left = state.calendar.working_time_left(now, d);
+            (Some(when(d, lang)), Some(format::working_left(left, lang)), left < chrono::Duration::hours(24))
+        }
+        Some(d) => (Some(when(d, lang)), Some(lang.texts().passed.to_owned()), true),
+        None => (None, None, false),
+    }
+}
+
+pub async fn list(State(state): State<WebState>, auth: Auth, Query(q): Query<OrderQuery>) -> Result<Response, WebError> {
+    let lang = auth.lang;
+    let t = auth.t();
+    let scope = auth.user.scope();
+    let choices = dashboard::cooperative_choices(&state.store, scope).await?;
+    let coop_filter = match given(&q.koperasi) {
+        Some(code) => Some(choices.iter().find(|c| c.1 == code).map(|c| c.0).ok_or(WebError::NotFound)?),
+        None => None,
+    };
+    let waiting = q.menunggu.as_deref() == Some("1");
+    let (page, offset) = page_offset(q.hal);
+    let filter = OrderFilter { cooperative: coop_filter, waiting, status: None };
+    let (rows, more) = dashboard::orders(&state.store, scope, &filter, PAGE_SIZE, offset).await?;
+    let rows = rows
+        .into_iter()
+        .map(|o| {
+            let status = OrderStatus::parse(&o.status);
+            let due = if status.awaits_ppk() {
+                o.ppk_deadline
+            } else if status.awaits_seller() {
+                o.deadline
+            } else {
+                None
+            };
+            let (deadline, left, urgent) = deadline_view(&state, due, lang);
+            ListRow {
+                href: format!("/pesanan/{}", o.id),
+                order_id: o.order_id,
+                cooperative: o.cooperative,
+                status: format::order_status(&o.status, lang),
+                buyer: o.buyer.unwrap_or_default(),
+                items: o.items.unwrap_or_default(),
+                total: rupiah(o.total),
+                deadline,
+                left,
+                urgent: urgent && status.awaits_seller(),
+                answer: o.response,
+            }
+        })
+        .collect();
+    let params = [("koperasi", q.koperasi.clone()), ("menunggu", waiting.then(|| "1".to_owned()))];
+    let pager = Pager::new("/pesanan", &params, page, more);
+    let here = Pager::href("/pesanan", &params, page);
+    let coops =
+        choices.iter().map(|c| Choice { value: c.1.clone(), label: format!("{} ({})", c.2, c.1), selected: q.koperasi.as_deref() == Some(&c.1) }).collect();
+    render(&OrdersPage { l: auth.layout("orders", t.orders, &here), coops, waiting, rows, pager })
+}
+
+pub struct LineView {
+    pub item: String,
+    pub sku: String,
+    pub member: String,
+    pub quantity: String,
+    pub unit_price: String,
+    pub total: String,
+}
+
+pub struct StepView {
+    pub label: String,
+    pub done: String,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    l: Layout,
+    o: dashboard::OrderHead,
+    status: String,
+    order_date: String,
+    total: String,
+    deadline: Option<String>,
+    left: Option<String>,
+    urgent: bool,
+    ppk_deadline: Option<String>,
+    ppk_left: Option<String>,
+    confirmed_seen: Option<String>,
+    /// Accept and reject forms are shown.
+    answerable: bool,
+    /// Confirmed in the INAPROC portal: where and by when.
+    portal: bool,
+    answer: Option<String>,
+    lines: Vec<LineView>,
+    money: Vec<(String, String)>,
+    money_note: Option<String>,
+    steps: Vec<StepView>,
+    overdue: Vec<String>,
+    notices: Vec<(String, String, String, String)>,
+    history: Vec<(String, String)>,
+}
+
+fn steps_label(step: Step, lang: super::i18n::Lang) -> String {
+    match lang {
+        super::i18n::Lang::Id => step.label().to_owned(),
+        super::i18n::Lang::En => match step {
+            Step::Shipped => "shipped",
+            Step::Delivered => "received by the buyer",
+            Step::Bast => "hand-over record (BAST)",
+            Step::Faktur => "tax invoice",
+            Step::Invoice => "payment invoice",
+            Step::Paid => "payment",
+            Step::PaymentWay => "way of paying",
+        }
+        .to_owned(),
+    }
+}
+
+pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Query(q): Query<AnswerNotice>) -> Result<Response, WebError> {
+    let lang = auth.lang;
+    let t = auth.t();
+    let Some(o) = dashboard::order(&state.store, auth.user.scope(), id).await? else { return Err(WebError::NotFound) };
+    let status = OrderStatus::parse(&o.status);
+    let (deadline, left, urgent) =
+        if status.awaits_seller() { deadline_view(&state, o.deadline, lang) } else { (o.deadline.map(|d| when(d, lang)), None, false) };
+    let (ppk_deadline, ppk_left, _) = if status.awaits_ppk() { deadline_view(&state, o.ppk_deadline, lang) } else { (None, None, false) };
+    let portal = state.orders_from_inaproc || o.source == "inaproc";
+    let answered = matches!(o.response_state.as_deref(), Some("pending" | "sent"));
+    let answerable = status.awaits_seller() && !portal && !answered && state.jobs.is_some();
+    let answer = o.response.as_ref().map(|d| {
+        let decision = if d == "accept" { t.accept } else { t.reject };
+        let st = match o.response_state.as_deref() {
+            Some("sent") => t.answer_sent.to_owned(),
+            Some("pending") => t.answer_pending.to_owned(),
+            Some("refused") => format!("{}: {}", t.answer_refused, o.response_error.as_deref().unwrap_or("-")),
+            other => other.unwrap_or_default().to_owned(),
+        };
+        let reason = o.response_reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
+        format!("{decision}: {st}{reason}")
+    });
+    let lines = crate::store::orders::order_lines(&state.store, o.id)
+        .await?
+        .into_iter()
+        .map(|l| LineView {
+            item: l.item.unwrap_or_default(),
+            sku: l.sku.unwrap_or_default(),
+            member: l.member.unwrap_or_default(),
+            quantity: l.quantity.map_or_else(|| t.unknown.to_owned(), |q| format!("{} {}", q.normalize(), l.unit.unwrap_or_default())),
+            unit_price: l.unit_price.map_or_else(|| t.unknown.to_owned(), rupiah),
+            total: rupiah(l.line_total),
+        })
+        .collect();
+    let facts = crate::store::orders::facts(&state.store, &crate::store::orders::FactsFilter { order_db_id: Some(o.id), ..Default::default() }).await?;
+    let (mut money, mut money_note, mut steps, mut overdue) = (Vec::new(), None, Vec::new(), Vec::new());
+    if let Some(f) = facts.first() {
+        let s = crate::orders::fulfilment::standing(f, &state.tax, &state.fulfilment, crate::domain::time::today());
+        let m = &s.money;
+        money = vec![
+            (t.goods_before_ppn, m.goods_before_ppn),
+            (t.ppn, m.ppn),
+            (t.pph22, m.pph22),
+            (t.pnbp, m.pnbp),
+            (t.shipping, m.shipping),
+            (t.total, m.total),
+            (t.net, m.net_to_cooperative),
+            (t.outstanding, s.outstanding),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), rupiah(v)))
+        .collect();
+        money_note = Some(format!("{} · {}", state.tax.payment(m.payment).label, m.collector));
+        for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
+            let done = match s.steps.get(&step) {
+                Some(d) => [d.on.map(|on| format::day(on, lang)), d.number.clone().filter(|n| !n.is_empty()), d.amount.map(rupiah)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                None => t.not_yet.to_owned(),
+            };
+            steps.push(StepView { label: steps_label(step, lang), done: if done.is_empty() { t.yes.to_owned() } else { done } });
+        }
+        overdue = s.overdue.iter().map(|od| format!("{}: {} ({} {})", t.overdue, steps_label(od.step, lang), t.due, format::day(od.due, lang))).collect();
+    }
+    let notices = crate::store::notifications::of_order(&state.store, o.id)
+        .await?
+        .into_iter()
+        .map(|n| (n.kind, n.channel, format::notification_state(&n.state, lang), n.last_error.unwrap_or_default()))
+        .collect();
+    let history = crate::store::orders::history(&state.store, o.id)
+        .await?
+        .into_iter()
+        .map(|(at, from, to, kind)| {
+            let change = match (from, to) {
+                (Some(f), Some(to)) => format!("{} → {}", format::order_status(&f, lang), format::order_status(&to, lang)),
+                (None, Some(to)) => format::order_status(&to, lang),
+                _ => kind,
+            };
+            (when(at, lang), change)
+        })
+        .collect();
+    let mut l = auth.layout("orders", format!("{} {}", t.order, o.order_id), &format!("/pesanan/{}", o.id));
+    l.notice = match q.jawab.as_deref() {
+        Some("terkirim") => Some(t.answer_queued.to_owned()),
+        Some("nanti") => Some(t.answer_later.to_owned()),
+        _ => None,
+    };
+    if q.jawab.as_deref() == Some("alasan") {
+        l.alert = Some(t.reason_needed.to_owned());
+    }
+    let page = OrderPage {
+        status: format::order_status(&o.status, lang),
+        order_date: o.order_date.map(|d| when(d, lang)).unwrap_or_default(),
+        total: rupiah(o.total),
+        deadline,
+        left,
+        urgent,
+        ppk_deadline,
+        ppk_left,
+        confirmed_seen: o.confirmed_seen_at.map(|d| when(d, lang)),
+        answerable,
+        portal,
+        answer,
+        lines,
+        money,
+        money_note,
+        steps,
+        overdue,
+        notices,
+        history,
+        o,
+        l,
+    };
+    render(&page)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AnswerNotice {
+    jawab: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    csrf: String,
+    alasan: Option<String>,
+}
+
+pub async fn accept(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Form(form): Form<AnswerForm>) -> Result<Response, WebError> {
+    answer(state, auth, id, form, true).await
+}
+
+pub async fn reject(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Form(form): Form<AnswerForm>) -> Result<Response, WebError> {
+    answer(state, auth, id, form, false).await
+}
+
+/// Records the answer (committed before anything is sent), writes the audit
+/// entry, then sends it through the same outbox as `orders respond`.
+async fn answer(state: WebState, auth: Auth, id: i64, form: AnswerForm, accept: bool) -> Result<Response, WebError> {
+    auth.check(&form.csrf)?;
+    let Some(o) = dashboard::order(&state.store, auth.user.scope(), id).await? else { return Err(WebError::NotFound) };
+    let reason = form.alasan.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(|r| r.chars().take(500).collect::<String>());
+    if !accept && reason.is_none() {
+        return Ok(Redirect::to(&format!("/pesanan/{id}?jawab=alasan")).into_response());
+    }
+    let status = OrderStatus::parse(&o.status);
+    let portal = state.orders_from_inaproc || o.source == "inaproc";
+    let Some(jobs) = state.jobs.as_ref().filter(|_| status.awaits_seller() && !portal) else {
+        return Err(WebError::BadRequest(auth.t().not_answerable.to_owned()));
+    };
+    let as_ubl = o.source == crate::orders::import::SOURCE;
+    let queued = crate::store::orders::queue_response(&state.store, &o.order_id, accept, reason.as_deref(), as_ubl).await;
+    let queued = match queued {
+        Ok(q) => q,
+        Err(crate::store::orders::QueueError::AlreadyAnswered { .. }) => return Err(WebError::BadRequest(auth.t().not_answerable.to_owned())),
+        Err(crate::store::orders::QueueError::UnknownOrder(_)) => return Err(WebError::NotFound),
+        Err(crate::store::orders::QueueError::Store(e)) => return Err(e.into()),
+    };
+    crate::store::users::audit(
+        &state.store,
+        &auth.user,
+        Some(o.cooperative_id),
+        if accept { "order.accept" } else { "order.reject" },
+        Some(&o.order_id),
+        serde_json::json!({"reason": reason}),
+    )
+    .await?;
+    let instance = format!("{}:web", crate::store::runs::instance_name());
+    let outcome = match crate::orders::respond::send_pending(&state.store, &jobs.client, &instance, Some(queued.order_db_id)).await {
+        Ok(r) if r.sent > 0 => "terkirim",
+        Ok(_) => "nanti",
+        Err(e) => {
+            tracing::warn!(order = o.order_id, error = %e, "an answer from the dashboard is recorded but not sent yet");
+            "nanti"
+        }
+    };
+    Ok(Redirect::to(&format!("/pesanan/{id}?jawab={outcome}")).into_response())
+}

@@ -1,0 +1,258 @@
+//! Unggah produk and Unduhan: a cooperative's staff upload their product
+//! spreadsheet (the same importer and limits as `import products`) and see
+//! at once which rows went in and which were refused, with row, column and
+//! reason; the templates, the orders (CSV, XLSX) and the bulk-upload
+//! workbook are downloaded here.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tokio::io::AsyncWriteExt;
+
+use super::listings::Choice;
+use super::{Auth, Layout, WebError, WebState, render};
+use crate::intake::ImportOptions;
+use crate::store::dashboard;
+use crate::store::users::User;
+
+pub struct Refusal {
+    pub row: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+pub struct Outcome {
+    pub file: String,
+    pub cooperative: String,
+    pub rows: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub refusals: Vec<Refusal>,
+    pub more: u64,
+}
+
+#[derive(Template)]
+#[template(path = "upload.html")]
+struct UploadPage {
+    l: Layout,
+    coops: Vec<Choice>,
+    outcome: Option<Outcome>,
+}
+
+async fn upload_page(state: &WebState, auth: &Auth, outcome: Option<Outcome>, alert: Option<String>) -> Result<Response, WebError> {
+    let choices = dashboard::cooperative_choices(&state.store, auth.user.scope()).await?;
+    let coops = choices.iter().map(|c| Choice { value: c.1.clone(), label: format!("{} ({})", c.2, c.1), selected: false }).collect();
+    let mut l = auth.layout("upload", auth.t().upload, "/unggah");
+    l.alert = alert;
+    render(&UploadPage { l, coops, outcome })
+}
+
+pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
+    upload_page(&state, &auth, None, None).await
+}
+
+/// The cooperative an action is for: a cooperative user's own; for the
+/// liaison, the one named (which must exist). `None`: not found.
+async fn cooperative_for(state: &WebState, user: &User, named: Option<&str>) -> Result<Option<(i64, String)>, WebError> {
+    match (&user.cooperative, named) {
+        (Some((id, code)), None) => Ok(Some((*id, code.clone()))),
+        (_, Some(code)) => Ok(dashboard::cooperative_by_code(&state.store, user.scope(), code).await?),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The upload: the CSRF field must come before the file, so nothing is
+/// written for a forged request. The file goes to a private temporary
+/// folder (its own name is only shown, never used as a path), streamed and
+/// capped at `[import] max_file_bytes`, then imported for the cooperative.
+pub async fn upload(State(state): State<WebState>, auth: Auth, mut multipart: Multipart) -> Result<Response, WebError> {
+    let t = auth.t();
+    let mut csrf_ok = false;
+    let mut named: Option<String> = None;
+    let dir = tempfile::Builder::new().prefix("kb-unggah-").tempdir().map_err(|e| WebError::Internal(format!("a temporary folder: {e}")))?;
+    let mut saved: Option<(std::path::PathBuf, String)> = None;
+    let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(format!("{}: {e}", t.upload_failed));
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "csrf" => {
+                let value = field.text().await.map_err(bad)?;
+                auth.check(&value)?;
+                csrf_ok = true;
+            }
+            "koperasi" if csrf_ok => named = Some(field.text().await.map_err(bad)?.chars().take(64).collect()),
+            "berkas" if csrf_ok => {
+                let original: String = field.file_name().unwrap_or_default().chars().filter(|c| !c.is_control()).take(200).collect();
+                if original.is_empty() {
+                    continue;
+                }
+                let ext = std::path::Path::new(&original).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+                if !matches!(ext.as_str(), "csv" | "xlsx" | "txt") {
+                    let why = match auth.lang {
+                        super::i18n::Lang::Id => format!("{}: {original}: hanya CSV atau XLSX", t.upload_failed),
+                        super::i18n::Lang::En => format!("{}: {original}: only CSV or XLSX", t.upload_failed),
+                    };
+                    return upload_page(&state, &auth, None, Some(why)).await;
+                }
+                let path = dir.path().join(format!("unggahan.{ext}"));
+                let mut file = tokio::fs::File::create(&path).await.map_err(|e| WebError::Internal(format!("saving an upload: {e}")))?;
+                let mut size: u64 = 0;
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    size += chunk.len() as u64;
+                    if size > state.import.max_file_bytes {
+                        return Err(WebError::BadRequest(format!("{}: > {} bytes", t.upload_failed, state.import.max_file_bytes)));
+                    }
+                    file.write_all(&chunk).await.map_err(|e| WebError::Internal(format!("saving an upload: {e}")))?;
+                }
+                file.flush().await.map_err(|e| WebError::Internal(format!("saving an upload: {e}")))?;
+                saved = Some((path, original));
+            }
+            _ if !csrf_ok => return Err(WebError::Csrf),
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        return Err(WebError::Csrf);
+    }
+    let Some((path, original)) = saved else { return upload_page(&state, &auth, None, Some(t.no_file.to_owned())).await };
+    let Some((coop_id, code)) = cooperative_for(&state, &auth.user, named.as_deref().filter(|n| !n.is_empty())).await? else { return Err(WebError::NotFound) };
+    let coop = crate::domain::cooperative::CooperativeCode::parse(&code).map_err(|e| WebError::Internal(e.to_string()))?;
+    // The importer's future is not `Send` (it parses one batch while the
+    // last is written): it runs on a blocking thread of its own.
+    let report = {
+        let (store, units, settings, path) = (state.store.handle(), state.units.clone(), state.import.clone(), path.clone());
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            runtime.block_on(
+                async move { crate::intake::products::import_products(&store, &units, &path, Some(&coop), &ImportOptions::default(), &settings).await },
+            )
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("the import stopped: {e}")))?
+    };
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            // The error names the temporary path: say the user's file instead.
+            let why = e.to_string().replace(&path.display().to_string(), &original);
+            return upload_page(&state, &auth, None, Some(format!("{}: {why}", t.upload_failed))).await;
+        }
+    };
+    crate::store::users::audit(
+        &state.store,
+        &auth.user,
+        Some(coop_id),
+        "upload.products",
+        Some(&original),
+        serde_json::json!({"rows": report.rows, "accepted": report.accepted, "rejected": report.rejected}),
+    )
+    .await?;
+    let refusals: Vec<Refusal> = report
+        .shown_rejects
+        .iter()
+        .flat_map(|r| {
+            r.issues.iter().map(move |(column, reason)| Refusal { row: r.row, column: column.clone(), reason: super::format::import_reason(reason, auth.lang) })
+        })
+        .collect();
+    let outcome = Outcome {
+        file: original,
+        cooperative: code,
+        rows: report.rows,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        more: report.rejected.saturating_sub(report.shown_rejects.len() as u64),
+        refusals,
+    };
+    upload_page(&state, &auth, Some(outcome), None).await
+}
+
+/// The product template, as the command writes it.
+pub async fn template(State(state): State<WebState>, _auth: Auth, Path(file): Path<String>) -> Result<Response, WebError> {
+    let (name, mime) = match file.as_str() {
+        "produk.xlsx" => ("templat-produk.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "produk.csv" => ("templat-produk.csv", "text/csv; charset=utf-8"),
+        _ => return Err(WebError::NotFound),
+    };
+    let dir = tempfile::tempdir().map_err(|e| WebError::Internal(e.to_string()))?;
+    let path = dir.path().join(name);
+    crate::intake::template::write(&path, crate::intake::products::PRODUCT_COLUMNS, crate::intake::template::PRODUCT_EXAMPLE, &state.units, true)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(attachment(name, mime, bytes))
+}
+
+fn attachment(name: &str, mime: &'static str, bytes: Vec<u8>) -> Response {
+    // The name is ours (a cooperative's code and a fixed word), ASCII only.
+    let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+    ([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "downloads.html")]
+struct DownloadsPage {
+    l: Layout,
+    coops: Vec<(String, String)>,
+}
+
+pub async fn downloads(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
+    let coops = dashboard::cooperative_choices(&state.store, auth.user.scope()).await?.into_iter().map(|c| (c.1, c.2)).collect();
+    render(&DownloadsPage { l: auth.layout("downloads", auth.t().downloads, "/unduhan"), coops })
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Since {
+    sejak: Option<chrono::NaiveDate>,
+}
+
+/// A cooperative's orders, one row per line with the money, as `orders export` writes them.
+pub async fn orders_file(
+    State(state): State<WebState>,
+    auth: Auth,
+    Path((code, file)): Path<(String, String)>,
+    Query(q): Query<Since>,
+) -> Result<Response, WebError> {
+    let Some((coop_id, code)) = dashboard::cooperative_by_code(&state.store, auth.user.scope(), &code).await? else { return Err(WebError::NotFound) };
+    let rows = crate::orders::export::rows(&state.store, &state.tax, &state.fulfilment, &code, q.sejak).await?;
+    let (bytes, name, mime) = match file.as_str() {
+        "pesanan.csv" => {
+            let mut out = Vec::new();
+            crate::orders::export::write_csv(&mut out, &rows).map_err(|e| WebError::Internal(e.to_string()))?;
+            (out, format!("pesanan-{code}.csv"), "text/csv; charset=utf-8")
+        }
+        "pesanan.xlsx" => {
+            let dir = tempfile::tempdir().map_err(|e| WebError::Internal(e.to_string()))?;
+            let path = dir.path().join("pesanan.xlsx");
+            crate::orders::export::write_xlsx(&path, &rows).map_err(|e| WebError::Internal(e.to_string()))?;
+            (
+                tokio::fs::read(&path).await.map_err(|e| WebError::Internal(e.to_string()))?,
+                format!("pesanan-{code}.xlsx"),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        }
+        _ => return Err(WebError::NotFound),
+    };
+    crate::store::users::audit(&state.store, &auth.user, Some(coop_id), "download.orders", Some(&name), serde_json::json!({"rows": rows.len()})).await?;
+    Ok(attachment(&name, mime, bytes))
+}
+
+/// A cooperative's bulk-upload workbook (katalog-v6-xlsx), mapped now as
+/// `map --format katalog-v6-xlsx --cooperative CODE` maps it.
+pub async fn workbook(State(state): State<WebState>, auth: Auth, Path(code): Path<String>) -> Result<Response, WebError> {
+    let Some((coop_id, code)) = dashboard::cooperative_by_code(&state.store, auth.user.scope(), &code).await? else { return Err(WebError::NotFound) };
+    let format = crate::catalog::Format::KatalogV6Xlsx;
+    let tables = crate::mapping::plan::Tables::load(&state.mappings).map_err(|e| WebError::Internal(e.to_string()))?;
+    let plan = format.plan(&state.mappings, &tables).map_err(|e| WebError::Internal(e.to_string()))?;
+    let dir = tempfile::tempdir().map_err(|e| WebError::Internal(e.to_string()))?;
+    let options = crate::listings::MapOptions {
+        cooperative: Some(code.clone()),
+        out: crate::listings::Output::Path(dir.path().to_owned()),
+        issue_date: crate::domain::time::today(),
+    };
+    let report = crate::listings::map_products(&state.store, &plan, format, &options).await.map_err(|e| WebError::Internal(e.to_string()))?;
+    let Some(first) = report.outputs.first() else { return Err(WebError::NotFound) };
+    let bytes = tokio::fs::read(first).await.map_err(|e| WebError::Internal(e.to_string()))?;
+    let name = format!("unggah-massal-{code}.xlsx");
+    crate::store::users::audit(&state.store, &auth.user, Some(coop_id), "download.workbook", Some(&name), serde_json::json!({"listings": report.written}))
+        .await?;
+    Ok(attachment(&name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes))
+}

@@ -1,0 +1,456 @@
+//! The dashboard, over real HTTP against the real daemon binary, real
+//! PostgreSQL and the mock catalogue: who sees what (another cooperative's
+//! data is 404), CSRF, login throttling, session expiry and logout, escaping
+//! of hostile names, the upload; and (in `browser.rs`) a real headless
+//! Chromium driving the pages end to end.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod browser;
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use katalog_bridge::catalog::Format;
+use katalog_bridge::mapping::MappingSource;
+use katalog_bridge::mapping::plan::Tables;
+use katalog_bridge::mock::{MockServer, Scenario};
+use katalog_bridge::orders::SyncOptions;
+use katalog_bridge::publish::{PublishOptions, publish};
+use katalog_bridge::store::Store;
+use serde_json::json;
+
+/// A store with published listings and synced orders, the mock catalogue
+/// that holds them, and a daemon serving the dashboard on them.
+pub struct World {
+    pub store: Store,
+    pub url: String,
+    pub server: MockServer,
+    pub base: String,
+    pub tmp: tempfile::TempDir,
+    daemon: Option<Child>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(d.id() as i32), nix::sys::signal::Signal::SIGTERM);
+            for _ in 0..100 {
+                if d.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = d.kill();
+        }
+    }
+}
+
+fn scenario() -> Scenario {
+    let mut s = Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap();
+    s.rate_limit_per_minute = 1_000_000;
+    s.orders_per_day = 12;
+    s.lines_per_order_mean = 3;
+    s.buyer_cancel_percent_per_day = 0;
+    s
+}
+
+pub async fn admin(server: &MockServer, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let r = reqwest::Client::new().post(format!("{}{path}", server.url())).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or_default()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl World {
+    /// Publishes the fixtures on the mock, lets the review pass and orders
+    /// arrive, syncs them, and starts the daemon (its schedules far away:
+    /// nothing runs unless started from the page). `web` is added to `[web]`.
+    pub async fn new(web: &str) -> World {
+        let (store, url) = common::fixture_db().await;
+        let scenario = scenario();
+        let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+        let client = common::mock_client(&server, &scenario);
+        let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+        let plan = Format::KatalogV6.plan(&MappingSource::BuiltIn, &tables).unwrap();
+        publish(&store, &plan, &client, &PublishOptions::default()).await.unwrap();
+        admin(&server, "/admin/clock/advance", json!({"hours": 30})).await;
+        katalog_bridge::publish::status::sync_status(&store, &client, katalog_bridge::publish::Channel::Api, None, &Default::default()).await.unwrap();
+        let clock = admin(&server, "/admin/clock/advance", json!({"hours": 30})).await;
+        let now: chrono::DateTime<chrono::Utc> = clock["now"].as_str().unwrap().parse().unwrap();
+        let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
+        let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+        let options = SyncOptions { klpd: vec!["D347".into()], years: katalog_bridge::orders::default_years(today), ..Default::default() };
+        katalog_bridge::orders::sync_orders(&store, &client, &calendar, &options).await.unwrap();
+        let tmp = common::temp_dir();
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut config = format!(
+            "[orders]\nklpd = [\"D347\"]\n\
+             [daemon]\nlisten = \"{listen}\"\n\
+             [daemon.schedules]\npublish = \"0 3 1 1 *\"\nstatus = \"0 3 1 1 *\"\norders = \"0 3 1 1 *\"\n\
+             [web]\n{web}\n\
+             [catalogue]\nbase_url = \"{}\"\n",
+            server.url()
+        );
+        for c in &scenario.clients {
+            config.push_str(&format!(
+                "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+                c.kode_penyedia, c.client_id, c.client_secret
+            ));
+        }
+        let config_path = tmp.path().join("katalog-bridge.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = std::fs::File::create(tmp.path().join("daemon.log")).unwrap();
+        let daemon = common::binary()
+            .env("DATABASE_URL", &url)
+            .env("KATALOG_BRIDGE_INSTANCE", "web-test-daemon")
+            .arg("--config")
+            .arg(&config_path)
+            .arg("daemon")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let base = format!("http://{listen}");
+        let world = World { store, url, server, base, tmp, daemon: Some(daemon) };
+        for _ in 0..300 {
+            if reqwest::get(format!("{}/healthz", world.base)).await.is_ok_and(|r| r.status().is_success()) {
+                return world;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the daemon did not answer within 30 s: {}", world.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.tmp.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    /// Adds an account with the command line (the password on standard input).
+    pub fn add_user(&self, name: &str, cooperative: Option<&str>, password: &str) {
+        use std::io::Write;
+        let mut cmd = common::binary();
+        cmd.env("DATABASE_URL", &self.url).args(["users", "add", name, "--password-stdin", "--role"]);
+        match cooperative {
+            Some(code) => cmd.args(["cooperative", "--cooperative", code]),
+            None => cmd.arg("liaison"),
+        };
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "users add {name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(self.store.pool()).await.unwrap()
+    }
+
+    /// A cooperative with an order waiting for its confirmation, and another
+    /// cooperative with an order: (code, order id) each.
+    pub async fn two_cooperatives(&self) -> ((String, i64), (String, i64)) {
+        let mine: (String, i64) = sqlx::query_as(
+            "SELECT c.code, o.id FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
+             WHERE o.status = 'WAITING_SELLER_CONFIRMATION' AND o.deadline > now() ORDER BY o.deadline DESC LIMIT 1",
+        )
+        .fetch_one(self.store.pool())
+        .await
+        .expect("an order waiting for confirmation");
+        let other: (String, i64) = sqlx::query_as(
+            "SELECT c.code, o.id FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE c.code <> $1 ORDER BY o.id LIMIT 1",
+        )
+        .bind(&mine.0)
+        .fetch_one(self.store.pool())
+        .await
+        .expect("another cooperative's order");
+        (mine, other)
+    }
+}
+
+/// A browser-like client: keeps its cookies, follows no redirects.
+pub struct Visitor {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Visitor {
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Visitor { http, base: base.to_owned() }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    /// The redirect target of a GET, if it redirects.
+    pub async fn location(&self, path: &str) -> Option<String> {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        r.headers().get("location").map(|l| l.to_str().unwrap().to_owned())
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>) {
+        let r = self.http.post(format!("{}{path}", self.base)).form(form).send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        (status, r.text().await.unwrap(), location)
+    }
+
+    /// Logs in through the form; the page it lands on (a redirect), or the login page again.
+    pub async fn login(&self, user: &str, password: &str) -> (u16, String, Option<String>) {
+        let (_, page) = self.get("/masuk").await;
+        let token = hidden(&page, "token");
+        self.post("/masuk", &[("token", &token), ("username", user), ("password", password), ("lanjut", "/")]).await
+    }
+
+    /// The CSRF token of the session (from any page's logout form).
+    pub async fn csrf(&self) -> String {
+        let (status, page) = self.get("/").await;
+        assert_eq!(status, 200, "logged in");
+        hidden(&page, "csrf")
+    }
+}
+
+/// The value of the first hidden input named `name`.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in:\n{page}")) + marker.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+const PASSWORD: &str = "kata-sandi-uji-2026";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperatives_route_answers_404() {
+    let w = World::new("").await;
+    let ((mine, my_order), (other, their_order)) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    w.add_user("penghubung", None, PASSWORD);
+    let their_pub: i64 = w
+        .scalar(&format!("SELECT pb.id FROM publications pb JOIN products p ON p.id = pb.product_id JOIN cooperatives c ON c.id = p.cooperative_id WHERE c.code = '{other}' LIMIT 1"))
+        .await;
+
+    let v = Visitor::new(&w.base);
+    // Not logged in: every page sends to the login page.
+    assert_eq!(v.location("/pesanan").await.as_deref(), Some("/masuk?lanjut=%2Fpesanan"));
+    let (status, _, to) = v.login("staf", PASSWORD).await;
+    assert_eq!((status, to.as_deref()), (303, Some("/")), "logged in: {}", w.log());
+    let csrf = v.csrf().await;
+
+    // Their own: there.
+    let (status, page) = v.get(&format!("/pesanan/{my_order}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&mine));
+    let (_, overview) = v.get("/").await;
+    assert!(overview.contains(&format!("({mine})")) && !overview.contains(&format!("({other})")), "the overview shows their cooperative only");
+    let (_, list) = v.get("/pesanan").await;
+    assert!(!list.contains(&format!("/pesanan/{their_order}\"")), "another cooperative's order is not listed");
+
+    // Another cooperative's, by id or by URL: 404, the same page as for what does not exist.
+    let (_, missing) = v.get("/pesanan/999999999").await;
+    for path in [
+        format!("/pesanan/{their_order}"),
+        format!("/pesanan?koperasi={other}"),
+        format!("/produk?koperasi={other}"),
+        format!("/unduhan/pesanan/{other}/pesanan.csv"),
+        format!("/unduhan/pesanan/{other}/pesanan.xlsx"),
+        format!("/unduhan/buku-kerja/{other}"),
+        "/jalankan".to_owned(),
+    ] {
+        let (status, page) = v.get(&path).await;
+        assert_eq!(status, 404, "GET {path}");
+        assert_eq!(page, missing, "GET {path}: the same 404 as for nothing");
+    }
+    let answers_before = w.scalar("SELECT count(*) FROM order_responses").await;
+    let pending_before = w.scalar(&format!("SELECT count(*) FROM publications WHERE id = {their_pub} AND state = 'pending'")).await;
+    for path in [
+        format!("/pesanan/{their_order}/terima"),
+        format!("/pesanan/{their_order}/tolak"),
+        format!("/produk/{their_pub}/kirim-ulang"),
+        "/jalankan/orders".to_owned(),
+    ] {
+        let (status, _, _) = v.post(&path, &[("csrf", &csrf), ("alasan", "stok habis")]).await;
+        assert_eq!(status, 404, "POST {path}");
+    }
+    // An upload naming another cooperative.
+    let products_before = w.scalar(&format!("SELECT count(*) FROM products p JOIN cooperatives c ON c.id = p.cooperative_id WHERE c.code = '{other}'")).await;
+    let csv = "kode_anggota;nama_anggota;sku;nama_produk;deskripsi;kategori;satuan;isi_bersih;harga;stok;min_pembelian;berat_kg;asal\n\
+               X-01;Anggota X;NYUSUP-1;Gula Pasir 1 kg;Gula pasir kemasan 1 kg.;Gula;pcs;1 kg;15000;10;1;1;Lokal\n";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("koperasi", other.clone())
+        .part("berkas", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("produk.csv"));
+    let r = v.http.post(format!("{}/unggah", w.base)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404, "an upload for another cooperative");
+    assert_eq!(w.scalar("SELECT count(*) FROM order_responses").await, answers_before, "no answer recorded");
+    assert_eq!(w.scalar(&format!("SELECT count(*) FROM publications WHERE id = {their_pub} AND state = 'pending'")).await, pending_before);
+    assert_eq!(
+        w.scalar(&format!("SELECT count(*) FROM products p JOIN cooperatives c ON c.id = p.cooperative_id WHERE c.code = '{other}'")).await,
+        products_before,
+        "nothing imported for the other cooperative"
+    );
+
+    // The liaison sees both, and may start a run.
+    let liaison = Visitor::new(&w.base);
+    liaison.login("penghubung", PASSWORD).await;
+    for path in [format!("/pesanan/{their_order}"), format!("/pesanan/{my_order}"), "/jalankan".to_owned(), format!("/unduhan/pesanan/{other}/pesanan.csv")] {
+        assert_eq!(liaison.get(&path).await.0, 200, "the liaison: GET {path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_without_the_sessions_csrf_token_change_nothing_logins_are_throttled_and_sessions_end() {
+    let w = World::new("throttle_account_failures = 3\nsession_idle_minutes = 30").await;
+    let ((mine, my_order), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    w.add_user("penghubung", None, PASSWORD);
+    let v = Visitor::new(&w.base);
+    // A session id planted before the login is not the one after it.
+    let (status, _, _) = v.login("staf", PASSWORD).await;
+    assert_eq!(status, 303);
+    let csrf = v.csrf().await;
+    let pub_id: i64 = w
+        .scalar(&format!(
+            "SELECT pb.id FROM publications pb JOIN products p ON p.id = pb.product_id JOIN cooperatives c ON c.id = p.cooperative_id
+             WHERE c.code = '{mine}' AND pb.state = 'live' LIMIT 1"
+        ))
+        .await;
+    let state_of = |id: i64| format!("SELECT count(*) FROM publications WHERE id = {id} AND state = 'live'");
+
+    // Without the token, and with a wrong one: refused, nothing changed.
+    for token in [None, Some("0".repeat(64)), Some(format!("{csrf}x"))] {
+        let mut form = vec![("alasan", "stok habis")];
+        if let Some(t) = &token {
+            form.push(("csrf", t));
+        }
+        for path in [format!("/pesanan/{my_order}/terima"), format!("/pesanan/{my_order}/tolak"), format!("/produk/{pub_id}/kirim-ulang"), "/keluar".to_owned()]
+        {
+            let (status, page, _) = v.post(&path, &form).await;
+            assert_eq!(status, 403, "POST {path} with token {token:?}");
+            assert!(page.contains("Formulir ini sudah tidak berlaku"), "the page says why: {page}");
+        }
+        let upload = reqwest::multipart::Form::new().part("berkas", reqwest::multipart::Part::bytes(b"a;b\n".to_vec()).file_name("x.csv"));
+        let upload = match &token {
+            Some(t) => {
+                reqwest::multipart::Form::new().text("csrf", t.clone()).part("berkas", reqwest::multipart::Part::bytes(b"a;b\n".to_vec()).file_name("x.csv"))
+            }
+            None => upload,
+        };
+        let r = v.http.post(format!("{}/unggah", w.base)).multipart(upload).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 403, "upload with token {token:?}");
+    }
+    assert_eq!(w.scalar("SELECT count(*) FROM order_responses").await, 0, "no answer recorded");
+    assert_eq!(w.scalar(&state_of(pub_id)).await, 1, "the listing was not touched");
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log").await, 0, "no action happened");
+    assert_eq!(v.get("/").await.0, 200, "the forged logout did not end the session");
+
+    // Login throttling: after 3 failures, even the right password waits; the
+    // page says the same for a wrong password and for a user that does not exist.
+    let other = Visitor::new(&w.base);
+    let (_, wrong, _) = other.login("penghubung", "salah-salah-salah").await;
+    let (_, nobody, _) = other.login("tidak-ada", "salah-salah-salah").await;
+    let alert = |page: &str| page.split("role=\"alert\">").nth(1).and_then(|s| s.split('<').next()).unwrap_or_default().to_owned();
+    assert_eq!(alert(&wrong), "Nama pengguna atau kata sandi salah.");
+    assert_eq!(alert(&wrong), alert(&nobody), "the login page does not say whether a user exists");
+    other.login("penghubung", "salah-salah-salah").await;
+    other.login("penghubung", "salah-salah-salah").await;
+    let (status, page, _) = other.login("penghubung", PASSWORD).await;
+    assert_eq!(status, 200, "the right password is refused while the account waits");
+    assert!(alert(&page).starts_with("Terlalu banyak percobaan masuk yang gagal"), "{}", alert(&page));
+    assert_eq!(w.scalar("SELECT count(*) FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'penghubung'").await, 0);
+    // After the wait (4 failures: 4 s after the last), the right password works.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (status, _, to) = other.login("penghubung", PASSWORD).await;
+    assert_eq!((status, to.as_deref()), (303, Some("/")), "let in after the wait");
+
+    // Expiry after inactivity: a session last used 31 minutes ago is over.
+    sqlx::query("UPDATE web_sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = (SELECT id FROM users WHERE username = 'penghubung')")
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(other.location("/pesanan").await.as_deref(), Some("/masuk?lanjut=%2Fpesanan&habis=1"));
+    assert_eq!(w.scalar("SELECT count(*) FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'penghubung'").await, 0, "and removed");
+
+    // Logout ends the session on the server: the old cookie opens nothing.
+    let cookie_before = w.scalar("SELECT count(*) FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'staf'").await;
+    assert_eq!(cookie_before, 1);
+    let (status, _, to) = v.post("/keluar", &[("csrf", &csrf)]).await;
+    assert_eq!((status, to.as_deref()), (303, Some("/masuk?keluar=1")));
+    assert_eq!(w.scalar("SELECT count(*) FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'staf'").await, 0);
+    assert!(v.location("/").await.is_some_and(|l| l.starts_with("/masuk")));
+
+    // A disabled account cannot log in, and its sessions end.
+    let again = Visitor::new(&w.base);
+    again.login("staf", PASSWORD).await;
+    assert_eq!(again.get("/").await.0, 200);
+    let out = common::binary().env("DATABASE_URL", &w.url).args(["users", "disable", "staf"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(again.location("/").await.is_some_and(|l| l.starts_with("/masuk")));
+    assert_eq!(again.login("staf", PASSWORD).await.0, 200, "a disabled account stays on the login page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_are_escaped_and_an_upload_takes_the_good_rows_and_names_each_bad_one() {
+    let w = World::new("").await;
+    let ((mine, my_order), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    w.add_user("penghubung", None, PASSWORD);
+    let v = Visitor::new(&w.base);
+    v.login("staf", PASSWORD).await;
+    let csrf = v.csrf().await;
+
+    // A spreadsheet with two good rows, a row with a negative price, and a
+    // hostile product name; uploaded under a hostile file name.
+    let csv = "kode_anggota;nama_anggota;sku;nama_produk;deskripsi;kategori;satuan;isi_bersih;harga;stok;min_pembelian;berat_kg;asal\n\
+               UJI-01;Anggota Uji;UJI-BERAS-5;Beras Uji 5 kg;Beras uji kemasan 5 kg.;Beras;karung;5 kg;74500;10;1;5;Lokal\n\
+               UJI-01;Anggota Uji;UJI-GULA-1;Gula Uji 1 kg;Gula uji kemasan 1 kg.;Gula;pcs;1 kg;-15000;10;1;1;Lokal\n\
+               UJI-01;Anggota Uji;UJI-XSS-1;<script>alert('produk')</script> Minyak 1 L;Minyak goreng.;Minyak Goreng;botol;1 liter;21000;10;1;1;Lokal\n\
+               UJI-01;Anggota Uji;UJI-TELUR;Telur Uji;Telur ayam.;Telur;kg;1 kg;28000;10;1;1;Lokal\n";
+    let hostile_file = "\"><img src=x onerror=alert(1)>.csv";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part("berkas", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name(hostile_file));
+    let r = v.http.post(format!("{}/unggah", w.base)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<strong>4</strong> baris dibaca"), "{page}");
+    assert!(page.contains("<strong>3</strong> baris masuk"), "{page}");
+    let refused = page.split("class=\"stack refusals\"").nth(1).expect("the refused rows are listed");
+    assert!(refused.contains("<td data-label=\"Baris\">3</td>"), "row 3 (the second data row) is named: {refused}");
+    assert!(refused.contains("(harga)"), "its column is named: {refused}");
+    assert!(refused.contains("harga tidak boleh negatif"), "and its reason, in Indonesian: {refused}");
+    let stored: i64 = w
+        .scalar(&format!("SELECT count(*) FROM products p JOIN cooperatives c ON c.id = p.cooperative_id WHERE c.code = '{mine}' AND p.sku LIKE 'UJI-%'"))
+        .await;
+    assert_eq!(stored, 3, "the good rows went in");
+    // The file name and the product name are escaped wherever they show.
+    assert!(!page.contains("<img src=x"), "the file name is not markup");
+    assert!(page.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;.csv") || page.contains("&quot;&gt;&lt;img"), "{page}");
+    let (_, history) = v.get("/riwayat").await;
+    assert!(history.contains("mengunggah berkas produk") && !history.contains("<img src=x"), "the audit log names the upload, escaped");
+    let (_, listings) = v.get("/produk").await;
+    assert!(!listings.contains("<script>alert('produk')"), "a product's name is not markup");
+
+    // A hostile work unit name and line description from the catalogue.
+    sqlx::query("UPDATE purchase_orders SET nama_satker = '<script>alert(\"satker\")</script>' WHERE id = $1")
+        .bind(my_order)
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE order_lines SET description = '<b onmouseover=alert(2)>Beras</b>' WHERE order_id = $1")
+        .bind(my_order)
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+    for path in [format!("/pesanan/{my_order}"), "/pesanan".to_owned()] {
+        let (status, page) = v.get(&path).await;
+        assert_eq!(status, 200);
+        assert!(!page.contains("<script>alert(\"satker\")") && !page.contains("<b onmouseover"), "{path} renders them as text");
+        assert!(page.contains("&#60;script&#62;alert(&#34;satker&#34;)&#60;/script&#62;") || page.contains("&lt;script&gt;"), "{path}: {page}");
+    }
+}
