@@ -790,6 +790,8 @@ async fn demo_command(fixtures: std::path::PathBuf, out: std::path::PathBuf, web
         print!("{}", outcome.render());
         if web {
             demo_web(store, settings, &outcome).await?;
+        } else {
+            println!("\nDasbor / dashboard: `katalog-bridge demo --web` keeps it running on this data, with a liaison and a cooperative login.");
         }
         Ok(EXIT_OK)
     })
@@ -807,10 +809,14 @@ async fn demo_web(store: &Store, settings: &Settings, outcome: &demo::DemoOutcom
     }
     daemon_settings.web.enabled = true;
     let parts = daemon_parts(&daemon_settings)?(store)?;
+    // The cooperative login is for one with an order waiting (else with most orders), so there is something to do.
+    let cooperative = crate::store::dashboard::busiest_cooperative(store).await?.unwrap_or_else(|| "MJK-BALONGSARI".into());
+    let cooperative_user = cooperative.to_lowercase();
     let mut logins = Vec::new();
-    for (name, role, cooperative) in
-        [("penghubung", crate::store::users::Role::Liaison, None), ("mjk-balongsari", crate::store::users::Role::Cooperative, Some("MJK-BALONGSARI"))]
-    {
+    for (name, role, cooperative) in [
+        ("penghubung", crate::store::users::Role::Liaison, None),
+        (cooperative_user.as_str(), crate::store::users::Role::Cooperative, Some(cooperative.as_str())),
+    ] {
         let password = crate::web::auth::random_token().map_err(|e| anyhow::anyhow!("{e}"))?[..16].to_owned();
         let hash = tokio::task::spawn_blocking({
             let password = password.clone();

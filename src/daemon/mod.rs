@@ -381,6 +381,7 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
             jobs: Some(jobs.clone()),
             orders_from_inaproc: w.orders_from_inaproc,
             hashing: tokio::sync::Semaphore::new(2),
+            overview: Default::default(),
         });
         app = app.merge(crate::web::router(web));
     }

@@ -99,7 +99,10 @@ pub struct ListingRow {
     pub member: String,
     pub sku: String,
     pub product: String,
-    pub channel: Option<String>,
+    pub cooperative_id: i64,
+    pub member_id: i64,
+    /// The publication's channel; "" for a held-back draft.
+    pub channel: String,
     pub state: String,
     pub since: DateTime<Utc>,
     /// A publication's reasons (sentences, or `{field, message}`), or a
@@ -121,41 +124,108 @@ pub struct ListingFilter {
     pub channel: Option<String>,
 }
 
-/// A page of listings in `scope` and `filter`: `limit` rows from `offset`,
-/// and whether more follow. The state `blocked` names drafts held back.
-pub async fn listings(store: &Store, scope: Option<i64>, filter: &ListingFilter, limit: i64, offset: i64) -> Result<(Vec<ListingRow>, bool), StoreError> {
-    let mut rows: Vec<ListingRow> = sqlx::query_as(
-        "SELECT * FROM (
-             SELECT pb.id, c.code AS cooperative, m.code AS member, p.sku, p.name AS product, pb.channel, pb.state, pb.state_since AS since,
-                    pb.reasons, pb.last_error, pb.kd_produk, pb.live, pb.status_produk, pb.want_hash IS DISTINCT FROM pb.sent_hash AS changed,
-                    p.cooperative_id
-             FROM publications pb JOIN products p ON p.id = pb.product_id
-             JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
-             WHERE ($3::text IS NULL OR pb.channel = $3) AND ($4::text IS NULL OR pb.state = $4)
-               AND ($1::bigint IS NULL OR p.cooperative_id = $1) AND ($2::bigint IS NULL OR p.cooperative_id = $2)
-             UNION ALL
-             SELECT NULL, c.code, m.code, p.sku, p.name, NULL, 'blocked', l.updated_at,
-                    (SELECT COALESCE(jsonb_agg(i), '[]') FROM jsonb_array_elements(l.issues) i WHERE i->>'severity' = 'blocking'),
-                    NULL, NULL, NULL, NULL, false, p.cooperative_id
-             FROM listings l JOIN products p ON p.id = l.product_id
-             JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
-             WHERE l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active AND $3::text IS NULL AND ($4::text IS NULL OR $4 = 'blocked')
-               AND ($1::bigint IS NULL OR p.cooperative_id = $1) AND ($2::bigint IS NULL OR p.cooperative_id = $2)
-         ) v
-         ORDER BY cooperative, member, sku, channel NULLS FIRST
-         LIMIT $5 OFFSET $6",
-    )
-    .bind(scope)
-    .bind(filter.cooperative)
-    .bind(filter.channel.as_deref())
-    .bind(filter.state.as_deref())
-    .bind(limit + 1)
-    .bind(offset)
-    .fetch_all(&store.pool)
-    .await?;
-    let more = rows.len() as i64 > limit;
+/// Where a page of listings starts: after the listing with this sort key
+/// (cooperative, member, SKU, channel; a held-back draft's channel is "").
+/// Keyset pages walk the products' (cooperative, member, SKU) index, so the
+/// thousandth page costs what the first does.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListingKey {
+    pub cooperative_id: i64,
+    pub member_id: i64,
+    pub sku: String,
+    pub channel: String,
+}
+
+/// A page of listings in `scope` and `filter`: `limit` rows after `after`,
+/// and the key to start the next page from, when there is one. The state
+/// `blocked` names drafts held back. Publications and held-back drafts are
+/// read by two index-ordered statements and merged.
+pub async fn listings(
+    store: &Store,
+    scope: Option<i64>,
+    filter: &ListingFilter,
+    after: Option<&ListingKey>,
+    limit: i64,
+) -> Result<(Vec<ListingRow>, Option<ListingKey>), StoreError> {
+    let cooperative = match (scope, filter.cooperative) {
+        (Some(a), Some(b)) if a != b => return Ok((Vec::new(), None)),
+        (a, b) => a.or(b),
+    };
+    let mut common = vec!["true"];
+    if cooperative.is_some() {
+        common.push("p.cooperative_id = $1");
+    }
+    if after.is_some() {
+        common.push("(p.cooperative_id, p.member_id, p.sku) >= ($4, $5, $6)");
+    }
+    let columns = "c.code AS cooperative, m.code AS member, p.sku, p.name AS product, p.cooperative_id, p.member_id";
+    let joins = "JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id";
+    // ($1-$7 are named in every statement, so each always has a type.)
+    let typed = "($1::bigint IS NULL OR true) AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true) AND ($4::bigint IS NULL OR true) \
+                 AND ($5::bigint IS NULL OR true) AND ($6::text IS NULL OR true) AND ($7::text IS NULL OR true)";
+    let mut statements = Vec::new();
+    if filter.state.as_deref() != Some("blocked") {
+        let mut w = common.clone();
+        if filter.channel.is_some() {
+            w.push("pb.channel = $2");
+        }
+        if filter.state.is_some() {
+            w.push("pb.state = $3");
+        }
+        if after.is_some() {
+            w.push("NOT ((p.cooperative_id, p.member_id, p.sku) = ($4, $5, $6) AND pb.channel <= $7)");
+        }
+        statements.push(format!(
+            "SELECT pb.id, {columns}, pb.channel, pb.state, pb.state_since AS since, pb.reasons, pb.last_error, pb.kd_produk, pb.live, pb.status_produk,
+                    pb.want_hash IS DISTINCT FROM pb.sent_hash AS changed
+             FROM products p JOIN publications pb ON pb.product_id = p.id {joins}
+             WHERE {} AND {typed}
+             ORDER BY p.cooperative_id, p.member_id, p.sku, pb.channel LIMIT $8",
+            w.join(" AND ")
+        ));
+    }
+    if filter.channel.is_none() && filter.state.as_deref().is_none_or(|s| s == "blocked") {
+        let mut w = common.clone();
+        w.push("l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active");
+        if after.is_some() {
+            w.push("NOT ((p.cooperative_id, p.member_id, p.sku) = ($4, $5, $6) AND '' <= $7)");
+        }
+        statements.push(format!(
+            "SELECT NULL::bigint AS id, {columns}, ''::text AS channel, 'blocked'::text AS state, l.updated_at AS since,
+                    (SELECT COALESCE(jsonb_agg(i), '[]') FROM jsonb_array_elements(l.issues) i WHERE i->>'severity' = 'blocking') AS reasons,
+                    NULL::text AS last_error, NULL::text AS kd_produk, NULL::boolean AS live, NULL::text AS status_produk, false AS changed
+             FROM products p JOIN listings l ON l.product_id = p.id {joins}
+             WHERE {} AND {typed}
+             ORDER BY p.cooperative_id, p.member_id, p.sku LIMIT $8",
+            w.join(" AND ")
+        ));
+    }
+    let mut rows: Vec<ListingRow> = Vec::new();
+    for sql in statements {
+        let part: Vec<ListingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(cooperative)
+            .bind(filter.channel.as_deref())
+            .bind(filter.state.as_deref())
+            .bind(after.map(|k| k.cooperative_id))
+            .bind(after.map(|k| k.member_id))
+            .bind(after.map(|k| k.sku.as_str()))
+            .bind(after.map(|k| k.channel.as_str()))
+            .bind(limit + 1)
+            .fetch_all(&store.pool)
+            .await?;
+        rows.extend(part);
+    }
+    rows.sort_by(|a, b| a.key().cmp(&b.key()));
+    let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].key());
     rows.truncate(limit as usize);
-    Ok((rows, more))
+    Ok((rows, next))
+}
+
+impl ListingRow {
+    /// Its place in the list.
+    pub fn key(&self) -> ListingKey {
+        ListingKey { cooperative_id: self.cooperative_id, member_id: self.member_id, sku: self.sku.clone(), channel: self.channel.clone() }
+    }
 }
 
 /// A publication's cooperative, when it is in `scope` (else `None`: not found).
@@ -179,30 +249,43 @@ pub struct OrderFilter {
     pub status: Option<String>,
 }
 
-/// A page of orders in `scope`: waiting ones by nearest deadline, else newest first.
+/// A page of orders in `scope`: waiting ones by nearest deadline, else newest
+/// first. The statement holds only the conditions given, so each variant
+/// gets a plan of its own (the newest-first page walks an index on the order
+/// date instead of sorting every order).
 pub async fn orders(store: &Store, scope: Option<i64>, filter: &OrderFilter, limit: i64, offset: i64) -> Result<(Vec<OrderLine>, bool), StoreError> {
-    let mut rows: Vec<OrderLine> = sqlx::query_as(
+    let cooperative = match (scope, filter.cooperative) {
+        (Some(a), Some(b)) if a != b => return Ok((Vec::new(), false)),
+        (a, b) => a.or(b),
+    };
+    // Orders of no registered cooperative are nobody's page.
+    let mut conditions = vec!["o.cooperative_id IS NOT NULL"];
+    if cooperative.is_some() {
+        conditions.push("o.cooperative_id = $1");
+    }
+    if filter.waiting {
+        conditions.push("o.status IN ('WAITING_SELLER_CONFIRMATION', 'WAITING_PPK_REVIEW')");
+    }
+    if filter.status.is_some() {
+        conditions.push("o.status = $2");
+    }
+    let order = if filter.waiting { "COALESCE(o.deadline, o.ppk_deadline) NULLS LAST, o.id" } else { "o.order_date DESC NULLS LAST, o.id DESC" };
+    let sql = format!(
         "SELECT o.id, o.remote_order_id AS order_id, c.code AS cooperative, o.status, o.nama_satker AS buyer, o.total,
                 (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) AS lines,
                 (SELECT string_agg(x.t, '; ') FROM (SELECT l.description || COALESCE(' × ' || trim_scale(l.quantity) || COALESCE(' ' || l.unit, ''), '') AS t
                         FROM order_lines l WHERE l.order_id = o.id ORDER BY l.id LIMIT 3) x) AS items,
                 o.deadline, o.ppk_deadline, o.amount_mismatch, o.unrouted_lines,
                 (SELECT r.decision || ' ' || r.state FROM order_responses r WHERE r.order_id = o.id) AS response
-         FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
-         WHERE ($1::bigint IS NULL OR o.cooperative_id = $1) AND ($2::bigint IS NULL OR o.cooperative_id = $2)
-           AND (NOT $3 OR o.status IN ('WAITING_SELLER_CONFIRMATION', 'WAITING_PPK_REVIEW'))
-           AND ($4::text IS NULL OR o.status = $4)
-         ORDER BY CASE WHEN $3 THEN COALESCE(o.deadline, o.ppk_deadline) END NULLS LAST, o.order_date DESC NULLS LAST, o.id DESC
-         LIMIT $5 OFFSET $6",
-    )
-    .bind(scope)
-    .bind(filter.cooperative)
-    .bind(filter.waiting)
-    .bind(filter.status.as_deref())
-    .bind(limit + 1)
-    .bind(offset)
-    .fetch_all(&store.pool)
-    .await?;
+         -- ($1, $2 are named below even where unused, so both always have a type.)
+         FROM (SELECT * FROM purchase_orders o WHERE {} AND ($1::bigint IS NULL OR true) AND ($2::text IS NULL OR true)
+               ORDER BY {order} LIMIT $3 OFFSET $4) o
+         JOIN cooperatives c ON c.id = o.cooperative_id
+         ORDER BY {order}",
+        conditions.join(" AND ")
+    );
+    let mut rows: Vec<OrderLine> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cooperative).bind(filter.status.as_deref()).bind(limit + 1).bind(offset).fetch_all(&store.pool).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
@@ -266,4 +349,15 @@ pub async fn cooperative_by_code(store: &Store, scope: Option<i64>, code: &str) 
         .bind(scope)
         .fetch_optional(&store.pool)
         .await?)
+}
+
+/// The cooperative with the most orders waiting for confirmation (then the
+/// most orders, then the first by code): the demo's cooperative login.
+pub async fn busiest_cooperative(store: &Store) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.code FROM cooperatives c LEFT JOIN purchase_orders o ON o.cooperative_id = c.id GROUP BY c.code
+         ORDER BY count(*) FILTER (WHERE o.status = 'WAITING_SELLER_CONFIRMATION') DESC, count(o.id) DESC, c.code LIMIT 1",
+    )
+    .fetch_optional(&store.pool)
+    .await?)
 }

@@ -157,6 +157,25 @@ pub fn notification_state(state: &str, lang: Lang) -> String {
     lang.pick(id, en).to_owned()
 }
 
+/// A notification's kind and channel in words: `pengingat terakhir · WhatsApp`.
+pub fn notification(kind: &str, channel: &str, lang: Lang) -> String {
+    let (id, en) = match kind {
+        "arrived" => ("pesanan masuk", "order arrived"),
+        "deadline_near" => ("pengingat: sisa 1 hari kerja", "reminder: one working day left"),
+        "deadline_last" => ("pengingat terakhir", "last reminder"),
+        k if k.starts_with("overdue_") => ("langkah terlambat", "step overdue"),
+        _ => ("", ""),
+    };
+    let what = if id.is_empty() { kind } else { lang.pick(id, en) };
+    let channel = match channel {
+        "email" => "e-mail",
+        "whatsapp" => "WhatsApp",
+        "webhook" => "webhook",
+        other => other,
+    };
+    format!("{what} · {channel}")
+}
+
 /// An audit action in words.
 pub fn action(action: &str, lang: Lang) -> String {
     let (id, en) = match action {

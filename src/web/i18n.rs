@@ -86,6 +86,7 @@ texts! {
     none_found: "Tidak ada data.", "Nothing here.";
     next_page: "Berikutnya", "Next";
     prev_page: "Sebelumnya", "Previous";
+    first_page: "Halaman pertama", "First page";
     listings_by_state: "Listing per status", "Listings by state";
     waiting_orders: "Pesanan menunggu konfirmasi", "Orders waiting for confirmation";
     nearest_deadline: "Batas waktu terdekat", "Nearest deadline";
@@ -161,7 +162,7 @@ texts! {
     downloads_intro: "Unduh pesanan koperasi dan buku kerja unggah massal.", "Download the cooperative's orders and the bulk-upload workbooks.";
     run_intro: "Mulai pekerjaan sekarang tanpa menunggu jadwal. Pekerjaan yang sedang berjalan tidak dimulai dua kali.", "Start a job now without waiting for its schedule. A job that is running is not started twice.";
     start: "Mulai", "Start";
-    run_started: "Pekerjaan dimulai.", "The job started.";
+    run_started: "Pekerjaan dimulai:", "Started:";
     run_busy: "Pekerjaan ini sedang berjalan di", "This job is running on";
     running_now: "Sedang berjalan", "Running now";
     runs: "Proses", "Runs";

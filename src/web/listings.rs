@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::format::{self, when};
 use super::i18n::Lang;
-use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, given, page_offset, render};
+use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, given, render};
 use crate::domain::publication::{OnRequest, PublicationState};
 use crate::store::dashboard::{self, ListingFilter};
 
@@ -18,8 +18,23 @@ pub struct ListingQuery {
     koperasi: Option<String>,
     status: Option<String>,
     saluran: Option<String>,
-    hal: Option<i64>,
+    /// Where the page starts: after the listing with this key (`dashboard::ListingKey`).
+    setelah: Option<String>,
     ok: Option<String>,
+}
+
+/// `cooperative.member.channel.sku` (the SKU last: it may hold dots).
+fn key_text(k: &dashboard::ListingKey) -> String {
+    format!("{}.{}.{}.{}", k.cooperative_id, k.member_id, k.channel, k.sku)
+}
+
+fn parse_key(s: &str) -> Option<dashboard::ListingKey> {
+    let mut parts = s.splitn(4, '.');
+    let cooperative_id = parts.next()?.parse().ok()?;
+    let member_id = parts.next()?.parse().ok()?;
+    let channel = parts.next()?.to_owned();
+    let sku = parts.next()?.chars().take(200).collect();
+    Some(dashboard::ListingKey { cooperative_id, member_id, sku, channel })
 }
 
 pub struct Row {
@@ -117,9 +132,9 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
     };
     let state_filter = given(&q.status).filter(|s| format::LISTING_STATES.contains(s)).map(str::to_owned);
     let channel_filter = given(&q.saluran).filter(|c| ["api", "peppol", "xlsx"].contains(c)).map(str::to_owned);
-    let (page, offset) = page_offset(q.hal);
     let filter = ListingFilter { cooperative: coop_filter, state: state_filter.clone(), channel: channel_filter.clone() };
-    let (rows, more) = dashboard::listings(&state.store, scope, &filter, PAGE_SIZE, offset).await?;
+    let after = q.setelah.as_deref().and_then(parse_key);
+    let (rows, next) = dashboard::listings(&state.store, scope, &filter, after.as_ref(), PAGE_SIZE).await?;
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -140,7 +155,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
                 member: r.member,
                 sku: r.sku,
                 product: r.product,
-                channel: r.channel.as_deref().map(|c| format::channel(c, lang)).unwrap_or_default(),
+                channel: format::channel(&r.channel, lang),
                 state: format::listing_state(&r.state, lang),
                 since: when(r.since, lang),
                 inaproc,
@@ -149,8 +164,15 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
         })
         .collect();
     let params = [("koperasi", q.koperasi.clone()), ("status", state_filter.clone()), ("saluran", channel_filter.clone())];
-    let pager = Pager::new("/produk", &params, page, more);
-    let here = Pager::href("/produk", &params, page);
+    let first = Pager::href("/produk", &params, 1);
+    let with_key = |k: &dashboard::ListingKey| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("setelah", &key_text(k));
+        format!("{first}{}{}", if first.contains('?') { '&' } else { '?' }, q.finish())
+    };
+    // Pages run forward from a key; "back" is to the first page.
+    let pager = Pager { prev: after.is_some().then(|| first.clone()), next: next.as_ref().map(with_key) };
+    let here = after.as_ref().map(with_key).unwrap_or(first);
     let mut l = auth.layout("products", t.products, &here);
     if q.ok.as_deref() == Some("1") {
         l.notice = Some(t.resubmitted.to_owned());

@@ -19,7 +19,7 @@ pub mod format;
 pub mod i18n;
 mod listings;
 mod orders;
-mod overview;
+pub mod overview;
 mod runs;
 mod uploads;
 
@@ -68,6 +68,8 @@ pub struct Inner {
     pub orders_from_inaproc: bool,
     /// Password hashes computed at once (argon2id takes ~19 MiB each).
     pub hashing: tokio::sync::Semaphore,
+    /// The overview's figures, reused for a few seconds.
+    pub overview: overview::Cache,
 }
 
 impl std::ops::Deref for WebState {

@@ -148,7 +148,7 @@ struct OrderPage {
     money_note: Option<String>,
     steps: Vec<StepView>,
     overdue: Vec<String>,
-    notices: Vec<(String, String, String, String)>,
+    notices: Vec<(String, String, String)>,
     history: Vec<(String, String)>,
 }
 
@@ -237,7 +237,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
     let notices = crate::store::notifications::of_order(&state.store, o.id)
         .await?
         .into_iter()
-        .map(|n| (n.kind, n.channel, format::notification_state(&n.state, lang), n.last_error.unwrap_or_default()))
+        .map(|n| (format::notification(&n.kind, &n.channel, lang), format::notification_state(&n.state, lang), n.last_error.unwrap_or_default()))
         .collect();
     let history = crate::store::orders::history(&state.store, o.id)
         .await?

@@ -45,13 +45,53 @@ struct OverviewPage {
 /// The jobs whose last runs the overview shows.
 const JOBS: [&str; 4] = ["publish", "status", "status-inaproc", "orders"];
 
+/// How long the overview's figures are reused: counting every listing and
+/// waiting order for each of 20 users at once would cost more than the page
+/// may take, and the figures change only when a job runs.
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The overview's figures of one scope, as last read.
+pub struct Figures {
+    coops: Vec<dashboard::CooperativeRow>,
+    runs: Vec<dashboard::LastRun>,
+    orders_synced: Option<chrono::DateTime<Utc>>,
+}
+
+/// The overview's figures per scope (the liaison's, or a cooperative's),
+/// each read at most once in [`FRESH_FOR`]; one reading at a time, so users
+/// arriving together wait for it rather than each counting again.
+#[derive(Default)]
+pub struct Cache(tokio::sync::Mutex<std::collections::HashMap<Option<i64>, Read>>);
+
+/// When figures were read, and what they were.
+type Read = (std::time::Instant, std::sync::Arc<Figures>);
+
+impl Cache {
+    async fn figures(&self, state: &WebState, scope: Option<i64>) -> Result<std::sync::Arc<Figures>, WebError> {
+        let mut entries = self.0.lock().await;
+        if let Some((at, f)) = entries.get(&scope)
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(f.clone());
+        }
+        let figures = std::sync::Arc::new(Figures {
+            coops: dashboard::cooperatives(&state.store, scope).await?,
+            runs: dashboard::last_runs(&state.store, &JOBS).await?,
+            orders_synced: dashboard::last_good(&state.store, &["orders"]).await?,
+        });
+        entries.insert(scope, (std::time::Instant::now(), figures.clone()));
+        Ok(figures)
+    }
+}
+
 pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
     let lang = auth.lang;
     let t = auth.t();
     let now = Utc::now();
-    let rows = dashboard::cooperatives(&state.store, auth.user.scope()).await?;
-    let coops = rows
-        .into_iter()
+    let figures = state.overview.figures(&state, auth.user.scope()).await?;
+    let coops = figures
+        .coops
+        .iter()
         .map(|c| {
             let listings = c
                 .listings
@@ -61,8 +101,8 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
             let left = c.nearest_deadline.map(|d| if d > now { state.calendar.working_time_left(now, d) } else { chrono::Duration::zero() });
             CoopView {
                 orders_href: format!("/pesanan?koperasi={}&menunggu=1", url::form_urlencoded::byte_serialize(c.code.as_bytes()).collect::<String>()),
-                code: c.code,
-                name: c.name,
+                code: c.code.clone(),
+                name: c.name.clone(),
                 listings,
                 held_back: c.held_back,
                 waiting: c.waiting,
@@ -73,19 +113,19 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
             }
         })
         .collect();
-    let runs = dashboard::last_runs(&state.store, &JOBS)
-        .await?
-        .into_iter()
+    let runs = figures
+        .runs
+        .iter()
         .map(|r| RunView {
             job: format::job(&r.kind, lang),
             bad: !matches!(r.status.as_str(), "succeeded" | "running"),
             status: format::run_status(&r.status, lang),
             started: when(r.started_at, lang),
             finished: r.finished_at.map(|f| when(f, lang)).unwrap_or_default(),
-            error: r.error.map(|e| e.chars().take(300).collect()),
+            error: r.error.as_ref().map(|e| e.chars().take(300).collect()),
         })
         .collect();
-    let freshness = match dashboard::last_good(&state.store, &["orders"]).await? {
+    let freshness = match figures.orders_synced {
         Some(at) => format!("{} {}", t.orders_synced, format::clock_or_when(at, now, lang)),
         None => format!("{}: {}", t.orders_synced, t.never),
     };

@@ -73,7 +73,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Run
     let refresh = jobs.iter().any(|j| j.running.is_some()) || q.mulai.is_some();
     let mut l = auth.layout("run", t.run_now, "/jalankan");
     if let Some(job) = q.mulai.as_deref().and_then(Job::parse) {
-        l.notice = Some(format!("{} {}", format::job(job.name(), lang), t.run_started.to_lowercase()));
+        l.notice = Some(format!("{} {}", t.run_started, format::job(job.name(), lang)));
     }
     if let Some(holder) = q.sibuk.as_deref() {
         l.alert = Some(format!("{} {}", t.run_busy, holder.chars().take(120).collect::<String>()));

@@ -1,1 +1,212 @@
-//! Placeholder replaced below.
+//! A real headless Chromium (Debian's `chromium`, driven over WebDriver by
+//! its `chromedriver`) against the running daemon and the mock catalogue: a
+//! cooperative's staff log in, upload a product file with one bad row and
+//! see that row's error, see a waiting order with its deadline and accept
+//! it, and the mock catalogue has the acceptance; then the liaison starts an
+//! order sync from the page. Screenshots of the overview and of an order, on
+//! a desk-sized and a phone-sized window, go to `target/screenshots/` (and,
+//! with `UPDATE_SCREENSHOTS=1`, to `docs/screenshots/` for the README).
+//!
+//! Without `chromium` and `chromedriver` the test says it skipped, unless
+//! `KB_REQUIRE_CHROMIUM` is set (CI sets it: there a missing browser fails).
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use super::{PASSWORD, World, common};
+
+fn find_program(names: &[&str]) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path).chain([std::path::PathBuf::from("/usr/bin"), std::path::PathBuf::from("/usr/lib/chromium")]) {
+        for name in names {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts chromedriver and a headless Chromium session through it.
+async fn browser(chromium: &std::path::Path, chromedriver: &std::path::Path) -> (Driver, Client) {
+    let port = super::free_port();
+    let driver = Driver(
+        std::process::Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting chromedriver"),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/status")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=id-ID"]
+        }),
+    );
+    let client =
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps).connect(&url).await.expect("a Chromium session");
+    (driver, client)
+}
+
+/// Saves a screenshot of the window as `name`.png.
+async fn shot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let dir = common::repo().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        let docs = common::repo().join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+    }
+}
+
+/// Whether the page fits the window's width (nothing to scroll sideways).
+async fn fits_width(client: &Client) -> bool {
+    client.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]).await.unwrap().as_bool().unwrap_or(false)
+}
+
+/// The element, once the page that has it has loaded (a click on a form's
+/// button may return before the next page is there).
+async fn wait_for(client: &Client, what: Locator<'_>) -> fantoccini::elements::Element {
+    client.wait().at_most(Duration::from_secs(30)).for_element(what).await.unwrap_or_else(|e| panic!("waiting for {what:?}: {e}"))
+}
+
+async fn text(client: &Client) -> String {
+    client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+}
+
+async fn log_in(client: &Client, base: &str, user: &str) {
+    client.goto(&format!("{base}/masuk")).await.unwrap();
+    client.find(Locator::Id("username")).await.unwrap().send_keys(user).await.unwrap();
+    client.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(client, Locator::Css("nav a[aria-current=page]")).await;
+    let url = client.current_url().await.unwrap();
+    assert_eq!(url.path(), "/", "logged in as {user}: {}", text(client).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_headless_chromium_a_cooperative_uploads_sees_its_order_and_accepts_it_and_the_liaison_starts_an_order_sync() {
+    let (Some(chromium), Some(chromedriver)) = (find_program(&["chromium", "chromium-browser"]), find_program(&["chromedriver"])) else {
+        if std::env::var_os("KB_REQUIRE_CHROMIUM").is_some() {
+            panic!("chromium and chromedriver are required here (KB_REQUIRE_CHROMIUM): install Debian's chromium and chromium-driver");
+        }
+        eprintln!("skipped: no chromium or chromedriver on this machine (install Debian's chromium and chromium-driver)");
+        return;
+    };
+    let w = World::new("").await;
+    let ((mine, my_order), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    w.add_user("penghubung", None, PASSWORD);
+    let remote_id: String =
+        sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE id = $1").bind(my_order).fetch_one(w.store.pool()).await.unwrap();
+    let (_driver, client) = browser(&chromium, &chromedriver).await;
+    let base = w.base.clone();
+
+    // The cooperative's staff.
+    log_in(&client, &base, "staf").await;
+    let overview = text(&client).await;
+    assert!(overview.contains("Ringkasan") && overview.contains(&mine), "{overview}");
+    shot(&client, "ringkasan").await;
+
+    // Upload a product file with one bad row (no price).
+    let file = w.tmp.path().join("produk-koperasi.csv");
+    std::fs::write(
+        &file,
+        "kode_anggota;nama_anggota;sku;nama_produk;deskripsi;kategori;satuan;isi_bersih;harga;stok;min_pembelian;berat_kg;asal\n\
+         UJI-01;Anggota Uji;UJI-BERAS-5;Beras Uji Pulen 5 kg;Beras uji kemasan 5 kg.;Beras;karung;5 kg;74500;10;1;5;Lokal\n\
+         UJI-01;Anggota Uji;UJI-GULA-1;Gula Pasir Uji 1 kg;Gula uji kemasan 1 kg.;Gula;pcs;1 kg;;10;1;1;Lokal\n",
+    )
+    .unwrap();
+    client.goto(&format!("{base}/unggah")).await.unwrap();
+    client.find(Locator::Id("berkas")).await.unwrap().send_keys(&file.display().to_string()).await.unwrap();
+    client.find(Locator::Css("form[action='/unggah'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let result = wait_for(&client, Locator::Id("hasil")).await.text().await.unwrap();
+    assert!(result.contains("2 baris dibaca") && result.contains("1 baris masuk") && result.contains("1 baris ditolak"), "{result}");
+    let refused = client.find(Locator::Css("table.refusals tbody tr")).await.unwrap().text().await.unwrap();
+    assert!(refused.contains('3') && refused.contains("harga") && refused.contains("wajib diisi"), "the bad row with its row, column and reason: {refused}");
+
+    // The waiting order, with its deadline and the working time left.
+    client.goto(&format!("{base}/pesanan?menunggu=1")).await.unwrap();
+    let list = text(&client).await;
+    assert!(list.contains(&remote_id), "the waiting order is listed: {list}");
+    client.find(Locator::LinkText(&remote_id)).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Css("dl.facts")).await;
+    let page = text(&client).await;
+    assert!(page.contains("Batas konfirmasi") && page.contains("WIB") && page.contains("Sisa waktu kerja"), "{page}");
+    shot(&client, "pesanan").await;
+    client.set_window_size(390, 844).await.unwrap();
+    assert!(fits_width(&client).await, "the order page fits a phone's width");
+    shot(&client, "pesanan-ponsel").await;
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert!(fits_width(&client).await, "the overview fits a phone's width");
+    shot(&client, "ringkasan-ponsel").await;
+    client.set_window_size(1280, 900).await.unwrap();
+
+    // Accept it: the mock catalogue has the acceptance.
+    client.goto(&format!("{base}/pesanan/{my_order}")).await.unwrap();
+    client.find(Locator::Css("form[action$='/terima'] button")).await.unwrap().click().await.unwrap();
+    let after = wait_for(&client, Locator::Css("p.notice")).await.text().await.unwrap();
+    assert!(after.contains("Jawaban dicatat dan dikirim ke katalog."), "{after}");
+    let truth: serde_json::Value = reqwest::get(format!("{}/admin/state?kind=orders&limit=5000", w.server.url())).await.unwrap().json().await.unwrap();
+    let order = truth["items"].as_array().unwrap().iter().find(|o| o["order_id"] == remote_id.as_str()).expect("the order on the mock");
+    assert_eq!(order["status"], "ON_PROCESS", "the catalogue took the acceptance");
+    let audited = w.scalar(&format!("SELECT count(*) FROM audit_log WHERE action = 'order.accept' AND subject = '{remote_id}' AND username = 'staf'")).await;
+    assert_eq!(audited, 1, "who accepted which order is in the audit log");
+
+    // The liaison starts an order sync from the page.
+    client.find(Locator::Css("form[action='/keluar'] button")).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Id("username")).await;
+    log_in(&client, &base, "penghubung").await;
+    let before = w.scalar("SELECT count(*) FROM sync_runs WHERE kind = 'orders'").await;
+    client.goto(&format!("{base}/jalankan")).await.unwrap();
+    client.find(Locator::Css("form[action='/jalankan/orders'] button")).await.unwrap().click().await.unwrap();
+    let started = wait_for(&client, Locator::Css("p.notice")).await.text().await.unwrap();
+    assert!(started.contains("Pekerjaan dimulai: Sinkronkan pesanan"), "{started}");
+    let mut status = String::new();
+    for _ in 0..600 {
+        status = sqlx::query_scalar("SELECT status FROM sync_runs WHERE kind = 'orders' AND instance LIKE 'web-test-daemon%' ORDER BY id DESC LIMIT 1")
+            .fetch_optional(w.store.pool())
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if !status.is_empty() && status != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "succeeded", "the run started from the page ended well: {}", w.log());
+    assert_eq!(w.scalar("SELECT count(*) FROM sync_runs WHERE kind = 'orders'").await, before + 1);
+    let synced: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1").bind(my_order).fetch_one(w.store.pool()).await.unwrap();
+    assert_eq!(synced, "ON_PROCESS", "the sync brought the accepted order's new status");
+    client.goto(&format!("{base}/riwayat")).await.unwrap();
+    let history = text(&client).await;
+    assert!(history.contains("memulai pekerjaan") && history.contains("menerima pesanan"), "{history}");
+    client.close().await.unwrap();
+}

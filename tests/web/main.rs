@@ -225,6 +225,29 @@ pub fn hidden(page: &str, name: &str) -> String {
 
 const PASSWORD: &str = "kata-sandi-uji-2026";
 
+/// Every row of a list, following its "next" links from `path`: each row's
+/// product cell and channel cell; a row seen twice fails.
+async fn walk_listings(v: &Visitor, path: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::new();
+    let mut next = Some(path.to_owned());
+    while let Some(path) = next.take() {
+        let (status, page) = v.get(&path).await;
+        assert_eq!(status, 200, "{path}");
+        for row in page.split("<td data-label=\"Produk\">").skip(1) {
+            let product = row.split("</td>").next().unwrap();
+            let channel = row.split("<td data-label=\"Saluran\">").nth(1).and_then(|c| c.split("</td>").next()).unwrap_or_default();
+            let key = format!("{product} | {channel}");
+            assert!(seen.insert(key.clone()), "{key} shown twice (at {path})");
+            rows.push(key);
+        }
+        next = page.split("<p class=\"pager\">").nth(1).and_then(|p| p.split("</p>").next()).and_then(|p| {
+            p.split("<a href=\"").skip(1).find(|a| a.contains("Berikutnya")).map(|a| a.split('"').next().unwrap().replace("&#38;", "&"))
+        });
+    }
+    rows
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperatives_route_answers_404() {
     let w = World::new("").await;
@@ -295,9 +318,37 @@ async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperat
         "nothing imported for the other cooperative"
     );
 
+    // Their listings, page after page: each of their cooperative's publications and held-back drafts once.
+    let theirs = walk_listings(&v, "/produk").await;
+    let want = w
+        .scalar(&format!(
+            "SELECT (SELECT count(*) FROM publications pb JOIN products p ON p.id = pb.product_id JOIN cooperatives c ON c.id = p.cooperative_id WHERE c.code = '{mine}')
+                  + (SELECT count(*) FROM listings l JOIN products p ON p.id = l.product_id JOIN cooperatives c ON c.id = p.cooperative_id
+                     WHERE c.code = '{mine}' AND l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active)"
+        ))
+        .await;
+    assert_eq!(theirs.len() as i64, want, "every listing of their cooperative, once");
+
     // The liaison sees both, and may start a run.
     let liaison = Visitor::new(&w.base);
     liaison.login("penghubung", PASSWORD).await;
+    let all = walk_listings(&liaison, "/produk").await;
+    let want = w
+        .scalar(
+            "SELECT (SELECT count(*) FROM publications)
+                  + (SELECT count(*) FROM listings l JOIN products p ON p.id = l.product_id WHERE l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active)",
+        )
+        .await;
+    assert!(want > 100, "the fixtures fill several pages: {want}");
+    assert_eq!(all.len() as i64, want, "page after page, every listing once");
+    let rejected = walk_listings(&liaison, "/produk?status=rejected").await;
+    assert_eq!(rejected.len() as i64, w.scalar("SELECT count(*) FROM publications WHERE state = 'rejected'").await, "the state filter");
+    let held = walk_listings(&liaison, "/produk?status=blocked").await;
+    assert_eq!(
+        held.len() as i64,
+        w.scalar("SELECT count(*) FROM listings l JOIN products p ON p.id = l.product_id WHERE l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active").await,
+        "the held-back drafts"
+    );
     for path in [format!("/pesanan/{their_order}"), format!("/pesanan/{my_order}"), "/jalankan".to_owned(), format!("/unduhan/pesanan/{other}/pesanan.csv")] {
         assert_eq!(liaison.get(&path).await.0, 200, "the liaison: GET {path}");
     }
@@ -453,4 +504,76 @@ async fn hostile_names_are_escaped_and_an_upload_takes_the_good_rows_and_names_e
         assert!(!page.contains("<script>alert(\"satker\")") && !page.contains("<b onmouseover"), "{path} renders them as text");
         assert!(page.contains("&#60;script&#62;alert(&#34;satker&#34;)&#60;/script&#62;") || page.contains("&lt;script&gt;"), "{path}: {page}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_web_prints_the_dashboard_and_two_logins_that_work_and_stops_on_ctrl_c() {
+    use std::io::BufRead;
+    let tmp = common::temp_dir();
+    let port = free_port();
+    let mut demo = common::binary()
+        .current_dir(tmp.path())
+        .env("KATALOG_BRIDGE_DAEMON__LISTEN", format!("127.0.0.1:{port}"))
+        .args(["demo", "--web", "--fixtures"])
+        .arg(common::repo().join("fixtures"))
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    while !lines.iter().any(|l: &String| l.contains("Ctrl-C")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => {
+                let _ = demo.kill();
+                panic!("demo --web did not offer the dashboard in time:\n{}", lines.join("\n"));
+            }
+        }
+    }
+    let address = lines.iter().find(|l| l.contains("Dasbor / dashboard:")).expect("the address is printed");
+    assert!(address.contains(&format!("http://127.0.0.1:{port}/")), "{address}");
+    let logins: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l.contains("log in as"))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let at = |w: &str| words.iter().position(|x| *x == w).unwrap();
+            (words[at("as") + 1].to_owned(), words[at("password") + 1].to_owned())
+        })
+        .collect();
+    assert_eq!(logins.len(), 2, "{lines:?}");
+    assert_eq!(logins[0].0, "penghubung", "a liaison login");
+    assert!(logins[1].0.starts_with("mjk-"), "and a cooperative's: {:?}", logins[1]);
+    for (user, password) in &logins {
+        let v = Visitor::new(&format!("http://127.0.0.1:{port}"));
+        let (status, _, to) = v.login(user, password).await;
+        assert_eq!((status, to.as_deref()), (303, Some("/")), "{user} logs in with the printed password");
+        let (status, page) = v.get("/pesanan").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("EP-"), "{user} sees the demo's orders");
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(demo.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    for _ in 0..600 {
+        if let Some(status) = demo.try_wait().unwrap() {
+            assert!(matches!(status.code(), Some(0 | 130)), "demo --web ended on Ctrl-C: {status:?}");
+            assert!(reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err(), "and the dashboard is gone");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = demo.kill();
+    panic!("demo --web did not stop on Ctrl-C");
 }
