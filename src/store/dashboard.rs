@@ -215,7 +215,7 @@ pub async fn listings(
             .await?;
         rows.extend(part);
     }
-    rows.sort_by(|a, b| a.key().cmp(&b.key()));
+    rows.sort_by_key(ListingRow::key);
     let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].key());
     rows.truncate(limit as usize);
     Ok((rows, next))

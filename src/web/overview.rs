@@ -45,9 +45,10 @@ struct OverviewPage {
 /// The jobs whose last runs the overview shows.
 const JOBS: [&str; 4] = ["publish", "status", "status-inaproc", "orders"];
 
-/// How long the overview's figures are reused: counting every listing and
-/// waiting order for each of 20 users at once would cost more than the page
-/// may take, and the figures change only when a job runs.
+/// How long the overview's figures are reused before they are read again:
+/// counting every listing and waiting order for each of 20 users at once
+/// would cost more than the page may take, and the figures change only when
+/// a job runs.
 const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The overview's figures of one scope, as last read.
@@ -57,29 +58,61 @@ pub struct Figures {
     orders_synced: Option<chrono::DateTime<Utc>>,
 }
 
-/// The overview's figures per scope (the liaison's, or a cooperative's),
-/// each read at most once in [`FRESH_FOR`]; one reading at a time, so users
-/// arriving together wait for it rather than each counting again.
+/// The overview's figures per scope (the liaison's, or a cooperative's). A
+/// reading older than [`FRESH_FOR`] is still shown while one request's
+/// background task reads them again, so no user waits for the counting but
+/// the first of a scope.
 #[derive(Default)]
-pub struct Cache(tokio::sync::Mutex<std::collections::HashMap<Option<i64>, Read>>);
+pub struct Cache(std::sync::Mutex<std::collections::HashMap<Option<i64>, Entry>>);
 
-/// When figures were read, and what they were.
-type Read = (std::time::Instant, std::sync::Arc<Figures>);
+struct Entry {
+    at: std::time::Instant,
+    figures: std::sync::Arc<Figures>,
+    refreshing: bool,
+}
+
+async fn read(state: &WebState, scope: Option<i64>) -> Result<Figures, WebError> {
+    Ok(Figures {
+        coops: dashboard::cooperatives(&state.store, scope).await?,
+        runs: dashboard::last_runs(&state.store, &JOBS).await?,
+        orders_synced: dashboard::last_good(&state.store, &["orders"]).await?,
+    })
+}
 
 impl Cache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Option<i64>, Entry>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     async fn figures(&self, state: &WebState, scope: Option<i64>) -> Result<std::sync::Arc<Figures>, WebError> {
-        let mut entries = self.0.lock().await;
-        if let Some((at, f)) = entries.get(&scope)
-            && at.elapsed() < FRESH_FOR
-        {
-            return Ok(f.clone());
+        let stale = match self.entries().get_mut(&scope) {
+            Some(e) if e.refreshing || e.at.elapsed() < FRESH_FOR => return Ok(e.figures.clone()),
+            Some(e) => {
+                e.refreshing = true;
+                Some(e.figures.clone())
+            }
+            None => None,
+        };
+        if let Some(old) = stale {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let fresh = read(&state, scope).await;
+                let mut entries = state.overview.entries();
+                if let Some(e) = entries.get_mut(&scope) {
+                    e.refreshing = false;
+                    match fresh {
+                        Ok(f) => {
+                            e.figures = std::sync::Arc::new(f);
+                            e.at = std::time::Instant::now();
+                        }
+                        Err(err) => tracing::warn!(error = %err, "cannot read the overview's figures again; the last ones are shown"),
+                    }
+                }
+            });
+            return Ok(old);
         }
-        let figures = std::sync::Arc::new(Figures {
-            coops: dashboard::cooperatives(&state.store, scope).await?,
-            runs: dashboard::last_runs(&state.store, &JOBS).await?,
-            orders_synced: dashboard::last_good(&state.store, &["orders"]).await?,
-        });
-        entries.insert(scope, (std::time::Instant::now(), figures.clone()));
+        let figures = std::sync::Arc::new(read(state, scope).await?);
+        self.entries().insert(scope, Entry { at: std::time::Instant::now(), figures: figures.clone(), refreshing: false });
         Ok(figures)
     }
 }

@@ -151,6 +151,7 @@ async fn in_headless_chromium_a_cooperative_uploads_sees_its_order_and_accepts_i
     assert!(result.contains("2 baris dibaca") && result.contains("1 baris masuk") && result.contains("1 baris ditolak"), "{result}");
     let refused = client.find(Locator::Css("table.refusals tbody tr")).await.unwrap().text().await.unwrap();
     assert!(refused.contains('3') && refused.contains("harga") && refused.contains("wajib diisi"), "the bad row with its row, column and reason: {refused}");
+    shot(&client, "unggah").await;
 
     // The waiting order, with its deadline and the working time left.
     client.goto(&format!("{base}/pesanan?menunggu=1")).await.unwrap();
@@ -184,6 +185,7 @@ async fn in_headless_chromium_a_cooperative_uploads_sees_its_order_and_accepts_i
     client.find(Locator::Css("form[action='/keluar'] button")).await.unwrap().click().await.unwrap();
     wait_for(&client, Locator::Id("username")).await;
     log_in(&client, &base, "penghubung").await;
+    shot(&client, "ringkasan-penghubung").await;
     let before = w.scalar("SELECT count(*) FROM sync_runs WHERE kind = 'orders'").await;
     client.goto(&format!("{base}/jalankan")).await.unwrap();
     client.find(Locator::Css("form[action='/jalankan/orders'] button")).await.unwrap().click().await.unwrap();

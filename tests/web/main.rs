@@ -154,7 +154,7 @@ impl World {
     pub async fn two_cooperatives(&self) -> ((String, i64), (String, i64)) {
         let mine: (String, i64) = sqlx::query_as(
             "SELECT c.code, o.id FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
-             WHERE o.status = 'WAITING_SELLER_CONFIRMATION' AND o.deadline > now() ORDER BY o.deadline DESC LIMIT 1",
+             WHERE o.status = 'WAITING_SELLER_CONFIRMATION' AND o.deadline > now() ORDER BY o.deadline DESC, o.remote_order_id LIMIT 1",
         )
         .fetch_one(self.store.pool())
         .await
@@ -241,9 +241,11 @@ async fn walk_listings(v: &Visitor, path: &str) -> Vec<String> {
             assert!(seen.insert(key.clone()), "{key} shown twice (at {path})");
             rows.push(key);
         }
-        next = page.split("<p class=\"pager\">").nth(1).and_then(|p| p.split("</p>").next()).and_then(|p| {
-            p.split("<a href=\"").skip(1).find(|a| a.contains("Berikutnya")).map(|a| a.split('"').next().unwrap().replace("&#38;", "&"))
-        });
+        next = page
+            .split("<p class=\"pager\">")
+            .nth(1)
+            .and_then(|p| p.split("</p>").next())
+            .and_then(|p| p.split("<a href=\"").skip(1).find(|a| a.contains("Berikutnya")).map(|a| a.split('"').next().unwrap().replace("&#38;", "&")));
     }
     rows
 }
@@ -346,7 +348,8 @@ async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperat
     let held = walk_listings(&liaison, "/produk?status=blocked").await;
     assert_eq!(
         held.len() as i64,
-        w.scalar("SELECT count(*) FROM listings l JOIN products p ON p.id = l.product_id WHERE l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active").await,
+        w.scalar("SELECT count(*) FROM listings l JOIN products p ON p.id = l.product_id WHERE l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active")
+            .await,
         "the held-back drafts"
     );
     for path in [format!("/pesanan/{their_order}"), format!("/pesanan/{my_order}"), "/jalankan".to_owned(), format!("/unduhan/pesanan/{other}/pesanan.csv")] {
@@ -576,4 +579,69 @@ async fn demo_web_prints_the_dashboard_and_two_logins_that_work_and_stops_on_ctr
     }
     let _ = demo.kill();
     panic!("demo --web did not stop on Ctrl-C");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_refused_with_its_holders_name_while_one_runs_cookies_are_guarded_and_the_language_switch_is_remembered() {
+    let w = World::new("secure_cookies = true").await;
+    w.add_user("penghubung", None, PASSWORD);
+
+    // The cookies: HttpOnly, SameSite=Lax, and Secure as configured (behind TLS).
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.get(format!("{}/masuk", w.base)).send().await.unwrap();
+    let pre = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let token = hidden(&r.text().await.unwrap(), "token");
+    let r = http
+        .post(format!("{}/masuk", w.base))
+        .header("cookie", pre.split(';').next().unwrap())
+        .form(&[("token", token.as_str()), ("username", "penghubung"), ("password", PASSWORD), ("lanjut", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let session =
+        r.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned()).find(|c| c.starts_with("kb_sesi=")).expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(session.split(';').any(|a| a.trim() == attribute), "{attribute} in {session}");
+        assert!(pre.split(';').any(|a| a.trim() == attribute), "{attribute} in {pre}");
+    }
+    let id = session.split(';').next().unwrap().trim_start_matches("kb_sesi=");
+    assert_eq!(id.len(), 64, "256 random bits");
+    let stored: String = sqlx::query_scalar("SELECT id_hash FROM web_sessions").fetch_one(w.store.pool()).await.unwrap();
+    assert_ne!(stored, id, "only the id's digest is stored");
+
+    // Over plain HTTP a browser would not send a Secure cookie back: this client sends it anyway.
+    let cookie = session.split(';').next().unwrap().to_owned();
+    let get = |path: &str| http.get(format!("{}{path}", w.base)).header("cookie", cookie.clone()).send();
+
+    // Another process holds the orders job's lock, its run marked running.
+    let lock = katalog_bridge::store::runs::try_lock_job(&w.store, katalog_bridge::domain::job::Job::Orders).await.unwrap().expect("the lock is free");
+    sqlx::query("INSERT INTO sync_runs (kind, instance, role) VALUES ('orders', 'kantor-kota:4242', 'lead')").execute(w.store.pool()).await.unwrap();
+    let runs_before = w.scalar("SELECT count(*) FROM sync_runs").await;
+    let page = get("/jalankan").await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    assert!(page.contains("Sedang berjalan") && page.contains("kantor-kota:4242"), "the page shows the run going on: {page}");
+    let r = http.post(format!("{}/jalankan/orders", w.base)).header("cookie", cookie.clone()).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let to = r.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(to, "/jalankan?sibuk=kantor-kota%3A4242");
+    let page = get(&to).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Pekerjaan ini sedang berjalan di kantor-kota:4242"), "refused, with the holder's name: {page}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(w.scalar("SELECT count(*) FROM sync_runs").await, runs_before, "no run started");
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'run.start'").await, 0);
+    drop(lock);
+
+    // The language switch: English, remembered, and back.
+    let r = http.get(format!("{}/bahasa/en?lanjut=%2Fpesanan", w.base)).header("cookie", cookie.clone()).send().await.unwrap();
+    assert_eq!(r.headers().get("location").unwrap(), "/pesanan");
+    let lang = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(lang.starts_with("kb_bahasa=en") && lang.contains("Max-Age="), "remembered: {lang}");
+    let both = format!("{cookie}; kb_bahasa=en");
+    let page = http.get(format!("{}/pesanan", w.base)).header("cookie", both.clone()).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<html lang=\"en\">") && page.contains(">Orders</a>") && page.contains(">Log out</button>"), "{page}");
+    let page = http.get(format!("{}/", w.base)).header("cookie", both).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Overview") && !page.contains("Ringkasan"), "every page in English");
+    // Never to another site.
+    let r = http.get(format!("{}/bahasa/id?lanjut=%2F%2Fevil.example%2F", w.base)).send().await.unwrap();
+    assert_eq!(r.headers().get("location").unwrap(), "/");
 }
