@@ -14,11 +14,11 @@
 //! printed, with the daemon's peak resident memory (VmHWM) at the end.
 //! Targets: p95 at most 100 ms for each page, and at most 200 MB.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use katalog_bridge::config::{DatabaseSettings, ImportSettings};
-use katalog_bridge::intake::{self, ImportOptions};
 use katalog_bridge::store::Store;
 
 fn median(v: &[f64]) -> f64 {
@@ -143,19 +143,7 @@ async fn main() {
     let n_orders: i64 = std::env::var("KB_BENCH_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let runs: usize = std::env::var("KB_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let requests: usize = std::env::var("KB_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
-    let root = env!("CARGO_MANIFEST_DIR");
-    let tmp = tempfile::Builder::new().prefix("kb-bench-").tempdir_in(std::env::temp_dir()).unwrap();
-    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let db = DatabaseSettings { data_dir: tmp.path().join("pg"), ..Default::default() };
-    let store = Store::open_migrated(&db).await.unwrap();
-    intake::cooperatives::import_cooperatives(
-        &store,
-        std::path::Path::new(&format!("{root}/fixtures/cooperatives.csv")),
-        &ImportOptions::default(),
-        &ImportSettings::default(),
-    )
-    .await
-    .unwrap();
+    let (tmp, store) = support::store_with_cooperatives().await;
     let started = Instant::now();
     fill(&store, n_orders).await;
     let counts: (i64, i64, i64) =

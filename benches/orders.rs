@@ -23,13 +23,12 @@ mod support;
 
 use futures_util::StreamExt;
 use katalog_bridge::catalog::client::CatalogueClient;
-use katalog_bridge::config::{CatalogueSettings, DatabaseSettings, ImportSettings};
+use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::domain::order::RemoteOrder;
-use katalog_bridge::intake::{self, ImportOptions};
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mock::{MockServer, Scenario, state::Mock};
 use katalog_bridge::orders::{SOURCE, SyncOptions, sync_orders};
-use katalog_bridge::store::{Store, orders};
+use katalog_bridge::store::orders;
 
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
@@ -70,18 +69,7 @@ async fn main() {
     let packages: Vec<RemoteOrder> = details.iter().map(|d| RemoteOrder { lines: None, ..d.clone() }).collect();
     drop(mock);
 
-    let tmp = tempfile::Builder::new().prefix("kb-bench-").tempdir_in(std::env::temp_dir()).unwrap();
-    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let db = DatabaseSettings { data_dir: tmp.path().join("pg"), ..Default::default() };
-    let store = Store::open_migrated(&db).await.unwrap();
-    intake::cooperatives::import_cooperatives(
-        &store,
-        std::path::Path::new(&format!("{root}/fixtures/cooperatives.csv")),
-        &ImportOptions::default(),
-        &ImportSettings::default(),
-    )
-    .await
-    .unwrap();
+    let (tmp, store) = support::store_with_cooperatives().await;
     let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
     if let Ok(log) = std::env::var("KB_BENCH_LOG_STATEMENTS") {
         // Every statement's duration into the server's log, and the log kept at `log` for reading.

@@ -271,18 +271,14 @@ pub async fn orders(store: &Store, scope: Option<i64>, filter: &OrderFilter, lim
     }
     let order = if filter.waiting { "COALESCE(o.deadline, o.ppk_deadline) NULLS LAST, o.id" } else { "o.order_date DESC NULLS LAST, o.id DESC" };
     let sql = format!(
-        "SELECT o.id, o.remote_order_id AS order_id, c.code AS cooperative, o.status, o.nama_satker AS buyer, o.total,
-                (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) AS lines,
-                (SELECT string_agg(x.t, '; ') FROM (SELECT l.description || COALESCE(' × ' || trim_scale(l.quantity) || COALESCE(' ' || l.unit, ''), '') AS t
-                        FROM order_lines l WHERE l.order_id = o.id ORDER BY l.id LIMIT 3) x) AS items,
-                o.deadline, o.ppk_deadline, o.amount_mismatch, o.unrouted_lines,
-                (SELECT r.decision || ' ' || r.state FROM order_responses r WHERE r.order_id = o.id) AS response
+        "SELECT {columns}
          -- ($1, $2 are named below even where unused, so both always have a type.)
          FROM (SELECT * FROM purchase_orders o WHERE {} AND ($1::bigint IS NULL OR true) AND ($2::text IS NULL OR true)
                ORDER BY {order} LIMIT $3 OFFSET $4) o
          JOIN cooperatives c ON c.id = o.cooperative_id
          ORDER BY {order}",
-        conditions.join(" AND ")
+        conditions.join(" AND "),
+        columns = super::orders::ORDER_LINE_COLUMNS
     );
     let mut rows: Vec<OrderLine> =
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cooperative).bind(filter.status.as_deref()).bind(limit + 1).bind(offset).fetch_all(&store.pool).await?;

@@ -320,6 +320,26 @@ async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperat
         "nothing imported for the other cooperative"
     );
 
+    // Rejecting their own order needs a reason; with one, it goes through the outbox to the catalogue.
+    let (status, _, to) = v.post(&format!("/pesanan/{my_order}/tolak"), &[("csrf", &csrf), ("alasan", "  ")]).await;
+    assert_eq!((status, to.as_deref()), (303, Some(format!("/pesanan/{my_order}?jawab=alasan").as_str())));
+    assert_eq!(w.scalar("SELECT count(*) FROM order_responses").await, answers_before, "no answer without a reason");
+    let (status, _, to) = v.post(&format!("/pesanan/{my_order}/tolak"), &[("csrf", &csrf), ("alasan", "Stok beras habis minggu ini")]).await;
+    assert_eq!((status, to.as_deref()), (303, Some(format!("/pesanan/{my_order}?jawab=terkirim").as_str())), "{}", w.log());
+    let (decision, reason, state): (String, Option<String>, String) =
+        sqlx::query_as("SELECT decision, reason, state FROM order_responses WHERE order_id = $1").bind(my_order).fetch_one(w.store.pool()).await.unwrap();
+    assert_eq!((decision.as_str(), reason.as_deref(), state.as_str()), ("reject", Some("Stok beras habis minggu ini"), "sent"));
+    let remote: String =
+        sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE id = $1").bind(my_order).fetch_one(w.store.pool()).await.unwrap();
+    let truth: serde_json::Value = reqwest::get(format!("{}/admin/state?kind=orders&limit=5000", w.server.url())).await.unwrap().json().await.unwrap();
+    let theirs = truth["items"].as_array().unwrap().iter().find(|o| o["order_id"] == remote.as_str()).unwrap();
+    assert_eq!(theirs["status"], "CANCELLED", "the catalogue took the rejection");
+    let (_, page) = v.get(&format!("/pesanan/{my_order}")).await;
+    assert!(
+        page.contains("Tolak pesanan: terkirim — Stok beras habis minggu ini") && !page.contains("action=\"/pesanan/"),
+        "the answer shows, the forms are gone"
+    );
+
     // Their listings, page after page: each of their cooperative's publications and held-back drafts once.
     let theirs = walk_listings(&v, "/produk").await;
     let want = w
@@ -355,6 +375,24 @@ async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperat
     for path in [format!("/pesanan/{their_order}"), format!("/pesanan/{my_order}"), "/jalankan".to_owned(), format!("/unduhan/pesanan/{other}/pesanan.csv")] {
         assert_eq!(liaison.get(&path).await.0, 200, "the liaison: GET {path}");
     }
+    // The downloads are what the commands write: the orders' CSV with their lines, the workbooks as XLSX.
+    let (_, csv) = v.get(&format!("/unduhan/pesanan/{mine}/pesanan.csv")).await;
+    let remote: String =
+        sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE id = $1").bind(my_order).fetch_one(w.store.pool()).await.unwrap();
+    let lines = w
+        .scalar(&format!(
+            "SELECT count(*) FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id LEFT JOIN order_lines l ON l.order_id = o.id WHERE c.code = '{mine}'"
+        ))
+        .await;
+    assert!(csv.starts_with("order_id,") && csv.contains(&remote), "{csv}");
+    assert_eq!(csv.lines().count() as i64, lines + 1, "one row per line (an order without lines has one), with the heading");
+    for path in [format!("/unduhan/pesanan/{mine}/pesanan.xlsx"), format!("/unduhan/buku-kerja/{mine}")] {
+        let r = v.http.get(format!("{}{path}", w.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename="), "{path}");
+        assert!(r.bytes().await.unwrap().starts_with(b"PK"), "{path} is a workbook");
+    }
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'download.%' AND username = 'staf'").await, 3, "each download is in the audit log");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -644,4 +682,72 @@ async fn a_run_is_refused_with_its_holders_name_while_one_runs_cookies_are_guard
     // Never to another site.
     let r = http.get(format!("{}/bahasa/id?lanjut=%2F%2Fevil.example%2F", w.base)).send().await.unwrap();
     assert_eq!(r.headers().get("location").unwrap(), "/");
+}
+
+/// Runs the binary with `input` on standard input: (exit code, stdout, stderr).
+fn run_with_input(url: &str, args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = common::binary().env("DATABASE_URL", url).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_added_listed_disabled_and_given_new_passwords_from_standard_input_only() {
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let secret = "rahasia-sekali-2026";
+    let (code, _, err) = run_with_input(&url, &["users", "add", "penghubung", "--role", "liaison", "--password-stdin"], "pendek\n");
+    assert_eq!(code, 2, "a short password is refused");
+    assert!(err.contains("at least 10"), "{err}");
+    let (code, _, err) = run_with_input(&url, &["users", "add", "staf", "--role", "cooperative", "--password-stdin"], &format!("{secret}\n"));
+    assert!(code == 2 && err.contains("--cooperative"), "a cooperative user needs its cooperative: {err}");
+    let (code, _, err) =
+        run_with_input(&url, &["users", "add", "staf", "--role", "cooperative", "--cooperative", "MJK-TIDAKADA", "--password-stdin"], &format!("{secret}\n"));
+    assert!(code == 2 && err.contains("MJK-TIDAKADA"), "an unknown cooperative is named: {err}");
+    let (code, _, err) = run_with_input(&url, &["users", "add", "Bukan Nama", "--role", "liaison", "--password-stdin"], &format!("{secret}\n"));
+    assert!(code == 2 && err.contains("not valid"), "{err}");
+    let (code, _, err) = run_with_input(&url, &["users", "add", "penghubung", "--role", "liaison"], &format!("{secret}\n"));
+    assert_eq!(code, 2, "the password comes from standard input only: {err}");
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users").fetch_one(store.pool()).await.unwrap(), 0, "nothing stored");
+
+    let (code, out, err) = run_with_input(&url, &["users", "add", "penghubung", "--role", "liaison", "--password-stdin"], &format!("{secret}\r\n"));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(secret) && !err.contains(secret), "the password is never shown");
+    let (code, _, err) = run_with_input(
+        &url,
+        &["users", "add", "staf-wates", "--role", "cooperative", "--cooperative", "MJK-WATES", "--password-stdin"],
+        &format!("{secret}\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run_with_input(&url, &["users", "add", "penghubung", "--role", "liaison", "--password-stdin"], &format!("{secret}\n"));
+    assert!(code == 2 && err.contains("already exists"), "{err}");
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'penghubung'").fetch_one(store.pool()).await.unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(secret), "argon2id: {hash}");
+
+    let (code, out, _) = run_with_input(&url, &["users", "list"], "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("penghubung") && out.contains("liaison") && out.contains("staf-wates") && out.contains("MJK-WATES") && out.contains("never logged in"),
+        "{out}"
+    );
+    let (_, json, _) = run_with_input(&url, &["users", "list", "--json"], "");
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!((first["username"].as_str(), first["role"].as_str()), (Some("penghubung"), Some("liaison")));
+
+    // A new password (the CR-LF line ending is not part of it): its sessions end.
+    sqlx::query("INSERT INTO web_sessions (id_hash, user_id, csrf_token) SELECT 'x', id, 'y' FROM users WHERE username = 'staf-wates'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (code, _, err) = run_with_input(&url, &["users", "password", "staf-wates", "--password-stdin"], "kata-sandi-baru-2026\r\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM web_sessions").fetch_one(store.pool()).await.unwrap(), 0);
+    let (code, _, err) = run_with_input(&url, &["users", "disable", "tidak-ada"], "");
+    assert!(code == 2 && err.contains("no user named"), "{err}");
+    let (code, _, _) = run_with_input(&url, &["users", "disable", "staf-wates"], "");
+    assert_eq!(code, 0);
+    let (_, out, _) = run_with_input(&url, &["users", "list"], "");
+    assert!(out.lines().any(|l| l.starts_with("staf-wates") && l.contains("[disabled]")), "{out}");
 }

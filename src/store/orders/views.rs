@@ -123,20 +123,23 @@ impl OrderLine {
     }
 }
 
+/// The columns of an [`OrderLine`], over `purchase_orders o` joined to `cooperatives c`.
+pub(crate) const ORDER_LINE_COLUMNS: &str = "o.id, o.remote_order_id AS order_id, c.code AS cooperative, o.status, o.nama_satker AS buyer, o.total,
+    (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) AS lines,
+    (SELECT string_agg(x.t, '; ') FROM (SELECT l.description || COALESCE(' × ' || trim_scale(l.quantity) || COALESCE(' ' || l.unit, ''), '') AS t
+            FROM order_lines l WHERE l.order_id = o.id ORDER BY l.remote_line_id LIMIT 3) x) AS items,
+    o.deadline, o.ppk_deadline, o.amount_mismatch, o.unrouted_lines,
+    (SELECT r.decision || ' ' || r.state FROM order_responses r WHERE r.order_id = o.id) AS response";
+
 /// Orders, filtered by cooperative and status; waiting ones by soonest deadline first.
 pub async fn list(store: &Store, cooperative: Option<&str>, status: Option<&str>, waiting_only: bool) -> Result<Vec<OrderLine>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT o.id, o.remote_order_id AS order_id, c.code AS cooperative, o.status, o.nama_satker AS buyer, o.total,
-                (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) AS lines,
-                (SELECT string_agg(x.t, '; ') FROM (SELECT l.description || COALESCE(' × ' || trim_scale(l.quantity) || COALESCE(' ' || l.unit, ''), '') AS t
-                        FROM order_lines l WHERE l.order_id = o.id ORDER BY l.remote_line_id LIMIT 3) x) AS items,
-                o.deadline, o.ppk_deadline, o.amount_mismatch, o.unrouted_lines,
-                (SELECT r.decision || ' ' || r.state FROM order_responses r WHERE r.order_id = o.id) AS response
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_LINE_COLUMNS}
          FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
          WHERE ($1::text IS NULL OR c.code = $1) AND ($2::text IS NULL OR o.status = $2)
            AND (NOT $3 OR o.status = 'WAITING_SELLER_CONFIRMATION')
-         ORDER BY CASE WHEN $3 THEN o.deadline END NULLS LAST, o.ppk_deadline NULLS LAST, c.code, o.remote_order_id",
-    )
+         ORDER BY CASE WHEN $3 THEN o.deadline END NULLS LAST, o.ppk_deadline NULLS LAST, c.code, o.remote_order_id"
+    )))
     .bind(cooperative)
     .bind(status)
     .bind(waiting_only)
