@@ -177,7 +177,8 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         if status.awaits_seller() { deadline_view(&state, o.deadline, lang) } else { (o.deadline.map(|d| when(d, lang)), None, false) };
     let (ppk_deadline, ppk_left, _) = if status.awaits_ppk() { deadline_view(&state, o.ppk_deadline, lang) } else { (None, None, false) };
     let portal = state.orders_from_inaproc || o.source == "inaproc";
-    let answered = matches!(o.response_state.as_deref(), Some("pending" | "sent"));
+    // An order is answered once: an answer the catalogue refused stays, with its reason.
+    let answered = o.response_state.is_some();
     let answerable = status.awaits_seller() && !portal && !answered && state.jobs.is_some();
     let answer = o.response.as_ref().map(|d| {
         let decision = if d == "accept" { t.accept } else { t.reject };
@@ -328,6 +329,10 @@ async fn answer(state: WebState, auth: Auth, id: i64, form: AnswerForm, accept: 
         Err(crate::store::orders::QueueError::UnknownOrder(_)) => return Err(WebError::NotFound),
         Err(crate::store::orders::QueueError::Store(e)) => return Err(e.into()),
     };
+    if queued.state == "refused" {
+        // Answered before and refused by the catalogue: the page says why.
+        return Ok(Redirect::to(&format!("/pesanan/{id}")).into_response());
+    }
     crate::store::users::audit(
         &state.store,
         &auth.user,

@@ -669,6 +669,21 @@ async fn a_run_is_refused_with_its_holders_name_while_one_runs_cookies_are_guard
     assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'run.start'").await, 0);
     drop(lock);
 
+    // An answer the catalogue refuses stays refused, with its reason, and is not offered again.
+    let ((_, order), _) = w.two_cooperatives().await;
+    admin(&w.server, "/admin/faults", json!({"route": "/api/v1/ekatalog/paket-e-purchasing/", "kind": "status", "status": 409, "count": 1})).await;
+    let post = |path: String| http.post(format!("{}{path}", w.base)).header("cookie", cookie.clone()).form(&[("csrf", csrf.as_str())]).send();
+    let r = post(format!("/pesanan/{order}/terima")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let (state, error): (String, Option<String>) =
+        sqlx::query_as("SELECT state, last_error FROM order_responses WHERE order_id = $1").bind(order).fetch_one(w.store.pool()).await.unwrap();
+    assert_eq!(state, "refused", "{error:?}");
+    let page = get(&format!("/pesanan/{order}")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Katalog menolak jawaban ini") && !page.contains(&format!("action=\"/pesanan/{order}/terima\"")), "{page}");
+    let r = post(format!("/pesanan/{order}/terima")).await.unwrap();
+    assert_eq!(r.headers().get("location").unwrap().to_str().unwrap(), format!("/pesanan/{order}"), "asked again: back to the page");
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'order.accept'").await, 1, "one answer, once");
+
     // The language switch: English, remembered, and back.
     let r = http.get(format!("{}/bahasa/en?lanjut=%2Fpesanan", w.base)).header("cookie", cookie.clone()).send().await.unwrap();
     assert_eq!(r.headers().get("location").unwrap(), "/pesanan");
