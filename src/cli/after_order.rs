@@ -245,10 +245,7 @@ pub(super) async fn money_by_order(
     settings: &Settings,
     cooperative: Option<&str>,
 ) -> anyhow::Result<std::collections::HashMap<String, crate::mapping::tax::Breakdown>> {
-    let rules = tax_rules(settings)?;
-    let facts = orders::facts(store, &FactsFilter { cooperative, ..FactsFilter::default() }).await?;
-    let today = today();
-    Ok(facts.iter().map(|f| (f.order_id.clone(), standing(f, &rules, &settings.fulfilment, today).money)).collect())
+    Ok(crate::orders::fulfilment::money_by_order(store, &tax_rules(settings)?, &settings.fulfilment, cooperative).await?)
 }
 
 /// The orders of `cooperative` (or all) with a step past its due date, most overdue first.

@@ -53,13 +53,7 @@ pub async fn rows(
     since: Option<chrono::NaiveDate>,
 ) -> Result<Vec<Row>, crate::store::StoreError> {
     let mut rows = crate::store::orders::export_rows(store, cooperative, since).await?;
-    let filter = crate::store::orders::FactsFilter { cooperative: Some(cooperative), ..Default::default() };
-    let today = crate::domain::time::today();
-    let money: std::collections::HashMap<String, crate::mapping::tax::Breakdown> = crate::store::orders::facts(store, &filter)
-        .await?
-        .iter()
-        .map(|f| (f.order_id.clone(), super::fulfilment::standing(f, rules, fulfilment, today).money))
-        .collect();
+    let money = super::fulfilment::money_by_order(store, rules, fulfilment, Some(cooperative)).await?;
     for r in &mut rows {
         r.money = money.get(&r.order_id).cloned();
     }

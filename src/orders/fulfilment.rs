@@ -48,6 +48,18 @@ pub fn standing(order: &OrderFacts, rules: &TaxRules, settings: &FulfilmentSetti
     }
 }
 
+/// Each order's money by its id, for the orders of `cooperative` (or all), today.
+pub async fn money_by_order(
+    store: &crate::store::Store,
+    rules: &TaxRules,
+    settings: &FulfilmentSettings,
+    cooperative: Option<&str>,
+) -> Result<std::collections::HashMap<String, crate::mapping::tax::Breakdown>, crate::store::StoreError> {
+    let facts = crate::store::orders::facts(store, &crate::store::orders::FactsFilter { cooperative, ..Default::default() }).await?;
+    let today = crate::domain::time::today();
+    Ok(facts.iter().map(|f| (f.order_id.clone(), standing(f, rules, settings, today).money)).collect())
+}
+
 /// The orders of `cooperative` (or all) with a step past its due date today,
 /// most overdue first. Only orders under way are read: delivered (or with a
 /// step recorded) and not paid in full.

@@ -9,6 +9,16 @@ use rust_decimal::Decimal;
 use super::orders::OrderLine;
 use super::{Store, StoreError};
 
+/// The one cooperative a list is limited to, given the user's scope and the
+/// cooperative a filter chose (`Some(None)`: every cooperative); `None` when
+/// the filter chose one outside the scope, so the list is empty.
+fn narrowed(scope: Option<i64>, chosen: Option<i64>) -> Option<Option<i64>> {
+    match (scope, chosen) {
+        (Some(a), Some(b)) if a != b => None,
+        (a, b) => Some(a.or(b)),
+    }
+}
+
 /// One cooperative on the overview.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CooperativeRow {
@@ -147,10 +157,7 @@ pub async fn listings(
     after: Option<&ListingKey>,
     limit: i64,
 ) -> Result<(Vec<ListingRow>, Option<ListingKey>), StoreError> {
-    let cooperative = match (scope, filter.cooperative) {
-        (Some(a), Some(b)) if a != b => return Ok((Vec::new(), None)),
-        (a, b) => a.or(b),
-    };
+    let Some(cooperative) = narrowed(scope, filter.cooperative) else { return Ok((Vec::new(), None)) };
     let mut common = vec!["true"];
     if cooperative.is_some() {
         common.push("p.cooperative_id = $1");
@@ -254,10 +261,7 @@ pub struct OrderFilter {
 /// gets a plan of its own (the newest-first page walks an index on the order
 /// date instead of sorting every order).
 pub async fn orders(store: &Store, scope: Option<i64>, filter: &OrderFilter, limit: i64, offset: i64) -> Result<(Vec<OrderLine>, bool), StoreError> {
-    let cooperative = match (scope, filter.cooperative) {
-        (Some(a), Some(b)) if a != b => return Ok((Vec::new(), false)),
-        (a, b) => a.or(b),
-    };
+    let Some(cooperative) = narrowed(scope, filter.cooperative) else { return Ok((Vec::new(), false)) };
     // Orders of no registered cooperative are nobody's page.
     let mut conditions = vec!["o.cooperative_id IS NOT NULL"];
     if cooperative.is_some() {

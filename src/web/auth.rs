@@ -158,7 +158,7 @@ pub async fn login(
     let shown_name: String = username.chars().take(40).collect();
     // The login form's own CSRF check: the token in the form must be the one in its cookie.
     let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
-    if expected.is_empty() || form.token.is_empty() || !constant_eq(&expected, &form.token) {
+    if expected.is_empty() || form.token.is_empty() || !super::same_secret(&expected, &form.token) {
         return login_form(&state, jar, lang, &next, &shown_name, None, Some(t.login_expired.to_owned()));
     }
     let address = client_address(&state, &headers, Some(peer));
@@ -211,11 +211,6 @@ pub async fn logout(State(state): State<WebState>, auth: super::Auth, jar: Cooki
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
     Ok((jar, Redirect::to("/masuk?keluar=1")).into_response())
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
 #[cfg(test)]

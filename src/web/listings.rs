@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::format::{self, when};
 use super::i18n::Lang;
-use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, given, render};
+use super::{Auth, Choice, Layout, PAGE_SIZE, Pager, WebError, WebState, given, render};
 use crate::domain::publication::{OnRequest, PublicationState};
 use crate::store::dashboard::{self, ListingFilter};
 
@@ -50,12 +50,6 @@ pub struct Row {
     pub reasons: Vec<(String, Option<String>)>,
     pub inaproc: Option<String>,
     pub resubmit: bool,
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 #[derive(Template)]
@@ -121,15 +115,8 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
     let lang = auth.lang;
     let t = auth.t();
     let scope = auth.user.scope();
-    let choices = dashboard::cooperative_choices(&state.store, scope).await?;
     // A cooperative named in the filter must be one the user may see: else nothing is found.
-    let coop_filter = match given(&q.koperasi) {
-        Some(code) => match choices.iter().find(|c| c.1 == code) {
-            Some(c) => Some(c.0),
-            None => return Err(WebError::NotFound),
-        },
-        None => None,
-    };
+    let (coops, coop_filter) = super::cooperative_choices(&state, scope, given(&q.koperasi)).await?;
     let state_filter = given(&q.status).filter(|s| format::LISTING_STATES.contains(s)).map(str::to_owned);
     let channel_filter = given(&q.saluran).filter(|c| ["api", "peppol", "xlsx"].contains(c)).map(str::to_owned);
     let filter = ListingFilter { cooperative: coop_filter, state: state_filter.clone(), channel: channel_filter.clone() };
@@ -181,7 +168,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
     }
     let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let page = ListingsPage {
-        coops: choices.iter().map(|c| Choice { value: c.1.clone(), label: format!("{} ({})", c.2, c.1), selected: selected(&q.koperasi, &c.1) }).collect(),
+        coops,
         states: format::LISTING_STATES
             .iter()
             .map(|s| Choice { value: (*s).into(), label: format::listing_state(s, lang), selected: selected(&state_filter, s) })

@@ -188,8 +188,7 @@ pub struct Auth {
 impl Auth {
     /// Refuses a form whose CSRF token is not this session's.
     pub fn check(&self, token: &str) -> Result<(), WebError> {
-        // Compared as digests: equal length, and no early exit on the secret.
-        if Sha256::digest(token.as_bytes()) == Sha256::digest(self.csrf.as_bytes()) { Ok(()) } else { Err(WebError::Csrf) }
+        if same_secret(token, &self.csrf) { Ok(()) } else { Err(WebError::Csrf) }
     }
 
     pub fn t(&self) -> &'static Texts {
@@ -200,10 +199,6 @@ impl Auth {
     pub fn layout(&self, nav: &'static str, title: impl Into<String>, here: &str) -> Layout {
         let t = self.t();
         Layout {
-            t,
-            lang: self.lang.code(),
-            other_lang: if self.lang == Lang::Id { "en" } else { "id" },
-            other_lang_name: if self.lang == Lang::Id { "English" } else { "Bahasa Indonesia" },
             user: Some(self.user.username.clone()),
             role: match &self.user.cooperative {
                 Some((_, code)) => format!("{} {code}", t.cooperative),
@@ -212,10 +207,7 @@ impl Auth {
             liaison: self.user.is_liaison(),
             csrf: self.csrf.clone(),
             nav,
-            title: title.into(),
-            here: here.to_owned(),
-            notice: None,
-            alert: None,
+            ..Layout::anonymous(self.lang, title, here)
         }
     }
 }
@@ -274,7 +266,7 @@ pub struct Layout {
 
 impl Layout {
     /// The layout of a page shown before login.
-    pub fn anonymous(lang: Lang, title: &str, here: &str) -> Self {
+    pub fn anonymous(lang: Lang, title: impl Into<String>, here: &str) -> Self {
         Layout {
             t: lang.texts(),
             lang: lang.code(),
@@ -285,7 +277,7 @@ impl Layout {
             liaison: false,
             csrf: String::new(),
             nav: "",
-            title: title.to_owned(),
+            title: title.into(),
             here: here.to_owned(),
             notice: None,
             alert: None,
@@ -398,6 +390,32 @@ impl Pager {
 pub fn page_offset(page: Option<i64>) -> (i64, i64) {
     let page = page.unwrap_or(1).clamp(1, 100_000);
     (page, (page - 1) * PAGE_SIZE)
+}
+
+/// One option of a filter or a form's select.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The cooperatives `scope` may see, as options (the one `named` selected),
+/// and the id of the one `named`: a name outside the scope is not found.
+pub async fn cooperative_choices(state: &WebState, scope: Option<i64>, named: Option<&str>) -> Result<(Vec<Choice>, Option<i64>), WebError> {
+    let all = crate::store::dashboard::cooperative_choices(&state.store, scope).await?;
+    let chosen = match named {
+        Some(code) => Some(all.iter().find(|c| c.1 == code).map(|c| c.0).ok_or(WebError::NotFound)?),
+        None => None,
+    };
+    let options =
+        all.into_iter().map(|(_, code, name)| Choice { label: format!("{name} ({code})"), selected: named == Some(code.as_str()), value: code }).collect();
+    Ok((options, chosen))
+}
+
+/// Whether two secrets are equal, compared as digests: equal length, and no
+/// early exit on the secret's bytes.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
 /// An empty string from a form or query is "not given".

@@ -11,8 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 
+use super::Choice;
 use super::format::{self, rupiah, when};
-use super::listings::Choice;
 use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, given, page_offset, render};
 use crate::domain::fulfilment::Step;
 use crate::domain::order::OrderStatus;
@@ -50,7 +50,7 @@ struct OrdersPage {
 }
 
 /// The deadline in WIB, the working time left, and whether under one working day is left.
-fn deadline_view(state: &WebState, d: Option<chrono::DateTime<Utc>>, lang: super::i18n::Lang) -> (Option<String>, Option<String>, bool) {
+pub(super) fn deadline_view(state: &WebState, d: Option<chrono::DateTime<Utc>>, lang: super::i18n::Lang) -> (Option<String>, Option<String>, bool) {
     let now = Utc::now();
     match d {
         Some(d) if d > now => {
@@ -66,11 +66,7 @@ pub async fn list(State(state): State<WebState>, auth: Auth, Query(q): Query<Ord
     let lang = auth.lang;
     let t = auth.t();
     let scope = auth.user.scope();
-    let choices = dashboard::cooperative_choices(&state.store, scope).await?;
-    let coop_filter = match given(&q.koperasi) {
-        Some(code) => Some(choices.iter().find(|c| c.1 == code).map(|c| c.0).ok_or(WebError::NotFound)?),
-        None => None,
-    };
+    let (coops, coop_filter) = super::cooperative_choices(&state, scope, given(&q.koperasi)).await?;
     let waiting = q.menunggu.as_deref() == Some("1");
     let (page, offset) = page_offset(q.hal);
     let filter = OrderFilter { cooperative: coop_filter, waiting, status: None };
@@ -105,8 +101,6 @@ pub async fn list(State(state): State<WebState>, auth: Auth, Query(q): Query<Ord
     let params = [("koperasi", q.koperasi.clone()), ("menunggu", waiting.then(|| "1".to_owned()))];
     let pager = Pager::new("/pesanan", &params, page, more);
     let here = Pager::href("/pesanan", &params, page);
-    let coops =
-        choices.iter().map(|c| Choice { value: c.1.clone(), label: format!("{} ({})", c.2, c.1), selected: q.koperasi.as_deref() == Some(&c.1) }).collect();
     render(&OrdersPage { l: auth.layout("orders", t.orders, &here), coops, waiting, rows, pager })
 }
 

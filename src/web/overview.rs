@@ -131,7 +131,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
                 .as_array()
                 .map(|a| a.iter().filter_map(|p| Some((format::listing_state(p[0].as_str()?, lang), p[1].as_i64()?))).collect())
                 .unwrap_or_default();
-            let left = c.nearest_deadline.map(|d| if d > now { state.calendar.working_time_left(now, d) } else { chrono::Duration::zero() });
+            let (nearest, left, urgent) = super::orders::deadline_view(&state, c.nearest_deadline, lang);
             CoopView {
                 orders_href: format!("/pesanan?koperasi={}&menunggu=1", url::form_urlencoded::byte_serialize(c.code.as_bytes()).collect::<String>()),
                 code: c.code.clone(),
@@ -139,9 +139,9 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
                 listings,
                 held_back: c.held_back,
                 waiting: c.waiting,
-                nearest: c.nearest_deadline.map(|d| when(d, lang)),
-                urgent: left.is_some_and(|l| l < chrono::Duration::hours(24)),
-                left: left.map(|l| if l.is_zero() { t.passed.to_owned() } else { format::working_left(l, lang) }),
+                nearest,
+                urgent,
+                left,
                 waiting_ppk: c.waiting_ppk,
             }
         })

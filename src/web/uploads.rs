@@ -10,8 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncWriteExt;
 
-use super::listings::Choice;
-use super::{Auth, Layout, WebError, WebState, render};
+use super::{Auth, Choice, Layout, WebError, WebState, render};
 use crate::intake::ImportOptions;
 use crate::store::dashboard;
 use crate::store::users::User;
@@ -41,8 +40,7 @@ struct UploadPage {
 }
 
 async fn upload_page(state: &WebState, auth: &Auth, outcome: Option<Outcome>, alert: Option<String>) -> Result<Response, WebError> {
-    let choices = dashboard::cooperative_choices(&state.store, auth.user.scope()).await?;
-    let coops = choices.iter().map(|c| Choice { value: c.1.clone(), label: format!("{} ({})", c.2, c.1), selected: false }).collect();
+    let (coops, _) = super::cooperative_choices(state, auth.user.scope(), None).await?;
     let mut l = auth.layout("upload", auth.t().upload, "/unggah");
     l.alert = alert;
     render(&UploadPage { l, coops, outcome })
