@@ -95,6 +95,10 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
     use crate::config::CatalogueSettings;
     let scenario_path = fixtures.join("scenarios/mojokerto.toml");
     let mut scenario = crate::mock::Scenario::load(&scenario_path).map_err(|e| anyhow::anyhow!("reading {}: {e}", scenario_path.display()))?;
+    // The story starts near today (the next Monday that opens two weeks
+    // without a holiday), so its orders wait on the real clock too and the
+    // demo tells the same story on any date.
+    scenario = scenario.starting_near(chrono::Utc::now());
     // The demo's catalogue answers faster than the real one (6,000 a minute), so the demo takes seconds.
     scenario.rate_limit_per_minute = scenario.rate_limit_per_minute.max(6_000);
     let review_hours = scenario.review_hours + 2;

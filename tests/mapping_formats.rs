@@ -94,11 +94,11 @@ fn pretty(xml: &str) -> String {
 /// files under `tests/golden/NAME/`: the same set of files, each the same.
 /// `UPDATE_GOLDEN=1` rewrites the set (and removes golden files no longer produced).
 fn golden_set(name: &str, produced: &Path, render: impl Fn(&Path) -> (String, String)) {
-    let mut actual: Vec<(String, String)> = walk(produced).iter().map(|p| render(p)).collect();
+    let mut actual: Vec<(String, String)> = common::walk(produced).iter().map(|p| render(p)).collect();
     actual.sort();
     let dir = common::repo().join("tests/golden").join(name);
     let expected_names: Vec<String> =
-        walk(&dir).iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned()).filter(|n| n != "issues.txt").collect();
+        common::walk(&dir).iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned()).filter(|n| n != "issues.txt").collect();
     if updating() {
         for stale in expected_names.iter().filter(|n| !actual.iter().any(|(a, _)| a == *n)) {
             std::fs::remove_file(dir.join(stale)).unwrap();
@@ -114,21 +114,6 @@ fn golden_set(name: &str, produced: &Path, render: impl Fn(&Path) -> (String, St
 }
 
 /// Every file under `dir`, sorted, recursively.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
-    for e in entries {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
-
 fn issues_text(report: &MapReport) -> String {
     let mut text = report.issue_lines().join("\n");
     text.push('\n');
@@ -312,17 +297,6 @@ fn check_mappings(dir: &Path) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned() + &rest)
 }
 
-fn copy_mappings() -> tempfile::TempDir {
-    let tmp = common::temp_dir();
-    let src = common::repo().join("mappings");
-    for entry in walk(&src) {
-        let rel = entry.strip_prefix(&src).unwrap();
-        std::fs::create_dir_all(tmp.path().join(rel).parent().unwrap()).unwrap();
-        std::fs::copy(&entry, tmp.path().join(rel)).unwrap();
-    }
-    tmp
-}
-
 /// Replaces `from` by `to` in one mapping file and returns the 1-based line of the change.
 fn break_file(dir: &Path, file: &str, from: &str, to: &str) -> usize {
     let path = dir.join(file);
@@ -334,7 +308,7 @@ fn break_file(dir: &Path, file: &str, from: &str, to: &str) -> usize {
 
 #[test]
 fn mappings_check_reports_file_line_and_reason() {
-    let ok = copy_mappings();
+    let ok = common::copy_mappings();
     let (code, out) = check_mappings(ok.path());
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("mappings are valid"));
@@ -352,7 +326,7 @@ fn mappings_check_reports_file_line_and_reason() {
         ("peppol-catalogue.toml", "validity_days = 365", "validity_days = \"setahun\"", "invalid type"),
     ];
     for (file, from, to, reason) in cases {
-        let dir = copy_mappings();
+        let dir = common::copy_mappings();
         let mut line = break_file(dir.path(), file, from, to);
         if reason.contains("duplicate key") {
             line += 1; // the second definition is the mistake
@@ -370,7 +344,7 @@ fn mappings_check_reports_file_line_and_reason() {
 /// line, not written as an empty value.
 #[test]
 fn mappings_check_reports_a_missing_document_setting() {
-    let dir = copy_mappings();
+    let dir = common::copy_mappings();
     let file = dir.path().join("peppol-catalogue.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     let section = text.lines().position(|l| l.trim() == "[document]").unwrap() + 1;
@@ -387,7 +361,7 @@ fn bulk_upload_starts_a_new_workbook_when_one_is_full_and_keeps_text_exact() {
     use calamine::{Data, Reader, Xlsx, open_workbook};
     use katalog_bridge::catalog::katalog_v6_xlsx::BulkUploadWriter;
     // the portal's row limit per upload is set in the mapping's [document]
-    let mappings = copy_mappings();
+    let mappings = common::copy_mappings();
     let file = mappings.path().join("katalog-v6-xlsx.toml");
     let toml = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("{toml}\n[document]\nrows_per_workbook = 2\n")).unwrap();

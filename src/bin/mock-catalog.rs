@@ -17,6 +17,10 @@ struct Args {
     /// Scenario file: buyers, review rules, ceiling prices, order rate, seed
     #[arg(long, default_value = "fixtures/scenarios/mojokerto.toml")]
     scenario: PathBuf,
+    /// Start the story near today (08:00 WIB on the next Monday that opens
+    /// two weeks without a holiday) instead of on the scenario's `start`
+    #[arg(long)]
+    start_near_today: bool,
 }
 
 #[tokio::main]
@@ -24,6 +28,7 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     katalog_bridge::telemetry::init(katalog_bridge::config::LogFormat::Text, "info");
     let scenario = match Scenario::load(&args.scenario) {
+        Ok(s) if args.start_near_today => s.starting_near(chrono::Utc::now()),
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

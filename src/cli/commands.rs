@@ -401,6 +401,7 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
         OrdersCommand::Pending { cooperative } => {
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             let calendar = crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?;
+            crate::orders::warn_of_calendar_gap(&calendar);
             with_store(settings, async |store| {
                 let orders = crate::store::orders::list(store, cooperative.as_deref(), None, true).await?;
                 let now = chrono::Utc::now();
@@ -710,6 +711,7 @@ fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&Store) -> an
     let plan = std::sync::Arc::new(crate::publish::Channel::Api.format().plan(&mappings, &tables)?);
     let peppol_plan = std::sync::Arc::new(crate::publish::Channel::Peppol.format().plan(&mappings, &tables)?);
     let calendar = std::sync::Arc::new(crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?);
+    crate::orders::warn_of_calendar_gap(&calendar);
     let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
     for p in &problems {
         eprintln!("warning: {p}");

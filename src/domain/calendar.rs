@@ -22,12 +22,84 @@ pub enum DayOff {
     CutiBersama,
 }
 
+/// From this month of the last year listed, the calendar says that the next
+/// year is missing: the SKB for a year usually comes out in the autumn before.
+pub const WARN_FROM_MONTH: u32 = 10;
+
 #[derive(Debug, Clone)]
 pub struct WorkingCalendar {
     days: HashMap<NaiveDate, DayOff>,
     cuti_bersama_is_working_day: bool,
     /// The last date the list covers (31 December of its last year).
     covers_until: Option<NaiveDate>,
+    /// Where the list was read from, to say where to add a year.
+    origin: CalendarOrigin,
+}
+
+/// Where a calendar's list lives: a file, or the copy built into the binary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarOrigin {
+    pub path: String,
+    pub built_in: bool,
+}
+
+/// A year the calendar lacks while deadlines may reach it: until its days are
+/// added, deadlines there skip weekends only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarGap {
+    /// The first year the list lacks.
+    pub year: i32,
+    /// The last year it lists, if any.
+    pub last_year: Option<i32>,
+    pub origin: CalendarOrigin,
+}
+
+impl CalendarGap {
+    fn listed(&self, id: bool) -> String {
+        match (self.last_year, id) {
+            (Some(y), true) => format!("hanya memuat hari libur sampai tahun {y}"),
+            (Some(y), false) => format!("lists holidays up to {y} only"),
+            (None, true) => "tidak memuat hari libur sama sekali".into(),
+            (None, false) => "lists no holidays at all".into(),
+        }
+    }
+
+    /// The warning in Bahasa Indonesia, for the pages.
+    pub fn in_indonesian(&self) -> String {
+        let how =
+            if self.origin.built_in { " (tertanam di program: bangun ulang, atau salin folder mappings/ dan arahkan mappings_dir ke salinannya)" } else { "" };
+        format!(
+            "Kalender hari kerja {}: tenggat pada tahun {y} dihitung tanpa hari libur nasional dan cuti bersama, hanya melewati Sabtu dan Minggu. \
+             Tambahkan hari libur dan cuti bersama tahun {y} (dari SKB tiga menteri) ke {}{how}.",
+            self.listed(true),
+            self.origin.path,
+            y = self.year
+        )
+    }
+}
+
+impl CalendarGap {
+    fn english(&self, the: &str) -> String {
+        let how = if self.origin.built_in { " (built into this binary: rebuild it, or copy mappings/ and point mappings_dir at the copy)" } else { "" };
+        format!(
+            "{the} working-day calendar {}: deadlines in {y} skip weekends only, no national holiday or cuti bersama; \
+             add {y}'s holidays and cuti bersama (the joint ministerial decree, SKB) to {}{how}",
+            self.listed(false),
+            self.origin.path,
+            y = self.year
+        )
+    }
+
+    /// The warning as a sentence, for the pages in English.
+    pub fn in_english(&self) -> String {
+        format!("{}.", self.english("The"))
+    }
+}
+
+impl std::fmt::Display for CalendarGap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english("the"))
+    }
 }
 
 impl WorkingCalendar {
@@ -52,7 +124,27 @@ impl WorkingCalendar {
             last_year = last_year.max(Some(date.year()));
         }
         let covers_until = last_year.and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31));
-        Ok(Self { days, cuti_bersama_is_working_day, covers_until })
+        Ok(Self { days, cuti_bersama_is_working_day, covers_until, origin: CalendarOrigin::default() })
+    }
+
+    /// The same calendar, saying where its list was read from.
+    pub fn from(mut self, origin: CalendarOrigin) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// The year the list lacks, once `today` comes near it: from 1 October
+    /// (`WARN_FROM_MONTH`) of the last year listed, the next year; past the
+    /// list, this year; with no list, this year.
+    pub fn gap(&self, today: NaiveDate) -> Option<CalendarGap> {
+        let last_year = self.covers_until.map(|d| d.year());
+        let year = match last_year {
+            None => today.year(),
+            Some(last) if today.year() > last => today.year(),
+            Some(last) if today.year() == last && today.month() >= WARN_FROM_MONTH => last + 1,
+            Some(_) => return None,
+        };
+        Some(CalendarGap { year, last_year, origin: self.origin.clone() })
     }
 
     /// Whether `day` (a date in Jakarta) is a working day.
@@ -196,5 +288,36 @@ mod tests {
         assert_eq!(line, 3);
         assert!(e.0.contains("2026-13-01"));
         assert!(WorkingCalendar::parse("date,kind,name\n2026-01-02,holiday,x\n", false).is_err());
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_missing_year_is_named_from_october_of_the_last_year_listed() {
+        // The built-in list runs from 2025 to 2027.
+        let c = calendar(false).from(CalendarOrigin { path: "mappings/calendar/holidays-id.csv".into(), built_in: true });
+        assert_eq!(c.gap(day("2026-12-06")), None);
+        assert_eq!(c.gap(day("2027-09-30")), None);
+        let october = c.gap(day("2027-10-01")).expect("from October 2027, 2028 is missing");
+        assert_eq!((october.year, october.last_year), (2028, Some(2027)));
+        assert_eq!(c.gap(day("2028-03-01")).map(|g| g.year), Some(2028));
+        assert_eq!(c.gap(day("2030-01-02")).map(|g| g.year), Some(2030));
+        let said = october.to_string();
+        assert!(said.contains("up to 2027 only") && said.contains("deadlines in 2028 skip weekends only"), "{said}");
+        assert!(said.contains("mappings/calendar/holidays-id.csv") && said.contains("rebuild"), "{said}");
+        let id = october.in_indonesian();
+        assert!(id.contains("sampai tahun 2027") && id.contains("tahun 2028") && id.contains("mappings/calendar/holidays-id.csv"), "{id}");
+        // An empty list lacks every year, and says so at once.
+        let empty = WorkingCalendar::parse("date,kind,name\n", false).unwrap();
+        assert_eq!(empty.gap(day("2026-06-01")).map(|g| (g.year, g.last_year)), Some((2026, None)));
+    }
+
+    #[test]
+    fn past_the_list_deadlines_still_skip_weekends() {
+        let c = calendar(false);
+        // Fri 3 Mar 2028 10:00 (no 2028 rows): Mon 6, Tue 7, Wed 8.
+        assert_eq!(c.add_working_days(wib("2028-03-03 10:00"), 3), wib("2028-03-08 10:00"));
     }
 }

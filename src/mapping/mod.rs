@@ -97,5 +97,10 @@ pub fn line_of(text: &str, offset: usize) -> u64 {
 /// The working-day calendar (`calendar/holidays-id.csv`).
 pub fn working_calendar(source: &MappingSource, cuti_bersama_is_working_day: bool) -> Result<crate::domain::calendar::WorkingCalendar, MappingError> {
     let (path, text) = source.read("calendar/holidays-id.csv")?;
-    crate::domain::calendar::WorkingCalendar::parse(&text, cuti_bersama_is_working_day).map_err(|(line, e)| MappingError::Invalid { path, line, reason: e.0 })
+    let origin = crate::domain::calendar::CalendarOrigin { path: path.display().to_string(), built_in: matches!(source, MappingSource::BuiltIn) };
+    crate::domain::calendar::WorkingCalendar::parse(&text, cuti_bersama_is_working_day).map(|c| c.from(origin)).map_err(|(line, e)| MappingError::Invalid {
+        path,
+        line,
+        reason: e.0,
+    })
 }

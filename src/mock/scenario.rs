@@ -188,7 +188,21 @@ pub struct Satker {
     pub nama: String,
 }
 
+/// How far ahead [`Scenario::starting_near`] looks for two clear weeks.
+const CLEAR_FORTNIGHT_SEARCH_WEEKS: i64 = 52;
+
 impl Scenario {
+    /// The same story, started near `now` instead of on the file's date:
+    /// 08:00 WIB on the first Monday at or after `now` that opens two weeks
+    /// with no holiday or cuti bersama (the next Monday if none comes within a
+    /// year). Every day of the story is then at or after `now`, so a client on
+    /// the real clock sees its orders still waiting, and the story (orders,
+    /// deadlines, amounts) is the same whatever the date, relative to its start.
+    pub fn starting_near(mut self, now: DateTime<Utc>) -> Self {
+        self.start = clear_fortnight_from(now, self.cuti_bersama_is_working_day);
+        self
+    }
+
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -200,5 +214,66 @@ impl Scenario {
             return Err("a scenario needs at least one client and one buyer with a satker".into());
         }
         Ok(s)
+    }
+}
+
+/// 08:00 WIB on the first Monday at or after `now` whose ten weekdays are
+/// all working days (the first Monday at or after `now` if none is).
+fn clear_fortnight_from(now: DateTime<Utc>, cuti_bersama_is_working_day: bool) -> DateTime<Utc> {
+    use chrono::{Datelike, Duration, TimeZone};
+    use chrono_tz::Asia::Jakarta;
+    let calendar = crate::mapping::working_calendar(&crate::mapping::MappingSource::BuiltIn, cuti_bersama_is_working_day).ok();
+    let monday_0800 = |day: chrono::NaiveDate| day.and_hms_opt(8, 0, 0).and_then(|t| Jakarta.from_local_datetime(&t).single()).map(|t| t.with_timezone(&Utc));
+    let local = now.with_timezone(&Jakarta).date_naive();
+    let mut monday = local + Duration::days((7 - i64::from(local.weekday().num_days_from_monday())) % 7);
+    if monday_0800(monday).is_none_or(|t| t < now) {
+        monday += Duration::days(7);
+    }
+    let first = monday;
+    for _ in 0..CLEAR_FORTNIGHT_SEARCH_WEEKS {
+        let clear = (0..14)
+            .map(|d| monday + Duration::days(d))
+            .filter(|d| d.weekday().num_days_from_monday() < 5)
+            .all(|d| calendar.as_ref().is_none_or(|c| c.is_working_day(d)));
+        if clear {
+            return monday_0800(monday).unwrap_or(now);
+        }
+        monday += Duration::days(7);
+    }
+    monday_0800(first).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn wib(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        chrono_tz::Asia::Jakarta.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().with_timezone(&Utc)
+    }
+
+    // The weekdays and holidays below are read off a printed calendar and
+    // the SKB's list (mappings/calendar/holidays-id.csv), not computed.
+
+    #[test]
+    fn a_story_starts_on_the_next_monday_at_eight_that_opens_two_clear_weeks() {
+        // Sunday 6 December 2026: Monday 7 and 14 December are clear, the
+        // week of 21 December has Christmas (Friday 25) and cuti bersama (Thursday 24).
+        assert_eq!(clear_fortnight_from(wib(2026, 12, 6, 21), false), wib(2026, 12, 7, 8));
+        // Monday 7 December at 08:00 itself starts there. An hour later, the
+        // fortnights of 14, 21 and 28 December and 4 January each hold a day
+        // off (24 and 25 December, 1 and 5 January): Monday 11 January 2027.
+        assert_eq!(clear_fortnight_from(wib(2026, 12, 7, 8), false), wib(2026, 12, 7, 8));
+        assert_eq!(clear_fortnight_from(wib(2026, 12, 7, 9), false), wib(2027, 1, 11, 8));
+        // Idulfitri 2027: 8-15 March are days off; 22 March's fortnight holds
+        // 25-26 March; Monday 29 March opens 29 March-9 April, clear.
+        assert_eq!(clear_fortnight_from(wib(2027, 3, 3, 12), false), wib(2027, 3, 29, 8));
+    }
+
+    #[test]
+    fn past_the_calendar_every_weekday_counts_and_the_next_monday_is_taken() {
+        // Wednesday 1 March 2028: the list ends in 2027; Monday 6 March 2028.
+        assert_eq!(clear_fortnight_from(wib(2028, 3, 1, 10), false), wib(2028, 3, 6, 8));
     }
 }

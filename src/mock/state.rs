@@ -595,7 +595,10 @@ impl Mock {
     }
 
     fn new_order(&mut self) {
-        let live: Vec<usize> = (0..self.listings.len()).filter(|&i| self.listings[i].state == ListingState::Live).collect();
+        // In the order of seller and SKU, not of arrival: sellers publish
+        // concurrently, and the same seed must tell the same story.
+        let mut live: Vec<usize> = (0..self.listings.len()).filter(|&i| self.listings[i].state == ListingState::Live).collect();
+        live.sort_by(|&a, &b| (&self.listings[a].kode_penyedia, &self.listings[a].sku).cmp(&(&self.listings[b].kode_penyedia, &self.listings[b].sku)));
         if live.is_empty() {
             return;
         }

@@ -41,6 +41,7 @@ pub async fn sync(store: &Store, client: &InaprocClient, calendar: &WorkingCalen
     if options.klpd.is_empty() {
         return Err(OrderError::NoBuyer);
     }
+    super::warn_of_calendar_gap(calendar);
     let lock = runs::lock_lead(store, Job::Orders).await?.map_err(OrderError::Busy)?;
     lock.hold(async {
         let run = runs::start(store, Job::Orders.name()).await?;

@@ -183,6 +183,7 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
     if options.klpd.is_empty() {
         return Err(OrderError::NoBuyer);
     }
+    warn_of_calendar_gap(calendar);
     // The feed lists every seller's packages: any of our accounts reads it.
     let reader = client.sellers().into_iter().next().ok_or(OrderError::NoAccount)?;
     let lock = runs::lock_lead(store, Job::Orders).await?.map_err(OrderError::Busy)?;
@@ -199,6 +200,14 @@ pub async fn sync_orders(store: &Store, client: &CatalogueClient, calendar: &Wor
 
 /// Fetches the order details still due while another process leads the
 /// orders job (the daemon's helpers). `None` when there was nothing to take.
+/// Says, once a run, that the working-day calendar lacks a year its
+/// deadlines may reach (they are then counted over weekends only).
+pub fn warn_of_calendar_gap(calendar: &WorkingCalendar) {
+    if let Some(gap) = calendar.gap(crate::domain::time::today()) {
+        tracing::warn!(year = gap.year, "{gap}");
+    }
+}
+
 pub async fn help(store: &Store, client: &CatalogueClient, calendar: &WorkingCalendar, options: &SyncOptions) -> Result<Option<SyncReport>, OrderError> {
     if client.sellers().is_empty() || !orders::details_claimable(store, SOURCE).await? {
         return Ok(None);

@@ -183,6 +183,8 @@ pub struct Auth {
     pub user: User,
     pub csrf: String,
     pub lang: Lang,
+    /// A year the working-day calendar lacks as of today: every page says so.
+    pub calendar_gap: Option<crate::domain::calendar::CalendarGap>,
 }
 
 impl Auth {
@@ -207,6 +209,10 @@ impl Auth {
             liaison: self.user.is_liaison(),
             csrf: self.csrf.clone(),
             nav,
+            calendar_gap: self.calendar_gap.as_ref().map(|g| match self.lang {
+                Lang::Id => g.in_indonesian(),
+                Lang::En => g.in_english(),
+            }),
             ..Layout::anonymous(self.lang, title, here)
         }
     }
@@ -237,7 +243,7 @@ impl FromRequestParts<WebState> for Auth {
             return Err(to_login(true));
         }
         match crate::store::users::session(&state.store, &id, state.idle_secs(), state.max_secs()).await {
-            Ok(Some((user, csrf))) => Ok(Auth { user, csrf, lang }),
+            Ok(Some((user, csrf))) => Ok(Auth { user, csrf, lang, calendar_gap: state.calendar.gap(crate::domain::time::today()) }),
             Ok(None) => Err(to_login(true)),
             Err(e) => Err(WebError::Store(e).into_response()),
         }
@@ -262,6 +268,8 @@ pub struct Layout {
     /// A message of success, and one of trouble, shown at the top.
     pub notice: Option<String>,
     pub alert: Option<String>,
+    /// The working-day calendar lacks a year deadlines may reach.
+    pub calendar_gap: Option<String>,
 }
 
 impl Layout {
@@ -281,6 +289,7 @@ impl Layout {
             here: here.to_owned(),
             notice: None,
             alert: None,
+            calendar_gap: None,
         }
     }
 

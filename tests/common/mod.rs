@@ -350,3 +350,31 @@ pub async fn mapped_peppol_document(cooperative: &str) -> String {
     let out = map_fixtures(katalog_bridge::catalog::Format::PeppolCatalogue, Some(cooperative)).await;
     std::fs::read_to_string(out.path().join(format!("{cooperative}.xml"))).unwrap()
 }
+
+/// Every file under `dir`, sorted.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A copy of the repository's `mappings/` folder, to change for a test.
+pub fn copy_mappings() -> tempfile::TempDir {
+    let tmp = temp_dir();
+    let src = repo().join("mappings");
+    for entry in walk(&src) {
+        let rel = entry.strip_prefix(&src).unwrap();
+        std::fs::create_dir_all(tmp.path().join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&entry, tmp.path().join(rel)).unwrap();
+    }
+    tmp
+}

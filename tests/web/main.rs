@@ -47,8 +47,10 @@ impl Drop for World {
     }
 }
 
+/// The fixture's story, started near today: the daemon under test reads the
+/// real clock, so the orders must still be waiting on it, whatever the date.
 fn scenario() -> Scenario {
-    let mut s = Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap();
+    let mut s = Scenario::load(&common::repo().join("fixtures/scenarios/mojokerto.toml")).unwrap().starting_near(chrono::Utc::now());
     s.rate_limit_per_minute = 1_000_000;
     s.orders_per_day = 12;
     s.lines_per_order_mean = 3;
@@ -71,6 +73,11 @@ impl World {
     /// arrive, syncs them, and starts the daemon (its schedules far away:
     /// nothing runs unless started from the page). `web` is added to `[web]`.
     pub async fn new(web: &str) -> World {
+        World::with("", web).await
+    }
+
+    /// As `new`, with `top` put at the top of the daemon's configuration.
+    pub async fn with(top: &str, web: &str) -> World {
         let (store, url) = common::fixture_db().await;
         let scenario = scenario();
         let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
@@ -89,7 +96,7 @@ impl World {
         let tmp = common::temp_dir();
         let listen = format!("127.0.0.1:{}", free_port());
         let mut config = format!(
-            "[orders]\nklpd = [\"D347\"]\n\
+            "{top}[orders]\nklpd = [\"D347\"]\n\
              [daemon]\nlisten = \"{listen}\"\n\
              [daemon.schedules]\npublish = \"0 3 1 1 *\"\nstatus = \"0 3 1 1 *\"\norders = \"0 3 1 1 *\"\n\
              [web]\n{web}\n\
@@ -605,6 +612,9 @@ async fn demo_web_prints_the_dashboard_and_two_logins_that_work_and_stops_on_ctr
         let (status, page) = v.get("/pesanan").await;
         assert_eq!(status, 200);
         assert!(page.contains("EP-"), "{user} sees the demo's orders");
+        // The demo's story starts near today: its orders still wait on the real clock, whatever the date.
+        let (_, waiting) = v.get("/pesanan?menunggu=1").await;
+        assert!(waiting.contains("EP-") && !waiting.contains("sudah lewat"), "{user} sees orders still waiting, none past: {waiting}");
     }
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(demo.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
     for _ in 0..600 {
@@ -765,4 +775,40 @@ async fn users_are_added_listed_disabled_and_given_new_passwords_from_standard_i
     assert_eq!(code, 0);
     let (_, out, _) = run_with_input(&url, &["users", "list"], "");
     assert!(out.lines().any(|l| l.starts_with("staf-wates") && l.contains("[disabled]")), "{out}");
+}
+
+/// A working-day calendar that lacks this year: the daemon says so when it
+/// starts, `sync orders` and `orders pending` say so, and every page says so
+/// in words (in the page's language), naming the file to add the year to.
+/// The list here ends with 2025, so on any date from 2026 on this year is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calendar_that_lacks_the_year_is_said_at_start_up_in_sync_orders_and_on_every_page() {
+    let mappings = common::copy_mappings();
+    let calendar = mappings.path().join("calendar/holidays-id.csv");
+    let only_2025: String =
+        std::fs::read_to_string(&calendar).unwrap().lines().filter(|l| !l.starts_with("202") || l.starts_with("2025-")).map(|l| format!("{l}\n")).collect();
+    assert!(only_2025.lines().count() > 10 && !only_2025.contains("2026-"), "{only_2025}");
+    std::fs::write(&calendar, only_2025).unwrap();
+    let path = calendar.display().to_string();
+    let w = World::with(&format!("mappings_dir = \"{}\"\n", mappings.path().display()), "").await;
+    let said = "lists holidays up to 2025 only";
+    let log = w.log();
+    assert!(log.contains(said) && log.contains(&path) && log.contains("skip weekends only"), "at start-up: {log}");
+    for args in [&["sync", "orders"][..], &["orders", "pending"]] {
+        let out = common::binary().env("DATABASE_URL", &w.url).arg("--config").arg(w.tmp.path().join("katalog-bridge.toml")).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(err.contains(said) && err.contains(&path), "{args:?} says so: {err}");
+    }
+    w.add_user("penghubung", None, PASSWORD);
+    let v = Visitor::new(&w.base);
+    v.login("penghubung", PASSWORD).await;
+    for page in ["/", "/pesanan"] {
+        let (status, html) = v.get(page).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("hanya memuat hari libur sampai tahun 2025") && html.contains(&path), "{page} says so in Indonesian: {html}");
+    }
+    v.get("/bahasa/en?lanjut=/").await;
+    let (_, html) = v.get("/").await;
+    assert!(html.contains("The working-day calendar lists holidays up to 2025 only"), "and in English: {html}");
 }

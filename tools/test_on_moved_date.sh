@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the test suite (`cargo test --locked`, with any arguments given after
+# the date) with the system date moved to DATE, at the real time of day, by
+# Debian's faketime: the tests, the PostgreSQL they start and every program
+# they run read the moved clock. No test may depend on the real date.
+#   tools/test_on_moved_date.sh 2028-03-01 [cargo test arguments...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+date_to="${1:?usage: tools/test_on_moved_date.sh YYYY-MM-DD [cargo test arguments...]}"
+shift
+command -v faketime >/dev/null || { echo "faketime is missing (apt-get install faketime)" >&2; exit 2; }
+days=$(( ( $(date -u -d "$date_to" +%s) - $(date -u -d "$(date -u +%F)" +%s) ) / 86400 ))
+offset=$(printf '%+dd' "$days")
+echo "tests with the date moved to $date_to (faketime $offset)"
+# Each test binary is started by faketime (cargo's runner); cargo and rustc
+# keep the real clock. The monotonic clock is left alone (timers, timeouts).
+export FAKETIME_DONT_FAKE_MONOTONIC=1
+# (The browser test starts Chromium on the real clock: it only shows what the
+# server renders, and under faketime it takes minutes a page.)
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="faketime -f $offset"
+cargo test --locked "$@"
