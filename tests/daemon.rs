@@ -336,10 +336,15 @@ fn scenario() -> Scenario {
 
 /// A config for a daemon against `server`: the nightly publish (which runs
 /// status and orders after it) is the only job that comes due, by catch-up.
+/// `listen` is the health listener's address; the dashboard takes any free port.
 fn daemon_config(dir: &std::path::Path, server: &MockServer, scenario: &Scenario, listen: &str, extra: &str) -> std::path::PathBuf {
+    daemon_config_with_web(dir, server, scenario, listen, "127.0.0.1:0", extra)
+}
+
+fn daemon_config_with_web(dir: &std::path::Path, server: &MockServer, scenario: &Scenario, listen: &str, web: &str, extra: &str) -> std::path::PathBuf {
     let mut config = format!(
         "[orders]\nklpd = [\"D347\"]\ntahun = [2026]\n\
-         [daemon]\nlisten = \"{listen}\"\nlease_seconds = 4\nclaim_batch = 20\nhelp_every_seconds = 1\nnotify_every_seconds = 1\n\
+         [daemon]\nlisten = \"{web}\"\nmetrics_listen = \"{listen}\"\nlease_seconds = 4\nclaim_batch = 20\nhelp_every_seconds = 1\nnotify_every_seconds = 1\n\
          [daemon.schedules]\npublish = \"0 1 * * *\"\nstatus = \"0 3 1 1 *\"\norders = \"0 3 1 1 *\"\n\
          {extra}\n[catalogue]\nbase_url = \"{}\"\nmax_concurrency = 4\nmax_attempts = 4\n",
         server.url()
@@ -532,13 +537,16 @@ async fn two_daemons_on_one_database_share_the_work_and_do_nothing_twice_and_ans
     ] {
         assert!(metrics.contains(name), "{name} in {metrics}");
     }
-    // Readiness follows the catalogue: failing, it is not ready.
+    // Readiness is the database's: a failing catalogue is reported by its last
+    // answer, never asked by the probe (a restart would not mend it).
     let r = http.post(format!("{}/admin/faults", server.url())).json(&json!({"route": "*", "kind": "status", "status": 503})).send().await.unwrap();
     assert!(r.status().is_success());
-    let unready = http.get(format!("http://{listen_a}/readyz")).send().await.unwrap();
-    assert_eq!(unready.status(), 503);
-    let body = unready.text().await.unwrap();
-    assert!(body.contains("\"database\":\"ok\"") && body.contains("HTTP 503") && !body.contains("127.0.0.1"), "{body}");
+    for _ in 0..5 {
+        let ready = http.get(format!("http://{listen_a}/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 200);
+        let body = ready.text().await.unwrap();
+        assert!(body.contains("\"database\":\"ok\"") && body.contains("last answered HTTP") && !body.contains("127.0.0.1"), "{body}");
+    }
 
     let (mut a, mut b) = (a, b);
     terminate(&mut a);
@@ -669,7 +677,7 @@ async fn with_the_embedded_cluster_the_daemon_owns_it_and_a_command_run_meanwhil
     let data = tmp.path().join("pg");
     let listen = free_port();
     let config = tmp.path().join("kb.toml");
-    std::fs::write(&config, format!("[daemon]\nlisten = \"{listen}\"\n")).unwrap();
+    std::fs::write(&config, format!("[daemon]\nlisten = \"{}\"\nmetrics_listen = \"{listen}\"\n", free_port())).unwrap();
     let command = |args: &[&str]| common::binary().arg("--config").arg(&config).arg("--data-dir").arg(&data).args(args).output().unwrap();
     let mut daemon = common::binary()
         .arg("--config")
@@ -697,6 +705,15 @@ async fn with_the_embedded_cluster_the_daemon_owns_it_and_a_command_run_meanwhil
     assert!(data.join("postmaster.pid").exists(), "the command left the daemon's cluster running");
     let ready: Value = http.get(format!("http://{listen}/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["database"], "ok", "{ready}");
+    // A second daemon on the same data folder fails on the port in use, and
+    // leaves the first one's cluster running.
+    let second =
+        common::binary().arg("--config").arg(&config).arg("--data-dir").arg(&data).arg("daemon").stdout(Stdio::null()).stderr(Stdio::piped()).output().unwrap();
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success() && said.contains("cannot listen on"), "the second daemon fails: {said}");
+    assert!(data.join("postmaster.pid").exists(), "the first daemon's cluster still runs: {said}");
+    let ready: Value = http.get(format!("http://{listen}/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["database"], "ok", "the first daemon's database is still there: {ready}");
     terminate(&mut daemon);
     let (code, log) = exit_of(daemon, tmp.path().join("daemon.log")).await;
     assert_eq!(code, Some(0), "{log}");
@@ -714,7 +731,8 @@ async fn a_daemon_outlives_a_database_outage_unready_while_it_lasts_and_ready_af
     let scenario = scenario();
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
     let listen = free_port();
-    let config = daemon_config(tmp.path(), &server, &scenario, &listen, "");
+    let web = free_port();
+    let config = daemon_config_with_web(tmp.path(), &server, &scenario, &listen, &web, "");
     let daemon = spawn_daemon(&url, &config, "daemon-a");
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let readiness = |http: reqwest::Client| {
@@ -743,11 +761,49 @@ async fn a_daemon_outlives_a_database_outage_unready_while_it_lasts_and_ready_af
     };
     let ready = wait_for(200, "readiness").await;
     assert_eq!(ready["database"], "ok", "{ready}");
+    // A liaison logged in to the dashboard.
+    let mut add = common::binary()
+        .env("DATABASE_URL", &url)
+        .args(["users", "add", "penghubung", "--role", "liaison", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut add.stdin.take().unwrap(), b"kata-sandi-uji-2026\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
+    let page = browser.get(format!("http://{web}/masuk")).send().await.unwrap().text().await.unwrap();
+    let token = page.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let login = browser
+        .post(format!("http://{web}/masuk"))
+        .form(&[("token", token.as_str()), ("username", "penghubung"), ("password", "kata-sandi-uji-2026"), ("lanjut", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    assert_eq!(browser.get(format!("http://{web}/pesanan")).send().await.unwrap().status(), 200);
 
     cluster.stop().unwrap();
     let unready = wait_for(503, "unreadiness while the database is away").await;
     assert_ne!(unready["database"], "ok", "{unready}");
-    assert_eq!(unready["catalogue"], "ok", "only the database is down: {unready}");
+    let catalogue = unready["catalogue"].as_str().unwrap();
+    assert!(
+        catalogue.starts_with("last answered HTTP 200") || catalogue == "not asked since the daemon started",
+        "the catalogue reported, not asked: {unready}"
+    );
+    // Readiness answers at once, naming the database; a page says in words
+    // that the data is away for a moment, instead of waiting for a connection.
+    let quick = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().unwrap();
+    let probe = quick.get(format!("http://{listen}/readyz")).send().await.expect("/readyz answers within 3 s with the database away");
+    assert_eq!(probe.status(), 503);
+    assert!(probe.text().await.unwrap().contains("\"database\":\"error"), "names the database");
+    let begun = std::time::Instant::now();
+    let away = browser.get(format!("http://{web}/pesanan")).send().await.unwrap();
+    let took = begun.elapsed();
+    assert_eq!(away.status(), 503);
+    assert_eq!(away.headers()["retry-after"], "30");
+    let text = away.text().await.unwrap();
+    assert!(text.contains("Data sebentar tidak tersedia") && text.contains("Tidak ada yang hilang"), "{text}");
+    assert!(took < Duration::from_secs(5), "the page answered after {took:?}");
     assert_eq!(http.get(format!("http://{listen}/healthz")).send().await.unwrap().status(), 200, "alive all the same");
     let metrics = http.get(format!("http://{listen}/metrics")).send().await.unwrap();
     assert!(metrics.status().is_success(), "metrics answer while the database is away");
@@ -765,6 +821,7 @@ async fn a_daemon_outlives_a_database_outage_unready_while_it_lasts_and_ready_af
     cluster.start().unwrap();
     let ready = wait_for(200, "readiness after the outage").await;
     assert_eq!(ready["database"], "ok", "{ready}");
+    assert_eq!(browser.get(format!("http://{web}/pesanan")).send().await.unwrap().status(), 200, "the session outlived the outage");
     let mut daemon = daemon;
     terminate(&mut daemon);
     let (code, log) = exit_of(daemon, log_path(&config, "daemon-a")).await;

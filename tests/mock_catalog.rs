@@ -873,8 +873,12 @@ async fn tokens_of_one_client_never_revoke_another_clients() {
 #[tokio::test]
 async fn idle_connections_are_closed_and_cannot_starve_the_server() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let limits =
-        katalog_bridge::serve::ServeLimits { max_connections: 4, header_read: std::time::Duration::from_secs(1), request: std::time::Duration::from_secs(5) };
+    let limits = katalog_bridge::serve::ServeLimits {
+        max_connections: 4,
+        per_address: 0,
+        header_read: std::time::Duration::from_secs(1),
+        request: std::time::Duration::from_secs(5),
+    };
     let server = MockServer::start_with(scenario(), "127.0.0.1:0", limits).await.unwrap();
     // as many idle connections as the server serves at once, one sending half a header
     let mut idle = Vec::new();

@@ -185,12 +185,36 @@ async fn exports_neutralise_formulas_and_keep_amounts_as_numbers_and_pending_sho
     assert_eq!(rows[2][heading("sku")], Data::String("'-3".into()));
     assert_eq!(rows[1][heading("quantity")], Data::Float(12.5), "a number cell");
     assert_eq!(rows[1][heading("line_total")], Data::Float(925000.0));
+    // Moments are date cells in Jakarta time, so they sort and filter; amounts show as whole rupiah.
+    let confirm_by = in_two_days.with_timezone(&chrono_tz::Asia::Jakarta).naive_local();
+    match &rows[1][heading("confirm_by")] {
+        Data::DateTime(d) => {
+            // Excel's serial date: days since 1899-12-30, the time as a fraction of a day.
+            let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap().and_hms_opt(0, 0, 0).unwrap();
+            let shown = epoch + chrono::Duration::milliseconds((d.as_f64() * 86_400_000.0).round() as i64);
+            assert!((shown - confirm_by).num_seconds().abs() <= 1, "{shown} is the deadline in WIB, {confirm_by}");
+        }
+        other => panic!("the deadline is a date cell, not {other:?}"),
+    }
+    assert!(matches!(rows[1][heading("order_date")], Data::DateTime(_)), "{:?}", rows[1][heading("order_date")]);
+    let styles = {
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&book).unwrap()).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut text).unwrap();
+        text
+    };
+    assert!(styles.contains("formatCode=\"#,##0\"") && styles.contains("formatCode=\"yyyy-mm-dd hh:mm\""), "{styles}");
 
     // Waiting orders, soonest deadline first, with the deadline in WIB and the working time left.
     let (code, out, err) = run(&["orders", "pending", "--cooperative", "MJK-WATES"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("EP-2026-000777") && out.contains("WIB") && out.contains("left") && out.contains("Rp951.000"), "{out}");
     assert!(out.contains("HYPERLINK"), "items are listed: {out}");
+    // A deadline that has passed says so in words.
+    sqlx::query("UPDATE purchase_orders SET deadline = now() - interval '1 hour' WHERE id = $1").bind(order).execute(store.pool()).await.unwrap();
+    let (code, out, _) = run(&["orders", "pending", "--cooperative", "MJK-WATES"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("(passed)") && !out.contains("PASSED") && !out.contains("left"), "{out}");
     let (code, out, _) = run(&["orders", "list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();

@@ -29,6 +29,7 @@ for name in a b; do
     listen=$([ "$name" = a ] && echo 9300 || echo 9301)
     orders_config "$work/$name.toml" "[daemon]
 listen = \"127.0.0.1:$listen\"
+metrics_listen = \"127.0.0.1:$((listen + 100))\"
 help_every_seconds = 1
 [daemon.schedules]
 publish = $never

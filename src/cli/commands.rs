@@ -381,16 +381,19 @@ async fn listings(args: ListingsArgs, command: Option<ListingsCommand>, settings
     }
 }
 
-/// A deadline in WIB and the working time left to it (`PASSED` once it has).
+/// A deadline in WIB and what is left of it: `(2 working days 3 h left)`,
+/// `(passed)` once it has, nothing when there is none.
 fn deadline_and_left(
     deadline: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
     calendar: &crate::domain::calendar::WorkingCalendar,
 ) -> (String, String) {
     match deadline {
-        Some(d) if d > now => (crate::domain::time::show(d), crate::domain::calendar::show_working_time(calendar.working_time_left(now, d))),
-        Some(d) => (crate::domain::time::show(d), "PASSED".to_owned()),
-        None => ("-".to_owned(), "-".to_owned()),
+        Some(d) if d > now => {
+            (crate::domain::time::show(d), format!("({} left)", crate::domain::calendar::show_working_time(calendar.working_time_left(now, d))))
+        }
+        Some(d) => (crate::domain::time::show(d), "(passed)".to_owned()),
+        None => ("-".to_owned(), String::new()),
     }
 }
 
@@ -411,7 +414,7 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                     let answer = o.response.as_deref().map(|r| format!("  [answer {r}]")).unwrap_or_default();
                     writeln!(
                         out,
-                        "{:<16} {:<20} {:<40} {:>15}  due {deadline} ({left} left)  {}{answer}",
+                        "{:<16} {:<20} {:<40} {:>15}  due {deadline} {left}  {}{answer}",
                         o.order_id,
                         o.cooperative,
                         o.buyer.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
@@ -434,7 +437,7 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                         let (deadline, left) = deadline_and_left(o.ppk_deadline, now, &calendar);
                         writeln!(
                             out,
-                            "{:<16} {:<20} {:<40} {:>15}  PPK due {deadline} ({left} left)",
+                            "{:<16} {:<20} {:<40} {:>15}  PPK due {deadline} {left}",
                             o.order_id,
                             o.cooperative,
                             o.buyer.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
@@ -725,7 +728,6 @@ fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&Store) -> an
     if settings.orders.klpd.is_empty() {
         tracing::warn!("no [orders] klpd: the orders job has no buyer to read and fails until one is set");
     }
-    let catalogue = url::Url::parse(&settings.catalogue.base_url).context("catalogue.base_url")?;
     let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
     if orders_from_inaproc && settings.inaproc.is_none() {
         return Err(crate::catalog::inaproc::InaprocError::NotConfigured.into());
@@ -752,7 +754,9 @@ fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&Store) -> an
                 status: crate::publish::status::StatusOptions::from_settings(&settings.listings),
             },
             listen: settings.daemon.listen.clone(),
-            catalogue,
+            metrics_listen: settings.daemon.metrics_listen.clone(),
+            max_connections: settings.daemon.max_connections,
+            max_connections_per_address: settings.daemon.max_connections_per_address,
             help_every: std::time::Duration::from_secs(settings.daemon.help_every_seconds.clamp(1, 3600)),
             notify_every: std::time::Duration::from_secs(settings.daemon.notify_every_seconds.clamp(1, 86_400)),
             tax: tables.tax.clone(),
@@ -810,6 +814,8 @@ async fn demo_web(store: &Store, settings: &Settings, outcome: &demo::DemoOutcom
         daemon_settings.orders.klpd = vec!["D347".into()];
     }
     daemon_settings.web.enabled = true;
+    // The demo's health listener takes any free port: a daemon running beside it keeps its own.
+    daemon_settings.daemon.metrics_listen = "127.0.0.1:0".into();
     let parts = daemon_parts(&daemon_settings)?(store)?;
     // The cooperative login is for one with an order waiting (else with most orders), so there is something to do.
     let cooperative = crate::store::dashboard::busiest_cooperative(store).await?.unwrap_or_else(|| "MJK-BALONGSARI".into());

@@ -176,6 +176,9 @@ pub enum UsersCommand {
     },
     /// Disable an account; its sessions end at once
     Disable { username: String },
+    /// Lift the lock that a flood of failed logins from many addresses put
+    /// on an account (its failed logins are forgotten)
+    Unlock { username: String },
     /// Set a new password (read from standard input); the account is enabled
     /// again and its sessions end
     Password {

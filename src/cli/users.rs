@@ -1,4 +1,4 @@
-//! `users add|list|disable|password`: the dashboard's accounts.
+//! `users add|list|disable|unlock|password`: the dashboard's accounts.
 
 use std::io::BufRead;
 
@@ -67,6 +67,14 @@ pub(super) async fn users(command: UsersCommand, settings: &Settings) -> anyhow:
                 if accounts.is_empty() && !json {
                     println!("no users yet: add one with `katalog-bridge users add NAME --role liaison --password-stdin`");
                 }
+                Ok(EXIT_OK)
+            })
+            .await
+        }
+        UsersCommand::Unlock { username } => {
+            with_store(settings, async |store| {
+                let forgotten = users::unlock(store, &username).await?;
+                println!("user {username} unlocked: {forgotten} failed logins forgotten");
                 Ok(EXIT_OK)
             })
             .await

@@ -158,12 +158,17 @@ pub struct WebSettings {
     /// login throttling) is the last one it adds. Leave off when clients
     /// reach the daemon directly, or they could choose their own address.
     pub trust_forwarded_for: bool,
-    /// Failed logins of one account within `throttle_window_minutes` before
-    /// each further try must wait (doubling, up to 15 minutes).
+    /// Failed logins of one account from one address within
+    /// `throttle_window_minutes` before each further try from that address
+    /// must wait (doubling, up to 15 minutes).
     pub throttle_account_failures: i64,
     /// Failed logins from one address within the window before it must wait.
     pub throttle_address_failures: i64,
     pub throttle_window_minutes: u64,
+    /// Failed logins of one account from every address within an hour that
+    /// lock it for everyone until the hour passes or the liaison runs
+    /// `users unlock` (short of that, they only slow its logins by a few seconds).
+    pub throttle_flood_failures: i64,
 }
 
 impl Default for WebSettings {
@@ -177,6 +182,7 @@ impl Default for WebSettings {
             throttle_account_failures: 5,
             throttle_address_failures: 20,
             throttle_window_minutes: 15,
+            throttle_flood_failures: 50,
         }
     }
 }
@@ -185,8 +191,17 @@ impl Default for WebSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DaemonSettings {
-    /// Health, readiness and metrics.
+    /// The dashboard (pages only), when `[web] enabled`.
     pub listen: String,
+    /// `/healthz`, `/readyz` and `/metrics`, for the orchestrator and
+    /// Prometheus: keep it off the public network.
+    pub metrics_listen: String,
+    /// Connections the dashboard serves at once.
+    pub max_connections: usize,
+    /// Connections one address may hold on the dashboard at once (0: no cap
+    /// of its own). Behind a reverse proxy every client has the proxy's
+    /// address: raise it there, and let the proxy cap each client.
+    pub max_connections_per_address: usize,
     /// The zone the schedules are read in (an IANA name).
     pub timezone: String,
     /// Standard 5-field cron expressions by job (`publish`, `status`, `orders`);
@@ -211,6 +226,9 @@ impl Default for DaemonSettings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:9187".into(),
+            metrics_listen: "127.0.0.1:9188".into(),
+            max_connections: 64,
+            max_connections_per_address: 16,
             timezone: "Asia/Jakarta".into(),
             schedules: Default::default(),
             lease_seconds: 300,
@@ -650,7 +668,7 @@ impl Settings {
              database.postgres_bin_dirs = {:?}\ncatalogue.base_url = {}\ncatalogue.timeout_secs = {}\n\
              catalogue.max_concurrency = {}\ncatalogue.max_attempts = {}\n{sellers}\
              import.max_file_bytes = {}\nimport.batch_size = {}\n\
-             log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\ndaemon.listen = {}\ndaemon.timezone = {}\ndaemon.schedules = {:?}\ndaemon.lease_seconds = {}\n\
+             log.format = {:?}\nlog.filter = {}\norders.klpd = {:?}\norders.tahun = {}\norders.cuti_bersama_is_working_day = {}\ndaemon.listen = {}\ndaemon.metrics_listen = {}\ndaemon.timezone = {}\ndaemon.schedules = {:?}\ndaemon.lease_seconds = {}\n\
              notify.webhook_url = {}\nnotify.webhook_secret = {}\nnotify.smtp_url = {}\nnotify.smtp_password = {}\nnotify.from = {}\n{}\
              fulfilment.payment = {}\nfulfilment.due = {}\norders.source = {}\n{}mappings_dir = {}\n",
             self.database.data_dir.display(),
@@ -669,6 +687,7 @@ impl Settings {
             if self.orders.tahun.is_empty() { "(this year and the one before)".to_owned() } else { format!("{:?}", self.orders.tahun) },
             self.orders.cuti_bersama_is_working_day,
             self.daemon.listen,
+            self.daemon.metrics_listen,
             self.daemon.timezone,
             self.daemon.schedules,
             self.daemon.lease_seconds,

@@ -1,10 +1,13 @@
-//! The daemon's HTTP side, on `[daemon] listen`: `/healthz` (the process
-//! answers), `/readyz` (the database and the catalogue answer) and `/metrics`
-//! (Prometheus text). Served with `serve::serve`'s bounds; nothing in an
-//! answer repeats a configured URL or secret.
+//! The daemon's health listener, on `[daemon] metrics_listen` (loopback by
+//! default, apart from the dashboard): `/healthz` (the process answers,
+//! without the database), `/readyz` (the database answers within a second;
+//! the catalogue's last answer is reported, not asked for) and `/metrics`
+//! (Prometheus text, the database's figures read at most every few
+//! seconds). Served with `serve::serve`'s bounds; nothing in an answer
+//! repeats a configured URL or secret.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -13,23 +16,28 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::catalog::client::CatalogueClient;
 use crate::domain::fulfilment::Step;
 use crate::domain::publication::PublicationState;
 use crate::store::Store;
 
-/// How long a readiness check waits for each dependency.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a readiness check waits for the database.
+pub const CHECK_TIMEOUT: Duration = Duration::from_millis(900);
+/// How long the database's figures on `/metrics` are reused.
+pub const FIGURES_FOR: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct HttpState {
+    /// A pool of its own with a short wait for a connection.
     pub store: Arc<Store>,
-    /// The catalogue's base URL, asked by `/readyz`.
-    pub catalogue: url::Url,
-    pub http: reqwest::Client,
+    /// The catalogue client the jobs use: `/readyz` reports its last answer.
+    pub client: CatalogueClient,
     pub metrics: PrometheusHandle,
     /// For the orders' steps after the order that are overdue.
     pub tax: Arc<crate::mapping::tax::TaxRules>,
     pub fulfilment: crate::config::FulfilmentSettings,
+    /// When the database's figures were last read (one reading at a time).
+    pub figures_read: Arc<tokio::sync::Mutex<Option<Instant>>>,
 }
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -70,27 +78,38 @@ async fn readyz(State(state): State<HttpState>) -> Response {
     let database = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => "ok".to_owned(),
         Ok(Err(e)) => format!("error: {e}"),
-        Err(_) => format!("no answer within {} s", CHECK_TIMEOUT.as_secs()),
+        Err(_) => format!("no answer within {} ms", CHECK_TIMEOUT.as_millis()),
     };
-    let catalogue = match tokio::time::timeout(CHECK_TIMEOUT, state.http.get(state.catalogue.clone()).send()).await {
-        Ok(Ok(r)) if r.status().is_server_error() => format!("answers HTTP {}", r.status().as_u16()),
-        Ok(Ok(_)) => "ok".to_owned(),
-        Ok(Err(e)) => format!("not reached: {}", e.without_url()),
-        Err(_) => format!("no answer within {} s", CHECK_TIMEOUT.as_secs()),
+    let catalogue = match state.client.last_answer() {
+        Some((at, status)) => {
+            let ago = (chrono::Utc::now() - at).num_seconds().max(0);
+            format!("last answered HTTP {status} at {} ({ago} s ago)", crate::domain::time::show(at))
+        }
+        None => "not asked since the daemon started".to_owned(),
     };
-    let ready = database == "ok" && catalogue == "ok";
+    let ready = database == "ok";
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(serde_json::json!({"ready": ready, "database": database, "catalogue": catalogue}))).into_response()
 }
 
-/// The in-process counters, with the database's figures refreshed first
-/// (so every instance reports the same totals for the shared state).
+/// The in-process counters, with the database's figures read again when
+/// older than [`FIGURES_FOR`] (so every instance reports the same totals for
+/// the shared state, and a flood of scrapes costs the database nothing more).
 async fn metrics_text(State(state): State<HttpState>) -> Response {
-    if let Err(e) = refresh_gauges(&state).await {
-        tracing::warn!(error = %e, "cannot read the figures for /metrics");
-        metrics::gauge!("katalog_bridge_database_up").set(0.0);
-    } else {
-        metrics::gauge!("katalog_bridge_database_up").set(1.0);
+    {
+        let mut read = state.figures_read.lock().await;
+        if read.is_none_or(|at| at.elapsed() >= FIGURES_FOR) {
+            match refresh_gauges(&state).await {
+                Ok(()) => {
+                    metrics::gauge!("katalog_bridge_database_up").set(1.0);
+                    *read = Some(Instant::now());
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the figures for /metrics");
+                    metrics::gauge!("katalog_bridge_database_up").set(0.0);
+                }
+            }
+        }
     }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

@@ -317,8 +317,8 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
 pub enum DaemonError {
     #[error("{0}")]
     Config(String),
-    #[error("cannot listen on {addr} ([daemon] listen): {source}")]
-    Listen { addr: String, source: std::io::Error },
+    #[error("cannot listen on {addr} ([daemon] {setting}): {source}")]
+    Listen { addr: String, setting: &'static str, source: std::io::Error },
 }
 
 /// What the daemon needs, read from the configuration before the database opens.
@@ -326,8 +326,13 @@ pub struct Parts {
     pub tz: Tz,
     pub schedules: Vec<(Job, JobSchedule)>,
     pub jobs: jobs::RealJobs,
+    /// The dashboard's address (`[daemon] listen`), used when `web` is set.
     pub listen: String,
-    pub catalogue: url::Url,
+    /// Health, readiness and metrics (`[daemon] metrics_listen`).
+    pub metrics_listen: String,
+    /// The dashboard's connection caps: in all, and per address.
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
     pub help_every: Duration,
     pub notify_every: Duration,
     pub tax: Arc<crate::mapping::tax::TaxRules>,
@@ -349,46 +354,64 @@ pub struct WebParts {
 /// the scheduler, the notification pass and the sweep of abandoned runs.
 /// Returns once the jobs in flight have stopped at a batch boundary.
 pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
+    // Both listeners first: a daemon that cannot start leaves everything as it found it.
+    let bind = |addr: &str, setting: &'static str| {
+        let addr = addr.to_owned();
+        async move { tokio::net::TcpListener::bind(&addr).await.map_err(|source| DaemonError::Listen { addr, setting, source }) }
+    };
+    let health_listener = bind(&parts.metrics_listen, "metrics_listen").await?;
+    let web_listener = match &parts.web {
+        Some(_) => Some(bind(&parts.listen, "listen").await?),
+        None => None,
+    };
     // With the embedded cluster, the daemon owns it while it lives.
     store.own_embedded();
-    let listener = tokio::net::TcpListener::bind(&parts.listen).await.map_err(|source| DaemonError::Listen { addr: parts.listen.clone(), source })?;
-    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| parts.listen.clone());
-    let state = http::HttpState {
-        store: Arc::new(store.handle()),
-        catalogue: parts.catalogue.clone(),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| DaemonError::Config(e.to_string()))?,
+    let address_of = |l: &tokio::net::TcpListener, given: &str| l.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| given.to_owned());
+    let health_address = address_of(&health_listener, &parts.metrics_listen);
+    let jobs = Arc::new(parts.jobs);
+    let health = http::HttpState {
+        store: Arc::new(store.with_short_waits(2, http::CHECK_TIMEOUT)),
+        client: jobs.client.clone(),
         metrics: http::metrics_handle(),
         tax: parts.tax.clone(),
         fulfilment: parts.fulfilment.clone(),
+        figures_read: Default::default(),
     };
-    let jobs = Arc::new(parts.jobs);
-    let mut app = http::router(state);
+    let health_limits = crate::serve::ServeLimits { max_connections: 16, per_address: 8, ..Default::default() };
+    let mut servers = vec![tokio::spawn(crate::serve::serve(health_listener, http::router(health), health_limits))];
     let web_sessions = parts.web.as_ref().map(|w| w.settings.session_idle_minutes);
-    if let Some(w) = parts.web {
-        let web = crate::web::WebState::new(crate::web::Inner {
-            store: store.handle(),
-            settings: w.settings,
-            calendar: jobs.calendar.clone(),
-            tax: parts.tax.clone(),
-            fulfilment: parts.fulfilment.clone(),
-            units: w.units,
-            import: w.import,
-            mappings: w.mappings,
-            jobs: Some(jobs.clone()),
-            orders_from_inaproc: w.orders_from_inaproc,
-            hashing: tokio::sync::Semaphore::new(2),
-            overview: Default::default(),
-        });
-        app = app.merge(crate::web::router(web));
-    }
-    let server = tokio::spawn(crate::serve::serve(listener, app, crate::serve::ServeLimits { max_connections: 64, ..Default::default() }));
-    match web_sessions {
-        Some(_) => tracing::info!(listen = address, "daemon started: the dashboard at /, and /healthz, /readyz and /metrics answer here"),
-        None => tracing::info!(listen = address, "daemon started: /healthz, /readyz and /metrics answer here"),
+    match (parts.web, web_listener) {
+        (Some(w), Some(listener)) => {
+            let web_address = address_of(&listener, &parts.listen);
+            let web = crate::web::WebState::new(crate::web::Inner {
+                // The pages wait briefly for a connection: with the database away
+                // they say so within two seconds, while the jobs wait longer.
+                store: store.with_short_waits(8, crate::web::DATABASE_WAIT),
+                settings: w.settings,
+                calendar: jobs.calendar.clone(),
+                tax: parts.tax.clone(),
+                fulfilment: parts.fulfilment.clone(),
+                units: w.units,
+                import: w.import,
+                mappings: w.mappings,
+                jobs: Some(jobs.clone()),
+                orders_from_inaproc: w.orders_from_inaproc,
+                hashing: tokio::sync::Semaphore::new(2),
+                overview: Default::default(),
+            });
+            let limits = crate::serve::ServeLimits {
+                max_connections: parts.max_connections.max(1),
+                per_address: parts.max_connections_per_address,
+                ..Default::default()
+            };
+            servers.push(tokio::spawn(crate::serve::serve(listener, crate::web::router(web), limits)));
+            tracing::info!(
+                listen = web_address,
+                health = health_address,
+                "daemon started: the dashboard at /, and /healthz, /readyz and /metrics on the health listener"
+            );
+        }
+        _ => tracing::info!(health = health_address, "daemon started: /healthz, /readyz and /metrics answer here (no dashboard: [web] enabled = false)"),
     }
 
     let (stop_tx, stop) = watch::channel(false);
@@ -428,7 +451,9 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
     scheduler.run(stop).await;
     let _ = sweeper.await;
     stopper.abort();
-    server.abort();
+    for server in servers {
+        server.abort();
+    }
     tracing::info!("daemon stopped");
     Ok(())
 }

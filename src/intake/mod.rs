@@ -42,6 +42,10 @@ pub(crate) trait RowImport {
     type Item;
     const KIND: &'static str;
     fn columns(&self) -> &'static [Column];
+    /// The one cooperative every row is for, when the import is for one (its run concerns it).
+    fn cooperative(&self) -> Option<String> {
+        None
+    }
     /// Checks the header beyond the required columns.
     fn check_header(&mut self, _header: &Header) -> Result<(), String> {
         Ok(())
@@ -195,7 +199,7 @@ pub(crate) async fn run<I: RowImport>(
         rejects_file: None,
     };
     let run_id = match store {
-        Some(s) => Some(runs::start(s, I::KIND).await?),
+        Some(s) => Some(runs::start_for(s, I::KIND, import.cooperative().as_deref()).await?),
         None => None,
     };
     let batch_size = settings.batch_size.max(1);

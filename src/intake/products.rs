@@ -146,6 +146,10 @@ impl RowImport for ProductImport<'_> {
     type Item = (i64, ProductDraft);
     const KIND: &'static str = "import-products";
 
+    fn cooperative(&self) -> Option<String> {
+        self.fixed.as_ref().map(|(code, _)| code.to_string())
+    }
+
     fn columns(&self) -> &'static [Column] {
         PRODUCT_COLUMNS
     }

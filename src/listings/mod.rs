@@ -236,6 +236,23 @@ impl SellerSink {
 /// Maps every product (or one cooperative's) to `format`, one output per
 /// cooperative: `DIR/CODE.jsonl`, `DIR/CODE/CATEGORY.xlsx`, `DIR/CODE.xml`.
 pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &MapOptions) -> Result<MapReport, ListingError> {
+    map_with(store, plan, format, options, Drafts::Record).await
+}
+
+/// As [`map_products`], writing the files only: the drafts stored for the
+/// products are read, never changed (a download by GET changes nothing).
+pub async fn map_products_read_only(store: &Store, plan: &Plan, format: Format, options: &MapOptions) -> Result<MapReport, ListingError> {
+    map_with(store, plan, format, options, Drafts::Leave).await
+}
+
+/// Whether a mapping records its drafts (and forgets orphaned ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drafts {
+    Record,
+    Leave,
+}
+
+async fn map_with(store: &Store, plan: &Plan, format: Format, options: &MapOptions, drafts: Drafts) -> Result<MapReport, ListingError> {
     if let Some(code) = &options.cooperative
         && !store::products::cooperative_ids(store).await?.contains_key(code)
     {
@@ -254,7 +271,9 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     let (batches, mut to_write) = tokio::sync::mpsc::channel::<Vec<ListingUpdate>>(1);
     let writer = async {
         while let Some(batch) = to_write.recv().await {
-            write_listings(store, format.name(), &batch).await?;
+            if drafts == Drafts::Record {
+                write_listings(store, format.name(), &batch).await?;
+            }
         }
         Ok::<(), ListingError>(())
     };
@@ -266,7 +285,9 @@ pub async fn map_products(store: &Store, plan: &Plan, format: Format, options: &
     let (mapped, written) = tokio::join!(mapper, writer);
     written?;
     let report = mapped?;
-    store::listings::forget_orphans(store, format.name()).await?;
+    if drafts == Drafts::Record {
+        store::listings::forget_orphans(store, format.name()).await?;
+    }
     Ok(report)
 }
 

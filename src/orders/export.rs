@@ -69,10 +69,13 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     if text.starts_with(['\t', '\r', '\n']) || first_visible.starts_with(SIGNS) { format!("'{text}").into() } else { text.into() }
 }
 
-/// A cell: text (neutralised when written) or a number.
+/// A cell: text (neutralised when written), a number, an amount of rupiah
+/// or a moment (in Jakarta time).
 enum Cell<'a> {
     Text(std::borrow::Cow<'a, str>),
     Number(Decimal),
+    Rupiah(Decimal),
+    Time(chrono::DateTime<chrono::Utc>),
     Empty,
 }
 
@@ -81,29 +84,30 @@ fn text(s: Option<&str>) -> Cell<'_> {
 }
 
 fn cells(r: &Row) -> Vec<Cell<'_>> {
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Cell::Empty, |t| Cell::Text(crate::domain::time::show(t).into()));
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Cell::Empty, Cell::Time);
     let num = |d: Option<Decimal>| d.map_or(Cell::Empty, |d| Cell::Number(d.normalize()));
+    let rupiah = |d: Option<Decimal>| d.map_or(Cell::Empty, |d| Cell::Rupiah(d.normalize()));
     vec![
         Cell::Text(r.order_id.as_str().into()),
         Cell::Text(r.status.as_str().into()),
         time(r.order_date),
         time(r.deadline),
         text(r.buyer.as_deref()),
-        Cell::Number(r.order_total.normalize()),
+        Cell::Rupiah(r.order_total.normalize()),
         text(r.line_id.as_deref()),
         text(r.sku.as_deref()),
         text(r.item.as_deref()),
         num(r.quantity),
         text(r.unit.as_deref()),
-        num(r.unit_price),
-        num(r.line_total),
+        rupiah(r.unit_price),
+        rupiah(r.line_total),
         text(r.member.as_deref()),
-        num(r.money.as_ref().map(|m| m.goods_before_ppn)),
-        num(r.money.as_ref().map(|m| m.ppn_base)),
-        num(r.money.as_ref().map(|m| m.ppn)),
-        num(r.money.as_ref().map(|m| m.pph22)),
-        num(r.money.as_ref().map(|m| m.shipping)),
-        num(r.money.as_ref().map(|m| m.net_to_cooperative)),
+        rupiah(r.money.as_ref().map(|m| m.goods_before_ppn)),
+        rupiah(r.money.as_ref().map(|m| m.ppn_base)),
+        rupiah(r.money.as_ref().map(|m| m.ppn)),
+        rupiah(r.money.as_ref().map(|m| m.pph22)),
+        rupiah(r.money.as_ref().map(|m| m.shipping)),
+        rupiah(r.money.as_ref().map(|m| m.net_to_cooperative)),
     ]
 }
 
@@ -115,7 +119,8 @@ pub fn write_csv(out: impl Write, rows: &[Row]) -> Result<(), csv::Error> {
             .into_iter()
             .map(|c| match c {
                 Cell::Text(t) => neutralise(&t).into_owned(),
-                Cell::Number(d) => d.to_string(),
+                Cell::Number(d) | Cell::Rupiah(d) => d.to_string(),
+                Cell::Time(t) => crate::domain::time::show(t),
                 Cell::Empty => String::new(),
             })
             .collect();
@@ -125,8 +130,24 @@ pub fn write_csv(out: impl Write, rows: &[Row]) -> Result<(), csv::Error> {
     Ok(())
 }
 
+/// How an amount of rupiah shows: whole rupiah with thousands grouped (the
+/// cell keeps its exact value).
+pub const RUPIAH_FORMAT: &str = "#,##0";
+/// How a moment shows: a date and time in Jakarta (the cell is a date).
+pub const TIME_FORMAT: &str = "yyyy-mm-dd hh:mm";
+
+/// A moment as a spreadsheet date: its date and time in Jakarta.
+fn excel_time(t: chrono::DateTime<chrono::Utc>) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    use chrono::{Datelike, Timelike};
+    let local = t.with_timezone(&chrono_tz::Asia::Jakarta);
+    let year = u16::try_from(local.year()).map_err(|_| rust_xlsxwriter::XlsxError::ParameterError(format!("year {} out of range", local.year())))?;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(year, local.month() as u8, local.day() as u8)?.and_hms(local.hour() as u16, local.minute() as u8, local.second())
+}
+
 pub fn write_xlsx(path: &Path, rows: &[Row]) -> Result<(), rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
+    let rupiah = rust_xlsxwriter::Format::new().set_num_format(RUPIAH_FORMAT);
+    let moment = rust_xlsxwriter::Format::new().set_num_format(TIME_FORMAT);
     let sheet = book.add_worksheet_with_constant_memory()?;
     sheet.set_name("Pesanan")?;
     for (col, h) in HEADINGS.iter().enumerate() {
@@ -141,6 +162,12 @@ pub fn write_xlsx(path: &Path, rows: &[Row]) -> Result<(), rust_xlsxwriter::Xlsx
                 }
                 Cell::Number(d) => {
                     sheet.write(row, col as u16, d)?;
+                }
+                Cell::Rupiah(d) => {
+                    sheet.write_with_format(row, col as u16, d, &rupiah)?;
+                }
+                Cell::Time(t) => {
+                    sheet.write_datetime_with_format(row, col as u16, excel_time(t)?, &moment)?;
                 }
                 Cell::Empty => {}
             }

@@ -85,7 +85,7 @@ pub async fn respond(
     reason: Option<&str>,
     as_ubl: bool,
 ) -> Result<RespondReport, RespondError> {
-    let queued = orders::queue_response(store, remote_order_id, accept, reason, as_ubl).await?;
+    let queued = orders::queue_response(store, orders::AnswerFor::Remote(remote_order_id), accept, reason, as_ubl).await?;
     match queued.state.as_str() {
         "pending" => {}
         "refused" => {

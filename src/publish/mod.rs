@@ -189,7 +189,7 @@ pub async fn publish(store: &Store, plan: &Plan, client: &CatalogueClient, optio
         }
         // The run is recorded from the start: a failure while mapping is one too,
         // and every line logged from here on names the run.
-        let run = runs::start(store, Job::Publish.name()).await?;
+        let run = runs::start_for(store, Job::Publish.name(), options.cooperative.as_deref()).await?;
         let span = tracing::info_span!("run", job = Job::Publish.name(), run);
         let mut report = PublishReport::default();
         let result = publish_run(store, plan, client, options, run, &mut report).instrument(span).await;

@@ -73,15 +73,22 @@ pub struct LastRun {
     pub error: Option<String>,
 }
 
-pub async fn last_runs(store: &Store, kinds: &[&str]) -> Result<Vec<LastRun>, StoreError> {
+/// The last run of each of `kinds`, as `scope` (a cooperative; `None`: the
+/// liaison) may see it: a cooperative's staff see the runs for their
+/// cooperative and the city-wide ones, the latter without their error
+/// (which may name other cooperatives).
+pub async fn last_runs(store: &Store, scope: Option<i64>, kinds: &[&str]) -> Result<Vec<LastRun>, StoreError> {
     let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
     Ok(sqlx::query_as(
-        "SELECT r.kind, r.status, r.started_at, r.finished_at, r.error
+        "SELECT r.kind, r.status, r.started_at, r.finished_at, CASE WHEN $2::bigint IS NULL OR r.cooperative_id = $2 THEN r.error END AS error
          FROM unnest($1::text[]) WITH ORDINALITY k(kind, n)
-         JOIN LATERAL (SELECT * FROM sync_runs s WHERE s.kind = k.kind AND s.role = 'lead' ORDER BY s.started_at DESC LIMIT 1) r ON true
+         JOIN LATERAL (SELECT * FROM sync_runs s WHERE s.kind = k.kind AND s.role = 'lead'
+                         AND ($2::bigint IS NULL OR s.cooperative_id IS NULL OR s.cooperative_id = $2)
+                       ORDER BY s.started_at DESC LIMIT 1) r ON true
          ORDER BY k.n",
     )
     .bind(&kinds)
+    .bind(scope)
     .fetch_all(&store.pool)
     .await?)
 }

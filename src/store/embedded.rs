@@ -306,13 +306,25 @@ impl Cluster {
 
     /// The process recorded as the running server's owner, and whether it is alive.
     pub fn owner(&self) -> Option<(u32, bool)> {
-        let pid: u32 = fs::read_to_string(self.owner_file()).ok()?.trim().parse().ok()?;
-        Some((pid, process_alive(pid)))
+        self.owner_record().map(|(pid, alive, _)| (pid, alive))
+    }
+
+    /// The owner, whether it is alive, and whether it is a daemon.
+    fn owner_record(&self) -> Option<(u32, bool, bool)> {
+        let text = fs::read_to_string(self.owner_file()).ok()?;
+        let mut words = text.split_whitespace();
+        let pid: u32 = words.next()?.parse().ok()?;
+        Some((pid, process_alive(pid), words.next() == Some("daemon")))
     }
 
     /// Records this process as the running server's owner: the one that stops it.
     pub fn record_owner(&self) {
-        if let Err(e) = fs::write(self.owner_file(), std::process::id().to_string()) {
+        self.write_owner(false);
+    }
+
+    fn write_owner(&self, daemon: bool) {
+        let text = format!("{}{}", std::process::id(), if daemon { " daemon" } else { "" });
+        if let Err(e) = fs::write(self.owner_file(), text) {
             tracing::warn!(error = %e, "cannot record this process as the embedded PostgreSQL's owner");
         }
     }
@@ -443,10 +455,19 @@ impl RunningCluster {
         self.started_here.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Makes this process the server's owner for the rest of its life (the
-    /// daemon): a command that started it leaves it running when it ends.
+    /// Makes this process (a daemon) the server's owner for the rest of its
+    /// life: a command that started it then leaves it running when it ends.
+    /// Another daemon that owns it and is alive keeps it: this one uses it
+    /// and never stops it.
     pub fn take_ownership(&self) {
-        self.cluster.record_owner();
+        if let Some((pid, true, true)) = self.cluster.owner_record()
+            && pid != std::process::id()
+        {
+            tracing::info!(owner = pid, "the embedded PostgreSQL belongs to daemon {pid}: used here, and left running");
+            self.started_here.store(false, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
+        self.cluster.write_owner(true);
         self.started_here.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 

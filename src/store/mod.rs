@@ -82,6 +82,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database cannot be reached just now (down, restarting, no free
+    /// connection in time): the request may succeed in a moment.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Connect { .. } | Self::ConnectTimeout { .. } | Self::Tls { .. } => true,
+            Self::Query(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
+            // 08: connection exceptions; 57: the server shutting down or starting.
+            Self::Query(sqlx::Error::Database(e)) => e.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57")),
+            _ => false,
+        }
+    }
+
     /// A value the database refused (SQLSTATE class 22, a data exception: a
     /// number out of range, a character it cannot store): the record's fault,
     /// not the database's, so the other records of its batch may still go in.
@@ -218,6 +230,16 @@ impl Store {
     /// embedded cluster: closing it stops nothing.
     pub fn handle(&self) -> Store {
         Store { pool: self.pool.clone(), location: self.location.clone(), embedded: None }
+    }
+
+    /// A pool of its own on the same database for requests that must answer
+    /// quickly (the pages, the health checks): at most `max` connections,
+    /// waiting at most `wait` for one, so a database that is away gives a
+    /// quick error there while the jobs keep their longer wait.
+    pub fn with_short_waits(&self, max: u32, wait: Duration) -> Store {
+        let options = (*self.pool.connect_options()).clone();
+        let pool = PgPoolOptions::new().max_connections(max.max(1)).acquire_timeout(wait).connect_lazy_with(options);
+        Store { pool, location: self.location.clone(), embedded: None }
     }
 
     /// Closes the pool, then stops the embedded cluster if this process started it.

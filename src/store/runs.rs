@@ -38,6 +38,21 @@ pub async fn start(store: &Store, kind: &str) -> Result<i64, StoreError> {
     start_as(store, kind, Role::Lead).await
 }
 
+/// A run that concerns one cooperative only (by its code): an import of its
+/// file, a publish of its products. Its staff see it whole on the dashboard.
+pub async fn start_for(store: &Store, kind: &str, cooperative: Option<&str>) -> Result<i64, StoreError> {
+    let Some(code) = cooperative else { return start(store, kind).await };
+    sqlx::query_scalar(
+        "INSERT INTO sync_runs (kind, instance, role, cooperative_id) VALUES ($1, $2, 'lead', (SELECT id FROM cooperatives WHERE code = $3)) RETURNING id",
+    )
+    .bind(kind)
+    .bind(instance_name())
+    .bind(code)
+    .fetch_one(&store.pool)
+    .await
+    .map_err(StoreError::from)
+}
+
 /// Whether a run does a job's whole work under its lock, or helps with the
 /// claimable part while another instance leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,14 +300,32 @@ pub struct RunLine {
 
 /// Runs, newest first: of one job, and only those that did not succeed.
 pub async fn history(store: &Store, job: Option<&str>, failed_only: bool, limit: i64) -> Result<Vec<RunLine>, StoreError> {
+    scoped_history(store, None, job, failed_only, limit).await
+}
+
+/// The jobs whose runs serve every cooperative at once.
+pub const CITY_WIDE: [&str; 3] = ["publish", "status", "orders"];
+
+/// As [`history`], as a cooperative's staff may see it (`scope`: their
+/// cooperative; `None`: everything): the runs for their cooperative whole,
+/// and the city-wide jobs' runs as a summary (when and how they ended, no
+/// error or figures, which may name other cooperatives). Other runs (another
+/// cooperative's import, an import of many) are left out.
+pub async fn scoped_history(store: &Store, scope: Option<i64>, job: Option<&str>, failed_only: bool, limit: i64) -> Result<Vec<RunLine>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, kind AS job, role, instance, started_at, finished_at, status, stats, error FROM sync_runs
+        "SELECT id, kind AS job, role, instance, started_at, finished_at, status,
+                CASE WHEN $4::bigint IS NULL OR cooperative_id = $4 THEN stats ELSE '{}'::jsonb END AS stats,
+                CASE WHEN $4::bigint IS NULL OR cooperative_id = $4 THEN error END AS error
+         FROM sync_runs
          WHERE ($1::text IS NULL OR kind = $1) AND (NOT $2 OR status NOT IN ('succeeded', 'running'))
+           AND ($4::bigint IS NULL OR cooperative_id = $4 OR (cooperative_id IS NULL AND kind = ANY($5)))
          ORDER BY started_at DESC, id DESC LIMIT $3",
     )
     .bind(job)
     .bind(failed_only)
     .bind(limit.clamp(1, 100_000))
+    .bind(scope)
+    .bind(CITY_WIDE.map(str::to_owned).to_vec())
     .fetch_all(&store.pool)
     .await?)
 }

@@ -182,7 +182,8 @@ pub async fn start_session(store: &Store, id: &str, user_id: i64, csrf: &str, ad
         .bind(address)
         .execute(&mut *tx)
         .await?;
-    // A successful login forgives the account's failures (not the address's).
+    // A successful login forgives the account's failures (not those of the
+    // address, with other accounts) and its own check.
     sqlx::query("DELETE FROM login_failures WHERE username = (SELECT username FROM users WHERE id = $1)").bind(user_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
@@ -240,39 +241,101 @@ pub async fn sweep(store: &Store, idle_secs: f64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Records a failed login.
-pub async fn login_failed(store: &Store, username: &str, address: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO login_failures (username, address) VALUES ($1, $2)")
-        .bind(username.chars().take(80).collect::<String>())
+/// The failed logins (and checks under way) that bear on one attempt:
+/// those of the account from the same address and those of the address
+/// (within the throttle's window, each with its last; tries held back
+/// included), and the checked ones of the account from every address in the
+/// last hour.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoginCounts {
+    pub pair: i64,
+    pub pair_last: Option<DateTime<Utc>>,
+    pub address: i64,
+    pub address_last: Option<DateTime<Utc>>,
+    pub account_hour: i64,
+}
+
+/// An attempt allowed to check its password: its row counts as a failure
+/// until [`login_checked`] says otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt(i64);
+
+/// Counts what bears on an attempt and records it, all under the account's
+/// lock: to be checked if `allow` lets it (it counts as a failure until
+/// [`login_failed`] or [`start_session`] settles it), else held back (it
+/// lengthens its address's wait, not the account's count across addresses).
+/// However many attempts come at once, no more are checked than the counts
+/// allow. The lock is held for two short statements, never across the check.
+pub async fn reserve_login(
+    store: &Store,
+    username: &str,
+    address: &str,
+    window_secs: f64,
+    allow: impl FnOnce(&LoginCounts) -> bool,
+) -> Result<(LoginCounts, Option<Attempt>), StoreError> {
+    let username: String = username.chars().take(80).collect();
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('katalog-bridge login ' || $1, 0))").bind(&username).execute(&mut *tx).await?;
+    let (pair, pair_last, address_n, address_last, account_hour): (i64, Option<DateTime<Utc>>, i64, Option<DateTime<Utc>>, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE username = $1 AND address = $2 AND at > now() - make_interval(secs => $3)),
+                max(at) FILTER (WHERE username = $1 AND address = $2 AND at > now() - make_interval(secs => $3)),
+                count(*) FILTER (WHERE address = $2 AND at > now() - make_interval(secs => $3)),
+                max(at) FILTER (WHERE address = $2 AND at > now() - make_interval(secs => $3)),
+                count(*) FILTER (WHERE username = $1 AND outcome <> 'held' AND at > now() - interval '1 hour')
+         FROM login_failures
+         WHERE (username = $1 AND at > now() - greatest(interval '1 hour', make_interval(secs => $3)))
+            OR (address = $2 AND at > now() - make_interval(secs => $3))",
+    )
+    .bind(&username)
+    .bind(address)
+    .bind(window_secs)
+    .fetch_one(&mut *tx)
+    .await?;
+    let counts = LoginCounts { pair, pair_last, address: address_n, address_last, account_hour };
+    let allowed = allow(&counts);
+    let id: i64 = sqlx::query_scalar("INSERT INTO login_failures (username, address, outcome) VALUES ($1, $2, $3) RETURNING id")
+        .bind(&username)
         .bind(address)
-        .execute(&store.pool)
+        .bind(if allowed { "checking" } else { "held" })
+        .fetch_one(&mut *tx)
         .await?;
+    let attempt = allowed.then_some(Attempt(id));
+    tx.commit().await?;
+    Ok((counts, attempt))
+}
+
+/// The password of a recorded attempt was wrong: it stays a failure. (A
+/// right one is forgiven by [`start_session`].)
+pub async fn login_failed(store: &Store, attempt: Attempt) -> Result<(), StoreError> {
+    sqlx::query("UPDATE login_failures SET outcome = 'failed' WHERE id = $1").bind(attempt.0).execute(&store.pool).await?;
     Ok(())
 }
 
-/// Recent failures (within `window_secs`) for the account and for the
-/// address, each with the time of the last one.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Failures {
-    pub account: i64,
-    pub account_last: Option<DateTime<Utc>>,
-    pub address: i64,
-    pub address_last: Option<DateTime<Utc>>,
+/// Lifts a lock on an account that many addresses failed to log in to:
+/// forgets its failed logins. Returns how many were forgotten.
+pub async fn unlock(store: &Store, username: &str) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(&store.pool).await?.rows_affected())
 }
 
-pub async fn failures(store: &Store, username: &str, address: &str, window_secs: f64) -> Result<Failures, StoreError> {
-    let (account, account_last, address_n, address_last): (i64, Option<DateTime<Utc>>, i64, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3)),
-                (SELECT max(at) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3)),
-                (SELECT count(*) FROM login_failures WHERE address = $2 AND at > now() - make_interval(secs => $3)),
-                (SELECT max(at) FROM login_failures WHERE address = $2 AND at > now() - make_interval(secs => $3))",
+/// Writes an audit entry for a login refused or held back, by the name tried
+/// (the account's, when it exists) and the address it came from.
+pub async fn audit_login(store: &Store, username: &str, address: &str, action: &str, detail: serde_json::Value) -> Result<(), StoreError> {
+    let username: String = username.chars().take(80).collect();
+    let mut detail = detail;
+    if let Some(map) = detail.as_object_mut() {
+        map.insert("address".into(), serde_json::Value::String(address.to_owned()));
+    }
+    sqlx::query(
+        "INSERT INTO audit_log (user_id, username, cooperative_id, action, subject, detail)
+         SELECT u.id, $1, u.cooperative_id, $2, $3, $4 FROM (SELECT 1) one LEFT JOIN users u ON u.username = $1",
     )
-    .bind(username.chars().take(80).collect::<String>())
+    .bind(&username)
+    .bind(action)
     .bind(address)
-    .bind(window_secs)
-    .fetch_one(&store.pool)
+    .bind(detail)
+    .execute(&store.pool)
     .await?;
-    Ok(Failures { account, account_last, address: address_n, address_last })
+    Ok(())
 }
 
 /// One entry of the audit log.

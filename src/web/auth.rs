@@ -1,9 +1,16 @@
 //! Login and logout. Passwords are hashed with argon2id; a login issues a
 //! new random session id (only its digest is stored) with its CSRF token.
-//! Failed logins are counted per account and per address, and past a
-//! threshold each further try must wait, doubling up to 15 minutes. The
-//! page says the same whether the user name exists or not, and a name that
-//! does not exist costs the same hash as one that does.
+//! Each attempt is recorded before its password is checked, under the
+//! account's lock ([`users::reserve_login`]), so concurrent attempts get no
+//! more checks than the throttle allows. Failures are counted per account
+//! and address and per address (past a threshold each further try waits,
+//! doubling up to 15 minutes; a try while waiting lengthens the wait of its
+//! own address only), and per account across addresses (a delay of
+//! a few seconds at most, or a lock after a flood from many addresses, which
+//! the liaison lifts with `users unlock`). Every refused or held-back login is
+//! in the audit log with its address. The page says the same whether the
+//! user name exists or not, and a name that does not exist costs the same
+//! hash as one that does.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -87,6 +94,37 @@ pub fn wait_secs(failures: i64, threshold: i64, last: Option<DateTime<Utc>>, now
     (wait - since).max(0)
 }
 
+/// What one login attempt may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Check the password, after a short delay that grows with the
+    /// account's failures from every address (a few seconds at most).
+    Check { delay: std::time::Duration },
+    /// This address must wait this many seconds (its own failures, on this
+    /// account or on many).
+    Wait(i64),
+    /// The account saw a flood of failures from many addresses within the
+    /// hour: nobody logs in until the hour passes or the liaison lifts it.
+    Flooded,
+}
+
+/// The longest delay other addresses' failures add to a check.
+const MAX_SHARED_DELAY_MS: u64 = 3000;
+
+/// Tight per account and address, tight per address, loose per account:
+/// someone else's failures on an account slow its owner by a few seconds at
+/// most, unless they are a flood ([`Gate::Flooded`]).
+pub fn gate_for(c: &users::LoginCounts, s: &crate::config::WebSettings, now: DateTime<Utc>) -> Gate {
+    if c.account_hour >= s.throttle_flood_failures.max(1) {
+        return Gate::Flooded;
+    }
+    let wait = wait_secs(c.pair, s.throttle_account_failures, c.pair_last, now).max(wait_secs(c.address, s.throttle_address_failures, c.address_last, now));
+    if wait > 0 {
+        return Gate::Wait(wait);
+    }
+    Gate::Check { delay: std::time::Duration::from_millis((c.account_hour.max(0) as u64).saturating_mul(100).min(MAX_SHARED_DELAY_MS)) }
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -164,16 +202,34 @@ pub async fn login(
     let address = client_address(&state, &headers, Some(peer));
     let s = &state.settings;
     let window = (s.throttle_window_minutes.clamp(1, 24 * 60) * 60) as f64;
-    let f = users::failures(&state.store, &username, &address, window).await?;
     let now = Utc::now();
-    let wait =
-        wait_secs(f.account, s.throttle_account_failures, f.account_last, now).max(wait_secs(f.address, s.throttle_address_failures, f.address_last, now));
-    if wait > 0 {
-        tracing::warn!(address, "a login was refused while its account or address waits after failed logins");
-        // A throttled try counts too: guessing on is never cheaper than waiting.
-        users::login_failed(&state.store, &username, &address).await?;
-        let alert = format!("{} {wait} {}.", t.throttled, t.seconds);
+    let mut gate = Gate::Check { delay: std::time::Duration::ZERO };
+    let (counts, attempt) = users::reserve_login(&state.store, &username, &address, window, |c| {
+        gate = gate_for(c, s, now);
+        matches!(gate, Gate::Check { .. })
+    })
+    .await?;
+    let Some(attempt) = attempt else {
+        let (action, alert) = match gate {
+            Gate::Flooded => ("login.locked", t.account_flooded.replace("{n}", &counts.account_hour.to_string()).replace("{user}", &shown_name)),
+            Gate::Wait(wait) => ("login.throttled", format!("{} {wait} {}.", t.throttled, t.seconds)),
+            Gate::Check { .. } => ("login.throttled", t.throttled.to_owned()),
+        };
+        tracing::warn!(address, action, "a login was held back after failed logins");
+        users::audit_login(
+            &state.store,
+            &shown_name,
+            &address,
+            action,
+            serde_json::json!({"failures": counts.pair, "account_failures_hour": counts.account_hour}),
+        )
+        .await?;
         return login_form(&state, jar, lang, &next, &shown_name, None, Some(alert));
+    };
+    if let Gate::Check { delay } = gate
+        && !delay.is_zero()
+    {
+        tokio::time::sleep(delay).await;
     }
     let found = users::credentials(&state.store, &username).await?;
     let password = form.password.clone();
@@ -184,7 +240,8 @@ pub async fn login(
     let user_id = match (found, matched) {
         (Some((id, _)), true) => id,
         _ => {
-            users::login_failed(&state.store, &username, &address).await?;
+            users::login_failed(&state.store, attempt).await?;
+            users::audit_login(&state.store, &shown_name, &address, "login.refused", serde_json::json!({})).await?;
             return login_form(&state, jar, lang, &next, &shown_name, None, Some(t.login_failed.to_owned()));
         }
     };
@@ -226,6 +283,20 @@ mod tests {
         assert_eq!(wait_secs(40, 5, Some(now), now), MAX_WAIT_SECS, "never more than 15 minutes");
         assert_eq!(wait_secs(6, 5, Some(now - chrono::Duration::seconds(3)), now), 1, "time since the last failure counts");
         assert_eq!(wait_secs(6, 5, Some(now - chrono::Duration::seconds(60)), now), 0);
+    }
+
+    #[test]
+    fn others_failures_slow_the_owner_a_little_and_only_a_flood_locks_the_account() {
+        let s = crate::config::WebSettings::default();
+        let now = Utc::now();
+        let counts = |pair, address, account_hour| users::LoginCounts { pair, pair_last: Some(now), address, address_last: Some(now), account_hour };
+        // Ten failures from another address: the owner's address waits for nothing, a second at most.
+        assert_eq!(gate_for(&counts(0, 0, 10), &s, now), Gate::Check { delay: std::time::Duration::from_secs(1) });
+        // From the failing address itself: a wait.
+        assert!(matches!(gate_for(&counts(10, 10, 10), &s, now), Gate::Wait(w) if w > 0));
+        // Never more than a few seconds for the owner, short of a flood.
+        assert_eq!(gate_for(&counts(0, 0, 49), &s, now), Gate::Check { delay: std::time::Duration::from_millis(MAX_SHARED_DELAY_MS) });
+        assert_eq!(gate_for(&counts(0, 0, 50), &s, now), Gate::Flooded);
     }
 
     #[test]

@@ -67,6 +67,7 @@ texts! {
     username: "Nama pengguna", "User name";
     password: "Kata sandi", "Password";
     login_failed: "Nama pengguna atau kata sandi salah.", "Wrong user name or password.";
+    account_flooded: "Akun {user} dikunci sementara: ada {n} percobaan masuk gagal dari berbagai alamat dalam satu jam terakhir. Coba lagi dalam satu jam, atau minta penghubung membukanya (katalog-bridge users unlock {user}).", "The account {user} is locked for now: {n} failed logins from many addresses in the last hour. Try again in an hour, or ask the liaison to lift it (katalog-bridge users unlock {user}).";
     login_expired: "Formulir sudah kedaluwarsa. Silakan coba lagi.", "The form expired. Please try again.";
     logged_out: "Anda sudah keluar.", "You are logged out.";
     session_over: "Sesi Anda sudah berakhir. Silakan masuk lagi.", "Your session ended. Please log in again.";
@@ -172,6 +173,8 @@ texts! {
     action: "Tindakan", "Action";
     subject: "Objek", "Subject";
     error: "Galat", "Error";
+    unavailable: "Data sebentar tidak tersedia", "Data unavailable for a moment";
+    unavailable_text: "Basis data tidak dapat dihubungi saat ini. Tidak ada yang hilang: tunggu sebentar, lalu muat ulang halaman ini.", "The database cannot be reached just now. Nothing is lost: wait a moment, then reload this page.";
     not_found: "Halaman tidak ditemukan", "Page not found";
     not_found_text: "Halaman atau data yang Anda cari tidak ada.", "The page or record you asked for does not exist.";
     bad_request: "Permintaan tidak dapat diproses", "The request cannot be processed";

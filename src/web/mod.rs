@@ -1,6 +1,7 @@
 //! The dashboard: server-rendered pages for the procurement liaison and the
 //! cooperatives' staff, in Bahasa Indonesia (English by a switch), served by
-//! the daemon at `/` beside its health and metrics.
+//! the daemon on `[daemon] listen` (its health and metrics answer on a
+//! listener of their own).
 //!
 //! - this file: the shared state, the routes, the page layout, the session
 //!   extractor ([`Auth`]), the CSRF check and the error pages;
@@ -100,8 +101,18 @@ impl WebState {
 }
 
 /// The dashboard's routes, served by the daemon beside `/healthz`.
+/// The longest a page waits for a database connection: with the database
+/// away, it answers within two seconds that the data is unavailable.
+pub const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The most a form may send (every route but the upload): logins, answers
+/// and the rest are far smaller.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+/// The dashboard's pages (only: health, readiness and metrics have their own
+/// listener, and are 404 here).
 pub fn router(state: WebState) -> Router {
-    let upload_limit = usize::try_from(state.import.max_file_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
+    let upload_limit = usize::try_from(state.import.max_file_bytes.saturating_add(FORM_LIMIT as u64)).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(overview::page))
         .route("/masuk", get(auth::login_page).post(auth::login))
@@ -109,7 +120,8 @@ pub fn router(state: WebState) -> Router {
         .route("/bahasa/{lang}", get(set_language))
         .route("/produk", get(listings::page))
         .route("/produk/{id}/kirim-ulang", post(listings::resubmit))
-        .route("/unggah", get(uploads::page).post(uploads::upload))
+        // Only the upload reads more than a form (streamed, up to import.max_file_bytes).
+        .route("/unggah", get(uploads::page).post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/unggah/templat/{file}", get(uploads::template))
         .route("/pesanan", get(orders::list))
         .route("/pesanan/{id}", get(orders::show))
@@ -123,7 +135,7 @@ pub fn router(state: WebState) -> Router {
         .route("/riwayat", get(runs::history))
         .route("/aset/gaya.css", get(stylesheet))
         .fallback(fallback)
-        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -340,6 +352,10 @@ impl IntoResponse for WebError {
             WebError::NotFound => (StatusCode::NOT_FOUND, &i18n::ID, &i18n::EN, None),
             WebError::BadRequest(why) => (StatusCode::BAD_REQUEST, &i18n::ID, &i18n::EN, Some(why.clone())),
             WebError::Csrf => (StatusCode::FORBIDDEN, &i18n::ID, &i18n::EN, None),
+            WebError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "a dashboard page could not reach the database");
+                (StatusCode::SERVICE_UNAVAILABLE, &i18n::ID, &i18n::EN, None)
+            }
             WebError::Store(e) => {
                 tracing::error!(error = %e, "a dashboard page failed on the database");
                 (StatusCode::INTERNAL_SERVER_ERROR, &i18n::ID, &i18n::EN, None)
@@ -353,13 +369,18 @@ impl IntoResponse for WebError {
             WebError::NotFound => (id.not_found, en.not_found, id.not_found_text, en.not_found_text),
             WebError::BadRequest(_) => (id.bad_request, en.bad_request, "", ""),
             WebError::Csrf => (id.bad_request, en.bad_request, id.csrf_failed, en.csrf_failed),
+            WebError::Store(e) if e.is_unavailable() => (id.unavailable, en.unavailable, id.unavailable_text, en.unavailable_text),
             _ => (id.error, en.error, id.server_error, en.server_error),
         };
         let page = ErrorPage { status: status.as_u16(), id_title, en_title, id_text, en_text, detail };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, id_title.to_owned()).into_response(),
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
         }
+        response
     }
 }
 

@@ -316,11 +316,12 @@ async fn answer(state: WebState, auth: Auth, id: i64, form: AnswerForm, accept: 
         return Err(WebError::BadRequest(auth.t().not_answerable.to_owned()));
     };
     let as_ubl = o.source == crate::orders::import::SOURCE;
-    let queued = crate::store::orders::queue_response(&state.store, &o.order_id, accept, reason.as_deref(), as_ubl).await;
+    let order = crate::store::orders::AnswerFor::Row { id, scope: auth.user.scope() };
+    let queued = crate::store::orders::queue_response(&state.store, order, accept, reason.as_deref(), as_ubl).await;
     let queued = match queued {
         Ok(q) => q,
         Err(crate::store::orders::QueueError::AlreadyAnswered { .. }) => return Err(WebError::BadRequest(auth.t().not_answerable.to_owned())),
-        Err(crate::store::orders::QueueError::UnknownOrder(_)) => return Err(WebError::NotFound),
+        Err(crate::store::orders::QueueError::UnknownOrder(_) | crate::store::orders::QueueError::Ambiguous { .. }) => return Err(WebError::NotFound),
         Err(crate::store::orders::QueueError::Store(e)) => return Err(e.into()),
     };
     if queued.state == "refused" {

@@ -74,7 +74,7 @@ struct Entry {
 async fn read(state: &WebState, scope: Option<i64>) -> Result<Figures, WebError> {
     Ok(Figures {
         coops: dashboard::cooperatives(&state.store, scope).await?,
-        runs: dashboard::last_runs(&state.store, &JOBS).await?,
+        runs: dashboard::last_runs(&state.store, scope, &JOBS).await?,
         orders_synced: dashboard::last_good(&state.store, &["orders"]).await?,
     })
 }

@@ -48,7 +48,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Run
     let lang = auth.lang;
     let t = auth.t();
     let now = Utc::now();
-    let last = dashboard::last_runs(&state.store, &Job::ALL.map(Job::name)).await?;
+    let last = dashboard::last_runs(&state.store, None, &Job::ALL.map(Job::name)).await?;
     let mut jobs = Vec::new();
     for job in Job::ALL {
         let running = match runs::running_since(&state.store, job.name()).await? {
@@ -150,7 +150,7 @@ pub async fn history(State(state): State<WebState>, auth: Auth, Query(q): Query<
             subject: a.subject.unwrap_or_default(),
         })
         .collect();
-    let runs = runs::history(&state.store, None, false, 30)
+    let runs = runs::scoped_history(&state.store, auth.user.scope(), None, false, 30)
         .await?
         .into_iter()
         .map(|r| RunRow {

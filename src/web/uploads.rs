@@ -246,11 +246,49 @@ pub async fn workbook(State(state): State<WebState>, auth: Auth, Path(code): Pat
         out: crate::listings::Output::Path(dir.path().to_owned()),
         issue_date: crate::domain::time::today(),
     };
-    let report = crate::listings::map_products(&state.store, &plan, format, &options).await.map_err(|e| WebError::Internal(e.to_string()))?;
-    let Some(first) = report.outputs.first() else { return Err(WebError::NotFound) };
-    let bytes = tokio::fs::read(first).await.map_err(|e| WebError::Internal(e.to_string()))?;
-    let name = format!("unggah-massal-{code}.xlsx");
-    crate::store::users::audit(&state.store, &auth.user, Some(coop_id), "download.workbook", Some(&name), serde_json::json!({"listings": report.written}))
-        .await?;
-    Ok(attachment(&name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes))
+    // A GET reads: the products are mapped for the files only, their drafts left as they are.
+    let report = crate::listings::map_products_read_only(&state.store, &plan, format, &options).await.map_err(|e| WebError::Internal(e.to_string()))?;
+    let mut books: Vec<std::path::PathBuf> = report.outputs.iter().map(std::path::PathBuf::from).collect();
+    books.sort();
+    let (name, mime, bytes) = match books.as_slice() {
+        [] => return Err(WebError::NotFound),
+        [one] => {
+            let bytes = tokio::fs::read(one).await.map_err(|e| WebError::Internal(e.to_string()))?;
+            (format!("unggah-massal-{code}-{}", file_name(one)), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes)
+        }
+        several => {
+            let several = several.to_vec();
+            let bytes = tokio::task::spawn_blocking(move || zip_books(&several)).await.map_err(|e| WebError::Internal(e.to_string()))??;
+            (format!("unggah-massal-{code}.zip"), "application/zip", bytes)
+        }
+    };
+    crate::store::users::audit(
+        &state.store,
+        &auth.user,
+        Some(coop_id),
+        "download.workbook",
+        Some(&name),
+        serde_json::json!({"listings": report.written, "workbooks": books.len()}),
+    )
+    .await?;
+    Ok(attachment(&name, mime, bytes))
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// One zip of the workbooks, each under its own name (the category's name
+/// and the start of its id: the category page of the portal it goes to).
+fn zip_books(books: &[std::path::PathBuf]) -> Result<Vec<u8>, WebError> {
+    use std::io::Write;
+    let internal = |e: &dyn std::fmt::Display| WebError::Internal(format!("zipping the workbooks: {e}"));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // The workbooks are zips already: stored, not compressed again.
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for book in books {
+        zip.start_file(file_name(book), options).map_err(|e| internal(&e))?;
+        zip.write_all(&std::fs::read(book).map_err(|e| internal(&e))?).map_err(|e| internal(&e))?;
+    }
+    Ok(zip.finish().map_err(|e| internal(&e))?.into_inner())
 }

@@ -8,6 +8,7 @@
 mod common;
 
 mod browser;
+mod hostile;
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -27,7 +28,10 @@ pub struct World {
     pub store: Store,
     pub url: String,
     pub server: MockServer,
+    /// The dashboard.
     pub base: String,
+    /// The daemon's health listener (`/healthz`, `/readyz`, `/metrics`).
+    pub health: String,
     pub tmp: tempfile::TempDir,
     daemon: Option<Child>,
 }
@@ -78,6 +82,11 @@ impl World {
 
     /// As `new`, with `top` put at the top of the daemon's configuration.
     pub async fn with(top: &str, web: &str) -> World {
+        World::configured(top, "", web).await
+    }
+
+    /// As `with`, with `daemon` added to `[daemon]`.
+    pub async fn configured(top: &str, daemon: &str, web: &str) -> World {
         let (store, url) = common::fixture_db().await;
         let scenario = scenario();
         let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
@@ -95,9 +104,10 @@ impl World {
         katalog_bridge::orders::sync_orders(&store, &client, &calendar, &options).await.unwrap();
         let tmp = common::temp_dir();
         let listen = format!("127.0.0.1:{}", free_port());
+        let health_listen = format!("127.0.0.1:{}", free_port());
         let mut config = format!(
             "{top}[orders]\nklpd = [\"D347\"]\n\
-             [daemon]\nlisten = \"{listen}\"\n\
+             [daemon]\nlisten = \"{listen}\"\nmetrics_listen = \"{health_listen}\"\n{daemon}\n\
              [daemon.schedules]\npublish = \"0 3 1 1 *\"\nstatus = \"0 3 1 1 *\"\norders = \"0 3 1 1 *\"\n\
              [web]\n{web}\n\
              [catalogue]\nbase_url = \"{}\"\n",
@@ -123,14 +133,21 @@ impl World {
             .spawn()
             .unwrap();
         let base = format!("http://{listen}");
-        let world = World { store, url, server, base, tmp, daemon: Some(daemon) };
+        let health = format!("http://{health_listen}");
+        let world = World { store, url, server, base, health, tmp, daemon: Some(daemon) };
         for _ in 0..300 {
-            if reqwest::get(format!("{}/healthz", world.base)).await.is_ok_and(|r| r.status().is_success()) {
+            if reqwest::get(format!("{}/healthz", world.health)).await.is_ok_and(|r| r.status().is_success())
+                && reqwest::get(format!("{}/masuk", world.base)).await.is_ok_and(|r| r.status().is_success())
+            {
                 return world;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("the daemon did not answer within 30 s: {}", world.log());
+    }
+
+    pub fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().expect("the daemon runs").id()
     }
 
     pub fn log(&self) -> String {
@@ -186,6 +203,19 @@ pub struct Visitor {
 impl Visitor {
     pub fn new(base: &str) -> Self {
         let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Visitor { http, base: base.to_owned() }
+    }
+
+    /// A visitor whose connections come from `address` (another loopback
+    /// address than 127.0.0.1: another client, as the daemon sees it).
+    pub fn from_address(base: &str, address: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
         Visitor { http, base: base.to_owned() }
     }
 
@@ -462,7 +492,7 @@ async fn forms_without_the_sessions_csrf_token_change_nothing_logins_are_throttl
     assert_eq!(status, 200, "the right password is refused while the account waits");
     assert!(alert(&page).starts_with("Terlalu banyak percobaan masuk yang gagal"), "{}", alert(&page));
     assert_eq!(w.scalar("SELECT count(*) FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'penghubung'").await, 0);
-    // After the wait (4 failures: 4 s after the last), the right password works.
+    // After the wait (3 failures and the try held back: 4 s after it), the right password works.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (status, _, to) = other.login("penghubung", PASSWORD).await;
     assert_eq!((status, to.as_deref()), (303, Some("/")), "let in after the wait");

@@ -167,6 +167,8 @@ struct Inner {
     max_attempts: u32,
     counters: Counters,
     jitter: retry::Jitter,
+    /// When the catalogue last answered (any HTTP status), and with what.
+    last_answer: Mutex<Option<(chrono::DateTime<chrono::Utc>, u16)>>,
 }
 
 /// The client, cheap to clone and share between tasks.
@@ -224,8 +226,19 @@ impl CatalogueClient {
             max_attempts: settings.max_attempts.max(1),
             counters: Counters::default(),
             jitter: retry::Jitter::default(),
+            last_answer: Mutex::default(),
         };
         Ok((Self { inner: Arc::new(inner) }, problems))
+    }
+
+    /// When the catalogue last answered this client, and the HTTP status it
+    /// gave; `None` before it was first asked (or while it never answered).
+    pub fn last_answer(&self) -> Option<(chrono::DateTime<chrono::Utc>, u16)> {
+        *lock(&self.inner.last_answer)
+    }
+
+    fn answered(&self, status: u16) {
+        *lock(&self.inner.last_answer) = Some((chrono::Utc::now(), status));
     }
 
     /// The channel a seller's account sets (`None`: no account is configured).
@@ -295,7 +308,10 @@ impl CatalogueClient {
                     metrics::counter!("katalog_bridge_catalogue_responses_total", "status" => "error").increment(1);
                     (Outcome::Transport, None, describe_transport(&e))
                 }
-                Ok(r) => self.read(r).await,
+                Ok(r) => {
+                    self.answered(r.status().as_u16());
+                    self.read(r).await
+                }
             };
             match retry::classify(outcome) {
                 Decision::Done => {
@@ -409,6 +425,7 @@ impl CatalogueClient {
             .await
             .map_err(|e| TokenError::Transient(describe_transport(&e)))?;
         let status = response.status().as_u16();
+        self.answered(status);
         let raw = read_capped(response, 64 * 1024).await.map_err(TokenError::Transient)?;
         let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
         match status {

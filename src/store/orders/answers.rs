@@ -28,22 +28,56 @@ pub enum QueueError {
     UnknownOrder(String),
     #[error("order {order} was already answered ({decision}, {state}); an order is answered once")]
     AlreadyAnswered { order: String, decision: String, state: String },
+    #[error("order {order} is stored under several sources ({sources}): answer it from its page on the dashboard")]
+    Ambiguous { order: String, sources: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Which stored order an answer is for.
+#[derive(Debug, Clone, Copy)]
+pub enum AnswerFor<'a> {
+    /// The order's own row, found only within `scope` (a cooperative; `None`
+    /// for every cooperative) in the same statement: the pages.
+    Row { id: i64, scope: Option<i64> },
+    /// The catalogue's order id: the command line. Refused where more than
+    /// one source holds it (the id is unique only per source).
+    Remote(&'a str),
 }
 
 /// Records the answer to an order (committed before it is sent). Asking
 /// again with the same decision returns the stored answer (to be sent again
 /// if it was not sent); a different decision is refused.
-pub async fn queue_response(store: &Store, remote_order_id: &str, accept: bool, reason: Option<&str>, as_ubl: bool) -> Result<Response, QueueError> {
+pub async fn queue_response(store: &Store, order: AnswerFor<'_>, accept: bool, reason: Option<&str>, as_ubl: bool) -> Result<Response, QueueError> {
     let mut tx = store.pool.begin().await.map_err(StoreError::from)?;
-    let order: Option<(i64, Option<String>)> =
-        sqlx::query_as("SELECT id, kode_penyedia FROM purchase_orders WHERE remote_order_id = $1 ORDER BY id LIMIT 1 FOR UPDATE")
-            .bind(remote_order_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-    let (order_db_id, seller) = order.ok_or_else(|| QueueError::UnknownOrder(remote_order_id.to_owned()))?;
+    let found: Vec<(i64, Option<String>, String, String)> = match order {
+        AnswerFor::Row { id, scope } => sqlx::query_as(
+            "SELECT id, kode_penyedia, remote_order_id, source FROM purchase_orders
+             WHERE id = $1 AND ($2::bigint IS NULL OR cooperative_id = $2) FOR UPDATE",
+        )
+        .bind(id)
+        .bind(scope),
+        AnswerFor::Remote(remote) => {
+            sqlx::query_as("SELECT id, kode_penyedia, remote_order_id, source FROM purchase_orders WHERE remote_order_id = $1 ORDER BY id FOR UPDATE")
+                .bind(remote)
+        }
+    }
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::from)?;
+    let shown = match order {
+        AnswerFor::Row { id, .. } => format!("#{id}"),
+        AnswerFor::Remote(remote) => remote.to_owned(),
+    };
+    let (order_db_id, seller, remote_order_id) = match found.as_slice() {
+        [] => return Err(QueueError::UnknownOrder(shown)),
+        [(id, seller, remote, _)] => (*id, seller.clone(), remote.clone()),
+        several => {
+            let sources = several.iter().map(|r| r.3.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(QueueError::Ambiguous { order: shown, sources });
+        }
+    };
+    let remote_order_id = remote_order_id.as_str();
     let decision = if accept { "accept" } else { "reject" };
     sqlx::query(
         "INSERT INTO order_responses (order_id, decision, reason, as_ubl, idempotency_key) VALUES ($1, $2, $3, $4, 'kb-answer-' || $1)

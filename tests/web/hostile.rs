@@ -1,0 +1,328 @@
+//! The dashboard against hostile clients (issue 32): bodies larger than a
+//! form, half-open connections from one address, health and metrics off the
+//! public listener, concurrent and distributed password guessing, answers
+//! and history within the user's own cooperative, and downloads that change
+//! nothing.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{PASSWORD, Visitor, World, common};
+
+/// The peak resident memory of a process so far (`VmHWM`), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap();
+    kib * 1024
+}
+
+/// Sends `POST /masuk` announcing `len` bytes and writing them while it
+/// reads the answer; returns the answer's status line and when it came.
+async fn huge_login(address: &str, len: usize) -> (String, Duration) {
+    let begun = Instant::now();
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let head = format!("POST /masuk HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\r\n");
+    let writer = tokio::spawn(async move {
+        write.write_all(head.as_bytes()).await.ok();
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0;
+        while sent < len {
+            if write.write_all(&chunk[..chunk.len().min(len - sent)]).await.is_err() {
+                return;
+            }
+            sent += chunk.len();
+        }
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout(Duration::from_secs(20), read.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let took = begun.elapsed();
+    writer.abort();
+    (String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned(), took)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_larger_than_64_kib_is_refused_at_once_and_memory_stays_bounded_while_the_upload_still_takes_big_files() {
+    let w = World::new("").await;
+    let address = w.base.trim_start_matches("http://").to_owned();
+    let pid = w.daemon_pid();
+    let before = peak_rss(pid);
+    // 16 at once, each announcing 50 MiB.
+    let answers = futures_util::future::join_all((0..16).map(|_| huge_login(&address, 50 << 20))).await;
+    for (status, took) in &answers {
+        assert!(status.starts_with("HTTP/1.1 413"), "a 50 MiB login form is refused as too large: {status:?}");
+        assert!(*took < Duration::from_secs(10), "and at once, not after reading it: {took:?}");
+    }
+    let peak = peak_rss(pid);
+    eprintln!("daemon peak RSS {} MB before, {} MB after 16 bodies of 50 MiB", before >> 20, peak >> 20);
+    assert!(peak < 200 << 20, "the daemon's peak RSS stays under 200 MB: {} MB", peak >> 20);
+    // A form of 64 KiB and one byte: refused too; the upload takes a file above it.
+    let v = Visitor::new(&w.base);
+    let big_name = "x".repeat(64 * 1024);
+    let (status, _, _) = v.post("/masuk", &[("username", &big_name), ("password", "p")]).await;
+    assert_eq!(status, 413, "a login form over 64 KiB");
+    let ((mine, _), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    v.login("staf", PASSWORD).await;
+    let csrf = v.csrf().await;
+    let mut csv = String::from("kode_anggota;nama_anggota;sku;nama_produk;kategori;satuan;harga;stok\n");
+    while csv.len() < 200 * 1024 {
+        csv.push_str(&format!("A-{0};Anggota;SKU-{0};Produk {0};beras;kg;;1\n", csv.len()));
+    }
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part("berkas", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("besar.csv"));
+    let r = v.http.post(format!("{}/unggah", w.base)).multipart(form).send().await.unwrap();
+    assert_ne!(r.status().as_u16(), 413, "the upload reads up to import.max_file_bytes");
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_holding_200_half_open_connections_keeps_nobody_else_out_and_health_lives_on_its_own_listener() {
+    let w = World::new("").await;
+    let address = w.base.trim_start_matches("http://").to_owned();
+    // Health, readiness and metrics are not on the dashboard's listener.
+    let v = Visitor::new(&w.base);
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(v.get(path).await.0, 404, "{path} on the dashboard");
+        let r = reqwest::get(format!("{}{path}", w.health)).await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path} on the health listener");
+    }
+    let ready: serde_json::Value = reqwest::get(format!("{}/readyz", w.health)).await.unwrap().json().await.unwrap();
+    assert_eq!(ready["database"], "ok", "{ready}");
+    assert!(ready["catalogue"].as_str().unwrap().starts_with("not asked") || ready["catalogue"].as_str().unwrap().contains("last answered"), "{ready}");
+    // 200 connections from 127.0.0.1, each with half a request's header.
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(&address).await {
+            let _ = s.write_all(b"GET /masuk HTTP/1.1\r\nHost: x\r\n").await;
+            held.push(s);
+        }
+    }
+    assert!(held.len() >= 150, "the connections were opened: {}", held.len());
+    // Another address is served at once, and so is the health listener.
+    let other = Visitor::from_address(&w.base, "127.0.0.2");
+    let begun = Instant::now();
+    let (status, _) = other.get("/masuk").await;
+    let took = begun.elapsed();
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(3), "another address waited {took:?} behind one address's half-open connections");
+    let begun = Instant::now();
+    assert_eq!(reqwest::get(format!("{}/healthz", w.health)).await.unwrap().status(), 200);
+    assert!(begun.elapsed() < Duration::from_secs(3), "health answered in {:?}", begun.elapsed());
+    drop(held);
+}
+
+/// 60 wrong passwords at once from one address get no more checks than the
+/// throttle allows (5), and the right one sent while they are answered is
+/// refused; someone else's failures from another address keep the owner out
+/// for a few seconds at most; a flood from many addresses locks the account,
+/// says why, and `users unlock` lifts it. Every refused and held-back login is
+/// in the audit log with its address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_gets_no_more_checks_than_the_throttle_and_never_locks_the_owner_out_unless_flooded() {
+    // No cap per address here: all 60 guesses reach the login at once.
+    let w = World::configured("", "max_connections_per_address = 0", "").await;
+    w.add_user("penghubung", None, PASSWORD);
+    // 60 login forms, each with its own token, sent at once.
+    let mut visitors = Vec::new();
+    for _ in 0..60 {
+        let v = Visitor::new(&w.base);
+        let (_, page) = v.get("/masuk").await;
+        let token = super::hidden(&page, "token");
+        visitors.push((v, token));
+    }
+    let guesses = futures_util::future::join_all(visitors.iter().map(|(v, token)| async move {
+        v.post("/masuk", &[("token", token.as_str()), ("username", "penghubung"), ("password", "tebakan-salah-1"), ("lanjut", "/")]).await
+    }));
+    let right = async {
+        // Once the guesses have taken the checks they may have, the owner tries from the same address.
+        for _ in 0..400 {
+            if w.scalar("SELECT count(*) FROM login_failures WHERE username = 'penghubung'").await >= 5 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Visitor::new(&w.base).login("penghubung", PASSWORD).await
+    };
+    let (answers, (status, _, _)) = tokio::join!(guesses, right);
+    assert!(answers.iter().all(|(status, _, _)| *status == 200), "every guess lands on the login page again");
+    assert_eq!(status, 200, "the right password from the guessing address is refused while it waits");
+    let checked = w.scalar("SELECT count(*) FROM audit_log WHERE action = 'login.refused' AND subject = '127.0.0.1'").await;
+    let held = w.scalar("SELECT count(*) FROM audit_log WHERE action = 'login.throttled' AND detail->>'address' = '127.0.0.1'").await;
+    assert_eq!(checked, 5, "no more password checks than the throttle allows");
+    assert_eq!(checked + held, 61, "every refused and held-back login is in the audit log");
+    assert_eq!(w.scalar("SELECT count(*) FROM web_sessions").await, 0);
+
+    // The owner, from another address: in within a few seconds.
+    let owner = Visitor::from_address(&w.base, "127.0.0.2");
+    let begun = Instant::now();
+    let (status, _, to) = owner.login("penghubung", PASSWORD).await;
+    assert_eq!((status, to.as_deref()), (303, Some("/")), "the owner logs in from another address");
+    assert!(begun.elapsed() < Duration::from_secs(5), "within 5 s: {:?}", begun.elapsed());
+
+    // A flood: 50 failures within the hour from many addresses.
+    w.add_user("staf-wates", Some("MJK-WATES"), PASSWORD);
+    sqlx::query("INSERT INTO login_failures (username, address) SELECT 'staf-wates', '10.0.' || (n / 250) || '.' || (n % 250) FROM generate_series(1, 50) n")
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+    let staff = Visitor::from_address(&w.base, "127.0.0.3");
+    let (status, page, _) = staff.login("staf-wates", PASSWORD).await;
+    assert_eq!(status, 200, "locked after a flood");
+    assert!(page.contains("dikunci sementara") && page.contains("users unlock staf-wates"), "the owner sees why and what lifts it: {page}");
+    // The flood and the owner's try held back: all forgotten.
+    let recorded = w.scalar("SELECT count(*) FROM login_failures WHERE username = 'staf-wates'").await;
+    assert_eq!(recorded, 51);
+    let out = common::binary().env("DATABASE_URL", &w.url).args(["users", "unlock", "staf-wates"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("51 failed logins forgotten"), "{}", String::from_utf8_lossy(&out.stdout));
+    let (status, _, to) = staff.login("staf-wates", PASSWORD).await;
+    assert_eq!((status, to.as_deref()), (303, Some("/")), "in once the liaison lifted it");
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'login.locked' AND subject = '127.0.0.3'").await, 1);
+}
+
+/// An answer goes to the order's own row, checked against the user's
+/// cooperative in the same statement, even where the catalogue's id is
+/// stored twice (under two sources, for two cooperatives).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_goes_to_the_orders_own_row_when_its_catalogue_id_is_stored_under_two_sources() {
+    let w = World::new("").await;
+    let ((mine, my_order), (other, _)) = w.two_cooperatives().await;
+    // The same catalogue id under another source and cooperative, on a lower row id.
+    let twin: i64 = sqlx::query_scalar(
+        "INSERT INTO purchase_orders (id, source, remote_order_id, cooperative_id, kode_klpd, fiscal_year, kode_penyedia, status, shipping_fee, total,
+                                      order_date, deadline, nama_satker, needs_detail, raw)
+         SELECT (SELECT min(id) - 1 FROM purchase_orders), 'inaproc', o.remote_order_id, c.id, o.kode_klpd, o.fiscal_year, c.kode_penyedia, o.status,
+                o.shipping_fee, o.total, o.order_date, o.deadline, o.nama_satker, false, '{}'
+         FROM purchase_orders o, cooperatives c WHERE o.id = $1 AND c.code = $2 RETURNING id",
+    )
+    .bind(my_order)
+    .bind(&other)
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    assert!(twin < my_order);
+    w.add_user("staf", Some(&mine), PASSWORD);
+    let v = Visitor::new(&w.base);
+    v.login("staf", PASSWORD).await;
+    let csrf = v.csrf().await;
+    let (status, _, to) = v.post(&format!("/pesanan/{my_order}/terima"), &[("csrf", &csrf)]).await;
+    assert_eq!(status, 303, "{to:?}");
+    let answered: Vec<i64> = sqlx::query_scalar("SELECT order_id FROM order_responses").fetch_all(w.store.pool()).await.unwrap();
+    assert_eq!(answered, vec![my_order], "the answer is for the row asked for, not the other cooperative's twin");
+    // The twin, another cooperative's, is 404 to this user, by its own id too.
+    assert_eq!(v.post(&format!("/pesanan/{twin}/terima"), &[("csrf", &csrf)]).await.0, 404);
+    // On the command line, the catalogue id alone is refused as ambiguous.
+    let remote: String = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE id = $1").bind(twin).fetch_one(w.store.pool()).await.unwrap();
+    let out = common::binary().env("DATABASE_URL", &w.url).args(["orders", "respond", &remote, "--accept"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("several sources"), "{err}");
+}
+
+/// A cooperative's staff see the runs for their cooperative whole, and the
+/// city-wide jobs' runs as a summary without their errors; never another
+/// cooperative's import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_see_their_cooperatives_runs_and_the_city_wide_ones_without_other_cooperatives_errors() {
+    let w = World::new("").await;
+    let ((mine, _), (other, _)) = w.two_cooperatives().await;
+    for (kind, code, error) in [
+        ("import-products", Some(other.as_str()), "ERROR-OF-ANOTHER-COOPERATIVE"),
+        ("import-products", Some(mine.as_str()), "ERROR-OF-MY-OWN-IMPORT"),
+        ("orders", None, "ERROR-NAMING-EVERY-COOPERATIVE"),
+    ] {
+        sqlx::query(
+            "INSERT INTO sync_runs (kind, instance, started_at, finished_at, status, error, cooperative_id)
+             VALUES ($1, 'test:1', now(), now(), 'failed', $2, (SELECT id FROM cooperatives WHERE code = $3))",
+        )
+        .bind(kind)
+        .bind(error)
+        .bind(code)
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+    }
+    w.add_user("staf", Some(&mine), PASSWORD);
+    w.add_user("penghubung", None, PASSWORD);
+    let staff = Visitor::new(&w.base);
+    staff.login("staf", PASSWORD).await;
+    for page in ["/riwayat", "/"] {
+        let (status, html) = staff.get(page).await;
+        assert_eq!(status, 200);
+        assert!(!html.contains("ERROR-OF-ANOTHER-COOPERATIVE") && !html.contains("ERROR-NAMING-EVERY-COOPERATIVE"), "{page}: {html}");
+    }
+    let (_, history) = staff.get("/riwayat").await;
+    assert!(history.contains("ERROR-OF-MY-OWN-IMPORT"), "their own import, whole: {history}");
+    assert!(history.contains("Gagal") || history.contains("gagal"), "the city-wide sync's outcome is shown: {history}");
+    let liaison = Visitor::new(&w.base);
+    liaison.login("penghubung", PASSWORD).await;
+    let (_, history) = liaison.get("/riwayat").await;
+    for error in ["ERROR-OF-ANOTHER-COOPERATIVE", "ERROR-OF-MY-OWN-IMPORT", "ERROR-NAMING-EVERY-COOPERATIVE"] {
+        assert!(history.contains(error), "the liaison sees every run: {error}");
+    }
+}
+
+/// The bulk workbook download reads: it writes no draft. It carries every
+/// ready product of the cooperative, a workbook per category (zipped when
+/// there are several), each named after its category.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulk_workbook_download_changes_nothing_and_carries_every_ready_product_a_workbook_per_category() {
+    use calamine::Reader;
+    let w = World::new("").await;
+    w.add_user("penghubung", None, PASSWORD);
+    let v = Visitor::new(&w.base);
+    v.login("penghubung", PASSWORD).await;
+    let drafts = "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM listings";
+    let drafts_sum = || async { sqlx::query_scalar::<_, String>(drafts).fetch_one(w.store.pool()).await.unwrap() };
+    let before = drafts_sum().await;
+    let r = v.http.get(format!("{}/unduhan/buku-kerja/MJK-MERI", w.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert_eq!(r.headers()["content-type"], "application/zip", "{disposition}");
+    assert!(disposition.contains("unggah-massal-MJK-MERI.zip"), "{disposition}");
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(drafts_sum().await, before, "the download wrote no draft");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut rows = 0;
+    let mut names = Vec::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        names.push(file.name().unwrap().to_string());
+        let mut book = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut book).unwrap();
+        let mut xlsx: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(book)).unwrap();
+        let sheet = xlsx.sheet_names()[0].clone();
+        let range = xlsx.worksheet_range(&sheet).unwrap();
+        rows += range.rows().skip(1).filter(|r| r.iter().any(|c| !c.to_string().is_empty())).count();
+    }
+    assert!(names.len() > 1, "several categories: {names:?}");
+    assert!(names.iter().all(|n| n.ends_with(".xlsx") && n.chars().any(|c| c.is_ascii_alphabetic())), "named by category: {names:?}");
+    // Every ready product: as many rows as the command line's mapping of the
+    // cooperative writes into its workbooks (after the download, which changed nothing).
+    let out = common::temp_dir();
+    let run = common::binary()
+        .env("DATABASE_URL", &w.url)
+        .args(["map", "--format", "katalog-v6-xlsx", "--cooperative", "MJK-MERI", "--out"])
+        .arg(out.path().join("xlsx"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut mapped = 0;
+    let mut files = Vec::new();
+    for path in common::walk(out.path()) {
+        files.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        let mut xlsx: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+        let sheet = xlsx.sheet_names()[0].clone();
+        mapped += xlsx.worksheet_range(&sheet).unwrap().rows().skip(1).filter(|r| r.iter().any(|c| !c.to_string().is_empty())).count();
+    }
+    names.sort();
+    files.sort();
+    assert_eq!(names, files, "a workbook per category, named as the command line names them");
+    assert!(rows > 3 && rows == mapped, "{rows} rows in the download, {mapped} written by the command line: {names:?}");
+}
