@@ -3,27 +3,31 @@
 //! For each configured buyer (`kode_klpd`) and fiscal year, the packages of
 //! `paket-e-purchasing` are read page by page from the stored cursor (each
 //! page stored and the cursor moved in one transaction, as with the
-//! catalogue's feed). INAPROC's cursor pages one query; nothing says it is a
-//! change feed, so once a year is read to its end its cursor is forgotten and
-//! the next run reads the year again: a package whose `last_update_date` is
-//! not newer than the stored copy costs no write.
+//! catalogue's feed; the next page fetched while one is stored). INAPROC's
+//! cursor pages one query; nothing says it is a change feed, so once a year
+//! is read to its end its cursor is forgotten and the next run reads the year
+//! again: a package whose `last_update_date` is not newer than the stored
+//! copy costs no write.
 //!
 //! The packages of our sellers whose lines are due are then completed from
-//! `e-purchasing-by-produk`, read once per buyer, year and status among them
-//! (the API answers one status at a time): one line per product, its value
-//! `nilai_transaksi`. An order is written only when INAPROC lists as many
-//! products for it as the package's `count_product` says, at the package's
-//! status; otherwise it is tried again at the next run (INAPROC's data lags).
-
-use std::collections::{BTreeSet, HashMap};
+//! `e-purchasing-by-produk`, read per buyer, year and status among the due
+//! orders in the store (the API answers one status at a time; a status with
+//! no due order is not read): one line per product, its value
+//! `nilai_transaksi`. Each page of product rows is staged in PostgreSQL
+//! against its order as it is read (`store::orders::stage_lines`), so nothing
+//! is kept for the whole run: memory is bounded by a page or two, whatever
+//! the size of the feed. An order is written (in claimed batches read back
+//! from the store) only when INAPROC lists as many products for it as the
+//! package's `count_product` says, at the package's status; otherwise it is
+//! tried again at the next run (INAPROC's data lags). A run cut short resumes
+//! from what it stored.
 
 use tracing::Instrument;
 
 use super::{OrderError, SOURCE, SyncOptions, SyncReport, finish_run, stop_if_asked, store_alone, store_feed_page};
-use crate::catalog::inaproc::{BY_PRODUK, InaprocClient, PAKET, wire};
+use crate::catalog::inaproc::{BY_PRODUK, InaprocClient, PAKET, Page, wire};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::job::Job;
-use crate::domain::order::{RemoteLine, RemoteOrder};
 use crate::store::claims::{self, Retry};
 use crate::store::orders::{self, DetailCounts};
 use crate::store::{Store, runs};
@@ -70,146 +74,167 @@ async fn sync_all(
         orders::reset_cursors(store, "orders:inaproc:").await?;
     }
     let ours = orders::our_sellers(store).await?;
-    // Our packages read in this run whose lines are due, the newest copy of each.
-    let mut due: HashMap<String, RemoteOrder> = HashMap::new();
     for klpd in &options.klpd {
         for &year in &options.years {
             let name = cursor_name(klpd, year);
-            let mut cursor = crate::store::publications::cursor(store, &name).await?;
+            let cursor = crate::store::publications::cursor(store, &name).await?;
             let query = [("kode_klpd", klpd.clone()), ("tahun", year.to_string())];
+            let pager = Pager { client, path: PAKET, query: &query, limit: options.page };
+            let mut page = client.page(PAKET, &query, cursor.as_deref(), options.page).await;
+            let mut cursor = cursor;
             loop {
                 stop_if_asked()?;
-                let page = match client.page(PAKET, &query, cursor.as_deref(), options.page).await {
+                let current = match page {
                     Ok(p) => p,
                     Err(e) => {
                         report.feed_failures.push((format!("INAPROC packages {klpd} {year}"), e.to_string()));
                         break;
                     }
                 };
-                let mut packages = Vec::with_capacity(page.rows.len());
+                let mut packages = Vec::with_capacity(current.rows.len());
                 let mut unreadable = Vec::new();
-                for row in &page.rows {
+                for row in &current.rows {
                     match wire::package(row) {
                         Ok(p) => packages.push(p),
                         Err(why) => unreadable.push(why),
                     }
                 }
-                let next = page.cursor.clone().unwrap_or_default();
-                store_feed_page(store, report, (klpd, year, &name), &next, &packages, unreadable, &ours, calendar).await?;
-                let mine: Vec<String> = packages.iter().filter(|p| ours.contains_key(&p.kode_penyedia)).map(|p| p.order_id.clone()).collect();
-                let now_due = orders::due_among(store, SOURCE, &mine).await?;
-                for p in packages.into_iter().filter(|p| now_due.contains(&p.order_id)) {
-                    if due.get(&p.order_id).is_none_or(|seen| seen.updated_at <= p.updated_at) {
-                        due.insert(p.order_id.clone(), p);
+                let next_cursor = current.cursor.clone().unwrap_or_default();
+                // The next page is fetched while this one is stored.
+                let (stored, next) = tokio::join!(
+                    store_feed_page(store, report, (klpd, year, &name), &next_cursor, &packages, unreadable, &ours, calendar),
+                    pager.after(&current, &cursor)
+                );
+                stored?;
+                match next {
+                    Some(next) => {
+                        cursor = current.cursor;
+                        page = next;
+                    }
+                    None => {
+                        // Read to its end: the next run reads the year again from its start.
+                        orders::reset_cursors(store, &name).await?;
+                        break;
                     }
                 }
-                if !page.has_more || page.cursor.is_none() || page.cursor == cursor {
-                    // Read to its end: the next run reads the year again from its start.
-                    orders::reset_cursors(store, &name).await?;
-                    break;
-                }
-                cursor = page.cursor;
             }
         }
     }
-    let lines = read_lines(client, &due, report).await?;
-    write_lines(store, calendar, options, instance, report, &due, &lines).await?;
+    orders::forget_stale_staged(store, SOURCE).await?;
+    read_lines(store, client, options, report).await?;
+    write_lines(store, calendar, options, instance, report).await?;
     report.details_left = orders::details_left(store, SOURCE).await?;
     Ok(())
 }
 
-/// The lines INAPROC lists for the due packages: `e-purchasing-by-produk`
-/// read once per buyer, year and status among them; only the rows of a due
-/// order at its package's status are kept, one per product.
-async fn read_lines(
-    client: &InaprocClient,
-    due: &HashMap<String, RemoteOrder>,
-    report: &mut SyncReport,
-) -> Result<HashMap<String, Vec<RemoteLine>>, OrderError> {
-    let queries: BTreeSet<(String, i32, String)> = due.values().map(|o| (o.kode_klpd.clone(), o.fiscal_year, o.status.as_str().to_owned())).collect();
-    let mut lines: HashMap<String, Vec<RemoteLine>> = HashMap::new();
-    for (klpd, year, status) in queries {
+/// One list of the API read page by page: the page after one is fetched
+/// while that one is stored, so at most two pages are held at once.
+struct Pager<'a> {
+    client: &'a InaprocClient,
+    path: &'static str,
+    query: &'a [(&'a str, String)],
+    limit: u32,
+}
+
+impl Pager<'_> {
+    /// The page after `page` (read from `cursor`), or `None` at the list's end.
+    async fn after(&self, page: &Page, cursor: &Option<String>) -> Option<Result<Page, crate::catalog::inaproc::InaprocError>> {
+        if !page.has_more || page.cursor.is_none() || page.cursor == *cursor {
+            return None;
+        }
+        Some(self.client.page(self.path, self.query, page.cursor.as_deref(), self.limit).await)
+    }
+}
+
+/// Stages the product rows of the due orders: `e-purchasing-by-produk` read
+/// once per buyer, year and status among the due orders in the store, each
+/// page stored as it is read (the next one fetched meanwhile); only the rows
+/// of a due order at its stored status are kept, one per product.
+async fn read_lines(store: &Store, client: &InaprocClient, options: &SyncOptions, report: &mut SyncReport) -> Result<(), OrderError> {
+    for (klpd, year, status) in orders::due_queries(store, SOURCE, &options.klpd, &options.years).await? {
         stop_if_asked()?;
         let query = [("tahun", year.to_string()), ("kode_klpd", klpd.clone()), ("status", status.clone())];
-        let rows = match client.all(BY_PRODUK, &query, 1000, MAX_PRODUCT_PAGES).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                report.feed_failures.push((format!("INAPROC products {klpd} {year} {status}"), e.to_string()));
-                continue;
-            }
-        };
-        for row in rows {
-            let r = match wire::product_row(&row) {
-                Ok(r) => r,
-                Err(why) => {
-                    report.unreadable_count += 1;
-                    if report.unreadable.len() < super::SHOWN_PROBLEMS {
-                        report.unreadable.push(why);
-                    }
-                    continue;
+        let pager = Pager { client, path: BY_PRODUK, query: &query, limit: 1000 };
+        let mut page = client.page(BY_PRODUK, &query, None, 1000).await;
+        let mut cursor: Option<String> = None;
+        for n in 0.. {
+            stop_if_asked()?;
+            let current = match page {
+                Ok(_) if n >= MAX_PRODUCT_PAGES => {
+                    report.feed_failures.push((format!("INAPROC products {klpd} {year} {status}"), format!("more than {MAX_PRODUCT_PAGES} pages")));
+                    break;
+                }
+                Ok(p) => p,
+                Err(e) => {
+                    report.feed_failures.push((format!("INAPROC products {klpd} {year} {status}"), e.to_string()));
+                    break;
                 }
             };
-            if r.status != status || due.get(&r.order_id).is_none_or(|o| o.status.as_str() != status) {
-                continue;
+            let mut rows = Vec::with_capacity(current.rows.len());
+            for row in &current.rows {
+                match wire::product_row(row) {
+                    Ok(r) if r.status == status => rows.push((r.order_id, r.status, r.line)),
+                    Ok(_) => {}
+                    Err(why) => {
+                        report.unreadable_count += 1;
+                        if report.unreadable.len() < super::SHOWN_PROBLEMS {
+                            report.unreadable.push(why);
+                        }
+                    }
+                }
             }
-            let order = lines.entry(r.order_id).or_default();
-            match order.iter_mut().find(|l| l.line_id == r.line.line_id) {
-                Some(same) => *same = r.line,
-                None => order.push(r.line),
+            let (stored, next) = tokio::join!(orders::stage_lines(store, SOURCE, &rows), pager.after(&current, &cursor));
+            stored?;
+            match next {
+                Some(next) => {
+                    cursor = current.cursor;
+                    page = next;
+                }
+                None => break,
             }
         }
     }
-    Ok(lines)
+    Ok(())
 }
 
-/// Writes the due packages that have all their lines, in claimed batches;
-/// the others are tried again at the next run.
-async fn write_lines(
-    store: &Store,
-    calendar: &WorkingCalendar,
-    options: &SyncOptions,
-    instance: &str,
-    report: &mut SyncReport,
-    due: &HashMap<String, RemoteOrder>,
-    lines: &HashMap<String, Vec<RemoteLine>>,
-) -> Result<(), OrderError> {
+/// Writes the due orders that have all their lines staged, in claimed
+/// batches read back from the store; the others are tried again at the next run.
+async fn write_lines(store: &Store, calendar: &WorkingCalendar, options: &SyncOptions, instance: &str, report: &mut SyncReport) -> Result<(), OrderError> {
     let mut after = 0;
     loop {
         stop_if_asked()?;
         let (batch, last) = orders::claim_details(store, instance, SOURCE, after, options.detail_batch, options.lease.as_secs_f64()).await?;
         let Some(last) = last else { break };
         after = last;
-        let mut ready: Vec<(i64, RemoteOrder)> = Vec::new();
-        let mut not_read = Vec::new();
-        for claim in batch {
-            let Some(package) = due.get(&claim.remote_order_id) else {
-                // Not among the packages read in this run (another year, or a run cut short).
-                not_read.push(claim.id);
-                continue;
-            };
-            let found = lines.get(&claim.remote_order_id).map_or(0, Vec::len);
-            let expected = package.raw["count_product"].as_u64().or_else(|| package.raw["count_product"].as_str().and_then(|c| c.trim().parse().ok()));
-            if found == 0 || expected.is_some_and(|n| n != found as u64) {
-                let why = format!(
-                    "INAPROC lists {found} of {} products of this order at status {} so far: tried again at the next run",
-                    expected.map_or_else(|| "its".to_owned(), |n| n.to_string()),
-                    package.status.as_str()
-                );
-                orders::detail_failed(store, instance, claim.id, &why, Retry::Transient.after_secs()).await?;
-                report.detail_failures.push((claim.remote_order_id.clone(), why));
+        let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
+        let mut ready: Vec<(i64, crate::domain::order::RemoteOrder)> = Vec::new();
+        for staged in orders::staged_details(store, &ids).await? {
+            if !options.klpd.contains(&staged.order.kode_klpd) || !options.years.contains(&staged.order.fiscal_year) {
+                // A buyer or year this run does not read: left for a run that does.
                 continue;
             }
-            let mut detail = package.clone();
-            detail.lines = Some(lines[&claim.remote_order_id].clone());
-            ready.push((claim.id, detail));
+            let found = staged.order.lines.as_ref().map_or(0, Vec::len);
+            if found == 0 || staged.expected.is_some_and(|n| n != found as u64) {
+                let why = format!(
+                    "INAPROC lists {found} of {} products of this order at status {} so far: tried again at the next run",
+                    staged.expected.map_or_else(|| "its".to_owned(), |n| n.to_string()),
+                    staged.order.status.as_str()
+                );
+                orders::detail_failed(store, instance, staged.id, &why, Retry::Transient.after_secs()).await?;
+                report.detail_failures.push((staged.order.order_id.clone(), why));
+                continue;
+            }
+            ready.push((staged.id, staged.order));
         }
-        if !not_read.is_empty() {
-            orders::let_go_details(store, instance, &not_read).await?;
+        // Claimed but not read by this run (another buyer or year), or gone meanwhile: let go.
+        let unread: Vec<i64> = ids.iter().copied().filter(|id| !ready.iter().any(|(r, _)| r == id)).collect();
+        if !unread.is_empty() {
+            orders::let_go_details(store, instance, &unread).await?;
         }
         if ready.is_empty() {
             continue;
         }
-        let refs: Vec<(i64, &RemoteOrder)> = ready.iter().map(|(id, o)| (*id, o)).collect();
+        let refs: Vec<(i64, &crate::domain::order::RemoteOrder)> = ready.iter().map(|(id, o)| (*id, o)).collect();
         let counts = match orders::write_details(store, instance, &refs, calendar).await {
             Ok(c) => c,
             Err(e) if e.is_data_error() => {
@@ -225,6 +250,8 @@ async fn write_lines(
             }
             Err(e) => return Err(e.into()),
         };
+        let written: Vec<i64> = ready.iter().map(|(id, _)| *id).collect();
+        orders::forget_staged(store, &written).await?;
         report.note_repaired(ready.iter().map(|(_, o)| o));
         report.details.add(counts);
     }

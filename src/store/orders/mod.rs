@@ -13,11 +13,13 @@ use rust_decimal::Decimal;
 mod answers;
 mod details;
 mod fulfilment;
+mod staged;
 mod views;
 
 pub use answers::*;
 pub use details::*;
 pub use fulfilment::*;
+pub use staged::*;
 pub use views::*;
 
 use super::{Store, StoreError};
