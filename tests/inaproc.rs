@@ -615,3 +615,104 @@ async fn a_line_is_routed_by_a_name_only_one_publication_has() {
     let unrouted: i32 = sqlx::query_scalar("SELECT unrouted_lines FROM purchase_orders WHERE remote_order_id = 'EP-R'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(unrouted, 1, "the order says one line matches no single publication");
 }
+
+/// `sync orders` from INAPROC killed (SIGKILL) six times while it reads the
+/// product rows, each time further on (by the rows it has staged): after
+/// each kill no order is stored with a part of its lines, none twice, none
+/// that is not the catalogue's; a run to the end then equals the ground
+/// truth, and leaves no table it wrote with more changed rows since its last
+/// analyze than autovacuum's threshold (the planner knows the new sizes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inaproc_sync_killed_while_it_reads_the_product_rows_resumes_from_what_it_stored() {
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let mut scenario = scenario();
+    scenario.initial_orders = 1500;
+    scenario.orders_per_day = 0;
+    scenario.fiscal_year = Some(2026);
+    scenario.inaproc.as_mut().unwrap().per_minute = 1_000_000;
+    scenario.inaproc.as_mut().unwrap().per_hour = 1_000_000;
+    let server = MockServer::start(scenario, "127.0.0.1:0").await.unwrap();
+    // Each product page takes a while, so that the kills land while they are read.
+    admin(&server, "/admin/faults", json!({"route": "/api/v1/ekatalog/e-purchasing-by-produk", "kind": "latency", "ms": 60})).await;
+    let t = truth(&server).await;
+    let truth_orders = t["orders"].as_array().unwrap().clone();
+    let lines_of: HashMap<String, usize> =
+        truth_orders.iter().map(|o| (o["order_id"].as_str().unwrap().to_owned(), o["lines"].as_array().unwrap().len())).collect();
+    let total_lines: usize = lines_of.values().sum();
+    assert!(total_lines > 2000, "{total_lines}");
+    let tmp = common::temp_dir();
+    let config = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[orders]\nsource = \"inaproc\"\nklpd = [\"D347\"]\ntahun = [2026]\npage_size = 100\ndetail_batch = 100\n\
+             [inaproc]\nbase_url = \"{}\"\ntoken = \"{TOKEN}\"\nper_minute = 1000000\nper_hour = 1000000\nbackoff_seconds = [1]\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let sync = || {
+        common::binary()
+            .env("DATABASE_URL", &url)
+            .arg("--config")
+            .arg(&config)
+            .args(["sync", "orders"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let staged = || async { w_scalar(&store, "SELECT count(*) FROM inaproc_line_stage").await };
+    let mut kills = 0;
+    for step in 1..=6i64 {
+        let target = step * total_lines as i64 / 8;
+        let mut child = sync();
+        let begun = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the sync ended ({status}) before {target} rows were staged: {}", staged().await);
+            }
+            if staged().await >= target {
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+                child.wait().unwrap();
+                kills += 1;
+                break;
+            }
+            assert!(begun.elapsed() < std::time::Duration::from_secs(180), "no progress to {target} staged rows");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // No order written with a part of its lines, none twice, none that is not the catalogue's.
+        let written: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT o.remote_order_id, (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) FROM purchase_orders o WHERE NOT o.needs_detail",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        for (id, n) in &written {
+            assert_eq!(Some(*n as usize), lines_of.get(id).copied(), "{id}: written whole or not at all (after kill {kills})");
+        }
+        let stored = w_scalar(&store, "SELECT count(*) FROM purchase_orders").await;
+        let distinct = w_scalar(&store, "SELECT count(DISTINCT remote_order_id) FROM purchase_orders").await;
+        assert_eq!(stored, distinct, "no order twice");
+        assert!(stored as usize <= truth_orders.len());
+    }
+    assert_eq!(kills, 6);
+    let out = sync().wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_matches_truth(&store, &truth_orders).await;
+    assert_eq!(w_scalar(&store, "SELECT count(*) FROM inaproc_line_stage").await, 0, "nothing left staged");
+    // The planner's statistics: no table the sync wrote is left past autovacuum's threshold.
+    let stale: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT relname::text, n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables
+         WHERE relname IN ('purchase_orders', 'order_lines', 'order_events') AND n_mod_since_analyze > 50 + 0.1 * n_live_tup",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(stale.is_empty(), "tables left unanalyzed after a large write: {stale:?}");
+}
+
+async fn w_scalar(store: &Store, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(store.pool()).await.unwrap()
+}

@@ -32,8 +32,8 @@ use crate::store::claims::{self, Retry};
 use crate::store::orders::{self, DetailCounts};
 use crate::store::{Store, runs};
 
-/// Pages of one `e-purchasing-by-produk` query read at most (1,000 rows each).
-const MAX_PRODUCT_PAGES: u32 = 1000;
+/// Pages of one `e-purchasing-by-produk` query read at most (up to 1,000 rows each).
+const MAX_PRODUCT_PAGES: u32 = 100_000;
 
 /// The cursor of one buyer's packages for one fiscal year.
 pub fn cursor_name(klpd: &str, year: i32) -> String {
@@ -154,8 +154,8 @@ async fn read_lines(store: &Store, client: &InaprocClient, options: &SyncOptions
     for (klpd, year, status) in orders::due_queries(store, SOURCE, &options.klpd, &options.years).await? {
         stop_if_asked()?;
         let query = [("tahun", year.to_string()), ("kode_klpd", klpd.clone()), ("status", status.clone())];
-        let pager = Pager { client, path: BY_PRODUK, query: &query, limit: 1000 };
-        let mut page = client.page(BY_PRODUK, &query, None, 1000).await;
+        let pager = Pager { client, path: BY_PRODUK, query: &query, limit: options.page };
+        let mut page = client.page(BY_PRODUK, &query, None, options.page).await;
         let mut cursor: Option<String> = None;
         for n in 0.. {
             stop_if_asked()?;

@@ -145,7 +145,11 @@ impl Store {
         // One direct connection first: an unreachable server is reported at once
         // with its real cause ("connection refused"), not after the pool's wait.
         // A long streaming read of every product is expected: slow statements are debug news, not warnings.
-        let options = options.log_statements(tracing::log::LevelFilter::Trace).log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
+        let options = options
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1))
+            // This process's connections, known by name when it settles the statistics at its end.
+            .application_name(&own_application_name());
         match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&options)).await {
             Err(_) => return Err(StoreError::ConnectTimeout { location, secs: CONNECT_TIMEOUT.as_secs() }),
             Ok(Err(source)) if is_tls_failure(&source) => return Err(StoreError::Tls { location, source }),
@@ -242,14 +246,62 @@ impl Store {
         Store { pool, location: self.location.clone(), embedded: None }
     }
 
-    /// Closes the pool, then stops the embedded cluster if this process started it.
+    /// Closes the pool, settles the planner's statistics (below), then stops
+    /// the embedded cluster if this process started it.
     pub async fn close(self) -> Result<(), StoreError> {
+        let options = (*self.pool.connect_options()).clone();
         self.pool.close().await;
+        if let Err(e) = settle_statistics(options).await {
+            tracing::warn!(error = %e, "could not bring the planner's statistics up to date; autovacuum will");
+        }
         if let Some(running) = self.embedded {
             tokio::task::spawn_blocking(move || running.shutdown()).await.expect("cluster stop does not panic")?;
         }
         Ok(())
     }
+}
+
+/// The `application_name` of this process's connections.
+fn own_application_name() -> String {
+    format!("katalog-bridge {}", std::process::id())
+}
+
+/// How long a process waits at its end for its closed connections to be gone
+/// (each hands its statistics over as it ends).
+const SETTLE_WAIT: Duration = Duration::from_secs(3);
+
+/// Analyzes every table changed by more rows since its last analyze than
+/// autovacuum's threshold (`autovacuum_analyze_threshold` +
+/// `autovacuum_analyze_scale_factor` × its rows): after a large sync, import
+/// or publish, the planner knows the tables' new sizes at once, though the
+/// embedded cluster stops with the command before autovacuum gets to them.
+/// Runs once this process's other connections have ended, so their counts are in.
+async fn settle_statistics(options: PgConnectOptions) -> Result<(), sqlx::Error> {
+    let mut conn = sqlx::PgConnection::connect_with(&options.application_name("katalog-bridge statistics")).await?;
+    let begun = std::time::Instant::now();
+    while begun.elapsed() < SETTLE_WAIT {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1").bind(own_application_name()).fetch_one(&mut conn).await?;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sqlx::query("SET statement_timeout = '120s'").execute(&mut conn).await?;
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', s.schemaname, s.relname) FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+         WHERE s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+                                      + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    for table in &stale {
+        let begun = std::time::Instant::now();
+        sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}"))).execute(&mut conn).await?;
+        tracing::info!(table, ms = begun.elapsed().as_millis() as u64, "analyzed after a large change");
+    }
+    let _ = conn.close().await;
+    Ok(())
 }
 
 #[derive(Debug, Clone)]
