@@ -49,8 +49,9 @@ fn settings(server: &MockServer) -> InaprocSettings {
     }
 }
 
+/// Small pages (packages and product rows alike), so that every list spans several.
 fn options() -> SyncOptions {
-    SyncOptions { klpd: vec!["D347".into()], years: vec![2026, 2027], page: 4, detail_batch: 10, ..Default::default() }
+    SyncOptions { klpd: vec!["D347".into()], years: vec![2026, 2027], page: 20, detail_batch: 10, ..Default::default() }
 }
 
 async fn admin(server: &MockServer, path: &str, body: Value) {

@@ -151,50 +151,85 @@ impl Pager<'_> {
 /// page stored as it is read (the next one fetched meanwhile); only the rows
 /// of a due order at its stored status are kept, one per product.
 async fn read_lines(store: &Store, client: &InaprocClient, options: &SyncOptions, report: &mut SyncReport) -> Result<(), OrderError> {
-    for (klpd, year, status) in orders::due_queries(store, SOURCE, &options.klpd, &options.years).await? {
-        stop_if_asked()?;
-        let query = [("tahun", year.to_string()), ("kode_klpd", klpd.clone()), ("status", status.clone())];
-        let pager = Pager { client, path: BY_PRODUK, query: &query, limit: options.page };
-        let mut page = client.page(BY_PRODUK, &query, None, options.page).await;
-        let mut cursor: Option<String> = None;
-        for n in 0.. {
-            stop_if_asked()?;
-            let current = match page {
-                Ok(_) if n >= MAX_PRODUCT_PAGES => {
-                    report.feed_failures.push((format!("INAPROC products {klpd} {year} {status}"), format!("more than {MAX_PRODUCT_PAGES} pages")));
-                    break;
-                }
-                Ok(p) => p,
-                Err(e) => {
-                    report.feed_failures.push((format!("INAPROC products {klpd} {year} {status}"), e.to_string()));
-                    break;
-                }
-            };
-            let mut rows = Vec::with_capacity(current.rows.len());
-            for row in &current.rows {
-                match wire::product_row(row) {
-                    Ok(r) if r.status == status => rows.push((r.order_id, r.status, r.line)),
-                    Ok(_) => {}
-                    Err(why) => {
-                        report.unreadable_count += 1;
-                        if report.unreadable.len() < super::SHOWN_PROBLEMS {
-                            report.unreadable.push(why);
-                        }
-                    }
-                }
-            }
-            let (stored, next) = tokio::join!(orders::stage_lines(store, SOURCE, &rows), pager.after(&current, &cursor));
-            stored?;
-            match next {
-                Some(next) => {
-                    cursor = current.cursor;
-                    page = next;
-                }
-                None => break,
+    use futures_util::StreamExt;
+    let queries = orders::due_queries(store, SOURCE, &options.klpd, &options.years).await?;
+    // The statuses are read side by side, within the shared quota (the client
+    // waits for its slots): at most STATUSES_AT_ONCE × two pages held.
+    let outcomes: Vec<Result<StatusRead, OrderError>> = futures_util::stream::iter(queries)
+        .map(|(klpd, year, status)| read_status(store, client, options, klpd, year, status))
+        .buffer_unordered(STATUSES_AT_ONCE)
+        .collect()
+        .await;
+    for outcome in outcomes {
+        let read = outcome?;
+        report.feed_failures.extend(read.failure);
+        report.unreadable_count += read.unreadable_count;
+        for why in read.unreadable {
+            if report.unreadable.len() < super::SHOWN_PROBLEMS {
+                report.unreadable.push(why);
             }
         }
     }
+    stop_if_asked()?;
     Ok(())
+}
+
+/// Product queries (buyer, year, status) read at once.
+const STATUSES_AT_ONCE: usize = 3;
+
+/// What reading one status's product rows found besides the rows it staged.
+#[derive(Default)]
+struct StatusRead {
+    failure: Option<(String, String)>,
+    unreadable_count: u64,
+    unreadable: Vec<String>,
+}
+
+/// Stages the product rows of one buyer, year and status, page by page.
+async fn read_status(store: &Store, client: &InaprocClient, options: &SyncOptions, klpd: String, year: i32, status: String) -> Result<StatusRead, OrderError> {
+    let mut read = StatusRead::default();
+    let what = || format!("INAPROC products {klpd} {year} {status}");
+    let query = [("tahun", year.to_string()), ("kode_klpd", klpd.clone()), ("status", status.clone())];
+    let pager = Pager { client, path: BY_PRODUK, query: &query, limit: options.page };
+    let mut page = client.page(BY_PRODUK, &query, None, options.page).await;
+    let mut cursor: Option<String> = None;
+    for n in 0.. {
+        stop_if_asked()?;
+        let current = match page {
+            Ok(_) if n >= MAX_PRODUCT_PAGES => {
+                read.failure = Some((what(), format!("more than {MAX_PRODUCT_PAGES} pages")));
+                break;
+            }
+            Ok(p) => p,
+            Err(e) => {
+                read.failure = Some((what(), e.to_string()));
+                break;
+            }
+        };
+        let mut rows = Vec::with_capacity(current.rows.len());
+        for row in &current.rows {
+            match wire::product_row(row) {
+                Ok(r) if r.status == status => rows.push((r.order_id, r.status, r.line)),
+                Ok(_) => {}
+                Err(why) => {
+                    read.unreadable_count += 1;
+                    if read.unreadable.len() < super::SHOWN_PROBLEMS {
+                        read.unreadable.push(why);
+                    }
+                }
+            }
+        }
+        let (stored, next) = tokio::join!(orders::stage_lines(store, SOURCE, &rows), pager.after(&current, &cursor));
+        stored?;
+        match next {
+            Some(next) => {
+                cursor = current.cursor;
+                page = next;
+            }
+            None => break,
+        }
+    }
+    Ok(read)
 }
 
 /// Writes the due orders that have all their lines staged, in claimed
