@@ -90,8 +90,10 @@ struct Client {
     orders: Arc<Vec<i64>>,
 }
 
-async fn log_in(base: &str, user: &str) -> reqwest::Client {
-    let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+/// Logs `user` in from a loopback address of its own (20 people, 20 addresses:
+/// the dashboard caps the connections of each address).
+async fn log_in(base: &str, user: &str, address: std::net::IpAddr) -> reqwest::Client {
+    let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).local_address(address).build().unwrap();
     let page = http.get(format!("{base}/masuk")).send().await.unwrap().text().await.unwrap();
     let marker = "name=\"token\" value=\"";
     let at = page.find(marker).unwrap() + marker.len();
@@ -198,13 +200,14 @@ async fn main() {
     }
 
     let mut clients = Vec::new();
-    for (name, scope) in &users {
+    for (n, (name, scope)) in users.iter().enumerate() {
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM purchase_orders WHERE $1::bigint IS NULL OR cooperative_id = $1 ORDER BY id")
             .bind(scope)
             .fetch_all(store.pool())
             .await
             .unwrap();
-        clients.push(Client { http: log_in(&base, name).await, orders: Arc::new(ids) });
+        let address = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, u8::try_from(n + 1).unwrap_or(250)));
+        clients.push(Client { http: log_in(&base, name, address).await, orders: Arc::new(ids) });
     }
     println!("{} clients logged in; daemon pid {}", clients.len(), daemon.id());
 
