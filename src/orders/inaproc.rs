@@ -139,10 +139,8 @@ struct Pager<'a> {
 impl Pager<'_> {
     /// The page after `page` (read from `cursor`), or `None` at the list's end.
     async fn after(&self, page: &Page, cursor: &Option<String>) -> Option<Result<Page, crate::catalog::inaproc::InaprocError>> {
-        if !page.has_more || page.cursor.is_none() || page.cursor == *cursor {
-            return None;
-        }
-        Some(self.client.page(self.path, self.query, page.cursor.as_deref(), self.limit).await)
+        let next = page.next_cursor(cursor.as_deref())?;
+        Some(self.client.page(self.path, self.query, Some(next), self.limit).await)
     }
 }
 

@@ -153,7 +153,7 @@ pub fn write_xlsx(path: &Path, month: Month, rows: &[Row]) -> Result<(), rust_xl
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name(format!("Laporan {}", month.label()))?;
-    let money = rust_xlsxwriter::Format::new().set_num_format("#,##0");
+    let money = rust_xlsxwriter::Format::new().set_num_format(super::export::RUPIAH_FORMAT);
     for (col, h) in HEADINGS.iter().enumerate() {
         sheet.write_string(0, col as u16, *h)?;
     }

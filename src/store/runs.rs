@@ -303,9 +303,6 @@ pub async fn history(store: &Store, job: Option<&str>, failed_only: bool, limit:
     scoped_history(store, None, job, failed_only, limit).await
 }
 
-/// The jobs whose runs serve every cooperative at once.
-pub const CITY_WIDE: [&str; 3] = ["publish", "status", "orders"];
-
 /// As [`history`], as a cooperative's staff may see it (`scope`: their
 /// cooperative; `None`: everything): the runs for their cooperative whole,
 /// and the city-wide jobs' runs as a summary (when and how they ended, no
@@ -325,7 +322,8 @@ pub async fn scoped_history(store: &Store, scope: Option<i64>, job: Option<&str>
     .bind(failed_only)
     .bind(limit.clamp(1, 100_000))
     .bind(scope)
-    .bind(CITY_WIDE.map(str::to_owned).to_vec())
+    // The jobs whose runs serve every cooperative at once.
+    .bind(Job::ALL.map(|j| j.name().to_owned()).to_vec())
     .fetch_all(&store.pool)
     .await?)
 }

@@ -128,6 +128,14 @@ pub struct Page {
     pub has_more: bool,
 }
 
+impl Page {
+    /// The cursor of the page after this one, read from `cursor`; `None` at
+    /// the list's end (no more, no cursor, or the same cursor again).
+    pub fn next_cursor(&self, cursor: Option<&str>) -> Option<&str> {
+        self.cursor.as_deref().filter(|next| self.has_more && Some(*next) != cursor)
+    }
+}
+
 /// The client, cheap to clone and share between tasks.
 #[derive(Clone)]
 pub struct InaprocClient {
@@ -206,11 +214,12 @@ impl InaprocClient {
         let mut cursor: Option<String> = None;
         for _ in 0..max_pages.max(1) {
             let page = self.page(path, query, cursor.as_deref(), limit).await?;
+            let next = page.next_cursor(cursor.as_deref()).map(str::to_owned);
             rows.extend(page.rows);
-            if !page.has_more || page.cursor.is_none() || page.cursor == cursor {
-                return Ok(rows);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(rows),
             }
-            cursor = page.cursor;
         }
         Err(InaprocError::Unreadable { path, why: format!("more than {max_pages} pages") })
     }

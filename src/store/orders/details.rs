@@ -428,19 +428,6 @@ pub async fn detail_failed(store: &Store, instance: &str, id: i64, error: &str, 
     Ok(())
 }
 
-/// Which of these orders (remote ids) have their detail due.
-pub async fn due_among(store: &Store, source: &str, ids: &[String]) -> Result<std::collections::HashSet<String>, StoreError> {
-    let due: Vec<String> = sqlx::query_scalar(
-        "SELECT o.remote_order_id FROM unnest($2::text[]) AS k(remote_id)
-         JOIN purchase_orders o ON o.source = $1 AND o.remote_order_id = k.remote_id WHERE o.needs_detail",
-    )
-    .bind(source)
-    .bind(ids)
-    .fetch_all(&store.pool)
-    .await?;
-    Ok(due.into_iter().collect())
-}
-
 /// Lets go of detail claims without an attempt (the detail was not read this time, through no fault).
 pub async fn let_go_details(store: &Store, instance: &str, ids: &[i64]) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM order_detail_claims WHERE order_id = ANY($1) AND claimed_by = $2").bind(ids).bind(instance).execute(&store.pool).await?;
