@@ -190,14 +190,17 @@ async fn a_run_ending_while_the_database_is_away_is_recorded_by_the_next_heartbe
 
     cluster.stop().unwrap();
     let stats = serde_json::json!({"sent": 7});
-    assert!(runs::finish(&store, run, RunStatus::Partial, stats.clone(), Some("2 refused")).await.is_err(), "the database is down");
+    assert!(
+        runs::finish(&store, run, RunStatus::Partial, stats.clone(), Some(runs::RunError::new("file", &"2 refused"))).await.is_err(),
+        "the database is down"
+    );
     assert!(runs::heartbeat(&store).await.is_err());
     cluster.start().unwrap();
 
     runs::heartbeat(&store).await.unwrap();
-    let (status, got, error): (String, serde_json::Value, Option<String>) =
-        sqlx::query_as("SELECT status, stats, error FROM sync_runs WHERE id = $1").bind(run).fetch_one(store.pool()).await.unwrap();
-    assert_eq!((status.as_str(), got, error.as_deref()), ("partial", stats, Some("2 refused")));
+    let (status, got, error, code): (String, serde_json::Value, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT status, stats, error, error_code FROM sync_runs WHERE id = $1").bind(run).fetch_one(store.pool()).await.unwrap();
+    assert_eq!((status.as_str(), got, error.as_deref(), code.as_deref()), ("partial", stats, Some("2 refused"), Some("file")));
     // The heartbeat keeps the other run, whose end was never given, running.
     runs::heartbeat(&store).await.unwrap();
     let finished: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_runs WHERE status <> 'running'").fetch_one(store.pool()).await.unwrap();

@@ -887,9 +887,11 @@ pub(super) async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Stor
         }
     };
     let (status, why) = match (&result, crate::shutdown::signal()) {
-        (_, Some(signal)) => (runs::RunStatus::Interrupted, format!("interrupted by {}", crate::shutdown::signal_name(signal))),
-        (Err(e), None) => (runs::RunStatus::Failed, format!("{e:#}")),
-        (Ok(_), None) => (runs::RunStatus::Failed, "the command ended without finishing this run".to_owned()),
+        (_, Some(signal)) => {
+            (runs::RunStatus::Interrupted, runs::RunError::new("interrupted", &format!("interrupted by {}", crate::shutdown::signal_name(signal))))
+        }
+        (Err(e), None) => (runs::RunStatus::Failed, runs::RunError::new("failed", &format!("{e:#}"))),
+        (Ok(_), None) => (runs::RunStatus::Failed, runs::RunError::new("process_ended", &"the command ended without finishing this run")),
     };
     heartbeat.abort();
     if let Err(e) = runs::settle_unfinished(&store, status, &why).await {

@@ -114,11 +114,22 @@ impl WorkingCalendar {
             }
             let mut fields = line.splitn(3, ',');
             let (date, kind) = (fields.next().unwrap_or_default().trim(), fields.next().unwrap_or_default().trim());
-            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| (n, DomainError::new(format!("{date:?} is not a date like 2026-03-20"))))?;
+            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+                (n, DomainError::new("not_a_date", format!("{date:?} is not a date like 2026-03-20"), format!("{date:?} bukan tanggal seperti 2026-03-20")))
+            })?;
             let kind = match kind {
                 "libur" => DayOff::Holiday,
                 "cuti_bersama" => DayOff::CutiBersama,
-                other => return Err((n, DomainError::new(format!("kind {other:?} must be libur or cuti_bersama")))),
+                other => {
+                    return Err((
+                        n,
+                        DomainError::new(
+                            "not_a_holiday_kind",
+                            format!("kind {other:?} must be libur or cuti_bersama"),
+                            format!("jenis {other:?} harus libur atau cuti_bersama"),
+                        ),
+                    ));
+                }
             };
             days.insert(date, kind);
             last_year = last_year.max(Some(date.year()));
@@ -286,7 +297,7 @@ mod tests {
         assert!(!c.covers(NaiveDate::from_ymd_opt(2028, 1, 3).unwrap()));
         let (line, e) = WorkingCalendar::parse("date,kind,name\n2026-01-01,libur,x\n2026-13-01,libur,y\n", false).unwrap_err();
         assert_eq!(line, 3);
-        assert!(e.0.contains("2026-13-01"));
+        assert!(e.english.contains("2026-13-01"));
         assert!(WorkingCalendar::parse("date,kind,name\n2026-01-02,holiday,x\n", false).is_err());
     }
 

@@ -11,10 +11,14 @@ impl CooperativeCode {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let code = raw.trim().to_uppercase();
         if code.is_empty() {
-            return Err(DomainError::new("cooperative code is empty"));
+            return Err(DomainError::new("empty", "cooperative code is empty", "wajib diisi, tetapi kosong"));
         }
         if code.len() < 2 || code.len() > 40 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(DomainError::new(format!("cooperative code {raw:?} is not valid: use 2-40 letters, digits or '-'")));
+            return Err(DomainError::new(
+                "invalid_code",
+                format!("cooperative code {raw:?} is not valid: use 2-40 letters, digits or '-'"),
+                format!("kode koperasi {raw:?} tidak sah: pakai 2-40 huruf, angka atau '-'"),
+            ));
         }
         Ok(Self(code))
     }
@@ -60,7 +64,11 @@ impl SellerId {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let id = raw.trim();
         if id.is_empty() || id.len() > 40 || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-            return Err(DomainError::new(format!("seller id {raw:?} is not valid: use 1-40 letters, digits, '-', '_' or '.'")));
+            return Err(DomainError::new(
+                "invalid_code",
+                format!("seller id {raw:?} is not valid: use 1-40 letters, digits, '-', '_' or '.'"),
+                format!("kode penyedia {raw:?} tidak sah: pakai 1-40 huruf, angka, '-', '_' atau '.'"),
+            ));
         }
         Ok(Self(id.to_owned()))
     }
@@ -79,8 +87,12 @@ impl Digits {
     pub fn parse(raw: &str, what: &str, lengths: &[usize]) -> Result<Self, DomainError> {
         let digits: String = raw.chars().filter(|c| !matches!(c, '.' | '-' | ' ')).collect();
         if !digits.chars().all(|c| c.is_ascii_digit()) || !lengths.contains(&digits.len()) {
-            let want = lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" or ");
-            return Err(DomainError::new(format!("{what} {raw:?} must be {want} digits")));
+            let want = |or: &str| lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(or);
+            return Err(DomainError::new(
+                "wrong_digits",
+                format!("{what} {raw:?} must be {} digits", want(" or ")),
+                format!("{raw:?} harus {} angka", want(" atau ")),
+            ));
         }
         Ok(Self(digits))
     }
@@ -95,7 +107,7 @@ impl Digits {
     pub fn parse_gln(raw: &str) -> Result<Self, DomainError> {
         let gln = Self::parse(raw, "GLN", &[13])?;
         if gs1_check_digit(&gln.0[..12]) != gln.0.as_bytes()[12] - b'0' {
-            return Err(DomainError::new(format!("GLN {raw:?} has a wrong check digit")));
+            return Err(DomainError::new("wrong_check_digit", format!("GLN {raw:?} has a wrong check digit"), format!("angka pemeriksa GLN {raw:?} salah")));
         }
         Ok(gln)
     }
@@ -112,7 +124,7 @@ pub fn yes_no(raw: &str, what: &str) -> Result<bool, DomainError> {
     match raw.trim().to_lowercase().as_str() {
         "ya" | "y" | "yes" | "true" | "1" | "pkp" => Ok(true),
         "tidak" | "t" | "no" | "n" | "false" | "0" | "non-pkp" | "non pkp" | "" => Ok(false),
-        _ => Err(DomainError::new(format!("{what} must be ya or tidak, not {raw:?}"))),
+        _ => Err(DomainError::new("not_yes_no", format!("{what} must be ya or tidak, not {raw:?}"), format!("isi dengan ya atau tidak, bukan {raw:?}"))),
     }
 }
 
@@ -122,9 +134,11 @@ pub fn yes_no(raw: &str, what: &str) -> Result<bool, DomainError> {
 pub fn email(raw: &str) -> Result<String, DomainError> {
     let t = raw.trim();
     if t.len() > 254 {
-        return Err(DomainError::new(format!("email is {} characters long; at most 254", t.len())));
+        return Err(super::too_long("email", t.len(), 254));
     }
-    t.parse::<lettre::Address>().map(|a| a.to_string()).map_err(|e| DomainError::new(format!("email {t:?} is not an e-mail address ({e})")))
+    t.parse::<lettre::Address>()
+        .map(|a| a.to_string())
+        .map_err(|e| DomainError::new("not_an_email", format!("email {t:?} is not an e-mail address ({e})"), format!("{t:?} bukan alamat e-mail")))
 }
 
 /// A WhatsApp number in E.164 (`+6281234567890`): written `+62 812-3456-7890`,
@@ -138,20 +152,38 @@ pub fn whatsapp(raw: &str) -> Result<String, DomainError> {
         None => (false, kept.clone()),
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(DomainError::new(format!("whatsapp {t:?} is not a phone number: write it as +6281234567890 or 081234567890")));
+        return Err(DomainError::new(
+            "not_a_phone_number",
+            format!("whatsapp {t:?} is not a phone number: write it as +6281234567890 or 081234567890"),
+            format!("{t:?} bukan nomor telepon: tulis seperti +6281234567890 atau 081234567890"),
+        ));
     }
     let international = match (plus, digits.strip_prefix('0')) {
         (false, Some(national)) => format!("62{national}"),
-        (true, Some(_)) => return Err(DomainError::new(format!("whatsapp {t:?}: after + comes the country code (62), not 0"))),
+        (true, Some(_)) => {
+            return Err(DomainError::new(
+                "not_a_phone_number",
+                format!("whatsapp {t:?}: after + comes the country code (62), not 0"),
+                format!("{t:?}: setelah + ditulis kode negara (62), bukan 0"),
+            ));
+        }
         (_, None) => digits,
     };
     if !(8..=15).contains(&international.len()) {
-        return Err(DomainError::new(format!("whatsapp {t:?} has {} digits with its country code; a number has 8 to 15", international.len())));
+        return Err(DomainError::new(
+            "not_a_phone_number",
+            format!("whatsapp {t:?} has {} digits with its country code; a number has 8 to 15", international.len()),
+            format!("{t:?} berisi {} angka dengan kode negaranya; nomor telepon berisi 8 sampai 15", international.len()),
+        ));
     }
     if let Some(national) = international.strip_prefix("62")
         && !(national.starts_with('8') && (9..=12).contains(&national.len()))
     {
-        return Err(DomainError::new(format!("whatsapp {t:?} is not an Indonesian mobile number (08..., 10 to 13 digits)")));
+        return Err(DomainError::new(
+            "not_a_phone_number",
+            format!("whatsapp {t:?} is not an Indonesian mobile number (08..., 10 to 13 digits)"),
+            format!("{t:?} bukan nomor ponsel Indonesia (08..., 10 sampai 13 angka)"),
+        ));
     }
     Ok(format!("+{international}"))
 }
@@ -196,7 +228,7 @@ mod tests {
     fn gln_check_digit() {
         // the GLN of the PEPPOL catalogue example
         assert!(Digits::parse_gln("5790000435951").is_ok());
-        assert!(Digits::parse_gln("5790000435952").unwrap_err().0.contains("check digit"));
+        assert!(Digits::parse_gln("5790000435952").unwrap_err().english.contains("check digit"));
         assert_eq!(gs1_check_digit("899000000001"), 3);
     }
 }

@@ -13,16 +13,40 @@ pub mod product;
 pub mod publication;
 pub mod time;
 
-/// Why a value could not become a domain type. The message is plain language
-/// for the person who typed the value.
+/// Why a value could not become a domain type: a stable code (for
+/// programs and `--json`), and the reason in plain words in English and in
+/// Bahasa Indonesia for the person who typed the value. The Indonesian
+/// sentence does not repeat the field's name: it is read beside its column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DomainError(pub String);
+#[error("{english}")]
+pub struct DomainError {
+    pub code: &'static str,
+    pub english: String,
+    pub indonesian: String,
+}
 
 impl DomainError {
-    pub fn new(msg: impl Into<String>) -> Self {
-        Self(msg.into())
+    pub fn new(code: &'static str, english: impl Into<String>, indonesian: impl Into<String>) -> Self {
+        Self { code, english: english.into(), indonesian: indonesian.into() }
     }
+
+    /// The reason in the reader's language.
+    pub fn in_language(&self, indonesian: bool) -> &str {
+        if indonesian { &self.indonesian } else { &self.english }
+    }
+}
+
+/// A count written for Indonesian readers: `1.000`.
+pub fn count_id(n: impl Into<u64>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Trims and collapses runs of whitespace to one space.
@@ -49,14 +73,32 @@ pub fn forbidden_char(s: &str) -> Option<char> {
 pub fn text(raw: &str, what: &str, max: usize) -> Result<String, DomainError> {
     let t = tidy(raw);
     if t.is_empty() {
-        return Err(DomainError(format!("{what} is empty")));
+        return Err(DomainError::new("empty", format!("{what} is empty"), "wajib diisi, tetapi kosong"));
     }
     if let Some(c) = forbidden_char(&t) {
-        return Err(DomainError(format!("{what} contains an invisible control character (U+{:04X})", c as u32)));
+        return Err(control_char(what, c));
     }
     let len = t.chars().count();
     if len > max {
-        return Err(DomainError(format!("{what} is {len} characters long; at most {max} are allowed")));
+        return Err(too_long(what, len, max));
     }
     Ok(t)
+}
+
+/// A text holding a character no field may hold.
+pub fn control_char(what: &str, c: char) -> DomainError {
+    DomainError::new(
+        "control_character",
+        format!("{what} contains an invisible control character (U+{:04X})", c as u32),
+        format!("berisi karakter tak terlihat (U+{:04X}): hapus karakter itu", c as u32),
+    )
+}
+
+/// A text longer than its field takes.
+pub fn too_long(what: &str, len: usize, max: usize) -> DomainError {
+    DomainError::new(
+        "too_long",
+        format!("{what} is {len} characters long; at most {max} are allowed"),
+        format!("terlalu panjang: {} karakter, paling banyak {}", count_id(len as u64), count_id(max as u64)),
+    )
 }

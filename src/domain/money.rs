@@ -12,16 +12,24 @@ pub struct Price(Decimal);
 impl Price {
     pub fn parse(value: Decimal) -> Result<Self, DomainError> {
         if value.is_sign_negative() && !value.is_zero() {
-            return Err(DomainError::new(format!("price is negative ({})", format_rupiah(value))));
+            return Err(DomainError::new(
+                "negative",
+                format!("price is negative ({})", format_rupiah(value)),
+                format!("harga tidak boleh negatif ({})", format_rupiah(value)),
+            ));
         }
         if value.is_zero() {
-            return Err(DomainError::new("price is zero; give the selling price in rupiah"));
+            return Err(DomainError::new("zero_price", "price is zero; give the selling price in rupiah", "harga nol: isi harga jual dalam rupiah"));
         }
         if value.normalize().scale() > 2 {
-            return Err(DomainError::new(format!("price {value} has more than 2 decimal places")));
+            return Err(DomainError::new(
+                "too_many_decimals",
+                format!("price {value} has more than 2 decimal places"),
+                format!("harga {} lebih dari 2 angka desimal", decimal_id(value)),
+            ));
         }
         if value >= max_amount() {
-            return Err(DomainError::new(format!("price {value} is implausibly large")));
+            return Err(too_large("price", value));
         }
         Ok(Self(value.normalize()))
     }
@@ -29,6 +37,15 @@ impl Price {
     pub fn value(self) -> Decimal {
         self.0
     }
+}
+
+fn too_large(what: &str, value: Decimal) -> DomainError {
+    DomainError::new("too_large", format!("{what} {value} is implausibly large"), format!("angka {} terlalu besar", decimal_id(value)))
+}
+
+/// A decimal as Indonesians write it: `2,5`.
+pub fn decimal_id(value: Decimal) -> String {
+    value.to_string().replace('.', ",")
 }
 
 /// `NUMERIC(18,2)` holds 16 digits before the decimal point.
@@ -39,13 +56,17 @@ pub fn max_amount() -> Decimal {
 /// A non-negative quantity (stock, minimum purchase) with at most 4 decimals.
 pub fn quantity(value: Decimal, what: &str) -> Result<Decimal, DomainError> {
     if value.is_sign_negative() && !value.is_zero() {
-        return Err(DomainError::new(format!("{what} is negative ({value})")));
+        return Err(DomainError::new("negative", format!("{what} is negative ({value})"), format!("tidak boleh negatif ({})", decimal_id(value))));
     }
     if value.normalize().scale() > 4 {
-        return Err(DomainError::new(format!("{what} {value} has more than 4 decimal places")));
+        return Err(DomainError::new(
+            "too_many_decimals",
+            format!("{what} {value} has more than 4 decimal places"),
+            format!("{} lebih dari 4 angka desimal", decimal_id(value)),
+        ));
     }
     if value >= Decimal::from(10_i64.pow(14)) {
-        return Err(DomainError::new(format!("{what} {value} is implausibly large")));
+        return Err(too_large(what, value));
     }
     Ok(value.normalize())
 }
@@ -77,9 +98,9 @@ mod tests {
     #[test]
     fn price_rules() {
         assert_eq!(Price::parse(dec!(12500.00)).unwrap().value(), dec!(12500));
-        assert!(Price::parse(dec!(-1)).unwrap_err().0.contains("negative"));
-        assert!(Price::parse(dec!(0)).unwrap_err().0.contains("zero"));
-        assert!(Price::parse(dec!(1.005)).unwrap_err().0.contains("decimal places"));
+        assert!(Price::parse(dec!(-1)).unwrap_err().english.contains("negative"));
+        assert!(Price::parse(dec!(0)).unwrap_err().english.contains("zero"));
+        assert!(Price::parse(dec!(1.005)).unwrap_err().english.contains("decimal places"));
         assert!(Price::parse(dec!(10000000000000000)).is_err());
         assert!(Price::parse(dec!(9999999999999999.99)).is_ok());
     }

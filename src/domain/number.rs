@@ -16,7 +16,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 
 /// Parses a typed number; the error says what was wrong in plain words.
-pub fn parse_decimal(raw: &str) -> Result<Decimal, String> {
+pub fn parse_decimal(raw: &str) -> Result<Decimal, super::DomainError> {
     let all: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
     // A minus may stand before or after the currency: `-Rp 18.000`, `Rp -18.000`, `-18.000`.
     let (minus_first, mut s) = match all.strip_prefix(['-', '\u{2212}']) {
@@ -31,16 +31,21 @@ pub fn parse_decimal(raw: &str) -> Result<Decimal, String> {
     }
     let s = s.trim_end_matches('%').trim_end_matches(",-").trim_end_matches(".-");
     let (negative, digits) = match s.strip_prefix(['-', '\u{2212}']) {
-        Some(_) if minus_first => return Err(format!("{raw:?} is not a number")),
+        Some(_) if minus_first => return Err(not_a_number(raw, false)),
         Some(rest) => (true, rest),
         None => (minus_first, s),
     };
     if digits.is_empty() {
-        return Err(format!("{raw:?} is not a number"));
+        return Err(not_a_number(raw, false));
     }
-    let canonical = canonical(digits).ok_or_else(|| format!("{raw:?} is not a number"))?;
-    let value = Decimal::from_str(&canonical).map_err(|_| format!("{raw:?} is not a number (too large?)"))?;
+    let canonical = canonical(digits).ok_or_else(|| not_a_number(raw, false))?;
+    let value = Decimal::from_str(&canonical).map_err(|_| not_a_number(raw, true))?;
     Ok(if negative { -value } else { value })
+}
+
+fn not_a_number(raw: &str, too_large: bool) -> super::DomainError {
+    let (hint, petunjuk) = if too_large { (" (too large?)", " (terlalu besar?)") } else { ("", "") };
+    super::DomainError::new("not_a_number", format!("{raw:?} is not a number{hint}"), format!("{raw:?} bukan angka{petunjuk}: tulis mis. 12.500 atau 2,5"))
 }
 
 fn canonical(s: &str) -> Option<String> {

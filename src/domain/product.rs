@@ -13,7 +13,7 @@ impl Sku {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let sku = text(raw, "SKU", 64)?;
         if sku.chars().any(char::is_control) {
-            return Err(DomainError::new("SKU contains control characters"));
+            return Err(super::control_char("SKU", sku.chars().find(|c| c.is_control()).unwrap_or('\0')));
         }
         Ok(Self(sku))
     }
@@ -35,7 +35,11 @@ impl Origin {
         match tidy(raw).to_lowercase().as_str() {
             "" | "lokal" | "local" | "pdn" | "dalam negeri" | "produk dalam negeri" => Ok(Self::Lokal),
             "impor" | "import" | "luar negeri" => Ok(Self::Impor),
-            _ => Err(DomainError::new(format!("origin must be Lokal or Impor, not {raw:?}"))),
+            _ => Err(DomainError::new(
+                "not_an_origin",
+                format!("origin must be Lokal or Impor, not {raw:?}"),
+                format!("asal harus Lokal atau Impor, bukan {raw:?}"),
+            )),
         }
     }
 
@@ -77,7 +81,11 @@ pub fn comparable_name(name: &str) -> String {
 
 pub fn tkdn_percent(value: Decimal) -> Result<Decimal, DomainError> {
     if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
-        return Err(DomainError::new(format!("TKDN must be between 0 and 100 percent, not {value}")));
+        return Err(DomainError::new(
+            "out_of_range",
+            format!("TKDN must be between 0 and 100 percent, not {value}"),
+            format!("TKDN harus antara 0 dan 100 persen, bukan {}", super::money::decimal_id(value)),
+        ));
     }
     Ok(value.round_dp(2).normalize())
 }
@@ -85,10 +93,18 @@ pub fn tkdn_percent(value: Decimal) -> Result<Decimal, DomainError> {
 /// Shipping weight in kilograms: positive, at most 3 decimals (grams).
 pub fn weight_kg(value: Decimal) -> Result<Decimal, DomainError> {
     if value <= Decimal::ZERO {
-        return Err(DomainError::new(format!("weight must be above zero kg, not {value}")));
+        return Err(DomainError::new(
+            "out_of_range",
+            format!("weight must be above zero kg, not {value}"),
+            format!("berat harus lebih dari nol kg, bukan {}", super::money::decimal_id(value)),
+        ));
     }
     if value.normalize().scale() > 3 || value >= Decimal::from(1_000_000_000) {
-        return Err(DomainError::new(format!("weight {value} kg is not a plausible weight (at most 3 decimals)")));
+        return Err(DomainError::new(
+            "implausible_weight",
+            format!("weight {value} kg is not a plausible weight (at most 3 decimals)"),
+            format!("berat {} kg tidak masuk akal (paling banyak 3 angka desimal)", super::money::decimal_id(value)),
+        ));
     }
     Ok(value.normalize())
 }
@@ -97,7 +113,11 @@ pub fn weight_kg(value: Decimal) -> Result<Decimal, DomainError> {
 pub fn photo_url(raw: &str) -> Result<String, DomainError> {
     match url::Url::parse(raw) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(raw.to_owned()),
-        _ => Err(DomainError::new(format!("photo {raw:?} is not a web address (http:// or https://)"))),
+        _ => Err(DomainError::new(
+            "not_a_web_address",
+            format!("photo {raw:?} is not a web address (http:// or https://)"),
+            format!("foto {raw:?} bukan alamat web (http:// atau https://)"),
+        )),
     }
 }
 
@@ -188,7 +208,13 @@ impl NetContent {
     /// English decimals) and a unit, after an optional `isi`, `netto` or
     /// `berat bersih`.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let bad = || DomainError::new(format!("{raw:?} is not a net content: write an amount and a unit, e.g. 25 kg, 250 gram, 1 liter, isi 30 butir"));
+        let bad = || {
+            DomainError::new(
+                "not_a_net_content",
+                format!("{raw:?} is not a net content: write an amount and a unit, e.g. 25 kg, 250 gram, 1 liter, isi 30 butir"),
+                format!("isi bersih {raw:?} tidak terbaca: tulis jumlah dan satuan, mis. 25 kg, 250 gram, 1 liter, isi 30 butir"),
+            )
+        };
         let lower = tidy(raw).to_lowercase();
         let mut s = lower.as_str();
         for prefix in ["isi bersih", "berat bersih", "netto", "neto", "isi"] {

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::number::parse_decimal;
 use super::source::{Cell, MAX_CELL_CHARS, RawRow};
-use crate::domain::{forbidden_char, tidy};
+use crate::domain::{DomainError, forbidden_char, tidy};
 
 /// One column an import understands.
 #[derive(Debug, Clone, Copy)]
@@ -36,10 +36,10 @@ pub struct Header {
 }
 
 /// The header problem in words, or the resolved header.
-pub fn resolve(spec: &[Column], row: &RawRow) -> Result<Header, String> {
+pub fn resolve(spec: &[Column], row: &RawRow) -> Result<Header, DomainError> {
     let names: Vec<String> = row.cells.iter().map(|c| c.display().trim().to_owned()).collect();
     let mut positions = vec![None; spec.len()];
-    let mut problems = Vec::new();
+    let (mut problems, mut masalah) = (Vec::new(), Vec::new());
     for (file_index, name) in names.iter().enumerate() {
         let key = header_key(name);
         if key.is_empty() {
@@ -48,7 +48,9 @@ pub fn resolve(spec: &[Column], row: &RawRow) -> Result<Header, String> {
         let found = spec.iter().position(|c| header_key(c.header) == key || c.aliases.iter().any(|a| header_key(a) == key));
         match found {
             Some(i) if positions[i].is_some() => {
-                problems.push(format!("has the column {} twice ({} and {})", spec[i].header, letter(positions[i].unwrap()), letter(file_index)))
+                let (first, second) = (letter(positions[i].unwrap()), letter(file_index));
+                problems.push(format!("has the column {} twice ({first} and {second})", spec[i].header));
+                masalah.push(format!("kolom {} ada dua kali ({first} dan {second})", spec[i].header));
             }
             Some(i) => positions[i] = Some(file_index),
             None => {}
@@ -57,8 +59,9 @@ pub fn resolve(spec: &[Column], row: &RawRow) -> Result<Header, String> {
     let missing: Vec<&str> = spec.iter().zip(&positions).filter(|(c, p)| c.required && p.is_none()).map(|(c, _)| c.header).collect();
     if !missing.is_empty() {
         problems.insert(0, format!("lacks the required column{} {}", if missing.len() > 1 { "s" } else { "" }, missing.join(", ")));
+        masalah.insert(0, format!("kolom wajib belum ada: {}", missing.join(", ")));
     }
-    if problems.is_empty() { Ok(Header { positions, names, row: row.line }) } else { Err(problems.join("; ")) }
+    if problems.is_empty() { Ok(Header { positions, names, row: row.line }) } else { Err(DomainError::new("header", problems.join("; "), masalah.join("; "))) }
 }
 
 impl Header {
@@ -86,12 +89,32 @@ pub fn letter(mut index: usize) -> String {
     String::from_utf8(out).expect("ASCII")
 }
 
-/// A problem with one cell (or the row as a whole, when `column` is `None`).
+/// A problem with one cell (or the row as a whole, when `column` is empty):
+/// its code, and the reason in English and in Bahasa Indonesia.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellIssue {
     /// `H (harga)`, or empty for the whole row.
     pub column: String,
-    pub reason: String,
+    pub problem: DomainError,
+}
+
+/// In `--json`: `{"column", "code", "reason", "reason_id"}`, the reason in
+/// English and in Bahasa Indonesia.
+impl serde::Serialize for CellIssue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("CellIssue", 4)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("code", self.problem.code)?;
+        out.serialize_field("reason", &self.problem.english)?;
+        out.serialize_field("reason_id", &self.problem.indonesian)?;
+        out.end()
+    }
+}
+
+/// A value given twice in one file.
+pub fn duplicate(english: String, indonesian: String) -> DomainError {
+    DomainError::new("duplicate", english, indonesian)
 }
 
 /// Typed reading of one row's cells; problems are collected, not returned
@@ -117,15 +140,15 @@ impl<'a> RowView<'a> {
     }
 
     /// Records a problem with a column.
-    pub fn fail(&mut self, column: usize, reason: impl Into<String>) {
+    pub fn fail(&mut self, column: usize, problem: DomainError) {
         let name = self.spec[column].header;
         let at = self.header.positions[column].map_or_else(|| "(missing)".to_owned(), letter);
-        self.issues.push(CellIssue { column: format!("{at} ({name})"), reason: reason.into() });
+        self.issues.push(CellIssue { column: format!("{at} ({name})"), problem });
     }
 
-    /// Records a problem with the row as a whole.
-    pub fn fail_row(&mut self, reason: impl Into<String>) {
-        self.issues.push(CellIssue { column: String::new(), reason: reason.into() });
+    /// Records that a required cell is blank.
+    pub fn fail_empty(&mut self, column: usize) {
+        self.fail(column, DomainError::new("empty", "is empty", "wajib diisi, tetapi kosong"));
     }
 
     /// The cell as trimmed text, `None` when blank or invalid (invalid cells are recorded).
@@ -137,7 +160,7 @@ impl<'a> RowView<'a> {
     pub fn required_text(&mut self, column: usize) -> Option<String> {
         match self.read_text(column) {
             Ok(None) => {
-                self.fail(column, "is empty");
+                self.fail_empty(column);
                 None
             }
             Ok(value) => value,
@@ -156,22 +179,36 @@ impl<'a> RowView<'a> {
                     return Ok(None);
                 }
                 if let Some(c) = forbidden_char(&t) {
-                    self.fail(column, format!("contains an invisible control character (U+{:04X}); remove it", c as u32));
+                    let mut problem = crate::domain::control_char("", c);
+                    problem.english = format!("contains an invisible control character (U+{:04X}); remove it", c as u32);
+                    self.fail(column, problem);
                     return Err(());
                 }
                 Ok(Some(t))
             }
             Cell::TooLong { chars, .. } => {
-                self.fail(column, format!("is {chars} characters long; a cell may hold at most {MAX_CELL_CHARS}"));
+                let mut problem = crate::domain::too_long("", *chars, MAX_CELL_CHARS);
+                problem.english = format!("is {chars} characters long; a cell may hold at most {MAX_CELL_CHARS}");
+                self.fail(column, problem);
                 Err(())
             }
             Cell::Number(n) => Ok(Some(n.to_string())),
             Cell::BadUtf8(_) => {
-                self.fail(column, "is not valid UTF-8 text: save the file as CSV UTF-8");
+                self.fail(
+                    column,
+                    DomainError::new("not_utf8", "is not valid UTF-8 text: save the file as CSV UTF-8", "bukan teks UTF-8: simpan berkas sebagai CSV UTF-8"),
+                );
                 Err(())
             }
             Cell::Error(e) => {
-                self.fail(column, format!("holds the spreadsheet error {e}"));
+                self.fail(
+                    column,
+                    DomainError::new(
+                        "spreadsheet_error",
+                        format!("holds the spreadsheet error {e}"),
+                        format!("berisi galat rumus spreadsheet {e}: perbaiki rumusnya atau tulis nilainya"),
+                    ),
+                );
                 Err(())
             }
         }
@@ -183,7 +220,7 @@ impl<'a> RowView<'a> {
             Cell::Number(n) => match decimal_from_sheet_number(*n) {
                 Some(d) => Some(d),
                 None => {
-                    self.fail(column, format!("{n} is not a usable number"));
+                    self.fail(column, DomainError::new("not_a_number", format!("{n} is not a usable number"), format!("{n} bukan angka yang dapat dipakai")));
                     None
                 }
             },
@@ -205,17 +242,17 @@ impl<'a> RowView<'a> {
         let before = self.issues.len();
         let value = self.decimal(column);
         if value.is_none() && self.issues.len() == before {
-            self.fail(column, "is empty");
+            self.fail_empty(column);
         }
         value
     }
 
     /// Applies a domain parser to a value, recording its error.
-    pub fn check<T, E: std::fmt::Display>(&mut self, column: usize, result: Result<T, E>) -> Option<T> {
+    pub fn check<T>(&mut self, column: usize, result: Result<T, DomainError>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
-                self.fail(column, e.to_string());
+                self.fail(column, e);
                 None
             }
         }
@@ -257,9 +294,11 @@ mod tests {
         assert_eq!(h.unused(), vec!["No."]);
         assert!(!h.has(2));
         let err = resolve(SPEC, &row(&["Beras", "12500"])).unwrap_err();
-        assert_eq!(err, "lacks the required columns sku, harga");
+        assert_eq!(err.english, "lacks the required columns sku, harga");
+        assert_eq!(err.indonesian, "kolom wajib belum ada: sku, harga");
         let err = resolve(SPEC, &row(&["sku", "harga", "Harga"])).unwrap_err();
-        assert_eq!(err, "has the column harga twice (B and C)");
+        assert_eq!(err.english, "has the column harga twice (B and C)");
+        assert_eq!(err.indonesian, "kolom harga ada dua kali (B dan C)");
     }
 
     #[test]
@@ -286,8 +325,10 @@ mod tests {
         let mut v = RowView::new(SPEC, &h, &r);
         assert_eq!(v.required_text(0), None);
         assert_eq!(v.decimal(1), None);
-        assert_eq!(v.issues[0], CellIssue { column: "A (sku)".into(), reason: "is empty".into() });
+        assert_eq!(v.issues[0].column, "A (sku)");
+        assert_eq!((v.issues[0].problem.code, v.issues[0].problem.english.as_str()), ("empty", "is empty"));
         assert_eq!(v.issues[1].column, "B (harga)");
-        assert!(v.issues[1].reason.contains("not a number"));
+        assert_eq!(v.issues[1].problem.code, "not_a_number");
+        assert!(v.issues[1].problem.indonesian.contains("bukan angka"));
     }
 }

@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::columns::{Column, RowView};
+use super::columns::{Column, RowView, duplicate};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
+use crate::domain::DomainError;
 use crate::domain::cooperative::{Cooperative, CooperativeCode, Digits, SellerId, name, yes_no};
 use crate::store::Store;
 use crate::store::products::{Present, UpsertCounts, write_cooperatives};
@@ -99,16 +100,35 @@ impl RowImport for CooperativeImport {
         let code = code?;
         if let Some(s) = &seller {
             if let Some(row) = self.sellers_seen.get(s.as_str()) {
-                v.fail(KODE_PENYEDIA, format!("duplicate: row {row} has the same seller id {}", s.as_str()));
+                v.fail(
+                    KODE_PENYEDIA,
+                    duplicate(
+                        format!("duplicate: row {row} has the same seller id {}", s.as_str()),
+                        format!("baris ganda: baris {row} berisi kode penyedia {} yang sama", s.as_str()),
+                    ),
+                );
                 return None;
             }
             if let Some(owner) = self.sellers.get(s.as_str()).filter(|owner| *owner != code.as_str()) {
-                v.fail(KODE_PENYEDIA, format!("seller id {} already belongs to cooperative {owner}", s.as_str()));
+                v.fail(
+                    KODE_PENYEDIA,
+                    DomainError::new(
+                        "seller_taken",
+                        format!("seller id {} already belongs to cooperative {owner}", s.as_str()),
+                        format!("kode penyedia {} sudah milik koperasi {owner}", s.as_str()),
+                    ),
+                );
                 return None;
             }
         }
         if let Some(first) = self.seen.get(&code) {
-            v.fail(KODE, format!("duplicate: row {first} has the same cooperative code"));
+            v.fail(
+                KODE,
+                duplicate(
+                    format!("duplicate: row {first} has the same cooperative code"),
+                    format!("baris ganda: baris {first} berisi kode koperasi yang sama"),
+                ),
+            );
             return None;
         }
         self.seen.insert(code.clone(), v.line());

@@ -47,7 +47,7 @@ pub(crate) trait RowImport {
         None
     }
     /// Checks the header beyond the required columns.
-    fn check_header(&mut self, _header: &Header) -> Result<(), String> {
+    fn check_header(&mut self, _header: &Header) -> Result<(), crate::domain::DomainError> {
         Ok(())
     }
     /// Parses a row; every problem goes into `view.issues`.
@@ -72,7 +72,7 @@ pub struct ImportOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct RejectedRow {
     pub row: u64,
-    pub issues: Vec<(String, String)>,
+    pub issues: Vec<CellIssue>,
 }
 
 /// What an import did.
@@ -94,9 +94,9 @@ impl ImportReport {
     pub fn reject_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         for r in &self.shown_rejects {
-            for (column, reason) in &r.issues {
-                let at = if column.is_empty() { String::new() } else { format!(", column {column}") };
-                lines.push(format!("{}: row {}{at}: {reason}", self.file.display(), r.row));
+            for issue in &r.issues {
+                let at = if issue.column.is_empty() { String::new() } else { format!(", column {}", issue.column) };
+                lines.push(format!("{}: row {}{at}: {}", self.file.display(), r.row, issue.problem));
             }
         }
         if self.rejected > self.shown_rejects.len() as u64 {
@@ -165,7 +165,7 @@ pub(crate) async fn run<I: RowImport>(
         return Err(ImportError::HeaderNotUtf8 { path: path.to_owned(), row: header_row.line });
     }
     let spec = import.columns();
-    let header_error = |problem: String, header: &source::RawRow| ImportError::Headers {
+    let header_error = |problem: crate::domain::DomainError, header: &source::RawRow| ImportError::Headers {
         path: path.to_owned(),
         row: header.line,
         problem,
@@ -259,8 +259,8 @@ pub(crate) async fn run<I: RowImport>(
             "file": path.display().to_string(), "rows": report.rows, "accepted": report.accepted,
             "rejected": report.rejected, "written": report.written,
         });
-        let error = result.as_ref().err().map(ToString::to_string);
-        runs::finish(store, id, status, stats, error.as_deref()).await?;
+        let error = result.as_ref().err().map(ImportError::run_error);
+        runs::finish(store, id, status, stats, error).await?;
     }
     result.map(|()| report)
 }
@@ -303,12 +303,16 @@ impl Input<'_> {
 }
 
 fn reject(report: &mut ImportReport, rejects: &mut RejectsWriter, view: &RowView<'_>) -> Result<(), ImportError> {
-    let issues: Vec<CellIssue> =
-        if view.issues.is_empty() { vec![CellIssue { column: String::new(), reason: "row could not be read".into() }] } else { view.issues.clone() };
+    let issues: Vec<CellIssue> = if view.issues.is_empty() {
+        let problem = crate::domain::DomainError::new("unreadable_row", "row could not be read", "baris tidak dapat dibaca");
+        vec![CellIssue { column: String::new(), problem }]
+    } else {
+        view.issues.clone()
+    };
     report.rejected += 1;
     rejects.write(view.line(), &issues, &view.raw_values())?;
     if report.shown_rejects.len() < SHOWN_REJECTS {
-        report.shown_rejects.push(RejectedRow { row: view.line(), issues: issues.into_iter().map(|i| (i.column, i.reason)).collect() });
+        report.shown_rejects.push(RejectedRow { row: view.line(), issues });
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
-use super::columns::{Column, Header, RowView};
+use super::columns::{Column, Header, RowView, duplicate};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
 use crate::domain::cooperative::{CooperativeCode, yes_no};
@@ -154,9 +154,13 @@ impl RowImport for ProductImport<'_> {
         PRODUCT_COLUMNS
     }
 
-    fn check_header(&mut self, header: &Header) -> Result<(), String> {
+    fn check_header(&mut self, header: &Header) -> Result<(), DomainError> {
         if self.fixed.is_none() && !header.has(KODE_KOPERASI) {
-            return Err("lacks the column kode_koperasi: add it, or name the cooperative with --cooperative CODE".into());
+            return Err(DomainError::new(
+                "header",
+                "lacks the column kode_koperasi: add it, or name the cooperative with --cooperative CODE",
+                "kolom kode_koperasi belum ada: tambahkan kolom itu",
+            ));
         }
         Ok(())
     }
@@ -175,7 +179,11 @@ impl RowImport for ProductImport<'_> {
         let unit = v.required_text(SATUAN).and_then(|t| {
             let resolved = self.units.resolve(&t).map(str::to_owned).ok_or_else(|| {
                 let known: Vec<&str> = self.units.codes().collect();
-                DomainError::new(format!("unknown unit {t:?}; use one of: {}", known.join(", ")))
+                DomainError::new(
+                    "unknown_unit",
+                    format!("unknown unit {t:?}; use one of: {}", known.join(", ")),
+                    format!("satuan {t:?} tidak dikenal; pakai salah satu dari: {}", known.join(", ")),
+                )
             });
             v.check(SATUAN, resolved)
         });
@@ -184,7 +192,15 @@ impl RowImport for ProductImport<'_> {
         let min_purchase = optional(
             v,
             MIN_PEMBELIAN,
-            |d| quantity(d, "minimum purchase").and_then(|q| if q.is_zero() { Err(DomainError::new("minimum purchase must be at least 1")) } else { Ok(q) }),
+            |d| {
+                quantity(d, "minimum purchase").and_then(|q| {
+                    if q.is_zero() {
+                        Err(DomainError::new("out_of_range", "minimum purchase must be at least 1", "pembelian minimum paling sedikit 1"))
+                    } else {
+                        Ok(q)
+                    }
+                })
+            },
             rust_decimal::Decimal::ONE,
         );
         let weight = v.decimal(BERAT_KG).and_then(|d| v.check(BERAT_KG, weight_kg(d)));
@@ -206,7 +222,7 @@ impl RowImport for ProductImport<'_> {
         };
         for p in &photos {
             if let Err(e) = photo_url(p) {
-                v.fail(FOTO, e.to_string());
+                v.fail(FOTO, e);
             }
         }
 
@@ -217,7 +233,13 @@ impl RowImport for ProductImport<'_> {
             h.finish()
         };
         if let Some(first) = self.seen.get(&key) {
-            v.fail(SKU, format!("duplicate: row {first} has the same cooperative, member and SKU"));
+            v.fail(
+                SKU,
+                duplicate(
+                    format!("duplicate: row {first} has the same cooperative, member and SKU"),
+                    format!("baris ganda: baris {first} berisi koperasi, anggota dan SKU yang sama"),
+                ),
+            );
             return None;
         }
         let draft = ProductDraft {
@@ -262,19 +284,33 @@ impl ProductImport<'_> {
                 let code = v.check(KODE_KOPERASI, CooperativeCode::parse(&raw))?;
                 if let Some((wanted, id)) = fixed {
                     if *wanted != code {
-                        v.fail(KODE_KOPERASI, format!("row is for cooperative {code}, but --cooperative {wanted} was given"));
+                        v.fail(
+                            KODE_KOPERASI,
+                            DomainError::new(
+                                "other_cooperative",
+                                format!("row is for cooperative {code}, but --cooperative {wanted} was given"),
+                                format!("baris ini untuk koperasi {code}, padahal berkas diunggah untuk {wanted}"),
+                            ),
+                        );
                         return None;
                     }
                     return Some(*id);
                 }
                 let id = self.coops.get(code.as_str()).copied();
                 if id.is_none() {
-                    v.fail(KODE_KOPERASI, format!("unknown cooperative {code}: import the cooperatives first"));
+                    v.fail(
+                        KODE_KOPERASI,
+                        DomainError::new(
+                            "unknown_cooperative",
+                            format!("unknown cooperative {code}: import the cooperatives first"),
+                            format!("koperasi {code} tidak dikenal: impor daftar koperasi lebih dahulu"),
+                        ),
+                    );
                 }
                 id
             }
             (None, None) => {
-                v.fail(KODE_KOPERASI, "is empty");
+                v.fail_empty(KODE_KOPERASI);
                 None
             }
         }

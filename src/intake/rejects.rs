@@ -36,7 +36,8 @@ impl RejectsWriter {
             self.writer = Some(w);
         }
         let kolom: Vec<&str> = issues.iter().map(|i| i.column.as_str()).filter(|c| !c.is_empty()).collect();
-        let alasan: Vec<String> = issues.iter().map(|i| if i.column.is_empty() { i.reason.clone() } else { format!("{}: {}", i.column, i.reason) }).collect();
+        let alasan: Vec<String> =
+            issues.iter().map(|i| if i.column.is_empty() { i.problem.english.clone() } else { format!("{}: {}", i.column, i.problem) }).collect();
         let record = [line.to_string(), kolom.join(", "), alasan.join("; ")];
         let w = self.writer.as_mut().expect("created above");
         let fields = record.iter().map(|f| f.as_bytes()).chain(values.iter().map(|v| v.as_ref()));

@@ -101,6 +101,6 @@ pub fn working_calendar(source: &MappingSource, cuti_bersama_is_working_day: boo
     crate::domain::calendar::WorkingCalendar::parse(&text, cuti_bersama_is_working_day).map(|c| c.from(origin)).map_err(|(line, e)| MappingError::Invalid {
         path,
         line,
-        reason: e.0,
+        reason: e.english,
     })
 }

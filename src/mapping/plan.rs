@@ -323,13 +323,19 @@ impl Plan {
                     _ => String::new(),
                 };
                 if t.row(&key_text).is_some() {
-                    format!("{} {key_text:?} has no {} value in {}", key.name(), t.columns()[*column], t.path.display())
+                    (
+                        format!("{} {key_text:?} has no {} value in {}", key.name(), t.columns()[*column], t.path.display()),
+                        format!("{} {key_text:?} belum punya nilai {} di tabel {}", key.name(), t.columns()[*column], t.path.display()),
+                    )
                 } else {
-                    format!("{} {key_text:?} is not in {}", key.name(), t.path.display())
+                    (
+                        format!("{} {key_text:?} is not in {}", key.name(), t.path.display()),
+                        format!("{} {key_text:?} tidak ada di tabel {}", key.name(), t.path.display()),
+                    )
                 }
             }
-            Some(Getter::Source(s)) => format!("{} is empty", s.name()),
-            _ => format!("{} is empty", target.name),
+            Some(Getter::Source(s)) => (format!("{} is empty", s.name()), format!("{} kosong", s.name())),
+            _ => (format!("{} is empty", target.name), format!("{} kosong", target.name)),
         };
         Issue::new(target.missing, self.severity(target.missing), target.name, message)
     }

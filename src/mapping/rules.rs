@@ -90,20 +90,29 @@ pub struct Issue {
     pub severity: Severity,
     /// The listing field concerned.
     pub field: String,
+    /// The mapping's sentence, as the command line prints it.
     pub message: String,
+    /// The same in Bahasa Indonesia, for the dashboard.
+    pub message_id: String,
 }
 
 impl Issue {
-    pub fn new(code: RuleCode, severity: Severity, field: &str, message: String) -> Self {
-        Self { code, severity, field: field.to_owned(), message }
+    pub fn new(code: RuleCode, severity: Severity, field: &str, (message, message_id): (String, String)) -> Self {
+        Self { code, severity, field: field.to_owned(), message, message_id }
     }
+}
+
+/// The same sentence in both languages (the price ceilings are said in
+/// Indonesian on the command line too).
+fn both(sentence: String) -> (String, String) {
+    (sentence.clone(), sentence)
 }
 
 /// The rules beyond "a required field is missing" (which the plan checks),
 /// with the price ceilings in force on `day`.
 pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net: NetFound, day: chrono::NaiveDate, issues: &mut Vec<Issue>) {
     let limits = plan.limits();
-    let mut push = |code: RuleCode, source: Source, message: String| {
+    let mut push = |code: RuleCode, source: Source, message: (String, String)| {
         // The listing field when the format has one, else the spreadsheet column.
         let field = plan.target_of(source).or(source.input_column()).unwrap_or(source.name());
         issues.push(Issue::new(code, plan.severity(code), field, message));
@@ -113,14 +122,28 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
         push(
             RuleCode::NameTooShort,
             Source::ProductName,
-            format!("the name has {name_chars} characters; {} needs at least {}: describe the product more fully", plan.format(), limits.name_min_chars),
+            (
+                format!("the name has {name_chars} characters; {} needs at least {}: describe the product more fully", plan.format(), limits.name_min_chars),
+                format!(
+                    "nama berisi {name_chars} karakter; {} meminta paling sedikit {}: tulis nama produk lebih lengkap",
+                    plan.format(),
+                    limits.name_min_chars
+                ),
+            ),
         );
     }
     if name_chars > limits.name_max_chars {
         push(
             RuleCode::NameTooLong,
             Source::ProductName,
-            format!("the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)", plan.format(), limits.name_max_chars),
+            (
+                format!("the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)", plan.format(), limits.name_max_chars),
+                format!(
+                    "nama berisi {name_chars} karakter; {} menerima paling banyak {}: pendekkan nama (tidak dipotong otomatis)",
+                    plan.format(),
+                    limits.name_max_chars
+                ),
+            ),
         );
     }
     let description_chars = p.description.chars().count();
@@ -128,37 +151,67 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
         push(
             RuleCode::DescriptionTooLong,
             Source::ProductDescription,
-            format!("the description has {description_chars} characters; at most {} are allowed", limits.description_max_chars),
+            (
+                format!("the description has {description_chars} characters; at most {} are allowed", limits.description_max_chars),
+                format!("deskripsi berisi {description_chars} karakter; paling banyak {}", limits.description_max_chars),
+            ),
         );
     }
     if p.weight_kg.is_none() && plan.is_goods(&p.category) && plan.target_of(Source::ProductWeightKg).is_some() {
-        push(RuleCode::MissingWeight, Source::ProductWeightKg, "goods need a shipping weight: fill in berat_kg".into());
+        push(
+            RuleCode::MissingWeight,
+            Source::ProductWeightKg,
+            ("goods need a shipping weight: fill in berat_kg".into(), "barang perlu berat kirim: isi kolom berat_kg".into()),
+        );
     }
     if p.tkdn_percent.is_some() && p.tkdn_certificate.is_none() && !limits.cannot_carry.iter().any(|c| c == "tkdn") {
         push(
             RuleCode::TkdnWithoutCertificate,
             Source::ProductTkdnCertificate,
-            format!("a TKDN claim of {}% needs the certificate number (no_sertifikat_tkdn)", p.tkdn_percent.unwrap_or_default().normalize()),
+            (
+                format!("a TKDN claim of {}% needs the certificate number (no_sertifikat_tkdn)", p.tkdn_percent.unwrap_or_default().normalize()),
+                format!(
+                    "TKDN {}% perlu nomor sertifikatnya (no_sertifikat_tkdn)",
+                    crate::domain::money::decimal_id(p.tkdn_percent.unwrap_or_default().normalize())
+                ),
+            ),
         );
     }
     if p.photo_urls.len() < limits.photos_min {
-        push(RuleCode::NoPhoto, Source::ProductPhotoUrls, format!("{} needs at least {} photo: add a photo address (foto)", plan.format(), limits.photos_min));
+        push(
+            RuleCode::NoPhoto,
+            Source::ProductPhotoUrls,
+            (
+                format!("{} needs at least {} photo: add a photo address (foto)", plan.format(), limits.photos_min),
+                format!("{} meminta paling sedikit {} foto: tambahkan foto produk", plan.format(), limits.photos_min),
+            ),
+        );
     }
     if p.photo_urls.len() > limits.photos_max {
-        push(RuleCode::TooManyPhotos, Source::ProductPhotoUrls, format!("{} photos given; only the first {} are sent", p.photo_urls.len(), limits.photos_max));
+        push(
+            RuleCode::TooManyPhotos,
+            Source::ProductPhotoUrls,
+            (
+                format!("{} photos given; only the first {} are sent", p.photo_urls.len(), limits.photos_max),
+                format!("ada {} foto; hanya {} foto pertama yang dikirim", p.photo_urls.len(), limits.photos_max),
+            ),
+        );
     }
     if pricing.rounded {
         push(
             RuleCode::PriceRounded,
             Source::ProductPrice,
-            format!("the price {} is rounded to {} (whole rupiah)", format_rupiah(p.price), format_rupiah(pricing.base)),
+            (
+                format!("the price {} is rounded to {} (whole rupiah)", format_rupiah(p.price), format_rupiah(pricing.base)),
+                format!("harga {} dibulatkan menjadi {} (rupiah bulat)", format_rupiah(p.price), format_rupiah(pricing.base)),
+            ),
         );
     }
     if let NetFound::Inferred(n) = net {
         push(
             RuleCode::NetContentInferred,
             Source::ProductNetContent,
-            format!("isi_bersih kosong: dari nama dan satuan produk dibaca {n}; isi kolom isi_bersih untuk memastikannya"),
+            both(format!("isi_bersih kosong: dari nama dan satuan produk dibaca {n}; isi kolom isi_bersih untuk memastikannya")),
         );
     }
     if let Some(ceiling) = plan.ceilings().in_force(&p.category, &p.name, day) {
@@ -171,7 +224,7 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
                     push(
                         RuleCode::AbovePriceCeiling,
                         Source::ProductPrice,
-                        format!(
+                        both(format!(
                             "{}/{per} di atas HET {}/{per}: {} untuk {n} ({}, berlaku sejak {}); turunkan harga ke paling tinggi {}",
                             format_rupiah(per_unit),
                             format_rupiah(ceiling.price),
@@ -179,31 +232,38 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
                             ceiling.source,
                             crate::domain::time::show_date(ceiling.from),
                             format_rupiah((ceiling.price * n.amount).floor()),
-                        ),
+                        )),
                     );
                 }
             }
             Some(n) => push(
                 RuleCode::NetContentUnknown,
                 Source::ProductNetContent,
-                format!("isi bersih {n} tidak dalam {per}: {} tidak bisa dicek; tulis isi_bersih dalam {per}", ceiling.het),
+                both(format!("isi bersih {n} tidak dalam {per}: {} tidak bisa dicek; tulis isi_bersih dalam {per}", ceiling.het)),
             ),
-            None => push(RuleCode::NetContentUnknown, Source::ProductNetContent, ceiling.unknown_message.clone()),
+            None => push(RuleCode::NetContentUnknown, Source::ProductNetContent, both(ceiling.unknown_message.clone())),
         }
     }
     for claim in &limits.cannot_carry {
-        let (code, present, source, what) = match claim.as_str() {
-            "tkdn" => (RuleCode::TkdnNotInBulkUpload, p.tkdn_percent.is_some(), Source::ProductTkdnPercent, "a TKDN value"),
-            "sni" => (RuleCode::SniNotInBulkUpload, p.sni_certificate.is_some(), Source::ProductSniCertificate, "an SNI number"),
-            _ => (RuleCode::BrandNotInBulkUpload, p.brand.is_some(), Source::ProductBrand, "a brand"),
+        let (code, present, source, what, apa) = match claim.as_str() {
+            "tkdn" => (RuleCode::TkdnNotInBulkUpload, p.tkdn_percent.is_some(), Source::ProductTkdnPercent, "a TKDN value", "nilai TKDN"),
+            "sni" => (RuleCode::SniNotInBulkUpload, p.sni_certificate.is_some(), Source::ProductSniCertificate, "an SNI number", "nomor SNI"),
+            _ => (RuleCode::BrandNotInBulkUpload, p.brand.is_some(), Source::ProductBrand, "a brand", "merek"),
         };
         if present {
-            let consequence = if plan.severity(code) == Severity::Blocking {
-                "list this product through the catalogue form or API instead"
+            let (consequence, akibat) = if plan.severity(code) == Severity::Blocking {
+                ("list this product through the catalogue form or API instead", "tayangkan produk ini lewat formulir atau API katalog")
             } else {
-                "it is left out of the upload"
+                ("it is left out of the upload", "bagian itu tidak ikut diunggah")
             };
-            push(code, source, format!("the product has {what}, which bulk upload cannot carry: {consequence}"));
+            push(
+                code,
+                source,
+                (
+                    format!("the product has {what}, which bulk upload cannot carry: {consequence}"),
+                    format!("produk ini punya {apa}, yang tidak dapat dibawa unggah massal: {akibat}"),
+                ),
+            );
         }
     }
 }

@@ -48,6 +48,19 @@ pub enum OrderError {
     Busy(String),
 }
 
+impl OrderError {
+    /// The kind of error, as a run records it.
+    pub fn run_error(&self) -> runs::RunError {
+        let code = match self {
+            Self::Store(_) => "database",
+            Self::NoAccount | Self::NoBuyer => "configuration",
+            Self::Interrupted(_) => "interrupted",
+            Self::Busy(_) => "busy",
+        };
+        runs::RunError::new(code, self)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     /// The buying governments (`kode_klpd`).
@@ -227,8 +240,8 @@ async fn finish_run(store: &Store, run: i64, report: SyncReport, result: Result<
         Ok(()) if report.complete() => runs::RunStatus::Succeeded,
         Ok(()) => runs::RunStatus::Partial,
     };
-    let error = result.as_ref().err().map(ToString::to_string);
-    runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error.as_deref()).await?;
+    let error = result.as_ref().err().map(OrderError::run_error);
+    runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error).await?;
     result.map(|()| report)
 }
 

@@ -146,8 +146,8 @@ pub async fn sync_live(store: &Store, client: &InaprocClient, cooperative: Optio
         Ok(()) if report.failed.is_empty() && report.unreadable == 0 => runs::RunStatus::Succeeded,
         Ok(()) => runs::RunStatus::Partial,
     };
-    let error = result.as_ref().err().map(ToString::to_string);
-    runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error.as_deref()).await?;
+    let error = result.as_ref().err().map(super::PublishError::run_error);
+    runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error).await?;
     result.map(|()| report)
 }
 

@@ -118,6 +118,21 @@ pub enum PublishError {
     WrongChannel { cooperative: String, seller: String, configured: &'static str, asked: &'static str },
 }
 
+impl PublishError {
+    /// The kind of error, as a run records it.
+    pub fn run_error(&self) -> runs::RunError {
+        let code = match self {
+            Self::Store(_) => "database",
+            Self::Map(_) => "mapping",
+            Self::Interrupted(_) => "interrupted",
+            Self::Workbook(_) => "file",
+            Self::Busy(_) => "busy",
+            Self::WrongChannel { .. } => "configuration",
+        };
+        runs::RunError::new(code, self)
+    }
+}
+
 /// A publication refused for good.
 #[derive(Debug, Clone, Serialize)]
 pub struct Refusal {
@@ -302,8 +317,8 @@ async fn finish_run(store: &Store, run: i64, report: &PublishReport, result: Res
         Ok(()) => runs::RunStatus::Partial,
     };
     let stats = serde_json::to_value(report).unwrap_or_default();
-    let error = result.as_ref().err().map(ToString::to_string);
-    runs::finish(store, run, status, stats, error.as_deref()).await?;
+    let error = result.as_ref().err().map(PublishError::run_error);
+    runs::finish(store, run, status, stats, error).await?;
     result.map(|()| report.clone())
 }
 

@@ -183,8 +183,8 @@ pub async fn sync_status(
                 (Ok(()), true) => runs::RunStatus::Succeeded,
                 (Ok(()), false) => runs::RunStatus::Partial,
             };
-            let error = outcome.as_ref().err().map(ToString::to_string);
-            runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error.as_deref()).await?;
+            let error = outcome.as_ref().err().map(PublishError::run_error);
+            runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error).await?;
             outcome.map(|()| report)
         }
         .instrument(span),

@@ -178,7 +178,11 @@ pub async fn workbook_skus(file: &Path, settings: &crate::config::ImportSettings
             column = Some(found.ok_or_else(|| crate::intake::ImportError::Headers {
                 path: file.to_owned(),
                 row: row.line,
-                problem: format!("has no {SKU_HEADING} column (is this a workbook that sync publish --channel xlsx wrote?)"),
+                problem: crate::domain::DomainError::new(
+                    "header",
+                    format!("has no {SKU_HEADING} column (is this a workbook that sync publish --channel xlsx wrote?)"),
+                    format!("kolom {SKU_HEADING} tidak ada (apakah ini buku kerja dari sync publish --channel xlsx?)"),
+                ),
                 found: row.cells.iter().take(30).map(Cell::display).collect::<Vec<_>>().join(", "),
             })?);
             continue;

@@ -71,6 +71,7 @@ pub struct LastRun {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    pub error_code: Option<String>,
 }
 
 /// The last run of each of `kinds`, as `scope` (a cooperative; `None`: the
@@ -80,7 +81,7 @@ pub struct LastRun {
 pub async fn last_runs(store: &Store, scope: Option<i64>, kinds: &[&str]) -> Result<Vec<LastRun>, StoreError> {
     let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
     Ok(sqlx::query_as(
-        "SELECT r.kind, r.status, r.started_at, r.finished_at, CASE WHEN $2::bigint IS NULL OR r.cooperative_id = $2 THEN r.error END AS error
+        "SELECT r.kind, r.status, r.started_at, r.finished_at, CASE WHEN $2::bigint IS NULL OR r.cooperative_id = $2 THEN r.error END AS error, r.error_code
          FROM unnest($1::text[]) WITH ORDINALITY k(kind, n)
          JOIN LATERAL (SELECT * FROM sync_runs s WHERE s.kind = k.kind AND s.role = 'lead'
                          AND ($2::bigint IS NULL OR s.cooperative_id IS NULL OR s.cooperative_id = $2)

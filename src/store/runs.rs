@@ -161,7 +161,8 @@ pub async fn abandon_lost_leads(store: &Store, job: &str) -> Result<u64, StoreEr
     // This process's own included: holding the lock, it has no other lead run of the job.
     Ok(sqlx::query(
         "UPDATE sync_runs SET finished_at = now(), status = 'abandoned',
-                error = COALESCE(error, 'its process lost the job lock without finishing it')
+                error = COALESCE(error, 'its process lost the job lock without finishing it'),
+                error_code = COALESCE(error_code, 'lost_lock')
          WHERE kind = $1 AND role = 'lead' AND status = 'running'",
     )
     .bind(job)
@@ -223,7 +224,8 @@ pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(
 pub async fn abandon_stale(store: &Store, after: std::time::Duration) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE sync_runs SET finished_at = now(), status = 'abandoned',
-                error = COALESCE(error, 'its heartbeat stopped: the process or its machine went away')
+                error = COALESCE(error, 'its heartbeat stopped: the process or its machine went away'),
+                error_code = COALESCE(error_code, 'heartbeat_stopped')
          WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)",
     )
     .bind(after.as_secs_f64())
@@ -250,16 +252,17 @@ pub fn spawn_heartbeat(store: &Store) -> tokio::task::JoinHandle<()> {
 /// Finishes every run of this process still marked running: the command
 /// layer calls it however the work ended, so no early return leaves one behind.
 /// Returns how many it finished.
-pub async fn settle_unfinished(store: &Store, status: RunStatus, error: &str) -> Result<u64, StoreError> {
+pub async fn settle_unfinished(store: &Store, status: RunStatus, error: &RunError) -> Result<u64, StoreError> {
     // Endings known but not yet written first: they say more than `status`.
     record_unrecorded(store).await?;
     let done = sqlx::query(
-        "UPDATE sync_runs SET finished_at = now(), status = $2, error = COALESCE(error, $3)
+        "UPDATE sync_runs SET finished_at = now(), status = $2, error = COALESCE(error, $3), error_code = COALESCE(error_code, $4)
          WHERE instance = $1 AND status = 'running'",
     )
     .bind(instance_name())
     .bind(status.as_str())
-    .bind(error)
+    .bind(&error.text)
+    .bind(error.code)
     .execute(&store.pool)
     .await?;
     Ok(done.rows_affected())
@@ -296,6 +299,8 @@ pub struct RunLine {
     pub status: String,
     pub stats: serde_json::Value,
     pub error: Option<String>,
+    /// What kind of error (see [`RunError::CODES`]).
+    pub error_code: Option<String>,
 }
 
 /// Runs, newest first: of one job, and only those that did not succeed.
@@ -312,7 +317,7 @@ pub async fn scoped_history(store: &Store, scope: Option<i64>, job: Option<&str>
     Ok(sqlx::query_as(
         "SELECT id, kind AS job, role, instance, started_at, finished_at, status,
                 CASE WHEN $4::bigint IS NULL OR cooperative_id = $4 THEN stats ELSE '{}'::jsonb END AS stats,
-                CASE WHEN $4::bigint IS NULL OR cooperative_id = $4 THEN error END AS error
+                CASE WHEN $4::bigint IS NULL OR cooperative_id = $4 THEN error END AS error, error_code
          FROM sync_runs
          WHERE ($1::text IS NULL OR kind = $1) AND (NOT $2 OR status NOT IN ('succeeded', 'running'))
            AND ($4::bigint IS NULL OR cooperative_id = $4 OR (cooperative_id IS NULL AND kind = ANY($5)))
@@ -341,7 +346,8 @@ pub async fn abandon_dead_local(store: &Store) -> Result<u64, StoreError> {
     }
     let done = sqlx::query(
         "UPDATE sync_runs SET finished_at = now(), status = 'abandoned',
-                error = COALESCE(error, 'its process ended without finishing it')
+                error = COALESCE(error, 'its process ended without finishing it'),
+                error_code = COALESCE(error_code, 'process_ended')
          WHERE status = 'running' AND instance = ANY($1)",
     )
     .bind(&dead)
@@ -354,8 +360,8 @@ pub async fn abandon_dead_local(store: &Store) -> Result<u64, StoreError> {
 /// away for a moment) is kept and written by this process's next
 /// [`heartbeat`] or [`settle_unfinished`], so a run whose work is over does
 /// not stay `running` while its process lives on (a daemon).
-pub async fn finish(store: &Store, id: i64, status: RunStatus, stats: serde_json::Value, error: Option<&str>) -> Result<(), StoreError> {
-    let ending = Ending { id, status, stats, error: error.map(str::to_owned) };
+pub async fn finish(store: &Store, id: i64, status: RunStatus, stats: serde_json::Value, error: Option<RunError>) -> Result<(), StoreError> {
+    let ending = Ending { id, status, stats, error };
     let written = write_ending(store, &ending).await;
     if written.is_err() {
         tracing::warn!(run = id, "the run's end could not be recorded: it is recorded again with the next heartbeat");
@@ -372,18 +378,39 @@ struct Ending {
     id: i64,
     status: RunStatus,
     stats: serde_json::Value,
-    error: Option<String>,
+    error: Option<RunError>,
+}
+
+/// Why a run ended badly: a code (one of [`RunError::CODES`]) that the
+/// dashboard says in the page's language, and the error as the command line
+/// says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunError {
+    pub code: &'static str,
+    pub text: String,
+}
+
+impl RunError {
+    /// Every code a run's error may carry.
+    pub const CODES: [&'static str; 10] =
+        ["interrupted", "busy", "database", "configuration", "file", "mapping", "lost_lock", "heartbeat_stopped", "process_ended", "failed"];
+
+    pub fn new(code: &'static str, error: &impl std::fmt::Display) -> Self {
+        debug_assert!(Self::CODES.contains(&code), "{code}");
+        Self { code, text: error.to_string() }
+    }
 }
 
 /// This process's run endings not yet written.
 static UNRECORDED: std::sync::Mutex<Vec<Ending>> = std::sync::Mutex::new(Vec::new());
 
 async fn write_ending(store: &Store, e: &Ending) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sync_runs SET finished_at = now(), heartbeat_at = now(), status = $2, stats = $3, error = $4 WHERE id = $1")
+    sqlx::query("UPDATE sync_runs SET finished_at = now(), heartbeat_at = now(), status = $2, stats = $3, error = $4, error_code = $5 WHERE id = $1")
         .bind(e.id)
         .bind(e.status.as_str())
         .bind(&e.stats)
-        .bind(e.error.as_deref())
+        .bind(e.error.as_ref().map(|e| e.text.as_str()))
+        .bind(e.error.as_ref().map(|e| e.code))
         .execute(&store.pool)
         .await?;
     Ok(())

@@ -145,6 +145,31 @@ pub fn run_status(status: &str, lang: Lang) -> String {
     lang.pick(id, en).to_owned()
 }
 
+/// Why a run ended badly, in the page's language: in Indonesian from its
+/// code (the command line's English sentence is the English view's), in
+/// English the sentence itself, at most 300 characters. `None` when the
+/// run has no error, or none this reader may see.
+pub fn run_error(code: Option<&str>, english: Option<&str>, lang: Lang) -> Option<String> {
+    match lang {
+        Lang::En => english.map(|e| e.chars().take(300).collect()),
+        Lang::Id => {
+            let words = match code? {
+                "interrupted" => "dihentikan sebelum selesai; yang sudah tersimpan tetap ada, jalan berikutnya melanjutkan",
+                "busy" => "tugas yang sama sedang dijalankan di tempat lain",
+                "database" => "basis data tidak dapat dihubungi saat itu; jalan berikutnya mencoba lagi",
+                "configuration" => "pengaturan belum lengkap (akun katalog, pembeli, atau saluran koperasi): periksa berkas konfigurasi",
+                "file" => "berkasnya tidak dapat dibaca atau ditulis",
+                "mapping" => "tabel pemetaan tidak dapat dibaca: periksa folder mappings",
+                "lost_lock" => "prosesnya kehilangan kunci tugas sebelum selesai",
+                "heartbeat_stopped" => "prosesnya atau mesinnya berhenti di tengah jalan",
+                "process_ended" => "prosesnya berakhir sebelum tugas selesai",
+                _ => "gagal; rinciannya ada di tampilan bahasa Inggris (EN)",
+            };
+            Some(words.to_owned())
+        }
+    }
+}
+
 /// A notification's state in words.
 pub fn notification_state(state: &str, lang: Lang) -> String {
     let (id, en) = match state {
@@ -191,48 +216,6 @@ pub fn action(action: &str, lang: Lang) -> String {
     lang.pick(id, en).to_owned()
 }
 
-/// What the importer said about a refused cell, in the page's language. The
-/// importer speaks English (as the command line does); in Indonesian the
-/// sentence is said first and the importer's own words, with the values it
-/// names, follow in brackets.
-pub fn import_reason(reason: &str, lang: Lang) -> String {
-    const WORDS: [(&str, &str); 26] = [
-        ("price is negative", "harga tidak boleh negatif"),
-        ("price is zero", "harga nol: isi harga jual dalam rupiah"),
-        ("more than 2 decimal places", "harga lebih dari 2 angka desimal"),
-        ("more than 4 decimal places", "lebih dari 4 angka desimal"),
-        ("implausibly large", "angka terlalu besar"),
-        ("unknown unit", "satuan tidak dikenal"),
-        ("duplicate: row", "baris ganda: sama dengan baris sebelumnya"),
-        ("unknown cooperative", "kode koperasi tidak dikenal"),
-        ("row is for cooperative", "baris ini untuk koperasi lain"),
-        ("is not a usable number", "bukan angka yang dapat dipakai"),
-        ("weight must be above zero", "berat harus lebih dari nol kg"),
-        ("not a plausible weight", "berat tidak masuk akal"),
-        ("minimum purchase must be at least 1", "pembelian minimum paling sedikit 1"),
-        ("origin must be Lokal or Impor", "asal harus Lokal atau Impor"),
-        ("is not a web address", "foto harus berupa alamat web (http:// atau https://)"),
-        ("TKDN must be between", "TKDN harus antara 0 dan 100 persen"),
-        ("must be ya or tidak", "isi dengan ya atau tidak"),
-        ("characters long", "teks terlalu panjang"),
-        ("invisible control character", "berisi karakter tak terlihat: hapus karakter itu"),
-        ("control characters", "berisi karakter kendali"),
-        ("holds the spreadsheet error", "sel berisi galat rumus spreadsheet"),
-        ("is not a net content", "isi bersih tidak terbaca: tulis jumlah dan satuan, mis. 25 kg"),
-        ("is not valid UTF-8", "bukan teks UTF-8: simpan berkas sebagai CSV UTF-8"),
-        ("is not a date", "bukan tanggal seperti 2026-03-20"),
-        ("is negative", "tidak boleh negatif"),
-        ("is empty", "wajib diisi, tetapi kosong"),
-    ];
-    match lang {
-        Lang::En => reason.to_owned(),
-        Lang::Id => match WORDS.iter().find(|(needle, _)| reason.contains(needle)) {
-            Some((_, words)) => format!("{words} ({reason})"),
-            None => reason.to_owned(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,12 +231,5 @@ mod tests {
         let early = Utc.with_ymd_and_hms(2026, 12, 6, 19, 10, 0).unwrap();
         assert_eq!(clock_or_when(early, t, Lang::Id), "02.10 WIB");
         assert_eq!(clock_or_when(early, t + chrono::Duration::days(1), Lang::Id), "Senin, 7 Desember 2026 02.10 WIB");
-    }
-
-    #[test]
-    fn import_reasons_are_said_in_indonesian_with_the_importers_words_beside() {
-        assert_eq!(import_reason("price is negative (-5)", Lang::Id), "harga tidak boleh negatif (price is negative (-5))");
-        assert_eq!(import_reason("price is negative (-5)", Lang::En), "price is negative (-5)");
-        assert_eq!(import_reason("something new", Lang::Id), "something new");
     }
 }

@@ -91,8 +91,13 @@ pub fn issue_words(code: &str, field: &str, lang: Lang) -> String {
     lang.pick(id, en).to_owned()
 }
 
-/// Each reason as (plain words, the detail beside them).
+/// Each reason as (plain words, the detail beside them), in the page's
+/// language: the mapping's sentence in Indonesian or English (an issue
+/// stored before the Indonesian was kept shows its plain words alone); the
+/// curators' sentences as they wrote them; a refusal's text, as the
+/// catalogue gave it, beside the words saying it was refused.
 fn reasons(r: &dashboard::ListingRow, lang: Lang) -> Vec<(String, Option<String>)> {
+    let detail_key = lang.pick("message_id", "message");
     let from_issues: Vec<(String, Option<String>)> = r
         .reasons
         .as_array()
@@ -100,7 +105,7 @@ fn reasons(r: &dashboard::ListingRow, lang: Lang) -> Vec<(String, Option<String>
             a.iter()
                 .filter_map(|i| {
                     let code = i["code"].as_str()?;
-                    Some((issue_words(code, i["field"].as_str().unwrap_or(""), lang), i["message"].as_str().map(str::to_owned)))
+                    Some((issue_words(code, i["field"].as_str().unwrap_or(""), lang), i[detail_key].as_str().map(str::to_owned)))
                 })
                 .collect()
         })
@@ -108,7 +113,14 @@ fn reasons(r: &dashboard::ListingRow, lang: Lang) -> Vec<(String, Option<String>
     if !from_issues.is_empty() {
         return from_issues;
     }
-    crate::store::publications::reasons_text(&r.reasons, r.last_error.as_deref()).into_iter().map(|s| (s, None)).collect()
+    let curators = crate::store::publications::reasons_text(&r.reasons, None);
+    match r.last_error.as_deref() {
+        _ if !curators.is_empty() => curators.into_iter().map(|s| (s, None)).collect(),
+        Some(e) => {
+            vec![(lang.pick("Ditolak katalog; perbaiki lalu kirim ulang", "Refused by the catalogue; mend it, then resend").to_owned(), Some(e.to_owned()))]
+        }
+        None => Vec::new(),
+    }
 }
 
 pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<ListingQuery>) -> Result<Response, WebError> {

@@ -155,7 +155,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
             status: format::run_status(&r.status, lang),
             started: when(r.started_at, lang),
             finished: r.finished_at.map(|f| when(f, lang)).unwrap_or_default(),
-            error: r.error.as_ref().map(|e| e.chars().take(300).collect()),
+            error: format::run_error(r.error_code.as_deref(), r.error.as_deref(), lang),
         })
         .collect();
     let freshness = match figures.orders_synced {

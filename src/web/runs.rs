@@ -65,7 +65,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Run
                 t.last_runs,
                 format::run_status(&r.status, lang),
                 when(r.finished_at.unwrap_or(r.started_at), lang),
-                r.error.as_deref().map(|e| format!(" — {}", e.chars().take(300).collect::<String>())).unwrap_or_default()
+                format::run_error(r.error_code.as_deref(), r.error.as_deref(), lang).map(|e| format!(" — {e}")).unwrap_or_default()
             )
         });
         jobs.push(JobView { name: job.name(), label: format::job(job.name(), lang), running, last });
@@ -160,7 +160,7 @@ pub async fn history(State(state): State<WebState>, auth: Auth, Query(q): Query<
             status: format::run_status(&r.status, lang),
             started: when(r.started_at, lang),
             took: r.finished_at.map(|f| format!("{} s", (f - r.started_at).num_seconds())).unwrap_or_default(),
-            detail: r.error.unwrap_or_default().chars().take(300).collect(),
+            detail: format::run_error(r.error_code.as_deref(), r.error.as_deref(), lang).unwrap_or_default(),
         })
         .collect();
     let pager = Pager::new("/riwayat", &[], page, more);

@@ -132,7 +132,10 @@ pub async fn upload(State(state): State<WebState>, auth: Auth, mut multipart: Mu
         Ok(r) => r,
         Err(e) => {
             // The error names the temporary path: say the user's file instead.
-            let why = e.to_string().replace(&path.display().to_string(), &original);
+            let why = match auth.lang {
+                super::i18n::Lang::Id => e.in_indonesian(&original),
+                super::i18n::Lang::En => e.to_string().replace(&path.display().to_string(), &original),
+            };
             return upload_page(&state, &auth, None, Some(format!("{}: {why}", t.upload_failed))).await;
         }
     };
@@ -149,7 +152,11 @@ pub async fn upload(State(state): State<WebState>, auth: Auth, mut multipart: Mu
         .shown_rejects
         .iter()
         .flat_map(|r| {
-            r.issues.iter().map(move |(column, reason)| Refusal { row: r.row, column: column.clone(), reason: super::format::import_reason(reason, auth.lang) })
+            r.issues.iter().map(move |i| Refusal {
+                row: r.row,
+                column: i.column.clone(),
+                reason: i.problem.in_language(auth.lang == super::i18n::Lang::Id).to_owned(),
+            })
         })
         .collect();
     let outcome = Outcome {

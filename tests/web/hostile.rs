@@ -252,6 +252,8 @@ async fn staff_see_their_cooperatives_runs_and_the_city_wide_ones_without_other_
     w.add_user("penghubung", None, PASSWORD);
     let staff = Visitor::new(&w.base);
     staff.login("staf", PASSWORD).await;
+    // In English, where a run's error is shown as the command line wrote it.
+    staff.get("/bahasa/en?lanjut=%2F").await;
     for page in ["/riwayat", "/"] {
         let (status, html) = staff.get(page).await;
         assert_eq!(status, 200);
@@ -259,9 +261,10 @@ async fn staff_see_their_cooperatives_runs_and_the_city_wide_ones_without_other_
     }
     let (_, history) = staff.get("/riwayat").await;
     assert!(history.contains("ERROR-OF-MY-OWN-IMPORT"), "their own import, whole: {history}");
-    assert!(history.contains("Gagal") || history.contains("gagal"), "the city-wide sync's outcome is shown: {history}");
+    assert!(history.contains("failed"), "the city-wide sync's outcome is shown: {history}");
     let liaison = Visitor::new(&w.base);
     liaison.login("penghubung", PASSWORD).await;
+    liaison.get("/bahasa/en?lanjut=%2F").await;
     let (_, history) = liaison.get("/riwayat").await;
     for error in ["ERROR-OF-ANOTHER-COOPERATIVE", "ERROR-OF-MY-OWN-IMPORT", "ERROR-NAMING-EVERY-COOPERATIVE"] {
         assert!(history.contains(error), "the liaison sees every run: {error}");
@@ -325,4 +328,83 @@ async fn the_bulk_workbook_download_changes_nothing_and_carries_every_ready_prod
     files.sort();
     assert_eq!(names, files, "a workbook per category, named as the command line names them");
     assert!(rows > 3 && rows == mapped, "{rows} rows in the download, {mapped} written by the command line: {names:?}");
+}
+
+/// Every reason a person reads on a page is in the page's language: the
+/// importer's, from its problems' codes; the mapping's sentence beside a
+/// held-back issue; a run's error. The English stays in the English view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasons_on_the_pages_are_in_the_pages_language_and_the_english_stays_in_the_english_view() {
+    use katalog_bridge::store::runs;
+    let w = World::new("").await;
+    let ((mine, _), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    w.add_user("penghubung", None, PASSWORD);
+    // A publish run of the cooperative that failed on its file (recorded
+    // before any page is seen: the overview keeps its figures a while).
+    let run = runs::start_for(&w.store, "publish", Some(&mine)).await.unwrap();
+    let error = katalog_bridge::publish::PublishError::Workbook("/tmp/x.xlsx: UnequalLengths".into());
+    runs::finish(&w.store, run, runs::RunStatus::Failed, serde_json::json!({}), Some(error.run_error())).await.unwrap();
+    let staff = Visitor::new(&w.base);
+    staff.login("staf", PASSWORD).await;
+
+    // An upload with one good row and four refused, each for another reason.
+    let csv = "kode_anggota;nama_anggota;sku;nama_produk;deskripsi;kategori;satuan;harga;stok;berat_kg\n\
+               UJI-01;Anggota Uji;UJI-1;Beras Uji 5 kg;Beras.;Beras;karung;74500;10;5\n\
+               UJI-01;Anggota Uji;UJI-2;Gula Uji 1 kg;Gula.;Gula;pcs;-15000;10;1\n\
+               UJI-01;Anggota Uji;UJI-3;Teh Uji;Teh.;Teh;pcs;9000;sepuluh;1\n\
+               UJI-01;Anggota Uji;UJI-1;Beras Uji lagi;Beras.;Beras;karung;74500;10;5\n\
+               UJI-01;Anggota Uji;UJI-5;Kopi Uji;Kopi.;Kopi;gentong;20000;10;1\n";
+    let upload = |v: &Visitor| {
+        let (http, base, csv) = (v.http.clone(), v.base.clone(), csv.to_owned());
+        async move {
+            let (_, page) = Visitor { http: http.clone(), base: base.clone() }.get("/").await;
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", super::hidden(&page, "csrf"))
+                .part("berkas", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("produk.csv"));
+            let r = http.post(format!("{base}/unggah")).multipart(form).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let page = r.text().await.unwrap();
+            page.split("class=\"stack refusals\"").nth(1).unwrap_or_else(|| panic!("refused rows listed: {page}")).to_owned()
+        }
+    };
+    let refused = upload(&staff).await;
+    for words in ["harga tidak boleh negatif", "\"sepuluh\" bukan angka", "baris ganda: baris 2", "satuan \"gentong\" tidak dikenal"] {
+        let words = words.replace('"', "&#34;");
+        assert!(refused.contains(&words) || refused.contains(&words.replace("&#34;", "&quot;")), "{words} in: {refused}");
+    }
+    for english in ["price is negative", "is not a number", "duplicate: row", "unknown unit", "use one of"] {
+        assert!(!refused.contains(english), "no English in the Indonesian view ({english}): {refused}");
+    }
+    staff.get("/bahasa/en?lanjut=%2F").await;
+    let refused = upload(&staff).await;
+    for english in ["price is negative", "is not a number", "duplicate: row 2", "unknown unit"] {
+        assert!(refused.contains(english), "the importer's words in the English view ({english}): {refused}");
+    }
+    assert!(!refused.contains("tidak boleh negatif"), "{refused}");
+
+    // A held-back draft: the plain words and the mapping's sentence, both in the page's language.
+    let liaison = Visitor::new(&w.base);
+    liaison.login("penghubung", PASSWORD).await;
+    let (_, held) = liaison.get("/produk?status=blocked").await;
+    assert!(held.contains("Belum ada foto produk") && held.contains("meminta paling sedikit 1 foto"), "{held}");
+    assert!(!held.contains("needs at least"), "the mapping's English sentence is not in the Indonesian view: {held}");
+    liaison.get("/bahasa/en?lanjut=%2F").await;
+    let (_, held) = liaison.get("/produk?status=blocked").await;
+    assert!(held.contains("The product has no photo") && held.contains("needs at least 1 photo"), "{held}");
+    assert!(!held.contains("meminta paling sedikit"), "{held}");
+    liaison.get("/bahasa/id?lanjut=%2F").await;
+
+    // The run that failed on its file: said in words from its code.
+    for v in [&liaison, &staff] {
+        v.get("/bahasa/id?lanjut=%2F").await;
+        for page in ["/", "/riwayat"] {
+            let (_, html) = v.get(page).await;
+            assert!(html.contains("berkasnya tidak dapat dibaca atau ditulis"), "{page}: {html}");
+            assert!(!html.contains("UnequalLengths"), "{page}: the English error is not in the Indonesian view");
+        }
+        v.get("/bahasa/en?lanjut=%2F").await;
+        let (_, html) = v.get("/riwayat").await;
+        assert!(html.contains("cannot write the upload workbooks: /tmp/x.xlsx: UnequalLengths"), "the English view has the command line's words: {html}");
+    }
 }
