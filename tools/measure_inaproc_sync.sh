@@ -41,4 +41,4 @@ for run in first rerun; do
     /usr/bin/time -f "$run sync of $n packages ($profile): %e s, peak RSS %M KB" "$bin" --config "$work/kb.toml" --data-dir "$work/pg" sync orders 2>&1 \
         | grep -vE " INFO " | tail -4
 done
-kb --log-filter warn runs --job orders 2>/dev/null | head -3 || true
+RUST_LOG=warn kb runs --job orders 2>/dev/null | head -3 || true

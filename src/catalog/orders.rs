@@ -51,20 +51,25 @@ pub(crate) fn decimal(v: &Value, key: &str, scale: u32) -> Result<Option<Decimal
 pub(crate) fn time(v: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
     match &v[key] {
         Value::Null => Ok(None),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => {
-            let s = s.trim();
-            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                return Ok(Some(t.with_timezone(&Utc)));
-            }
-            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
-                .ok()
-                .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Jakarta).earliest())
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .ok_or_else(|| format!("{key} is not a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in WIB)"))
-        }
+        Value::String(s) => time_text(s, key),
         _ => Err(format!("{key} is not a time")),
     }
+}
+
+/// [`time`] of a text.
+pub(crate) fn time_text(s: &str, key: &str) -> Result<Option<DateTime<Utc>>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .ok()
+        .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Jakarta).earliest())
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .ok_or_else(|| format!("{key} is not a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in WIB)"))
 }
 
 /// The raw copy kept of a package or line: its fields but `except`, when

@@ -76,50 +76,11 @@ async fn sync_all(
     let ours = orders::our_sellers(store).await?;
     for klpd in &options.klpd {
         for &year in &options.years {
-            let name = cursor_name(klpd, year);
-            let cursor = crate::store::publications::cursor(store, &name).await?;
-            let query = [("kode_klpd", klpd.clone()), ("tahun", year.to_string())];
-            let pager = Pager { client, path: PAKET, query: &query, limit: options.page };
-            let mut page = client.page(PAKET, &query, cursor.as_deref(), options.page).await;
-            let mut cursor = cursor;
-            loop {
-                stop_if_asked()?;
-                let current = match page {
-                    Ok(p) => p,
-                    Err(e) => {
-                        report.feed_failures.push((format!("INAPROC packages {klpd} {year}"), e.to_string()));
-                        break;
-                    }
-                };
-                let mut packages = Vec::with_capacity(current.rows.len());
-                let mut unreadable = Vec::new();
-                for row in &current.rows {
-                    match wire::package(row) {
-                        Ok(p) => packages.push(p),
-                        Err(why) => unreadable.push(why),
-                    }
-                }
-                let next_cursor = current.cursor.clone().unwrap_or_default();
-                // The next page is fetched while this one is stored.
-                let (stored, next) = tokio::join!(
-                    store_feed_page(store, report, (klpd, year, &name), &next_cursor, &packages, unreadable, &ours, calendar),
-                    pager.after(&current, &cursor)
-                );
-                stored?;
-                match next {
-                    Some(next) => {
-                        cursor = current.cursor;
-                        page = next;
-                    }
-                    None => {
-                        // Read to its end: the next run reads the year again from its start.
-                        orders::reset_cursors(store, &name).await?;
-                        break;
-                    }
-                }
-            }
+            read_year(store, client, calendar, options, (klpd, year), &ours, report).await?;
         }
     }
+    // The product rows are joined against the packages just stored.
+    crate::store::analyze_if_grown(store, "purchase_orders", report.packages.new).await?;
     orders::forget_stale_staged(store, SOURCE).await?;
     read_lines(store, client, options, report).await?;
     write_lines(store, calendar, options, instance, report).await?;
@@ -127,20 +88,159 @@ async fn sync_all(
     Ok(())
 }
 
+/// Reads one buyer's packages of one year from the stored cursor, page by
+/// page, in three steps at once: the page after next is fetched while the
+/// next one is read and the current one stored.
+async fn read_year(
+    store: &Store,
+    client: &InaprocClient,
+    calendar: &WorkingCalendar,
+    options: &SyncOptions,
+    (klpd, year): (&str, i32),
+    ours: &std::collections::HashMap<String, i64>,
+    report: &mut SyncReport,
+) -> Result<(), OrderError> {
+    let name = cursor_name(klpd, year);
+    let from = crate::store::publications::cursor(store, &name).await?;
+    let query = [("kode_klpd", klpd.to_owned()), ("tahun", year.to_string())];
+    let pager = Pager { client, path: PAKET, query: &query, limit: options.page };
+    let failed = |report: &mut SyncReport, e: crate::catalog::inaproc::InaprocError| {
+        report.feed_failures.push((format!("INAPROC packages {klpd} {year}"), e.to_string()));
+    };
+    let mut ready = match client.page(PAKET, &query, from.as_deref(), options.page).await {
+        Ok(page) => Some(prepare(store, &pager, page, from.as_deref(), ours).await?),
+        Err(e) => {
+            failed(report, e);
+            None
+        }
+    };
+    while let Some(current) = ready.take() {
+        stop_if_asked()?;
+        let Prepared { cursor, packages, unreadable, skipped, ahead } = current;
+        let stored_cursor = cursor.clone().unwrap_or_default();
+        let (stored, next) = tokio::join!(store_feed_page(store, report, (klpd, year, &name), &stored_cursor, &packages, unreadable, ours, calendar), async {
+            let Some(fetch) = ahead else { return Ok(None) };
+            match fetch.await {
+                Ok(page) => prepare(store, &pager, page, cursor.as_deref(), ours).await.map(|p| Some(Ok(p))),
+                Err(e) => Ok(Some(Err(e))),
+            }
+        });
+        stored?;
+        report.packages.add(skipped);
+        match next? {
+            Some(Ok(next)) => ready = Some(next),
+            Some(Err(e)) => failed(report, e),
+            // Read to its end: the next run reads the year again from its start.
+            None => {
+                orders::reset_cursors(store, &name).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A page of packages made ready to store.
+struct Prepared {
+    /// The page's cursor, stored with it.
+    cursor: Option<String>,
+    packages: Vec<crate::domain::order::RemoteOrder>,
+    unreadable: Vec<String>,
+    /// Packages counted and left unread.
+    skipped: orders::PageCounts,
+    /// The fetch of the page after it, under way; `None` at the list's end.
+    ahead: Option<PageFetch>,
+}
+
+/// Starts the fetch of the page after `page` (read from `from`), then reads `page`'s packages.
+async fn prepare(
+    store: &Store,
+    pager: &Pager<'_>,
+    page: Page,
+    from: Option<&str>,
+    ours: &std::collections::HashMap<String, i64>,
+) -> Result<Prepared, OrderError> {
+    let ahead = pager.spawn_after(&page, from);
+    let (packages, unreadable, skipped) = read_packages(store, &page.rows, ours).await?;
+    Ok(Prepared { cursor: page.cursor, packages, unreadable, skipped, ahead })
+}
+
+/// The packages of a page to store, and why others could not be read. A
+/// package of another seller, or one no newer than its stored copy, is
+/// counted and left unread: a rerun that finds nothing new reads each
+/// package's id, seller and date only.
+async fn read_packages(
+    store: &Store,
+    rows: &[Box<serde_json::value::RawValue>],
+    ours: &std::collections::HashMap<String, i64>,
+) -> Result<(Vec<crate::domain::order::RemoteOrder>, Vec<String>, orders::PageCounts), OrderError> {
+    let versions: Vec<_> = rows.iter().map(|r| wire::package_version(r)).collect();
+    let ids: Vec<&str> = versions.iter().flatten().filter(|(_, seller, _)| ours.contains_key(seller)).map(|(id, _, _)| id.as_str()).collect();
+    let known = orders::stored_versions(store, SOURCE, &ids).await?;
+    let (mut packages, mut unreadable, mut skipped) = (Vec::with_capacity(rows.len()), Vec::new(), orders::PageCounts::default());
+    for (row, version) in rows.iter().zip(&versions) {
+        match version {
+            Some((_, seller, _)) if !ours.contains_key(seller) => {
+                skipped.other_sellers += 1;
+                continue;
+            }
+            Some((id, _, at)) if known.get(id).is_some_and(|stored| stored >= at) => {
+                skipped.unchanged += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match wire::row(row).and_then(|v| wire::package(&v)) {
+            Ok(p) => packages.push(p),
+            Err(why) => unreadable.push(why),
+        }
+    }
+    Ok((packages, unreadable, skipped))
+}
+
 /// One list of the API read page by page: the page after one is fetched
-/// while that one is stored, so at most two pages are held at once.
+/// (and parsed, on a worker thread of its own) while that one is stored, so
+/// at most two pages are held at once.
 struct Pager<'a> {
     client: &'a InaprocClient,
     path: &'static str,
-    query: &'a [(&'a str, String)],
+    query: &'a [(&'static str, String)],
     limit: u32,
 }
 
 impl Pager<'_> {
     /// The page after `page` (read from `cursor`), or `None` at the list's end.
     async fn after(&self, page: &Page, cursor: &Option<String>) -> Option<Result<Page, crate::catalog::inaproc::InaprocError>> {
-        let next = page.next_cursor(cursor.as_deref())?;
-        Some(self.client.page(self.path, self.query, Some(next), self.limit).await)
+        Some(self.spawn_after(page, cursor.as_deref())?.await)
+    }
+
+    /// Starts fetching the page after `page` (read from `from`) on a task of
+    /// its own; `None` at the list's end.
+    fn spawn_after(&self, page: &Page, from: Option<&str>) -> Option<PageFetch> {
+        let next = page.next_cursor(from)?.to_owned();
+        let (client, path, limit) = (self.client.clone(), self.path, self.limit);
+        let query = self.query.to_vec();
+        Some(PageFetch(tokio::spawn(async move { client.page(path, &query, Some(&next), limit).await })))
+    }
+}
+
+/// A page being fetched; dropped, the fetch stops.
+struct PageFetch(tokio::task::JoinHandle<Result<Page, crate::catalog::inaproc::InaprocError>>);
+
+impl Drop for PageFetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl std::future::IntoFuture for PageFetch {
+    type Output = Result<Page, crate::catalog::inaproc::InaprocError>;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let mut this = self;
+            (&mut this.0).await.unwrap_or_else(|e| Err(crate::catalog::inaproc::InaprocError::Build(format!("the page's fetch stopped: {e}"))))
+        })
     }
 }
 
@@ -158,8 +258,10 @@ async fn read_lines(store: &Store, client: &InaprocClient, options: &SyncOptions
         .buffer_unordered(STATUSES_AT_ONCE)
         .collect()
         .await;
+    let mut staged = 0;
     for outcome in outcomes {
         let read = outcome?;
+        staged += read.staged;
         report.feed_failures.extend(read.failure);
         report.unreadable_count += read.unreadable_count;
         for why in read.unreadable {
@@ -169,6 +271,8 @@ async fn read_lines(store: &Store, client: &InaprocClient, options: &SyncOptions
         }
     }
     stop_if_asked()?;
+    // The staged rows are read back by order: planned for the table's real size.
+    crate::store::analyze_if_grown(store, "inaproc_line_stage", staged).await?;
     Ok(())
 }
 
@@ -178,6 +282,8 @@ const STATUSES_AT_ONCE: usize = 3;
 /// What reading one status's product rows found besides the rows it staged.
 #[derive(Default)]
 struct StatusRead {
+    /// Product rows staged.
+    staged: u64,
     failure: Option<(String, String)>,
     unreadable_count: u64,
     unreadable: Vec<String>,
@@ -206,7 +312,7 @@ async fn read_status(store: &Store, client: &InaprocClient, options: &SyncOption
         };
         let mut rows = Vec::with_capacity(current.rows.len());
         for row in &current.rows {
-            match wire::product_row(row) {
+            match wire::row(row).and_then(|v| wire::product_row(&v)) {
                 Ok(r) if r.status == status => rows.push((r.order_id, r.status, r.line)),
                 Ok(_) => {}
                 Err(why) => {
@@ -218,7 +324,7 @@ async fn read_status(store: &Store, client: &InaprocClient, options: &SyncOption
             }
         }
         let (stored, next) = tokio::join!(orders::stage_lines(store, SOURCE, &rows), pager.after(&current, &cursor));
-        stored?;
+        read.staged += stored?;
         match next {
             Some(next) => {
                 cursor = current.cursor;
@@ -231,62 +337,86 @@ async fn read_status(store: &Store, client: &InaprocClient, options: &SyncOption
 }
 
 /// Writes the due orders that have all their lines staged, in claimed
-/// batches read back from the store; the others are tried again at the next run.
+/// batches read back from the store, WRITERS batches at a time (PostgreSQL
+/// works on one while the next is read back); the others are tried again at
+/// the next run.
 async fn write_lines(store: &Store, calendar: &WorkingCalendar, options: &SyncOptions, instance: &str, report: &mut SyncReport) -> Result<(), OrderError> {
-    let mut after = 0;
+    use futures_util::StreamExt;
+    let lease = options.lease.as_secs_f64();
+    let mut writing = futures_util::stream::FuturesUnordered::new();
+    // Claimed one batch after another, in the order of the orders' ids.
+    let mut after = Some(0);
     loop {
-        stop_if_asked()?;
-        let (batch, last) = orders::claim_details(store, instance, SOURCE, after, options.detail_batch, options.lease.as_secs_f64()).await?;
-        let Some(last) = last else { break };
-        after = last;
-        let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
-        let mut ready: Vec<(i64, crate::domain::order::RemoteOrder)> = Vec::new();
-        for staged in orders::staged_details(store, &ids).await? {
-            if !options.klpd.contains(&staged.order.kode_klpd) || !options.years.contains(&staged.order.fiscal_year) {
-                // A buyer or year this run does not read: left for a run that does.
-                continue;
+        while writing.len() < WRITERS
+            && let Some(from) = after
+        {
+            stop_if_asked()?;
+            let (batch, last) = orders::claim_details(store, instance, SOURCE, from, options.detail_batch, lease).await?;
+            after = last;
+            if last.is_some() {
+                writing.push(write_batch(store, calendar, options, instance, batch.iter().map(|c| c.id).collect()));
             }
-            let found = staged.order.lines.as_ref().map_or(0, Vec::len);
-            if found == 0 || staged.expected.is_some_and(|n| n != found as u64) {
-                let why = format!(
-                    "INAPROC lists {found} of {} products of this order at status {} so far: tried again at the next run",
-                    staged.expected.map_or_else(|| "its".to_owned(), |n| n.to_string()),
-                    staged.order.status.as_str()
-                );
-                orders::detail_failed(store, instance, staged.id, &why, Retry::Transient.after_secs()).await?;
-                report.detail_failures.push((staged.order.order_id.clone(), why));
-                continue;
-            }
-            ready.push((staged.id, staged.order));
         }
-        // Claimed but not read by this run (another buyer or year), or gone meanwhile: let go.
-        let unread: Vec<i64> = ids.iter().copied().filter(|id| !ready.iter().any(|(r, _)| r == id)).collect();
-        if !unread.is_empty() {
-            orders::let_go_details(store, instance, &unread).await?;
+        match writing.next().await {
+            Some(done) => report.absorb(done?),
+            None => return Ok(()),
         }
-        if ready.is_empty() {
+    }
+}
+
+/// Batches of staged orders written at once.
+const WRITERS: usize = 2;
+
+/// Writes the claimed orders `ids` that have all their lines staged; lets go
+/// of the others. What it did, as a report to absorb.
+async fn write_batch(store: &Store, calendar: &WorkingCalendar, options: &SyncOptions, instance: &str, ids: Vec<i64>) -> Result<SyncReport, OrderError> {
+    let mut report = SyncReport::default();
+    let mut ready: Vec<(i64, crate::domain::order::RemoteOrder)> = Vec::new();
+    for staged in orders::staged_details(store, &ids).await? {
+        if !options.klpd.contains(&staged.order.kode_klpd) || !options.years.contains(&staged.order.fiscal_year) {
+            // A buyer or year this run does not read: left for a run that does.
             continue;
         }
-        let refs: Vec<(i64, &crate::domain::order::RemoteOrder)> = ready.iter().map(|(id, o)| (*id, o)).collect();
-        let counts = match orders::write_details(store, instance, &refs, calendar).await {
-            Ok(c) => c,
-            Err(e) if e.is_data_error() => {
-                let mut counts = DetailCounts::default();
-                for (id, o) in &ready {
-                    let id = *id;
-                    match store_alone(report, o, |o| async move { orders::write_details(store, instance, &[(id, &o)], calendar).await }).await? {
-                        Some(c) => counts.add(c),
-                        None => orders::detail_failed(store, instance, id, "refused by the database", Retry::Refused.after_secs()).await?,
-                    }
-                }
-                counts
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let written: Vec<i64> = ready.iter().map(|(id, _)| *id).collect();
-        orders::forget_staged(store, &written).await?;
-        report.note_repaired(ready.iter().map(|(_, o)| o));
-        report.details.add(counts);
+        let found = staged.order.lines.as_ref().map_or(0, Vec::len);
+        if found == 0 || staged.expected.is_some_and(|n| n != found as u64) {
+            let why = format!(
+                "INAPROC lists {found} of {} products of this order at status {} so far: tried again at the next run",
+                staged.expected.map_or_else(|| "its".to_owned(), |n| n.to_string()),
+                staged.order.status.as_str()
+            );
+            orders::detail_failed(store, instance, staged.id, &why, Retry::Transient.after_secs()).await?;
+            report.detail_failures.push((staged.order.order_id.clone(), why));
+            continue;
+        }
+        ready.push((staged.id, staged.order));
     }
-    Ok(())
+    // Claimed but not read by this run (another buyer or year), or gone meanwhile: let go.
+    let unread: Vec<i64> = ids.iter().copied().filter(|id| !ready.iter().any(|(r, _)| r == id)).collect();
+    if !unread.is_empty() {
+        orders::let_go_details(store, instance, &unread).await?;
+    }
+    if ready.is_empty() {
+        return Ok(report);
+    }
+    let refs: Vec<(i64, &crate::domain::order::RemoteOrder)> = ready.iter().map(|(id, o)| (*id, o)).collect();
+    let counts = match orders::write_details(store, instance, &refs, calendar).await {
+        Ok(c) => c,
+        Err(e) if e.is_data_error() => {
+            let mut counts = DetailCounts::default();
+            for (id, o) in &ready {
+                let id = *id;
+                match store_alone(&mut report, o, |o| async move { orders::write_details(store, instance, &[(id, &o)], calendar).await }).await? {
+                    Some(c) => counts.add(c),
+                    None => orders::detail_failed(store, instance, id, "refused by the database", Retry::Refused.after_secs()).await?,
+                }
+            }
+            counts
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let written: Vec<i64> = ready.iter().map(|(id, _)| *id).collect();
+    orders::forget_staged(store, &written).await?;
+    report.note_repaired(ready.iter().map(|(_, o)| o));
+    report.details.add(counts);
+    Ok(report)
 }

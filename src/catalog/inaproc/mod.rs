@@ -123,7 +123,8 @@ struct Inner {
 /// A page of an INAPROC list: its rows, the cursor to the next, and whether one follows.
 #[derive(Debug, Clone)]
 pub struct Page {
-    pub rows: Vec<Value>,
+    /// Each row as the JSON text it came as.
+    pub rows: Vec<Box<serde_json::value::RawValue>>,
     pub cursor: Option<String>,
     pub has_more: bool,
 }
@@ -204,7 +205,7 @@ impl InaprocClient {
         if let Some(c) = cursor.filter(|c| !c.is_empty()) {
             q.push(("cursor", c.to_owned()));
         }
-        let body = self.get(path, &q).await?;
+        let body = self.get_raw(path, &q).await?;
         wire::page(&body).map_err(|why| InaprocError::Unreadable { path, why })
     }
 
@@ -215,7 +216,9 @@ impl InaprocClient {
         for _ in 0..max_pages.max(1) {
             let page = self.page(path, query, cursor.as_deref(), limit).await?;
             let next = page.next_cursor(cursor.as_deref()).map(str::to_owned);
-            rows.extend(page.rows);
+            for row in &page.rows {
+                rows.push(wire::row(row).map_err(|why| InaprocError::Unreadable { path, why })?);
+            }
             match next {
                 Some(next) => cursor = Some(next),
                 None => return Ok(rows),
@@ -226,6 +229,13 @@ impl InaprocClient {
 
     /// A GET with retries, under the shared quota; the JSON body.
     pub async fn get(&self, path: &'static str, query: &[(&str, String)]) -> Result<Value, InaprocError> {
+        let raw = self.get_raw(path, query).await?;
+        serde_json::from_str(raw.get()).map_err(|e| InaprocError::Unreadable { path, why: e.to_string() })
+    }
+
+    /// A GET with retries, under the shared quota; the JSON body as its text
+    /// (checked to be JSON), read as far as the caller needs.
+    pub async fn get_raw(&self, path: &'static str, query: &[(&str, String)]) -> Result<Box<serde_json::value::RawValue>, InaprocError> {
         let inner = &self.inner;
         let _permit = inner.permits.acquire().await.map_err(|_| InaprocError::Build("the client is closed".into()))?;
         let mut last = String::new();
@@ -315,7 +325,7 @@ impl InaprocClient {
         Ok(())
     }
 
-    async fn read(&self, response: reqwest::Response) -> (Outcome, Option<Value>, String) {
+    async fn read(&self, response: reqwest::Response) -> (Outcome, Option<Box<serde_json::value::RawValue>>, String) {
         let status = response.status().as_u16();
         let after = retry::retry_after(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), RETRY_AFTER_MAX);
         metrics::counter!("katalog_bridge_inaproc_responses_total", "status" => status.to_string()).increment(1);
@@ -327,8 +337,13 @@ impl InaprocClient {
         if replaced > 0 {
             self.inner.counters.repaired.fetch_add(replaced, Ordering::Relaxed);
         }
+        if (200..300).contains(&status) {
+            return match serde_json::from_slice::<Box<serde_json::value::RawValue>>(&repaired) {
+                Ok(body) => (Outcome::Status(status, after), Some(body), String::new()),
+                Err(e) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
+            };
+        }
         match serde_json::from_slice::<Value>(&repaired) {
-            Ok(body) if (200..300).contains(&status) => (Outcome::Status(status, after), Some(body), String::new()),
             Ok(body) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", error_message(&body))),
             Err(e) if (200..300).contains(&status) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
             Err(_) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", String::from_utf8_lossy(&raw[..raw.len().min(200)]))),

@@ -4,6 +4,7 @@
 
 use rust_decimal::Decimal;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::catalog::orders::{decimal, raw, required, text, time};
 use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
@@ -11,18 +12,28 @@ use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
 /// Rows read from one page at most.
 const MAX_ROWS: usize = 1000;
 
-/// A list answer: `data`, `meta.cursor`, `meta.has_more`.
-pub fn page(body: &Value) -> Result<super::Page, String> {
-    let data = body["data"].as_array().ok_or("the answer has no data list")?;
+/// A list answer: `data`, `meta.cursor`, `meta.has_more`. The rows are kept
+/// as the JSON text they came as: each is read only as far as needed.
+pub fn page(body: &RawValue) -> Result<super::Page, String> {
+    #[derive(serde::Deserialize)]
+    struct Answer<'a> {
+        #[serde(borrow, default)]
+        data: Option<&'a RawValue>,
+        #[serde(default)]
+        meta: Value,
+    }
+    let answer: Answer<'_> = serde_json::from_str(body.get()).map_err(|_| "the answer has no data list")?;
+    let data: Vec<Box<RawValue>> = answer.data.and_then(|d| serde_json::from_str(d.get()).ok()).ok_or("the answer has no data list")?;
     if data.len() > MAX_ROWS {
         return Err(format!("the page has {} rows, more than the {MAX_ROWS} a page may have", data.len()));
     }
-    let cursor = match &body["meta"]["cursor"] {
+    let meta = &answer.meta;
+    let cursor = match &meta["cursor"] {
         Value::String(s) if !s.is_empty() => Some(s.chars().take(200).collect()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
-    let has_more = match &body["meta"]["has_more"] {
+    let has_more = match &meta["has_more"] {
         Value::Bool(b) => *b,
         Value::Null => false,
         _ => return Err("meta.has_more is not true or false".into()),
@@ -30,7 +41,31 @@ pub fn page(body: &Value) -> Result<super::Page, String> {
     if has_more && cursor.is_none() {
         return Err("meta.has_more is true but meta.cursor is missing".into());
     }
-    Ok(super::Page { rows: data.clone(), cursor, has_more })
+    Ok(super::Page { rows: data, cursor, has_more })
+}
+
+/// A row read whole, for what needs all of it.
+pub fn row(raw: &RawValue) -> Result<Value, String> {
+    serde_json::from_str(raw.get()).map_err(|e| format!("a row is not readable: {e}"))
+}
+
+/// What a package is, read before anything else of it: its order id, its
+/// seller and when it last changed; `None` when any is missing or unreadable
+/// (the whole package is then read, and refused with what is wrong).
+pub fn package_version(raw: &RawValue) -> Option<(String, String, chrono::DateTime<chrono::Utc>)> {
+    #[derive(serde::Deserialize)]
+    struct Version<'a> {
+        #[serde(borrow)]
+        order_id: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        kode_penyedia: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        last_update_date: Option<std::borrow::Cow<'a, str>>,
+    }
+    let v: Version<'_> = serde_json::from_str(raw.get()).ok()?;
+    let id = v.order_id.filter(|s| !s.trim().is_empty() && s.len() <= 100)?;
+    let at = crate::catalog::orders::time_text(&v.last_update_date?, "last_update_date").ok()??;
+    Some((id.into_owned(), v.kode_penyedia?.into_owned(), at))
 }
 
 /// A fiscal year within reason.
@@ -214,6 +249,27 @@ mod tests {
         assert_eq!((r.line.line_id.as_str(), r.line.line_total, r.line.quantity), ("7", Decimal::from(1500), None));
         assert!(seller_product(&json!({"kd_produk": "1", "status_produk_tayang": "maybe?"})).is_ok_and(|p| !p.live));
         assert!(seller_product(&json!({"kd_produk": "1", "status_produk_tayang": null})).is_err());
-        assert!(page(&json!({"data": [], "meta": {"has_more": true}})).is_err());
+        let raw = |v: serde_json::Value| RawValue::from_string(v.to_string()).unwrap();
+        assert!(page(&raw(json!({"data": [], "meta": {"has_more": true}}))).is_err());
+        assert_eq!(page(&raw(json!([1, 2]))).unwrap_err(), "the answer has no data list");
+        assert_eq!(page(&raw(json!({"data": {"a": 1}}))).unwrap_err(), "the answer has no data list");
+        let p = page(&raw(json!({"data": [{"order_id": "EP-1"}, 2], "meta": {"cursor": 7, "has_more": true}}))).unwrap();
+        assert_eq!((p.rows.len(), p.rows[0].get(), p.cursor.as_deref(), p.has_more), (2, r#"{"order_id":"EP-1"}"#, Some("7"), true));
+    }
+
+    #[test]
+    fn a_packages_version_is_read_without_the_rest_and_missing_parts_say_read_it_whole() {
+        let raw = |v: serde_json::Value| RawValue::from_string(v.to_string()).unwrap();
+        let (id, seller, at) =
+            package_version(&raw(json!({"order_id": "EP-1", "kode_penyedia": "P1", "last_update_date": "2026-12-01 14:00:00", "total": {"odd": [1]}})))
+                .unwrap();
+        // 14:00 in Jakarta is 07:00 UTC.
+        assert_eq!((id.as_str(), seller.as_str(), at.to_rfc3339()), ("EP-1", "P1", "2026-12-01T07:00:00+00:00".to_owned()));
+        assert!(package_version(&raw(json!({"order_id": "EP-1", "kode_penyedia": "P1"}))).is_none());
+        assert!(package_version(&raw(json!({"order_id": " ", "kode_penyedia": "P1", "last_update_date": "2026-12-01T07:00:00Z"}))).is_none());
+        assert!(package_version(&raw(json!({"order_id": 5, "kode_penyedia": "P1", "last_update_date": "2026-12-01T07:00:00Z"}))).is_none());
+        // An escaped text is read too (into a copy of its own).
+        let escaped = RawValue::from_string(r#"{"order_id":"EP-\u00e9","kode_penyedia":"P1","last_update_date":"2026-12-01T07:00:00Z"}"#.to_owned()).unwrap();
+        assert_eq!(package_version(&escaped).unwrap().0, "EP-\u{e9}");
     }
 }

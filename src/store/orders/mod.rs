@@ -179,6 +179,25 @@ async fn stored(tx: &mut sqlx::PgConnection, source: &str, ids: &[String]) -> Re
     Ok(rows.into_iter().map(|(r, id, s, u)| (r, (id, s, u))).collect())
 }
 
+/// When each of `ids` (of `source`) stored last changed at the catalogue,
+/// for those stored: a feed page's unchanged packages are known before they
+/// are read whole.
+pub async fn stored_versions(store: &Store, source: &str, ids: &[&str]) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT o.remote_order_id, o.remote_updated_at
+         FROM unnest($2::text[]) AS k(remote_id) JOIN purchase_orders o ON o.source = $1 AND o.remote_order_id = k.remote_id
+         WHERE o.remote_updated_at IS NOT NULL",
+    )
+    .bind(source)
+    .bind(ids)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Status changes to record: (order id, from, to, at, remote change).
 #[derive(Default)]
 struct Events {

@@ -42,12 +42,12 @@ pub async fn stage_lines(store: &Store, source: &str, rows: &[StagedRow]) -> Res
     let line_ids = pick(&|r| r.2.line_id.clone());
     let names = pick(&|r| r.2.name.clone());
     let totals: Vec<Decimal> = keep.iter().map(|&i| rows[i].2.line_total).collect();
-    let raws: Vec<serde_json::Value> = keep.iter().map(|&i| rows[i].2.raw.clone()).collect();
+    let raws: Vec<String> = keep.iter().map(|&i| rows[i].2.raw.to_string()).collect();
     let mut tx = store.begin_recomputable().await?;
     let done = sqlx::query(
         "INSERT INTO inaproc_line_stage (order_id, status, line_id, name, line_total, raw)
          SELECT o.id, r.status, r.line_id, r.name, r.line_total, r.raw
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::jsonb[]) AS r(remote_id, status, line_id, name, line_total, raw)
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::json[]) AS r(remote_id, status, line_id, name, line_total, raw)
          JOIN purchase_orders o ON o.source = $1 AND o.remote_order_id = r.remote_id AND o.needs_detail AND o.status = r.status
          ON CONFLICT (order_id, status, line_id) DO UPDATE SET name = EXCLUDED.name, line_total = EXCLUDED.line_total, raw = EXCLUDED.raw",
     )
@@ -64,8 +64,9 @@ pub async fn stage_lines(store: &Store, source: &str, rows: &[StagedRow]) -> Res
     Ok(done.rows_affected())
 }
 
-/// A claimed order read back as a detail: the package as stored, with the
-/// lines staged at its status, and how many lines the package says it has.
+/// A claimed order read back as a detail: the package as stored (without its
+/// raw copy, which stays as stored), with the lines staged at its status, and
+/// how many lines the package says it has.
 pub struct StagedDetail {
     pub id: i64,
     pub order: RemoteOrder,
@@ -93,18 +94,17 @@ pub async fn staged_details(store: &Store, ids: &[i64]) -> Result<Vec<StagedDeta
         confirm_by: Option<DateTime<Utc>>,
         remote_updated_at: Option<DateTime<Utc>>,
         expected: Option<String>,
-        raw: serde_json::Value,
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, remote_order_id, kode_klpd, fiscal_year, kode_penyedia, kode_satker, nama_satker, status, shipment_status, shipping_fee, total,
-                order_date, confirm_by, remote_updated_at, raw->>'count_product' AS expected, raw
+                order_date, confirm_by, remote_updated_at, raw->>'count_product' AS expected
          FROM purchase_orders WHERE id = ANY($1) ORDER BY id",
     )
     .bind(ids)
     .fetch_all(&store.pool)
     .await?;
-    let lines: Vec<(i64, String, String, Decimal, serde_json::Value)> = sqlx::query_as(
-        "SELECT s.order_id, s.line_id, s.name, s.line_total, s.raw FROM inaproc_line_stage s
+    let lines: Vec<(i64, String, String, Decimal, String)> = sqlx::query_as(
+        "SELECT s.order_id, s.line_id, s.name, s.line_total, s.raw::text FROM inaproc_line_stage s
          JOIN purchase_orders o ON o.id = s.order_id AND o.status = s.status
          WHERE s.order_id = ANY($1) ORDER BY s.order_id, s.line_id",
     )
@@ -122,7 +122,8 @@ pub async fn staged_details(store: &Store, ids: &[i64]) -> Result<Vec<StagedDeta
             unit: None,
             unit_price: None,
             line_total,
-            raw,
+            // Our own writing of a value read before: it reads back.
+            raw: serde_json::from_str(&raw).unwrap_or_default(),
         });
     }
     Ok(rows
@@ -149,7 +150,8 @@ pub async fn staged_details(store: &Store, ids: &[i64]) -> Result<Vec<StagedDeta
                     order_date: r.order_date,
                     confirm_by: r.confirm_by,
                     updated_at,
-                    raw: r.raw,
+                    // Stored with the package; the detail's write does not need it again.
+                    raw: serde_json::Value::Null,
                     lines: Some(by_order.remove(&r.id).unwrap_or_default()),
                     repaired: Vec::new(),
                 },
