@@ -3,7 +3,9 @@
 //! For each configured buyer (`kode_klpd`) and fiscal year, the packages of
 //! `paket-e-purchasing` are read page by page from the stored cursor (each
 //! page stored and the cursor moved in one transaction, as with the
-//! catalogue's feed; the next page fetched while one is stored). INAPROC's
+//! catalogue's feed; the page after next fetched and the next one read while
+//! one is stored). A package of another seller, or no newer than its stored
+//! copy, is skipped on its id, seller and date, never parsed whole. INAPROC's
 //! cursor pages one query; nothing says it is a change feed, so once a year
 //! is read to its end its cursor is forgotten and the next run reads the year
 //! again: a package whose `last_update_date` is not newer than the stored
