@@ -20,6 +20,15 @@ echo "tests with the date moved to $date_to (faketime $offset)"
 # may not open (initdb then fails). The monotonic clock is left alone
 # (timers, timeouts).
 export FAKETIME_DONT_FAKE_MONOTONIC=1
+# libfaketime keeps a semaphore and shared memory per process in /dev/shm,
+# named after the process id, and a killed process leaves them behind: one
+# left by another user under a reused id makes a process fail at start.
+# None is in use before the run; they go before it and after it.
+forget_faketime_files() {
+    find /dev/shm -maxdepth 1 \( -name 'faketime_shm_*' -o -name 'sem.faketime_sem_*' \) -delete 2>/dev/null || true
+}
+forget_faketime_files
+trap forget_faketime_files EXIT
 # (The browser test starts Chromium on the real clock: it only shows what the
 # server renders, and under faketime it takes minutes a page.)
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="env LD_PRELOAD=$lib FAKETIME=$offset"
