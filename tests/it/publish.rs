@@ -3,7 +3,7 @@
 //! nothing changed, changes sent as updates, deactivated products withdrawn,
 //! and two publishers on one database sending each publication once.
 
-mod common;
+use crate::common;
 
 use katalog_bridge::catalog::Format;
 use katalog_bridge::catalog::client::CatalogueClient;

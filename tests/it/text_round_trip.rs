@@ -5,7 +5,7 @@
 //! parser: serde_json for katalog-v6, calamine for the bulk-upload workbooks,
 //! roxmltree for the PEPPOL catalogue (not the project's own XML reader).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -7,7 +7,7 @@
 //! overdue step appear in `orders show` and `orders pending` and clear it;
 //! `report monthly` adds up to the orders stored.
 
-mod common;
+use crate::common;
 
 use katalog_bridge::catalog::Format;
 use katalog_bridge::config::FulfilmentSettings;

@@ -4,7 +4,7 @@
 //! with another CA it is refused with a clear error; a client certificate
 //! logs a user in where the server asks for one.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;

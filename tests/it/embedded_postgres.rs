@@ -1,7 +1,7 @@
 //! The embedded PostgreSQL: start, reuse across runs, clean stop, and the
 //! error when no server binaries are installed.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -3,7 +3,7 @@
 //! each id, and the drift check corrects a state the feed never reported.
 //! Against the mock catalogue over real HTTP and a real PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::Duration;

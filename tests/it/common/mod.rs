@@ -5,7 +5,6 @@
 //! `postgres` system user can reach it when tests run as root), runs with
 //! fsync off, and is stopped and removed when the process exits. Clusters left
 //! by a killed test process are cleaned up by the next run.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -299,7 +298,6 @@ pub async fn fixture_store() -> Store {
 }
 
 /// As [`fixture_store`], with a `DATABASE_URL` for the binary.
-#[allow(dead_code)]
 pub async fn fixture_db() -> (Store, String) {
     let (store, url) = fresh_db().await;
     load_cooperatives(&store).await;

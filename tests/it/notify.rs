@@ -6,7 +6,7 @@
 //! the cooperative's address, in Bahasa Indonesia, with buyer, items, total
 //! and deadline.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

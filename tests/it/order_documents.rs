@@ -5,7 +5,7 @@
 //! CSV and XLSX alike while amounts stay numbers; `orders pending` shows the
 //! deadline in WIB with the working time left.
 
-mod common;
+use crate::common;
 
 use rust_decimal::Decimal;
 

@@ -1,6 +1,6 @@
 //! Every validation rule, per format, on products built in memory.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

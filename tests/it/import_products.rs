@@ -1,7 +1,7 @@
 //! Product intake against a real PostgreSQL: the fixtures, idempotent
 //! re-import, every kind of bad input, XLSX workbooks, and the CLI's exit codes.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@
 //! nothing over quota, also with a second client (another daemon) reading at
 //! the same time.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

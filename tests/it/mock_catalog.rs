@@ -2,7 +2,7 @@
 //! rules, idempotency keys, pagination without gaps or duplicates, orders and
 //! their deadlines, rate limits, and each fault mode.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

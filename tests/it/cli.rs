@@ -1,7 +1,7 @@
 //! The binary as users meet it: help text, configuration, secrets, logs, the
 //! demo and the templates.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

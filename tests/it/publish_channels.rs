@@ -4,7 +4,7 @@
 //! faults sent again as the same document; bulk-upload workbooks written for
 //! changed publications only, and `listings mark-uploaded` marking their rows.
 
-mod common;
+use crate::common;
 
 use katalog_bridge::catalog::Format;
 use katalog_bridge::catalog::client::{Call, CatalogueClient};

@@ -2,7 +2,7 @@
 //! than they weigh, control characters in any text column, over-long cells,
 //! pipes, CRLF files, dry runs, renamed members.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! per seller, retries only for what can succeed later, idempotent writes
 //! that a retry never doubles, and refusals reported with their field errors.
 
-mod common;
+use crate::common;
 
 use katalog_bridge::catalog::client::{Call, CatalogueClient, ClientError};
 use katalog_bridge::config::{CatalogueSettings, SellerAccount};

@@ -4,8 +4,7 @@
 //! of hostile names, the upload; and (in `browser.rs`) a real headless
 //! Chromium driving the pages end to end.
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 mod browser;
 mod hostile;

@@ -2,7 +2,7 @@
 //! PEPPOL conformance (XSD and Schematron), line actions, stored listings,
 //! and broken mapping files.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 //! deadlines agree with the catalogue's; answers go out once through the
 //! outbox; a sync killed at any point and run again loses and doubles nothing.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

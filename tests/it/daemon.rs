@@ -8,7 +8,7 @@
 //! health, readiness and metrics answer; a run whose heartbeat stopped is
 //! marked abandoned.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,7 @@
 //! 143 / 130; a SIGKILLed run's database is taken over and its run marked
 //! abandoned by the next command.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
