@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod demo;
 pub mod domain;
 pub mod intake;
+pub mod jobs;
 pub mod listings;
 pub mod mapping;
 pub mod mock;

@@ -738,7 +738,7 @@ fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&Store) -> an
         Ok(crate::daemon::Parts {
             tz,
             schedules,
-            jobs: crate::daemon::jobs::RealJobs {
+            jobs: crate::jobs::RealJobs {
                 store: store.handle(),
                 client,
                 inaproc: inaproc.as_ref().map(|i| crate::catalog::inaproc::InaprocClient::with_store(i, store)).transpose()?,

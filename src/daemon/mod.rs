@@ -17,11 +17,9 @@
 
 pub mod clock;
 pub mod http;
-pub mod jobs;
 pub mod schedule;
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,29 +30,10 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::domain::job::Job;
+use crate::jobs::{Jobs, Outcome};
 use crate::store::{Store, runs};
 use clock::Clock;
 use schedule::JobSchedule;
-
-/// How a lead attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The run ended with this status (succeeded, partial, failed, interrupted).
-    Finished(&'static str),
-    /// Another process holds the job's lock.
-    Busy,
-}
-
-/// What the scheduler runs. The real jobs are in `jobs.rs`; tests give their own.
-pub trait Jobs: Send + Sync + 'static {
-    /// The job's whole work as its lead, under its lock.
-    fn lead(&self, job: Job) -> impl Future<Output = Outcome> + Send;
-    /// The claimable part of a job another process leads; whether any was done.
-    fn help(&self, job: Job) -> impl Future<Output = bool> + Send;
-    /// How long until the first lease held on the job's unfinished work runs
-    /// out, when any is held.
-    fn leased(&self, job: Job) -> impl Future<Output = Option<Duration>> + Send;
-}
 
 /// Counts per job, for tests and the logs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -325,7 +304,7 @@ pub enum DaemonError {
 pub struct Parts {
     pub tz: Tz,
     pub schedules: Vec<(Job, JobSchedule)>,
-    pub jobs: jobs::RealJobs,
+    pub jobs: crate::jobs::RealJobs,
     /// The dashboard's address (`[daemon] listen`), used when `web` is set.
     pub listen: String,
     /// Health, readiness and metrics (`[daemon] metrics_listen`).

@@ -64,7 +64,7 @@ pub struct Inner {
     pub mappings: MappingSource,
     /// The jobs the run-now page starts (the daemon's own), and the
     /// catalogue client the order answers go through.
-    pub jobs: Option<Arc<crate::daemon::jobs::RealJobs>>,
+    pub jobs: Option<Arc<crate::jobs::RealJobs>>,
     /// Orders are confirmed in the INAPROC portal: the pages say where and by when.
     pub orders_from_inaproc: bool,
     /// Password hashes computed at once (argon2id takes ~19 MiB each).

@@ -13,8 +13,8 @@ use chrono::Utc;
 use super::auth::CsrfForm;
 use super::format::{self, when};
 use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, page_offset, render};
-use crate::daemon::Jobs;
 use crate::domain::job::Job;
+use crate::jobs::Jobs;
 use crate::store::{dashboard, runs};
 
 pub struct JobView {

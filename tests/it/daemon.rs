@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Jakarta;
+use katalog_bridge::daemon::Scheduler;
 use katalog_bridge::daemon::clock::{Clock, ManualClock};
 use katalog_bridge::daemon::schedule::JobSchedule;
-use katalog_bridge::daemon::{Jobs, Outcome, Scheduler};
 use katalog_bridge::domain::job::Job;
+use katalog_bridge::jobs::{Jobs, Outcome};
 use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::store::Store;
 use serde_json::{Value, json};
