@@ -4,7 +4,7 @@ use std::io::Write as _;
 
 use anyhow::Context;
 
-use super::commands::{cooperative_arg, with_store};
+use super::common::{cooperative_arg, with_store};
 use super::{EXIT_OK, ReportCommand};
 use crate::config::Settings;
 use crate::domain::fulfilment::Step;

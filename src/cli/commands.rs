@@ -4,19 +4,19 @@ use anyhow::Context;
 
 use std::io::Write as _;
 
+use super::common::{cooperative_arg, with_store};
 use super::{
     Cli, Command, DbCommand, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_ROWS, ImportArgs, ImportCommand, ListingsArgs, ListingsCommand, MappingsCommand, OrdersCommand,
     SyncCommand, TemplateKind,
 };
 use crate::catalog::Format;
 use crate::config::Settings;
-use crate::domain::cooperative::CooperativeCode;
 use crate::intake::{self, ImportOptions, ImportReport};
 use crate::listings::{self, MapOptions, Output};
 use crate::mapping::MappingSource;
 use crate::mapping::plan::Tables;
 use crate::mapping::units::UnitTable;
-use crate::store::{Store, runs};
+use crate::store::Store;
 use crate::{demo, telemetry};
 
 /// Runs a parsed command line; never panics on bad input, returns the exit status.
@@ -852,55 +852,8 @@ pub fn default_out(format: Format, _cooperative: Option<&str>) -> std::path::Pat
     std::path::PathBuf::from("out").join(format.name())
 }
 
-/// A `--cooperative CODE` argument, checked.
-pub(super) fn cooperative_arg(code: Option<String>) -> anyhow::Result<Option<CooperativeCode>> {
-    code.map(|c| CooperativeCode::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cooperative: {e}"))
-}
-
 fn import_options(args: ImportArgs) -> ImportOptions {
     ImportOptions { dry_run: args.dry_run, sheet: args.sheet }
-}
-
-/// How long work may take to reach its next batch boundary after a stop
-/// request before it is abandoned (its open transaction then rolls back).
-const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// Opens and migrates the store, runs `work`, and always closes the store
-/// (stopping the embedded PostgreSQL it started), also on SIGINT and SIGTERM.
-/// However the work ended, no run of this process is left marked running.
-pub(super) async fn with_store(settings: &Settings, work: impl AsyncFnOnce(&Store) -> anyhow::Result<u8>) -> anyhow::Result<u8> {
-    let store = Store::open_migrated(&settings.database).await.context("opening the database")?;
-    let abandoned = match runs::abandon_dead_local(&store).await {
-        Ok(n) => runs::abandon_stale(&store, runs::ABANDONED_AFTER).await.map(|m| n + m),
-        Err(e) => Err(e),
-    };
-    match abandoned {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(runs = n, "runs left running by processes that are gone (or whose heartbeat stopped) are now marked abandoned"),
-        Err(e) => tracing::warn!(error = %e, "could not check for abandoned runs"),
-    }
-    let heartbeat = runs::spawn_heartbeat(&store);
-    let result = tokio::select! {
-        r = work(&store) => r,
-        _ = async { crate::shutdown::wait().await; tokio::time::sleep(STOP_GRACE).await } => {
-            Err(anyhow::anyhow!("stopped without reaching a batch boundary within {} s; work committed so far is kept", STOP_GRACE.as_secs()))
-        }
-    };
-    let (status, why) = match (&result, crate::shutdown::signal()) {
-        (_, Some(signal)) => {
-            (runs::RunStatus::Interrupted, runs::RunError::new("interrupted", &format!("interrupted by {}", crate::shutdown::signal_name(signal))))
-        }
-        (Err(e), None) => (runs::RunStatus::Failed, runs::RunError::new("failed", &format!("{e:#}"))),
-        (Ok(_), None) => (runs::RunStatus::Failed, runs::RunError::new("process_ended", &"the command ended without finishing this run")),
-    };
-    heartbeat.abort();
-    if let Err(e) = runs::settle_unfinished(&store, status, &why).await {
-        tracing::error!(error = %e, "could not record the end of this process's runs");
-    }
-    let closed = store.close().await.context("stopping the database");
-    let code = result?;
-    closed?;
-    Ok(code)
 }
 
 fn print_report(report: &ImportReport) -> u8 {

@@ -1,7 +1,7 @@
 //! `cooperatives check` and `mappings categories refresh`: the liaison's
 //! checks against INAPROC's records (read only).
 
-use super::commands::{cooperative_arg, with_store};
+use super::common::{cooperative_arg, with_store};
 use super::{CategoriesCommand, CooperativesCommand, EXIT_OK, EXIT_REJECTED_ROWS};
 use crate::catalog::inaproc::{InaprocClient, InaprocError};
 use crate::config::Settings;

@@ -3,6 +3,7 @@
 
 mod after_order;
 mod commands;
+mod common;
 mod inaproc;
 mod users;
 

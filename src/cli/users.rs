@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use anyhow::Context;
 
-use super::commands::{cooperative_arg, with_store};
+use super::common::{cooperative_arg, with_store};
 use super::{EXIT_OK, RoleArg, UsersCommand};
 use crate::config::Settings;
 use crate::store::users::{self, Role};

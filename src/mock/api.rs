@@ -1,7 +1,6 @@
 //! The mock catalogue's HTTP API (docs/catalogue-api.md), on axum. Handlers
 //! lock the state briefly and never across an await.
 
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration as StdDuration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -15,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::faults::{Fault, FaultKind, Faults};
+use super::app::{ApiError, AppState};
+use super::faults::{Fault, FaultKind};
 use super::state::{MAX_AMOUNT, Mock, Stored};
 
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -23,71 +23,6 @@ const MAX_PAGE: usize = 1000;
 /// A stored listing is at most this big (so a page of 1,000 is at most 16 MiB).
 const MAX_LISTING_BYTES: usize = 16 * 1024;
 const MAX_LISTING_KEYS: usize = 40;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub mock: Arc<Mutex<Mock>>,
-    pub faults: Arc<Mutex<Faults>>,
-    rate: Arc<Mutex<(Instant, u32)>>,
-    /// Last item of each paged route's previous answer (for the duplicate fault); one per route.
-    last_items: Arc<Mutex<std::collections::HashMap<String, Value>>>,
-    /// Catalogue unit names to UN/ECE codes (from mappings/tables/units.csv), for UBL.
-    units: Arc<std::collections::HashMap<String, String>>,
-    /// The data integrator's requests and refusals (INAPROC's quota).
-    pub inaproc: Arc<Mutex<super::inaproc::Meter>>,
-}
-
-impl AppState {
-    pub fn new(mock: Mock) -> Self {
-        Self {
-            mock: Arc::new(Mutex::new(mock)),
-            faults: Arc::new(Mutex::new(Faults::default())),
-            rate: Arc::new(Mutex::new((Instant::now(), 0))),
-            last_items: Arc::default(),
-            units: Arc::new(unit_codes()),
-            inaproc: Arc::default(),
-        }
-    }
-
-    pub(super) fn mock(&self) -> MutexGuard<'_, Mock> {
-        self.mock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// `Karung` -> `XBG`: the catalogue's unit names and the PEPPOL codes.
-fn unit_codes() -> std::collections::HashMap<String, String> {
-    let Ok(units) = crate::mapping::units::UnitTable::load(&crate::mapping::MappingSource::BuiltIn) else { return Default::default() };
-    units.codes().filter_map(|c| Some((units.code(c, "v6_unit")?.to_owned(), units.code(c, "peppol")?.to_owned()))).collect()
-}
-
-/// An error answer with the documented body.
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    fields: Vec<Value>,
-    /// The listing that already holds an item (`already_listed`).
-    listing_id: Option<String>,
-}
-
-impl ApiError {
-    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new(), listing_id: None }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if !self.fields.is_empty() {
-            error["fields"] = Value::Array(self.fields);
-        }
-        if let Some(id) = self.listing_id {
-            error["listing_id"] = Value::String(id);
-        }
-        (self.status, Json(json!({ "error": error }))).into_response()
-    }
-}
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()

@@ -5,7 +5,6 @@
 //! the scenario's integrator token and its quota per minute and per hour
 //! (429 with `Retry-After` beyond it, counted in `/admin/state`).
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
@@ -14,53 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Jakarta;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{ApiError, AppState};
+use super::app::{ApiError, AppState};
 use super::state::{ListingState, Mock, Order};
 
 const MAX_PAGE: usize = 1000;
-
-/// What the integrator's quota has let through and refused.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Meter {
-    /// Requests with the integrator's token, refused ones included.
-    pub requests: u64,
-    /// Requests refused because the quota (per minute or per hour) was used up.
-    pub refused_over_quota: u64,
-    /// Requests refused by an injected 429 fault.
-    pub refused_injected: u64,
-    /// The most requests taken in any 60 seconds so far.
-    pub peak_per_minute: usize,
-    #[serde(skip)]
-    taken: VecDeque<Instant>,
-}
-
-impl Meter {
-    /// Takes one request under a sliding window of a minute and an hour;
-    /// `Err(wait)` when either is used up.
-    fn take(&mut self, now: Instant, per_minute: u32, per_hour: u32) -> Result<(), Duration> {
-        let hour = Duration::from_secs(3600);
-        let minute = Duration::from_secs(60);
-        while self.taken.front().is_some_and(|t| now.duration_since(*t) >= hour) {
-            self.taken.pop_front();
-        }
-        let in_minute_from = self.taken.partition_point(|t| now.duration_since(*t) >= minute);
-        let in_minute = self.taken.len() - in_minute_from;
-        if in_minute >= per_minute as usize {
-            let oldest = self.taken[self.taken.len() - per_minute as usize];
-            return Err(minute.saturating_sub(now.duration_since(oldest)));
-        }
-        if self.taken.len() >= per_hour as usize {
-            let oldest = self.taken[self.taken.len() - per_hour as usize];
-            return Err(hour.saturating_sub(now.duration_since(oldest)));
-        }
-        self.taken.push_back(now);
-        self.peak_per_minute = self.peak_per_minute.max(in_minute + 1);
-        Ok(())
-    }
-}
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")

@@ -4,6 +4,7 @@
 //! tests start it in-process on an ephemeral port with [`MockServer::start`].
 
 pub mod api;
+pub mod app;
 pub mod faults;
 pub mod inaproc;
 pub mod scenario;
@@ -23,7 +24,7 @@ pub use scenario::Scenario;
 /// A running mock catalogue.
 pub struct MockServer {
     pub addr: SocketAddr,
-    pub state: api::AppState,
+    pub state: app::AppState,
     task: JoinHandle<()>,
 }
 
@@ -38,7 +39,7 @@ impl MockServer {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let faults = scenario.faults.clone();
-        let state = api::AppState::new(state::Mock::new(scenario));
+        let state = app::AppState::new(state::Mock::new(scenario));
         {
             let mut f = state.faults.lock().unwrap_or_else(|p| p.into_inner());
             for fault in faults {
