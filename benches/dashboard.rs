@@ -24,18 +24,6 @@ use std::time::{Duration, Instant};
 
 use katalog_bridge::store::Store;
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-
-fn range(v: &[f64]) -> String {
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(0.0, f64::max);
-    format!("{min:.1}-{max:.1}")
-}
-
 fn p95(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[((v.len() as f64 * 0.95).ceil() as usize).saturating_sub(1).min(v.len() - 1)]
@@ -232,7 +220,7 @@ async fn main() {
             }
             let mut l = load(&clients, &base, requests, *path).await;
             let p = p95(&mut l);
-            let m = median(&l);
+            let m = support::median(&l);
             println!("run {}: {name:<24} {} requests, median {m:.1} ms, p95 {p:.1} ms", run + 1, l.len());
             p95s[k].push(p);
             medians[k].push(m);
@@ -240,14 +228,14 @@ async fn main() {
     }
     let rss = peak_rss_mb(daemon.id());
     println!("\n20 clients at once, {runs} runs of {requests} requests each per client and page:");
-    let base_p95 = median(&p95s[0]);
+    let base_p95 = support::median(&p95s[0]);
     for (k, (name, _)) in pages.iter().enumerate() {
         println!(
             "  {name:<24} p95 median {:.1} ms (range {}), median {:.1} ms; p95 / baseline p95 {:.1}",
-            median(&p95s[k]),
-            range(&p95s[k]),
-            median(&medians[k]),
-            median(&p95s[k]) / base_p95.max(0.001)
+            support::median(&p95s[k]),
+            support::range(1, &p95s[k]),
+            support::median(&medians[k]),
+            support::median(&p95s[k]) / base_p95.max(0.001)
         );
     }
     println!("  daemon peak resident memory (VmHWM): {rss:.0} MB");

@@ -27,18 +27,6 @@ use katalog_bridge::mock::{MockServer, Scenario};
 
 const TOKEN: &str = "jwt-bench-inaproc";
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-
-fn range(v: &[f64]) -> String {
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(0.0, f64::max);
-    format!("{min:.2}-{max:.2}")
-}
-
 /// Runs `katalog-bridge sync orders` to its end: (wall seconds, the
 /// process's own peak resident memory in MB). The peak is the kernel's
 /// high-water mark of the process (`VmHWM`), read every 20 ms while it runs
@@ -219,20 +207,20 @@ async fn main() {
         println!(
             "{packages} packages: first sync median {:.2} s ({}), rerun median {:.2} s ({}); first / (fetch + \\copy) median {:.2} (range {}; target at most 1.5); \
              rerun / package fetch median {:.2} (range {}; target at most 1.3); peak memory median {:.0} MB (range {}; target at most 100)",
-            median(&first),
-            range(&first),
-            median(&again),
-            range(&again),
-            median(&full),
-            range(&full),
-            median(&rerun),
-            range(&rerun),
-            median(&peak),
-            range(&peak)
+            support::median(&first),
+            support::range(2, &first),
+            support::median(&again),
+            support::range(2, &again),
+            support::median(&full),
+            support::range(2, &full),
+            support::median(&rerun),
+            support::range(2, &rerun),
+            support::median(&peak),
+            support::range(2, &peak)
         );
     }
     if let [(small, s), (large, l)] = &scales[..] {
-        let peak = |m: &Vec<Measured>| median(&m.iter().map(|m| m.first_mb.max(m.rerun_mb)).collect::<Vec<_>>());
+        let peak = |m: &Vec<Measured>| support::median(&m.iter().map(|m| m.first_mb.max(m.rerun_mb)).collect::<Vec<_>>());
         println!("peak memory at {large} packages / at {small}: {:.2} (target within 0.8-1.2)", peak(l) / peak(s));
     }
     drop(store);

@@ -30,18 +30,6 @@ use katalog_bridge::mock::{MockServer, Scenario, state::Mock};
 use katalog_bridge::orders::{SOURCE, SyncOptions, sync_orders};
 use katalog_bridge::store::orders;
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-
-fn range(v: &[f64]) -> String {
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(0.0, f64::max);
-    format!("{min:.2}-{max:.2}")
-}
-
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -141,12 +129,12 @@ async fn main() {
     println!(
         "write path: {:.0} orders + {lines} lines; store median {:.2} s ({}), psql \\copy median {:.2} s ({}); throughput ratio median {:.2} (range {}; target at least 0.5)",
         packages.len(),
-        median(&ours_s),
-        range(&ours_s),
-        median(&copy_s),
-        range(&copy_s),
-        median(&ratios),
-        range(&ratios)
+        support::median(&ours_s),
+        support::range(2, &ours_s),
+        support::median(&copy_s),
+        support::range(2, &copy_s),
+        support::median(&ratios),
+        support::range(2, &ratios)
     );
 
     // 3. The whole sync over HTTP against a bare fetch loop.
@@ -244,14 +232,14 @@ async fn main() {
     let ratios: Vec<f64> = sync_s.iter().zip(&bare_s).zip(&copy_s).map(|((s, b), c)| s / (b + c)).collect();
     println!(
         "sync: median {:.2} s ({}; {:.0} orders/s, {:.0} lines/s), bare fetch loop median {:.2} s ({}); sync / (fetch + \\copy) median {:.2} (range {}; target at most 1.5); peak RSS of this process (mock included) {:.0} MB",
-        median(&sync_s),
-        range(&sync_s),
-        f64::from(n) / median(&sync_s),
-        lines as f64 / median(&sync_s),
-        median(&bare_s),
-        range(&bare_s),
-        median(&ratios),
-        range(&ratios),
+        support::median(&sync_s),
+        support::range(2, &sync_s),
+        f64::from(n) / support::median(&sync_s),
+        lines as f64 / support::median(&sync_s),
+        support::median(&bare_s),
+        support::range(2, &bare_s),
+        support::median(&ratios),
+        support::range(2, &ratios),
         support::peak_rss_mb()
     );
     drop(store);

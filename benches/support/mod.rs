@@ -1,5 +1,21 @@
 //! Shared by the benches.
 
+/// The middle of the figures measured (the upper one of an even count).
+#[allow(dead_code)] // used by the orders, dashboard and INAPROC benches
+pub fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
+/// `min-max` of the figures measured, with `decimals` places.
+#[allow(dead_code)] // used by the orders, dashboard and INAPROC benches
+pub fn range(decimals: usize, v: &[f64]) -> String {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(0.0, f64::max);
+    format!("{min:.decimals$}-{max:.decimals$}")
+}
+
 /// Peak resident memory of this process (VmHWM), in MB.
 #[allow(dead_code)] // the dashboard bench reads its daemon's instead
 pub fn peak_rss_mb() -> f64 {
