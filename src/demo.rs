@@ -174,7 +174,7 @@ async fn orders_on_the_mock_catalogue(
         .collect();
     let mut accepted = None;
     if let Some((first, _)) = waiting.first() {
-        let answer = crate::orders::respond::respond(store, client, &first.order_id, true, None, false).await?;
+        let answer = crate::orders::respond::respond(store, client, &first.order_id, true, None, false, false).await?;
         crate::orders::sync_orders(store, client, &calendar, &options).await?;
         let status = crate::store::orders::status(store, &first.order_id).await?.unwrap_or_default();
         // (On a second demo run the catalogue is new and does not know the orders stored by the first.)

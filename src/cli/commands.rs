@@ -568,7 +568,8 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
                 eprintln!("warning: {p}");
             }
             with_store(settings, async |store| {
-                let report = crate::orders::respond::respond(store, &client, &order, accept, reason.as_deref(), ubl).await?;
+                let in_portal = settings.orders.source == crate::config::OrderSource::Inaproc;
+                let report = crate::orders::respond::respond(store, &client, &order, accept, reason.as_deref(), ubl, in_portal).await?;
                 for (id, why) in &report.refused {
                     eprintln!("refused: {id}: {why}");
                 }

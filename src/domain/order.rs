@@ -34,6 +34,25 @@ const NAMES: [(&str, OrderStatus); 12] = [
     ("REQUEST_CANCEL_BY_ADMIN", OrderStatus::RequestCancelByAdmin),
 ];
 
+/// Why an order cannot be answered over the catalogue's API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotAnswerable {
+    #[error("this order is not waiting for an answer")]
+    NotWaiting,
+    #[error("this is an INAPROC order: it is confirmed by signing its order letter in the e-Katalog portal with PrivyID, not over the API")]
+    InPortal,
+}
+
+impl NotAnswerable {
+    /// The same in Bahasa Indonesia.
+    pub fn in_indonesian(self) -> &'static str {
+        match self {
+            Self::NotWaiting => "Pesanan ini tidak menunggu jawaban.",
+            Self::InPortal => "Ini pesanan INAPROC: dikonfirmasi dengan menandatangani surat pesanan di portal e-Katalog dengan PrivyID, bukan lewat API.",
+        }
+    }
+}
+
 impl OrderStatus {
     pub fn parse(s: &str) -> Self {
         NAMES.iter().find(|(name, _)| *name == s).map_or_else(|| Self::Other(s.to_owned()), |(_, st)| st.clone())
@@ -50,6 +69,20 @@ impl OrderStatus {
     /// The seller must answer, before the deadline.
     pub fn awaits_seller(&self) -> bool {
         *self == Self::WaitingSellerConfirmation
+    }
+
+    /// Whether the cooperative may answer the order over the catalogue's
+    /// API: only while it waits for the seller, and never an INAPROC order
+    /// (`in_portal`), which is confirmed by signing its order letter in the
+    /// e-Katalog portal. The one rule the pages and the command line share.
+    pub fn answerable(&self, in_portal: bool) -> Result<(), NotAnswerable> {
+        if in_portal {
+            Err(NotAnswerable::InPortal)
+        } else if !self.awaits_seller() {
+            Err(NotAnswerable::NotWaiting)
+        } else {
+            Ok(())
+        }
     }
 
     /// Nothing more happens to the order.

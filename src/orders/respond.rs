@@ -76,7 +76,9 @@ async fn send(store: &Store, client: &CatalogueClient, r: &Response) -> Result<A
     })
 }
 
-/// Records the cooperative's answer to an order and sends it.
+/// Records the cooperative's answer to an order and sends it; refused for
+/// an order that may not be answered over the API (`in_portal`: the orders
+/// come from INAPROC, and are confirmed in its portal).
 pub async fn respond(
     store: &Store,
     client: &CatalogueClient,
@@ -84,8 +86,9 @@ pub async fn respond(
     accept: bool,
     reason: Option<&str>,
     as_ubl: bool,
+    in_portal: bool,
 ) -> Result<RespondReport, RespondError> {
-    let queued = orders::queue_response(store, orders::AnswerFor::Remote(remote_order_id), accept, reason, as_ubl).await?;
+    let queued = orders::queue_response(store, orders::AnswerFor::Remote(remote_order_id), accept, reason, as_ubl, in_portal).await?;
     match queued.state.as_str() {
         "pending" => {}
         "refused" => {

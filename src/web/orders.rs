@@ -310,17 +310,18 @@ async fn answer(state: WebState, auth: Auth, id: i64, form: AnswerForm, accept: 
     if !accept && reason.is_none() {
         return Ok(Redirect::to(&format!("/pesanan/{id}?jawab=alasan")).into_response());
     }
-    let status = OrderStatus::parse(&o.status);
     let portal = state.orders_from_inaproc || o.source == "inaproc";
-    let Some(jobs) = state.jobs.as_ref().filter(|_| status.awaits_seller() && !portal) else {
-        return Err(WebError::BadRequest(auth.t().not_answerable.to_owned()));
-    };
+    if let Err(why) = OrderStatus::parse(&o.status).answerable(portal) {
+        return Err(WebError::BadRequest(not_answerable(why, auth.lang)));
+    }
+    let Some(jobs) = state.jobs.as_ref() else { return Err(WebError::BadRequest(auth.t().not_answerable.to_owned())) };
     let as_ubl = o.source == crate::orders::import::SOURCE;
     let order = crate::store::orders::AnswerFor::Row { id, scope: auth.user.scope() };
-    let queued = crate::store::orders::queue_response(&state.store, order, accept, reason.as_deref(), as_ubl).await;
+    let queued = crate::store::orders::queue_response(&state.store, order, accept, reason.as_deref(), as_ubl, portal).await;
     let queued = match queued {
         Ok(q) => q,
         Err(crate::store::orders::QueueError::AlreadyAnswered { .. }) => return Err(WebError::BadRequest(auth.t().not_answerable.to_owned())),
+        Err(crate::store::orders::QueueError::NotAnswerable { why, .. }) => return Err(WebError::BadRequest(not_answerable(why, auth.lang))),
         Err(crate::store::orders::QueueError::UnknownOrder(_) | crate::store::orders::QueueError::Ambiguous { .. }) => return Err(WebError::NotFound),
         Err(crate::store::orders::QueueError::Store(e)) => return Err(e.into()),
     };
@@ -347,4 +348,19 @@ async fn answer(state: WebState, auth: Auth, id: i64, form: AnswerForm, accept: 
         }
     };
     Ok(Redirect::to(&format!("/pesanan/{id}?jawab={outcome}")).into_response())
+}
+
+/// Why an order cannot be answered, in the page's language: the command
+/// line says the same in English.
+fn not_answerable(why: crate::domain::order::NotAnswerable, lang: super::i18n::Lang) -> String {
+    match lang {
+        super::i18n::Lang::Id => why.in_indonesian().to_owned(),
+        super::i18n::Lang::En => {
+            let mut s = why.to_string();
+            if let Some(first) = s.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{s}.")
+        }
+    }
 }

@@ -138,7 +138,7 @@ async fn orders_from_inaproc_equal_the_ground_truth_under_faults_and_within_the_
             .await
             .unwrap();
     for id in &waiting {
-        katalog_bridge::orders::respond::respond(&store, &catalogue, id, true, None, false).await.unwrap();
+        katalog_bridge::orders::respond::respond(&store, &catalogue, id, true, None, false, false).await.unwrap();
     }
     // The story goes on under faults, while a second daemon reads through the same quota.
     admin(&server, "/admin/clock/advance", json!({"hours": 24 * 9})).await;
@@ -419,6 +419,31 @@ async fn reminders_go_at_arrival_one_working_day_and_four_working_hours_before_e
     let seen_at: Vec<(String, bool)> =
         sqlx::query_as("SELECT remote_order_id, confirmed_seen_at IS NOT NULL FROM purchase_orders ORDER BY 1").fetch_all(store.pool()).await.unwrap();
     assert_eq!(seen_at, [("EP-A".into(), true), ("EP-B".into(), true), ("EP-C".into(), false)], "when the confirmation was seen is kept");
+}
+
+/// The one rule the pages and the command line share: an INAPROC order is
+/// confirmed in the e-Katalog portal, never answered over the API. `orders
+/// respond` refuses it with the words of the page's English view, and
+/// records nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_respond_refuses_an_inaproc_order_as_the_page_does_and_records_nothing() {
+    use katalog_bridge::orders::SOURCE;
+    use katalog_bridge::store::orders;
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let calendar = katalog_bridge::mapping::working_calendar(&MappingSource::BuiltIn, false).unwrap();
+    let ours = orders::our_sellers(&store).await.unwrap();
+    let made = "2026-12-23 10:00:00";
+    orders::import_orders(&store, SOURCE, &[inaproc_order("EP-A", "WAITING_SELLER_CONFIRMATION", made, made)], &ours, &calendar).await.unwrap();
+    let tmp = common::temp_dir();
+    let config = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config, "[orders]\nsource = \"inaproc\"\nklpd = [\"D347\"]\n[inaproc]\nbase_url = \"http://127.0.0.1:9\"\ntoken = \"x\"\n").unwrap();
+    let out = common::binary().env("DATABASE_URL", &url).arg("--config").arg(&config).args(["orders", "respond", "EP-A", "--accept"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("order EP-A: this is an INAPROC order: it is confirmed by signing its order letter in the e-Katalog portal with PrivyID"), "{err}");
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM order_responses").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(recorded, 0, "nothing recorded, nothing to send later");
 }
 
 /// The liaison's onboarding check: each cooperative's NIB, NPWP and name

@@ -134,21 +134,21 @@ async fn orders_land_once_and_equal_the_ground_truth_under_every_fault() {
             .fetch_all(store.pool())
             .await
             .unwrap();
-    let accepted = respond(&store, &client, &waiting[0], true, None, false).await.unwrap();
+    let accepted = respond(&store, &client, &waiting[0], true, None, false, false).await.unwrap();
     let more: Vec<String> =
         sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 OFFSET 2 LIMIT 3")
             .fetch_all(store.pool())
             .await
             .unwrap();
     for id in &more {
-        assert_eq!(respond(&store, &client, id, true, None, false).await.unwrap().sent, 1);
+        assert_eq!(respond(&store, &client, id, true, None, false, false).await.unwrap().sent, 1);
     }
     assert_eq!((accepted.sent, accepted.status.as_deref()), (1, Some("ON_PROCESS")));
-    let rejected = respond(&store, &client, &waiting[1], false, Some("Stok beras habis"), true).await.unwrap();
+    let rejected = respond(&store, &client, &waiting[1], false, Some("Stok beras habis"), true, false).await.unwrap();
     assert_eq!((rejected.sent, rejected.status.as_deref()), (1, Some("CANCELLED")));
-    let again = respond(&store, &client, &waiting[0], true, None, false).await.unwrap();
+    let again = respond(&store, &client, &waiting[0], true, None, false, false).await.unwrap();
     assert_eq!(again.sent, 0, "answered once");
-    assert!(respond(&store, &client, &waiting[0], false, Some("x"), false).await.is_err(), "a different answer is refused");
+    assert!(respond(&store, &client, &waiting[0], false, Some("x"), false, false).await.is_err(), "a different answer is refused");
 
     // The story goes on under every fault the mock injects; the sync converges on the truth.
     admin(&server, "/admin/clock/advance", json!({"hours": 24 * 9})).await;

@@ -30,6 +30,8 @@ pub enum QueueError {
     AlreadyAnswered { order: String, decision: String, state: String },
     #[error("order {order} is stored under several sources ({sources}): answer it from its page on the dashboard")]
     Ambiguous { order: String, sources: String },
+    #[error("order {order}: {why}")]
+    NotAnswerable { order: String, why: crate::domain::order::NotAnswerable },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -47,18 +49,27 @@ pub enum AnswerFor<'a> {
 
 /// Records the answer to an order (committed before it is sent). Asking
 /// again with the same decision returns the stored answer (to be sent again
-/// if it was not sent); a different decision is refused.
-pub async fn queue_response(store: &Store, order: AnswerFor<'_>, accept: bool, reason: Option<&str>, as_ubl: bool) -> Result<Response, QueueError> {
+/// if it was not sent); a different decision is refused. A new answer is
+/// refused where the order may not be answered over the API
+/// (`OrderStatus::answerable`: `in_portal` when the orders come from INAPROC).
+pub async fn queue_response(
+    store: &Store,
+    order: AnswerFor<'_>,
+    accept: bool,
+    reason: Option<&str>,
+    as_ubl: bool,
+    in_portal: bool,
+) -> Result<Response, QueueError> {
     let mut tx = store.pool.begin().await.map_err(StoreError::from)?;
-    let found: Vec<(i64, Option<String>, String, String)> = match order {
+    let found: Vec<(i64, Option<String>, String, String, String)> = match order {
         AnswerFor::Row { id, scope } => sqlx::query_as(
-            "SELECT id, kode_penyedia, remote_order_id, source FROM purchase_orders
+            "SELECT id, kode_penyedia, remote_order_id, source, status FROM purchase_orders
              WHERE id = $1 AND ($2::bigint IS NULL OR cooperative_id = $2) FOR UPDATE",
         )
         .bind(id)
         .bind(scope),
         AnswerFor::Remote(remote) => {
-            sqlx::query_as("SELECT id, kode_penyedia, remote_order_id, source FROM purchase_orders WHERE remote_order_id = $1 ORDER BY id FOR UPDATE")
+            sqlx::query_as("SELECT id, kode_penyedia, remote_order_id, source, status FROM purchase_orders WHERE remote_order_id = $1 ORDER BY id FOR UPDATE")
                 .bind(remote)
         }
     }
@@ -69,9 +80,9 @@ pub async fn queue_response(store: &Store, order: AnswerFor<'_>, accept: bool, r
         AnswerFor::Row { id, .. } => format!("#{id}"),
         AnswerFor::Remote(remote) => remote.to_owned(),
     };
-    let (order_db_id, seller, remote_order_id) = match found.as_slice() {
+    let (order_db_id, seller, remote_order_id, source, status) = match found.as_slice() {
         [] => return Err(QueueError::UnknownOrder(shown)),
-        [(id, seller, remote, _)] => (*id, seller.clone(), remote.clone()),
+        [(id, seller, remote, source, status)] => (*id, seller.clone(), remote.clone(), source.clone(), status.clone()),
         several => {
             let sources = several.iter().map(|r| r.3.as_str()).collect::<Vec<_>>().join(", ");
             return Err(QueueError::Ambiguous { order: shown, sources });
@@ -79,7 +90,7 @@ pub async fn queue_response(store: &Store, order: AnswerFor<'_>, accept: bool, r
     };
     let remote_order_id = remote_order_id.as_str();
     let decision = if accept { "accept" } else { "reject" };
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO order_responses (order_id, decision, reason, as_ubl, idempotency_key) VALUES ($1, $2, $3, $4, 'kb-answer-' || $1)
          ON CONFLICT (order_id) DO NOTHING",
     )
@@ -90,6 +101,13 @@ pub async fn queue_response(store: &Store, order: AnswerFor<'_>, accept: bool, r
     .execute(&mut *tx)
     .await
     .map_err(StoreError::from)?;
+    // A new answer only where the rule allows one (an answer recorded before
+    // is returned as it stands); refused, nothing is recorded.
+    if inserted.rows_affected() == 1
+        && let Err(why) = crate::domain::order::OrderStatus::parse(&status).answerable(in_portal || source == "inaproc")
+    {
+        return Err(QueueError::NotAnswerable { order: shown, why });
+    }
     #[allow(clippy::type_complexity)]
     let (id, stored_decision, stored_reason, stored_ubl, key, state, last_error): (i64, String, Option<String>, bool, String, String, Option<String>) =
         sqlx::query_as("SELECT id, decision, reason, as_ubl, idempotency_key, state, last_error FROM order_responses WHERE order_id = $1")
