@@ -122,7 +122,7 @@ async fn read_year(
         let stored_cursor = cursor.clone().unwrap_or_default();
         let (stored, next) = tokio::join!(store_feed_page(store, report, (klpd, year, &name), &stored_cursor, &packages, unreadable, ours, calendar), async {
             let Some(fetch) = ahead else { return Ok(None) };
-            match fetch.await {
+            match fetch.page().await {
                 Ok(page) => prepare(store, &pager, page, cursor.as_deref(), ours).await.map(|p| Some(Ok(p))),
                 Err(e) => Ok(Some(Err(e))),
             }
@@ -200,8 +200,8 @@ async fn read_packages(
 }
 
 /// One list of the API read page by page: the page after one is fetched
-/// (and parsed, on a worker thread of its own) while that one is stored, so
-/// at most two pages are held at once.
+/// (and parsed) on a task of its own while that one is stored, so a list
+/// holds two pages at once (the packages three: see `read_year`).
 struct Pager<'a> {
     client: &'a InaprocClient,
     path: &'static str,
@@ -212,7 +212,7 @@ struct Pager<'a> {
 impl Pager<'_> {
     /// The page after `page` (read from `cursor`), or `None` at the list's end.
     async fn after(&self, page: &Page, cursor: &Option<String>) -> Option<Result<Page, crate::catalog::inaproc::InaprocError>> {
-        Some(self.spawn_after(page, cursor.as_deref())?.await)
+        Some(self.spawn_after(page, cursor.as_deref())?.page().await)
     }
 
     /// Starts fetching the page after `page` (read from `from`) on a task of
@@ -234,15 +234,10 @@ impl Drop for PageFetch {
     }
 }
 
-impl std::future::IntoFuture for PageFetch {
-    type Output = Result<Page, crate::catalog::inaproc::InaprocError>;
-    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            let mut this = self;
-            (&mut this.0).await.unwrap_or_else(|e| Err(crate::catalog::inaproc::InaprocError::Build(format!("the page's fetch stopped: {e}"))))
-        })
+impl PageFetch {
+    /// The page, once fetched.
+    async fn page(mut self) -> Result<Page, crate::catalog::inaproc::InaprocError> {
+        (&mut self.0).await.unwrap_or_else(|e| Err(crate::catalog::inaproc::InaprocError::Build(format!("the page's fetch stopped: {e}"))))
     }
 }
 

@@ -170,7 +170,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
     let (deadline, left, urgent) =
         if status.awaits_seller() { deadline_view(&state, o.deadline, lang) } else { (o.deadline.map(|d| when(d, lang)), None, false) };
     let (ppk_deadline, ppk_left, _) = if status.awaits_ppk() { deadline_view(&state, o.ppk_deadline, lang) } else { (None, None, false) };
-    let portal = state.orders_from_inaproc || o.source == "inaproc";
+    let portal = state.orders_from_inaproc;
     // An order is answered once: an answer the catalogue refused stays, with its reason.
     let answered = o.response_state.is_some();
     let answerable = status.awaits_seller() && !portal && !answered && state.jobs.is_some();
@@ -310,7 +310,7 @@ async fn answer(state: WebState, auth: Auth, id: i64, form: AnswerForm, accept: 
     if !accept && reason.is_none() {
         return Ok(Redirect::to(&format!("/pesanan/{id}?jawab=alasan")).into_response());
     }
-    let portal = state.orders_from_inaproc || o.source == "inaproc";
+    let portal = state.orders_from_inaproc;
     if let Err(why) = OrderStatus::parse(&o.status).answerable(portal) {
         return Err(WebError::BadRequest(not_answerable(why, auth.lang)));
     }

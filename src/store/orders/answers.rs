@@ -80,9 +80,9 @@ pub async fn queue_response(
         AnswerFor::Row { id, .. } => format!("#{id}"),
         AnswerFor::Remote(remote) => remote.to_owned(),
     };
-    let (order_db_id, seller, remote_order_id, source, status) = match found.as_slice() {
+    let (order_db_id, seller, remote_order_id, status) = match found.as_slice() {
         [] => return Err(QueueError::UnknownOrder(shown)),
-        [(id, seller, remote, source, status)] => (*id, seller.clone(), remote.clone(), source.clone(), status.clone()),
+        [(id, seller, remote, _, status)] => (*id, seller.clone(), remote.clone(), status.clone()),
         several => {
             let sources = several.iter().map(|r| r.3.as_str()).collect::<Vec<_>>().join(", ");
             return Err(QueueError::Ambiguous { order: shown, sources });
@@ -104,7 +104,7 @@ pub async fn queue_response(
     // A new answer only where the rule allows one (an answer recorded before
     // is returned as it stands); refused, nothing is recorded.
     if inserted.rows_affected() == 1
-        && let Err(why) = crate::domain::order::OrderStatus::parse(&status).answerable(in_portal || source == "inaproc")
+        && let Err(why) = crate::domain::order::OrderStatus::parse(&status).answerable(in_portal)
     {
         return Err(QueueError::NotAnswerable { order: shown, why });
     }
