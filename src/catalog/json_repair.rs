@@ -25,6 +25,11 @@ pub fn repair(raw: &[u8]) -> (Cow<'_, [u8]>, u64) {
     };
     let mut replaced = if matches!(text, Cow::Owned(_)) { lossy_count(&text) } else { 0 };
     let bytes: &[u8] = &text;
+    // The usual body: no control character anywhere and no `\u` escape, so
+    // nothing to replace (checked at memory speed before the walk).
+    if bytes.iter().all(|&b| b >= 0x20) && memchr::memmem::find(bytes, b"\\u").is_none() {
+        return (text, replaced);
+    }
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0; // bytes[..copied] are in `out` (when it exists)
     let mut in_string = false;

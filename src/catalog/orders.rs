@@ -76,6 +76,26 @@ pub(crate) fn time_text(s: &str, key: &str) -> Result<Option<DateTime<Utc>>, Str
 /// they take at most [`MAX_RAW_BYTES`] as JSON (measured without writing
 /// them out); otherwise a marker, and the note that says so.
 pub(crate) fn raw(v: &Value, except: Option<&str>) -> (Value, Option<String>) {
+    match v {
+        _ if !raw_fits(v, except) => cut_raw(),
+        Value::Object(map) => (Value::Object(map.iter().filter(|(k, _)| Some(k.as_str()) != except).map(|(k, v)| (k.clone(), v.clone())).collect()), None),
+        other => (other.clone(), None),
+    }
+}
+
+/// [`raw`] of a value that is no longer needed: kept as it is, not copied.
+pub(crate) fn raw_owned(mut v: Value, except: Option<&str>) -> (Value, Option<String>) {
+    if !raw_fits(&v, except) {
+        return cut_raw();
+    }
+    if let (Value::Object(map), Some(key)) = (&mut v, except) {
+        map.remove(key);
+    }
+    (v, None)
+}
+
+/// Whether the raw copy of `v` (without `except`) is within MAX_RAW_BYTES.
+fn raw_fits(v: &Value, except: Option<&str>) -> bool {
     struct Budget(usize);
     impl std::io::Write for Budget {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -86,23 +106,21 @@ pub(crate) fn raw(v: &Value, except: Option<&str>) -> (Value, Option<String>) {
             Ok(())
         }
     }
-    let kept = |k: &String| Some(k.as_str()) != except;
     let mut budget = Budget(MAX_RAW_BYTES);
-    let fits = match v {
+    match v {
         Value::Object(map) => map
             .iter()
-            .filter(|(k, _)| kept(k))
+            .filter(|(k, _)| Some(k.as_str()) != except)
             .all(|(k, val)| serde_json::to_writer(&mut budget, k).and_then(|_| serde_json::to_writer(&mut budget, val)).is_ok()),
         other => serde_json::to_writer(&mut budget, other).is_ok(),
-    };
-    match v {
-        _ if !fits => (
-            serde_json::json!({"_cut": "the package was larger than katalog-bridge keeps"}),
-            Some(format!("the raw copy was not kept: over {} KiB", MAX_RAW_BYTES / 1024)),
-        ),
-        Value::Object(map) => (Value::Object(map.iter().filter(|(k, _)| kept(k)).map(|(k, v)| (k.clone(), v.clone())).collect()), None),
-        other => (other.clone(), None),
     }
+}
+
+fn cut_raw() -> (Value, Option<String>) {
+    (
+        serde_json::json!({"_cut": "the package was larger than katalog-bridge keeps"}),
+        Some(format!("the raw copy was not kept: over {} KiB", MAX_RAW_BYTES / 1024)),
+    )
 }
 
 /// One package of the order feed, or an order's detail (with `lines`).

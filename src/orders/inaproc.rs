@@ -1,10 +1,9 @@
 //! The order sync from the INAPROC data API (`[orders] source = "inaproc"`).
 //!
 //! For each configured buyer (`kode_klpd`) and fiscal year, the packages of
-//! `paket-e-purchasing` are read page by page from the stored cursor (each
-//! page stored and the cursor moved in one transaction, as with the
-//! catalogue's feed; the page after next fetched and the next one read while
-//! one is stored). A package of another seller, or no newer than its stored
+//! `paket-e-purchasing` are read page by page from the stored cursor (two
+//! pages stored side by side, then the cursor moved past both; the next two
+//! fetched and read meanwhile). A package of another seller, or no newer than its stored
 //! copy, is skipped on its id, seller and date, never parsed whole. INAPROC's
 //! cursor pages one query; nothing says it is a change feed, so once a year
 //! is read to its end its cursor is forgotten and the next run reads the year
@@ -15,14 +14,17 @@
 //! `e-purchasing-by-produk`, read per buyer, year and status among the due
 //! orders in the store (the API answers one status at a time; a status with
 //! no due order is not read): one line per product, its value
-//! `nilai_transaksi`. Each page of product rows is staged in PostgreSQL
-//! against its order as it is read (`store::orders::stage_lines`), so nothing
-//! is kept for the whole run: memory is bounded by a page or two, whatever
-//! the size of the feed. An order is written (in claimed batches read back
-//! from the store) only when INAPROC lists as many products for it as the
-//! package's `count_product` says, at the package's status; otherwise it is
-//! tried again at the next run (INAPROC's data lags). A run cut short resumes
-//! from what it stored.
+//! `nilai_transaksi`. For each page of product rows, SQL says which of its
+//! orders are complete: the rows staged before and the page's together make
+//! as many lines as the package's `count_product`, at the package's status.
+//! Those are written (in claimed batches, by writers beside the readers)
+//! with the page's lines, never staged; the rows of the others are staged in
+//! PostgreSQL against their order (`store::orders::stage_lines`), to be
+//! completed by a later page. Nothing is kept for the whole run: memory is
+//! bounded by a few pages, whatever the size of the feed. An order still
+//! incomplete when every page is read is tried again at the next run
+//! (INAPROC's data lags). A run cut short resumes from what it stored: an
+//! order is written whole in one transaction, or not at all.
 
 use tracing::Instrument;
 
@@ -84,15 +86,18 @@ async fn sync_all(
     // The product rows are joined against the packages just stored.
     crate::store::analyze_if_grown(store, "purchase_orders", report.packages.new).await?;
     orders::forget_stale_staged(store, SOURCE).await?;
-    read_lines(store, client, options, report).await?;
+    read_lines(store, client, calendar, options, instance, report).await?;
+    // The due orders left: written if complete, otherwise tried again at the next run.
     write_lines(store, calendar, options, instance, report).await?;
     report.details_left = orders::details_left(store, SOURCE).await?;
     Ok(())
 }
 
 /// Reads one buyer's packages of one year from the stored cursor, page by
-/// page, in three steps at once: the page after next is fetched while the
-/// next one is read and the current one stored.
+/// page: PAGES_AT_ONCE pages are stored side by side (each in a transaction
+/// of its own) while the next ones are fetched and read, then the cursor is
+/// moved past the last of them. A run cut short between the two reads those
+/// pages again, finds their packages stored and skips them unread.
 async fn read_year(
     store: &Store,
     client: &InaprocClient,
@@ -106,39 +111,76 @@ async fn read_year(
     let from = crate::store::publications::cursor(store, &name).await?;
     let query = [("kode_klpd", klpd.to_owned()), ("tahun", year.to_string())];
     let pager = Pager { client, path: PAKET, query: &query, limit: options.page };
-    let failed = |report: &mut SyncReport, e: crate::catalog::inaproc::InaprocError| {
-        report.feed_failures.push((format!("INAPROC packages {klpd} {year}"), e.to_string()));
-    };
+    let mut failure = None;
     let mut ready = match client.page(PAKET, &query, from.as_deref(), options.page).await {
-        Ok(page) => Some(prepare(store, &pager, page, from.as_deref(), ours).await?),
+        Ok(page) => vec![prepare(store, &pager, page, from.as_deref(), ours).await?],
         Err(e) => {
-            failed(report, e);
-            None
+            failure = Some(e);
+            Vec::new()
         }
     };
-    while let Some(current) = ready.take() {
+    while !ready.is_empty() {
         stop_if_asked()?;
-        let Prepared { cursor, packages, unreadable, skipped, ahead } = current;
-        let stored_cursor = cursor.clone().unwrap_or_default();
-        let (stored, next) = tokio::join!(store_feed_page(store, report, (klpd, year, &name), &stored_cursor, &packages, unreadable, ours, calendar), async {
-            let Some(fetch) = ahead else { return Ok(None) };
-            match fetch.page().await {
-                Ok(page) => prepare(store, &pager, page, cursor.as_deref(), ours).await.map(|p| Some(Ok(p))),
-                Err(e) => Ok(Some(Err(e))),
-            }
+        let mut batch = std::mem::take(&mut ready);
+        let ahead = batch.last_mut().and_then(|p| p.ahead.take());
+        let at_end = ahead.is_none();
+        let last_cursor = batch.last().and_then(|p| p.cursor.clone());
+        let stores = batch.into_iter().map(|p| async move {
+            let mut part = SyncReport::default();
+            store_feed_page(store, &mut part, (klpd, year), None, &p.packages, p.unreadable, ours, calendar).await?;
+            part.packages.add(p.skipped);
+            Ok::<_, OrderError>(part)
         });
-        stored?;
-        report.packages.add(skipped);
-        match next? {
-            Some(Ok(next)) => ready = Some(next),
-            Some(Err(e)) => failed(report, e),
-            // Read to its end: the next run reads the year again from its start.
-            None => {
-                orders::reset_cursors(store, &name).await?;
-            }
+        let (stored, next) = tokio::join!(futures_util::future::try_join_all(stores), prepare_next(store, &pager, ahead, last_cursor.clone(), ours));
+        for part in stored? {
+            report.absorb(part);
+            report.log_progress(klpd, year);
         }
+        orders::apply_order_page(store, SOURCE, &[], ours, calendar, Some((&name, last_cursor.as_deref().unwrap_or_default()))).await?;
+        let (next, error) = next?;
+        failure = failure.or(error);
+        if at_end && failure.is_none() {
+            // Read to its end: the next run reads the year again from its start.
+            orders::reset_cursors(store, &name).await?;
+        }
+        ready = next;
+    }
+    if let Some(e) = failure {
+        report.feed_failures.push((format!("INAPROC packages {klpd} {year}"), e.to_string()));
     }
     Ok(())
+}
+
+/// Pages stored side by side.
+const PAGES_AT_ONCE: usize = 2;
+
+/// The next PAGES_AT_ONCE pages (fewer at the list's end, or before a fetch
+/// that failed, given with them), made ready one after another from the
+/// fetch under way (`ahead`, read from `from`); the last keeps the fetch of
+/// the page after it.
+async fn prepare_next(
+    store: &Store,
+    pager: &Pager<'_>,
+    ahead: Option<PageFetch>,
+    mut from: Option<String>,
+    ours: &std::collections::HashMap<String, i64>,
+) -> Result<(Vec<Prepared>, Option<crate::catalog::inaproc::InaprocError>), OrderError> {
+    let mut next = Vec::with_capacity(PAGES_AT_ONCE);
+    let mut fetch = ahead;
+    while let Some(f) = fetch.take() {
+        match f.page().await {
+            Ok(page) => {
+                let mut p = prepare(store, pager, page, from.as_deref(), ours).await?;
+                from = p.cursor.clone();
+                if next.len() + 1 < PAGES_AT_ONCE {
+                    fetch = p.ahead.take();
+                }
+                next.push(p);
+            }
+            Err(e) => return Ok((next, Some(e))),
+        }
+    }
+    Ok((next, None))
 }
 
 /// A page of packages made ready to store.
@@ -191,7 +233,7 @@ async fn read_packages(
             }
             _ => {}
         }
-        match wire::row(row).and_then(|v| wire::package(&v)) {
+        match wire::row(row).and_then(wire::package) {
             Ok(p) => packages.push(p),
             Err(why) => unreadable.push(why),
         }
@@ -244,17 +286,33 @@ impl PageFetch {
 /// Stages the product rows of the due orders: `e-purchasing-by-produk` read
 /// once per buyer, year and status among the due orders in the store, each
 /// page stored as it is read (the next one fetched meanwhile); only the rows
-/// of a due order at its stored status are kept, one per product.
-async fn read_lines(store: &Store, client: &InaprocClient, options: &SyncOptions, report: &mut SyncReport) -> Result<(), OrderError> {
+/// of a due order at its stored status are kept, one per product. The orders
+/// a page completes are written meanwhile, in claimed batches, by a writer
+/// beside the readers.
+async fn read_lines(
+    store: &Store,
+    client: &InaprocClient,
+    calendar: &WorkingCalendar,
+    options: &SyncOptions,
+    instance: &str,
+    report: &mut SyncReport,
+) -> Result<(), OrderError> {
     use futures_util::StreamExt;
     let queries = orders::due_queries(store, SOURCE, &options.klpd, &options.years).await?;
+    // A few batches of ids in flight at most: the readers wait for the writer.
+    let (complete, to_write) = tokio::sync::mpsc::channel::<Vec<Complete>>(2);
     // The statuses are read side by side, within the shared quota (the client
     // waits for its slots): at most STATUSES_AT_ONCE × two pages held.
-    let outcomes: Vec<Result<StatusRead, OrderError>> = futures_util::stream::iter(queries)
-        .map(|(klpd, year, status)| read_status(store, client, options, klpd, year, status))
-        .buffer_unordered(STATUSES_AT_ONCE)
-        .collect()
-        .await;
+    let reading = async move {
+        let outcomes: Vec<Result<StatusRead, OrderError>> = futures_util::stream::iter(queries)
+            .map(|(klpd, year, status)| read_status(store, client, options, (klpd, year, status), complete.clone()))
+            .buffer_unordered(STATUSES_AT_ONCE)
+            .collect()
+            .await;
+        // `complete` is dropped here: the writer ends once it has written the last batch sent.
+        outcomes
+    };
+    let (outcomes, written) = tokio::join!(reading, write_completed(store, calendar, options, instance, to_write));
     let mut staged = 0;
     for outcome in outcomes {
         let read = outcome?;
@@ -267,10 +325,60 @@ async fn read_lines(store: &Store, client: &InaprocClient, options: &SyncOptions
             }
         }
     }
+    report.absorb(written?);
     stop_if_asked()?;
-    // The staged rows are read back by order: planned for the table's real size.
+    // What is left staged is read back by order: planned for the table's real size.
     crate::store::analyze_if_grown(store, "inaproc_line_stage", staged).await?;
     Ok(())
+}
+
+/// An order a page of product rows completes: its id, and the page's lines
+/// for it (those staged before are read back when it is written).
+type Complete = (i64, Vec<crate::domain::order::RemoteLine>);
+
+/// Writes the orders the readers found complete as they come, in claimed
+/// batches of up to `detail_batch`, WRITERS batches at once, until the
+/// readers are done.
+async fn write_completed(
+    store: &Store,
+    calendar: &WorkingCalendar,
+    options: &SyncOptions,
+    instance: &str,
+    mut to_write: tokio::sync::mpsc::Receiver<Vec<Complete>>,
+) -> Result<SyncReport, OrderError> {
+    use futures_util::StreamExt;
+    let batch = usize::try_from(options.detail_batch).unwrap_or(500).max(1);
+    let lease = options.lease.as_secs_f64();
+    let write = |mut lines: std::collections::HashMap<i64, Vec<crate::domain::order::RemoteLine>>| async move {
+        let ids: Vec<i64> = lines.keys().copied().collect();
+        // Claimed by another instance meanwhile: left to it (its lines are read again).
+        let claimed = orders::claim_orders(store, instance, &ids, lease).await?;
+        lines.retain(|id, _| claimed.contains(id));
+        if claimed.is_empty() {
+            return Ok(SyncReport::default());
+        }
+        write_batch(store, calendar, options, instance, claimed, lines).await
+    };
+    let mut report = SyncReport::default();
+    let mut pending: Vec<Complete> = Vec::new();
+    let mut writing = futures_util::stream::FuturesUnordered::new();
+    let mut reading = true;
+    loop {
+        // A batch starts when it is full, or with what is left once the readers are done.
+        while writing.len() < WRITERS && (pending.len() >= batch || (!reading && !pending.is_empty())) {
+            writing.push(write(pending.drain(..pending.len().min(batch)).collect()));
+        }
+        if !reading && writing.is_empty() {
+            return Ok(report);
+        }
+        tokio::select! {
+            more = to_write.recv(), if reading && pending.len() < batch => match more {
+                Some(more) => pending.extend(more),
+                None => reading = false,
+            },
+            Some(done) = writing.next(), if !writing.is_empty() => report.absorb(done?),
+        }
+    }
 }
 
 /// Product queries (buyer, year, status) read at once.
@@ -286,8 +394,40 @@ struct StatusRead {
     unreadable: Vec<String>,
 }
 
-/// Stages the product rows of one buyer, year and status, page by page.
-async fn read_status(store: &Store, client: &InaprocClient, options: &SyncOptions, klpd: String, year: i32, status: String) -> Result<StatusRead, OrderError> {
+/// Keeps a page's product rows (by catalogue order id) of the due orders at
+/// `status`: those of an order they complete are returned with its id, to
+/// be written; those of the others are staged. Returns (rows staged, orders
+/// complete).
+async fn keep_page(
+    store: &Store,
+    status: &str,
+    by_order: std::collections::BTreeMap<String, Vec<crate::domain::order::RemoteLine>>,
+) -> Result<(u64, Vec<Complete>), OrderError> {
+    let counts: Vec<(String, i64)> = by_order.iter().map(|(id, lines)| (id.clone(), lines.len() as i64)).collect();
+    let due = orders::page_orders(store, SOURCE, status, &counts).await?;
+    let (mut complete, mut partial) = (Vec::new(), Vec::new());
+    for (remote, lines) in by_order {
+        match due.get(&remote) {
+            Some(&(id, true)) => complete.push((id, lines)),
+            Some(&(_, false)) => partial.extend(lines.into_iter().map(|l| (remote.clone(), status.to_owned(), l))),
+            // Not due, or not at this status: nothing to keep.
+            None => {}
+        }
+    }
+    let staged = if partial.is_empty() { 0 } else { orders::stage_lines(store, SOURCE, &partial).await? };
+    Ok((staged, complete))
+}
+
+/// Reads the product rows of one buyer, year and status, page by page: the
+/// orders each page completes are sent to the writer with their lines, the
+/// rows of the others are staged.
+async fn read_status(
+    store: &Store,
+    client: &InaprocClient,
+    options: &SyncOptions,
+    (klpd, year, status): (String, i32, String),
+    to_write: tokio::sync::mpsc::Sender<Vec<Complete>>,
+) -> Result<StatusRead, OrderError> {
     let mut read = StatusRead::default();
     let what = || format!("INAPROC products {klpd} {year} {status}");
     let query = [("tahun", year.to_string()), ("kode_klpd", klpd.clone()), ("status", status.clone())];
@@ -307,10 +447,16 @@ async fn read_status(store: &Store, client: &InaprocClient, options: &SyncOption
                 break;
             }
         };
-        let mut rows = Vec::with_capacity(current.rows.len());
+        // The page's rows at this status, each order's in one place, a row
+        // repeated kept once (its last copy).
+        let mut by_order: std::collections::BTreeMap<String, Vec<crate::domain::order::RemoteLine>> = Default::default();
         for row in &current.rows {
-            match wire::row(row).and_then(|v| wire::product_row(&v)) {
-                Ok(r) if r.status == status => rows.push((r.order_id, r.status, r.line)),
+            match wire::row(row).and_then(wire::product_row) {
+                Ok(r) if r.status == status => {
+                    let lines = by_order.entry(r.order_id).or_default();
+                    lines.retain(|l| l.line_id != r.line.line_id);
+                    lines.push(r.line);
+                }
                 Ok(_) => {}
                 Err(why) => {
                     read.unreadable_count += 1;
@@ -320,8 +466,13 @@ async fn read_status(store: &Store, client: &InaprocClient, options: &SyncOption
                 }
             }
         }
-        let (stored, next) = tokio::join!(orders::stage_lines(store, SOURCE, &rows), pager.after(&current, &cursor));
-        read.staged += stored?;
+        let (stored, next) = tokio::join!(keep_page(store, &status, by_order), pager.after(&current, &cursor));
+        let (staged, complete) = stored?;
+        read.staged += staged;
+        // The writer gone (it failed): its error is the run's; reading on would be for nothing.
+        if !complete.is_empty() && to_write.send(complete).await.is_err() {
+            break;
+        }
         match next {
             Some(next) => {
                 cursor = current.cursor;
@@ -351,7 +502,7 @@ async fn write_lines(store: &Store, calendar: &WorkingCalendar, options: &SyncOp
             let (batch, last) = orders::claim_details(store, instance, SOURCE, from, options.detail_batch, lease).await?;
             after = last;
             if last.is_some() {
-                writing.push(write_batch(store, calendar, options, instance, batch.iter().map(|c| c.id).collect()));
+                writing.push(write_batch(store, calendar, options, instance, batch.iter().map(|c| c.id).collect(), Default::default()));
             }
         }
         match writing.next().await {
@@ -362,14 +513,27 @@ async fn write_lines(store: &Store, calendar: &WorkingCalendar, options: &SyncOp
 }
 
 /// Batches of staged orders written at once.
-const WRITERS: usize = 2;
+const WRITERS: usize = 3;
 
-/// Writes the claimed orders `ids` that have all their lines staged; lets go
-/// of the others. What it did, as a report to absorb.
-async fn write_batch(store: &Store, calendar: &WorkingCalendar, options: &SyncOptions, instance: &str, ids: Vec<i64>) -> Result<SyncReport, OrderError> {
+/// Writes the claimed orders `ids` that have all their lines, staged or in
+/// `read` (lines just read, by order id); lets go of the others. What it did, as a report to absorb.
+async fn write_batch(
+    store: &Store,
+    calendar: &WorkingCalendar,
+    options: &SyncOptions,
+    instance: &str,
+    ids: Vec<i64>,
+    mut read: std::collections::HashMap<i64, Vec<crate::domain::order::RemoteLine>>,
+) -> Result<SyncReport, OrderError> {
     let mut report = SyncReport::default();
     let mut ready: Vec<(i64, crate::domain::order::RemoteOrder)> = Vec::new();
-    for staged in orders::staged_details(store, &ids).await? {
+    for mut staged in orders::staged_details(store, &ids).await? {
+        if let (Some(page), Some(lines)) = (read.remove(&staged.id), staged.order.lines.as_mut()) {
+            // A line read again replaces its staged copy.
+            lines.retain(|l| !page.iter().any(|p| p.line_id == l.line_id));
+            lines.extend(page);
+            lines.sort_by(|a, b| a.line_id.cmp(&b.line_id));
+        }
         if !options.klpd.contains(&staged.order.kode_klpd) || !options.years.contains(&staged.order.fiscal_year) {
             // A buyer or year this run does not read: left for a run that does.
             continue;

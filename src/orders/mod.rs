@@ -166,8 +166,21 @@ impl SyncReport {
         self.detail_failures.is_empty() && self.feed_failures.is_empty() && self.unreadable_count == 0 && self.refused.is_empty()
     }
 
-    /// Takes in the counts and findings of the details fetched alongside the feed.
+    /// Says how far a feed's reading has come, every 20 pages.
+    fn log_progress(&self, klpd: &str, year: i32) {
+        if self.pages.is_multiple_of(20) {
+            tracing::info!(klpd, year, pages = self.pages, new = self.packages.new, updated = self.packages.updated, "reading orders");
+        }
+    }
+
+    /// Takes in the counts and findings of work done alongside: details
+    /// fetched beside the feed, or pages stored side by side.
     fn absorb(&mut self, details: SyncReport) {
+        self.pages += details.pages;
+        self.packages.add(details.packages);
+        self.unreadable_count += details.unreadable_count;
+        self.unreadable.extend(details.unreadable.into_iter().take(SHOWN_PROBLEMS.saturating_sub(self.unreadable.len())));
+        self.feed_failures.extend(details.feed_failures);
         self.details.add(details.details);
         self.detail_failures.extend(details.detail_failures);
         self.details_left = details.details_left;
@@ -329,7 +342,8 @@ async fn read_feeds(
                 if page.has_more && cursor.as_deref() != Some(page.cursor.as_str()) {
                     next = Some(read(Some(page.cursor.clone())));
                 }
-                store_feed_page(store, report, (klpd, year, &name), &page.cursor, &page.orders, page.unreadable, &ours, calendar).await?;
+                store_feed_page(store, report, (klpd, year), Some((&name, &page.cursor)), &page.orders, page.unreadable, &ours, calendar).await?;
+                report.log_progress(klpd, year);
                 moved.send_replace(Feed::Reading(report.pages));
                 cursor = Some(page.cursor);
             }
@@ -338,15 +352,16 @@ async fn read_feeds(
     Ok(())
 }
 
-/// Stores one page of a feed and moves its cursor in one transaction; a page
-/// the database refuses for a value is stored order by order, then the
-/// cursor moved, so one bad value never stops the feed.
+/// Stores one page of a feed and moves its cursor (when given as (name,
+/// value)) in one transaction; a page the database refuses for a value is
+/// stored order by order, then the cursor moved, so one bad value never
+/// stops the feed.
 #[allow(clippy::too_many_arguments)]
 async fn store_feed_page(
     store: &Store,
     report: &mut SyncReport,
-    (klpd, year, name): (&str, i32, &str),
-    cursor: &str,
+    (klpd, year): (&str, i32),
+    cursor: Option<(&str, &str)>,
     page: &[RemoteOrder],
     unreadable: Vec<String>,
     ours: &std::collections::HashMap<String, i64>,
@@ -359,7 +374,7 @@ async fn store_feed_page(
             report.unreadable.push(why);
         }
     }
-    let counts = match orders::apply_order_page(store, SOURCE, page, ours, calendar, Some((name, cursor))).await {
+    let counts = match orders::apply_order_page(store, SOURCE, page, ours, calendar, cursor).await {
         Ok(counts) => counts,
         // One value the database refuses must not stop the feed: each
         // order alone, then the cursor.
@@ -372,16 +387,13 @@ async fn store_feed_page(
                         .await?;
                 counts.add(stored.unwrap_or_default());
             }
-            counts.add(orders::apply_order_page(store, SOURCE, &[], ours, calendar, Some((name, cursor))).await?);
+            counts.add(orders::apply_order_page(store, SOURCE, &[], ours, calendar, cursor).await?);
             counts
         }
         Err(e) => return Err(e.into()),
     };
     report.note_repaired(page.iter().filter(|o| ours.contains_key(&o.kode_penyedia)));
     report.packages.add(counts);
-    if report.pages.is_multiple_of(20) {
-        tracing::info!(klpd, year, pages = report.pages, new = report.packages.new, updated = report.packages.updated, "reading orders");
-    }
     Ok(())
 }
 

@@ -397,7 +397,8 @@ impl Cluster {
 
     fn write_settings(&self) -> Result<(), EmbeddedError> {
         let quoted = self.socket_dir.to_string_lossy().replace('\'', "''");
-        let mut text = format!("listen_addresses = ''\nunix_socket_directories = '{quoted}'\nport = {}\nmax_connections = 200\n", self.options.port);
+        let mut text =
+            format!("listen_addresses = ''\nunix_socket_directories = '{quoted}'\nport = {}\nmax_connections = 200\nmax_wal_size = 2GB\n", self.options.port);
         if self.options.ephemeral {
             text.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
         }

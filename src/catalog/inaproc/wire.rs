@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::catalog::orders::{decimal, raw, required, text, time};
+use crate::catalog::orders::{decimal, raw_owned, required, text, time};
 use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
 
 /// Rows read from one page at most.
@@ -79,18 +79,14 @@ fn year(v: &Value, key: &str) -> Option<i32> {
 }
 
 /// A row of `paket-e-purchasing`: one package (an order), without its lines.
-pub fn package(v: &Value) -> Result<RemoteOrder, String> {
+pub fn package(value: Value) -> Result<RemoteOrder, String> {
+    let v = &value;
     let id = required(v, "order_id", 100)?;
     let at = |e: String| format!("package {id}: {e}");
     let fiscal_year = year(v, "fiscal_year").ok_or_else(|| at("no fiscal_year".into()))?;
-    let (raw, cut) = raw(v, None);
-    let repaired = crate::catalog::json_repair::replaced_paths(v, 10)
-        .into_iter()
-        .map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD"))
-        .chain(cut)
-        .collect();
-    Ok(RemoteOrder {
-        repaired,
+    let replaced = crate::catalog::json_repair::replaced_paths(v, 10);
+    let mut order = RemoteOrder {
+        repaired: Vec::new(),
         rup_code: text(v, "rup_code", 100),
         rup_name: text(v, "rup_name", 500),
         fiscal_year,
@@ -107,10 +103,14 @@ pub fn package(v: &Value) -> Result<RemoteOrder, String> {
         // INAPROC gives no deadline: it is counted from the status's start.
         confirm_by: None,
         updated_at: time(v, "last_update_date").map_err(at)?.ok_or_else(|| at("no last_update_date".into()))?,
-        raw,
+        raw: Value::Null,
         lines: None,
         order_id: id,
-    })
+    };
+    let (raw, cut) = raw_owned(value, None);
+    order.raw = raw;
+    order.repaired = replaced.into_iter().map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD")).chain(cut).collect();
+    Ok(order)
 }
 
 /// A row of `e-purchasing-by-produk`: one product of one order.
@@ -121,23 +121,26 @@ pub struct ProductRow {
     pub line: RemoteLine,
 }
 
-pub fn product_row(v: &Value) -> Result<ProductRow, String> {
+pub fn product_row(value: Value) -> Result<ProductRow, String> {
+    let v = &value;
     let order_id = required(v, "order_id", 100)?;
     let product = required(v, "product_id", 100).map_err(|e| format!("order {order_id}: {e}"))?;
     let at = |e: String| format!("order {order_id}, product {product}: {e}");
-    let value: Decimal = decimal(v, "nilai_transaksi", 2).map_err(at)?.ok_or_else(|| at("no nilai_transaksi".into()))?;
+    let amount: Decimal = decimal(v, "nilai_transaksi", 2).map_err(at)?.ok_or_else(|| at("no nilai_transaksi".into()))?;
+    let status = required(v, "status", 60).map_err(at)?;
+    let name = text(v, "nama_produk", 500).unwrap_or_default();
     Ok(ProductRow {
-        status: required(v, "status", 60).map_err(at)?,
+        status,
         line: RemoteLine {
             line_id: product.clone(),
-            listing_id: Some(product.clone()),
+            listing_id: Some(product),
             sku: None,
-            name: text(v, "nama_produk", 500).unwrap_or_default(),
+            name,
             quantity: None,
             unit: None,
             unit_price: None,
-            line_total: value,
-            raw: raw(v, None).0,
+            line_total: amount,
+            raw: raw_owned(value, None).0,
         },
         order_id,
     })
@@ -221,7 +224,7 @@ mod tests {
 
     #[test]
     fn a_package_in_wib_wall_time_is_read_in_utc() {
-        let p = package(&json!({
+        let p = package(json!({
             "order_id": "EP-1", "fiscal_year": "2026", "kode_klpd": "D347", "kode_penyedia": "P1", "status": "WAITING_PPK_REVIEW",
             "total": 125000, "shipping_fee": "0", "order_date": "2026-12-01 14:00:00", "last_update_date": "2026-12-01 15:30:00", "mak": "5.1.02"
         }))
@@ -234,18 +237,18 @@ mod tests {
 
     #[test]
     fn rows_without_what_identifies_them_are_refused_with_why() {
-        assert!(package(&json!({"order_id": "EP-1", "fiscal_year": 2026})).unwrap_err().contains("kode_klpd"));
+        assert!(package(json!({"order_id": "EP-1", "fiscal_year": 2026})).unwrap_err().contains("kode_klpd"));
         assert!(
-            package(&json!({"order_id": "EP-1", "fiscal_year": 2026, "kode_klpd": "D", "kode_penyedia": "P", "status": "X", "total": 1}))
+            package(json!({"order_id": "EP-1", "fiscal_year": 2026, "kode_klpd": "D", "kode_penyedia": "P", "status": "X", "total": 1}))
                 .unwrap_err()
                 .contains("last_update_date")
         );
         assert!(
-            product_row(&json!({"order_id": "EP-1", "product_id": "7", "status": "ON_PROCESS", "nilai_transaksi": "1.234"}))
+            product_row(json!({"order_id": "EP-1", "product_id": "7", "status": "ON_PROCESS", "nilai_transaksi": "1.234"}))
                 .unwrap_err()
                 .contains("decimal places")
         );
-        let r = product_row(&json!({"order_id": "EP-1", "product_id": 7, "status": "ON_PROCESS", "nilai_transaksi": 1500})).unwrap();
+        let r = product_row(json!({"order_id": "EP-1", "product_id": 7, "status": "ON_PROCESS", "nilai_transaksi": 1500})).unwrap();
         assert_eq!((r.line.line_id.as_str(), r.line.line_total, r.line.quantity), ("7", Decimal::from(1500), None));
         assert!(seller_product(&json!({"kd_produk": "1", "status_produk_tayang": "maybe?"})).is_ok_and(|p| !p.live));
         assert!(seller_product(&json!({"kd_produk": "1", "status_produk_tayang": null})).is_err());

@@ -70,6 +70,19 @@ pub async fn claim_details(
     .await?;
     let Some(last) = due.last().map(|d| d.0) else { return Ok((Vec::new(), None)) };
     let ids: Vec<i64> = due.iter().map(|d| d.0).collect();
+    let taken: std::collections::HashSet<i64> = claim_orders(store, instance, &ids, lease_secs).await?.into_iter().collect();
+    let claims = due
+        .into_iter()
+        .filter(|d| taken.contains(&d.0))
+        .map(|(id, remote_order_id, seller)| DetailClaim { id, remote_order_id, seller: seller.unwrap_or_default() })
+        .collect();
+    Ok((claims, Some(last)))
+}
+
+/// Takes the claims of the orders `ids` where free or expired: the claim
+/// row's key decides between two claimers, so no order row is locked or
+/// written. Returns the ids claimed.
+pub async fn claim_orders(store: &Store, instance: &str, ids: &[i64], lease_secs: f64) -> Result<Vec<i64>, StoreError> {
     let mut tx = begin_refetchable(store).await?;
     let taken: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO order_detail_claims (order_id, claimed_by, claimed_until)
@@ -78,19 +91,13 @@ pub async fn claim_details(
              WHERE order_detail_claims.claimed_until IS NULL OR order_detail_claims.claimed_until <= now()
          RETURNING order_id",
     )
-    .bind(&ids)
+    .bind(ids)
     .bind(instance)
     .bind(lease_secs)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let taken: std::collections::HashSet<i64> = taken.into_iter().collect();
-    let claims = due
-        .into_iter()
-        .filter(|d| taken.contains(&d.0))
-        .map(|(id, remote_order_id, seller)| DetailClaim { id, remote_order_id, seller: seller.unwrap_or_default() })
-        .collect();
-    Ok((claims, Some(last)))
+    Ok(taken)
 }
 
 /// What writing a batch of details did.
@@ -144,7 +151,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
         "SELECT id, status, remote_updated_at, detail_updated_at FROM purchase_orders
          WHERE id = ANY($1) AND needs_detail
            AND EXISTS (SELECT 1 FROM order_detail_claims k WHERE k.order_id = purchase_orders.id AND k.claimed_by = $2)
-         ORDER BY id FOR UPDATE",
+         ORDER BY id FOR NO KEY UPDATE",
     )
     .bind(&ids)
     .bind(instance)

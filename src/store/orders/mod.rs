@@ -107,10 +107,13 @@ impl OrderRows {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "INSERT INTO purchase_orders (source, remote_order_id, cooperative_id, kode_klpd, fiscal_year, rup_code, rup_name,
                  funding_source, kode_satker, nama_satker, kode_penyedia, status, shipment_status, order_date, confirm_by, deadline,
-                 shipping_fee, total, remote_updated_at, raw, repaired, ppk_deadline, needs_detail)
-             SELECT $1, o.*, true FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+                 shipping_fee, total, remote_updated_at, raw, repaired, ppk_deadline, needs_detail, expected_lines)
+             SELECT $1, o.*, true, CASE WHEN o.raw->>'count_product' ~ '^[0-9]{1,9}$' THEN (o.raw->>'count_product')::bigint END
+             FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
                  $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
-                 $17::numeric[], $18::numeric[], $19::timestamptz[], $20::jsonb[], $21::text[], $22::timestamptz[]) AS o
+                 $17::numeric[], $18::numeric[], $19::timestamptz[], $20::jsonb[], $21::text[], $22::timestamptz[]) AS o(remote_order_id, cooperative_id, kode_klpd, fiscal_year, rup_code, rup_name, funding_source, kode_satker, nama_satker,
+                   kode_penyedia, status, shipment_status, order_date, confirm_by, deadline, shipping_fee, total, remote_updated_at, raw,
+                   repaired, ppk_deadline)
              ON CONFLICT (source, remote_order_id) DO UPDATE SET
                  cooperative_id = EXCLUDED.cooperative_id, kode_klpd = EXCLUDED.kode_klpd, fiscal_year = EXCLUDED.fiscal_year,
                  rup_code = EXCLUDED.rup_code, rup_name = EXCLUDED.rup_name, funding_source = EXCLUDED.funding_source,
@@ -122,7 +125,7 @@ impl OrderRows {
                      CASE WHEN purchase_orders.status = 'WAITING_SELLER_CONFIRMATION' AND EXCLUDED.status IN ('ESIGN_IN_PROGRESS', 'ON_PROCESS')
                           THEN now() END),
                  shipping_fee = EXCLUDED.shipping_fee,
-                 total = EXCLUDED.total, remote_updated_at = EXCLUDED.remote_updated_at, raw = EXCLUDED.raw,
+                 total = EXCLUDED.total, remote_updated_at = EXCLUDED.remote_updated_at, raw = EXCLUDED.raw, expected_lines = EXCLUDED.expected_lines,
                  repaired = EXCLUDED.repaired, updated_at = now(),
                  needs_detail = purchase_orders.needs_detail
                      OR EXCLUDED.remote_updated_at > COALESCE(purchase_orders.detail_updated_at, '-infinity'::timestamptz),
@@ -286,7 +289,7 @@ pub async fn apply_order_page(
     page.sort_by(|a, b| a.order_id.cmp(&b.order_id));
     let mut tx = begin_refetchable(store).await?;
     let ids: Vec<String> = page.iter().map(|o| o.order_id.clone()).collect();
-    let before = stored(&mut tx, source, &ids).await?;
+    let before = if ids.is_empty() { HashMap::new() } else { stored(&mut tx, source, &ids).await? };
     let mut rows = OrderRows::default();
     for o in &page {
         match before.get(&o.order_id) {

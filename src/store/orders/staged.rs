@@ -25,6 +25,31 @@ pub async fn due_queries(store: &Store, source: &str, klpd: &[String], years: &[
     .await?)
 }
 
+/// The due orders of `source` listed at `status` among a page's product
+/// rows (`counts`: each catalogue id with its rows in the page), by
+/// catalogue id: (order id, complete), complete when the rows staged before
+/// and the page's together make the package's `count_product` (decided in
+/// SQL, on what is stored). An order with no plain count is never complete
+/// here: its rows are staged, and the run's last pass says why.
+pub async fn page_orders(store: &Store, source: &str, status: &str, counts: &[(String, i64)]) -> Result<HashMap<String, (i64, bool)>, StoreError> {
+    let ids: Vec<&str> = counts.iter().map(|(id, _)| id.as_str()).collect();
+    let ns: Vec<i64> = counts.iter().map(|(_, n)| *n).collect();
+    let rows: Vec<(String, i64, Option<bool>)> = sqlx::query_as(
+        "SELECT k.remote_id, o.id,
+                (SELECT count(*) FROM inaproc_line_stage s WHERE s.order_id = o.id AND s.status = o.status) + k.n
+                    = o.expected_lines
+         FROM unnest($2::text[], $3::bigint[]) AS k(remote_id, n)
+         JOIN purchase_orders o ON o.source = $1 AND o.remote_order_id = k.remote_id AND o.needs_detail AND o.status = $4",
+    )
+    .bind(source)
+    .bind(&ids)
+    .bind(&ns)
+    .bind(status)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(remote, id, complete)| (remote, (id, complete == Some(true)))).collect())
+}
+
 /// Stages a page of product rows: only those of an order of `source` whose
 /// lines are due, listed under the order's stored status; a row seen again
 /// (a repeated page) replaces its copy. Returns the rows kept.
@@ -93,20 +118,23 @@ pub async fn staged_details(store: &Store, ids: &[i64]) -> Result<Vec<StagedDeta
         order_date: Option<DateTime<Utc>>,
         confirm_by: Option<DateTime<Utc>>,
         remote_updated_at: Option<DateTime<Utc>>,
-        expected: Option<String>,
+        expected: Option<i64>,
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, remote_order_id, kode_klpd, fiscal_year, kode_penyedia, kode_satker, nama_satker, status, shipment_status, shipping_fee, total,
-                order_date, confirm_by, remote_updated_at, raw->>'count_product' AS expected
+                order_date, confirm_by, remote_updated_at, expected_lines AS expected
          FROM purchase_orders WHERE id = ANY($1) ORDER BY id",
     )
     .bind(ids)
     .fetch_all(&store.pool)
     .await?;
     let lines: Vec<(i64, String, String, Decimal, String)> = sqlx::query_as(
-        "SELECT s.order_id, s.line_id, s.name, s.line_total, s.raw::text FROM inaproc_line_stage s
-         JOIN purchase_orders o ON o.id = s.order_id AND o.status = s.status
-         WHERE s.order_id = ANY($1) ORDER BY s.order_id, s.line_id",
+        // From the ids, by the two primary keys: the stage is read while it
+        // is written, long before its size is known to the planner.
+        "SELECT s.order_id, s.line_id, s.name, s.line_total, s.raw::text
+         FROM unnest($1::bigint[]) AS k(id) JOIN purchase_orders o ON o.id = k.id
+         JOIN inaproc_line_stage s ON s.order_id = o.id AND s.status = o.status
+         ORDER BY s.order_id, s.line_id",
     )
     .bind(ids)
     .fetch_all(&store.pool)
@@ -132,7 +160,7 @@ pub async fn staged_details(store: &Store, ids: &[i64]) -> Result<Vec<StagedDeta
             let updated_at = r.remote_updated_at?;
             Some(StagedDetail {
                 id: r.id,
-                expected: r.expected.and_then(|c| c.trim().parse().ok()),
+                expected: r.expected.and_then(|c| u64::try_from(c).ok()),
                 order: RemoteOrder {
                     order_id: r.remote_order_id,
                     rup_code: None,
