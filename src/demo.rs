@@ -174,13 +174,16 @@ async fn orders_on_the_mock_catalogue(
         .collect();
     let mut accepted = None;
     if let Some((first, _)) = waiting.first() {
-        let answer = crate::orders::respond::respond(store, client, &first.order_id, true, None, false, false).await?;
+        use crate::app::orders::{Answered, Answering, Decision, OrderRef};
+        let sender = format!("{}:demo", crate::store::runs::instance_name());
+        let ctx = Answering { store, client: Some(client), in_portal: false, ubl: false, sender: &sender };
+        let answer = crate::app::orders::answer(&ctx, &crate::app::Actor::operator(), OrderRef::Remote(&first.order_id), &Decision::Accept).await?;
         crate::orders::sync_orders(store, client, &calendar, &options).await?;
         let status = crate::store::orders::status(store, &first.order_id).await?.unwrap_or_default();
         // (On a second demo run the catalogue is new and does not know the orders stored by the first.)
-        let outcome = match answer.refused.first().or(answer.later.first()) {
-            Some((_, why)) => format!("still {status}: the answer was not taken ({why})"),
-            None => status,
+        let outcome = match answer.answered {
+            Answered::Refused { why } | Answered::Later { why } => format!("still {status}: the answer was not taken ({why})"),
+            Answered::Sent { .. } | Answered::AlreadySent => status,
         };
         accepted = Some((first.order_id.clone(), outcome));
     }

@@ -562,31 +562,46 @@ async fn orders(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u
             let args = super::after_order::RecordArgs { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by };
             super::after_order::record(args, settings).await
         }
-        OrdersCommand::Respond { order, accept, reject: _, reason, ubl } => {
-            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
-            for p in &problems {
-                eprintln!("warning: {p}");
-            }
-            with_store(settings, async |store| {
-                let in_portal = settings.orders.source == crate::config::OrderSource::Inaproc;
-                let report = crate::orders::respond::respond(store, &client, &order, accept, reason.as_deref(), ubl, in_portal).await?;
-                for (id, why) in &report.refused {
-                    eprintln!("refused: {id}: {why}");
-                }
-                for (id, why) in &report.later {
-                    eprintln!("not sent yet (kept, sent again by the next orders respond or sync orders): {id}: {why}");
-                }
-                match (report.sent, &report.status) {
-                    (1.., Some(status)) => println!("{order}: answer sent; the order is now {status}"),
-                    (1.., None) => println!("{order}: answer sent"),
-                    _ if report.refused.is_empty() && report.later.is_empty() => println!("{order}: this answer was sent before"),
-                    _ => {}
-                }
-                Ok(if report.refused.is_empty() && report.later.is_empty() { EXIT_OK } else { EXIT_REJECTED_ROWS })
-            })
-            .await
-        }
+        OrdersCommand::Respond { order, accept, reject: _, reason, ubl } => respond(settings, &order, accept, reason, ubl).await,
     }
+}
+
+/// `orders respond`: through the same use case as the page's buttons.
+async fn respond(settings: &Settings, order: &str, accept: bool, reason: Option<String>, ubl: bool) -> anyhow::Result<u8> {
+    use crate::app::orders::{Answered, Answering, Decision, OrderRef};
+    let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+    for p in &problems {
+        eprintln!("warning: {p}");
+    }
+    with_store(settings, async |store| {
+        let sender = format!("{}:respond", crate::store::runs::instance_name());
+        let ctx = Answering { store, client: Some(&client), in_portal: settings.orders.source == crate::config::OrderSource::Inaproc, ubl, sender: &sender };
+        let decision = if accept { Decision::Accept } else { Decision::Reject(reason.unwrap_or_default()) };
+        let outcome = crate::app::orders::answer(&ctx, &crate::app::Actor::operator(), OrderRef::Remote(order), &decision).await?;
+        Ok(match outcome.answered {
+            Answered::Sent { status: Some(status) } => {
+                println!("{order}: answer sent; the order is now {status}");
+                EXIT_OK
+            }
+            Answered::Sent { status: None } => {
+                println!("{order}: answer sent");
+                EXIT_OK
+            }
+            Answered::AlreadySent => {
+                println!("{order}: this answer was sent before");
+                EXIT_OK
+            }
+            Answered::Refused { why } => {
+                eprintln!("refused: {order}: {why}");
+                EXIT_REJECTED_ROWS
+            }
+            Answered::Later { why } => {
+                eprintln!("not sent yet (kept, sent again by the next orders respond or sync orders): {order}: {why}");
+                EXIT_REJECTED_ROWS
+            }
+        })
+    })
+    .await
 }
 
 /// `import cooperatives|products|template`.

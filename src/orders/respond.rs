@@ -2,7 +2,8 @@
 //! with the owning cooperative's account under an idempotency key made from
 //! the answer, so a crash between deciding and sending neither loses the
 //! answer nor sends it twice (the next `orders respond` or `sync orders`
-//! sends what is still pending, with the same key).
+//! sends what is still pending, with the same key). Recording an answer
+//! and its rules are the use case's (`app::orders::answer`).
 
 use serde::Serialize;
 
@@ -74,40 +75,4 @@ async fn send(store: &Store, client: &CatalogueClient, r: &Response) -> Result<A
         ) => Answered::Later { error: e.to_string(), retry_secs: Retry::Account.after_secs() },
         Err(e) => Answered::Refused { error: e.to_string() },
     })
-}
-
-/// Records the cooperative's answer to an order and sends it; refused for
-/// an order that may not be answered over the API (`in_portal`: the orders
-/// come from INAPROC, and are confirmed in its portal).
-pub async fn respond(
-    store: &Store,
-    client: &CatalogueClient,
-    remote_order_id: &str,
-    accept: bool,
-    reason: Option<&str>,
-    as_ubl: bool,
-    in_portal: bool,
-) -> Result<RespondReport, RespondError> {
-    let queued = orders::queue_response(store, orders::AnswerFor::Remote(remote_order_id), accept, reason, as_ubl, in_portal).await?;
-    match queued.state.as_str() {
-        "pending" => {}
-        "refused" => {
-            let why = queued.last_error.unwrap_or_else(|| "no reason given".into());
-            return Ok(RespondReport { refused: vec![(remote_order_id.to_owned(), format!("this answer was refused before: {why}"))], ..Default::default() });
-        }
-        state => {
-            tracing::info!(order = remote_order_id, state, "this answer was already sent");
-            return Ok(RespondReport::default());
-        }
-    }
-    let instance = format!("{}:respond", crate::store::runs::instance_name());
-    Ok(send_pending(store, client, &instance, Some(queued.order_db_id)).await?)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RespondError {
-    #[error(transparent)]
-    Queue(#[from] orders::QueueError),
-    #[error(transparent)]
-    Order(#[from] OrderError),
 }

@@ -358,9 +358,22 @@ pub async fn audit(
     subject: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
+    audit_as(store, (Some(user.id), &user.username), cooperative_id, action, subject, detail).await
+}
+
+/// Writes an audit entry for an action taken by `(user row, name)`: a
+/// dashboard user, or the operator at the command line (no user row).
+pub async fn audit_as(
+    store: &Store,
+    (user_id, name): (Option<i64>, &str),
+    cooperative_id: Option<i64>,
+    action: &str,
+    subject: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO audit_log (user_id, username, cooperative_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(user.id)
-        .bind(&user.username)
+        .bind(user_id)
+        .bind(name)
         .bind(cooperative_id)
         .bind(action)
         .bind(subject)

@@ -301,53 +301,35 @@ pub async fn reject(State(state): State<WebState>, auth: Auth, Path(id): Path<i6
     answer(state, auth, id, form, false).await
 }
 
-/// Records the answer (committed before anything is sent), writes the audit
-/// entry, then sends it through the same outbox as `orders respond`.
+/// Answers through the use case (`app::orders::answer`: the scope, the
+/// rules, the outbox, the audit entry, the send); the page says how it went.
 async fn answer(state: WebState, auth: Auth, id: i64, form: AnswerForm, accept: bool) -> Result<Response, WebError> {
+    use crate::app::orders::{AnswerError, Answered, Answering, Decision, OrderRef};
     auth.check(&form.csrf)?;
-    let Some(o) = dashboard::order(&state.store, auth.user.scope(), id).await? else { return Err(WebError::NotFound) };
-    let reason = form.alasan.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(|r| r.chars().take(500).collect::<String>());
-    if !accept && reason.is_none() {
-        return Ok(Redirect::to(&format!("/pesanan/{id}?jawab=alasan")).into_response());
-    }
-    let portal = state.orders_from_inaproc;
-    if let Err(why) = OrderStatus::parse(&o.status).answerable(portal) {
-        return Err(WebError::BadRequest(not_answerable(why, auth.lang)));
-    }
-    let Some(jobs) = state.jobs.as_ref() else { return Err(WebError::BadRequest(auth.t().not_answerable.to_owned())) };
-    let as_ubl = o.source == crate::orders::import::SOURCE;
-    let order = crate::store::orders::AnswerFor::Row { id, scope: auth.user.scope() };
-    let queued = crate::store::orders::queue_response(&state.store, order, accept, reason.as_deref(), as_ubl, portal).await;
-    let queued = match queued {
-        Ok(q) => q,
-        Err(crate::store::orders::QueueError::AlreadyAnswered { .. }) => return Err(WebError::BadRequest(auth.t().not_answerable.to_owned())),
-        Err(crate::store::orders::QueueError::NotAnswerable { why, .. }) => return Err(WebError::BadRequest(not_answerable(why, auth.lang))),
-        Err(crate::store::orders::QueueError::UnknownOrder(_) | crate::store::orders::QueueError::Ambiguous { .. }) => return Err(WebError::NotFound),
-        Err(crate::store::orders::QueueError::Store(e)) => return Err(e.into()),
-    };
-    if queued.state == "refused" {
-        // Answered before and refused by the catalogue: the page says why.
-        return Ok(Redirect::to(&format!("/pesanan/{id}")).into_response());
-    }
-    crate::store::users::audit(
-        &state.store,
-        &auth.user,
-        Some(o.cooperative_id),
-        if accept { "order.accept" } else { "order.reject" },
-        Some(&o.order_id),
-        serde_json::json!({"reason": reason}),
-    )
-    .await?;
-    let instance = format!("{}:web", crate::store::runs::instance_name());
-    let outcome = match crate::orders::respond::send_pending(&state.store, &jobs.client, &instance, Some(queued.order_db_id)).await {
-        Ok(r) if r.sent > 0 => "terkirim",
-        Ok(_) => "nanti",
-        Err(e) => {
-            tracing::warn!(order = o.order_id, error = %e, "an answer from the dashboard is recorded but not sent yet");
-            "nanti"
+    let decision = if accept { Decision::Accept } else { Decision::Reject(form.alasan.unwrap_or_default()) };
+    let sender = format!("{}:web", crate::store::runs::instance_name());
+    let ctx =
+        Answering { store: &state.store, client: state.jobs.as_ref().map(|j| &j.client), in_portal: state.orders_from_inaproc, ubl: false, sender: &sender };
+    let outcome = match crate::app::orders::answer(&ctx, &crate::app::Actor::user(&auth.user), OrderRef::Row(id), &decision).await {
+        Ok(o) => o,
+        Err(AnswerError::ReasonNeeded) => return Ok(Redirect::to(&format!("/pesanan/{id}?jawab=alasan")).into_response()),
+        Err(AnswerError::NotAnswerable { why, .. }) => return Err(WebError::BadRequest(not_answerable(why, auth.lang))),
+        Err(AnswerError::AlreadyAnswered { .. } | AnswerError::NoCatalogue) => return Err(WebError::BadRequest(auth.t().not_answerable.to_owned())),
+        Err(AnswerError::NotFound(_) | AnswerError::Ambiguous { .. }) => return Err(WebError::NotFound),
+        Err(AnswerError::Store(e)) => return Err(e.into()),
+        Err(AnswerError::Send(e)) => {
+            // Recorded and audited; the next sync sends it.
+            tracing::warn!(order = id, error = %e, "an answer from the dashboard is recorded but not sent yet");
+            return Ok(Redirect::to(&format!("/pesanan/{id}?jawab=nanti")).into_response());
         }
     };
-    Ok(Redirect::to(&format!("/pesanan/{id}?jawab={outcome}")).into_response())
+    let notice = match outcome.answered {
+        Answered::Sent { .. } | Answered::AlreadySent => "?jawab=terkirim",
+        Answered::Later { .. } => "?jawab=nanti",
+        // The page says why.
+        Answered::Refused { .. } => "",
+    };
+    Ok(Redirect::to(&format!("/pesanan/{id}{notice}")).into_response())
 }
 
 /// Why an order cannot be answered, in the page's language: the command

@@ -137,8 +137,16 @@ async fn orders_from_inaproc_equal_the_ground_truth_under_faults_and_within_the_
             .fetch_all(store.pool())
             .await
             .unwrap();
+    let ctx = katalog_bridge::app::orders::Answering { store: &store, client: Some(&catalogue), in_portal: false, ubl: false, sender: "test" };
     for id in &waiting {
-        katalog_bridge::orders::respond::respond(&store, &catalogue, id, true, None, false, false).await.unwrap();
+        let operator = katalog_bridge::app::Actor::operator();
+        let answered = katalog_bridge::app::orders::answer(
+            &ctx,
+            &operator,
+            katalog_bridge::app::orders::OrderRef::Remote(id),
+            &katalog_bridge::app::orders::Decision::Accept,
+        );
+        answered.await.unwrap();
     }
     // The story goes on under faults, while a second daemon reads through the same quota.
     admin(&server, "/admin/clock/advance", json!({"hours": 24 * 9})).await;

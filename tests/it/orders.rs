@@ -8,6 +8,7 @@ use crate::common;
 
 use std::collections::HashMap;
 
+use katalog_bridge::app::orders::{AnswerError, Answered, Answering, Decision, OrderRef};
 use katalog_bridge::catalog::Format;
 use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::config::CatalogueSettings;
@@ -15,7 +16,7 @@ use katalog_bridge::domain::calendar::WorkingCalendar;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mock::{MockServer, Scenario};
-use katalog_bridge::orders::{SyncOptions, respond::respond, sync_orders};
+use katalog_bridge::orders::{SyncOptions, sync_orders};
 use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
 use rust_decimal::Decimal;
@@ -134,21 +135,27 @@ async fn orders_land_once_and_equal_the_ground_truth_under_every_fault() {
             .fetch_all(store.pool())
             .await
             .unwrap();
-    let accepted = respond(&store, &client, &waiting[0], true, None, false, false).await.unwrap();
+    let [json, ubl] = [false, true].map(|ubl| Answering { store: &store, client: Some(&client), in_portal: false, ubl, sender: "test" });
+    let operator = katalog_bridge::app::Actor::operator();
+    let accept = Decision::Accept;
+    let accepted = katalog_bridge::app::orders::answer(&json, &operator, OrderRef::Remote(&waiting[0]), &accept).await.unwrap();
     let more: Vec<String> =
         sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE status = 'WAITING_SELLER_CONFIRMATION' ORDER BY 1 OFFSET 2 LIMIT 3")
             .fetch_all(store.pool())
             .await
             .unwrap();
     for id in &more {
-        assert_eq!(respond(&store, &client, id, true, None, false, false).await.unwrap().sent, 1);
+        let a = katalog_bridge::app::orders::answer(&json, &operator, OrderRef::Remote(id), &accept).await.unwrap();
+        assert!(matches!(a.answered, Answered::Sent { .. }), "{a:?}");
     }
-    assert_eq!((accepted.sent, accepted.status.as_deref()), (1, Some("ON_PROCESS")));
-    let rejected = respond(&store, &client, &waiting[1], false, Some("Stok beras habis"), true, false).await.unwrap();
-    assert_eq!((rejected.sent, rejected.status.as_deref()), (1, Some("CANCELLED")));
-    let again = respond(&store, &client, &waiting[0], true, None, false, false).await.unwrap();
-    assert_eq!(again.sent, 0, "answered once");
-    assert!(respond(&store, &client, &waiting[0], false, Some("x"), false, false).await.is_err(), "a different answer is refused");
+    assert_eq!(accepted.answered, Answered::Sent { status: Some("ON_PROCESS".into()) });
+    let reject = Decision::Reject("Stok beras habis".into());
+    let rejected = katalog_bridge::app::orders::answer(&ubl, &operator, OrderRef::Remote(&waiting[1]), &reject).await.unwrap();
+    assert_eq!(rejected.answered, Answered::Sent { status: Some("CANCELLED".into()) });
+    let again = katalog_bridge::app::orders::answer(&json, &operator, OrderRef::Remote(&waiting[0]), &accept).await.unwrap();
+    assert_eq!(again.answered, Answered::AlreadySent, "answered once");
+    let different = katalog_bridge::app::orders::answer(&json, &operator, OrderRef::Remote(&waiting[0]), &Decision::Reject("x".into())).await;
+    assert!(matches!(different, Err(AnswerError::AlreadyAnswered { .. })), "a different answer is refused: {different:?}");
 
     // The story goes on under every fault the mock injects; the sync converges on the truth.
     admin(&server, "/admin/clock/advance", json!({"hours": 24 * 9})).await;

@@ -408,3 +408,47 @@ async fn reasons_on_the_pages_are_in_the_pages_language_and_the_english_stays_in
         assert!(html.contains("cannot write the upload workbooks: /tmp/x.xlsx: UnequalLengths"), "the English view has the command line's words: {html}");
     }
 }
+
+/// `orders respond` answers through the same use case as the page's
+/// buttons: the order found the same way, the answer sent with the owning
+/// cooperative's account, and an audit entry written in the operator's name
+/// for the order's cooperative (the command line wrote none before). A
+/// rejection without its reason, and a second, different answer, are
+/// refused with the use case's words, and record nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_respond_is_the_pages_use_case_and_is_audited_in_the_operators_name() {
+    let w = World::new("").await;
+    let ((mine, order), _) = w.two_cooperatives().await;
+    let remote: String = sqlx::query_scalar("SELECT remote_order_id FROM purchase_orders WHERE id = $1").bind(order).fetch_one(w.store.pool()).await.unwrap();
+    let config = w.tmp.path().join("katalog-bridge.toml");
+    let respond = |args: &[&str]| {
+        common::binary()
+            .env("DATABASE_URL", &w.url)
+            .env("USER", "petugas")
+            .arg("--config")
+            .arg(&config)
+            .args(["orders", "respond", &remote])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let blank = respond(&["--reject", "--reason", "   "]);
+    let err = String::from_utf8_lossy(&blank.stderr);
+    assert!(!blank.status.success() && err.contains("a rejection needs its reason"), "{err}");
+    assert_eq!(w.scalar("SELECT count(*) FROM order_responses").await, 0, "nothing recorded");
+    let out = respond(&["--accept"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("answer sent"), "{}", String::from_utf8_lossy(&out.stdout));
+    let audited: Vec<(String, Option<i64>, String)> = sqlx::query_as(
+        "SELECT a.username, a.user_id, c.code FROM audit_log a JOIN cooperatives c ON c.id = a.cooperative_id WHERE a.action = 'order.accept' AND a.subject = $1",
+    )
+    .bind(&remote)
+    .fetch_all(w.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, vec![("cli:petugas".to_owned(), None, mine)], "audited once, in the operator's name, for the order's cooperative");
+    let again = respond(&["--reject", "--reason", "stok habis"]);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success() && err.contains("already answered"), "{err}");
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'order.%'").await, 1, "a refused answer is not audited");
+}
