@@ -167,6 +167,61 @@ fn answered(report: RespondReport) -> Answered {
     }
 }
 
+/// A status change: (when, from, to, kind).
+pub type Change = (chrono::DateTime<chrono::Utc>, Option<String>, Option<String>, String);
+
+/// One order as its page and `orders show` present it.
+#[derive(Debug, Clone)]
+pub struct OrderDetail {
+    pub head: crate::store::dashboard::OrderHead,
+    /// Its money, the steps in force and what is overdue; `None` where its
+    /// facts cannot be read (no cooperative of ours holds it any more).
+    pub standing: Option<crate::orders::fulfilment::Standing>,
+    pub lines: Vec<crate::store::orders::ShownLine>,
+    /// The steps recorded after the order, oldest first.
+    pub entries: Vec<crate::store::orders::Entry>,
+    pub history: Vec<Change>,
+    pub notices: Vec<crate::store::notifications::Shown>,
+}
+
+/// What reading an order's detail needs beside the store.
+pub struct Reading<'a> {
+    pub store: &'a Store,
+    pub tax: &'a crate::mapping::tax::TaxRules,
+    pub fulfilment: &'a crate::config::FulfilmentSettings,
+    /// Jakarta's day, against which steps are overdue.
+    pub today: chrono::NaiveDate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetailError {
+    #[error("no order {0} is stored within your cooperatives: run sync orders first, or check the id")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An order's detail for `actor`, found only within the actor's scope.
+pub async fn detail(ctx: &Reading<'_>, actor: &Actor, order: OrderRef<'_>) -> Result<OrderDetail, DetailError> {
+    let (row, shown) = match order {
+        OrderRef::Row(id) => (Some(id), format!("#{id}")),
+        OrderRef::Remote(remote) => (crate::store::orders::order_db_id(ctx.store, remote).await?, remote.to_owned()),
+    };
+    let head = match row {
+        Some(id) => crate::store::dashboard::order(ctx.store, actor.scope, id).await?,
+        None => None,
+    };
+    let Some(head) = head else { return Err(DetailError::NotFound(shown)) };
+    let filter = crate::store::orders::FactsFilter { order_db_id: Some(head.id), ..Default::default() };
+    let standing =
+        crate::store::orders::facts(ctx.store, &filter).await?.first().map(|f| crate::orders::fulfilment::standing(f, ctx.tax, ctx.fulfilment, ctx.today));
+    let lines = crate::store::orders::order_lines(ctx.store, head.id).await?;
+    let entries = crate::store::orders::entries(ctx.store, head.id).await?;
+    let history = crate::store::orders::history(ctx.store, head.id).await?;
+    let notices = crate::store::notifications::of_order(ctx.store, head.id).await?;
+    Ok(OrderDetail { head, standing, lines, entries, history, notices })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

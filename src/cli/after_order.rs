@@ -13,8 +13,7 @@ use crate::domain::time::today;
 use crate::mapping::MappingSource;
 use crate::mapping::tax::TaxRules;
 use crate::orders::export::ExportFormat;
-use crate::orders::fulfilment::standing;
-use crate::store::orders::{self, FactsFilter, NewEntry};
+use crate::store::orders::{self, NewEntry};
 
 fn tax_rules(settings: &Settings) -> anyhow::Result<TaxRules> {
     Ok(TaxRules::load(&MappingSource::from_config(settings.mappings_dir.as_deref()))?)
@@ -24,18 +23,14 @@ fn tax_rules(settings: &Settings) -> anyhow::Result<TaxRules> {
 pub(super) async fn show(order: String, json: bool, settings: &Settings) -> anyhow::Result<u8> {
     let rules = tax_rules(settings)?;
     with_store(settings, async |store| {
-        let id = orders::order_db_id(store, &order).await?.with_context(|| format!("order {order} is not stored: check the id, or run sync orders"))?;
-        let facts = orders::facts(store, &FactsFilter { order_db_id: Some(id), ..FactsFilter::default() }).await?;
-        let facts = facts.first().with_context(|| format!("order {order} belongs to no registered cooperative"))?;
-        let s = standing(facts, &rules, &settings.fulfilment, today());
-        let lines = orders::order_lines(store, id).await?;
-        let entries = orders::entries(store, id).await?;
-        let history = orders::history(store, id).await?;
-        let notices = crate::store::notifications::of_order(store, id).await?;
+        let reading = crate::app::orders::Reading { store, tax: &rules, fulfilment: &settings.fulfilment, today: today() };
+        let detail = crate::app::orders::detail(&reading, &crate::app::Actor::operator(), crate::app::orders::OrderRef::Remote(&order)).await?;
+        let crate::app::orders::OrderDetail { head, standing, lines, entries, history, notices } = detail;
+        let s = standing.with_context(|| format!("order {order} belongs to no registered cooperative"))?;
         let mut out = std::io::stdout().lock();
         if json {
             let mut v = serde_json::to_value(&s)?;
-            v["order_date"] = serde_json::json!(facts.order_date.map(|d| d.to_rfc3339()));
+            v["order_date"] = serde_json::json!(head.order_date.map(|d| d.to_rfc3339()));
             v["lines"] = serde_json::to_value(&lines)?;
             v["entries"] = serde_json::to_value(&entries)?;
             v["notifications"] = serde_json::to_value(&notices)?;
@@ -46,9 +41,9 @@ pub(super) async fn show(order: String, json: bool, settings: &Settings) -> anyh
             return Ok(EXIT_OK);
         }
         let m = &s.money;
-        writeln!(out, "Pesanan {} — {} ({})", s.order_id, facts.cooperative_name, s.cooperative)?;
+        writeln!(out, "Pesanan {} — {} ({})", s.order_id, head.cooperative_name, s.cooperative)?;
         writeln!(out, "Status: {}   Pembeli: {}", s.status, s.buyer.as_deref().unwrap_or("-"))?;
-        if let Some(d) = facts.order_date {
+        if let Some(d) = head.order_date {
             writeln!(out, "Tanggal pesanan: {}", crate::domain::time::show(d))?;
         }
         writeln!(out, "\nBarang:")?;

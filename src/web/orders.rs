@@ -165,7 +165,13 @@ fn steps_label(step: Step, lang: super::i18n::Lang) -> String {
 pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Query(q): Query<AnswerNotice>) -> Result<Response, WebError> {
     let lang = auth.lang;
     let t = auth.t();
-    let Some(o) = dashboard::order(&state.store, auth.user.scope(), id).await? else { return Err(WebError::NotFound) };
+    let reading = crate::app::orders::Reading { store: &state.store, tax: &state.tax, fulfilment: &state.fulfilment, today: crate::domain::time::today() };
+    let detail = match crate::app::orders::detail(&reading, &crate::app::Actor::user(&auth.user), crate::app::orders::OrderRef::Row(id)).await {
+        Ok(d) => d,
+        Err(crate::app::orders::DetailError::NotFound(_)) => return Err(WebError::NotFound),
+        Err(crate::app::orders::DetailError::Store(e)) => return Err(e.into()),
+    };
+    let crate::app::orders::OrderDetail { head: o, standing, lines, entries: _, history, notices } = detail;
     let status = OrderStatus::parse(&o.status);
     let (deadline, left, urgent) =
         if status.awaits_seller() { deadline_view(&state, o.deadline, lang) } else { (o.deadline.map(|d| when(d, lang)), None, false) };
@@ -185,8 +191,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         let reason = o.response_reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
         format!("{decision}: {st}{reason}")
     });
-    let lines = crate::store::orders::order_lines(&state.store, o.id)
-        .await?
+    let lines = lines
         .into_iter()
         .map(|l| LineView {
             item: l.item.unwrap_or_default(),
@@ -197,10 +202,8 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
             total: rupiah(l.line_total),
         })
         .collect();
-    let facts = crate::store::orders::facts(&state.store, &crate::store::orders::FactsFilter { order_db_id: Some(o.id), ..Default::default() }).await?;
     let (mut money, mut money_note, mut steps, mut overdue) = (Vec::new(), None, Vec::new(), Vec::new());
-    if let Some(f) = facts.first() {
-        let s = crate::orders::fulfilment::standing(f, &state.tax, &state.fulfilment, crate::domain::time::today());
+    if let Some(s) = standing {
         let m = &s.money;
         money = vec![
             (t.goods_before_ppn, m.goods_before_ppn),
@@ -229,13 +232,11 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         }
         overdue = s.overdue.iter().map(|od| format!("{}: {} ({} {})", t.overdue, steps_label(od.step, lang), t.due, format::day(od.due, lang))).collect();
     }
-    let notices = crate::store::notifications::of_order(&state.store, o.id)
-        .await?
+    let notices = notices
         .into_iter()
         .map(|n| (format::notification(&n.kind, &n.channel, lang), format::notification_state(&n.state, lang), n.last_error.unwrap_or_default()))
         .collect();
-    let history = crate::store::orders::history(&state.store, o.id)
-        .await?
+    let history = history
         .into_iter()
         .map(|(at, from, to, kind)| {
             let change = match (from, to) {
