@@ -103,7 +103,7 @@ pub struct Header<'a> {
 /// The header goes through quick-xml's event writer ([`Elements`]). A line is written as
 /// fixed markup with its values between, each value escaped by quick-xml
 /// ([`Markup`]): a line has some fifty elements, and writing each as events
-/// cost more than everything else together (see the README's benchmark).
+/// cost more than everything else together (see docs/benchmarks.md).
 pub struct CatalogueWriter<W: Write> {
     /// The document is written into memory; full chunks go to `out` (cheaper than many tiny writes).
     o: Markup,

@@ -5,6 +5,7 @@ mod after_order;
 mod commands;
 mod common;
 mod inaproc;
+mod orders;
 mod users;
 
 use std::path::PathBuf;

@@ -8,6 +8,7 @@ mod after_order;
 mod catalogue_client;
 mod cli;
 mod daemon;
+mod docs;
 mod embedded_postgres;
 mod hostile_files;
 mod import_products;

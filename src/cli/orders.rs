@@ -1,0 +1,252 @@
+//! `orders ...`: the orders group of the command line.
+
+use std::io::Write as _;
+
+use anyhow::Context;
+
+use super::common::{cooperative_arg, with_store};
+use super::{EXIT_OK, EXIT_REJECTED_ROWS, OrdersCommand};
+use crate::config::Settings;
+use crate::mapping::MappingSource;
+
+/// A deadline in WIB and what is left of it: `(2 working days 3 h left)`,
+/// `(passed)` once it has, nothing when there is none.
+fn deadline_and_left(
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    calendar: &crate::domain::calendar::WorkingCalendar,
+) -> (String, String) {
+    match deadline {
+        Some(d) if d > now => {
+            (crate::domain::time::show(d), format!("({} left)", crate::domain::calendar::show_working_time(calendar.working_time_left(now, d))))
+        }
+        Some(d) => (crate::domain::time::show(d), "(passed)".to_owned()),
+        None => ("-".to_owned(), String::new()),
+    }
+}
+
+/// `orders pending|list|show|record|respond|import-ubl|export`.
+pub(super) async fn run(command: OrdersCommand, settings: &Settings) -> anyhow::Result<u8> {
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    match command {
+        OrdersCommand::Pending { cooperative } => pending(cooperative, settings, &mappings).await,
+        OrdersCommand::ImportUbl { files } => import_ubl(&files, settings, &mappings).await,
+        OrdersCommand::Export { cooperative, format, since, out } => export(cooperative, format, since, out, settings, &mappings).await,
+        OrdersCommand::List { cooperative, status, json } => list(cooperative, status, json, settings).await,
+        OrdersCommand::Show { order, json } => super::after_order::show(order, json, settings).await,
+        OrdersCommand::Record { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by } => {
+            let args = super::after_order::RecordArgs { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by };
+            super::after_order::record(args, settings).await
+        }
+        OrdersCommand::Respond { order, accept, reject: _, reason, ubl } => respond(settings, &order, accept, reason, ubl).await,
+    }
+}
+
+/// `orders pending`: what waits for the seller, for the buyer's PPK, and what is overdue after the order.
+async fn pending(cooperative: Option<String>, settings: &Settings, mappings: &MappingSource) -> anyhow::Result<u8> {
+    let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+    let calendar = crate::mapping::working_calendar(mappings, settings.orders.cuti_bersama_is_working_day)?;
+    crate::orders::warn_of_calendar_gap(&calendar);
+    with_store(settings, async |store| {
+        let orders = crate::store::orders::list(store, cooperative.as_deref(), None, true).await?;
+        let now = chrono::Utc::now();
+        let mut out = std::io::stdout().lock();
+        for o in &orders {
+            let (deadline, left) = deadline_and_left(o.deadline, now, &calendar);
+            let answer = o.response.as_deref().map(|r| format!("  [answer {r}]")).unwrap_or_default();
+            writeln!(
+                out,
+                "{:<16} {:<20} {:<40} {:>15}  due {deadline} {left}  {}{answer}",
+                o.order_id,
+                o.cooperative,
+                o.buyer.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
+                crate::domain::money::format_rupiah(o.total),
+                o.items.as_deref().unwrap_or("(lines not fetched yet)"),
+            )?;
+        }
+        eprintln!("{} orders waiting for confirmation", orders.len());
+        if settings.orders.source == crate::config::OrderSource::Inaproc && !orders.is_empty() {
+            writeln!(
+                out,
+                "\nKonfirmasi setiap pesanan di portal e-Katalog sebelum batasnya: tanda tangani surat pesanan dengan PrivyID (OTP). \
+                 Tidak ada program yang dapat melakukannya untuk koperasi; orders respond tidak berlaku untuk INAPROC."
+            )?;
+        }
+        let ppk = crate::store::orders::list(store, cooperative.as_deref(), Some("WAITING_PPK_REVIEW"), false).await?;
+        if !ppk.is_empty() {
+            writeln!(out, "\nMenunggu persetujuan PPK pembeli (hubungi satuan kerjanya sebelum batas PPK, atau pesanan batal otomatis):")?;
+            for o in &ppk {
+                let (deadline, left) = deadline_and_left(o.ppk_deadline, now, &calendar);
+                writeln!(
+                    out,
+                    "{:<16} {:<20} {:<40} {:>15}  PPK due {deadline} {left}",
+                    o.order_id,
+                    o.cooperative,
+                    o.buyer.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
+                    crate::domain::money::format_rupiah(o.total),
+                )?;
+            }
+            eprintln!("{} orders waiting for the buyer's PPK", ppk.len());
+        }
+        let overdue = super::after_order::overdue(store, settings, cooperative.as_deref()).await?;
+        if !overdue.is_empty() {
+            writeln!(out, "\nTerlambat setelah pesanan (overdue after the order):")?;
+            for s in &overdue {
+                for o in &s.overdue {
+                    writeln!(
+                        out,
+                        "{:<16} {:<20} {:<16} jatuh tempo {} ({} hari lalu)  belum dibayar {}",
+                        s.order_id,
+                        s.cooperative,
+                        o.step.label(),
+                        o.due.format("%d-%m-%Y"),
+                        o.days_late,
+                        crate::domain::money::format_rupiah(s.outstanding)
+                    )?;
+                }
+            }
+            eprintln!("{} orders with overdue steps after the order", overdue.len());
+        }
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// `orders import-ubl`.
+async fn import_ubl(files: &[std::path::PathBuf], settings: &Settings, mappings: &MappingSource) -> anyhow::Result<u8> {
+    let calendar = crate::mapping::working_calendar(mappings, settings.orders.cuti_bersama_is_working_day)?;
+    with_store(settings, async |store| {
+        let results = crate::orders::import::import_ubl(store, &calendar, files).await?;
+        let mut worst = EXIT_OK;
+        for r in &results {
+            match &r.result {
+                Ok((id, c)) => println!(
+                    "{}: order {id} stored with {} lines{}",
+                    r.file.display(),
+                    c.lines,
+                    if c.mismatched > 0 { " (its lines do not add up to its line total: flagged)" } else { "" }
+                ),
+                Err(why) => {
+                    eprintln!("{}: not imported: {why}", r.file.display());
+                    worst = EXIT_REJECTED_ROWS;
+                }
+            }
+        }
+        Ok(worst)
+    })
+    .await
+}
+
+/// `orders export`.
+async fn export(
+    cooperative: String,
+    format: crate::orders::export::ExportFormat,
+    since: Option<chrono::NaiveDate>,
+    out: Option<std::path::PathBuf>,
+    settings: &Settings,
+    mappings: &MappingSource,
+) -> anyhow::Result<u8> {
+    let cooperative = cooperative_arg(Some(cooperative))?.map(|c| c.to_string()).unwrap_or_default();
+    with_store(settings, async |store| {
+        if !crate::store::products::cooperative_ids(store).await?.contains_key(&cooperative) {
+            anyhow::bail!("cooperative {cooperative} is not registered: check the code");
+        }
+        let rules = crate::mapping::tax::TaxRules::load(mappings)?;
+        let rows = crate::orders::export::rows(store, &rules, &settings.fulfilment, &cooperative, since).await?;
+        match (format, &out) {
+            (crate::orders::export::ExportFormat::Csv, None) => crate::orders::export::write_csv(std::io::stdout().lock(), &rows)?,
+            (crate::orders::export::ExportFormat::Csv, Some(path)) => {
+                let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+                crate::orders::export::write_csv(std::io::BufWriter::new(file), &rows)?;
+            }
+            (crate::orders::export::ExportFormat::Xlsx, out) => {
+                let path = out.clone().unwrap_or_else(|| std::path::PathBuf::from(format!("orders-{cooperative}.xlsx")));
+                crate::orders::export::write_xlsx(&path, &rows).with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("written to {}", path.display());
+            }
+        }
+        eprintln!("{} order lines", rows.len());
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// `orders list`.
+async fn list(cooperative: Option<String>, status: Option<String>, json: bool, settings: &Settings) -> anyhow::Result<u8> {
+    let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+    with_store(settings, async |store| {
+        let orders = crate::store::orders::list(store, cooperative.as_deref(), status.as_deref(), false).await?;
+        let money = if json { super::after_order::money_by_order(store, settings, cooperative.as_deref()).await? } else { Default::default() };
+        let mut out = std::io::stdout().lock();
+        for o in &orders {
+            if json {
+                let mut v = serde_json::to_value(o).unwrap_or_default();
+                v["deadline"] = serde_json::json!(o.deadline.map(|d| d.to_rfc3339()));
+                if let (Some(m), Some(fields)) = (money.get(&o.order_id), v.as_object_mut())
+                    && let serde_json::Value::Object(m) = serde_json::to_value(m)?
+                {
+                    fields.extend(m);
+                }
+                writeln!(out, "{v}")?;
+            } else {
+                let flags = [(o.amount_mismatch, " [amounts differ]"), (o.unrouted_lines > 0, " [lines match no listing]")]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, t)| *t)
+                    .collect::<String>();
+                writeln!(
+                    out,
+                    "{:<16} {:<20} {:<28} {:>15} {:>3} lines{flags}",
+                    o.order_id,
+                    o.cooperative,
+                    o.status,
+                    crate::domain::money::format_rupiah(o.total),
+                    o.lines
+                )?;
+            }
+        }
+        if !json {
+            eprintln!("{} orders", orders.len());
+        }
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// `orders respond`: through the same use case as the page's buttons.
+async fn respond(settings: &Settings, order: &str, accept: bool, reason: Option<String>, ubl: bool) -> anyhow::Result<u8> {
+    use crate::app::orders::{Answered, Answering, Decision, OrderRef};
+    let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+    for p in &problems {
+        eprintln!("warning: {p}");
+    }
+    with_store(settings, async |store| {
+        let sender = format!("{}:respond", crate::store::runs::instance_name());
+        let ctx = Answering { store, client: Some(&client), in_portal: settings.orders.source == crate::config::OrderSource::Inaproc, ubl, sender: &sender };
+        let decision = if accept { Decision::Accept } else { Decision::Reject(reason.unwrap_or_default()) };
+        let outcome = crate::app::orders::answer(&ctx, &crate::app::Actor::operator(), OrderRef::Remote(order), &decision).await?;
+        Ok(match outcome.answered {
+            Answered::Sent { status: Some(status) } => {
+                println!("{order}: answer sent; the order is now {status}");
+                EXIT_OK
+            }
+            Answered::Sent { status: None } => {
+                println!("{order}: answer sent");
+                EXIT_OK
+            }
+            Answered::AlreadySent => {
+                println!("{order}: this answer was sent before");
+                EXIT_OK
+            }
+            Answered::Refused { why } => {
+                eprintln!("refused: {order}: {why}");
+                EXIT_REJECTED_ROWS
+            }
+            Answered::Later { why } => {
+                eprintln!("not sent yet (kept, sent again by the next orders respond or sync orders): {order}: {why}");
+                EXIT_REJECTED_ROWS
+            }
+        })
+    })
+    .await
+}
