@@ -263,7 +263,7 @@ async fn listings(args: ListingsArgs, command: Option<ListingsCommand>, settings
         Some(ListingsCommand::Resubmit { ids }) => {
             with_store(settings, async |store| {
                 use crate::domain::publication::OnRequest;
-                let done = crate::store::publications::resubmit(store, &ids).await?;
+                let done = crate::app::listings::resubmit(store, &crate::app::Actor::operator(), &ids).await?;
                 let mut resent = 0;
                 for r in &done {
                     let state = r.state.as_deref().unwrap_or("?");

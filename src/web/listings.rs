@@ -204,22 +204,13 @@ pub struct ResubmitForm {
     lanjut: Option<String>,
 }
 
-/// Makes a publication pending again, where resending applies; the same
-/// store call as `listings resubmit`.
+/// Makes a publication pending again, where resending applies: the use
+/// case `listings resubmit` goes through too.
 pub async fn resubmit(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Form(form): Form<ResubmitForm>) -> Result<Response, WebError> {
     auth.check(&form.csrf)?;
-    let Some((coop_id, sku, name)) = dashboard::publication_in_scope(&state.store, auth.user.scope(), id).await? else { return Err(WebError::NotFound) };
-    let done = crate::store::publications::resubmit(&state.store, &[id]).await?;
-    let resent = done.first().and_then(|d| d.decision) == Some(OnRequest::Resend);
-    crate::store::users::audit(
-        &state.store,
-        &auth.user,
-        Some(coop_id),
-        "listing.resubmit",
-        Some(&format!("{sku} {name}")),
-        serde_json::json!({"publication": id, "resent": resent}),
-    )
-    .await?;
+    let done = crate::app::listings::resubmit(&state.store, &crate::app::Actor::user(&auth.user), &[id]).await?;
+    let Some(decision) = done.first().and_then(|d| d.decision) else { return Err(WebError::NotFound) };
+    let resent = decision == OnRequest::Resend;
     let back = super::local_path(form.lanjut.as_deref());
     let sep = if back.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{back}{sep}ok={}", if resent { 1 } else { 0 })).into_response())

@@ -304,6 +304,11 @@ async fn the_sync_publish_command_publishes_and_reruns_send_nothing() {
     let id = sent_back[0]["id"].as_i64().unwrap().to_string();
     let (code, out, _) = run(&["listings", "resubmit", &id]);
     assert_eq!(code, 0, "{out}");
+    // The same use case as the listings page's button: audited, here in the operator's name.
+    let audited: Vec<(String, Value)> =
+        sqlx::query_as("SELECT username, detail FROM audit_log WHERE action = 'listing.resubmit'").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert!(audited[0].0.starts_with("cli:") && audited[0].1["publication"] == id.parse::<i64>().unwrap() && audited[0].1["resent"] == true, "{audited:?}");
     let (code, out, err) = run(&["sync", "publish", "--cooperative", "MJK-WATES"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("sent 1: 1 accepted"), "{out}");
