@@ -5,7 +5,9 @@ mod after_order;
 mod commands;
 mod common;
 mod inaproc;
+mod listings;
 mod orders;
+mod sync;
 mod users;
 
 use std::path::PathBuf;
