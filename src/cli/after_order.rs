@@ -25,115 +25,130 @@ pub(super) async fn show(order: String, json: bool, settings: &Settings) -> anyh
     with_store(settings, async |store| {
         let reading = crate::app::orders::Reading { store, tax: &rules, fulfilment: &settings.fulfilment, today: today() };
         let detail = crate::app::orders::detail(&reading, &crate::app::Actor::operator(), crate::app::orders::OrderRef::Remote(&order)).await?;
-        let crate::app::orders::OrderDetail { head, standing, lines, entries, history, notices } = detail;
-        let s = standing.with_context(|| format!("order {order} belongs to no registered cooperative"))?;
+        let s = detail.standing.as_ref().with_context(|| format!("order {order} belongs to no registered cooperative"))?;
         let mut out = std::io::stdout().lock();
         if json {
-            let mut v = serde_json::to_value(&s)?;
-            v["order_date"] = serde_json::json!(head.order_date.map(|d| d.to_rfc3339()));
-            v["lines"] = serde_json::to_value(&lines)?;
-            v["entries"] = serde_json::to_value(&entries)?;
-            v["notifications"] = serde_json::to_value(&notices)?;
-            v["history"] = serde_json::json!(
-                history.iter().map(|(at, from, to, kind)| serde_json::json!({"at": at.to_rfc3339(), "from": from, "to": to, "kind": kind})).collect::<Vec<_>>()
-            );
-            writeln!(out, "{v}")?;
-            return Ok(EXIT_OK);
-        }
-        let m = &s.money;
-        writeln!(out, "Pesanan {} — {} ({})", s.order_id, head.cooperative_name, s.cooperative)?;
-        writeln!(out, "Status: {}   Pembeli: {}", s.status, s.buyer.as_deref().unwrap_or("-"))?;
-        if let Some(d) = head.order_date {
-            writeln!(out, "Tanggal pesanan: {}", crate::domain::time::show(d))?;
-        }
-        writeln!(out, "\nBarang:")?;
-        for l in &lines {
-            writeln!(
-                out,
-                "  {:<40} {:>8} {:<10} {:>14} {:>15}",
-                l.item.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
-                l.quantity.map_or_else(|| "-".to_owned(), |q| q.normalize().to_string()),
-                l.unit.as_deref().unwrap_or(""),
-                l.unit_price.map_or_else(|| "-".to_owned(), format_rupiah),
-                format_rupiah(l.line_total)
-            )?;
-        }
-        writeln!(out, "\nUang (rupiah utuh; cara bayar: {}, pajak dipungut oleh {}):", rules.payment(m.payment).label, m.collector)?;
-        for (label, value) in [
-            ("Nilai barang sebelum PPN", m.goods_before_ppn),
-            ("Dasar pengenaan PPN", m.ppn_base),
-            ("PPN", m.ppn),
-            ("PPh 22 dipungut", m.pph22),
-            ("PNBP", m.pnbp),
-            ("Ongkos kirim", m.shipping),
-            ("Total pesanan", m.total),
-            ("Diterima koperasi", m.net_to_cooperative),
-            ("Belum dibayar", s.outstanding),
-        ] {
-            writeln!(out, "  {label:<26} {:>16}", format_rupiah(value))?;
-        }
-        if m.unknown_lines > 0 {
-            writeln!(out, "  ({} baris tidak cocok dengan produk kita: dihitung sebagai barang kena PPN biasa)", m.unknown_lines)?;
-        }
-        writeln!(out, "\nSetelah pesanan:")?;
-        for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
-            let line = match s.steps.get(&step) {
-                Some(d) => format!(
-                    "{}{}{}",
-                    d.on.map(|on| on.format("%d-%m-%Y").to_string()).unwrap_or_else(|| "ya".into()),
-                    d.number.as_deref().filter(|n| !n.is_empty()).map(|n| format!(", nomor {n}")).unwrap_or_default(),
-                    d.amount.map(|a| format!(", {}", format_rupiah(a))).unwrap_or_default()
-                ),
-                None => "belum".into(),
-            };
-            writeln!(out, "  {:<18} {line}", step.label())?;
-        }
-        for o in &s.overdue {
-            writeln!(out, "  TERLAMBAT: {} (jatuh tempo {}, {} hari lalu)", o.step.label(), o.due.format("%d-%m-%Y"), o.days_late)?;
-        }
-        if !entries.is_empty() {
-            writeln!(out, "\nCatatan:")?;
-            for e in &entries {
-                let kind = Step::parse(&e.kind).map_or_else(|| e.kind.clone(), |s| s.label().to_owned());
-                writeln!(
-                    out,
-                    "  {} {:<12} {} {} {} oleh {}",
-                    crate::domain::time::show(e.recorded_at),
-                    kind,
-                    e.on_date.map(|d| d.format("%d-%m-%Y").to_string()).unwrap_or_default(),
-                    e.number.as_deref().or(e.detail.as_deref()).unwrap_or(""),
-                    e.amount.map(format_rupiah).unwrap_or_default(),
-                    e.recorded_by
-                )?;
-            }
-        }
-        if !notices.is_empty() {
-            writeln!(out, "\nPemberitahuan:")?;
-            for n in &notices {
-                let state = match n.state.as_str() {
-                    "sent" => "terkirim",
-                    "pending" => "menunggu",
-                    "failed" => "gagal",
-                    "moot" => "tidak perlu lagi",
-                    other => other,
-                };
-                writeln!(
-                    out,
-                    "  {:<14} {:<9} {:<28} {state}{}",
-                    n.kind,
-                    n.channel,
-                    n.recipient,
-                    n.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
-                )?;
-            }
-        }
-        writeln!(out, "\nRiwayat status:")?;
-        for (at, from, to, kind) in &history {
-            writeln!(out, "  {}  {} -> {} ({kind})", crate::domain::time::show(*at), from.as_deref().unwrap_or("-"), to.as_deref().unwrap_or("-"))?;
+            writeln!(out, "{}", as_json(s, &detail)?)?;
+        } else {
+            print_detail(&mut out, s, &detail, &rules)?;
         }
         Ok(EXIT_OK)
     })
     .await
+}
+
+/// `orders show --json`: the standing, with the order's date, lines, steps, notifications and history.
+fn as_json(s: &crate::orders::fulfilment::Standing, d: &crate::app::orders::OrderDetail) -> serde_json::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(s)?;
+    v["order_date"] = serde_json::json!(d.head.order_date.map(|d| d.to_rfc3339()));
+    v["lines"] = serde_json::to_value(&d.lines)?;
+    v["entries"] = serde_json::to_value(&d.entries)?;
+    v["notifications"] = serde_json::to_value(&d.notices)?;
+    v["history"] = serde_json::json!(
+        d.history.iter().map(|(at, from, to, kind)| serde_json::json!({"at": at.to_rfc3339(), "from": from, "to": to, "kind": kind})).collect::<Vec<_>>()
+    );
+    Ok(v)
+}
+
+/// `orders show`: the order for a person, in Bahasa Indonesia.
+fn print_detail(
+    out: &mut impl std::io::Write,
+    s: &crate::orders::fulfilment::Standing,
+    d: &crate::app::orders::OrderDetail,
+    rules: &TaxRules,
+) -> std::io::Result<()> {
+    let m = &s.money;
+    writeln!(out, "Pesanan {} — {} ({})", s.order_id, d.head.cooperative_name, s.cooperative)?;
+    writeln!(out, "Status: {}   Pembeli: {}", s.status, s.buyer.as_deref().unwrap_or("-"))?;
+    if let Some(d) = d.head.order_date {
+        writeln!(out, "Tanggal pesanan: {}", crate::domain::time::show(d))?;
+    }
+    writeln!(out, "\nBarang:")?;
+    for l in &d.lines {
+        writeln!(
+            out,
+            "  {:<40} {:>8} {:<10} {:>14} {:>15}",
+            l.item.as_deref().unwrap_or("-").chars().take(40).collect::<String>(),
+            l.quantity.map_or_else(|| "-".to_owned(), |q| q.normalize().to_string()),
+            l.unit.as_deref().unwrap_or(""),
+            l.unit_price.map_or_else(|| "-".to_owned(), format_rupiah),
+            format_rupiah(l.line_total)
+        )?;
+    }
+    writeln!(out, "\nUang (rupiah utuh; cara bayar: {}, pajak dipungut oleh {}):", rules.payment(m.payment).label, m.collector)?;
+    for (label, value) in [
+        ("Nilai barang sebelum PPN", m.goods_before_ppn),
+        ("Dasar pengenaan PPN", m.ppn_base),
+        ("PPN", m.ppn),
+        ("PPh 22 dipungut", m.pph22),
+        ("PNBP", m.pnbp),
+        ("Ongkos kirim", m.shipping),
+        ("Total pesanan", m.total),
+        ("Diterima koperasi", m.net_to_cooperative),
+        ("Belum dibayar", s.outstanding),
+    ] {
+        writeln!(out, "  {label:<26} {:>16}", format_rupiah(value))?;
+    }
+    if m.unknown_lines > 0 {
+        writeln!(out, "  ({} baris tidak cocok dengan produk kita: dihitung sebagai barang kena PPN biasa)", m.unknown_lines)?;
+    }
+    writeln!(out, "\nSetelah pesanan:")?;
+    for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
+        let line = match s.steps.get(&step) {
+            Some(d) => format!(
+                "{}{}{}",
+                d.on.map(|on| on.format("%d-%m-%Y").to_string()).unwrap_or_else(|| "ya".into()),
+                d.number.as_deref().filter(|n| !n.is_empty()).map(|n| format!(", nomor {n}")).unwrap_or_default(),
+                d.amount.map(|a| format!(", {}", format_rupiah(a))).unwrap_or_default()
+            ),
+            None => "belum".into(),
+        };
+        writeln!(out, "  {:<18} {line}", step.label())?;
+    }
+    for o in &s.overdue {
+        writeln!(out, "  TERLAMBAT: {} (jatuh tempo {}, {} hari lalu)", o.step.label(), o.due.format("%d-%m-%Y"), o.days_late)?;
+    }
+    if !d.entries.is_empty() {
+        writeln!(out, "\nCatatan:")?;
+        for e in &d.entries {
+            let kind = Step::parse(&e.kind).map_or_else(|| e.kind.clone(), |s| s.label().to_owned());
+            writeln!(
+                out,
+                "  {} {:<12} {} {} {} oleh {}",
+                crate::domain::time::show(e.recorded_at),
+                kind,
+                e.on_date.map(|d| d.format("%d-%m-%Y").to_string()).unwrap_or_default(),
+                e.number.as_deref().or(e.detail.as_deref()).unwrap_or(""),
+                e.amount.map(format_rupiah).unwrap_or_default(),
+                e.recorded_by
+            )?;
+        }
+    }
+    if !d.notices.is_empty() {
+        writeln!(out, "\nPemberitahuan:")?;
+        for n in &d.notices {
+            let state = match n.state.as_str() {
+                "sent" => "terkirim",
+                "pending" => "menunggu",
+                "failed" => "gagal",
+                "moot" => "tidak perlu lagi",
+                other => other,
+            };
+            writeln!(
+                out,
+                "  {:<14} {:<9} {:<28} {state}{}",
+                n.kind,
+                n.channel,
+                n.recipient,
+                n.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            )?;
+        }
+    }
+    writeln!(out, "\nRiwayat status:")?;
+    for (at, from, to, kind) in &d.history {
+        writeln!(out, "  {}  {} -> {} ({kind})", crate::domain::time::show(*at), from.as_deref().unwrap_or("-"), to.as_deref().unwrap_or("-"))?;
+    }
+    Ok(())
 }
 
 /// What `orders record` was given.

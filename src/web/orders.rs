@@ -202,36 +202,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
             total: rupiah(l.line_total),
         })
         .collect();
-    let (mut money, mut money_note, mut steps, mut overdue) = (Vec::new(), None, Vec::new(), Vec::new());
-    if let Some(s) = standing {
-        let m = &s.money;
-        money = vec![
-            (t.goods_before_ppn, m.goods_before_ppn),
-            (t.ppn, m.ppn),
-            (t.pph22, m.pph22),
-            (t.pnbp, m.pnbp),
-            (t.shipping, m.shipping),
-            (t.total, m.total),
-            (t.net, m.net_to_cooperative),
-            (t.outstanding, s.outstanding),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), rupiah(v)))
-        .collect();
-        money_note = Some(format!("{} · {}", state.tax.payment(m.payment).label, m.collector));
-        for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
-            let done = match s.steps.get(&step) {
-                Some(d) => [d.on.map(|on| format::day(on, lang)), d.number.clone().filter(|n| !n.is_empty()), d.amount.map(rupiah)]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                None => t.not_yet.to_owned(),
-            };
-            steps.push(StepView { label: steps_label(step, lang), done: if done.is_empty() { t.yes.to_owned() } else { done } });
-        }
-        overdue = s.overdue.iter().map(|od| format!("{}: {} ({} {})", t.overdue, steps_label(od.step, lang), t.due, format::day(od.due, lang))).collect();
-    }
+    let StandingView { money, money_note, steps, overdue } = standing.map(|s| standing_view(&s, &state, lang)).unwrap_or_default();
     let notices = notices
         .into_iter()
         .map(|n| (format::notification(&n.kind, &n.channel, lang), format::notification_state(&n.state, lang), n.last_error.unwrap_or_default()))
@@ -280,6 +251,48 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         l,
     };
     render(&page)
+}
+
+/// An order's money, steps and what is overdue, as its page shows them.
+#[derive(Default)]
+struct StandingView {
+    money: Vec<(String, String)>,
+    money_note: Option<String>,
+    steps: Vec<StepView>,
+    overdue: Vec<String>,
+}
+
+fn standing_view(s: &crate::orders::fulfilment::Standing, state: &WebState, lang: super::i18n::Lang) -> StandingView {
+    let t = lang.texts();
+    let m = &s.money;
+    let money = vec![
+        (t.goods_before_ppn, m.goods_before_ppn),
+        (t.ppn, m.ppn),
+        (t.pph22, m.pph22),
+        (t.pnbp, m.pnbp),
+        (t.shipping, m.shipping),
+        (t.total, m.total),
+        (t.net, m.net_to_cooperative),
+        (t.outstanding, s.outstanding),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), rupiah(v)))
+    .collect();
+    let money_note = Some(format!("{} · {}", state.tax.payment(m.payment).label, m.collector));
+    let mut steps = Vec::new();
+    for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
+        let done = match s.steps.get(&step) {
+            Some(d) => [d.on.map(|on| format::day(on, lang)), d.number.clone().filter(|n| !n.is_empty()), d.amount.map(rupiah)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+            None => t.not_yet.to_owned(),
+        };
+        steps.push(StepView { label: steps_label(step, lang), done: if done.is_empty() { t.yes.to_owned() } else { done } });
+    }
+    let overdue = s.overdue.iter().map(|od| format!("{}: {} ({} {})", t.overdue, steps_label(od.step, lang), t.due, format::day(od.due, lang))).collect();
+    StandingView { money, money_note, steps, overdue }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
