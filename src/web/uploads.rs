@@ -60,15 +60,21 @@ async fn cooperative_for(state: &WebState, user: &User, named: Option<&str>) -> 
     }
 }
 
-/// The upload: the CSRF field must come before the file, so nothing is
-/// written for a forged request. The file goes to a private temporary
-/// folder (its own name is only shown, never used as a path), streamed and
-/// capped at `[import] max_file_bytes`, then imported for the cooperative.
-pub async fn upload(State(state): State<WebState>, auth: Auth, mut multipart: Multipart) -> Result<Response, WebError> {
+/// What the upload's form brought.
+enum Received {
+    /// The cooperative named (the liaison's choice), and the file saved with its own name.
+    File { named: Option<String>, saved: Option<(std::path::PathBuf, String)> },
+    /// A file refused before it is saved, with why, in the page's language.
+    Refused(String),
+}
+
+/// Reads the upload's form: the CSRF field first (nothing is written for a
+/// forged request), then the cooperative and the file, streamed into `dir`
+/// and capped at `[import] max_file_bytes`.
+async fn receive(state: &WebState, auth: &Auth, mut multipart: Multipart, dir: &std::path::Path) -> Result<Received, WebError> {
     let t = auth.t();
     let mut csrf_ok = false;
     let mut named: Option<String> = None;
-    let dir = tempfile::Builder::new().prefix("kb-unggah-").tempdir().map_err(|e| WebError::Internal(format!("a temporary folder: {e}")))?;
     let mut saved: Option<(std::path::PathBuf, String)> = None;
     let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(format!("{}: {e}", t.upload_failed));
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
@@ -86,13 +92,12 @@ pub async fn upload(State(state): State<WebState>, auth: Auth, mut multipart: Mu
                 }
                 let ext = std::path::Path::new(&original).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
                 if !matches!(ext.as_str(), "csv" | "xlsx" | "txt") {
-                    let why = match auth.lang {
+                    return Ok(Received::Refused(match auth.lang {
                         super::i18n::Lang::Id => format!("{}: {original}: hanya CSV atau XLSX", t.upload_failed),
                         super::i18n::Lang::En => format!("{}: {original}: only CSV or XLSX", t.upload_failed),
-                    };
-                    return upload_page(&state, &auth, None, Some(why)).await;
+                    }));
                 }
-                let path = dir.path().join(format!("unggahan.{ext}"));
+                let path = dir.join(format!("unggahan.{ext}"));
                 let mut file = tokio::fs::File::create(&path).await.map_err(|e| WebError::Internal(format!("saving an upload: {e}")))?;
                 let mut size: u64 = 0;
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
@@ -112,6 +117,20 @@ pub async fn upload(State(state): State<WebState>, auth: Auth, mut multipart: Mu
     if !csrf_ok {
         return Err(WebError::Csrf);
     }
+    Ok(Received::File { named, saved })
+}
+
+/// The upload: the CSRF field must come before the file, so nothing is
+/// written for a forged request. The file goes to a private temporary
+/// folder (its own name is only shown, never used as a path), streamed and
+/// capped at `[import] max_file_bytes`, then imported for the cooperative.
+pub async fn upload(State(state): State<WebState>, auth: Auth, multipart: Multipart) -> Result<Response, WebError> {
+    let t = auth.t();
+    let dir = tempfile::Builder::new().prefix("kb-unggah-").tempdir().map_err(|e| WebError::Internal(format!("a temporary folder: {e}")))?;
+    let (named, saved) = match receive(&state, &auth, multipart, dir.path()).await? {
+        Received::File { named, saved } => (named, saved),
+        Received::Refused(why) => return upload_page(&state, &auth, None, Some(why)).await,
+    };
     let Some((path, original)) = saved else { return upload_page(&state, &auth, None, Some(t.no_file.to_owned())).await };
     let Some((coop_id, code)) = cooperative_for(&state, &auth.user, named.as_deref().filter(|n| !n.is_empty())).await? else { return Err(WebError::NotFound) };
     let coop = crate::domain::cooperative::CooperativeCode::parse(&code).map_err(|e| WebError::Internal(e.to_string()))?;
