@@ -398,33 +398,7 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
         crate::shutdown::wait().await;
         let _ = stop_tx.send(true);
     });
-    let notifier = jobs.notify.clone();
-    let sweeper = {
-        let store = store.handle();
-        let every = parts.notify_every.max(Duration::from_secs(1));
-        let mut stop = stop.clone();
-        tokio::spawn(async move {
-            loop {
-                match runs::abandon_stale(&store, runs::ABANDONED_AFTER).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::warn!(runs = n, "runs whose heartbeat stopped are now marked abandoned"),
-                    Err(e) => tracing::warn!(error = %e, "cannot check for abandoned runs"),
-                }
-                if let Some(n) = &notifier {
-                    n.queue_and_send(&store).await;
-                }
-                if let Some(idle) = web_sessions
-                    && let Err(e) = crate::store::users::sweep(&store, (idle.max(1) * 60) as f64).await
-                {
-                    tracing::warn!(error = %e, "cannot remove the dashboard's ended sessions");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = stop.wait_for(|s| *s) => return,
-                }
-            }
-        })
-    };
+    let sweeper = spawn_sweeper(store.handle(), jobs.notify.clone(), parts.notify_every, web_sessions, stop.clone());
     let scheduler = Scheduler::new(store, Arc::new(clock::SystemClock), parts.tz, parts.schedules, jobs, parts.help_every);
     // It returns only once stopped.
     scheduler.run(stop).await;
@@ -435,4 +409,38 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
     }
     tracing::info!("daemon stopped");
     Ok(())
+}
+
+/// The housekeeping beside the scheduler, every `every` until `stop`: runs
+/// whose heartbeat stopped are marked abandoned, notifications are queued
+/// and sent, and the dashboard's ended sessions are removed.
+fn spawn_sweeper(
+    store: Store,
+    notifier: Option<Arc<crate::notify::Notifier>>,
+    every: Duration,
+    web_sessions: Option<u64>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let every = every.max(Duration::from_secs(1));
+    tokio::spawn(async move {
+        loop {
+            match runs::abandon_stale(&store, runs::ABANDONED_AFTER).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(runs = n, "runs whose heartbeat stopped are now marked abandoned"),
+                Err(e) => tracing::warn!(error = %e, "cannot check for abandoned runs"),
+            }
+            if let Some(n) = &notifier {
+                n.queue_and_send(&store).await;
+            }
+            if let Some(idle) = web_sessions
+                && let Err(e) = crate::store::users::sweep(&store, (idle.max(1) * 60) as f64).await
+            {
+                tracing::warn!(error = %e, "cannot remove the dashboard's ended sessions");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    })
 }
