@@ -104,33 +104,83 @@ pub struct FactsFilter<'a> {
     pub under_way: bool,
 }
 
+/// A row of [`facts`]: the order, its lines' amounts and categories, and
+/// the newest entry of each step recorded after it, as arrays.
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    id: i64,
+    order_id: String,
+    cooperative: String,
+    cooperative_name: String,
+    pkp: bool,
+    status: String,
+    shipment_status: Option<String>,
+    buyer: Option<String>,
+    buyer_code: Option<String>,
+    order_date: Option<DateTime<Utc>>,
+    shipping: Decimal,
+    total: Decimal,
+    /// Jakarta's day of the last change the catalogue reported.
+    changed_on: Option<NaiveDate>,
+    line_amounts: Vec<Decimal>,
+    line_categories: Vec<Option<String>>,
+    entry_kinds: Vec<String>,
+    entry_dates: Vec<Option<NaiveDate>>,
+    entry_numbers: Vec<Option<String>>,
+    entry_amounts: Vec<Option<Decimal>>,
+    entry_details: Vec<Option<String>>,
+}
+
+impl From<FactsRow> for OrderFacts {
+    fn from(r: FactsRow) -> Self {
+        let mut done = HashMap::new();
+        let mut payment_way = None;
+        for (i, kind) in r.entry_kinds.iter().enumerate() {
+            let Some(step) = Step::parse(kind) else { continue };
+            if step == Step::PaymentWay {
+                payment_way = r.entry_details.get(i).cloned().flatten().as_deref().and_then(PaymentWay::parse);
+                continue;
+            }
+            let entry = Done {
+                on: r.entry_dates.get(i).copied().flatten(),
+                number: r.entry_numbers.get(i).cloned().flatten(),
+                amount: r.entry_amounts.get(i).copied().flatten(),
+            };
+            done.insert(step, entry);
+        }
+        // What the catalogue reports: delivered (and so shipped) once its
+        // shipment status says so or the order is completed, on the day of that change.
+        let delivered = r.shipment_status.as_deref() == Some("DELIVERED") || r.status == "COMPLETED";
+        let shipped = delivered || r.shipment_status.as_deref().is_some_and(|s| s == "SHIPPED" || s == "ON_DELIVERY");
+        for (step, reported) in [(Step::Delivered, delivered), (Step::Shipped, shipped)] {
+            if reported {
+                done.entry(step).or_insert(Done { on: r.changed_on, number: None, amount: None });
+            }
+        }
+        let lines = r.line_amounts.into_iter().zip(r.line_categories).map(|(amount, category)| TaxedLine { amount, category }).collect();
+        OrderFacts {
+            id: r.id,
+            order_id: r.order_id,
+            cooperative: r.cooperative,
+            cooperative_name: r.cooperative_name,
+            pkp: r.pkp,
+            status: r.status,
+            shipment_status: r.shipment_status,
+            buyer: r.buyer,
+            buyer_code: r.buyer_code,
+            order_date: r.order_date,
+            shipping: r.shipping,
+            total: r.total,
+            lines,
+            done,
+            payment_way,
+        }
+    }
+}
+
 /// The facts of the orders `filter` selects, in order of cooperative and order id.
 pub async fn facts(store: &Store, filter: &FactsFilter<'_>) -> Result<Vec<OrderFacts>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        order_id: String,
-        cooperative: String,
-        cooperative_name: String,
-        pkp: bool,
-        status: String,
-        shipment_status: Option<String>,
-        buyer: Option<String>,
-        buyer_code: Option<String>,
-        order_date: Option<DateTime<Utc>>,
-        shipping: Decimal,
-        total: Decimal,
-        /// Jakarta's day of the last change the catalogue reported.
-        changed_on: Option<NaiveDate>,
-        line_amounts: Vec<Decimal>,
-        line_categories: Vec<Option<String>>,
-        entry_kinds: Vec<String>,
-        entry_dates: Vec<Option<NaiveDate>>,
-        entry_numbers: Vec<Option<String>>,
-        entry_amounts: Vec<Option<Decimal>>,
-        entry_details: Vec<Option<String>>,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<FactsRow> = sqlx::query_as(
         "SELECT o.id, o.remote_order_id AS order_id, c.code AS cooperative, c.name AS cooperative_name, c.pkp, o.status, o.shipment_status,
                 o.nama_satker AS buyer, o.kode_satker AS buyer_code, o.order_date, o.shipping_fee AS shipping, o.total,
                 (o.remote_updated_at AT TIME ZONE 'Asia/Jakarta')::date AS changed_on,
@@ -162,53 +212,7 @@ pub async fn facts(store: &Store, filter: &FactsFilter<'_>) -> Result<Vec<OrderF
     .bind(filter.under_way)
     .fetch_all(&store.pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let mut done = HashMap::new();
-            let mut payment_way = None;
-            for (i, kind) in r.entry_kinds.iter().enumerate() {
-                let Some(step) = Step::parse(kind) else { continue };
-                if step == Step::PaymentWay {
-                    payment_way = r.entry_details.get(i).cloned().flatten().as_deref().and_then(PaymentWay::parse);
-                    continue;
-                }
-                let entry = Done {
-                    on: r.entry_dates.get(i).copied().flatten(),
-                    number: r.entry_numbers.get(i).cloned().flatten(),
-                    amount: r.entry_amounts.get(i).copied().flatten(),
-                };
-                done.insert(step, entry);
-            }
-            // What the catalogue reports: delivered (and so shipped) once its
-            // shipment status says so or the order is completed, on the day of that change.
-            let delivered = r.shipment_status.as_deref() == Some("DELIVERED") || r.status == "COMPLETED";
-            let shipped = delivered || r.shipment_status.as_deref().is_some_and(|s| s == "SHIPPED" || s == "ON_DELIVERY");
-            for (step, reported) in [(Step::Delivered, delivered), (Step::Shipped, shipped)] {
-                if reported {
-                    done.entry(step).or_insert(Done { on: r.changed_on, number: None, amount: None });
-                }
-            }
-            let lines = r.line_amounts.into_iter().zip(r.line_categories).map(|(amount, category)| TaxedLine { amount, category }).collect();
-            OrderFacts {
-                id: r.id,
-                order_id: r.order_id,
-                cooperative: r.cooperative,
-                cooperative_name: r.cooperative_name,
-                pkp: r.pkp,
-                status: r.status,
-                shipment_status: r.shipment_status,
-                buyer: r.buyer,
-                buyer_code: r.buyer_code,
-                order_date: r.order_date,
-                shipping: r.shipping,
-                total: r.total,
-                lines,
-                done,
-                payment_way,
-            }
-        })
-        .collect())
+    Ok(rows.into_iter().map(OrderFacts::from).collect())
 }
 
 /// An order's status history: (when, from, to, kind).
