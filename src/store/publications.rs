@@ -499,34 +499,7 @@ pub async fn apply_feed_page(
     // In change order, whatever order the page came in (numeric where the ids are numbers).
     ordered.sort_by_key(|i| (i.change.parse::<u64>().unwrap_or(u64::MAX), i.change.clone()));
     for item in ordered {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, state FROM publications WHERE channel = $1 AND seller = $2 AND remote_id = $3 FOR UPDATE")
-            .bind(channel)
-            .bind(seller)
-            .bind(&item.remote_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        // Not known by its id: perhaps by the seller's item id, when its id was never read.
-        let row = match (row, &item.sku) {
-            (Some(row), _) => Some(row),
-            (None, Some(sku)) => {
-                sqlx::query_as(
-                    "UPDATE publications pb SET remote_id = $5, updated_at = now()
-                     WHERE pb.id = (SELECT pb2.id FROM publications pb2 JOIN products p ON p.id = pb2.product_id JOIN members m ON m.id = p.member_id
-                                    WHERE pb2.channel = $1 AND pb2.seller = $2 AND pb2.remote_id IS NULL
-                                      AND ((m.code || '/' || p.sku) = $3 OR (p.sku = $3 AND m.code = $4))
-                                    ORDER BY pb2.id LIMIT 1 FOR UPDATE)
-                     RETURNING pb.id, pb.state",
-                )
-                .bind(channel)
-                .bind(seller)
-                .bind(sku)
-                .bind(&item.member)
-                .bind(&item.remote_id)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            (None, None) => None,
-        };
+        let row = feed_publication(&mut tx, channel, seller, item).await?;
         let Some((id, state)) = row else {
             counts.unknown += 1;
             continue;
@@ -584,6 +557,39 @@ pub async fn apply_feed_page(
     .await?;
     tx.commit().await?;
     Ok(counts)
+}
+
+/// The publication a feed item speaks of, locked: by its remote id, or, when
+/// its id was never read, by the seller's item id (the id is learned then).
+async fn feed_publication(tx: &mut sqlx::PgConnection, channel: &str, seller: &str, item: &ListingChange) -> Result<Option<(i64, String)>, StoreError> {
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, state FROM publications WHERE channel = $1 AND seller = $2 AND remote_id = $3 FOR UPDATE")
+        .bind(channel)
+        .bind(seller)
+        .bind(&item.remote_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    // Not known by its id: perhaps by the seller's item id, when its id was never read.
+    Ok(match (row, &item.sku) {
+        (Some(row), _) => Some(row),
+        (None, Some(sku)) => {
+            sqlx::query_as(
+                "UPDATE publications pb SET remote_id = $5, updated_at = now()
+                 WHERE pb.id = (SELECT pb2.id FROM publications pb2 JOIN products p ON p.id = pb2.product_id JOIN members m ON m.id = p.member_id
+                                WHERE pb2.channel = $1 AND pb2.seller = $2 AND pb2.remote_id IS NULL
+                                  AND ((m.code || '/' || p.sku) = $3 OR (p.sku = $3 AND m.code = $4))
+                                ORDER BY pb2.id LIMIT 1 FOR UPDATE)
+                 RETURNING pb.id, pb.state",
+            )
+            .bind(channel)
+            .bind(seller)
+            .bind(sku)
+            .bind(&item.member)
+            .bind(&item.remote_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        (None, None) => None,
+    })
 }
 
 /// One line of the liaison's view of the listings.
