@@ -176,33 +176,10 @@ impl RowImport for ProductImport<'_> {
             None => Some(String::new()),
         };
         let category = v.required_text(KATEGORI).and_then(|t| v.check(KATEGORI, LocalCategory::parse(&t)));
-        let unit = v.required_text(SATUAN).and_then(|t| {
-            let resolved = self.units.resolve(&t).map(str::to_owned).ok_or_else(|| {
-                let known: Vec<&str> = self.units.codes().collect();
-                DomainError::new(
-                    "unknown_unit",
-                    format!("unknown unit {t:?}; use one of: {}", known.join(", ")),
-                    format!("satuan {t:?} tidak dikenal; pakai salah satu dari: {}", known.join(", ")),
-                )
-            });
-            v.check(SATUAN, resolved)
-        });
+        let unit = v.required_text(SATUAN).and_then(|t| v.check(SATUAN, self.unit(&t)));
         let price = v.required_decimal(HARGA).and_then(|d| v.check(HARGA, Price::parse(d)));
         let stock = optional(v, STOK, |d| quantity(d, "stock"), rust_decimal::Decimal::ZERO);
-        let min_purchase = optional(
-            v,
-            MIN_PEMBELIAN,
-            |d| {
-                quantity(d, "minimum purchase").and_then(|q| {
-                    if q.is_zero() {
-                        Err(DomainError::new("out_of_range", "minimum purchase must be at least 1", "pembelian minimum paling sedikit 1"))
-                    } else {
-                        Ok(q)
-                    }
-                })
-            },
-            rust_decimal::Decimal::ONE,
-        );
+        let min_purchase = optional(v, MIN_PEMBELIAN, min_purchase, rust_decimal::Decimal::ONE);
         let weight = v.decimal(BERAT_KG).and_then(|d| v.check(BERAT_KG, weight_kg(d)));
         let net_content = v.text(ISI_BERSIH).and_then(|t| v.check(ISI_BERSIH, NetContent::parse(&t)));
         let origin = {
@@ -214,17 +191,11 @@ impl RowImport for ProductImport<'_> {
         let tkdn_certificate = v.text(NO_SERTIFIKAT_TKDN);
         let sni_certificate = v.text(NO_SNI);
         let brand = v.text(MEREK);
-        let photos =
-            v.text(FOTO).map_or_else(Vec::new, |t| t.split(|c: char| c.is_whitespace() || c == '|').filter(|s| !s.is_empty()).map(str::to_owned).collect());
         let active = match v.text(AKTIF) {
             None => Some(true),
             Some(raw) => v.check(AKTIF, yes_no(&raw, "aktif")),
         };
-        for p in &photos {
-            if let Err(e) = photo_url(p) {
-                v.fail(FOTO, e);
-            }
-        }
+        let photos = photos(v);
 
         let (coop_id, member_code, sku) = (coop_id?, member_code?, sku?);
         let key = {
@@ -276,6 +247,18 @@ impl RowImport for ProductImport<'_> {
 }
 
 impl ProductImport<'_> {
+    /// A unit as written, resolved to the unit table's code.
+    fn unit(&self, written: &str) -> Result<String, DomainError> {
+        self.units.resolve(written).map(str::to_owned).ok_or_else(|| {
+            let known: Vec<&str> = self.units.codes().collect();
+            DomainError::new(
+                "unknown_unit",
+                format!("unknown unit {written:?}; use one of: {}", known.join(", ")),
+                format!("satuan {written:?} tidak dikenal; pakai salah satu dari: {}", known.join(", ")),
+            )
+        })
+    }
+
     fn cooperative(&self, v: &mut RowView<'_>) -> Option<i64> {
         let written = v.text(KODE_KOPERASI);
         match (&self.fixed, written) {
@@ -330,4 +313,24 @@ fn optional(
         None if v.issues.len() == before => Some(default),
         None => None,
     }
+}
+
+/// The photos' web addresses of a row (`foto`: separated by spaces or `|`),
+/// each checked; a bad one is reported against the column.
+fn photos(v: &mut RowView<'_>) -> Vec<String> {
+    let photos: Vec<String> =
+        v.text(FOTO).map_or_else(Vec::new, |t| t.split(|c: char| c.is_whitespace() || c == '|').filter(|s| !s.is_empty()).map(str::to_owned).collect());
+    for p in &photos {
+        if let Err(e) = photo_url(p) {
+            v.fail(FOTO, e);
+        }
+    }
+    photos
+}
+
+/// A minimum purchase: a quantity of at least 1.
+fn min_purchase(d: rust_decimal::Decimal) -> Result<rust_decimal::Decimal, DomainError> {
+    quantity(d, "minimum purchase").and_then(|q| {
+        if q.is_zero() { Err(DomainError::new("out_of_range", "minimum purchase must be at least 1", "pembelian minimum paling sedikit 1")) } else { Ok(q) }
+    })
 }
