@@ -140,16 +140,14 @@ impl ImportReport {
     }
 }
 
-/// Reads `path` and imports it with `import`. `None` for `store` validates only.
-pub(crate) async fn run<I: RowImport>(
+/// Reads the header: the first row that is not blank, its columns resolved
+/// against the import's (every one it needs present), and the columns the
+/// file has.
+async fn read_header<I: RowImport>(
     import: &mut I,
-    store: Option<&Store>,
+    rows: &mut tokio::sync::mpsc::Receiver<Result<source::RawRow, ImportError>>,
     path: &Path,
-    options: &ImportOptions,
-    settings: &ImportSettings,
-) -> Result<ImportReport, ImportError> {
-    let (kind, mut rows) =
-        source::open(path, options.sheet.as_deref(), settings.max_file_bytes, crate::intake::workbook::WorkbookLimits::from_settings(settings))?;
+) -> Result<(columns::Header, Present), ImportError> {
     let header_row = loop {
         match rows.recv().await {
             None => return Err(ImportError::Empty { path: path.to_owned() }),
@@ -178,6 +176,21 @@ pub(crate) async fn run<I: RowImport>(
     if !unused.is_empty() {
         tracing::info!(file = %path.display(), columns = ?unused, "ignoring columns this import does not use");
     }
+    Ok((header, present))
+}
+
+/// Reads `path` and imports it with `import`. `None` for `store` validates only.
+pub(crate) async fn run<I: RowImport>(
+    import: &mut I,
+    store: Option<&Store>,
+    path: &Path,
+    options: &ImportOptions,
+    settings: &ImportSettings,
+) -> Result<ImportReport, ImportError> {
+    let (kind, mut rows) =
+        source::open(path, options.sheet.as_deref(), settings.max_file_bytes, crate::intake::workbook::WorkbookLimits::from_settings(settings))?;
+    let (header, present) = read_header(import, &mut rows, path).await?;
+    let spec = import.columns();
 
     // The input's own separator, so the rejects open as the input did; `;` for
     // workbooks, as Excel in Indonesian locales expects.
