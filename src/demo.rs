@@ -244,6 +244,28 @@ impl DemoOutcome {
         for report in &self.imports {
             let _ = writeln!(out, "{}", report.summary());
         }
+        self.render_cooperatives(&mut out);
+        let _ = writeln!(out);
+        for map in &self.maps {
+            let _ = writeln!(
+                out,
+                "{}: {} products, {} ready, {} held back by blocking issues, {} with warnings; output in {}",
+                map.format,
+                map.products,
+                map.written,
+                map.blocked,
+                map.with_warnings,
+                common_folder(&map.outputs)
+            );
+        }
+        let _ = writeln!(out, "(katalog-bridge map --format FORMAT --issues lists what to fix, product by product)");
+        self.render_catalogue(&mut out);
+        self.render_orders(&mut out);
+        out
+    }
+
+    /// Each cooperative: its members, items, categories and stock value, and the sums.
+    fn render_cooperatives(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "\n{:<22} {:<16} {:<15} {:>3} {:>7} {:>6} {:>8} {:>18}",
@@ -279,20 +301,10 @@ impl DemoOutcome {
             "",
             format_rupiah(value)
         );
-        let _ = writeln!(out);
-        for map in &self.maps {
-            let _ = writeln!(
-                out,
-                "{}: {} products, {} ready, {} held back by blocking issues, {} with warnings; output in {}",
-                map.format,
-                map.products,
-                map.written,
-                map.blocked,
-                map.with_warnings,
-                common_folder(&map.outputs)
-            );
-        }
-        let _ = writeln!(out, "(katalog-bridge map --format FORMAT --issues lists what to fix, product by product)");
+    }
+
+    /// The listings on the mock catalogue by state, what was held back and what the curators sent back.
+    fn render_catalogue(&self, out: &mut String) {
         let c = &self.catalogue;
         let _ = writeln!(out, "\nOn the mock catalogue at {} (each cooperative under its own seller account):", c.url);
         let _ = writeln!(out, "publish: {}", c.publish.summary());
@@ -331,6 +343,11 @@ impl DemoOutcome {
                 let _ = writeln!(out, "  {} {}/{} {} ({}): {}", l.cooperative, l.member, l.sku, l.product, l.state, l.reasons_text());
             }
         }
+    }
+
+    /// The orders that arrived, those waiting for confirmation, the one accepted, and the month's report.
+    fn render_orders(&self, out: &mut String) {
+        let c = &self.catalogue;
         let o = &c.orders;
         let _ = writeln!(out, "\nGovernment orders, {} hours later on the catalogue's clock ({}):", o.hours, time::show(o.now));
         let _ = writeln!(out, "sync orders: {}", o.sync.summary());
@@ -371,7 +388,6 @@ impl DemoOutcome {
                 format_rupiah(r.outstanding)
             );
         }
-        out
     }
 }
 
