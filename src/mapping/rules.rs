@@ -111,36 +111,58 @@ fn both(sentence: String) -> (String, String) {
 /// The rules beyond "a required field is missing" (which the plan checks),
 /// with the price ceilings in force on `day`.
 pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net: NetFound, day: chrono::NaiveDate, issues: &mut Vec<Issue>) {
-    let limits = plan.limits();
-    let mut push = |code: RuleCode, source: Source, message: (String, String)| {
+    let mut f = Findings { plan, issues };
+    size_rules(&mut f, p);
+    price_rules(&mut f, p, pricing, net, day);
+    bulk_upload_rules(&mut f, p);
+}
+
+/// Where the rules' findings go, each named by the field it concerns.
+struct Findings<'a, C: RuleContext> {
+    plan: &'a C,
+    issues: &'a mut Vec<Issue>,
+}
+
+impl<C: RuleContext> Findings<'_, C> {
+    fn push(&mut self, code: RuleCode, source: Source, message: (String, String)) {
         // The listing field when the format has one, else the spreadsheet column.
-        let field = plan.target_of(source).or(source.input_column()).unwrap_or(source.name());
-        issues.push(Issue::new(code, plan.severity(code), field, message));
-    };
+        let field = self.plan.target_of(source).or(source.input_column()).unwrap_or(source.name());
+        self.issues.push(Issue::new(code, self.plan.severity(code), field, message));
+    }
+}
+
+/// The name's and the description's lengths, the weight, the TKDN
+/// certificate and the number of photos.
+fn size_rules<C: RuleContext>(f: &mut Findings<'_, C>, p: &ProductRecord) {
+    let limits = f.plan.limits();
     let name_chars = p.name.chars().count();
     if name_chars < limits.name_min_chars {
-        push(
+        f.push(
             RuleCode::NameTooShort,
             Source::ProductName,
             (
-                format!("the name has {name_chars} characters; {} needs at least {}: describe the product more fully", plan.format(), limits.name_min_chars),
+                format!("the name has {name_chars} characters; {} needs at least {}: describe the product more fully", f.plan.format(), limits.name_min_chars),
                 format!(
                     "nama berisi {name_chars} karakter; {} meminta paling sedikit {}: tulis nama produk lebih lengkap",
-                    plan.format(),
+                    f.plan.format(),
                     limits.name_min_chars
                 ),
             ),
         );
     }
     if name_chars > limits.name_max_chars {
-        push(
+        f.push(
             RuleCode::NameTooLong,
             Source::ProductName,
             (
-                format!("the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)", plan.format(), limits.name_max_chars),
+                format!(
+                    "the name has {name_chars} characters; {} takes at most {}: shorten it (it is not cut for you)",
+                    f.plan.format(),
+                    limits.name_max_chars
+                ),
                 format!(
                     "nama berisi {name_chars} karakter; {} menerima paling banyak {}: pendekkan nama (tidak dipotong otomatis)",
-                    plan.format(),
+                    f.plan.format(),
                     limits.name_max_chars
                 ),
             ),
@@ -148,7 +170,7 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
     }
     let description_chars = p.description.chars().count();
     if description_chars > limits.description_max_chars {
-        push(
+        f.push(
             RuleCode::DescriptionTooLong,
             Source::ProductDescription,
             (
@@ -157,15 +179,15 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
             ),
         );
     }
-    if p.weight_kg.is_none() && plan.is_goods(&p.category) && plan.target_of(Source::ProductWeightKg).is_some() {
-        push(
+    if p.weight_kg.is_none() && f.plan.is_goods(&p.category) && f.plan.target_of(Source::ProductWeightKg).is_some() {
+        f.push(
             RuleCode::MissingWeight,
             Source::ProductWeightKg,
             ("goods need a shipping weight: fill in berat_kg".into(), "barang perlu berat kirim: isi kolom berat_kg".into()),
         );
     }
     if p.tkdn_percent.is_some() && p.tkdn_certificate.is_none() && !limits.cannot_carry.iter().any(|c| c == "tkdn") {
-        push(
+        f.push(
             RuleCode::TkdnWithoutCertificate,
             Source::ProductTkdnCertificate,
             (
@@ -178,17 +200,17 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
         );
     }
     if p.photo_urls.len() < limits.photos_min {
-        push(
+        f.push(
             RuleCode::NoPhoto,
             Source::ProductPhotoUrls,
             (
-                format!("{} needs at least {} photo: add a photo address (foto)", plan.format(), limits.photos_min),
-                format!("{} meminta paling sedikit {} foto: tambahkan foto produk", plan.format(), limits.photos_min),
+                format!("{} needs at least {} photo: add a photo address (foto)", f.plan.format(), limits.photos_min),
+                format!("{} meminta paling sedikit {} foto: tambahkan foto produk", f.plan.format(), limits.photos_min),
             ),
         );
     }
     if p.photo_urls.len() > limits.photos_max {
-        push(
+        f.push(
             RuleCode::TooManyPhotos,
             Source::ProductPhotoUrls,
             (
@@ -197,8 +219,12 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
             ),
         );
     }
+}
+
+/// The price as rounded, the net content read from the name, and the price ceilings (HET).
+fn price_rules<C: RuleContext>(f: &mut Findings<'_, C>, p: &ProductRecord, pricing: &Pricing, net: NetFound, day: chrono::NaiveDate) {
     if pricing.rounded {
-        push(
+        f.push(
             RuleCode::PriceRounded,
             Source::ProductPrice,
             (
@@ -208,20 +234,20 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
         );
     }
     if let NetFound::Inferred(n) = net {
-        push(
+        f.push(
             RuleCode::NetContentInferred,
             Source::ProductNetContent,
             both(format!("isi_bersih kosong: dari nama dan satuan produk dibaca {n}; isi kolom isi_bersih untuk memastikannya")),
         );
     }
-    if let Some(ceiling) = plan.ceilings().in_force(&p.category, &p.name, day) {
+    if let Some(ceiling) = f.plan.ceilings().in_force(&p.category, &p.name, day) {
         let per = ceiling.per.as_str();
         match net.content() {
             Some(n) if n.measure == ceiling.per => {
                 // The price people pay (PPN included) for one kg or liter.
                 let per_unit = (pricing.with_tax / n.amount).round_dp(2);
                 if per_unit > ceiling.price {
-                    push(
+                    f.push(
                         RuleCode::AbovePriceCeiling,
                         Source::ProductPrice,
                         both(format!(
@@ -236,14 +262,19 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
                     );
                 }
             }
-            Some(n) => push(
+            Some(n) => f.push(
                 RuleCode::NetContentUnknown,
                 Source::ProductNetContent,
                 both(format!("isi bersih {n} tidak dalam {per}: {} tidak bisa dicek; tulis isi_bersih dalam {per}", ceiling.het)),
             ),
-            None => push(RuleCode::NetContentUnknown, Source::ProductNetContent, both(ceiling.unknown_message.clone())),
+            None => f.push(RuleCode::NetContentUnknown, Source::ProductNetContent, both(ceiling.unknown_message.clone())),
         }
     }
+}
+
+/// What a bulk-upload workbook cannot carry (a TKDN value, an SNI number, a brand).
+fn bulk_upload_rules<C: RuleContext>(f: &mut Findings<'_, C>, p: &ProductRecord) {
+    let limits = f.plan.limits();
     for claim in &limits.cannot_carry {
         let (code, present, source, what, apa) = match claim.as_str() {
             "tkdn" => (RuleCode::TkdnNotInBulkUpload, p.tkdn_percent.is_some(), Source::ProductTkdnPercent, "a TKDN value", "nilai TKDN"),
@@ -251,12 +282,12 @@ pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net:
             _ => (RuleCode::BrandNotInBulkUpload, p.brand.is_some(), Source::ProductBrand, "a brand", "merek"),
         };
         if present {
-            let (consequence, akibat) = if plan.severity(code) == Severity::Blocking {
+            let (consequence, akibat) = if f.plan.severity(code) == Severity::Blocking {
                 ("list this product through the catalogue form or API instead", "tayangkan produk ini lewat formulir atau API katalog")
             } else {
                 ("it is left out of the upload", "bagian itu tidak ikut diunggah")
             };
-            push(
+            f.push(
                 code,
                 source,
                 (
