@@ -83,6 +83,54 @@ fn amount(what: &str, text: &str, scale: u32) -> Result<Decimal, String> {
     Ok(d)
 }
 
+/// The field of an order line a leaf under `cac:LineItem` is, if one kept.
+fn line_key(rest: &[&str]) -> Option<&'static str> {
+    Some(match rest {
+        ["ID"] => "id",
+        ["Quantity"] => "quantity",
+        ["LineExtensionAmount"] => "line_extension_amount",
+        ["Price", "PriceAmount"] => "price",
+        ["Price", "BaseQuantity"] => "base_quantity",
+        ["Item", "Name"] => "name",
+        ["Item", "Description"] => "description",
+        ["Item", "SellersItemIdentification", "ID"] => "sellers_item_id",
+        ["Item", "BuyersItemIdentification", "ID"] => "buyers_item_id",
+        ["Item", "StandardItemIdentification", "ID"] => "standard_item_id",
+        ["Item", "ClassifiedTaxCategory", "ID"] => "tax_category",
+        ["Item", "ClassifiedTaxCategory", "Percent"] => "tax_percent",
+        _ => return None,
+    })
+}
+
+/// The `n`th order line (from 0) as a line of the order; what is wrong
+/// with it, named by its line id.
+fn order_line(n: usize, l: Line) -> Result<RemoteLine, String> {
+    let line_id = l.fields.get("id").cloned().unwrap_or_else(|| (n + 1).to_string());
+    let lat = |e: String| format!("line {line_id}: {e}");
+    let get = |k: &str| l.fields.get(k).map(String::as_str);
+    let quantity = amount("Quantity", get("quantity").ok_or_else(|| lat("no cbc:Quantity".into()))?, 4).map_err(lat)?;
+    let line_total = amount("LineExtensionAmount", get("line_extension_amount").ok_or_else(|| lat("no cbc:LineExtensionAmount".into()))?, 2).map_err(lat)?;
+    let unit_price = match get("price") {
+        Some(p) => amount("PriceAmount", p, 2).map_err(lat)?,
+        None => return Err(lat("no cac:Price/cbc:PriceAmount".into())),
+    };
+    let raw = json!({
+        "base_quantity": get("base_quantity"), "buyers_item_id": get("buyers_item_id"), "standard_item_id": get("standard_item_id"),
+        "description": get("description"), "tax_category": get("tax_category"), "tax_percent": get("tax_percent"), "unit_code": l.unit,
+    });
+    Ok(RemoteLine {
+        listing_id: None,
+        sku: get("sellers_item_id").map(str::to_owned),
+        name: get("name").or(get("description")).unwrap_or_default().to_owned(),
+        quantity: Some(quantity),
+        unit: l.unit.clone(),
+        unit_price: Some(unit_price),
+        line_total,
+        raw,
+        line_id,
+    })
+}
+
 /// Reads one Order document. `gln_seller` names the seller id (kode_penyedia)
 /// of a cooperative by its GLN.
 pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<RemoteOrder, String> {
@@ -116,22 +164,7 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
                     ["Order", "BuyerCustomerParty", "Party", rest @ ..] => party_field(&mut buyer, rest, &text, &mut scheme),
                     ["Order", "SellerSupplierParty", "Party", rest @ ..] => party_field(&mut seller, rest, &text, &mut scheme),
                     ["Order", "OrderLine", "LineItem", rest @ ..] => {
-                        let key = match rest {
-                            ["ID"] => "id",
-                            ["Quantity"] => "quantity",
-                            ["LineExtensionAmount"] => "line_extension_amount",
-                            ["Price", "PriceAmount"] => "price",
-                            ["Price", "BaseQuantity"] => "base_quantity",
-                            ["Item", "Name"] => "name",
-                            ["Item", "Description"] => "description",
-                            ["Item", "SellersItemIdentification", "ID"] => "sellers_item_id",
-                            ["Item", "BuyersItemIdentification", "ID"] => "buyers_item_id",
-                            ["Item", "StandardItemIdentification", "ID"] => "standard_item_id",
-                            ["Item", "ClassifiedTaxCategory", "ID"] => "tax_category",
-                            ["Item", "ClassifiedTaxCategory", "Percent"] => "tax_percent",
-                            _ => return Ok(()),
-                        };
-                        if let Some(l) = lines.last_mut() {
+                        if let (Some(key), Some(l)) = (line_key(rest), lines.last_mut()) {
                             l.fields.insert(key, text);
                         }
                     }
@@ -158,31 +191,7 @@ pub fn read(xml: &[u8], gln_seller: &dyn Fn(&str) -> Option<String>) -> Result<R
     }
     let mut out_lines = Vec::with_capacity(lines.len());
     for (n, l) in lines.into_iter().enumerate() {
-        let line_id = l.fields.get("id").cloned().unwrap_or_else(|| (n + 1).to_string());
-        let lat = |e: String| at(format!("line {line_id}: {e}"));
-        let get = |k: &str| l.fields.get(k).map(String::as_str);
-        let quantity = amount("Quantity", get("quantity").ok_or_else(|| lat("no cbc:Quantity".into()))?, 4).map_err(lat)?;
-        let line_total =
-            amount("LineExtensionAmount", get("line_extension_amount").ok_or_else(|| lat("no cbc:LineExtensionAmount".into()))?, 2).map_err(lat)?;
-        let unit_price = match get("price") {
-            Some(p) => amount("PriceAmount", p, 2).map_err(lat)?,
-            None => return Err(lat("no cac:Price/cbc:PriceAmount".into())),
-        };
-        let raw = json!({
-            "base_quantity": get("base_quantity"), "buyers_item_id": get("buyers_item_id"), "standard_item_id": get("standard_item_id"),
-            "description": get("description"), "tax_category": get("tax_category"), "tax_percent": get("tax_percent"), "unit_code": l.unit,
-        });
-        out_lines.push(RemoteLine {
-            listing_id: None,
-            sku: get("sellers_item_id").map(str::to_owned),
-            name: get("name").or(get("description")).unwrap_or_default().to_owned(),
-            quantity: Some(quantity),
-            unit: l.unit.clone(),
-            unit_price: Some(unit_price),
-            line_total,
-            raw,
-            line_id,
-        });
+        out_lines.push(order_line(n, l).map_err(at)?);
     }
     let payable = amount("PayableAmount", head.get("PayableAmount").ok_or_else(|| at("no cbc:PayableAmount".into()))?, 2).map_err(at)?;
     let line_extension = head.get("LineExtensionAmount").map(|t| amount("LineExtensionAmount", t, 2)).transpose().map_err(at)?;
