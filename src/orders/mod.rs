@@ -397,6 +397,45 @@ async fn store_feed_page(
     Ok(())
 }
 
+/// Writes one batch of fetched details; a value the database refuses costs
+/// its own order's detail (stored again one by one), not the batch's.
+async fn write_detail_batch(
+    store: &Store,
+    instance: &str,
+    calendar: &WorkingCalendar,
+    batch: &[(i64, RemoteOrder)],
+    counts: &mut DetailCounts,
+    notes: &mut SyncReport,
+) -> Result<(), OrderError> {
+    let refs: Vec<(i64, &RemoteOrder)> = batch.iter().map(|(id, o)| (*id, o)).collect();
+    match orders::write_details(store, instance, &refs, calendar).await {
+        Ok(c) => counts.add(c),
+        // A value the database refuses costs its own order's detail, not the batch's.
+        Err(e) if e.is_data_error() => {
+            tracing::warn!(error = %e, "the database refused a value of this batch: storing its details one by one");
+            for (id, o) in batch {
+                let id = *id;
+                let stored = store_alone(notes, o, |o| async move { orders::write_details(store, instance, &[(id, &o)], calendar).await }).await?;
+                match stored {
+                    Some(c) => counts.add(c),
+                    None => {
+                        orders::detail_failed(
+                            store,
+                            instance,
+                            id,
+                            notes.refused.last().map_or("refused by the database", String::as_str),
+                            Retry::Refused.after_secs(),
+                        )
+                        .await?
+                    }
+                }
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
 /// Fetches and stores the lines of every order whose detail is due. The
 /// details of the next batch are fetched while the last batch is written.
 /// While a `feed` is being read, the orders its pages store are taken as
@@ -486,32 +525,7 @@ async fn fetch_details(
         let mut counts = DetailCounts::default();
         let mut notes = SyncReport::default();
         while let Some(batch) = to_write.recv().await {
-            let refs: Vec<(i64, &RemoteOrder)> = batch.iter().map(|(id, o)| (*id, o)).collect();
-            match orders::write_details(store, instance, &refs, calendar).await {
-                Ok(c) => counts.add(c),
-                // A value the database refuses costs its own order's detail, not the batch's.
-                Err(e) if e.is_data_error() => {
-                    tracing::warn!(error = %e, "the database refused a value of this batch: storing its details one by one");
-                    for (id, o) in &batch {
-                        let id = *id;
-                        let stored = store_alone(&mut notes, o, |o| async move { orders::write_details(store, instance, &[(id, &o)], calendar).await }).await?;
-                        match stored {
-                            Some(c) => counts.add(c),
-                            None => {
-                                orders::detail_failed(
-                                    store,
-                                    instance,
-                                    id,
-                                    notes.refused.last().map_or("refused by the database", String::as_str),
-                                    Retry::Refused.after_secs(),
-                                )
-                                .await?
-                            }
-                        }
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
+            write_detail_batch(store, instance, calendar, &batch, &mut counts, &mut notes).await?;
             notes.note_repaired(batch.iter().map(|(_, o)| o));
             written_tx.send_modify(|written| *written += 1);
         }
