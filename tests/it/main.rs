@@ -11,6 +11,7 @@ mod daemon;
 mod docs;
 mod embedded_postgres;
 mod hostile_files;
+mod house;
 mod import_products;
 mod inaproc;
 mod interrupt;

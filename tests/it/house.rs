@@ -1,0 +1,65 @@
+//! Rules of the house that the code itself can be checked against.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The functions of a source text longer than `max` lines: (name, first
+/// line, lines). A function runs from its `fn` line to the first line that
+/// is its closing brace at the same indentation (rustfmt's layout).
+fn long_functions(text: &str, max: usize) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let signature = ["pub(crate) ", "pub(super) ", "pub ", "async ", "const ", "unsafe "].iter().fold(body, |s, p| s.strip_prefix(p).unwrap_or(s));
+        let signature = signature.strip_prefix("async ").unwrap_or(signature);
+        let Some(rest) = signature.strip_prefix("fn ") else { continue };
+        if line.trim_end().ends_with(';') {
+            continue;
+        }
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let closing = format!("{indent}}}");
+        if let Some(end) = lines[i + 1..].iter().position(|l| *l == closing) {
+            let n = end + 2;
+            if n > max {
+                found.push((name, i + 1, n));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_function_of_the_adapter_is_over_100_lines() {
+    let mut files = Vec::new();
+    rust_files(&crate::common::repo().join("src"), &mut files);
+    files.sort();
+    let mut long = Vec::new();
+    for file in &files {
+        for (name, line, n) in long_functions(&std::fs::read_to_string(file).unwrap(), 100) {
+            long.push(format!("{}:{line}: fn {name} is {n} lines", file.display()));
+        }
+    }
+    assert!(files.len() > 50, "the sources are found: {}", files.len());
+    assert!(long.is_empty(), "split these functions:\n{}", long.join("\n"));
+}
+
+#[test]
+fn a_long_function_is_found_and_a_short_one_is_not() {
+    let long = format!("pub async fn long() {{\n{}}}\n\nfn short() {{\n    1\n}}\n", "    let _ = 1;\n".repeat(120));
+    assert_eq!(long_functions(&long, 100), [("long".to_owned(), 1, 122)]);
+    // A declaration has no body; a method of three lines is three lines.
+    assert!(long_functions("fn f();\nimpl X {\n    fn g() {\n        1\n    }\n}\n", 3).is_empty());
+    assert_eq!(long_functions("impl X {\n    fn g() {\n        1\n    }\n}\n", 2), [("g".to_owned(), 2, 3)]);
+}
