@@ -389,13 +389,7 @@ async fn demo_web(store: &Store, settings: &Settings, outcome: &demo::DemoOutcom
         (cooperative_user.as_str(), crate::store::users::Role::Cooperative, Some(cooperative.as_str())),
     ] {
         let password = crate::web::auth::random_token().map_err(|e| anyhow::anyhow!("{e}"))?[..16].to_owned();
-        let hash = tokio::task::spawn_blocking({
-            let password = password.clone();
-            move || crate::web::auth::hash_password(&password)
-        })
-        .await?
-        .map_err(anyhow::Error::msg)?;
-        crate::store::users::add(store, name, role, cooperative, &hash).await?;
+        crate::app::users::add(store, &crate::app::Actor::operator(), name, role, cooperative, &password).await?;
         logins.push((name, password, cooperative.unwrap_or("semua koperasi / every cooperative")));
     }
     let listen = &daemon_settings.daemon.listen;

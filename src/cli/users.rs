@@ -6,21 +6,18 @@ use anyhow::Context;
 
 use super::common::{cooperative_arg, with_store};
 use super::{EXIT_OK, RoleArg, UsersCommand};
+use crate::app::Actor;
 use crate::config::Settings;
 use crate::store::users::{self, Role};
-use crate::web::auth::{check_new_password, hash_password};
 
-/// The first line of standard input, without its line ending.
+/// The first line of standard input, without its line ending, checked
+/// before anything else is done.
 fn password_from_stdin() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']).to_owned();
-    check_new_password(&password).map_err(anyhow::Error::msg)?;
+    crate::app::users::check_new_password(&password).map_err(anyhow::Error::msg)?;
     Ok(password)
-}
-
-async fn hashed(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password)).await?.map_err(anyhow::Error::msg)
 }
 
 pub(super) async fn users(command: UsersCommand, settings: &Settings) -> anyhow::Result<u8> {
@@ -32,16 +29,16 @@ pub(super) async fn users(command: UsersCommand, settings: &Settings) -> anyhow:
             };
             let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
             match (role, &cooperative) {
-                (Role::Cooperative, None) => anyhow::bail!("a cooperative user needs --cooperative CODE"),
-                (Role::Liaison, Some(_)) => anyhow::bail!("the liaison sees every cooperative: leave out --cooperative"),
+                (Role::Cooperative, None) => anyhow::bail!(crate::app::users::AccountError::NoCooperative),
+                (Role::Liaison, Some(_)) => anyhow::bail!(crate::app::users::AccountError::LiaisonWithCooperative),
                 _ => {}
             }
             if !users::valid_name(&username) {
                 return Err(users::UserError::BadName(username).into());
             }
-            let hash = hashed(password_from_stdin()?).await?;
+            let password = password_from_stdin()?;
             with_store(settings, async |store| {
-                users::add(store, &username, role, cooperative.as_deref(), &hash).await?;
+                crate::app::users::add(store, &Actor::operator(), &username, role, cooperative.as_deref(), &password).await?;
                 println!("user {username} added ({}{})", role.as_str(), cooperative.as_deref().map(|c| format!(", {c}")).unwrap_or_default());
                 Ok(EXIT_OK)
             })
@@ -73,7 +70,7 @@ pub(super) async fn users(command: UsersCommand, settings: &Settings) -> anyhow:
         }
         UsersCommand::Unlock { username } => {
             with_store(settings, async |store| {
-                let forgotten = users::unlock(store, &username).await?;
+                let forgotten = crate::app::users::unlock(store, &Actor::operator(), &username).await?;
                 println!("user {username} unlocked: {forgotten} failed logins forgotten");
                 Ok(EXIT_OK)
             })
@@ -81,16 +78,16 @@ pub(super) async fn users(command: UsersCommand, settings: &Settings) -> anyhow:
         }
         UsersCommand::Disable { username } => {
             with_store(settings, async |store| {
-                users::disable(store, &username).await?;
+                crate::app::users::disable(store, &Actor::operator(), &username).await?;
                 println!("user {username} disabled; its sessions have ended");
                 Ok(EXIT_OK)
             })
             .await
         }
         UsersCommand::Password { username, password_stdin: _ } => {
-            let hash = hashed(password_from_stdin()?).await?;
+            let password = password_from_stdin()?;
             with_store(settings, async |store| {
-                users::set_password(store, &username, &hash).await?;
+                crate::app::users::set_password(store, &Actor::operator(), &username, &password).await?;
                 println!("password of {username} changed; its sessions have ended");
                 Ok(EXIT_OK)
             })

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use argon2::password_hash::{PasswordVerifier, phc::PasswordHash};
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
@@ -41,23 +41,7 @@ pub fn random_token() -> Result<String, WebError> {
     Ok(hex::encode(b))
 }
 
-/// Hashes a password with argon2id (a fresh salt, the crate's default
-/// parameters: 19 MiB, 2 passes), as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| format!("cannot hash the password: {e}"))
-}
-
-/// What a password must be: long enough to resist guessing.
-pub fn check_new_password(password: &str) -> Result<(), String> {
-    let n = password.chars().count();
-    if n < 10 {
-        return Err(format!("the password has {n} characters: use at least 10"));
-    }
-    if n > 200 {
-        return Err("the password is longer than 200 characters".into());
-    }
-    Ok(())
-}
+pub use crate::app::users::{check_new_password, hash_password};
 
 fn verify(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())

@@ -418,3 +418,50 @@ async fn schedule_shows_each_jobs_next_runs_and_runs_shows_the_history() {
     let (_, out, _) = run(common::binary().env("DATABASE_URL", &url).args(["runs", "--failed"]));
     assert!(out.trim().is_empty(), "no failed runs: {out}");
 }
+
+/// The dashboard's accounts are managed through the use cases: each change
+/// (add, password, disable, unlock) is in the audit log in the operator's
+/// name, and a refused one (a staff account without its cooperative, a
+/// short password) changes and records nothing.
+#[tokio::test]
+async fn account_changes_on_the_command_line_are_audited_in_the_operators_name() {
+    use std::io::Write;
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let users = |args: &[&str], password: Option<&str>| {
+        let mut child = common::binary()
+            .env("DATABASE_URL", &url)
+            .env("USER", "petugas")
+            .arg("users")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{}\n", password.unwrap_or("")).as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let refused = users(&["add", "staf-a", "--role", "cooperative", "--password-stdin"], Some("kata-sandi-panjang"));
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("needs --cooperative"));
+    let short = users(&["add", "staf-a", "--role", "cooperative", "--cooperative", "MJK-WATES", "--password-stdin"], Some("pendek"));
+    assert!(!short.status.success() && String::from_utf8_lossy(&short.stderr).contains("use at least 10"));
+    let audited = || async {
+        sqlx::query_as::<_, (String, String, Option<String>)>("SELECT action, username, subject FROM audit_log ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+    };
+    assert!(audited().await.is_empty(), "a refused change records nothing");
+    for (args, password) in [
+        (&["add", "staf-a", "--role", "cooperative", "--cooperative", "MJK-WATES", "--password-stdin"][..], Some("kata-sandi-panjang")),
+        (&["password", "staf-a", "--password-stdin"][..], Some("kata-sandi-baru-juga")),
+        (&["unlock", "staf-a"][..], None),
+        (&["disable", "staf-a"][..], None),
+    ] {
+        let out = users(args, password);
+        assert!(out.status.success(), "users {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let by = |action: &str| (action.to_owned(), "cli:petugas".to_owned(), Some("staf-a".to_owned()));
+    assert_eq!(audited().await, vec![by("user.add"), by("user.password"), by("user.unlock"), by("user.disable")]);
+}

@@ -474,7 +474,7 @@ async fn forms_without_the_sessions_csrf_token_change_nothing_logins_are_throttl
     }
     assert_eq!(w.scalar("SELECT count(*) FROM order_responses").await, 0, "no answer recorded");
     assert_eq!(w.scalar(&state_of(pub_id)).await, 1, "the listing was not touched");
-    assert_eq!(w.scalar("SELECT count(*) FROM audit_log").await, 0, "no action happened");
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action NOT LIKE 'user.%'").await, 0, "no action happened");
     assert_eq!(v.get("/").await.0, 200, "the forged logout did not end the session");
 
     // Login throttling: after 3 failures, even the right password waits; the
