@@ -283,12 +283,12 @@ impl PageFetch {
     }
 }
 
-/// Stages the product rows of the due orders: `e-purchasing-by-produk` read
+/// Reads the product rows of the due orders: `e-purchasing-by-produk` read
 /// once per buyer, year and status among the due orders in the store, each
-/// page stored as it is read (the next one fetched meanwhile); only the rows
-/// of a due order at its stored status are kept, one per product. The orders
-/// a page completes are written meanwhile, in claimed batches, by a writer
-/// beside the readers.
+/// page kept as it is read (the next one fetched meanwhile); only the rows
+/// of a due order at its stored status count, one per product. The orders a
+/// page completes are written meanwhile, in claimed batches, by writers
+/// beside the readers; the rows of the others are staged.
 async fn read_lines(
     store: &Store,
     client: &InaprocClient,
