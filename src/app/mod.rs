@@ -10,6 +10,7 @@
 
 pub mod listings;
 pub mod orders;
+pub mod steps;
 pub mod users;
 
 use crate::store::users::User;

@@ -13,7 +13,6 @@ use crate::domain::time::today;
 use crate::mapping::MappingSource;
 use crate::mapping::tax::TaxRules;
 use crate::orders::export::ExportFormat;
-use crate::store::orders::{self, NewEntry};
 
 fn tax_rules(settings: &Settings) -> anyhow::Result<TaxRules> {
     Ok(TaxRules::load(&MappingSource::from_config(settings.mappings_dir.as_deref()))?)
@@ -165,60 +164,38 @@ pub(super) struct RecordArgs {
     pub by: Option<String>,
 }
 
-/// A document number as the work unit or the tax office wrote it.
-fn number(flag: &str, raw: &str) -> anyhow::Result<Option<String>> {
-    let t = crate::domain::tidy(raw);
-    if t.is_empty() {
-        return Ok(None);
-    }
-    crate::domain::text(&t, flag, 100).map(Some).map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-/// `orders record ORDER ...`.
+/// `orders record ORDER ...`: through the use case; its refusals are said
+/// with the flag they concern (`--paid: ...`).
 pub(super) async fn record(args: RecordArgs, settings: &Settings) -> anyhow::Result<u8> {
-    let on = args.date.unwrap_or_else(today);
-    let mut entries = Vec::new();
-    let entry = |step, number, amount, detail| NewEntry { step, number, on_date: Some(on), amount, detail };
-    if args.shipped {
-        entries.push(entry(Step::Shipped, None, None, None));
-    }
-    if args.delivered {
-        entries.push(entry(Step::Delivered, None, None, None));
-    }
-    if let Some(n) = &args.bast {
-        let n = number("--bast", n)?.context("--bast needs the BAST's number, as the work unit wrote it")?;
-        entries.push(entry(Step::Bast, Some(n), None, None));
-    }
-    if let Some(n) = &args.faktur {
-        let n = number("--faktur", n)?.context("--faktur needs the tax invoice's number")?;
-        entries.push(entry(Step::Faktur, Some(n), None, None));
-    }
-    if let Some(n) = &args.invoice {
-        entries.push(entry(Step::Invoice, number("--invoice", n)?, None, None));
-    }
-    if let Some(raw) = &args.paid {
-        let amount = crate::domain::number::parse_decimal(raw).map_err(|e| anyhow::anyhow!("--paid: {e}"))?;
-        if amount < rust_decimal::Decimal::ZERO || amount.normalize().scale() > 2 || amount >= crate::domain::money::max_amount() {
-            anyhow::bail!("--paid: {raw:?} is not an amount received (a positive number of rupiah)");
-        }
-        entries.push(entry(Step::Paid, None, Some(amount.normalize()), None));
-    }
-    if let Some(way) = args.payment {
-        entries.push(NewEntry { step: Step::PaymentWay, number: None, on_date: Some(on), amount: None, detail: Some(way.as_str().to_owned()) });
-    }
-    if entries.is_empty() {
-        anyhow::bail!("nothing to record: give --shipped, --delivered, --bast, --faktur, --invoice, --paid or --payment");
-    }
-    let by = match args.by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) {
-        Some(by) => crate::domain::text(&by, "--by", 100).map_err(|e| anyhow::anyhow!("{e}"))?,
-        None => anyhow::bail!("say who records this with --by NAME"),
+    use crate::app::steps::{RecordError, Steps};
+    let steps = Steps {
+        on: args.date,
+        shipped: args.shipped,
+        delivered: args.delivered,
+        bast: args.bast,
+        faktur: args.faktur,
+        invoice: args.invoice,
+        paid: args.paid,
+        payment: args.payment,
+    };
+    let flagged = |e: RecordError| match e {
+        RecordError::Invalid { field, why } => anyhow::anyhow!("--{field}: {why}"),
+        RecordError::Nothing => anyhow::anyhow!("nothing to record: give --shipped, --delivered, --bast, --faktur, --invoice, --paid or --payment"),
+        RecordError::NoOne => anyhow::anyhow!("say who records this with --by NAME (at most 100 characters)"),
+        other => anyhow::Error::new(other),
+    };
+    // Checked before the store is opened: a wrong flag costs nothing.
+    crate::app::steps::entries(&steps, today()).map_err(flagged)?;
+    let Some(by) = args.by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) else {
+        anyhow::bail!("say who records this with --by NAME")
     };
     let order = args.order;
     with_store(settings, async |store| {
-        let id = orders::order_db_id(store, &order).await?.with_context(|| format!("order {order} is not stored: check the id, or run sync orders"))?;
-        orders::record_entries(store, id, &entries, &by).await?;
-        let kinds: Vec<&str> = entries.iter().map(|e| e.step.label()).collect();
-        println!("{order}: dicatat {} ({}) oleh {by}", kinds.join(", "), on.format("%d-%m-%Y"));
+        let recorded = crate::app::steps::record(store, &crate::app::Actor::operator(), crate::app::orders::OrderRef::Remote(&order), &steps, &by, today())
+            .await
+            .map_err(flagged)?;
+        let kinds: Vec<&str> = recorded.iter().map(|s| s.label()).collect();
+        println!("{order}: dicatat {} ({}) oleh {by}", kinds.join(", "), steps.on.unwrap_or_else(today).format("%d-%m-%Y"));
         Ok(EXIT_OK)
     })
     .await

@@ -218,6 +218,17 @@ async fn steps_recorded_after_the_order_make_overdue_items_appear_and_clear() {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--paid"), "{}", String::from_utf8_lossy(&out.stderr));
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM order_fulfilment").fetch_one(store.pool()).await.unwrap();
     assert_eq!(count, 6);
+    // Each recording is one use case, audited in the operator's name with what it recorded and who gave it; the refused one is not.
+    let audited: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT username, detail FROM audit_log WHERE action = 'order.record' AND subject = $1 ORDER BY id")
+            .bind(&order)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let steps: Vec<String> = audited.iter().map(|(_, d)| d["steps"].to_string()).collect();
+    assert_eq!(steps, [r#"["delivered"]"#, r#"["bast"]"#, r#"["faktur","invoice"]"#, r#"["paid"]"#, r#"["paid"]"#], "{audited:?}");
+    assert!(audited.iter().all(|(who, _)| who.starts_with("cli:")), "{audited:?}");
+    assert_eq!(audited[3].1["by"], "budi");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
