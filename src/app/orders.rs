@@ -16,6 +16,30 @@ pub enum OrderRef<'a> {
     Remote(&'a str),
 }
 
+impl OrderRef<'_> {
+    /// The order as its user named it, for messages.
+    pub(super) fn shown(self) -> String {
+        match self {
+            OrderRef::Row(id) => format!("#{id}"),
+            OrderRef::Remote(remote) => remote.to_owned(),
+        }
+    }
+
+    /// The order's head, when it is stored within the actor's scope (a
+    /// catalogue id held by several sources names the oldest row; the
+    /// answer refuses it as ambiguous).
+    pub(super) async fn head(self, store: &Store, actor: &Actor) -> Result<Option<crate::store::dashboard::OrderHead>, StoreError> {
+        let row = match self {
+            OrderRef::Row(id) => Some(id),
+            OrderRef::Remote(remote) => crate::store::orders::order_db_id(store, remote).await?,
+        };
+        match row {
+            Some(id) => crate::store::dashboard::order(store, actor.scope, id).await,
+            None => Ok(None),
+        }
+    }
+}
+
 /// The cooperative's decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -94,23 +118,12 @@ fn kept_reason(reason: &str) -> Option<String> {
 /// the answer sent with the owning cooperative's account; a failed send is
 /// kept and sent again later. An order imported as UBL is answered as UBL.
 pub async fn answer(ctx: &Answering<'_>, actor: &Actor, order: OrderRef<'_>, decision: &Decision) -> Result<AnswerOutcome, AnswerError> {
-    let shown = match order {
-        OrderRef::Row(id) => format!("#{id}"),
-        OrderRef::Remote(remote) => remote.to_owned(),
-    };
+    let shown = order.shown();
     let (accept, reason) = match decision {
         Decision::Accept => (true, None),
         Decision::Reject(why) => (false, Some(kept_reason(why).ok_or(AnswerError::ReasonNeeded)?)),
     };
-    let row = match order {
-        OrderRef::Row(id) => Some(id),
-        OrderRef::Remote(remote) => crate::store::orders::order_db_id(ctx.store, remote).await?,
-    };
-    let found = match row {
-        Some(id) => crate::store::dashboard::order(ctx.store, actor.scope, id).await?,
-        None => None,
-    };
-    let Some(head) = found else { return Err(AnswerError::NotFound(shown)) };
+    let Some(head) = order.head(ctx.store, actor).await? else { return Err(AnswerError::NotFound(shown)) };
     // Refused before anything is recorded, whoever asks.
     if let Err(why) = crate::domain::order::OrderStatus::parse(&head.status).answerable(ctx.in_portal)
         && head.response_state.is_none()
@@ -203,15 +216,7 @@ pub enum DetailError {
 
 /// An order's detail for `actor`, found only within the actor's scope.
 pub async fn detail(ctx: &Reading<'_>, actor: &Actor, order: OrderRef<'_>) -> Result<OrderDetail, DetailError> {
-    let (row, shown) = match order {
-        OrderRef::Row(id) => (Some(id), format!("#{id}")),
-        OrderRef::Remote(remote) => (crate::store::orders::order_db_id(ctx.store, remote).await?, remote.to_owned()),
-    };
-    let head = match row {
-        Some(id) => crate::store::dashboard::order(ctx.store, actor.scope, id).await?,
-        None => None,
-    };
-    let Some(head) = head else { return Err(DetailError::NotFound(shown)) };
+    let Some(head) = order.head(ctx.store, actor).await? else { return Err(DetailError::NotFound(order.shown())) };
     let filter = crate::store::orders::FactsFilter { order_db_id: Some(head.id), ..Default::default() };
     let standing =
         crate::store::orders::facts(ctx.store, &filter).await?.first().map(|f| crate::orders::fulfilment::standing(f, ctx.tax, ctx.fulfilment, ctx.today));

@@ -95,15 +95,7 @@ pub fn entries(steps: &Steps, today: NaiveDate) -> Result<Vec<NewEntry>, RecordE
 pub async fn record(store: &Store, actor: &Actor, order: OrderRef<'_>, steps: &Steps, by: &str, today: NaiveDate) -> Result<Vec<Step>, RecordError> {
     let entries = entries(steps, today)?;
     let by = crate::domain::text(by, "by", 100).map_err(|_| RecordError::NoOne)?;
-    let (row, shown) = match order {
-        OrderRef::Row(id) => (Some(id), format!("#{id}")),
-        OrderRef::Remote(remote) => (crate::store::orders::order_db_id(store, remote).await?, remote.to_owned()),
-    };
-    let head = match row {
-        Some(id) => crate::store::dashboard::order(store, actor.scope, id).await?,
-        None => None,
-    };
-    let Some(head) = head else { return Err(RecordError::NotFound(shown)) };
+    let Some(head) = order.head(store, actor).await? else { return Err(RecordError::NotFound(order.shown())) };
     crate::store::orders::record_entries(store, head.id, &entries, &by).await?;
     let kinds: Vec<&str> = entries.iter().map(|e| e.step.as_str()).collect();
     crate::store::users::audit_as(

@@ -150,34 +150,10 @@ fn print_detail(
     Ok(())
 }
 
-/// What `orders record` was given.
-pub(super) struct RecordArgs {
-    pub order: String,
-    pub date: Option<chrono::NaiveDate>,
-    pub shipped: bool,
-    pub delivered: bool,
-    pub bast: Option<String>,
-    pub faktur: Option<String>,
-    pub invoice: Option<String>,
-    pub paid: Option<String>,
-    pub payment: Option<crate::domain::fulfilment::PaymentWay>,
-    pub by: Option<String>,
-}
-
 /// `orders record ORDER ...`: through the use case; its refusals are said
 /// with the flag they concern (`--paid: ...`).
-pub(super) async fn record(args: RecordArgs, settings: &Settings) -> anyhow::Result<u8> {
-    use crate::app::steps::{RecordError, Steps};
-    let steps = Steps {
-        on: args.date,
-        shipped: args.shipped,
-        delivered: args.delivered,
-        bast: args.bast,
-        faktur: args.faktur,
-        invoice: args.invoice,
-        paid: args.paid,
-        payment: args.payment,
-    };
+pub(super) async fn record(order: String, steps: crate::app::steps::Steps, by: Option<String>, settings: &Settings) -> anyhow::Result<u8> {
+    use crate::app::steps::RecordError;
     let flagged = |e: RecordError| match e {
         RecordError::Invalid { field, why } => anyhow::anyhow!("--{field}: {why}"),
         RecordError::Nothing => anyhow::anyhow!("nothing to record: give --shipped, --delivered, --bast, --faktur, --invoice, --paid or --payment"),
@@ -186,10 +162,9 @@ pub(super) async fn record(args: RecordArgs, settings: &Settings) -> anyhow::Res
     };
     // Checked before the store is opened: a wrong flag costs nothing.
     crate::app::steps::entries(&steps, today()).map_err(flagged)?;
-    let Some(by) = args.by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) else {
+    let Some(by) = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) else {
         anyhow::bail!("say who records this with --by NAME")
     };
-    let order = args.order;
     with_store(settings, async |store| {
         let recorded = crate::app::steps::record(store, &crate::app::Actor::operator(), crate::app::orders::OrderRef::Remote(&order), &steps, &by, today())
             .await

@@ -35,8 +35,8 @@ pub(super) async fn run(command: OrdersCommand, settings: &Settings) -> anyhow::
         OrdersCommand::List { cooperative, status, json } => list(cooperative, status, json, settings).await,
         OrdersCommand::Show { order, json } => super::after_order::show(order, json, settings).await,
         OrdersCommand::Record { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by } => {
-            let args = super::after_order::RecordArgs { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by };
-            super::after_order::record(args, settings).await
+            let steps = crate::app::steps::Steps { on: date, shipped, delivered, bast, faktur, invoice, paid, payment };
+            super::after_order::record(order, steps, by, settings).await
         }
         OrdersCommand::Respond { order, accept, reject: _, reason, ubl } => respond(settings, &order, accept, reason, ubl).await,
     }
