@@ -28,7 +28,7 @@
 
 use tracing::Instrument;
 
-use super::{OrderError, SOURCE, SyncOptions, SyncReport, finish_run, stop_if_asked, store_alone, store_feed_page};
+use super::{OrderError, SOURCE, SyncOptions, SyncReport, finish_run, stop_if_asked, store_feed_page};
 use crate::catalog::inaproc::{BY_PRODUK, InaprocClient, PAKET, Page, wire};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::job::Job;
@@ -353,7 +353,8 @@ async fn write_completed(
         let ids: Vec<i64> = lines.keys().copied().collect();
         // Claimed by another instance meanwhile: left to it (its lines are read again).
         let claimed = orders::claim_orders(store, instance, &ids, lease).await?;
-        lines.retain(|id, _| claimed.contains(id));
+        let taken: std::collections::HashSet<i64> = claimed.iter().copied().collect();
+        lines.retain(|id, _| taken.contains(id));
         if claimed.is_empty() {
             return Ok(SyncReport::default());
         }
@@ -552,30 +553,17 @@ async fn write_batch(
         ready.push((staged.id, staged.order));
     }
     // Claimed but not read by this run (another buyer or year), or gone meanwhile: let go.
-    let unread: Vec<i64> = ids.iter().copied().filter(|id| !ready.iter().any(|(r, _)| r == id)).collect();
+    let written: Vec<i64> = ready.iter().map(|(id, _)| *id).collect();
+    let kept: std::collections::HashSet<i64> = written.iter().copied().collect();
+    let unread: Vec<i64> = ids.iter().copied().filter(|id| !kept.contains(id)).collect();
     if !unread.is_empty() {
         orders::let_go_details(store, instance, &unread).await?;
     }
     if ready.is_empty() {
         return Ok(report);
     }
-    let refs: Vec<(i64, &crate::domain::order::RemoteOrder)> = ready.iter().map(|(id, o)| (*id, o)).collect();
-    let counts = match orders::write_details(store, instance, &refs, calendar).await {
-        Ok(c) => c,
-        Err(e) if e.is_data_error() => {
-            let mut counts = DetailCounts::default();
-            for (id, o) in &ready {
-                let id = *id;
-                match store_alone(&mut report, o, |o| async move { orders::write_details(store, instance, &[(id, &o)], calendar).await }).await? {
-                    Some(c) => counts.add(c),
-                    None => orders::detail_failed(store, instance, id, "refused by the database", Retry::Refused.after_secs()).await?,
-                }
-            }
-            counts
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let written: Vec<i64> = ready.iter().map(|(id, _)| *id).collect();
+    let mut counts = DetailCounts::default();
+    super::write_detail_batch(store, instance, calendar, &ready, &mut counts, &mut report).await?;
     orders::forget_staged(store, &written).await?;
     report.note_repaired(ready.iter().map(|(_, o)| o));
     report.details.add(counts);

@@ -397,9 +397,11 @@ async fn store_feed_page(
     Ok(())
 }
 
-/// Writes one batch of fetched details; a value the database refuses costs
-/// its own order's detail (stored again one by one), not the batch's.
-async fn write_detail_batch(
+/// Writes one batch of details (fetched from the catalogue, or completed
+/// from INAPROC's product rows); a value the database refuses costs its own
+/// order's detail (stored again one by one, or marked failed with why), not
+/// the batch's.
+pub(super) async fn write_detail_batch(
     store: &Store,
     instance: &str,
     calendar: &WorkingCalendar,
