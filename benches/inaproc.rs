@@ -22,8 +22,8 @@ use std::time::Instant;
 
 mod support;
 
-use katalog_bridge::mock::scenario::InaprocScenario;
-use katalog_bridge::mock::{MockServer, Scenario};
+use mock_catalog::scenario::InaprocScenario;
+use mock_catalog::{MockServer, Scenario};
 
 const TOKEN: &str = "jwt-bench-inaproc";
 

@@ -26,9 +26,9 @@ use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::domain::order::RemoteOrder;
 use katalog_bridge::mapping::MappingSource;
-use katalog_bridge::mock::{MockServer, Scenario, state::Mock};
 use katalog_bridge::orders::{SOURCE, SyncOptions, sync_orders};
 use katalog_bridge::store::orders;
+use mock_catalog::{MockServer, Scenario, state::Mock};
 
 #[tokio::main]
 async fn main() {
@@ -150,7 +150,8 @@ async fn main() {
         return;
     }
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
-    let settings = CatalogueSettings { base_url: server.url(), sellers: scenario.seller_accounts(), max_concurrency: 8, ..Default::default() };
+    let settings =
+        CatalogueSettings { base_url: server.url(), sellers: katalog_bridge::demo::seller_accounts(&scenario), max_concurrency: 8, ..Default::default() };
     let (client, _) = CatalogueClient::new(&settings).unwrap();
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], page: 1000, detail_batch: 1000, concurrency: 8, ..Default::default() };
     let http = reqwest::Client::new();

@@ -21,9 +21,9 @@ use katalog_bridge::intake::{self, ImportOptions};
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::units::UnitTable;
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
+use mock_catalog::{MockServer, Scenario};
 
 #[tokio::main]
 async fn main() {
@@ -63,7 +63,7 @@ async fn main() {
     let mut scenario = Scenario::load(std::path::Path::new(&format!("{root}/fixtures/scenarios/mojokerto.toml"))).unwrap();
     scenario.rate_limit_per_minute = rate;
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
-    let client_settings = CatalogueSettings { base_url: server.url(), sellers: scenario.seller_accounts(), ..Default::default() };
+    let client_settings = CatalogueSettings { base_url: server.url(), sellers: katalog_bridge::demo::seller_accounts(&scenario), ..Default::default() };
     let (client, _) = CatalogueClient::new(&client_settings).unwrap();
     let plan = Format::KatalogV6.plan(&MappingSource::BuiltIn, &Tables::load(&MappingSource::BuiltIn).unwrap()).unwrap();
 

@@ -70,7 +70,7 @@ pub struct CatalogueOutcome {
     pub review_hours: i64,
     pub orders: OrdersOutcome,
     /// The mock catalogue, still serving (`demo --web` keeps it), and its seller accounts.
-    pub server: crate::mock::MockServer,
+    pub server: mock_catalog::MockServer,
     pub sellers: Vec<crate::config::SellerAccount>,
 }
 
@@ -94,7 +94,7 @@ pub struct OrdersOutcome {
 async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures: &Path, tables: &Tables) -> anyhow::Result<CatalogueOutcome> {
     use crate::config::CatalogueSettings;
     let scenario_path = fixtures.join("scenarios/mojokerto.toml");
-    let mut scenario = crate::mock::Scenario::load(&scenario_path).map_err(|e| anyhow::anyhow!("reading {}: {e}", scenario_path.display()))?;
+    let mut scenario = mock_catalog::Scenario::load(&scenario_path).map_err(|e| anyhow::anyhow!("reading {}: {e}", scenario_path.display()))?;
     // The story starts near today (the next Monday that opens two weeks
     // without a holiday), so its orders wait on the real clock too and the
     // demo tells the same story on any date.
@@ -102,9 +102,9 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
     // The demo's catalogue answers faster than the real one (6,000 a minute), so the demo takes seconds.
     scenario.rate_limit_per_minute = scenario.rate_limit_per_minute.max(6_000);
     let review_hours = scenario.review_hours + 2;
-    let sellers = scenario.seller_accounts();
+    let sellers = seller_accounts(&scenario);
     let settings = CatalogueSettings { sellers: sellers.clone(), ..Default::default() };
-    let server = crate::mock::MockServer::start(scenario, "127.0.0.1:0").await.context("starting the mock catalogue")?;
+    let server = mock_catalog::MockServer::start(scenario, "127.0.0.1:0").await.context("starting the mock catalogue")?;
     let settings = CatalogueSettings { base_url: server.url(), ..settings };
     let (client, _) = crate::catalog::client::CatalogueClient::new(&settings)?;
     let plan = Format::KatalogV6.plan(mappings, tables)?;
@@ -398,4 +398,10 @@ fn common_folder(outputs: &[String]) -> String {
         [one] => one.clone(),
         [first, ..] => Path::new(first).parent().map_or(first.clone(), |p| format!("{}/", p.display())),
     }
+}
+
+/// The adapter's accounts for the mock scenario's sellers (the demo, tests
+/// and benchmarks use them).
+pub fn seller_accounts(scenario: &mock_catalog::Scenario) -> Vec<crate::config::SellerAccount> {
+    scenario.clients.iter().map(|c| crate::config::SellerAccount::new(&c.kode_penyedia, &c.client_id, &c.client_secret)).collect()
 }

@@ -1,7 +1,5 @@
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use std::io::Write as _;
 
 use super::common::{cooperative_arg, with_store};
@@ -14,7 +12,7 @@ use crate::mapping::MappingSource;
 use crate::mapping::plan::Tables;
 use crate::mapping::units::UnitTable;
 use crate::store::Store;
-use crate::{demo, telemetry};
+use crate::telemetry;
 
 /// Runs a parsed command line; never panics on bad input, returns the exit status.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -100,7 +98,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Daemon => daemon(settings).await,
+        Command::Daemon => super::daemon::daemon(settings).await,
         Command::Schedule { count } => {
             let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
             let schedules = crate::daemon::schedule::from_settings(&settings.daemon.schedules).map_err(anyhow::Error::msg)?;
@@ -147,7 +145,8 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
             print!("{}", settings.describe());
             Ok(EXIT_OK)
         }
-        Command::Demo { fixtures, out, web } => demo_command(fixtures, out, web, settings).await,
+        #[cfg(feature = "demo")]
+        Command::Demo { fixtures, out, web } => super::demo::demo_command(fixtures, out, web, settings).await,
     }
 }
 
@@ -254,152 +253,6 @@ async fn mappings_command(command: MappingsCommand, settings: &Settings) -> anyh
         }
         MappingsCommand::Categories(command) => super::inaproc::categories(command, settings).await,
     }
-}
-
-/// `daemon`: the jobs on their schedules, with health, readiness and metrics.
-async fn daemon(settings: &Settings) -> anyhow::Result<u8> {
-    let build = daemon_parts(settings)?;
-    with_store(settings, async |store| {
-        crate::daemon::serve(store, build(store)?).await?;
-        Ok(EXIT_OK)
-    })
-    .await
-}
-
-/// What the daemon runs on, read from `settings` before the store opens (so
-/// a wrong setting is said before anything starts); the returned function
-/// completes it with the store.
-fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&Store) -> anyhow::Result<crate::daemon::Parts> + use<'_>> {
-    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
-    let tz = settings.daemon.tz().map_err(anyhow::Error::msg)?;
-    let schedules = crate::daemon::schedule::from_settings(&settings.daemon.schedules).map_err(anyhow::Error::msg)?;
-    let tables = Tables::load(&mappings)?;
-    let plan = std::sync::Arc::new(crate::publish::Channel::Api.format().plan(&mappings, &tables)?);
-    let peppol_plan = std::sync::Arc::new(crate::publish::Channel::Peppol.format().plan(&mappings, &tables)?);
-    let calendar = std::sync::Arc::new(crate::mapping::working_calendar(&mappings, settings.orders.cuti_bersama_is_working_day)?);
-    crate::orders::warn_of_calendar_gap(&calendar);
-    let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
-    for p in &problems {
-        eprintln!("warning: {p}");
-    }
-    let orders_from_inaproc = settings.orders.source == crate::config::OrderSource::Inaproc;
-    let notify = crate::notify::Notifier::from_settings(&settings.notify, calendar.clone())?
-        .map(|n| std::sync::Arc::new(n.with_overdue(tables.tax.clone(), settings.fulfilment.clone()).confirming_in_portal(orders_from_inaproc)));
-    if notify.is_none() {
-        tracing::warn!("no [notify] webhook_url or smtp_url: cooperatives are not told when orders arrive");
-    }
-    if settings.orders.klpd.is_empty() {
-        tracing::warn!("no [orders] klpd: the orders job has no buyer to read and fails until one is set");
-    }
-    let lease = std::time::Duration::from_secs(settings.daemon.lease_seconds.clamp(5, 86_400));
-    if orders_from_inaproc && settings.inaproc.is_none() {
-        return Err(crate::catalog::inaproc::InaprocError::NotConfigured.into());
-    }
-    let inaproc = settings.inaproc.clone();
-    let units = std::sync::Arc::new(UnitTable::load(&mappings)?);
-    Ok(move |store: &Store| {
-        Ok(crate::daemon::Parts {
-            tz,
-            schedules,
-            jobs: crate::jobs::RealJobs {
-                store: store.handle(),
-                client,
-                inaproc: inaproc.as_ref().map(|i| crate::catalog::inaproc::InaprocClient::with_store(i, store)).transpose()?,
-                orders_from_inaproc,
-                plan,
-                peppol_plan,
-                calendar,
-                klpd: settings.orders.klpd.clone(),
-                years: settings.orders.tahun.clone(),
-                lease,
-                batch: settings.daemon.claim_batch.clamp(1, 1000),
-                notify,
-                status: crate::publish::status::StatusOptions::from_settings(&settings.listings),
-            },
-            listen: settings.daemon.listen.clone(),
-            metrics_listen: settings.daemon.metrics_listen.clone(),
-            max_connections: settings.daemon.max_connections,
-            max_connections_per_address: settings.daemon.max_connections_per_address,
-            help_every: std::time::Duration::from_secs(settings.daemon.help_every_seconds.clamp(1, 3600)),
-            notify_every: std::time::Duration::from_secs(settings.daemon.notify_every_seconds.clamp(1, 86_400)),
-            tax: tables.tax.clone(),
-            fulfilment: settings.fulfilment.clone(),
-            web: settings.web.enabled.then(|| crate::daemon::WebParts {
-                settings: settings.web.clone(),
-                units: units.clone(),
-                import: settings.import.clone(),
-                mappings: mappings.clone(),
-                orders_from_inaproc,
-            }),
-        })
-    })
-}
-
-/// `demo`: the main job end to end on the fixtures, in a sandbox.
-async fn demo_command(fixtures: std::path::PathBuf, out: std::path::PathBuf, web: bool, settings: &Settings) -> anyhow::Result<u8> {
-    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
-    // Found before anything is created, so a run from the wrong folder leaves nothing behind.
-    let fixtures = demo::locate_fixtures(&fixtures)?;
-    let units = UnitTable::load(&mappings)?;
-    // A sandbox: the demo's own cluster in its own folder, made for this run and removed
-    // after it, whatever DATABASE_URL and [database] say, so that it never touches real data.
-    let sandbox = tempfile::Builder::new().prefix("katalog-bridge-demo-").tempdir().context("creating the demo's data folder")?;
-    let mut demo_settings = settings.clone();
-    demo_settings.database.url = None;
-    demo_settings.database.data_dir = sandbox.path().to_owned();
-    demo_settings.database.name = "katalog_bridge_demo".into();
-    let settings = &demo_settings;
-    with_store(settings, async |store| {
-        let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import).await?;
-        for report in &outcome.imports {
-            for line in report.reject_lines() {
-                eprintln!("{line}");
-            }
-        }
-        print!("{}", outcome.render());
-        if web {
-            demo_web(store, settings, &outcome).await?;
-        } else {
-            println!("\nDasbor / dashboard: `katalog-bridge demo --web` keeps it running on this data, with a liaison and a cooperative login.");
-        }
-        Ok(EXIT_OK)
-    })
-    .await
-}
-
-/// `demo --web`: the daemon, with its dashboard, on the demo's data and its
-/// mock catalogue, until Ctrl-C; two accounts to log in with.
-async fn demo_web(store: &Store, settings: &Settings, outcome: &demo::DemoOutcome) -> anyhow::Result<()> {
-    let mut daemon_settings = settings.clone();
-    daemon_settings.catalogue.base_url = outcome.catalogue.server.url();
-    daemon_settings.catalogue.sellers = outcome.catalogue.sellers.clone();
-    if daemon_settings.orders.klpd.is_empty() {
-        daemon_settings.orders.klpd = vec!["D347".into()];
-    }
-    daemon_settings.web.enabled = true;
-    // The demo's health listener takes any free port: a daemon running beside it keeps its own.
-    daemon_settings.daemon.metrics_listen = "127.0.0.1:0".into();
-    let parts = daemon_parts(&daemon_settings)?(store)?;
-    // The cooperative login is for one with an order waiting (else with most orders), so there is something to do.
-    let cooperative = crate::store::dashboard::busiest_cooperative(store).await?.unwrap_or_else(|| "MJK-BALONGSARI".into());
-    let cooperative_user = cooperative.to_lowercase();
-    let mut logins = Vec::new();
-    for (name, role, cooperative) in [
-        ("penghubung", crate::store::users::Role::Liaison, None),
-        (cooperative_user.as_str(), crate::store::users::Role::Cooperative, Some(cooperative.as_str())),
-    ] {
-        let password = crate::web::auth::random_token().map_err(|e| anyhow::anyhow!("{e}"))?[..16].to_owned();
-        crate::app::users::add(store, &crate::app::Actor::operator(), name, role, cooperative, &password).await?;
-        logins.push((name, password, cooperative.unwrap_or("semua koperasi / every cooperative")));
-    }
-    let listen = &daemon_settings.daemon.listen;
-    println!("\nDasbor / dashboard: http://{listen}/   (katalog tiruan / mock catalogue: {})", outcome.catalogue.server.url());
-    for (name, password, scope) in &logins {
-        println!("  masuk sebagai / log in as  {name:<16} kata sandi / password  {password}   ({scope})");
-    }
-    println!("Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop.");
-    crate::daemon::serve(store, parts).await?;
-    Ok(())
 }
 
 /// `out/katalog-v6/`, `out/katalog-v6-xlsx/`, `out/peppol-catalogue/`: one

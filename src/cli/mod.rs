@@ -4,6 +4,9 @@
 mod after_order;
 mod commands;
 mod common;
+mod daemon;
+#[cfg(feature = "demo")]
+mod demo;
 mod inaproc;
 mod listings;
 mod orders;
@@ -50,6 +53,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[cfg(feature = "demo")]
     /// Run the whole job on the built-in fixtures: start the database, import the
     /// 18 Kota Mojokerto cooperatives and their products, map them to every
     /// catalogue format, and print a summary

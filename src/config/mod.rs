@@ -539,6 +539,17 @@ pub struct SellerAccount {
 }
 
 impl SellerAccount {
+    /// An account on the API channel with its secret given inline.
+    pub fn new(kode_penyedia: &str, client_id: &str, client_secret: &str) -> Self {
+        Self {
+            kode_penyedia: kode_penyedia.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: Some(client_secret.to_owned().into()),
+            client_secret_file: None,
+            channel: Default::default(),
+        }
+    }
+
     /// The client secret, from the configuration or the file it names.
     pub fn secret(&self) -> Result<SecretString, ConfigError> {
         let problem = |problem: String| ConfigError::Seller { kode_penyedia: self.kode_penyedia.clone(), problem };

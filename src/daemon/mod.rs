@@ -356,8 +356,8 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
         fulfilment: parts.fulfilment.clone(),
         figures_read: Default::default(),
     };
-    let health_limits = crate::serve::ServeLimits { max_connections: 16, per_address: 8, ..Default::default() };
-    let mut servers = vec![tokio::spawn(crate::serve::serve(health_listener, http::router(health), health_limits))];
+    let health_limits = bounded_serve::ServeLimits { max_connections: 16, per_address: 8, ..Default::default() };
+    let mut servers = vec![tokio::spawn(bounded_serve::serve(health_listener, http::router(health), health_limits))];
     let web_sessions = parts.web.as_ref().map(|w| w.settings.session_idle_minutes);
     match (parts.web, web_listener) {
         (Some(w), Some(listener)) => {
@@ -378,12 +378,12 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
                 hashing: tokio::sync::Semaphore::new(2),
                 overview: Default::default(),
             });
-            let limits = crate::serve::ServeLimits {
+            let limits = bounded_serve::ServeLimits {
                 max_connections: parts.max_connections.max(1),
                 per_address: parts.max_connections_per_address,
                 ..Default::default()
             };
-            servers.push(tokio::spawn(crate::serve::serve(listener, crate::web::router(web), limits)));
+            servers.push(tokio::spawn(bounded_serve::serve(listener, crate::web::router(web), limits)));
             tracing::info!(
                 listen = web_address,
                 health = health_address,

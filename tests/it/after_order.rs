@@ -14,11 +14,11 @@ use katalog_bridge::config::FulfilmentSettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
 use katalog_bridge::mapping::tax::TaxRules;
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::orders::{SyncOptions, sync_orders};
 use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
 use katalog_bridge::store::orders::FactsFilter;
+use mock_catalog::{MockServer, Scenario};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 

@@ -6,7 +6,7 @@ use crate::common;
 
 use katalog_bridge::catalog::client::{Call, CatalogueClient, ClientError};
 use katalog_bridge::config::{CatalogueSettings, SellerAccount};
-use katalog_bridge::mock::{MockServer, Scenario};
+use mock_catalog::{MockServer, Scenario};
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 

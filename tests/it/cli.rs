@@ -264,7 +264,7 @@ async fn the_templates_import_cleanly_and_import_nothing() {
 }
 
 /// The README's `cargo run --release -- demo` needs cargo to know which of the
-/// two binaries (katalog-bridge, mock-catalog) `cargo run` means.
+/// workspace's binaries (katalog-bridge, mock-catalog) `cargo run` means.
 #[test]
 fn cargo_run_defaults_to_the_main_binary() {
     let manifest: toml::Table = std::fs::read_to_string(common::repo().join("Cargo.toml")).unwrap().parse().unwrap();

@@ -21,8 +21,8 @@ use katalog_bridge::daemon::clock::{Clock, ManualClock};
 use katalog_bridge::daemon::schedule::JobSchedule;
 use katalog_bridge::domain::job::Job;
 use katalog_bridge::jobs::{Jobs, Outcome};
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::store::Store;
+use mock_catalog::{MockServer, Scenario};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 

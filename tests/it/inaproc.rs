@@ -14,11 +14,11 @@ use katalog_bridge::catalog::inaproc::{InaprocClient, PAKET};
 use katalog_bridge::config::InaprocSettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
-use katalog_bridge::mock::scenario::InaprocScenario;
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::orders::SyncOptions;
 use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
+use mock_catalog::scenario::InaprocScenario;
+use mock_catalog::{MockServer, Scenario};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -535,7 +535,7 @@ async fn live_flags_and_codes_are_learned_for_products_of_each_of_the_three_chan
     scenario.orders_per_day = 0;
     scenario.inaproc.as_mut().unwrap().per_minute = 1000;
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
-    let mut sellers = scenario.seller_accounts();
+    let mut sellers = katalog_bridge::demo::seller_accounts(&scenario);
     sellers.retain(|s| [API, PEPPOL, XLSX].contains(&s.kode_penyedia.as_str()));
     for s in &mut sellers {
         s.channel = match s.kode_penyedia.as_str() {

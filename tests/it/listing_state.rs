@@ -13,10 +13,10 @@ use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::domain::publication::OnRequest;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::publish::status::{StatusOptions, sync_status};
 use katalog_bridge::publish::{Channel, PublishOptions, publish};
 use katalog_bridge::store::Store;
+use mock_catalog::{MockServer, Scenario};
 use serde_json::{Value, json};
 
 const WATES: &str = "MJK-WATES";

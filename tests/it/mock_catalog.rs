@@ -6,7 +6,7 @@ use crate::common;
 
 use std::collections::HashSet;
 
-use katalog_bridge::mock::{MockServer, Scenario};
+use mock_catalog::{MockServer, Scenario};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -414,17 +414,6 @@ async fn fault_injection_modes() {
     c.admin("/admin/faults", json!({"kind": "status", "status": 500})).await;
     c.http.delete(format!("{}/admin/faults", c.base)).send().await.unwrap();
     assert_eq!(c.get("/api/v1/listings").await.status(), StatusCode::OK);
-}
-
-#[test]
-fn the_binary_refuses_a_missing_scenario_with_one_line() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mock-catalog"))
-        .args(["--listen", "127.0.0.1:0", "--scenario", "/nonexistent/scenario.toml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: cannot read /nonexistent/scenario.toml") && err.lines().count() == 1, "{err}");
 }
 
 #[tokio::test]
@@ -873,7 +862,7 @@ async fn tokens_of_one_client_never_revoke_another_clients() {
 #[tokio::test]
 async fn idle_connections_are_closed_and_cannot_starve_the_server() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let limits = katalog_bridge::serve::ServeLimits {
+    let limits = bounded_serve::ServeLimits {
         max_connections: 4,
         per_address: 0,
         header_read: std::time::Duration::from_secs(1),

@@ -15,10 +15,10 @@ use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::domain::calendar::WorkingCalendar;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::orders::{SyncOptions, sync_orders};
 use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
+use mock_catalog::{MockServer, Scenario};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 

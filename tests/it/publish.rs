@@ -9,8 +9,8 @@ use katalog_bridge::catalog::Format;
 use katalog_bridge::catalog::client::CatalogueClient;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::publish::{PublishOptions, publish};
+use mock_catalog::{MockServer, Scenario};
 use serde_json::Value;
 
 fn fixture_scenario() -> Scenario {

@@ -11,9 +11,9 @@ use katalog_bridge::catalog::client::{Call, CatalogueClient};
 use katalog_bridge::config::CatalogueSettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::{Plan, Tables};
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::publish::status::{StatusOptions, sync_status};
 use katalog_bridge::publish::{Channel, PublishOptions, publish};
+use mock_catalog::{MockServer, Scenario};
 use serde_json::Value;
 
 fn scenario() -> Scenario {
@@ -27,7 +27,7 @@ fn client(server: &MockServer, scenario: &Scenario) -> CatalogueClient {
 
 /// A client with every cooperative's account, each on the channel `channel_of` its seller id says.
 fn client_with(server: &MockServer, scenario: &Scenario, channel_of: impl Fn(&str) -> Channel) -> CatalogueClient {
-    let mut sellers = scenario.seller_accounts();
+    let mut sellers = katalog_bridge::demo::seller_accounts(scenario);
     for s in &mut sellers {
         s.channel = channel_of(&s.kode_penyedia);
     }

@@ -250,13 +250,13 @@ pub fn sample_seller() -> Seller {
 
 /// A catalogue client on the mock at `server` with every seller account of
 /// `scenario` (10 s a request, 8 in flight, 4 attempts).
-pub fn mock_client(server: &katalog_bridge::mock::MockServer, scenario: &katalog_bridge::mock::Scenario) -> katalog_bridge::catalog::client::CatalogueClient {
+pub fn mock_client(server: &mock_catalog::MockServer, scenario: &mock_catalog::Scenario) -> katalog_bridge::catalog::client::CatalogueClient {
     let settings = katalog_bridge::config::CatalogueSettings {
         base_url: server.url(),
         timeout_secs: 10,
         max_concurrency: 8,
         max_attempts: 4,
-        sellers: scenario.seller_accounts(),
+        sellers: katalog_bridge::demo::seller_accounts(scenario),
         ..Default::default()
     };
     katalog_bridge::catalog::client::CatalogueClient::new(&settings).unwrap().0

@@ -15,10 +15,10 @@ use std::time::Duration;
 use katalog_bridge::catalog::Format;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
-use katalog_bridge::mock::{MockServer, Scenario};
 use katalog_bridge::orders::SyncOptions;
 use katalog_bridge::publish::{PublishOptions, publish};
 use katalog_bridge::store::Store;
+use mock_catalog::{MockServer, Scenario};
 use serde_json::json;
 
 /// A store with published listings and synced orders, the mock catalogue

@@ -340,22 +340,15 @@ async fn penyedia_detail(State(s): State<AppState>, headers: HeaderMap, Query(q)
 /// the catalogue had them, less the scenario's removals and with its renames.
 /// (level-1 name, level-2 name, level-3 id, level-3 name)
 fn category_tree(mock: &Mock) -> Vec<(String, String, String, String)> {
-    let Ok(table) = crate::mapping::table::LookupTable::load(&crate::mapping::MappingSource::BuiltIn, "categories") else { return Vec::new() };
-    let col = |name: &str| table.column(name);
-    let (Some(l1), Some(l2), Some(l3), Some(id)) = (col("v6_level1"), col("v6_level2"), col("v6_level3"), col("v6_category_id")) else { return Vec::new() };
     let changes = mock.scenario.inaproc.as_ref();
-    let mut tree: Vec<(String, String, String, String)> = table
-        .keys()
-        .filter_map(|k| table.row(k))
-        .filter(|r| !r[id].is_empty() && changes.is_none_or(|c| !c.removed_categories.contains(&r[id])))
-        .map(|r| {
-            let name = changes.and_then(|c| c.renamed_categories.get(&r[id]).cloned()).unwrap_or_else(|| r[l3].clone());
-            (r[l1].clone(), r[l2].clone(), r[id].clone(), name)
+    crate::tables::categories()
+        .into_iter()
+        .filter(|c| changes.is_none_or(|ch| !ch.removed_categories.contains(&c.2)))
+        .map(|(l1, l2, id, name)| {
+            let name = changes.and_then(|ch| ch.renamed_categories.get(&id).cloned()).unwrap_or(name);
+            (l1, l2, id, name)
         })
-        .collect();
-    tree.sort();
-    tree.dedup_by(|a, b| a.2 == b.2);
-    tree
+        .collect()
 }
 
 /// A stable code for a level-1 or level-2 name.

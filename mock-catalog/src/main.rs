@@ -1,11 +1,12 @@
 //! The mock e-catalogue server on its own:
-//! `cargo run --bin mock-catalog -- --listen 127.0.0.1:8787 --scenario fixtures/scenarios/mojokerto.toml`
+//! `cargo run -p mock-catalog -- --listen 127.0.0.1:8787 --scenario fixtures/scenarios/mojokerto.toml`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use katalog_bridge::mock::{MockServer, Scenario};
+use mock_catalog::{MockServer, Scenario};
+use tracing_subscriber::EnvFilter;
 
 /// A stateful mock of the government e-catalogue (see docs/catalogue-api.md)
 #[derive(Parser)]
@@ -26,7 +27,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    katalog_bridge::telemetry::init(katalog_bridge::config::LogFormat::Text, "info");
+    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).with_writer(std::io::stderr).init();
     let scenario = match Scenario::load(&args.scenario) {
         Ok(s) if args.start_near_today => s.starting_near(chrono::Utc::now()),
         Ok(s) => s,

@@ -135,23 +135,6 @@ pub struct ReviewRules {
     pub revision_without_photo: bool,
 }
 
-impl Scenario {
-    /// The seller accounts a client needs to talk to this scenario's
-    /// catalogue, one per client (the demo, tests and benchmarks use them).
-    pub fn seller_accounts(&self) -> Vec<crate::config::SellerAccount> {
-        self.clients
-            .iter()
-            .map(|c| crate::config::SellerAccount {
-                kode_penyedia: c.kode_penyedia.clone(),
-                client_id: c.client_id.clone(),
-                client_secret: Some(c.client_secret.clone().into()),
-                client_secret_file: None,
-                channel: Default::default(),
-            })
-            .collect()
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
@@ -222,7 +205,7 @@ impl Scenario {
 fn clear_fortnight_from(now: DateTime<Utc>, cuti_bersama_is_working_day: bool) -> DateTime<Utc> {
     use chrono::{Datelike, Duration, TimeZone};
     use chrono_tz::Asia::Jakarta;
-    let calendar = crate::mapping::working_calendar(&crate::mapping::MappingSource::BuiltIn, cuti_bersama_is_working_day).ok();
+    let calendar = crate::calendar::Calendar::new(cuti_bersama_is_working_day);
     let monday_0800 = |day: chrono::NaiveDate| day.and_hms_opt(8, 0, 0).and_then(|t| Jakarta.from_local_datetime(&t).single()).map(|t| t.with_timezone(&Utc));
     let local = now.with_timezone(&Jakarta).date_naive();
     let mut monday = local + Duration::days((7 - i64::from(local.weekday().num_days_from_monday())) % 7);
@@ -231,10 +214,7 @@ fn clear_fortnight_from(now: DateTime<Utc>, cuti_bersama_is_working_day: bool) -
     }
     let first = monday;
     for _ in 0..CLEAR_FORTNIGHT_SEARCH_WEEKS {
-        let clear = (0..14)
-            .map(|d| monday + Duration::days(d))
-            .filter(|d| d.weekday().num_days_from_monday() < 5)
-            .all(|d| calendar.as_ref().is_none_or(|c| c.is_working_day(d)));
+        let clear = (0..14).map(|d| monday + Duration::days(d)).filter(|d| d.weekday().num_days_from_monday() < 5).all(|d| calendar.is_working_day(d));
         if clear {
             return monday_0800(monday).unwrap_or(now);
         }

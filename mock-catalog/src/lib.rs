@@ -1,14 +1,19 @@
 //! The mock catalogue: a stateful, deterministic e-catalogue server that the
 //! tests and the demo run against (contract: docs/catalogue-api.md).
-//! Run alone with `cargo run --bin mock-catalog -- --listen ADDR --scenario FILE`;
+//! Run alone with `cargo run -p mock-catalog -- --listen ADDR --scenario FILE`;
 //! tests start it in-process on an ephemeral port with [`MockServer::start`].
+//!
+//! A crate apart from the adapter's: it shares none of its rules (calendar,
+//! units, prices, XML), since it exists to check them.
 
 pub mod api;
 pub mod app;
+pub mod calendar;
 pub mod faults;
 pub mod inaproc;
 pub mod scenario;
 pub mod state;
+mod tables;
 pub mod ubl_catalogue;
 pub mod ubl_order;
 pub mod vocab;
@@ -31,11 +36,11 @@ pub struct MockServer {
 impl MockServer {
     /// Serves `scenario` on `listen` (`127.0.0.1:0` for an ephemeral port).
     pub async fn start(scenario: Scenario, listen: &str) -> std::io::Result<Self> {
-        Self::start_with(scenario, listen, crate::serve::ServeLimits::default()).await
+        Self::start_with(scenario, listen, bounded_serve::ServeLimits::default()).await
     }
 
     /// As [`MockServer::start`], with chosen connection limits (tests set short ones).
-    pub async fn start_with(scenario: Scenario, listen: &str, limits: crate::serve::ServeLimits) -> std::io::Result<Self> {
+    pub async fn start_with(scenario: Scenario, listen: &str, limits: bounded_serve::ServeLimits) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let faults = scenario.faults.clone();
@@ -47,7 +52,7 @@ impl MockServer {
             }
         }
         let app = api::router(state.clone());
-        let task = tokio::spawn(crate::serve::serve(listener, app, limits));
+        let task = tokio::spawn(bounded_serve::serve(listener, app, limits));
         Ok(Self { addr, state, task })
     }
 

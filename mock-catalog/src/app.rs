@@ -34,7 +34,7 @@ impl AppState {
             faults: Arc::new(Mutex::new(Faults::default())),
             rate: Arc::new(Mutex::new((Instant::now(), 0))),
             last_items: Arc::default(),
-            units: Arc::new(unit_codes()),
+            units: Arc::new(crate::tables::unit_codes()),
             inaproc: Arc::default(),
         }
     }
@@ -42,12 +42,6 @@ impl AppState {
     pub(super) fn mock(&self) -> MutexGuard<'_, Mock> {
         self.mock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// `Karung` -> `XBG`: the catalogue's unit names and the PEPPOL codes.
-fn unit_codes() -> std::collections::HashMap<String, String> {
-    let Ok(units) = crate::mapping::units::UnitTable::load(&crate::mapping::MappingSource::BuiltIn) else { return Default::default() };
-    units.codes().filter_map(|c| Some((units.code(c, "v6_unit")?.to_owned(), units.code(c, "peppol")?.to_owned()))).collect()
 }
 
 /// An error answer with the documented body.

@@ -43,7 +43,7 @@ struct LineFields {
 
 /// Reads the document id and lines of a UBL Catalogue.
 pub fn read(xml: &[u8]) -> Result<(String, Vec<UploadLine>), String> {
-    use crate::catalog::leaves::{self, Leaf};
+    use crate::xml::{self as leaves, Leaf};
     let mut document_id = None;
     let mut lines = Vec::new();
     let mut line = LineFields::default();

@@ -23,7 +23,7 @@ const IDEMPOTENCY_BYTES: usize = 64 * 1024 * 1024;
 /// Live tokens one client may hold; its oldest go first, never another client's.
 const TOKENS_PER_CLIENT: usize = 100;
 pub use super::vocab::MAX_AMOUNT;
-use crate::domain::calendar::{CONFIRM_WORKING_DAYS, WorkingCalendar};
+use crate::calendar::{CONFIRM_WORKING_DAYS, Calendar};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,8 +147,8 @@ pub struct Mock {
     in_process: std::collections::BTreeSet<usize>,
     /// Orders waiting for the buyer's PPK, by index.
     ppk_waiting: std::collections::BTreeSet<usize>,
-    /// The confirmation deadlines' calendar, the same data katalog-bridge reads.
-    pub calendar: WorkingCalendar,
+    /// The confirmation deadlines' calendar.
+    pub calendar: Calendar,
     change: u64,
     pub orders: Vec<Order>,
     order_change: u64,
@@ -187,8 +187,7 @@ pub fn item_id(body: &Value, sku: &str) -> String {
 
 impl Mock {
     pub fn new(scenario: Scenario) -> Self {
-        let calendar = crate::mapping::working_calendar(&crate::mapping::MappingSource::BuiltIn, scenario.cuti_bersama_is_working_day)
-            .expect("the built-in calendar reads");
+        let calendar = Calendar::new(scenario.cuti_bersama_is_working_day);
         let mut mock = Self {
             calendar,
             order_feed: HashMap::new(),
@@ -459,7 +458,6 @@ impl Mock {
     /// listing that does not say its net content (`isi_bersih`) is not
     /// checked: curators ask for it by other means.
     fn above_ceiling(&self, listing: &Value) -> Option<String> {
-        use crate::domain::money::format_rupiah;
         let today = self.now.with_timezone(&Jakarta).date_naive();
         let name = listing["nama_produk"].as_str().unwrap_or_default().to_lowercase();
         let category = listing["kategori_id"].as_str();
@@ -471,12 +469,12 @@ impl Mock {
             .filter(|c| Some(c.kategori_id.as_str()) == category || (c.unspsc.is_some() && c.unspsc.as_deref() == unspsc))
             .filter(|c| c.from <= today && c.name_contains.as_deref().is_none_or(|w| name.contains(&w.to_lowercase())))
             .max_by_key(|c| (c.name_contains.is_some(), c.from))?;
-        let net = crate::domain::product::NetContent::parse(listing["isi_bersih"].as_str()?).ok()?;
-        if net.measure.as_str() != ceiling.per {
+        let (amount, per) = net_content(listing["isi_bersih"].as_str()?)?;
+        if per != ceiling.per {
             return None;
         }
         let price = Decimal::from(listing["harga_termasuk_pajak"].as_i64().or(listing["harga"].as_i64())?);
-        let per_unit = (price / net.amount).round_dp(2);
+        let per_unit = (price / amount).round_dp(2);
         (per_unit > Decimal::from(ceiling.price)).then(|| {
             format!(
                 "harga {}/{} di atas HET {}/{} ({})",
@@ -819,4 +817,32 @@ impl Mock {
         }
         Ok(self.orders[index].clone())
     }
+}
+
+/// A listing's net content as the curator reads it: an amount and a unit,
+/// in kg, liter or butir (`250 gram` is 0.25 kg). `None` for anything else.
+fn net_content(text: &str) -> Option<(Decimal, &'static str)> {
+    let text = text.trim().to_lowercase();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))?;
+    let amount: Decimal = text[..split].replace(',', ".").parse().ok()?;
+    let (per, factor) = match text[split..].trim() {
+        "kg" | "kilogram" => ("kg", Decimal::ONE),
+        "gram" | "g" | "gr" => ("kg", Decimal::new(1, 3)),
+        "liter" | "l" | "litre" => ("liter", Decimal::ONE),
+        "ml" | "mililiter" => ("liter", Decimal::new(1, 3)),
+        "butir" | "pcs" | "buah" => ("butir", Decimal::ONE),
+        _ => return None,
+    };
+    let amount = amount * factor;
+    (amount > Decimal::ZERO).then_some((amount, per))
+}
+
+/// `Rp12.500` or `Rp12.500,50`, as the catalogue's curators write prices.
+fn format_rupiah(value: Decimal) -> String {
+    let value = value.round_dp(2);
+    let whole: Vec<char> = value.trunc().abs().to_string().chars().collect();
+    let grouped = whole.rchunks(3).rev().map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(".");
+    let cents = (value.fract().abs() * Decimal::ONE_HUNDRED).trunc();
+    let sign = if value < Decimal::ZERO { "-" } else { "" };
+    if cents.is_zero() { format!("{sign}Rp{grouped}") } else { format!("{sign}Rp{grouped},{cents:02}") }
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::scenario::Scenario;
 use super::state::Order;
-use super::xml::{Elements, Ubl};
+use super::xml::Elements;
 
 const NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:Order-2";
 const NS_CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
@@ -110,7 +110,7 @@ pub struct ResponseDecision {
 /// Reads `cbc:OrderResponseCode` (AP accepts; RE rejects; AB and CA are not
 /// final answers here), `cac:OrderReference/cbc:ID` and `cbc:Note`.
 pub fn read_response(xml: &[u8]) -> Result<ResponseDecision, String> {
-    use crate::catalog::leaves::{self, Leaf};
+    use crate::xml::{self as leaves, Leaf};
     let (mut code, mut order_id, mut note) = (None, None, None);
     let root = leaves::read(xml, |leaf| {
         if let Leaf::Text(path, text) = leaf {
