@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common;
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -62,4 +64,21 @@ fn a_long_function_is_found_and_a_short_one_is_not() {
     // A declaration has no body; a method of three lines is three lines.
     assert!(long_functions("fn f();\nimpl X {\n    fn g() {\n        1\n    }\n}\n", 3).is_empty());
     assert_eq!(long_functions("impl X {\n    fn g() {\n        1\n    }\n}\n", 2), [("g".to_owned(), 2, 3)]);
+}
+
+/// The mock is a crate apart: it depends on nothing of the adapter's, so it
+/// cannot reuse a rule it exists to check.
+#[test]
+fn the_mock_catalogue_depends_on_nothing_of_the_adapter() {
+    let root = common::repo();
+    let manifest: toml::Table = std::fs::read_to_string(root.join("mock-catalog/Cargo.toml")).unwrap().parse().unwrap();
+    let deps = manifest["dependencies"].as_table().unwrap();
+    assert!(!deps.contains_key("katalog-bridge"), "mock-catalog depends on the adapter");
+    let mut files = Vec::new();
+    rust_files(&root.join("mock-catalog/src"), &mut files);
+    assert!(files.len() > 5, "the mock's sources are read: {files:?}");
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(!text.contains("katalog_bridge"), "{} uses the adapter", f.display());
+    }
 }
