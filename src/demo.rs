@@ -116,12 +116,12 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
         .await
         .context("moving the mock catalogue's clock")?;
     let status = crate::publish::status::sync_status(store, &client, crate::publish::Channel::Api, None, &Default::default()).await?;
-    let lines = crate::store::publications::listing_lines(store, Some("api"), "katalog-v6", None, None).await?;
+    let lines = crate::store::publications::listing_lines(store, Some(crate::publish::Channel::Api), "katalog-v6", None, None).await?;
     let mut by_state: std::collections::BTreeMap<(String, String), i64> = Default::default();
     for l in &lines {
-        *by_state.entry((l.cooperative.clone(), l.state.clone())).or_default() += 1;
+        *by_state.entry((l.cooperative.clone(), l.state.to_string())).or_default() += 1;
     }
-    let sent_back = lines.into_iter().filter(|l| matches!(l.state.as_str(), "rejected" | "revision_requested")).collect();
+    let sent_back = lines.into_iter().filter(|l| l.state.sent_back()).collect();
     let held_back = crate::store::listings::blocked_by_issue(store, Format::KatalogV6.name()).await?;
     let orders = orders_on_the_mock_catalogue(store, mappings, &client, &server.url()).await?;
     Ok(CatalogueOutcome {

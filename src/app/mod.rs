@@ -8,8 +8,10 @@
 //! Layering: below `cli/` and `web/`, above `store/`, `orders/`,
 //! `catalog/` and `domain/`.
 
+pub mod imports;
 pub mod listings;
 pub mod orders;
+pub mod runs;
 pub mod steps;
 pub mod users;
 

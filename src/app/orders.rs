@@ -3,7 +3,7 @@
 
 use super::Actor;
 use crate::catalog::client::CatalogueClient;
-use crate::domain::order::NotAnswerable;
+use crate::domain::order::{AnswerState, NotAnswerable};
 use crate::orders::OrderError;
 use crate::orders::respond::RespondReport;
 use crate::store::orders::{AnswerFor, QueueError};
@@ -125,13 +125,13 @@ pub async fn answer(ctx: &Answering<'_>, actor: &Actor, order: OrderRef<'_>, dec
     };
     let Some(head) = order.head(ctx.store, actor).await? else { return Err(AnswerError::NotFound(shown)) };
     // Refused before anything is recorded, whoever asks.
-    if let Err(why) = crate::domain::order::OrderStatus::parse(&head.status).answerable(ctx.in_portal)
+    if let Err(why) = head.status.answerable(ctx.in_portal)
         && head.response_state.is_none()
     {
         return Err(AnswerError::NotAnswerable { order: head.order_id, why });
     }
     let Some(client) = ctx.client else { return Err(AnswerError::NoCatalogue) };
-    let as_ubl = ctx.ubl || head.source == crate::orders::import::SOURCE;
+    let as_ubl = ctx.ubl || head.source == crate::domain::order::OrderSource::PeppolOrder;
     let target = match order {
         OrderRef::Row(id) => AnswerFor::Row { id, scope: actor.scope },
         OrderRef::Remote(remote) => AnswerFor::Remote(remote),
@@ -144,13 +144,13 @@ pub async fn answer(ctx: &Answering<'_>, actor: &Actor, order: OrderRef<'_>, dec
         QueueError::Store(e) => AnswerError::Store(e),
     })?;
     let outcome = |answered| AnswerOutcome { order_db_id: queued.order_db_id, remote_order_id: queued.remote_order_id.clone(), answered };
-    match queued.state.as_str() {
-        "pending" => {}
-        "refused" => {
+    match queued.state {
+        AnswerState::Pending => {}
+        AnswerState::Refused => {
             let why = queued.last_error.clone().unwrap_or_else(|| "no reason given".into());
             return Ok(outcome(Answered::Refused { why: format!("this answer was refused before: {why}") }));
         }
-        _ => return Ok(outcome(Answered::AlreadySent)),
+        AnswerState::Sent => return Ok(outcome(Answered::AlreadySent)),
     }
     crate::store::users::audit_as(
         ctx.store,
@@ -181,7 +181,7 @@ fn answered(report: RespondReport) -> Answered {
 }
 
 /// A status change: (when, from, to, kind).
-pub type Change = (chrono::DateTime<chrono::Utc>, Option<String>, Option<String>, String);
+pub type Change = (chrono::DateTime<chrono::Utc>, Option<crate::domain::order::OrderStatus>, Option<crate::domain::order::OrderStatus>, String);
 
 /// One order as its page and `orders show` present it.
 #[derive(Debug, Clone)]

@@ -123,16 +123,63 @@ fn cut_raw() -> (Value, Option<String>) {
     )
 }
 
-/// One package of the order feed, or an order's detail (with `lines`).
-pub fn order(v: &Value) -> Result<RemoteOrder, String> {
-    let id = required(v, "order_id", 100)?;
-    let at = |e: String| format!("order {id}: {e}");
-    let fiscal_year = match &v["fiscal_year"] {
-        Value::Number(n) => n.as_i64().and_then(|y| i32::try_from(y).ok()).filter(|y| (2000..=2100).contains(y)),
-        Value::String(s) => s.trim().parse().ok().filter(|y| (2000..=2100).contains(y)),
+/// Where the two feeds of packages (the catalogue's order API and
+/// INAPROC's `paket-e-purchasing`) spell a package differently.
+pub(crate) struct Feed {
+    /// What a package is called in an error: `order`, `package`.
+    pub what: &'static str,
+    /// The field with the time of its last change.
+    pub updated: &'static str,
+    /// Whether it carries the seller's confirmation deadline (`confirm_by`).
+    pub confirm_by: bool,
+}
+
+pub(crate) const CATALOGUE: Feed = Feed { what: "order", updated: "updated_at", confirm_by: true };
+
+/// A fiscal year within reason.
+pub(crate) fn year(v: &Value, key: &str) -> Option<i32> {
+    match &v[key] {
+        Value::Number(n) => n.as_i64().and_then(|y| i32::try_from(y).ok()),
+        Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| at("no fiscal_year".into()))?;
+    .filter(|y| (2000..=2100).contains(y))
+}
+
+/// One package's own fields, as both feeds give them: everything but its
+/// lines, its raw copy and what its repair changed (the caller's to add).
+pub(crate) fn package_head(v: &Value, feed: &Feed) -> Result<RemoteOrder, String> {
+    let id = required(v, "order_id", 100)?;
+    let at = |e: String| format!("{} {id}: {e}", feed.what);
+    Ok(RemoteOrder {
+        repaired: Vec::new(),
+        rup_code: text(v, "rup_code", 100),
+        rup_name: text(v, "rup_name", 500),
+        fiscal_year: year(v, "fiscal_year").ok_or_else(|| at("no fiscal_year".into()))?,
+        funding_source: text(v, "funding_source", 100),
+        kode_klpd: required(v, "kode_klpd", 40).map_err(at)?,
+        kode_satker: text(v, "kode_satker", 100),
+        nama_satker: text(v, "nama_satker", 500),
+        kode_penyedia: required(v, "kode_penyedia", 40).map_err(at)?,
+        status: OrderStatus::parse(&required(v, "status", 60).map_err(at)?),
+        shipment_status: text(v, "shipment_status", 60),
+        shipping_fee: decimal(v, "shipping_fee", 2).map_err(at)?.unwrap_or_default(),
+        total: decimal(v, "total", 2).map_err(at)?.ok_or_else(|| at("no total".into()))?,
+        order_date: time(v, "order_date").map_err(at)?,
+        // INAPROC gives no deadline: it is counted from the status's start.
+        confirm_by: if feed.confirm_by { time(v, "confirm_by").map_err(at)? } else { None },
+        updated_at: time(v, feed.updated).map_err(at)?.ok_or_else(|| at(format!("no {}", feed.updated)))?,
+        raw: Value::Null,
+        lines: None,
+        order_id: id,
+    })
+}
+
+/// One package of the order feed, or an order's detail (with `lines`).
+pub fn order(v: &Value) -> Result<RemoteOrder, String> {
+    let mut order = package_head(v, &CATALOGUE)?;
+    let id = order.order_id.clone();
+    let at = |e: String| format!("order {id}: {e}");
     let lines = match &v["lines"] {
         Value::Array(items) => {
             if items.len() > MAX_LINES {
@@ -159,27 +206,7 @@ pub fn order(v: &Value) -> Result<RemoteOrder, String> {
         .map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD"))
         .chain(cut)
         .collect();
-    let order = RemoteOrder {
-        repaired,
-        rup_code: text(v, "rup_code", 100),
-        rup_name: text(v, "rup_name", 500),
-        fiscal_year,
-        funding_source: text(v, "funding_source", 100),
-        kode_klpd: required(v, "kode_klpd", 40).map_err(at)?,
-        kode_satker: text(v, "kode_satker", 100),
-        nama_satker: text(v, "nama_satker", 500),
-        kode_penyedia: required(v, "kode_penyedia", 40).map_err(at)?,
-        status: OrderStatus::parse(&required(v, "status", 60).map_err(at)?),
-        shipment_status: text(v, "shipment_status", 60),
-        shipping_fee: decimal(v, "shipping_fee", 2).map_err(at)?.unwrap_or_default(),
-        total: decimal(v, "total", 2).map_err(at)?.ok_or_else(|| at("no total".into()))?,
-        order_date: time(v, "order_date").map_err(at)?,
-        confirm_by: time(v, "confirm_by").map_err(at)?,
-        updated_at: time(v, "updated_at").map_err(at)?.ok_or_else(|| at("no updated_at".into()))?,
-        raw,
-        lines,
-        order_id: id.clone(),
-    };
+    (order.repaired, order.raw, order.lines) = (repaired, raw, lines);
     match order.repeated_line() {
         Some(line) => Err(at(format!("line {line} appears more than once"))),
         None => Ok(order),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::catalog::inaproc::{InaprocClient, InaprocError, KATEGORI, PENYEDIA_DETAIL, wire};
+use crate::catalog::inaproc::{InaprocClient, InaprocError, Query, wire};
 use crate::mapping::MappingSource;
 use crate::store::{Store, StoreError};
 
@@ -57,11 +57,7 @@ pub async fn check_sellers(store: &Store, client: &InaprocClient, cooperative: O
             out.push(check);
             continue;
         };
-        let detail = match client.get(PENYEDIA_DETAIL, &[("kode_penyedia", seller.to_owned())]).await {
-            Ok(body) => wire::seller_detail(&body).map_err(|why| InaprocError::Unreadable { path: PENYEDIA_DETAIL, why })?,
-            Err(InaprocError::Refused { status: 404, .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let detail = client.seller_detail(seller).await?;
         let Some(d) = detail else {
             check.problems.push(format!("seller {seller} not found on INAPROC"));
             out.push(check);
@@ -122,13 +118,13 @@ pub async fn refresh_categories(client: &InaprocClient, source: &MappingSource) 
     };
     // Leaf id -> (level-1 name, level-2 name, level-3 name).
     let mut leaves: HashMap<String, (String, String, String)> = HashMap::new();
-    let level1 = read(client.all(KATEGORI, &[], 1000, MAX_PAGES).await?, 1)?;
+    let level1 = read(client.all(&Query::categories(None), 1000, MAX_PAGES).await?, 1)?;
     report.level_1 = level1.len();
     for (k1, n1) in &level1 {
-        let level2 = read(client.all(KATEGORI, &[("kd_kategori_1", k1.clone())], 1000, MAX_PAGES).await?, 2)?;
+        let level2 = read(client.all(&Query::categories(Some((1, k1))), 1000, MAX_PAGES).await?, 2)?;
         report.level_2 += level2.len();
         for (k2, n2) in &level2 {
-            let level3 = read(client.all(KATEGORI, &[("kd_kategori_2", k2.clone())], 1000, MAX_PAGES).await?, 3)?;
+            let level3 = read(client.all(&Query::categories(Some((2, k2))), 1000, MAX_PAGES).await?, 3)?;
             report.level_3 += level3.len();
             for (k3, n3) in level3 {
                 leaves.insert(k3, (n1.clone(), n2.clone(), n3));

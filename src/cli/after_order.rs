@@ -9,6 +9,7 @@ use super::{EXIT_OK, ReportCommand};
 use crate::config::Settings;
 use crate::domain::fulfilment::Step;
 use crate::domain::money::format_rupiah;
+use crate::domain::order::OrderStatus;
 use crate::domain::time::today;
 use crate::mapping::MappingSource;
 use crate::mapping::tax::TaxRules;
@@ -110,7 +111,7 @@ fn print_detail(
     if !d.entries.is_empty() {
         writeln!(out, "\nCatatan:")?;
         for e in &d.entries {
-            let kind = Step::parse(&e.kind).map_or_else(|| e.kind.clone(), |s| s.label().to_owned());
+            let kind = e.kind.label();
             writeln!(
                 out,
                 "  {} {:<12} {} {} {} oleh {}",
@@ -123,16 +124,15 @@ fn print_detail(
             )?;
         }
     }
+    print_notices_and_history(out, d)
+}
+
+/// The notifications sent about an order, and its status history.
+fn print_notices_and_history(out: &mut impl std::io::Write, d: &crate::app::orders::OrderDetail) -> std::io::Result<()> {
     if !d.notices.is_empty() {
         writeln!(out, "\nPemberitahuan:")?;
         for n in &d.notices {
-            let state = match n.state.as_str() {
-                "sent" => "terkirim",
-                "pending" => "menunggu",
-                "failed" => "gagal",
-                "moot" => "tidak perlu lagi",
-                other => other,
-            };
+            let state = n.state.in_indonesian();
             writeln!(
                 out,
                 "  {:<14} {:<9} {:<28} {state}{}",
@@ -145,7 +145,13 @@ fn print_detail(
     }
     writeln!(out, "\nRiwayat status:")?;
     for (at, from, to, kind) in &d.history {
-        writeln!(out, "  {}  {} -> {} ({kind})", crate::domain::time::show(*at), from.as_deref().unwrap_or("-"), to.as_deref().unwrap_or("-"))?;
+        writeln!(
+            out,
+            "  {}  {} -> {} ({kind})",
+            crate::domain::time::show(*at),
+            from.as_ref().map_or("-", OrderStatus::as_str),
+            to.as_ref().map_or("-", OrderStatus::as_str)
+        )?;
     }
     Ok(())
 }

@@ -190,11 +190,14 @@ async fn import(command: ImportCommand, settings: &Settings) -> anyhow::Result<u
         }
         ImportCommand::Products { file, cooperative, common } => {
             let options = import_options(common);
-            let cooperative = cooperative_arg(cooperative)?;
-            let units = UnitTable::load(&mappings)?;
+            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+            let units = std::sync::Arc::new(UnitTable::load(&mappings)?);
+            let shown = file.display().to_string();
             with_store(settings, async |store| {
-                let report = intake::products::import_products(store, &units, &file, cooperative.as_ref(), &options, &settings.import).await?;
-                Ok(print_report(&report))
+                let actor = crate::app::Actor::operator();
+                let report =
+                    crate::app::imports::import_products(store, &units, &settings.import, &actor, (&file, &shown), cooperative.as_deref(), &options).await?;
+                Ok(print_report(&report.report))
             })
             .await
         }

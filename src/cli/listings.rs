@@ -5,6 +5,7 @@ use std::io::Write as _;
 use super::common::{cooperative_arg, with_store};
 use super::{EXIT_OK, EXIT_REJECTED_ROWS, ListingsArgs, ListingsCommand};
 use crate::config::Settings;
+use crate::domain::publication::PublicationState;
 
 /// `listings` and its subcommands.
 pub(super) async fn run(args: ListingsArgs, command: Option<ListingsCommand>, settings: &Settings) -> anyhow::Result<u8> {
@@ -22,7 +23,7 @@ async fn resubmit(ids: &[i64], settings: &Settings) -> anyhow::Result<u8> {
         let done = crate::app::listings::resubmit(store, &crate::app::Actor::operator(), ids).await?;
         let mut resent = 0;
         for r in &done {
-            let state = r.state.as_deref().unwrap_or("?");
+            let state = r.state.map_or("?", PublicationState::as_str);
             match r.decision {
                 None => eprintln!("{}: no such publication (see `katalog-bridge listings`)", r.id),
                 Some(OnRequest::Resend) => {
@@ -90,21 +91,21 @@ async fn mark_uploaded(files: &[std::path::PathBuf], cooperative: Option<String>
 
 /// `listings`: each listing with its state and, where refused or held back, why.
 async fn list(args: ListingsArgs, settings: &Settings) -> anyhow::Result<u8> {
-    if let Some(s) = &args.state
-        && s != "blocked"
-        && crate::domain::publication::PublicationState::parse(s).is_none()
-    {
-        anyhow::bail!(
-            "--state {s:?} is not a state; use pending, submitted, under_curation, live, rejected, revision_requested, taken_down, withdraw_pending, withdrawn, failed or blocked"
-        );
-    }
+    use crate::domain::Named;
+    use crate::domain::publication::Standing;
+    let state = match args.state.as_deref().map(|s| (s, Standing::from_name(s))) {
+        Some((s, None)) => {
+            let names: Vec<&str> = Standing::ALL.iter().map(|s| s.as_str()).collect();
+            anyhow::bail!("--state {s:?} is not a state; use {}", names.join(", "));
+        }
+        Some((_, state)) => state,
+        None => None,
+    };
     let cooperative = cooperative_arg(args.cooperative.clone())?.map(|c| c.to_string());
     with_store(settings, async |store| {
         // Every channel by default (a cooperative uses one); drafts held back as the API maps them, or the channel asked for.
         let format = args.channel.unwrap_or_default().format();
-        let lines =
-            crate::store::publications::listing_lines(store, args.channel.map(|c| c.name()), format.name(), args.state.as_deref(), cooperative.as_deref())
-                .await?;
+        let lines = crate::store::publications::listing_lines(store, args.channel, format.name(), state, cooperative.as_deref()).await?;
         let mut out = std::io::stdout().lock();
         for l in &lines {
             if args.json {

@@ -33,6 +33,9 @@ async fn publish(
         eprintln!("warning: {p}");
     }
     with_store(settings, async |store| {
+        if !dry_run {
+            crate::app::runs::begin(store, &crate::app::Actor::operator(), crate::domain::job::Job::Publish).await?;
+        }
         let channels = crate::publish::channels_to_run(store, &client, cooperative.as_deref(), channel).await?;
         let mut code = EXIT_OK;
         for channel in channels {
@@ -77,6 +80,7 @@ async fn status(cooperative: Option<String>, channel: Option<crate::publish::Cha
         eprintln!("warning: {p}");
     }
     with_store(settings, async |store| {
+        crate::app::runs::begin(store, &crate::app::Actor::operator(), crate::domain::job::Job::Status).await?;
         let options = crate::publish::status::StatusOptions::from_settings(&settings.listings);
         let mut code = EXIT_OK;
         for channel in crate::publish::channels_to_run(store, &client, cooperative.as_deref(), channel).await? {
@@ -125,6 +129,7 @@ async fn orders(
         ..Default::default()
     };
     with_store(settings, async |store| {
+        crate::app::runs::begin(store, &crate::app::Actor::operator(), crate::domain::job::Job::Orders).await?;
         let report = match &inaproc {
             Some(i) => crate::orders::inaproc::sync(store, &crate::catalog::inaproc::InaprocClient::with_store(i, store)?, &calendar, &options).await?,
             None => crate::orders::sync_orders(store, &client, &calendar, &options).await?,

@@ -117,7 +117,7 @@ async fn metrics_text(State(state): State<HttpState>) -> Response {
 async fn refresh_gauges(state: &HttpState) -> Result<(), crate::store::StoreError> {
     let store = &state.store;
     let mut by_state: std::collections::BTreeMap<String, i64> = PublicationState::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
-    for (_, state, n) in crate::store::publications::counts_by_state(store, crate::publish::Channel::Api.name()).await? {
+    for (_, state, n) in crate::store::publications::counts_by_state(store, crate::publish::Channel::Api).await? {
         *by_state.entry(state).or_default() += n;
     }
     for (state, n) in by_state {
@@ -129,7 +129,7 @@ async fn refresh_gauges(state: &HttpState) -> Result<(), crate::store::StoreErro
     metrics::gauge!("katalog_bridge_seconds_to_nearest_deadline").set(figures.seconds_to_nearest_deadline.unwrap_or(f64::INFINITY));
     metrics::gauge!("katalog_bridge_orders_stored").set(figures.stored as f64);
     for (state, n) in crate::store::notifications::counts(store).await? {
-        metrics::gauge!("katalog_bridge_notifications", "state" => state).set(n as f64);
+        metrics::gauge!("katalog_bridge_notifications", "state" => state.as_str()).set(n as f64);
     }
     // Orders with a step after the order past its due date, by step.
     let overdue = crate::orders::fulfilment::overdue_orders(store, &state.tax, &state.fulfilment, None).await?;

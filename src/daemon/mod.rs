@@ -259,7 +259,7 @@ impl<C: Clock, J: Jobs> Scheduler<C, J> {
                     Ok(false) => match self.jobs.lead(job).await {
                         Outcome::Finished(status) => {
                             self.stats.bump(job, |s| s.led += 1);
-                            tracing::info!(status, "run ended");
+                            tracing::info!(status = status.as_str(), "run ended");
                             break;
                         }
                         Outcome::Busy => {

@@ -8,6 +8,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::order::OrderStatus;
+
 /// How an order is paid, which decides who collects its tax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -37,9 +39,17 @@ impl PaymentWay {
 
     /// The way an order is paid: the staff's record when there is one, else
     /// outside the system when the catalogue says so, else `default`.
-    pub fn of_order(recorded: Option<PaymentWay>, status: &str, default: PaymentWay) -> PaymentWay {
-        recorded.unwrap_or(if status == "PAYMENT_OUTSIDE_SYSTEM" { PaymentWay::OutsideSystem } else { default })
+    pub fn of_order(recorded: Option<PaymentWay>, status: &OrderStatus, default: PaymentWay) -> PaymentWay {
+        recorded.unwrap_or(if *status == OrderStatus::PaymentOutsideSystem { PaymentWay::OutsideSystem } else { default })
     }
+}
+
+/// What the catalogue reports of delivery: (delivered, shipped), from the
+/// order's shipment status (`DELIVERED`, `SHIPPED`, `ON_DELIVERY`) and its
+/// status (a completed order was delivered).
+pub fn reported_delivery(shipment_status: Option<&str>, status: &OrderStatus) -> (bool, bool) {
+    let delivered = shipment_status == Some("DELIVERED") || *status == OrderStatus::Completed;
+    (delivered, delivered || matches!(shipment_status, Some("SHIPPED" | "ON_DELIVERY")))
 }
 
 /// What the staff record of an order (and, for delivery, what the catalogue reports).
@@ -152,6 +162,9 @@ pub fn overdue(done: &HashMap<Step, Done>, rules: &[DueRule], owed: Decimal, tod
     }
     late
 }
+
+super::named_by!(Step, "fulfilment step", as_str);
+super::named_by!(PaymentWay, "payment way", as_str);
 
 #[cfg(test)]
 mod tests {

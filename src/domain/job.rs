@@ -56,11 +56,46 @@ impl Job {
     }
 }
 
-impl std::fmt::Display for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+super::named_by!(Job, "job", name);
+
+/// How a run of a job stands or ended (`sync_runs.status`). Ordered from the
+/// best ending to the worst, so that the worse of two is their maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Still going (or its process died: `abandoned` once that is known).
+    Running,
+    Succeeded,
+    /// Finished, but some items were rejected.
+    Partial,
+    /// Stopped by a signal at a batch boundary; what was done is committed.
+    Interrupted,
+    Failed,
+    /// Its process ended without finishing it.
+    Abandoned,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [Self::Running, Self::Succeeded, Self::Partial, Self::Interrupted, Self::Failed, Self::Abandoned];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Partial => "partial",
+            Self::Interrupted => "interrupted",
+            Self::Failed => "failed",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    /// Whether it calls for a look: it ended, and not well.
+    pub fn is_bad(self) -> bool {
+        !matches!(self, Self::Running | Self::Succeeded)
     }
 }
+
+super::named_by!(RunStatus, "run status", as_str);
 
 #[cfg(test)]
 mod tests {

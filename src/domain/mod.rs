@@ -13,6 +13,52 @@ pub mod product;
 pub mod publication;
 pub mod time;
 
+/// A domain enum kept in a text column by its name. The store reads and
+/// writes each such enum as itself (`store::named`), so that no state crosses
+/// the store as a string: the compiler checks every match, and a name this
+/// version does not know is an error where its row is read.
+pub trait Named: Sized {
+    /// What it is, for that error: "order status".
+    const WHAT: &'static str;
+    /// The name it is stored under.
+    fn name(&self) -> &str;
+    fn from_name(name: &str) -> Option<Self>;
+}
+
+/// Implements [`Named`] for an enum that has `ALL`, and `$name` giving each
+/// variant's stored name.
+macro_rules! named_by {
+    ($t:ty, $what:literal, $name:ident) => {
+        impl $crate::domain::Named for $t {
+            const WHAT: &'static str = $what;
+            fn name(&self) -> &str {
+                <$t>::$name(*self)
+            }
+            fn from_name(name: &str) -> Option<Self> {
+                <$t>::ALL.into_iter().find(|v| v.$name() == name)
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(<$t>::$name(*self))
+            }
+        }
+    };
+}
+pub(crate) use named_by;
+
+/// Serializes a [`Named`] enum as its stored name (for `--json`).
+macro_rules! serialize_by_name {
+    ($($t:ty),* $(,)?) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($crate::domain::Named::name(self))
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_by_name;
+
 /// Why a value could not become a domain type: a stable code (for
 /// programs and `--json`), and the reason in plain words in English and in
 /// Bahasa Indonesia for the person who typed the value. The Indonesian

@@ -73,6 +73,46 @@ impl NotificationChannel {
     }
 }
 
+super::named_by!(NotificationKind, "notification kind", name);
+super::named_by!(NotificationChannel, "notification channel", name);
+
+/// Where a notification stands in its outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationState {
+    /// Waiting to be sent (or to be sent again).
+    Pending,
+    Sent,
+    /// Given up on after its attempts.
+    Failed,
+    /// No longer worth sending: the order was answered or ended first.
+    Moot,
+}
+
+impl NotificationState {
+    pub const ALL: [NotificationState; 4] = [Self::Pending, Self::Sent, Self::Failed, Self::Moot];
+
+    /// In Bahasa Indonesia, as the staff read it.
+    pub const fn in_indonesian(self) -> &'static str {
+        match self {
+            Self::Pending => "menunggu",
+            Self::Sent => "terkirim",
+            Self::Failed => "gagal",
+            Self::Moot => "tidak perlu lagi",
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Moot => "moot",
+        }
+    }
+}
+
+super::named_by!(NotificationState, "notification state", as_str);
+
 /// A kind or channel name that is none of the known ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown notification {what} {name:?}")]
@@ -96,6 +136,8 @@ impl TryFrom<String> for NotificationChannel {
         Self::parse(&name).ok_or(UnknownName { what: "channel", name })
     }
 }
+
+super::serialize_by_name!(NotificationKind, NotificationChannel, NotificationState);
 
 #[cfg(test)]
 mod tests {

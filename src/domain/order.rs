@@ -66,6 +66,11 @@ impl OrderStatus {
         }
     }
 
+    /// Cancelled, however it came to be.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Cancelled | Self::CancelledOnNegotiation | Self::CancelledOnReview)
+    }
+
     /// The seller must answer, before the deadline.
     pub fn awaits_seller(&self) -> bool {
         *self == Self::WaitingSellerConfirmation
@@ -139,6 +144,74 @@ pub fn deadlines(
     let ppk = (o.status.awaits_ppk() && !stays).then(|| start(began));
     (seller, ppk)
 }
+
+impl super::Named for OrderStatus {
+    const WHAT: &'static str = "order status";
+    fn name(&self) -> &str {
+        self.as_str()
+    }
+    /// Never `None`: a status this version does not know is kept as written.
+    fn from_name(name: &str) -> Option<Self> {
+        Some(Self::parse(name))
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Which catalogue interface an order came from (`purchase_orders.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum OrderSource {
+    /// The e-purchasing order API (read from the catalogue or from INAPROC).
+    #[serde(rename = "ekatalog-v6")]
+    Ekatalog,
+    /// A PEPPOL BIS Ordering 3 Order imported from a file.
+    #[serde(rename = "peppol-ubl")]
+    PeppolOrder,
+}
+
+impl OrderSource {
+    pub const ALL: [OrderSource; 2] = [Self::Ekatalog, Self::PeppolOrder];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ekatalog => "ekatalog-v6",
+            Self::PeppolOrder => "peppol-ubl",
+        }
+    }
+}
+
+super::named_by!(OrderSource, "order source", as_str);
+
+/// Where the cooperative's answer to an order stands in its outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerState {
+    /// Recorded, not yet taken by the catalogue.
+    Pending,
+    Sent,
+    /// Refused by the catalogue for good.
+    Refused,
+}
+
+impl AnswerState {
+    pub const ALL: [AnswerState; 3] = [Self::Pending, Self::Sent, Self::Refused];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+super::named_by!(AnswerState, "answer state", as_str);
+
+super::serialize_by_name!(OrderStatus);
 
 #[cfg(test)]
 mod tests {

@@ -229,6 +229,65 @@ impl PublicationState {
     }
 }
 
+/// The catalogue's result for one line of an uploaded document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineResult {
+    pub line_id: String,
+    pub accepted: bool,
+    pub reason: Option<String>,
+    pub listing_id: Option<String>,
+}
+
+super::named_by!(Channel, "listing channel", name);
+
+/// Where a product's listing stands, as the dashboard lists it: held back
+/// before it was ever sent (a draft with errors), or its publication's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Standing {
+    Blocked,
+    Published(PublicationState),
+}
+
+impl Standing {
+    /// Every standing, in the order of a listing's life.
+    pub const ALL: [Standing; 11] = [
+        Self::Blocked,
+        Self::Published(PublicationState::Pending),
+        Self::Published(PublicationState::Submitted),
+        Self::Published(PublicationState::UnderCuration),
+        Self::Published(PublicationState::Live),
+        Self::Published(PublicationState::Rejected),
+        Self::Published(PublicationState::RevisionRequested),
+        Self::Published(PublicationState::TakenDown),
+        Self::Published(PublicationState::WithdrawPending),
+        Self::Published(PublicationState::Withdrawn),
+        Self::Published(PublicationState::Failed),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blocked => "blocked",
+            Self::Published(state) => state.as_str(),
+        }
+    }
+
+    /// Whether the liaison must look at it (its reasons are shown).
+    pub fn needs_attention(self) -> bool {
+        use PublicationState::*;
+        matches!(self, Self::Blocked | Self::Published(Rejected | RevisionRequested | Failed | TakenDown))
+    }
+
+    /// Sent back by the catalogue's curators.
+    pub fn sent_back(self) -> bool {
+        matches!(self, Self::Published(PublicationState::Rejected | PublicationState::RevisionRequested))
+    }
+}
+
+super::named_by!(Standing, "listing standing", as_str);
+super::named_by!(PublicationState, "listing state", as_str);
+
+super::serialize_by_name!(PublicationState, Standing);
+
 #[cfg(test)]
 mod tests {
     use super::Change::*;

@@ -16,7 +16,7 @@ pub use real::RealJobs;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The run ended with this status (succeeded, partial, failed, interrupted).
-    Finished(&'static str),
+    Finished(crate::domain::job::RunStatus),
     /// Another process holds the job's lock.
     Busy,
 }

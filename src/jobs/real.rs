@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{Jobs, Outcome};
 use crate::catalog::client::CatalogueClient;
 use crate::domain::calendar::WorkingCalendar;
-use crate::domain::job::Job;
+use crate::domain::job::{Job, RunStatus};
 use crate::mapping::plan::Plan;
 use crate::orders::{OrderError, SyncOptions};
 use crate::publish::{Channel, PublishError, PublishOptions};
@@ -55,7 +55,8 @@ impl RealJobs {
     }
 }
 
-fn record(job: Job, role: &'static str, outcome: &'static str, took: Duration) {
+fn record(job: Job, role: &'static str, outcome: RunStatus, took: Duration) {
+    let outcome = outcome.as_str();
     metrics::counter!("katalog_bridge_runs_total", "job" => job.name(), "role" => role, "outcome" => outcome).increment(1);
     metrics::histogram!("katalog_bridge_run_duration_seconds", "job" => job.name(), "role" => role, "outcome" => outcome).record(took.as_secs_f64());
 }
@@ -90,30 +91,23 @@ impl JobError for OrderError {
 
 /// How a run ended, as the metrics and logs say it; `None` when it did not
 /// run because another process holds the job's lock.
-fn outcome<R, E: JobError>(job: Job, result: &Result<R, E>, complete: impl FnOnce(&R) -> bool) -> Option<&'static str> {
+fn outcome<R, E: JobError>(job: Job, result: &Result<R, E>, complete: impl FnOnce(&R) -> bool) -> Option<RunStatus> {
     match result {
         Err(e) if e.busy() => None,
-        Err(e) if e.interrupted() => Some("interrupted"),
+        Err(e) if e.interrupted() => Some(RunStatus::Interrupted),
         Err(e) => {
             tracing::error!(job = job.name(), error = %e, "run failed");
-            Some("failed")
+            Some(RunStatus::Failed)
         }
-        Ok(r) if complete(r) => Some("succeeded"),
-        Ok(_) => Some("partial"),
+        Ok(r) if complete(r) => Some(RunStatus::Succeeded),
+        Ok(_) => Some(RunStatus::Partial),
     }
 }
 
-/// The worse of two run outcomes: busy (`None`) first, then failed,
-/// interrupted, partial, succeeded.
-fn worse(a: Option<&'static str>, b: Option<&'static str>) -> Option<&'static str> {
-    let rank = |o: Option<&str>| match o {
-        None => 4,
-        Some("failed") => 3,
-        Some("interrupted") => 2,
-        Some("partial") => 1,
-        Some(_) => 0,
-    };
-    if rank(b) > rank(a) { b } else { a }
+/// The worse of two run outcomes: busy (`None`) first, then the worse
+/// status (`RunStatus` is ordered from best to worst).
+fn worse(a: Option<RunStatus>, b: Option<RunStatus>) -> Option<RunStatus> {
+    a.zip(b).map(|(a, b)| a.max(b))
 }
 
 fn orders_complete(r: &crate::orders::SyncReport) -> bool {
@@ -127,7 +121,7 @@ impl Jobs for RealJobs {
         let started = Instant::now();
         let outcome = match job {
             Job::Publish => {
-                let mut worst = Some("succeeded");
+                let mut worst = Some(RunStatus::Succeeded);
                 for channel in crate::publish::sending_channels(&self.client) {
                     let plan = if channel == Channel::Peppol { &self.peppol_plan } else { &self.plan };
                     let result = crate::publish::publish(&self.store, plan, &self.client, &self.publish_options(channel)).await;
@@ -142,7 +136,7 @@ impl Jobs for RealJobs {
                 worst
             }
             Job::Status => {
-                let mut worst = Some("succeeded");
+                let mut worst = Some(RunStatus::Succeeded);
                 for channel in crate::publish::sending_channels(&self.client) {
                     let result = crate::publish::status::sync_status(&self.store, &self.client, channel, None, &self.status).await;
                     if let Ok(r) = &result {
@@ -204,13 +198,13 @@ impl Jobs for RealJobs {
             // A status read has nothing to claim: it is led or waited for.
             Job::Status => return false,
         };
-        record(job, "help", outcome.unwrap_or("failed"), started.elapsed());
+        record(job, "help", outcome.unwrap_or(RunStatus::Failed), started.elapsed());
         true
     }
 
     async fn leased(&self, job: Job) -> Option<Duration> {
         let left = match job {
-            Job::Publish => crate::store::publications::leased(&self.store, Channel::Api.name()).await,
+            Job::Publish => crate::store::publications::leased(&self.store, Channel::Api).await,
             Job::Orders => crate::store::orders::details_leased(&self.store, crate::orders::SOURCE).await,
             Job::Status => return None,
         };

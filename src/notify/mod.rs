@@ -336,7 +336,7 @@ impl Notifier {
                 Err(e) => return self.failed(due, format!("cannot read the order's steps: {e}")),
             },
             NotificationKind::Arrived | NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => {
-                if due.order_status != "WAITING_SELLER_CONFIRMATION" {
+                if !due.order_status.awaits_seller() {
                     return Sent::Moot;
                 }
                 let items = match notifications::items(store, &due.remote_order_id).await {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::config::FulfilmentSettings;
 use crate::domain::fulfilment::{self, Done, Overdue, PaymentWay, Step};
+use crate::domain::order::OrderStatus;
 use crate::mapping::tax::{Breakdown, TaxRules};
 use crate::store::orders::OrderFacts;
 
@@ -18,7 +19,7 @@ pub struct Standing {
     pub id: i64,
     pub order_id: String,
     pub cooperative: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub buyer: Option<String>,
     #[serde(flatten)]
     pub money: Breakdown,
@@ -33,7 +34,7 @@ pub fn standing(order: &OrderFacts, rules: &TaxRules, settings: &FulfilmentSetti
     let way = PaymentWay::of_order(order.payment_way, &order.status, settings.payment);
     let money = rules.order(&order.lines, order.pkp, order.shipping, order.total, way);
     let paid = order.done.get(&Step::Paid).and_then(|d| d.amount).unwrap_or_default();
-    let cancelled = order.status.starts_with("CANCELLED");
+    let cancelled = order.status.is_cancelled();
     let overdue = if cancelled { Vec::new() } else { fulfilment::overdue(&order.done, &settings.due, money.net_to_cooperative, today) };
     Standing {
         id: order.id,

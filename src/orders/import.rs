@@ -6,11 +6,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::order::OrderSource;
 use crate::store::orders::{self, DetailCounts};
 use crate::store::{Store, StoreError};
 
 /// Orders read from documents are stored under this source.
-pub const SOURCE: &str = "peppol-ubl";
+pub const SOURCE: OrderSource = OrderSource::PeppolOrder;
 /// The largest document read.
 const MAX_BYTES: u64 = 16 * 1024 * 1024;
 

@@ -29,7 +29,7 @@
 use tracing::Instrument;
 
 use super::{OrderError, SOURCE, SyncOptions, SyncReport, finish_run, stop_if_asked, store_feed_page};
-use crate::catalog::inaproc::{BY_PRODUK, InaprocClient, PAKET, Page, wire};
+use crate::catalog::inaproc::{InaprocClient, Page, Query, wire};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::job::Job;
 use crate::store::claims::{self, Retry};
@@ -109,10 +109,10 @@ async fn read_year(
 ) -> Result<(), OrderError> {
     let name = cursor_name(klpd, year);
     let from = crate::store::publications::cursor(store, &name).await?;
-    let query = [("kode_klpd", klpd.to_owned()), ("tahun", year.to_string())];
-    let pager = Pager { client, path: PAKET, query: &query, limit: options.page };
+    let query = Query::packages(klpd, year);
+    let pager = Pager { client, query: &query, limit: options.page };
     let mut failure = None;
-    let mut ready = match client.page(PAKET, &query, from.as_deref(), options.page).await {
+    let mut ready = match client.page(&query, from.as_deref(), options.page).await {
         Ok(page) => vec![prepare(store, &pager, page, from.as_deref(), ours).await?],
         Err(e) => {
             failure = Some(e);
@@ -246,8 +246,7 @@ async fn read_packages(
 /// holds two pages at once (the packages three: see `read_year`).
 struct Pager<'a> {
     client: &'a InaprocClient,
-    path: &'static str,
-    query: &'a [(&'static str, String)],
+    query: &'a Query,
     limit: u32,
 }
 
@@ -261,9 +260,9 @@ impl Pager<'_> {
     /// its own; `None` at the list's end.
     fn spawn_after(&self, page: &Page, from: Option<&str>) -> Option<PageFetch> {
         let next = page.next_cursor(from)?.to_owned();
-        let (client, path, limit) = (self.client.clone(), self.path, self.limit);
-        let query = self.query.to_vec();
-        Some(PageFetch(tokio::spawn(async move { client.page(path, &query, Some(&next), limit).await })))
+        let (client, limit) = (self.client.clone(), self.limit);
+        let query = self.query.clone();
+        Some(PageFetch(tokio::spawn(async move { client.page(&query, Some(&next), limit).await })))
     }
 }
 
@@ -431,9 +430,9 @@ async fn read_status(
 ) -> Result<StatusRead, OrderError> {
     let mut read = StatusRead::default();
     let what = || format!("INAPROC products {klpd} {year} {status}");
-    let query = [("tahun", year.to_string()), ("kode_klpd", klpd.clone()), ("status", status.clone())];
-    let pager = Pager { client, path: BY_PRODUK, query: &query, limit: options.page };
-    let mut page = client.page(BY_PRODUK, &query, None, options.page).await;
+    let query = Query::package_products(&klpd, year, &status);
+    let pager = Pager { client, query: &query, limit: options.page };
+    let mut page = client.page(&query, None, options.page).await;
     let mut cursor: Option<String> = None;
     for n in 0.. {
         stop_if_asked()?;

@@ -26,13 +26,13 @@ use tracing::Instrument;
 use crate::catalog::client::{Call, CatalogueClient};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::job::Job;
-use crate::domain::order::RemoteOrder;
+use crate::domain::order::{OrderSource, RemoteOrder};
 use crate::store::claims::{self, Retry};
 use crate::store::orders::{self, DetailCounts, PageCounts};
 use crate::store::{Store, StoreError, runs};
 
 /// Where the orders come from (the `source` column): the catalogue's order API.
-pub const SOURCE: &str = "ekatalog-v6";
+pub const SOURCE: OrderSource = OrderSource::Ekatalog;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -583,7 +583,7 @@ const DETAIL_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// Reads one page of the order feed into domain types.
 async fn read_page(client: CatalogueClient, reader: String, call: Call) -> Result<crate::catalog::orders::OrderPage, String> {
     let answer = client.send(&reader, &call).await.map_err(|e| e.to_string())?;
-    crate::catalog::orders::order_page(&answer.body).map_err(|why| format!("unreadable page: {why}"))
+    answer.order_page().map_err(|e| e.to_string())
 }
 
 /// Runs `work` as a task of its own (reading an answer spreads over the
@@ -611,7 +611,7 @@ fn fetch_batch(
             let id = claim.remote_order_id.clone();
             let reading = spawned(async move {
                 match client.send(&reader, &Call::GetOrder { id: id.clone() }).await {
-                    Ok(answer) => crate::catalog::orders::order(&answer.body).and_then(|o| {
+                    Ok(answer) => answer.order().map_err(|e| e.to_string()).and_then(|o| {
                         if o.order_id != id {
                             Err(format!("asked for order {id}, the catalogue answered with {}", o.order_id))
                         } else if o.lines.is_none() {

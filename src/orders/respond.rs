@@ -59,14 +59,12 @@ async fn send(store: &Store, client: &CatalogueClient, r: &Response) -> Result<A
             seller: crate::catalog::order_response::Party { gln: seller_gln.as_deref(), name: &seller_name },
             buyer: crate::catalog::order_response::Party { gln: None, name: buyer.as_deref().unwrap_or("-") },
         }))
-    } else if r.accept {
-        ResponseBody::Json(serde_json::json!({"decision": "accept"}))
     } else {
-        ResponseBody::Json(serde_json::json!({"decision": "reject", "reason": r.reason}))
+        ResponseBody::Json(crate::catalog::client::order_decision(r.accept, r.reason.as_deref()))
     };
     let call = Call::RespondOrder { id: r.remote_order_id.clone(), body, key: r.key.clone() };
     Ok(match client.send(&r.seller, &call).await {
-        Ok(answer) => Answered::Sent { status: answer.body["status"].as_str().map(|s| s.chars().take(60).collect()) },
+        Ok(answer) => Answered::Sent { status: answer.order_answer_status() },
         Err(e) if e.is_transient() => Answered::Later { error: e.to_string(), retry_secs: Retry::Transient.after_secs() },
         Err(
             e @ (crate::catalog::client::ClientError::NoAccount(_)

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::catalog::inaproc::{InaprocClient, PRODUK_PENYEDIA, wire};
+use crate::catalog::inaproc::{InaprocClient, Query, wire};
 use crate::domain::product::comparable_name as normalised;
 use crate::store::Store;
 use crate::store::live::{self, Applied, Candidate, Seen};
@@ -160,7 +160,7 @@ async fn read_all(store: &Store, client: &InaprocClient, cooperative: Option<&st
         }
         crate::shutdown::stop_requested().map_err(super::PublishError::Interrupted)?;
         report.sellers += 1;
-        let rows = match client.all(PRODUK_PENYEDIA, &[("kode_penyedia", seller.clone())], 1000, MAX_PAGES).await {
+        let rows = match client.all(&Query::seller_products(&seller), 1000, MAX_PAGES).await {
             Ok(rows) => rows,
             Err(e) => {
                 report.failed.push((code.clone(), e.to_string()));

@@ -26,7 +26,7 @@ use tracing::Instrument;
 use crate::catalog::Format;
 use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::domain::job::Job;
-use crate::domain::publication::{Change, PublicationState};
+use crate::domain::publication::{Change, PublicationState, RemoteState};
 use crate::listings::{ListingError, MapOptions, Output, map_products};
 use crate::mapping::plan::Plan;
 use crate::store::claims::{Claimant, Retry};
@@ -238,7 +238,7 @@ async fn plan_publications(store: &Store, plan: &Plan, options: &PublishOptions,
     let format = options.channel.format();
     let map_options = MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date };
     map_products(store, plan, format, &map_options).await?;
-    Ok(publications::plan(store, options.channel.name(), format.name(), options.cooperative.as_deref(), sellers).await?)
+    Ok(publications::plan(store, options.channel, format.name(), options.cooperative.as_deref(), sellers).await?)
 }
 
 /// The lead run `run` of [`publish`]: plan, then send (or export) what is due.
@@ -263,7 +263,7 @@ async fn publish_run(
     }
     // Publications with something to send, by seller.
     let mut pending: std::collections::HashMap<String, i64> = Default::default();
-    for (seller, state, n) in publications::counts_by_state(store, channel.name()).await? {
+    for (seller, state, n) in publications::counts_by_state(store, channel).await? {
         if PublicationState::parse(&state).is_some_and(PublicationState::needs_sending) {
             *pending.entry(seller).or_default() += n;
         }
@@ -297,7 +297,7 @@ pub async fn help(store: &Store, client: &CatalogueClient, options: &PublishOpti
     }
     let sellers: Vec<String> =
         crate::store::products::seller_ids(store).await?.into_keys().filter(|s| client.has_account(s) && client.allows(s, options.channel)).collect();
-    if !publications::claimable(store, options.channel.name(), &sellers).await? {
+    if !publications::claimable(store, options.channel, &sellers).await? {
         return Ok(None);
     }
     let run = runs::start_as(store, Job::Publish.name(), runs::Role::Help).await?;
@@ -334,7 +334,7 @@ async fn send_all(
     let channel = options.channel;
     loop {
         stop_if_asked()?;
-        let batch = publications::claim(store, instance, channel.name(), channel.format().name(), sellers, options.batch, options.lease.as_secs_f64()).await?;
+        let batch = publications::claim(store, instance, channel, channel.format().name(), sellers, options.batch, options.lease.as_secs_f64()).await?;
         if batch.is_empty() {
             return Ok(());
         }
@@ -452,12 +452,12 @@ async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendR
     match outcome {
         Ok(answer) => {
             let state = claimed.state.apply(accepted_change).unwrap_or(claimed.state);
-            let remote_id = answer.body["listing_id"].as_str().map(|s| s.chars().take(200).collect());
+            let written = answer.listing_written();
             let (sent_hash, sent_payload) = match &call {
                 Call::WithdrawListing { .. } => (None, None),
                 _ => (claimed.want_hash.clone(), claimed.payload.clone()),
             };
-            (key, SendResult::Accepted { state, remote_id, sent_hash, sent_payload, answered: answered(state, &answer.body) })
+            (key, SendResult::Accepted { state, remote_id: written.listing_id, sent_hash, sent_payload, answered: answered(state, written.review) })
         }
         Err(e) if e.is_transient() => (key, SendResult::Later { error: e.to_string(), retry_in_secs: Retry::Transient.after_secs() }),
         Err(e) if account_fault(&e) => (key, SendResult::Later { error: e.to_string(), retry_in_secs: Retry::Account.after_secs() }),
@@ -476,8 +476,8 @@ async fn send_one(client: &CatalogueClient, claimed: &Claimed) -> (String, SendR
 /// through the state machine from `after` (where accepting the write led):
 /// `None` when the answer says no state, one this version does not know, or
 /// one the machine does not allow from there.
-pub fn answered(after: PublicationState, body: &serde_json::Value) -> Option<Answered> {
-    let (remote, reasons) = crate::catalog::client::request::listing_state(body)?;
+pub fn answered(after: PublicationState, review: Option<(RemoteState, Vec<String>)>) -> Option<Answered> {
+    let (remote, reasons) = review?;
     let state = after.apply(Change::Remote(remote)).ok()?;
     Some(Answered { state, reasons })
 }
@@ -485,20 +485,21 @@ pub fn answered(after: PublicationState, body: &serde_json::Value) -> Option<Ans
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::client::request::listing_state;
     use serde_json::json;
 
     #[test]
     fn an_answer_moves_the_publication_as_far_as_it_says() {
         use PublicationState as S;
         // A write taken (submitted) whose answer already says live: live, with no reasons.
-        assert_eq!(answered(S::Submitted, &json!({"state": "live", "reasons": []})), Some(Answered { state: S::Live, reasons: vec![] }));
+        assert_eq!(answered(S::Submitted, listing_state(&json!({"state": "live", "reasons": []}))), Some(Answered { state: S::Live, reasons: vec![] }));
         // The answer says what taking it means: no further move, but heard.
-        assert_eq!(answered(S::Submitted, &json!({"state": "submitted"})).map(|a| a.state), Some(S::Submitted));
-        let sent_back = answered(S::Submitted, &json!({"state": "revision_requested", "reasons": ["foto", 7]})).unwrap();
+        assert_eq!(answered(S::Submitted, listing_state(&json!({"state": "submitted"}))).map(|a| a.state), Some(S::Submitted));
+        let sent_back = answered(S::Submitted, listing_state(&json!({"state": "revision_requested", "reasons": ["foto", 7]}))).unwrap();
         assert_eq!((sent_back.state, sent_back.reasons), (S::RevisionRequested, vec!["foto".to_owned()]));
         // No state, one unknown here, or one the machine does not allow: nothing from the answer.
-        assert_eq!(answered(S::Submitted, &json!({"listing_id": "L1"})), None);
-        assert_eq!(answered(S::Submitted, &json!({"state": "tayang"})), None);
-        assert_eq!(answered(S::Withdrawn, &json!({"state": "live"})), None);
+        assert_eq!(answered(S::Submitted, listing_state(&json!({"listing_id": "L1"}))), None);
+        assert_eq!(answered(S::Submitted, listing_state(&json!({"state": "tayang"}))), None);
+        assert_eq!(answered(S::Withdrawn, listing_state(&json!({"state": "live"}))), None);
     }
 }

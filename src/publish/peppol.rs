@@ -22,7 +22,7 @@ use crate::mapping::plan::Plan;
 use crate::store::claims::Retry;
 use crate::store::listings::products_for_mapping;
 use crate::store::publications::{self, Claimed, SendResult};
-use crate::store::uploads::{self, AnswerCounts, LineResult, Sent, Unsent};
+use crate::store::uploads::{self, AnswerCounts, Sent, Unsent};
 use crate::store::{Store, StoreError};
 
 /// Publications claimed for one document.
@@ -57,7 +57,9 @@ pub(super) async fn send_all(
     for seller in sellers {
         loop {
             super::stop_if_asked()?;
-            let claimed = publications::claim(store, instance, "peppol", Format::PeppolCatalogue.name(), std::slice::from_ref(seller), CLAIM, lease).await?;
+            let claimed =
+                publications::claim(store, instance, super::Channel::Peppol, Format::PeppolCatalogue.name(), std::slice::from_ref(seller), CLAIM, lease)
+                    .await?;
             if claimed.is_empty() {
                 break;
             }
@@ -160,9 +162,9 @@ async fn send_upload(
 ) -> Result<(), PublishError> {
     let call = Call::UploadCatalogue { xml: upload.document.clone(), key: upload.key.clone() };
     let sent = match client.send(&upload.seller, &call).await {
-        Ok(answer) => match answer.body["upload_id"].as_str() {
-            Some(id) if !id.is_empty() && id.len() <= 100 => Sent::Taken { remote_id: id.to_owned() },
-            _ => Sent::Later { error: "the catalogue took the document but named no upload id".into(), retry_in_secs: Retry::Transient.after_secs() },
+        Ok(answer) => match answer.upload_id() {
+            Ok(id) => Sent::Taken { remote_id: id },
+            Err(e) => Sent::Later { error: e.to_string(), retry_in_secs: Retry::Transient.after_secs() },
         },
         Err(e) if e.is_transient() => Sent::Later { error: e.to_string(), retry_in_secs: Retry::Transient.after_secs() },
         Err(e) if account_fault(&e) => Sent::Later { error: e.to_string(), retry_in_secs: Retry::Account.after_secs() },
@@ -202,31 +204,11 @@ pub async fn poll_uploads(store: &Store, client: &CatalogueClient, sellers: &[St
                 continue;
             }
         };
-        match upload_answer(&answer.body) {
+        match answer.upload_results() {
             Ok(None) => {}
             Ok(Some(results)) => counts.add(uploads::apply_answer(store, &upload, &results).await?),
             Err(why) => failed.push((upload.seller.clone(), format!("upload {}: unreadable answer: {why}", upload.remote_id))),
         }
     }
     Ok((counts, failed))
-}
-
-/// The line results of an upload's answer, or `None` while it waits.
-pub fn upload_answer(body: &serde_json::Value) -> Result<Option<Vec<LineResult>>, String> {
-    let state = body["state"].as_str().ok_or("no state")?;
-    if state != "processed" {
-        return Ok(None);
-    }
-    let lines = body["lines"].as_array().ok_or("no lines")?;
-    let bounded = |v: &serde_json::Value, max: usize| v.as_str().map(|s| s.chars().take(max).collect::<String>());
-    let mut results = Vec::with_capacity(lines.len().min(MAX_LINES));
-    for line in lines.iter().take(MAX_LINES) {
-        let line_id = match &line["line_id"] {
-            serde_json::Value::Number(n) => n.to_string(),
-            v => bounded(v, 100).ok_or("a line has no line_id")?,
-        };
-        let accepted = line["accepted"].as_bool().ok_or("a line has no accepted")?;
-        results.push(LineResult { line_id, accepted, reason: bounded(&line["reason"], 500), listing_id: bounded(&line["listing_id"], 100) });
-    }
-    Ok(Some(results))
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::{Channel, PublishError};
-use crate::catalog::client::request::{feed_page, listing_state};
+use crate::catalog::client::request::listing_state;
 use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::domain::job::Job;
 use crate::store::publications::{self, FeedCounts, ReadOutcome};
@@ -156,7 +156,7 @@ pub async fn sync_status(
                             break;
                         }
                     };
-                    let page = match feed_page(&answer.body) {
+                    let page = match answer.feed_page() {
                         Ok(p) => p,
                         Err(why) => {
                             report.failed.push((seller.clone(), format!("unreadable page: {why}")));
@@ -165,7 +165,7 @@ pub async fn sync_status(
                     };
                     report.pages += 1;
                     report.unknown_states += page.unknown_states;
-                    let counts = publications::apply_feed_page(store, channel.name(), seller, &page.changes, &name, &page.cursor).await?;
+                    let counts = publications::apply_feed_page(store, channel, seller, &page.changes, &name, &page.cursor).await?;
                     report.changes.add(counts);
                     // A page that does not move the cursor cannot be followed further.
                     if !page.has_more || cursor.as_deref() == Some(page.cursor.as_str()) {
@@ -202,7 +202,7 @@ pub async fn check_drift(
     sellers: &[String],
     options: &StatusOptions,
 ) -> Result<DriftCounts, PublishError> {
-    let due = publications::unheard(store, channel.name(), sellers, options.drift_after.as_secs_f64(), options.drift_max).await?;
+    let due = publications::unheard(store, channel, sellers, options.drift_after.as_secs_f64(), options.drift_max).await?;
     let mut counts = DriftCounts::default();
     if due.is_empty() {
         return Ok(counts);

@@ -51,7 +51,8 @@ pub(super) async fn export(
     let mut payload = Vec::with_capacity(4096);
     loop {
         super::stop_if_asked()?;
-        let batch = publications::claim(store, instance, "xlsx", Format::KatalogV6Xlsx.name(), sellers, BATCH, options.lease.as_secs_f64()).await?;
+        let batch =
+            publications::claim(store, instance, super::Channel::Xlsx, Format::KatalogV6Xlsx.name(), sellers, BATCH, options.lease.as_secs_f64()).await?;
         if batch.is_empty() {
             break;
         }

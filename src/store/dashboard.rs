@@ -8,6 +8,9 @@ use rust_decimal::Decimal;
 
 use super::orders::OrderLine;
 use super::{Store, StoreError};
+use crate::domain::job::RunStatus;
+use crate::domain::order::{AnswerState, OrderSource, OrderStatus};
+use crate::domain::publication::{Channel, Standing};
 
 /// The one cooperative a list is limited to, given the user's scope and the
 /// cooperative a filter chose (`Some(None)`: every cooperative); `None` when
@@ -67,7 +70,7 @@ pub async fn cooperatives(store: &Store, scope: Option<i64>) -> Result<Vec<Coope
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LastRun {
     pub kind: String,
-    pub status: String,
+    pub status: RunStatus,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
@@ -119,9 +122,9 @@ pub struct ListingRow {
     pub product: String,
     pub cooperative_id: i64,
     pub member_id: i64,
-    /// The publication's channel; "" for a held-back draft.
-    pub channel: String,
-    pub state: String,
+    /// The publication's channel; none for a held-back draft.
+    pub channel: Option<Channel>,
+    pub state: Standing,
     pub since: DateTime<Utc>,
     /// A publication's reasons (sentences, or `{field, message}`), or a
     /// held-back draft's blocking issues (`{code, field, message}`).
@@ -138,8 +141,8 @@ pub struct ListingRow {
 #[derive(Debug, Clone, Default)]
 pub struct ListingFilter {
     pub cooperative: Option<i64>,
-    pub state: Option<String>,
-    pub channel: Option<String>,
+    pub state: Option<Standing>,
+    pub channel: Option<Channel>,
 }
 
 /// Where a page of listings starts: after the listing with this sort key
@@ -179,7 +182,7 @@ pub async fn listings(
     let typed = "($1::bigint IS NULL OR true) AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true) AND ($4::bigint IS NULL OR true) \
                  AND ($5::bigint IS NULL OR true) AND ($6::text IS NULL OR true) AND ($7::text IS NULL OR true)";
     let mut statements = Vec::new();
-    if filter.state.as_deref() != Some("blocked") {
+    if filter.state != Some(Standing::Blocked) {
         let mut w = common.clone();
         if filter.channel.is_some() {
             w.push("pb.channel = $2");
@@ -199,14 +202,14 @@ pub async fn listings(
             w.join(" AND ")
         ));
     }
-    if filter.channel.is_none() && filter.state.as_deref().is_none_or(|s| s == "blocked") {
+    if filter.channel.is_none() && filter.state.is_none_or(|s| s == Standing::Blocked) {
         let mut w = common.clone();
         w.push("l.format = 'katalog-v6' AND l.state = 'blocked' AND p.active");
         if after.is_some() {
             w.push("NOT ((p.cooperative_id, p.member_id, p.sku) = ($4, $5, $6) AND '' <= $7)");
         }
         statements.push(format!(
-            "SELECT NULL::bigint AS id, {columns}, ''::text AS channel, 'blocked'::text AS state, l.updated_at AS since,
+            "SELECT NULL::bigint AS id, {columns}, NULL::text AS channel, 'blocked'::text AS state, l.updated_at AS since,
                     (SELECT COALESCE(jsonb_agg(i), '[]') FROM jsonb_array_elements(l.issues) i WHERE i->>'severity' = 'blocking') AS reasons,
                     NULL::text AS last_error, NULL::text AS kd_produk, NULL::boolean AS live, NULL::text AS status_produk, false AS changed
              FROM products p JOIN listings l ON l.product_id = p.id {joins}
@@ -219,8 +222,8 @@ pub async fn listings(
     for sql in statements {
         let part: Vec<ListingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(cooperative)
-            .bind(filter.channel.as_deref())
-            .bind(filter.state.as_deref())
+            .bind(filter.channel)
+            .bind(filter.state.map(Standing::as_str))
             .bind(after.map(|k| k.cooperative_id))
             .bind(after.map(|k| k.member_id))
             .bind(after.map(|k| k.sku.as_str()))
@@ -239,7 +242,12 @@ pub async fn listings(
 impl ListingRow {
     /// Its place in the list.
     pub fn key(&self) -> ListingKey {
-        ListingKey { cooperative_id: self.cooperative_id, member_id: self.member_id, sku: self.sku.clone(), channel: self.channel.clone() }
+        ListingKey {
+            cooperative_id: self.cooperative_id,
+            member_id: self.member_id,
+            sku: self.sku.clone(),
+            channel: self.channel.map_or("", Channel::name).to_owned(),
+        }
     }
 }
 
@@ -261,7 +269,7 @@ pub struct OrderFilter {
     pub cooperative: Option<i64>,
     /// Only those waiting for the seller's confirmation (or the PPK's review).
     pub waiting: bool,
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
 }
 
 /// A page of orders in `scope`: waiting ones by nearest deadline, else newest
@@ -293,7 +301,7 @@ pub async fn orders(store: &Store, scope: Option<i64>, filter: &OrderFilter, lim
         columns = super::orders::ORDER_LINE_COLUMNS
     );
     let mut rows: Vec<OrderLine> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cooperative).bind(filter.status.as_deref()).bind(limit + 1).bind(offset).fetch_all(&store.pool).await?;
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cooperative).bind(filter.status.as_ref()).bind(limit + 1).bind(offset).fetch_all(&store.pool).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
@@ -303,12 +311,12 @@ pub async fn orders(store: &Store, scope: Option<i64>, filter: &OrderFilter, lim
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderHead {
     pub id: i64,
-    pub source: String,
+    pub source: OrderSource,
     pub order_id: String,
     pub cooperative_id: i64,
     pub cooperative: String,
     pub cooperative_name: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub shipment_status: Option<String>,
     pub buyer: Option<String>,
     pub buyer_code: Option<String>,
@@ -324,7 +332,7 @@ pub struct OrderHead {
     pub needs_detail: bool,
     /// The answer queued or sent: decision, state, reason, last error.
     pub response: Option<String>,
-    pub response_state: Option<String>,
+    pub response_state: Option<AnswerState>,
     pub response_reason: Option<String>,
     pub response_error: Option<String>,
 }
@@ -357,6 +365,11 @@ pub async fn cooperative_by_code(store: &Store, scope: Option<i64>, code: &str) 
         .bind(scope)
         .fetch_optional(&store.pool)
         .await?)
+}
+
+/// A cooperative's code by its id.
+pub async fn cooperative_code(store: &Store, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT code FROM cooperatives WHERE id = $1").bind(id).fetch_optional(&store.pool).await?)
 }
 
 /// The cooperative with the most orders waiting for confirmation (then the

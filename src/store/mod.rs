@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod embedded;
 pub mod listings;
 pub mod live;
+mod named;
 pub mod notifications;
 pub mod orders;
 pub mod products;

@@ -7,7 +7,8 @@ use rust_decimal::Decimal;
 
 use super::claims::{self, Attempt, Claims};
 use super::{Store, StoreError};
-use crate::domain::notification::{NotificationChannel, NotificationKind};
+use crate::domain::notification::{NotificationChannel, NotificationKind, NotificationState};
+use crate::domain::order::OrderStatus;
 
 /// An order waiting for its seller's confirmation, with what decides its notifications.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -59,13 +60,11 @@ pub async fn queue(store: &Store, rows: &[(i64, NotificationKind, NotificationCh
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Due {
     pub id: i64,
-    #[sqlx(try_from = "String")]
     pub kind: NotificationKind,
-    #[sqlx(try_from = "String")]
     pub channel: NotificationChannel,
     pub recipient: String,
     pub attempts: i32,
-    pub order_status: String,
+    pub order_status: OrderStatus,
     pub remote_order_id: String,
     pub cooperative: String,
     pub cooperative_name: String,
@@ -134,17 +133,17 @@ pub async fn record(store: &Store, instance: &str, id: i64, sent: &Sent) -> Resu
 }
 
 /// Notifications by state (for `/metrics`).
-pub async fn counts(store: &Store) -> Result<Vec<(String, i64)>, StoreError> {
+pub async fn counts(store: &Store) -> Result<Vec<(NotificationState, i64)>, StoreError> {
     Ok(sqlx::query_as("SELECT state, count(*) FROM notifications GROUP BY state").fetch_all(&store.pool).await?)
 }
 
 /// A notification of one order, as `orders show` lists it.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Shown {
-    pub kind: String,
-    pub channel: String,
+    pub kind: NotificationKind,
+    pub channel: NotificationChannel,
     pub recipient: String,
-    pub state: String,
+    pub state: NotificationState,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::claims::{self, Attempt, Claims};
 use super::{Store, StoreError};
-use crate::domain::publication::{ListingChange, PublicationState};
+use crate::domain::publication::{Channel, ListingChange, PublicationState, Standing};
 
 /// What bringing publications in line with the drafts found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -30,7 +30,7 @@ pub struct PlanCounts {
 /// product with no publication gets one, a changed draft makes its
 /// publication pending again, a deactivated product's listing is to be
 /// withdrawn. One transaction; running it again changes nothing.
-pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Option<&str>, sellers: &[String]) -> Result<PlanCounts, StoreError> {
+pub async fn plan(store: &Store, channel: Channel, format: &str, cooperative: Option<&str>, sellers: &[String]) -> Result<PlanCounts, StoreError> {
     let mut tx = store.pool.begin().await?;
     // Not one in flight (claimed, or in a catalogue document being sent), and
     // not where this channel already has the product.
@@ -56,7 +56,7 @@ pub async fn plan(store: &Store, channel: &str, format: &str, cooperative: Optio
     .await?
     .rows_affected();
     if handed > 0 {
-        tracing::info!(publications = handed, channel, "listings handed over from another channel: this one updates them");
+        tracing::info!(publications = handed, channel = channel.name(), "listings handed over from another channel: this one updates them");
     }
     let (new, changed): (i64, i64) = sqlx::query_as(
         "WITH wanted AS (
@@ -144,7 +144,7 @@ pub struct Claimed {
 /// another publisher skips them, and a claim left by a dead one expires.
 /// Whether [`claim`] would find something to send now (for helpers, which
 /// record a run only when there is work).
-pub async fn claimable(store: &Store, channel: &str, sellers: &[String]) -> Result<bool, StoreError> {
+pub async fn claimable(store: &Store, channel: Channel, sellers: &[String]) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM publications
                         WHERE channel = $1 AND state IN ('pending', 'withdraw_pending') AND seller = ANY($2)
@@ -160,7 +160,7 @@ pub async fn claimable(store: &Store, channel: &str, sellers: &[String]) -> Resu
 
 /// Seconds until the first lease on publications still to send runs out, if
 /// any is held: work another process has taken and not finished.
-pub async fn leased(store: &Store, channel: &str) -> Result<Option<f64>, StoreError> {
+pub async fn leased(store: &Store, channel: Channel) -> Result<Option<f64>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT EXTRACT(EPOCH FROM min(claimed_until) - now())::float8 FROM publications
          WHERE channel = $1 AND state IN ('pending', 'withdraw_pending') AND claimed_until > now()",
@@ -173,7 +173,7 @@ pub async fn leased(store: &Store, channel: &str) -> Result<Option<f64>, StoreEr
 pub async fn claim(
     store: &Store,
     instance: &str,
-    channel: &str,
+    channel: Channel,
     format: &str,
     sellers: &[String],
     limit: i64,
@@ -453,7 +453,7 @@ pub async fn mark_uploaded(store: &Store, seller: &str, items: &[String], file: 
 }
 
 /// Publications by seller and state, for reports.
-pub async fn counts_by_state(store: &Store, channel: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
+pub async fn counts_by_state(store: &Store, channel: Channel) -> Result<Vec<(String, String, i64)>, StoreError> {
     Ok(sqlx::query_as("SELECT seller, state, count(*) FROM publications WHERE channel = $1 GROUP BY 1, 2 ORDER BY 1, 2")
         .bind(channel)
         .fetch_all(&store.pool)
@@ -486,7 +486,7 @@ pub async fn cursor(store: &Store, name: &str) -> Result<Option<String>, StoreEr
 /// publication), so a replayed page changes nothing.
 pub async fn apply_feed_page(
     store: &Store,
-    channel: &str,
+    channel: Channel,
     seller: &str,
     items: &[ListingChange],
     cursor_name: &str,
@@ -561,7 +561,7 @@ pub async fn apply_feed_page(
 
 /// The publication a feed item speaks of, locked: by its remote id, or, when
 /// its id was never read, by the seller's item id (the id is learned then).
-async fn feed_publication(tx: &mut sqlx::PgConnection, channel: &str, seller: &str, item: &ListingChange) -> Result<Option<(i64, String)>, StoreError> {
+async fn feed_publication(tx: &mut sqlx::PgConnection, channel: Channel, seller: &str, item: &ListingChange) -> Result<Option<(i64, String)>, StoreError> {
     let row: Option<(i64, String)> = sqlx::query_as("SELECT id, state FROM publications WHERE channel = $1 AND seller = $2 AND remote_id = $3 FOR UPDATE")
         .bind(channel)
         .bind(seller)
@@ -602,7 +602,7 @@ pub struct ListingLine {
     pub member: String,
     pub sku: String,
     pub product: String,
-    pub state: String,
+    pub state: Standing,
     pub remote_id: Option<String>,
     /// INAPROC's product code, whether it is live there, and its words for the state (`sync status --source inaproc`).
     pub kd_produk: Option<String>,
@@ -650,9 +650,9 @@ fn positive_id<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> 
 /// it does; filtered by state and cooperative.
 pub async fn listing_lines(
     store: &Store,
-    channel: Option<&str>,
+    channel: Option<Channel>,
     format: &str,
-    state: Option<&str>,
+    state: Option<Standing>,
     cooperative: Option<&str>,
 ) -> Result<Vec<ListingLine>, StoreError> {
     Ok(sqlx::query_as(
@@ -675,7 +675,7 @@ pub async fn listing_lines(
     )
     .bind(channel)
     .bind(format)
-    .bind(state)
+    .bind(state.map(Standing::as_str))
     .bind(cooperative)
     .fetch_all(&store.pool)
     .await?)
@@ -686,7 +686,7 @@ pub async fn listing_lines(
 pub struct Resubmitted {
     pub id: i64,
     /// Its state before (`None`: no such publication).
-    pub state: Option<String>,
+    pub state: Option<PublicationState>,
     pub decision: Option<crate::domain::publication::OnRequest>,
 }
 
@@ -697,12 +697,12 @@ pub struct Resubmitted {
 pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<Vec<Resubmitted>, StoreError> {
     use crate::domain::publication::OnRequest;
     let mut tx = store.pool.begin().await?;
-    let rows: Vec<(i64, String, bool)> =
+    let rows: Vec<(i64, PublicationState, bool)> =
         sqlx::query_as("SELECT id, state, want_hash IS DISTINCT FROM sent_hash FROM publications WHERE id = ANY($1) ORDER BY id FOR UPDATE")
             .bind(ids)
             .fetch_all(&mut *tx)
             .await?;
-    let found: std::collections::HashMap<i64, (String, bool)> = rows.into_iter().map(|(id, state, changed)| (id, (state, changed))).collect();
+    let found: std::collections::HashMap<i64, (PublicationState, bool)> = rows.into_iter().map(|(id, state, changed)| (id, (state, changed))).collect();
     let mut out = Vec::with_capacity(ids.len());
     let mut resend = Vec::new();
     for &id in ids {
@@ -710,12 +710,11 @@ pub async fn resubmit(store: &Store, ids: &[i64]) -> Result<Vec<Resubmitted>, St
             out.push(Resubmitted { id, state: None, decision: None });
             continue;
         };
-        let from = PublicationState::parse(state).ok_or_else(|| StoreError::Inconsistent(format!("publication state {state:?}")))?;
-        let decision = from.on_request(*changed);
+        let decision = state.on_request(*changed);
         if decision == OnRequest::Resend {
             resend.push(id);
         }
-        out.push(Resubmitted { id, state: Some(state.clone()), decision: Some(decision) });
+        out.push(Resubmitted { id, state: Some(*state), decision: Some(decision) });
     }
     sqlx::query(
         "WITH old AS (SELECT id, state FROM publications WHERE id = ANY($1)),
@@ -754,7 +753,7 @@ pub struct Unheard {
 /// Up to `limit` publications of `channel` for `sellers` that the catalogue
 /// holds in a state it may change (in review, decided, live, taken down) and
 /// has not spoken of for `quiet_secs`: the least recently heard first.
-pub async fn unheard(store: &Store, channel: &str, sellers: &[String], quiet_secs: f64, limit: i64) -> Result<Vec<Unheard>, StoreError> {
+pub async fn unheard(store: &Store, channel: Channel, sellers: &[String], quiet_secs: f64, limit: i64) -> Result<Vec<Unheard>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, seller, remote_id FROM publications
          WHERE channel = $1 AND seller = ANY($2) AND remote_id IS NOT NULL

@@ -3,27 +3,7 @@
 
 use super::{Store, StoreError};
 use crate::domain::job::Job;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    Succeeded,
-    /// Finished, but some items were rejected.
-    Partial,
-    Failed,
-    /// Stopped by a signal at a batch boundary; what was done is committed.
-    Interrupted,
-}
-
-impl RunStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Succeeded => "succeeded",
-            Self::Partial => "partial",
-            Self::Failed => "failed",
-            Self::Interrupted => "interrupted",
-        }
-    }
-}
+pub use crate::domain::job::RunStatus;
 
 /// `host:pid`, telling apart several instances on one database. With
 /// `KATALOG_BRIDGE_INSTANCE` set, that name replaces the host's: its claims
@@ -139,7 +119,9 @@ pub async fn lock_lead(store: &Store, job: Job) -> Result<Result<JobLock, String
 /// command's, or a run started from the dashboard).
 pub async fn job_locked(store: &Store, job: Job) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid AND objid = $2::int::oid AND objsubid = 2 AND granted)",
+        // Advisory locks are per database; pg_locks shows the whole cluster's.
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid AND objid = $2::int::oid AND objsubid = 2 AND granted
+                          AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
     )
     .bind(JOB_LOCKS)
     .bind(job.lock_id())
@@ -296,7 +278,7 @@ pub struct RunLine {
     pub instance: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub status: String,
+    pub status: RunStatus,
     pub stats: serde_json::Value,
     pub error: Option<String>,
     /// What kind of error (see [`RunError::CODES`]).

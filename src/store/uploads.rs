@@ -311,14 +311,7 @@ pub async fn waiting(store: &Store, sellers: &[String]) -> Result<Vec<Waiting>, 
     Ok(rows.into_iter().filter_map(|(id, seller, remote_id)| Some(Waiting { id, seller, remote_id: remote_id? })).collect())
 }
 
-/// The catalogue's result for one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineResult {
-    pub line_id: String,
-    pub accepted: bool,
-    pub reason: Option<String>,
-    pub listing_id: Option<String>,
-}
+pub use crate::domain::publication::LineResult;
 
 /// What applying an upload's answer did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -6,6 +6,10 @@ use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Asia::Jakarta;
 
 use super::i18n::Lang;
+use crate::domain::job::RunStatus;
+use crate::domain::notification::{NotificationChannel, NotificationKind, NotificationState};
+use crate::domain::order::OrderStatus;
+use crate::domain::publication::{Channel, PublicationState, Standing};
 
 pub use crate::domain::money::format_rupiah as rupiah;
 
@@ -58,61 +62,54 @@ pub fn working_left(d: chrono::Duration, lang: Lang) -> String {
     }
 }
 
-/// A publication state (or `blocked`, a draft held back) in words.
-pub fn listing_state(state: &str, lang: Lang) -> String {
+/// Where a listing stands, in words.
+pub fn listing_state(state: Standing, lang: Lang) -> String {
+    use PublicationState::*;
     let (id, en) = match state {
-        "pending" => ("menunggu dikirim", "waiting to be sent"),
-        "submitted" => ("terkirim", "submitted"),
-        "under_curation" => ("sedang ditinjau", "under review"),
-        "live" => ("tayang", "live"),
-        "rejected" => ("ditolak", "rejected"),
-        "revision_requested" => ("diminta perbaikan", "revision requested"),
-        "taken_down" => ("diturunkan", "taken down"),
-        "withdraw_pending" => ("menunggu ditarik", "waiting to be withdrawn"),
-        "withdrawn" => ("ditarik", "withdrawn"),
-        "failed" => ("gagal dikirim", "failed"),
-        "blocked" => ("ditahan: data belum lengkap", "held back: data incomplete"),
-        other => return other.to_owned(),
+        Standing::Blocked => ("ditahan: data belum lengkap", "held back: data incomplete"),
+        Standing::Published(state) => match state {
+            Pending => ("menunggu dikirim", "waiting to be sent"),
+            Submitted => ("terkirim", "submitted"),
+            UnderCuration => ("sedang ditinjau", "under review"),
+            Live => ("tayang", "live"),
+            Rejected => ("ditolak", "rejected"),
+            RevisionRequested => ("diminta perbaikan", "revision requested"),
+            TakenDown => ("diturunkan", "taken down"),
+            WithdrawPending => ("menunggu ditarik", "waiting to be withdrawn"),
+            Withdrawn => ("ditarik", "withdrawn"),
+            Failed => ("gagal dikirim", "failed"),
+        },
     };
     lang.pick(id, en).to_owned()
 }
 
-/// The listing states a filter offers, in the order of a listing's life.
-pub const LISTING_STATES: [&str; 11] =
-    ["blocked", "pending", "submitted", "under_curation", "live", "rejected", "revision_requested", "taken_down", "withdraw_pending", "withdrawn", "failed"];
-
-/// Whether a listing in `state` needs the liaison's attention (its reasons shown).
-pub fn listing_needs_attention(state: &str) -> bool {
-    matches!(state, "rejected" | "revision_requested" | "failed" | "blocked" | "taken_down")
-}
-
 /// A channel in words.
-pub fn channel(channel: &str, lang: Lang) -> String {
+pub fn channel(channel: Channel, lang: Lang) -> String {
     let (id, en) = match channel {
-        "api" => ("API katalog", "catalogue API"),
-        "peppol" => ("dokumen PEPPOL", "PEPPOL document"),
-        "xlsx" => ("unggah massal (XLSX)", "bulk upload (XLSX)"),
-        other => return other.to_owned(),
+        Channel::Api => ("API katalog", "catalogue API"),
+        Channel::Peppol => ("dokumen PEPPOL", "PEPPOL document"),
+        Channel::Xlsx => ("unggah massal (XLSX)", "bulk upload (XLSX)"),
     };
     lang.pick(id, en).to_owned()
 }
 
 /// An order status in words.
-pub fn order_status(status: &str, lang: Lang) -> String {
+pub fn order_status(status: &OrderStatus, lang: Lang) -> String {
+    use OrderStatus::*;
     let (id, en) = match status {
-        "ON_NEGOTIATION" => ("dalam negosiasi", "under negotiation"),
-        "WAITING_SELLER_CONFIRMATION" => ("menunggu konfirmasi penjual", "waiting for the seller's confirmation"),
-        "WAITING_PPK_REVIEW" => ("menunggu persetujuan PPK", "waiting for the PPK's approval"),
-        "ESIGN_IN_PROGRESS" => ("dikonfirmasi: tanda tangan elektronik berjalan", "confirmed: e-signing in progress"),
-        "ON_PROCESS" => ("diproses", "in process"),
-        "ON_ADDENDUM" => ("dalam adendum", "under addendum"),
-        "COMPLETED" => ("selesai", "completed"),
-        "PAYMENT_OUTSIDE_SYSTEM" => ("dibayar di luar sistem", "paid outside the system"),
-        "REQUEST_CANCEL_BY_ADMIN" => ("diminta batal oleh admin", "cancellation asked by the admin"),
-        "CANCELLED_ON_NEGOTIATION" => ("batal dalam negosiasi", "cancelled in negotiation"),
-        "CANCELLED_ON_REVIEW" => ("batal: tidak disetujui PPK", "cancelled: not approved by the PPK"),
-        "CANCELLED" => ("dibatalkan", "cancelled"),
-        other => return other.to_owned(),
+        OnNegotiation => ("dalam negosiasi", "under negotiation"),
+        WaitingSellerConfirmation => ("menunggu konfirmasi penjual", "waiting for the seller's confirmation"),
+        WaitingPpkReview => ("menunggu persetujuan PPK", "waiting for the PPK's approval"),
+        EsignInProgress => ("dikonfirmasi: tanda tangan elektronik berjalan", "confirmed: e-signing in progress"),
+        OnProcess => ("diproses", "in process"),
+        OnAddendum => ("dalam adendum", "under addendum"),
+        Completed => ("selesai", "completed"),
+        PaymentOutsideSystem => ("dibayar di luar sistem", "paid outside the system"),
+        RequestCancelByAdmin => ("diminta batal oleh admin", "cancellation asked by the admin"),
+        CancelledOnNegotiation => ("batal dalam negosiasi", "cancelled in negotiation"),
+        CancelledOnReview => ("batal: tidak disetujui PPK", "cancelled: not approved by the PPK"),
+        Cancelled => ("dibatalkan", "cancelled"),
+        Other(other) => return other.clone(),
     };
     lang.pick(id, en).to_owned()
 }
@@ -132,15 +129,14 @@ pub fn job(kind: &str, lang: Lang) -> String {
 }
 
 /// A run's outcome in words.
-pub fn run_status(status: &str, lang: Lang) -> String {
+pub fn run_status(status: RunStatus, lang: Lang) -> String {
     let (id, en) = match status {
-        "running" => ("berjalan", "running"),
-        "succeeded" => ("berhasil", "succeeded"),
-        "partial" => ("sebagian berhasil", "partly succeeded"),
-        "failed" => ("gagal", "failed"),
-        "interrupted" => ("dihentikan", "interrupted"),
-        "abandoned" => ("terputus", "abandoned"),
-        other => return other.to_owned(),
+        RunStatus::Running => ("berjalan", "running"),
+        RunStatus::Succeeded => ("berhasil", "succeeded"),
+        RunStatus::Partial => ("sebagian berhasil", "partly succeeded"),
+        RunStatus::Failed => ("gagal", "failed"),
+        RunStatus::Interrupted => ("dihentikan", "interrupted"),
+        RunStatus::Abandoned => ("terputus", "abandoned"),
     };
     lang.pick(id, en).to_owned()
 }
@@ -171,34 +167,30 @@ pub fn run_error(code: Option<&str>, english: Option<&str>, lang: Lang) -> Optio
 }
 
 /// A notification's state in words.
-pub fn notification_state(state: &str, lang: Lang) -> String {
-    let (id, en) = match state {
-        "sent" => ("terkirim", "sent"),
-        "pending" => ("menunggu", "waiting"),
-        "failed" => ("gagal", "failed"),
-        "moot" => ("tidak perlu lagi", "no longer needed"),
-        other => return other.to_owned(),
+pub fn notification_state(state: NotificationState, lang: Lang) -> String {
+    let en = match state {
+        NotificationState::Sent => "sent",
+        NotificationState::Pending => "waiting",
+        NotificationState::Failed => "failed",
+        NotificationState::Moot => "no longer needed",
     };
-    lang.pick(id, en).to_owned()
+    lang.pick(state.in_indonesian(), en).to_owned()
 }
 
 /// A notification's kind and channel in words: `pengingat terakhir · WhatsApp`.
-pub fn notification(kind: &str, channel: &str, lang: Lang) -> String {
+pub fn notification(kind: NotificationKind, channel: NotificationChannel, lang: Lang) -> String {
     let (id, en) = match kind {
-        "arrived" => ("pesanan masuk", "order arrived"),
-        "deadline_near" => ("pengingat: sisa 1 hari kerja", "reminder: one working day left"),
-        "deadline_last" => ("pengingat terakhir", "last reminder"),
-        k if k.starts_with("overdue_") => ("langkah terlambat", "step overdue"),
-        _ => ("", ""),
+        NotificationKind::Arrived => ("pesanan masuk", "order arrived"),
+        NotificationKind::DeadlineNear => ("pengingat: sisa 1 hari kerja", "reminder: one working day left"),
+        NotificationKind::DeadlineLast => ("pengingat terakhir", "last reminder"),
+        NotificationKind::Overdue(_) => ("langkah terlambat", "step overdue"),
     };
-    let what = if id.is_empty() { kind } else { lang.pick(id, en) };
     let channel = match channel {
-        "email" => "e-mail",
-        "whatsapp" => "WhatsApp",
-        "webhook" => "webhook",
-        other => other,
+        NotificationChannel::Email => "e-mail",
+        NotificationChannel::WhatsApp => "WhatsApp",
+        NotificationChannel::Webhook => "webhook",
     };
-    format!("{what} · {channel}")
+    format!("{} · {channel}", lang.pick(id, en))
 }
 
 /// An audit action in words.

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::format::{self, when};
 use super::i18n::Lang;
 use super::{Auth, Choice, Layout, PAGE_SIZE, Pager, WebError, WebState, given, render};
-use crate::domain::publication::{OnRequest, PublicationState};
+use crate::domain::Named;
+use crate::domain::publication::{Channel, OnRequest, Standing};
 use crate::store::dashboard::{self, ListingFilter};
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -129,15 +130,15 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
     let scope = auth.user.scope();
     // A cooperative named in the filter must be one the user may see: else nothing is found.
     let (coops, coop_filter) = super::cooperative_choices(&state, scope, given(&q.koperasi)).await?;
-    let state_filter = given(&q.status).filter(|s| format::LISTING_STATES.contains(s)).map(str::to_owned);
-    let channel_filter = given(&q.saluran).filter(|c| ["api", "peppol", "xlsx"].contains(c)).map(str::to_owned);
-    let filter = ListingFilter { cooperative: coop_filter, state: state_filter.clone(), channel: channel_filter.clone() };
+    let state_filter = given(&q.status).and_then(Standing::from_name);
+    let channel_filter = given(&q.saluran).and_then(Channel::from_name);
+    let filter = ListingFilter { cooperative: coop_filter, state: state_filter, channel: channel_filter };
     let after = q.setelah.as_deref().and_then(parse_key);
     let (rows, next) = dashboard::listings(&state.store, scope, &filter, after.as_ref(), PAGE_SIZE).await?;
     let rows = rows
         .into_iter()
         .map(|r| {
-            let resubmit = r.id.is_some() && PublicationState::parse(&r.state).is_some_and(|s| s.on_request(r.changed) == OnRequest::Resend);
+            let resubmit = r.id.is_some() && matches!(r.state, Standing::Published(s) if s.on_request(r.changed) == OnRequest::Resend);
             let inaproc = r.kd_produk.as_ref().map(|kd| {
                 let live = match r.live {
                     Some(true) => t.yes,
@@ -147,22 +148,22 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
                 format!("{kd} · {}: {live}{}", t.live_on_inaproc, r.status_produk.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())
             });
             Row {
-                reasons: if format::listing_needs_attention(&r.state) { reasons(&r, lang) } else { Vec::new() },
-                attention: format::listing_needs_attention(&r.state),
+                reasons: if r.state.needs_attention() { reasons(&r, lang) } else { Vec::new() },
+                attention: r.state.needs_attention(),
                 id: r.id,
                 cooperative: r.cooperative,
                 member: r.member,
                 sku: r.sku,
                 product: r.product,
-                channel: format::channel(&r.channel, lang),
-                state: format::listing_state(&r.state, lang),
+                channel: r.channel.map(|c| format::channel(c, lang)).unwrap_or_default(),
+                state: format::listing_state(r.state, lang),
                 since: when(r.since, lang),
                 inaproc,
                 resubmit,
             }
         })
         .collect();
-    let params = [("koperasi", q.koperasi.clone()), ("status", state_filter.clone()), ("saluran", channel_filter.clone())];
+    let params = [("koperasi", q.koperasi.clone()), ("status", state_filter.map(|s| s.to_string())), ("saluran", channel_filter.map(|c| c.to_string()))];
     let first = Pager::href("/produk", &params, 1);
     let with_key = |k: &dashboard::ListingKey| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
@@ -178,16 +179,15 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
     } else if q.ok.as_deref() == Some("0") {
         l.notice = Some(t.resubmit_not_applicable.to_owned());
     }
-    let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let page = ListingsPage {
         coops,
-        states: format::LISTING_STATES
-            .iter()
-            .map(|s| Choice { value: (*s).into(), label: format::listing_state(s, lang), selected: selected(&state_filter, s) })
+        states: Standing::ALL
+            .into_iter()
+            .map(|s| Choice { value: s.to_string(), label: format::listing_state(s, lang), selected: state_filter == Some(s) })
             .collect(),
-        channels: ["api", "peppol", "xlsx"]
-            .iter()
-            .map(|c| Choice { value: (*c).into(), label: format::channel(c, lang), selected: selected(&channel_filter, c) })
+        channels: Channel::ALL
+            .into_iter()
+            .map(|c| Choice { value: c.to_string(), label: format::channel(c, lang), selected: channel_filter == Some(c) })
             .collect(),
         rows,
         pager,

@@ -15,7 +15,7 @@ use super::Choice;
 use super::format::{self, rupiah, when};
 use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, given, page_offset, render};
 use crate::domain::fulfilment::Step;
-use crate::domain::order::OrderStatus;
+use crate::domain::order::AnswerState;
 use crate::store::dashboard::{self, OrderFilter};
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -74,7 +74,7 @@ pub async fn list(State(state): State<WebState>, auth: Auth, Query(q): Query<Ord
     let rows = rows
         .into_iter()
         .map(|o| {
-            let status = OrderStatus::parse(&o.status);
+            let status = &o.status;
             let due = if status.awaits_ppk() {
                 o.ppk_deadline
             } else if status.awaits_seller() {
@@ -134,7 +134,7 @@ struct OrderPage {
     confirmed_seen: Option<String>,
     /// Accept and reject forms are shown.
     answerable: bool,
-    /// Confirmed in the INAPROC portal: where and by when.
+    /// Waiting to be confirmed in the INAPROC portal: where and by when.
     portal: bool,
     answer: Option<String>,
     lines: Vec<LineView>,
@@ -172,21 +172,20 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         Err(crate::app::orders::DetailError::Store(e)) => return Err(e.into()),
     };
     let crate::app::orders::OrderDetail { head: o, standing, lines, entries: _, history, notices } = detail;
-    let status = OrderStatus::parse(&o.status);
+    let status = &o.status;
     let (deadline, left, urgent) =
         if status.awaits_seller() { deadline_view(&state, o.deadline, lang) } else { (o.deadline.map(|d| when(d, lang)), None, false) };
     let (ppk_deadline, ppk_left, _) = if status.awaits_ppk() { deadline_view(&state, o.ppk_deadline, lang) } else { (None, None, false) };
     let portal = state.orders_from_inaproc;
     // An order is answered once: an answer the catalogue refused stays, with its reason.
     let answered = o.response_state.is_some();
-    let answerable = status.awaits_seller() && !portal && !answered && state.jobs.is_some();
+    let answerable = status.answerable(portal).is_ok() && !answered && state.jobs.is_some();
     let answer = o.response.as_ref().map(|d| {
         let decision = if d == "accept" { t.accept } else { t.reject };
-        let st = match o.response_state.as_deref() {
-            Some("sent") => t.answer_sent.to_owned(),
-            Some("pending") => t.answer_pending.to_owned(),
-            Some("refused") => format!("{}: {}", t.answer_refused, o.response_error.as_deref().unwrap_or("-")),
-            other => other.unwrap_or_default().to_owned(),
+        let st = match o.response_state {
+            Some(AnswerState::Sent) => t.answer_sent.to_owned(),
+            Some(AnswerState::Pending) | None => t.answer_pending.to_owned(),
+            Some(AnswerState::Refused) => format!("{}: {}", t.answer_refused, o.response_error.as_deref().unwrap_or("-")),
         };
         let reason = o.response_reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
         format!("{decision}: {st}{reason}")
@@ -205,7 +204,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
     let StandingView { money, money_note, steps, overdue } = standing.map(|s| standing_view(&s, &state, lang)).unwrap_or_default();
     let notices = notices
         .into_iter()
-        .map(|n| (format::notification(&n.kind, &n.channel, lang), format::notification_state(&n.state, lang), n.last_error.unwrap_or_default()))
+        .map(|n| (format::notification(n.kind, n.channel, lang), format::notification_state(n.state, lang), n.last_error.unwrap_or_default()))
         .collect();
     let history = history
         .into_iter()
@@ -238,7 +237,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         ppk_left,
         confirmed_seen: o.confirmed_seen_at.map(|d| when(d, lang)),
         answerable,
-        portal,
+        portal: status.answerable(portal) == Err(crate::domain::order::NotAnswerable::InPortal) && status.awaits_seller(),
         answer,
         lines,
         money,

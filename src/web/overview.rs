@@ -9,6 +9,8 @@ use chrono::Utc;
 
 use super::format::{self, when};
 use super::{Auth, Layout, WebError, WebState, render};
+use crate::domain::Named;
+use crate::domain::publication::Standing;
 use crate::store::dashboard;
 
 pub struct CoopView {
@@ -129,7 +131,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
             let listings = c
                 .listings
                 .as_array()
-                .map(|a| a.iter().filter_map(|p| Some((format::listing_state(p[0].as_str()?, lang), p[1].as_i64()?))).collect())
+                .map(|a| a.iter().filter_map(|p| Some((format::listing_state(p[0].as_str().and_then(Standing::from_name)?, lang), p[1].as_i64()?))).collect())
                 .unwrap_or_default();
             let (nearest, left, urgent) = super::orders::deadline_view(&state, c.nearest_deadline, lang);
             CoopView {
@@ -151,8 +153,8 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
         .iter()
         .map(|r| RunView {
             job: format::job(&r.kind, lang),
-            bad: !matches!(r.status.as_str(), "succeeded" | "running"),
-            status: format::run_status(&r.status, lang),
+            bad: r.status.is_bad(),
+            status: format::run_status(r.status, lang),
             started: when(r.started_at, lang),
             finished: r.finished_at.map(|f| when(f, lang)).unwrap_or_default(),
             error: format::run_error(r.error_code.as_deref(), r.error.as_deref(), lang),

@@ -13,8 +13,8 @@ use chrono::Utc;
 use super::auth::CsrfForm;
 use super::format::{self, when};
 use super::{Auth, Layout, PAGE_SIZE, Pager, WebError, WebState, page_offset, render};
+use crate::app::runs::StartError;
 use crate::domain::job::Job;
-use crate::jobs::Jobs;
 use crate::store::{dashboard, runs};
 
 pub struct JobView {
@@ -63,7 +63,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Run
             format!(
                 "{}: {} ({}){}",
                 t.last_runs,
-                format::run_status(&r.status, lang),
+                format::run_status(r.status, lang),
                 when(r.finished_at.unwrap_or(r.started_at), lang),
                 format::run_error(r.error_code.as_deref(), r.error.as_deref(), lang).map(|e| format!(" — {e}")).unwrap_or_default()
             )
@@ -87,18 +87,16 @@ pub async fn start(State(state): State<WebState>, auth: Auth, Path(job): Path<St
     auth.check(&form.csrf)?;
     let Some(job) = Job::parse(&job) else { return Err(WebError::NotFound) };
     let Some(jobs) = state.jobs.clone() else { return Err(WebError::BadRequest("this server runs no jobs".into())) };
-    if runs::job_locked(&state.store, job).await? {
-        let holder = runs::lock_holder(&state.store, job).await?.unwrap_or_else(|| auth.lang.pick("proses lain", "another process").to_owned());
-        let q: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("sibuk", &holder).finish();
-        return Ok(Redirect::to(&format!("/jalankan?{q}")).into_response());
+    match crate::app::runs::start(&state.store, jobs, &crate::app::Actor::user(&auth.user), job).await {
+        Ok(()) => Ok(Redirect::to(&format!("/jalankan?mulai={}", job.name())).into_response()),
+        Err(StartError::Busy { holder, .. }) => {
+            let holder = holder.unwrap_or_else(|| auth.lang.pick("proses lain", "another process").to_owned());
+            let q: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("sibuk", &holder).finish();
+            Ok(Redirect::to(&format!("/jalankan?{q}")).into_response())
+        }
+        Err(StartError::NotAllowed(_)) => Err(WebError::NotFound),
+        Err(StartError::Store(e)) => Err(e.into()),
     }
-    crate::store::users::audit(&state.store, &auth.user, None, "run.start", Some(job.name()), serde_json::json!({})).await?;
-    tracing::info!(job = job.name(), user = auth.user.username, "a run was started from the dashboard");
-    tokio::spawn(async move {
-        let outcome = jobs.lead(job).await;
-        tracing::info!(job = job.name(), ?outcome, "the run started from the dashboard ended");
-    });
-    Ok(Redirect::to(&format!("/jalankan?mulai={}", job.name())).into_response())
 }
 
 pub struct RunRow {
@@ -156,8 +154,8 @@ pub async fn history(State(state): State<WebState>, auth: Auth, Query(q): Query<
         .map(|r| RunRow {
             job: format::job(&r.job, lang),
             role: r.role,
-            bad: !matches!(r.status.as_str(), "succeeded" | "running"),
-            status: format::run_status(&r.status, lang),
+            bad: r.status.is_bad(),
+            status: format::run_status(r.status, lang),
             started: when(r.started_at, lang),
             took: r.finished_at.map(|f| format!("{} s", (f - r.started_at).num_seconds())).unwrap_or_default(),
             detail: format::run_error(r.error_code.as_deref(), r.error.as_deref(), lang).unwrap_or_default(),

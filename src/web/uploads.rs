@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncWriteExt;
 
 use super::{Auth, Choice, Layout, WebError, WebState, render};
+use crate::app::imports::ImportFileError;
 use crate::intake::ImportOptions;
 use crate::store::dashboard;
-use crate::store::users::User;
 
 pub struct Refusal {
     pub row: u64,
@@ -48,16 +48,6 @@ async fn upload_page(state: &WebState, auth: &Auth, outcome: Option<Outcome>, al
 
 pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
     upload_page(&state, &auth, None, None).await
-}
-
-/// The cooperative an action is for: a cooperative user's own; for the
-/// liaison, the one named (which must exist). `None`: not found.
-async fn cooperative_for(state: &WebState, user: &User, named: Option<&str>) -> Result<Option<(i64, String)>, WebError> {
-    match (&user.cooperative, named) {
-        (Some((id, code)), None) => Ok(Some((*id, code.clone()))),
-        (_, Some(code)) => Ok(dashboard::cooperative_by_code(&state.store, user.scope(), code).await?),
-        (None, None) => Ok(None),
-    }
 }
 
 /// What the upload's form brought.
@@ -132,24 +122,27 @@ pub async fn upload(State(state): State<WebState>, auth: Auth, multipart: Multip
         Received::Refused(why) => return upload_page(&state, &auth, None, Some(why)).await,
     };
     let Some((path, original)) = saved else { return upload_page(&state, &auth, None, Some(t.no_file.to_owned())).await };
-    let Some((coop_id, code)) = cooperative_for(&state, &auth.user, named.as_deref().filter(|n| !n.is_empty())).await? else { return Err(WebError::NotFound) };
-    let coop = crate::domain::cooperative::CooperativeCode::parse(&code).map_err(|e| WebError::Internal(e.to_string()))?;
-    // The importer's future is not `Send` (it parses one batch while the
-    // last is written): it runs on a blocking thread of its own.
-    let report = {
-        let (store, units, settings, path) = (state.store.handle(), state.units.clone(), state.import.clone(), path.clone());
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            runtime.block_on(
-                async move { crate::intake::products::import_products(&store, &units, &path, Some(&coop), &ImportOptions::default(), &settings).await },
-            )
-        })
-        .await
-        .map_err(|e| WebError::Internal(format!("the import stopped: {e}")))?
-    };
-    let report = match report {
-        Ok(r) => r,
-        Err(e) => {
+    // On the page a cooperative is always the one the rows go to: the staff's own, or the liaison's choice.
+    let named = named.filter(|n| !n.is_empty());
+    if named.is_none() && auth.user.cooperative.is_none() {
+        return Err(WebError::NotFound);
+    }
+    let actor = crate::app::Actor::user(&auth.user);
+    let imported = crate::app::imports::import_products(
+        &state.store,
+        &state.units,
+        &state.import,
+        &actor,
+        (&path, &original),
+        named.as_deref(),
+        &ImportOptions::default(),
+    )
+    .await;
+    let (report, code) = match imported {
+        Ok(i) => (i.report, i.cooperative.unwrap_or_default()),
+        Err(ImportFileError::NotFound(_)) => return Err(WebError::NotFound),
+        Err(ImportFileError::Store(e)) => return Err(e.into()),
+        Err(ImportFileError::Import(e)) => {
             // The error names the temporary path: say the user's file instead.
             let why = match auth.lang {
                 super::i18n::Lang::Id => e.in_indonesian(&original),
@@ -158,15 +151,6 @@ pub async fn upload(State(state): State<WebState>, auth: Auth, multipart: Multip
             return upload_page(&state, &auth, None, Some(format!("{}: {why}", t.upload_failed))).await;
         }
     };
-    crate::store::users::audit(
-        &state.store,
-        &auth.user,
-        Some(coop_id),
-        "upload.products",
-        Some(&original),
-        serde_json::json!({"rows": report.rows, "accepted": report.accepted, "rejected": report.rejected}),
-    )
-    .await?;
     let refusals: Vec<Refusal> = report
         .shown_rejects
         .iter()

@@ -102,7 +102,7 @@ async fn half_rupiah_order(store: &Store) -> String {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO purchase_orders (source, remote_order_id, cooperative_id, kode_klpd, fiscal_year, kode_penyedia, status, shipping_fee, total,
                                       order_date, nama_satker, kode_satker, needs_detail, raw)
-         VALUES ('test', 'EP-HALF-1', $1, 'D347', 2026, 'P3576-0005', 'ON_PROCESS', 0, 145301, '2026-11-10T03:00:00Z', 'Dinas Sosial', 'SK-1', false, '{}')
+         VALUES ('ekatalog-v6', 'EP-HALF-1', $1, 'D347', 2026, 'P3576-0005', 'ON_PROCESS', 0, 145301, '2026-11-10T03:00:00Z', 'Dinas Sosial', 'SK-1', false, '{}')
          RETURNING id",
     )
     .bind(coop)

@@ -62,7 +62,7 @@ impl Jobs for Recording {
             gate.acquire().await.unwrap().forget();
         }
         sqlx::query("UPDATE sync_runs SET status = 'succeeded', finished_at = $2 WHERE id = $1").bind(id).bind(now).execute(self.store.pool()).await.unwrap();
-        Outcome::Finished("succeeded")
+        Outcome::Finished(katalog_bridge::domain::job::RunStatus::Succeeded)
     }
 
     async fn help(&self, _job: Job) -> bool {
@@ -239,7 +239,7 @@ impl Jobs for Contended {
             .await
             .unwrap();
         self.led.lock().unwrap().push(job.name());
-        Outcome::Finished("succeeded")
+        Outcome::Finished(katalog_bridge::domain::job::RunStatus::Succeeded)
     }
 
     async fn help(&self, _job: Job) -> bool {

@@ -10,7 +10,7 @@ use crate::common;
 use std::collections::HashMap;
 
 use katalog_bridge::catalog::Format;
-use katalog_bridge::catalog::inaproc::{InaprocClient, PAKET};
+use katalog_bridge::catalog::inaproc::{InaprocClient, Query};
 use katalog_bridge::config::InaprocSettings;
 use katalog_bridge::mapping::MappingSource;
 use katalog_bridge::mapping::plan::Tables;
@@ -163,8 +163,7 @@ async fn orders_from_inaproc_equal_the_ground_truth_under_faults_and_within_the_
     let other = InaprocClient::with_store(&settings(&server), &store).unwrap();
     let other_daemon = async {
         for _ in 0..30 {
-            let q = [("kode_klpd", "D347".to_owned()), ("tahun", "2026".to_owned())];
-            other.page(PAKET, &q, None, 5).await.unwrap();
+            other.page(&Query::packages("D347", 2026), None, 5).await.unwrap();
         }
     };
     let mut runs = 0;
@@ -210,7 +209,7 @@ async fn the_wrong_token_is_refused_with_what_to_check_and_never_echoed() {
     let mut s = settings(&server);
     s.token = Some("not-the-token-s3cr3t".to_owned().into());
     let client = InaprocClient::with_store(&s, &store).unwrap();
-    let e = client.page(PAKET, &[("kode_klpd", "D347".to_owned()), ("tahun", "2026".to_owned())], None, 10).await.unwrap_err().to_string();
+    let e = client.page(&Query::packages("D347", 2026), None, 10).await.unwrap_err().to_string();
     assert!(e.contains("401") && e.contains("registered"), "{e}");
     assert!(!e.contains("s3cr3t"), "{e}");
     // Plain http to another machine is refused before anything is sent.

@@ -107,7 +107,7 @@ async fn resubmitting_after_updates_went_live_leaves_every_local_state_equal_to_
     let ids: Vec<i64> = before.iter().map(|(id, _, _)| *id).collect();
     let done = katalog_bridge::store::publications::resubmit(&store, &ids).await.unwrap();
     for r in &done {
-        let state = r.state.as_deref().unwrap();
+        let state = r.state.unwrap().as_str();
         let want = if state == "live" { OnRequest::Unchanged } else { OnRequest::Resend };
         assert_eq!(r.decision, Some(want), "{r:?}");
     }

@@ -26,4 +26,5 @@ mod postgres_tls;
 mod publish;
 mod publish_channels;
 mod text_round_trip;
+mod use_cases;
 mod web;

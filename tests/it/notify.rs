@@ -702,5 +702,6 @@ async fn whatsapp_template_messages_go_once_per_order_and_kind_and_a_refusal_is_
     let shown = katalog_bridge::store::notifications::of_order(&store, katalog_bridge::store::orders::order_db_id(&store, &order).await.unwrap().unwrap())
         .await
         .unwrap();
-    assert!(shown.iter().any(|n| n.channel == "whatsapp" && n.last_error.as_deref().is_some_and(|e| e.contains("Message undeliverable"))));
+    assert!(shown.iter().any(|n| n.channel == katalog_bridge::domain::notification::NotificationChannel::WhatsApp
+        && n.last_error.as_deref().is_some_and(|e| e.contains("Message undeliverable"))));
 }

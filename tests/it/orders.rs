@@ -348,13 +348,22 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
     };
     let calendar = calendar();
     let package = RemoteOrder { lines: None, ..order.clone() };
-    let counts = orders::apply_order_page(&store, "ekatalog-v6", std::slice::from_ref(&package), &ours, &calendar, Some(("test", "1"))).await.unwrap();
+    let counts = orders::apply_order_page(
+        &store,
+        katalog_bridge::domain::order::OrderSource::Ekatalog,
+        std::slice::from_ref(&package),
+        &ours,
+        &calendar,
+        Some(("test", "1")),
+    )
+    .await
+    .unwrap();
     assert_eq!((counts.new, counts.events), (1, 1));
-    let (claimed, last) = orders::claim_details(&store, "me", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
+    let (claimed, last) = orders::claim_details(&store, "me", katalog_bridge::domain::order::OrderSource::Ekatalog, 0, 10, 60.0).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(last, Some(claimed[0].id));
     // Another claimer finds it held: nothing for it, but it is told how far it looked.
-    let (theirs, their_last) = orders::claim_details(&store, "other", "ekatalog-v6", 0, 10, 60.0).await.unwrap();
+    let (theirs, their_last) = orders::claim_details(&store, "other", katalog_bridge::domain::order::OrderSource::Ekatalog, 0, 10, 60.0).await.unwrap();
     assert!(theirs.is_empty());
     assert_eq!(their_last, last);
     // Its detail written by someone who does not hold the claim: refused.
@@ -380,11 +389,15 @@ async fn amounts_that_do_not_add_up_and_unknown_lines_are_kept_and_flagged_and_o
 
     // An older copy with another status changes nothing; a newer one moves the status, with one event.
     let older = RemoteOrder { status: OrderStatus::Cancelled, updated_at: at(0), ..package.clone() };
-    let c = orders::apply_order_page(&store, "ekatalog-v6", &[older], &ours, &calendar, Some(("test", "2"))).await.unwrap();
+    let c =
+        orders::apply_order_page(&store, katalog_bridge::domain::order::OrderSource::Ekatalog, &[older], &ours, &calendar, Some(("test", "2"))).await.unwrap();
     assert_eq!((c.updated, c.unchanged, c.events), (0, 1, 0));
     let newer = RemoteOrder { status: OrderStatus::OnProcess, updated_at: at(5), ..package };
     // The same package twice in one page counts once.
-    let c = orders::apply_order_page(&store, "ekatalog-v6", &[newer.clone(), newer], &ours, &calendar, Some(("test", "3"))).await.unwrap();
+    let c =
+        orders::apply_order_page(&store, katalog_bridge::domain::order::OrderSource::Ekatalog, &[newer.clone(), newer], &ours, &calendar, Some(("test", "3")))
+            .await
+            .unwrap();
     assert_eq!((c.updated, c.events), (1, 1));
     let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders").fetch_one(store.pool()).await.unwrap();
     assert_eq!(status, "ON_PROCESS");

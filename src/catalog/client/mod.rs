@@ -14,10 +14,13 @@
 //! writes, so neither a retry here nor a rerun after a crash makes a second
 //! listing.
 
+mod answers;
 mod auth;
 mod pace;
 pub mod request;
 pub mod retry;
+
+pub use answers::{AnswerError, ListingWritten, order_decision};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

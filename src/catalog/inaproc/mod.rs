@@ -44,6 +44,41 @@ pub const PRODUK_PENYEDIA: &str = "/api/v1/ekatalog/list-produk-penyedia";
 pub const PENYEDIA_DETAIL: &str = "/api/v1/ekatalog/penyedia-detail";
 pub const KATEGORI: &str = "/api/v1/ekatalog/list-kategori-produk";
 
+/// One list read: its endpoint and query, spelled here so that no code
+/// outside `catalog/` knows INAPROC's parameter names.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub path: &'static str,
+    params: Vec<(&'static str, String)>,
+}
+
+impl Query {
+    /// A buyer's e-purchasing packages of a fiscal year.
+    pub fn packages(klpd: &str, year: i32) -> Self {
+        Self { path: PAKET, params: vec![("kode_klpd", klpd.to_owned()), ("tahun", year.to_string())] }
+    }
+
+    /// The product rows of a buyer's packages of a fiscal year at one status.
+    pub fn package_products(klpd: &str, year: i32, status: &str) -> Self {
+        Self { path: BY_PRODUK, params: vec![("tahun", year.to_string()), ("kode_klpd", klpd.to_owned()), ("status", status.to_owned())] }
+    }
+
+    /// A seller's products on the catalogue.
+    pub fn seller_products(kode_penyedia: &str) -> Self {
+        Self { path: PRODUK_PENYEDIA, params: vec![("kode_penyedia", kode_penyedia.to_owned())] }
+    }
+
+    /// The category tree's first level, or the children of a level-1 or level-2 node.
+    pub fn categories(parent: Option<(u8, &str)>) -> Self {
+        let params = match parent {
+            None => Vec::new(),
+            Some((1, id)) => vec![("kd_kategori_1", id.to_owned())],
+            Some((_, id)) => vec![("kd_kategori_2", id.to_owned())],
+        };
+        Self { path: KATEGORI, params }
+    }
+}
+
 /// The name the shared quota is kept under.
 pub const QUOTA_NAME: &str = "inaproc";
 
@@ -199,8 +234,9 @@ impl InaprocClient {
     }
 
     /// One page of a list endpoint.
-    pub async fn page(&self, path: &'static str, query: &[(&str, String)], cursor: Option<&str>, limit: u32) -> Result<Page, InaprocError> {
-        let mut q: Vec<(&str, String)> = query.to_vec();
+    pub async fn page(&self, query: &Query, cursor: Option<&str>, limit: u32) -> Result<Page, InaprocError> {
+        let path = query.path;
+        let mut q: Vec<(&str, String)> = query.params.clone();
         q.push(("limit", limit.clamp(1, 1000).to_string()));
         if let Some(c) = cursor.filter(|c| !c.is_empty()) {
             q.push(("cursor", c.to_owned()));
@@ -210,11 +246,12 @@ impl InaprocClient {
     }
 
     /// Every row of a list, page after page (bounded by `max_pages`).
-    pub async fn all(&self, path: &'static str, query: &[(&str, String)], limit: u32, max_pages: u32) -> Result<Vec<Value>, InaprocError> {
+    pub async fn all(&self, query: &Query, limit: u32, max_pages: u32) -> Result<Vec<Value>, InaprocError> {
+        let path = query.path;
         let mut rows = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..max_pages.max(1) {
-            let page = self.page(path, query, cursor.as_deref(), limit).await?;
+            let page = self.page(query, cursor.as_deref(), limit).await?;
             let next = page.next_cursor(cursor.as_deref()).map(str::to_owned);
             for row in &page.rows {
                 rows.push(wire::row(row).map_err(|why| InaprocError::Unreadable { path, why })?);
@@ -225,6 +262,15 @@ impl InaprocClient {
             }
         }
         Err(InaprocError::Unreadable { path, why: format!("more than {max_pages} pages") })
+    }
+
+    /// A seller's registration (`None`: INAPROC does not know the seller).
+    pub async fn seller_detail(&self, kode_penyedia: &str) -> Result<Option<wire::SellerDetail>, InaprocError> {
+        match self.get(PENYEDIA_DETAIL, &[("kode_penyedia", kode_penyedia.to_owned())]).await {
+            Ok(body) => wire::seller_detail(&body).map_err(|why| InaprocError::Unreadable { path: PENYEDIA_DETAIL, why }),
+            Err(InaprocError::Refused { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// A GET with retries, under the shared quota; the JSON body.

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::catalog::orders::{decimal, raw_owned, required, text, time};
-use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
+use crate::catalog::orders::{Feed, decimal, package_head, raw_owned, required, text};
+use crate::domain::order::{RemoteLine, RemoteOrder};
 
 /// Rows read from one page at most.
 const MAX_ROWS: usize = 1000;
@@ -68,45 +68,14 @@ pub fn package_version(raw: &RawValue) -> Option<(String, String, chrono::DateTi
     Some((id.into_owned(), v.kode_penyedia?.into_owned(), at))
 }
 
-/// A fiscal year within reason.
-fn year(v: &Value, key: &str) -> Option<i32> {
-    match &v[key] {
-        Value::Number(n) => n.as_i64().and_then(|y| i32::try_from(y).ok()),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|y| (2000..=2100).contains(y))
-}
+/// Where INAPROC spells a package differently from the catalogue's order API.
+const INAPROC: Feed = Feed { what: "package", updated: "last_update_date", confirm_by: false };
 
 /// A row of `paket-e-purchasing`: one package (an order), without its lines.
+/// Read by the same reader as the catalogue's packages ([`package_head`]).
 pub fn package(value: Value) -> Result<RemoteOrder, String> {
-    let v = &value;
-    let id = required(v, "order_id", 100)?;
-    let at = |e: String| format!("package {id}: {e}");
-    let fiscal_year = year(v, "fiscal_year").ok_or_else(|| at("no fiscal_year".into()))?;
-    let replaced = crate::catalog::json_repair::replaced_paths(v, 10);
-    let mut order = RemoteOrder {
-        repaired: Vec::new(),
-        rup_code: text(v, "rup_code", 100),
-        rup_name: text(v, "rup_name", 500),
-        fiscal_year,
-        funding_source: text(v, "funding_source", 100),
-        kode_klpd: required(v, "kode_klpd", 40).map_err(at)?,
-        kode_satker: text(v, "kode_satker", 100),
-        nama_satker: text(v, "nama_satker", 500),
-        kode_penyedia: required(v, "kode_penyedia", 40).map_err(at)?,
-        status: OrderStatus::parse(&required(v, "status", 60).map_err(at)?),
-        shipment_status: text(v, "shipment_status", 60),
-        shipping_fee: decimal(v, "shipping_fee", 2).map_err(at)?.unwrap_or_default(),
-        total: decimal(v, "total", 2).map_err(at)?.ok_or_else(|| at("no total".into()))?,
-        order_date: time(v, "order_date").map_err(at)?,
-        // INAPROC gives no deadline: it is counted from the status's start.
-        confirm_by: None,
-        updated_at: time(v, "last_update_date").map_err(at)?.ok_or_else(|| at("no last_update_date".into()))?,
-        raw: Value::Null,
-        lines: None,
-        order_id: id,
-    };
+    let replaced = crate::catalog::json_repair::replaced_paths(&value, 10);
+    let mut order = package_head(&value, &INAPROC)?;
     let (raw, cut) = raw_owned(value, None);
     order.raw = raw;
     order.repaired = replaced.into_iter().map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD")).chain(cut).collect();

@@ -17,7 +17,7 @@ pub struct Response {
     pub reason: Option<String>,
     pub as_ubl: bool,
     pub key: String,
-    pub state: String,
+    pub state: AnswerState,
     /// Why the last send failed, if it did.
     pub last_error: Option<String>,
 }
@@ -109,14 +109,14 @@ pub async fn queue_response(
         return Err(QueueError::NotAnswerable { order: shown, why });
     }
     #[allow(clippy::type_complexity)]
-    let (id, stored_decision, stored_reason, stored_ubl, key, state, last_error): (i64, String, Option<String>, bool, String, String, Option<String>) =
+    let (id, stored_decision, stored_reason, stored_ubl, key, state, last_error): (i64, String, Option<String>, bool, String, AnswerState, Option<String>) =
         sqlx::query_as("SELECT id, decision, reason, as_ubl, idempotency_key, state, last_error FROM order_responses WHERE order_id = $1")
             .bind(order_db_id)
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::from)?;
     if stored_decision != decision {
-        return Err(QueueError::AlreadyAnswered { order: remote_order_id.to_owned(), decision: stored_decision, state });
+        return Err(QueueError::AlreadyAnswered { order: remote_order_id.to_owned(), decision: stored_decision, state: state.to_string() });
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Response {

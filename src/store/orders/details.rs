@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::*;
 use crate::domain::calendar::WorkingCalendar;
-use crate::domain::order::RemoteOrder;
+use crate::domain::order::{OrderSource, OrderStatus, RemoteOrder};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -22,7 +22,7 @@ pub struct DetailClaim {
 /// claims expire). Claiming on from the last id claimed keeps each claim
 /// from walking over the index entries of the orders already done.
 /// Whether [`claim_details`] would find an order to fetch now.
-pub async fn details_claimable(store: &Store, source: &str) -> Result<bool, StoreError> {
+pub async fn details_claimable(store: &Store, source: OrderSource) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM purchase_orders o WHERE needs_detail AND source = $1
                           AND (next_detail_at IS NULL OR next_detail_at <= now())
@@ -34,7 +34,7 @@ pub async fn details_claimable(store: &Store, source: &str) -> Result<bool, Stor
 }
 
 /// Seconds until the first lease on an order detail still to fetch runs out, if any is held.
-pub async fn details_leased(store: &Store, source: &str) -> Result<Option<f64>, StoreError> {
+pub async fn details_leased(store: &Store, source: OrderSource) -> Result<Option<f64>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT EXTRACT(EPOCH FROM min(k.claimed_until) - now())::float8
          FROM order_detail_claims k JOIN purchase_orders o ON o.id = k.order_id
@@ -48,7 +48,7 @@ pub async fn details_leased(store: &Store, source: &str) -> Result<Option<f64>, 
 pub async fn claim_details(
     store: &Store,
     instance: &str,
-    source: &str,
+    source: OrderSource,
     after: i64,
     limit: i64,
     lease_secs: f64,
@@ -138,7 +138,7 @@ pub async fn write_details(store: &Store, instance: &str, details: &[(i64, &Remo
     #[derive(sqlx::FromRow)]
     struct Held {
         id: i64,
-        status: String,
+        status: OrderStatus,
         remote_updated_at: Option<DateTime<Utc>>,
         detail_updated_at: Option<DateTime<Utc>>,
     }
@@ -241,7 +241,7 @@ struct DetailRows {
 }
 
 impl DetailRows {
-    fn push(&mut self, id: i64, d: &RemoteOrder, calendar: &WorkingCalendar, unrouted: i32, before: &str) {
+    fn push(&mut self, id: i64, d: &RemoteOrder, calendar: &WorkingCalendar, unrouted: i32, before: &OrderStatus) {
         self.id.push(id);
         self.status.push(d.status.as_str().to_owned());
         self.shipment.push(d.shipment_status.clone());
@@ -250,7 +250,7 @@ impl DetailRows {
         self.updated_at.push(d.updated_at);
         self.order_date.push(d.order_date);
         self.confirm_by.push(d.confirm_by);
-        let (seller, ppk) = crate::domain::order::deadlines(d, Some(&crate::domain::order::OrderStatus::parse(before)), calendar);
+        let (seller, ppk) = crate::domain::order::deadlines(d, Some(before), calendar);
         self.deadline.push(seller);
         self.ppk_deadline.push(ppk);
         self.lines_total.push(d.lines_total().unwrap_or_default());
@@ -413,7 +413,7 @@ async fn copy_lines(tx: &mut sqlx::PgConnection, fresh: &[(i64, &RemoteOrder)], 
 }
 
 /// Orders whose detail is still due.
-pub async fn details_left(store: &Store, source: &str) -> Result<u64, StoreError> {
+pub async fn details_left(store: &Store, source: OrderSource) -> Result<u64, StoreError> {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM purchase_orders WHERE needs_detail AND source = $1").bind(source).fetch_one(&store.pool).await?;
     Ok(u64::try_from(n).unwrap_or(0))
 }

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 /// One entry as recorded.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Entry {
-    pub kind: String,
+    pub kind: Step,
     pub number: Option<String>,
     pub on_date: Option<NaiveDate>,
     pub amount: Option<Decimal>,
@@ -75,7 +75,7 @@ pub struct OrderFacts {
     pub cooperative: String,
     pub cooperative_name: String,
     pub pkp: bool,
-    pub status: String,
+    pub status: OrderStatus,
     pub shipment_status: Option<String>,
     pub buyer: Option<String>,
     pub buyer_code: Option<String>,
@@ -113,7 +113,7 @@ struct FactsRow {
     cooperative: String,
     cooperative_name: String,
     pkp: bool,
-    status: String,
+    status: OrderStatus,
     shipment_status: Option<String>,
     buyer: Option<String>,
     buyer_code: Option<String>,
@@ -150,8 +150,7 @@ impl From<FactsRow> for OrderFacts {
         }
         // What the catalogue reports: delivered (and so shipped) once its
         // shipment status says so or the order is completed, on the day of that change.
-        let delivered = r.shipment_status.as_deref() == Some("DELIVERED") || r.status == "COMPLETED";
-        let shipped = delivered || r.shipment_status.as_deref().is_some_and(|s| s == "SHIPPED" || s == "ON_DELIVERY");
+        let (delivered, shipped) = crate::domain::fulfilment::reported_delivery(r.shipment_status.as_deref(), &r.status);
         for (step, reported) in [(Step::Delivered, delivered), (Step::Shipped, shipped)] {
             if reported {
                 done.entry(step).or_insert(Done { on: r.changed_on, number: None, amount: None });
@@ -216,7 +215,7 @@ pub async fn facts(store: &Store, filter: &FactsFilter<'_>) -> Result<Vec<OrderF
 }
 
 /// An order's status history: (when, from, to, kind).
-pub async fn history(store: &Store, order_db_id: i64) -> Result<Vec<(DateTime<Utc>, Option<String>, Option<String>, String)>, StoreError> {
+pub async fn history(store: &Store, order_db_id: i64) -> Result<Vec<(DateTime<Utc>, Option<OrderStatus>, Option<OrderStatus>, String)>, StoreError> {
     Ok(sqlx::query_as("SELECT at, from_status, to_status, kind FROM order_events WHERE order_id = $1 ORDER BY at, id")
         .bind(order_db_id)
         .fetch_all(&store.pool)

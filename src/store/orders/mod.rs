@@ -24,7 +24,7 @@ pub use views::*;
 
 use super::{Store, StoreError};
 use crate::domain::calendar::WorkingCalendar;
-use crate::domain::order::RemoteOrder;
+use crate::domain::order::{AnswerState, OrderSource, OrderStatus, RemoteOrder};
 
 /// Our sellers: kode_penyedia -> cooperative id.
 pub async fn our_sellers(store: &Store) -> Result<HashMap<String, i64>, StoreError> {
@@ -74,7 +74,7 @@ struct OrderRows {
 }
 
 impl OrderRows {
-    fn push(&mut self, o: &RemoteOrder, cooperative: Option<i64>, calendar: &WorkingCalendar, before: Option<&str>) {
+    fn push(&mut self, o: &RemoteOrder, cooperative: Option<i64>, calendar: &WorkingCalendar, before: Option<&OrderStatus>) {
         self.remote_id.push(o.order_id.clone());
         self.cooperative.push(cooperative);
         self.klpd.push(o.kode_klpd.clone());
@@ -89,7 +89,7 @@ impl OrderRows {
         self.shipment.push(o.shipment_status.clone());
         self.order_date.push(o.order_date);
         self.confirm_by.push(o.confirm_by);
-        let (seller, ppk) = crate::domain::order::deadlines(o, before.map(crate::domain::order::OrderStatus::parse).as_ref(), calendar);
+        let (seller, ppk) = crate::domain::order::deadlines(o, before, calendar);
         self.deadline.push(seller);
         self.ppk_deadline.push(ppk);
         self.shipping.push(o.shipping_fee);
@@ -100,7 +100,7 @@ impl OrderRows {
     }
 
     /// Upserts the orders (a stored newer copy wins) and returns each written one's id by remote id.
-    async fn upsert(&self, tx: &mut sqlx::PgConnection, source: &str) -> Result<HashMap<String, i64>, StoreError> {
+    async fn upsert(&self, tx: &mut sqlx::PgConnection, source: OrderSource) -> Result<HashMap<String, i64>, StoreError> {
         if self.remote_id.is_empty() {
             return Ok(HashMap::new());
         }
@@ -168,8 +168,12 @@ fn repaired(o: &RemoteOrder) -> Option<String> {
 }
 
 /// The stored copies of these orders: remote id -> (id, status, remote updated_at), locked.
-async fn stored(tx: &mut sqlx::PgConnection, source: &str, ids: &[String]) -> Result<HashMap<String, (i64, String, Option<DateTime<Utc>>)>, StoreError> {
-    let rows: Vec<(String, i64, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+async fn stored(
+    tx: &mut sqlx::PgConnection,
+    source: OrderSource,
+    ids: &[String],
+) -> Result<HashMap<String, (i64, OrderStatus, Option<DateTime<Utc>>)>, StoreError> {
+    let rows: Vec<(String, i64, OrderStatus, Option<DateTime<Utc>>)> = sqlx::query_as(
         // Each id looked up through the unique index, however large the table and its statistics.
         "SELECT o.remote_order_id, o.id, o.status, o.remote_updated_at
          FROM unnest($2::text[]) AS k(remote_id) JOIN purchase_orders o ON o.source = $1 AND o.remote_order_id = k.remote_id
@@ -185,7 +189,7 @@ async fn stored(tx: &mut sqlx::PgConnection, source: &str, ids: &[String]) -> Re
 /// When each of `ids` (of `source`) stored last changed at the catalogue,
 /// for those stored: a feed page's unchanged packages are known before they
 /// are read whole.
-pub async fn stored_versions(store: &Store, source: &str, ids: &[&str]) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
+pub async fn stored_versions(store: &Store, source: OrderSource, ids: &[&str]) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -205,20 +209,20 @@ pub async fn stored_versions(store: &Store, source: &str, ids: &[&str]) -> Resul
 #[derive(Default)]
 struct Events {
     order: Vec<i64>,
-    from: Vec<Option<String>>,
-    to: Vec<String>,
+    from: Vec<Option<OrderStatus>>,
+    to: Vec<OrderStatus>,
     at: Vec<DateTime<Utc>>,
     change: Vec<String>,
 }
 
 impl Events {
-    fn push(&mut self, order: i64, from: Option<String>, o: &RemoteOrder) {
-        if from.as_deref() == Some(o.status.as_str()) {
+    fn push(&mut self, order: i64, from: Option<OrderStatus>, o: &RemoteOrder) {
+        if from.as_ref() == Some(&o.status) {
             return;
         }
         self.order.push(order);
         self.from.push(from);
-        self.to.push(o.status.as_str().to_owned());
+        self.to.push(o.status.clone());
         self.at.push(o.updated_at);
         // One per order and remote change: the status it reached and when.
         self.change.push(format!("{}@{}", o.status.as_str(), o.updated_at.to_rfc3339()));
@@ -261,7 +265,7 @@ async fn begin_refetchable(store: &Store) -> Result<sqlx::Transaction<'static, s
 #[allow(clippy::too_many_arguments)]
 pub async fn apply_order_page(
     store: &Store,
-    source: &str,
+    source: OrderSource,
     orders: &[RemoteOrder],
     ours: &HashMap<String, i64>,
     calendar: &WorkingCalendar,
@@ -341,7 +345,7 @@ pub async fn reset_cursors(store: &Store, prefix: &str) -> Result<u64, StoreErro
 /// `cooperatives` finds the cooperative of a seller id (kode_penyedia).
 pub async fn import_orders(
     store: &Store,
-    source: &str,
+    source: OrderSource,
     documents: &[RemoteOrder],
     cooperatives: &HashMap<String, i64>,
     calendar: &WorkingCalendar,
@@ -352,7 +356,7 @@ pub async fn import_orders(
     let before = stored(&mut tx, source, &ids).await?;
     let mut rows = OrderRows::default();
     for o in documents {
-        rows.push(o, cooperatives.get(&o.kode_penyedia).copied(), calendar, before.get(&o.order_id).map(|(_, s, _)| s.as_str()));
+        rows.push(o, cooperatives.get(&o.kode_penyedia).copied(), calendar, before.get(&o.order_id).map(|(_, s, _)| s));
     }
     // A document imported again replaces the stored copy (not only a newer one).
     sqlx::query("UPDATE purchase_orders SET remote_updated_at = NULL WHERE source = $1 AND remote_order_id = ANY($2)")

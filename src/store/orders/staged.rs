@@ -4,7 +4,7 @@
 //! and a claimed batch is read back, with its lines, as details to write.
 
 use super::*;
-use crate::domain::order::{OrderStatus, RemoteLine};
+use crate::domain::order::{OrderSource, OrderStatus, RemoteLine};
 
 /// A product row of a page: the catalogue's order id, the status it was
 /// listed under, and the line.
@@ -13,7 +13,7 @@ pub type StagedRow = (String, String, RemoteLine);
 /// The (buyer, fiscal year, status) of the orders of `source` whose lines are
 /// due, within the buyers and years asked for: what the product rows are
 /// read by. A status with no due order is never read.
-pub async fn due_queries(store: &Store, source: &str, klpd: &[String], years: &[i32]) -> Result<Vec<(String, i32, String)>, StoreError> {
+pub async fn due_queries(store: &Store, source: OrderSource, klpd: &[String], years: &[i32]) -> Result<Vec<(String, i32, String)>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT DISTINCT kode_klpd, fiscal_year, status FROM purchase_orders
          WHERE source = $1 AND needs_detail AND kode_klpd = ANY($2) AND fiscal_year = ANY($3) ORDER BY 1, 2, 3",
@@ -31,7 +31,7 @@ pub async fn due_queries(store: &Store, source: &str, klpd: &[String], years: &[
 /// and the page's together make the package's `count_product` (decided in
 /// SQL, on what is stored). An order with no plain count is never complete
 /// here: its rows are staged, and the run's last pass says why.
-pub async fn page_orders(store: &Store, source: &str, status: &str, counts: &[(String, i64)]) -> Result<HashMap<String, (i64, bool)>, StoreError> {
+pub async fn page_orders(store: &Store, source: OrderSource, status: &str, counts: &[(String, i64)]) -> Result<HashMap<String, (i64, bool)>, StoreError> {
     let ids: Vec<&str> = counts.iter().map(|(id, _)| id.as_str()).collect();
     let ns: Vec<i64> = counts.iter().map(|(_, n)| *n).collect();
     let rows: Vec<(String, i64, Option<bool>)> = sqlx::query_as(
@@ -53,7 +53,7 @@ pub async fn page_orders(store: &Store, source: &str, status: &str, counts: &[(S
 /// Stages a page of product rows: only those of an order of `source` whose
 /// lines are due, listed under the order's stored status; a row seen again
 /// (a repeated page) replaces its copy. Returns the rows kept.
-pub async fn stage_lines(store: &Store, source: &str, rows: &[StagedRow]) -> Result<u64, StoreError> {
+pub async fn stage_lines(store: &Store, source: OrderSource, rows: &[StagedRow]) -> Result<u64, StoreError> {
     // The last copy of each row: one statement may not touch a row twice.
     let mut last: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for (i, (order, status, line)) in rows.iter().enumerate() {
@@ -195,7 +195,7 @@ pub async fn forget_staged(store: &Store, ids: &[i64]) -> Result<u64, StoreError
 
 /// Forgets the staged rows of the orders of `source` no longer due, or
 /// listed now under another status than the one they were staged at.
-pub async fn forget_stale_staged(store: &Store, source: &str) -> Result<u64, StoreError> {
+pub async fn forget_stale_staged(store: &Store, source: OrderSource) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "DELETE FROM inaproc_line_stage s USING purchase_orders o
          WHERE o.id = s.order_id AND o.source = $1 AND (NOT o.needs_detail OR o.status <> s.status)",

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::domain::order::OrderStatus;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExportRow {
     pub order_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub order_date: Option<DateTime<Utc>>,
     pub deadline: Option<DateTime<Utc>>,
     pub buyer: Option<String>,
@@ -100,7 +100,7 @@ pub struct OrderLine {
     pub id: i64,
     pub order_id: String,
     pub cooperative: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub buyer: Option<String>,
     pub total: Decimal,
     pub lines: i64,
@@ -118,8 +118,8 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status)
+    pub fn status(&self) -> &OrderStatus {
+        &self.status
     }
 }
 

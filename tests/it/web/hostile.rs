@@ -198,7 +198,7 @@ async fn an_answer_goes_to_the_orders_own_row_when_its_catalogue_id_is_stored_un
     let twin: i64 = sqlx::query_scalar(
         "INSERT INTO purchase_orders (id, source, remote_order_id, cooperative_id, kode_klpd, fiscal_year, kode_penyedia, status, shipping_fee, total,
                                       order_date, deadline, nama_satker, needs_detail, raw)
-         SELECT (SELECT min(id) - 1 FROM purchase_orders), 'inaproc', o.remote_order_id, c.id, o.kode_klpd, o.fiscal_year, c.kode_penyedia, o.status,
+         SELECT (SELECT min(id) - 1 FROM purchase_orders), 'peppol-ubl', o.remote_order_id, c.id, o.kode_klpd, o.fiscal_year, c.kode_penyedia, o.status,
                 o.shipping_fee, o.total, o.order_date, o.deadline, o.nama_satker, false, '{}'
          FROM purchase_orders o, cooperatives c WHERE o.id = $1 AND c.code = $2 RETURNING id",
     )
