@@ -11,7 +11,6 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::{Channel, PublishError};
-use crate::catalog::client::request::listing_state;
 use crate::catalog::client::{Call, CatalogueClient, ClientError};
 use crate::domain::job::Job;
 use crate::store::publications::{self, FeedCounts, ReadOutcome};
@@ -216,7 +215,7 @@ pub async fn check_drift(
     let results: Vec<Result<Read, PublishError>> = futures_util::stream::iter(due)
         .map(|p| async move {
             Ok(match client.send(&p.seller, &Call::GetListing { id: p.remote_id.clone() }).await {
-                Ok(answer) => match listing_state(&answer.body) {
+                Ok(answer) => match answer.listing_written().review {
                     Some((state, reasons)) => Read::Applied(publications::apply_read(store, p.id, state, &reasons).await?),
                     None => {
                         tracing::warn!(publication = p.id, listing = %p.remote_id, "the listing read back has no state this version knows");

@@ -82,3 +82,50 @@ fn the_mock_catalogue_depends_on_nothing_of_the_adapter() {
         assert!(!text.contains("katalog_bridge"), "{} uses the adapter", f.display());
     }
 }
+
+/// Lines of `src/` outside the folders named that match `pattern`, as `file:line: text`.
+fn lines_matching(outside: &[&str], pattern: impl Fn(&str) -> bool) -> Vec<String> {
+    let src = common::repo().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        if outside.iter().any(|o| rel.starts_with(o)) {
+            continue;
+        }
+        for (i, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+            if !line.trim_start().starts_with("//") && pattern(line) {
+                found.push(format!("src/{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+/// Only `catalog/` reads the catalogue's answers field by field: elsewhere
+/// an answer is asked what it means.
+#[test]
+fn no_answer_of_the_catalogue_is_read_by_field_outside_catalog() {
+    let found = lines_matching(&["catalog/"], |l| l.contains(".body[\"") || l.contains("answer.body"));
+    assert!(found.is_empty(), "read these through catalog/:\n{}", found.join("\n"));
+    // The check itself finds such a line.
+    assert!(!lines_matching(&[], |l| l.contains(".body[\"")).is_empty(), "catalog/ reads answers this way, and the scan sees it");
+}
+
+/// No state is compared as a string outside `domain/` (and `catalog/`, which
+/// reads the wire): states cross the store as the domain's enums.
+#[test]
+fn no_state_is_compared_as_a_string_outside_the_domain() {
+    let compares_a_state = |l: &str| {
+        ["status", "state", "kind", "channel", "source", "outcome"].iter().any(|w| {
+            [" == \"", " != \"", ".as_str() == \"", ".as_str() != \"", ".as_deref() == Some(\"", ".as_deref() != Some(\""]
+                .iter()
+                .any(|op| l.contains(&format!("{w}{op}")))
+        })
+    };
+    let found = lines_matching(&["domain/", "catalog/", "store/embedded.rs"], compares_a_state);
+    assert!(found.is_empty(), "compare the domain's enums instead:\n{}", found.join("\n"));
+    assert!(compares_a_state(r#"if status == "live" {"#) && !compares_a_state("if status == State::Live {"));
+}
