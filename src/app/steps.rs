@@ -1,6 +1,6 @@
 //! Recording what happened after an order (shipped, delivered, the BAST,
 //! the tax invoice, the payment invoice, the money received, the way it is
-//! paid): the one place its rules live, for `orders record` and, next, the
+//! paid): the one place its rules live, for `orders record` and the
 //! order's page.
 
 use chrono::NaiveDate;
@@ -93,9 +93,10 @@ pub fn entries(steps: &Steps, today: NaiveDate) -> Result<Vec<NewEntry>, RecordE
 /// actor's scope), as made by `by`, in one transaction, and writes the
 /// audit entry. Returns the steps recorded.
 pub async fn record(store: &Store, actor: &Actor, order: OrderRef<'_>, steps: &Steps, by: &str, today: NaiveDate) -> Result<Vec<Step>, RecordError> {
+    // An order out of the actor's scope is not found, whatever was given.
+    let Some(head) = order.head(store, actor).await? else { return Err(RecordError::NotFound(order.shown())) };
     let entries = entries(steps, today)?;
     let by = crate::domain::text(by, "by", 100).map_err(|_| RecordError::NoOne)?;
-    let Some(head) = order.head(store, actor).await? else { return Err(RecordError::NotFound(order.shown())) };
     crate::store::orders::record_entries(store, head.id, &entries, &by).await?;
     let kinds: Vec<&str> = entries.iter().map(|e| e.step.as_str()).collect();
     crate::store::users::audit_as(

@@ -127,6 +127,7 @@ pub fn router(state: WebState) -> Router {
         .route("/pesanan/{id}", get(orders::show))
         .route("/pesanan/{id}/terima", post(orders::accept))
         .route("/pesanan/{id}/tolak", post(orders::reject))
+        .route("/pesanan/{id}/catat", post(orders::record))
         .route("/unduhan", get(uploads::downloads))
         .route("/unduhan/pesanan/{code}/{file}", get(uploads::orders_file))
         .route("/unduhan/buku-kerja/{code}", get(uploads::workbook))

@@ -144,6 +144,8 @@ struct OrderPage {
     overdue: Vec<String>,
     notices: Vec<(String, String, String)>,
     history: Vec<(String, String)>,
+    /// The ways of paying the form offers: (value, words).
+    payment_ways: Vec<(String, String)>,
 }
 
 fn steps_label(step: Step, lang: super::i18n::Lang) -> String {
@@ -218,14 +220,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         })
         .collect();
     let mut l = auth.layout("orders", format!("{} {}", t.order, o.order_id), &format!("/pesanan/{}", o.id));
-    l.notice = match q.jawab.as_deref() {
-        Some("terkirim") => Some(t.answer_queued.to_owned()),
-        Some("nanti") => Some(t.answer_later.to_owned()),
-        _ => None,
-    };
-    if q.jawab.as_deref() == Some("alasan") {
-        l.alert = Some(t.reason_needed.to_owned());
-    }
+    (l.notice, l.alert) = said(&q, t);
     let page = OrderPage {
         status: format::order_status(&o.status, lang),
         order_date: o.order_date.map(|d| when(d, lang)).unwrap_or_default(),
@@ -246,6 +241,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         overdue,
         notices,
         history,
+        payment_ways: crate::domain::fulfilment::PaymentWay::ALL.iter().map(|w| (w.as_str().to_owned(), state.tax.payment(*w).label.clone())).collect(),
         o,
         l,
     };
@@ -297,6 +293,88 @@ fn standing_view(s: &crate::orders::fulfilment::Standing, state: &WebState, lang
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct AnswerNotice {
     jawab: Option<String>,
+    catat: Option<String>,
+}
+
+/// The order page's form for the steps after the order (`app::steps::record`).
+#[derive(Debug, serde::Deserialize)]
+pub struct StepsForm {
+    #[serde(default)]
+    csrf: String,
+    tanggal: Option<String>,
+    dikirim: Option<String>,
+    diterima: Option<String>,
+    bast: Option<String>,
+    faktur: Option<String>,
+    tagihan: Option<String>,
+    dibayar: Option<String>,
+    cara_bayar: Option<String>,
+}
+
+/// What the page says after an answer or a recording: (notice, alert).
+fn said(q: &AnswerNotice, t: &super::i18n::Texts) -> (Option<String>, Option<String>) {
+    let recorded = match q.catat.as_deref() {
+        None => None,
+        Some("ok") => return (Some(t.recorded.to_owned()), None),
+        Some("kosong") => Some(t.record_nothing),
+        Some("bast") => Some(t.record_bast_needed),
+        Some("faktur") => Some(t.record_faktur_needed),
+        Some("dibayar") => Some(t.record_paid_bad),
+        Some("tanggal") => Some(t.record_day_bad),
+        Some(_) => Some(t.record_other),
+    };
+    match q.jawab.as_deref() {
+        Some("terkirim") => (Some(t.answer_queued.to_owned()), None),
+        Some("nanti") => (Some(t.answer_later.to_owned()), None),
+        Some("alasan") => (None, Some(t.reason_needed.to_owned())),
+        _ => (None, recorded.map(str::to_owned)),
+    }
+}
+
+/// Records the steps through the use case (the scope, each field checked,
+/// the audit entry); the page says how it went, in words of its language.
+pub async fn record(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Form(form): Form<StepsForm>) -> Result<Response, WebError> {
+    use crate::app::steps::{RecordError, Steps};
+    auth.check(&form.csrf)?;
+    let back = |code: &str| Ok(Redirect::to(&format!("/pesanan/{id}?catat={code}")).into_response());
+    let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let on = match given(form.tanggal) {
+        Some(day) => match chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => return back("tanggal"),
+        },
+        None => None,
+    };
+    let payment = match given(form.cara_bayar) {
+        Some(way) => match crate::domain::fulfilment::PaymentWay::parse(&way) {
+            Some(w) => Some(w),
+            None => return back("lain"),
+        },
+        None => None,
+    };
+    let steps = Steps {
+        on,
+        shipped: form.dikirim.is_some(),
+        delivered: form.diterima.is_some(),
+        bast: given(form.bast),
+        faktur: given(form.faktur),
+        invoice: given(form.tagihan),
+        paid: given(form.dibayar),
+        payment,
+    };
+    let actor = crate::app::Actor::user(&auth.user);
+    match crate::app::steps::record(&state.store, &actor, crate::app::orders::OrderRef::Row(id), &steps, &auth.user.username, crate::domain::time::today())
+        .await
+    {
+        Ok(_) => back("ok"),
+        Err(RecordError::NotFound(_)) => Err(WebError::NotFound),
+        Err(RecordError::Store(e)) => Err(e.into()),
+        Err(RecordError::Nothing) => back("kosong"),
+        Err(RecordError::Invalid { field: "bast", .. }) => back("bast"),
+        Err(RecordError::Invalid { field: "faktur", .. }) => back("faktur"),
+        Err(RecordError::Invalid { field: "paid", .. }) => back("dibayar"),
+        Err(RecordError::Invalid { .. } | RecordError::NoOne) => back("lain"),
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]

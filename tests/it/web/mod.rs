@@ -332,6 +332,7 @@ async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperat
     for path in [
         format!("/pesanan/{their_order}/terima"),
         format!("/pesanan/{their_order}/tolak"),
+        format!("/pesanan/{their_order}/catat"),
         format!("/produk/{their_pub}/kirim-ulang"),
         "/jalankan/orders".to_owned(),
     ] {
@@ -372,8 +373,10 @@ async fn a_cooperative_user_sees_only_their_cooperative_and_every_other_cooperat
     assert_eq!(theirs["status"], "CANCELLED", "the catalogue took the rejection");
     let (_, page) = v.get(&format!("/pesanan/{my_order}")).await;
     assert!(
-        page.contains("Tolak pesanan: terkirim — Stok beras habis minggu ini") && !page.contains("action=\"/pesanan/"),
-        "the answer shows, the forms are gone"
+        page.contains("Tolak pesanan: terkirim — Stok beras habis minggu ini")
+            && !page.contains(&format!("action=\"/pesanan/{my_order}/terima\""))
+            && !page.contains(&format!("action=\"/pesanan/{my_order}/tolak\"")),
+        "the answer shows, the answer's forms are gone"
     );
 
     // Their listings, page after page: each of their cooperative's publications and held-back drafts once.
@@ -456,8 +459,13 @@ async fn forms_without_the_sessions_csrf_token_change_nothing_logins_are_throttl
         if let Some(t) = &token {
             form.push(("csrf", t));
         }
-        for path in [format!("/pesanan/{my_order}/terima"), format!("/pesanan/{my_order}/tolak"), format!("/produk/{pub_id}/kirim-ulang"), "/keluar".to_owned()]
-        {
+        for path in [
+            format!("/pesanan/{my_order}/terima"),
+            format!("/pesanan/{my_order}/tolak"),
+            format!("/pesanan/{my_order}/catat"),
+            format!("/produk/{pub_id}/kirim-ulang"),
+            "/keluar".to_owned(),
+        ] {
             let (status, page, _) = v.post(&path, &form).await;
             assert_eq!(status, 403, "POST {path} with token {token:?}");
             assert!(page.contains("Formulir ini sudah tidak berlaku"), "the page says why: {page}");
@@ -840,4 +848,64 @@ async fn a_calendar_that_lacks_the_year_is_said_at_start_up_in_sync_orders_and_o
     v.get("/bahasa/en?lanjut=/").await;
     let (_, html) = v.get("/").await;
     assert!(html.contains("The working-day calendar lists holidays up to 2025 only"), "and in English: {html}");
+}
+
+/// The order's page records the steps after the order through the same use
+/// case as `orders record`: a bad field is refused with why in Bahasa
+/// Indonesia and records nothing; the good ones show on the page, each
+/// recording audited in the staff's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_steps_after_an_order_are_recorded_from_its_page_and_a_bad_field_says_why() {
+    let w = World::new("").await;
+    let ((mine, my_order), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    let v = Visitor::new(&w.base);
+    v.login("staf", PASSWORD).await;
+    let csrf = v.csrf().await;
+    let (_, page) = v.get(&format!("/pesanan/{my_order}")).await;
+    assert!(page.contains(&format!("action=\"/pesanan/{my_order}/catat\"")) && page.contains("Catat langkah setelah pesanan"), "the form is offered");
+    let count_entries = format!("SELECT count(*) FROM order_fulfilment WHERE order_id = {my_order}");
+
+    for (form, code, words) in [
+        (vec![("bast", "   ")], "kosong", "Tidak ada yang dicatat"),
+        (vec![("dibayar", "banyak")], "dibayar", "jumlah diterima harus angka rupiah"),
+        (vec![("tanggal", "31-02-2027"), ("dikirim", "1")], "tanggal", "tanggal tidak terbaca"),
+        (vec![("dikirim", "1"), ("cara_bayar", "barter")], "lain", "periksa isian"),
+    ] {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form.iter().copied());
+        let (status, _, to) = v.post(&format!("/pesanan/{my_order}/catat"), &fields).await;
+        assert_eq!((status, to.clone()), (303, Some(format!("/pesanan/{my_order}?catat={code}"))), "{form:?}");
+        let (_, page) = v.get(to.as_deref().unwrap()).await;
+        assert!(page.contains(words), "{form:?}: the page says why");
+        assert_eq!(w.scalar(&count_entries).await, 0, "{form:?}: nothing recorded");
+    }
+
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("tanggal", "2027-01-14"),
+        ("dikirim", "1"),
+        ("bast", "BAST/DINSOS/014"),
+        ("dibayar", "131.439"),
+        ("cara_bayar", "treasurer"),
+    ];
+    let (status, _, to) = v.post(&format!("/pesanan/{my_order}/catat"), &fields).await;
+    assert_eq!((status, to.as_deref()), (303, Some(format!("/pesanan/{my_order}?catat=ok").as_str())));
+    let recorded: Vec<(String, Option<String>, Option<rust_decimal::Decimal>, Option<chrono::NaiveDate>, String)> =
+        sqlx::query_as("SELECT kind, number, amount, on_date, recorded_by FROM order_fulfilment WHERE order_id = $1 ORDER BY kind")
+            .bind(my_order)
+            .fetch_all(w.store.pool())
+            .await
+            .unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 14);
+    let kinds: Vec<&str> = recorded.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(kinds, ["bast", "paid", "payment_way", "shipped"]);
+    assert!(recorded.iter().all(|r| r.3 == day && r.4 == "staf"), "{recorded:?}");
+    assert_eq!(recorded[0].1.as_deref(), Some("BAST/DINSOS/014"));
+    assert_eq!(recorded[1].2, Some(rust_decimal::Decimal::from(131_439)), "Indonesian thousands read as such");
+    let (_, page) = v.get(&format!("/pesanan/{my_order}?catat=ok")).await;
+    let shown_day = katalog_bridge::domain::time::show_date(day.unwrap());
+    assert!(page.contains("Langkah tercatat."), "the page says it is recorded");
+    assert!(page.contains(&format!("{shown_day} · BAST/DINSOS/014")) && page.contains("Rp131.439"), "the steps show on the page");
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'order.record' AND username = 'staf'").await, 1);
 }
