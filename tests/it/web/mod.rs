@@ -891,12 +891,12 @@ async fn the_steps_after_an_order_are_recorded_from_its_page_and_a_bad_field_say
     ];
     let (status, _, to) = v.post(&format!("/pesanan/{my_order}/catat"), &fields).await;
     assert_eq!((status, to.as_deref()), (303, Some(format!("/pesanan/{my_order}?catat=ok").as_str())));
-    let recorded: Vec<(String, Option<String>, Option<rust_decimal::Decimal>, Option<chrono::NaiveDate>, String)> =
-        sqlx::query_as("SELECT kind, number, amount, on_date, recorded_by FROM order_fulfilment WHERE order_id = $1 ORDER BY kind")
-            .bind(my_order)
-            .fetch_all(w.store.pool())
-            .await
-            .unwrap();
+    type Entry = (String, Option<String>, Option<rust_decimal::Decimal>, Option<chrono::NaiveDate>, String);
+    let recorded: Vec<Entry> = sqlx::query_as("SELECT kind, number, amount, on_date, recorded_by FROM order_fulfilment WHERE order_id = $1 ORDER BY kind")
+        .bind(my_order)
+        .fetch_all(w.store.pool())
+        .await
+        .unwrap();
     let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 14);
     let kinds: Vec<&str> = recorded.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(kinds, ["bast", "paid", "payment_way", "shipped"]);
