@@ -91,7 +91,13 @@ pub struct OrdersOutcome {
 /// Starts the mock catalogue of `fixtures/scenarios/mojokerto.toml` in this
 /// process, publishes every cooperative's ready products under its own seller
 /// account, moves the catalogue's clock past the review, and follows it.
-async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures: &Path, tables: &Tables) -> anyhow::Result<CatalogueOutcome> {
+async fn on_the_mock_catalogue(
+    store: &Store,
+    mappings: &MappingSource,
+    fixtures: &Path,
+    tables: &Tables,
+    photo_base: &str,
+) -> anyhow::Result<CatalogueOutcome> {
     use crate::config::CatalogueSettings;
     let scenario_path = fixtures.join("scenarios/mojokerto.toml");
     let mut scenario = mock_catalog::Scenario::load(&scenario_path).map_err(|e| anyhow::anyhow!("reading {}: {e}", scenario_path.display()))?;
@@ -108,7 +114,8 @@ async fn on_the_mock_catalogue(store: &Store, mappings: &MappingSource, fixtures
     let settings = CatalogueSettings { base_url: server.url(), ..settings };
     let (client, _) = crate::catalog::client::CatalogueClient::new(&settings)?;
     let plan = Format::KatalogV6.plan(mappings, tables)?;
-    let publish = crate::publish::publish(store, &plan, &client, &crate::publish::PublishOptions::default()).await?;
+    let publish =
+        crate::publish::publish(store, &plan, &client, &crate::publish::PublishOptions { photo_base: photo_base.to_owned(), ..Default::default() }).await?;
     let http = reqwest::Client::new();
     http.post(format!("{}/admin/clock/advance", server.url()))
         .json(&serde_json::json!({"hours": review_hours}))
@@ -204,6 +211,7 @@ pub async fn run(
     fixtures: &Path,
     out: &Path,
     settings: &ImportSettings,
+    photo_base: &str,
 ) -> anyhow::Result<DemoOutcome> {
     let options = ImportOptions::default();
     let mut imports = vec![intake::cooperatives::import_cooperatives(store, &fixtures.join("cooperatives.csv"), &options, settings).await?];
@@ -224,10 +232,10 @@ pub async fn run(
     for format in Format::ALL {
         let plan = format.plan(mappings, &tables)?;
         let target = out.join(format.name());
-        let options = MapOptions { cooperative: None, out: Output::Path(target), issue_date: time::today() };
+        let options = MapOptions { cooperative: None, out: Output::Path(target), issue_date: time::today(), photo_base: photo_base.to_owned() };
         maps.push(map_products(store, &plan, format, &options).await?);
     }
-    let catalogue = on_the_mock_catalogue(store, mappings, fixtures, &tables).await?;
+    let catalogue = on_the_mock_catalogue(store, mappings, fixtures, &tables, photo_base).await?;
     Ok(DemoOutcome { location: store.location().to_owned(), imports, cooperatives, maps, catalogue })
 }
 

@@ -18,6 +18,7 @@ pub mod listings;
 pub mod mapping;
 pub mod notify;
 pub mod orders;
+pub mod photos;
 pub mod publish;
 pub mod shutdown;
 pub mod store;

@@ -68,6 +68,7 @@ pub(super) fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&S
                 batch: settings.daemon.claim_batch.clamp(1, 1000),
                 notify,
                 status: crate::publish::status::StatusOptions::from_settings(&settings.listings),
+                photo_base: settings.photo_base(),
             },
             listen: settings.daemon.listen.clone(),
             metrics_listen: settings.daemon.metrics_listen.clone(),
@@ -83,6 +84,8 @@ pub(super) fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&S
                 import: settings.import.clone(),
                 mappings: mappings.clone(),
                 orders_from_inaproc,
+                photo_base: settings.photo_base(),
+                photos: settings.photos.clone(),
             }),
         })
     })

@@ -27,7 +27,7 @@ pub(super) async fn demo_command(fixtures: std::path::PathBuf, out: std::path::P
     demo_settings.database.name = "katalog_bridge_demo".into();
     let settings = &demo_settings;
     with_store(settings, async |store| {
-        let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import).await?;
+        let outcome = demo::run(store, &units, &mappings, &fixtures, &out, &settings.import, &settings.photo_base()).await?;
         for report in &outcome.imports {
             for line in report.reject_lines() {
                 eprintln!("{line}");

@@ -40,7 +40,14 @@ async fn publish(
         let mut code = EXIT_OK;
         for channel in channels {
             let plan = channel.format().plan(mappings, &tables)?;
-            let options = crate::publish::PublishOptions { channel, cooperative: cooperative.clone(), dry_run, out: out.clone(), ..Default::default() };
+            let options = crate::publish::PublishOptions {
+                channel,
+                cooperative: cooperative.clone(),
+                dry_run,
+                out: out.clone(),
+                photo_base: settings.photo_base(),
+                ..Default::default()
+            };
             // (an unknown cooperative is refused by the mapping the publisher starts with)
             let report = crate::publish::publish(store, &plan, &client, &options).await?;
             for r in &report.refused {

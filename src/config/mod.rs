@@ -120,6 +120,8 @@ pub struct Settings {
     pub inaproc: Option<InaprocSettings>,
     /// `[web]`: the dashboard the daemon serves at `/`.
     pub web: WebSettings,
+    /// `[photos]`: the bounds on product photos sent from a phone.
+    pub photos: PhotoSettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
 }
@@ -139,6 +141,32 @@ pub struct ListingSettings {
 impl Default for ListingSettings {
     fn default() -> Self {
         Self { drift_check_hours: 24, drift_check_max: 2000 }
+    }
+}
+
+/// `[photos]`: what a product photo sent from the dashboard may be, and
+/// what is kept of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhotoSettings {
+    /// The largest file taken, in bytes (a phone's photo is 2-8 MB).
+    pub max_bytes: usize,
+    /// The most pixels (width × height) decoded; a larger image is refused
+    /// from its header. A decoded photo holds up to 4 bytes a pixel.
+    pub max_pixels: u64,
+    /// The catalogue's minimum, on each side (its form takes 300-2,048 px).
+    pub min_side_px: u32,
+    /// The kept JPEG's longest side.
+    pub longest_side_px: u32,
+    /// The kept JPEG's quality, 1-100.
+    pub jpeg_quality: u8,
+    /// Photos one product may have.
+    pub max_per_product: i64,
+}
+
+impl Default for PhotoSettings {
+    fn default() -> Self {
+        Self { max_bytes: 20 << 20, max_pixels: 50_000_000, min_side_px: 300, longest_side_px: 1600, jpeg_quality: 85, max_per_product: 5 }
     }
 }
 
@@ -169,6 +197,12 @@ pub struct WebSettings {
     /// lock it for everyone until the hour passes or the liaison runs
     /// `users unlock` (short of that, they only slow its logins by a few seconds).
     pub throttle_flood_failures: i64,
+    /// The dashboard's address as the world sees it (`https://katalog.example.go.id`):
+    /// photos uploaded from the dashboard are given to the catalogue at
+    /// `{public_base_url}/foto/<digest>.jpg`, which the catalogue's servers
+    /// fetch. Unset: `http://` and `[daemon] listen`, which only this
+    /// machine reaches.
+    pub public_base_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -183,6 +217,7 @@ impl Default for WebSettings {
             throttle_address_failures: 20,
             throttle_window_minutes: 15,
             throttle_flood_failures: 50,
+            public_base_url: None,
         }
     }
 }
@@ -656,6 +691,16 @@ impl Settings {
     }
 
     /// A human-readable view of the effective settings, secrets masked.
+    /// Where the world fetches the dashboard's photos: `[web]
+    /// public_base_url`, or `http://` and `[daemon] listen`, without a
+    /// trailing slash.
+    pub fn photo_base(&self) -> String {
+        match self.web.public_base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.daemon.listen),
+        }
+    }
+
     pub fn describe(&self) -> String {
         let db_url = match &self.database.url {
             Some(url) => redact_url(url.expose_secret()),

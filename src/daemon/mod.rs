@@ -327,6 +327,8 @@ pub struct WebParts {
     pub import: crate::config::ImportSettings,
     pub mappings: crate::mapping::MappingSource,
     pub orders_from_inaproc: bool,
+    pub photo_base: String,
+    pub photos: crate::config::PhotoSettings,
 }
 
 /// Runs the daemon on `store` until SIGTERM or SIGINT: the HTTP endpoints,
@@ -375,6 +377,9 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
                 mappings: w.mappings,
                 jobs: Some(jobs.clone()),
                 orders_from_inaproc: w.orders_from_inaproc,
+                photo_base: w.photo_base,
+                photos: crate::photos::PhotoLimits::from_settings(&w.photos),
+                photos_per_product: w.photos.max_per_product,
                 hashing: tokio::sync::Semaphore::new(2),
                 overview: Default::default(),
             });

@@ -77,7 +77,25 @@ pub fn quantity(value: Decimal, what: &str) -> Result<Decimal, DomainError> {
 pub fn format_rupiah(value: Decimal) -> String {
     let negative = value.is_sign_negative() && !value.is_zero();
     let v = value.abs().round_dp(2);
-    let whole = v.trunc().to_string();
+    let grouped = grouped_thousands(&v.trunc().to_string());
+    let frac = (v.fract() * Decimal::from(100)).trunc();
+    let sign = if negative { "-" } else { "" };
+    if frac.is_zero() { format!("{sign}Rp{grouped}") } else { format!("{sign}Rp{grouped},{:02}", frac) }
+}
+
+/// A number as an Indonesian types it, and as `parse_decimal` reads it
+/// back: a dot between thousands, a comma before the decimals (`12.500`,
+/// `0,25`, `1.250,5`).
+pub fn format_number_id(value: Decimal) -> String {
+    let v = value.normalize();
+    let sign = if v.is_sign_negative() && !v.is_zero() { "-" } else { "" };
+    let text = v.abs().to_string();
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let whole = grouped_thousands(whole);
+    if frac.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole},{frac}") }
+}
+
+fn grouped_thousands(whole: &str) -> String {
     let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
     for (i, c) in whole.chars().enumerate() {
         if i > 0 && (whole.len() - i).is_multiple_of(3) {
@@ -85,9 +103,7 @@ pub fn format_rupiah(value: Decimal) -> String {
         }
         grouped.push(c);
     }
-    let frac = (v.fract() * Decimal::from(100)).trunc();
-    let sign = if negative { "-" } else { "" };
-    if frac.is_zero() { format!("{sign}Rp{grouped}") } else { format!("{sign}Rp{grouped},{:02}", frac) }
+    grouped
 }
 
 #[cfg(test)]
@@ -113,5 +129,13 @@ mod tests {
         assert_eq!(format_rupiah(dec!(999)), "Rp999");
         assert_eq!(format_rupiah(dec!(-5000)), "-Rp5.000");
         assert_eq!(format_rupiah(dec!(0)), "Rp0");
+    }
+
+    #[test]
+    fn numbers_are_written_as_they_are_typed_and_read_back_the_same() {
+        for (value, written) in [(dec!(12500), "12.500"), (dec!(0.25), "0,25"), (dec!(1250.5), "1.250,5"), (dec!(7), "7"), (dec!(1000000), "1.000.000")] {
+            assert_eq!(format_number_id(value), written);
+            assert_eq!(crate::domain::number::parse_decimal(written).unwrap(), value, "{written} reads back");
+        }
     }
 }

@@ -95,6 +95,9 @@ pub fn letter(mut index: usize) -> String {
 pub struct CellIssue {
     /// `H (harga)`, or empty for the whole row.
     pub column: String,
+    /// The column's header (`harga`), or empty for the whole row: where a
+    /// form shows the problem.
+    pub field: &'static str,
     pub problem: DomainError,
 }
 
@@ -143,7 +146,7 @@ impl<'a> RowView<'a> {
     pub fn fail(&mut self, column: usize, problem: DomainError) {
         let name = self.spec[column].header;
         let at = self.header.positions[column].map_or_else(|| "(missing)".to_owned(), letter);
-        self.issues.push(CellIssue { column: format!("{at} ({name})"), problem });
+        self.issues.push(CellIssue { column: format!("{at} ({name})"), field: name, problem });
     }
 
     /// Records that a required cell is blank.

@@ -318,7 +318,7 @@ impl Input<'_> {
 fn reject(report: &mut ImportReport, rejects: &mut RejectsWriter, view: &RowView<'_>) -> Result<(), ImportError> {
     let issues: Vec<CellIssue> = if view.issues.is_empty() {
         let problem = crate::domain::DomainError::new("unreadable_row", "row could not be read", "baris tidak dapat dibaca");
-        vec![CellIssue { column: String::new(), problem }]
+        vec![CellIssue { column: String::new(), field: "", problem }]
     } else {
         view.issues.clone()
     };

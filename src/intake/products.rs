@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
-use super::columns::{Column, Header, RowView, duplicate};
+use super::columns::{CellIssue, Column, Header, RowView, duplicate};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
 use crate::domain::cooperative::{CooperativeCode, yes_no};
@@ -130,6 +130,28 @@ pub async fn import_products(
     };
     let mut import = ProductImport { units, coops, fixed, seen: HashMap::new() };
     super::run(&mut import, (!options.dry_run).then_some(store), path, options, settings).await
+}
+
+/// One product as a form gives it, each field named by its column's header
+/// (`nama_produk`, `harga`, ...): checked by the very parser a file's row
+/// goes through, so the page and the file never disagree. The product is
+/// `cooperative`'s; every problem names its field.
+pub fn parse_fields(units: &UnitTable, cooperative: (CooperativeCode, i64), fields: &[(&str, &str)]) -> Result<ProductDraft, Vec<CellIssue>> {
+    use super::source::{Cell, MAX_CELL_CHARS, RawRow};
+    let names = RawRow { line: 1, cells: fields.iter().map(|(name, _)| Cell::Text((*name).to_owned())).collect() };
+    let header = super::columns::resolve(PRODUCT_COLUMNS, &names).map_err(|problem| vec![CellIssue { column: String::new(), field: "", problem }])?;
+    let cell = |value: &str| {
+        let chars = value.chars().count();
+        if chars > MAX_CELL_CHARS { Cell::TooLong { chars, head: value.chars().take(40).collect() } } else { Cell::Text(value.to_owned()) }
+    };
+    let row = RawRow { line: 2, cells: fields.iter().map(|(_, value)| cell(value)).collect() };
+    let mut import = ProductImport { units, coops: HashMap::new(), fixed: Some(cooperative), seen: HashMap::new() };
+    let mut view = RowView::new(PRODUCT_COLUMNS, &header, &row);
+    let parsed = import.parse(&mut view);
+    match parsed {
+        Some((_, draft)) if view.issues.is_empty() => Ok(draft),
+        _ => Err(view.issues),
+    }
 }
 
 struct ProductImport<'a> {

@@ -37,11 +37,20 @@ pub struct RealJobs {
     pub notify: Option<Arc<crate::notify::Notifier>>,
     /// How the status job reads (its drift check's settings).
     pub status: crate::publish::status::StatusOptions,
+    /// Where the world fetches the dashboard's photos (`Settings::photo_base`).
+    pub photo_base: String,
 }
 
 impl RealJobs {
     fn publish_options(&self, channel: Channel) -> PublishOptions {
-        PublishOptions { channel, lease: self.lease, batch: self.batch, issue_date: crate::domain::time::today(), ..Default::default() }
+        PublishOptions {
+            channel,
+            lease: self.lease,
+            batch: self.batch,
+            issue_date: crate::domain::time::today(),
+            photo_base: self.photo_base.clone(),
+            ..Default::default()
+        }
     }
 
     fn order_options(&self) -> SyncOptions {

@@ -65,6 +65,8 @@ pub struct MapOptions {
     pub out: Output,
     /// The catalogue's issue date (today in Jakarta; fixed in tests).
     pub issue_date: NaiveDate,
+    /// Where the world fetches the dashboard's photos (`Settings::photo_base`).
+    pub photo_base: String,
 }
 
 /// The issues of one product.
@@ -309,7 +311,7 @@ async fn map_rows(
 ) -> Result<MapReport, ListingError> {
     let mut report = MapReport { format: format.name().into(), ..Default::default() };
     let mut updates: Vec<ListingUpdate> = Vec::with_capacity(STORE_BATCH);
-    let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref(), None);
+    let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref(), None, &options.photo_base);
     let mut payload = Vec::with_capacity(1024);
     let mut current: Option<(String, SellerSink)> = None;
     while let Some(row) = rows.next().await {

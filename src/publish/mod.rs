@@ -82,6 +82,8 @@ pub struct PublishOptions {
     pub issue_date: chrono::NaiveDate,
     /// Where the xlsx channel writes its workbooks (a folder per run inside).
     pub out: std::path::PathBuf,
+    /// Where the world fetches the dashboard's photos (`Settings::photo_base`).
+    pub photo_base: String,
 }
 
 impl Default for PublishOptions {
@@ -95,6 +97,7 @@ impl Default for PublishOptions {
             concurrency: 8,
             issue_date: crate::domain::time::today(),
             out: std::path::PathBuf::from("out/upload"),
+            photo_base: crate::config::Settings::default().photo_base(),
         }
     }
 }
@@ -236,7 +239,8 @@ async fn sellers_for(store: &Store, client: &CatalogueClient, options: &PublishO
 /// `sellers`, handing over to this channel what they listed through another.
 async fn plan_publications(store: &Store, plan: &Plan, options: &PublishOptions, sellers: &[String]) -> Result<publications::PlanCounts, PublishError> {
     let format = options.channel.format();
-    let map_options = MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date };
+    let map_options =
+        MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date, photo_base: options.photo_base.clone() };
     map_products(store, plan, format, &map_options).await?;
     Ok(publications::plan(store, options.channel, format.name(), options.cooperative.as_deref(), sellers).await?)
 }

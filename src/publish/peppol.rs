@@ -95,7 +95,7 @@ async fn build(
     let mut release: Vec<i64> = Vec::new();
     let mut stale: Vec<&Claimed> = Vec::new();
     let mut payload = Vec::with_capacity(4096);
-    let mut rows = products_for_mapping(store, Format::PeppolCatalogue.name(), None, Some(&product_ids));
+    let mut rows = products_for_mapping(store, Format::PeppolCatalogue.name(), None, Some(&product_ids), &options.photo_base);
     while let Some(row) = rows.next().await {
         let row = row?;
         let Some(c) = by_product.get(&row.product.id).copied() else { continue };

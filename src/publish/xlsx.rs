@@ -58,7 +58,7 @@ pub(super) async fn export(
         }
         let ids: Vec<i64> = batch.iter().map(|c| c.product_id).collect();
         let by_product: HashMap<i64, &publications::Claimed> = batch.iter().map(|c| (c.product_id, c)).collect();
-        let mut rows = products_for_mapping(store, Format::KatalogV6Xlsx.name(), None, Some(&ids));
+        let mut rows = products_for_mapping(store, Format::KatalogV6Xlsx.name(), None, Some(&ids), &options.photo_base);
         let mut stale = Vec::new();
         while let Some(row) = rows.next().await {
             let row = row?;

@@ -122,6 +122,7 @@ pub struct ListingRow {
     pub product: String,
     pub cooperative_id: i64,
     pub member_id: i64,
+    pub product_id: i64,
     /// The publication's channel; none for a held-back draft.
     pub channel: Option<Channel>,
     pub state: Standing,
@@ -176,7 +177,7 @@ pub async fn listings(
     if after.is_some() {
         common.push("(p.cooperative_id, p.member_id, p.sku) >= ($4, $5, $6)");
     }
-    let columns = "c.code AS cooperative, m.code AS member, p.sku, p.name AS product, p.cooperative_id, p.member_id";
+    let columns = "c.code AS cooperative, m.code AS member, p.sku, p.name AS product, p.cooperative_id, p.member_id, p.id AS product_id";
     let joins = "JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id";
     // ($1-$7 are named in every statement, so each always has a type.)
     let typed = "($1::bigint IS NULL OR true) AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true) AND ($4::bigint IS NULL OR true) \

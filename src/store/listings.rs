@@ -23,24 +23,30 @@ pub struct MappingRow {
 }
 
 /// Every product (of one cooperative, or all; or only those of `ids`),
-/// ordered by cooperative, member and SKU.
+/// ordered by cooperative, member and SKU. Its photos are those sent from
+/// the dashboard, as `{photo_base}/foto/<digest>.jpg` in their order, then
+/// the addresses its sheet gave.
 pub fn products_for_mapping<'a>(
     store: &'a Store,
     format: &'a str,
     cooperative: Option<&'a str>,
     ids: Option<&'a [i64]>,
+    photo_base: &'a str,
 ) -> BoxStream<'a, Result<MappingRow, StoreError>> {
     use futures_util::StreamExt;
     sqlx::query(
         "SELECT p.id, m.code AS member_code, m.name AS member_name, p.sku, p.name, p.description, p.category,
                 p.unit, p.price, p.stock, p.min_purchase, p.weight_kg, p.net_content, p.origin, p.production_location,
-                p.tkdn_percent, p.tkdn_certificate, p.sni_certificate, p.brand, p.photo_urls, p.active,
+                p.tkdn_percent, p.tkdn_certificate, p.sni_certificate, p.brand,
+                COALESCE(ph.urls, '{}') || p.photo_urls AS photo_urls, p.active,
                 c.code AS coop_code, c.name AS coop_name, c.city, c.kelurahan, c.npwp, c.nib, c.gln, c.pkp,
                 l.content_hash, pb.sent_hash AS submitted_hash, l.draft_hash
          FROM products p
          JOIN members m ON m.id = p.member_id
          JOIN cooperatives c ON c.id = p.cooperative_id
          LEFT JOIN listings l ON l.product_id = p.id AND l.format = $1
+         LEFT JOIN (SELECT product_id, array_agg($4 || '/foto/' || digest || '.jpg' ORDER BY position, digest) AS urls
+                    FROM product_photos GROUP BY product_id) ph ON ph.product_id = p.id
          LEFT JOIN publications pb ON pb.product_id = p.id AND pb.channel = 'peppol' AND pb.seller = c.kode_penyedia
               AND pb.state <> 'withdrawn' AND $1 = 'peppol-catalogue'
          WHERE ($2::text IS NULL OR c.code = $2) AND ($3::bigint[] IS NULL OR p.id = ANY($3))
@@ -49,6 +55,7 @@ pub fn products_for_mapping<'a>(
     .bind(format)
     .bind(cooperative)
     .bind(ids)
+    .bind(photo_base)
     .fetch(&store.pool)
     .map(|row| -> Result<MappingRow, StoreError> {
         let row = row?;

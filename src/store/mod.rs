@@ -20,6 +20,7 @@ pub mod live;
 mod named;
 pub mod notifications;
 pub mod orders;
+pub mod photos;
 pub mod products;
 pub mod publications;
 pub mod quota;

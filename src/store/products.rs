@@ -366,3 +366,61 @@ pub async fn seller_records(store: &Store, cooperative: Option<&str>) -> Result<
         .fetch_all(&store.pool)
         .await?)
 }
+
+/// One product as stored, with its cooperative and member: what its page
+/// shows and its form starts from.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredProduct {
+    pub id: i64,
+    pub cooperative_id: i64,
+    pub cooperative: String,
+    pub member_code: String,
+    pub member_name: String,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub unit: String,
+    pub price: Decimal,
+    pub stock: Decimal,
+    pub weight_kg: Option<Decimal>,
+    pub net_content: Option<String>,
+    pub tkdn_percent: Option<Decimal>,
+    pub tkdn_certificate: Option<String>,
+    /// The photos' addresses the sheet gave (those sent from the dashboard are in `photos`).
+    pub photo_urls: Vec<String>,
+    pub active: bool,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A product by id, when it is one of `scope`'s (every cooperative's when `None`).
+pub async fn product_in_scope(store: &Store, scope: Option<i64>, id: i64) -> Result<Option<StoredProduct>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.cooperative_id, c.code AS cooperative, m.code AS member_code, m.name AS member_name, p.sku, p.name,
+                p.description, p.category, p.unit, p.price, p.stock, p.weight_kg, p.net_content, p.tkdn_percent,
+                p.tkdn_certificate, p.photo_urls, p.active, p.updated_at
+         FROM products p JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
+         WHERE p.id = $1 AND ($2::bigint IS NULL OR p.cooperative_id = $2)",
+    )
+    .bind(id)
+    .bind(scope)
+    .fetch_optional(&store.pool)
+    .await?)
+}
+
+/// The id of a cooperative's product by member code and SKU.
+pub async fn product_id(store: &Store, cooperative_id: i64, member_code: &str, sku: &str) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT p.id FROM products p JOIN members m ON m.id = p.member_id WHERE p.cooperative_id = $1 AND m.code = $2 AND p.sku = $3")
+        .bind(cooperative_id)
+        .bind(member_code)
+        .bind(sku)
+        .fetch_optional(&store.pool)
+        .await?)
+}
+
+/// Withdraws (`false`) or reactivates (`true`) a product; whether it changed.
+pub async fn set_active(store: &Store, id: i64, active: bool) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("UPDATE products SET active = $2, updated_at = now() WHERE id = $1 AND active <> $2").bind(id).bind(active).execute(&store.pool).await?;
+    Ok(done.rows_affected() > 0)
+}

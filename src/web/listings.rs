@@ -40,6 +40,7 @@ fn parse_key(s: &str) -> Option<dashboard::ListingKey> {
 
 pub struct Row {
     pub id: Option<i64>,
+    pub product_id: i64,
     pub cooperative: String,
     pub member: String,
     pub sku: String,
@@ -151,6 +152,7 @@ pub async fn page(State(state): State<WebState>, auth: Auth, Query(q): Query<Lis
                 reasons: if r.state.needs_attention() { reasons(&r, lang) } else { Vec::new() },
                 attention: r.state.needs_attention(),
                 id: r.id,
+                product_id: r.product_id,
                 cooperative: r.cooperative,
                 member: r.member,
                 sku: r.sku,

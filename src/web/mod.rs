@@ -21,6 +21,7 @@ pub mod i18n;
 mod listings;
 mod orders;
 pub mod overview;
+mod products;
 mod runs;
 mod uploads;
 
@@ -67,6 +68,11 @@ pub struct Inner {
     pub jobs: Option<Arc<crate::jobs::RealJobs>>,
     /// Orders are confirmed in the INAPROC portal: the pages say where and by when.
     pub orders_from_inaproc: bool,
+    /// Where the world fetches the photos (`Settings::photo_base`).
+    pub photo_base: String,
+    /// What a photo may be (`[photos]`), and how many a product may have.
+    pub photos: crate::photos::PhotoLimits,
+    pub photos_per_product: i64,
     /// Password hashes computed at once (argon2id takes ~19 MiB each).
     pub hashing: tokio::sync::Semaphore,
     /// The overview's figures, reused for a few seconds.
@@ -113,6 +119,7 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 /// listener, and are 404 here).
 pub fn router(state: WebState) -> Router {
     let upload_limit = usize::try_from(state.import.max_file_bytes.saturating_add(FORM_LIMIT as u64)).unwrap_or(usize::MAX);
+    let photo_limit = state.photos.max_bytes.saturating_add(FORM_LIMIT);
     Router::new()
         .route("/", get(overview::page))
         .route("/masuk", get(auth::login_page).post(auth::login))
@@ -120,6 +127,14 @@ pub fn router(state: WebState) -> Router {
         .route("/bahasa/{lang}", get(set_language))
         .route("/produk", get(listings::page))
         .route("/produk/{id}/kirim-ulang", post(listings::resubmit))
+        .route("/produk/baru", get(products::new_page).post(products::create))
+        .route("/produk/{id}", get(products::show).post(products::edit))
+        .route("/produk/{id}/tarik", post(products::withdraw))
+        .route("/produk/{id}/aktifkan", post(products::reactivate))
+        .route("/produk/{id}/foto", post(products::add_photo).layer(DefaultBodyLimit::max(photo_limit)))
+        .route("/produk/{id}/foto/{digest}/utama", post(products::photo_main))
+        .route("/produk/{id}/foto/{digest}/hapus", post(products::photo_remove))
+        .route("/foto/{file}", get(products::photo))
         // Only the upload reads more than a form (streamed, up to import.max_file_bytes).
         .route("/unggah", get(uploads::page).post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/unggah/templat/{file}", get(uploads::template))

@@ -38,6 +38,7 @@ async fn map(store: &Store, format: Format, out: &Path, cooperative: Option<&str
         cooperative: cooperative.map(str::to_owned),
         out: Output::Path(out.to_owned()),
         issue_date: NaiveDate::parse_from_str(ISSUE_DATE, "%Y-%m-%d").unwrap(),
+        photo_base: "https://katalog.example".into(),
     };
     map_products(store, &plan(format), format, &options).await.unwrap()
 }

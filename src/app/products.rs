@@ -1,0 +1,265 @@
+//! A cooperative's products from the dashboard: adding and editing one
+//! (through the importer's own parser), withdrawing and reactivating it,
+//! its photos. The one place their rules live, for the product's page and
+//! the `products` commands.
+
+use std::collections::BTreeMap;
+
+use super::Actor;
+use crate::domain::cooperative::CooperativeCode;
+use crate::domain::money::format_number_id;
+use crate::intake::columns::CellIssue;
+use crate::mapping::units::UnitTable;
+use crate::photos::{PhotoError, PhotoLimits};
+use crate::store::photos::{Kept, ProductPhoto};
+use crate::store::products::{Present, StoredProduct};
+use crate::store::{Store, StoreError};
+
+/// The product form's fields, named as the products sheet's columns, in
+/// the order the form shows them.
+pub const FIELDS: &[&str] = &[
+    "kode_anggota",
+    "nama_anggota",
+    "sku",
+    "nama_produk",
+    "kategori",
+    "satuan",
+    "isi_bersih",
+    "harga",
+    "stok",
+    "berat_kg",
+    "tkdn_persen",
+    "no_sertifikat_tkdn",
+    "deskripsi",
+];
+
+/// The fields that name the product in the catalogue (its seller item id):
+/// given when it is added, fixed after.
+pub const FIXED: &[&str] = &["kode_anggota", "sku"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProductError {
+    #[error("no product #{0} is stored within your cooperatives")]
+    NotFound(i64),
+    #[error("no cooperative {0} within your cooperatives")]
+    NoCooperative(String),
+    #[error("the photo was refused: {0}")]
+    Photo(PhotoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Which product a form saves.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A new product of the cooperative named (a staff member's own, whatever is named).
+    New {
+        cooperative: Option<String>,
+    },
+    Existing(i64),
+}
+
+/// How saving a product form ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Saved {
+    /// Stored: the product's id, whether it is new, and the fields changed
+    /// (each with its value before and after, as typed).
+    Done { id: i64, created: bool, changed: BTreeMap<&'static str, (String, String)> },
+    /// Nothing stored: each problem names its field.
+    Refused(Vec<CellIssue>),
+}
+
+/// A product's fields as the form shows them (numbers in Indonesian notation).
+pub fn fields_of(p: &StoredProduct) -> BTreeMap<&'static str, String> {
+    let num = |d: Option<rust_decimal::Decimal>| d.map(format_number_id).unwrap_or_default();
+    BTreeMap::from([
+        ("kode_anggota", p.member_code.clone()),
+        ("nama_anggota", p.member_name.clone()),
+        ("sku", p.sku.clone()),
+        ("nama_produk", p.name.clone()),
+        ("kategori", p.category.clone()),
+        ("satuan", p.unit.clone()),
+        ("isi_bersih", p.net_content.clone().unwrap_or_default()),
+        ("harga", format_number_id(p.price)),
+        ("stok", format_number_id(p.stock)),
+        ("berat_kg", num(p.weight_kg)),
+        ("tkdn_persen", num(p.tkdn_percent)),
+        ("no_sertifikat_tkdn", p.tkdn_certificate.clone().unwrap_or_default()),
+        ("deskripsi", p.description.clone()),
+    ])
+}
+
+/// Adds or edits a product from a form's fields (by column header; any
+/// other field is ignored). The product's cooperative must be within the
+/// actor's scope; an edit keeps the member code and SKU it has. The values
+/// go through the importer's parser and its upsert; the change is audited
+/// with each changed field's value before and after.
+pub async fn save(store: &Store, units: &UnitTable, actor: &Actor, target: Target, form: &BTreeMap<String, String>) -> Result<Saved, ProductError> {
+    let (cooperative, before) = match &target {
+        Target::Existing(id) => {
+            let p = crate::store::products::product_in_scope(store, actor.scope, *id).await?.ok_or(ProductError::NotFound(*id))?;
+            ((p.cooperative_id, p.cooperative.clone()), Some(p))
+        }
+        Target::New { cooperative } => (cooperative_for(store, actor, cooperative.as_deref()).await?, None),
+    };
+    let code = CooperativeCode::parse(&cooperative.1).map_err(|e| StoreError::Inconsistent(format!("stored cooperative code: {e}")))?;
+    let old = before.as_ref().map(fields_of);
+    let values: Vec<(&str, &str)> = FIELDS
+        .iter()
+        .map(|f| {
+            let fixed = old.as_ref().filter(|_| FIXED.contains(f)).and_then(|o| o.get(f));
+            (*f, fixed.or_else(|| form.get(*f)).map_or("", String::as_str))
+        })
+        .collect();
+    let draft = match crate::intake::products::parse_fields(units, (code, cooperative.0), &values) {
+        Ok(draft) => draft,
+        Err(issues) => return Ok(Saved::Refused(issues)),
+    };
+    let existing = crate::store::products::product_id(store, cooperative.0, &draft.member_code, draft.sku.as_str()).await?;
+    if before.is_none() && existing.is_some() {
+        let problem = crate::domain::DomainError::new(
+            "duplicate",
+            format!("member {} already has a product with SKU {}: edit that one", draft.member_code, draft.sku.as_str()),
+            format!("anggota {} sudah punya produk dengan SKU {}: ubah produk itu", draft.member_code, draft.sku.as_str()),
+        );
+        return Ok(Saved::Refused(vec![CellIssue { column: "sku".into(), field: "sku", problem }]));
+    }
+    // The form's optional fields are all present: an emptied one clears its value.
+    let present =
+        Present(crate::intake::products::PRODUCT_COLUMNS.iter().filter(|c| !c.required && FIELDS.contains(&c.header)).map(|c| c.header.to_owned()).collect());
+    crate::store::products::write_products(store, &present, &[(cooperative.0, draft.clone())]).await?;
+    let id = crate::store::products::product_id(store, cooperative.0, &draft.member_code, draft.sku.as_str())
+        .await?
+        .ok_or_else(|| StoreError::Inconsistent("the product just written is not stored".into()))?;
+    let after = crate::store::products::product_in_scope(store, None, id).await?.map(|p| fields_of(&p)).unwrap_or_default();
+    let changed: BTreeMap<&'static str, (String, String)> = FIELDS
+        .iter()
+        .filter_map(|f| {
+            let was = old.as_ref().and_then(|o| o.get(f)).cloned().unwrap_or_default();
+            let now = after.get(f).cloned().unwrap_or_default();
+            (was != now).then_some((*f, (was, now)))
+        })
+        .collect();
+    let created = before.is_none();
+    if created || !changed.is_empty() {
+        let detail = serde_json::json!({
+            "product": id,
+            "before": changed.iter().map(|(f, (b, _))| (*f, b)).collect::<BTreeMap<_, _>>(),
+            "after": changed.iter().map(|(f, (_, a))| (*f, a)).collect::<BTreeMap<_, _>>(),
+        });
+        let action = if created { "product.create" } else { "product.edit" };
+        audit(store, actor, cooperative.0, action, &draft.member_code, draft.sku.as_str(), &draft.name, detail).await?;
+    }
+    Ok(Saved::Done { id, created, changed })
+}
+
+/// The cooperative a new product is for: a staff member's own; the one an
+/// actor over every cooperative names.
+async fn cooperative_for(store: &Store, actor: &Actor, named: Option<&str>) -> Result<(i64, String), ProductError> {
+    if let Some(own) = actor.scope {
+        let code = crate::store::dashboard::cooperative_code(store, own).await?.ok_or_else(|| ProductError::NoCooperative(format!("#{own}")))?;
+        return Ok((own, code));
+    }
+    let named = named.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| ProductError::NoCooperative("(none named)".into()))?;
+    crate::store::dashboard::cooperative_by_code(store, None, named).await?.ok_or_else(|| ProductError::NoCooperative(named.chars().take(40).collect()))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit(
+    store: &Store,
+    actor: &Actor,
+    cooperative: i64,
+    action: &str,
+    member: &str,
+    sku: &str,
+    name: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    crate::store::users::audit_as(store, (actor.user_id, &actor.name), Some(cooperative), action, Some(&format!("{member}/{sku} {name}")), detail).await
+}
+
+/// A product within the actor's scope, or `NotFound`.
+async fn find(store: &Store, actor: &Actor, id: i64) -> Result<StoredProduct, ProductError> {
+    crate::store::products::product_in_scope(store, actor.scope, id).await?.ok_or(ProductError::NotFound(id))
+}
+
+/// Withdraws (`active = false`) or reactivates a product; audited when it
+/// changed. Returns whether it did.
+pub async fn set_active(store: &Store, actor: &Actor, id: i64, active: bool) -> Result<bool, ProductError> {
+    let p = find(store, actor, id).await?;
+    let changed = crate::store::products::set_active(store, id, active).await?;
+    if changed {
+        let action = if active { "product.reactivate" } else { "product.withdraw" };
+        audit(store, actor, p.cooperative_id, action, &p.member_code, &p.sku, &p.name, serde_json::json!({"product": id})).await?;
+    }
+    Ok(changed)
+}
+
+/// A product with its photos.
+#[derive(Debug, Clone)]
+pub struct ProductDetail {
+    pub product: StoredProduct,
+    pub photos: Vec<ProductPhoto>,
+}
+
+pub async fn detail(store: &Store, actor: &Actor, id: i64) -> Result<ProductDetail, ProductError> {
+    let product = find(store, actor, id).await?;
+    let photos = crate::store::photos::of_product(store, id).await?;
+    Ok(ProductDetail { product, photos })
+}
+
+/// Photos are decoded one at a time: each holds up to `max_pixels` × 4 bytes.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// What adding a photo did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PhotoAdded {
+    pub digest: String,
+    pub width: u32,
+    pub height: u32,
+    pub kept: Kept,
+}
+
+/// Adds a photo to a product: checked and re-encoded (`photos::prepare`,
+/// on a blocking thread, one at a time), kept once by its digest, placed
+/// after the product's others; audited.
+pub async fn add_photo(store: &Store, actor: &Actor, limits: &PhotoLimits, max: i64, id: i64, bytes: Vec<u8>) -> Result<PhotoAdded, ProductError> {
+    let p = find(store, actor, id).await?;
+    let prepared = {
+        let _turn = DECODING.acquire().await.map_err(|_| StoreError::Inconsistent("the photo queue is closed".into()))?;
+        let limits = *limits;
+        tokio::task::spawn_blocking(move || crate::photos::prepare(&bytes, &limits))
+            .await
+            .map_err(|e| StoreError::Inconsistent(format!("the photo's decoding stopped: {e}")))?
+            .map_err(ProductError::Photo)?
+    };
+    let kept = crate::store::photos::keep(store, id, &prepared.digest, &prepared.jpeg, (prepared.width, prepared.height), max).await?;
+    if kept == Kept::Added {
+        let detail = serde_json::json!({"product": id, "photo": prepared.digest, "width": prepared.width, "height": prepared.height});
+        audit(store, actor, p.cooperative_id, "product.photo.add", &p.member_code, &p.sku, &p.name, detail).await?;
+    }
+    Ok(PhotoAdded { digest: prepared.digest, width: prepared.width, height: prepared.height, kept })
+}
+
+/// What to do with one of a product's photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoAction {
+    /// Show it first: the catalogue's main photo.
+    MakeMain,
+    Remove,
+}
+
+/// Makes a photo the main one, or takes it off the product; audited.
+/// Returns whether the product showed it.
+pub async fn photo_action(store: &Store, actor: &Actor, id: i64, digest: &str, action: PhotoAction) -> Result<bool, ProductError> {
+    let p = find(store, actor, id).await?;
+    let done = match action {
+        PhotoAction::MakeMain => crate::store::photos::make_main(store, id, digest).await?,
+        PhotoAction::Remove => crate::store::photos::remove(store, id, digest).await?,
+    };
+    if done {
+        let name = if action == PhotoAction::MakeMain { "product.photo.main" } else { "product.photo.remove" };
+        audit(store, actor, p.cooperative_id, name, &p.member_code, &p.sku, &p.name, serde_json::json!({"product": id, "photo": digest})).await?;
+    }
+    Ok(done)
+}
