@@ -17,7 +17,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// Prefix of environment overrides; nested keys are joined with `__`,
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
-const SECTIONS: &[&str] = &["database", "catalogue", "import", "log", "orders", "listings", "daemon", "notify", "fulfilment", "inaproc", "mappings_dir"];
+const SECTIONS: &[&str] =
+    &["database", "catalogue", "import", "log", "orders", "listings", "daemon", "notify", "fulfilment", "inaproc", "web", "photos", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -263,35 +263,54 @@ async fn set_active(state: WebState, auth: Auth, id: i64, form: CsrfForm, active
     Ok(Redirect::to(&format!("/produk/{id}?ok={}", if active { "aktif" } else { "tarik" })).into_response())
 }
 
-/// `POST /produk/{id}/foto`: a photo from the camera or the gallery. The
-/// CSRF field comes first; the file is read up to `[photos] max_bytes` and
-/// no further.
-pub async fn add_photo(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, mut multipart: Multipart) -> Result<Response, WebError> {
+/// A photo form as read: the file, or that it was larger than a photo may be.
+enum PhotoForm {
+    File(Vec<u8>),
+    TooLarge,
+    Empty,
+}
+
+/// Reads a photo form: the CSRF field first (nothing is read for a forged
+/// request), then the file, up to `max` bytes and no further.
+async fn read_photo_form(auth: &Auth, mut multipart: Multipart, max: usize) -> Result<PhotoForm, WebError> {
+    use axum::extract::multipart::MultipartError;
     let t = auth.t();
-    let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(format!("{}: {e}", t.photo_refused));
+    // The body limit's refusal (a file far over `max`) says the same as ours.
+    let read = |e: MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Ok(PhotoForm::TooLarge)
+        } else {
+            Err(WebError::BadRequest(format!("{}: {e}", t.photo_refused)))
+        }
+    };
     let mut csrf_ok = false;
-    let mut bytes: Option<Vec<u8>> = None;
-    let mut too_large = false;
-    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+    let mut file = PhotoForm::Empty;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return read(e),
+        };
         match field.name().unwrap_or_default() {
-            "csrf" => {
-                auth.check(&field.text().await.map_err(bad)?)?;
-                csrf_ok = true;
-            }
-            "foto" if csrf_ok && bytes.is_none() => {
-                let mut got = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if got.len() + chunk.len() > state.photos.max_bytes {
-                        too_large = true;
-                        break;
-                    }
-                    got.extend_from_slice(&chunk);
+            "csrf" => match field.text().await {
+                Ok(token) => {
+                    auth.check(&token)?;
+                    csrf_ok = true;
                 }
-                if too_large {
-                    break;
+                Err(e) => return read(e),
+            },
+            "foto" if csrf_ok && matches!(file, PhotoForm::Empty) => {
+                let mut got = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) if got.len() + chunk.len() > max => return Ok(PhotoForm::TooLarge),
+                        Ok(Some(chunk)) => got.extend_from_slice(&chunk),
+                        Ok(None) => break,
+                        Err(e) => return read(e),
+                    }
                 }
                 if !got.is_empty() {
-                    bytes = Some(got);
+                    file = PhotoForm::File(got);
                 }
             }
             _ if !csrf_ok => return Err(WebError::Csrf),
@@ -301,14 +320,25 @@ pub async fn add_photo(State(state): State<WebState>, auth: Auth, Path(id): Path
     if !csrf_ok {
         return Err(WebError::Csrf);
     }
+    Ok(file)
+}
+
+/// `POST /produk/{id}/foto`: a photo from the camera or the gallery.
+pub async fn add_photo(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, multipart: Multipart) -> Result<Response, WebError> {
+    let t = auth.t();
     let refused = |why: String| format!("{}: {why}", t.photo_refused);
-    if too_large {
-        // Said without reading the rest of it.
-        let mb = state.photos.max_bytes >> 20;
-        let why = if auth.lang == Lang::Id { format!("berkas lebih dari {mb} MB") } else { format!("the file is over {mb} MB") };
-        return product_form(&state, &auth, id, None, &[], None, Some(refused(why))).await;
-    }
-    let Some(bytes) = bytes else { return product_form(&state, &auth, id, None, &[], None, Some(t.photo_none.to_owned())).await };
+    let bytes = match read_photo_form(&auth, multipart, state.photos.max_bytes).await? {
+        PhotoForm::File(bytes) => bytes,
+        PhotoForm::Empty => return product_form(&state, &auth, id, None, &[], None, Some(t.photo_none.to_owned())).await,
+        PhotoForm::TooLarge => {
+            // Said without reading the rest of it.
+            let mb = state.photos.max_bytes >> 20;
+            let why = if auth.lang == Lang::Id { format!("berkas lebih dari {mb} MB") } else { format!("the file is over {mb} MB") };
+            let mut page = product_form(&state, &auth, id, None, &[], None, Some(refused(why))).await?;
+            *page.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+            return Ok(page);
+        }
+    };
     let actor = Actor::user(&auth.user);
     match use_case::add_photo(&state.store, &actor, &state.photos, state.photos_per_product, id, bytes).await {
         Ok(added) => {

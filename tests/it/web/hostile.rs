@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::{PASSWORD, Visitor, World, common};
 
 /// The peak resident memory of a process so far (`VmHWM`), in bytes.
-fn peak_rss(pid: u32) -> u64 {
+pub(super) fn peak_rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kib: u64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap();
     kib * 1024

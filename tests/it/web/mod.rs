@@ -8,6 +8,7 @@ use crate::common;
 
 mod browser;
 mod hostile;
+mod products;
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
