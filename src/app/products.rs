@@ -263,3 +263,23 @@ pub async fn photo_action(store: &Store, actor: &Actor, id: i64, digest: &str, a
     }
     Ok(done)
 }
+
+/// The products within the actor's scope (or of one cooperative), with
+/// their stock, standing on the catalogue and photos.
+pub async fn list(store: &Store, actor: &Actor, cooperative: Option<&str>, photo_base: &str) -> Result<Vec<crate::store::products::ProductLine>, ProductError> {
+    if let Some(code) = cooperative
+        && crate::store::dashboard::cooperative_by_code(store, actor.scope, code).await?.is_none()
+    {
+        return Err(ProductError::NoCooperative(code.to_owned()));
+    }
+    Ok(crate::store::products::lines(store, actor.scope, cooperative, photo_base).await?)
+}
+
+/// Changes some of a product's fields (by column header); the others keep
+/// their stored value. Otherwise as [`save`].
+pub async fn edit_fields(store: &Store, units: &UnitTable, actor: &Actor, id: i64, changes: &BTreeMap<String, String>) -> Result<Saved, ProductError> {
+    let stored = find(store, actor, id).await?;
+    let mut form: BTreeMap<String, String> = fields_of(&stored).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    form.extend(changes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    save(store, units, actor, Target::Existing(id), &form).await
+}

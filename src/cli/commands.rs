@@ -73,6 +73,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Report(command) => super::after_order::report(command, settings).await,
         Command::Cooperatives(command) => super::inaproc::cooperatives(command, settings).await,
         Command::Users(command) => super::users::users(command, settings).await,
+        Command::Products(command) => super::products::run(command, settings).await,
         Command::Import(command) => import(command, settings).await,
         Command::Db(command) => db(command, settings).await,
         Command::Mappings(command) => mappings_command(command, settings).await,

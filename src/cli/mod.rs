@@ -10,6 +10,7 @@ mod demo;
 mod inaproc;
 mod listings;
 mod orders;
+mod products;
 mod sync;
 mod users;
 
@@ -153,6 +154,44 @@ pub enum Command {
     /// staff only their own cooperative. Passwords are read from standard input
     #[command(subcommand)]
     Users(UsersCommand),
+    /// One product at a time, as the dashboard's product page does it: list,
+    /// add, edit (fields named as the products sheet's columns), withdraw,
+    /// reactivate, add a photo
+    #[command(subcommand)]
+    Products(ProductsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProductsCommand {
+    /// Each product with its stock, its state on the catalogue and its photos
+    List {
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a product: `FIELD=VALUE` per column of the products sheet
+    /// (kode_anggota=BLS-01 nama_anggota=... sku=... nama_produk=... kategori=...
+    /// satuan=kg harga=12.500 stok=40 ...), checked as the importer checks a row
+    Add {
+        #[arg(long, value_name = "CODE")]
+        cooperative: String,
+        #[arg(value_name = "FIELD=VALUE", required = true)]
+        fields: Vec<String>,
+    },
+    /// Change a product's fields (`FIELD=VALUE`; those not given keep their
+    /// value; kode_anggota and sku cannot change)
+    Edit {
+        id: i64,
+        #[arg(value_name = "FIELD=VALUE", required = true)]
+        fields: Vec<String>,
+    },
+    /// Stop selling a product on the catalogue
+    Withdraw { id: i64 },
+    /// Sell a withdrawn product again
+    Reactivate { id: i64 },
+    /// Add a photo (JPEG, PNG or WebP), kept as the dashboard keeps it
+    Photo { id: i64, file: std::path::PathBuf },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

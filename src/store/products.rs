@@ -424,3 +424,49 @@ pub async fn set_active(store: &Store, id: i64, active: bool) -> Result<bool, St
         sqlx::query("UPDATE products SET active = $2, updated_at = now() WHERE id = $1 AND active <> $2").bind(id).bind(active).execute(&store.pool).await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// A product as `products list` shows it: its stock, its standing on the
+/// catalogue and its photos.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ProductLine {
+    pub id: i64,
+    pub cooperative: String,
+    pub member: String,
+    pub sku: String,
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub stock: Decimal,
+    pub active: bool,
+    /// `channel: state` of each publication.
+    pub catalogue: Vec<String>,
+    /// Held back from the catalogue, with the blocking issues' codes.
+    pub held_back: Vec<String>,
+    /// The photos' addresses, those sent from the dashboard first.
+    pub photos: Vec<String>,
+}
+
+/// Every product of `scope` (or of the cooperative `code`), in cooperative,
+/// member and SKU order; photos sent from the dashboard at `photo_base`.
+pub async fn lines(store: &Store, scope: Option<i64>, code: Option<&str>, photo_base: &str) -> Result<Vec<ProductLine>, StoreError> {
+    let lines: Vec<ProductLine> = sqlx::query_as(
+        "SELECT p.id, c.code AS cooperative, m.code AS member, p.sku, p.name, p.price, p.stock, p.active,
+                ARRAY(SELECT pb.channel || ': ' || pb.state FROM publications pb WHERE pb.product_id = p.id ORDER BY pb.channel) AS catalogue,
+                ARRAY(SELECT DISTINCT i->>'code' FROM listings l, jsonb_array_elements(l.issues) i
+                      WHERE l.product_id = p.id AND l.format = 'katalog-v6' AND l.state = 'blocked' AND i->>'severity' = 'blocking'
+                      ORDER BY 1) AS held_back,
+                ARRAY(SELECT $3 || '/foto/' || pp.digest || '.jpg' FROM product_photos pp WHERE pp.product_id = p.id ORDER BY pp.position, pp.digest)
+                    || p.photo_urls AS photos
+         FROM products p JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
+         WHERE ($1::bigint IS NULL OR p.cooperative_id = $1) AND ($2::text IS NULL OR c.code = $2)
+         ORDER BY c.code, m.code, p.sku",
+    )
+    .bind(scope)
+    .bind(code)
+    .bind(photo_base)
+    .fetch_all(&store.pool)
+    .await?;
+    // As written (`25`, not the column's `25.0000`).
+    Ok(lines.into_iter().map(|l| ProductLine { price: l.price.normalize(), stock: l.stock.normalize(), ..l }).collect())
+}

@@ -88,3 +88,62 @@ async fn only_an_actor_over_every_cooperative_starts_a_run_and_never_a_held_one(
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].1, entries[0].2.as_deref()), (None, Some("orders")));
 }
+
+/// `products add|edit|photo|list|withdraw` at the command line go through
+/// the product page's use cases: the importer's checks, the audit entry,
+/// the photo kept without its metadata, the list with stock, standing and
+/// photos at `[web] public_base_url`.
+#[tokio::test]
+async fn the_products_commands_add_edit_photograph_list_and_withdraw_as_the_page_does() {
+    let (store, url) = common::fresh_db().await;
+    common::load_cooperatives(&store).await;
+    let run = |args: &[&str]| {
+        let out = common::binary()
+            .env("DATABASE_URL", &url)
+            .env("KATALOG_BRIDGE_WEB__PUBLIC_BASE_URL", "https://katalog.kota.example")
+            .args(["products"])
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let fields = ["kode_anggota=WTS-09", "nama_anggota=Pak Darto", "sku=GULA-1", "nama_produk=Gula Pasir Lokal 1 kg", "kategori=Gula", "satuan=kg"];
+    let (code, _, err) = run(&[&["add", "--cooperative", "MJK-WATES"][..], &fields, &["harga=murah"]].concat());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("refused: harga:") && err.contains("not a number"), "{err}");
+    let (code, out, err) = run(&[&["add", "--cooperative", "MJK-WATES"][..], &fields, &["harga=17.500", "stok=25"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let id: i64 = out.split_whitespace().nth(1).unwrap().trim_start_matches('#').parse().unwrap();
+    assert!(out.contains("added"), "{out}");
+    let (code, out, _) = run(&["edit", &id.to_string(), "harga=18.000"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(r#"harga: "17.500" -> "18.000""#), "{out}");
+    let price: rust_decimal::Decimal = sqlx::query_scalar("SELECT price FROM products WHERE id = $1").bind(id).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(price, rust_decimal::Decimal::from(18000));
+    let (code, _, err) = run(&["edit", &id.to_string(), "warna=merah"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"warna\" is not a product field"), "{err}");
+
+    let tmp = common::temp_dir();
+    let photo = tmp.path().join("gula.png");
+    image::RgbImage::from_pixel(900, 700, image::Rgb([250, 250, 240])).save(&photo).unwrap();
+    let (code, out, err) = run(&["photo", &id.to_string(), photo.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("photo added: https://katalog.kota.example/foto/"), "{out}");
+    let text = tmp.path().join("bukan-foto.jpg");
+    std::fs::write(&text, "ini teks").unwrap();
+    let (code, _, err) = run(&["photo", &id.to_string(), text.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not a JPEG, PNG or WebP"), "{err}");
+
+    let (code, out, _) = run(&["list", "--cooperative", "MJK-WATES", "--json"]);
+    assert_eq!(code, 0);
+    let line: serde_json::Value = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|p| p["id"] == id).unwrap();
+    assert_eq!((line["stock"].as_str(), line["price"].as_str(), line["active"].as_bool()), (Some("25"), Some("18000"), Some(true)));
+    assert!(line["photos"][0].as_str().unwrap().starts_with("https://katalog.kota.example/foto/"), "{line}");
+    let (code, out, _) = run(&["withdraw", &id.to_string()]);
+    assert_eq!((code, out.trim()), (0, format!("product #{id} withdrawn").as_str()));
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE username LIKE 'cli:%' ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(actions, ["product.create", "product.edit", "product.photo.add", "product.withdraw"]);
+}
