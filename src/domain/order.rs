@@ -66,6 +66,17 @@ impl OrderStatus {
         }
     }
 
+    /// The seller has accepted the order (`ON_PROCESS` or later, not
+    /// cancelled): its quantities come off the products' stock.
+    pub fn accepted_by_seller(&self) -> bool {
+        matches!(self, Self::OnProcess | Self::OnAddendum | Self::Completed | Self::PaymentOutsideSystem)
+    }
+
+    /// Every status the catalogue is known to send.
+    pub fn known() -> impl Iterator<Item = OrderStatus> {
+        NAMES.iter().map(|(_, s)| s.clone())
+    }
+
     /// Cancelled, however it came to be.
     pub fn is_cancelled(&self) -> bool {
         matches!(self, Self::Cancelled | Self::CancelledOnNegotiation | Self::CancelledOnReview)

@@ -115,6 +115,8 @@ pub struct SyncReport {
     /// Orders the database refused even so (with why): the rest of their page
     /// was stored and the cursor moved on.
     pub refused: Vec<String>,
+    /// The stock the orders accepted or cancelled took or gave back.
+    pub stock: crate::store::stock::Settled,
 }
 
 impl SyncReport {
@@ -139,6 +141,12 @@ impl SyncReport {
         }
         if self.answers_sent > 0 {
             s.push_str(&format!("; {} answers sent", self.answers_sent));
+        }
+        if self.stock.taken + self.stock.returned > 0 {
+            s.push_str(&format!("; stock: {} accepted orders took their quantities, {} cancelled ones gave them back", self.stock.taken, self.stock.returned));
+        }
+        if !self.stock.low.is_empty() {
+            s.push_str(&format!("; {} products at or below their cooperative's stock threshold", self.stock.low.len()));
         }
         if self.repaired_count > 0 {
             s.push_str(&format!("; {} orders stored with a value changed (first: {})", self.repaired_count, self.repaired.join(" | ")));
@@ -246,7 +254,14 @@ pub async fn help(store: &Store, client: &CatalogueClient, calendar: &WorkingCal
     finish_run(store, run, report, result).await.map(Some)
 }
 
-async fn finish_run(store: &Store, run: i64, report: SyncReport, result: Result<(), OrderError>) -> Result<SyncReport, OrderError> {
+async fn finish_run(store: &Store, run: i64, mut report: SyncReport, mut result: Result<(), OrderError>) -> Result<SyncReport, OrderError> {
+    // The orders accepted or cancelled since take or give back their stock, whatever the source.
+    if result.is_ok() {
+        match crate::store::stock::settle(store).await {
+            Ok(settled) => report.stock = settled,
+            Err(e) => result = Err(e.into()),
+        }
+    }
     let status = match &result {
         Err(OrderError::Interrupted(_)) => runs::RunStatus::Interrupted,
         Err(_) => runs::RunStatus::Failed,

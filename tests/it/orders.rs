@@ -705,3 +705,105 @@ async fn details_are_fetched_while_the_feed_is_read_and_a_later_change_is_fetche
     assert_eq!(report.details.orders + report.details.stale, 3, "{}", report.summary());
     assert_eq!(report.details_left, 0, "{}", report.summary());
 }
+
+/// Stock follows the orders (issue 35): an order accepted by the seller
+/// takes its lines' quantities off the products' stock once, however many
+/// syncs run and whichever is killed (SIGKILL) on the way; a cancelled one
+/// gives them back, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_order_takes_its_quantities_off_the_stock_once_across_syncs_and_a_kill_and_a_cancelled_one_gives_them_back() {
+    let (store, url) = common::fixture_db().await;
+    let mut scenario = scenario();
+    scenario.buyer_cancel_percent_per_day = 0;
+    let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
+    let client = client(&server, &scenario);
+    let tables = Tables::load(&MappingSource::BuiltIn).unwrap();
+    let plan = Format::KatalogV6.plan(&MappingSource::BuiltIn, &tables).unwrap();
+    publish(&store, &plan, &client, &PublishOptions::default()).await.unwrap();
+    admin(&server, "/admin/clock/advance", json!({"hours": 30})).await;
+    admin(&server, "/admin/clock/advance", json!({"hours": 24 * 3})).await;
+    let first = sync_orders(&store, &client, &calendar(), &options()).await.unwrap();
+    assert!(first.complete(), "{}", first.summary());
+
+    // An order waiting for us, its lines routed to our products, each with ample stock.
+    let order: (i64, String) = sqlx::query_as(
+        "SELECT o.id, o.remote_order_id FROM purchase_orders o WHERE o.status = 'WAITING_SELLER_CONFIRMATION'
+           AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND (l.product_id IS NULL OR l.quantity IS NULL))
+         ORDER BY o.id LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE products SET stock = 1000 WHERE id IN (SELECT product_id FROM order_lines WHERE order_id = $1)")
+        .bind(order.0)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let stocks = || async {
+        let rows: Vec<(i64, Decimal)> = sqlx::query_as("SELECT id, stock FROM products ORDER BY id").fetch_all(store.pool()).await.unwrap();
+        rows.into_iter().collect::<HashMap<i64, Decimal>>()
+    };
+    let before = stocks().await;
+    let ordered: Vec<(i64, Decimal)> =
+        sqlx::query_as("SELECT product_id, sum(quantity) FROM order_lines WHERE order_id = $1 GROUP BY 1").bind(order.0).fetch_all(store.pool()).await.unwrap();
+    assert!(!ordered.is_empty());
+    assert_eq!(
+        sqlx::query_scalar::<_, String>("SELECT stock_state FROM purchase_orders WHERE id = $1").bind(order.0).fetch_one(store.pool()).await.unwrap(),
+        "open"
+    );
+
+    // Accepted: the catalogue says ON_PROCESS.
+    let answering = Answering { store: &store, client: Some(&client), in_portal: false, ubl: false, sender: "test" };
+    let a = katalog_bridge::app::orders::answer(&answering, &katalog_bridge::app::Actor::operator(), OrderRef::Row(order.0), &Decision::Accept).await.unwrap();
+    assert!(matches!(a.answered, Answered::Sent { .. }), "{a:?}");
+
+    // `sync orders` as a process: killed once at once, then run twice to the end.
+    let tmp = common::temp_dir();
+    let mut config = format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026, 2027]\n[catalogue]\nbase_url = \"{}\"\n", server.url());
+    for c in &scenario.clients {
+        config.push_str(&format!(
+            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            c.kode_penyedia, c.client_id, c.client_secret
+        ));
+    }
+    let config_path = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let sync = || {
+        common::binary()
+            .env("DATABASE_URL", &url)
+            .arg("--config")
+            .arg(&config_path)
+            .args(["sync", "orders"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut killed = sync();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    for run in 1..=2 {
+        let out = sync().wait_with_output().unwrap();
+        assert!(out.status.success(), "sync {run}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let after = stocks().await;
+    for (product, quantity) in &ordered {
+        assert_eq!(after[product], before[product] - quantity, "product {product}: its stock fell by the ordered quantity, once");
+    }
+    let changed: Vec<i64> = after.iter().filter(|(id, s)| before[*id] != **s).map(|(id, _)| *id).collect();
+    assert_eq!(changed.len(), ordered.len(), "no other product's stock moved: {changed:?}");
+    let moves: i64 = sqlx::query_scalar("SELECT count(*) FROM stock_moves WHERE order_id = $1").bind(order.0).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(moves as usize, ordered.len());
+
+    // Cancelled after all: the quantities come back, once, however often it is settled.
+    sqlx::query("UPDATE purchase_orders SET status = 'CANCELLED' WHERE id = $1").bind(order.0).execute(store.pool()).await.unwrap();
+    for _ in 0..2 {
+        katalog_bridge::store::stock::settle(&store).await.unwrap();
+    }
+    assert_eq!(stocks().await, before, "every stock is back where it was");
+    assert_eq!(
+        sqlx::query_scalar::<_, String>("SELECT stock_state FROM purchase_orders WHERE id = $1").bind(order.0).fetch_one(store.pool()).await.unwrap(),
+        "returned"
+    );
+}
