@@ -28,7 +28,7 @@ pub struct Settled {
 const BATCH: i64 = 2000;
 
 fn names(keep: fn(&OrderStatus) -> bool) -> Vec<String> {
-    OrderStatus::known().filter(|s| keep(s)).map(|s| s.to_string()).collect()
+    OrderStatus::known().filter(keep).map(|s| s.to_string()).collect()
 }
 
 /// Takes and gives back stock for every order due, in batches.
