@@ -138,3 +138,33 @@ async fn give_back(store: &Store, cancelled: &[String]) -> Result<i64, StoreErro
     tx.commit().await?;
     Ok(orders.len() as i64)
 }
+
+/// A product an order asks more of than the stock holds, while the order
+/// has not taken its quantities yet.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct Short {
+    pub order_id: i64,
+    pub product_id: i64,
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub asked: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub stock: Decimal,
+}
+
+/// The products each of `orders` (by row id) asks more of than their stock,
+/// for the orders still open (not yet accepted, so not yet taken).
+pub async fn short(store: &Store, orders: &[i64]) -> Result<Vec<Short>, StoreError> {
+    let rows: Vec<Short> = sqlx::query_as(
+        "SELECT l.order_id, p.id AS product_id, p.name, sum(l.quantity) AS asked, p.stock
+         FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id
+         WHERE l.order_id = ANY($1) AND o.stock_state = 'open' AND l.quantity IS NOT NULL
+         GROUP BY l.order_id, p.id, p.name, p.stock
+         HAVING sum(l.quantity) > p.stock
+         ORDER BY l.order_id, p.name",
+    )
+    .bind(orders)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows.into_iter().map(|s| Short { asked: s.asked.normalize(), stock: s.stock.normalize(), ..s }).collect())
+}
