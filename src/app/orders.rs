@@ -195,6 +195,9 @@ pub struct OrderDetail {
     pub entries: Vec<crate::store::orders::Entry>,
     pub history: Vec<Change>,
     pub notices: Vec<crate::store::notifications::Shown>,
+    /// The products it asks more of than their stock, while it has not
+    /// taken its quantities yet (before anyone accepts it).
+    pub short: Vec<crate::store::stock::Short>,
 }
 
 /// What reading an order's detail needs beside the store.
@@ -224,7 +227,8 @@ pub async fn detail(ctx: &Reading<'_>, actor: &Actor, order: OrderRef<'_>) -> Re
     let entries = crate::store::orders::entries(ctx.store, head.id).await?;
     let history = crate::store::orders::history(ctx.store, head.id).await?;
     let notices = crate::store::notifications::of_order(ctx.store, head.id).await?;
-    Ok(OrderDetail { head, standing, lines, entries, history, notices })
+    let short = crate::store::stock::short(ctx.store, &[head.id]).await?;
+    Ok(OrderDetail { head, standing, lines, entries, history, notices, short })
 }
 
 #[cfg(test)]

@@ -49,6 +49,8 @@ async fn pending(cooperative: Option<String>, settings: &Settings, mappings: &Ma
     crate::orders::warn_of_calendar_gap(&calendar);
     with_store(settings, async |store| {
         let orders = crate::store::orders::list(store, cooperative.as_deref(), None, true).await?;
+        let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        let short = crate::store::stock::short(store, &ids).await?;
         let now = chrono::Utc::now();
         let mut out = std::io::stdout().lock();
         for o in &orders {
@@ -63,6 +65,9 @@ async fn pending(cooperative: Option<String>, settings: &Settings, mappings: &Ma
                 crate::domain::money::format_rupiah(o.total),
                 o.items.as_deref().unwrap_or("(lines not fetched yet)"),
             )?;
+            for s in short.iter().filter(|s| s.order_id == o.id) {
+                writeln!(out, "{:<16} ! stok kurang: {} dipesan {}, stok {}", "", s.name, s.asked, s.stock)?;
+            }
         }
         eprintln!("{} orders waiting for confirmation", orders.len());
         if settings.orders.source == crate::config::OrderSource::Inaproc && !orders.is_empty() {

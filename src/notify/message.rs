@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::fulfilment::Step;
-use crate::domain::money::format_rupiah;
+use crate::domain::money::{format_number_id, format_rupiah};
 use crate::domain::notification::NotificationKind;
 use crate::store::notifications::Due;
 
@@ -101,6 +101,25 @@ impl Message {
         Self { subject, text, items: items.to_vec(), left, overdue: None }
     }
 
+    /// Says, before anything else the cooperative must do, which products
+    /// the order asks more of than their stock.
+    pub fn with_short(mut self, short: &[crate::store::stock::Short]) -> Self {
+        if short.is_empty() {
+            return self;
+        }
+        let mut note = String::from("PERHATIAN: stok tidak cukup untuk pesanan ini:\n");
+        for s in short {
+            note.push_str(&format!("  - {}: dipesan {}, stok {}\n", s.name, format_number_id(s.asked), format_number_id(s.stock)));
+        }
+        note.push_str("Periksa stok sebelum menerima pesanan.\n\n");
+        match self.text.find("Pesanan yang tidak dikonfirmasi") {
+            Some(at) => self.text.insert_str(at, &note),
+            None => self.text.push_str(&note),
+        }
+        self.subject = format!("{} (stok kurang)", self.subject);
+        self
+    }
+
     /// A step after the order past its due date: what is late, since when,
     /// what is still to be received, and how to record it once done.
     pub fn overdue(due: &Due, o: Overdue) -> Self {
@@ -176,5 +195,32 @@ mod tests {
         assert_eq!(tanggal(Utc.with_ymd_and_hms(2026, 12, 31, 18, 30, 0).unwrap()), "Jumat, 1 Januari 2027 pukul 01.30 WIB");
         assert_eq!(sisa_waktu(chrono::Duration::minutes(2 * 24 * 60 + 5 * 60 + 7)), "2 hari kerja 5 jam");
         assert_eq!(sisa_waktu(chrono::Duration::minutes(7 * 60 + 30)), "7 jam 30 menit");
+    }
+
+    #[test]
+    fn an_order_short_of_stock_says_so_before_the_cooperative_accepts_it() {
+        let due = Due {
+            id: 1,
+            kind: NotificationKind::Arrived,
+            channel: crate::domain::notification::NotificationChannel::Email,
+            recipient: "kkmp@example.id".into(),
+            attempts: 0,
+            order_status: crate::domain::order::OrderStatus::WaitingSellerConfirmation,
+            remote_order_id: "EP-2026-000123".into(),
+            cooperative: "MJK-WATES".into(),
+            cooperative_name: "KKMP Wates".into(),
+            buyer: Some("Dinas Sosial".into()),
+            total: Decimal::from(1_250_000),
+            deadline: None,
+        };
+        let calendar = crate::domain::calendar::WorkingCalendar::parse("date,name,kind\n", false).unwrap();
+        let short =
+            crate::store::stock::Short { order_id: 9, product_id: 4, name: "Beras Medium 5 kg".into(), asked: Decimal::from(1250), stock: Decimal::from(40) };
+        let m = Message::new(&due, &[], &calendar, Utc.with_ymd_and_hms(2026, 12, 7, 7, 0, 0).unwrap(), false).with_short(&[short]);
+        assert!(m.subject.ends_with("(stok kurang)"), "{}", m.subject);
+        let at = m.text.find("PERHATIAN: stok tidak cukup untuk pesanan ini:\n  - Beras Medium 5 kg: dipesan 1.250, stok 40\n").expect(&m.text);
+        assert!(at < m.text.find("Pesanan yang tidak dikonfirmasi").unwrap(), "said before the rest: {}", m.text);
+        let plain = Message::new(&due, &[], &calendar, Utc.with_ymd_and_hms(2026, 12, 7, 7, 0, 0).unwrap(), false).with_short(&[]);
+        assert!(!plain.text.contains("PERHATIAN"));
     }
 }

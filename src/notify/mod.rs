@@ -343,7 +343,11 @@ impl Notifier {
                     Ok(items) => items,
                     Err(e) => return self.failed(due, format!("cannot read the order's lines: {e}")),
                 };
-                message::Message::new(due, &items, &self.calendar, now, self.portal)
+                let short = match crate::store::stock::short_of_remote(store, &due.remote_order_id).await {
+                    Ok(short) => short,
+                    Err(e) => return self.failed(due, format!("cannot read the order's stock: {e}")),
+                };
+                message::Message::new(due, &items, &self.calendar, now, self.portal).with_short(&short)
             }
         };
         let later = whatsapp::Failure::Later;

@@ -168,3 +168,9 @@ pub async fn short(store: &Store, orders: &[i64]) -> Result<Vec<Short>, StoreErr
     .await?;
     Ok(rows.into_iter().map(|s| Short { asked: s.asked.normalize(), stock: s.stock.normalize(), ..s }).collect())
 }
+
+/// As [`short`], for the orders stored under a catalogue order id.
+pub async fn short_of_remote(store: &Store, remote_order_id: &str) -> Result<Vec<Short>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM purchase_orders WHERE remote_order_id = $1").bind(remote_order_id).fetch_all(&store.pool).await?;
+    short(store, &ids).await
+}

@@ -239,4 +239,5 @@ texts! {
     photo_refused: "Foto ditolak", "The photo was refused";
     photo_none: "Pilih atau ambil foto lebih dahulu.", "Choose or take a photo first.";
     photos_full: "Foto ditolak: produk sudah punya {n} foto, batas katalog. Hapus satu dahulu.", "The photo was refused: the product already has {n} photos, the catalogue's limit. Remove one first.";
+    short_stock: "Stok tidak cukup untuk pesanan ini: periksa sebelum menerimanya.", "Not enough stock for this order: check before accepting it.";
 }

@@ -146,6 +146,8 @@ struct OrderPage {
     history: Vec<(String, String)>,
     /// The ways of paying the form offers: (value, words).
     payment_ways: Vec<(String, String)>,
+    /// Products it asks more of than the stock holds, in words.
+    short: Vec<String>,
 }
 
 fn steps_label(step: Step, lang: super::i18n::Lang) -> String {
@@ -173,7 +175,17 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         Err(crate::app::orders::DetailError::NotFound(_)) => return Err(WebError::NotFound),
         Err(crate::app::orders::DetailError::Store(e)) => return Err(e.into()),
     };
-    let crate::app::orders::OrderDetail { head: o, standing, lines, entries: _, history, notices } = detail;
+    let crate::app::orders::OrderDetail { head: o, standing, lines, entries: _, history, notices, short } = detail;
+    let short = short
+        .into_iter()
+        .map(|s| {
+            let (asked, stock) = (crate::domain::money::format_number_id(s.asked), crate::domain::money::format_number_id(s.stock));
+            match lang {
+                super::i18n::Lang::Id => format!("{}: dipesan {asked}, stok {stock}", s.name),
+                super::i18n::Lang::En => format!("{}: {asked} ordered, {stock} in stock", s.name),
+            }
+        })
+        .collect();
     let status = &o.status;
     let (deadline, left, urgent) =
         if status.awaits_seller() { deadline_view(&state, o.deadline, lang) } else { (o.deadline.map(|d| when(d, lang)), None, false) };
@@ -241,6 +253,7 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         overdue,
         notices,
         history,
+        short,
         payment_ways: crate::domain::fulfilment::PaymentWay::ALL.iter().map(|w| (w.as_str().to_owned(), state.tax.payment(*w).label.clone())).collect(),
         o,
         l,

@@ -734,11 +734,30 @@ async fn an_accepted_order_takes_its_quantities_off_the_stock_once_across_syncs_
     .fetch_one(store.pool())
     .await
     .unwrap();
-    sqlx::query("UPDATE products SET stock = 1000 WHERE id IN (SELECT product_id FROM order_lines WHERE order_id = $1)")
-        .bind(order.0)
-        .execute(store.pool())
-        .await
-        .unwrap();
+    // Before anyone accepts it, an order asking more than the stock is flagged: on its page and in `orders pending`.
+    let set_stock = |stock: i64| {
+        sqlx::query("UPDATE products SET stock = $2 WHERE id IN (SELECT product_id FROM order_lines WHERE order_id = $1)")
+            .bind(order.0)
+            .bind(stock)
+            .execute(store.pool())
+    };
+    set_stock(0).await.unwrap();
+    let tax = katalog_bridge::mapping::tax::TaxRules::load(&MappingSource::BuiltIn).unwrap();
+    let reading = katalog_bridge::app::orders::Reading {
+        store: &store,
+        tax: &tax,
+        fulfilment: &Default::default(),
+        today: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    };
+    let operator = katalog_bridge::app::Actor::operator();
+    let detail = katalog_bridge::app::orders::detail(&reading, &operator, OrderRef::Row(order.0)).await.unwrap();
+    assert!(!detail.short.is_empty() && detail.short.iter().all(|s| s.stock.is_zero() && s.asked > Decimal::ZERO), "{:?}", detail.short);
+    let pending = common::binary().env("DATABASE_URL", &url).args(["orders", "pending"]).output().unwrap();
+    let pending = String::from_utf8_lossy(&pending.stdout);
+    assert!(pending.contains(&format!("! stok kurang: {} dipesan", detail.short[0].name)), "{pending}");
+    set_stock(1000).await.unwrap();
+    let detail = katalog_bridge::app::orders::detail(&reading, &operator, OrderRef::Row(order.0)).await.unwrap();
+    assert!(detail.short.is_empty(), "with stock enough, no flag");
     let stocks = || async {
         let rows: Vec<(i64, Decimal)> = sqlx::query_as("SELECT id, stock FROM products ORDER BY id").fetch_all(store.pool()).await.unwrap();
         rows.into_iter().collect::<HashMap<i64, Decimal>>()
