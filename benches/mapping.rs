@@ -68,6 +68,7 @@ fn product(i: usize) -> ProductRecord {
         brand: i.is_multiple_of(3).then(|| "Mojo Jaya".to_string()),
         photo_urls: (0..=(i % 3)).map(|k| format!("https://foto.kkmp-mojokerto.id/p/{i}-{k}.jpg")).collect(),
         active: true,
+        stock_source: Default::default(),
     }
 }
 

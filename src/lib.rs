@@ -3,6 +3,7 @@
 //!
 //! See ARCHITECTURE.md for the map of this crate.
 
+pub mod alloc;
 pub mod app;
 pub mod catalog;
 pub mod checks;

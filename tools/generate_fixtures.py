@@ -138,7 +138,8 @@ def main():
     import openpyxl
     wb = openpyxl.Workbook()
     ws = wb.active; ws.title = "Produk"
-    ws.append(cols)
+    # The stock source: MJK-MERI's Beras Medium 5 kg is SPHP rice (retail stock, never sent to a catalogue).
+    ws.append(cols + ["sumber_stok"])
     for r in rows_by_kec["Kranggan"]:
         def cell(c):
             v = r[c]
@@ -147,7 +148,8 @@ def main():
             if c in ("berat_kg", "tkdn_persen") and v != "":
                 return float(str(v).replace(",", "."))
             return v if v != "" else None
-        ws.append([cell(c) for c in cols])
+        sphp = "sphp" if (r["kode_koperasi"], r["sku"]) == ("MJK-MERI", "BRS-MED-5") else None
+        ws.append([cell(c) for c in cols] + [sphp])
     notes = wb.create_sheet("Catatan")
     notes.append(["Data produk anggota KKMP Kecamatan Kranggan, diperbarui November 2026"])
     wb.save(ROOT / "products" / "kranggan.xlsx")

@@ -75,6 +75,9 @@ pub fn fields_of(p: &StoredProduct) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("kode_anggota", p.member_code.clone()),
         ("nama_anggota", p.member_name.clone()),
+        ("hp_anggota", p.member_phone.clone().unwrap_or_default()),
+        ("email_anggota", p.member_email.clone().unwrap_or_default()),
+        ("sumber_stok", p.stock_source.clone()),
         ("sku", p.sku.clone()),
         ("nama_produk", p.name.clone()),
         ("kategori", p.category.clone()),

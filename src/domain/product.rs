@@ -121,6 +121,43 @@ pub fn photo_url(raw: &str) -> Result<String, DomainError> {
     }
 }
 
+/// Where a product's stock comes from (`sumber_stok`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StockSource {
+    /// The cooperative's or the member's own.
+    #[default]
+    Sendiri,
+    /// Left with the cooperative to sell on the owner's behalf.
+    Konsinyasi,
+    /// Subsidised SPHP rice from Bulog: retail stock under Bapanas' technical
+    /// rules (Juknis 224/2025: a retail ceiling, at most 2 × 5 kg a buyer),
+    /// never sold in bulk to a work unit. Held back from every catalogue.
+    Sphp,
+}
+
+impl StockSource {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        match tidy(raw).to_lowercase().as_str() {
+            "" | "sendiri" | "milik sendiri" | "own" => Ok(Self::Sendiri),
+            "konsinyasi" | "titipan" | "titip jual" | "consignment" => Ok(Self::Konsinyasi),
+            "sphp" | "beras sphp" => Ok(Self::Sphp),
+            _ => Err(DomainError::new(
+                "not_a_stock_source",
+                format!("stock source must be sendiri, konsinyasi or sphp, not {raw:?}"),
+                format!("sumber stok harus sendiri, konsinyasi atau sphp, bukan {raw:?}"),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sendiri => "sendiri",
+            Self::Konsinyasi => "konsinyasi",
+            Self::Sphp => "sphp",
+        }
+    }
+}
+
 /// A product one member of one cooperative sells, validated, ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductDraft {
@@ -147,6 +184,10 @@ pub struct ProductDraft {
     pub photo_urls: Vec<String>,
     /// Still sold; `false` withdraws it from the catalogue.
     pub active: bool,
+    pub stock_source: StockSource,
+    /// The member's phone (E.164) and e-mail, to tell them of their orders.
+    pub member_phone: Option<String>,
+    pub member_email: Option<String>,
 }
 
 /// The measure a price ceiling (HET) is set in.

@@ -7,9 +7,9 @@ use std::path::Path;
 use super::columns::{CellIssue, Column, Header, RowView, duplicate};
 use super::{ImportError, ImportOptions, ImportReport, RowImport};
 use crate::config::ImportSettings;
-use crate::domain::cooperative::{CooperativeCode, yes_no};
+use crate::domain::cooperative::{CooperativeCode, email, whatsapp, yes_no};
 use crate::domain::money::{Price, quantity};
-use crate::domain::product::{LocalCategory, NetContent, Origin, ProductDraft, Sku, photo_url, tkdn_percent, weight_kg};
+use crate::domain::product::{LocalCategory, NetContent, Origin, ProductDraft, Sku, StockSource, photo_url, tkdn_percent, weight_kg};
 use crate::domain::{DomainError, text};
 use crate::mapping::units::UnitTable;
 use crate::store::Store;
@@ -37,6 +37,9 @@ const NO_SNI: usize = 17;
 const MEREK: usize = 18;
 const FOTO: usize = 19;
 const AKTIF: usize = 20;
+const SUMBER_STOK: usize = 21;
+const HP_ANGGOTA: usize = 22;
+const EMAIL_ANGGOTA: usize = 23;
 
 /// The columns of a product file, in template order.
 pub const PRODUCT_COLUMNS: &[Column] = &[
@@ -111,6 +114,19 @@ pub const PRODUCT_COLUMNS: &[Column] = &[
         required: false,
         help: "ya bila masih dijual, tidak untuk menarik produk dari katalog (kosong = ya).",
     },
+    Column {
+        header: "sumber_stok",
+        aliases: &["sumber stok", "asal stok"],
+        required: false,
+        help: "sendiri (kosong), konsinyasi, atau sphp: beras SPHP dari Bulog hanya untuk dijual eceran, tidak dikirim ke katalog.",
+    },
+    Column {
+        header: "hp_anggota",
+        aliases: &["hp anggota", "no hp anggota", "wa anggota"],
+        required: false,
+        help: "Nomor HP/WhatsApp anggota, mis. 081234567890: anggota diberi tahu pesanan atas produknya.",
+    },
+    Column { header: "email_anggota", aliases: &["email anggota", "e-mail anggota"], required: false, help: "Alamat e-mail anggota, bila ada." },
 ];
 
 /// Imports a product file. With `cooperative`, rows without a cooperative
@@ -218,6 +234,12 @@ impl RowImport for ProductImport<'_> {
             Some(raw) => v.check(AKTIF, yes_no(&raw, "aktif")),
         };
         let photos = photos(v);
+        let stock_source = {
+            let raw = v.text(SUMBER_STOK).unwrap_or_default();
+            v.check(SUMBER_STOK, StockSource::parse(&raw))
+        };
+        let member_phone = v.text(HP_ANGGOTA).and_then(|t| v.check(HP_ANGGOTA, whatsapp(&t)).map(Some)).unwrap_or(None);
+        let member_email = v.text(EMAIL_ANGGOTA).and_then(|t| v.check(EMAIL_ANGGOTA, email(&t)).map(Some)).unwrap_or(None);
 
         let (coop_id, member_code, sku) = (coop_id?, member_code?, sku?);
         let key = {
@@ -256,6 +278,9 @@ impl RowImport for ProductImport<'_> {
             brand,
             photo_urls: photos,
             active: active?,
+            stock_source: stock_source?,
+            member_phone,
+            member_email,
         };
         if v.issues.is_empty() {
             self.seen.insert(key, v.line());

@@ -46,4 +46,6 @@ pub struct ProductRecord {
     pub brand: Option<String>,
     pub photo_urls: Vec<String>,
     pub active: bool,
+    /// SPHP rice is held back from every catalogue.
+    pub stock_source: crate::domain::product::StockSource,
 }

@@ -75,6 +75,7 @@ rule_codes! {
     AbovePriceCeiling = "above_price_ceiling", Blocking;
     NetContentUnknown = "net_content_unknown", Warning;
     NetContentInferred = "net_content_inferred", Warning;
+    SphpStock = "sphp_stock", Blocking;
 }
 
 impl Serialize for RuleCode {
@@ -112,6 +113,16 @@ fn both(sentence: String) -> (String, String) {
 /// with the price ceilings in force on `day`.
 pub fn check(plan: &impl RuleContext, p: &ProductRecord, pricing: &Pricing, net: NetFound, day: chrono::NaiveDate, issues: &mut Vec<Issue>) {
     let mut f = Findings { plan, issues };
+    if p.stock_source == crate::domain::product::StockSource::Sphp {
+        f.push(
+            RuleCode::SphpStock,
+            Source::ProductStock,
+            (
+                "SPHP rice is retail stock from Bulog (Bapanas Juknis 224/2025: a retail ceiling, at most 2 x 5 kg a buyer): it is not sold in bulk to a work unit".into(),
+                "beras SPHP adalah stok eceran dari Bulog (Juknis Bapanas 224/2025: harga eceran tertinggi, paling banyak 2 x 5 kg per pembeli): tidak dijual partai besar ke satuan kerja".into(),
+            ),
+        );
+    }
     size_rules(&mut f, p);
     price_rules(&mut f, p, pricing, net, day);
     bulk_upload_rules(&mut f, p);

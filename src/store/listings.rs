@@ -38,7 +38,7 @@ pub fn products_for_mapping<'a>(
         "SELECT p.id, m.code AS member_code, m.name AS member_name, p.sku, p.name, p.description, p.category,
                 p.unit, p.price, p.stock, p.min_purchase, p.weight_kg, p.net_content, p.origin, p.production_location,
                 p.tkdn_percent, p.tkdn_certificate, p.sni_certificate, p.brand,
-                COALESCE(ph.urls, '{}') || p.photo_urls AS photo_urls, p.active,
+                COALESCE(ph.urls, '{}') || p.photo_urls AS photo_urls, p.active, p.stock_source,
                 c.code AS coop_code, c.name AS coop_name, c.city, c.kelurahan, c.npwp, c.nib, c.gln, c.pkp,
                 l.content_hash, pb.sent_hash AS submitted_hash, l.draft_hash
          FROM products p
@@ -87,6 +87,10 @@ pub fn products_for_mapping<'a>(
                 brand: row.try_get("brand")?,
                 photo_urls: row.try_get("photo_urls")?,
                 active: row.try_get("active")?,
+                stock_source: {
+                    let raw: String = row.try_get("stock_source")?;
+                    crate::domain::product::StockSource::parse(&raw).map_err(|e| StoreError::Inconsistent(format!("product stock source: {e}")))?
+                },
             },
             seller: Seller {
                 code: row.try_get("coop_code")?,

@@ -163,8 +163,12 @@ async fn upsert_cooperatives(conn: &mut PgConnection, present: &Present, coops: 
 /// A column the file lacks leaves each stored value of it alone.
 pub async fn write_products(store: &Store, present: &Present, batch: &[(i64, ProductDraft)]) -> Result<UpsertCounts, StoreError> {
     let mut tx = store.pool.begin().await?;
-    let members: HashMap<(i64, String), String> = batch.iter().map(|(c, d)| ((*c, d.member_code.clone()), d.member_name.clone())).collect();
-    let (member_ids, renamed) = upsert_members(&mut tx, &members).await?;
+    let members: HashMap<(i64, String), Member> = batch
+        .iter()
+        .map(|(c, d)| ((*c, d.member_code.clone()), Member { name: d.member_name.clone(), phone: d.member_phone.clone(), email: d.member_email.clone() }))
+        .collect();
+    let contact = (present.0.iter().any(|h| h == "hp_anggota"), present.0.iter().any(|h| h == "email_anggota"));
+    let (member_ids, renamed) = upsert_members(&mut tx, &members, contact).await?;
     let mut records = Vec::with_capacity(batch.len());
     for (c, d) in batch {
         let member_id = *member_ids
@@ -178,34 +182,54 @@ pub async fn write_products(store: &Store, present: &Present, batch: &[(i64, Pro
     Ok(counts)
 }
 
+/// A member as a batch names them.
+struct Member {
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
 /// Upserts the members named in a batch; returns the id of each, and the
-/// members whose stored name changed.
+/// members whose stored name changed. `contact`: whether the batch carries
+/// the phone and the e-mail columns (a column it lacks leaves the stored
+/// value alone).
 async fn upsert_members(
     conn: &mut PgConnection,
-    members: &HashMap<(i64, String), String>,
+    members: &HashMap<(i64, String), Member>,
+    contact: (bool, bool),
 ) -> Result<(HashMap<(i64, String), i64>, Vec<MemberRename>), sqlx::Error> {
     let coop_ids: Vec<i64> = members.keys().map(|(c, _)| *c).collect();
     let codes: Vec<String> = members.keys().map(|(_, code)| code.clone()).collect();
-    let names: Vec<String> = members.values().cloned().collect();
+    let names: Vec<String> = members.values().map(|m| m.name.clone()).collect();
+    let phones: Vec<Option<String>> = members.values().map(|m| m.phone.clone()).collect();
+    let emails: Vec<Option<String>> = members.values().map(|m| m.email.clone()).collect();
     // `old` reads the rows as they were before the statement's own upsert.
     let renamed: Vec<(String, String, String, String)> = sqlx::query_as(
         "WITH old AS (
              SELECT m.cooperative_id, m.code, m.name FROM members m
              JOIN UNNEST($1::bigint[], $2::text[]) AS k(cooperative_id, code) USING (cooperative_id, code)
          ), up AS (
-             INSERT INTO members (cooperative_id, code, name)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[])
-             ON CONFLICT (cooperative_id, code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
-             WHERE members.name IS DISTINCT FROM EXCLUDED.name
+             INSERT INTO members (cooperative_id, code, name, phone, email)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+             ON CONFLICT (cooperative_id, code) DO UPDATE SET name = EXCLUDED.name,
+                 phone = CASE WHEN $6 THEN EXCLUDED.phone ELSE members.phone END,
+                 email = CASE WHEN $7 THEN EXCLUDED.email ELSE members.email END, updated_at = now()
+             WHERE (members.name, members.phone, members.email) IS DISTINCT FROM
+                   (EXCLUDED.name, CASE WHEN $6 THEN EXCLUDED.phone ELSE members.phone END, CASE WHEN $7 THEN EXCLUDED.email ELSE members.email END)
              RETURNING cooperative_id, code, name
          )
          SELECT c.code, up.code, old.name, up.name
          FROM up JOIN old USING (cooperative_id, code) JOIN cooperatives c ON c.id = up.cooperative_id
+         WHERE old.name IS DISTINCT FROM up.name
          ORDER BY c.code, up.code",
     )
     .bind(&coop_ids)
     .bind(&codes)
     .bind(&names)
+    .bind(&phones)
+    .bind(&emails)
+    .bind(contact.0)
+    .bind(contact.1)
     .fetch_all(&mut *conn)
     .await?;
     let renamed = renamed.into_iter().map(|(cooperative, member, old_name, new_name)| MemberRename { cooperative, member, old_name, new_name }).collect();
@@ -241,6 +265,7 @@ const PRODUCT_KEPT: &[Kept] = &[
     Kept { column: "brand", header: "merek", cleared: "old.brand IS NOT NULL AND i.brand IS NULL" },
     Kept { column: "photo_urls", header: "foto", cleared: "cardinality(old.photo_urls) > 0 AND cardinality(i.photo_urls) = 0" },
     Kept { column: "active", header: "aktif", cleared: "false" },
+    Kept { column: "stock_source", header: "sumber_stok", cleared: "false" },
 ];
 
 async fn upsert_products(conn: &mut PgConnection, present: &Present, rows: &[ProductRecord<'_>]) -> Result<UpsertCounts, sqlx::Error> {
@@ -248,28 +273,28 @@ async fn upsert_products(conn: &mut PgConnection, present: &Present, rows: &[Pro
     let opt_text = |f: fn(&ProductDraft) -> Option<String>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let num = |f: fn(&ProductDraft) -> Decimal| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
     let opt_num = |f: fn(&ProductDraft) -> Option<Decimal>| rows.iter().map(|r| f(r.draft)).collect::<Vec<_>>();
-    let (chosen, cleared) = kept_sql(PRODUCT_KEPT, 21);
+    let (chosen, cleared) = kept_sql(PRODUCT_KEPT, 22);
     let sql = format!(
         "WITH i AS (
              SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
                     min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
-                    tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n') AS photo_urls, active
+                    tkdn_certificate, sni_certificate, brand, string_to_array(photos, E'\\n') AS photo_urls, active, stock_source
              FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                          $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[], $14::text[],
-                         $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bool[])
+                         $15::numeric[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bool[], $21::text[])
                   AS t(cooperative_id, member_id, sku, name, description, category, unit, price, stock,
                        min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
-                       tkdn_certificate, sni_certificate, brand, photos, active)
+                       tkdn_certificate, sni_certificate, brand, photos, active, stock_source)
          ), m AS (
              SELECT i.cooperative_id, i.member_id, i.sku, i.name, i.category, i.unit, i.price, {chosen}, {cleared} AS cleared
              FROM i LEFT JOIN products old USING (cooperative_id, member_id, sku)
          ), up AS (
              INSERT INTO products (cooperative_id, member_id, sku, name, description, category, unit, price, stock,
                                    min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
-                                   tkdn_certificate, sni_certificate, brand, photo_urls, active)
+                                   tkdn_certificate, sni_certificate, brand, photo_urls, active, stock_source)
              SELECT cooperative_id, member_id, sku, name, description, category, unit, price, stock,
                     min_purchase, weight_kg, net_content, origin, production_location, tkdn_percent,
-                    tkdn_certificate, sni_certificate, brand, photo_urls, active
+                    tkdn_certificate, sni_certificate, brand, photo_urls, active, stock_source
              FROM m
              ON CONFLICT (cooperative_id, member_id, sku) DO UPDATE SET
                  name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
@@ -278,16 +303,17 @@ async fn upsert_products(conn: &mut PgConnection, present: &Present, rows: &[Pro
                  origin = EXCLUDED.origin,
                  production_location = EXCLUDED.production_location, tkdn_percent = EXCLUDED.tkdn_percent,
                  tkdn_certificate = EXCLUDED.tkdn_certificate, sni_certificate = EXCLUDED.sni_certificate,
-                 brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, active = EXCLUDED.active, updated_at = now()
+                 brand = EXCLUDED.brand, photo_urls = EXCLUDED.photo_urls, active = EXCLUDED.active,
+                 stock_source = EXCLUDED.stock_source, updated_at = now()
              WHERE (products.name, products.description, products.category, products.unit, products.price,
                     products.stock, products.min_purchase, products.weight_kg, products.net_content, products.origin,
                     products.production_location, products.tkdn_percent, products.tkdn_certificate,
-                    products.sni_certificate, products.brand, products.photo_urls, products.active)
+                    products.sni_certificate, products.brand, products.photo_urls, products.active, products.stock_source)
                    IS DISTINCT FROM
                    (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category, EXCLUDED.unit, EXCLUDED.price,
                     EXCLUDED.stock, EXCLUDED.min_purchase, EXCLUDED.weight_kg, EXCLUDED.net_content, EXCLUDED.origin,
                     EXCLUDED.production_location, EXCLUDED.tkdn_percent, EXCLUDED.tkdn_certificate,
-                    EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls, EXCLUDED.active)
+                    EXCLUDED.sni_certificate, EXCLUDED.brand, EXCLUDED.photo_urls, EXCLUDED.active, EXCLUDED.stock_source)
              RETURNING (xmax = 0) AS inserted
          )
          SELECT COALESCE((SELECT array_agg(inserted) FROM up), '{{}}'), (SELECT COALESCE(sum(cleared), 0)::bigint FROM m)"
@@ -313,6 +339,7 @@ async fn upsert_products(conn: &mut PgConnection, present: &Present, rows: &[Pro
         .bind(opt_text(|d| d.brand.clone()))
         .bind(text(|d| d.photo_urls.join("\n")))
         .bind(rows.iter().map(|r| r.draft.active).collect::<Vec<_>>())
+        .bind(text(|d| d.stock_source.as_str().to_owned()))
         .bind(&present.0)
         .fetch_one(&mut *conn)
         .await?;
@@ -376,6 +403,8 @@ pub struct StoredProduct {
     pub cooperative: String,
     pub member_code: String,
     pub member_name: String,
+    pub member_phone: Option<String>,
+    pub member_email: Option<String>,
     pub sku: String,
     pub name: String,
     pub description: String,
@@ -383,6 +412,7 @@ pub struct StoredProduct {
     pub unit: String,
     pub price: Decimal,
     pub stock: Decimal,
+    pub stock_source: String,
     pub weight_kg: Option<Decimal>,
     pub net_content: Option<String>,
     pub tkdn_percent: Option<Decimal>,
@@ -396,8 +426,8 @@ pub struct StoredProduct {
 /// A product by id, when it is one of `scope`'s (every cooperative's when `None`).
 pub async fn product_in_scope(store: &Store, scope: Option<i64>, id: i64) -> Result<Option<StoredProduct>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT p.id, p.cooperative_id, c.code AS cooperative, m.code AS member_code, m.name AS member_name, p.sku, p.name,
-                p.description, p.category, p.unit, p.price, p.stock, p.weight_kg, p.net_content, p.tkdn_percent,
+        "SELECT p.id, p.cooperative_id, c.code AS cooperative, m.code AS member_code, m.name AS member_name, m.phone AS member_phone,
+                m.email AS member_email, p.sku, p.name, p.description, p.category, p.unit, p.price, p.stock, p.stock_source, p.weight_kg, p.net_content, p.tkdn_percent,
                 p.tkdn_certificate, p.photo_urls, p.active, p.updated_at
          FROM products p JOIN members m ON m.id = p.member_id JOIN cooperatives c ON c.id = p.cooperative_id
          WHERE p.id = $1 AND ($2::bigint IS NULL OR p.cooperative_id = $2)",

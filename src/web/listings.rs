@@ -88,6 +88,7 @@ pub fn issue_words(code: &str, field: &str, lang: Lang) -> String {
         "above_price_ceiling" => ("Harga di atas harga tertinggi yang diizinkan", "The price is above the allowed ceiling"),
         "net_content_unknown" => ("Isi bersih (berat/volume) tidak diketahui", "The net content is unknown"),
         "net_content_inferred" => ("Isi bersih ditebak dari nama produk", "The net content was read from the name"),
+        "sphp_stock" => ("Beras SPHP: stok eceran, tidak dijual ke satuan kerja", "SPHP rice: retail stock, not sold to a work unit"),
         other => return other.to_owned(),
     };
     lang.pick(id, en).to_owned()

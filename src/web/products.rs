@@ -29,6 +29,8 @@ pub struct Field {
     pub long: bool,
     pub fixed: bool,
     pub required: bool,
+    /// A choice among these (value, words), for `sumber_stok`.
+    pub choices: Vec<(&'static str, &'static str)>,
     /// What is wrong with it, in the page's language.
     pub problems: Vec<String>,
 }
@@ -38,6 +40,9 @@ fn label(name: &str, lang: Lang) -> &'static str {
     let (id, en) = match name {
         "kode_anggota" => ("Kode anggota", "Member code"),
         "nama_anggota" => ("Nama anggota (produsen)", "Member (producer) name"),
+        "hp_anggota" => ("Nomor HP/WhatsApp anggota", "Member's mobile/WhatsApp number"),
+        "email_anggota" => ("E-mail anggota", "Member's e-mail"),
+        "sumber_stok" => ("Sumber stok", "Stock source"),
         "sku" => ("SKU (kode produk)", "SKU (product code)"),
         "nama_produk" => ("Nama produk", "Product name"),
         "kategori" => ("Kategori", "Category"),
@@ -64,7 +69,21 @@ fn fields(values: &BTreeMap<String, String>, issues: &[CellIssue], fixed: bool, 
                 label: label(name, lang),
                 help: column.map_or("", |c| c.help),
                 value: values.get(*name).cloned().unwrap_or_default(),
-                inputmode: if matches!(*name, "harga" | "stok" | "berat_kg" | "tkdn_persen") { "decimal" } else { "text" },
+                inputmode: match *name {
+                    "harga" | "stok" | "berat_kg" | "tkdn_persen" => "decimal",
+                    "hp_anggota" => "tel",
+                    "email_anggota" => "email",
+                    _ => "text",
+                },
+                choices: if *name == "sumber_stok" {
+                    vec![
+                        ("sendiri", lang.pick("Milik sendiri", "Own")),
+                        ("konsinyasi", lang.pick("Konsinyasi (titipan)", "Consignment")),
+                        ("sphp", lang.pick("Beras SPHP (eceran, tidak dikirim ke katalog)", "SPHP rice (retail, not sent to the catalogue)")),
+                    ]
+                } else {
+                    Vec::new()
+                },
                 long: *name == "deskripsi",
                 fixed: fixed && use_case::FIXED.contains(name),
                 required: column.is_some_and(|c| c.required),

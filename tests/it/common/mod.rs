@@ -287,6 +287,7 @@ pub fn sample_product() -> ProductRecord {
         brand: None,
         photo_urls: vec!["https://foto.kkmp-mojokerto.id/wat/myk-1l.jpg".into()],
         active: true,
+        stock_source: Default::default(),
     }
 }
 

@@ -361,9 +361,9 @@ async fn reasons_on_the_pages_are_in_the_pages_language_and_the_english_stays_in
                UJI-01;Anggota Uji;UJI-1;Beras Uji lagi;Beras.;Beras;karung;74500;10;5\n\
                UJI-01;Anggota Uji;UJI-5;Kopi Uji;Kopi.;Kopi;gentong;20000;10;1\n";
     let upload = |v: &Visitor| {
-        let (http, base, csv) = (v.http.clone(), v.base.clone(), csv.to_owned());
+        let (http, base, jar, csv) = (v.http.clone(), v.base.clone(), v.jar.clone(), csv.to_owned());
         async move {
-            let (_, page) = Visitor { http: http.clone(), base: base.clone() }.get("/").await;
+            let (_, page) = Visitor { http: http.clone(), base: base.clone(), jar }.get("/").await;
             let form = reqwest::multipart::Form::new()
                 .text("csrf", super::hidden(&page, "csrf"))
                 .part("berkas", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("produk.csv"));

@@ -198,25 +198,35 @@ impl World {
 pub struct Visitor {
     pub http: reqwest::Client,
     pub base: String,
+    /// Its cookies, for a request written by hand.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Visitor {
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Visitor { http, base: base.to_owned() }
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder().cookie_provider(jar.clone()).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Visitor { http, base: base.to_owned(), jar }
+    }
+
+    /// The `Cookie` header this visitor sends.
+    pub fn cookie_header(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar.cookies(&self.base.parse().unwrap()).map(|h| h.to_str().unwrap().to_owned()).unwrap_or_default()
     }
 
     /// A visitor whose connections come from `address` (another loopback
     /// address than 127.0.0.1: another client, as the daemon sees it).
     pub fn from_address(base: &str, address: &str) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .local_address(address.parse::<std::net::IpAddr>().unwrap())
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        Visitor { http, base: base.to_owned() }
+        Visitor { http, base: base.to_owned(), jar }
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
