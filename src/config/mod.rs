@@ -319,11 +319,15 @@ pub struct ReminderSettings {
     pub on_arrival: bool,
     pub near_hours_left: u32,
     pub last_hours_left: u32,
+    /// A member whose products an accepted order holds is asked to bring
+    /// them to the cooperative within this many working days (the orders
+    /// carry no delivery date to count back from).
+    pub member_working_days: u32,
 }
 
 impl Default for ReminderSettings {
     fn default() -> Self {
-        Self { on_arrival: true, near_hours_left: 24, last_hours_left: 4 }
+        Self { on_arrival: true, near_hours_left: 24, last_hours_left: 4, member_working_days: 2 }
     }
 }
 
@@ -351,6 +355,10 @@ pub struct WhatsAppSettings {
     /// The approved template for a step after the order past its due date
     /// (body parameters: order id, buyer, amount still to be received, due date, step).
     pub template_overdue: String,
+    /// The approved template for a member whose products an accepted order
+    /// holds (body parameters: member's name, order id, the goods, the day
+    /// to bring them by, the cooperative).
+    pub template_member_order: String,
 }
 
 impl Default for WhatsAppSettings {
@@ -364,6 +372,7 @@ impl Default for WhatsAppSettings {
             template_arrived: "pesanan_baru".into(),
             template_deadline_near: "batas_konfirmasi".into(),
             template_overdue: "langkah_terlambat".into(),
+            template_member_order: "pesanan_anggota".into(),
         }
     }
 }

@@ -14,10 +14,13 @@ pub enum NotificationKind {
     DeadlineLast,
     /// A step after the order is past its due date.
     Overdue(Step),
+    /// Told to a member: an order for their products was accepted; what,
+    /// how much, and by when to bring it to the cooperative.
+    MemberOrder,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 9] = [
+    pub const ALL: [NotificationKind; 10] = [
         NotificationKind::Arrived,
         NotificationKind::DeadlineNear,
         NotificationKind::DeadlineLast,
@@ -27,6 +30,7 @@ impl NotificationKind {
         NotificationKind::Overdue(Step::Faktur),
         NotificationKind::Overdue(Step::Invoice),
         NotificationKind::Overdue(Step::Paid),
+        NotificationKind::MemberOrder,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -40,6 +44,7 @@ impl NotificationKind {
             NotificationKind::Overdue(Step::Faktur) => "overdue_faktur",
             NotificationKind::Overdue(Step::Invoice) => "overdue_invoice",
             NotificationKind::Overdue(Step::Paid | Step::PaymentWay) => "overdue_paid",
+            NotificationKind::MemberOrder => "member_order",
         }
     }
 

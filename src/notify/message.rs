@@ -41,6 +41,17 @@ pub struct Message {
     items: Vec<(String, Option<Decimal>, Option<String>, Decimal)>,
     left: Option<String>,
     overdue: Option<Overdue>,
+    member: Option<MemberNews>,
+}
+
+/// What a member is told of an accepted order for their products.
+#[derive(Debug, Clone)]
+pub struct MemberNews {
+    pub name: String,
+    /// `Keripik Tempe × 40 bungkus; ...`
+    pub goods: String,
+    /// The day to bring them to the cooperative by.
+    pub bring_by: chrono::NaiveDate,
 }
 
 /// A step after the order past its due date, as a notification tells it.
@@ -64,7 +75,9 @@ impl Message {
         let subject = match due.kind {
             NotificationKind::DeadlineNear => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
             NotificationKind::DeadlineLast => format!("BATAS HAMPIR HABIS: konfirmasi pesanan {} sebelum {deadline}", due.remote_order_id),
-            NotificationKind::Arrived | NotificationKind::Overdue(_) => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
+            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder => {
+                format!("Pesanan baru {} dari {buyer}", due.remote_order_id)
+            }
         };
         let mut text = format!("Yth. pengurus {},\n\n", due.cooperative_name);
         match due.kind {
@@ -72,7 +85,9 @@ impl Message {
                 "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya tinggal {}.\n\n",
                 left.as_deref().unwrap_or("sedikit lagi")
             )),
-            NotificationKind::Arrived | NotificationKind::Overdue(_) => text.push_str("Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n"),
+            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder => {
+                text.push_str("Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n")
+            }
         }
         text.push_str(&format!("Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        :\n", due.remote_order_id));
         for (description, quantity, unit, total) in items {
@@ -98,7 +113,32 @@ impl Message {
             ));
         }
         text.push_str(&format!("Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n", due.cooperative));
-        Self { subject, text, items: items.to_vec(), left, overdue: None }
+        Self { subject, text, items: items.to_vec(), left, overdue: None, member: None }
+    }
+
+    /// To a member: an order for their products was accepted by the
+    /// cooperative; what, how much, and by when to bring it.
+    pub fn member(due: &Due, news: MemberNews) -> Self {
+        let buyer = due.buyer.as_deref().unwrap_or("(tidak disebutkan)");
+        let subject = format!("Pesanan untuk produk Anda: {} dari {buyer}", due.remote_order_id);
+        let text = format!(
+            "Yth. {},\n\nPesanan pemerintah untuk produk Anda sudah diterima oleh {}.\n\n\
+             Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        : {}\n\n\
+             Mohon antar barang ke koperasi paling lambat {}.\n\n\
+             Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
+            news.name,
+            due.cooperative_name,
+            due.remote_order_id,
+            news.goods,
+            hari(news.bring_by),
+            due.cooperative
+        );
+        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: Some(news) }
+    }
+
+    /// What a member is told, for a member's message.
+    pub fn member_news(&self) -> Option<&MemberNews> {
+        self.member.as_ref()
     }
 
     /// Says, before anything else the cooperative must do, which products
@@ -147,7 +187,7 @@ impl Message {
             due.remote_order_id,
             due.cooperative
         );
-        Self { subject, text, items: Vec::new(), left: None, overdue: Some(o) }
+        Self { subject, text, items: Vec::new(), left: None, overdue: Some(o), member: None }
     }
 
     /// The overdue step this message is about, if it is about one.
@@ -178,6 +218,7 @@ impl Message {
             "overdue": self.overdue.as_ref().map(|o| serde_json::json!({
                 "step": o.step.as_str(), "due": o.due.to_string(), "days_late": o.days_late, "outstanding": o.outstanding.to_string(),
             })),
+            "member": self.member.as_ref().map(|m| serde_json::json!({"name": m.name, "goods": m.goods, "bring_by": m.bring_by.to_string()})),
         })
     }
 }
@@ -212,6 +253,7 @@ mod tests {
             buyer: Some("Dinas Sosial".into()),
             total: Decimal::from(1_250_000),
             deadline: None,
+            member_id: None,
         };
         let calendar = crate::domain::calendar::WorkingCalendar::parse("date,name,kind\n", false).unwrap();
         let short =

@@ -224,6 +224,16 @@ impl Notifier {
     /// `deadline_near` one for those with less than a working day left, on
     /// each configured channel. Returns how many are new.
     pub async fn queue(&self, store: &Store, now: DateTime<Utc>) -> Result<u64, NotifyError> {
+        // Each member whose products an accepted order holds, once: by WhatsApp where both can, else by e-mail.
+        let mut members = Vec::new();
+        for m in notifications::members_to_tell(store).await? {
+            match (&self.whatsapp, &m.phone, &self.email, &m.email) {
+                (Some(_), Some(phone), _, _) => members.push((m.order_id, m.member_id, NotificationChannel::WhatsApp, phone.clone())),
+                (_, _, Some(_), Some(email)) => members.push((m.order_id, m.member_id, NotificationChannel::Email, email.clone())),
+                _ => {}
+            }
+        }
+        let told = notifications::queue_for_members(store, &members).await?;
         let mut rows: Vec<(i64, NotificationKind, NotificationChannel, String)> = Vec::new();
         for w in notifications::waiting(store, now).await? {
             for kind in self.reminders_due(w.deadline, now) {
@@ -240,7 +250,7 @@ impl Notifier {
                 }
             }
         }
-        Ok(notifications::queue(store, &rows).await?)
+        Ok(told + notifications::queue(store, &rows).await?)
     }
 
     /// The reminders due for an order waiting with this deadline: the
@@ -335,6 +345,30 @@ impl Notifier {
                 Ok(None) => return Sent::Moot,
                 Err(e) => return self.failed(due, format!("cannot read the order's steps: {e}")),
             },
+            NotificationKind::MemberOrder => {
+                // A member is told of an order the cooperative has accepted, and still holds.
+                if !due.order_status.accepted_by_seller() {
+                    return Sent::Moot;
+                }
+                let Some(member) = due.member_id else { return Sent::Moot };
+                let (name, items) = match notifications::member_items(store, &due.remote_order_id, member).await {
+                    Ok(found) => found,
+                    Err(e) => return self.failed(due, format!("cannot read the member's lines: {e}")),
+                };
+                if items.is_empty() {
+                    return Sent::Moot;
+                }
+                let goods = items
+                    .iter()
+                    .map(|(d, q, u)| match q {
+                        Some(q) => format!("{d} × {} {}", crate::domain::money::format_number_id(*q), u.as_deref().unwrap_or("")).trim_end().to_owned(),
+                        None => d.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let bring_by = self.calendar.add_working_days(now, self.reminders.member_working_days).with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+                message::Message::member(due, message::MemberNews { name, goods, bring_by })
+            }
             NotificationKind::Arrived | NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => {
                 if !due.order_status.awaits_seller() {
                     return Sent::Moot;

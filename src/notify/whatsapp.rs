@@ -24,6 +24,7 @@ pub(super) struct WhatsApp {
     arrived: String,
     deadline_near: String,
     overdue: String,
+    member_order: String,
     http: reqwest::Client,
 }
 
@@ -46,9 +47,12 @@ impl WhatsApp {
             return Err(config("phone_number_id must be the sending number's id from WhatsApp Manager (digits)".into()));
         }
         let token = s.token().map_err(config)?.ok_or_else(|| config("token (or token_file) is not set".into()))?;
-        for (key, name) in
-            [("template_arrived", &s.template_arrived), ("template_deadline_near", &s.template_deadline_near), ("template_overdue", &s.template_overdue)]
-        {
+        for (key, name) in [
+            ("template_arrived", &s.template_arrived),
+            ("template_deadline_near", &s.template_deadline_near),
+            ("template_overdue", &s.template_overdue),
+            ("template_member_order", &s.template_member_order),
+        ] {
             if name.is_empty() || name.len() > 512 || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
                 return Err(config(format!("{key} {name:?} is not a template name (lower-case letters, digits and _)")));
             }
@@ -67,6 +71,7 @@ impl WhatsApp {
             arrived: s.template_arrived.clone(),
             deadline_near: s.template_deadline_near.clone(),
             overdue: s.template_overdue.clone(),
+            member_order: s.template_member_order.clone(),
             http,
         })
     }
@@ -77,14 +82,21 @@ impl WhatsApp {
             NotificationKind::Arrived => &self.arrived,
             NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => &self.deadline_near,
             NotificationKind::Overdue(_) => &self.overdue,
+            NotificationKind::MemberOrder => &self.member_order,
         };
         let text = |t: String| serde_json::json!({"type": "text", "text": t});
         let buyer = text(due.buyer.clone().unwrap_or_else(|| "(tidak disebutkan)".into()));
-        let parameters = match message.overdue_step() {
+        let parameters = match (message.overdue_step(), message.member_news()) {
+            // The member's name, order id, the goods, the day to bring them by, the cooperative.
+            (_, Some(m)) => {
+                vec![text(m.name.clone()), text(due.remote_order_id.clone()), text(m.goods.clone()), text(hari(m.bring_by)), text(due.cooperative_name.clone())]
+            }
             // Order id, buyer, what is still to be received, the due date, the step.
-            Some(o) => vec![text(due.remote_order_id.clone()), buyer, text(format_rupiah(o.outstanding)), text(hari(o.due)), text(o.step.label().to_owned())],
+            (Some(o), None) => {
+                vec![text(due.remote_order_id.clone()), buyer, text(format_rupiah(o.outstanding)), text(hari(o.due)), text(o.step.label().to_owned())]
+            }
             // Order id, buyer, total, deadline in WIB, working time left.
-            None => vec![
+            (None, None) => vec![
                 text(due.remote_order_id.clone()),
                 buyer,
                 text(format_rupiah(due.total)),

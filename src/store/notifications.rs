@@ -45,7 +45,7 @@ pub async fn queue(store: &Store, rows: &[(i64, NotificationKind, NotificationCh
     Ok(sqlx::query(
         "INSERT INTO notifications (order_id, kind, channel, recipient)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
-         ON CONFLICT (order_id, kind, channel) DO NOTHING",
+         ON CONFLICT (order_id, kind, channel) WHERE member_id IS NULL DO NOTHING",
     )
     .bind(&orders)
     .bind(&kinds)
@@ -71,6 +71,8 @@ pub struct Due {
     pub buyer: Option<String>,
     pub total: Decimal,
     pub deadline: Option<DateTime<Utc>>,
+    /// The member it is for, when it is for a member (`member_order`).
+    pub member_id: Option<i64>,
 }
 
 /// Claims up to `limit` notifications due now, for `lease_secs`.
@@ -84,7 +86,7 @@ pub async fn claim_due(store: &Store, instance: &str, limit: i64, lease_secs: f6
                             ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING n.*)
          SELECT n.id, n.kind, n.channel, n.recipient, n.attempts, o.status AS order_status, o.remote_order_id,
-                c.code AS cooperative, c.name AS cooperative_name, o.nama_satker AS buyer, o.total, o.deadline
+                c.code AS cooperative, c.name AS cooperative_name, o.nama_satker AS buyer, o.total, o.deadline, n.member_id
          FROM claimed n JOIN purchase_orders o ON o.id = n.order_id JOIN cooperatives c ON c.id = o.cooperative_id
          ORDER BY n.id",
     )
@@ -93,6 +95,70 @@ pub async fn claim_due(store: &Store, instance: &str, limit: i64, lease_secs: f6
     .bind(limit)
     .fetch_all(&store.pool)
     .await?)
+}
+
+/// A member to tell of an order that took their products' stock lately.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberToTell {
+    pub order_id: i64,
+    pub member_id: i64,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The members with a phone or an e-mail whose products are in an order
+/// accepted (its stock taken) in the last three days, and who have not
+/// been told of it.
+pub async fn members_to_tell(store: &Store) -> Result<Vec<MemberToTell>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT o.id AS order_id, m.id AS member_id, NULLIF(trim(m.phone), '') AS phone, NULLIF(trim(m.email), '') AS email
+         FROM stock_moves s JOIN purchase_orders o ON o.id = s.order_id
+         JOIN order_lines l ON l.order_id = o.id JOIN members m ON m.id = l.member_id
+         WHERE s.kind = 'taken' AND s.at > now() - interval '3 days' AND o.stock_state = 'taken'
+           AND (NULLIF(trim(m.phone), '') IS NOT NULL OR NULLIF(trim(m.email), '') IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.order_id = o.id AND n.kind = 'member_order' AND n.member_id = m.id)
+         ORDER BY o.id, m.id",
+    )
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// Queues member notifications (order, member, channel, recipient), each
+/// member told of an order once. Returns how many are new.
+pub async fn queue_for_members(store: &Store, rows: &[(i64, i64, NotificationChannel, String)]) -> Result<u64, StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    Ok(sqlx::query(
+        "INSERT INTO notifications (order_id, member_id, kind, channel, recipient)
+         SELECT o, m, 'member_order', c, r FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS t(o, m, c, r)
+         ON CONFLICT (order_id, kind, member_id) WHERE member_id IS NOT NULL DO NOTHING",
+    )
+    .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.2.name()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.3.as_str()).collect::<Vec<_>>())
+    .execute(&store.pool)
+    .await?
+    .rows_affected())
+}
+
+/// A member's name and their lines of an order: description, quantity, unit.
+pub async fn member_items(
+    store: &Store,
+    remote_order_id: &str,
+    member_id: i64,
+) -> Result<(String, Vec<(String, Option<Decimal>, Option<String>)>), StoreError> {
+    let name: String = sqlx::query_scalar("SELECT name FROM members WHERE id = $1").bind(member_id).fetch_optional(&store.pool).await?.unwrap_or_default();
+    let items = sqlx::query_as(
+        "SELECT l.description, l.quantity, l.unit FROM order_lines l JOIN purchase_orders o ON o.id = l.order_id
+         WHERE o.remote_order_id = $1 AND l.member_id = $2 ORDER BY l.remote_line_id LIMIT 200",
+    )
+    .bind(remote_order_id)
+    .bind(member_id)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok((name, items))
 }
 
 /// An order's lines for a notification: description, quantity, unit, line total.

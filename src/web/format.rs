@@ -184,6 +184,7 @@ pub fn notification(kind: NotificationKind, channel: NotificationChannel, lang: 
         NotificationKind::DeadlineNear => ("pengingat: sisa 1 hari kerja", "reminder: one working day left"),
         NotificationKind::DeadlineLast => ("pengingat terakhir", "last reminder"),
         NotificationKind::Overdue(_) => ("langkah terlambat", "step overdue"),
+        NotificationKind::MemberOrder => ("kabar pesanan untuk anggota", "order news for a member"),
     };
     let channel = match channel {
         NotificationChannel::Email => "e-mail",

@@ -55,10 +55,10 @@ async fn webhook_receiver(received: Arc<Mutex<Received>>) -> String {
 }
 
 /// A mail (envelope recipient and raw DATA) taken by the test's SMTP server.
-type Mail = (String, String);
+pub(crate) type Mail = (String, String);
 
 /// Just enough SMTP to take mail: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
-async fn smtp_server(mails: Arc<Mutex<Vec<Mail>>>) -> u16 {
+pub(crate) async fn smtp_server(mails: Arc<Mutex<Vec<Mail>>>) -> u16 {
     smtp_server_with(mails, Arc::default(), None).await
 }
 
@@ -177,7 +177,7 @@ fn smtp_session(
 }
 
 /// The text of a mail's body, decoded from quoted-printable or base64.
-fn mail_text(raw: &str) -> String {
+pub(crate) fn mail_text(raw: &str) -> String {
     let (head, body) = raw.split_once("\n\n").unwrap_or((raw, ""));
     let head = head.to_ascii_lowercase();
     if head.contains("content-transfer-encoding: base64") {

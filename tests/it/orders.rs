@@ -815,6 +815,41 @@ async fn an_accepted_order_takes_its_quantities_off_the_stock_once_across_syncs_
     let moves: i64 = sqlx::query_scalar("SELECT count(*) FROM stock_moves WHERE order_id = $1").bind(order.0).fetch_one(store.pool()).await.unwrap();
     assert_eq!(moves as usize, ordered.len());
 
+    // Each member whose products it holds hears of it once, by e-mail: what, how much, by when to bring it.
+    sqlx::query("UPDATE members SET email = 'anggota-' || id || '@koperasi.example' WHERE id IN (SELECT member_id FROM order_lines WHERE order_id = $1)")
+        .bind(order.0)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let mails = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let smtp = crate::notify::smtp_server(mails.clone()).await;
+    let settings = katalog_bridge::config::NotifySettings {
+        smtp_url: Some(secrecy::SecretString::from(format!("smtp://127.0.0.1:{smtp}"))),
+        from: Some("katalog-bridge <noreply@koperasi.example>".into()),
+        ..Default::default()
+    };
+    let notifier = katalog_bridge::notify::Notifier::from_settings(&settings, std::sync::Arc::new(calendar())).unwrap().unwrap();
+    for _ in 0..2 {
+        notifier.queue(&store, chrono::Utc::now()).await.unwrap();
+    }
+    let members: Vec<(i64, String)> =
+        sqlx::query_as("SELECT member_id, recipient FROM notifications WHERE order_id = $1 AND kind = 'member_order' ORDER BY member_id")
+            .bind(order.0)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let want: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT member_id) FROM order_lines WHERE order_id = $1").bind(order.0).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(members.len() as i64, want, "one message per member, after two passes: {members:?}");
+    assert!(members.iter().all(|(id, to)| *to == format!("anggota-{id}@koperasi.example")));
+    notifier.send_due(&store).await.unwrap();
+    let texts: Vec<(String, String)> = mails.lock().unwrap().iter().map(|(to, raw)| (to.clone(), crate::notify::mail_text(raw))).collect();
+    let to_members: Vec<&(String, String)> = texts.iter().filter(|(to, _)| to.starts_with("anggota-")).collect();
+    assert_eq!(to_members.len(), members.len(), "{texts:?}");
+    for (_, text) in to_members {
+        assert!(text.contains(&order.1) && text.contains("Mohon antar barang ke koperasi paling lambat") && text.contains(" × "), "{text}");
+    }
+
     // Cancelled after all: the quantities come back, once, however often it is settled.
     sqlx::query("UPDATE purchase_orders SET status = 'CANCELLED' WHERE id = $1").bind(order.0).execute(store.pool()).await.unwrap();
     for _ in 0..2 {
