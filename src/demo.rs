@@ -232,7 +232,7 @@ pub async fn run(
     for format in Format::ALL {
         let plan = format.plan(mappings, &tables)?;
         let target = out.join(format.name());
-        let options = MapOptions { cooperative: None, out: Output::Path(target), issue_date: time::today(), photo_base: photo_base.to_owned() };
+        let options = MapOptions { cooperative: None, out: Output::Path(target), issue_date: time::today(), photo_base: photo_base.to_owned(), products: None };
         maps.push(map_products(store, &plan, format, &options).await?);
     }
     let catalogue = on_the_mock_catalogue(store, mappings, fixtures, &tables, photo_base).await?;

@@ -286,3 +286,124 @@ pub async fn edit_fields(store: &Store, units: &UnitTable, actor: &Actor, id: i6
     form.extend(changes.iter().map(|(k, v)| (k.clone(), v.clone())));
     save(store, units, actor, Target::Existing(id), &form).await
 }
+
+/// What the next publish would do with a product on the catalogue.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "will", rename_all = "snake_case")]
+pub enum Preview {
+    /// A new listing.
+    New,
+    /// An update of the listing the catalogue has.
+    Update,
+    /// The catalogue has it as it is.
+    Nothing,
+    /// Held back, with why (the mapping's issues that block it).
+    HeldBack { issues: Vec<crate::mapping::rules::Issue> },
+    /// Withdrawn: taken off the catalogue (or never sent).
+    Withdraw { listed: bool },
+}
+
+/// What the catalogue needs beside the store to preview or send a product.
+pub struct Catalogue<'a> {
+    pub client: &'a crate::catalog::client::CatalogueClient,
+    /// The API channel's plan (`katalog-v6`).
+    pub plan: &'a crate::mapping::plan::Plan,
+    pub photo_base: &'a str,
+    /// The issue date of what is mapped (Jakarta's today; fixed in tests).
+    pub today: chrono::NaiveDate,
+}
+
+/// Maps the product as the publisher would and compares it with what the
+/// catalogue was last sent through the API channel.
+pub async fn preview(store: &Store, catalogue: &Catalogue<'_>, actor: &Actor, id: i64) -> Result<Preview, ProductError> {
+    use futures_util::StreamExt;
+    let p = find(store, actor, id).await?;
+    let publication = crate::store::publications::of_product(store, id, crate::domain::publication::Channel::Api).await?;
+    let listed = publication.as_ref().is_some_and(|(_, listed, _)| *listed);
+    if !p.active {
+        return Ok(Preview::Withdraw { listed });
+    }
+    let format = catalogue.plan.format.as_str();
+    let mut rows = crate::store::listings::products_for_mapping(store, format, None, Some(std::slice::from_ref(&id)), catalogue.photo_base);
+    let Some(row) = rows.next().await.transpose()? else { return Err(ProductError::NotFound(id)) };
+    let mapped = catalogue.plan.map_on(&row.product, &row.seller, catalogue.today);
+    if mapped.blocked() {
+        let issues = mapped.issues.iter().filter(|i| i.severity == crate::mapping::rules::Severity::Blocking).cloned().collect();
+        return Ok(Preview::HeldBack { issues });
+    }
+    let hash = crate::listings::draft_payload(catalogue.plan, &mapped, &mut Vec::with_capacity(1024));
+    Ok(match publication {
+        Some((_, true, sent)) if sent.as_deref() == Some(hash.as_str()) => Preview::Nothing,
+        Some((_, true, _)) => Preview::Update,
+        _ => Preview::New,
+    })
+}
+
+/// How sending a product now ended.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentNow {
+    /// Sent and accepted by the catalogue.
+    pub sent: u64,
+    /// Refused by the catalogue, with why.
+    pub refused: Vec<String>,
+    /// Left for a later try (a failure the catalogue may not repeat).
+    pub deferred: u64,
+    /// What the next publish would do now.
+    pub then: Preview,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Product(#[from] ProductError),
+    #[error("the cooperative has no seller id on the catalogue (kode_penyedia): import it with the cooperatives file")]
+    NoSeller,
+    #[error("the cooperative's seller {0} has no catalogue account configured ([[catalogue.sellers]])")]
+    NoAccount(String),
+    #[error("the cooperative's listings go through the {0} channel, which sends a whole catalogue at a time: run sync publish")]
+    NotOneByOne(&'static str),
+    #[error("a publish run is going on ({0}): the product goes with it")]
+    Busy(String),
+    #[error("{0}")]
+    Publish(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Sends one product now through the same publisher as the schedule (the
+/// API channel): a deliberate resend, with a new key, where the catalogue
+/// has it already (as `listings resubmit`). Audited.
+pub async fn send_now(store: &Store, catalogue: &Catalogue<'_>, actor: &Actor, id: i64) -> Result<SentNow, SendError> {
+    use crate::domain::publication::Channel;
+    let p = find(store, actor, id).await?;
+    let seller = crate::store::products::seller_of(store, id).await?.ok_or(SendError::NoSeller)?;
+    let channel = catalogue.client.channel(&seller).unwrap_or(Channel::Api);
+    if channel != Channel::Api {
+        return Err(SendError::NotOneByOne(channel.name()));
+    }
+    if !catalogue.client.has_account(&seller) {
+        return Err(SendError::NoAccount(seller));
+    }
+    if let Some((publication, _, _)) = crate::store::publications::of_product(store, id, Channel::Api).await? {
+        crate::store::publications::resubmit(store, &[publication]).await?;
+    }
+    let options = crate::publish::PublishOptions {
+        channel,
+        cooperative: Some(p.cooperative.clone()),
+        products: Some(vec![id]),
+        photo_base: catalogue.photo_base.to_owned(),
+        issue_date: catalogue.today,
+        ..Default::default()
+    };
+    let report = match crate::publish::publish(store, catalogue.plan, catalogue.client, &options).await {
+        Ok(report) => report,
+        Err(crate::publish::PublishError::Busy(holder)) => return Err(SendError::Busy(holder)),
+        Err(crate::publish::PublishError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(SendError::Publish(e.to_string())),
+    };
+    let refused: Vec<String> = report.refused.iter().map(|r| r.error.clone()).collect();
+    let detail = serde_json::json!({"product": id, "sent": report.accepted, "refused": refused, "deferred": report.deferred});
+    audit(store, actor, p.cooperative_id, "product.send", &p.member_code, &p.sku, &p.name, detail).await?;
+    let then = preview(store, catalogue, actor, id).await?;
+    Ok(SentNow { sent: report.accepted, refused, deferred: report.deferred, then })
+}

@@ -86,7 +86,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
                 Some(p) => Output::Path(p),
                 None => Output::Path(default_out(format, cooperative.as_deref())),
             };
-            let options = MapOptions { cooperative, out, issue_date: crate::domain::time::today(), photo_base: settings.photo_base() };
+            let options = MapOptions { cooperative, out, issue_date: crate::domain::time::today(), photo_base: settings.photo_base(), products: None };
             with_store(settings, async |store| {
                 let report = listings::map_products(store, &plan, format, &options).await?;
                 if issues {

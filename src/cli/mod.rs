@@ -192,6 +192,16 @@ pub enum ProductsCommand {
     Reactivate { id: i64 },
     /// Add a photo (JPEG, PNG or WebP), kept as the dashboard keeps it
     Photo { id: i64, file: std::path::PathBuf },
+    /// What the next publish would do with a product (a new listing, an
+    /// update, nothing, or held back and why), then send it now through the
+    /// API channel, as "Kirim sekarang" does; `--dry-run` only says
+    Send {
+        id: i64,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -81,6 +81,37 @@ pub(super) async fn run(command: ProductsCommand, settings: &Settings) -> anyhow
             })
             .await
         }
+        ProductsCommand::Send { id, dry_run, json } => {
+            let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+            let tables = crate::mapping::plan::Tables::load(&mappings)?;
+            let plan = crate::catalog::Format::KatalogV6.plan(&mappings, &tables)?;
+            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            let photo_base = settings.photo_base();
+            let catalogue = use_case::Catalogue { client: &client, plan: &plan, photo_base: &photo_base, today: crate::domain::time::today() };
+            with_store(settings, async |store| {
+                let before = use_case::preview(store, &catalogue, &actor, id).await?;
+                if dry_run {
+                    println!("{}", if json { serde_json::to_string(&before)? } else { said(&before) });
+                    return Ok(EXIT_OK);
+                }
+                let sent = use_case::send_now(store, &catalogue, &actor, id).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&sent)?);
+                } else {
+                    println!("before: {}", said(&before));
+                    println!("sent {}, refused {}, left for later {}", sent.sent, sent.refused.len(), sent.deferred);
+                    for r in &sent.refused {
+                        println!("  refused: {r}");
+                    }
+                    println!("now: {}", said(&sent.then));
+                }
+                Ok(if sent.refused.is_empty() { EXIT_OK } else { EXIT_REJECTED })
+            })
+            .await
+        }
         ProductsCommand::Photo { id, file } => {
             let limits = crate::photos::PhotoLimits::from_settings(&settings.photos);
             let bytes = read_bounded(&file, limits.max_bytes)?;
@@ -105,6 +136,21 @@ pub(super) async fn run(command: ProductsCommand, settings: &Settings) -> anyhow
             })
             .await
         }
+    }
+}
+
+/// What the next publish would do, in words.
+fn said(p: &use_case::Preview) -> String {
+    use use_case::Preview;
+    match p {
+        Preview::New => "a new listing".into(),
+        Preview::Update => "an update of the same listing".into(),
+        Preview::Nothing => "nothing to send: the catalogue has it as it is".into(),
+        Preview::HeldBack { issues } => {
+            format!("held back: {}", issues.iter().map(|i| format!("{} ({})", i.code.name(), i.message)).collect::<Vec<_>>().join("; "))
+        }
+        Preview::Withdraw { listed: true } => "withdrawn from the catalogue".into(),
+        Preview::Withdraw { listed: false } => "withdrawn: nothing to send".into(),
     }
 }
 

@@ -67,6 +67,8 @@ pub struct MapOptions {
     pub issue_date: NaiveDate,
     /// Where the world fetches the dashboard's photos (`Settings::photo_base`).
     pub photo_base: String,
+    /// Only these products (by id), e.g. one sent now from its page.
+    pub products: Option<Vec<i64>>,
 }
 
 /// The issues of one product.
@@ -311,7 +313,7 @@ async fn map_rows(
 ) -> Result<MapReport, ListingError> {
     let mut report = MapReport { format: format.name().into(), ..Default::default() };
     let mut updates: Vec<ListingUpdate> = Vec::with_capacity(STORE_BATCH);
-    let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref(), None, &options.photo_base);
+    let mut rows = products_for_mapping(store, format.name(), options.cooperative.as_deref(), options.products.as_deref(), &options.photo_base);
     let mut payload = Vec::with_capacity(1024);
     let mut current: Option<(String, SellerSink)> = None;
     while let Some(row) = rows.next().await {

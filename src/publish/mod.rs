@@ -84,6 +84,9 @@ pub struct PublishOptions {
     pub out: std::path::PathBuf,
     /// Where the world fetches the dashboard's photos (`Settings::photo_base`).
     pub photo_base: String,
+    /// Only these products (by id): one product sent now from its page.
+    /// The API channel only; the others send a seller's whole document.
+    pub products: Option<Vec<i64>>,
 }
 
 impl Default for PublishOptions {
@@ -98,6 +101,7 @@ impl Default for PublishOptions {
             issue_date: crate::domain::time::today(),
             out: std::path::PathBuf::from("out/upload"),
             photo_base: crate::config::Settings::default().photo_base(),
+            products: None,
         }
     }
 }
@@ -239,10 +243,15 @@ async fn sellers_for(store: &Store, client: &CatalogueClient, options: &PublishO
 /// `sellers`, handing over to this channel what they listed through another.
 async fn plan_publications(store: &Store, plan: &Plan, options: &PublishOptions, sellers: &[String]) -> Result<publications::PlanCounts, PublishError> {
     let format = options.channel.format();
-    let map_options =
-        MapOptions { cooperative: options.cooperative.clone(), out: Output::Discard, issue_date: options.issue_date, photo_base: options.photo_base.clone() };
+    let map_options = MapOptions {
+        cooperative: options.cooperative.clone(),
+        out: Output::Discard,
+        issue_date: options.issue_date,
+        photo_base: options.photo_base.clone(),
+        products: options.products.clone(),
+    };
     map_products(store, plan, format, &map_options).await?;
-    Ok(publications::plan(store, options.channel, format.name(), options.cooperative.as_deref(), sellers).await?)
+    Ok(publications::plan(store, options.channel, format.name(), options.cooperative.as_deref(), sellers, options.products.as_deref()).await?)
 }
 
 /// The lead run `run` of [`publish`]: plan, then send (or export) what is due.
@@ -338,7 +347,17 @@ async fn send_all(
     let channel = options.channel;
     loop {
         stop_if_asked()?;
-        let batch = publications::claim(store, instance, channel, channel.format().name(), sellers, options.batch, options.lease.as_secs_f64()).await?;
+        let batch = publications::claim(
+            store,
+            instance,
+            channel,
+            channel.format().name(),
+            sellers,
+            options.batch,
+            options.lease.as_secs_f64(),
+            options.products.as_deref(),
+        )
+        .await?;
         if batch.is_empty() {
             return Ok(());
         }

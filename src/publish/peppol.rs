@@ -58,7 +58,7 @@ pub(super) async fn send_all(
         loop {
             super::stop_if_asked()?;
             let claimed =
-                publications::claim(store, instance, super::Channel::Peppol, Format::PeppolCatalogue.name(), std::slice::from_ref(seller), CLAIM, lease)
+                publications::claim(store, instance, super::Channel::Peppol, Format::PeppolCatalogue.name(), std::slice::from_ref(seller), CLAIM, lease, None)
                     .await?;
             if claimed.is_empty() {
                 break;

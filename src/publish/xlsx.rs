@@ -52,7 +52,7 @@ pub(super) async fn export(
     loop {
         super::stop_if_asked()?;
         let batch =
-            publications::claim(store, instance, super::Channel::Xlsx, Format::KatalogV6Xlsx.name(), sellers, BATCH, options.lease.as_secs_f64()).await?;
+            publications::claim(store, instance, super::Channel::Xlsx, Format::KatalogV6Xlsx.name(), sellers, BATCH, options.lease.as_secs_f64(), None).await?;
         if batch.is_empty() {
             break;
         }

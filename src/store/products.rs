@@ -500,3 +500,12 @@ pub async fn lines(store: &Store, scope: Option<i64>, code: Option<&str>, photo_
     // As written (`25`, not the column's `25.0000`).
     Ok(lines.into_iter().map(|l| ProductLine { price: l.price.normalize(), stock: l.stock.normalize(), ..l }).collect())
 }
+
+/// A product's seller id on the catalogue (`kode_penyedia`), if its cooperative has one.
+pub async fn seller_of(store: &Store, product_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT c.kode_penyedia FROM products p JOIN cooperatives c ON c.id = p.cooperative_id WHERE p.id = $1")
+        .bind(product_id)
+        .fetch_optional(&store.pool)
+        .await?
+        .flatten())
+}

@@ -30,7 +30,14 @@ pub struct PlanCounts {
 /// product with no publication gets one, a changed draft makes its
 /// publication pending again, a deactivated product's listing is to be
 /// withdrawn. One transaction; running it again changes nothing.
-pub async fn plan(store: &Store, channel: Channel, format: &str, cooperative: Option<&str>, sellers: &[String]) -> Result<PlanCounts, StoreError> {
+pub async fn plan(
+    store: &Store,
+    channel: Channel,
+    format: &str,
+    cooperative: Option<&str>,
+    sellers: &[String],
+    only: Option<&[i64]>,
+) -> Result<PlanCounts, StoreError> {
     let mut tx = store.pool.begin().await?;
     // Not one in flight (claimed, or in a catalogue document being sent), and
     // not where this channel already has the product.
@@ -64,7 +71,7 @@ pub async fn plan(store: &Store, channel: Channel, format: &str, cooperative: Op
              FROM listings l
              JOIN products p ON p.id = l.product_id
              JOIN cooperatives c ON c.id = p.cooperative_id
-             WHERE l.format = $1 AND l.state = 'draft' AND p.active AND c.kode_penyedia = ANY($3)
+             WHERE l.format = $1 AND l.state = 'draft' AND p.active AND c.kode_penyedia = ANY($3) AND ($4::bigint[] IS NULL OR p.id = ANY($4))
          ), up AS (
              INSERT INTO publications (product_id, seller, channel, state, want_hash)
              SELECT product_id, seller, $2, 'pending', content_hash FROM wanted
@@ -80,6 +87,7 @@ pub async fn plan(store: &Store, channel: Channel, format: &str, cooperative: Op
     .bind(format)
     .bind(channel)
     .bind(sellers)
+    .bind(only)
     .fetch_one(&mut *tx)
     .await?;
     // Never sent: nothing to withdraw on the catalogue.
@@ -178,12 +186,14 @@ pub async fn claim(
     sellers: &[String],
     limit: i64,
     lease_secs: f64,
+    only: Option<&[i64]>,
 ) -> Result<Vec<Claimed>, StoreError> {
     let rows = sqlx::query(
         "UPDATE publications pb SET claimed_by = $1, claimed_until = now() + make_interval(secs => $2)
          WHERE pb.id IN (
              SELECT id FROM publications
              WHERE channel = $3 AND state IN ('pending', 'withdraw_pending') AND seller = ANY($4)
+               AND ($7::bigint[] IS NULL OR product_id = ANY($7))
                AND (claimed_until IS NULL OR claimed_until < now())
                AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                -- Handed over with this content already (the xlsx channel's workbooks wait for mark-uploaded).
@@ -204,6 +214,7 @@ pub async fn claim(
     .bind(sellers)
     .bind(limit)
     .bind(format)
+    .bind(only)
     .fetch_all(&store.pool)
     .await?;
     rows.into_iter()
@@ -833,4 +844,18 @@ pub async fn listing_missing(store: &Store, id: i64, error: &str) -> Result<(), 
         .execute(&store.pool)
         .await?;
     Ok(())
+}
+
+/// A product's publication through a channel: its id, whether the
+/// catalogue has it (a listing id or a content sent), and the content hash
+/// last sent.
+pub async fn of_product(store: &Store, product_id: i64, channel: Channel) -> Result<Option<(i64, bool, Option<String>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, (remote_id IS NOT NULL OR sent_hash IS NOT NULL) AND state <> 'withdrawn', sent_hash
+         FROM publications WHERE product_id = $1 AND channel = $2",
+    )
+    .bind(product_id)
+    .bind(channel)
+    .fetch_optional(&store.pool)
+    .await?)
 }

@@ -240,4 +240,12 @@ texts! {
     photo_none: "Pilih atau ambil foto lebih dahulu.", "Choose or take a photo first.";
     photos_full: "Foto ditolak: produk sudah punya {n} foto, batas katalog. Hapus satu dahulu.", "The photo was refused: the product already has {n} photos, the catalogue's limit. Remove one first.";
     short_stock: "Stok tidak cukup untuk pesanan ini: periksa sebelum menerimanya.", "Not enough stock for this order: check before accepting it.";
+    on_the_catalogue: "Di katalog", "On the catalogue";
+    send_now: "Kirim sekarang", "Send now";
+    send_done: "Terkirim: katalog menerima produk ini.", "Sent: the catalogue took the product.";
+    send_refused: "Katalog menolak produk ini:", "The catalogue refused the product:";
+    send_later: "Belum terkirim: katalog sedang tidak menjawab; dicoba lagi pada pengiriman berikutnya.", "Not sent yet: the catalogue did not answer; it is tried again at the next publish.";
+    send_nothing: "Tidak ada yang dikirim.", "Nothing was sent.";
+    send_busy: "Pengiriman terjadwal sedang berjalan: produk ini ikut dikirim di dalamnya.", "A scheduled publish is running: the product goes with it.";
+    send_failed: "Gagal mengirim; coba lagi sebentar lagi.", "Sending failed; try again shortly.";
 }

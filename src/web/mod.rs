@@ -131,6 +131,7 @@ pub fn router(state: WebState) -> Router {
         .route("/produk/{id}", get(products::show).post(products::edit))
         .route("/produk/{id}/tarik", post(products::withdraw))
         .route("/produk/{id}/aktifkan", post(products::reactivate))
+        .route("/produk/{id}/kirim", post(products::send_now))
         .route("/produk/{id}/foto", post(products::add_photo).layer(DefaultBodyLimit::max(photo_limit)))
         .route("/produk/{id}/foto/{digest}/utama", post(products::photo_main))
         .route("/produk/{id}/foto/{digest}/hapus", post(products::photo_remove))

@@ -118,6 +118,10 @@ struct ProductPage {
     photos: Vec<Photo>,
     photos_max: i64,
     cooperative: String,
+    /// What the next publish would do with it, in words; and whether it can
+    /// be sent now ("Kirim sekarang": a catalogue is configured).
+    preview: Vec<String>,
+    can_send: bool,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -147,6 +151,8 @@ async fn new_form(state: &WebState, auth: &Auth, values: &BTreeMap<String, Strin
         photos: Vec::new(),
         photos_max: state.photos_per_product,
         cooperative: String::new(),
+        preview: Vec::new(),
+        can_send: false,
     };
     let mut response = render(&page)?;
     if !issues.is_empty() {
@@ -197,7 +203,22 @@ async fn product_form(
         .enumerate()
         .map(|(i, p)| Photo { digest: p.digest.clone(), size: format!("{} × {} px", p.width, p.height), main: i == 0 })
         .collect();
+    let (preview, can_send) = match &state.jobs {
+        Some(jobs) => {
+            let catalogue = catalogue(state, jobs);
+            match use_case::preview(&state.store, &catalogue, &Actor::user(&auth.user), id).await {
+                Ok(p) => (preview_words(&p, auth.lang), !matches!(p, use_case::Preview::HeldBack { .. } | use_case::Preview::Withdraw { .. })),
+                Err(e) => {
+                    tracing::warn!(error = %e, product = id, "cannot preview the product's listing");
+                    (Vec::new(), false)
+                }
+            }
+        }
+        None => (Vec::new(), false),
+    };
     let page = ProductPage {
+        preview,
+        can_send,
         l,
         id: Some(id),
         action: here,
@@ -213,6 +234,57 @@ async fn product_form(
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(response)
+}
+
+fn catalogue<'a>(state: &'a WebState, jobs: &'a crate::jobs::RealJobs) -> use_case::Catalogue<'a> {
+    use_case::Catalogue { client: &jobs.client, plan: &jobs.plan, photo_base: &state.photo_base, today: crate::domain::time::today() }
+}
+
+/// What the next publish would do, in the page's language: a sentence, then
+/// each reason it is held back.
+fn preview_words(p: &use_case::Preview, lang: Lang) -> Vec<String> {
+    use use_case::Preview;
+    let first = match p {
+        Preview::New => lang.pick("Pengiriman berikutnya: listing baru di katalog.", "Next publish: a new listing on the catalogue."),
+        Preview::Update => lang.pick("Pengiriman berikutnya: pembaruan listing yang sama di katalog.", "Next publish: an update of the same listing."),
+        Preview::Nothing => {
+            lang.pick("Tidak ada yang perlu dikirim: katalog sudah memuat produk ini apa adanya.", "Nothing to send: the catalogue has it as it is.")
+        }
+        Preview::HeldBack { .. } => lang.pick("Ditahan, belum dikirim ke katalog:", "Held back, not sent to the catalogue:"),
+        Preview::Withdraw { listed: true } => lang.pick("Pengiriman berikutnya: produk ditarik dari katalog.", "Next publish: the product is withdrawn."),
+        Preview::Withdraw { listed: false } => lang.pick("Produk ditarik: tidak dikirim ke katalog.", "Withdrawn: not sent to the catalogue."),
+    };
+    let mut words = vec![first.to_owned()];
+    if let Preview::HeldBack { issues } = p {
+        for i in issues {
+            let detail = if lang == Lang::Id { &i.message_id } else { &i.message };
+            words.push(format!("{} ({detail})", super::listings::issue_words(i.code.name(), &i.field, lang)));
+        }
+    }
+    words
+}
+
+/// `POST /produk/{id}/kirim`: "Kirim sekarang", through the publisher.
+pub async fn send_now(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+    auth.check(&form.csrf)?;
+    let t = auth.t();
+    let Some(jobs) = state.jobs.clone() else { return Err(WebError::NotFound) };
+    let catalogue = catalogue(&state, &jobs);
+    let id_lang = auth.lang == Lang::Id;
+    let (notice, alert) = match use_case::send_now(&state.store, &catalogue, &Actor::user(&auth.user), id).await {
+        Ok(sent) if !sent.refused.is_empty() => (None, Some(format!("{} {}", t.send_refused, sent.refused.join("; ")))),
+        Ok(sent) if sent.sent > 0 => (Some(t.send_done.to_owned()), None),
+        Ok(sent) if sent.deferred > 0 => (None, Some(t.send_later.to_owned())),
+        Ok(_) => (Some(t.send_nothing.to_owned()), None),
+        Err(use_case::SendError::Product(e)) => return Err(product_error(e)),
+        Err(use_case::SendError::Store(e)) => return Err(e.into()),
+        Err(use_case::SendError::Busy(_)) => (None, Some(t.send_busy.to_owned())),
+        Err(e) if id_lang => (None, Some(format!("{} ({e})", t.send_failed))),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let mut page = product_form(&state, &auth, id, None, &[], notice, alert).await?;
+    *page.status_mut() = axum::http::StatusCode::OK;
+    Ok(page)
 }
 
 fn product_error(e: ProductError) -> WebError {

@@ -256,6 +256,7 @@ pub async fn workbook(State(state): State<WebState>, auth: Auth, Path(code): Pat
         out: crate::listings::Output::Path(dir.path().to_owned()),
         issue_date: crate::domain::time::today(),
         photo_base: state.photo_base.clone(),
+        products: None,
     };
     // A GET reads: the products are mapped for the files only, their drafts left as they are.
     let report = crate::listings::map_products_read_only(&state.store, &plan, format, &options).await.map_err(|e| WebError::Internal(e.to_string()))?;

@@ -39,6 +39,7 @@ async fn map(store: &Store, format: Format, out: &Path, cooperative: Option<&str
         out: Output::Path(out.to_owned()),
         issue_date: NaiveDate::parse_from_str(ISSUE_DATE, "%Y-%m-%d").unwrap(),
         photo_base: "https://katalog.example".into(),
+        products: None,
     };
     map_products(store, &plan(format), format, &options).await.unwrap()
 }

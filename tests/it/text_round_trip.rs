@@ -133,6 +133,7 @@ async fn map_to(store: &katalog_bridge::store::Store, format: Format, out: &Path
         out: Output::Path(out.to_owned()),
         issue_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
         photo_base: "https://katalog.example".into(),
+        products: None,
     };
     map_products(store, &plan, format, &options).await.unwrap()
 }

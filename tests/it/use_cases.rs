@@ -107,7 +107,8 @@ async fn the_products_commands_add_edit_photograph_list_and_withdraw_as_the_page
             .unwrap();
         (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
-    let fields = ["kode_anggota=WTS-09", "nama_anggota=Pak Darto", "sku=GULA-1", "nama_produk=Gula Pasir Lokal 1 kg", "kategori=Gula", "satuan=kg"];
+    let fields =
+        ["kode_anggota=WTS-09", "nama_anggota=Pak Darto", "sku=GULA-1", "nama_produk=Gula Pasir Lokal 1 kg", "kategori=Gula", "satuan=kg", "berat_kg=1"];
     let (code, _, err) = run(&[&["add", "--cooperative", "MJK-WATES"][..], &fields, &["harga=murah"]].concat());
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("refused: harga:") && err.contains("not a number"), "{err}");
@@ -124,6 +125,9 @@ async fn the_products_commands_add_edit_photograph_list_and_withdraw_as_the_page
     assert_eq!(code, 2);
     assert!(err.contains("\"warna\" is not a product field"), "{err}");
 
+    let (code, out, err) = run(&["send", &id.to_string(), "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("held back: no_photo"), "without a photo it would be held back: {out}");
     let tmp = common::temp_dir();
     let photo = tmp.path().join("gula.png");
     image::RgbImage::from_pixel(900, 700, image::Rgb([250, 250, 240])).save(&photo).unwrap();
@@ -136,6 +140,9 @@ async fn the_products_commands_add_edit_photograph_list_and_withdraw_as_the_page
     assert_eq!(code, 1);
     assert!(err.contains("not a JPEG, PNG or WebP"), "{err}");
 
+    let (code, out, err) = run(&["send", &id.to_string(), "--dry-run", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), r#"{"will":"new"}"#, "with its photo, a new listing");
     let (code, out, _) = run(&["list", "--cooperative", "MJK-WATES", "--json"]);
     assert_eq!(code, 0);
     let line: serde_json::Value = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|p| p["id"] == id).unwrap();

@@ -324,6 +324,7 @@ pub async fn map_fixtures(format: katalog_bridge::catalog::Format, cooperative: 
         out: katalog_bridge::listings::Output::Path(out.path().to_owned()),
         issue_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
         photo_base: "https://katalog.example".into(),
+        products: None,
     };
     katalog_bridge::listings::map_products(&store, &plan, format, &options).await.unwrap();
     out

@@ -131,6 +131,7 @@ async fn a_staff_member_adds_and_edits_a_product_on_its_page_through_the_importe
     assert_eq!(v.get(&format!("/produk/{theirs}")).await.0, 404);
     assert_eq!(v.post(&format!("/produk/{theirs}"), &product_form(&csrf, "X", "1", "1")).await.0, 404);
     assert_eq!(v.post(&format!("/produk/{theirs}/tarik"), &[("csrf", &csrf)]).await.0, 404);
+    assert_eq!(v.post(&format!("/produk/{theirs}/kirim"), &[("csrf", &csrf)]).await.0, 404);
     assert_eq!(send_photo(&v, &csrf, theirs, phone_photo(), "foto.jpg").await.0, 404);
     let untouched = format!("SELECT count(*) FROM products WHERE id = {theirs} AND active AND updated_at < now() - interval '1 second'");
     assert_eq!(w.scalar(&untouched).await, 1, "their product is as it was");
@@ -290,4 +291,57 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     out.extend(&body);
     out.extend((!crc).to_be_bytes());
     out
+}
+
+/// The listings the mock holds for a SKU (`member/sku`).
+async fn mock_listings(w: &World, sku: &str) -> Vec<serde_json::Value> {
+    let state: serde_json::Value = reqwest::get(format!("{}/admin/state", w.server.url())).await.unwrap().json().await.unwrap();
+    state["listings"].as_array().unwrap().iter().filter(|l| l["sku"] == sku || l["listing"]["sku"] == sku).cloned().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kirim_sekarang_says_what_will_happen_sends_one_product_and_an_edited_price_updates_the_same_listing() {
+    let w = World::new("").await;
+    let ((mine, _), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    let v = Visitor::new(&w.base);
+    v.login("staf", PASSWORD).await;
+    let csrf = v.csrf().await;
+    let (_, _, to) = v.post("/produk/baru", &product_form(&csrf, "KIRIM-1", "12.500", "40")).await;
+    let id: i64 = to.unwrap().trim_start_matches("/produk/").split('?').next().unwrap().parse().unwrap();
+
+    // Without a photo: held back, and why; nothing to send.
+    let (_, page) = v.get(&format!("/produk/{id}")).await;
+    assert!(page.contains("Ditahan, belum dikirim ke katalog:") && page.contains("Belum ada foto produk"), "{page}");
+    assert!(!page.contains(&format!("action=\"/produk/{id}/kirim\"")), "no send button for a product held back");
+    assert_eq!(send_photo(&v, &csrf, id, phone_photo(), "foto.jpg").await.0, 303);
+    let (_, page) = v.get(&format!("/produk/{id}")).await;
+    assert!(page.contains("Pengiriman berikutnya: listing baru di katalog."), "{page}");
+    let pending_before = w.scalar("SELECT count(*) FROM publications WHERE state = 'pending'").await;
+
+    // Sent now: one new listing on the mock, with the photo's address; no other product sent.
+    let (status, page, _) = v.post(&format!("/produk/{id}/kirim"), &[("csrf", &csrf)]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Terkirim: katalog menerima produk ini."), "{page}");
+    assert!(page.contains("Tidak ada yang perlu dikirim"), "then nothing is left to send: {page}");
+    let listed = mock_listings(&w, "TMP-01/KIRIM-1").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let listing_id = listed[0]["listing_id"].as_str().unwrap().to_owned();
+    assert!(listed[0]["listing"].to_string().contains("/foto/"), "the photo's address goes with it: {}", listed[0]["listing"]);
+    assert_eq!(listed[0]["listing"]["harga"], 12500);
+    assert_eq!(w.scalar("SELECT count(*) FROM publications WHERE state = 'pending'").await, pending_before, "no other product was sent");
+
+    // A new price: an update of the same listing.
+    let (status, _, _) = v.post(&format!("/produk/{id}"), &product_form(&csrf, "KIRIM-1", "13.750", "40")).await;
+    assert_eq!(status, 303);
+    let (_, page) = v.get(&format!("/produk/{id}")).await;
+    assert!(page.contains("Pengiriman berikutnya: pembaruan listing yang sama di katalog."), "{page}");
+    let (_, page, _) = v.post(&format!("/produk/{id}/kirim"), &[("csrf", &csrf)]).await;
+    assert!(page.contains("Terkirim"), "{page}");
+    let listed = mock_listings(&w, "TMP-01/KIRIM-1").await;
+    assert_eq!(listed.len(), 1, "still one listing: {listed:?}");
+    assert_eq!((listed[0]["listing_id"].as_str().unwrap(), &listed[0]["listing"]["harga"]), (listing_id.as_str(), &serde_json::json!(13750)));
+    assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'product.send' AND username = 'staf'").await, 2);
+    // Another cooperative's product cannot be sent; the form needs its token.
+    assert_eq!(v.post(&format!("/produk/{id}/kirim"), &[("csrf", "palsu")]).await.0, 403);
 }
