@@ -178,6 +178,7 @@ pub async fn leased(store: &Store, channel: Channel) -> Result<Option<f64>, Stor
     .await?)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn claim(
     store: &Store,
     instance: &str,
