@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/admin/clock", get(clock))
         .route("/admin/clock/advance", post(advance))
+        .route("/admin/rules", post(set_rules))
         .route("/admin/state", get(ground_truth))
         .route("/admin/listings/{id}/state", post(set_state_unreported))
         .route("/admin/faults", post(add_fault).delete(clear_faults))
@@ -261,7 +262,54 @@ fn listing_body(body: &Bytes) -> Result<Value, ApiError> {
     Ok(v)
 }
 
+/// Photos a listing may carry that are fetched, and the bytes read of each.
+const PHOTOS_FETCHED: usize = 5;
+const PHOTO_BYTES: usize = 25 << 20;
+
+/// With `rules.fetch_photos`, fetches each photo address of a listing sent,
+/// as the curators' browsers would, before the listing is taken: the review
+/// reads what each answered.
+async fn fetch_photos(s: &AppState, body: &Bytes) {
+    if !s.mock().scenario.rules.fetch_photos {
+        return;
+    }
+    let Ok(listing) = listing_body(body) else { return };
+    let urls: Vec<String> = listing["foto"].as_array().into_iter().flatten().filter_map(Value::as_str).take(PHOTOS_FETCHED).map(str::to_owned).collect();
+    for url in urls {
+        let seen = fetch_image(&url).await;
+        s.mock().photo_checks.insert(url, seen);
+    }
+}
+
+/// Whether `url` answers with an image: a 2xx, an `image/*` type, and the
+/// first bytes of a JPEG, PNG or WebP, read within 10 s and 25 MB.
+async fn fetch_image(url: &str) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut response = client.get(url).send().await.map_err(|e| format!("tidak terjangkau ({})", e.without_url()))?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status().as_u16()));
+    }
+    let kind = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    if !kind.starts_with("image/") {
+        return Err(format!("bukan gambar ({kind})"));
+    }
+    let mut head = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        head.extend_from_slice(&chunk);
+        if head.len() > PHOTO_BYTES {
+            return Err("lebih dari 25 MB".into());
+        }
+    }
+    let image = head.starts_with(&[0xFF, 0xD8, 0xFF]) || head.starts_with(b"\x89PNG") || (head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP"));
+    if image { Ok(()) } else { Err("isinya bukan JPEG, PNG atau WebP".into()) }
+}
+
 async fn create_listing(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    fetch_photos(&s, &body).await;
     idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| {
         // One listing per item and seller, whichever path made it.
         if let Some(existing) = mock.listed_item(seller, &v) {
@@ -278,6 +326,7 @@ async fn create_listing(State(s): State<AppState>, method: Method, uri: Uri, hea
 }
 
 async fn update_listing(State(s): State<AppState>, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    fetch_photos(&s, &body).await;
     idempotent(&s, (&method, &uri, &headers), &body, listing_body, |mock, seller, v| {
         let index = mock.listing_index(seller, &id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no listing {id}")))?;
         Ok((StatusCode::OK, listing_json(&mock.update_listing(index, v))))
@@ -452,6 +501,22 @@ async fn advance(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, 
     let mut mock = s.mock();
     mock.advance(chrono::Duration::hours(a.hours));
     Ok(Json(json!({"now": mock.now})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rules {
+    fetch_photos: Option<bool>,
+}
+
+/// Changes the curators' rules while the story runs: `{"fetch_photos": true}`.
+async fn set_rules(State(s): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let r: Rules = serde_json::from_slice(&body).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send {\"fetch_photos\": true|false}"))?;
+    let mut mock = s.mock();
+    if let Some(on) = r.fetch_photos {
+        mock.scenario.rules.fetch_photos = on;
+    }
+    Ok(Json(json!({"fetch_photos": mock.scenario.rules.fetch_photos})))
 }
 
 #[derive(Debug, Deserialize)]

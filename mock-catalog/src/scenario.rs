@@ -133,6 +133,11 @@ pub struct ReviewRules {
     pub reject_above_ceiling: bool,
     #[serde(default)]
     pub revision_without_photo: bool,
+    /// Fetch each listing's photo addresses when it is sent, and send back
+    /// for revision a listing whose photo does not answer with an image (off
+    /// for the fixtures, whose photo hosts do not exist).
+    #[serde(default)]
+    pub fetch_photos: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -157,6 +157,8 @@ pub struct Mock {
     /// Bytes of the stored answers, bounded by [`IDEMPOTENCY_BYTES`].
     idempotency_bytes: usize,
     pub uploads: Vec<Upload>,
+    /// Each photo address fetched (`rules.fetch_photos`): an image, or why not.
+    pub photo_checks: HashMap<String, Result<(), String>>,
 }
 
 /// A catalogue document uploaded by a seller; processed at the next clock step.
@@ -210,6 +212,7 @@ impl Mock {
             idempotency_order: VecDeque::new(),
             idempotency_bytes: 0,
             uploads: Vec::new(),
+            photo_checks: HashMap::new(),
         };
         mock.initial_orders();
         mock
@@ -449,6 +452,22 @@ impl Mock {
         }
         if rules.revision_without_photo && listing["foto"].as_array().is_none_or(|a| a.is_empty()) {
             return (ListingState::RevisionRequested, vec!["foto produk belum ada".to_owned()]);
+        }
+        if rules.fetch_photos {
+            let unseen: Vec<String> = listing["foto"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter_map(|url| match self.photo_checks.get(url) {
+                    Some(Ok(())) => None,
+                    Some(Err(why)) => Some(format!("foto {url} tidak dapat dibuka: {why}")),
+                    None => Some(format!("foto {url} tidak dapat dibuka")),
+                })
+                .collect();
+            if !unseen.is_empty() {
+                return (ListingState::RevisionRequested, unseen);
+            }
         }
         (ListingState::Live, Vec::new())
     }

@@ -302,6 +302,8 @@ async fn mock_listings(w: &World, sku: &str) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kirim_sekarang_says_what_will_happen_sends_one_product_and_an_edited_price_updates_the_same_listing() {
     let w = World::new("").await;
+    // From now on the mock's curators open each photo's address, as the catalogue's do.
+    super::admin(&w.server, "/admin/rules", serde_json::json!({"fetch_photos": true})).await;
     let ((mine, _), _) = w.two_cooperatives().await;
     w.add_user("staf", Some(&mine), PASSWORD);
     let v = Visitor::new(&w.base);
@@ -342,6 +344,21 @@ async fn kirim_sekarang_says_what_will_happen_sends_one_product_and_an_edited_pr
     assert_eq!(listed.len(), 1, "still one listing: {listed:?}");
     assert_eq!((listed[0]["listing_id"].as_str().unwrap(), &listed[0]["listing"]["harga"]), (listing_id.as_str(), &serde_json::json!(13750)));
     assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'product.send' AND username = 'staf'").await, 2);
+
+    // The review opened the photo at the dashboard's address: an image, so the listing goes live.
+    super::admin(&w.server, "/admin/clock/advance", serde_json::json!({"hours": 48})).await;
+    let listed = mock_listings(&w, "TMP-01/KIRIM-1").await;
+    assert_eq!(listed[0]["state"], "live", "the photo answered with an image: {listed:?}");
+    // A photo address that answers with something else is sent back for revision.
+    let digest: String = sqlx::query_scalar("SELECT digest FROM product_photos WHERE product_id = $1").bind(id).fetch_one(w.store.pool()).await.unwrap();
+    sqlx::query("UPDATE products SET photo_urls = ARRAY[$1] WHERE id = $2").bind(format!("{}/masuk", w.base)).bind(id).execute(w.store.pool()).await.unwrap();
+    let (_, page, _) = v.post(&format!("/produk/{id}/kirim"), &[("csrf", &csrf)]).await;
+    assert!(page.contains("Terkirim"), "{page}");
+    super::admin(&w.server, "/admin/clock/advance", serde_json::json!({"hours": 48})).await;
+    let listed = mock_listings(&w, "TMP-01/KIRIM-1").await;
+    assert_eq!(listed[0]["state"], "revision_requested", "{listed:?}");
+    let reasons = listed[0]["reasons"].to_string();
+    assert!(reasons.contains("/masuk tidak dapat dibuka: bukan gambar (text/html") && !reasons.contains(&digest), "{reasons}");
     // Another cooperative's product cannot be sent; the form needs its token.
     assert_eq!(v.post(&format!("/produk/{id}/kirim"), &[("csrf", "palsu")]).await.0, 403);
 }
