@@ -20,6 +20,8 @@ use crate::store::{Store, StoreError};
 pub const FIELDS: &[&str] = &[
     "kode_anggota",
     "nama_anggota",
+    "hp_anggota",
+    "email_anggota",
     "sku",
     "nama_produk",
     "kategori",
@@ -27,6 +29,7 @@ pub const FIELDS: &[&str] = &[
     "isi_bersih",
     "harga",
     "stok",
+    "sumber_stok",
     "berat_kg",
     "tkdn_persen",
     "no_sertifikat_tkdn",

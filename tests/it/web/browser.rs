@@ -216,3 +216,95 @@ async fn in_headless_chromium_a_cooperative_uploads_sees_its_order_and_accepts_i
     assert!(history.contains("memulai pekerjaan") && history.contains("menerima pesanan"), "{history}");
     client.close().await.unwrap();
 }
+
+/// Issue 35 on a phone-sized window: a cooperative's staff add a product
+/// with a photo taken by a phone (EXIF with GPS), send it with "Kirim
+/// sekarang", the mock's curators open the photo, the served photo has no
+/// EXIF and is at most 1,600 px; a new price sent again updates the same
+/// listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_headless_chromium_on_a_phone_a_product_with_a_photo_is_added_sent_and_its_new_price_updates_the_same_listing() {
+    let (Some(chromium), Some(chromedriver)) = (find_program(&["chromium", "chromium-browser"]), find_program(&["chromedriver"])) else {
+        if std::env::var_os("KB_REQUIRE_CHROMIUM").is_some() {
+            panic!("chromium and chromedriver are required here (KB_REQUIRE_CHROMIUM): install Debian's chromium and chromium-driver");
+        }
+        eprintln!("skipped: no chromium or chromedriver on this machine (install Debian's chromium and chromium-driver)");
+        return;
+    };
+    let w = World::new("").await;
+    let ((mine, _), _) = w.two_cooperatives().await;
+    w.add_user("staf", Some(&mine), PASSWORD);
+    super::admin(&w.server, "/admin/rules", json!({"fetch_photos": true})).await;
+    let photo = w.tmp.path().join("IMG_20261207_091500.jpg");
+    std::fs::write(&photo, super::products::phone_photo()).unwrap();
+    let (_driver, client) = browser(&chromium, &chromedriver).await;
+    client.set_window_size(390, 844).await.unwrap();
+    let base = w.base.clone();
+    log_in(&client, &base, "staf").await;
+
+    // 1. A new product, typed on the phone, Indonesian numbers included.
+    client.goto(&format!("{base}/produk/baru")).await.unwrap();
+    wait_for(&client, Locator::Css("form.product")).await;
+    for (field, value) in [
+        ("kode_anggota", "TMP-01"),
+        ("nama_anggota", "Bu Sri Keripik"),
+        ("hp_anggota", "0812-3456-7890"),
+        ("sku", "KRP-TEMPE-250"),
+        ("nama_produk", "Keripik Tempe Pedas 250 gram"),
+        ("kategori", "Keripik"),
+        ("satuan", "bungkus"),
+        ("isi_bersih", "250 gram"),
+        ("harga", "12.500"),
+        ("stok", "40"),
+        ("berat_kg", "0,3"),
+        ("deskripsi", "Keripik tempe renyah buatan anggota."),
+    ] {
+        client.find(Locator::Id(field)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    assert!(fits_width(&client).await, "the product form fits a phone's width");
+    shot(&client, "produk-baru-ponsel").await;
+    client.find(Locator::Css("form.product button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Id("foto")).await;
+    assert!(text(&client).await.contains("Produk tersimpan."));
+    let id: i64 = client.current_url().await.unwrap().path().trim_start_matches("/produk/").parse().unwrap();
+
+    // The photo, from the gallery.
+    client.find(Locator::Id("galeri")).await.unwrap().send_keys(&photo.display().to_string()).await.unwrap();
+    client.find(Locator::Css("#galeri ~ button")).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Css("ul.photos img")).await;
+    let page = text(&client).await;
+    assert!(page.contains("Foto ditambahkan.") && page.contains("Pengiriman berikutnya: listing baru"), "the product is ready: {page}");
+    assert!(fits_width(&client).await, "the product page fits a phone's width");
+    shot(&client, "produk-ponsel").await;
+
+    // 2. Kirim sekarang: listed on the mock; its curators open the photo and the listing goes live.
+    client.find(Locator::Css("form[action$='/kirim'] button")).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Css("p.notice")).await;
+    assert!(text(&client).await.contains("Terkirim"), "{}", text(&client).await);
+    super::admin(&w.server, "/admin/clock/advance", json!({"hours": 48})).await;
+    let listed = super::products::mock_listings(&w, "TMP-01/KRP-TEMPE-250").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["state"], "live", "the mock opened the photo, an image: {listed:?}");
+    let listing_id = listed[0]["listing_id"].clone();
+
+    // 3. The photo as served: no EXIF, at most 1,600 px.
+    let digest: String = sqlx::query_scalar("SELECT digest FROM product_photos WHERE product_id = $1").bind(id).fetch_one(w.store.pool()).await.unwrap();
+    let served = reqwest::get(format!("{base}/foto/{digest}.jpg")).await.unwrap().bytes().await.unwrap();
+    assert!(!served.windows(4).any(|x| x == b"Exif") && !served.windows(2).any(|x| x == [0xFF, 0xE1]), "no EXIF");
+    let shown = image::load_from_memory(&served).unwrap();
+    assert!(shown.width().max(shown.height()) <= 1600, "{} × {}", shown.width(), shown.height());
+
+    // 4. A new price, sent again: the same listing shows it.
+    let price = client.find(Locator::Id("harga")).await.unwrap();
+    price.clear().await.unwrap();
+    price.send_keys("13.750").await.unwrap();
+    client.find(Locator::Css("form.product button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Css("form[action$='/kirim'] button")).await;
+    assert!(text(&client).await.contains("pembaruan listing yang sama"), "{}", text(&client).await);
+    client.find(Locator::Css("form[action$='/kirim'] button")).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Css("p.notice")).await;
+    let listed = super::products::mock_listings(&w, "TMP-01/KRP-TEMPE-250").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!((&listed[0]["listing_id"], &listed[0]["listing"]["harga"]), (&listing_id, &json!(13750)), "the same listing, the new price");
+    client.close().await.unwrap();
+}

@@ -10,7 +10,7 @@ use super::{PASSWORD, Visitor, World, common};
 
 /// A phone's photo: 2,400 × 1,800, stored turned (EXIF orientation 6),
 /// with the GPS position where it was taken.
-fn phone_photo() -> Vec<u8> {
+pub(super) fn phone_photo() -> Vec<u8> {
     let picture = image::RgbImage::from_fn(2400, 1800, |x, y| image::Rgb([(x / 10) as u8, (y / 8) as u8, 90]));
     let mut jpeg = Vec::new();
     picture.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)).unwrap();
@@ -294,7 +294,7 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
 }
 
 /// The listings the mock holds for a SKU (`member/sku`).
-async fn mock_listings(w: &World, sku: &str) -> Vec<serde_json::Value> {
+pub(super) async fn mock_listings(w: &World, sku: &str) -> Vec<serde_json::Value> {
     let state: serde_json::Value = reqwest::get(format!("{}/admin/state", w.server.url())).await.unwrap().json().await.unwrap();
     state["listings"].as_array().unwrap().iter().filter(|l| l["sku"] == sku || l["listing"]["sku"] == sku).cloned().collect()
 }
