@@ -16,43 +16,7 @@ use crate::mapping::units::UnitTable;
 pub(super) async fn run(command: ProductsCommand, settings: &Settings) -> anyhow::Result<u8> {
     let actor = Actor::operator();
     match command {
-        ProductsCommand::List { cooperative, json } => {
-            let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
-            with_store(settings, async |store| {
-                let lines = use_case::list(store, &actor, cooperative.as_deref(), &settings.photo_base()).await?;
-                for p in &lines {
-                    if json {
-                        println!("{}", serde_json::to_string(p)?);
-                    } else {
-                        let standing = if !p.held_back.is_empty() {
-                            format!("held back: {}", p.held_back.join(", "))
-                        } else if p.catalogue.is_empty() {
-                            "not on the catalogue yet".into()
-                        } else {
-                            p.catalogue.join(", ")
-                        };
-                        println!(
-                            "#{:<6} {:<16} {:<10} {:<16} {:<40} Rp{:>12} stock {:>8}  {} photo(s)  {}{}",
-                            p.id,
-                            p.cooperative,
-                            p.member,
-                            p.sku,
-                            p.name.chars().take(40).collect::<String>(),
-                            crate::domain::money::format_number_id(p.price),
-                            crate::domain::money::format_number_id(p.stock),
-                            p.photos.len(),
-                            standing,
-                            if p.active { "" } else { "  [withdrawn]" }
-                        );
-                    }
-                }
-                if !json {
-                    eprintln!("{} product(s)", lines.len());
-                }
-                Ok(EXIT_OK)
-            })
-            .await
-        }
+        ProductsCommand::List { cooperative, json } => list(cooperative, json, settings).await,
         ProductsCommand::Add { cooperative, fields } => {
             let form = pairs(&fields)?;
             let units = UnitTable::load(&MappingSource::from_config(settings.mappings_dir.as_deref()))?;
@@ -81,62 +45,110 @@ pub(super) async fn run(command: ProductsCommand, settings: &Settings) -> anyhow
             })
             .await
         }
-        ProductsCommand::Send { id, dry_run, json } => {
-            let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
-            let tables = crate::mapping::plan::Tables::load(&mappings)?;
-            let plan = crate::catalog::Format::KatalogV6.plan(&mappings, &tables)?;
-            let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
-            for p in &problems {
-                eprintln!("warning: {p}");
-            }
-            let photo_base = settings.photo_base();
-            let catalogue = use_case::Catalogue { client: &client, plan: &plan, photo_base: &photo_base, today: crate::domain::time::today() };
-            with_store(settings, async |store| {
-                let before = use_case::preview(store, &catalogue, &actor, id).await?;
-                if dry_run {
-                    println!("{}", if json { serde_json::to_string(&before)? } else { said(&before) });
-                    return Ok(EXIT_OK);
-                }
-                let sent = use_case::send_now(store, &catalogue, &actor, id).await?;
-                if json {
-                    println!("{}", serde_json::to_string(&sent)?);
-                } else {
-                    println!("before: {}", said(&before));
-                    println!("sent {}, refused {}, left for later {}", sent.sent, sent.refused.len(), sent.deferred);
-                    for r in &sent.refused {
-                        println!("  refused: {r}");
-                    }
-                    println!("now: {}", said(&sent.then));
-                }
-                Ok(if sent.refused.is_empty() { EXIT_OK } else { EXIT_REJECTED })
-            })
-            .await
-        }
-        ProductsCommand::Photo { id, file } => {
-            let limits = crate::photos::PhotoLimits::from_settings(&settings.photos);
-            let bytes = read_bounded(&file, limits.max_bytes)?;
-            with_store(settings, async |store| match use_case::add_photo(store, &actor, &limits, settings.photos.max_per_product, id, bytes).await {
-                Ok(added) => {
-                    let base = settings.photo_base();
-                    match added.kept {
-                        crate::store::photos::Kept::Added => println!("photo added: {base}/foto/{}.jpg ({} × {} px)", added.digest, added.width, added.height),
-                        crate::store::photos::Kept::AlreadyThere => println!("the product already has this photo: {base}/foto/{}.jpg", added.digest),
-                        crate::store::photos::Kept::Full { max } => {
-                            eprintln!("refused: the product already has {max} photos; remove one on its page first");
-                            return Ok(EXIT_REJECTED);
-                        }
-                    }
-                    Ok(EXIT_OK)
-                }
-                Err(use_case::ProductError::Photo(e)) => {
-                    eprintln!("{}: refused: {e}", file.display());
-                    Ok(EXIT_REJECTED)
-                }
-                Err(e) => Err(e.into()),
-            })
-            .await
-        }
+        ProductsCommand::Send { id, dry_run, json } => send(id, dry_run, json, settings).await,
+        ProductsCommand::Photo { id, file } => photo(id, &file, settings).await,
     }
+}
+
+/// `products list`.
+async fn list(cooperative: Option<String>, json: bool, settings: &Settings) -> anyhow::Result<u8> {
+    let actor = Actor::operator();
+    let cooperative = cooperative_arg(cooperative)?.map(|c| c.to_string());
+    with_store(settings, async |store| {
+        let lines = use_case::list(store, &actor, cooperative.as_deref(), &settings.photo_base()).await?;
+        for p in &lines {
+            if json {
+                println!("{}", serde_json::to_string(p)?);
+            } else {
+                let standing = if !p.held_back.is_empty() {
+                    format!("held back: {}", p.held_back.join(", "))
+                } else if p.catalogue.is_empty() {
+                    "not on the catalogue yet".into()
+                } else {
+                    p.catalogue.join(", ")
+                };
+                println!(
+                    "#{:<6} {:<16} {:<10} {:<16} {:<40} Rp{:>12} stock {:>8}  {} photo(s)  {}{}",
+                    p.id,
+                    p.cooperative,
+                    p.member,
+                    p.sku,
+                    p.name.chars().take(40).collect::<String>(),
+                    crate::domain::money::format_number_id(p.price),
+                    crate::domain::money::format_number_id(p.stock),
+                    p.photos.len(),
+                    standing,
+                    if p.active { "" } else { "  [withdrawn]" }
+                );
+            }
+        }
+        if !json {
+            eprintln!("{} product(s)", lines.len());
+        }
+        Ok(EXIT_OK)
+    })
+    .await
+}
+
+/// `products send`: what the next publish would do, then (unless `dry_run`) that one product sent.
+async fn send(id: i64, dry_run: bool, json: bool, settings: &Settings) -> anyhow::Result<u8> {
+    let actor = Actor::operator();
+    let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
+    let tables = crate::mapping::plan::Tables::load(&mappings)?;
+    let plan = crate::catalog::Format::KatalogV6.plan(&mappings, &tables)?;
+    let (client, problems) = crate::catalog::client::CatalogueClient::new(&settings.catalogue)?;
+    for p in &problems {
+        eprintln!("warning: {p}");
+    }
+    let photo_base = settings.photo_base();
+    let catalogue = use_case::Catalogue { client: &client, plan: &plan, photo_base: &photo_base, today: crate::domain::time::today() };
+    with_store(settings, async |store| {
+        let before = use_case::preview(store, &catalogue, &actor, id).await?;
+        if dry_run {
+            println!("{}", if json { serde_json::to_string(&before)? } else { said(&before) });
+            return Ok(EXIT_OK);
+        }
+        let sent = use_case::send_now(store, &catalogue, &actor, id).await?;
+        if json {
+            println!("{}", serde_json::to_string(&sent)?);
+        } else {
+            println!("before: {}", said(&before));
+            println!("sent {}, refused {}, left for later {}", sent.sent, sent.refused.len(), sent.deferred);
+            for r in &sent.refused {
+                println!("  refused: {r}");
+            }
+            println!("now: {}", said(&sent.then));
+        }
+        Ok(if sent.refused.is_empty() { EXIT_OK } else { EXIT_REJECTED })
+    })
+    .await
+}
+
+/// `products photo`.
+async fn photo(id: i64, file: &std::path::Path, settings: &Settings) -> anyhow::Result<u8> {
+    let actor = Actor::operator();
+    let limits = crate::photos::PhotoLimits::from_settings(&settings.photos);
+    let bytes = read_bounded(file, limits.max_bytes)?;
+    with_store(settings, async |store| match use_case::add_photo(store, &actor, &limits, settings.photos.max_per_product, id, bytes).await {
+        Ok(added) => {
+            let base = settings.photo_base();
+            match added.kept {
+                crate::store::photos::Kept::Added => println!("photo added: {base}/foto/{}.jpg ({} × {} px)", added.digest, added.width, added.height),
+                crate::store::photos::Kept::AlreadyThere => println!("the product already has this photo: {base}/foto/{}.jpg", added.digest),
+                crate::store::photos::Kept::Full { max } => {
+                    eprintln!("refused: the product already has {max} photos; remove one on its page first");
+                    return Ok(EXIT_REJECTED);
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        Err(use_case::ProductError::Photo(e)) => {
+            eprintln!("{}: refused: {e}", file.display());
+            Ok(EXIT_REJECTED)
+        }
+        Err(e) => Err(e.into()),
+    })
+    .await
 }
 
 /// What the next publish would do, in words.

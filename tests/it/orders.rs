@@ -247,27 +247,9 @@ async fn a_sync_killed_at_any_point_and_run_again_loses_and_doubles_nothing() {
     assert_eq!(truth.len() as i64, ORDERS);
     let tmp = common::temp_dir();
     // Small pages and batches: many points to be killed at.
-    let mut config =
-        format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026]\npage_size = 100\ndetail_batch = 100\n[catalogue]\nbase_url = \"{}\"\n", server.url());
-    for c in &scenario.clients {
-        config.push_str(&format!(
-            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
-            c.kode_penyedia, c.client_id, c.client_secret
-        ));
-    }
-    let config_path = tmp.path().join("katalog-bridge.toml");
-    std::fs::write(&config_path, config).unwrap();
-    let sync = || {
-        common::binary()
-            .env("DATABASE_URL", &url)
-            .arg("--config")
-            .arg(&config_path)
-            .args(["sync", "orders"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let top = "[orders]\nklpd = [\"D347\"]\ntahun = [2026]\npage_size = 100\ndetail_batch = 100\n";
+    let config_path = common::mock_config(tmp.path(), top, &server, &scenario);
+    let sync = || common::sync_orders_process(&url, &config_path);
     // Progress: orders stored from the feed, plus orders whose detail is stored (0 to 2 × ORDERS).
     let progress = || async {
         let p: i64 =
@@ -778,26 +760,8 @@ async fn an_accepted_order_takes_its_quantities_off_the_stock_once_across_syncs_
 
     // `sync orders` as a process: killed once at once, then run twice to the end.
     let tmp = common::temp_dir();
-    let mut config = format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026, 2027]\n[catalogue]\nbase_url = \"{}\"\n", server.url());
-    for c in &scenario.clients {
-        config.push_str(&format!(
-            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
-            c.kode_penyedia, c.client_id, c.client_secret
-        ));
-    }
-    let config_path = tmp.path().join("katalog-bridge.toml");
-    std::fs::write(&config_path, config).unwrap();
-    let sync = || {
-        common::binary()
-            .env("DATABASE_URL", &url)
-            .arg("--config")
-            .arg(&config_path)
-            .args(["sync", "orders"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let config_path = common::mock_config(tmp.path(), "[orders]\nklpd = [\"D347\"]\ntahun = [2026, 2027]\n", &server, &scenario);
+    let sync = || common::sync_orders_process(&url, &config_path);
     let mut killed = sync();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     killed.kill().unwrap(); // SIGKILL

@@ -250,6 +250,35 @@ pub fn sample_seller() -> Seller {
 
 /// A catalogue client on the mock at `server` with every seller account of
 /// `scenario` (10 s a request, 8 in flight, 4 attempts).
+/// A configuration file in `dir` for the binary against the mock: `top`
+/// (the `[orders]` section, say), then the catalogue at the mock with one
+/// account per seller of the scenario.
+pub fn mock_config(dir: &std::path::Path, top: &str, server: &mock_catalog::MockServer, scenario: &mock_catalog::Scenario) -> std::path::PathBuf {
+    let mut config = format!("{top}[catalogue]\nbase_url = \"{}\"\n", server.url());
+    for c in &scenario.clients {
+        config.push_str(&format!(
+            "[[catalogue.sellers]]\nkode_penyedia = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            c.kode_penyedia, c.client_id, c.client_secret
+        ));
+    }
+    let path = dir.join("katalog-bridge.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// `sync orders` as a process with the configuration at `config`, its output piped.
+pub fn sync_orders_process(url: &str, config: &std::path::Path) -> std::process::Child {
+    binary()
+        .env("DATABASE_URL", url)
+        .arg("--config")
+        .arg(config)
+        .args(["sync", "orders"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 pub fn mock_client(server: &mock_catalog::MockServer, scenario: &mock_catalog::Scenario) -> katalog_bridge::catalog::client::CatalogueClient {
     let settings = katalog_bridge::config::CatalogueSettings {
         base_url: server.url(),

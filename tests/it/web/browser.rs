@@ -40,6 +40,21 @@ impl Drop for Driver {
     }
 }
 
+/// Chromium and its chromedriver; `None` (the test says it skipped) where
+/// they are missing, unless `KB_REQUIRE_CHROMIUM` is set.
+fn chromium_or_skip() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    match (find_program(&["chromium", "chromium-browser"]), find_program(&["chromedriver"])) {
+        (Some(chromium), Some(chromedriver)) => Some((chromium, chromedriver)),
+        _ if std::env::var_os("KB_REQUIRE_CHROMIUM").is_some() => {
+            panic!("chromium and chromedriver are required here (KB_REQUIRE_CHROMIUM): install Debian's chromium and chromium-driver")
+        }
+        _ => {
+            eprintln!("skipped: no chromium or chromedriver on this machine (install Debian's chromium and chromium-driver)");
+            None
+        }
+    }
+}
+
 /// Starts chromedriver and a headless Chromium session through it.
 async fn browser(chromium: &std::path::Path, chromedriver: &std::path::Path) -> (Driver, Client) {
     let port = super::free_port();
@@ -117,13 +132,7 @@ async fn log_in(client: &Client, base: &str, user: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_headless_chromium_a_cooperative_uploads_sees_its_order_and_accepts_it_and_the_liaison_starts_an_order_sync() {
-    let (Some(chromium), Some(chromedriver)) = (find_program(&["chromium", "chromium-browser"]), find_program(&["chromedriver"])) else {
-        if std::env::var_os("KB_REQUIRE_CHROMIUM").is_some() {
-            panic!("chromium and chromedriver are required here (KB_REQUIRE_CHROMIUM): install Debian's chromium and chromium-driver");
-        }
-        eprintln!("skipped: no chromium or chromedriver on this machine (install Debian's chromium and chromium-driver)");
-        return;
-    };
+    let Some((chromium, chromedriver)) = chromium_or_skip() else { return };
     let w = World::new("").await;
     let ((mine, my_order), _) = w.two_cooperatives().await;
     w.add_user("staf", Some(&mine), PASSWORD);
@@ -224,13 +233,7 @@ async fn in_headless_chromium_a_cooperative_uploads_sees_its_order_and_accepts_i
 /// listing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_headless_chromium_on_a_phone_a_product_with_a_photo_is_added_sent_and_its_new_price_updates_the_same_listing() {
-    let (Some(chromium), Some(chromedriver)) = (find_program(&["chromium", "chromium-browser"]), find_program(&["chromedriver"])) else {
-        if std::env::var_os("KB_REQUIRE_CHROMIUM").is_some() {
-            panic!("chromium and chromedriver are required here (KB_REQUIRE_CHROMIUM): install Debian's chromium and chromium-driver");
-        }
-        eprintln!("skipped: no chromium or chromedriver on this machine (install Debian's chromium and chromium-driver)");
-        return;
-    };
+    let Some((chromium, chromedriver)) = chromium_or_skip() else { return };
     let w = World::new("").await;
     let ((mine, _), _) = w.two_cooperatives().await;
     w.add_user("staf", Some(&mine), PASSWORD);
