@@ -359,6 +359,10 @@ pub struct WhatsAppSettings {
     /// holds (body parameters: member's name, order id, the goods, the day
     /// to bring them by, the cooperative).
     pub template_member_order: String,
+    /// The approved template for products an order brought to the
+    /// cooperative's stock threshold (body parameters: the cooperative, the
+    /// order id, the products and what is left of each).
+    pub template_stock_low: String,
 }
 
 impl Default for WhatsAppSettings {
@@ -373,6 +377,7 @@ impl Default for WhatsAppSettings {
             template_deadline_near: "batas_konfirmasi".into(),
             template_overdue: "langkah_terlambat".into(),
             template_member_order: "pesanan_anggota".into(),
+            template_stock_low: "stok_menipis".into(),
         }
     }
 }

@@ -54,6 +54,9 @@ pub struct Cooperative {
     pub email: Option<String>,
     /// Its staff's WhatsApp number, E.164.
     pub whatsapp: Option<String>,
+    /// At or below this stock a product is running low: the cooperative is
+    /// told once (`batas_stok`; 0 when not given).
+    pub stock_threshold: rust_decimal::Decimal,
 }
 
 /// A seller id on the catalogue (kode penyedia): 1-40 letters, digits, `-`, `_` or `.`.

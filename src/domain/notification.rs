@@ -17,10 +17,14 @@ pub enum NotificationKind {
     /// Told to a member: an order for their products was accepted; what,
     /// how much, and by when to bring it to the cooperative.
     MemberOrder,
+    /// Told to a cooperative: an order brought products to its stock
+    /// threshold or below (sent to the catalogue with the new stock at the
+    /// next publish).
+    StockLow,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 10] = [
+    pub const ALL: [NotificationKind; 11] = [
         NotificationKind::Arrived,
         NotificationKind::DeadlineNear,
         NotificationKind::DeadlineLast,
@@ -31,6 +35,7 @@ impl NotificationKind {
         NotificationKind::Overdue(Step::Invoice),
         NotificationKind::Overdue(Step::Paid),
         NotificationKind::MemberOrder,
+        NotificationKind::StockLow,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -45,6 +50,7 @@ impl NotificationKind {
             NotificationKind::Overdue(Step::Invoice) => "overdue_invoice",
             NotificationKind::Overdue(Step::Paid | Step::PaymentWay) => "overdue_paid",
             NotificationKind::MemberOrder => "member_order",
+            NotificationKind::StockLow => "stock_low",
         }
     }
 

@@ -23,6 +23,7 @@ const GLN: usize = 8;
 const KODE_PENYEDIA: usize = 9;
 const EMAIL: usize = 10;
 const WHATSAPP: usize = 11;
+const BATAS_STOK: usize = 12;
 
 pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "kode", aliases: &["kode koperasi", "kode_koperasi"], required: true, help: "Kode koperasi, mis. MJK-BALONGSARI." },
@@ -51,6 +52,12 @@ pub const COOPERATIVE_COLUMNS: &[Column] = &[
         aliases: &["wa", "no whatsapp", "nomor whatsapp", "no wa", "hp"],
         required: false,
         help: "Nomor WhatsApp pengurus, mis. 081234567890 atau +6281234567890; pesanan baru dan batas konfirmasi dikirim ke sini.",
+    },
+    Column {
+        header: "batas_stok",
+        aliases: &["batas stok", "stok minimum"],
+        required: false,
+        help: "Bila stok produk turun sampai angka ini atau kurang karena pesanan, koperasi diberi tahu (kosong = 0).",
     },
 ];
 
@@ -96,6 +103,10 @@ impl RowImport for CooperativeImport {
         let whatsapp = match v.text(WHATSAPP) {
             Some(t) => Some(v.check(WHATSAPP, crate::domain::cooperative::whatsapp(&t))?),
             None => None,
+        };
+        let stock_threshold = match v.decimal(BATAS_STOK) {
+            Some(d) => v.check(BATAS_STOK, crate::domain::money::quantity(d, "stock threshold"))?,
+            None => rust_decimal::Decimal::ZERO,
         };
         let code = code?;
         if let Some(s) = &seller {
@@ -148,6 +159,7 @@ impl RowImport for CooperativeImport {
             kode_penyedia: seller,
             email,
             whatsapp,
+            stock_threshold,
         })
     }
 

@@ -42,6 +42,8 @@ pub struct Message {
     left: Option<String>,
     overdue: Option<Overdue>,
     member: Option<MemberNews>,
+    /// The products running low, in a few words (for a `stock_low` notification).
+    low: Option<String>,
 }
 
 /// What a member is told of an accepted order for their products.
@@ -75,7 +77,7 @@ impl Message {
         let subject = match due.kind {
             NotificationKind::DeadlineNear => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
             NotificationKind::DeadlineLast => format!("BATAS HAMPIR HABIS: konfirmasi pesanan {} sebelum {deadline}", due.remote_order_id),
-            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder => {
+            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder | NotificationKind::StockLow => {
                 format!("Pesanan baru {} dari {buyer}", due.remote_order_id)
             }
         };
@@ -85,7 +87,7 @@ impl Message {
                 "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya tinggal {}.\n\n",
                 left.as_deref().unwrap_or("sedikit lagi")
             )),
-            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder => {
+            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder | NotificationKind::StockLow => {
                 text.push_str("Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n")
             }
         }
@@ -113,7 +115,7 @@ impl Message {
             ));
         }
         text.push_str(&format!("Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n", due.cooperative));
-        Self { subject, text, items: items.to_vec(), left, overdue: None, member: None }
+        Self { subject, text, items: items.to_vec(), left, overdue: None, member: None, low: None }
     }
 
     /// To a member: an order for their products was accepted by the
@@ -133,12 +135,35 @@ impl Message {
             hari(news.bring_by),
             due.cooperative
         );
-        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: Some(news) }
+        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: Some(news), low: None }
+    }
+
+    /// To a cooperative: an order brought these products (name, stock now)
+    /// to its stock threshold or below.
+    pub fn stock_low(due: &Due, fallen: &[(String, Decimal)]) -> Self {
+        let subject = format!("Stok menipis setelah pesanan {}", due.remote_order_id);
+        let mut text = format!("Yth. pengurus {},\n\nSetelah pesanan {} diterima, stok produk berikut menipis:\n", due.cooperative_name, due.remote_order_id);
+        let mut goods = Vec::new();
+        for (name, stock) in fallen {
+            text.push_str(&format!("  - {name}: sisa {}\n", format_number_id(*stock)));
+            goods.push(format!("{name} (sisa {})", format_number_id(*stock)));
+        }
+        text.push_str(&format!(
+            "\nStok baru ini dikirim ke katalog pada pengiriman berikutnya. Bila stok sudah ditambah, perbarui di halaman produk.\n\n\
+             Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
+            due.cooperative
+        ));
+        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: None, low: Some(goods.join("; ")) }
     }
 
     /// What a member is told, for a member's message.
     pub fn member_news(&self) -> Option<&MemberNews> {
         self.member.as_ref()
+    }
+
+    /// The products running low, in a few words (`stock_low`).
+    pub fn low_goods(&self) -> Option<&str> {
+        self.low.as_deref()
     }
 
     /// Says, before anything else the cooperative must do, which products
@@ -187,7 +212,7 @@ impl Message {
             due.remote_order_id,
             due.cooperative
         );
-        Self { subject, text, items: Vec::new(), left: None, overdue: Some(o), member: None }
+        Self { subject, text, items: Vec::new(), left: None, overdue: Some(o), member: None, low: None }
     }
 
     /// The overdue step this message is about, if it is about one.

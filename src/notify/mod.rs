@@ -235,6 +235,10 @@ impl Notifier {
         }
         let told = notifications::queue_for_members(store, &members).await?;
         let mut rows: Vec<(i64, NotificationKind, NotificationChannel, String)> = Vec::new();
+        // A cooperative whose products an order brought to their threshold, once.
+        for w in notifications::stock_low_to_tell(store).await? {
+            self.channels(&mut rows, w.order_id, NotificationKind::StockLow, w.email.as_ref(), w.whatsapp.as_ref());
+        }
         for w in notifications::waiting(store, now).await? {
             for kind in self.reminders_due(w.deadline, now) {
                 self.channels(&mut rows, w.order_id, kind, w.email.as_ref(), w.whatsapp.as_ref());
@@ -345,6 +349,16 @@ impl Notifier {
                 Ok(None) => return Sent::Moot,
                 Err(e) => return self.failed(due, format!("cannot read the order's steps: {e}")),
             },
+            NotificationKind::StockLow => {
+                let fallen = match notifications::fallen(store, &due.remote_order_id).await {
+                    Ok(fallen) => fallen,
+                    Err(e) => return self.failed(due, format!("cannot read the products' stock: {e}")),
+                };
+                if fallen.is_empty() {
+                    return Sent::Moot;
+                }
+                message::Message::stock_low(due, &fallen)
+            }
             NotificationKind::MemberOrder => {
                 // A member is told of an order the cooperative has accepted, and still holds.
                 if !due.order_status.accepted_by_seller() {

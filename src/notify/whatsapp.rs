@@ -25,6 +25,7 @@ pub(super) struct WhatsApp {
     deadline_near: String,
     overdue: String,
     member_order: String,
+    stock_low: String,
     http: reqwest::Client,
 }
 
@@ -52,6 +53,7 @@ impl WhatsApp {
             ("template_deadline_near", &s.template_deadline_near),
             ("template_overdue", &s.template_overdue),
             ("template_member_order", &s.template_member_order),
+            ("template_stock_low", &s.template_stock_low),
         ] {
             if name.is_empty() || name.len() > 512 || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
                 return Err(config(format!("{key} {name:?} is not a template name (lower-case letters, digits and _)")));
@@ -72,6 +74,7 @@ impl WhatsApp {
             deadline_near: s.template_deadline_near.clone(),
             overdue: s.template_overdue.clone(),
             member_order: s.template_member_order.clone(),
+            stock_low: s.template_stock_low.clone(),
             http,
         })
     }
@@ -83,10 +86,15 @@ impl WhatsApp {
             NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => &self.deadline_near,
             NotificationKind::Overdue(_) => &self.overdue,
             NotificationKind::MemberOrder => &self.member_order,
+            NotificationKind::StockLow => &self.stock_low,
         };
         let text = |t: String| serde_json::json!({"type": "text", "text": t});
         let buyer = text(due.buyer.clone().unwrap_or_else(|| "(tidak disebutkan)".into()));
         let parameters = match (message.overdue_step(), message.member_news()) {
+            // The cooperative, the order id, the products and what is left of each.
+            _ if message.low_goods().is_some() => {
+                vec![text(due.cooperative_name.clone()), text(due.remote_order_id.clone()), text(message.low_goods().unwrap_or_default().to_owned())]
+            }
             // The member's name, order id, the goods, the day to bring them by, the cooperative.
             (_, Some(m)) => {
                 vec![text(m.name.clone()), text(due.remote_order_id.clone()), text(m.goods.clone()), text(hari(m.bring_by)), text(due.cooperative_name.clone())]

@@ -143,6 +143,32 @@ pub async fn queue_for_members(store: &Store, rows: &[(i64, i64, NotificationCha
     .rows_affected())
 }
 
+/// Orders that brought products to their threshold in the last three days,
+/// whose cooperative has not been told: with the cooperative's e-mail and
+/// WhatsApp number.
+pub async fn stock_low_to_tell(store: &Store) -> Result<Vec<Waiting>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT o.id AS order_id, NULL::timestamptz AS deadline, NULLIF(trim(c.email), '') AS email, c.whatsapp
+         FROM stock_moves s JOIN purchase_orders o ON o.id = s.order_id JOIN cooperatives c ON c.id = o.cooperative_id
+         WHERE s.fell AND s.kind = 'taken' AND s.at > now() - interval '3 days'
+           AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.order_id = o.id AND n.kind = 'stock_low')
+         ORDER BY o.id",
+    )
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// The products an order brought to their threshold or below, with their stock now.
+pub async fn fallen(store: &Store, remote_order_id: &str) -> Result<Vec<(String, Decimal)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT p.name, p.stock FROM stock_moves s JOIN products p ON p.id = s.product_id JOIN purchase_orders o ON o.id = s.order_id
+         WHERE o.remote_order_id = $1 AND s.fell AND s.kind = 'taken' ORDER BY p.name LIMIT 100",
+    )
+    .bind(remote_order_id)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
 /// A member's name and their lines of an order: description, quantity, unit.
 pub async fn member_items(
     store: &Store,

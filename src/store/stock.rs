@@ -80,14 +80,14 @@ async fn take(store: &Store, accepted: &[String]) -> Result<(i64, Vec<(i64, Deci
     if orders.is_empty() {
         return Ok((0, Vec::new()));
     }
-    let low: Vec<(i64, Decimal)> = sqlx::query_as(
+    let low: Vec<(i64, Decimal, i64)> = sqlx::query_as(
         "WITH moved AS (
              INSERT INTO stock_moves (order_id, product_id, kind, quantity)
              SELECT l.order_id, l.product_id, 'taken', sum(l.quantity) FROM order_lines l
              WHERE l.order_id = ANY($1) AND l.product_id IS NOT NULL AND l.quantity > 0
              GROUP BY l.order_id, l.product_id
              ON CONFLICT DO NOTHING
-             RETURNING product_id, quantity
+             RETURNING order_id, product_id, quantity
          ), before AS (
              -- The statement's snapshot: the stock before this batch.
              SELECT id, stock FROM products WHERE id IN (SELECT product_id FROM moved)
@@ -97,15 +97,25 @@ async fn take(store: &Store, accepted: &[String]) -> Result<(i64, Vec<(i64, Deci
              WHERE p.id = m.product_id AND c.id = p.cooperative_id
              RETURNING p.id, p.stock, c.stock_threshold
          )
-         SELECT ch.id, ch.stock FROM changed ch JOIN before b USING (id)
+         -- With the first order of the batch that took it: the move to mark.
+         SELECT ch.id, ch.stock, (SELECT min(m.order_id) FROM moved m WHERE m.product_id = ch.id)
+         FROM changed ch JOIN before b USING (id)
          WHERE b.stock > ch.stock_threshold AND ch.stock <= ch.stock_threshold",
     )
     .bind(&orders)
     .fetch_all(&mut *tx)
     .await?;
+    sqlx::query(
+        "UPDATE stock_moves s SET fell = true FROM unnest($1::bigint[], $2::bigint[]) AS f(order_id, product_id)
+         WHERE s.order_id = f.order_id AND s.product_id = f.product_id AND s.kind = 'taken'",
+    )
+    .bind(low.iter().map(|l| l.2).collect::<Vec<_>>())
+    .bind(low.iter().map(|l| l.0).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("UPDATE purchase_orders SET stock_state = 'taken' WHERE id = ANY($1)").bind(&orders).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok((orders.len() as i64, low))
+    Ok((orders.len() as i64, low.into_iter().map(|(id, stock, _)| (id, stock)).collect()))
 }
 
 /// One batch of cancelled orders gives back what they took.

@@ -185,6 +185,7 @@ pub fn notification(kind: NotificationKind, channel: NotificationChannel, lang: 
         NotificationKind::DeadlineLast => ("pengingat terakhir", "last reminder"),
         NotificationKind::Overdue(_) => ("langkah terlambat", "step overdue"),
         NotificationKind::MemberOrder => ("kabar pesanan untuk anggota", "order news for a member"),
+        NotificationKind::StockLow => ("stok menipis", "stock running low"),
     };
     let channel = match channel {
         NotificationChannel::Email => "e-mail",

@@ -753,6 +753,12 @@ async fn an_accepted_order_takes_its_quantities_off_the_stock_once_across_syncs_
         "open"
     );
 
+    // Its cooperative wants to hear when a product falls to 999 or below (`batas_stok`).
+    sqlx::query("UPDATE cooperatives SET stock_threshold = 999 WHERE id = (SELECT cooperative_id FROM purchase_orders WHERE id = $1)")
+        .bind(order.0)
+        .execute(store.pool())
+        .await
+        .unwrap();
     // Accepted: the catalogue says ON_PROCESS.
     let answering = Answering { store: &store, client: Some(&client), in_portal: false, ubl: false, sender: "test" };
     let a = katalog_bridge::app::orders::answer(&answering, &katalog_bridge::app::Actor::operator(), OrderRef::Row(order.0), &Decision::Accept).await.unwrap();
@@ -778,6 +784,8 @@ async fn an_accepted_order_takes_its_quantities_off_the_stock_once_across_syncs_
     assert_eq!(changed.len(), ordered.len(), "no other product's stock moved: {changed:?}");
     let moves: i64 = sqlx::query_scalar("SELECT count(*) FROM stock_moves WHERE order_id = $1").bind(order.0).fetch_one(store.pool()).await.unwrap();
     assert_eq!(moves as usize, ordered.len());
+    let fell: i64 = sqlx::query_scalar("SELECT count(*) FROM stock_moves WHERE order_id = $1 AND fell").bind(order.0).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(fell as usize, ordered.len(), "each product fell from 1000 to its threshold of 999 or below, through this order");
 
     // Each member whose products it holds hears of it once, by e-mail: what, how much, by when to bring it.
     sqlx::query("UPDATE members SET email = 'anggota-' || id || '@koperasi.example' WHERE id IN (SELECT member_id FROM order_lines WHERE order_id = $1)")
@@ -809,6 +817,16 @@ async fn an_accepted_order_takes_its_quantities_off_the_stock_once_across_syncs_
     notifier.send_due(&store).await.unwrap();
     let texts: Vec<(String, String)> = mails.lock().unwrap().iter().map(|(to, raw)| (to.clone(), crate::notify::mail_text(raw))).collect();
     let to_members: Vec<&(String, String)> = texts.iter().filter(|(to, _)| to.starts_with("anggota-")).collect();
+    // The cooperative hears once that the stock runs low, with what is left.
+    let low: Vec<&(String, String)> = texts.iter().filter(|(_, t)| t.contains("stok produk berikut menipis")).collect();
+    assert_eq!(low.len(), 1, "{texts:?}");
+    assert!(low[0].0.starts_with("kkmp-") && low[0].1.contains(&order.1) && low[0].1.contains("sisa 9"), "{:?}", low[0]);
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE order_id = $1 AND kind = 'stock_low'")
+        .bind(order.0)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(queued, 1, "queued once after two passes");
     assert_eq!(to_members.len(), members.len(), "{texts:?}");
     for (_, text) in to_members {
         assert!(text.contains(&order.1) && text.contains("Mohon antar barang ke koperasi paling lambat") && text.contains(" × "), "{text}");
