@@ -121,8 +121,7 @@ pub async fn save(store: &Store, units: &UnitTable, actor: &Actor, target: Targe
         Ok(draft) => draft,
         Err(issues) => return Ok(Saved::Refused(issues)),
     };
-    let existing = crate::store::products::product_id(store, cooperative.0, &draft.member_code, draft.sku.as_str()).await?;
-    if before.is_none() && existing.is_some() {
+    if before.is_none() && crate::store::products::product_id(store, cooperative.0, &draft.member_code, draft.sku.as_str()).await?.is_some() {
         let problem = crate::domain::DomainError::new(
             "duplicate",
             format!("member {} already has a product with SKU {}: edit that one", draft.member_code, draft.sku.as_str()),
@@ -134,9 +133,12 @@ pub async fn save(store: &Store, units: &UnitTable, actor: &Actor, target: Targe
     let present =
         Present(crate::intake::products::PRODUCT_COLUMNS.iter().filter(|c| !c.required && FIELDS.contains(&c.header)).map(|c| c.header.to_owned()).collect());
     crate::store::products::write_products(store, &present, &[(cooperative.0, draft.clone())]).await?;
-    let id = crate::store::products::product_id(store, cooperative.0, &draft.member_code, draft.sku.as_str())
-        .await?
-        .ok_or_else(|| StoreError::Inconsistent("the product just written is not stored".into()))?;
+    let id = match &before {
+        Some(p) => p.id,
+        None => crate::store::products::product_id(store, cooperative.0, &draft.member_code, draft.sku.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Inconsistent("the product just written is not stored".into()))?,
+    };
     let after = crate::store::products::product_in_scope(store, None, id).await?.map(|p| fields_of(&p)).unwrap_or_default();
     let changed: BTreeMap<&'static str, (String, String)> = FIELDS
         .iter()

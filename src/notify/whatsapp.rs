@@ -90,21 +90,19 @@ impl WhatsApp {
         };
         let text = |t: String| serde_json::json!({"type": "text", "text": t});
         let buyer = text(due.buyer.clone().unwrap_or_else(|| "(tidak disebutkan)".into()));
-        let parameters = match (message.overdue_step(), message.member_news()) {
+        let parameters = match (message.low_goods(), message.member_news(), message.overdue_step()) {
             // The cooperative, the order id, the products and what is left of each.
-            _ if message.low_goods().is_some() => {
-                vec![text(due.cooperative_name.clone()), text(due.remote_order_id.clone()), text(message.low_goods().unwrap_or_default().to_owned())]
-            }
+            (Some(low), _, _) => vec![text(due.cooperative_name.clone()), text(due.remote_order_id.clone()), text(low.to_owned())],
             // The member's name, order id, the goods, the day to bring them by, the cooperative.
-            (_, Some(m)) => {
+            (None, Some(m), _) => {
                 vec![text(m.name.clone()), text(due.remote_order_id.clone()), text(m.goods.clone()), text(hari(m.bring_by)), text(due.cooperative_name.clone())]
             }
             // Order id, buyer, what is still to be received, the due date, the step.
-            (Some(o), None) => {
+            (None, None, Some(o)) => {
                 vec![text(due.remote_order_id.clone()), buyer, text(format_rupiah(o.outstanding)), text(hari(o.due)), text(o.step.label().to_owned())]
             }
             // Order id, buyer, total, deadline in WIB, working time left.
-            (None, None) => vec![
+            (None, None, None) => vec![
                 text(due.remote_order_id.clone()),
                 buyer,
                 text(format_rupiah(due.total)),

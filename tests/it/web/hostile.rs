@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::{PASSWORD, Visitor, World, common};
 
@@ -27,29 +27,9 @@ async fn huge_login(address: &str, from: std::net::IpAddr, len: usize) -> (Strin
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
     let stream = socket.connect(address.parse().unwrap()).await.unwrap();
-    let (mut read, mut write) = stream.into_split();
     let head = format!("POST /masuk HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\r\n");
-    let writer = tokio::spawn(async move {
-        write.write_all(head.as_bytes()).await.ok();
-        let chunk = vec![b'a'; 64 * 1024];
-        let mut sent = 0;
-        while sent < len {
-            if write.write_all(&chunk[..chunk.len().min(len - sent)]).await.is_err() {
-                return;
-            }
-            sent += chunk.len();
-        }
-    });
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !answer.windows(2).any(|w| w == b"\r\n") {
-        match tokio::time::timeout(Duration::from_secs(20), read.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
-            _ => break,
-        }
-    }
+    let answer = super::write_while_reading(stream, head, (b'a', len), String::new(), |a| a.windows(2).any(|w| w == b"\r\n")).await;
     let took = begun.elapsed();
-    writer.abort();
     (String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned(), took)
 }
 

@@ -194,6 +194,37 @@ impl World {
     }
 }
 
+/// Writes `head`, then `len` bytes of `fill`, then `tail` on `stream`, while
+/// it reads the answer until `enough` says so (or 20 s pass in silence, or
+/// the connection closes): the daemon answers a body too large before it has
+/// read it all, and closes, so the answer is read while the body is written.
+pub async fn write_while_reading(stream: tokio::net::TcpStream, head: String, (fill, len): (u8, usize), tail: String, enough: fn(&[u8]) -> bool) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut read, mut write) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        write.write_all(head.as_bytes()).await.ok();
+        let chunk = vec![fill; 64 * 1024];
+        let mut sent = 0;
+        while sent < len {
+            if write.write_all(&chunk[..chunk.len().min(len - sent)]).await.is_err() {
+                return;
+            }
+            sent += chunk.len();
+        }
+        write.write_all(tail.as_bytes()).await.ok();
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 8192];
+    while !enough(&answer) {
+        match tokio::time::timeout(Duration::from_secs(20), read.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    writer.abort();
+    answer
+}
+
 /// A browser-like client: keeps its cookies, follows no redirects.
 pub struct Visitor {
     pub http: reqwest::Client,

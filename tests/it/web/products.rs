@@ -228,7 +228,6 @@ async fn a_phone_photo_is_kept_without_its_exif_served_to_anyone_by_digest_and_l
 /// answer is read while the file is still being written (the daemon answers
 /// before reading it all, and closes). Returns the status line and the page.
 async fn huge_photo(v: &Visitor, csrf: &str, product: i64, len: usize) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let boundary = "----batas-foto-uji";
     let head = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
@@ -241,31 +240,7 @@ async fn huge_photo(v: &Visitor, csrf: &str, product: i64, len: usize) -> (Strin
         head.len() + len + tail.len()
     );
     let stream = tokio::net::TcpStream::connect(v.base.trim_start_matches("http://")).await.unwrap();
-    let (mut read, mut write) = stream.into_split();
-    let writer = tokio::spawn(async move {
-        write.write_all(request.as_bytes()).await.ok();
-        let chunk = vec![0xFFu8; 64 * 1024];
-        let mut sent = 0;
-        while sent < len {
-            if write.write_all(&chunk[..chunk.len().min(len - sent)]).await.is_err() {
-                return;
-            }
-            sent += chunk.len();
-        }
-        write.write_all(tail.as_bytes()).await.ok();
-    });
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(20), read.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
-            _ => break,
-        }
-        if answer.windows(7).any(|w| w == b"</html>") {
-            break;
-        }
-    }
-    writer.abort();
+    let answer = super::write_while_reading(stream, request, (0xFF, len), tail, |a| a.windows(7).any(|w| w == b"</html>")).await;
     let text = String::from_utf8_lossy(&answer).into_owned();
     (text.lines().next().unwrap_or_default().to_owned(), text)
 }
