@@ -21,6 +21,7 @@ pub mod notify;
 pub mod orders;
 pub mod photos;
 pub mod publish;
+pub mod rup;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

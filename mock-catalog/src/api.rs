@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/state", get(ground_truth))
         .route("/admin/listings/{id}/state", post(set_state_unreported))
         .route("/admin/faults", post(add_fault).delete(clear_faults))
+        .merge(super::inaproc::admin_routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

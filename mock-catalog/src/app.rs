@@ -25,6 +25,8 @@ pub struct AppState {
     pub(super) units: Arc<std::collections::HashMap<String, String>>,
     /// The data integrator's requests and refusals (INAPROC's quota).
     pub inaproc: Arc<Mutex<Meter>>,
+    /// INAPROC's gateway refuses this caller's address (`POST /admin/inaproc {"block_ip": true}`).
+    pub ip_blocked: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             last_items: Arc::default(),
             units: Arc::new(crate::tables::unit_codes()),
             inaproc: Arc::default(),
+            ip_blocked: Arc::default(),
         }
     }
 

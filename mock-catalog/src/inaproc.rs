@@ -38,12 +38,29 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// Lets a request through for the integrator: its token, then its quota.
-fn admit(s: &AppState, headers: &HeaderMap, path: &str) -> Result<(), Box<Response>> {
+/// What Cloudflare answers in front of INAPROC when the caller's public
+/// address is not registered: a 403 page of its own, before any token is read.
+fn blocked_by_gateway() -> Box<Response> {
+    let body = "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>\
+                <h1>Sorry, you have been blocked</h1><p>You are unable to access inaproc.id</p>\
+                <p>Cloudflare Ray ID: 8f1c2a3b4c5d6e7f</p></body></html>";
+    let mut r = (StatusCode::FORBIDDEN, body).into_response();
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("text/html; charset=UTF-8"));
+    h.insert("server", HeaderValue::from_static("cloudflare"));
+    h.insert("cf-ray", HeaderValue::from_static("8f1c2a3b4c5d6e7f-SIN"));
+    Box::new(r)
+}
+
+/// Lets a request through for the integrator: its address (the gateway), its token, then its quota.
+pub(crate) fn admit(s: &AppState, headers: &HeaderMap, path: &str) -> Result<(), Box<Response>> {
     let (per_minute, per_hour) = match &s.mock().scenario.inaproc {
         None => return Err(Box::new(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route").into_response())),
         Some(i) => (i.per_minute, i.per_hour),
     };
+    if s.ip_blocked.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(blocked_by_gateway());
+    }
     if !is_integrator(s, headers) {
         return Err(Box::new(
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a data integrator's token is required (Authorization: Bearer)").into_response(),
@@ -392,8 +409,25 @@ async fn kategori(State(s): State<AppState>, headers: HeaderMap, Query(q): Query
 
 /// The integrator's routes besides `paket-e-purchasing` (which shares its
 /// path with the seller API's order feed, and is dispatched there).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatewayRules {
+    block_ip: bool,
+}
+
+/// `POST /admin/inaproc {"block_ip": true}`: INAPROC's gateway refuses the caller's address from now on.
+async fn gateway(State(s): State<AppState>, Json(rules): Json<GatewayRules>) -> Response {
+    s.ip_blocked.store(rules.block_ip, std::sync::atomic::Ordering::Relaxed);
+    Json(json!({"block_ip": rules.block_ip})).into_response()
+}
+
+pub fn admin_routes() -> Router<AppState> {
+    Router::new().route("/admin/inaproc", axum::routing::post(gateway)).merge(super::rup::admin_routes())
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(super::rup::routes())
         .route("/ekatalog/e-purchasing-by-produk", get(by_produk))
         .route("/ekatalog/list-produk-penyedia", get(produk_penyedia))
         .route("/ekatalog/penyedia-detail", get(penyedia_detail))

@@ -56,6 +56,10 @@ pub struct Scenario {
     pub ceilings: Vec<ScenarioCeiling>,
     pub clients: Vec<Client>,
     pub buyers: Vec<Buyer>,
+    /// The buyers' purchase plans (RUP), served by INAPROC's RUP endpoint:
+    /// only when set (and `inaproc` is).
+    #[serde(default)]
+    pub rup: Option<RupScenario>,
     /// Faults in force from the start (the same shape as `POST /admin/faults`).
     #[serde(default)]
     pub faults: Vec<super::faults::Fault>,
@@ -102,6 +106,24 @@ fn default_inaproc_minute() -> u32 {
 }
 fn default_inaproc_hour() -> u32 {
     5000
+}
+
+/// How the buyers plan: packages per work unit and year, and the share of
+/// those begun before the story that were bought from other sellers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RupScenario {
+    #[serde(default = "default_packages_per_satker")]
+    pub packages_per_satker: u32,
+    #[serde(default = "default_bought_elsewhere")]
+    pub bought_elsewhere_percent: u32,
+}
+
+fn default_packages_per_satker() -> u32 {
+    8
+}
+fn default_bought_elsewhere() -> u32 {
+    40
 }
 
 /// A price ceiling as the catalogue's curators apply it.

@@ -159,6 +159,8 @@ pub struct Mock {
     pub uploads: Vec<Upload>,
     /// Each photo address fetched (`rules.fetch_photos`): an image, or why not.
     pub photo_checks: HashMap<String, Result<(), String>>,
+    /// The buyers' planned packages (RUP), when the scenario plans.
+    pub rup: Vec<super::rup::Package>,
 }
 
 /// A catalogue document uploaded by a seller; processed at the next clock step.
@@ -213,7 +215,10 @@ impl Mock {
             idempotency_bytes: 0,
             uploads: Vec::new(),
             photo_checks: HashMap::new(),
+            rup: Vec::new(),
         };
+        let year = mock.scenario.fiscal_year.unwrap_or_else(|| mock.now.with_timezone(&Jakarta).year());
+        super::rup::plan_year(&mut mock, year);
         mock.initial_orders();
         mock
     }
@@ -694,11 +699,14 @@ impl Mock {
         } else {
             (None, None)
         };
+        let first_name = lines.first().map(|l| l.name.clone()).unwrap_or_default();
+        let (rup_code, rup_name) = super::rup::package_for(self, &buyer.kode_klpd, year, satker_index, &first_name, total)
+            .unwrap_or_else(|| (format!("RUP-{year}-{:05}", 10_000 + number), format!("Belanja bahan makanan dan barang {}", satker.nama)));
         self.order_ids.insert(format!("EP-{year}-{number:06}"), index);
         self.orders.push(Order {
             order_id: format!("EP-{year}-{number:06}"),
-            rup_code: format!("RUP-{year}-{:05}", 10_000 + number),
-            rup_name: format!("Belanja bahan makanan dan barang {}", satker.nama),
+            rup_code,
+            rup_name,
             fiscal_year: year,
             funding_source: "APBD".into(),
             kode_klpd: buyer.kode_klpd.clone(),
@@ -727,6 +735,62 @@ impl Mock {
             self.waiting.insert(index);
         }
         self.touch_order(index);
+    }
+
+    /// Package `package` of the plan bought from `seller` (not one of the
+    /// scenario's) for `total`: a completed order of one line, dated a few
+    /// days after its choosing began (before the story's start).
+    pub(crate) fn push_bought_elsewhere(&mut self, package: usize, seller: &str, total: i64) {
+        let p = self.rup[package].clone();
+        let Some(buyer) = self.scenario.buyers.iter().find(|b| b.kode_klpd == p.kode_klpd) else { return };
+        let Some(satker) = buyer.satker.iter().find(|s| s.nama == p.nama_satker).cloned() else { return };
+        let index = self.orders.len();
+        let id = format!("EP-{}-L{:05}", p.tahun, index + 1);
+        let at = p.tgl_awal_pemilihan.and_hms_opt(10, 0, 0).and_then(|t| chrono::TimeZone::from_local_datetime(&Jakarta, &t).single()).map(|t| t.with_timezone(&Utc));
+        let at = at.unwrap_or(self.now).min(self.now);
+        let line = OrderLine {
+            line_id: format!("L{:05}-1", index + 1),
+            listing_id: format!("XL{:05}", index + 1),
+            kd_produk: format!("X{:07}", index + 1),
+            sku: format!("LAIN-{}", index + 1),
+            name: p.nama_paket.clone(),
+            quantity: Decimal::ONE,
+            unit: "Paket".into(),
+            unit_price: total,
+            line_total: total,
+            unit_price_excl_tax: total,
+            tax_percent: 0,
+        };
+        self.order_ids.insert(id.clone(), index);
+        self.orders.push(Order {
+            order_id: id,
+            rup_code: p.kd_rup.clone(),
+            rup_name: p.nama_paket.clone(),
+            fiscal_year: p.tahun,
+            funding_source: p.sumber_dana.clone(),
+            kode_klpd: p.kode_klpd.clone(),
+            kode_satker: satker.kode.clone(),
+            nama_satker: satker.nama.clone(),
+            kode_penyedia: seller.to_owned(),
+            count_product: 1,
+            total_qty: Decimal::ONE,
+            shipping_fee: 0,
+            total,
+            order_date: at,
+            confirm_by: at,
+            ppk_review_by: None,
+            status: "COMPLETED".into(),
+            shipment_status: "DELIVERED".into(),
+            updated_at: at,
+            cancelled_by: None,
+            change: 0,
+            complete_at: None,
+            ppk_approves_at: None,
+            lines: vec![line],
+        });
+        let now = std::mem::replace(&mut self.now, at);
+        self.touch_order(index);
+        self.now = now;
     }
 
     /// Records a change of order `index`: a new change number, and its place in the feed.

@@ -13,6 +13,7 @@ pub mod listings;
 pub mod orders;
 pub mod products;
 pub mod runs;
+pub mod rup;
 pub mod steps;
 pub mod users;
 

@@ -50,6 +50,7 @@ pub(super) fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&S
     }
     let inaproc = settings.inaproc.clone();
     let units = std::sync::Arc::new(UnitTable::load(&mappings)?);
+    let rup = std::sync::Arc::new((crate::mapping::rup_keywords::Keywords::load(&mappings)?, settings.rup.clone()));
     Ok(move |store: &Store| {
         Ok(crate::daemon::Parts {
             tz,
@@ -69,6 +70,7 @@ pub(super) fn daemon_parts(settings: &Settings) -> anyhow::Result<impl FnOnce(&S
                 notify,
                 status: crate::publish::status::StatusOptions::from_settings(&settings.listings),
                 photo_base: settings.photo_base(),
+                rup,
             },
             listen: settings.daemon.listen.clone(),
             metrics_listen: settings.daemon.metrics_listen.clone(),

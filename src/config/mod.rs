@@ -18,7 +18,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "katalog-bridge.toml";
 /// e.g. `KATALOG_BRIDGE_DATABASE__DATA_DIR`.
 pub const ENV_PREFIX: &str = "KATALOG_BRIDGE_";
 const SECTIONS: &[&str] =
-    &["database", "catalogue", "import", "log", "orders", "listings", "daemon", "notify", "fulfilment", "inaproc", "web", "photos", "mappings_dir"];
+    &["database", "catalogue", "import", "log", "orders", "listings", "daemon", "notify", "fulfilment", "inaproc", "web", "photos", "rup", "mappings_dir"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -123,6 +123,8 @@ pub struct Settings {
     pub web: WebSettings,
     /// `[photos]`: the bounds on product photos sent from a phone.
     pub photos: PhotoSettings,
+    /// `[rup]`: the buyers' purchase plans read from INAPROC (`[inaproc]`).
+    pub rup: RupSettings,
     /// Folder with mapping files and lookup tables; the built-in copy when unset.
     pub mappings_dir: Option<PathBuf>,
 }
@@ -142,6 +144,24 @@ pub struct ListingSettings {
 impl Default for ListingSettings {
     fn default() -> Self {
         Self { drift_check_hours: 24, drift_check_max: 2000 }
+    }
+}
+
+/// `[rup]`: how the purchase plans are read and told. The buyers and years
+/// are `[orders] klpd` and `tahun`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RupSettings {
+    /// How many days before a package's choosing begins its matched
+    /// cooperatives are told (or when first seen, if later).
+    pub lead_days: u32,
+    /// Packages asked for per page (1-1000).
+    pub page_size: u32,
+}
+
+impl Default for RupSettings {
+    fn default() -> Self {
+        Self { lead_days: 14, page_size: 1000 }
     }
 }
 

@@ -8,17 +8,21 @@ pub enum Job {
     Publish,
     Status,
     Orders,
+    /// The buyers' purchase plans (RUP) from INAPROC: read, matched to the
+    /// cooperatives, and the opportunities told.
+    Rup,
 }
 
 impl Job {
     /// Every job, in the order a nightly full sync runs them.
-    pub const ALL: [Job; 3] = [Job::Publish, Job::Status, Job::Orders];
+    pub const ALL: [Job; 4] = [Job::Publish, Job::Status, Job::Orders, Job::Rup];
 
     pub const fn name(self) -> &'static str {
         match self {
             Job::Publish => "publish",
             Job::Status => "status",
             Job::Orders => "orders",
+            Job::Rup => "rup",
         }
     }
 
@@ -32,17 +36,20 @@ impl Job {
             Job::Publish => 1,
             Job::Status => 2,
             Job::Orders => 3,
+            Job::Rup => 4,
         }
     }
 
     /// The default schedule: a nightly full sync at 01:00 (publish, then
     /// status, then orders), status every hour, orders every 15 minutes in
-    /// working hours.
+    /// working hours, the purchase plans daily at 02:30.
     pub const fn default_schedule(self) -> &'static str {
         match self {
             Job::Publish => "0 1 * * *",
             Job::Status => "0 * * * *",
             Job::Orders => "*/15 7-17 * * 1-5",
+            // Daily, after the nightly sync (INAPROC's data lags by up to a day).
+            Job::Rup => "30 2 * * *",
         }
     }
 
@@ -51,7 +58,7 @@ impl Job {
     pub const fn followed_by(self) -> &'static [Job] {
         match self {
             Job::Publish => &[Job::Status, Job::Orders],
-            Job::Status | Job::Orders => &[],
+            Job::Status | Job::Orders | Job::Rup => &[],
         }
     }
 }

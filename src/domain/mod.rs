@@ -11,6 +11,7 @@ pub mod number;
 pub mod order;
 pub mod product;
 pub mod publication;
+pub mod rup;
 pub mod time;
 
 /// A domain enum kept in a text column by its name. The store reads and

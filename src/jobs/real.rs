@@ -39,6 +39,8 @@ pub struct RealJobs {
     pub status: crate::publish::status::StatusOptions,
     /// Where the world fetches the dashboard's photos (`Settings::photo_base`).
     pub photo_base: String,
+    /// The words of each category the purchase plans are matched by, and `[rup]`.
+    pub rup: Arc<(crate::mapping::rup_keywords::Keywords, crate::config::RupSettings)>,
 }
 
 impl RealJobs {
@@ -61,6 +63,29 @@ impl RealJobs {
             detail_batch: self.batch,
             ..Default::default()
         }
+    }
+}
+
+impl RealJobs {
+    fn rup_options(&self) -> crate::rup::RupOptions {
+        let today = crate::domain::time::today();
+        crate::rup::RupOptions {
+            klpd: self.klpd.clone(),
+            years: if self.years.is_empty() { crate::orders::default_years(today) } else { self.years.clone() },
+            page: self.rup.1.page_size.clamp(1, 1000),
+            today,
+            lead_days: self.rup.1.lead_days,
+        }
+    }
+}
+
+impl JobError for crate::rup::RupError {
+    fn busy(&self) -> bool {
+        matches!(self, crate::rup::RupError::Busy(_))
+    }
+
+    fn interrupted(&self) -> bool {
+        matches!(self, crate::rup::RupError::Interrupted(_))
     }
 }
 
@@ -181,6 +206,23 @@ impl Jobs for RealJobs {
                 }
                 outcome
             }
+            // The plans are read with INAPROC's token: without one, nothing to do.
+            Job::Rup => match &self.inaproc {
+                None => Some(RunStatus::Succeeded),
+                Some(inaproc) => {
+                    let result = crate::rup::sync(&self.store, inaproc, &self.rup.0, &self.rup_options()).await;
+                    if let Ok(r) = &result {
+                        tracing::info!(summary = r.summary(), "purchase plans read");
+                    }
+                    let outcome = outcome(job, &result, crate::rup::RupReport::complete);
+                    if outcome.is_some()
+                        && let Some(n) = &self.notify
+                    {
+                        n.queue_and_send(&self.store).await;
+                    }
+                    outcome
+                }
+            },
         };
         match outcome {
             None => Outcome::Busy,
@@ -205,7 +247,7 @@ impl Jobs for RealJobs {
                 result => outcome(job, &result.map(Option::unwrap_or_default), orders_complete),
             },
             // A status read has nothing to claim: it is led or waited for.
-            Job::Status => return false,
+            Job::Status | Job::Rup => return false,
         };
         record(job, "help", outcome.unwrap_or(RunStatus::Failed), started.elapsed());
         true
@@ -215,7 +257,7 @@ impl Jobs for RealJobs {
         let left = match job {
             Job::Publish => crate::store::publications::leased(&self.store, Channel::Api).await,
             Job::Orders => crate::store::orders::details_leased(&self.store, crate::orders::SOURCE).await,
-            Job::Status => return None,
+            Job::Status | Job::Rup => return None,
         };
         match left {
             Ok(left) => left.map(|s| Duration::from_secs_f64(s.clamp(0.0, 86_400.0))),

@@ -9,6 +9,7 @@ pub mod ceilings;
 pub mod input;
 pub mod plan;
 pub mod rules;
+pub mod rup_keywords;
 pub mod table;
 pub mod tax;
 pub mod units;
@@ -84,6 +85,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("tables/units.csv", include_str!("../../mappings/tables/units.csv")),
     ("tax.toml", include_str!("../../mappings/tax.toml")),
     ("ceilings.toml", include_str!("../../mappings/ceilings.toml")),
+    ("rup-keywords.csv", include_str!("../../mappings/rup-keywords.csv")),
     ("katalog-v6.toml", include_str!("../../mappings/katalog-v6.toml")),
     ("katalog-v6-xlsx.toml", include_str!("../../mappings/katalog-v6-xlsx.toml")),
     ("peppol-catalogue.toml", include_str!("../../mappings/peppol-catalogue.toml")),

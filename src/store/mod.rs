@@ -25,6 +25,7 @@ pub mod products;
 pub mod publications;
 pub mod quota;
 pub mod runs;
+pub mod rup;
 pub mod stock;
 pub mod uploads;
 pub mod users;

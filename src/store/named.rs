@@ -42,8 +42,11 @@ use crate::domain::job::{Job, RunStatus};
 use crate::domain::notification::{NotificationChannel, NotificationKind, NotificationState};
 use crate::domain::order::{AnswerState, OrderSource, OrderStatus};
 use crate::domain::publication::{Channel, PublicationState, Standing};
+use crate::domain::rup::{NoticeKind, PlanChange};
 
 text_column!(
+    PlanChange,
+    NoticeKind,
     OrderStatus,
     OrderSource,
     AnswerState,

@@ -43,6 +43,8 @@ pub const BY_PRODUK: &str = "/api/v1/ekatalog/e-purchasing-by-produk";
 pub const PRODUK_PENYEDIA: &str = "/api/v1/ekatalog/list-produk-penyedia";
 pub const PENYEDIA_DETAIL: &str = "/api/v1/ekatalog/penyedia-detail";
 pub const KATEGORI: &str = "/api/v1/ekatalog/list-kategori-produk";
+/// The announced packages to be bought from suppliers, of the purchase plan (RUP).
+pub const RUP_PAKET: &str = "/api/v1/rup/paket-penyedia-terumumkan";
 
 /// One list read: its endpoint and query, spelled here so that no code
 /// outside `catalog/` knows INAPROC's parameter names.
@@ -61,6 +63,11 @@ impl Query {
     /// The product rows of a buyer's packages of a fiscal year at one status.
     pub fn package_products(klpd: &str, year: i32, status: &str) -> Self {
         Self { path: BY_PRODUK, params: vec![("tahun", year.to_string()), ("kode_klpd", klpd.to_owned()), ("status", status.to_owned())] }
+    }
+
+    /// A buyer's announced plan packages (RUP) of a fiscal year.
+    pub fn plan_packages(klpd: &str, year: i32) -> Self {
+        Self { path: RUP_PAKET, params: vec![("kode_klpd", klpd.to_owned()), ("tahun", year.to_string())] }
     }
 
     /// A seller's products on the catalogue.
@@ -94,9 +101,21 @@ pub enum InaprocError {
     )]
     PlainHttp(String),
     #[error(
-        "INAPROC refused the integrator's token for {path} (HTTP {status}): {message}. Check inaproc.token, and that this machine's public IP address is the one registered for the data integrator"
+        "INAPROC refused the integrator's token for {path} (HTTP {status}): {message}. The token is wrong or has expired: \
+         set the one LKPP issued in inaproc.token (or inaproc.token_file); this machine's address was let through, it is not the problem"
     )]
     Unauthorized { path: &'static str, status: u16, message: String },
+    #[error(
+        "INAPROC's gateway (Cloudflare) refused this machine before reading the token (HTTP 403 on {path}): this machine's public IP address \
+         is not the one registered for the data integrator. Ask LKPP to register the address this machine goes out to the internet from, \
+         or run katalog-bridge on the registered machine; a new token will not help"
+    )]
+    AddressNotRegistered { path: &'static str },
+    #[error(
+        "INAPROC read the token but refused {path} (HTTP 403): {message}. The integrator's account may not read this endpoint, \
+         or its registered IP address is not this machine's: ask LKPP which, with the time of this refusal"
+    )]
+    Forbidden { path: &'static str, message: String },
     #[error("INAPROC refused {path} (HTTP {status}): {message}")]
     Refused { path: &'static str, status: u16, message: String },
     #[error("{path} still failed after {attempts} attempts: {last}")]
@@ -293,8 +312,8 @@ impl InaprocClient {
             inner.counters.requests.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("katalog_bridge_inaproc_requests_total").increment(1);
             let sent = inner.http.get(format!("{}{path}", inner.base)).query(query).bearer_auth(inner.token.expose_secret()).send().await;
-            let (outcome, body, problem) = match sent {
-                Err(e) => (Outcome::Transport, None, describe_transport(&e)),
+            let (outcome, body, problem, gateway) = match sent {
+                Err(e) => (Outcome::Transport, None, describe_transport(&e), false),
                 Ok(r) => self.read(r).await,
             };
             let status = match outcome {
@@ -313,7 +332,8 @@ impl InaprocClient {
                     None => last = problem,
                 },
                 Decision::RefreshToken => return Err(InaprocError::Unauthorized { path, status, message: problem }),
-                Decision::Fail if status == 403 => return Err(InaprocError::Unauthorized { path, status, message: problem }),
+                Decision::Fail if status == 403 && gateway => return Err(InaprocError::AddressNotRegistered { path }),
+                Decision::Fail if status == 403 => return Err(InaprocError::Forbidden { path, message: problem }),
                 Decision::Fail => return Err(InaprocError::Refused { path, status, message: problem }),
                 Decision::Retry { after } => {
                     last = problem;
@@ -371,13 +391,17 @@ impl InaprocClient {
         Ok(())
     }
 
-    async fn read(&self, response: reqwest::Response) -> (Outcome, Option<Box<serde_json::value::RawValue>>, String) {
+    /// The answer: its outcome, its body when a success, what was wrong
+    /// otherwise, and whether the gateway in front of INAPROC (Cloudflare)
+    /// gave it rather than INAPROC itself.
+    async fn read(&self, response: reqwest::Response) -> (Outcome, Option<Box<serde_json::value::RawValue>>, String, bool) {
         let status = response.status().as_u16();
+        let gateway = from_gateway(response.headers());
         let after = retry::retry_after(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), RETRY_AFTER_MAX);
         metrics::counter!("katalog_bridge_inaproc_responses_total", "status" => status.to_string()).increment(1);
         let raw = match read_capped(response, MAX_ANSWER_BYTES).await {
             Ok(raw) => raw,
-            Err(why) => return (Outcome::BadBody, None, format!("HTTP {status}, body cut short: {why}")),
+            Err(why) => return (Outcome::BadBody, None, format!("HTTP {status}, body cut short: {why}"), gateway),
         };
         let (repaired, replaced) = crate::catalog::json_repair::repair(&raw);
         if replaced > 0 {
@@ -385,15 +409,23 @@ impl InaprocClient {
         }
         if (200..300).contains(&status) {
             return match serde_json::from_slice::<Box<serde_json::value::RawValue>>(&repaired) {
-                Ok(body) => (Outcome::Status(status, after), Some(body), String::new()),
-                Err(e) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}")),
+                Ok(body) => (Outcome::Status(status, after), Some(body), String::new(), gateway),
+                Err(e) => (Outcome::BadBody, None, format!("HTTP {status}, body is not JSON: {e}"), gateway),
             };
         }
         match serde_json::from_slice::<Value>(&repaired) {
-            Ok(body) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", error_message(&body))),
-            Err(_) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", String::from_utf8_lossy(&raw[..raw.len().min(200)]))),
+            Ok(body) => (Outcome::Status(status, after), None, format!("HTTP {status}: {}", error_message(&body)), gateway),
+            // Not JSON (an HTML page): not echoed, only said to be a page.
+            Err(_) => (Outcome::Status(status, after), None, format!("HTTP {status}: an answer that is not JSON ({} bytes)", raw.len()), gateway),
         }
     }
+}
+
+/// Whether an answer came from Cloudflare, in front of INAPROC, rather than
+/// from INAPROC: Cloudflare names itself in `Server` and adds a `CF-Ray`.
+fn from_gateway(headers: &reqwest::header::HeaderMap) -> bool {
+    let server = headers.get(reqwest::header::SERVER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    server.trim().eq_ignore_ascii_case("cloudflare") || headers.contains_key("cf-ray")
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

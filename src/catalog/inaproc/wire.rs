@@ -12,36 +12,86 @@ use crate::domain::order::{RemoteLine, RemoteOrder};
 /// Rows read from one page at most.
 const MAX_ROWS: usize = 1000;
 
-/// A list answer: `data`, `meta.cursor`, `meta.has_more`. The rows are kept
-/// as the JSON text they came as: each is read only as far as needed.
+/// A list answer, in any of the envelopes INAPROC's endpoints use: the rows
+/// in `data` (or `data.items`), or the answer a bare list; the cursor in
+/// `meta.cursor` with `meta.has_more` (the e-katalog endpoints), or in
+/// `next_cursor` (or `cursor`, `data.next_cursor`) with `has_more` or, when
+/// that is absent, more to come while the next cursor is given (the RUP's);
+/// no cursor at all, one page. The rows are kept as the JSON text they came
+/// as: each is read only as far as needed.
 pub fn page(body: &RawValue) -> Result<super::Page, String> {
     #[derive(serde::Deserialize)]
-    struct Answer<'a> {
-        #[serde(borrow, default)]
-        data: Option<&'a RawValue>,
-        #[serde(default)]
-        meta: Value,
+    #[serde(untagged)]
+    enum Answer<'a> {
+        Bare(Vec<Box<RawValue>>),
+        Wrapped {
+            #[serde(borrow, default)]
+            data: Option<&'a RawValue>,
+            #[serde(default)]
+            meta: Value,
+            #[serde(default)]
+            next_cursor: Value,
+            #[serde(default)]
+            cursor: Value,
+            #[serde(default)]
+            has_more: Value,
+        },
     }
-    let answer: Answer<'_> = serde_json::from_str(body.get()).map_err(|_| "the answer has no data list")?;
-    let data: Vec<Box<RawValue>> = answer.data.and_then(|d| serde_json::from_str(d.get()).ok()).ok_or("the answer has no data list")?;
+    const NO_LIST: &str = "the answer has no data list";
+    let answer: Answer<'_> = serde_json::from_str(body.get()).map_err(|_| NO_LIST)?;
+    let (data, cursor, has_more) = match answer {
+        Answer::Bare(rows) => (rows, Value::Null, Value::Null),
+        Answer::Wrapped { data, meta, next_cursor, cursor, has_more } => {
+            let data = data.ok_or(NO_LIST)?;
+            let (rows, inner_cursor) = match serde_json::from_str::<Vec<Box<RawValue>>>(data.get()) {
+                Ok(rows) => (rows, Value::Null),
+                Err(_) => {
+                    #[derive(serde::Deserialize)]
+                    struct Inner {
+                        items: Vec<Box<RawValue>>,
+                        #[serde(default)]
+                        next_cursor: Value,
+                    }
+                    let inner: Inner = serde_json::from_str(data.get()).map_err(|_| NO_LIST)?;
+                    (inner.items, inner.next_cursor)
+                }
+            };
+            let (cursor, has_more) = match (&meta["cursor"], &meta["has_more"]) {
+                (Value::Null, Value::Null) => {
+                    let next = [next_cursor, inner_cursor, cursor].into_iter().find(|c| !c.is_null()).unwrap_or(Value::Null);
+                    let more = match has_more {
+                        Value::Null => Value::Bool(cursor_text(&next).is_some()),
+                        other => other,
+                    };
+                    (next, more)
+                }
+                (c, m) => (c.clone(), m.clone()),
+            };
+            (rows, cursor, has_more)
+        }
+    };
     if data.len() > MAX_ROWS {
         return Err(format!("the page has {} rows, more than the {MAX_ROWS} a page may have", data.len()));
     }
-    let meta = &answer.meta;
-    let cursor = match &meta["cursor"] {
+    let cursor = cursor_text(&cursor);
+    let has_more = match has_more {
+        Value::Bool(b) => b,
+        Value::Null => false,
+        _ => return Err("has_more is not true or false".into()),
+    };
+    if has_more && cursor.is_none() {
+        return Err("has_more is true but the cursor is missing".into());
+    }
+    Ok(super::Page { rows: data, cursor, has_more })
+}
+
+/// A cursor as text (a number is written out), bounded; `None` when absent or empty.
+fn cursor_text(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) if !s.is_empty() => Some(s.chars().take(200).collect()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
-    };
-    let has_more = match &meta["has_more"] {
-        Value::Bool(b) => *b,
-        Value::Null => false,
-        _ => return Err("meta.has_more is not true or false".into()),
-    };
-    if has_more && cursor.is_none() {
-        return Err("meta.has_more is true but meta.cursor is missing".into());
     }
-    Ok(super::Page { rows: data, cursor, has_more })
 }
 
 /// A row read whole, for what needs all of it.
@@ -80,6 +130,64 @@ pub fn package(value: Value) -> Result<RemoteOrder, String> {
     order.raw = raw;
     order.repaired = replaced.into_iter().map(|path| format!("{path}: a character that cannot be stored was replaced by U+FFFD")).chain(cut).collect();
     Ok(order)
+}
+
+/// A row of the RUP's `paket-penyedia-terumumkan`: one announced package of
+/// a buyer's plan. `kd_satker_str` is kept as text (leading zeros); the
+/// numeric `kd_satker` only when no text is given. Flags come as booleans,
+/// 0/1, or INAPROC's words (`UKM`/`Non UKM`, `PDN`/`Non PDN`, `Terumumkan`).
+pub fn plan_package(v: &Value) -> Result<crate::domain::rup::PlanPackage, String> {
+    let kd_rup = required(v, "kd_rup", 40)?;
+    let at = |e: String| format!("package {kd_rup}: {e}");
+    let nama_paket = required(v, "nama_paket", 1000).map_err(at)?;
+    let pagu = decimal(v, "pagu", 2).map_err(at)?.ok_or_else(|| at("no pagu".into()))?;
+    if pagu.is_sign_negative() {
+        return Err(at(format!("pagu {pagu} is negative")));
+    }
+    let tahun = text(v, "tahun_anggaran", 8).or_else(|| text(v, "tahun", 8)).and_then(|t| t.trim().parse::<i32>().ok()).ok_or_else(|| at("no tahun_anggaran".into()))?;
+    let kode_klpd = text(v, "kd_klpd", 40).or_else(|| text(v, "kode_klpd", 40)).unwrap_or_default();
+    let date = |key: &str| -> Result<Option<chrono::NaiveDate>, String> {
+        match text(v, key, 40) {
+            None => Ok(None),
+            Some(t) => {
+                let day = t.trim().get(..10).unwrap_or(t.trim()).to_owned();
+                chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map(Some).map_err(|_| at(format!("{key} {:?} is not a date", t.chars().take(40).collect::<String>())))
+            }
+        }
+    };
+    let flag = |key: &str, yes: &[&str]| -> bool {
+        match &v[key] {
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_i64() == Some(1),
+            Value::String(s) => {
+                let s = s.trim().to_lowercase();
+                s == "true" || s == "1" || s == "ya" || yes.contains(&s.as_str())
+            }
+            _ => false,
+        }
+    };
+    Ok(crate::domain::rup::PlanPackage {
+        kode_klpd,
+        tahun,
+        uraian: text(v, "uraian_pekerjaan", 4000).unwrap_or_default(),
+        kd_satker: text(v, "kd_satker_str", 40).or_else(|| text(v, "kd_satker", 40)),
+        nama_satker: text(v, "nama_satker", 500),
+        pagu,
+        metode: text(v, "metode_pengadaan", 100).unwrap_or_default(),
+        jenis: text(v, "jenis_pengadaan", 100).unwrap_or_default(),
+        status_ukm: flag("status_ukm", &["ukm", "usaha kecil"]),
+        status_pdn: flag("status_pdn", &["pdn"]),
+        nama_ppk: text(v, "nama_ppk", 300),
+        tgl_awal_pemilihan: date("tgl_awal_pemilihan")?,
+        tgl_akhir_pemilihan: date("tgl_akhir_pemilihan")?,
+        tgl_awal_kontrak: date("tgl_awal_kontrak")?,
+        tgl_akhir_kontrak: date("tgl_akhir_kontrak")?,
+        sumber_dana: text(v, "sumber_dana", 200),
+        announced: v.get("status_umumkan_rup").is_none_or(|_| flag("status_umumkan_rup", &["terumumkan", "umumkan"])),
+        active: v.get("status_aktif_rup").is_none_or(|_| flag("status_aktif_rup", &["aktif"])),
+        nama_paket,
+        kd_rup,
+    })
 }
 
 /// A row of `e-purchasing-by-produk`: one product of one order.
@@ -223,10 +331,48 @@ mod tests {
         assert!(seller_product(&json!({"kd_produk": "1", "status_produk_tayang": null})).is_err());
         let raw = |v: serde_json::Value| RawValue::from_string(v.to_string()).unwrap();
         assert!(page(&raw(json!({"data": [], "meta": {"has_more": true}}))).is_err());
-        assert_eq!(page(&raw(json!([1, 2]))).unwrap_err(), "the answer has no data list");
         assert_eq!(page(&raw(json!({"data": {"a": 1}}))).unwrap_err(), "the answer has no data list");
+        assert_eq!(page(&raw(json!({"meta": {}}))).unwrap_err(), "the answer has no data list");
+        assert_eq!(page(&raw(json!("text"))).unwrap_err(), "the answer has no data list");
         let p = page(&raw(json!({"data": [{"order_id": "EP-1"}, 2], "meta": {"cursor": 7, "has_more": true}}))).unwrap();
         assert_eq!((p.rows.len(), p.rows[0].get(), p.cursor.as_deref(), p.has_more), (2, r#"{"order_id":"EP-1"}"#, Some("7"), true));
+    }
+
+    #[test]
+    fn a_plan_package_keeps_its_work_units_leading_zeros_and_reads_inaprocs_words() {
+        let p = plan_package(&json!({
+            "kd_rup": 51260001, "kd_klpd": "D347", "tahun_anggaran": "2027", "nama_paket": "Belanja beras", "pagu": "15000000",
+            "kd_satker": 10201, "kd_satker_str": "0010201", "metode_pengadaan": "E-Purchasing", "jenis_pengadaan": "Barang",
+            "status_ukm": "Non UKM", "status_pdn": "PDN", "tgl_awal_pemilihan": "2027-02-01 00:00:00", "status_umumkan_rup": "Terumumkan",
+            "status_aktif_rup": false
+        }))
+        .unwrap();
+        assert_eq!((p.kd_rup.as_str(), p.kd_satker.as_deref(), p.tahun), ("51260001", Some("0010201"), 2027));
+        assert_eq!((p.status_ukm, p.status_pdn, p.announced, p.active), (false, true, true, false));
+        assert_eq!(p.tgl_awal_pemilihan, "2027-02-01".parse().ok());
+        assert!(plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "tahun_anggaran": 2027})).unwrap_err().contains("no pagu"));
+        assert!(plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "pagu": -5, "tahun_anggaran": 2027})).unwrap_err().contains("negative"));
+        let e = plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "pagu": 5, "tahun_anggaran": 2027, "tgl_awal_pemilihan": "besok"})).unwrap_err();
+        assert!(e.contains("package 1") && e.contains("tgl_awal_pemilihan"), "{e}");
+    }
+
+    #[test]
+    fn every_envelope_inaproc_uses_gives_its_rows_and_the_next_cursor() {
+        let raw = |v: serde_json::Value| RawValue::from_string(v.to_string()).unwrap();
+        let shape = |v: serde_json::Value| page(&raw(v)).map(|p| (p.rows.len(), p.cursor, p.has_more));
+        // A bare list: one page.
+        assert_eq!(shape(json!([{"a": 1}, {"a": 2}])), Ok((2, None, false)));
+        // The e-katalog endpoints: `meta`.
+        assert_eq!(shape(json!({"data": [{}], "meta": {"cursor": "c2", "has_more": true}})), Ok((1, Some("c2".into()), true)));
+        assert_eq!(shape(json!({"data": [{}], "meta": {"cursor": "c2", "has_more": false}})), Ok((1, Some("c2".into()), false)));
+        // The RUP's: `next_cursor`, more while it is given.
+        assert_eq!(shape(json!({"success": true, "data": [{}, {}], "next_cursor": 51260001})), Ok((2, Some("51260001".into()), true)));
+        assert_eq!(shape(json!({"success": true, "data": [{}], "next_cursor": null})), Ok((1, None, false)));
+        assert_eq!(shape(json!({"data": [], "cursor": "x", "has_more": false})), Ok((0, Some("x".into()), false)));
+        // Nested: `data.items`.
+        assert_eq!(shape(json!({"data": {"items": [{}], "next_cursor": "n"}})), Ok((1, Some("n".into()), true)));
+        assert_eq!(shape(json!({"data": [], "has_more": true})).unwrap_err(), "has_more is true but the cursor is missing");
+        assert_eq!(shape(json!({"data": [], "has_more": "yes", "cursor": "c"})).unwrap_err(), "has_more is not true or false");
     }
 
     #[test]

@@ -1,0 +1,268 @@
+//! The city's purchase plan (RUP): `sync rup` and the daemon's `rup` job.
+//!
+//! For each configured buyer (`kode_klpd`) and fiscal year, the announced
+//! packages are read from INAPROC's RUP endpoint page by page, under the
+//! shared quota, and each page is saved in a transaction of its own (a
+//! change of budget, date or standing is an event). Only a page is held at a
+//! time. A year read to its end withdraws the packages it no longer lists.
+//! Then every package of those years is matched to the cooperatives whose
+//! products are of a category it speaks of (`mappings/rup-keywords.csv`),
+//! and the cooperatives are told of their open opportunities, through the
+//! outbox, once each: when first seen, or `lead_days` before the choosing
+//! begins, whichever comes later; a package moved or withdrawn after that
+//! sends one short correction.
+//!
+//! Every step is idempotent: a run cut short is run again.
+
+pub mod report;
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use tracing::Instrument;
+
+use crate::catalog::inaproc::{InaprocClient, InaprocError, Query, wire};
+use crate::domain::job::Job;
+use crate::domain::rup::NoticeKind;
+use crate::mapping::rup_keywords::Keywords;
+use crate::store::rup::{self as stored, SaveCounts};
+use crate::store::{Store, StoreError, runs};
+
+/// Packages matched per transaction.
+const MATCH_CHUNK: i64 = 2_000;
+/// Pages of one buyer's year read at most.
+const MAX_PAGES: u32 = 10_000;
+/// Problems shown in a report (all are counted).
+const SHOWN_PROBLEMS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no buyer government is configured: set [orders] klpd = [\"D347\"] or give --klpd")]
+    NoBuyer,
+    #[error("interrupted by {0}: every page stored so far is kept; run the command again to finish")]
+    Interrupted(&'static str),
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl RupError {
+    pub fn run_error(&self) -> runs::RunError {
+        let code = match self {
+            Self::Store(_) => "database",
+            Self::NoBuyer => "configuration",
+            Self::Interrupted(_) => "interrupted",
+            Self::Busy(_) => "busy",
+        };
+        runs::RunError::new(code, self)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RupOptions {
+    pub klpd: Vec<String>,
+    pub years: Vec<i32>,
+    /// Rows asked per page (1-1000).
+    pub page: u32,
+    /// The day by which "not begun" is judged (the adapter's clock; injected in tests).
+    pub today: NaiveDate,
+    /// How many days before the choosing begins a cooperative is told.
+    pub lead_days: u32,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RupReport {
+    pub packages: SaveCounts,
+    /// Packages no longer on the announced list.
+    pub unlisted: u64,
+    pub unreadable_count: u64,
+    pub unreadable: Vec<String>,
+    /// Reads that failed (buyer and year, why): the run is partial.
+    pub failures: Vec<(String, String)>,
+    /// Packages matched to at least one cooperative, and the matches.
+    pub matched_packages: u64,
+    pub matches: u64,
+    pub opportunities_told: u64,
+    pub corrections_told: u64,
+}
+
+impl RupReport {
+    pub fn complete(&self) -> bool {
+        self.failures.is_empty() && self.unreadable_count == 0
+    }
+
+    /// In a few lines, for the command line and the logs.
+    pub fn summary(&self) -> String {
+        let p = &self.packages;
+        let mut s = format!(
+            "plan packages: {} new, {} changed, {} unchanged, {} no longer listed; {} matched to cooperatives ({} matches); \
+             {} opportunities and {} corrections to tell",
+            p.new, p.changed, p.unchanged, self.unlisted, self.matched_packages, self.matches, self.opportunities_told, self.corrections_told
+        );
+        if self.unreadable_count > 0 {
+            s.push_str(&format!("\n{} packages could not be read:", self.unreadable_count));
+            for u in &self.unreadable {
+                s.push_str(&format!("\n  - {u}"));
+            }
+        }
+        for (what, why) in &self.failures {
+            s.push_str(&format!("\nnot read: {what}: {why}"));
+        }
+        s
+    }
+}
+
+fn stop_if_asked() -> Result<(), RupError> {
+    crate::shutdown::stop_requested().map_err(RupError::Interrupted)
+}
+
+/// Reads, matches and tells: one run of the `rup` job.
+pub async fn sync(store: &Store, client: &InaprocClient, keywords: &Keywords, options: &RupOptions) -> Result<RupReport, RupError> {
+    if options.klpd.is_empty() {
+        return Err(RupError::NoBuyer);
+    }
+    let lock = runs::lock_lead(store, Job::Rup).await?.map_err(RupError::Busy)?;
+    lock.hold(async {
+        let run = runs::start(store, Job::Rup.name()).await?;
+        let mut report = RupReport::default();
+        let span = tracing::info_span!("run", job = Job::Rup.name(), run);
+        let result = sync_all(store, client, keywords, options, run, &mut report).instrument(span).await;
+        let status = match &result {
+            Err(RupError::Interrupted(_)) => runs::RunStatus::Interrupted,
+            Err(_) => runs::RunStatus::Failed,
+            Ok(()) if report.complete() => runs::RunStatus::Succeeded,
+            Ok(()) => runs::RunStatus::Partial,
+        };
+        let error = result.as_ref().err().map(RupError::run_error);
+        runs::finish(store, run, status, serde_json::to_value(&report).unwrap_or_default(), error).await?;
+        result.map(|()| report)
+    })
+    .await
+}
+
+async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, options: &RupOptions, run: i64, report: &mut RupReport) -> Result<(), RupError> {
+    for klpd in &options.klpd {
+        for &year in &options.years {
+            match read_year(store, client, (klpd, year), options.page, run, report).await? {
+                Ok(()) => report.unlisted += stored::close_unseen(store, klpd, year, run).await?,
+                Err(e) => report.failures.push((format!("RUP {klpd} {year}"), e.to_string())),
+            }
+            stop_if_asked()?;
+            let (packages, matches) = match_year(store, keywords, klpd, year).await?;
+            report.matched_packages += packages;
+            report.matches += matches;
+        }
+    }
+    let (opportunities, corrections) = queue_notices(store, options.today, options.lead_days).await?;
+    report.opportunities_told = opportunities;
+    report.corrections_told = corrections;
+    Ok(())
+}
+
+/// Reads one buyer's year, page by page, each saved as it comes: the
+/// inner `Err` when a page could not be fetched (what was saved is kept).
+async fn read_year(
+    store: &Store,
+    client: &InaprocClient,
+    (klpd, year): (&str, i32),
+    limit: u32,
+    run: i64,
+    report: &mut RupReport,
+) -> Result<Result<(), InaprocError>, RupError> {
+    let query = Query::plan_packages(klpd, year);
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        stop_if_asked()?;
+        let page = match client.page(&query, cursor.as_deref(), limit).await {
+            Ok(page) => page,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut packages = Vec::with_capacity(page.rows.len());
+        for row in &page.rows {
+            match wire::row(row).and_then(|v| wire::plan_package(&v).map(|p| (p, v))) {
+                Ok((mut p, v)) => {
+                    if p.kode_klpd.is_empty() {
+                        p.kode_klpd = klpd.to_owned();
+                    }
+                    packages.push((p, v));
+                }
+                Err(why) => {
+                    report.unreadable_count += 1;
+                    if report.unreadable.len() < SHOWN_PROBLEMS {
+                        report.unreadable.push(why);
+                    }
+                }
+            }
+        }
+        report.packages.add(stored::save_page(store, run, (klpd, year), &packages).await?);
+        match page.next_cursor(cursor.as_deref()) {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return Ok(Ok(())),
+        }
+    }
+    Ok(Err(InaprocError::Unreadable { path: crate::catalog::inaproc::RUP_PAKET, why: format!("more than {MAX_PAGES} pages") }))
+}
+
+/// Matches every package of a buyer's year to the cooperatives listing
+/// goods of a category it speaks of, chunk by chunk (each replaced in a
+/// transaction). Returns the packages matched and the matches.
+pub async fn match_year(store: &Store, keywords: &Keywords, klpd: &str, year: i32) -> Result<(u64, u64), RupError> {
+    let mut by_category: HashMap<String, Vec<i64>> = HashMap::new();
+    for (cooperative, category) in stored::cooperative_categories(store).await? {
+        by_category.entry(category).or_default().push(cooperative);
+    }
+    let (mut packages, mut matches) = (0, 0);
+    let mut after = String::new();
+    loop {
+        let chunk = stored::texts_after(store, klpd, year, &after, MATCH_CHUNK).await?;
+        let Some(last) = chunk.last() else { break };
+        after = last.0.clone();
+        let mut rows = Vec::new();
+        for (kd_rup, name, description) in &chunk {
+            let mut cooperatives: HashMap<i64, BTreeSet<&str>> = HashMap::new();
+            for category in keywords.categories_of(&format!("{name}\n{description}")) {
+                for &c in by_category.get(category).map(Vec::as_slice).unwrap_or_default() {
+                    cooperatives.entry(c).or_default().insert(category);
+                }
+            }
+            packages += u64::from(!cooperatives.is_empty());
+            for (c, categories) in cooperatives {
+                rows.push((kd_rup.clone(), c, categories.into_iter().map(str::to_owned).collect::<Vec<_>>()));
+            }
+        }
+        matches += rows.len() as u64;
+        let ids: Vec<String> = chunk.into_iter().map(|c| c.0).collect();
+        stored::replace_matches(store, &ids, &rows).await?;
+        stop_if_asked()?;
+    }
+    Ok((packages, matches))
+}
+
+/// Records what each cooperative is to be told, as of `today`: an open
+/// opportunity once, when its choosing begins within `lead_days`; after
+/// that, one correction per news (moved, withdrawn). The outbox sends them.
+pub async fn queue_notices(store: &Store, today: NaiveDate, lead_days: u32) -> Result<(u64, u64), RupError> {
+    let lead = i32::try_from(lead_days).unwrap_or(i32::MAX);
+    let fresh: Vec<_> = stored::not_yet_told(store, today, lead)
+        .await?
+        .into_iter()
+        .filter(|(_, row)| row.package().open_on(row.listed, today))
+        .map(|(cooperative, row)| (row.kd_rup, cooperative, NoticeKind::Opportunity, row.tgl_awal_pemilihan))
+        .collect();
+    let opportunities = stored::add_notices(store, &fresh).await?;
+    let mut corrections = Vec::new();
+    for t in stored::told(store).await? {
+        let p = t.package.package();
+        if p.withdrawn(t.package.listed) {
+            if !t.withdrawal_told {
+                corrections.push((p.kd_rup, t.cooperative_id, NoticeKind::Withdrawn, None));
+            }
+        } else if p.tgl_awal_pemilihan != t.last_date && p.tgl_awal_pemilihan.is_some() {
+            corrections.push((p.kd_rup, t.cooperative_id, NoticeKind::Moved, p.tgl_awal_pemilihan));
+        }
+    }
+    let corrections = stored::add_notices(store, &corrections).await?;
+    Ok((opportunities, corrections))
+}

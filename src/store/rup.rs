@@ -1,0 +1,595 @@
+//! The city's purchase plan in the store: packages read page by page (each
+//! change an event, in the same transaction), the cooperatives matched to
+//! each, the packages bought from other sellers, what each cooperative was
+//! told, and the figures the report gives.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{Store, StoreError};
+use crate::domain::order::OrderStatus;
+use crate::domain::rup::{NoticeKind, PlanChange, PlanPackage};
+
+/// What saving a page of packages did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SaveCounts {
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+}
+
+summed!(SaveCounts { new, changed, unchanged });
+
+/// A package as stored, with whether it is still on the announced list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub kd_rup: String,
+    pub kode_klpd: String,
+    pub tahun: i32,
+    pub nama_paket: String,
+    pub uraian: String,
+    pub kd_satker: Option<String>,
+    pub nama_satker: Option<String>,
+    pub pagu: Decimal,
+    pub metode: String,
+    pub jenis: String,
+    pub status_ukm: bool,
+    pub status_pdn: bool,
+    pub nama_ppk: Option<String>,
+    pub tgl_awal_pemilihan: Option<NaiveDate>,
+    pub tgl_akhir_pemilihan: Option<NaiveDate>,
+    pub tgl_awal_kontrak: Option<NaiveDate>,
+    pub tgl_akhir_kontrak: Option<NaiveDate>,
+    pub sumber_dana: Option<String>,
+    pub announced: bool,
+    pub active: bool,
+    pub listed: bool,
+}
+
+impl Row {
+    pub fn package(&self) -> PlanPackage {
+        PlanPackage {
+            kd_rup: self.kd_rup.clone(),
+            kode_klpd: self.kode_klpd.clone(),
+            tahun: self.tahun,
+            nama_paket: self.nama_paket.clone(),
+            uraian: self.uraian.clone(),
+            kd_satker: self.kd_satker.clone(),
+            nama_satker: self.nama_satker.clone(),
+            pagu: self.pagu,
+            metode: self.metode.clone(),
+            jenis: self.jenis.clone(),
+            status_ukm: self.status_ukm,
+            status_pdn: self.status_pdn,
+            nama_ppk: self.nama_ppk.clone(),
+            tgl_awal_pemilihan: self.tgl_awal_pemilihan,
+            tgl_akhir_pemilihan: self.tgl_akhir_pemilihan,
+            tgl_awal_kontrak: self.tgl_awal_kontrak,
+            tgl_akhir_kontrak: self.tgl_akhir_kontrak,
+            sumber_dana: self.sumber_dana.clone(),
+            announced: self.announced,
+            active: self.active,
+        }
+    }
+}
+
+/// The columns of a [`Row`], of the packages' table as `p`.
+const P_COLUMNS: &str = "p.kd_rup, p.kode_klpd, p.tahun, p.nama_paket, p.uraian, p.kd_satker, p.nama_satker, p.pagu, p.metode, p.jenis, p.status_ukm,
+     p.status_pdn, p.nama_ppk, p.tgl_awal_pemilihan, p.tgl_akhir_pemilihan, p.tgl_awal_kontrak, p.tgl_akhir_kontrak, p.sumber_dana, p.announced, p.active,
+     p.listed";
+
+/// Saves a page of packages read in run `run` (the buyer and year given
+/// where a row did not say them), each with its raw JSON: new ones added,
+/// changed ones updated, and an event for each change of budget, date or
+/// standing, in one transaction. A package read twice in the page counts once (the last).
+pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page: &[(PlanPackage, serde_json::Value)]) -> Result<SaveCounts, StoreError> {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, (p, _)) in page.iter().enumerate() {
+        last.insert(p.kd_rup.as_str(), i);
+    }
+    let mut chosen: Vec<usize> = last.into_values().collect();
+    chosen.sort_unstable();
+    let ids: Vec<&str> = chosen.iter().map(|&i| page[i].0.kd_rup.as_str()).collect();
+    let mut tx = store.pool.begin().await?;
+    let before: Vec<(String, Decimal, Option<NaiveDate>, bool)> = sqlx::query_as(
+        "SELECT kd_rup, pagu, tgl_awal_pemilihan, announced AND active AND listed FROM rup_packages WHERE kd_rup = ANY($1) ORDER BY kd_rup FOR UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let before: HashMap<String, (Decimal, Option<NaiveDate>, bool)> = before.into_iter().map(|(k, p, d, o)| (k, (p, d, o))).collect();
+    let mut counts = SaveCounts::default();
+    let mut events: (Vec<String>, Vec<&str>, Vec<Option<String>>, Vec<Option<String>>) = Default::default();
+    let mut rows = Vec::with_capacity(chosen.len());
+    for &i in &chosen {
+        let (p, raw) = &page[i];
+        let mut push = |kind: PlanChange, b: Option<String>, a: Option<String>| {
+            events.0.push(p.kd_rup.clone());
+            events.1.push(kind.name());
+            events.2.push(b);
+            events.3.push(a);
+        };
+        let open_now = !p.withdrawn(true);
+        match before.get(&p.kd_rup) {
+            None => {
+                counts.new += 1;
+                push(PlanChange::New, None, Some(p.pagu.normalize().to_string()));
+            }
+            Some((pagu, date, open)) => {
+                let mut changed = false;
+                if *pagu != p.pagu {
+                    push(PlanChange::Budget, Some(pagu.normalize().to_string()), Some(p.pagu.normalize().to_string()));
+                    changed = true;
+                }
+                if *date != p.tgl_awal_pemilihan {
+                    push(PlanChange::Date, date.map(|d| d.to_string()), p.tgl_awal_pemilihan.map(|d| d.to_string()));
+                    changed = true;
+                }
+                if *open != open_now {
+                    push(if open_now { PlanChange::Returned } else { PlanChange::Withdrawn }, None, None);
+                    changed = true;
+                }
+                if changed { counts.changed += 1 } else { counts.unchanged += 1 }
+            }
+        }
+        let mut row = serde_json::to_value(p).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+        if p.kode_klpd.is_empty() {
+            row["kode_klpd"] = klpd.into();
+        }
+        if p.tahun == 0 {
+            row["tahun"] = year.into();
+        }
+        row["raw"] = raw.clone();
+        rows.push(row);
+    }
+    sqlx::query(
+        "INSERT INTO rup_packages (kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn,
+                                   nama_ppk, tgl_awal_pemilihan, tgl_akhir_pemilihan, tgl_awal_kontrak, tgl_akhir_kontrak, sumber_dana, announced, active,
+                                   listed, raw, seen_in)
+         SELECT r.kd_rup, r.kode_klpd, r.tahun, r.nama_paket, r.uraian, r.kd_satker, r.nama_satker, r.pagu, r.metode, r.jenis, r.status_ukm, r.status_pdn,
+                r.nama_ppk, r.tgl_awal_pemilihan, r.tgl_akhir_pemilihan, r.tgl_awal_kontrak, r.tgl_akhir_kontrak, r.sumber_dana, r.announced, r.active,
+                true, r.raw, $2
+         FROM jsonb_to_recordset($1) AS r(kd_rup text, kode_klpd text, tahun int, nama_paket text, uraian text, kd_satker text, nama_satker text,
+              pagu numeric, metode text, jenis text, status_ukm bool, status_pdn bool, nama_ppk text, tgl_awal_pemilihan date, tgl_akhir_pemilihan date,
+              tgl_awal_kontrak date, tgl_akhir_kontrak date, sumber_dana text, announced bool, active bool, raw jsonb)
+         ON CONFLICT (kd_rup) DO UPDATE SET kode_klpd = EXCLUDED.kode_klpd, tahun = EXCLUDED.tahun, nama_paket = EXCLUDED.nama_paket,
+             uraian = EXCLUDED.uraian, kd_satker = EXCLUDED.kd_satker, nama_satker = EXCLUDED.nama_satker, pagu = EXCLUDED.pagu,
+             metode = EXCLUDED.metode, jenis = EXCLUDED.jenis, status_ukm = EXCLUDED.status_ukm, status_pdn = EXCLUDED.status_pdn,
+             nama_ppk = EXCLUDED.nama_ppk, tgl_awal_pemilihan = EXCLUDED.tgl_awal_pemilihan, tgl_akhir_pemilihan = EXCLUDED.tgl_akhir_pemilihan,
+             tgl_awal_kontrak = EXCLUDED.tgl_awal_kontrak, tgl_akhir_kontrak = EXCLUDED.tgl_akhir_kontrak, sumber_dana = EXCLUDED.sumber_dana,
+             announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, raw = EXCLUDED.raw, seen_in = EXCLUDED.seen_in,
+             updated_at = CASE WHEN rup_packages.raw IS DISTINCT FROM EXCLUDED.raw THEN now() ELSE rup_packages.updated_at END",
+    )
+    .bind(serde_json::Value::Array(rows))
+    .bind(run)
+    .execute(&mut *tx)
+    .await?;
+    if !events.0.is_empty() {
+        sqlx::query("INSERT INTO rup_events (kd_rup, kind, before, after, run_id) SELECT k, e, b, a, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(k, e, b, a)")
+            .bind(&events.0)
+            .bind(&events.1)
+            .bind(&events.2)
+            .bind(&events.3)
+            .bind(run)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// After a reading of a buyer's year read to its end: the packages it did
+/// not list are withdrawn (an event each). Returns how many.
+pub async fn close_unseen(store: &Store, klpd: &str, year: i32, run: i64) -> Result<u64, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let gone: Vec<(String, bool)> = sqlx::query_as(
+        "WITH gone AS (SELECT kd_rup, announced AND active AS was_open FROM rup_packages
+                       WHERE kode_klpd = $1 AND tahun = $2 AND seen_in <> $3 AND listed FOR UPDATE)
+         UPDATE rup_packages p SET listed = false, updated_at = now() FROM gone WHERE p.kd_rup = gone.kd_rup RETURNING p.kd_rup, gone.was_open",
+    )
+    .bind(klpd)
+    .bind(year)
+    .bind(run)
+    .fetch_all(&mut *tx)
+    .await?;
+    let withdrawn: Vec<&str> = gone.iter().filter(|(_, was_open)| *was_open).map(|(k, _)| k.as_str()).collect();
+    sqlx::query("INSERT INTO rup_events (kd_rup, kind, run_id) SELECT k, 'withdrawn', $2 FROM unnest($1::text[]) AS k")
+        .bind(&withdrawn)
+        .bind(run)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(gone.len() as u64)
+}
+
+/// The texts matching reads: packages of a buyer's year after `after` (by `kd_rup`), `limit` at most.
+pub async fn texts_after(store: &Store, klpd: &str, year: i32, after: &str, limit: i64) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(sqlx::query_as("SELECT kd_rup, nama_paket, uraian FROM rup_packages WHERE kode_klpd = $1 AND tahun = $2 AND kd_rup > $3 ORDER BY kd_rup LIMIT $4")
+        .bind(klpd)
+        .bind(year)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&store.pool)
+        .await?)
+}
+
+/// Each cooperative's local categories (of every product it lists, held back or not).
+pub async fn cooperative_categories(store: &Store) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(sqlx::query_as("SELECT DISTINCT cooperative_id, category FROM products ORDER BY 1, 2").fetch_all(&store.pool).await?)
+}
+
+/// Replaces the matches of the packages `ids` with `matches` (package, cooperative, categories), in one transaction.
+pub async fn replace_matches(store: &Store, ids: &[String], matches: &[(String, i64, Vec<String>)]) -> Result<(), StoreError> {
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("DELETE FROM rup_matches WHERE kd_rup = ANY($1)").bind(ids).execute(&mut *tx).await?;
+    let categories: Vec<String> = matches.iter().map(|m| m.2.join("\u{1f}")).collect();
+    sqlx::query(
+        "INSERT INTO rup_matches (kd_rup, cooperative_id, categories)
+         SELECT k, c, string_to_array(cats, chr(31)) FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(k, c, cats)",
+    )
+    .bind(matches.iter().map(|m| m.0.as_str()).collect::<Vec<_>>())
+    .bind(matches.iter().map(|m| m.1).collect::<Vec<_>>())
+    .bind(&categories)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Packages of other sellers carrying a RUP code, as INAPROC's orders show them (newer copies win).
+pub async fn save_purchases(store: &Store, rows: &[Purchase]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO rup_purchases (remote_order_id, rup_code, kode_penyedia, total, status, updated_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::timestamptz[])
+         ON CONFLICT (remote_order_id) DO UPDATE SET rup_code = EXCLUDED.rup_code, kode_penyedia = EXCLUDED.kode_penyedia,
+             total = EXCLUDED.total, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
+         WHERE rup_purchases.updated_at < EXCLUDED.updated_at",
+    )
+    .bind(rows.iter().map(|r| r.order_id.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.rup_code.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.seller.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.total).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.updated_at).collect::<Vec<_>>())
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// A package of another seller with a RUP code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Purchase {
+    pub order_id: String,
+    pub rup_code: String,
+    pub seller: String,
+    pub total: Decimal,
+    pub status: String,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The names of the statuses at which an order has bought its package.
+fn bought_statuses() -> Vec<String> {
+    OrderStatus::known().filter(OrderStatus::accepted_by_seller).map(|s| s.as_str().to_owned()).collect()
+}
+
+/// A matched package with a cooperative not yet told of it, its choosing
+/// due within `lead_days` of `today` (the caller applies the open rule).
+pub async fn not_yet_told(store: &Store, today: NaiveDate, lead_days: i32) -> Result<Vec<(i64, Row)>, StoreError> {
+    let rows: Vec<WithCooperative> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT m.cooperative_id, {P_COLUMNS} FROM rup_matches m JOIN rup_packages p ON p.kd_rup = m.kd_rup
+         WHERE p.tgl_awal_pemilihan > $1 AND p.tgl_awal_pemilihan - $2 <= $1
+           AND NOT EXISTS (SELECT 1 FROM rup_notices n WHERE n.kd_rup = m.kd_rup AND n.cooperative_id = m.cooperative_id AND n.kind = 'opportunity')
+         ORDER BY p.tgl_awal_pemilihan, m.kd_rup, m.cooperative_id"
+    )))
+    .bind(today)
+    .bind(lead_days)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.cooperative_id, r.package)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct WithCooperative {
+    cooperative_id: i64,
+    #[sqlx(flatten)]
+    package: Row,
+}
+
+/// A package a cooperative was told of: the date it was last told, whether
+/// its withdrawal was told, and the package as it stands.
+#[derive(Debug, Clone)]
+pub struct Told {
+    pub cooperative_id: i64,
+    pub last_date: Option<NaiveDate>,
+    pub withdrawal_told: bool,
+    pub package: Row,
+}
+
+pub async fn told(store: &Store) -> Result<Vec<Told>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        cooperative_id: i64,
+        last_date: Option<NaiveDate>,
+        withdrawal_told: bool,
+        #[sqlx(flatten)]
+        package: Row,
+    }
+    let rows: Vec<Found> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT n.cooperative_id,
+                (SELECT t.told_date FROM rup_notices t WHERE t.kd_rup = n.kd_rup AND t.cooperative_id = n.cooperative_id
+                   AND t.kind IN ('opportunity', 'moved') ORDER BY t.id DESC LIMIT 1) AS last_date,
+                EXISTS (SELECT 1 FROM rup_notices t WHERE t.kd_rup = n.kd_rup AND t.cooperative_id = n.cooperative_id AND t.kind = 'withdrawn') AS withdrawal_told,
+                {P_COLUMNS}
+         FROM rup_notices n JOIN rup_packages p ON p.kd_rup = n.kd_rup WHERE n.kind = 'opportunity' ORDER BY n.id"
+    )))
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| Told { cooperative_id: r.cooperative_id, last_date: r.last_date, withdrawal_told: r.withdrawal_told, package: r.package }).collect())
+}
+
+/// Records notices (package, cooperative, kind, the date told); a notice already recorded is left. Returns how many are new.
+pub async fn add_notices(store: &Store, rows: &[(String, i64, NoticeKind, Option<NaiveDate>)]) -> Result<u64, StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    Ok(sqlx::query(
+        "INSERT INTO rup_notices (kd_rup, cooperative_id, kind, told_date)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::date[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.2.name()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.3).collect::<Vec<_>>())
+    .execute(&store.pool)
+    .await?
+    .rows_affected())
+}
+
+/// A notice to send: its id and kind, with the cooperative's e-mail and WhatsApp number.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NoticeToSend {
+    pub id: i64,
+    pub kind: NoticeKind,
+    pub email: Option<String>,
+    pub whatsapp: Option<String>,
+}
+
+/// Notices with no notification queued yet.
+pub async fn notices_to_send(store: &Store) -> Result<Vec<NoticeToSend>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT n.id, n.kind, NULLIF(trim(c.email), '') AS email, c.whatsapp
+         FROM rup_notices n JOIN cooperatives c ON c.id = n.cooperative_id
+         WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.rup_notice_id = n.id) ORDER BY n.id",
+    )
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// What a notice says: the package as it stands, the kind, the date told, and the cooperative's code.
+pub async fn notice(store: &Store, id: i64) -> Result<Option<(NoticeKind, Option<NaiveDate>, i64, Row)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        kind: NoticeKind,
+        told_date: Option<NaiveDate>,
+        cooperative_id: i64,
+        #[sqlx(flatten)]
+        package: Row,
+    }
+    let row: Option<Found> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT n.kind, n.told_date, n.cooperative_id, {P_COLUMNS} FROM rup_notices n JOIN rup_packages p ON p.kd_rup = n.kd_rup WHERE n.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&store.pool)
+    .await?;
+    Ok(row.map(|r| (r.kind, r.told_date, r.cooperative_id, r.package)))
+}
+
+/// A cooperative's product that fits a package's categories, with what keeps it from being ready.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct Fit {
+    pub cooperative_id: i64,
+    pub product_id: i64,
+    pub category: String,
+    pub name: String,
+    pub price: Decimal,
+    pub stock: Decimal,
+    /// Held back by the cooperative (withdrawn from sale).
+    pub active: bool,
+    /// Live on the catalogue through some channel.
+    pub live: bool,
+    /// Its mapping found its price above the ceiling (HET).
+    pub above_ceiling: bool,
+}
+
+/// The products of these cooperatives in these categories.
+pub async fn fits(store: &Store, cooperatives: &[i64], categories: &[String]) -> Result<Vec<Fit>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT p.cooperative_id, p.id AS product_id, p.category, p.name, p.price, p.stock, p.active,
+                EXISTS (SELECT 1 FROM publications b WHERE b.product_id = p.id AND b.state = 'live') AS live,
+                EXISTS (SELECT 1 FROM listings l WHERE l.product_id = p.id AND l.issues @> '[{\"code\": \"above_price_ceiling\"}]') AS above_ceiling
+         FROM products p WHERE p.cooperative_id = ANY($1) AND p.category = ANY($2) ORDER BY p.cooperative_id, p.name, p.id",
+    )
+    .bind(cooperatives)
+    .bind(categories)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// Which packages to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub tahun: Option<i32>,
+    /// Only packages matched to this cooperative (by id).
+    pub cooperative: Option<i64>,
+    /// Only packages whose choosing begins in this month (first day).
+    pub month: Option<NaiveDate>,
+    /// Only this work unit (by name).
+    pub satker: Option<String>,
+    /// Only packages matched for this category.
+    pub category: Option<String>,
+    pub ukm_only: bool,
+    /// Some(true): matched only; Some(false): unmatched only.
+    pub matched: Option<bool>,
+    pub limit: Option<i64>,
+}
+
+/// A package listed, with its matches (cooperative id, code, name,
+/// categories) and what our cooperatives and others bought of it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub package: Row,
+    pub matches: Vec<(i64, String, String, Vec<String>)>,
+    /// Orders of our cooperatives that bought it: (cooperative id, order id, total).
+    pub won: Vec<(i64, String, Decimal)>,
+    /// Orders of other sellers that bought it: (seller, order id, total).
+    pub lost: Vec<(String, String, Decimal)>,
+}
+
+pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> {
+    let month_end = f.month.and_then(|m| m.checked_add_months(chrono::Months::new(1)));
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {P_COLUMNS} FROM rup_packages p
+         WHERE ($1::int IS NULL OR p.tahun = $1)
+           AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup AND m.cooperative_id = $2))
+           AND ($3::date IS NULL OR (p.tgl_awal_pemilihan >= $3 AND p.tgl_awal_pemilihan < $4))
+           AND ($5::text IS NULL OR p.nama_satker = $5)
+           AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup AND $6 = ANY(m.categories)))
+           AND (NOT $7 OR p.status_ukm)
+           AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup))
+         ORDER BY p.tgl_awal_pemilihan NULLS LAST, p.kd_rup LIMIT $9"
+    )))
+    .bind(f.tahun)
+    .bind(f.cooperative)
+    .bind(f.month)
+    .bind(month_end)
+    .bind(f.satker.as_deref())
+    .bind(f.category.as_deref())
+    .bind(f.ukm_only)
+    .bind(f.matched)
+    .bind(f.limit.unwrap_or(i64::MAX))
+    .fetch_all(&store.pool)
+    .await?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.kd_rup.as_str()).collect();
+    let matches: Vec<(String, i64, String, String, Vec<String>)> = sqlx::query_as(
+        "SELECT m.kd_rup, c.id, c.code, c.name, m.categories FROM rup_matches m JOIN cooperatives c ON c.id = m.cooperative_id
+         WHERE m.kd_rup = ANY($1) ORDER BY c.code",
+    )
+    .bind(&ids)
+    .fetch_all(&store.pool)
+    .await?;
+    let bought = bought_statuses();
+    let won: Vec<(String, i64, String, Decimal)> = sqlx::query_as(
+        "SELECT rup_code, cooperative_id, remote_order_id, total FROM purchase_orders
+         WHERE rup_code = ANY($1) AND status = ANY($2) ORDER BY remote_order_id",
+    )
+    .bind(&ids)
+    .bind(&bought)
+    .fetch_all(&store.pool)
+    .await?;
+    let lost: Vec<(String, String, String, Decimal)> = sqlx::query_as(
+        "SELECT rup_code, kode_penyedia, remote_order_id, total FROM rup_purchases
+         WHERE rup_code = ANY($1) AND status = ANY($2)
+           AND kode_penyedia NOT IN (SELECT kode_penyedia FROM cooperatives WHERE kode_penyedia IS NOT NULL) ORDER BY remote_order_id",
+    )
+    .bind(&ids)
+    .bind(&bought)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut by: HashMap<String, Listed> =
+        rows.iter().map(|r| (r.kd_rup.clone(), Listed { package: r.clone(), matches: Vec::new(), won: Vec::new(), lost: Vec::new() })).collect();
+    for (k, id, code, name, cats) in matches {
+        if let Some(l) = by.get_mut(&k) {
+            l.matches.push((id, code, name, cats));
+        }
+    }
+    for (k, coop, order, total) in won {
+        if let Some(l) = by.get_mut(&k) {
+            l.won.push((coop, order, total));
+        }
+    }
+    for (k, seller, order, total) in lost {
+        if let Some(l) = by.get_mut(&k) {
+            l.lost.push((seller, order, total));
+        }
+    }
+    Ok(rows.iter().filter_map(|r| by.remove(&r.kd_rup)).collect())
+}
+
+/// One line of the report: matched budget, won, lost.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Figures {
+    pub key: String,
+    pub name: String,
+    pub packages: i64,
+    pub matched: Decimal,
+    pub won: Decimal,
+    pub lost: Decimal,
+}
+
+/// The report's figures for a year: per cooperative, per work unit and for
+/// the city (one line, key ""), over the matched packages (of one
+/// cooperative when `cooperative` is given).
+pub async fn figures(store: &Store, tahun: i32, cooperative: Option<i64>) -> Result<(Vec<Figures>, Vec<Figures>, Figures), StoreError> {
+    let bought = bought_statuses();
+    let base = "WITH m AS (SELECT m.kd_rup, m.cooperative_id, p.pagu, COALESCE(p.nama_satker, '') AS satker FROM rup_matches m
+                           JOIN rup_packages p ON p.kd_rup = m.kd_rup WHERE p.tahun = $1 AND ($2::bigint IS NULL OR m.cooperative_id = $2)),
+              won AS (SELECT rup_code, cooperative_id, sum(total) AS v FROM purchase_orders WHERE status = ANY($3) AND rup_code IS NOT NULL GROUP BY 1, 2),
+              lost AS (SELECT rup_code, sum(total) AS v FROM rup_purchases WHERE status = ANY($3)
+                         AND kode_penyedia NOT IN (SELECT kode_penyedia FROM cooperatives WHERE kode_penyedia IS NOT NULL) GROUP BY 1),
+              pkg AS (SELECT DISTINCT kd_rup, pagu, satker FROM m),
+              pkg_won AS (SELECT pkg.kd_rup, COALESCE(sum(won.v), 0) AS v FROM pkg LEFT JOIN won ON won.rup_code = pkg.kd_rup
+                            AND ($2::bigint IS NULL OR won.cooperative_id = $2) GROUP BY 1)";
+    let per_coop: Vec<Figures> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{base} SELECT c.code AS key, c.name, count(*) AS packages, sum(m.pagu) AS matched,
+                COALESCE(sum((SELECT w.v FROM won w WHERE w.rup_code = m.kd_rup AND w.cooperative_id = m.cooperative_id)), 0) AS won,
+                COALESCE(sum((SELECT l.v FROM lost l WHERE l.rup_code = m.kd_rup)), 0) AS lost
+         FROM m JOIN cooperatives c ON c.id = m.cooperative_id GROUP BY c.code, c.name ORDER BY c.code"
+    )))
+    .bind(tahun)
+    .bind(cooperative)
+    .bind(&bought)
+    .fetch_all(&store.pool)
+    .await?;
+    let per_unit: Vec<Figures> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{base} SELECT pkg.satker AS key, pkg.satker AS name, count(*) AS packages, sum(pkg.pagu) AS matched, sum(pw.v) AS won,
+                COALESCE(sum((SELECT l.v FROM lost l WHERE l.rup_code = pkg.kd_rup)), 0) AS lost
+         FROM pkg JOIN pkg_won pw ON pw.kd_rup = pkg.kd_rup GROUP BY pkg.satker ORDER BY pkg.satker"
+    )))
+    .bind(tahun)
+    .bind(cooperative)
+    .bind(&bought)
+    .fetch_all(&store.pool)
+    .await?;
+    let city = Figures {
+        key: String::new(),
+        name: String::new(),
+        packages: per_unit.iter().map(|u| u.packages).sum(),
+        matched: per_unit.iter().map(|u| u.matched).sum(),
+        won: per_unit.iter().map(|u| u.won).sum(),
+        lost: per_unit.iter().map(|u| u.lost).sum(),
+    };
+    Ok((per_coop, per_unit, city))
+}
+
+/// The packages of a year stored, for the report's note on what was read.
+pub async fn count(store: &Store, tahun: i32) -> Result<(i64, i64), StoreError> {
+    Ok(sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup)) FROM rup_packages p WHERE tahun = $1")
+        .bind(tahun)
+        .fetch_one(&store.pool)
+        .await?)
+}
+
+/// The events of a package, oldest first: (kind, before, after, when).
+pub async fn events(store: &Store, kd_rup: &str) -> Result<Vec<(PlanChange, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)>, StoreError> {
+    Ok(sqlx::query_as("SELECT kind, before, after, at FROM rup_events WHERE kd_rup = $1 ORDER BY id").bind(kd_rup).fetch_all(&store.pool).await?)
+}
+
+/// A cooperative's id by its code.
+pub async fn cooperative_id(store: &Store, code: &str) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT id FROM cooperatives WHERE code = $1").bind(code).fetch_optional(&store.pool).await?)
+}
