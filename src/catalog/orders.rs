@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::domain::order::{OrderStatus, RemoteLine, RemoteOrder};
 
 /// The largest amount taken (Rp 1,000 trillion): above it, a package is refused as garbage.
-const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+pub(crate) const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
 /// Lines read from one order at most.
 pub const MAX_LINES: usize = 10_000;
 /// The raw JSON kept of one package or line at most (bytes); a larger one is kept cut to its mapped fields.

@@ -11,6 +11,7 @@ mod inaproc;
 mod listings;
 mod orders;
 mod products;
+mod rup;
 mod sync;
 mod users;
 
@@ -159,6 +160,46 @@ pub enum Command {
     /// reactivate, add a photo
     #[command(subcommand)]
     Products(ProductsCommand),
+    /// The city's purchase plan (RUP): its packages with the cooperatives
+    /// they fit, and what the cooperatives won of it
+    #[command(subcommand)]
+    Rup(RupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RupCommand {
+    /// The packages read, with their matched cooperatives, nearest choosing first
+    List {
+        /// Only packages matched to this cooperative
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        /// Only packages whose choosing begins in this month (YYYY-MM)
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Only this fiscal year
+        #[arg(long, value_name = "YEAR")]
+        tahun: Option<i32>,
+        /// Only open opportunities (as of --on)
+        #[arg(long)]
+        open: bool,
+        /// Judge "open" as of this day (YYYY-MM-DD) instead of today in Jakarta
+        #[arg(long, value_name = "DATE")]
+        on: Option<chrono::NaiveDate>,
+        /// One JSON array with every field read and `matches`
+        #[arg(long)]
+        json: bool,
+    },
+    /// The matched budget, the value won by our cooperatives and lost to
+    /// other sellers, and the share won: per cooperative, work unit and the city
+    Report {
+        /// The fiscal year (default: this year in Jakarta)
+        #[arg(long, value_name = "YEAR")]
+        tahun: Option<i32>,
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -438,6 +479,20 @@ pub enum SyncCommand {
         /// Where to read: the catalogue's order API or the INAPROC data API (default: [orders] source)
         #[arg(long, value_enum)]
         source: Option<SourceArg>,
+    },
+    /// Read the buyers' purchase plans (RUP) from INAPROC, match each package
+    /// to the cooperatives whose goods it speaks of, and tell them of their
+    /// open opportunities (through the outbox)
+    Rup {
+        /// This buyer government instead of [orders] klpd (e.g. D347)
+        #[arg(long, value_name = "CODE")]
+        klpd: Vec<String>,
+        /// This fiscal year instead of [orders] tahun
+        #[arg(long, value_name = "YEAR")]
+        tahun: Vec<i32>,
+        /// Judge "not begun" as of this day (YYYY-MM-DD) instead of today in Jakarta
+        #[arg(long, value_name = "DATE")]
+        on: Option<chrono::NaiveDate>,
     },
     /// Follow each cooperative's listings through review: read the catalogue's
     /// change feed from where the last run stopped and record every change

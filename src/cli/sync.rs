@@ -14,7 +14,34 @@ pub(super) async fn run(command: SyncCommand, settings: &Settings) -> anyhow::Re
         SyncCommand::Status { cooperative, channel: _, source: Some(super::SourceArg::Inaproc) } => live_on_inaproc(cooperative, settings).await,
         SyncCommand::Status { cooperative, channel, source: _ } => status(cooperative, channel, settings).await,
         SyncCommand::Orders { klpd, tahun, full, source } => orders(klpd, tahun, full, source, settings, &mappings).await,
+        SyncCommand::Rup { klpd, tahun, on } => rup(klpd, tahun, on, settings, &mappings).await,
     }
+}
+
+/// `sync rup`: the purchase plans from INAPROC, matched and told.
+async fn rup(klpd: Vec<String>, tahun: Vec<i32>, on: Option<chrono::NaiveDate>, settings: &Settings, mappings: &MappingSource) -> anyhow::Result<u8> {
+    let inaproc = settings.inaproc.clone().ok_or(crate::catalog::inaproc::InaprocError::NotConfigured)?;
+    let keywords = crate::mapping::rup_keywords::Keywords::load(mappings)?;
+    let today = on.unwrap_or_else(crate::domain::time::today);
+    let options = crate::rup::RupOptions {
+        klpd: if klpd.is_empty() { settings.orders.klpd.clone() } else { klpd },
+        years: match (tahun.is_empty(), settings.orders.tahun.is_empty()) {
+            (false, _) => tahun,
+            (true, false) => settings.orders.tahun.clone(),
+            (true, true) => crate::orders::default_years(today),
+        },
+        page: settings.rup.page_size.clamp(1, 1000),
+        today,
+        lead_days: settings.rup.lead_days,
+    };
+    with_store(settings, async |store| {
+        crate::app::runs::begin(store, &crate::app::Actor::operator(), crate::domain::job::Job::Rup).await?;
+        let client = crate::catalog::inaproc::InaprocClient::with_store(&inaproc, store)?;
+        let report = crate::rup::sync(store, &client, &keywords, &options).await?;
+        println!("{}", report.summary());
+        Ok(if report.complete() { EXIT_OK } else { EXIT_REJECTED_ROWS })
+    })
+    .await
 }
 
 /// `sync publish`: each channel of the cooperatives asked for.

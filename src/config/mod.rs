@@ -383,6 +383,13 @@ pub struct WhatsAppSettings {
     /// cooperative's stock threshold (body parameters: the cooperative, the
     /// order id, the products and what is left of each).
     pub template_stock_low: String,
+    /// The approved template for a package of the city's purchase plan that
+    /// fits a cooperative (body parameters: the cooperative, the package and
+    /// its work unit, budget and start of the choosing, the products that fit and what they lack).
+    pub template_rup_opportunity: String,
+    /// The approved template for a correction of an opportunity told
+    /// (body parameters: the cooperative, the package, the news).
+    pub template_rup_correction: String,
 }
 
 impl Default for WhatsAppSettings {
@@ -398,6 +405,8 @@ impl Default for WhatsAppSettings {
             template_overdue: "langkah_terlambat".into(),
             template_member_order: "pesanan_anggota".into(),
             template_stock_low: "stok_menipis".into(),
+            template_rup_opportunity: "peluang_pengadaan".into(),
+            template_rup_correction: "koreksi_peluang".into(),
         }
     }
 }

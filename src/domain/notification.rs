@@ -21,10 +21,15 @@ pub enum NotificationKind {
     /// threshold or below (sent to the catalogue with the new stock at the
     /// next publish).
     StockLow,
+    /// Told to a cooperative: a package of the city's purchase plan fits its
+    /// goods, and its choosing has not begun (`rup_notices`).
+    RupOpportunity,
+    /// Told to a cooperative after an opportunity: the package moved or was withdrawn.
+    RupCorrection,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 11] = [
+    pub const ALL: [NotificationKind; 13] = [
         NotificationKind::Arrived,
         NotificationKind::DeadlineNear,
         NotificationKind::DeadlineLast,
@@ -36,6 +41,8 @@ impl NotificationKind {
         NotificationKind::Overdue(Step::Paid),
         NotificationKind::MemberOrder,
         NotificationKind::StockLow,
+        NotificationKind::RupOpportunity,
+        NotificationKind::RupCorrection,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -51,11 +58,18 @@ impl NotificationKind {
             NotificationKind::Overdue(Step::Paid | Step::PaymentWay) => "overdue_paid",
             NotificationKind::MemberOrder => "member_order",
             NotificationKind::StockLow => "stock_low",
+            NotificationKind::RupOpportunity => "rup_opportunity",
+            NotificationKind::RupCorrection => "rup_correction",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// About a package of the purchase plan, not an order.
+    pub const fn about_plan(self) -> bool {
+        matches!(self, Self::RupOpportunity | Self::RupCorrection)
     }
 }
 

@@ -44,6 +44,19 @@ pub struct Message {
     member: Option<MemberNews>,
     /// The products running low, in a few words (for a `stock_low` notification).
     low: Option<String>,
+    /// A plan package's news, for a notification about the plan.
+    plan: Option<PlanNews>,
+}
+
+/// What a cooperative is told of a plan package, as the WhatsApp template's parameters.
+#[derive(Debug, Clone)]
+pub struct PlanNews {
+    /// `Belanja beras ... (Dinas Sosial)`
+    pub package: String,
+    /// `Rp15.000.000, pemilihan mulai Senin, 1 Februari 2027`, or the correction's news.
+    pub news: String,
+    /// The cooperative's products that fit, and what they lack.
+    pub goods: String,
 }
 
 /// What a member is told of an accepted order for their products.
@@ -77,9 +90,7 @@ impl Message {
         let subject = match due.kind {
             NotificationKind::DeadlineNear => format!("SEGERA: pesanan {} harus dikonfirmasi sebelum {deadline}", due.remote_order_id),
             NotificationKind::DeadlineLast => format!("BATAS HAMPIR HABIS: konfirmasi pesanan {} sebelum {deadline}", due.remote_order_id),
-            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder | NotificationKind::StockLow => {
-                format!("Pesanan baru {} dari {buyer}", due.remote_order_id)
-            }
+            _ => format!("Pesanan baru {} dari {buyer}", due.remote_order_id),
         };
         let mut text = format!("Yth. pengurus {},\n\n", due.cooperative_name);
         match due.kind {
@@ -87,9 +98,7 @@ impl Message {
                 "Pesanan pemerintah berikut BELUM dikonfirmasi dan batas waktunya tinggal {}.\n\n",
                 left.as_deref().unwrap_or("sedikit lagi")
             )),
-            NotificationKind::Arrived | NotificationKind::Overdue(_) | NotificationKind::MemberOrder | NotificationKind::StockLow => {
-                text.push_str("Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n")
-            }
+            _ => text.push_str("Ada pesanan pemerintah baru untuk koperasi Anda di e-Katalog.\n\n"),
         }
         text.push_str(&format!("Nomor pesanan : {}\nPembeli       : {buyer}\nBarang        :\n", due.remote_order_id));
         for (description, quantity, unit, total) in items {
@@ -115,7 +124,7 @@ impl Message {
             ));
         }
         text.push_str(&format!("Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n", due.cooperative));
-        Self { subject, text, items: items.to_vec(), left, overdue: None, member: None, low: None }
+        Self { subject, text, items: items.to_vec(), left, overdue: None, member: None, low: None, plan: None }
     }
 
     /// To a member: an order for their products was accepted by the
@@ -135,7 +144,7 @@ impl Message {
             hari(news.bring_by),
             due.cooperative
         );
-        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: Some(news), low: None }
+        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: Some(news), low: None, plan: None }
     }
 
     /// To a cooperative: an order brought these products (name, stock now)
@@ -153,7 +162,73 @@ impl Message {
              Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
             due.cooperative
         ));
-        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: None, low: Some(goods.join("; ")) }
+        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: None, low: Some(goods.join("; ")), plan: None }
+    }
+
+    /// A package of the city's plan that fits the cooperative's goods: what
+    /// the work unit plans to buy, for how much, from when; which of the
+    /// cooperative's products fit; what is missing for them to be ready.
+    pub fn plan_opportunity(due: &Due, p: &crate::app::rup::Package) -> Self {
+        let pk = &p.package;
+        let unit = pk.nama_satker.as_deref().unwrap_or("(tidak disebutkan)");
+        let from = pk.tgl_awal_pemilihan.map(hari).unwrap_or_else(|| "(belum dijadwalkan)".into());
+        let subject = format!("Peluang pengadaan: {} ({})", pk.nama_paket, format_rupiah(pk.pagu));
+        let mut text = format!(
+            "Yth. pengurus {},\n\nPemerintah berencana membeli barang yang cocok dengan produk koperasi Anda (Rencana Umum Pengadaan).\n\n\
+             Paket         : {}\nKode RUP      : {}\nSatuan kerja  : {unit}\nPagu          : {}\nCara pengadaan: {}\nPemilihan mulai: {from}\n",
+            due.cooperative_name,
+            pk.nama_paket,
+            pk.kd_rup,
+            format_rupiah(pk.pagu),
+            pk.metode
+        );
+        if pk.status_ukm {
+            text.push_str("Paket ini dicadangkan untuk usaha kecil dan koperasi.\n");
+        }
+        let products: Vec<&crate::app::rup::Product> = p.matches.iter().filter(|m| m.cooperative == due.cooperative).flat_map(|m| &m.products).collect();
+        text.push_str("\nProduk Anda yang cocok:\n");
+        if products.is_empty() {
+            text.push_str("  (belum ada produk di kategori ini)\n");
+        }
+        for product in &products {
+            let state = if product.ready() { "siap".to_owned() } else { format!("belum siap: {}", product.missing.join(", ")) };
+            text.push_str(&format!("  - {} ({}, stok {}): {state}\n", product.name, format_rupiah(product.price), format_number_id(product.stock)));
+        }
+        let missing = p.missing_for(&due.cooperative);
+        if !missing.is_empty() {
+            text.push_str("\nSebelum pemilihan dimulai, lengkapi: tayangkan produk di katalog, sesuaikan harga dengan HET, dan isi stok.\n");
+        }
+        text.push_str(&format!("\nPesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n", due.cooperative));
+        let goods = if products.is_empty() {
+            "-".to_owned()
+        } else {
+            products.iter().map(|p| if p.ready() { format!("{} (siap)", p.name) } else { format!("{} ({})", p.name, p.missing.join(", ")) }).collect::<Vec<_>>().join("; ")
+        };
+        let plan = PlanNews { package: format!("{} ({unit})", pk.nama_paket), news: format!("{}, pemilihan mulai {from}", format_rupiah(pk.pagu)), goods };
+        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: None, low: None, plan: Some(plan) }
+    }
+
+    /// One short correction of an opportunity told before: the package
+    /// moved to another day, or was withdrawn.
+    pub fn plan_correction(due: &Due, p: &crate::app::rup::Package, kind: crate::domain::rup::NoticeKind, told: Option<chrono::NaiveDate>) -> Self {
+        let pk = &p.package;
+        let news = match (kind, pk.tgl_awal_pemilihan.or(told)) {
+            (crate::domain::rup::NoticeKind::Moved, Some(d)) => format!("jadwal pemilihan bergeser ke {}", hari(d)),
+            _ => "paket ini ditarik dari rencana pengadaan".to_owned(),
+        };
+        let subject = format!("Koreksi peluang: {} ({news})", pk.nama_paket);
+        let text = format!(
+            "Yth. pengurus {},\n\nKoreksi atas peluang pengadaan yang kami kirim sebelumnya:\n\nPaket   : {}\nKode RUP: {}\nKabar   : {news}.\n\n\
+             Pesan ini dikirim otomatis oleh katalog-bridge untuk koperasi {}.\n",
+            due.cooperative_name, pk.nama_paket, pk.kd_rup, due.cooperative
+        );
+        let plan = PlanNews { package: pk.nama_paket.clone(), news, goods: String::new() };
+        Self { subject, text, items: Vec::new(), left: None, overdue: None, member: None, low: None, plan: Some(plan) }
+    }
+
+    /// A plan package's news, for a notification about the plan.
+    pub fn plan_news(&self) -> Option<&PlanNews> {
+        self.plan.as_ref()
     }
 
     /// What a member is told, for a member's message.
@@ -212,7 +287,7 @@ impl Message {
             due.remote_order_id,
             due.cooperative
         );
-        Self { subject, text, items: Vec::new(), left: None, overdue: Some(o), member: None, low: None }
+        Self { subject, text, items: Vec::new(), left: None, overdue: Some(o), member: None, low: None, plan: None }
     }
 
     /// The overdue step this message is about, if it is about one.
@@ -244,6 +319,7 @@ impl Message {
                 "step": o.step.as_str(), "due": o.due.to_string(), "days_late": o.days_late, "outstanding": o.outstanding.to_string(),
             })),
             "member": self.member.as_ref().map(|m| serde_json::json!({"name": m.name, "goods": m.goods, "bring_by": m.bring_by.to_string()})),
+            "plan": self.plan.as_ref().map(|p| serde_json::json!({"package": p.package, "news": p.news, "goods": p.goods})),
         })
     }
 }
@@ -271,7 +347,8 @@ mod tests {
             channel: crate::domain::notification::NotificationChannel::Email,
             recipient: "kkmp@example.id".into(),
             attempts: 0,
-            order_status: crate::domain::order::OrderStatus::WaitingSellerConfirmation,
+            order_status: Some(crate::domain::order::OrderStatus::WaitingSellerConfirmation),
+            rup_notice_id: None,
             remote_order_id: "EP-2026-000123".into(),
             cooperative: "MJK-WATES".into(),
             cooperative_name: "KKMP Wates".into(),

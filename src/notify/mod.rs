@@ -26,6 +26,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::NotifySettings;
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::notification::{NotificationChannel, NotificationKind};
+use crate::domain::order::OrderStatus;
+use crate::domain::rup::NoticeKind;
 use crate::store::claims;
 use crate::store::notifications::{self, Due, Sent};
 use crate::store::{Store, StoreError};
@@ -235,6 +237,11 @@ impl Notifier {
         }
         let told = notifications::queue_for_members(store, &members).await?;
         let mut rows: Vec<(i64, NotificationKind, NotificationChannel, String)> = Vec::new();
+        // What the purchase plan's job decided to tell each cooperative (`rup_notices`).
+        for n in crate::store::rup::notices_to_send(store).await? {
+            let kind = if n.kind == NoticeKind::Opportunity { NotificationKind::RupOpportunity } else { NotificationKind::RupCorrection };
+            self.channels(&mut rows, n.id, kind, n.email.as_ref(), n.whatsapp.as_ref());
+        }
         // A cooperative whose products an order brought to their threshold, once.
         for w in notifications::stock_low_to_tell(store).await? {
             self.channels(&mut rows, w.order_id, NotificationKind::StockLow, w.email.as_ref(), w.whatsapp.as_ref());
@@ -343,6 +350,11 @@ impl Notifier {
 
     async fn send_one(&self, store: &Store, due: &Due, now: DateTime<Utc>) -> Sent {
         let message = match due.kind {
+            NotificationKind::RupOpportunity | NotificationKind::RupCorrection => match self.plan_message(store, due, now).await {
+                Ok(Some(m)) => m,
+                Ok(None) => return Sent::Moot,
+                Err(e) => return self.failed(due, format!("cannot read the plan package: {e}")),
+            },
             NotificationKind::Overdue(step) => match self.still_overdue(store, due, step).await {
                 Ok(Some(o)) => message::Message::overdue(due, o),
                 // Done since, or the order cancelled: nothing to say.
@@ -361,7 +373,7 @@ impl Notifier {
             }
             NotificationKind::MemberOrder => {
                 // A member is told of an order the cooperative has accepted, and still holds.
-                if !due.order_status.accepted_by_seller() {
+                if !due.order_status.as_ref().is_some_and(OrderStatus::accepted_by_seller) {
                     return Sent::Moot;
                 }
                 let Some(member) = due.member_id else { return Sent::Moot };
@@ -384,7 +396,7 @@ impl Notifier {
                 message::Message::member(due, message::MemberNews { name, goods, bring_by })
             }
             NotificationKind::Arrived | NotificationKind::DeadlineNear | NotificationKind::DeadlineLast => {
-                if !due.order_status.awaits_seller() {
+                if !due.order_status.as_ref().is_some_and(OrderStatus::awaits_seller) {
                     return Sent::Moot;
                 }
                 let items = match notifications::items(store, &due.remote_order_id).await {
@@ -431,6 +443,21 @@ impl Notifier {
             let s = crate::orders::fulfilment::standing(f, rules, settings, crate::domain::time::today());
             s.overdue.iter().find(|o| o.step == step).map(|o| message::Overdue { step, due: o.due, days_late: o.days_late, outstanding: s.outstanding })
         }))
+    }
+
+    /// What a plan notice says, as the package stands now: `None` when an
+    /// opportunity is no longer open (moved past, withdrawn: its correction
+    /// tells that), or the notice is gone.
+    async fn plan_message(&self, store: &Store, due: &Due, now: DateTime<Utc>) -> Result<Option<message::Message>, crate::app::rup::RupError> {
+        let Some(id) = due.rup_notice_id else { return Ok(None) };
+        let Some((kind, told, cooperative, row)) = crate::store::rup::notice(store, id).await? else { return Ok(None) };
+        let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+        let Some(package) = crate::app::rup::for_notice(store, &row.kd_rup, cooperative, today).await? else { return Ok(None) };
+        Ok(match kind {
+            NoticeKind::Opportunity if !package.open => None,
+            NoticeKind::Opportunity => Some(message::Message::plan_opportunity(due, &package)),
+            NoticeKind::Moved | NoticeKind::Withdrawn => Some(message::Message::plan_correction(due, &package, kind, told)),
+        })
     }
 
     /// A failure: tried again after a backoff that doubles from 30 s up to an

@@ -26,6 +26,8 @@ pub(super) struct WhatsApp {
     overdue: String,
     member_order: String,
     stock_low: String,
+    rup_opportunity: String,
+    rup_correction: String,
     http: reqwest::Client,
 }
 
@@ -54,6 +56,8 @@ impl WhatsApp {
             ("template_overdue", &s.template_overdue),
             ("template_member_order", &s.template_member_order),
             ("template_stock_low", &s.template_stock_low),
+            ("template_rup_opportunity", &s.template_rup_opportunity),
+            ("template_rup_correction", &s.template_rup_correction),
         ] {
             if name.is_empty() || name.len() > 512 || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
                 return Err(config(format!("{key} {name:?} is not a template name (lower-case letters, digits and _)")));
@@ -75,6 +79,8 @@ impl WhatsApp {
             overdue: s.template_overdue.clone(),
             member_order: s.template_member_order.clone(),
             stock_low: s.template_stock_low.clone(),
+            rup_opportunity: s.template_rup_opportunity.clone(),
+            rup_correction: s.template_rup_correction.clone(),
             http,
         })
     }
@@ -87,22 +93,32 @@ impl WhatsApp {
             NotificationKind::Overdue(_) => &self.overdue,
             NotificationKind::MemberOrder => &self.member_order,
             NotificationKind::StockLow => &self.stock_low,
+            NotificationKind::RupOpportunity => &self.rup_opportunity,
+            NotificationKind::RupCorrection => &self.rup_correction,
         };
         let text = |t: String| serde_json::json!({"type": "text", "text": t});
         let buyer = text(due.buyer.clone().unwrap_or_else(|| "(tidak disebutkan)".into()));
-        let parameters = match (message.low_goods(), message.member_news(), message.overdue_step()) {
+        let parameters = match (message.plan_news(), message.low_goods(), message.member_news(), message.overdue_step()) {
+            // The cooperative, the package, the news; for an opportunity also the goods that fit.
+            (Some(p), ..) => {
+                let mut v = vec![text(due.cooperative_name.clone()), text(p.package.clone()), text(p.news.clone())];
+                if due.kind == NotificationKind::RupOpportunity {
+                    v.push(text(if p.goods.is_empty() { "-".into() } else { p.goods.clone() }));
+                }
+                v
+            }
             // The cooperative, the order id, the products and what is left of each.
-            (Some(low), _, _) => vec![text(due.cooperative_name.clone()), text(due.remote_order_id.clone()), text(low.to_owned())],
+            (None, Some(low), _, _) => vec![text(due.cooperative_name.clone()), text(due.remote_order_id.clone()), text(low.to_owned())],
             // The member's name, order id, the goods, the day to bring them by, the cooperative.
-            (None, Some(m), _) => {
+            (None, None, Some(m), _) => {
                 vec![text(m.name.clone()), text(due.remote_order_id.clone()), text(m.goods.clone()), text(hari(m.bring_by)), text(due.cooperative_name.clone())]
             }
             // Order id, buyer, what is still to be received, the due date, the step.
-            (None, None, Some(o)) => {
+            (None, None, None, Some(o)) => {
                 vec![text(due.remote_order_id.clone()), buyer, text(format_rupiah(o.outstanding)), text(hari(o.due)), text(o.step.label().to_owned())]
             }
             // Order id, buyer, total, deadline in WIB, working time left.
-            (None, None, None) => vec![
+            (None, None, None, None) => vec![
                 text(due.remote_order_id.clone()),
                 buyer,
                 text(format_rupiah(due.total)),

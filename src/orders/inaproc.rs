@@ -217,17 +217,29 @@ async fn read_packages(
     rows: &[Box<serde_json::value::RawValue>],
     ours: &std::collections::HashMap<String, i64>,
 ) -> Result<(Vec<crate::domain::order::RemoteOrder>, Vec<String>, orders::PageCounts), OrderError> {
-    let versions: Vec<_> = rows.iter().map(|r| wire::package_version(r)).collect();
-    let ids: Vec<&str> = versions.iter().flatten().filter(|(_, seller, _)| ours.contains_key(seller)).map(|(id, _, _)| id.as_str()).collect();
+    let versions: Vec<_> = rows.iter().map(|r| wire::package_glance(r)).collect();
+    let ids: Vec<&str> = versions.iter().flatten().filter(|g| ours.contains_key(&g.seller)).map(|g| g.id.as_str()).collect();
     let known = orders::stored_versions(store, SOURCE, &ids).await?;
     let (mut packages, mut unreadable, mut skipped) = (Vec::with_capacity(rows.len()), Vec::new(), orders::PageCounts::default());
+    // Another seller's package that bought a package of a purchase plan: kept for the plan's report.
+    let mut elsewhere = Vec::new();
     for (row, version) in rows.iter().zip(&versions) {
         match version {
-            Some((_, seller, _)) if !ours.contains_key(seller) => {
+            Some(g) if !ours.contains_key(&g.seller) => {
                 skipped.other_sellers += 1;
+                if let (Some(rup_code), Some(total), Some(status)) = (&g.rup_code, g.total, &g.status) {
+                    elsewhere.push(crate::store::rup::Purchase {
+                        order_id: g.id.clone(),
+                        rup_code: rup_code.clone(),
+                        seller: g.seller.clone(),
+                        total,
+                        status: status.clone(),
+                        updated_at: g.at,
+                    });
+                }
                 continue;
             }
-            Some((id, _, at)) if known.get(id).is_some_and(|stored| stored >= at) => {
+            Some(g) if known.get(&g.id).is_some_and(|stored| *stored >= g.at) => {
                 skipped.unchanged += 1;
                 continue;
             }
@@ -238,6 +250,7 @@ async fn read_packages(
             Err(why) => unreadable.push(why),
         }
     }
+    crate::store::rup::save_purchases(store, &elsewhere).await?;
     Ok((packages, unreadable, skipped))
 }
 

@@ -32,11 +32,14 @@ pub async fn waiting(store: &Store, now: DateTime<Utc>) -> Result<Vec<Waiting>, 
     .await?)
 }
 
-/// Queues notifications (order, kind, channel, recipient); those queued
-/// before are left as they are. Returns how many are new.
+/// Queues notifications (order, kind, channel, recipient; for a kind about
+/// the plan, the plan notice instead of the order); those queued before are
+/// left as they are. Returns how many are new.
 pub async fn queue(store: &Store, rows: &[(i64, NotificationKind, NotificationChannel, String)]) -> Result<u64, StoreError> {
+    let (plan, rows): (Vec<_>, Vec<_>) = rows.iter().cloned().partition(|r| r.1.about_plan());
+    let told = queue_plan(store, &plan).await?;
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(told);
     }
     let orders: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let kinds: Vec<&str> = rows.iter().map(|r| r.1.name()).collect();
@@ -53,10 +56,31 @@ pub async fn queue(store: &Store, rows: &[(i64, NotificationKind, NotificationCh
     .bind(&recipients)
     .execute(&store.pool)
     .await?
+    .rows_affected()
+        + told)
+}
+
+async fn queue_plan(store: &Store, rows: &[(i64, NotificationKind, NotificationChannel, String)]) -> Result<u64, StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    Ok(sqlx::query(
+        "INSERT INTO notifications (rup_notice_id, kind, channel, recipient)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
+         ON CONFLICT (rup_notice_id, channel) WHERE rup_notice_id IS NOT NULL DO NOTHING",
+    )
+    .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1.name()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.2.name()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.3.as_str()).collect::<Vec<_>>())
+    .execute(&store.pool)
+    .await?
     .rows_affected())
 }
 
-/// A claimed notification, with the order it is about.
+/// A claimed notification, with the order it is about (for one about the
+/// plan: `rup_notice_id`, the package's code in `remote_order_id`, its work
+/// unit in `buyer` and its budget in `total`).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Due {
     pub id: i64,
@@ -64,7 +88,8 @@ pub struct Due {
     pub channel: NotificationChannel,
     pub recipient: String,
     pub attempts: i32,
-    pub order_status: OrderStatus,
+    /// `None` for a notification about the plan.
+    pub order_status: Option<OrderStatus>,
     pub remote_order_id: String,
     pub cooperative: String,
     pub cooperative_name: String,
@@ -73,6 +98,8 @@ pub struct Due {
     pub deadline: Option<DateTime<Utc>>,
     /// The member it is for, when it is for a member (`member_order`).
     pub member_id: Option<i64>,
+    /// The plan notice it tells, for a notification about the plan.
+    pub rup_notice_id: Option<i64>,
 }
 
 /// Claims up to `limit` notifications due now, for `lease_secs`.
@@ -85,9 +112,12 @@ pub async fn claim_due(store: &Store, instance: &str, limit: i64, lease_secs: f6
                               AND (claimed_until IS NULL OR claimed_until < now())
                             ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING n.*)
-         SELECT n.id, n.kind, n.channel, n.recipient, n.attempts, o.status AS order_status, o.remote_order_id,
-                c.code AS cooperative, c.name AS cooperative_name, o.nama_satker AS buyer, o.total, o.deadline, n.member_id
-         FROM claimed n JOIN purchase_orders o ON o.id = n.order_id JOIN cooperatives c ON c.id = o.cooperative_id
+         SELECT n.id, n.kind, n.channel, n.recipient, n.attempts, o.status AS order_status,
+                COALESCE(o.remote_order_id, r.kd_rup) AS remote_order_id, c.code AS cooperative, c.name AS cooperative_name,
+                COALESCE(o.nama_satker, p.nama_satker) AS buyer, COALESCE(o.total, p.pagu) AS total, o.deadline, n.member_id, n.rup_notice_id
+         FROM claimed n LEFT JOIN purchase_orders o ON o.id = n.order_id
+         LEFT JOIN rup_notices r ON r.id = n.rup_notice_id LEFT JOIN rup_packages p ON p.kd_rup = r.kd_rup
+         JOIN cooperatives c ON c.id = COALESCE(o.cooperative_id, r.cooperative_id)
          ORDER BY n.id",
     )
     .bind(instance)

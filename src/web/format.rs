@@ -186,6 +186,8 @@ pub fn notification(kind: NotificationKind, channel: NotificationChannel, lang: 
         NotificationKind::Overdue(_) => ("langkah terlambat", "step overdue"),
         NotificationKind::MemberOrder => ("kabar pesanan untuk anggota", "order news for a member"),
         NotificationKind::StockLow => ("stok menipis", "stock running low"),
+        NotificationKind::RupOpportunity => ("peluang pengadaan", "procurement opportunity"),
+        NotificationKind::RupCorrection => ("koreksi peluang", "opportunity corrected"),
     };
     let channel = match channel {
         NotificationChannel::Email => "e-mail",

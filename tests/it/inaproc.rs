@@ -210,7 +210,7 @@ async fn the_wrong_token_is_refused_with_what_to_check_and_never_echoed() {
     s.token = Some("not-the-token-s3cr3t".to_owned().into());
     let client = InaprocClient::with_store(&s, &store).unwrap();
     let e = client.page(&Query::packages("D347", 2026), None, 10).await.unwrap_err().to_string();
-    assert!(e.contains("401") && e.contains("registered"), "{e}");
+    assert!(e.contains("401") && e.contains("inaproc.token") && e.contains("wrong or has expired"), "{e}");
     assert!(!e.contains("s3cr3t"), "{e}");
     // Plain http to another machine is refused before anything is sent.
     s.base_url = "http://inaproc.example.org".into();
@@ -315,24 +315,6 @@ fn products_are_matched_by_code_then_sku_then_a_name_that_fits_one_only() {
     assert!(ambiguous[0].starts_with("902"), "{ambiguous:?}");
 }
 
-/// A webhook receiver that takes every delivery and keeps its JSON body.
-async fn receiver(posts: std::sync::Arc<std::sync::Mutex<Vec<Value>>>) -> String {
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let posts = posts.clone();
-            async move {
-                posts.lock().unwrap().push(serde_json::from_slice::<Value>(&body).unwrap());
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 fn wib(d: u32, h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
     use chrono::TimeZone;
     chrono_tz::Asia::Jakarta.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap().with_timezone(&chrono::Utc)
@@ -382,7 +364,7 @@ async fn reminders_go_at_arrival_one_working_day_and_four_working_hours_before_e
 
     let posts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let settings = katalog_bridge::config::NotifySettings {
-        webhook_url: Some(receiver(posts.clone()).await.into()),
+        webhook_url: Some(common::webhook_receiver(posts.clone()).await.into()),
         webhook_secret: Some("rahasia".to_owned().into()),
         ..Default::default()
     };

@@ -25,6 +25,7 @@ mod orders;
 mod postgres_tls;
 mod publish;
 mod publish_channels;
+mod rup;
 mod text_round_trip;
 mod use_cases;
 mod web;

@@ -21,54 +21,51 @@ const MAX_ROWS: usize = 1000;
 /// as: each is read only as far as needed.
 pub fn page(body: &RawValue) -> Result<super::Page, String> {
     #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Answer<'a> {
-        Bare(Vec<Box<RawValue>>),
-        Wrapped {
-            #[serde(borrow, default)]
-            data: Option<&'a RawValue>,
-            #[serde(default)]
-            meta: Value,
-            #[serde(default)]
-            next_cursor: Value,
-            #[serde(default)]
-            cursor: Value,
-            #[serde(default)]
-            has_more: Value,
-        },
+    struct Wrapped<'a> {
+        #[serde(borrow, default)]
+        data: Option<&'a RawValue>,
+        #[serde(default)]
+        meta: Value,
+        #[serde(default)]
+        next_cursor: Value,
+        #[serde(default)]
+        cursor: Value,
+        #[serde(default)]
+        has_more: Value,
     }
     const NO_LIST: &str = "the answer has no data list";
-    let answer: Answer<'_> = serde_json::from_str(body.get()).map_err(|_| NO_LIST)?;
-    let (data, cursor, has_more) = match answer {
-        Answer::Bare(rows) => (rows, Value::Null, Value::Null),
-        Answer::Wrapped { data, meta, next_cursor, cursor, has_more } => {
-            let data = data.ok_or(NO_LIST)?;
-            let (rows, inner_cursor) = match serde_json::from_str::<Vec<Box<RawValue>>>(data.get()) {
-                Ok(rows) => (rows, Value::Null),
-                Err(_) => {
-                    #[derive(serde::Deserialize)]
-                    struct Inner {
-                        items: Vec<Box<RawValue>>,
-                        #[serde(default)]
-                        next_cursor: Value,
-                    }
-                    let inner: Inner = serde_json::from_str(data.get()).map_err(|_| NO_LIST)?;
-                    (inner.items, inner.next_cursor)
+    // (An untagged enum cannot borrow the rows: a bare list is told by its first character.)
+    let (data, cursor, has_more) = if body.get().trim_start().starts_with('[') {
+        let rows: Vec<Box<RawValue>> = serde_json::from_str(body.get()).map_err(|_| NO_LIST)?;
+        (rows, Value::Null, Value::Null)
+    } else {
+        let Wrapped { data, meta, next_cursor, cursor, has_more } = serde_json::from_str(body.get()).map_err(|_| NO_LIST)?;
+        let data = data.ok_or(NO_LIST)?;
+        let (rows, inner_cursor) = match serde_json::from_str::<Vec<Box<RawValue>>>(data.get()) {
+            Ok(rows) => (rows, Value::Null),
+            Err(_) => {
+                #[derive(serde::Deserialize)]
+                struct Inner {
+                    items: Vec<Box<RawValue>>,
+                    #[serde(default)]
+                    next_cursor: Value,
                 }
-            };
-            let (cursor, has_more) = match (&meta["cursor"], &meta["has_more"]) {
-                (Value::Null, Value::Null) => {
-                    let next = [next_cursor, inner_cursor, cursor].into_iter().find(|c| !c.is_null()).unwrap_or(Value::Null);
-                    let more = match has_more {
-                        Value::Null => Value::Bool(cursor_text(&next).is_some()),
-                        other => other,
-                    };
-                    (next, more)
-                }
-                (c, m) => (c.clone(), m.clone()),
-            };
-            (rows, cursor, has_more)
-        }
+                let inner: Inner = serde_json::from_str(data.get()).map_err(|_| NO_LIST)?;
+                (inner.items, inner.next_cursor)
+            }
+        };
+        let (cursor, has_more) = match (&meta["cursor"], &meta["has_more"]) {
+            (Value::Null, Value::Null) => {
+                let next = [next_cursor, inner_cursor, cursor].into_iter().find(|c| !c.is_null()).unwrap_or(Value::Null);
+                let more = match has_more {
+                    Value::Null => Value::Bool(cursor_text(&next).is_some()),
+                    other => other,
+                };
+                (next, more)
+            }
+            (c, m) => (c.clone(), m.clone()),
+        };
+        (rows, cursor, has_more)
     };
     if data.len() > MAX_ROWS {
         return Err(format!("the page has {} rows, more than the {MAX_ROWS} a page may have", data.len()));
@@ -103,19 +100,62 @@ pub fn row(raw: &RawValue) -> Result<Value, String> {
 /// seller and when it last changed; `None` when any is missing or unreadable
 /// (the whole package is then read, and refused with what is wrong).
 pub fn package_version(raw: &RawValue) -> Option<(String, String, chrono::DateTime<chrono::Utc>)> {
+    package_glance(raw).map(|g| (g.id, g.seller, g.at))
+}
+
+/// A package read only as far as its id, seller, date, and what it bought
+/// of the purchase plan (its RUP code, total and status), in one pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glance {
+    pub id: String,
+    pub seller: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub rup_code: Option<String>,
+    pub total: Option<Decimal>,
+    pub status: Option<String>,
+}
+
+pub fn package_glance(raw: &RawValue) -> Option<Glance> {
+    use std::borrow::Cow;
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Amount<'a> {
+        Number(serde_json::Number),
+        Text(#[serde(borrow)] Cow<'a, str>),
+        Other(serde::de::IgnoredAny),
+    }
     #[derive(serde::Deserialize)]
     struct Version<'a> {
         #[serde(borrow)]
-        order_id: Option<std::borrow::Cow<'a, str>>,
+        order_id: Option<Cow<'a, str>>,
         #[serde(borrow)]
-        kode_penyedia: Option<std::borrow::Cow<'a, str>>,
+        kode_penyedia: Option<Cow<'a, str>>,
         #[serde(borrow)]
-        last_update_date: Option<std::borrow::Cow<'a, str>>,
+        last_update_date: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        rup_code: Option<Amount<'a>>,
+        #[serde(borrow, default)]
+        total: Option<Amount<'a>>,
+        #[serde(borrow, default)]
+        status: Option<Cow<'a, str>>,
     }
+    let text = |a: Option<Amount<'_>>| match a {
+        Some(Amount::Number(n)) => Some(n.to_string()),
+        Some(Amount::Text(t)) if !t.trim().is_empty() && t.len() <= 100 => Some(t.trim().to_owned()),
+        _ => None,
+    };
     let v: Version<'_> = serde_json::from_str(raw.get()).ok()?;
     let id = v.order_id.filter(|s| !s.trim().is_empty() && s.len() <= 100)?;
     let at = crate::catalog::orders::time_text(&v.last_update_date?, "last_update_date").ok()??;
-    Some((id.into_owned(), v.kode_penyedia?.into_owned(), at))
+    let total = text(v.total).and_then(|t| t.parse::<Decimal>().ok()).filter(|t| t.abs() <= Decimal::from(crate::catalog::orders::MAX_AMOUNT) && t.scale() <= 2);
+    Some(Glance {
+        id: id.into_owned(),
+        seller: v.kode_penyedia?.into_owned(),
+        at,
+        rup_code: text(v.rup_code),
+        total,
+        status: v.status.filter(|s| !s.is_empty() && s.len() <= 60).map(Cow::into_owned),
+    })
 }
 
 /// Where INAPROC spells a package differently from the catalogue's order API.

@@ -408,3 +408,21 @@ pub fn copy_mappings() -> tempfile::TempDir {
     }
     tmp
 }
+
+/// A webhook receiver on an ephemeral port keeping each body it is posted; its URL.
+pub async fn webhook_receiver(posts: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>) -> String {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let posts = posts.clone();
+            async move {
+                posts.lock().unwrap().push(serde_json::from_slice::<serde_json::Value>(&body).unwrap());
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
