@@ -36,6 +36,8 @@ pub struct Ask {
     pub category: Option<String>,
     pub ukm_only: bool,
     pub matched: Option<bool>,
+    /// The choosing begins on or after this day.
+    pub from: Option<NaiveDate>,
     pub limit: Option<i64>,
 }
 
@@ -138,6 +140,7 @@ pub async fn list(store: &Store, actor: &Actor, ask: &Ask, today: NaiveDate) -> 
         category: ask.category.clone(),
         ukm_only: ask.ukm_only,
         matched: if cooperative.is_some() { Some(true) } else { ask.matched },
+        from: ask.from,
         limit: ask.limit,
     };
     let listed = stored::list(store, &filter).await?;

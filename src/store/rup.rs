@@ -435,6 +435,8 @@ pub struct Filter {
     pub ukm_only: bool,
     /// Some(true): matched only; Some(false): unmatched only.
     pub matched: Option<bool>,
+    /// Only packages whose choosing begins on or after this day.
+    pub from: Option<NaiveDate>,
     pub limit: Option<i64>,
 }
 
@@ -461,6 +463,7 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
            AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup AND $6 = ANY(m.categories)))
            AND (NOT $7 OR p.status_ukm)
            AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup))
+           AND ($10::date IS NULL OR p.tgl_awal_pemilihan >= $10)
          ORDER BY p.tgl_awal_pemilihan NULLS LAST, p.kd_rup LIMIT $9"
     )))
     .bind(f.tahun)
@@ -472,6 +475,7 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     .bind(f.ukm_only)
     .bind(f.matched)
     .bind(f.limit.unwrap_or(i64::MAX))
+    .bind(f.from)
     .fetch_all(&store.pool)
     .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.kd_rup.as_str()).collect();
@@ -592,4 +596,11 @@ pub async fn events(store: &Store, kd_rup: &str) -> Result<Vec<(PlanChange, Opti
 /// A cooperative's id by its code.
 pub async fn cooperative_id(store: &Store, code: &str) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar("SELECT id FROM cooperatives WHERE code = $1").bind(code).fetch_optional(&store.pool).await?)
+}
+
+/// The work units and the matched categories of a year's packages, for the page's filters.
+pub async fn choices(store: &Store) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let units = sqlx::query_scalar("SELECT DISTINCT nama_satker FROM rup_packages WHERE nama_satker IS NOT NULL ORDER BY 1").fetch_all(&store.pool).await?;
+    let categories = sqlx::query_scalar("SELECT DISTINCT unnest(categories) FROM rup_matches ORDER BY 1").fetch_all(&store.pool).await?;
+    Ok((units, categories))
 }

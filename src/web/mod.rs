@@ -23,6 +23,7 @@ mod orders;
 pub mod overview;
 mod products;
 mod runs;
+mod rup;
 mod uploads;
 
 use std::sync::Arc;
@@ -139,6 +140,8 @@ pub fn router(state: WebState) -> Router {
         // Only the upload reads more than a form (streamed, up to import.max_file_bytes).
         .route("/unggah", get(uploads::page).post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/unggah/templat/{file}", get(uploads::template))
+        .route("/rencana", get(rup::plan))
+        .route("/peluang", get(rup::opportunities))
         .route("/pesanan", get(orders::list))
         .route("/pesanan/{id}", get(orders::show))
         .route("/pesanan/{id}/terima", post(orders::accept))

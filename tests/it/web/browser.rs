@@ -324,3 +324,38 @@ async fn in_headless_chromium_on_a_phone_a_product_with_a_photo_is_added_sent_an
     assert_eq!((&listed[0]["listing_id"], &listed[0]["listing"]["harga"]), (&listing_id, &json!(13750)), "the same listing, the new price");
     client.close().await.unwrap();
 }
+
+/// The city's purchase plan as people see it: the liaison's "Rencana
+/// belanja kota" on a desktop and on a phone, and a cooperative's "Peluang"
+/// on a phone, in Bahasa Indonesia, fitting the phone's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_headless_chromium_the_plan_and_the_opportunities_read_on_a_desktop_and_a_phone() {
+    let Some((chromium, chromedriver)) = chromium_or_skip() else { return };
+    let w = World::new("").await;
+    super::rup::store_plan(&w.store).await;
+    let ((mine, _), _) = w.two_cooperatives().await;
+    w.add_user("penghubung", None, PASSWORD);
+    w.add_user("staf", Some(&mine), PASSWORD);
+    let (_driver, client) = browser(&chromium, &chromedriver).await;
+    let base = w.base.clone();
+
+    log_in(&client, &base, "penghubung").await;
+    client.goto(&format!("{base}/rencana")).await.unwrap();
+    let page = wait_for_words(&client, "Rencana belanja kota").await;
+    assert!(page.contains("Belanja beras untuk pemberian makanan tambahan") && page.contains("Pemilihan mulai"), "{page}");
+    shot(&client, "rencana-belanja").await;
+    client.set_window_size(390, 844).await.unwrap();
+    client.refresh().await.unwrap();
+    wait_for_words(&client, "Rencana belanja kota").await;
+    assert!(fits_width(&client).await, "the plan fits a phone's width");
+    shot(&client, "rencana-belanja-ponsel").await;
+    client.find(Locator::Css("form[action='/keluar'] button")).await.unwrap().click().await.unwrap();
+    wait_for(&client, Locator::Id("username")).await;
+
+    log_in(&client, &base, "staf").await;
+    client.goto(&format!("{base}/peluang")).await.unwrap();
+    let page = wait_for_words(&client, "Yang perlu dilakukan").await;
+    assert!(page.contains("Belanja beras untuk pemberian makanan tambahan") && !page.contains("cadangan pangan"), "{page}");
+    assert!(fits_width(&client).await, "the opportunities fit a phone's width");
+    shot(&client, "peluang-ponsel").await;
+}

@@ -9,6 +9,7 @@ use crate::common;
 mod browser;
 mod hostile;
 mod products;
+mod rup;
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
