@@ -279,11 +279,8 @@ async fn paket(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Ru
         };
         let mut mock = s.mock();
         plan_year(&mut mock, year);
-        let mut rows: Vec<&Package> = mock
-            .rup
-            .iter()
-            .filter(|p| p.kode_klpd == klpd && p.tahun == year && !p.removed && p.kd_rup.parse::<i64>().is_ok_and(|n| n > after))
-            .collect();
+        let mut rows: Vec<&Package> =
+            mock.rup.iter().filter(|p| p.kode_klpd == klpd && p.tahun == year && !p.removed && p.kd_rup.parse::<i64>().is_ok_and(|n| n > after)).collect();
         rows.sort_by_key(|p| p.kd_rup.parse::<i64>().unwrap_or(0));
         let more = rows.len() > limit;
         rows.truncate(limit);

@@ -746,7 +746,11 @@ impl Mock {
         let Some(satker) = buyer.satker.iter().find(|s| s.nama == p.nama_satker).cloned() else { return };
         let index = self.orders.len();
         let id = format!("EP-{}-L{:05}", p.tahun, index + 1);
-        let at = p.tgl_awal_pemilihan.and_hms_opt(10, 0, 0).and_then(|t| chrono::TimeZone::from_local_datetime(&Jakarta, &t).single()).map(|t| t.with_timezone(&Utc));
+        let at = p
+            .tgl_awal_pemilihan
+            .and_hms_opt(10, 0, 0)
+            .and_then(|t| chrono::TimeZone::from_local_datetime(&Jakarta, &t).single())
+            .map(|t| t.with_timezone(&Utc));
         let at = at.unwrap_or(self.now).min(self.now);
         let line = OrderLine {
             line_id: format!("L{:05}-1", index + 1),

@@ -59,12 +59,7 @@ impl PlanPackage {
     /// the announced list: `listed`), whose choosing of a supplier has not
     /// begun. A package without a date is not open: nobody can say when to be ready.
     pub fn open_on(&self, listed: bool, day: NaiveDate) -> bool {
-        self.bought_where_cooperatives_sell()
-            && self.is_goods()
-            && self.announced
-            && self.active
-            && listed
-            && self.tgl_awal_pemilihan.is_some_and(|d| d > day)
+        self.bought_where_cooperatives_sell() && self.is_goods() && self.announced && self.active && listed && self.tgl_awal_pemilihan.is_some_and(|d| d > day)
     }
 
     /// Withdrawn: no longer active, announced or listed.

@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn whole_words_of_a_category_match_and_its_excluding_words_win() {
-        let k = Keywords::parse("category,words,exclude\nminyak goreng,minyak goreng|minyakita,bahan bakar\nberas,beras|padi,\ngula pasir,gula,gula darah\n").unwrap();
+        let k = Keywords::parse("category,words,exclude\nminyak goreng,minyak goreng|minyakita,bahan bakar\nberas,beras|padi,\ngula pasir,gula,gula darah\n")
+            .unwrap();
         assert_eq!(k.categories_of("Belanja Minyak Goreng kemasan 2 liter"), vec!["minyak goreng"]);
         assert_eq!(k.categories_of("Belanja bahan bakar minyak goreng?"), Vec::<&str>::new());
         assert_eq!(k.categories_of("Belanja BERAS dan gula pasir"), vec!["beras", "gula pasir"]);

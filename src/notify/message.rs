@@ -202,7 +202,11 @@ impl Message {
         let goods = if products.is_empty() {
             "-".to_owned()
         } else {
-            products.iter().map(|p| if p.ready() { format!("{} (siap)", p.name) } else { format!("{} ({})", p.name, p.missing.join(", ")) }).collect::<Vec<_>>().join("; ")
+            products
+                .iter()
+                .map(|p| if p.ready() { format!("{} (siap)", p.name) } else { format!("{} ({})", p.name, p.missing.join(", ")) })
+                .collect::<Vec<_>>()
+                .join("; ")
         };
         let plan = PlanNews { package: format!("{} ({unit})", pk.nama_paket), news: format!("{}, pemilihan mulai {from}", format_rupiah(pk.pagu)), goods };
         Self { subject, text, items: Vec::new(), left: None, overdue: None, member: None, low: None, plan: Some(plan) }

@@ -101,39 +101,17 @@ pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page:
     .await?;
     let before: HashMap<String, (Decimal, Option<NaiveDate>, bool)> = before.into_iter().map(|(k, p, d, o)| (k, (p, d, o))).collect();
     let mut counts = SaveCounts::default();
-    let mut events: (Vec<String>, Vec<&str>, Vec<Option<String>>, Vec<Option<String>>) = Default::default();
+    let mut events: Vec<Event> = Vec::new();
     let mut rows = Vec::with_capacity(chosen.len());
     for &i in &chosen {
         let (p, raw) = &page[i];
-        let mut push = |kind: PlanChange, b: Option<String>, a: Option<String>| {
-            events.0.push(p.kd_rup.clone());
-            events.1.push(kind.name());
-            events.2.push(b);
-            events.3.push(a);
-        };
-        let open_now = !p.withdrawn(true);
+        let found = changes(before.get(&p.kd_rup), p);
         match before.get(&p.kd_rup) {
-            None => {
-                counts.new += 1;
-                push(PlanChange::New, None, Some(p.pagu.normalize().to_string()));
-            }
-            Some((pagu, date, open)) => {
-                let mut changed = false;
-                if *pagu != p.pagu {
-                    push(PlanChange::Budget, Some(pagu.normalize().to_string()), Some(p.pagu.normalize().to_string()));
-                    changed = true;
-                }
-                if *date != p.tgl_awal_pemilihan {
-                    push(PlanChange::Date, date.map(|d| d.to_string()), p.tgl_awal_pemilihan.map(|d| d.to_string()));
-                    changed = true;
-                }
-                if *open != open_now {
-                    push(if open_now { PlanChange::Returned } else { PlanChange::Withdrawn }, None, None);
-                    changed = true;
-                }
-                if changed { counts.changed += 1 } else { counts.unchanged += 1 }
-            }
+            None => counts.new += 1,
+            Some(_) if found.is_empty() => counts.unchanged += 1,
+            Some(_) => counts.changed += 1,
         }
+        events.extend(found.into_iter().map(|(kind, b, a)| (p.kd_rup.clone(), kind, b, a)));
         let mut row = serde_json::to_value(p).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
         if p.kode_klpd.is_empty() {
             row["kode_klpd"] = klpd.into();
@@ -166,18 +144,39 @@ pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page:
     .bind(run)
     .execute(&mut *tx)
     .await?;
-    if !events.0.is_empty() {
+    if !events.is_empty() {
         sqlx::query("INSERT INTO rup_events (kd_rup, kind, before, after, run_id) SELECT k, e, b, a, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(k, e, b, a)")
-            .bind(&events.0)
-            .bind(&events.1)
-            .bind(&events.2)
-            .bind(&events.3)
+            .bind(events.iter().map(|e| e.0.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.1.name()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.2.clone()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.3.clone()).collect::<Vec<_>>())
             .bind(run)
             .execute(&mut *tx)
             .await?;
     }
     tx.commit().await?;
     Ok(counts)
+}
+
+/// A change of a package: its package, what changed, before, after.
+type Event = (String, PlanChange, Option<String>, Option<String>);
+
+/// What changed of a package since it was stored as `before` (budget, date
+/// of choosing, open or not); a new package is one event `new`.
+fn changes(before: Option<&(Decimal, Option<NaiveDate>, bool)>, p: &PlanPackage) -> Vec<(PlanChange, Option<String>, Option<String>)> {
+    let Some((pagu, date, open)) = before else { return vec![(PlanChange::New, None, Some(p.pagu.normalize().to_string()))] };
+    let mut found = Vec::new();
+    if *pagu != p.pagu {
+        found.push((PlanChange::Budget, Some(pagu.normalize().to_string()), Some(p.pagu.normalize().to_string())));
+    }
+    if *date != p.tgl_awal_pemilihan {
+        found.push((PlanChange::Date, date.map(|d| d.to_string()), p.tgl_awal_pemilihan.map(|d| d.to_string())));
+    }
+    let open_now = !p.withdrawn(true);
+    if *open != open_now {
+        found.push((if open_now { PlanChange::Returned } else { PlanChange::Withdrawn }, None, None));
+    }
+    found
 }
 
 /// After a reading of a buyer's year read to its end: the packages it did
@@ -329,7 +328,10 @@ pub async fn told(store: &Store) -> Result<Vec<Told>, StoreError> {
     )))
     .fetch_all(&store.pool)
     .await?;
-    Ok(rows.into_iter().map(|r| Told { cooperative_id: r.cooperative_id, last_date: r.last_date, withdrawal_told: r.withdrawal_told, package: r.package }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| Told { cooperative_id: r.cooperative_id, last_date: r.last_date, withdrawal_told: r.withdrawal_told, package: r.package })
+        .collect())
 }
 
 /// Records notices (package, cooperative, kind, the date told); a notice already recorded is left. Returns how many are new.
@@ -582,10 +584,12 @@ pub async fn figures(store: &Store, tahun: i32, cooperative: Option<i64>) -> Res
 
 /// The packages of a year stored, for the report's note on what was read.
 pub async fn count(store: &Store, tahun: i32) -> Result<(i64, i64), StoreError> {
-    Ok(sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup)) FROM rup_packages p WHERE tahun = $1")
-        .bind(tahun)
-        .fetch_one(&store.pool)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup)) FROM rup_packages p WHERE tahun = $1",
+    )
+    .bind(tahun)
+    .fetch_one(&store.pool)
+    .await?)
 }
 
 /// The events of a package, oldest first: (kind, before, after, when).

@@ -152,7 +152,12 @@ async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_mo
     // Every package bought from one of our cooperatives is matched to that
     // cooperative; the report's won and lost are the mock's.
     let coop_of: BTreeMap<String, String> =
-        sqlx::query_as::<_, (String, String)>("SELECT kode_penyedia, code FROM cooperatives WHERE kode_penyedia IS NOT NULL").fetch_all(store.pool()).await.unwrap().into_iter().collect();
+        sqlx::query_as::<_, (String, String)>("SELECT kode_penyedia, code FROM cooperatives WHERE kode_penyedia IS NOT NULL")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
     let (mut won, mut lost, mut bought_from_ours) = (Decimal::ZERO, Decimal::ZERO, 0);
     for t in packages {
         let id = t["kd_rup"].to_string();
@@ -188,9 +193,10 @@ async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_mo
     .await
     .unwrap();
     let staff = Actor { user_id: None, name: "staf".into(), scope: Some(coop_id) };
-    let theirs = katalog_bridge::app::rup::list(&store, &staff, &katalog_bridge::app::rup::Ask { cooperative: Some("MJK-LAIN".into()), ..Default::default() }, today)
-        .await
-        .unwrap();
+    let theirs =
+        katalog_bridge::app::rup::list(&store, &staff, &katalog_bridge::app::rup::Ask { cooperative: Some("MJK-LAIN".into()), ..Default::default() }, today)
+            .await
+            .unwrap();
     assert!(!theirs.is_empty());
     assert!(theirs.iter().all(|p| p.matches.iter().all(|m| m.cooperative == coop_code)), "only their own matches");
 
@@ -225,9 +231,7 @@ async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_mo
     let kinds = |k: &str| {
         let k = k.to_owned();
         let store = &store;
-        async move {
-            sqlx::query_scalar::<_, String>("SELECT kind FROM rup_events WHERE kd_rup = $1 ORDER BY id").bind(k).fetch_all(store.pool()).await.unwrap()
-        }
+        async move { sqlx::query_scalar::<_, String>("SELECT kind FROM rup_events WHERE kd_rup = $1 ORDER BY id").bind(k).fetch_all(store.pool()).await.unwrap() }
     };
     assert!(kinds(&moved).await.contains(&"date".to_owned()), "{:?}", kinds(&moved).await);
     assert_eq!(kinds(&withdrawn).await.last().map(String::as_str), Some("withdrawn"));
@@ -296,10 +300,7 @@ async fn a_gateway_403_and_a_refused_token_are_told_apart_in_words() {
     let config = dir.path().join("katalog-bridge.toml");
     std::fs::write(
         &config,
-        format!(
-            "[orders]\nklpd = [\"D347\"]\ntahun = [2026]\n[inaproc]\nbase_url = {:?}\ntoken = {TOKEN:?}\nmax_attempts = 1\n",
-            server.url()
-        ),
+        format!("[orders]\nklpd = [\"D347\"]\ntahun = [2026]\n[inaproc]\nbase_url = {:?}\ntoken = {TOKEN:?}\nmax_attempts = 1\n", server.url()),
     )
     .unwrap();
     let out = common::binary().env("DATABASE_URL", url).args(["--config", config.to_str().unwrap(), "sync", "rup", "--on", "2026-12-01"]).output().unwrap();

@@ -147,7 +147,8 @@ pub fn package_glance(raw: &RawValue) -> Option<Glance> {
     let v: Version<'_> = serde_json::from_str(raw.get()).ok()?;
     let id = v.order_id.filter(|s| !s.trim().is_empty() && s.len() <= 100)?;
     let at = crate::catalog::orders::time_text(&v.last_update_date?, "last_update_date").ok()??;
-    let total = text(v.total).and_then(|t| t.parse::<Decimal>().ok()).filter(|t| t.abs() <= Decimal::from(crate::catalog::orders::MAX_AMOUNT) && t.scale() <= 2);
+    let total =
+        text(v.total).and_then(|t| t.parse::<Decimal>().ok()).filter(|t| t.abs() <= Decimal::from(crate::catalog::orders::MAX_AMOUNT) && t.scale() <= 2);
     Some(Glance {
         id: id.into_owned(),
         seller: v.kode_penyedia?.into_owned(),
@@ -184,14 +185,19 @@ pub fn plan_package(v: &Value) -> Result<crate::domain::rup::PlanPackage, String
     if pagu.is_sign_negative() {
         return Err(at(format!("pagu {pagu} is negative")));
     }
-    let tahun = text(v, "tahun_anggaran", 8).or_else(|| text(v, "tahun", 8)).and_then(|t| t.trim().parse::<i32>().ok()).ok_or_else(|| at("no tahun_anggaran".into()))?;
+    let tahun = text(v, "tahun_anggaran", 8)
+        .or_else(|| text(v, "tahun", 8))
+        .and_then(|t| t.trim().parse::<i32>().ok())
+        .ok_or_else(|| at("no tahun_anggaran".into()))?;
     let kode_klpd = text(v, "kd_klpd", 40).or_else(|| text(v, "kode_klpd", 40)).unwrap_or_default();
     let date = |key: &str| -> Result<Option<chrono::NaiveDate>, String> {
         match text(v, key, 40) {
             None => Ok(None),
             Some(t) => {
                 let day = t.trim().get(..10).unwrap_or(t.trim()).to_owned();
-                chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map(Some).map_err(|_| at(format!("{key} {:?} is not a date", t.chars().take(40).collect::<String>())))
+                chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| at(format!("{key} {:?} is not a date", t.chars().take(40).collect::<String>())))
             }
         }
     };

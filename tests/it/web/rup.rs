@@ -68,7 +68,8 @@ async fn the_liaison_sees_the_plan_with_its_matches_and_staff_see_only_their_own
     liaison.login("penghubung", PASSWORD).await;
     let (status, page) = liaison.get("/rencana").await;
     assert_eq!(status, 200, "{page}");
-    for words in ["Rencana belanja kota", "Belanja beras untuk pemberian makanan tambahan", "Belanja minyak goreng kemasan", "Jasa kebersihan", "Rp25.000.000"] {
+    for words in ["Rencana belanja kota", "Belanja beras untuk pemberian makanan tambahan", "Belanja minyak goreng kemasan", "Jasa kebersihan", "Rp25.000.000"]
+    {
         assert!(page.contains(words), "{words}: {page}");
     }
     assert!(page.contains(&mine) && page.contains(&other), "every matched cooperative is shown to the liaison");
