@@ -297,7 +297,8 @@ struct TruthQuery {
 
 /// `GET /admin/rup?tahun=`: every package of the year as served (also those
 /// withdrawn, and those taken off the list, marked `removed`), each with the
-/// orders that bought it: `{order_id, kode_penyedia, ours, total, status, bought}`.
+/// orders that bought it: `{order_id, kode_penyedia, ours, total, status,
+/// bought, order_date, updated_at}`.
 async fn truth(State(s): State<AppState>, Query(q): Query<TruthQuery>) -> Response {
     let mut mock = s.mock();
     let year = q.tahun.unwrap_or_else(|| mock.now.with_timezone(&Jakarta).year());
@@ -316,7 +317,8 @@ async fn truth(State(s): State<AppState>, Query(q): Query<TruthQuery>) -> Respon
                 .filter(|o| o.rup_code == p.kd_rup)
                 .map(|o| {
                     json!({"order_id": o.order_id, "kode_penyedia": o.kode_penyedia, "ours": ours.contains(o.kode_penyedia.as_str()),
-                           "total": o.total, "status": o.status, "bought": BOUGHT.contains(&o.status.as_str())})
+                           "total": o.total, "status": o.status, "bought": BOUGHT.contains(&o.status.as_str()),
+                           "order_date": o.order_date, "updated_at": o.updated_at})
                 })
                 .collect();
             row

@@ -1,7 +1,10 @@
 //! `report monthly`: per cooperative, the month's orders, their value, PPN,
 //! PPh 22, how many were delivered, what was paid and what is outstanding;
 //! and for the liaison the city's spending through its cooperatives by work
-//! unit. CSV or XLSX (headings in Bahasa Indonesia, amounts as numbers, text
+//! unit. Each row also gives the purchase plan's figures of the month
+//! (`store::rup::window_figures`): the budget of matched packages whose
+//! choosing begins in it, the value won by our cooperatives and lost to
+//! other sellers in it, and the share won. CSV or XLSX (headings in Bahasa Indonesia, amounts as numbers, text
 //! neutralised as in the exports).
 
 use std::collections::BTreeMap;
@@ -60,6 +63,12 @@ pub struct Row {
     pub delivered: u64,
     pub paid: Decimal,
     pub outstanding: Decimal,
+    /// The plan's budget matched to the row, of packages whose choosing begins this month.
+    pub rup_matched: Decimal,
+    /// Orders of matched plan packages won by our cooperatives this month.
+    pub rup_won: Decimal,
+    /// Matched plan packages bought from other sellers this month.
+    pub rup_lost: Decimal,
 }
 
 impl Row {
@@ -89,7 +98,38 @@ pub async fn month(
     let today = crate::domain::time::today();
     let standings: Vec<_> =
         facts.iter().map(|f| (super::fulfilment::standing(f, rules, settings, today), f.cooperative_name.clone(), f.buyer_code.clone())).collect();
-    Ok((monthly(&standings), facts.len()))
+    let mut rows = monthly(&standings);
+    let figures = crate::store::rup::window_figures(store, month.bounds(), cooperative).await?;
+    with_plan(&mut rows, figures);
+    Ok((rows, facts.len()))
+}
+
+/// Adds the plan's figures to their rows (by part and code, a work unit by
+/// its name), a row made for a cooperative or work unit with figures but no
+/// order this month; the total last.
+fn with_plan(rows: &mut Vec<Row>, figures: Vec<crate::store::rup::WindowFigures>) {
+    for f in figures {
+        let empty = f.matched.is_zero() && f.won.is_zero() && f.lost.is_zero();
+        let part: &'static str = match f.part.as_str() {
+            "koperasi" => "koperasi",
+            "satker" => "satker",
+            _ => "total",
+        };
+        let found = rows.iter().position(|r| r.part == part && (part == "total" || (part == "satker" && r.name == f.key) || (part == "koperasi" && r.code == f.key)));
+        let at = match found {
+            Some(i) => i,
+            None if empty => continue,
+            None => {
+                let before = rows.iter().position(|r| r.part == "total" || (part == "koperasi" && r.part == "satker")).unwrap_or(rows.len());
+                let code = if part == "koperasi" { f.key.clone() } else { String::new() };
+                rows.insert(before, Row { part, code, name: f.name.clone(), ..Row::default() });
+                before
+            }
+        };
+        rows[at].rup_matched = f.matched;
+        rows[at].rup_won = f.won;
+        rows[at].rup_lost = f.lost;
+    }
 }
 
 /// The month's rows: each cooperative (with its name), then each work unit, then the total.
@@ -112,15 +152,32 @@ pub fn monthly(orders: &[(Standing, String, Option<String>)]) -> Vec<Row> {
     cooperatives.into_values().chain(buyers.into_values()).chain(std::iter::once(total)).collect()
 }
 
-pub const HEADINGS: [&str; 11] =
-    ["Bagian", "Kode", "Nama", "Pesanan", "Nilai pesanan", "Nilai sebelum PPN", "PPN", "PPh 22", "Diterima pembeli", "Dibayar", "Belum dibayar"];
+pub const HEADINGS: [&str; 15] = [
+    "Bagian",
+    "Kode",
+    "Nama",
+    "Pesanan",
+    "Nilai pesanan",
+    "Nilai sebelum PPN",
+    "PPN",
+    "PPh 22",
+    "Diterima pembeli",
+    "Dibayar",
+    "Belum dibayar",
+    "Pagu RUP cocok",
+    "RUP dimenangkan",
+    "RUP dibeli dari penyedia lain",
+    "Porsi koperasi (%)",
+];
 
 enum Cell {
     Text(String),
     Number(Decimal),
+    /// A percentage (not rupiah).
+    Percent(Decimal),
 }
 
-fn cells(r: &Row) -> [Cell; 11] {
+fn cells(r: &Row) -> [Cell; 15] {
     [
         Cell::Text(r.part.into()),
         Cell::Text(r.code.clone()),
@@ -133,6 +190,13 @@ fn cells(r: &Row) -> [Cell; 11] {
         Cell::Number(Decimal::from(r.delivered)),
         Cell::Number(r.paid),
         Cell::Number(r.outstanding),
+        Cell::Number(r.rup_matched),
+        Cell::Number(r.rup_won),
+        Cell::Number(r.rup_lost),
+        match crate::rup::report::share(r.rup_won, r.rup_lost) {
+            Some(s) => Cell::Percent(s),
+            None => Cell::Text(String::new()),
+        },
     ]
 }
 
@@ -142,7 +206,7 @@ pub fn write_csv(out: impl Write, rows: &[Row]) -> Result<(), csv::Error> {
     for r in rows {
         w.write_record(cells(r).iter().map(|c| match c {
             Cell::Text(t) => neutralise(t).into_owned(),
-            Cell::Number(d) => d.normalize().to_string(),
+            Cell::Number(d) | Cell::Percent(d) => d.normalize().to_string(),
         }))?;
     }
     w.flush()?;
@@ -154,6 +218,7 @@ pub fn write_xlsx(path: &Path, month: Month, rows: &[Row]) -> Result<(), rust_xl
     let sheet = book.add_worksheet();
     sheet.set_name(format!("Laporan {}", month.label()))?;
     let money = rust_xlsxwriter::Format::new().set_num_format(super::export::RUPIAH_FORMAT);
+    let percent = rust_xlsxwriter::Format::new().set_num_format("0.0");
     for (col, h) in HEADINGS.iter().enumerate() {
         sheet.write_string(0, col as u16, *h)?;
     }
@@ -166,6 +231,9 @@ pub fn write_xlsx(path: &Path, month: Month, rows: &[Row]) -> Result<(), rust_xl
                 }
                 Cell::Number(d) => {
                     sheet.write_with_format(row, col as u16, *d, &money)?;
+                }
+                Cell::Percent(d) => {
+                    sheet.write_with_format(row, col as u16, *d, &percent)?;
                 }
             }
         }

@@ -608,3 +608,64 @@ pub async fn choices(store: &Store) -> Result<(Vec<String>, Vec<String>), StoreE
     let categories = sqlx::query_scalar("SELECT DISTINCT unnest(categories) FROM rup_matches ORDER BY 1").fetch_all(&store.pool).await?;
     Ok((units, categories))
 }
+
+/// The plan's figures of a window (a month), for `report monthly`: per
+/// cooperative (code, name), per work unit (name) and in total: the budget
+/// of matched packages whose choosing begins in the window, the value of our
+/// cooperatives' orders of matched packages made in it, and of other
+/// sellers' packages last changed in it. Of `cooperative` only when given.
+pub async fn window_figures(
+    store: &Store,
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    cooperative: Option<&str>,
+) -> Result<Vec<WindowFigures>, StoreError> {
+    let from_day = from.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    let to_day = to.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    Ok(sqlx::query_as(
+        "WITH m AS (SELECT m.kd_rup, m.cooperative_id, c.code, c.name, p.pagu, COALESCE(p.nama_satker, '') AS satker, p.tgl_awal_pemilihan
+                    FROM rup_matches m JOIN rup_packages p ON p.kd_rup = m.kd_rup JOIN cooperatives c ON c.id = m.cooperative_id
+                    WHERE ($6::text IS NULL OR c.code = $6)),
+              pkg AS (SELECT DISTINCT kd_rup, pagu, satker, tgl_awal_pemilihan FROM m),
+              won AS (SELECT o.rup_code, c.code, COALESCE(o.nama_satker, '') AS satker, o.total FROM purchase_orders o
+                      JOIN cooperatives c ON c.id = o.cooperative_id
+                      WHERE o.status = ANY($5) AND o.order_date >= $3 AND o.order_date < $4
+                        AND EXISTS (SELECT 1 FROM m WHERE m.kd_rup = o.rup_code AND m.cooperative_id = o.cooperative_id)),
+              lost AS (SELECT r.rup_code, r.total FROM rup_purchases r
+                       WHERE r.status = ANY($5) AND r.updated_at >= $3 AND r.updated_at < $4 AND r.rup_code IN (SELECT kd_rup FROM pkg)
+                         AND r.kode_penyedia NOT IN (SELECT kode_penyedia FROM cooperatives WHERE kode_penyedia IS NOT NULL))
+         SELECT 'koperasi' AS part, code AS key, min(name) AS name,
+                COALESCE(sum(pagu) FILTER (WHERE tgl_awal_pemilihan >= $1 AND tgl_awal_pemilihan < $2), 0) AS matched,
+                COALESCE((SELECT sum(w.total) FROM won w WHERE w.code = m.code), 0) AS won,
+                COALESCE((SELECT sum(l.total) FROM lost l WHERE l.rup_code IN (SELECT x.kd_rup FROM m x WHERE x.code = m.code)), 0) AS lost
+         FROM m GROUP BY code
+         UNION ALL
+         SELECT 'satker', satker, satker,
+                COALESCE(sum(pagu) FILTER (WHERE tgl_awal_pemilihan >= $1 AND tgl_awal_pemilihan < $2), 0),
+                COALESCE((SELECT sum(w.total) FROM won w WHERE w.satker = pkg.satker), 0),
+                COALESCE((SELECT sum(l.total) FROM lost l WHERE l.rup_code IN (SELECT x.kd_rup FROM pkg x WHERE x.satker = pkg.satker)), 0)
+         FROM pkg GROUP BY satker
+         UNION ALL
+         SELECT 'total', '', '',
+                COALESCE((SELECT sum(pagu) FROM pkg WHERE tgl_awal_pemilihan >= $1 AND tgl_awal_pemilihan < $2), 0),
+                COALESCE((SELECT sum(total) FROM won), 0), COALESCE((SELECT sum(total) FROM lost), 0)",
+    )
+    .bind(from_day)
+    .bind(to_day)
+    .bind(from)
+    .bind(to)
+    .bind(bought_statuses())
+    .bind(cooperative)
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// A line of [`window_figures`]: `part` is `koperasi`, `satker` or `total`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct WindowFigures {
+    pub part: String,
+    pub key: String,
+    pub name: String,
+    pub matched: Decimal,
+    pub won: Decimal,
+    pub lost: Decimal,
+}

@@ -185,6 +185,29 @@ async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_mo
     let expected_share = (won * Decimal::ONE_HUNDRED / (won + lost)).round_dp(1);
     assert_eq!(report.city.share_won_percent, Some(expected_share));
 
+    // `report monthly` gives the same, month by month: our orders by the month
+    // they were made, other sellers' by the month INAPROC last changed them.
+    let month_of = |t: &Value| {
+        let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(t.clone()).unwrap();
+        at.with_timezone(&chrono_tz::Asia::Jakarta).format("%Y-%m").to_string()
+    };
+    let mut by_month: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+    for o in packages.iter().flat_map(|t| t["orders"].as_array().unwrap()).filter(|o| o["bought"] == true) {
+        if o["ours"] == true {
+            by_month.entry(month_of(&o["order_date"])).or_default().0 += dec(&o["total"]);
+        } else {
+            by_month.entry(month_of(&o["updated_at"])).or_default().1 += dec(&o["total"]);
+        }
+    }
+    let rules = katalog_bridge::mapping::tax::TaxRules::load(&MappingSource::BuiltIn).unwrap();
+    for (month, (won, lost)) in &by_month {
+        let (rows, _) = katalog_bridge::orders::report::month(&store, &rules, &Default::default(), month.parse().unwrap(), None).await.unwrap();
+        let total = rows.iter().find(|r| r.part == "total").unwrap();
+        assert_eq!((total.rup_won, total.rup_lost), (*won, *lost), "{month}");
+        let coops: Decimal = rows.iter().filter(|r| r.part == "koperasi").map(|r| r.rup_won).sum();
+        assert_eq!(coops, *won, "{month}: the cooperatives' rows add up");
+    }
+
     // A staff member sees their own cooperative's matches only.
     let (coop_id, coop_code): (i64, String) = sqlx::query_as(
         "SELECT c.id, c.code FROM rup_matches m JOIN cooperatives c ON c.id = m.cooperative_id GROUP BY c.id, c.code ORDER BY count(*) DESC LIMIT 1",
