@@ -69,9 +69,18 @@ pub struct CatalogueOutcome {
     pub held_back: Vec<(String, i64, String, String)>,
     pub review_hours: i64,
     pub orders: OrdersOutcome,
+    pub plan: PlanOutcome,
     /// The mock catalogue, still serving (`demo --web` keeps it), and its seller accounts.
     pub server: mock_catalog::MockServer,
     pub sellers: Vec<crate::config::SellerAccount>,
+}
+
+/// The city's purchase plan read from the mock's INAPROC.
+pub struct PlanOutcome {
+    pub sync: crate::rup::RupReport,
+    pub report: crate::rup::report::Report,
+    /// The open opportunities, nearest first.
+    pub open: Vec<crate::app::rup::Package>,
 }
 
 /// The government orders that arrived on the (mock) catalogue.
@@ -107,6 +116,16 @@ async fn on_the_mock_catalogue(
     scenario = scenario.starting_near(chrono::Utc::now());
     // The demo's catalogue answers faster than the real one (6,000 a minute), so the demo takes seconds.
     scenario.rate_limit_per_minute = scenario.rate_limit_per_minute.max(6_000);
+    // The city's purchase plan, read with a data integrator's token (a demo value).
+    scenario.inaproc.get_or_insert_with(|| mock_catalog::scenario::InaprocScenario {
+        token: DEMO_INTEGRATOR_TOKEN.into(),
+        per_minute: 1000,
+        per_hour: 5000,
+        renamed_categories: Default::default(),
+        removed_categories: Vec::new(),
+    });
+    scenario.rup.get_or_insert(mock_catalog::scenario::RupScenario { packages_per_satker: 8, bought_elsewhere_percent: 40 });
+    let token = scenario.inaproc.as_ref().map(|i| i.token.clone()).unwrap_or_default();
     let review_hours = scenario.review_hours + 2;
     let sellers = seller_accounts(&scenario);
     let settings = CatalogueSettings { sellers: sellers.clone(), ..Default::default() };
@@ -131,7 +150,9 @@ async fn on_the_mock_catalogue(
     let sent_back = lines.into_iter().filter(|l| l.state.sent_back()).collect();
     let held_back = crate::store::listings::blocked_by_issue(store, Format::KatalogV6.name()).await?;
     let orders = orders_on_the_mock_catalogue(store, mappings, &client, &server.url()).await?;
+    let plan = plan_on_the_mock(store, mappings, &server.url(), &token, &orders).await?;
     Ok(CatalogueOutcome {
+        plan,
         held_back,
         orders,
         url: server.url(),
@@ -143,6 +164,33 @@ async fn on_the_mock_catalogue(
         server,
         sellers,
     })
+}
+
+/// The data integrator's token of the demo's mock INAPROC.
+const DEMO_INTEGRATOR_TOKEN: &str = "demo-integrator-kota-mojokerto";
+
+/// `sync rup` against the mock's INAPROC on the catalogue's day: the city's
+/// packages read, matched to the cooperatives, the opportunities to tell, and
+/// what the city won so far (`rup report`).
+async fn plan_on_the_mock(store: &Store, mappings: &MappingSource, url: &str, token: &str, orders: &OrdersOutcome) -> anyhow::Result<PlanOutcome> {
+    let settings = crate::config::InaprocSettings { base_url: url.to_owned(), token: Some(token.to_owned().into()), ..Default::default() };
+    let client = crate::catalog::inaproc::InaprocClient::with_store(&settings, store)?;
+    let keywords = crate::mapping::rup_keywords::Keywords::load(mappings)?;
+    let today = orders.now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    let options = crate::rup::RupOptions {
+        klpd: vec!["D347".into()],
+        years: vec![chrono::Datelike::year(&today)],
+        page: 1000,
+        today,
+        lead_days: crate::config::RupSettings::default().lead_days,
+    };
+    let sync = crate::rup::sync(store, &client, &keywords, &options).await?;
+    let operator = crate::app::Actor::operator();
+    let report = crate::app::rup::report(store, &operator, options.years[0], None).await?;
+    let ask = crate::app::rup::Ask { matched: Some(true), ..Default::default() };
+    let mut open = crate::app::rup::list(store, &operator, &ask, today).await?;
+    open.retain(|p| p.open);
+    Ok(PlanOutcome { sync, report, open })
 }
 
 /// Moves the catalogue's clock two days on, so that orders arrive for the
@@ -269,6 +317,7 @@ impl DemoOutcome {
         let _ = writeln!(out, "(katalog-bridge map --format FORMAT --issues lists what to fix, product by product)");
         self.render_catalogue(&mut out);
         self.render_orders(&mut out);
+        self.render_plan(&mut out);
         out
     }
 
@@ -396,6 +445,40 @@ impl DemoOutcome {
                 format_rupiah(r.outstanding)
             );
         }
+    }
+
+    fn render_plan(&self, out: &mut String) {
+        let p = &self.catalogue.plan;
+        let _ = writeln!(out, "\nRencana belanja kota (katalog-bridge sync rup; rup list; rup report):");
+        let _ = writeln!(out, "sync rup: {}", p.sync.summary());
+        let _ = writeln!(out, "Peluang terbuka, yang terdekat lebih dulu:");
+        for pk in p.open.iter().take(8) {
+            let coops: Vec<&str> = pk.matches.iter().map(|m| m.cooperative.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  {} {} {}, pemilihan mulai {}: {} koperasi cocok ({}...)",
+                pk.package.kd_rup,
+                format_rupiah(pk.package.pagu),
+                pk.package.nama_paket,
+                pk.package.tgl_awal_pemilihan.map(|d| d.to_string()).unwrap_or_default(),
+                coops.len(),
+                coops.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+            );
+        }
+        if p.open.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        let c = &p.report.city;
+        let _ = writeln!(
+            out,
+            "Tahun {}: pagu cocok {}, dimenangkan koperasi {}, dibeli dari penyedia lain {} (diketahui bila pesanan dibaca dari INAPROC), porsi {} (sasaran {} %)",
+            p.report.tahun,
+            format_rupiah(c.matched_budget),
+            format_rupiah(c.won),
+            format_rupiah(c.lost),
+            c.share_won_percent.map_or("-".to_owned(), |s| format!("{s} %")),
+            p.report.target_percent
+        );
     }
 }
 

@@ -163,6 +163,10 @@ async fn demo_imports_the_fixtures_and_summarises_each_cooperative() {
     }
     assert!(out.contains("18 cooperatives") && out.contains(" 332 "), "{out}");
     assert!(!out.contains("rejected rows written"), "{out}");
+    // The city's purchase plan, read from the mock's INAPROC and matched to the cooperatives.
+    let plan = out.lines().find(|l| l.starts_with("sync rup: plan packages: ")).unwrap_or_else(|| panic!("{out}"));
+    assert!(!plan.starts_with("sync rup: plan packages: 0 new") && !plan.contains(" 0 matched"), "{plan}");
+    assert!(out.contains("Peluang terbuka") && out.contains("koperasi cocok"), "{out}");
     // Each run starts afresh in a sandbox of its own, and tells the same story (the mock's seed).
     let (code, again, _) = run(common::binary().env("DATABASE_URL", &url).args(["demo", "--fixtures"]).arg(&copy).arg("--out").arg(&docs));
     assert_eq!(code, 0);
