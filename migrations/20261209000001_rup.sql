@@ -1,7 +1,9 @@
 -- The city's purchase plan (issue 36): the announced packages of each buyer
--- (RUP, read from INAPROC), each change to one as an event, the cooperatives
--- each package is an opportunity for, the packages INAPROC shows bought from
--- sellers that are not ours, and what each cooperative was told.
+-- (RUP, read from INAPROC) with the local categories each speaks of, each
+-- change to one as an event, the packages INAPROC shows bought from sellers
+-- that are not ours, and what each cooperative was told. A package is
+-- matched to every cooperative with a product of one of its categories
+-- (`rup_cooperative_categories`): matches follow the products, never stale.
 CREATE TABLE rup_packages (
     kd_rup               TEXT PRIMARY KEY,
     kode_klpd            TEXT NOT NULL,
@@ -25,12 +27,18 @@ CREATE TABLE rup_packages (
     active               BOOLEAN NOT NULL,
     -- On the announced list at the last reading of its buyer and year read to the end.
     listed               BOOLEAN NOT NULL DEFAULT true,
+    -- The local categories its name and description speak of (mappings/rup-keywords.csv).
+    categories           TEXT[] NOT NULL DEFAULT '{}',
     raw                  JSONB NOT NULL,
-    seen_in              BIGINT NOT NULL,      -- the run that last read it
     first_seen           TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at           TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX rup_packages_year ON rup_packages (kode_klpd, tahun, kd_rup);
+CREATE INDEX rup_packages_by_date ON rup_packages (tgl_awal_pemilihan, kd_rup);
+CREATE INDEX rup_packages_categories ON rup_packages USING gin (categories);
+CREATE INDEX products_category ON products (category, cooperative_id);
+-- What each cooperative lists: a package of one of these categories is an opportunity for it.
+CREATE VIEW rup_cooperative_categories AS SELECT DISTINCT cooperative_id, category FROM products;
 
 CREATE TABLE rup_events (
     id       BIGSERIAL PRIMARY KEY,
@@ -42,14 +50,6 @@ CREATE TABLE rup_events (
     at       TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX rup_events_package ON rup_events (kd_rup, id);
-
-CREATE TABLE rup_matches (
-    kd_rup          TEXT NOT NULL REFERENCES rup_packages(kd_rup) ON DELETE CASCADE,
-    cooperative_id  BIGINT NOT NULL REFERENCES cooperatives(id) ON DELETE CASCADE,
-    categories      TEXT[] NOT NULL,
-    PRIMARY KEY (kd_rup, cooperative_id)
-);
-CREATE INDEX rup_matches_cooperative ON rup_matches (cooperative_id);
 
 -- Packages of other sellers that carry a RUP code, as INAPROC's order data shows them.
 CREATE TABLE rup_purchases (

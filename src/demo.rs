@@ -186,7 +186,7 @@ async fn plan_on_the_mock(store: &Store, mappings: &MappingSource, url: &str, to
     };
     let sync = crate::rup::sync(store, &client, &keywords, &options).await?;
     let operator = crate::app::Actor::operator();
-    let report = crate::app::rup::report(store, &operator, options.years[0], None).await?;
+    let report = crate::app::rup::report(store, &operator, options.years[0], None, true).await?;
     let ask = crate::app::rup::Ask { matched: Some(true), ..Default::default() };
     let mut open = crate::app::rup::list(store, &operator, &ask, today).await?;
     open.retain(|p| p.open);

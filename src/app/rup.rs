@@ -198,11 +198,17 @@ async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today: Nai
         .collect())
 }
 
+/// The open opportunities a cooperative is shown at most, nearest first.
+const OPPORTUNITIES_SHOWN: i64 = 200;
+
 /// A cooperative's open opportunities on `today`, nearest first: the staff's
 /// own, or the one the liaison names.
 pub async fn opportunities(store: &Store, actor: &Actor, cooperative: Option<&str>, today: NaiveDate) -> Result<Vec<Package>, RupError> {
     let Some(id) = scope(store, actor, cooperative).await? else { return Ok(Vec::new()) };
-    let listed = stored::list(store, &Filter { cooperative: Some(id), matched: Some(true), ..Default::default() }).await?;
+    // Those whose choosing begins after today, the nearest first.
+    let from = today.succ_opt();
+    let listed =
+        stored::list(store, &Filter { cooperative: Some(id), matched: Some(true), from, limit: Some(OPPORTUNITIES_SHOWN), ..Default::default() }).await?;
     let mut packages = shape(store, listed, Some(id), today).await?;
     packages.retain(|p| p.open);
     Ok(packages)
@@ -215,11 +221,11 @@ pub async fn for_notice(store: &Store, kd_rup: &str, cooperative_id: i64, today:
     Ok(packages.pop())
 }
 
-/// What the city won of its year's plan: per cooperative (the staff's own
-/// only), per work unit and for the city.
-pub async fn report(store: &Store, actor: &Actor, tahun: i32, cooperative: Option<&str>) -> Result<Report, RupError> {
+/// What the city won of its year's plan: per work unit and for the city,
+/// and per cooperative (the staff's own only) when `per_cooperative`.
+pub async fn report(store: &Store, actor: &Actor, tahun: i32, cooperative: Option<&str>, per_cooperative: bool) -> Result<Report, RupError> {
     let id = scope(store, actor, cooperative).await?;
-    let (per_coop, per_unit, city) = stored::figures(store, tahun, id).await?;
+    let (per_coop, per_unit, city) = stored::figures(store, tahun, id, per_cooperative).await?;
     let (read, matched) = stored::count(store, tahun).await?;
     Ok(Report {
         tahun,

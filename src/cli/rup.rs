@@ -50,7 +50,7 @@ pub(super) async fn run(command: RupCommand, settings: &Settings) -> anyhow::Res
         RupCommand::Report { tahun, cooperative, json } => {
             let tahun = tahun.unwrap_or_else(|| chrono::Datelike::year(&crate::domain::time::today()));
             with_store(settings, async |store| {
-                let report = crate::app::rup::report(store, &Actor::operator(), tahun, cooperative.as_deref()).await?;
+                let report = crate::app::rup::report(store, &Actor::operator(), tahun, cooperative.as_deref(), true).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&report)?);
                     return Ok(EXIT_OK);

@@ -17,6 +17,9 @@ pub struct Keywords {
     /// Per pattern: its category's index, and whether it excludes.
     patterns: Vec<(usize, bool)>,
     searcher: AhoCorasick,
+    /// What the words read as (a digest of the file): the packages' categories
+    /// are read again when it changes.
+    pub fingerprint: String,
 }
 
 /// The longest word or phrase, and the most of them, a file may have.
@@ -71,7 +74,14 @@ impl Keywords {
             }
         }
         let searcher = AhoCorasickBuilder::new().match_kind(MatchKind::Standard).build(&words).map_err(|e| (0, e.to_string()))?;
-        Ok(Self { categories, patterns, searcher })
+        use sha2::Digest;
+        let fingerprint = sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Self { categories, patterns, searcher, fingerprint })
+    }
+
+    /// The categories a package's name and description speak of.
+    pub fn of_package(&self, name: &str, description: &str) -> Vec<String> {
+        self.categories_of(&format!("{name}\n{description}")).into_iter().map(str::to_owned).collect()
     }
 
     /// The categories `text` speaks of, in the file's order.

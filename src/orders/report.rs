@@ -115,7 +115,8 @@ fn with_plan(rows: &mut Vec<Row>, figures: Vec<crate::store::rup::WindowFigures>
             "satker" => "satker",
             _ => "total",
         };
-        let found = rows.iter().position(|r| r.part == part && (part == "total" || (part == "satker" && r.name == f.key) || (part == "koperasi" && r.code == f.key)));
+        let found =
+            rows.iter().position(|r| r.part == part && (part == "total" || (part == "satker" && r.name == f.key) || (part == "koperasi" && r.code == f.key)));
         let at = match found {
             Some(i) => i,
             None if empty => continue,

@@ -4,19 +4,21 @@
 //! packages are read from INAPROC's RUP endpoint page by page, under the
 //! shared quota, and each page is saved in a transaction of its own (a
 //! change of budget, date or standing is an event). Only a page is held at a
-//! time. A year read to its end withdraws the packages it no longer lists.
-//! Then every package of those years is matched to the cooperatives whose
-//! products are of a category it speaks of (`mappings/rup-keywords.csv`),
-//! and the cooperatives are told of their open opportunities, through the
-//! outbox, once each: when first seen, or `lead_days` before the choosing
-//! begins, whichever comes later; a package moved or withdrawn after that
-//! sends one short correction.
+//! time, while the next is fetched. A year read to its end withdraws the
+//! packages it no longer lists. Each package keeps the local categories its
+//! name and description speak of (`mappings/rup-keywords.csv`), read as it
+//! is saved (all of them again when the words change); it is an opportunity
+//! for every cooperative with a product of one of them, so matches follow
+//! the products. The cooperatives are then told of their open opportunities,
+//! through the outbox, once each: when first seen, or `lead_days` before the
+//! choosing begins, whichever comes later; a package moved or withdrawn
+//! after that sends one short correction.
 //!
 //! Every step is idempotent: a run cut short is run again.
 
 pub mod report;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use tracing::Instrument;
@@ -28,8 +30,8 @@ use crate::mapping::rup_keywords::Keywords;
 use crate::store::rup::{self as stored, SaveCounts};
 use crate::store::{Store, StoreError, runs};
 
-/// Packages matched per transaction.
-const MATCH_CHUNK: i64 = 2_000;
+/// Packages whose categories are read again per transaction.
+const CATEGORY_CHUNK: i64 = 2_000;
 /// Pages of one buyer's year read at most.
 const MAX_PAGES: u32 = 10_000;
 /// Problems shown in a report (all are counted).
@@ -81,9 +83,10 @@ pub struct RupReport {
     pub unreadable: Vec<String>,
     /// Reads that failed (buyer and year, why): the run is partial.
     pub failures: Vec<(String, String)>,
-    /// Packages matched to at least one cooperative, and the matches.
+    /// Packages of the years read that fit at least one cooperative's products.
     pub matched_packages: u64,
-    pub matches: u64,
+    /// Packages whose categories were read again (the words changed).
+    pub recategorized: u64,
     pub opportunities_told: u64,
     pub corrections_told: u64,
 }
@@ -97,9 +100,9 @@ impl RupReport {
     pub fn summary(&self) -> String {
         let p = &self.packages;
         let mut s = format!(
-            "plan packages: {} new, {} changed, {} unchanged, {} no longer listed; {} matched to cooperatives ({} matches); \
+            "plan packages: {} new, {} changed, {} unchanged, {} no longer listed; {} fit our cooperatives' products; \
              {} opportunities and {} corrections to tell",
-            p.new, p.changed, p.unchanged, self.unlisted, self.matched_packages, self.matches, self.opportunities_told, self.corrections_told
+            p.new, p.changed, p.unchanged, self.unlisted, self.matched_packages, self.opportunities_told, self.corrections_told
         );
         if self.unreadable_count > 0 {
             s.push_str(&format!("\n{} packages could not be read:", self.unreadable_count));
@@ -143,17 +146,23 @@ pub async fn sync(store: &Store, client: &InaprocClient, keywords: &Keywords, op
 }
 
 async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, options: &RupOptions, run: i64, report: &mut RupReport) -> Result<(), RupError> {
+    // Words changed since the categories were read: every package is read again first.
+    if stored::keywords_read_with(store).await?.as_deref() != Some(keywords.fingerprint.as_str()) {
+        report.recategorized = recategorize(store, keywords).await?;
+        stored::set_keywords_read_with(store, &keywords.fingerprint).await?;
+    }
     for klpd in &options.klpd {
         for &year in &options.years {
-            match read_year(store, client, (klpd, year), options.page, run, report).await? {
-                Ok(()) => report.unlisted += stored::close_unseen(store, klpd, year, run).await?,
+            let mut seen = HashSet::new();
+            match read_year(store, client, keywords, (klpd, year), options.page, run, &mut seen, report).await? {
+                Ok(()) => report.unlisted += stored::close_unseen(store, (klpd, year), &seen, run).await?,
                 Err(e) => report.failures.push((format!("RUP {klpd} {year}"), e.to_string())),
             }
             stop_if_asked()?;
-            let (packages, matches) = match_year(store, keywords, klpd, year).await?;
-            report.matched_packages += packages;
-            report.matches += matches;
         }
+    }
+    for &year in &options.years {
+        report.matched_packages += u64::try_from(stored::count(store, year).await?.1).unwrap_or(0);
     }
     let (opportunities, corrections) = queue_notices(store, options.today, options.lead_days).await?;
     report.opportunities_told = opportunities;
@@ -161,83 +170,93 @@ async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, op
     Ok(())
 }
 
-/// Reads one buyer's year, page by page, each saved as it comes: the
-/// inner `Err` when a page could not be fetched (what was saved is kept).
+/// Reads one buyer's year, page by page, each saved while the next is
+/// fetched: the inner `Err` when a page could not be fetched (what was saved
+/// is kept). `seen` gathers the packages listed.
+#[allow(clippy::too_many_arguments)]
 async fn read_year(
     store: &Store,
     client: &InaprocClient,
+    keywords: &Keywords,
     (klpd, year): (&str, i32),
     limit: u32,
     run: i64,
+    seen: &mut HashSet<String>,
     report: &mut RupReport,
 ) -> Result<Result<(), InaprocError>, RupError> {
     let query = Query::plan_packages(klpd, year);
     let mut cursor: Option<String> = None;
+    let mut page = match client.page(&query, None, limit).await {
+        Ok(page) => page,
+        Err(e) => return Ok(Err(e)),
+    };
     for _ in 0..MAX_PAGES {
         stop_if_asked()?;
-        let page = match client.page(&query, cursor.as_deref(), limit).await {
-            Ok(page) => page,
-            Err(e) => return Ok(Err(e)),
-        };
-        let mut packages = Vec::with_capacity(page.rows.len());
-        for row in &page.rows {
-            match wire::row(row).and_then(|v| wire::plan_package(&v).map(|p| (p, v))) {
-                Ok((mut p, v)) => {
-                    if p.kode_klpd.is_empty() {
-                        p.kode_klpd = klpd.to_owned();
-                    }
-                    packages.push((p, v));
-                }
-                Err(why) => {
-                    report.unreadable_count += 1;
-                    if report.unreadable.len() < SHOWN_PROBLEMS {
-                        report.unreadable.push(why);
-                    }
-                }
+        let next = page.next_cursor(cursor.as_deref()).map(str::to_owned);
+        let fetch = async {
+            match &next {
+                Some(c) => Some(client.page(&query, Some(c), limit).await),
+                None => None,
             }
-        }
-        report.packages.add(stored::save_page(store, run, (klpd, year), &packages).await?);
-        match page.next_cursor(cursor.as_deref()) {
-            Some(next) => cursor = Some(next.to_owned()),
+        };
+        let packages = read_page(&page, keywords, klpd, report);
+        seen.extend(packages.iter().map(|p| p.0.kd_rup.clone()));
+        let (saved, fetched) = tokio::join!(stored::save_page(store, run, (klpd, year), &packages), fetch);
+        report.packages.add(saved?);
+        match fetched {
             None => return Ok(Ok(())),
+            Some(Err(e)) => return Ok(Err(e)),
+            Some(Ok(p)) => {
+                cursor = next;
+                page = p;
+            }
         }
     }
     Ok(Err(InaprocError::Unreadable { path: crate::catalog::inaproc::RUP_PAKET, why: format!("more than {MAX_PAGES} pages") }))
 }
 
-/// Matches every package of a buyer's year to the cooperatives listing
-/// goods of a category it speaks of, chunk by chunk (each replaced in a
-/// transaction). Returns the packages matched and the matches.
-pub async fn match_year(store: &Store, keywords: &Keywords, klpd: &str, year: i32) -> Result<(u64, u64), RupError> {
-    let mut by_category: HashMap<String, Vec<i64>> = HashMap::new();
-    for (cooperative, category) in stored::cooperative_categories(store).await? {
-        by_category.entry(category).or_default().push(cooperative);
-    }
-    let (mut packages, mut matches) = (0, 0);
-    let mut after = String::new();
-    loop {
-        let chunk = stored::texts_after(store, klpd, year, &after, MATCH_CHUNK).await?;
-        let Some(last) = chunk.last() else { break };
-        after = last.0.clone();
-        let mut rows = Vec::new();
-        for (kd_rup, name, description) in &chunk {
-            let mut cooperatives: HashMap<i64, BTreeSet<&str>> = HashMap::new();
-            for category in keywords.categories_of(&format!("{name}\n{description}")) {
-                for &c in by_category.get(category).map(Vec::as_slice).unwrap_or_default() {
-                    cooperatives.entry(c).or_default().insert(category);
+/// A page's packages with their categories; those that cannot be read are counted, the first few said.
+fn read_page(page: &crate::catalog::inaproc::Page, keywords: &Keywords, klpd: &str, report: &mut RupReport) -> Vec<stored::Read> {
+    let mut packages = Vec::with_capacity(page.rows.len());
+    for row in &page.rows {
+        match wire::row(row).and_then(|v| wire::plan_package(&v).map(|p| (p, v))) {
+            Ok((mut p, v)) => {
+                if p.kode_klpd.is_empty() {
+                    p.kode_klpd = klpd.to_owned();
+                }
+                let categories = keywords.of_package(&p.nama_paket, &p.uraian);
+                packages.push((p, categories, v));
+            }
+            Err(why) => {
+                report.unreadable_count += 1;
+                if report.unreadable.len() < SHOWN_PROBLEMS {
+                    report.unreadable.push(why);
                 }
             }
-            packages += u64::from(!cooperatives.is_empty());
-            for (c, categories) in cooperatives {
-                rows.push((kd_rup.clone(), c, categories.into_iter().map(str::to_owned).collect::<Vec<_>>()));
-            }
         }
-        matches += rows.len() as u64;
-        let ids: Vec<String> = chunk.into_iter().map(|c| c.0).collect();
-        stored::replace_matches(store, &ids, &rows).await?;
+    }
+    packages
+}
+
+/// Reads every stored package's categories again with `keywords`, chunk by
+/// chunk. Returns how many packages were read.
+pub async fn recategorize(store: &Store, keywords: &Keywords) -> Result<u64, RupError> {
+    let (mut read, mut after) = (0, String::new());
+    loop {
+        let chunk = stored::texts_after(store, &after, CATEGORY_CHUNK).await?;
+        let Some(last) = chunk.last() else { return Ok(read) };
+        after = last.0.clone();
+        read += chunk.len() as u64;
+        let rows: Vec<(String, Vec<String>)> = chunk
+            .into_iter()
+            .map(|(k, name, description)| {
+                let categories = keywords.of_package(&name, &description);
+                (k, categories)
+            })
+            .collect();
+        stored::set_categories(store, &rows).await?;
         stop_if_asked()?;
     }
-    Ok((packages, matches))
 }
 
 /// Records what each cooperative is to be told, as of `today`: an open

@@ -46,6 +46,8 @@ pub struct Row {
     pub announced: bool,
     pub active: bool,
     pub listed: bool,
+    /// The local categories it speaks of.
+    pub categories: Vec<String>,
 }
 
 impl Row {
@@ -78,33 +80,37 @@ impl Row {
 /// The columns of a [`Row`], of the packages' table as `p`.
 const P_COLUMNS: &str = "p.kd_rup, p.kode_klpd, p.tahun, p.nama_paket, p.uraian, p.kd_satker, p.nama_satker, p.pagu, p.metode, p.jenis, p.status_ukm,
      p.status_pdn, p.nama_ppk, p.tgl_awal_pemilihan, p.tgl_akhir_pemilihan, p.tgl_awal_kontrak, p.tgl_akhir_kontrak, p.sumber_dana, p.announced, p.active,
-     p.listed";
+     p.listed, p.categories";
+
+/// A package read, with the categories it speaks of and its raw JSON.
+pub type Read = (PlanPackage, Vec<String>, serde_json::Value);
 
 /// Saves a page of packages read in run `run` (the buyer and year given
-/// where a row did not say them), each with its raw JSON: new ones added,
-/// changed ones updated, and an event for each change of budget, date or
-/// standing, in one transaction. A package read twice in the page counts once (the last).
-pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page: &[(PlanPackage, serde_json::Value)]) -> Result<SaveCounts, StoreError> {
+/// where a row did not say them): new ones added, changed ones updated (a
+/// copy the same as the stored one costs no write), and an event for each
+/// change of budget, date or standing, in one transaction. A package read
+/// twice in the page counts once (the last). One run of the job writes at a
+/// time (its lock), so the rows read before are not locked.
+pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page: &[Read]) -> Result<SaveCounts, StoreError> {
     let mut last: HashMap<&str, usize> = HashMap::new();
-    for (i, (p, _)) in page.iter().enumerate() {
+    for (i, (p, _, _)) in page.iter().enumerate() {
         last.insert(p.kd_rup.as_str(), i);
     }
     let mut chosen: Vec<usize> = last.into_values().collect();
     chosen.sort_unstable();
     let ids: Vec<&str> = chosen.iter().map(|&i| page[i].0.kd_rup.as_str()).collect();
     let mut tx = store.pool.begin().await?;
-    let before: Vec<(String, Decimal, Option<NaiveDate>, bool)> = sqlx::query_as(
-        "SELECT kd_rup, pagu, tgl_awal_pemilihan, announced AND active AND listed FROM rup_packages WHERE kd_rup = ANY($1) ORDER BY kd_rup FOR UPDATE",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
+    let before: Vec<(String, Decimal, Option<NaiveDate>, bool)> =
+        sqlx::query_as("SELECT kd_rup, pagu, tgl_awal_pemilihan, announced AND active AND listed FROM rup_packages WHERE kd_rup = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await?;
     let before: HashMap<String, (Decimal, Option<NaiveDate>, bool)> = before.into_iter().map(|(k, p, d, o)| (k, (p, d, o))).collect();
     let mut counts = SaveCounts::default();
     let mut events: Vec<Event> = Vec::new();
     let mut rows = Vec::with_capacity(chosen.len());
     for &i in &chosen {
-        let (p, raw) = &page[i];
+        let (p, categories, raw) = &page[i];
         let found = changes(before.get(&p.kd_rup), p);
         match before.get(&p.kd_rup) {
             None => counts.new += 1,
@@ -120,28 +126,29 @@ pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page:
             row["tahun"] = year.into();
         }
         row["raw"] = raw.clone();
+        row["categories"] = serde_json::json!(categories);
         rows.push(row);
     }
     sqlx::query(
         "INSERT INTO rup_packages (kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn,
                                    nama_ppk, tgl_awal_pemilihan, tgl_akhir_pemilihan, tgl_awal_kontrak, tgl_akhir_kontrak, sumber_dana, announced, active,
-                                   listed, raw, seen_in)
+                                   listed, categories, raw)
          SELECT r.kd_rup, r.kode_klpd, r.tahun, r.nama_paket, r.uraian, r.kd_satker, r.nama_satker, r.pagu, r.metode, r.jenis, r.status_ukm, r.status_pdn,
                 r.nama_ppk, r.tgl_awal_pemilihan, r.tgl_akhir_pemilihan, r.tgl_awal_kontrak, r.tgl_akhir_kontrak, r.sumber_dana, r.announced, r.active,
-                true, r.raw, $2
+                true, r.categories, r.raw
          FROM jsonb_to_recordset($1) AS r(kd_rup text, kode_klpd text, tahun int, nama_paket text, uraian text, kd_satker text, nama_satker text,
               pagu numeric, metode text, jenis text, status_ukm bool, status_pdn bool, nama_ppk text, tgl_awal_pemilihan date, tgl_akhir_pemilihan date,
-              tgl_awal_kontrak date, tgl_akhir_kontrak date, sumber_dana text, announced bool, active bool, raw jsonb)
+              tgl_awal_kontrak date, tgl_akhir_kontrak date, sumber_dana text, announced bool, active bool, categories text[], raw jsonb)
          ON CONFLICT (kd_rup) DO UPDATE SET kode_klpd = EXCLUDED.kode_klpd, tahun = EXCLUDED.tahun, nama_paket = EXCLUDED.nama_paket,
              uraian = EXCLUDED.uraian, kd_satker = EXCLUDED.kd_satker, nama_satker = EXCLUDED.nama_satker, pagu = EXCLUDED.pagu,
              metode = EXCLUDED.metode, jenis = EXCLUDED.jenis, status_ukm = EXCLUDED.status_ukm, status_pdn = EXCLUDED.status_pdn,
              nama_ppk = EXCLUDED.nama_ppk, tgl_awal_pemilihan = EXCLUDED.tgl_awal_pemilihan, tgl_akhir_pemilihan = EXCLUDED.tgl_akhir_pemilihan,
              tgl_awal_kontrak = EXCLUDED.tgl_awal_kontrak, tgl_akhir_kontrak = EXCLUDED.tgl_akhir_kontrak, sumber_dana = EXCLUDED.sumber_dana,
-             announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, raw = EXCLUDED.raw, seen_in = EXCLUDED.seen_in,
-             updated_at = CASE WHEN rup_packages.raw IS DISTINCT FROM EXCLUDED.raw THEN now() ELSE rup_packages.updated_at END",
+             announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, categories = EXCLUDED.categories, raw = EXCLUDED.raw,
+             updated_at = now()
+         WHERE rup_packages.raw IS DISTINCT FROM EXCLUDED.raw OR NOT rup_packages.listed OR rup_packages.categories IS DISTINCT FROM EXCLUDED.categories",
     )
     .bind(serde_json::Value::Array(rows))
-    .bind(run)
     .execute(&mut *tx)
     .await?;
     if !events.is_empty() {
@@ -180,20 +187,22 @@ fn changes(before: Option<&(Decimal, Option<NaiveDate>, bool)>, p: &PlanPackage)
 }
 
 /// After a reading of a buyer's year read to its end: the packages it did
-/// not list are withdrawn (an event each). Returns how many.
-pub async fn close_unseen(store: &Store, klpd: &str, year: i32, run: i64) -> Result<u64, StoreError> {
-    let mut tx = store.pool.begin().await?;
-    let gone: Vec<(String, bool)> = sqlx::query_as(
-        "WITH gone AS (SELECT kd_rup, announced AND active AS was_open FROM rup_packages
-                       WHERE kode_klpd = $1 AND tahun = $2 AND seen_in <> $3 AND listed FOR UPDATE)
-         UPDATE rup_packages p SET listed = false, updated_at = now() FROM gone WHERE p.kd_rup = gone.kd_rup RETURNING p.kd_rup, gone.was_open",
-    )
-    .bind(klpd)
-    .bind(year)
-    .bind(run)
-    .fetch_all(&mut *tx)
-    .await?;
+/// not list (`seen` holds those it did) are withdrawn, an event each if they
+/// were open. Returns how many.
+pub async fn close_unseen(store: &Store, (klpd, year): (&str, i32), seen: &std::collections::HashSet<String>, run: i64) -> Result<u64, StoreError> {
+    let listed: Vec<(String, bool)> = sqlx::query_as("SELECT kd_rup, announced AND active FROM rup_packages WHERE kode_klpd = $1 AND tahun = $2 AND listed")
+        .bind(klpd)
+        .bind(year)
+        .fetch_all(&store.pool)
+        .await?;
+    let gone: Vec<(String, bool)> = listed.into_iter().filter(|(k, _)| !seen.contains(k)).collect();
+    if gone.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<&str> = gone.iter().map(|(k, _)| k.as_str()).collect();
     let withdrawn: Vec<&str> = gone.iter().filter(|(_, was_open)| *was_open).map(|(k, _)| k.as_str()).collect();
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("UPDATE rup_packages SET listed = false, updated_at = now() WHERE kd_rup = ANY($1)").bind(&ids).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO rup_events (kd_rup, kind, run_id) SELECT k, 'withdrawn', $2 FROM unnest($1::text[]) AS k")
         .bind(&withdrawn)
         .bind(run)
@@ -203,39 +212,47 @@ pub async fn close_unseen(store: &Store, klpd: &str, year: i32, run: i64) -> Res
     Ok(gone.len() as u64)
 }
 
-/// The texts matching reads: packages of a buyer's year after `after` (by `kd_rup`), `limit` at most.
-pub async fn texts_after(store: &Store, klpd: &str, year: i32, after: &str, limit: i64) -> Result<Vec<(String, String, String)>, StoreError> {
-    Ok(sqlx::query_as("SELECT kd_rup, nama_paket, uraian FROM rup_packages WHERE kode_klpd = $1 AND tahun = $2 AND kd_rup > $3 ORDER BY kd_rup LIMIT $4")
-        .bind(klpd)
-        .bind(year)
+/// The texts categories are read from: every package after `after` (by `kd_rup`), `limit` at most.
+pub async fn texts_after(store: &Store, after: &str, limit: i64) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(sqlx::query_as("SELECT kd_rup, nama_paket, uraian FROM rup_packages WHERE kd_rup > $1 ORDER BY kd_rup LIMIT $2")
         .bind(after)
         .bind(limit)
         .fetch_all(&store.pool)
         .await?)
 }
 
-/// Each cooperative's local categories (of every product it lists, held back or not).
-pub async fn cooperative_categories(store: &Store) -> Result<Vec<(i64, String)>, StoreError> {
-    Ok(sqlx::query_as("SELECT DISTINCT cooperative_id, category FROM products ORDER BY 1, 2").fetch_all(&store.pool).await?)
-}
-
-/// Replaces the matches of the packages `ids` with `matches` (package, cooperative, categories), in one transaction.
-pub async fn replace_matches(store: &Store, ids: &[String], matches: &[(String, i64, Vec<String>)]) -> Result<(), StoreError> {
-    let mut tx = store.pool.begin().await?;
-    sqlx::query("DELETE FROM rup_matches WHERE kd_rup = ANY($1)").bind(ids).execute(&mut *tx).await?;
-    let categories: Vec<String> = matches.iter().map(|m| m.2.join("\u{1f}")).collect();
+/// Sets the categories of packages (read again with other words).
+pub async fn set_categories(store: &Store, rows: &[(String, Vec<String>)]) -> Result<(), StoreError> {
+    let categories: Vec<String> = rows.iter().map(|r| r.1.join("\u{1f}")).collect();
     sqlx::query(
-        "INSERT INTO rup_matches (kd_rup, cooperative_id, categories)
-         SELECT k, c, string_to_array(cats, chr(31)) FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(k, c, cats)",
+        "UPDATE rup_packages p SET categories = CASE WHEN t.cats = '' THEN '{}'::text[] ELSE string_to_array(t.cats, chr(31)) END
+         FROM unnest($1::text[], $2::text[]) AS t(k, cats) WHERE p.kd_rup = t.k",
     )
-    .bind(matches.iter().map(|m| m.0.as_str()).collect::<Vec<_>>())
-    .bind(matches.iter().map(|m| m.1).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
     .bind(&categories)
-    .execute(&mut *tx)
+    .execute(&store.pool)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
+
+/// The words' fingerprint the stored categories were read with.
+pub async fn keywords_read_with(store: &Store) -> Result<Option<String>, StoreError> {
+    super::publications::cursor(store, KEYWORDS_CURSOR).await
+}
+
+pub async fn set_keywords_read_with(store: &Store, fingerprint: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sync_cursors (name, cursor, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (name) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()",
+    )
+    .bind(KEYWORDS_CURSOR)
+    .bind(fingerprint)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+const KEYWORDS_CURSOR: &str = "rup:keywords";
 
 /// Packages of other sellers carrying a RUP code, as INAPROC's orders show them (newer copies win).
 pub async fn save_purchases(store: &Store, rows: &[Purchase]) -> Result<(), StoreError> {
@@ -280,10 +297,11 @@ fn bought_statuses() -> Vec<String> {
 /// due within `lead_days` of `today` (the caller applies the open rule).
 pub async fn not_yet_told(store: &Store, today: NaiveDate, lead_days: i32) -> Result<Vec<(i64, Row)>, StoreError> {
     let rows: Vec<WithCooperative> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT m.cooperative_id, {P_COLUMNS} FROM rup_matches m JOIN rup_packages p ON p.kd_rup = m.kd_rup
+        "SELECT DISTINCT ON (p.tgl_awal_pemilihan, p.kd_rup, cc.cooperative_id) cc.cooperative_id, {P_COLUMNS}
+         FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories)
          WHERE p.tgl_awal_pemilihan > $1 AND p.tgl_awal_pemilihan - $2 <= $1
-           AND NOT EXISTS (SELECT 1 FROM rup_notices n WHERE n.kd_rup = m.kd_rup AND n.cooperative_id = m.cooperative_id AND n.kind = 'opportunity')
-         ORDER BY p.tgl_awal_pemilihan, m.kd_rup, m.cooperative_id"
+           AND NOT EXISTS (SELECT 1 FROM rup_notices n WHERE n.kd_rup = p.kd_rup AND n.cooperative_id = cc.cooperative_id AND n.kind = 'opportunity')
+         ORDER BY p.tgl_awal_pemilihan, p.kd_rup, cc.cooperative_id"
     )))
     .bind(today)
     .bind(lead_days)
@@ -459,12 +477,12 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {P_COLUMNS} FROM rup_packages p
          WHERE ($1::int IS NULL OR p.tahun = $1)
-           AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup AND m.cooperative_id = $2))
+           AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM rup_cooperative_categories cc WHERE cc.cooperative_id = $2 AND cc.category = ANY(p.categories)))
            AND ($3::date IS NULL OR (p.tgl_awal_pemilihan >= $3 AND p.tgl_awal_pemilihan < $4))
            AND ($5::text IS NULL OR p.nama_satker = $5)
-           AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup AND $6 = ANY(m.categories)))
+           AND ($6::text IS NULL OR $6 = ANY(p.categories))
            AND (NOT $7 OR p.status_ukm)
-           AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup))
+           AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM rup_cooperative_categories cc WHERE cc.category = ANY(p.categories)))
            AND ($10::date IS NULL OR p.tgl_awal_pemilihan >= $10)
          ORDER BY p.tgl_awal_pemilihan NULLS LAST, p.kd_rup LIMIT $9"
     )))
@@ -482,8 +500,9 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.kd_rup.as_str()).collect();
     let matches: Vec<(String, i64, String, String, Vec<String>)> = sqlx::query_as(
-        "SELECT m.kd_rup, c.id, c.code, c.name, m.categories FROM rup_matches m JOIN cooperatives c ON c.id = m.cooperative_id
-         WHERE m.kd_rup = ANY($1) ORDER BY c.code",
+        "SELECT p.kd_rup, c.id, c.code, c.name, array_agg(DISTINCT cc.category ORDER BY cc.category)
+         FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories) JOIN cooperatives c ON c.id = cc.cooperative_id
+         WHERE p.kd_rup = ANY($1) GROUP BY p.kd_rup, c.id, c.code, c.name ORDER BY c.code",
     )
     .bind(&ids)
     .fetch_all(&store.pool)
@@ -540,27 +559,33 @@ pub struct Figures {
 /// The report's figures for a year: per cooperative, per work unit and for
 /// the city (one line, key ""), over the matched packages (of one
 /// cooperative when `cooperative` is given).
-pub async fn figures(store: &Store, tahun: i32, cooperative: Option<i64>) -> Result<(Vec<Figures>, Vec<Figures>, Figures), StoreError> {
+pub async fn figures(store: &Store, tahun: i32, cooperative: Option<i64>, per_cooperative: bool) -> Result<(Vec<Figures>, Vec<Figures>, Figures), StoreError> {
     let bought = bought_statuses();
-    let base = "WITH m AS (SELECT m.kd_rup, m.cooperative_id, p.pagu, COALESCE(p.nama_satker, '') AS satker FROM rup_matches m
-                           JOIN rup_packages p ON p.kd_rup = m.kd_rup WHERE p.tahun = $1 AND ($2::bigint IS NULL OR m.cooperative_id = $2)),
+    let base = "WITH cc AS (SELECT * FROM rup_cooperative_categories WHERE $2::bigint IS NULL OR cooperative_id = $2),
+              m AS (SELECT DISTINCT p.kd_rup, cc.cooperative_id, p.pagu, COALESCE(p.nama_satker, '') AS satker
+                    FROM rup_packages p JOIN cc ON cc.category = ANY(p.categories) WHERE p.tahun = $1),
               won AS (SELECT rup_code, cooperative_id, sum(total) AS v FROM purchase_orders WHERE status = ANY($3) AND rup_code IS NOT NULL GROUP BY 1, 2),
               lost AS (SELECT rup_code, sum(total) AS v FROM rup_purchases WHERE status = ANY($3)
                          AND kode_penyedia NOT IN (SELECT kode_penyedia FROM cooperatives WHERE kode_penyedia IS NOT NULL) GROUP BY 1),
-              pkg AS (SELECT DISTINCT kd_rup, pagu, satker FROM m),
+              pkg AS (SELECT p.kd_rup, p.pagu, COALESCE(p.nama_satker, '') AS satker FROM rup_packages p
+                      WHERE p.tahun = $1 AND EXISTS (SELECT 1 FROM cc WHERE cc.category = ANY(p.categories))),
               pkg_won AS (SELECT pkg.kd_rup, COALESCE(sum(won.v), 0) AS v FROM pkg LEFT JOIN won ON won.rup_code = pkg.kd_rup
                             AND ($2::bigint IS NULL OR won.cooperative_id = $2) GROUP BY 1)";
-    let per_coop: Vec<Figures> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{base} SELECT c.code AS key, c.name, count(*) AS packages, sum(m.pagu) AS matched,
+    let per_coop: Vec<Figures> = if !per_cooperative {
+        Vec::new()
+    } else {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{base} SELECT c.code AS key, c.name, count(*) AS packages, sum(m.pagu) AS matched,
                 COALESCE(sum((SELECT w.v FROM won w WHERE w.rup_code = m.kd_rup AND w.cooperative_id = m.cooperative_id)), 0) AS won,
                 COALESCE(sum((SELECT l.v FROM lost l WHERE l.rup_code = m.kd_rup)), 0) AS lost
          FROM m JOIN cooperatives c ON c.id = m.cooperative_id GROUP BY c.code, c.name ORDER BY c.code"
-    )))
-    .bind(tahun)
-    .bind(cooperative)
-    .bind(&bought)
-    .fetch_all(&store.pool)
-    .await?;
+        )))
+        .bind(tahun)
+        .bind(cooperative)
+        .bind(&bought)
+        .fetch_all(&store.pool)
+        .await?
+    };
     let per_unit: Vec<Figures> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{base} SELECT pkg.satker AS key, pkg.satker AS name, count(*) AS packages, sum(pkg.pagu) AS matched, sum(pw.v) AS won,
                 COALESCE(sum((SELECT l.v FROM lost l WHERE l.rup_code = pkg.kd_rup)), 0) AS lost
@@ -585,7 +610,8 @@ pub async fn figures(store: &Store, tahun: i32, cooperative: Option<i64>) -> Res
 /// The packages of a year stored, for the report's note on what was read.
 pub async fn count(store: &Store, tahun: i32) -> Result<(i64, i64), StoreError> {
     Ok(sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM rup_matches m WHERE m.kd_rup = p.kd_rup)) FROM rup_packages p WHERE tahun = $1",
+        "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM rup_cooperative_categories cc WHERE cc.category = ANY(p.categories)))
+         FROM rup_packages p WHERE tahun = $1",
     )
     .bind(tahun)
     .fetch_one(&store.pool)
@@ -605,7 +631,7 @@ pub async fn cooperative_id(store: &Store, code: &str) -> Result<Option<i64>, St
 /// The work units and the matched categories of a year's packages, for the page's filters.
 pub async fn choices(store: &Store) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let units = sqlx::query_scalar("SELECT DISTINCT nama_satker FROM rup_packages WHERE nama_satker IS NOT NULL ORDER BY 1").fetch_all(&store.pool).await?;
-    let categories = sqlx::query_scalar("SELECT DISTINCT unnest(categories) FROM rup_matches ORDER BY 1").fetch_all(&store.pool).await?;
+    let categories = sqlx::query_scalar("SELECT DISTINCT category FROM products ORDER BY 1").fetch_all(&store.pool).await?;
     Ok((units, categories))
 }
 
@@ -622,9 +648,9 @@ pub async fn window_figures(
     let from_day = from.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
     let to_day = to.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
     Ok(sqlx::query_as(
-        "WITH m AS (SELECT m.kd_rup, m.cooperative_id, c.code, c.name, p.pagu, COALESCE(p.nama_satker, '') AS satker, p.tgl_awal_pemilihan
-                    FROM rup_matches m JOIN rup_packages p ON p.kd_rup = m.kd_rup JOIN cooperatives c ON c.id = m.cooperative_id
-                    WHERE ($6::text IS NULL OR c.code = $6)),
+        "WITH m AS (SELECT DISTINCT p.kd_rup, cc.cooperative_id, c.code, c.name, p.pagu, COALESCE(p.nama_satker, '') AS satker, p.tgl_awal_pemilihan
+                    FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories)
+                    JOIN cooperatives c ON c.id = cc.cooperative_id WHERE ($6::text IS NULL OR c.code = $6)),
               pkg AS (SELECT DISTINCT kd_rup, pagu, satker, tgl_awal_pemilihan FROM m),
               won AS (SELECT o.rup_code, c.code, COALESCE(o.nama_satker, '') AS satker, o.total FROM purchase_orders o
                       JOIN cooperatives c ON c.id = o.cooperative_id

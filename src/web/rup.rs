@@ -236,7 +236,7 @@ pub async fn plan(State(state): State<WebState>, auth: Auth, Query(q): Query<Pla
     let choose = |all: Vec<String>, chosen: Option<&str>| {
         all.into_iter().map(|v| Choice { selected: chosen == Some(v.as_str()), label: v.clone(), value: v }).collect::<Vec<_>>()
     };
-    let report = use_case::report(&state.store, &actor, today.year(), None).await.map_err(rup_error)?;
+    let report = use_case::report(&state.store, &actor, today.year(), None, false).await.map_err(rup_error)?;
     let c = &report.city;
     let figures = (c.packages > 0).then(|| {
         (

@@ -178,7 +178,7 @@ async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_mo
         }
     }
     assert!(bought_from_ours > 0 && lost > Decimal::ZERO, "the story has packages won and lost: won {won}, lost {lost}");
-    let report = katalog_bridge::app::rup::report(&store, &Actor::operator(), 2026, None).await.unwrap();
+    let report = katalog_bridge::app::rup::report(&store, &Actor::operator(), 2026, None, true).await.unwrap();
     assert_eq!((report.city.won, report.city.lost), (won, lost), "{report:?}");
     let per_coop_won: Decimal = report.cooperatives.iter().map(|l| l.won).sum();
     assert_eq!(per_coop_won, won, "the cooperatives' won values add up to the city's");
@@ -210,7 +210,8 @@ async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_mo
 
     // A staff member sees their own cooperative's matches only.
     let (coop_id, coop_code): (i64, String) = sqlx::query_as(
-        "SELECT c.id, c.code FROM rup_matches m JOIN cooperatives c ON c.id = m.cooperative_id GROUP BY c.id, c.code ORDER BY count(*) DESC LIMIT 1",
+        "SELECT c.id, c.code FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories)
+         JOIN cooperatives c ON c.id = cc.cooperative_id GROUP BY c.id, c.code ORDER BY count(DISTINCT p.kd_rup) DESC, c.code LIMIT 1",
     )
     .fetch_one(store.pool())
     .await

@@ -50,10 +50,15 @@ pub async fn store_plan(store: &Store) {
         package("51000003", "Belanja beras cadangan pangan", "Dinas Ketahanan Pangan", "E-Purchasing", "Barang", -10, false),
         package("51000004", "Jasa kebersihan gedung kantor", "Sekretariat Daerah", "E-Purchasing", "Jasa Lainnya", 30, false),
     ];
-    let rows: Vec<(PlanPackage, serde_json::Value)> = packages.into_iter().map(|p| (p, serde_json::json!({}))).collect();
-    katalog_bridge::store::rup::save_page(store, run, ("D347", year), &rows).await.unwrap();
     let keywords = Keywords::load(&MappingSource::BuiltIn).unwrap();
-    katalog_bridge::rup::match_year(store, &keywords, "D347", year).await.unwrap();
+    let rows: Vec<katalog_bridge::store::rup::Read> = packages
+        .into_iter()
+        .map(|p| {
+            let categories = keywords.of_package(&p.nama_paket, &p.uraian);
+            (p, categories, serde_json::json!({}))
+        })
+        .collect();
+    katalog_bridge::store::rup::save_page(store, run, ("D347", year), &rows).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
