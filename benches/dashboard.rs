@@ -24,17 +24,6 @@ use std::time::{Duration, Instant};
 
 use katalog_bridge::store::Store;
 
-fn p95(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 * 0.95).ceil() as usize).saturating_sub(1).min(v.len() - 1)]
-}
-
-/// The daemon's peak resident memory (VmHWM), in MB.
-fn peak_rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
-}
-
 const PASSWORD: &str = "kata-sandi-bench-2026";
 
 /// Fills the store in SQL: products and publications, orders, lines, events, runs.
@@ -72,61 +61,8 @@ async fn fill(store: &Store, orders: i64) {
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(store.pool()).await.unwrap();
 }
 
-/// A logged-in client and the orders of its scope.
-struct Client {
-    http: reqwest::Client,
-    orders: Arc<Vec<i64>>,
-}
-
-/// Logs `user` in from a loopback address of its own (20 people, 20 addresses:
-/// the dashboard caps the connections of each address).
-async fn log_in(base: &str, user: &str, address: std::net::IpAddr) -> reqwest::Client {
-    let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).local_address(address).build().unwrap();
-    let page = http.get(format!("{base}/masuk")).send().await.unwrap().text().await.unwrap();
-    let marker = "name=\"token\" value=\"";
-    let at = page.find(marker).unwrap() + marker.len();
-    let token = page[at..].split('"').next().unwrap().to_owned();
-    let r = http
-        .post(format!("{base}/masuk"))
-        .form(&[("token", token.as_str()), ("username", user), ("password", PASSWORD), ("lanjut", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303, "{user} logged in");
-    http
-}
-
-/// The path a client asks for the `i`th time.
-type PathOf = fn(&Client, usize) -> String;
-
-/// Every client asks for `path(client, i)` `n` times, all clients at once; the latencies in ms.
-async fn load(clients: &[Client], base: &str, n: usize, path: PathOf) -> Vec<f64> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for (ci, c) in clients.iter().enumerate() {
-        let http = c.http.clone();
-        let orders = c.orders.clone();
-        let base = base.to_owned();
-        tasks.spawn(async move {
-            let c = Client { http, orders };
-            let mut out = Vec::with_capacity(n);
-            for i in 0..n {
-                let url = format!("{base}{}", path(&c, i * 31 + ci * 7));
-                let started = Instant::now();
-                let r = c.http.get(&url).send().await.unwrap();
-                let status = r.status().as_u16();
-                let _ = r.bytes().await.unwrap();
-                out.push(started.elapsed().as_secs_f64() * 1000.0);
-                assert_eq!(status, 200, "{url}");
-            }
-            out
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(r) = tasks.join_next().await {
-        all.extend(r.unwrap());
-    }
-    all
-}
+/// The path a client asks for the `i`th time, from the orders of its scope.
+type PathOf = fn(&Arc<Vec<i64>>, usize) -> String;
 
 #[tokio::main]
 async fn main() {
@@ -160,32 +96,7 @@ async fn main() {
     }
 
     // The daemon, on the same embedded cluster (it reuses the running server).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let config = tmp.path().join("katalog-bridge.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[database]\ndata_dir = \"{}\"\n[daemon]\nlisten = \"127.0.0.1:{port}\"\nmetrics_listen = \"127.0.0.1:0\"\n[daemon.schedules]\npublish = \"0 3 1 1 *\"\nstatus = \"0 3 1 1 *\"\norders = \"0 3 1 1 *\"\n",
-            tmp.path().join("pg").display()
-        ),
-    )
-    .unwrap();
-    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_katalog-bridge"))
-        .env_remove("DATABASE_URL")
-        .arg("--config")
-        .arg(&config)
-        .arg("daemon")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
-        .spawn()
-        .unwrap();
-    for _ in 0..300 {
-        if reqwest::get(format!("{base}/masuk")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (mut daemon, base) = support::start_daemon(tmp.path(), "").await;
 
     let mut clients = Vec::new();
     for (n, (name, scope)) in users.iter().enumerate() {
@@ -195,7 +106,7 @@ async fn main() {
             .await
             .unwrap();
         let address = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, u8::try_from(n + 1).unwrap_or(250)));
-        clients.push(Client { http: log_in(&base, name, address).await, orders: Arc::new(ids) });
+        clients.push((support::log_in(&base, name, PASSWORD, address).await, Arc::new(ids)));
     }
     println!("{} clients logged in; daemon pid {}", clients.len(), daemon.id());
 
@@ -203,14 +114,14 @@ async fn main() {
         ("baseline /aset/gaya.css", |_, _| "/aset/gaya.css".into()),
         ("overview /", |_, _| "/".into()),
         ("order list /pesanan", |_, i| if i % 3 == 0 { "/pesanan?menunggu=1".into() } else { "/pesanan".into() }),
-        ("an order /pesanan/ID", |c, i| format!("/pesanan/{}", c.orders[(i * 7919) % c.orders.len()])),
+        ("an order /pesanan/ID", |orders, i| format!("/pesanan/{}", orders[(i * 7919) % orders.len()])),
         ("listings /produk", |_, i| if i % 4 == 0 { "/produk?status=rejected".into() } else { "/produk".into() }),
     ];
     let mut p95s: Vec<Vec<f64>> = vec![Vec::new(); pages.len()];
     let mut medians: Vec<Vec<f64>> = vec![Vec::new(); pages.len()];
     // A warm-up round, unmeasured: the server's caches, the pool's connections.
     for (_, path) in &pages {
-        load(&clients, &base, 3, *path).await;
+        support::load(&clients, &base, 3, *path).await;
     }
     for run in 0..runs {
         for (k, (name, path)) in pages.iter().enumerate() {
@@ -218,15 +129,15 @@ async fn main() {
                 // Past the figures' 15 s: this round also pays for reading them again.
                 tokio::time::sleep(Duration::from_secs(16)).await;
             }
-            let mut l = load(&clients, &base, requests, *path).await;
-            let p = p95(&mut l);
+            let mut l = support::load(&clients, &base, requests, *path).await;
+            let p = support::p95(&mut l);
             let m = support::median(&l);
             println!("run {}: {name:<24} {} requests, median {m:.1} ms, p95 {p:.1} ms", run + 1, l.len());
             p95s[k].push(p);
             medians[k].push(m);
         }
     }
-    let rss = peak_rss_mb(daemon.id());
+    let rss = support::peak_rss_of(daemon.id());
     println!("\n20 clients at once, {runs} runs of {requests} requests each per client and page:");
     let base_p95 = support::median(&p95s[0]);
     for (k, (name, _)) in pages.iter().enumerate() {

@@ -30,12 +30,13 @@ CREATE TABLE rup_packages (
     -- The local categories its name and description speak of (mappings/rup-keywords.csv).
     categories           TEXT[] NOT NULL DEFAULT '{}',
     raw                  JSONB NOT NULL,
+    -- A digest of the row as INAPROC sent it and of its categories: a copy read again the same costs no write.
+    digest               TEXT NOT NULL,
     first_seen           TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at           TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX rup_packages_year ON rup_packages (kode_klpd, tahun, kd_rup);
 CREATE INDEX rup_packages_by_date ON rup_packages (tgl_awal_pemilihan, kd_rup);
-CREATE INDEX rup_packages_categories ON rup_packages USING gin (categories);
 CREATE INDEX products_category ON products (category, cooperative_id);
 -- What each cooperative lists: a package of one of these categories is an opportunity for it.
 CREATE VIEW rup_cooperative_categories AS SELECT DISTINCT cooperative_id, category FROM products;

@@ -199,7 +199,7 @@ async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today: Nai
 }
 
 /// The open opportunities a cooperative is shown at most, nearest first.
-const OPPORTUNITIES_SHOWN: i64 = 200;
+const OPPORTUNITIES_SHOWN: i64 = 50;
 
 /// A cooperative's open opportunities on `today`, nearest first: the staff's
 /// own, or the one the liaison names.

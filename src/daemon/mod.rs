@@ -381,7 +381,8 @@ pub async fn serve(store: &Store, parts: Parts) -> Result<(), DaemonError> {
                 photos: crate::photos::PhotoLimits::from_settings(&w.photos),
                 photos_per_product: w.photos.max_per_product,
                 hashing: tokio::sync::Semaphore::new(2),
-                overview: Default::default(),
+                overview: crate::web::overview::cache(),
+                plan: crate::web::rup::cache(),
             });
             let limits = bounded_serve::ServeLimits {
                 max_connections: parts.max_connections.max(1),

@@ -89,6 +89,9 @@ pub struct RupReport {
     pub recategorized: u64,
     pub opportunities_told: u64,
     pub corrections_told: u64,
+    /// How long reading (and categorising) took, and telling.
+    pub read_seconds: f64,
+    pub tell_seconds: f64,
 }
 
 impl RupReport {
@@ -151,6 +154,7 @@ async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, op
         report.recategorized = recategorize(store, keywords).await?;
         stored::set_keywords_read_with(store, &keywords.fingerprint).await?;
     }
+    let started = std::time::Instant::now();
     for klpd in &options.klpd {
         for &year in &options.years {
             let mut seen = HashSet::new();
@@ -164,7 +168,10 @@ async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, op
     for &year in &options.years {
         report.matched_packages += u64::try_from(stored::count(store, year).await?.1).unwrap_or(0);
     }
+    report.read_seconds = started.elapsed().as_secs_f64();
+    let telling = std::time::Instant::now();
     let (opportunities, corrections) = queue_notices(store, options.today, options.lead_days).await?;
+    report.tell_seconds = telling.elapsed().as_secs_f64();
     report.opportunities_told = opportunities;
     report.corrections_told = corrections;
     Ok(())
@@ -199,9 +206,13 @@ async fn read_year(
                 None => None,
             }
         };
-        let packages = read_page(&page, keywords, klpd, report);
-        seen.extend(packages.iter().map(|p| p.0.kd_rup.clone()));
-        let (saved, fetched) = tokio::join!(stored::save_page(store, run, (klpd, year), &packages), fetch);
+        // The page is read and saved while the next is fetched.
+        let save = async {
+            let packages = read_page(&page, keywords, klpd, report);
+            seen.extend(packages.iter().map(|p| p.0.kd_rup.clone()));
+            stored::save_page(store, run, &packages).await
+        };
+        let (saved, fetched) = tokio::join!(save, fetch);
         report.packages.add(saved?);
         match fetched {
             None => return Ok(Ok(())),
@@ -219,13 +230,13 @@ async fn read_year(
 fn read_page(page: &crate::catalog::inaproc::Page, keywords: &Keywords, klpd: &str, report: &mut RupReport) -> Vec<stored::Read> {
     let mut packages = Vec::with_capacity(page.rows.len());
     for row in &page.rows {
-        match wire::row(row).and_then(|v| wire::plan_package(&v).map(|p| (p, v))) {
-            Ok((mut p, v)) => {
+        match wire::row(row).and_then(|v| wire::plan_package(&v)) {
+            Ok(mut p) => {
                 if p.kode_klpd.is_empty() {
                     p.kode_klpd = klpd.to_owned();
                 }
                 let categories = keywords.of_package(&p.nama_paket, &p.uraian);
-                packages.push((p, categories, v));
+                packages.push((p, categories, row.clone()));
             }
             Err(why) => {
                 report.unreadable_count += 1;
@@ -264,15 +275,13 @@ pub async fn recategorize(store: &Store, keywords: &Keywords) -> Result<u64, Rup
 /// that, one correction per news (moved, withdrawn). The outbox sends them.
 pub async fn queue_notices(store: &Store, today: NaiveDate, lead_days: u32) -> Result<(u64, u64), RupError> {
     let lead = i32::try_from(lead_days).unwrap_or(i32::MAX);
-    let fresh: Vec<_> = stored::not_yet_told(store, today, lead)
-        .await?
-        .into_iter()
-        .filter(|(_, row)| row.package().open_on(row.listed, today))
-        .map(|(cooperative, row)| (row.kd_rup, cooperative, NoticeKind::Opportunity, row.tgl_awal_pemilihan))
-        .collect();
-    let opportunities = stored::add_notices(store, &fresh).await?;
+    let open: Vec<String> =
+        stored::in_window(store, today, lead).await?.into_iter().filter(|row| row.package().open_on(row.listed, today)).map(|row| row.kd_rup).collect();
+    let opportunities = stored::tell_open(store, &open.iter().map(String::as_str).collect::<Vec<_>>()).await?;
     let mut corrections = Vec::new();
-    for t in stored::told(store).await? {
+    // The packages changed since the last pass, among those told of.
+    let (after, upto) = stored::events_told(store).await?;
+    for t in stored::told(store, after).await? {
         let p = t.package.package();
         if p.withdrawn(t.package.listed) {
             if !t.withdrawal_told {
@@ -283,5 +292,6 @@ pub async fn queue_notices(store: &Store, today: NaiveDate, lead_days: u32) -> R
         }
     }
     let corrections = stored::add_notices(store, &corrections).await?;
+    stored::set_events_told(store, upto).await?;
     Ok((opportunities, corrections))
 }

@@ -82,16 +82,18 @@ const P_COLUMNS: &str = "p.kd_rup, p.kode_klpd, p.tahun, p.nama_paket, p.uraian,
      p.status_pdn, p.nama_ppk, p.tgl_awal_pemilihan, p.tgl_akhir_pemilihan, p.tgl_awal_kontrak, p.tgl_akhir_kontrak, p.sumber_dana, p.announced, p.active,
      p.listed, p.categories";
 
-/// A package read, with the categories it speaks of and its raw JSON.
-pub type Read = (PlanPackage, Vec<String>, serde_json::Value);
+/// A package read, with the categories it speaks of and its raw JSON. What
+/// the plan's reading writes can be read again: its transactions commit
+/// without waiting for the WAL flush (`Store::begin_recomputable`).
+pub type Read = (PlanPackage, Vec<String>, Box<serde_json::value::RawValue>);
 
-/// Saves a page of packages read in run `run` (the buyer and year given
-/// where a row did not say them): new ones added, changed ones updated (a
-/// copy the same as the stored one costs no write), and an event for each
-/// change of budget, date or standing, in one transaction. A package read
-/// twice in the page counts once (the last). One run of the job writes at a
-/// time (its lock), so the rows read before are not locked.
-pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page: &[Read]) -> Result<SaveCounts, StoreError> {
+/// Saves a page of packages read in run `run`: new ones added, changed ones
+/// updated, and an event for each change of budget, date or standing, in one
+/// transaction. A package whose row (as INAPROC sent it) and categories are
+/// the same as stored, and still listed, is not written: its digest says so.
+/// A package read twice in the page counts once (the last). One run of the
+/// job writes at a time (its lock), so the rows read before are not locked.
+pub async fn save_page(store: &Store, run: i64, page: &[Read]) -> Result<SaveCounts, StoreError> {
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, (p, _, _)) in page.iter().enumerate() {
         last.insert(p.kd_rup.as_str(), i);
@@ -99,56 +101,64 @@ pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page:
     let mut chosen: Vec<usize> = last.into_values().collect();
     chosen.sort_unstable();
     let ids: Vec<&str> = chosen.iter().map(|&i| page[i].0.kd_rup.as_str()).collect();
-    let mut tx = store.pool.begin().await?;
-    let before: Vec<(String, Decimal, Option<NaiveDate>, bool)> =
-        sqlx::query_as("SELECT kd_rup, pagu, tgl_awal_pemilihan, announced AND active AND listed FROM rup_packages WHERE kd_rup = ANY($1)")
+    let mut tx = store.begin_recomputable().await?;
+    type Before = (String, Decimal, Option<NaiveDate>, bool, bool, String);
+    let before: Vec<Before> =
+        sqlx::query_as("SELECT kd_rup, pagu, tgl_awal_pemilihan, announced AND active AND listed, listed, digest FROM rup_packages WHERE kd_rup = ANY($1)")
             .bind(&ids)
             .fetch_all(&mut *tx)
             .await?;
-    let before: HashMap<String, (Decimal, Option<NaiveDate>, bool)> = before.into_iter().map(|(k, p, d, o)| (k, (p, d, o))).collect();
+    let before: HashMap<String, Before> = before.into_iter().map(|b| (b.0.clone(), b)).collect();
     let mut counts = SaveCounts::default();
     let mut events: Vec<Event> = Vec::new();
-    let mut rows = Vec::with_capacity(chosen.len());
+    let mut rows = String::from("[");
     for &i in &chosen {
         let (p, categories, raw) = &page[i];
-        let found = changes(before.get(&p.kd_rup), p);
-        match before.get(&p.kd_rup) {
+        let digest = digest_of(raw.get(), categories);
+        let stored = before.get(&p.kd_rup);
+        if stored.is_some_and(|b| b.4 && b.5 == digest) {
+            counts.unchanged += 1;
+            continue;
+        }
+        let found = changes(stored.map(|b| (b.1, b.2, b.3)).as_ref(), p);
+        match stored {
             None => counts.new += 1,
             Some(_) if found.is_empty() => counts.unchanged += 1,
             Some(_) => counts.changed += 1,
         }
         events.extend(found.into_iter().map(|(kind, b, a)| (p.kd_rup.clone(), kind, b, a)));
-        let mut row = serde_json::to_value(p).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
-        if p.kode_klpd.is_empty() {
-            row["kode_klpd"] = klpd.into();
+        // The package's fields, then its row as sent (spliced in as text, never parsed again).
+        let fields = serde_json::to_string(p).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+        let extra = serde_json::json!({"categories": categories, "digest": digest}).to_string();
+        if rows.len() > 1 {
+            rows.push(',');
         }
-        if p.tahun == 0 {
-            row["tahun"] = year.into();
-        }
-        row["raw"] = raw.clone();
-        row["categories"] = serde_json::json!(categories);
-        rows.push(row);
+        rows.push_str(fields.strip_suffix('}').unwrap_or(&fields));
+        rows.push_str(",\"raw\":");
+        rows.push_str(raw.get());
+        rows.push(',');
+        rows.push_str(extra.strip_prefix('{').unwrap_or(&extra));
     }
+    rows.push(']');
     sqlx::query(
         "INSERT INTO rup_packages (kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn,
                                    nama_ppk, tgl_awal_pemilihan, tgl_akhir_pemilihan, tgl_awal_kontrak, tgl_akhir_kontrak, sumber_dana, announced, active,
-                                   listed, categories, raw)
+                                   listed, categories, raw, digest)
          SELECT r.kd_rup, r.kode_klpd, r.tahun, r.nama_paket, r.uraian, r.kd_satker, r.nama_satker, r.pagu, r.metode, r.jenis, r.status_ukm, r.status_pdn,
                 r.nama_ppk, r.tgl_awal_pemilihan, r.tgl_akhir_pemilihan, r.tgl_awal_kontrak, r.tgl_akhir_kontrak, r.sumber_dana, r.announced, r.active,
-                true, r.categories, r.raw
-         FROM jsonb_to_recordset($1) AS r(kd_rup text, kode_klpd text, tahun int, nama_paket text, uraian text, kd_satker text, nama_satker text,
+                true, r.categories, r.raw, r.digest
+         FROM jsonb_to_recordset($1::jsonb) AS r(kd_rup text, kode_klpd text, tahun int, nama_paket text, uraian text, kd_satker text, nama_satker text,
               pagu numeric, metode text, jenis text, status_ukm bool, status_pdn bool, nama_ppk text, tgl_awal_pemilihan date, tgl_akhir_pemilihan date,
-              tgl_awal_kontrak date, tgl_akhir_kontrak date, sumber_dana text, announced bool, active bool, categories text[], raw jsonb)
+              tgl_awal_kontrak date, tgl_akhir_kontrak date, sumber_dana text, announced bool, active bool, categories text[], raw jsonb, digest text)
          ON CONFLICT (kd_rup) DO UPDATE SET kode_klpd = EXCLUDED.kode_klpd, tahun = EXCLUDED.tahun, nama_paket = EXCLUDED.nama_paket,
              uraian = EXCLUDED.uraian, kd_satker = EXCLUDED.kd_satker, nama_satker = EXCLUDED.nama_satker, pagu = EXCLUDED.pagu,
              metode = EXCLUDED.metode, jenis = EXCLUDED.jenis, status_ukm = EXCLUDED.status_ukm, status_pdn = EXCLUDED.status_pdn,
              nama_ppk = EXCLUDED.nama_ppk, tgl_awal_pemilihan = EXCLUDED.tgl_awal_pemilihan, tgl_akhir_pemilihan = EXCLUDED.tgl_akhir_pemilihan,
              tgl_awal_kontrak = EXCLUDED.tgl_awal_kontrak, tgl_akhir_kontrak = EXCLUDED.tgl_akhir_kontrak, sumber_dana = EXCLUDED.sumber_dana,
              announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, categories = EXCLUDED.categories, raw = EXCLUDED.raw,
-             updated_at = now()
-         WHERE rup_packages.raw IS DISTINCT FROM EXCLUDED.raw OR NOT rup_packages.listed OR rup_packages.categories IS DISTINCT FROM EXCLUDED.categories",
+             digest = EXCLUDED.digest, updated_at = now()",
     )
-    .bind(serde_json::Value::Array(rows))
+    .bind(rows)
     .execute(&mut *tx)
     .await?;
     if !events.is_empty() {
@@ -163,6 +173,18 @@ pub async fn save_page(store: &Store, run: i64, (klpd, year): (&str, i32), page:
     }
     tx.commit().await?;
     Ok(counts)
+}
+
+/// A digest of a row as sent and of the categories read from it.
+fn digest_of(raw: &str, categories: &[String]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(raw.as_bytes());
+    for c in categories {
+        h.update([0x1f]);
+        h.update(c.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A change of a package: its package, what changed, before, after.
@@ -201,7 +223,7 @@ pub async fn close_unseen(store: &Store, (klpd, year): (&str, i32), seen: &std::
     }
     let ids: Vec<&str> = gone.iter().map(|(k, _)| k.as_str()).collect();
     let withdrawn: Vec<&str> = gone.iter().filter(|(_, was_open)| *was_open).map(|(k, _)| k.as_str()).collect();
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_recomputable().await?;
     sqlx::query("UPDATE rup_packages SET listed = false, updated_at = now() WHERE kd_rup = ANY($1)").bind(&ids).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO rup_events (kd_rup, kind, run_id) SELECT k, 'withdrawn', $2 FROM unnest($1::text[]) AS k")
         .bind(&withdrawn)
@@ -224,14 +246,16 @@ pub async fn texts_after(store: &Store, after: &str, limit: i64) -> Result<Vec<(
 /// Sets the categories of packages (read again with other words).
 pub async fn set_categories(store: &Store, rows: &[(String, Vec<String>)]) -> Result<(), StoreError> {
     let categories: Vec<String> = rows.iter().map(|r| r.1.join("\u{1f}")).collect();
+    let mut tx = store.begin_recomputable().await?;
     sqlx::query(
         "UPDATE rup_packages p SET categories = CASE WHEN t.cats = '' THEN '{}'::text[] ELSE string_to_array(t.cats, chr(31)) END
          FROM unnest($1::text[], $2::text[]) AS t(k, cats) WHERE p.kd_rup = t.k",
     )
     .bind(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
     .bind(&categories)
-    .execute(&store.pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -241,18 +265,34 @@ pub async fn keywords_read_with(store: &Store) -> Result<Option<String>, StoreEr
 }
 
 pub async fn set_keywords_read_with(store: &Store, fingerprint: &str) -> Result<(), StoreError> {
+    set_cursor(store, KEYWORDS_CURSOR, fingerprint).await
+}
+
+async fn set_cursor(store: &Store, name: &str, value: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sync_cursors (name, cursor, updated_at) VALUES ($1, $2, now())
          ON CONFLICT (name) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()",
     )
-    .bind(KEYWORDS_CURSOR)
-    .bind(fingerprint)
+    .bind(name)
+    .bind(value)
     .execute(&store.pool)
     .await?;
     Ok(())
 }
 
 const KEYWORDS_CURSOR: &str = "rup:keywords";
+const EVENTS_CURSOR: &str = "rup:events-told";
+
+/// The last event whose news the notices have taken in, and the newest event.
+pub async fn events_told(store: &Store) -> Result<(i64, i64), StoreError> {
+    let told = super::publications::cursor(store, EVENTS_CURSOR).await?.and_then(|c| c.parse().ok()).unwrap_or(0);
+    let newest: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM rup_events").fetch_one(&store.pool).await?;
+    Ok((told, newest.unwrap_or(0)))
+}
+
+pub async fn set_events_told(store: &Store, upto: i64) -> Result<(), StoreError> {
+    set_cursor(store, EVENTS_CURSOR, &upto.to_string()).await
+}
 
 /// Packages of other sellers carrying a RUP code, as INAPROC's orders show them (newer copies win).
 pub async fn save_purchases(store: &Store, rows: &[Purchase]) -> Result<(), StoreError> {
@@ -293,32 +333,45 @@ fn bought_statuses() -> Vec<String> {
     OrderStatus::known().filter(OrderStatus::accepted_by_seller).map(|s| s.as_str().to_owned()).collect()
 }
 
-/// A matched package with a cooperative not yet told of it, its choosing
-/// due within `lead_days` of `today` (the caller applies the open rule).
-pub async fn not_yet_told(store: &Store, today: NaiveDate, lead_days: i32) -> Result<Vec<(i64, Row)>, StoreError> {
-    let rows: Vec<WithCooperative> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT DISTINCT ON (p.tgl_awal_pemilihan, p.kd_rup, cc.cooperative_id) cc.cooperative_id, {P_COLUMNS}
-         FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories)
+/// The packages some cooperative lists goods of whose choosing begins
+/// after `today` and within `lead_days` of it (the caller applies the open rule).
+pub async fn in_window(store: &Store, today: NaiveDate, lead_days: i32) -> Result<Vec<Row>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {P_COLUMNS} FROM rup_packages p
          WHERE p.tgl_awal_pemilihan > $1 AND p.tgl_awal_pemilihan - $2 <= $1
-           AND NOT EXISTS (SELECT 1 FROM rup_notices n WHERE n.kd_rup = p.kd_rup AND n.cooperative_id = cc.cooperative_id AND n.kind = 'opportunity')
-         ORDER BY p.tgl_awal_pemilihan, p.kd_rup, cc.cooperative_id"
+           AND p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{{}}') FROM products)
+         ORDER BY p.tgl_awal_pemilihan, p.kd_rup"
     )))
     .bind(today)
     .bind(lead_days)
     .fetch_all(&store.pool)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.cooperative_id, r.package)).collect())
+    .await?)
 }
 
-#[derive(sqlx::FromRow)]
-struct WithCooperative {
-    cooperative_id: i64,
-    #[sqlx(flatten)]
-    package: Row,
+/// Records an opportunity of each of these packages for every cooperative
+/// listing goods of its categories that has none yet. Returns how many are new.
+pub async fn tell_open(store: &Store, packages: &[&str]) -> Result<u64, StoreError> {
+    if packages.is_empty() {
+        return Ok(0);
+    }
+    Ok(sqlx::query(
+        "INSERT INTO rup_notices (kd_rup, cooperative_id, kind, told_date)
+         SELECT DISTINCT p.kd_rup, cc.cooperative_id, 'opportunity', p.tgl_awal_pemilihan
+         FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories)
+         WHERE p.kd_rup = ANY($1)
+           AND NOT EXISTS (SELECT 1 FROM rup_notices n WHERE n.kd_rup = p.kd_rup AND n.cooperative_id = cc.cooperative_id AND n.kind = 'opportunity')
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(packages)
+    .execute(&store.pool)
+    .await?
+    .rows_affected())
 }
 
-/// A package a cooperative was told of: the date it was last told, whether
-/// its withdrawal was told, and the package as it stands.
+/// A package a cooperative was told of, with an event of its date or
+/// standing after event `after` (what did not change needs no correction):
+/// the date it was last told, whether its withdrawal was told, and the
+/// package as it stands.
 #[derive(Debug, Clone)]
 pub struct Told {
     pub cooperative_id: i64,
@@ -327,7 +380,7 @@ pub struct Told {
     pub package: Row,
 }
 
-pub async fn told(store: &Store) -> Result<Vec<Told>, StoreError> {
+pub async fn told(store: &Store, after: i64) -> Result<Vec<Told>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Found {
         cooperative_id: i64,
@@ -342,8 +395,12 @@ pub async fn told(store: &Store) -> Result<Vec<Told>, StoreError> {
                    AND t.kind IN ('opportunity', 'moved') ORDER BY t.id DESC LIMIT 1) AS last_date,
                 EXISTS (SELECT 1 FROM rup_notices t WHERE t.kd_rup = n.kd_rup AND t.cooperative_id = n.cooperative_id AND t.kind = 'withdrawn') AS withdrawal_told,
                 {P_COLUMNS}
-         FROM rup_notices n JOIN rup_packages p ON p.kd_rup = n.kd_rup WHERE n.kind = 'opportunity' ORDER BY n.id"
+         FROM rup_notices n JOIN rup_packages p ON p.kd_rup = n.kd_rup
+         WHERE n.kind = 'opportunity'
+           AND n.kd_rup IN (SELECT kd_rup FROM rup_events WHERE id > $1 AND kind IN ('date', 'withdrawn', 'returned'))
+         ORDER BY n.id"
     )))
+    .bind(after)
     .fetch_all(&store.pool)
     .await?;
     Ok(rows
@@ -444,7 +501,7 @@ pub async fn fits(store: &Store, cooperatives: &[i64], categories: &[String]) ->
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub tahun: Option<i32>,
-    /// Only packages matched to this cooperative (by id).
+    /// Only packages matched to this cooperative (by id), with its match only.
     pub cooperative: Option<i64>,
     /// Only packages whose choosing begins in this month (first day).
     pub month: Option<NaiveDate>,
@@ -477,12 +534,12 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {P_COLUMNS} FROM rup_packages p
          WHERE ($1::int IS NULL OR p.tahun = $1)
-           AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM rup_cooperative_categories cc WHERE cc.cooperative_id = $2 AND cc.category = ANY(p.categories)))
+           AND ($2::bigint IS NULL OR p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{{}}') FROM products WHERE cooperative_id = $2))
            AND ($3::date IS NULL OR (p.tgl_awal_pemilihan >= $3 AND p.tgl_awal_pemilihan < $4))
            AND ($5::text IS NULL OR p.nama_satker = $5)
            AND ($6::text IS NULL OR $6 = ANY(p.categories))
            AND (NOT $7 OR p.status_ukm)
-           AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM rup_cooperative_categories cc WHERE cc.category = ANY(p.categories)))
+           AND ($8::bool IS NULL OR $8 = (p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{{}}') FROM products)))
            AND ($10::date IS NULL OR p.tgl_awal_pemilihan >= $10)
          ORDER BY p.tgl_awal_pemilihan NULLS LAST, p.kd_rup LIMIT $9"
     )))
@@ -502,9 +559,10 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     let matches: Vec<(String, i64, String, String, Vec<String>)> = sqlx::query_as(
         "SELECT p.kd_rup, c.id, c.code, c.name, array_agg(DISTINCT cc.category ORDER BY cc.category)
          FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories) JOIN cooperatives c ON c.id = cc.cooperative_id
-         WHERE p.kd_rup = ANY($1) GROUP BY p.kd_rup, c.id, c.code, c.name ORDER BY c.code",
+         WHERE p.kd_rup = ANY($1) AND ($2::bigint IS NULL OR c.id = $2) GROUP BY p.kd_rup, c.id, c.code, c.name ORDER BY c.code",
     )
     .bind(&ids)
+    .bind(f.cooperative)
     .fetch_all(&store.pool)
     .await?;
     let bought = bought_statuses();
@@ -568,7 +626,7 @@ pub async fn figures(store: &Store, tahun: i32, cooperative: Option<i64>, per_co
               lost AS (SELECT rup_code, sum(total) AS v FROM rup_purchases WHERE status = ANY($3)
                          AND kode_penyedia NOT IN (SELECT kode_penyedia FROM cooperatives WHERE kode_penyedia IS NOT NULL) GROUP BY 1),
               pkg AS (SELECT p.kd_rup, p.pagu, COALESCE(p.nama_satker, '') AS satker FROM rup_packages p
-                      WHERE p.tahun = $1 AND EXISTS (SELECT 1 FROM cc WHERE cc.category = ANY(p.categories))),
+                      WHERE p.tahun = $1 AND p.categories && (SELECT coalesce(array_agg(category), '{}') FROM cc)),
               pkg_won AS (SELECT pkg.kd_rup, COALESCE(sum(won.v), 0) AS v FROM pkg LEFT JOIN won ON won.rup_code = pkg.kd_rup
                             AND ($2::bigint IS NULL OR won.cooperative_id = $2) GROUP BY 1)";
     let per_coop: Vec<Figures> = if !per_cooperative {
@@ -610,7 +668,7 @@ pub async fn figures(store: &Store, tahun: i32, cooperative: Option<i64>, per_co
 /// The packages of a year stored, for the report's note on what was read.
 pub async fn count(store: &Store, tahun: i32) -> Result<(i64, i64), StoreError> {
     Ok(sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM rup_cooperative_categories cc WHERE cc.category = ANY(p.categories)))
+        "SELECT count(*), count(*) FILTER (WHERE p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{}') FROM products))
          FROM rup_packages p WHERE tahun = $1",
     )
     .bind(tahun)

@@ -17,13 +17,14 @@
 
 pub mod auth;
 pub mod format;
+mod fresh;
 pub mod i18n;
 mod listings;
 mod orders;
 pub mod overview;
 mod products;
 mod runs;
-mod rup;
+pub mod rup;
 mod uploads;
 
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub struct Inner {
     pub hashing: tokio::sync::Semaphore,
     /// The overview's figures, reused for a few seconds.
     pub overview: overview::Cache,
+    /// The purchase plan's figures and filters, reused for a minute.
+    pub plan: rup::Cache,
 }
 
 impl std::ops::Deref for WebState {

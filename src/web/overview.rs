@@ -60,17 +60,11 @@ pub struct Figures {
     orders_synced: Option<chrono::DateTime<Utc>>,
 }
 
-/// The overview's figures per scope (the liaison's, or a cooperative's). A
-/// reading older than [`FRESH_FOR`] is still shown while one request's
-/// background task reads them again, so no user waits for the counting but
-/// the first of a scope.
-#[derive(Default)]
-pub struct Cache(std::sync::Mutex<std::collections::HashMap<Option<i64>, Entry>>);
+/// The overview's figures per scope (the liaison's, or a cooperative's).
+pub type Cache = super::fresh::Fresh<Option<i64>, Figures>;
 
-struct Entry {
-    at: std::time::Instant,
-    figures: std::sync::Arc<Figures>,
-    refreshing: bool,
+pub fn cache() -> Cache {
+    Cache::new("the overview's figures", FRESH_FOR)
 }
 
 async fn read(state: &WebState, scope: Option<i64>) -> Result<Figures, WebError> {
@@ -81,49 +75,13 @@ async fn read(state: &WebState, scope: Option<i64>) -> Result<Figures, WebError>
     })
 }
 
-impl Cache {
-    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Option<i64>, Entry>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    async fn figures(&self, state: &WebState, scope: Option<i64>) -> Result<std::sync::Arc<Figures>, WebError> {
-        let stale = match self.entries().get_mut(&scope) {
-            Some(e) if e.refreshing || e.at.elapsed() < FRESH_FOR => return Ok(e.figures.clone()),
-            Some(e) => {
-                e.refreshing = true;
-                Some(e.figures.clone())
-            }
-            None => None,
-        };
-        if let Some(old) = stale {
-            let state = state.clone();
-            tokio::spawn(async move {
-                let fresh = read(&state, scope).await;
-                let mut entries = state.overview.entries();
-                if let Some(e) = entries.get_mut(&scope) {
-                    e.refreshing = false;
-                    match fresh {
-                        Ok(f) => {
-                            e.figures = std::sync::Arc::new(f);
-                            e.at = std::time::Instant::now();
-                        }
-                        Err(err) => tracing::warn!(error = %err, "cannot read the overview's figures again; the last ones are shown"),
-                    }
-                }
-            });
-            return Ok(old);
-        }
-        let figures = std::sync::Arc::new(read(state, scope).await?);
-        self.entries().insert(scope, Entry { at: std::time::Instant::now(), figures: figures.clone(), refreshing: false });
-        Ok(figures)
-    }
-}
-
 pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
     let lang = auth.lang;
     let t = auth.t();
     let now = Utc::now();
-    let figures = state.overview.figures(&state, auth.user.scope()).await?;
+    let scope = auth.user.scope();
+    let reading = state.clone();
+    let figures = state.overview.get(scope, move || async move { read(&reading, scope).await }).await?;
     let coops = figures
         .coops
         .iter()

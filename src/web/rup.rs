@@ -20,7 +20,96 @@ use crate::app::rup::{self as use_case, Ask, Package};
 use crate::domain::money::format_rupiah;
 
 /// Rows a page shows at most (the filters narrow the rest).
-const MAX_ROWS: i64 = 300;
+const MAX_ROWS: i64 = 50;
+/// How long the plan's figures and filters are reused: they change when `sync rup` runs, daily.
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long the pages' default views are reused: a product's readiness
+/// changes when the staff edit it, so not for long.
+const VIEW_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// What the plan's page reads for everyone in a scope: the year's figures.
+pub struct Shared {
+    figures: Option<(String, String, String, String, u32)>,
+}
+
+/// The filters' choices (work units, categories), the same for everyone.
+pub struct Choices {
+    units: Vec<String>,
+    categories: Vec<String>,
+}
+
+/// A view of the plan as a page lists it: its months, and whether more were left out.
+pub struct Listing {
+    months: Vec<Month>,
+    cut: bool,
+}
+
+/// A view's key: the scope and the page's language.
+type ViewKey = (Option<i64>, &'static str);
+
+/// What the plan's pages reuse: per scope (the liaison's, or a
+/// cooperative's) the figures and the default views (no filter: what most
+/// visits ask for; a filtered view is read each time), and the filters'
+/// choices. Keyed by scope and language only, so bounded by the cooperatives.
+pub struct Cache {
+    figures: super::fresh::Fresh<Option<i64>, Shared>,
+    choices: super::fresh::Fresh<(), Choices>,
+    plan: super::fresh::Fresh<ViewKey, Listing>,
+    opportunities: super::fresh::Fresh<ViewKey, Vec<Row>>,
+}
+
+pub fn cache() -> Cache {
+    Cache {
+        figures: super::fresh::Fresh::new("the purchase plan's figures", FRESH_FOR),
+        choices: super::fresh::Fresh::new("the purchase plan's filters", FRESH_FOR),
+        plan: super::fresh::Fresh::new("the purchase plan's page", VIEW_FRESH_FOR),
+        opportunities: super::fresh::Fresh::new("the opportunities' page", VIEW_FRESH_FOR),
+    }
+}
+
+/// The packages asked for, by month.
+async fn listing(state: WebState, actor: Actor, ask: Ask, lang: Lang, today: chrono::NaiveDate) -> Result<Listing, WebError> {
+    let mut packages = use_case::list(&state.store, &actor, &ask, today).await.map_err(rup_error)?;
+    let cut = packages.len() as i64 > MAX_ROWS;
+    packages.truncate(MAX_ROWS as usize);
+    let mut months: Vec<Month> = Vec::new();
+    for p in &packages {
+        let label = month_label(p.package.tgl_awal_pemilihan, lang);
+        match months.last_mut() {
+            Some(m) if m.label == label => m.rows.push(row(p, lang, today)),
+            _ => months.push(Month { label, rows: vec![row(p, lang, today)] }),
+        }
+    }
+    Ok(Listing { months, cut })
+}
+
+/// A cooperative's open opportunities as cards.
+async fn cards(state: WebState, actor: Actor, cooperative: Option<String>, lang: Lang, today: chrono::NaiveDate) -> Result<Vec<Row>, WebError> {
+    let packages = use_case::opportunities(&state.store, &actor, cooperative.as_deref(), today).await.map_err(rup_error)?;
+    Ok(packages.iter().map(|p| row(p, lang, today)).collect())
+}
+
+async fn choices(state: WebState) -> Result<Choices, WebError> {
+    let (units, categories) = crate::store::rup::choices(&state.store).await?;
+    Ok(Choices { units, categories })
+}
+
+async fn shared(state: WebState, actor: Actor, year: i32) -> Result<Shared, WebError> {
+    let report = use_case::report(&state.store, &actor, year, None, false).await.map_err(rup_error)?;
+    let c = &report.city;
+    let figures = (c.packages > 0).then(|| {
+        (
+            format_rupiah(c.matched_budget),
+            format_rupiah(c.won),
+            format_rupiah(c.lost),
+            c.share_won_percent.map_or("-".into(), |s| format!("{s} %")),
+            report.target_percent,
+        )
+    });
+    Ok(Shared { figures })
+}
+/// Cooperatives a package's row names at most (a province's plan may fit hundreds).
+const MAX_MATCHES_SHOWN: usize = 12;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct PlanQuery {
@@ -34,6 +123,8 @@ pub struct PlanQuery {
 
 /// A package as a row or a card shows it.
 pub struct Row {
+    /// Matched cooperatives beyond those shown.
+    pub more: usize,
     pub kd_rup: String,
     pub name: String,
     pub unit: String,
@@ -84,6 +175,7 @@ pub struct Words {
     pub share: &'static str,
     pub target: &'static str,
     pub cut: &'static str,
+    pub more: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -111,7 +203,8 @@ fn words(lang: Lang) -> Words {
         lost: lang.pick("Dibeli dari penyedia lain", "Bought from other sellers"),
         share: lang.pick("Porsi koperasi", "Share won"),
         target: lang.pick("sasaran", "target"),
-        cut: lang.pick("Hanya 300 paket pertama yang ditampilkan: persempit saringan.", "Only the first 300 packages are shown: narrow the filters."),
+        cut: lang.pick("Hanya 50 paket pertama yang ditampilkan: persempit saringan.", "Only the first 50 packages are shown: narrow the filters."),
+        more: lang.pick("koperasi lain", "other cooperatives"),
     }
 }
 
@@ -129,9 +222,11 @@ fn row(p: &Package, lang: Lang, today: chrono::NaiveDate) -> Row {
             (crate::domain::rup::Outcome::NotYet, Lang::En) => "not bought yet".into(),
         }
     };
+    let more = p.matches.len().saturating_sub(MAX_MATCHES_SHOWN);
     let matches: Vec<MatchRow> = p
         .matches
         .iter()
+        .take(MAX_MATCHES_SHOWN)
         .map(|m| MatchRow {
             cooperative: m.cooperative.clone(),
             products: m
@@ -161,6 +256,7 @@ fn row(p: &Package, lang: Lang, today: chrono::NaiveDate) -> Row {
         });
     }
     Row {
+        more,
         kd_rup: pk.kd_rup.clone(),
         name: pk.nama_paket.clone(),
         unit: pk.nama_satker.clone().unwrap_or_default(),
@@ -190,13 +286,12 @@ fn month_label(d: Option<chrono::NaiveDate>, lang: Lang) -> String {
 struct PlanPage {
     l: Layout,
     w: Words,
-    months: Vec<Month>,
+    listing: std::sync::Arc<Listing>,
     units: Vec<Choice>,
     categories: Vec<Choice>,
     month: String,
     ukm: bool,
     matched: String,
-    cut: bool,
     figures: Option<(String, String, String, String, u32)>,
 }
 
@@ -221,44 +316,32 @@ pub async fn plan(State(state): State<WebState>, auth: Auth, Query(q): Query<Pla
         limit: Some(MAX_ROWS + 1),
         ..Default::default()
     };
-    let mut packages = use_case::list(&state.store, &actor, &ask, today).await.map_err(rup_error)?;
-    let cut = packages.len() as i64 > MAX_ROWS;
-    packages.truncate(MAX_ROWS as usize);
-    let mut months: Vec<Month> = Vec::new();
-    for p in &packages {
-        let label = month_label(p.package.tgl_awal_pemilihan, lang);
-        match months.last_mut() {
-            Some(m) if m.label == label => m.rows.push(row(p, lang, today)),
-            _ => months.push(Month { label, rows: vec![row(p, lang, today)] }),
-        }
-    }
-    let (units, categories) = crate::store::rup::choices(&state.store).await?;
-    let choose = |all: Vec<String>, chosen: Option<&str>| {
-        all.into_iter().map(|v| Choice { selected: chosen == Some(v.as_str()), label: v.clone(), value: v }).collect::<Vec<_>>()
+    let filtered = month.is_some() || ask.satker.is_some() || ask.category.is_some() || ask.ukm_only || matched.is_some();
+    let ukm_only = ask.ukm_only;
+    let (reading, reader) = (state.clone(), actor.clone());
+    let listing = if filtered {
+        std::sync::Arc::new(listing(reading, reader, ask, lang, today).await?)
+    } else {
+        state.plan.plan.get((actor.scope, lang.code()), move || listing(reading, reader, ask, lang, today)).await?
     };
-    let report = use_case::report(&state.store, &actor, today.year(), None, false).await.map_err(rup_error)?;
-    let c = &report.city;
-    let figures = (c.packages > 0).then(|| {
-        (
-            format_rupiah(c.matched_budget),
-            format_rupiah(c.won),
-            format_rupiah(c.lost),
-            c.share_won_percent.map_or("-".into(), |s| format!("{s} %")),
-            report.target_percent,
-        )
-    });
+    let (reading, reader) = (state.clone(), actor.clone());
+    let shared = state.plan.figures.get(actor.scope, move || shared(reading, reader, today.year())).await?;
+    let reading = state.clone();
+    let filters = state.plan.choices.get((), move || choices(reading)).await?;
+    let choose = |all: &[String], chosen: Option<&str>| {
+        all.iter().map(|v| Choice { selected: chosen == Some(v.as_str()), label: v.clone(), value: v.clone() }).collect::<Vec<_>>()
+    };
     let title = lang.pick("Rencana belanja kota", "The city's purchase plan");
     let page = PlanPage {
         l: auth.layout("plan", title, "/rencana"),
         w: words(lang),
-        months,
-        units: choose(units, given(&q.satker)),
-        categories: choose(categories, given(&q.kategori)),
+        units: choose(&filters.units, given(&q.satker)),
+        categories: choose(&filters.categories, given(&q.kategori)),
         month: month.map(|m| m.format("%Y-%m").to_string()).unwrap_or_default(),
-        ukm: ask.ukm_only,
+        ukm: ukm_only,
         matched: given(&q.cocok).unwrap_or_default().to_owned(),
-        cut,
-        figures,
+        listing,
+        figures: shared.figures.clone(),
     };
     render(&page)
 }
@@ -268,7 +351,7 @@ pub async fn plan(State(state): State<WebState>, auth: Auth, Query(q): Query<Pla
 struct OpportunitiesPage {
     l: Layout,
     w: Words,
-    rows: Vec<Row>,
+    rows: std::sync::Arc<Vec<Row>>,
     coops: Vec<Choice>,
     intro: &'static str,
 }
@@ -278,8 +361,12 @@ pub async fn opportunities(State(state): State<WebState>, auth: Auth, Query(q): 
     let actor = Actor::user(&auth.user);
     let today = crate::domain::time::today();
     let (coops, _) = super::cooperative_choices(&state, auth.user.scope(), given(&q.koperasi)).await?;
-    let packages = use_case::opportunities(&state.store, &actor, given(&q.koperasi), today).await.map_err(rup_error)?;
-    let rows = packages.iter().map(|p| row(p, lang, today)).collect();
+    let asked = given(&q.koperasi).map(str::to_owned);
+    let (reading, reader) = (state.clone(), actor.clone());
+    let rows = match asked {
+        Some(code) => std::sync::Arc::new(cards(reading, reader, Some(code), lang, today).await?),
+        None => state.plan.opportunities.get((actor.scope, lang.code()), move || cards(reading, reader, None, lang, today)).await?,
+    };
     let page = OpportunitiesPage {
         l: auth.layout("opportunities", lang.pick("Peluang", "Opportunities"), "/peluang"),
         w: words(lang),

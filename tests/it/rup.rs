@@ -92,7 +92,7 @@ async fn sync_rup(store: &Store, server: &MockServer, today: chrono::NaiveDate) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_moves_are_told_once() {
-    let store = common::fixture_store().await;
+    let (store, url) = common::fixture_db().await;
     let scenario = scenario();
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
     let catalogue = common::mock_client(&server, &scenario);
@@ -122,7 +122,11 @@ async fn the_plan_read_matched_and_reported_equals_the_mocks_ground_truth_and_mo
     let truth = get(&server, "/admin/rup?tahun=2026").await;
     let packages = truth["packages"].as_array().unwrap();
     let listed = katalog_bridge::app::rup::list(&store, &Actor::operator(), &katalog_bridge::app::rup::Ask::default(), today).await.unwrap();
-    let listed_json = serde_json::to_value(&listed).unwrap();
+    // What `rup list --json` prints, as the liaison would run it.
+    let out = common::binary().env("DATABASE_URL", &url).args(["rup", "list", "--json", "--on", &today.to_string()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed_json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed_json, serde_json::to_value(&listed).unwrap(), "the command prints the use case's packages");
     let ours: BTreeMap<&str, &Value> = listed_json.as_array().unwrap().iter().map(|p| (p["kd_rup"].as_str().unwrap(), p)).collect();
 
     // What was read equals what the mock announced, field by field; leading zeros kept.

@@ -42,7 +42,6 @@ fn package(kd: &str, name: &str, unit: &str, metode: &str, jenis: &str, starts_i
 
 /// Four packages of the city's plan, stored and matched as `sync rup` does.
 pub async fn store_plan(store: &Store) {
-    let year = chrono::Datelike::year(&katalog_bridge::domain::time::today());
     let run = katalog_bridge::store::runs::start(store, "rup").await.unwrap();
     let packages = [
         package("51000001", "Belanja beras untuk pemberian makanan tambahan", "Dinas Kesehatan", "E-Purchasing", "Barang", 20, true),
@@ -55,10 +54,10 @@ pub async fn store_plan(store: &Store) {
         .into_iter()
         .map(|p| {
             let categories = keywords.of_package(&p.nama_paket, &p.uraian);
-            (p, categories, serde_json::json!({}))
+            (p, categories, serde_json::value::RawValue::from_string("{}".into()).unwrap())
         })
         .collect();
-    katalog_bridge::store::rup::save_page(store, run, ("D347", year), &rows).await.unwrap();
+    katalog_bridge::store::rup::save_page(store, run, &rows).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
