@@ -633,7 +633,7 @@ async fn details_are_fetched_while_the_feed_is_read_and_a_later_change_is_fetche
                         if q.get("cursor").map(String::as_str) != Some("p2") {
                             return (axum::http::StatusCode::OK, json(first_page));
                         }
-                        if tokio::time::timeout(std::time::Duration::from_secs(20), asked.notified()).await.is_err() {
+                        if tokio::time::timeout(std::time::Duration::from_secs(60), asked.notified()).await.is_err() {
                             return (axum::http::StatusCode::SERVICE_UNAVAILABLE, json(r#"{"error":"no detail was asked for"}"#.into()));
                         }
                         changed.store(true, Ordering::SeqCst);
@@ -663,7 +663,8 @@ async fn details_are_fetched_while_the_feed_is_read_and_a_later_change_is_fetche
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let client = one_seller_client(base_url, 30, 1);
+    // The page waits up to 60 s for the detail (the suite may load the machine), within the client's 90 s.
+    let client = one_seller_client(base_url, 90, 1);
     let options = SyncOptions { klpd: vec!["D347".into()], years: vec![2026], ..Default::default() };
     let report = sync_orders(&store, &client, &calendar(), &options).await.unwrap();
     assert!(report.complete(), "{}", report.summary());
