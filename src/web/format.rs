@@ -120,6 +120,7 @@ pub fn job(kind: &str, lang: Lang) -> String {
         "publish" => ("Kirim produk ke katalog", "Publish products"),
         "status" => ("Ikuti status tinjauan", "Follow the review status"),
         "orders" => ("Sinkronkan pesanan", "Sync orders"),
+        "rup" => ("Baca rencana belanja (RUP)", "Read the purchase plans (RUP)"),
         "status-inaproc" => ("Status tayang di INAPROC", "Live status on INAPROC"),
         "import-products" => ("Impor produk", "Product import"),
         "import-cooperatives" => ("Impor koperasi", "Cooperative import"),

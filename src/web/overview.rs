@@ -45,7 +45,7 @@ struct OverviewPage {
 }
 
 /// The jobs whose last runs the overview shows.
-const JOBS: [&str; 4] = ["publish", "status", "status-inaproc", "orders"];
+const JOBS: [&str; 5] = ["publish", "status", "status-inaproc", "orders", "rup"];
 
 /// How long the overview's figures are reused before they are read again:
 /// counting every listing and waiting order for each of 20 users at once
