@@ -44,7 +44,7 @@ CREATE VIEW rup_cooperative_categories AS SELECT DISTINCT cooperative_id, catego
 CREATE TABLE rup_events (
     id       BIGSERIAL PRIMARY KEY,
     kd_rup   TEXT NOT NULL REFERENCES rup_packages(kd_rup) ON DELETE CASCADE,
-    kind     TEXT NOT NULL CHECK (kind IN ('new', 'budget', 'date', 'withdrawn', 'returned')),
+    kind     TEXT NOT NULL CHECK (kind IN ('budget', 'date', 'withdrawn', 'returned')),
     before   TEXT,
     after    TEXT,
     run_id   BIGINT,

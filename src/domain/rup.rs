@@ -71,7 +71,6 @@ impl PlanPackage {
 /// What happened to a package between two readings (`rup_events.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlanChange {
-    New,
     Budget,
     Date,
     Withdrawn,
@@ -80,11 +79,10 @@ pub enum PlanChange {
 }
 
 impl PlanChange {
-    pub const ALL: [PlanChange; 5] = [Self::New, Self::Budget, Self::Date, Self::Withdrawn, Self::Returned];
+    pub const ALL: [PlanChange; 4] = [Self::Budget, Self::Date, Self::Withdrawn, Self::Returned];
 
     pub const fn name(self) -> &'static str {
         match self {
-            Self::New => "new",
             Self::Budget => "budget",
             Self::Date => "date",
             Self::Withdrawn => "withdrawn",
@@ -95,7 +93,6 @@ impl PlanChange {
     /// In Bahasa Indonesia, as the pages say it.
     pub const fn in_indonesian(self) -> &'static str {
         match self {
-            Self::New => "paket baru",
             Self::Budget => "pagu berubah",
             Self::Date => "jadwal bergeser",
             Self::Withdrawn => "ditarik",

@@ -191,9 +191,9 @@ fn digest_of(raw: &str, categories: &[String]) -> String {
 type Event = (String, PlanChange, Option<String>, Option<String>);
 
 /// What changed of a package since it was stored as `before` (budget, date
-/// of choosing, open or not); a new package is one event `new`.
+/// of choosing, open or not); a new package has none (`first_seen` says when).
 fn changes(before: Option<&(Decimal, Option<NaiveDate>, bool)>, p: &PlanPackage) -> Vec<(PlanChange, Option<String>, Option<String>)> {
-    let Some((pagu, date, open)) = before else { return vec![(PlanChange::New, None, Some(p.pagu.normalize().to_string()))] };
+    let Some((pagu, date, open)) = before else { return Vec::new() };
     let mut found = Vec::new();
     if *pagu != p.pagu {
         found.push((PlanChange::Budget, Some(pagu.normalize().to_string()), Some(p.pagu.normalize().to_string())));
