@@ -35,7 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ekatalog/paket-e-purchasing/{id}", get(get_order))
         .route("/ekatalog/paket-e-purchasing/{id}/response", post(respond_order))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
-        .merge(super::inaproc::routes());
+        .merge(super::inaproc::routes())
+        .merge(super::rup::routes());
     Router::new()
         .route("/oauth/token", post(token))
         .nest("/api/v1", api)
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/listings/{id}/state", post(set_state_unreported))
         .route("/admin/faults", post(add_fault).delete(clear_faults))
         .merge(super::inaproc::admin_routes())
+        .merge(super::rup::admin_routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

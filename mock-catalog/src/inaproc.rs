@@ -422,12 +422,11 @@ async fn gateway(State(s): State<AppState>, Json(rules): Json<GatewayRules>) -> 
 }
 
 pub fn admin_routes() -> Router<AppState> {
-    Router::new().route("/admin/inaproc", axum::routing::post(gateway)).merge(super::rup::admin_routes())
+    Router::new().route("/admin/inaproc", axum::routing::post(gateway))
 }
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .merge(super::rup::routes())
         .route("/ekatalog/e-purchasing-by-produk", get(by_produk))
         .route("/ekatalog/list-produk-penyedia", get(produk_penyedia))
         .route("/ekatalog/penyedia-detail", get(penyedia_detail))

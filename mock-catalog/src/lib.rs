@@ -11,6 +11,7 @@ pub mod app;
 pub mod calendar;
 pub mod faults;
 pub mod inaproc;
+pub mod plan;
 pub mod rup;
 pub mod scenario;
 pub mod state;

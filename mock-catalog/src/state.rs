@@ -160,7 +160,7 @@ pub struct Mock {
     /// Each photo address fetched (`rules.fetch_photos`): an image, or why not.
     pub photo_checks: HashMap<String, Result<(), String>>,
     /// The buyers' planned packages (RUP), when the scenario plans.
-    pub rup: Vec<super::rup::Package>,
+    pub rup: Vec<super::plan::Package>,
 }
 
 /// A catalogue document uploaded by a seller; processed at the next clock step.
@@ -218,7 +218,7 @@ impl Mock {
             rup: Vec::new(),
         };
         let year = mock.scenario.fiscal_year.unwrap_or_else(|| mock.now.with_timezone(&Jakarta).year());
-        super::rup::plan_year(&mut mock, year);
+        mock.plan(year);
         mock.initial_orders();
         mock
     }
@@ -700,7 +700,9 @@ impl Mock {
             (None, None)
         };
         let first_name = lines.first().map(|l| l.name.clone()).unwrap_or_default();
-        let (rup_code, rup_name) = super::rup::package_for(self, &buyer.kode_klpd, year, satker_index, &first_name, total)
+        self.plan(year);
+        let today = self.now.with_timezone(&Jakarta).date_naive();
+        let (rup_code, rup_name) = super::plan::package_for(&self.scenario, &mut self.rup, (&buyer.kode_klpd, year), satker_index, &first_name, total, today)
             .unwrap_or_else(|| (format!("RUP-{year}-{:05}", 10_000 + number), format!("Belanja bahan makanan dan barang {}", satker.nama)));
         self.order_ids.insert(format!("EP-{year}-{number:06}"), index);
         self.orders.push(Order {
@@ -735,6 +737,14 @@ impl Mock {
             self.waiting.insert(index);
         }
         self.touch_order(index);
+    }
+
+    /// The buyers' plans for `year`, made once; the packages a seller not in
+    /// the scenario bought before the story are recorded as its orders.
+    pub fn plan(&mut self, year: i32) {
+        for (package, seller, total) in super::plan::plan_year(&self.scenario, &mut self.rup, year) {
+            self.push_bought_elsewhere(package, seller, total);
+        }
     }
 
     /// Package `package` of the plan bought from `seller` (not one of the
