@@ -168,7 +168,7 @@ impl Message {
     /// A package of the city's plan that fits the cooperative's goods: what
     /// the work unit plans to buy, for how much, from when; which of the
     /// cooperative's products fit; what is missing for them to be ready.
-    pub fn plan_opportunity(due: &Due, p: &crate::app::rup::Package) -> Self {
+    pub fn plan_opportunity(due: &Due, p: &crate::rup::view::Package) -> Self {
         let pk = &p.package;
         let unit = pk.nama_satker.as_deref().unwrap_or("(tidak disebutkan)");
         let from = pk.tgl_awal_pemilihan.map(hari).unwrap_or_else(|| "(belum dijadwalkan)".into());
@@ -185,7 +185,7 @@ impl Message {
         if pk.status_ukm {
             text.push_str("Paket ini dicadangkan untuk usaha kecil dan koperasi.\n");
         }
-        let products: Vec<&crate::app::rup::Product> = p.matches.iter().filter(|m| m.cooperative == due.cooperative).flat_map(|m| &m.products).collect();
+        let products: Vec<&crate::rup::view::Product> = p.matches.iter().filter(|m| m.cooperative == due.cooperative).flat_map(|m| &m.products).collect();
         text.push_str("\nProduk Anda yang cocok:\n");
         if products.is_empty() {
             text.push_str("  (belum ada produk di kategori ini)\n");
@@ -214,7 +214,7 @@ impl Message {
 
     /// One short correction of an opportunity told before: the package
     /// moved to another day, or was withdrawn.
-    pub fn plan_correction(due: &Due, p: &crate::app::rup::Package, kind: crate::domain::rup::NoticeKind, told: Option<chrono::NaiveDate>) -> Self {
+    pub fn plan_correction(due: &Due, p: &crate::rup::view::Package, kind: crate::domain::rup::NoticeKind, told: Option<chrono::NaiveDate>) -> Self {
         let pk = &p.package;
         let news = match (kind, pk.tgl_awal_pemilihan.or(told)) {
             (crate::domain::rup::NoticeKind::Moved, Some(d)) => format!("jadwal pemilihan bergeser ke {}", hari(d)),

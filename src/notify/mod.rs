@@ -448,11 +448,11 @@ impl Notifier {
     /// What a plan notice says, as the package stands now: `None` when an
     /// opportunity is no longer open (moved past, withdrawn: its correction
     /// tells that), or the notice is gone.
-    async fn plan_message(&self, store: &Store, due: &Due, now: DateTime<Utc>) -> Result<Option<message::Message>, crate::app::rup::RupError> {
+    async fn plan_message(&self, store: &Store, due: &Due, now: DateTime<Utc>) -> Result<Option<message::Message>, StoreError> {
         let Some(id) = due.rup_notice_id else { return Ok(None) };
         let Some((kind, told, cooperative, row)) = crate::store::rup::notice(store, id).await? else { return Ok(None) };
         let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
-        let Some(package) = crate::app::rup::for_notice(store, &row.kd_rup, cooperative, today).await? else { return Ok(None) };
+        let Some(package) = crate::rup::view::for_notice(store, &row.kd_rup, cooperative, today).await? else { return Ok(None) };
         Ok(match kind {
             NoticeKind::Opportunity if !package.open => None,
             NoticeKind::Opportunity => Some(message::Message::plan_opportunity(due, &package)),

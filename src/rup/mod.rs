@@ -17,6 +17,7 @@
 //! Every step is idempotent: a run cut short is run again.
 
 pub mod report;
+pub mod view;
 
 use std::collections::HashSet;
 
