@@ -62,6 +62,7 @@ pub async fn list(store: &Store, actor: &Actor, ask: &Ask, today: NaiveDate) -> 
         matched: if cooperative.is_some() { Some(true) } else { ask.matched },
         from: ask.from,
         limit: ask.limit,
+        kd_rup: None,
     };
     let listed = stored::list(store, &filter).await?;
     Ok(shape(store, listed, actor.scope, today).await?)

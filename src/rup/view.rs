@@ -143,7 +143,7 @@ pub async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today:
 
 /// The package a notice is about, shaped for its cooperative, as of `today`.
 pub async fn for_notice(store: &Store, kd_rup: &str, cooperative_id: i64, today: NaiveDate) -> Result<Option<Package>, StoreError> {
-    let listed = stored::list(store, &Filter { cooperative: Some(cooperative_id), ..Default::default() }).await?;
-    let mut packages = shape(store, listed.into_iter().filter(|l| l.package.kd_rup == kd_rup).collect(), Some(cooperative_id), today).await?;
+    let only = Filter { cooperative: Some(cooperative_id), kd_rup: Some(kd_rup.to_owned()), ..Default::default() };
+    let mut packages = shape(store, stored::list(store, &only).await?, Some(cooperative_id), today).await?;
     Ok(packages.pop())
 }

@@ -514,6 +514,8 @@ pub struct Filter {
     pub matched: Option<bool>,
     /// Only packages whose choosing begins on or after this day.
     pub from: Option<NaiveDate>,
+    /// Only this package.
+    pub kd_rup: Option<String>,
     pub limit: Option<i64>,
 }
 
@@ -541,6 +543,7 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
            AND (NOT $7 OR p.status_ukm)
            AND ($8::bool IS NULL OR $8 = (p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{{}}') FROM products)))
            AND ($10::date IS NULL OR p.tgl_awal_pemilihan >= $10)
+           AND ($11::text IS NULL OR p.kd_rup = $11)
          ORDER BY p.tgl_awal_pemilihan NULLS LAST, p.kd_rup LIMIT $9"
     )))
     .bind(f.tahun)
@@ -553,6 +556,7 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     .bind(f.matched)
     .bind(f.limit.unwrap_or(i64::MAX))
     .bind(f.from)
+    .bind(f.kd_rup.as_deref())
     .fetch_all(&store.pool)
     .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.kd_rup.as_str()).collect();
@@ -674,11 +678,6 @@ pub async fn count(store: &Store, tahun: i32) -> Result<(i64, i64), StoreError> 
     .bind(tahun)
     .fetch_one(&store.pool)
     .await?)
-}
-
-/// The events of a package, oldest first: (kind, before, after, when).
-pub async fn events(store: &Store, kd_rup: &str) -> Result<Vec<(PlanChange, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)>, StoreError> {
-    Ok(sqlx::query_as("SELECT kind, before, after, at FROM rup_events WHERE kd_rup = $1 ORDER BY id").bind(kd_rup).fetch_all(&store.pool).await?)
 }
 
 /// A cooperative's id by its code.
