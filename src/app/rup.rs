@@ -36,6 +36,8 @@ pub struct Ask {
     /// The choosing begins on or after this day.
     pub from: Option<NaiveDate>,
     pub limit: Option<i64>,
+    /// Matches shown per package, with their products (the others counted).
+    pub shown: Option<usize>,
 }
 
 async fn scope(store: &Store, actor: &Actor, asked: Option<&str>) -> Result<Option<i64>, RupError> {
@@ -65,7 +67,7 @@ pub async fn list(store: &Store, actor: &Actor, ask: &Ask, today: NaiveDate) -> 
         kd_rup: None,
     };
     let listed = stored::list(store, &filter).await?;
-    Ok(shape(store, listed, actor.scope, today).await?)
+    Ok(shape(store, listed, actor.scope, ask.shown, today).await?)
 }
 
 /// The open opportunities a cooperative is shown at most, nearest first.
@@ -79,7 +81,7 @@ pub async fn opportunities(store: &Store, actor: &Actor, cooperative: Option<&st
     let from = today.succ_opt();
     let listed =
         stored::list(store, &Filter { cooperative: Some(id), matched: Some(true), from, limit: Some(OPPORTUNITIES_SHOWN), ..Default::default() }).await?;
-    let mut packages = shape(store, listed, Some(id), today).await?;
+    let mut packages = shape(store, listed, Some(id), None, today).await?;
     packages.retain(|p| p.open);
     Ok(packages)
 }

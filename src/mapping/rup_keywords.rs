@@ -48,6 +48,9 @@ impl Keywords {
             if category.is_empty() {
                 return Err((line, "the category is empty".into()));
             }
+            if category.chars().any(char::is_control) {
+                return Err((line, format!("the category {:?} has a control character", category.chars().take(40).collect::<String>())));
+            }
             let index = match categories.iter().position(|c| *c == category) {
                 Some(i) => i,
                 None => {
@@ -126,6 +129,8 @@ mod tests {
         assert_eq!(line, 3, "{why}");
         assert!(why.contains("no words"));
         assert_eq!(Keywords::parse("category,words,exclude\nberas,beras\n").unwrap_err().0, 2);
+        let (line, why) = Keywords::parse("category,words,exclude\nberas,beras,\ngu\u{1f}la,gula,\n").unwrap_err();
+        assert_eq!(line, 3, "a category with a control character (it would split where categories are joined): {why}");
     }
 
     #[test]

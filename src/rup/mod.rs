@@ -208,11 +208,7 @@ async fn read_year(
             }
         };
         // The page is read and saved while the next is fetched.
-        let save = async {
-            let packages = read_page(&page, keywords, klpd, report);
-            seen.extend(packages.iter().map(|p| p.0.kd_rup.clone()));
-            stored::save_page(store, run, &packages).await
-        };
+        let save = save_page(store, &page, keywords, klpd, run, seen, report);
         let (saved, fetched) = tokio::join!(save, fetch);
         report.packages.add(saved?);
         match fetched {
@@ -227,17 +223,40 @@ async fn read_year(
     Ok(Err(InaprocError::Unreadable { path: crate::catalog::inaproc::RUP_PAKET, why: format!("more than {MAX_PAGES} pages") }))
 }
 
-/// A page's packages with their categories; those that cannot be read are counted, the first few said.
-fn read_page(page: &crate::catalog::inaproc::Page, keywords: &Keywords, klpd: &str, report: &mut RupReport) -> Vec<stored::Read> {
-    let mut packages = Vec::with_capacity(page.rows.len());
-    for row in &page.rows {
+/// Reads and saves a page: each row's `kd_rup` and digest first; a row
+/// stored with the same digest is neither read further nor written; the
+/// others are read whole, with their categories, and saved. `seen` gathers
+/// the packages listed (a row that cannot be read but names its package
+/// keeps that package listed); those that cannot be read are counted, the
+/// first few said.
+async fn save_page(
+    store: &Store,
+    page: &crate::catalog::inaproc::Page,
+    keywords: &Keywords,
+    klpd: &str,
+    run: i64,
+    seen: &mut HashSet<String>,
+    report: &mut RupReport,
+) -> Result<SaveCounts, StoreError> {
+    let sent: Vec<(Option<String>, String)> = page.rows.iter().map(|row| (wire::plan_package_id(row), stored::digest_of(klpd, row.get()))).collect();
+    let known: Vec<(&str, &str)> = sent.iter().filter_map(|(id, digest)| id.as_deref().map(|id| (id, digest.as_str()))).collect();
+    let unchanged = stored::unchanged(store, &known).await?;
+    seen.extend(known.iter().map(|(id, _)| (*id).to_owned()));
+    let mut packages = Vec::with_capacity(page.rows.len().saturating_sub(unchanged.len()));
+    for (row, (id, digest)) in page.rows.iter().zip(sent) {
+        if let Some(id) = id
+            && unchanged.contains(&(id, digest.clone()))
+        {
+            continue;
+        }
         match wire::row(row).and_then(|v| wire::plan_package(&v)) {
-            Ok(mut p) => {
-                if p.kode_klpd.is_empty() {
-                    p.kode_klpd = klpd.to_owned();
+            Ok(mut package) => {
+                if package.kode_klpd.is_empty() {
+                    package.kode_klpd = klpd.to_owned();
                 }
-                let categories = keywords.of_package(&p.nama_paket, &p.uraian);
-                packages.push((p, categories, row.clone()));
+                let categories = keywords.of_package(&package.nama_paket, &package.uraian);
+                seen.insert(package.kd_rup.clone());
+                packages.push(stored::Read { package, categories, raw: row.clone(), digest });
             }
             Err(why) => {
                 report.unreadable_count += 1;
@@ -247,7 +266,9 @@ fn read_page(page: &crate::catalog::inaproc::Page, keywords: &Keywords, klpd: &s
             }
         }
     }
-    packages
+    let mut counts = stored::save_page(store, run, &packages).await?;
+    counts.unchanged += unchanged.len() as u64;
+    Ok(counts)
 }
 
 /// Reads every stored package's categories again with `keywords`, chunk by

@@ -76,6 +76,8 @@ pub struct Package {
     pub won: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     pub lost: Decimal,
+    /// How many cooperatives it is matched to (`matches` may show fewer).
+    pub matched: usize,
     pub matches: Vec<Match>,
 }
 
@@ -90,9 +92,16 @@ impl Package {
     }
 }
 
-/// Packages with their matches' products (of `only` when given).
-pub async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today: NaiveDate) -> Result<Vec<Package>, StoreError> {
-    let mut cooperatives: Vec<i64> = listed.iter().flat_map(|l| l.matches.iter().map(|m| m.0)).filter(|c| only.is_none_or(|o| o == *c)).collect();
+/// Packages with their matches' products (of `only` when given; the first
+/// `shown` matches of each, by code, when given: the others only counted).
+pub async fn shape(store: &Store, mut listed: Vec<Listed>, only: Option<i64>, shown: Option<usize>, today: NaiveDate) -> Result<Vec<Package>, StoreError> {
+    let mut matched = Vec::with_capacity(listed.len());
+    for l in &mut listed {
+        l.matches.retain(|m| only.is_none_or(|o| o == m.0));
+        matched.push(l.matches.len());
+        l.matches.truncate(shown.unwrap_or(usize::MAX));
+    }
+    let mut cooperatives: Vec<i64> = listed.iter().flat_map(|l| l.matches.iter().map(|m| m.0)).collect();
     cooperatives.sort_unstable();
     cooperatives.dedup();
     let mut categories: Vec<String> = listed.iter().flat_map(|l| l.matches.iter().flat_map(|m| m.3.iter().cloned())).collect();
@@ -104,7 +113,8 @@ pub async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today:
     }
     Ok(listed
         .into_iter()
-        .map(|l| {
+        .zip(matched)
+        .map(|(l, matched)| {
             let package = l.package.package();
             let won: Decimal = l.won.iter().map(|w| w.2).sum();
             let lost: Decimal = l.lost.iter().map(|w| w.2).sum();
@@ -118,7 +128,6 @@ pub async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today:
             let matches = l
                 .matches
                 .iter()
-                .filter(|m| only.is_none_or(|o| o == m.0))
                 .map(|(id, code, name, cats)| Match {
                     cooperative: code.clone(),
                     name: name.clone(),
@@ -135,6 +144,7 @@ pub async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today:
                 outcome,
                 won,
                 lost,
+                matched,
                 matches,
             }
         })
@@ -144,6 +154,6 @@ pub async fn shape(store: &Store, listed: Vec<Listed>, only: Option<i64>, today:
 /// The package a notice is about, shaped for its cooperative, as of `today`.
 pub async fn for_notice(store: &Store, kd_rup: &str, cooperative_id: i64, today: NaiveDate) -> Result<Option<Package>, StoreError> {
     let only = Filter { cooperative: Some(cooperative_id), kd_rup: Some(kd_rup.to_owned()), ..Default::default() };
-    let mut packages = shape(store, stored::list(store, &only).await?, Some(cooperative_id), today).await?;
+    let mut packages = shape(store, stored::list(store, &only).await?, Some(cooperative_id), None, today).await?;
     Ok(packages.pop())
 }

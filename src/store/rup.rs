@@ -82,25 +82,67 @@ const P_COLUMNS: &str = "p.kd_rup, p.kode_klpd, p.tahun, p.nama_paket, p.uraian,
      p.status_pdn, p.nama_ppk, p.tgl_awal_pemilihan, p.tgl_akhir_pemilihan, p.tgl_awal_kontrak, p.tgl_akhir_kontrak, p.sumber_dana, p.announced, p.active,
      p.listed, p.categories";
 
-/// A package read, with the categories it speaks of and its raw JSON. What
-/// the plan's reading writes can be read again: its transactions commit
-/// without waiting for the WAL flush (`Store::begin_recomputable`).
-pub type Read = (PlanPackage, Vec<String>, Box<serde_json::value::RawValue>);
+/// A package read, with the categories it speaks of, its row as sent, and
+/// the digest of that row ([`digest_of`]). What the plan's reading writes
+/// can be read again: its transactions commit without waiting for the WAL
+/// flush (`Store::begin_recomputable`).
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub package: PlanPackage,
+    pub categories: Vec<String>,
+    pub raw: Box<serde_json::value::RawValue>,
+    pub digest: String,
+}
+
+/// A digest of a row as INAPROC sent it, read for buyer `klpd`: a row read
+/// again the same is the same package (its categories follow the words,
+/// which are read again for every package when they change).
+pub fn digest_of(klpd: &str, raw: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(klpd.as_bytes());
+    h.update([0x1f]);
+    h.update(raw.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Of packages read (id, digest), those stored with that digest and still
+/// listed, as (id, digest): nothing of them is to be written, nor read further.
+pub async fn unchanged(store: &Store, sent: &[(&str, &str)]) -> Result<std::collections::HashSet<(String, String)>, StoreError> {
+    if sent.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids: Vec<&str> = sent.iter().map(|s| s.0).collect();
+    let digests: Vec<&str> = sent.iter().map(|s| s.1).collect();
+    let same: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.kd_rup, p.digest FROM unnest($1::text[], $2::text[]) AS s(kd_rup, digest) JOIN rup_packages p ON p.kd_rup = s.kd_rup AND p.digest = s.digest AND p.listed",
+    )
+    .bind(&ids)
+    .bind(&digests)
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(same.into_iter().collect())
+}
 
 /// Saves a page of packages read in run `run`: new ones added, changed ones
 /// updated, and an event for each change of budget, date or standing, in one
-/// transaction. A package whose row (as INAPROC sent it) and categories are
-/// the same as stored, and still listed, is not written: its digest says so.
-/// A package read twice in the page counts once (the last). One run of the
-/// job writes at a time (its lock), so the rows read before are not locked.
+/// transaction. A package whose digest is the one stored, and still listed,
+/// is not written. A package read twice in the page counts once (the last).
+/// The columns go as one array each (bound in binary, no JSON for the
+/// database to parse but the raw rows). One run of the job writes at a time
+/// (its lock), so the rows read before are not locked.
 pub async fn save_page(store: &Store, run: i64, page: &[Read]) -> Result<SaveCounts, StoreError> {
     let mut last: HashMap<&str, usize> = HashMap::new();
-    for (i, (p, _, _)) in page.iter().enumerate() {
-        last.insert(p.kd_rup.as_str(), i);
+    for (i, r) in page.iter().enumerate() {
+        last.insert(r.package.kd_rup.as_str(), i);
     }
     let mut chosen: Vec<usize> = last.into_values().collect();
     chosen.sort_unstable();
-    let ids: Vec<&str> = chosen.iter().map(|&i| page[i].0.kd_rup.as_str()).collect();
+    let mut counts = SaveCounts::default();
+    if chosen.is_empty() {
+        return Ok(counts);
+    }
+    let ids: Vec<&str> = chosen.iter().map(|&i| page[i].package.kd_rup.as_str()).collect();
     let mut tx = store.begin_recomputable().await?;
     type Before = (String, Decimal, Option<NaiveDate>, bool, bool, String);
     let before: Vec<Before> =
@@ -109,14 +151,13 @@ pub async fn save_page(store: &Store, run: i64, page: &[Read]) -> Result<SaveCou
             .fetch_all(&mut *tx)
             .await?;
     let before: HashMap<String, Before> = before.into_iter().map(|b| (b.0.clone(), b)).collect();
-    let mut counts = SaveCounts::default();
     let mut events: Vec<Event> = Vec::new();
-    let mut rows = String::from("[");
+    let mut rows: Vec<&Read> = Vec::with_capacity(chosen.len());
     for &i in &chosen {
-        let (p, categories, raw) = &page[i];
-        let digest = digest_of(raw.get(), categories);
+        let read = &page[i];
+        let p = &read.package;
         let stored = before.get(&p.kd_rup);
-        if stored.is_some_and(|b| b.4 && b.5 == digest) {
+        if stored.is_some_and(|b| b.4 && b.5 == read.digest) {
             counts.unchanged += 1;
             continue;
         }
@@ -127,40 +168,61 @@ pub async fn save_page(store: &Store, run: i64, page: &[Read]) -> Result<SaveCou
             Some(_) => counts.changed += 1,
         }
         events.extend(found.into_iter().map(|(kind, b, a)| (p.kd_rup.clone(), kind, b, a)));
-        // The package's fields, then its row as sent (spliced in as text, never parsed again).
-        let fields = serde_json::to_string(p).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
-        let extra = serde_json::json!({"categories": categories, "digest": digest}).to_string();
-        if rows.len() > 1 {
-            rows.push(',');
-        }
-        rows.push_str(fields.strip_suffix('}').unwrap_or(&fields));
-        rows.push_str(",\"raw\":");
-        rows.push_str(raw.get());
-        rows.push(',');
-        rows.push_str(extra.strip_prefix('{').unwrap_or(&extra));
+        rows.push(read);
     }
-    rows.push(']');
-    sqlx::query(
-        "INSERT INTO rup_packages (kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn,
-                                   nama_ppk, tgl_awal_pemilihan, tgl_akhir_pemilihan, tgl_awal_kontrak, tgl_akhir_kontrak, sumber_dana, announced, active,
-                                   listed, categories, raw, digest)
-         SELECT r.kd_rup, r.kode_klpd, r.tahun, r.nama_paket, r.uraian, r.kd_satker, r.nama_satker, r.pagu, r.metode, r.jenis, r.status_ukm, r.status_pdn,
-                r.nama_ppk, r.tgl_awal_pemilihan, r.tgl_akhir_pemilihan, r.tgl_awal_kontrak, r.tgl_akhir_kontrak, r.sumber_dana, r.announced, r.active,
-                true, r.categories, r.raw, r.digest
-         FROM jsonb_to_recordset($1::jsonb) AS r(kd_rup text, kode_klpd text, tahun int, nama_paket text, uraian text, kd_satker text, nama_satker text,
-              pagu numeric, metode text, jenis text, status_ukm bool, status_pdn bool, nama_ppk text, tgl_awal_pemilihan date, tgl_akhir_pemilihan date,
-              tgl_awal_kontrak date, tgl_akhir_kontrak date, sumber_dana text, announced bool, active bool, categories text[], raw jsonb, digest text)
-         ON CONFLICT (kd_rup) DO UPDATE SET kode_klpd = EXCLUDED.kode_klpd, tahun = EXCLUDED.tahun, nama_paket = EXCLUDED.nama_paket,
-             uraian = EXCLUDED.uraian, kd_satker = EXCLUDED.kd_satker, nama_satker = EXCLUDED.nama_satker, pagu = EXCLUDED.pagu,
-             metode = EXCLUDED.metode, jenis = EXCLUDED.jenis, status_ukm = EXCLUDED.status_ukm, status_pdn = EXCLUDED.status_pdn,
-             nama_ppk = EXCLUDED.nama_ppk, tgl_awal_pemilihan = EXCLUDED.tgl_awal_pemilihan, tgl_akhir_pemilihan = EXCLUDED.tgl_akhir_pemilihan,
-             tgl_awal_kontrak = EXCLUDED.tgl_awal_kontrak, tgl_akhir_kontrak = EXCLUDED.tgl_akhir_kontrak, sumber_dana = EXCLUDED.sumber_dana,
-             announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, categories = EXCLUDED.categories, raw = EXCLUDED.raw,
-             digest = EXCLUDED.digest, updated_at = now()",
-    )
-    .bind(rows)
-    .execute(&mut *tx)
-    .await?;
+    if !rows.is_empty() {
+        let p = |f: fn(&PlanPackage) -> &str| rows.iter().map(|r| f(&r.package)).collect::<Vec<&str>>();
+        let o = |f: fn(&PlanPackage) -> Option<&str>| rows.iter().map(|r| f(&r.package)).collect::<Vec<Option<&str>>>();
+        let d = |f: fn(&PlanPackage) -> Option<NaiveDate>| rows.iter().map(|r| f(&r.package)).collect::<Vec<Option<NaiveDate>>>();
+        let b = |f: fn(&PlanPackage) -> bool| rows.iter().map(|r| f(&r.package)).collect::<Vec<bool>>();
+        // Categories joined by a unit separator, as `set_categories` does.
+        let categories: Vec<String> = rows.iter().map(|r| r.categories.join("\u{1f}")).collect();
+        sqlx::query(
+            "INSERT INTO rup_packages (kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn,
+                                       nama_ppk, tgl_awal_pemilihan, tgl_akhir_pemilihan, tgl_awal_kontrak, tgl_akhir_kontrak, sumber_dana, announced, active,
+                                       listed, categories, raw, digest)
+             SELECT r.kd_rup, r.kode_klpd, r.tahun, r.nama_paket, r.uraian, r.kd_satker, r.nama_satker, r.pagu, r.metode, r.jenis, r.status_ukm, r.status_pdn,
+                    r.nama_ppk, r.awal_pemilihan, r.akhir_pemilihan, r.awal_kontrak, r.akhir_kontrak, r.sumber_dana, r.announced, r.active,
+                    true, CASE WHEN r.categories = '' THEN '{}'::text[] ELSE string_to_array(r.categories, chr(31)) END, r.raw::jsonb, r.digest
+             FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[], $10::text[],
+                         $11::bool[], $12::bool[], $13::text[], $14::date[], $15::date[], $16::date[], $17::date[], $18::text[], $19::bool[], $20::bool[],
+                         $21::text[], $22::text[], $23::text[])
+                  AS r(kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn, nama_ppk,
+                       awal_pemilihan, akhir_pemilihan, awal_kontrak, akhir_kontrak, sumber_dana, announced, active, categories, raw, digest)
+             ON CONFLICT (kd_rup) DO UPDATE SET kode_klpd = EXCLUDED.kode_klpd, tahun = EXCLUDED.tahun, nama_paket = EXCLUDED.nama_paket,
+                 uraian = EXCLUDED.uraian, kd_satker = EXCLUDED.kd_satker, nama_satker = EXCLUDED.nama_satker, pagu = EXCLUDED.pagu,
+                 metode = EXCLUDED.metode, jenis = EXCLUDED.jenis, status_ukm = EXCLUDED.status_ukm, status_pdn = EXCLUDED.status_pdn,
+                 nama_ppk = EXCLUDED.nama_ppk, tgl_awal_pemilihan = EXCLUDED.tgl_awal_pemilihan, tgl_akhir_pemilihan = EXCLUDED.tgl_akhir_pemilihan,
+                 tgl_awal_kontrak = EXCLUDED.tgl_awal_kontrak, tgl_akhir_kontrak = EXCLUDED.tgl_akhir_kontrak, sumber_dana = EXCLUDED.sumber_dana,
+                 announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, categories = EXCLUDED.categories, raw = EXCLUDED.raw,
+                 digest = EXCLUDED.digest, updated_at = now()",
+        )
+        .bind(p(|p| &p.kd_rup))
+        .bind(p(|p| &p.kode_klpd))
+        .bind(rows.iter().map(|r| r.package.tahun).collect::<Vec<i32>>())
+        .bind(p(|p| &p.nama_paket))
+        .bind(p(|p| &p.uraian))
+        .bind(o(|p| p.kd_satker.as_deref()))
+        .bind(o(|p| p.nama_satker.as_deref()))
+        .bind(rows.iter().map(|r| r.package.pagu).collect::<Vec<Decimal>>())
+        .bind(p(|p| &p.metode))
+        .bind(p(|p| &p.jenis))
+        .bind(b(|p| p.status_ukm))
+        .bind(b(|p| p.status_pdn))
+        .bind(o(|p| p.nama_ppk.as_deref()))
+        .bind(d(|p| p.tgl_awal_pemilihan))
+        .bind(d(|p| p.tgl_akhir_pemilihan))
+        .bind(d(|p| p.tgl_awal_kontrak))
+        .bind(d(|p| p.tgl_akhir_kontrak))
+        .bind(o(|p| p.sumber_dana.as_deref()))
+        .bind(b(|p| p.announced))
+        .bind(b(|p| p.active))
+        .bind(&categories)
+        .bind(rows.iter().map(|r| r.raw.get()).collect::<Vec<&str>>())
+        .bind(rows.iter().map(|r| r.digest.as_str()).collect::<Vec<&str>>())
+        .execute(&mut *tx)
+        .await?;
+    }
     if !events.is_empty() {
         sqlx::query("INSERT INTO rup_events (kd_rup, kind, before, after, run_id) SELECT k, e, b, a, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(k, e, b, a)")
             .bind(events.iter().map(|e| e.0.as_str()).collect::<Vec<_>>())
@@ -173,18 +235,6 @@ pub async fn save_page(store: &Store, run: i64, page: &[Read]) -> Result<SaveCou
     }
     tx.commit().await?;
     Ok(counts)
-}
-
-/// A digest of a row as sent and of the categories read from it.
-fn digest_of(raw: &str, categories: &[String]) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(raw.as_bytes());
-    for c in categories {
-        h.update([0x1f]);
-        h.update(c.as_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A change of a package: its package, what changed, before, after.
@@ -560,15 +610,7 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     .fetch_all(&store.pool)
     .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.kd_rup.as_str()).collect();
-    let matches: Vec<(String, i64, String, String, Vec<String>)> = sqlx::query_as(
-        "SELECT p.kd_rup, c.id, c.code, c.name, array_agg(DISTINCT cc.category ORDER BY cc.category)
-         FROM rup_packages p JOIN rup_cooperative_categories cc ON cc.category = ANY(p.categories) JOIN cooperatives c ON c.id = cc.cooperative_id
-         WHERE p.kd_rup = ANY($1) AND ($2::bigint IS NULL OR c.id = $2) GROUP BY p.kd_rup, c.id, c.code, c.name ORDER BY c.code",
-    )
-    .bind(&ids)
-    .bind(f.cooperative)
-    .fetch_all(&store.pool)
-    .await?;
+    let suppliers = if rows.is_empty() { HashMap::new() } else { suppliers(store, f.cooperative).await? };
     let bought = bought_statuses();
     let won: Vec<(String, i64, String, Decimal)> = sqlx::query_as(
         "SELECT rup_code, cooperative_id, remote_order_id, total FROM purchase_orders
@@ -587,13 +629,10 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     .bind(&bought)
     .fetch_all(&store.pool)
     .await?;
-    let mut by: HashMap<String, Listed> =
-        rows.iter().map(|r| (r.kd_rup.clone(), Listed { package: r.clone(), matches: Vec::new(), won: Vec::new(), lost: Vec::new() })).collect();
-    for (k, id, code, name, cats) in matches {
-        if let Some(l) = by.get_mut(&k) {
-            l.matches.push((id, code, name, cats));
-        }
-    }
+    let mut by: HashMap<String, Listed> = rows
+        .iter()
+        .map(|r| (r.kd_rup.clone(), Listed { package: r.clone(), matches: matches_of(&r.categories, &suppliers), won: Vec::new(), lost: Vec::new() }))
+        .collect();
     for (k, coop, order, total) in won {
         if let Some(l) = by.get_mut(&k) {
             l.won.push((coop, order, total));
@@ -605,6 +644,45 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
         }
     }
     Ok(rows.iter().filter_map(|r| by.remove(&r.kd_rup)).collect())
+}
+
+/// A cooperative that lists goods of a category: (id, code, name).
+type Supplier = (i64, String, String);
+
+/// Which cooperatives list goods of each category (of `only` when given),
+/// by code: what `rup_cooperative_categories` says, a few hundred rows
+/// however many packages are shown.
+async fn suppliers(store: &Store, only: Option<i64>) -> Result<HashMap<String, Vec<Supplier>>, StoreError> {
+    let rows: Vec<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT cc.category, c.id, c.code, c.name FROM rup_cooperative_categories cc JOIN cooperatives c ON c.id = cc.cooperative_id
+         WHERE $1::bigint IS NULL OR c.id = $1 ORDER BY c.code, cc.category",
+    )
+    .bind(only)
+    .fetch_all(&store.pool)
+    .await?;
+    let mut by: HashMap<String, Vec<Supplier>> = HashMap::new();
+    for (category, id, code, name) in rows {
+        by.entry(category).or_default().push((id, code, name));
+    }
+    Ok(by)
+}
+
+/// The cooperatives a package of these categories is matched to, by code,
+/// each with the categories it lists among them (sorted).
+fn matches_of(categories: &[String], suppliers: &HashMap<String, Vec<Supplier>>) -> Vec<(i64, String, String, Vec<String>)> {
+    let mut by: std::collections::BTreeMap<&str, (i64, &str, Vec<String>)> = std::collections::BTreeMap::new();
+    for category in categories {
+        for (id, code, name) in suppliers.get(category).map(Vec::as_slice).unwrap_or_default() {
+            by.entry(code.as_str()).or_insert_with(|| (*id, name.as_str(), Vec::new())).2.push(category.clone());
+        }
+    }
+    by.into_iter()
+        .map(|(code, (id, name, mut cats))| {
+            cats.sort_unstable();
+            cats.dedup();
+            (id, code.to_owned(), name.to_owned(), cats)
+        })
+        .collect()
 }
 
 /// One line of the report: matched budget, won, lost.

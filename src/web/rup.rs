@@ -222,7 +222,7 @@ fn row(p: &Package, lang: Lang, today: chrono::NaiveDate) -> Row {
             (crate::domain::rup::Outcome::NotYet, Lang::En) => "not bought yet".into(),
         }
     };
-    let more = p.matches.len().saturating_sub(MAX_MATCHES_SHOWN);
+    let more = p.matched.saturating_sub(MAX_MATCHES_SHOWN);
     let matches: Vec<MatchRow> = p
         .matches
         .iter()
@@ -314,6 +314,7 @@ pub async fn plan(State(state): State<WebState>, auth: Auth, Query(q): Query<Pla
         // The coming packages: from the first of this month, unless a month is chosen.
         from: if month.is_some() { None } else { today.with_day(1) },
         limit: Some(MAX_ROWS + 1),
+        shown: Some(MAX_MATCHES_SHOWN),
         ..Default::default()
     };
     let filtered = month.is_some() || ask.satker.is_some() || ask.category.is_some() || ask.ukm_only || matched.is_some();

@@ -173,6 +173,35 @@ pub fn package(value: Value) -> Result<RemoteOrder, String> {
     Ok(order)
 }
 
+/// A plan package's `kd_rup`, read alone (the other fields skipped, not
+/// kept; given twice, the last, as a whole reading takes it): `None` when it
+/// has none or is not readable so, and the row is then read whole (and
+/// refused with what is wrong).
+pub fn plan_package_id(raw: &RawValue) -> Option<String> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    /// The last `kd_rup` of an object, as a whole reading keeps the last of a key given twice.
+    struct LastId;
+    impl<'de> Visitor<'de> for LastId {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut id = Value::Null;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "kd_rup" {
+                    id = map.next_value()?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(id)
+        }
+    }
+    let kd_rup = serde_json::Deserializer::from_str(raw.get()).deserialize_map(LastId).ok()?;
+    text(&serde_json::json!({ "kd_rup": kd_rup }), "kd_rup", 40)
+}
+
 /// A row of the RUP's `paket-penyedia-terumumkan`: one announced package of
 /// a buyer's plan. `kd_satker_str` is kept as text (leading zeros); the
 /// numeric `kd_satker` only when no text is given. Flags come as booleans,
@@ -400,6 +429,19 @@ mod tests {
         assert!(plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "pagu": -5, "tahun_anggaran": 2027})).unwrap_err().contains("negative"));
         let e = plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "pagu": 5, "tahun_anggaran": 2027, "tgl_awal_pemilihan": "besok"})).unwrap_err();
         assert!(e.contains("package 1") && e.contains("tgl_awal_pemilihan"), "{e}");
+    }
+
+    #[test]
+    fn a_plan_packages_id_read_alone_is_the_one_read_whole() {
+        let raw = |s: &str| RawValue::from_string(s.to_owned()).unwrap();
+        for row in [r#"{"nama_paket": "x", "kd_rup": 51260001, "pagu": 5}"#, r#"{"kd_rup": " 51260001 ", "uraian": {"a": [1, 2]}}"#] {
+            let whole = required(&serde_json::from_str(row).unwrap(), "kd_rup", 40).unwrap();
+            assert_eq!(plan_package_id(&raw(row)), Some(whole), "{row}");
+        }
+        assert_eq!(plan_package_id(&raw(r#"{"nama_paket": "x"}"#)), None);
+        assert_eq!(plan_package_id(&raw(r#"{"kd_rup": ""}"#)), None);
+        assert_eq!(plan_package_id(&raw(r#"{"kd_rup": "1", "kd_rup": "2"}"#)), Some("2".into()), "twice: the last, as read whole");
+        assert_eq!(plan_package_id(&raw(r#"[1]"#)), None);
     }
 
     #[test]

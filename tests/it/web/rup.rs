@@ -54,7 +54,8 @@ pub async fn store_plan(store: &Store) {
         .into_iter()
         .map(|p| {
             let categories = keywords.of_package(&p.nama_paket, &p.uraian);
-            (p, categories, serde_json::value::RawValue::from_string("{}".into()).unwrap())
+            let digest = katalog_bridge::store::rup::digest_of("D347", &p.kd_rup);
+            katalog_bridge::store::rup::Read { package: p, categories, raw: serde_json::value::RawValue::from_string("{}".into()).unwrap(), digest }
         })
         .collect();
     katalog_bridge::store::rup::save_page(store, run, &rows).await.unwrap();
