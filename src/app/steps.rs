@@ -17,11 +17,17 @@ use crate::store::{Store, StoreError};
 pub struct Steps {
     /// The day they happened (Jakarta's).
     pub on: Option<NaiveDate>,
+    /// The signed order letter, with its number if it has one (`""` for none).
+    pub order_letter: Option<String>,
     pub shipped: bool,
     pub delivered: bool,
     pub bast: Option<String>,
     pub faktur: Option<String>,
     pub invoice: Option<String>,
+    /// The shipping's invoice, with its number if it has one.
+    pub logistics_invoice: Option<String>,
+    /// The PPK's ticket for a payment outside the system: its number.
+    pub ticket: Option<String>,
     pub paid: Option<String>,
     pub payment: Option<PaymentWay>,
 }
@@ -31,8 +37,11 @@ pub enum RecordError {
     /// A field given that cannot be recorded, with why (`field` as named in `Steps`).
     #[error("{field}: {why}")]
     Invalid { field: &'static str, why: String },
-    #[error("nothing to record: give shipped, delivered, bast, faktur, invoice, paid or payment")]
+    #[error("nothing to record: give order-letter, shipped, delivered, bast, faktur, invoice, logistics-invoice, ticket, paid or payment")]
     Nothing,
+    /// The route does not take an order of this total (a card's ceiling), in words.
+    #[error("payment: {0}")]
+    Route(String),
     #[error("say who records this (by): at most 100 characters")]
     NoOne,
     #[error("no order {0} is stored within your cooperatives: run sync orders first, or check the id")]
@@ -55,6 +64,9 @@ pub fn entries(steps: &Steps, today: NaiveDate) -> Result<Vec<NewEntry>, RecordE
     let on = steps.on.unwrap_or(today);
     let entry = |step, number, amount, detail| NewEntry { step, number, on_date: Some(on), amount, detail };
     let mut entries = Vec::new();
+    if let Some(n) = &steps.order_letter {
+        entries.push(entry(Step::OrderLetter, number("order_letter", n)?, None, None));
+    }
     if steps.shipped {
         entries.push(entry(Step::Shipped, None, None, None));
     }
@@ -72,6 +84,13 @@ pub fn entries(steps: &Steps, today: NaiveDate) -> Result<Vec<NewEntry>, RecordE
     }
     if let Some(n) = &steps.invoice {
         entries.push(entry(Step::Invoice, number("invoice", n)?, None, None));
+    }
+    if let Some(n) = &steps.logistics_invoice {
+        entries.push(entry(Step::LogisticsInvoice, number("logistics_invoice", n)?, None, None));
+    }
+    if let Some(n) = &steps.ticket {
+        let n = number("ticket", n)?.ok_or_else(|| required("ticket", "needs the PPK's ticket number"))?;
+        entries.push(entry(Step::Ticket, Some(n), None, None));
     }
     if let Some(raw) = &steps.paid {
         let amount = crate::domain::number::parse_decimal(raw).map_err(|e| RecordError::Invalid { field: "paid", why: e.to_string() })?;
@@ -91,11 +110,29 @@ pub fn entries(steps: &Steps, today: NaiveDate) -> Result<Vec<NewEntry>, RecordE
 
 /// Records the steps of an order for `actor` (found only within the
 /// actor's scope), as made by `by`, in one transaction, and writes the
-/// audit entry. Returns the steps recorded.
-pub async fn record(store: &Store, actor: &Actor, order: OrderRef<'_>, steps: &Steps, by: &str, today: NaiveDate) -> Result<Vec<Step>, RecordError> {
+/// audit entry. A route that does not take an order of its total (the
+/// card's ceiling, `payment.toml`) is refused. Returns the steps recorded.
+pub async fn record(
+    store: &Store,
+    actor: &Actor,
+    order: OrderRef<'_>,
+    steps: &Steps,
+    (by, routes): (&str, &crate::mapping::payment::Routes),
+    today: NaiveDate,
+) -> Result<Vec<Step>, RecordError> {
     // An order out of the actor's scope is not found, whatever was given.
     let Some(head) = order.head(store, actor).await? else { return Err(RecordError::NotFound(order.shown())) };
     let entries = entries(steps, today)?;
+    if let Some(way) = steps.payment
+        && let Some(below) = routes.route(way).below_total.filter(|b| head.total >= *b)
+    {
+        return Err(RecordError::Route(format!(
+            "{} takes orders under {} only; this order is {}",
+            routes.route(way).label,
+            crate::domain::money::format_rupiah(below),
+            crate::domain::money::format_rupiah(head.total)
+        )));
+    }
     let by = crate::domain::text(by, "by", 100).map_err(|_| RecordError::NoOne)?;
     crate::store::orders::record_entries(store, head.id, &entries, &by).await?;
     let kinds: Vec<&str> = entries.iter().map(|e| e.step.as_str()).collect();

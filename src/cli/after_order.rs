@@ -92,18 +92,29 @@ fn print_detail(
     if m.unknown_lines > 0 {
         writeln!(out, "  ({} baris tidak cocok dengan produk kita: dihitung sebagai barang kena PPN biasa)", m.unknown_lines)?;
     }
+    writeln!(out, "  {}", s.withholds)?;
+    for p in &s.route_problems {
+        writeln!(out, "  PERHATIAN: {p}")?;
+    }
+    let shown = |d: &crate::domain::fulfilment::Done| {
+        format!(
+            "{}{}{}",
+            d.on.map(|on| on.format("%d-%m-%Y").to_string()).unwrap_or_else(|| "ya".into()),
+            d.number.as_deref().filter(|n| !n.is_empty()).map(|n| format!(", nomor {n}")).unwrap_or_default(),
+            d.amount.map(|a| format!(", {}", format_rupiah(a))).unwrap_or_default()
+        )
+    };
+    writeln!(out, "\nBerkas untuk pembayaran ({}):", rules.payment(m.payment).label)?;
+    for p in &s.papers {
+        let line = s.steps.get(&p.paper).map_or_else(|| "BELUM".to_owned(), |d| format!("lengkap {}", shown(d)));
+        writeln!(out, "  {:<58} {line}", p.label)?;
+    }
     writeln!(out, "\nSetelah pesanan:")?;
-    for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
-        let line = match s.steps.get(&step) {
-            Some(d) => format!(
-                "{}{}{}",
-                d.on.map(|on| on.format("%d-%m-%Y").to_string()).unwrap_or_else(|| "ya".into()),
-                d.number.as_deref().filter(|n| !n.is_empty()).map(|n| format!(", nomor {n}")).unwrap_or_default(),
-                d.amount.map(|a| format!(", {}", format_rupiah(a))).unwrap_or_default()
-            ),
-            None => "belum".into(),
-        };
-        writeln!(out, "  {:<18} {line}", step.label())?;
+    for step in [Step::Shipped, Step::Delivered, Step::Paid] {
+        writeln!(out, "  {:<18} {}", step.label(), s.steps.get(&step).map_or_else(|| "belum".to_owned(), shown))?;
+    }
+    if let Some(next) = &s.next_step {
+        writeln!(out, "\nLangkah berikutnya: {next}")?;
     }
     for o in &s.overdue {
         writeln!(out, "  TERLAMBAT: {} (jatuh tempo {}, {} hari lalu)", o.step.label(), o.due.format("%d-%m-%Y"), o.days_late)?;
@@ -161,8 +172,11 @@ fn print_notices_and_history(out: &mut impl std::io::Write, d: &crate::app::orde
 pub(super) async fn record(order: String, steps: crate::app::steps::Steps, by: Option<String>, settings: &Settings) -> anyhow::Result<u8> {
     use crate::app::steps::RecordError;
     let flagged = |e: RecordError| match e {
-        RecordError::Invalid { field, why } => anyhow::anyhow!("--{field}: {why}"),
-        RecordError::Nothing => anyhow::anyhow!("nothing to record: give --shipped, --delivered, --bast, --faktur, --invoice, --paid or --payment"),
+        RecordError::Invalid { field, why } => anyhow::anyhow!("--{}: {why}", field.replace('_', "-")),
+        RecordError::Nothing => anyhow::anyhow!(
+            "nothing to record: give --order-letter, --shipped, --delivered, --bast, --faktur, --invoice, --logistics-invoice, --ticket, --paid or --payment"
+        ),
+        RecordError::Route(why) => anyhow::anyhow!("--payment: {why}"),
         RecordError::NoOne => anyhow::anyhow!("say who records this with --by NAME (at most 100 characters)"),
         other => anyhow::Error::new(other),
     };
@@ -171,10 +185,18 @@ pub(super) async fn record(order: String, steps: crate::app::steps::Steps, by: O
     let Some(by) = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) else {
         anyhow::bail!("say who records this with --by NAME")
     };
+    let rules = tax_rules(settings)?;
     with_store(settings, async |store| {
-        let recorded = crate::app::steps::record(store, &crate::app::Actor::operator(), crate::app::orders::OrderRef::Remote(&order), &steps, &by, today())
-            .await
-            .map_err(flagged)?;
+        let recorded = crate::app::steps::record(
+            store,
+            &crate::app::Actor::operator(),
+            crate::app::orders::OrderRef::Remote(&order),
+            &steps,
+            (&by, &rules.routes),
+            today(),
+        )
+        .await
+        .map_err(flagged)?;
         let kinds: Vec<&str> = recorded.iter().map(|s| s.label()).collect();
         println!("{order}: dicatat {} ({}) oleh {by}", kinds.join(", "), steps.on.unwrap_or_else(today).format("%d-%m-%Y"));
         Ok(EXIT_OK)

@@ -386,11 +386,13 @@ pub enum OrdersCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Record what happened after the order: shipped, delivered, the BAST
-    /// (its number and date as the work unit wrote them), the tax invoice
-    /// (faktur), the payment invoice, the payment received, or how it is
-    /// paid. Entries are only added: a correction is a new entry, and the
-    /// newest is in force
+    /// Record what happened after the order: the signed order letter,
+    /// shipped, delivered, the BAST (its number and date as the work unit
+    /// wrote them), the tax invoice (faktur), the payment and shipping
+    /// invoices, the PPK's ticket, the payment received, or how it is paid
+    /// (its route: `orders show` then lists the route's papers). Entries
+    /// are only added: a correction is a new entry, and the newest is in
+    /// force
     Record {
         /// The order id (e.g. EP-2026-000001)
         #[arg(value_name = "ORDER")]
@@ -398,6 +400,9 @@ pub enum OrdersCommand {
         /// The day it happened (YYYY-MM-DD) [default: today in Jakarta]
         #[arg(long, value_name = "DATE")]
         date: Option<chrono::NaiveDate>,
+        /// The signed order letter, with its number if it has one (`--order-letter ""` for none)
+        #[arg(long, value_name = "NUMBER")]
+        order_letter: Option<String>,
         #[arg(long)]
         shipped: bool,
         #[arg(long)]
@@ -411,10 +416,18 @@ pub enum OrdersCommand {
         /// The payment invoice, with its number if it has one (`--invoice ""` for none)
         #[arg(long, value_name = "NUMBER")]
         invoice: Option<String>,
+        /// The shipping's invoice, with its number if it has one (`--logistics-invoice ""` for none)
+        #[arg(long, value_name = "NUMBER")]
+        logistics_invoice: Option<String>,
+        /// The PPK's ticket for a payment outside the system: its number
+        #[arg(long, value_name = "NUMBER")]
+        ticket: Option<String>,
         /// The amount received in all so far, in rupiah (e.g. 1250000 or 1.250.000)
         #[arg(long, value_name = "AMOUNT")]
         paid: Option<String>,
-        /// How the order is paid
+        /// How the order is paid: in the system, petty cash by government
+        /// credit card (up-kkp) or by transfer to the order's virtual
+        /// account (up-va), or outside the system (SP2D)
         #[arg(long, value_enum)]
         payment: Option<crate::domain::fulfilment::PaymentWay>,
         /// Who records it [default: the login name]

@@ -34,8 +34,9 @@ pub(super) async fn run(command: OrdersCommand, settings: &Settings) -> anyhow::
         OrdersCommand::Export { cooperative, format, since, out } => export(cooperative, format, since, out, settings, &mappings).await,
         OrdersCommand::List { cooperative, status, json } => list(cooperative, status, json, settings).await,
         OrdersCommand::Show { order, json } => super::after_order::show(order, json, settings).await,
-        OrdersCommand::Record { order, date, shipped, delivered, bast, faktur, invoice, paid, payment, by } => {
-            let steps = crate::app::steps::Steps { on: date, shipped, delivered, bast, faktur, invoice, paid, payment };
+        OrdersCommand::Record { order, date, order_letter, shipped, delivered, bast, faktur, invoice, logistics_invoice, ticket, paid, payment, by } => {
+            let steps =
+                crate::app::steps::Steps { on: date, order_letter, shipped, delivered, bast, faktur, invoice, logistics_invoice, ticket, paid, payment };
             super::after_order::record(order, steps, by, settings).await
         }
         OrdersCommand::Respond { order, accept, reject: _, reason, ubl } => respond(settings, &order, accept, reason, ubl).await,

@@ -10,25 +10,32 @@ use serde::{Deserialize, Serialize};
 
 use super::order::OrderStatus;
 
-/// How an order is paid, which decides who collects its tax.
+/// How an order is paid (its route), which decides who collects its tax
+/// and which papers the payment needs (`mappings/payment.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentWay {
     /// Through the catalogue's own payment.
     InSystem,
-    /// By the work unit's treasurer.
-    Treasurer,
-    /// Outside the system (`PAYMENT_OUTSIDE_SYSTEM`).
+    /// From petty cash (UP) with the government credit card (KKP).
+    UpKkp,
+    /// From petty cash by transfer to the order's virtual account (UP VA);
+    /// `treasurer`, its name before the card and the transfer were told apart.
+    #[serde(alias = "treasurer")]
+    #[value(alias = "treasurer")]
+    UpVa,
+    /// Outside the system (`PAYMENT_OUTSIDE_SYSTEM`): SP2D through SIPD.
     OutsideSystem,
 }
 
 impl PaymentWay {
-    pub const ALL: [PaymentWay; 3] = [PaymentWay::InSystem, PaymentWay::Treasurer, PaymentWay::OutsideSystem];
+    pub const ALL: [PaymentWay; 4] = [PaymentWay::InSystem, PaymentWay::UpKkp, PaymentWay::UpVa, PaymentWay::OutsideSystem];
 
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentWay::InSystem => "in_system",
-            PaymentWay::Treasurer => "treasurer",
+            PaymentWay::UpKkp => "up_kkp",
+            PaymentWay::UpVa => "up_va",
             PaymentWay::OutsideSystem => "outside_system",
         }
     }
@@ -52,10 +59,13 @@ pub fn reported_delivery(shipment_status: Option<&str>, status: &OrderStatus) ->
     (delivered, delivered || matches!(shipment_status, Some("SHIPPED" | "ON_DELIVERY")))
 }
 
-/// What the staff record of an order (and, for delivery, what the catalogue reports).
+/// What the staff record of an order (and, for delivery, what the catalogue
+/// reports): delivery, the papers a payment needs, the payment, the route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
+    /// The order letter (surat pesanan), signed.
+    OrderLetter,
     Shipped,
     Delivered,
     /// The buyer's hand-over record (berita acara serah terima).
@@ -64,6 +74,10 @@ pub enum Step {
     Faktur,
     /// The payment invoice (tagihan) handed in.
     Invoice,
+    /// The invoice for the shipping.
+    LogisticsInvoice,
+    /// The PPK's ticket for a payment outside the system.
+    Ticket,
     /// Payment received: the amount received in all so far.
     Paid,
     /// How the order is paid (the staff's record).
@@ -71,15 +85,29 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid, Step::PaymentWay];
+    pub const ALL: [Step; 10] = [
+        Step::OrderLetter,
+        Step::Shipped,
+        Step::Delivered,
+        Step::Bast,
+        Step::Faktur,
+        Step::Invoice,
+        Step::LogisticsInvoice,
+        Step::Ticket,
+        Step::Paid,
+        Step::PaymentWay,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Step::OrderLetter => "order_letter",
             Step::Shipped => "shipped",
             Step::Delivered => "delivered",
             Step::Bast => "bast",
             Step::Faktur => "faktur",
             Step::Invoice => "invoice",
+            Step::LogisticsInvoice => "logistics_invoice",
+            Step::Ticket => "ticket",
             Step::Paid => "paid",
             Step::PaymentWay => "payment_way",
         }
@@ -92,14 +120,22 @@ impl Step {
     /// How the staff call it, in Bahasa Indonesia.
     pub fn label(self) -> &'static str {
         match self {
+            Step::OrderLetter => "surat pesanan",
             Step::Shipped => "dikirim",
             Step::Delivered => "diterima pembeli",
             Step::Bast => "BAST",
             Step::Faktur => "faktur pajak",
             Step::Invoice => "tagihan",
+            Step::LogisticsInvoice => "tagihan ongkos kirim",
+            Step::Ticket => "tiket PPK",
             Step::Paid => "pembayaran",
             Step::PaymentWay => "cara bayar",
         }
+    }
+
+    /// A paper a payment may need (a route's checklist names these).
+    pub fn is_paper(self) -> bool {
+        matches!(self, Step::OrderLetter | Step::Bast | Step::Faktur | Step::Invoice | Step::LogisticsInvoice | Step::Ticket)
     }
 }
 
@@ -120,13 +156,17 @@ pub struct DueRule {
     pub days: u32,
 }
 
-/// The rules by default: the BAST a week after delivery, the faktur and the
-/// payment invoice a week after the BAST, payment 30 days after it.
+/// The rules by default: the BAST a week after delivery, the faktur, the
+/// payment and shipping invoices and the PPK's ticket a week after the
+/// BAST, payment 30 days after it. A paper the order's route does not need
+/// is never due (`overdue`'s `needed`).
 pub fn default_due_rules() -> Vec<DueRule> {
     vec![
         DueRule { step: Step::Bast, after: Step::Delivered, days: 7 },
         DueRule { step: Step::Faktur, after: Step::Bast, days: 7 },
         DueRule { step: Step::Invoice, after: Step::Bast, days: 7 },
+        DueRule { step: Step::LogisticsInvoice, after: Step::Bast, days: 7 },
+        DueRule { step: Step::Ticket, after: Step::Bast, days: 7 },
         DueRule { step: Step::Paid, after: Step::Bast, days: 30 },
     ]
 }
@@ -141,9 +181,10 @@ pub struct Overdue {
 
 /// The steps of an order past their due date on `today`: a step is due
 /// `days` after the step it follows was done, and overdue when it is still
-/// not done after that. Payment counts as done once `paid` reaches `owed`
-/// (what the cooperative is to receive).
-pub fn overdue(done: &HashMap<Step, Done>, rules: &[DueRule], owed: Decimal, today: NaiveDate) -> Vec<Overdue> {
+/// not done after that. A paper is due only when `needed` says the order's
+/// route needs it. Payment counts as done once `paid` reaches `owed` (what
+/// the cooperative is to receive).
+pub fn overdue(done: &HashMap<Step, Done>, rules: &[DueRule], needed: impl Fn(Step) -> bool, owed: Decimal, today: NaiveDate) -> Vec<Overdue> {
     let finished = |step: Step| match (step, done.get(&step)) {
         (Step::Paid, Some(d)) => d.amount.is_some_and(|a| a >= owed),
         (_, Some(_)) => true,
@@ -152,7 +193,7 @@ pub fn overdue(done: &HashMap<Step, Done>, rules: &[DueRule], owed: Decimal, tod
     let mut late = Vec::new();
     for rule in rules {
         let Some(since) = done.get(&rule.after).and_then(|d| d.on) else { continue };
-        if finished(rule.step) {
+        if finished(rule.step) || (rule.step.is_paper() && !needed(rule.step)) {
             continue;
         }
         let due = since + chrono::Duration::days(i64::from(rule.days));
@@ -178,14 +219,20 @@ mod tests {
     fn a_step_is_overdue_the_day_after_its_due_date_until_it_is_done() {
         let rules = default_due_rules();
         let mut done = HashMap::from([(Step::Delivered, Done { on: Some(day("2026-11-02")), number: None, amount: None })]);
-        assert_eq!(overdue(&done, &rules, Decimal::from(100), day("2026-11-09")), vec![], "due on the 9th: not late yet");
-        assert_eq!(overdue(&done, &rules, Decimal::from(100), day("2026-11-10")), vec![Overdue { step: Step::Bast, due: day("2026-11-09"), days_late: 1 }]);
+        assert_eq!(overdue(&done, &rules, |_| true, Decimal::from(100), day("2026-11-09")), vec![], "due on the 9th: not late yet");
+        assert_eq!(
+            overdue(&done, &rules, |_| true, Decimal::from(100), day("2026-11-10")),
+            vec![Overdue { step: Step::Bast, due: day("2026-11-09"), days_late: 1 }]
+        );
         done.insert(Step::Bast, Done { on: Some(day("2026-11-05")), number: Some("BAST-7".into()), amount: None });
-        let late: Vec<Step> = overdue(&done, &rules, Decimal::from(100), day("2026-12-06")).into_iter().map(|o| o.step).collect();
-        assert_eq!(late, [Step::Faktur, Step::Invoice, Step::Paid], "30 days after the 5th is the 5th of December");
+        let late: Vec<Step> = overdue(&done, &rules, |_| true, Decimal::from(100), day("2026-12-06")).into_iter().map(|o| o.step).collect();
+        assert_eq!(late, [Step::Faktur, Step::Invoice, Step::LogisticsInvoice, Step::Ticket, Step::Paid], "30 days after the 5th is the 5th of December");
+        let in_system = [Step::OrderLetter, Step::Bast, Step::Invoice];
+        let late: Vec<Step> = overdue(&done, &rules, |s| in_system.contains(&s), Decimal::from(100), day("2026-12-06")).into_iter().map(|o| o.step).collect();
+        assert_eq!(late, [Step::Invoice, Step::Paid], "a paper the route does not need is never due; payment always is");
         done.insert(Step::Paid, Done { on: Some(day("2026-12-01")), number: None, amount: Some(Decimal::from(60)) });
-        assert!(overdue(&done, &rules, Decimal::from(100), day("2026-12-06")).iter().any(|o| o.step == Step::Paid), "part paid is still owed");
+        assert!(overdue(&done, &rules, |_| true, Decimal::from(100), day("2026-12-06")).iter().any(|o| o.step == Step::Paid), "part paid is still owed");
         done.insert(Step::Paid, Done { on: Some(day("2026-12-02")), number: None, amount: Some(Decimal::from(100)) });
-        assert!(!overdue(&done, &rules, Decimal::from(100), day("2026-12-06")).iter().any(|o| o.step == Step::Paid));
+        assert!(!overdue(&done, &rules, |_| true, Decimal::from(100), day("2026-12-06")).iter().any(|o| o.step == Step::Paid));
     }
 }

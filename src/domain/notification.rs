@@ -29,7 +29,7 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 13] = [
+    pub const ALL: [NotificationKind; 16] = [
         NotificationKind::Arrived,
         NotificationKind::DeadlineNear,
         NotificationKind::DeadlineLast,
@@ -38,6 +38,9 @@ impl NotificationKind {
         NotificationKind::Overdue(Step::Bast),
         NotificationKind::Overdue(Step::Faktur),
         NotificationKind::Overdue(Step::Invoice),
+        NotificationKind::Overdue(Step::OrderLetter),
+        NotificationKind::Overdue(Step::LogisticsInvoice),
+        NotificationKind::Overdue(Step::Ticket),
         NotificationKind::Overdue(Step::Paid),
         NotificationKind::MemberOrder,
         NotificationKind::StockLow,
@@ -55,6 +58,9 @@ impl NotificationKind {
             NotificationKind::Overdue(Step::Bast) => "overdue_bast",
             NotificationKind::Overdue(Step::Faktur) => "overdue_faktur",
             NotificationKind::Overdue(Step::Invoice) => "overdue_invoice",
+            NotificationKind::Overdue(Step::OrderLetter) => "overdue_order_letter",
+            NotificationKind::Overdue(Step::LogisticsInvoice) => "overdue_logistics_invoice",
+            NotificationKind::Overdue(Step::Ticket) => "overdue_ticket",
             NotificationKind::Overdue(Step::Paid | Step::PaymentWay) => "overdue_paid",
             NotificationKind::MemberOrder => "member_order",
             NotificationKind::StockLow => "stock_low",

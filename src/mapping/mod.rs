@@ -7,6 +7,7 @@
 
 pub mod ceilings;
 pub mod input;
+pub mod payment;
 pub mod plan;
 pub mod rules;
 pub mod rup_keywords;
@@ -84,6 +85,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("calendar/holidays-id.csv", include_str!("../../mappings/calendar/holidays-id.csv")),
     ("tables/units.csv", include_str!("../../mappings/tables/units.csv")),
     ("tax.toml", include_str!("../../mappings/tax.toml")),
+    ("payment.toml", include_str!("../../mappings/payment.toml")),
     ("ceilings.toml", include_str!("../../mappings/ceilings.toml")),
     ("rup-keywords.csv", include_str!("../../mappings/rup-keywords.csv")),
     ("katalog-v6.toml", include_str!("../../mappings/katalog-v6.toml")),

@@ -48,30 +48,9 @@ struct RawTax {
     luxury_taxable_base: String,
     exempt_categories: Vec<String>,
     luxury_categories: Vec<String>,
-    payment: std::collections::BTreeMap<String, RawPayment>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPayment {
-    label: String,
-    collector: String,
-    pph22_percent: Decimal,
-    pph22_above: Decimal,
-    ppn_withheld: bool,
-    pnbp_percent: Decimal,
-}
-
-/// Who collects an order's tax and at what rates, for one way of paying.
-#[derive(Debug, Clone)]
-pub struct PaymentRule {
-    /// How it is called, in Bahasa Indonesia.
-    pub label: String,
-    pub collector: String,
-    pph22_percent: Decimal,
-    pph22_above: Decimal,
-    ppn_withheld: bool,
-    pnbp_percent: Decimal,
+    /// The ways of paying, now in `payment.toml`: refused here with where they went.
+    #[serde(default)]
+    payment: Option<toml::Value>,
 }
 
 /// A line of an order as its tax sees it: its total (PPN included) and the
@@ -113,7 +92,8 @@ pub struct TaxRules {
     luxury_base: (Decimal, Decimal),
     exempt: HashSet<String>,
     luxury: HashSet<String>,
-    payment: Vec<(PaymentWay, PaymentRule)>,
+    /// The ways of paying (`payment.toml`).
+    pub routes: super::payment::Routes,
 }
 
 /// Whole rupiah, half away from zero: 0.5 becomes 1, -0.5 becomes -1.
@@ -146,27 +126,11 @@ impl TaxRules {
                 _ => Err(invalid(key, format!("{key} {s:?} must be a fraction like \"11/12\", at most 1"))),
             }
         };
-        let mut payment = Vec::new();
-        for (name, rule) in raw.payment {
-            let way = PaymentWay::parse(&name).ok_or_else(|| {
-                invalid(&format!("[payment.{name}]"), format!("[payment.{name}] is not a way of paying; use in_system, treasurer or outside_system"))
-            })?;
-            for (key, percent) in [("pph22_percent", rule.pph22_percent), ("pnbp_percent", rule.pnbp_percent)] {
-                if percent < Decimal::ZERO || percent >= Decimal::ONE_HUNDRED {
-                    return Err(invalid(key, format!("[payment.{name}] {key} must be between 0 and 100")));
-                }
-            }
-            if rule.pph22_above < Decimal::ZERO {
-                return Err(invalid("pph22_above", format!("[payment.{name}] pph22_above must not be negative")));
-            }
-            let RawPayment { label, collector, pph22_percent, pph22_above, ppn_withheld, pnbp_percent } = rule;
-            payment.push((way, PaymentRule { label, collector, pph22_percent, pph22_above, ppn_withheld, pnbp_percent }));
-        }
-        if let Some(way) = PaymentWay::ALL.into_iter().find(|w| !payment.iter().any(|(p, _)| p == w)) {
-            return Err(invalid("[payment", format!("[payment.{}] is missing: every way of paying needs its rule", way.as_str())));
+        if raw.payment.is_some() {
+            return Err(invalid("[payment", format!("the [payment.*] rules moved to {}, with each route's papers", super::payment::PAYMENT_FILE)));
         }
         Ok(Self {
-            payment,
+            routes: super::payment::Routes::load(source)?,
             currency: raw.currency,
             taxable_base_text: raw.taxable_base.trim().to_owned(),
             headline_percent: raw.headline_percent,
@@ -197,10 +161,9 @@ impl TaxRules {
 }
 
 impl TaxRules {
-    /// The rule of one way of paying.
-    pub fn payment(&self, way: PaymentWay) -> &PaymentRule {
-        // Every way has its rule: `load` refuses a file without one.
-        &self.payment.iter().find(|(w, _)| *w == way).expect("every way of paying has a rule").1
+    /// The route of one way of paying (`payment.toml`).
+    pub fn payment(&self, way: PaymentWay) -> &super::payment::Route {
+        self.routes.route(way)
     }
 
     /// An order's money from its lines (PPN included), its shipping and its

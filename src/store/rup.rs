@@ -171,57 +171,7 @@ pub async fn save_page(store: &Store, run: i64, page: &[Read]) -> Result<SaveCou
         rows.push(read);
     }
     if !rows.is_empty() {
-        let p = |f: fn(&PlanPackage) -> &str| rows.iter().map(|r| f(&r.package)).collect::<Vec<&str>>();
-        let o = |f: fn(&PlanPackage) -> Option<&str>| rows.iter().map(|r| f(&r.package)).collect::<Vec<Option<&str>>>();
-        let d = |f: fn(&PlanPackage) -> Option<NaiveDate>| rows.iter().map(|r| f(&r.package)).collect::<Vec<Option<NaiveDate>>>();
-        let b = |f: fn(&PlanPackage) -> bool| rows.iter().map(|r| f(&r.package)).collect::<Vec<bool>>();
-        // Categories joined by a unit separator, as `set_categories` does.
-        let categories: Vec<String> = rows.iter().map(|r| r.categories.join("\u{1f}")).collect();
-        sqlx::query(
-            "INSERT INTO rup_packages (kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn,
-                                       nama_ppk, tgl_awal_pemilihan, tgl_akhir_pemilihan, tgl_awal_kontrak, tgl_akhir_kontrak, sumber_dana, announced, active,
-                                       listed, categories, raw, digest)
-             SELECT r.kd_rup, r.kode_klpd, r.tahun, r.nama_paket, r.uraian, r.kd_satker, r.nama_satker, r.pagu, r.metode, r.jenis, r.status_ukm, r.status_pdn,
-                    r.nama_ppk, r.awal_pemilihan, r.akhir_pemilihan, r.awal_kontrak, r.akhir_kontrak, r.sumber_dana, r.announced, r.active,
-                    true, CASE WHEN r.categories = '' THEN '{}'::text[] ELSE string_to_array(r.categories, chr(31)) END, r.raw::jsonb, r.digest
-             FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[], $10::text[],
-                         $11::bool[], $12::bool[], $13::text[], $14::date[], $15::date[], $16::date[], $17::date[], $18::text[], $19::bool[], $20::bool[],
-                         $21::text[], $22::text[], $23::text[])
-                  AS r(kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn, nama_ppk,
-                       awal_pemilihan, akhir_pemilihan, awal_kontrak, akhir_kontrak, sumber_dana, announced, active, categories, raw, digest)
-             ON CONFLICT (kd_rup) DO UPDATE SET kode_klpd = EXCLUDED.kode_klpd, tahun = EXCLUDED.tahun, nama_paket = EXCLUDED.nama_paket,
-                 uraian = EXCLUDED.uraian, kd_satker = EXCLUDED.kd_satker, nama_satker = EXCLUDED.nama_satker, pagu = EXCLUDED.pagu,
-                 metode = EXCLUDED.metode, jenis = EXCLUDED.jenis, status_ukm = EXCLUDED.status_ukm, status_pdn = EXCLUDED.status_pdn,
-                 nama_ppk = EXCLUDED.nama_ppk, tgl_awal_pemilihan = EXCLUDED.tgl_awal_pemilihan, tgl_akhir_pemilihan = EXCLUDED.tgl_akhir_pemilihan,
-                 tgl_awal_kontrak = EXCLUDED.tgl_awal_kontrak, tgl_akhir_kontrak = EXCLUDED.tgl_akhir_kontrak, sumber_dana = EXCLUDED.sumber_dana,
-                 announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, categories = EXCLUDED.categories, raw = EXCLUDED.raw,
-                 digest = EXCLUDED.digest, updated_at = now()",
-        )
-        .bind(p(|p| &p.kd_rup))
-        .bind(p(|p| &p.kode_klpd))
-        .bind(rows.iter().map(|r| r.package.tahun).collect::<Vec<i32>>())
-        .bind(p(|p| &p.nama_paket))
-        .bind(p(|p| &p.uraian))
-        .bind(o(|p| p.kd_satker.as_deref()))
-        .bind(o(|p| p.nama_satker.as_deref()))
-        .bind(rows.iter().map(|r| r.package.pagu).collect::<Vec<Decimal>>())
-        .bind(p(|p| &p.metode))
-        .bind(p(|p| &p.jenis))
-        .bind(b(|p| p.status_ukm))
-        .bind(b(|p| p.status_pdn))
-        .bind(o(|p| p.nama_ppk.as_deref()))
-        .bind(d(|p| p.tgl_awal_pemilihan))
-        .bind(d(|p| p.tgl_akhir_pemilihan))
-        .bind(d(|p| p.tgl_awal_kontrak))
-        .bind(d(|p| p.tgl_akhir_kontrak))
-        .bind(o(|p| p.sumber_dana.as_deref()))
-        .bind(b(|p| p.announced))
-        .bind(b(|p| p.active))
-        .bind(&categories)
-        .bind(rows.iter().map(|r| r.raw.get()).collect::<Vec<&str>>())
-        .bind(rows.iter().map(|r| r.digest.as_str()).collect::<Vec<&str>>())
-        .execute(&mut *tx)
-        .await?;
+        write_rows(&mut tx, &rows).await?;
     }
     if !events.is_empty() {
         sqlx::query("INSERT INTO rup_events (kd_rup, kind, before, after, run_id) SELECT k, e, b, a, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(k, e, b, a)")
@@ -235,6 +185,62 @@ pub async fn save_page(store: &Store, run: i64, page: &[Read]) -> Result<SaveCou
     }
     tx.commit().await?;
     Ok(counts)
+}
+
+/// Writes packages read (new or changed) as one array a column.
+async fn write_rows(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, rows: &[&Read]) -> Result<(), StoreError> {
+    let p = |f: fn(&PlanPackage) -> &str| rows.iter().map(|r| f(&r.package)).collect::<Vec<&str>>();
+    let o = |f: fn(&PlanPackage) -> Option<&str>| rows.iter().map(|r| f(&r.package)).collect::<Vec<Option<&str>>>();
+    let d = |f: fn(&PlanPackage) -> Option<NaiveDate>| rows.iter().map(|r| f(&r.package)).collect::<Vec<Option<NaiveDate>>>();
+    let b = |f: fn(&PlanPackage) -> bool| rows.iter().map(|r| f(&r.package)).collect::<Vec<bool>>();
+    // Categories joined by a unit separator, as `set_categories` does.
+    let categories: Vec<String> = rows.iter().map(|r| r.categories.join("\u{1f}")).collect();
+    sqlx::query(
+        "INSERT INTO rup_packages (kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn,
+                                   nama_ppk, tgl_awal_pemilihan, tgl_akhir_pemilihan, tgl_awal_kontrak, tgl_akhir_kontrak, sumber_dana, announced, active,
+                                   listed, categories, raw, digest)
+         SELECT r.kd_rup, r.kode_klpd, r.tahun, r.nama_paket, r.uraian, r.kd_satker, r.nama_satker, r.pagu, r.metode, r.jenis, r.status_ukm, r.status_pdn,
+                r.nama_ppk, r.awal_pemilihan, r.akhir_pemilihan, r.awal_kontrak, r.akhir_kontrak, r.sumber_dana, r.announced, r.active,
+                true, CASE WHEN r.categories = '' THEN '{}'::text[] ELSE string_to_array(r.categories, chr(31)) END, r.raw::jsonb, r.digest
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[], $10::text[],
+                     $11::bool[], $12::bool[], $13::text[], $14::date[], $15::date[], $16::date[], $17::date[], $18::text[], $19::bool[], $20::bool[],
+                     $21::text[], $22::text[], $23::text[])
+              AS r(kd_rup, kode_klpd, tahun, nama_paket, uraian, kd_satker, nama_satker, pagu, metode, jenis, status_ukm, status_pdn, nama_ppk,
+                   awal_pemilihan, akhir_pemilihan, awal_kontrak, akhir_kontrak, sumber_dana, announced, active, categories, raw, digest)
+         ON CONFLICT (kd_rup) DO UPDATE SET kode_klpd = EXCLUDED.kode_klpd, tahun = EXCLUDED.tahun, nama_paket = EXCLUDED.nama_paket,
+             uraian = EXCLUDED.uraian, kd_satker = EXCLUDED.kd_satker, nama_satker = EXCLUDED.nama_satker, pagu = EXCLUDED.pagu,
+             metode = EXCLUDED.metode, jenis = EXCLUDED.jenis, status_ukm = EXCLUDED.status_ukm, status_pdn = EXCLUDED.status_pdn,
+             nama_ppk = EXCLUDED.nama_ppk, tgl_awal_pemilihan = EXCLUDED.tgl_awal_pemilihan, tgl_akhir_pemilihan = EXCLUDED.tgl_akhir_pemilihan,
+             tgl_awal_kontrak = EXCLUDED.tgl_awal_kontrak, tgl_akhir_kontrak = EXCLUDED.tgl_akhir_kontrak, sumber_dana = EXCLUDED.sumber_dana,
+             announced = EXCLUDED.announced, active = EXCLUDED.active, listed = true, categories = EXCLUDED.categories, raw = EXCLUDED.raw,
+             digest = EXCLUDED.digest, updated_at = now()",
+    )
+    .bind(p(|p| &p.kd_rup))
+    .bind(p(|p| &p.kode_klpd))
+    .bind(rows.iter().map(|r| r.package.tahun).collect::<Vec<i32>>())
+    .bind(p(|p| &p.nama_paket))
+    .bind(p(|p| &p.uraian))
+    .bind(o(|p| p.kd_satker.as_deref()))
+    .bind(o(|p| p.nama_satker.as_deref()))
+    .bind(rows.iter().map(|r| r.package.pagu).collect::<Vec<Decimal>>())
+    .bind(p(|p| &p.metode))
+    .bind(p(|p| &p.jenis))
+    .bind(b(|p| p.status_ukm))
+    .bind(b(|p| p.status_pdn))
+    .bind(o(|p| p.nama_ppk.as_deref()))
+    .bind(d(|p| p.tgl_awal_pemilihan))
+    .bind(d(|p| p.tgl_akhir_pemilihan))
+    .bind(d(|p| p.tgl_awal_kontrak))
+    .bind(d(|p| p.tgl_akhir_kontrak))
+    .bind(o(|p| p.sumber_dana.as_deref()))
+    .bind(b(|p| p.announced))
+    .bind(b(|p| p.active))
+    .bind(&categories)
+    .bind(rows.iter().map(|r| r.raw.get()).collect::<Vec<&str>>())
+    .bind(rows.iter().map(|r| r.digest.as_str()).collect::<Vec<&str>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// A change of a package: its package, what changed, before, after.

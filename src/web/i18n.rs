@@ -143,6 +143,13 @@ texts! {
     record_bast: "Nomor BAST (dari satuan kerja)", "BAST number (from the work unit)";
     record_faktur: "Nomor faktur pajak", "Tax invoice number";
     record_invoice: "Nomor tagihan", "Payment invoice number";
+    record_order_letter: "Nomor surat pesanan (ditandatangani)", "Order letter number (signed)";
+    record_logistics_invoice: "Nomor tagihan ongkos kirim", "Shipping invoice number";
+    record_ticket: "Nomor tiket PPK (bayar di luar sistem)", "The PPK's ticket number (paid outside the system)";
+    papers: "Berkas untuk pembayaran", "Papers for the payment";
+    next_step: "Langkah berikutnya", "Next step";
+    paper_done: "lengkap", "done";
+    paper_missing: "belum ada", "missing";
     record_paid: "Jumlah diterima sejauh ini (Rp)", "Amount received so far (Rp)";
     record_payment: "Cara bayar", "Way of paying";
     record_payment_keep: "(tidak diubah)", "(unchanged)";
@@ -151,6 +158,8 @@ texts! {
     record_nothing: "Tidak ada yang dicatat: isi paling sedikit satu langkah.", "Nothing recorded: fill in at least one step.";
     record_bast_needed: "Tidak tercatat: nomor BAST wajib diisi, seperti ditulis satuan kerja.", "Not recorded: the BAST needs its number, as the work unit wrote it.";
     record_faktur_needed: "Tidak tercatat: nomor faktur pajak wajib diisi.", "Not recorded: the tax invoice needs its number.";
+    record_ticket_needed: "Tidak tercatat: nomor tiket PPK wajib diisi.", "Not recorded: the PPK's ticket needs its number.";
+    record_route_limit: "Tidak tercatat: cara bayar ini tidak menerima pesanan sebesar ini (batas KKP).", "Not recorded: this way of paying does not take an order this large (the card's ceiling).";
     record_paid_bad: "Tidak tercatat: jumlah diterima harus angka rupiah, mis. 131.439.", "Not recorded: the amount received must be rupiah, e.g. 131.439.";
     record_day_bad: "Tidak tercatat: tanggal tidak terbaca.", "Not recorded: the day cannot be read.";
     record_other: "Tidak tercatat: periksa isian (paling panjang 100 karakter).", "Not recorded: check the fields (at most 100 characters each).";

@@ -141,6 +141,10 @@ struct OrderPage {
     money: Vec<(String, String)>,
     money_note: Option<String>,
     steps: Vec<StepView>,
+    /// The route's papers: (what, done or when and which, done).
+    papers: Vec<(String, String, bool)>,
+    next_step: Option<String>,
+    route_problems: Vec<String>,
     overdue: Vec<String>,
     notices: Vec<(String, String, String)>,
     history: Vec<(String, String)>,
@@ -154,11 +158,14 @@ fn steps_label(step: Step, lang: super::i18n::Lang) -> String {
     match lang {
         super::i18n::Lang::Id => step.label().to_owned(),
         super::i18n::Lang::En => match step {
+            Step::OrderLetter => "signed order letter",
             Step::Shipped => "shipped",
             Step::Delivered => "received by the buyer",
             Step::Bast => "hand-over record (BAST)",
             Step::Faktur => "tax invoice",
             Step::Invoice => "payment invoice",
+            Step::LogisticsInvoice => "shipping invoice",
+            Step::Ticket => "the PPK's ticket",
             Step::Paid => "payment",
             Step::PaymentWay => "way of paying",
         }
@@ -215,7 +222,8 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
             total: rupiah(l.line_total),
         })
         .collect();
-    let StandingView { money, money_note, steps, overdue } = standing.map(|s| standing_view(&s, &state, lang)).unwrap_or_default();
+    let StandingView { money, money_note, steps, papers, next_step, route_problems, overdue } =
+        standing.map(|s| standing_view(&s, &state, lang)).unwrap_or_default();
     let notices = notices
         .into_iter()
         .map(|n| (format::notification(n.kind, n.channel, lang), format::notification_state(n.state, lang), n.last_error.unwrap_or_default()))
@@ -250,6 +258,9 @@ pub async fn show(State(state): State<WebState>, auth: Auth, Path(id): Path<i64>
         money,
         money_note,
         steps,
+        papers,
+        next_step,
+        route_problems,
         overdue,
         notices,
         history,
@@ -267,6 +278,9 @@ struct StandingView {
     money: Vec<(String, String)>,
     money_note: Option<String>,
     steps: Vec<StepView>,
+    papers: Vec<(String, String, bool)>,
+    next_step: Option<String>,
+    route_problems: Vec<String>,
     overdue: Vec<String>,
 }
 
@@ -286,21 +300,40 @@ fn standing_view(s: &crate::orders::fulfilment::Standing, state: &WebState, lang
     .into_iter()
     .map(|(k, v)| (k.to_owned(), rupiah(v)))
     .collect();
-    let money_note = Some(format!("{} · {}", state.tax.payment(m.payment).label, m.collector));
+    let money_note = Some(format!("{} · {}", state.tax.payment(m.payment).label, s.withholds));
+    let shown = |d: &crate::domain::fulfilment::Done| {
+        [d.on.map(|on| format::day(on, lang)), d.number.clone().filter(|n| !n.is_empty()), d.amount.map(rupiah)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
     let mut steps = Vec::new();
-    for step in [Step::Shipped, Step::Delivered, Step::Bast, Step::Faktur, Step::Invoice, Step::Paid] {
-        let done = match s.steps.get(&step) {
-            Some(d) => [d.on.map(|on| format::day(on, lang)), d.number.clone().filter(|n| !n.is_empty()), d.amount.map(rupiah)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · "),
-            None => t.not_yet.to_owned(),
-        };
+    for step in [Step::Shipped, Step::Delivered, Step::Paid] {
+        let done = s.steps.get(&step).map_or_else(|| t.not_yet.to_owned(), shown);
         steps.push(StepView { label: steps_label(step, lang), done: if done.is_empty() { t.yes.to_owned() } else { done } });
     }
+    let papers = s
+        .papers
+        .iter()
+        .map(|p| {
+            let what = if lang == super::i18n::Lang::Id { p.label.clone() } else { steps_label(p.paper, lang) };
+            let state = match s.steps.get(&p.paper).map(shown) {
+                Some(d) if !d.is_empty() => format!("{} · {d}", t.paper_done),
+                Some(_) => t.paper_done.to_owned(),
+                None => t.paper_missing.to_owned(),
+            };
+            (what, state, p.done)
+        })
+        .collect();
+    let next_step = s.next.map(|n| match (n, lang) {
+        (_, super::i18n::Lang::Id) => s.next_step.clone().unwrap_or_default(),
+        (crate::orders::fulfilment::Next::Paper(step), _) => format!("Complete: {}", steps_label(step, lang)),
+        (crate::orders::fulfilment::Next::Delivery, _) => "Ship the goods, then record when the buyer receives them".into(),
+        (crate::orders::fulfilment::Next::Payment, _) => format!("Wait for the payment of {}; record it, or import the bank statement", rupiah(s.outstanding)),
+    });
     let overdue = s.overdue.iter().map(|od| format!("{}: {} ({} {})", t.overdue, steps_label(od.step, lang), t.due, format::day(od.due, lang))).collect();
-    StandingView { money, money_note, steps, overdue }
+    StandingView { money, money_note, steps, papers, next_step, route_problems: s.route_problems.clone(), overdue }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -315,11 +348,14 @@ pub struct StepsForm {
     #[serde(default)]
     csrf: String,
     tanggal: Option<String>,
+    surat_pesanan: Option<String>,
     dikirim: Option<String>,
     diterima: Option<String>,
     bast: Option<String>,
     faktur: Option<String>,
     tagihan: Option<String>,
+    tagihan_ongkir: Option<String>,
+    tiket: Option<String>,
     dibayar: Option<String>,
     cara_bayar: Option<String>,
 }
@@ -333,6 +369,8 @@ fn said(q: &AnswerNotice, t: &super::i18n::Texts) -> (Option<String>, Option<Str
         Some("bast") => Some(t.record_bast_needed),
         Some("faktur") => Some(t.record_faktur_needed),
         Some("dibayar") => Some(t.record_paid_bad),
+        Some("tiket") => Some(t.record_ticket_needed),
+        Some("rute") => Some(t.record_route_limit),
         Some("tanggal") => Some(t.record_day_bad),
         Some(_) => Some(t.record_other),
     };
@@ -367,18 +405,20 @@ pub async fn record(State(state): State<WebState>, auth: Auth, Path(id): Path<i6
     };
     let steps = Steps {
         on,
+        order_letter: given(form.surat_pesanan),
         shipped: form.dikirim.is_some(),
         delivered: form.diterima.is_some(),
         bast: given(form.bast),
         faktur: given(form.faktur),
         invoice: given(form.tagihan),
+        logistics_invoice: given(form.tagihan_ongkir),
+        ticket: given(form.tiket),
         paid: given(form.dibayar),
         payment,
     };
     let actor = crate::app::Actor::user(&auth.user);
-    match crate::app::steps::record(&state.store, &actor, crate::app::orders::OrderRef::Row(id), &steps, &auth.user.username, crate::domain::time::today())
-        .await
-    {
+    let by = (auth.user.username.as_str(), &state.tax.routes);
+    match crate::app::steps::record(&state.store, &actor, crate::app::orders::OrderRef::Row(id), &steps, by, crate::domain::time::today()).await {
         Ok(_) => back("ok"),
         Err(RecordError::NotFound(_)) => Err(WebError::NotFound),
         Err(RecordError::Store(e)) => Err(e.into()),
@@ -386,6 +426,8 @@ pub async fn record(State(state): State<WebState>, auth: Auth, Path(id): Path<i6
         Err(RecordError::Invalid { field: "bast", .. }) => back("bast"),
         Err(RecordError::Invalid { field: "faktur", .. }) => back("faktur"),
         Err(RecordError::Invalid { field: "paid", .. }) => back("dibayar"),
+        Err(RecordError::Invalid { field: "ticket", .. }) => back("tiket"),
+        Err(RecordError::Route(_)) => back("rute"),
         Err(RecordError::Invalid { .. } | RecordError::NoOne) => back("lain"),
     }
 }

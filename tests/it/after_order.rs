@@ -195,7 +195,11 @@ async fn steps_recorded_after_the_order_make_overdue_items_appear_and_clear() {
     let (pending, _) = run(&url, &["orders", "pending"]);
     assert!(pending.contains("Terlambat") && pending.contains(&order) && pending.contains("BAST"), "{pending}");
     run(&url, &["orders", "record", &order, "--bast", "BAST/027/DINSOS/2026", "--date", &day(35), "--by", "siti"]);
-    assert_eq!(overdue_steps(&url, &order), ["faktur", "invoice", "paid"], "7, 7 and 30 days after the BAST");
+    assert_eq!(
+        overdue_steps(&url, &order),
+        ["invoice", "paid"],
+        "paid in the system, the catalogue's invoice is the tax invoice: no faktur is due; the invoice 7 and the payment 30 days after the BAST"
+    );
     run(&url, &["orders", "record", &order, "--faktur", "04002600000123", "--invoice", "INV-9", "--date", &day(30), "--by", "siti"]);
     // Part paid: still owed.
     run(&url, &["orders", "record", &order, "--paid", "100.000", "--date", &day(2), "--by", "budi"]);
@@ -229,6 +233,53 @@ async fn steps_recorded_after_the_order_make_overdue_items_appear_and_clear() {
     assert_eq!(steps, [r#"["delivered"]"#, r#"["bast"]"#, r#"["faktur","invoice"]"#, r#"["paid"]"#, r#"["paid"]"#], "{audited:?}");
     assert!(audited.iter().all(|(who, _)| who.starts_with("cli:")), "{audited:?}");
     assert_eq!(audited[3].1["by"], "budi");
+}
+
+fn papers(shown: &Value) -> Vec<(String, bool)> {
+    shown["papers"].as_array().unwrap().iter().map(|p| (p["paper"].as_str().unwrap().to_owned(), p["done"].as_bool().unwrap())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_route_lists_its_papers_and_the_next_step_and_a_card_refuses_an_order_over_its_ceiling() {
+    let (store, url) = common::fixture_db().await;
+    let order = half_rupiah_order(&store).await;
+    let show = || -> Value { serde_json::from_str(&run(&url, &["orders", "show", &order, "--json"]).0).unwrap() };
+    let owned = |v: &[(&str, bool)]| v.iter().map(|(p, d)| ((*p).to_owned(), *d)).collect::<Vec<_>>();
+    // Paid in the system (the default): the catalogue's invoice is the tax invoice; no shipping, no shipping invoice.
+    let shown = show();
+    assert_eq!(shown["payment"], "in_system");
+    assert_eq!(papers(&shown), owned(&[("order_letter", false), ("bast", false), ("invoice", false)]));
+    assert!(shown["withholds"].as_str().unwrap().contains("PPh 22 0,5%"), "{shown}");
+    assert!(shown["next_step"].as_str().unwrap().starts_with("Lengkapi: Surat pesanan"), "{shown}");
+    run(&url, &["orders", "record", &order, "--order-letter", "", "--by", "siti"]);
+    assert_eq!(show()["next_step"], "Kirim barang, lalu catat saat diterima pembeli", "the letter signed: delivery next");
+    run(&url, &["orders", "record", &order, "--delivered", "--by", "siti"]);
+    assert!(show()["next_step"].as_str().unwrap().starts_with("Lengkapi: BAST"), "then the BAST");
+    // By petty cash to the order's virtual account: the PKP cooperative's own faktur is needed too, and the treasurer's rates apply.
+    run(&url, &["orders", "record", &order, "--payment", "up-va", "--bast", "B-7", "--by", "siti"]);
+    let shown = show();
+    assert_eq!(papers(&shown), owned(&[("order_letter", true), ("bast", true), ("faktur", false), ("invoice", false)]));
+    assert!(shown["next_step"].as_str().unwrap().starts_with("Lengkapi: Faktur pajak"), "{shown}");
+    assert_eq!((shown["pph22"].as_str(), shown["net_to_cooperative"].as_str()), (Some("0"), Some("132100")), "no PPh 22 up to Rp2.000.000");
+    // Outside the system: the PPK's ticket is on the list, last.
+    run(&url, &["orders", "record", &order, "--payment", "outside-system", "--faktur", "040026001", "--invoice", "", "--by", "siti"]);
+    let shown = show();
+    assert_eq!(papers(&shown).last(), Some(&("ticket".to_owned(), false)));
+    assert!(shown["next_step"].as_str().unwrap().starts_with("Lengkapi: Tiket PPK"), "{shown}");
+    let out = common::binary().env("DATABASE_URL", &url).args(["orders", "record", &order, "--ticket", " ", "--by", "siti"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--ticket: needs the PPK's ticket number"));
+    run(&url, &["orders", "record", &order, "--ticket", "TIK-2027-88", "--by", "siti"]);
+    assert!(show()["next_step"].as_str().unwrap().starts_with("Tunggu pembayaran Rp132.100"), "every paper in: the payment is next");
+    let (text, _) = run(&url, &["orders", "show", &order]);
+    assert!(text.contains("Berkas untuk pembayaran") && text.contains("TIK-2027-88") && text.contains("Langkah berikutnya: Tunggu pembayaran"), "{text}");
+    // The card takes orders under Rp200 juta only: an order of 250 juta is refused in words, and nothing is recorded.
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM order_fulfilment").fetch_one(store.pool()).await.unwrap();
+    sqlx::query("UPDATE purchase_orders SET total = 250000000 WHERE remote_order_id = $1").bind(&order).execute(store.pool()).await.unwrap();
+    let out = common::binary().env("DATABASE_URL", &url).args(["orders", "record", &order, "--payment", "up-kkp", "--by", "siti"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("--payment") && said.contains("Rp200.000.000") && said.contains("Rp250.000.000"), "{said}");
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM order_fulfilment").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(before, after);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,9 +380,9 @@ async fn an_overdue_step_is_notified_once_per_order_and_step_and_dropped_once_do
     assert!(text.contains("lewat jatuh tempo") && text.contains("BAST") && text.contains("33 hari lalu") && text.contains("Rp131.439"), "{text}");
     // The BAST recorded: the next steps fall due; queued, then done before the pass sends them: dropped as moot.
     run(&url, &["orders", "record", &order, "--bast", "B-1", "--date", &day(35), "--by", "siti"]);
-    assert_eq!(notifier.queue(&store, now).await.unwrap(), 3, "faktur, invoice and payment");
-    run(&url, &["orders", "record", &order, "--faktur", "F-1", "--invoice", "I-1", "--paid", "131439", "--by", "budi"]);
+    assert_eq!(notifier.queue(&store, now).await.unwrap(), 2, "invoice and payment (paid in the system: no faktur of the cooperative's)");
+    run(&url, &["orders", "record", &order, "--invoice", "I-1", "--paid", "131439", "--by", "budi"]);
     let pass = notifier.send_due(&store).await.unwrap();
-    assert_eq!((pass.sent, pass.moot), (0, 3));
+    assert_eq!((pass.sent, pass.moot), (0, 2));
     assert_eq!(bodies.lock().unwrap().len(), 1);
 }

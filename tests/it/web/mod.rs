@@ -924,14 +924,8 @@ async fn the_steps_after_an_order_are_recorded_from_its_page_and_a_bad_field_say
         assert_eq!(w.scalar(&count_entries).await, 0, "{form:?}: nothing recorded");
     }
 
-    let fields = [
-        ("csrf", csrf.as_str()),
-        ("tanggal", "2027-01-14"),
-        ("dikirim", "1"),
-        ("bast", "BAST/DINSOS/014"),
-        ("dibayar", "131.439"),
-        ("cara_bayar", "treasurer"),
-    ];
+    let fields =
+        [("csrf", csrf.as_str()), ("tanggal", "2027-01-14"), ("dikirim", "1"), ("bast", "BAST/DINSOS/014"), ("dibayar", "131.439"), ("cara_bayar", "up_va")];
     let (status, _, to) = v.post(&format!("/pesanan/{my_order}/catat"), &fields).await;
     assert_eq!((status, to.as_deref()), (303, Some(format!("/pesanan/{my_order}?catat=ok").as_str())));
     type Entry = (String, Option<String>, Option<rust_decimal::Decimal>, Option<chrono::NaiveDate>, String);
@@ -950,5 +944,11 @@ async fn the_steps_after_an_order_are_recorded_from_its_page_and_a_bad_field_say
     let shown_day = katalog_bridge::domain::time::show_date(day.unwrap());
     assert!(page.contains("Langkah tercatat."), "the page says it is recorded");
     assert!(page.contains(&format!("{shown_day} · BAST/DINSOS/014")) && page.contains("Rp131.439"), "the steps show on the page");
+    assert!(page.contains("uang persediaan, transfer ke virtual account pesanan"), "the route chosen");
+    assert!(
+        page.contains("Berkas untuk pembayaran") && page.contains("Surat pesanan ditandatangani (PrivyID)") && page.contains("belum ada"),
+        "the route's papers, and what is missing"
+    );
+    assert!(page.contains("Langkah berikutnya:</strong> Lengkapi: Surat pesanan"), "the next step: the order letter is missing");
     assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action = 'order.record' AND username = 'staf'").await, 1);
 }
