@@ -19,6 +19,7 @@ pub mod listings;
 pub mod mapping;
 pub mod notify;
 pub mod orders;
+pub mod payments;
 pub mod photos;
 pub mod publish;
 pub mod rup;

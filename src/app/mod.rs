@@ -11,6 +11,7 @@
 pub mod imports;
 pub mod listings;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod runs;
 pub mod rup;

@@ -75,6 +75,7 @@ async fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Users(command) => super::users::users(command, settings).await,
         Command::Products(command) => super::products::run(command, settings).await,
         Command::Rup(command) => super::rup::run(command, settings).await,
+        Command::Payments(command) => super::payments::run(command, settings).await,
         Command::Import(command) => import(command, settings).await,
         Command::Db(command) => db(command, settings).await,
         Command::Mappings(command) => mappings_command(command, settings).await,

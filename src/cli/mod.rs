@@ -10,6 +10,7 @@ mod demo;
 mod inaproc;
 mod listings;
 mod orders;
+mod payments;
 mod products;
 mod rup;
 mod sync;
@@ -164,6 +165,57 @@ pub enum Command {
     /// they fit, and what the cooperatives won of it
     #[command(subcommand)]
     Rup(RupCommand),
+    /// Payments from the bank: import a cooperative's statement (each credit
+    /// matched to the order it pays and recorded as paid), list the credits
+    /// waiting for the staff, and assign one to its order
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Read a bank statement (CSV or XLSX): a credit whose words name an
+    /// order, or whose amount only one unpaid order expects, is recorded as
+    /// that order's payment; the others are listed for the staff. A
+    /// statement imported again records nothing twice
+    Import {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// The cooperative whose account it is
+        #[arg(long, value_name = "CODE")]
+        cooperative: String,
+        /// How the bank writes its export: mappings/banks/NAME.toml [default: generic]
+        #[arg(long, value_name = "NAME")]
+        bank: Option<String>,
+        /// Who imports it [default: the login name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
+    /// The credits imported, newest first
+    List {
+        #[arg(long, value_name = "CODE")]
+        cooperative: Option<String>,
+        /// Only those waiting for the staff (ambiguous or unmatched)
+        #[arg(long)]
+        open: bool,
+        /// One JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign a credit waiting for the staff to the order it pays, and record the payment
+    Assign {
+        /// The credit's number (payments list)
+        #[arg(value_name = "CREDIT")]
+        credit: i64,
+        /// The order it pays (e.g. EP-2026-000001)
+        #[arg(value_name = "ORDER")]
+        order: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

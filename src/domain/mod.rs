@@ -9,6 +9,7 @@ pub mod money;
 pub mod notification;
 pub mod number;
 pub mod order;
+pub mod payments;
 pub mod product;
 pub mod publication;
 pub mod rup;

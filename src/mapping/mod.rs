@@ -5,6 +5,7 @@
 //! binary as the default; `mappings_dir` in the configuration points at an
 //! edited copy instead.
 
+pub mod banks;
 pub mod ceilings;
 pub mod input;
 pub mod payment;
@@ -80,12 +81,18 @@ impl MappingSource {
     }
 }
 
+/// The names of the shipped mapping files.
+pub(crate) fn built_in_names() -> impl Iterator<Item = &'static str> {
+    BUILT_IN.iter().map(|(name, _)| *name)
+}
+
 const BUILT_IN: &[(&str, &str)] = &[
     ("tables/categories.csv", include_str!("../../mappings/tables/categories.csv")),
     ("calendar/holidays-id.csv", include_str!("../../mappings/calendar/holidays-id.csv")),
     ("tables/units.csv", include_str!("../../mappings/tables/units.csv")),
     ("tax.toml", include_str!("../../mappings/tax.toml")),
     ("payment.toml", include_str!("../../mappings/payment.toml")),
+    ("banks/generic.toml", include_str!("../../mappings/banks/generic.toml")),
     ("ceilings.toml", include_str!("../../mappings/ceilings.toml")),
     ("rup-keywords.csv", include_str!("../../mappings/rup-keywords.csv")),
     ("katalog-v6.toml", include_str!("../../mappings/katalog-v6.toml")),

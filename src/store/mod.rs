@@ -20,6 +20,7 @@ pub mod live;
 mod named;
 pub mod notifications;
 pub mod orders;
+pub mod payments;
 pub mod photos;
 pub mod products;
 pub mod publications;
@@ -222,6 +223,11 @@ impl Store {
         if let Some(running) = &self.embedded {
             running.take_ownership();
         }
+    }
+
+    /// A transaction whose commit waits for the WAL to reach the disk.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     /// A transaction for data that can be recomputed or fetched again: its

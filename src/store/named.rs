@@ -41,6 +41,7 @@ use crate::domain::fulfilment::{PaymentWay, Step};
 use crate::domain::job::{Job, RunStatus};
 use crate::domain::notification::{NotificationChannel, NotificationKind, NotificationState};
 use crate::domain::order::{AnswerState, OrderSource, OrderStatus};
+use crate::domain::payments::CreditState;
 use crate::domain::publication::{Channel, PublicationState, Standing};
 use crate::domain::rup::{NoticeKind, PlanChange};
 
@@ -58,6 +59,7 @@ text_column!(
     NotificationState,
     Step,
     PaymentWay,
+    CreditState,
     Job,
     RunStatus
 );

@@ -178,6 +178,18 @@ pub fn notification_state(state: NotificationState, lang: Lang) -> String {
     lang.pick(state.in_indonesian(), en).to_owned()
 }
 
+/// A bank credit's state in words.
+pub fn credit_state(state: crate::domain::payments::CreditState, lang: Lang) -> String {
+    use crate::domain::payments::CreditState;
+    let en = match state {
+        CreditState::Matched => "matched when imported",
+        CreditState::Ambiguous => "more than one order fits",
+        CreditState::Unmatched => "matches no order",
+        CreditState::Assigned => "assigned by the staff",
+    };
+    lang.pick(state.label(), en).to_owned()
+}
+
 /// A notification's kind and channel in words: `pengingat terakhir · WhatsApp`.
 pub fn notification(kind: NotificationKind, channel: NotificationChannel, lang: Lang) -> String {
     let (id, en) = match kind {

@@ -22,6 +22,7 @@ pub mod i18n;
 mod listings;
 mod orders;
 pub mod overview;
+mod payments;
 mod products;
 mod runs;
 pub mod rup;
@@ -150,6 +151,8 @@ pub fn router(state: WebState) -> Router {
         .route("/pesanan/{id}/terima", post(orders::accept))
         .route("/pesanan/{id}/tolak", post(orders::reject))
         .route("/pesanan/{id}/catat", post(orders::record))
+        .route("/pembayaran", get(payments::page).post(payments::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/pembayaran/{id}/tetapkan", post(payments::assign))
         .route("/unduhan", get(uploads::downloads))
         .route("/unduhan/pesanan/{code}/{file}", get(uploads::orders_file))
         .route("/unduhan/buku-kerja/{code}", get(uploads::workbook))

@@ -50,21 +50,27 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
     upload_page(&state, &auth, None, None).await
 }
 
-/// What the upload's form brought.
-enum Received {
-    /// The cooperative named (the liaison's choice), and the file saved with its own name.
-    File { named: Option<String>, saved: Option<(std::path::PathBuf, String)> },
+/// What an upload's form brought.
+pub(super) enum Received {
+    /// The text fields asked for (64 characters each at most), and the file saved with its own name.
+    File { texts: Vec<(&'static str, String)>, saved: Option<(std::path::PathBuf, String)> },
     /// A file refused before it is saved, with why, in the page's language.
     Refused(String),
 }
 
-/// Reads the upload's form: the CSRF field first (nothing is written for a
-/// forged request), then the cooperative and the file, streamed into `dir`
-/// and capped at `[import] max_file_bytes`.
-async fn receive(state: &WebState, auth: &Auth, mut multipart: Multipart, dir: &std::path::Path) -> Result<Received, WebError> {
+/// Reads an upload's form: the CSRF field first (nothing is written for a
+/// forged request), then the text fields named in `texts` and the file
+/// (`berkas`), streamed into `dir` and capped at `[import] max_file_bytes`.
+pub(super) async fn receive(
+    state: &WebState,
+    auth: &Auth,
+    mut multipart: Multipart,
+    dir: &std::path::Path,
+    texts: &[&'static str],
+) -> Result<Received, WebError> {
     let t = auth.t();
     let mut csrf_ok = false;
-    let mut named: Option<String> = None;
+    let mut named: Vec<(&'static str, String)> = Vec::new();
     let mut saved: Option<(std::path::PathBuf, String)> = None;
     let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(format!("{}: {e}", t.upload_failed));
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
@@ -74,7 +80,12 @@ async fn receive(state: &WebState, auth: &Auth, mut multipart: Multipart, dir: &
                 auth.check(&value)?;
                 csrf_ok = true;
             }
-            "koperasi" if csrf_ok => named = Some(field.text().await.map_err(bad)?.chars().take(64).collect()),
+            name if csrf_ok && texts.contains(&name) => {
+                let key = texts.iter().copied().find(|t| *t == name).unwrap_or_default();
+                let value: String = field.text().await.map_err(bad)?.chars().take(64).collect();
+                named.retain(|(k, _)| *k != key);
+                named.push((key, value));
+            }
             "berkas" if csrf_ok => {
                 let original: String = field.file_name().unwrap_or_default().chars().filter(|c| !c.is_control()).take(200).collect();
                 if original.is_empty() {
@@ -107,7 +118,7 @@ async fn receive(state: &WebState, auth: &Auth, mut multipart: Multipart, dir: &
     if !csrf_ok {
         return Err(WebError::Csrf);
     }
-    Ok(Received::File { named, saved })
+    Ok(Received::File { texts: named, saved })
 }
 
 /// The upload: the CSRF field must come before the file, so nothing is
@@ -117,8 +128,8 @@ async fn receive(state: &WebState, auth: &Auth, mut multipart: Multipart, dir: &
 pub async fn upload(State(state): State<WebState>, auth: Auth, multipart: Multipart) -> Result<Response, WebError> {
     let t = auth.t();
     let dir = tempfile::Builder::new().prefix("kb-unggah-").tempdir().map_err(|e| WebError::Internal(format!("a temporary folder: {e}")))?;
-    let (named, saved) = match receive(&state, &auth, multipart, dir.path()).await? {
-        Received::File { named, saved } => (named, saved),
+    let (named, saved) = match receive(&state, &auth, multipart, dir.path(), &["koperasi"]).await? {
+        Received::File { texts, saved } => (texts.into_iter().next().map(|(_, v)| v), saved),
         Received::Refused(why) => return upload_page(&state, &auth, None, Some(why)).await,
     };
     let Some((path, original)) = saved else { return upload_page(&state, &auth, None, Some(t.no_file.to_owned())).await };

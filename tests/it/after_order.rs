@@ -67,7 +67,7 @@ fn scenario() -> Scenario {
 }
 
 /// The fixtures published to the mock and its orders synced.
-async fn synced_fixtures() -> (Store, String) {
+pub(crate) async fn synced_fixtures() -> (Store, String) {
     let (store, url) = common::fixture_db().await;
     let scenario = scenario();
     let server = MockServer::start(scenario.clone(), "127.0.0.1:0").await.unwrap();
@@ -172,7 +172,7 @@ async fn every_orders_money_equals_figures_computed_independently() {
     }
 }
 
-fn run(url: &str, args: &[&str]) -> (String, String) {
+pub(crate) fn run(url: &str, args: &[&str]) -> (String, String) {
     let out = common::binary().env("DATABASE_URL", url).args(args).output().unwrap();
     assert!(out.status.success(), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())

@@ -22,6 +22,7 @@ mod mock_catalog;
 mod notify;
 mod order_documents;
 mod orders;
+mod payments;
 mod postgres_tls;
 mod publish;
 mod publish_channels;

@@ -43,6 +43,13 @@ pub async fn order_db_id(store: &Store, remote_order_id: &str) -> Result<Option<
 /// Records entries for an order, in one transaction, as made by `by`.
 pub async fn record_entries(store: &Store, order_db_id: i64, entries: &[NewEntry], by: &str) -> Result<(), StoreError> {
     let mut tx = store.pool.begin().await?;
+    insert_entries(&mut tx, order_db_id, entries, by).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds entries to an order's record within a transaction.
+pub async fn insert_entries(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, order_db_id: i64, entries: &[NewEntry], by: &str) -> Result<(), StoreError> {
     for e in entries {
         sqlx::query("INSERT INTO order_fulfilment (order_id, kind, number, on_date, amount, detail, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(order_db_id)
@@ -52,10 +59,9 @@ pub async fn record_entries(store: &Store, order_db_id: i64, entries: &[NewEntry
             .bind(e.amount)
             .bind(&e.detail)
             .bind(by)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
