@@ -51,6 +51,8 @@ pub struct Standing {
     pub next: Option<Next>,
     /// What is wrong with the route for this order (a card's limits), in words.
     pub route_problems: Vec<String>,
+    /// Days from the BAST to the payment in full, once paid.
+    pub days_to_pay: Option<i64>,
     pub overdue: Vec<Overdue>,
 }
 
@@ -89,6 +91,7 @@ pub fn standing(order: &OrderFacts, rules: &TaxRules, settings: &FulfilmentSetti
         next_step: next.map(|n| next_in_words(n, &papers, outstanding, &route.label)),
         next,
         route_problems: rules.routes.limits(way, money.total),
+        days_to_pay: days_to_pay(&order.done, money.net_to_cooperative),
         withholds: route.withholds.clone(),
         outstanding,
         money,
@@ -96,6 +99,14 @@ pub fn standing(order: &OrderFacts, rules: &TaxRules, settings: &FulfilmentSetti
         papers,
         overdue,
     }
+}
+
+/// Days from the BAST to the payment, when the amount received reaches what
+/// the cooperative is to receive (the day of the entry that made it so).
+fn days_to_pay(done: &std::collections::HashMap<Step, Done>, owed: rust_decimal::Decimal) -> Option<i64> {
+    let bast = done.get(&Step::Bast)?.on?;
+    let paid = done.get(&Step::Paid).filter(|d| d.amount.is_some_and(|a| a >= owed))?.on?;
+    Some((paid - bast).num_days())
 }
 
 /// What an order waits for next.

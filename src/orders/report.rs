@@ -69,6 +69,9 @@ pub struct Row {
     pub rup_won: Decimal,
     /// Matched plan packages bought from other sellers this month.
     pub rup_lost: Decimal,
+    /// Days from the BAST to the payment of each order paid.
+    #[serde(skip)]
+    pub days_to_pay: Vec<i64>,
 }
 
 impl Row {
@@ -81,7 +84,38 @@ impl Row {
         self.delivered += u64::from(s.steps.contains_key(&Step::Delivered));
         self.paid += s.steps.get(&Step::Paid).and_then(|d| d.amount).unwrap_or_default();
         self.outstanding += s.outstanding;
+        self.days_to_pay.extend(s.days_to_pay);
     }
+
+    /// The median and the longest days to pay of its orders paid.
+    pub fn days(&self) -> Option<(Decimal, i64)> {
+        days_summary(&self.days_to_pay)
+    }
+}
+
+/// The median (the mean of the two middle ones for an even count) and the
+/// longest of some days.
+pub fn days_summary(days: &[i64]) -> Option<(Decimal, i64)> {
+    let mut d = days.to_vec();
+    d.sort_unstable();
+    let n = d.len();
+    let max = *d.last()?;
+    let median = if n % 2 == 1 { Decimal::from(d[n / 2]) } else { (Decimal::from(d[n / 2 - 1]) + Decimal::from(d[n / 2])) / Decimal::TWO };
+    Some((median, max))
+}
+
+/// Days to pay per work unit, slowest first: (work unit, orders paid, median, longest).
+pub fn days_to_pay_by_unit(standings: &[Standing]) -> Vec<(String, usize, Decimal, i64)> {
+    let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for s in standings {
+        if let Some(d) = s.days_to_pay {
+            by.entry(s.buyer.clone().unwrap_or_else(|| "(tanpa nama satker)".into())).or_default().push(d);
+        }
+    }
+    let mut rows: Vec<(String, usize, Decimal, i64)> =
+        by.into_iter().filter_map(|(unit, days)| days_summary(&days).map(|(median, max)| (unit, days.len(), median, max))).collect();
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.3.cmp(&a.3)).then(a.0.cmp(&b.0)));
+    rows
 }
 
 /// The month's report of `cooperative` (or all) as stored, on `today`:
@@ -153,7 +187,7 @@ pub fn monthly(orders: &[(Standing, String, Option<String>)]) -> Vec<Row> {
     cooperatives.into_values().chain(buyers.into_values()).chain(std::iter::once(total)).collect()
 }
 
-pub const HEADINGS: [&str; 15] = [
+pub const HEADINGS: [&str; 17] = [
     "Bagian",
     "Kode",
     "Nama",
@@ -169,6 +203,8 @@ pub const HEADINGS: [&str; 15] = [
     "RUP dimenangkan",
     "RUP dibeli dari penyedia lain",
     "Porsi koperasi (%)",
+    "Hari BAST sampai bayar (median)",
+    "Hari BAST sampai bayar (terlama)",
 ];
 
 enum Cell {
@@ -176,9 +212,12 @@ enum Cell {
     Number(Decimal),
     /// A percentage (not rupiah).
     Percent(Decimal),
+    /// A count of days.
+    Days(Decimal),
 }
 
-fn cells(r: &Row) -> [Cell; 15] {
+fn cells(r: &Row) -> [Cell; 17] {
+    let days = r.days();
     [
         Cell::Text(r.part.into()),
         Cell::Text(r.code.clone()),
@@ -198,6 +237,8 @@ fn cells(r: &Row) -> [Cell; 15] {
             Some(s) => Cell::Percent(s),
             None => Cell::Text(String::new()),
         },
+        days.map_or(Cell::Text(String::new()), |d| Cell::Days(d.0)),
+        days.map_or(Cell::Text(String::new()), |d| Cell::Days(Decimal::from(d.1))),
     ]
 }
 
@@ -207,7 +248,7 @@ pub fn write_csv(out: impl Write, rows: &[Row]) -> Result<(), csv::Error> {
     for r in rows {
         w.write_record(cells(r).iter().map(|c| match c {
             Cell::Text(t) => neutralise(t).into_owned(),
-            Cell::Number(d) | Cell::Percent(d) => d.normalize().to_string(),
+            Cell::Number(d) | Cell::Percent(d) | Cell::Days(d) => d.normalize().to_string(),
         }))?;
     }
     w.flush()?;
@@ -233,7 +274,7 @@ pub fn write_xlsx(path: &Path, month: Month, rows: &[Row]) -> Result<(), rust_xl
                 Cell::Number(d) => {
                     sheet.write_with_format(row, col as u16, *d, &money)?;
                 }
-                Cell::Percent(d) => {
+                Cell::Percent(d) | Cell::Days(d) => {
                     sheet.write_with_format(row, col as u16, *d, &percent)?;
                 }
             }
@@ -242,4 +283,16 @@ pub fn write_xlsx(path: &Path, month: Month, rows: &[Row]) -> Result<(), rust_xl
     sheet.autofit();
     book.save(path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_is_the_middle_day_or_the_mean_of_the_two_middle_ones() {
+        assert_eq!(days_summary(&[]), None);
+        assert_eq!(days_summary(&[30, 3, 12]), Some((Decimal::from(12), 30)));
+        assert_eq!(days_summary(&[40, 3, 12, 7]), Some((Decimal::new(95, 1), 40)), "(7 + 12) / 2");
+    }
 }

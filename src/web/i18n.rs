@@ -148,6 +148,12 @@ texts! {
     record_ticket: "Nomor tiket PPK (bayar di luar sistem)", "The PPK's ticket number (paid outside the system)";
     papers: "Berkas untuk pembayaran", "Papers for the payment";
     payments: "Pembayaran", "Payments";
+    days_to_pay: "Lama pembayaran per satuan kerja", "Days to pay per work unit";
+    days_to_pay_intro: "Hari dari BAST sampai pesanan dibayar lunas; yang paling lambat di atas.", "Days from the BAST to the payment in full; the slowest first.";
+    work_unit: "Satuan kerja", "Work unit";
+    orders_paid: "Pesanan lunas", "Orders paid";
+    days_median: "Median (hari)", "Median (days)";
+    days_longest: "Terlama (hari)", "Longest (days)";
     payments_intro: "Unggah rekening koran koperasi (CSV atau XLSX dari internet banking). Kredit yang menyebut nomor pesanan, atau yang jumlahnya hanya cocok dengan satu pesanan yang belum dibayar, langsung dicatat lunas. Sisanya tampil di bawah untuk ditetapkan. Mengunggah rekening koran yang sama dua kali tidak mencatat apa pun dua kali.", "Upload the cooperative's bank statement (CSV or XLSX from internet banking). A credit naming an order, or whose amount only one unpaid order expects, is recorded as paid at once. The rest show below to be assigned. Uploading the same statement twice records nothing twice.";
     bank_format: "Format bank", "Bank's format";
     credits_read: "kredit dibaca", "credits read";

@@ -42,6 +42,8 @@ struct OverviewPage {
     coops: Vec<CoopView>,
     runs: Vec<RunView>,
     freshness: String,
+    /// Days from the BAST to the payment per work unit, slowest first: (unit, orders paid, median, longest).
+    payers: Vec<(String, usize, String, i64)>,
 }
 
 /// The jobs whose last runs the overview shows.
@@ -58,6 +60,7 @@ pub struct Figures {
     coops: Vec<dashboard::CooperativeRow>,
     runs: Vec<dashboard::LastRun>,
     orders_synced: Option<chrono::DateTime<Utc>>,
+    payers: Vec<(String, usize, rust_decimal::Decimal, i64)>,
 }
 
 /// The overview's figures per scope (the liaison's, or a cooperative's).
@@ -72,7 +75,21 @@ async fn read(state: &WebState, scope: Option<i64>) -> Result<Figures, WebError>
         coops: dashboard::cooperatives(&state.store, scope).await?,
         runs: dashboard::last_runs(&state.store, scope, &JOBS).await?,
         orders_synced: dashboard::last_good(&state.store, &["orders"]).await?,
+        payers: days_to_pay(state, scope).await?,
     })
+}
+
+/// How long each work unit takes to pay, over the orders in scope paid in full.
+async fn days_to_pay(state: &WebState, scope: Option<i64>) -> Result<Vec<(String, usize, rust_decimal::Decimal, i64)>, WebError> {
+    let code = match scope {
+        Some(id) => Some(dashboard::cooperative_code(&state.store, id).await?.unwrap_or_default()),
+        None => None,
+    };
+    let filter = crate::store::orders::FactsFilter { cooperative: code.as_deref(), live_only: true, ..Default::default() };
+    let facts = crate::store::orders::facts(&state.store, &filter).await?;
+    let today = crate::domain::time::today();
+    let standings: Vec<_> = facts.iter().map(|f| crate::orders::fulfilment::standing(f, &state.tax, &state.fulfilment, today)).collect();
+    Ok(crate::orders::report::days_to_pay_by_unit(&standings))
 }
 
 pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
@@ -122,5 +139,6 @@ pub async fn page(State(state): State<WebState>, auth: Auth) -> Result<Response,
         Some(at) => format!("{} {}", t.orders_synced, format::clock_or_when(at, now, lang)),
         None => format!("{}: {}", t.orders_synced, t.never),
     };
-    render(&OverviewPage { l: auth.layout("overview", t.overview, "/"), coops, runs, freshness })
+    let payers = figures.payers.iter().map(|(unit, n, median, max)| (unit.clone(), *n, median.normalize().to_string().replace('.', ","), *max)).collect();
+    render(&OverviewPage { l: auth.layout("overview", t.overview, "/"), coops, runs, freshness, payers })
 }

@@ -214,6 +214,14 @@ async fn steps_recorded_after_the_order_make_overdue_items_appear_and_clear() {
     assert_eq!(kinds, ["delivered", "bast", "faktur", "invoice", "paid", "paid"], "every entry is kept, the correction beside the first");
     assert_eq!(shown["steps"]["bast"]["number"], "BAST/027/DINSOS/2026");
     assert_eq!(shown["outstanding"], "0");
+    assert_eq!(shown["days_to_pay"], 34, "the BAST 35 days ago, paid in full yesterday");
+    // The month's report gives the work unit's days to pay: one order, 34 days.
+    let (csv, _) = run(&url, &["report", "monthly", "--month", "2026-11", "--cooperative", "MJK-MAGERSARI"]);
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {headers:?}"));
+    let unit = rows.records().map(Result::unwrap).find(|r| &r[col("Bagian")] == "satker" && &r[col("Nama")] == "Dinas Sosial").expect("the work unit's row");
+    assert_eq!((&unit[col("Hari BAST sampai bayar (median)")], &unit[col("Hari BAST sampai bayar (terlama)")]), ("34", "34"));
     // The text form is Indonesian.
     let (text, _) = run(&url, &["orders", "show", &order]);
     assert!(text.contains("Diterima koperasi") && text.contains("Rp131.439") && text.contains("BAST/027/DINSOS/2026"), "{text}");
