@@ -588,33 +588,40 @@ pub struct Listed {
 }
 
 pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> {
-    let month_end = f.month.and_then(|m| m.checked_add_months(chrono::Months::new(1)));
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {P_COLUMNS} FROM rup_packages p
-         WHERE ($1::int IS NULL OR p.tahun = $1)
-           AND ($2::bigint IS NULL OR p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{{}}') FROM products WHERE cooperative_id = $2))
-           AND ($3::date IS NULL OR (p.tgl_awal_pemilihan >= $3 AND p.tgl_awal_pemilihan < $4))
-           AND ($5::text IS NULL OR p.nama_satker = $5)
-           AND ($6::text IS NULL OR $6 = ANY(p.categories))
-           AND (NOT $7 OR p.status_ukm)
-           AND ($8::bool IS NULL OR $8 = (p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{{}}') FROM products)))
-           AND ($10::date IS NULL OR p.tgl_awal_pemilihan >= $10)
-           AND ($11::text IS NULL OR p.kd_rup = $11)
-         ORDER BY p.tgl_awal_pemilihan NULLS LAST, p.kd_rup LIMIT $9"
-    )))
-    .bind(f.tahun)
-    .bind(f.cooperative)
-    .bind(f.month)
-    .bind(month_end)
-    .bind(f.satker.as_deref())
-    .bind(f.category.as_deref())
-    .bind(f.ukm_only)
-    .bind(f.matched)
-    .bind(f.limit.unwrap_or(i64::MAX))
-    .bind(f.from)
-    .bind(f.kd_rup.as_deref())
-    .fetch_all(&store.pool)
-    .await?;
+    // Only the conditions asked for, each with its value bound: a plan made
+    // for the filter at hand walks the index by date (conditions written as
+    // `$n IS NULL OR ...` get a generic plan that reads every package).
+    let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!("SELECT {P_COLUMNS} FROM rup_packages p WHERE true"));
+    if let Some(t) = f.tahun {
+        q.push(" AND p.tahun = ").push_bind(t);
+    }
+    if let Some(c) = f.cooperative {
+        q.push(" AND p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{}') FROM products WHERE cooperative_id = ").push_bind(c).push(")");
+    }
+    if let Some((month, end)) = f.month.zip(f.month.and_then(|m| m.checked_add_months(chrono::Months::new(1)))) {
+        q.push(" AND p.tgl_awal_pemilihan >= ").push_bind(month).push(" AND p.tgl_awal_pemilihan < ").push_bind(end);
+    }
+    if let Some(s) = &f.satker {
+        q.push(" AND p.nama_satker = ").push_bind(s.clone());
+    }
+    if let Some(c) = &f.category {
+        q.push(" AND ").push_bind(c.clone()).push(" = ANY(p.categories)");
+    }
+    if f.ukm_only {
+        q.push(" AND p.status_ukm");
+    }
+    if let Some(m) = f.matched {
+        q.push(" AND ").push_bind(m).push(" = (p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{}') FROM products))");
+    }
+    if let Some(from) = f.from {
+        q.push(" AND p.tgl_awal_pemilihan >= ").push_bind(from);
+    }
+    if let Some(k) = &f.kd_rup {
+        q.push(" AND p.kd_rup = ").push_bind(k.clone());
+    }
+    // The limit as a number of ours, written out: the planner sees how few rows are wanted.
+    q.push(format!(" ORDER BY p.tgl_awal_pemilihan NULLS LAST, p.kd_rup LIMIT {}", f.limit.unwrap_or(i64::MAX).max(0)));
+    let rows: Vec<Row> = q.build_query_as().fetch_all(&store.pool).await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.kd_rup.as_str()).collect();
     let suppliers = if rows.is_empty() { HashMap::new() } else { suppliers(store, f.cooperative).await? };
     let bought = bought_statuses();

@@ -14,6 +14,9 @@ use super::WebError;
 
 pub struct Fresh<K, V> {
     entries: Arc<Mutex<HashMap<K, Entry<V>>>>,
+    /// Held while a value never read is read: the requests that arrive
+    /// meanwhile wait for that reading instead of each making its own.
+    first_read: tokio::sync::Mutex<()>,
     ttl: Duration,
     /// What is read, for the log when a reading again fails.
     what: &'static str,
@@ -27,7 +30,7 @@ struct Entry<V> {
 
 impl<K: Eq + Hash + Clone + Send + 'static, V: Send + Sync + 'static> Fresh<K, V> {
     pub fn new(what: &'static str, ttl: Duration) -> Self {
-        Self { entries: Arc::default(), ttl, what }
+        Self { entries: Arc::default(), first_read: tokio::sync::Mutex::new(()), ttl, what }
     }
 
     fn entries(entries: &Mutex<HashMap<K, Entry<V>>>) -> MutexGuard<'_, HashMap<K, Entry<V>>> {
@@ -36,7 +39,7 @@ impl<K: Eq + Hash + Clone + Send + 'static, V: Send + Sync + 'static> Fresh<K, V
 
     /// The value of `key`: as last read while fresh; read again in the
     /// background when stale (the old one shown meanwhile); read now when
-    /// never read.
+    /// never read (once, however many ask at that moment).
     pub async fn get<F, Fut>(&self, key: K, read: F) -> Result<Arc<V>, WebError>
     where
         F: FnOnce() -> Fut,
@@ -68,6 +71,10 @@ impl<K: Eq + Hash + Clone + Send + 'static, V: Send + Sync + 'static> Fresh<K, V
                 }
             });
             return Ok(old);
+        }
+        let _first = self.first_read.lock().await;
+        if let Some(e) = Self::entries(&self.entries).get(&key) {
+            return Ok(e.value.clone());
         }
         let value = Arc::new(reading.await?);
         Self::entries(&self.entries).insert(key, Entry { at: Instant::now(), value: value.clone(), refreshing: false });
