@@ -166,6 +166,9 @@ async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, op
             stop_if_asked()?;
         }
     }
+    if report.packages.new + report.packages.changed + report.unlisted + report.recategorized > 0 {
+        stored::analyze(store).await?;
+    }
     for &year in &options.years {
         report.matched_packages += u64::try_from(stored::count(store, year).await?.1).unwrap_or(0);
     }

@@ -595,8 +595,10 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
     if let Some(t) = f.tahun {
         q.push(" AND p.tahun = ").push_bind(t);
     }
+    // The categories listed, bound as values (not a subquery), so that the
+    // planner reads how many packages they fit from the column's statistics.
     if let Some(c) = f.cooperative {
-        q.push(" AND p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{}') FROM products WHERE cooperative_id = ").push_bind(c).push(")");
+        q.push(" AND p.categories && ").push_bind(listed_categories(store, Some(c)).await?);
     }
     if let Some((month, end)) = f.month.zip(f.month.and_then(|m| m.checked_add_months(chrono::Months::new(1)))) {
         q.push(" AND p.tgl_awal_pemilihan >= ").push_bind(month).push(" AND p.tgl_awal_pemilihan < ").push_bind(end);
@@ -611,7 +613,7 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
         q.push(" AND p.status_ukm");
     }
     if let Some(m) = f.matched {
-        q.push(" AND ").push_bind(m).push(" = (p.categories && (SELECT coalesce(array_agg(DISTINCT category), '{}') FROM products))");
+        q.push(" AND ").push_bind(m).push(" = (p.categories && ").push_bind(listed_categories(store, None).await?).push(")");
     }
     if let Some(from) = f.from {
         q.push(" AND p.tgl_awal_pemilihan >= ").push_bind(from);
@@ -657,6 +659,21 @@ pub async fn list(store: &Store, f: &Filter) -> Result<Vec<Listed>, StoreError> 
         }
     }
     Ok(rows.iter().filter_map(|r| by.remove(&r.kd_rup)).collect())
+}
+
+/// The categories a cooperative (or any) lists goods of.
+async fn listed_categories(store: &Store, cooperative: Option<i64>) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT category FROM products WHERE $1::bigint IS NULL OR cooperative_id = $1 ORDER BY 1")
+        .bind(cooperative)
+        .fetch_all(&store.pool)
+        .await?)
+}
+
+/// After a reading that changed packages: the table's statistics read
+/// again, so the pages' plans know how many packages each filter keeps.
+pub async fn analyze(store: &Store) -> Result<(), StoreError> {
+    sqlx::query("ANALYZE rup_packages").execute(&store.pool).await?;
+    Ok(())
 }
 
 /// A cooperative that lists goods of a category: (id, code, name).

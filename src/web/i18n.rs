@@ -171,6 +171,7 @@ texts! {
     assigned: "Kredit dicatat sebagai pembayaran pesanan", "The credit is recorded as the payment of order";
     assign_refused: "Tidak tercatat: pilih pesanan koperasi ini yang dibayar kredit tersebut.", "Not recorded: choose the order of this cooperative that the credit pays.";
     no_open_credits: "Tidak ada kredit yang menunggu.", "No credit is waiting.";
+    no_unpaid_orders: "Tidak ada pesanan koperasi ini yang belum dibayar: kredit ini bukan pembayaran pesanan.", "No order of this cooperative is unpaid: this credit pays no order.";
     next_step: "Langkah berikutnya", "Next step";
     paper_done: "lengkap", "done";
     paper_missing: "belum ada", "missing";

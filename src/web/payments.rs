@@ -41,7 +41,8 @@ pub struct CreditView {
 struct PaymentsPage {
     l: Layout,
     coops: Vec<Choice>,
-    banks: Vec<String>,
+    /// The banks' formats: (name, words).
+    banks: Vec<(String, String)>,
     outcome: Option<Outcome>,
     open: Vec<CreditView>,
     recorded: Vec<CreditView>,
@@ -92,7 +93,13 @@ async fn payments_page(
     let recorded = credits.iter().filter(|c| !c.state.open()).map(view).collect();
     let mut l = auth.layout("payments", t.payments, "/pembayaran");
     (l.notice, l.alert) = (notice, alert);
-    let banks = crate::mapping::banks::names(&state.mappings);
+    let banks = crate::mapping::banks::names(&state.mappings)
+        .into_iter()
+        .map(|name| {
+            let label = crate::mapping::banks::BankFormat::load(&state.mappings, Some(&name)).map(|b| b.label).unwrap_or_default();
+            (name, label)
+        })
+        .collect();
     render(&PaymentsPage { l, coops, banks, outcome, open, recorded })
 }
 

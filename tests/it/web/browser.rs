@@ -359,3 +359,45 @@ async fn in_headless_chromium_the_plan_and_the_opportunities_read_on_a_desktop_a
     assert!(fits_width(&client).await, "the opportunities fit a phone's width");
     shot(&client, "peluang-ponsel").await;
 }
+
+/// "Pembayaran" as a cooperative's staff see it after a statement is
+/// uploaded: what matched, and the credits waiting to be assigned, each with
+/// its choice of orders, on a desktop and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_headless_chromium_the_payments_page_reads_on_a_desktop_and_a_phone() {
+    let Some((chromium, chromedriver)) = chromium_or_skip() else { return };
+    let w = World::new("").await;
+    let mine: String = sqlx::query_scalar(
+        "SELECT c.code FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id GROUP BY c.code ORDER BY count(*) DESC, c.code LIMIT 1",
+    )
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    w.add_user("staf", Some(&mine), PASSWORD);
+    let owed = super::payments::owed(&w, &mine).await;
+    let csv = super::payments::statement(&[
+        (&format!("TRF PEMBAYARAN {} DINSOS", owed[0].0), owed[0].1, "REF-0001"),
+        ("BUNGA JASA GIRO", rust_decimal::Decimal::new(77_777, 0), ""),
+        ("SP2D 00042 DINKES", rust_decimal::Decimal::new(1_234_500, 0), "REF-0042"),
+    ]);
+    let v = super::Visitor::new(&w.base);
+    v.login("staf", PASSWORD).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", v.csrf().await)
+        .part("berkas", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("rekening-koran-januari.csv"));
+    assert!(v.http.post(format!("{}/pembayaran", w.base)).multipart(form).send().await.unwrap().status().is_success());
+    let (_driver, client) = browser(&chromium, &chromedriver).await;
+    let base = w.base.clone();
+    log_in(&client, &base, "staf").await;
+    client.goto(&format!("{base}/pembayaran")).await.unwrap();
+    let page = wait_for_words(&client, "Kredit yang menunggu ditetapkan").await;
+    assert!(page.contains("BUNGA JASA GIRO") && page.contains("Tetapkan") && page.contains("cocok otomatis"), "{page}");
+    shot(&client, "pembayaran").await;
+    client.set_window_size(390, 844).await.unwrap();
+    client.refresh().await.unwrap();
+    wait_for_words(&client, "Kredit yang menunggu ditetapkan").await;
+    assert!(fits_width(&client).await, "the payments page fits a phone's width");
+    // The credits waiting, as the staff scroll to them.
+    client.execute("document.querySelector('section.credit').scrollIntoView()", vec![]).await.unwrap();
+    shot(&client, "pembayaran-ponsel").await;
+}

@@ -8,6 +8,7 @@ use crate::common;
 
 mod browser;
 mod hostile;
+mod payments;
 mod products;
 mod rup;
 
