@@ -8,6 +8,7 @@
 //! Layering: below `cli/` and `web/`, above `store/`, `orders/`,
 //! `catalog/` and `domain/`.
 
+pub mod faktur;
 pub mod imports;
 pub mod listings;
 pub mod orders;

@@ -428,6 +428,26 @@ pub enum OrdersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A PKP cooperative's tax invoices for Coretax: the month's orders
+    /// whose route has it issue its own faktur and that no earlier file
+    /// holds, as one XML file to import (at most 1,000 invoices; the rest
+    /// in the next file). Every TIN and IDTKU is checked first: nothing is
+    /// written while one is wrong, and every problem is named
+    Faktur {
+        #[arg(long, value_name = "CODE")]
+        cooperative: String,
+        /// The month the orders were made in (YYYY-MM)
+        #[arg(long, value_name = "YYYY-MM")]
+        month: crate::orders::report::Month,
+        /// The file to write
+        #[arg(long, value_name = "FILE.xml")]
+        out: std::path::PathBuf,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
     /// One order: its lines, its money (value before PPN, PPN, PPh 22, what
     /// the cooperative receives), its steps after the order and its status history
     Show {

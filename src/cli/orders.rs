@@ -34,6 +34,7 @@ pub(super) async fn run(command: OrdersCommand, settings: &Settings) -> anyhow::
         OrdersCommand::Export { cooperative, format, since, out } => export(cooperative, format, since, out, settings, &mappings).await,
         OrdersCommand::List { cooperative, status, json } => list(cooperative, status, json, settings).await,
         OrdersCommand::Show { order, json } => super::after_order::show(order, json, settings).await,
+        OrdersCommand::Faktur { cooperative, month, out, by, json } => faktur(cooperative, month, out, by, json, settings, &mappings).await,
         OrdersCommand::Record { order, date, order_letter, shipped, delivered, bast, faktur, invoice, logistics_invoice, ticket, paid, payment, by } => {
             let steps =
                 crate::app::steps::Steps { on: date, order_letter, shipped, delivered, bast, faktur, invoice, logistics_invoice, ticket, paid, payment };
@@ -253,6 +254,45 @@ async fn respond(settings: &Settings, order: &str, accept: bool, reason: Option<
                 EXIT_REJECTED_ROWS
             }
         })
+    })
+    .await
+}
+
+/// `orders faktur`: a month's tax invoices for Coretax.
+async fn faktur(
+    cooperative: String,
+    month: crate::orders::report::Month,
+    out: std::path::PathBuf,
+    by: Option<String>,
+    json: bool,
+    settings: &Settings,
+    mappings: &MappingSource,
+) -> anyhow::Result<u8> {
+    let tax = crate::mapping::tax::TaxRules::load(mappings)?;
+    let coretax = crate::mapping::coretax::Coretax::load(mappings)?;
+    let Some(by) = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) else {
+        anyhow::bail!("say who writes it with --by NAME")
+    };
+    with_store(settings, async |store| {
+        let ctx = crate::app::faktur::Invoicing { store, tax: &tax, coretax: &coretax, fulfilment: &settings.fulfilment };
+        let written = crate::app::faktur::write(&ctx, &crate::app::Actor::operator(), Some(&cooperative), month, &out, &by).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&written)?);
+        } else if written.invoices == 0 {
+            println!("{}: tidak ada pesanan {} yang perlu faktur dan belum ditulis; tidak ada berkas ditulis", written.cooperative, month.label());
+        } else {
+            println!(
+                "{}: {} faktur untuk {} pesanan ditulis ke {}; impor berkas ini di Coretax, lalu catat nomor tiap faktur (orders record PESANAN --faktur NOMOR)",
+                written.cooperative,
+                written.invoices,
+                written.orders.len(),
+                out.display()
+            );
+        }
+        if written.left_over > 0 {
+            println!("{} pesanan lagi melebihi batas satu berkas: jalankan perintah ini sekali lagi untuk berkas berikutnya", written.left_over);
+        }
+        Ok(EXIT_OK)
     })
     .await
 }

@@ -7,6 +7,7 @@
 
 pub mod banks;
 pub mod ceilings;
+pub mod coretax;
 pub mod input;
 pub mod payment;
 pub mod plan;
@@ -92,6 +93,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("tables/units.csv", include_str!("../../mappings/tables/units.csv")),
     ("tax.toml", include_str!("../../mappings/tax.toml")),
     ("payment.toml", include_str!("../../mappings/payment.toml")),
+    ("coretax.toml", include_str!("../../mappings/coretax.toml")),
+    ("coretax-buyers.csv", include_str!("../../mappings/coretax-buyers.csv")),
     ("banks/generic.toml", include_str!("../../mappings/banks/generic.toml")),
     ("ceilings.toml", include_str!("../../mappings/ceilings.toml")),
     ("rup-keywords.csv", include_str!("../../mappings/rup-keywords.csv")),

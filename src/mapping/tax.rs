@@ -62,6 +62,32 @@ pub struct TaxedLine {
     pub category: Option<String>,
 }
 
+/// How a line of an order is taxed, for its tax invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LineTax {
+    /// Taxed on 11/12 of its price (ordinary goods).
+    Ordinary,
+    /// Taxed on its whole price (luxury goods).
+    Luxury,
+    /// Exempt staples (PP 49/2022).
+    Exempt,
+    /// The seller is not PKP: no tax invoice.
+    NotSubject,
+}
+
+/// A line's amounts on a tax invoice, whole rupiah: its value before PPN
+/// (the tax base), the other tax base (11/12 of it for ordinary goods) and
+/// the PPN on that. The lines of an order add up to its [`Breakdown`]
+/// exactly: each is rounded, and the last of a kind takes what rounding
+/// left over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceLine {
+    pub tax: LineTax,
+    pub base: Decimal,
+    pub other_base: Decimal,
+    pub vat: Decimal,
+}
+
 /// An order's money, whole rupiah: the `orders show --json` breakdown.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Breakdown {
@@ -164,6 +190,74 @@ impl TaxRules {
     /// The route of one way of paying (`payment.toml`).
     pub fn payment(&self, way: PaymentWay) -> &super::payment::Route {
         self.routes.route(way)
+    }
+
+    fn line_tax(&self, line: &TaxedLine, seller_pkp: bool) -> LineTax {
+        match line.category.as_deref().map(super::table::normalise) {
+            _ if !seller_pkp => LineTax::NotSubject,
+            Some(c) if self.exempt.contains(&c) => LineTax::Exempt,
+            Some(c) if self.luxury.contains(&c) => LineTax::Luxury,
+            _ => LineTax::Ordinary,
+        }
+    }
+
+    /// Each line's amounts on a tax invoice, in the order's line order. The
+    /// lines' tax bases, other tax bases and PPN add up to what
+    /// [`TaxRules::order`] gives the order (its value before PPN, its PPN
+    /// base and its PPN): each total is taken as `order` rounds it, and
+    /// shared out line by line, the last line of it taking what rounding
+    /// left. An exempt line's other base is 11/12 of its price and its PPN
+    /// the PPN it is exempt from (`order` counts it as none); a line of a
+    /// seller that is not PKP has neither.
+    pub fn invoice_lines(&self, lines: &[TaxedLine], seller_pkp: bool) -> Vec<InvoiceLine> {
+        let h = self.headline_percent / Decimal::ONE_HUNDRED;
+        let kinds: Vec<LineTax> = lines.iter().map(|l| self.line_tax(l, seller_pkp)).collect();
+        let fraction = |k: LineTax| if k == LineTax::Luxury { self.luxury_base } else { self.base };
+        let before = |amount: Decimal, (num, den): (Decimal, Decimal)| round_rupiah(amount * den / (den + h * num));
+        let of = |wanted: &[LineTax]| (0..lines.len()).filter(|i| wanted.contains(&kinds[*i])).collect::<Vec<usize>>();
+        // Shares `total` out over `at` by each line's own rounded figure, the last taking the rest.
+        let share = |at: &[usize], total: Decimal, each: &dyn Fn(usize) -> Decimal| -> Vec<Decimal> {
+            let mut left = total;
+            at.iter()
+                .enumerate()
+                .map(|(n, i)| {
+                    let v = if n + 1 == at.len() { left } else { each(*i) };
+                    left -= v;
+                    v
+                })
+                .collect()
+        };
+        let mut out: Vec<InvoiceLine> =
+            kinds.iter().map(|k| InvoiceLine { tax: *k, base: Decimal::ZERO, other_base: Decimal::ZERO, vat: Decimal::ZERO }).collect();
+        // Taxed lines: each kind's base and other base as `order` rounds them, then the PPN of both together.
+        for kind in [LineTax::Ordinary, LineTax::Luxury] {
+            let at = of(&[kind]);
+            let (num, den) = fraction(kind);
+            let amount: Decimal = at.iter().map(|i| lines[*i].amount).sum();
+            let base_total = before(amount, (num, den));
+            let bases = share(&at, base_total, &|i| before(lines[i].amount, (num, den)));
+            for (i, b) in at.iter().zip(&bases) {
+                out[*i].base = *b;
+            }
+            let others = share(&at, round_rupiah(base_total * num / den), &|i| round_rupiah(out[i].base * num / den));
+            for (i, o) in at.iter().zip(others) {
+                out[*i].other_base = o;
+            }
+        }
+        let taxed = of(&[LineTax::Ordinary, LineTax::Luxury]);
+        let other_total: Decimal = taxed.iter().map(|i| out[*i].other_base).sum();
+        let vats = share(&taxed, round_rupiah(other_total * h), &|i| round_rupiah(out[i].other_base * h));
+        for (i, v) in taxed.iter().zip(vats) {
+            out[*i].vat = v;
+        }
+        for i in of(&[LineTax::Exempt, LineTax::NotSubject]) {
+            out[i].base = lines[i].amount;
+            if kinds[i] == LineTax::Exempt {
+                out[i].other_base = round_rupiah(lines[i].amount * self.base.0 / self.base.1);
+                out[i].vat = round_rupiah(out[i].other_base * h);
+            }
+        }
+        out
     }
 
     /// An order's money from its lines (PPN included), its shipping and its
@@ -325,5 +419,27 @@ mod tests {
             prop_assert!((p.tax - exact).abs() <= dec!(0.5));
         }
 
+        /// An order's invoice lines add up to its breakdown, computed by
+        /// `order` over the whole order at once.
+        #[test]
+        fn invoice_lines_add_up_to_the_orders_breakdown(
+            lines in proptest::collection::vec((1i64..50_000_000, 0..CATEGORIES.len() + 1), 1..12),
+            pkp: bool,
+        ) {
+            let r = rules();
+            let taxed: Vec<TaxedLine> = lines
+                .iter()
+                .map(|(amount, c)| TaxedLine { amount: Decimal::from(*amount), category: CATEGORIES.get(*c).map(|c| (*c).to_owned()) })
+                .collect();
+            let b = r.order(&taxed, pkp, Decimal::ZERO, taxed.iter().map(|l| l.amount).sum(), PaymentWay::UpVa);
+            let inv = r.invoice_lines(&taxed, pkp);
+            let sum = |f: &dyn Fn(&InvoiceLine) -> Decimal, kinds: &[LineTax]| inv.iter().filter(|l| kinds.contains(&l.tax)).map(f).sum::<Decimal>();
+            let all = [LineTax::Ordinary, LineTax::Luxury, LineTax::Exempt, LineTax::NotSubject];
+            prop_assert_eq!(sum(&|l| l.base, &all), b.goods_before_ppn);
+            prop_assert_eq!(sum(&|l| l.other_base, &[LineTax::Ordinary, LineTax::Luxury]), b.ppn_base);
+            prop_assert_eq!(sum(&|l| l.vat, &[LineTax::Ordinary, LineTax::Luxury]), b.ppn);
+            prop_assert!(inv.iter().all(|l| l.base.fract().is_zero() && l.other_base.fract().is_zero() && l.vat.fract().is_zero()));
+            prop_assert!(inv.iter().all(|l| l.vat >= Decimal::ZERO && l.other_base <= l.base));
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! client's rate limit, and written in bulk.
 
 pub mod export;
+pub mod faktur;
 pub mod fulfilment;
 pub mod import;
 pub mod inaproc;

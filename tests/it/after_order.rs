@@ -91,7 +91,7 @@ pub(crate) async fn synced_fixtures() -> (Store, String) {
 /// 133,207 x 100/111 = 120,006.3 -> 120,006; its PPN base 120,006 x 11/12 =
 /// 110,005.5 -> 110,006; PPN 12 % of it 13,200.72 -> 13,201; goods before
 /// PPN 12,094 + 120,006 = 132,100, PPh 22 0.5 % of it 660.5 -> 661.
-async fn half_rupiah_order(store: &Store) -> String {
+pub(crate) async fn half_rupiah_order(store: &Store) -> String {
     let (coop, rice, oil): (i64, i64, i64) = sqlx::query_as(
         "SELECT c.id, (SELECT p.id FROM products p WHERE p.category = 'beras' LIMIT 1), (SELECT p.id FROM products p WHERE p.category = 'minyak goreng' LIMIT 1)
          FROM cooperatives c WHERE c.code = 'MJK-MAGERSARI'",

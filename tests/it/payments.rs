@@ -13,7 +13,7 @@ use crate::after_order::{run, synced_fixtures};
 use crate::common;
 
 /// The repository's mappings, with a bank of our own beside them.
-fn mappings_with_a_bank(dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn mappings_with_a_bank(dir: &std::path::Path) -> std::path::PathBuf {
     let to = dir.join("mappings");
     let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
     for entry in walk(&from) {
@@ -162,4 +162,148 @@ async fn a_statement_marks_exactly_the_orders_it_pays_lists_the_rest_and_a_secon
     assert_eq!(outstanding(&url, &config, &c).0, "0");
     let out = common::binary().env("DATABASE_URL", &url).args(["payments", "assign", &ambiguous, &d, "--by", "budi"]).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no credit"), "assigned once only");
+}
+
+fn faktur(url: &str, config: &std::path::Path, cooperative: &str, out: &std::path::Path) -> std::process::Output {
+    common::binary()
+        .env("DATABASE_URL", url)
+        .arg("--config")
+        .arg(config)
+        .args(["orders", "faktur", "--cooperative", cooperative, "--month", "2026-11", "--by", "siti", "--json", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// A PKP cooperative's month in one Coretax file, read back with an XML
+/// parser of its own: every order its route has it invoice is there once,
+/// staples under 08 with their facility code and taxed goods under 02, and
+/// each order's amounts are those of `orders show --json`. A second file
+/// for the month holds none of them. Nothing is written while a work unit's
+/// TIN is missing or an IDTKU is wrong, and a cooperative that is not PKP is
+/// refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coretax_file_holds_every_order_to_invoice_once_with_the_orders_own_amounts() {
+    let (store, url) = synced_fixtures().await;
+    let mixed = crate::after_order::half_rupiah_order(&store).await;
+    let tmp = common::temp_dir();
+    let mappings = mappings_with_a_bank(tmp.path());
+    // Paid from petty cash: the cooperative issues its own faktur for every order.
+    let config = tmp.path().join("katalog-bridge.toml");
+    std::fs::write(&config, format!("mappings_dir = {mappings:?}\n[fulfilment]\npayment = \"up_va\"\n")).unwrap();
+    let out = tmp.path().join("faktur-2026-11.xml");
+    // The shipped list of work units is empty: every work unit is named, and nothing is written.
+    let refused = faktur(&url, &config, "MJK-MAGERSARI", &out);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("nothing written") && said.contains("SK-1 (Dinas Sosial) has no TIN"), "{said}");
+    assert!(!out.exists());
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM tax_invoice_orders").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(held, 0);
+    // Each work unit of the month's orders, with its TIN; every local unit with a code.
+    let units: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT o.kode_satker FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE c.code = 'MJK-MAGERSARI' AND o.kode_satker IS NOT NULL",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut buyers = String::from("kode_satker,nama,npwp,idtku,alamat,email\n");
+    for (n, (k,)) in units.iter().enumerate() {
+        let tin = format!("{:016}", 3576_0100_0000_0000u64 + n as u64);
+        // The mixed order's work unit with an IDTKU a digit short: the most common refusal.
+        let idtku = if k == "SK-1" { format!("{tin}00000") } else { format!("{tin}000000") };
+        buyers.push_str(&format!("{k},Satker {k},{tin},{idtku},Jl. Gajah Mada 145 Mojokerto,satker@mojokertokota.go.id\n"));
+    }
+    std::fs::write(mappings.join("coretax-buyers.csv"), &buyers).unwrap();
+    let coretax = std::fs::read_to_string(mappings.join("coretax.toml")).unwrap();
+    let local: String =
+        ["gram", "ml", "pcs", "pasang", "lusin", "meter", "set", "karung", "dus", "bungkus", "botol", "kaleng", "toples", "tray", "ikat", "lembar"]
+            .iter()
+            .enumerate()
+            .map(|(i, u)| format!("{u} = \"UM.{:04}\"\n", 40 + i))
+            .collect();
+    std::fs::write(mappings.join("coretax.toml"), coretax.replace("liter = \"UM.0007\"\n", &format!("liter = \"UM.0007\"\n{local}"))).unwrap();
+    let refused = faktur(&url, &config, "MJK-MAGERSARI", &out);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("an IDTKU has 22"), "{said}");
+    assert!(!out.exists());
+    // The IDTKU put right.
+    let fixed: String = buyers
+        .lines()
+        .map(|l| {
+            let mut f: Vec<String> = l.split(',').map(str::to_owned).collect();
+            if f[3].len() == 21 {
+                f[3].push('0');
+            }
+            f.join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(mappings.join("coretax-buyers.csv"), fixed + "\n").unwrap();
+    // Written.
+    let written = faktur(&url, &config, "MJK-MAGERSARI", &out);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let report: Value = serde_json::from_slice(&written.stdout).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "TaxInvoiceBulk");
+    let child = |n: roxmltree::Node, name: &str| n.children().find(|c| c.has_tag_name(name)).and_then(|c| c.text()).unwrap_or("").to_owned();
+    let seller_tin = child(root, "TIN");
+    assert_eq!(seller_tin.len(), 16);
+    let mut per_order: BTreeMap<String, (Decimal, Decimal, Decimal, Vec<String>)> = BTreeMap::new();
+    for inv in root.descendants().filter(|n| n.has_tag_name("TaxInvoice")) {
+        let order = child(inv, "RefDesc");
+        let code = child(inv, "TrxCode");
+        assert_eq!(child(inv, "BuyerTin").len(), 16);
+        assert_eq!(child(inv, "BuyerIDTKU").len(), 22);
+        assert_eq!(child(inv, "SellerIDTKU"), format!("{seller_tin}000000"));
+        if code == "08" {
+            assert_eq!(child(inv, "AddInfo"), "TD.00510", "staples under their facility");
+        }
+        let e = per_order.entry(order).or_default();
+        e.3.push(code.clone());
+        for g in inv.descendants().filter(|n| n.has_tag_name("GoodService")) {
+            let num = |name: &str| child(g, name).parse::<Decimal>().unwrap();
+            e.0 += num("TaxBase");
+            if code == "02" {
+                e.1 += num("OtherTaxBase");
+                e.2 += num("VAT");
+            }
+        }
+    }
+    let held: Vec<String> = report["orders"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        per_order.keys().cloned().collect::<Vec<_>>(),
+        {
+            let mut h = held.clone();
+            h.sort();
+            h
+        },
+        "the file holds what is recorded"
+    );
+    assert!(held.contains(&mixed));
+    assert_eq!(per_order[&mixed].3, ["02", "08"], "cooking oil under 02, rice under 08: one invoice per code");
+    // The month's orders made by the cooperative, each once.
+    let expected: Vec<String> = sqlx::query_scalar(
+        "SELECT o.remote_order_id FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE c.code = 'MJK-MAGERSARI'
+           AND o.status NOT LIKE 'CANCEL%' AND o.order_date >= '2026-10-31T17:00:00Z' AND o.order_date < '2026-11-30T17:00:00Z' ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(per_order.keys().cloned().collect::<Vec<_>>(), expected);
+    for (order, (base, other, vat, _)) in &per_order {
+        let (_, shown) = outstanding(&url, &config, order);
+        let money = |k: &str| shown[k].as_str().unwrap().parse::<Decimal>().unwrap();
+        assert_eq!((*base, *other, *vat), (money("goods_before_ppn"), money("ppn_base"), money("ppn")), "{order}: {shown}");
+    }
+    // A second file for the month holds none of them.
+    let again = faktur(&url, &config, "MJK-MAGERSARI", &tmp.path().join("lagi.xml"));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((again["invoices"].as_u64(), again["orders"].as_array().map(Vec::len)), (Some(0), Some(0)), "{again}");
+    assert!(!tmp.path().join("lagi.xml").exists());
+    // A cooperative that is not PKP is refused in words.
+    let (plain,): (String,) = sqlx::query_as("SELECT code FROM cooperatives WHERE NOT pkp ORDER BY code LIMIT 1").fetch_one(store.pool()).await.unwrap();
+    let refused = faktur(&url, &config, &plain, &tmp.path().join("x.xml"));
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("is not PKP"), "{}", String::from_utf8_lossy(&refused.stderr));
 }

@@ -240,16 +240,56 @@ pub struct ShownLine {
     pub line_total: Decimal,
     pub member: Option<String>,
     pub category: Option<String>,
+    /// The local unit of the product it was routed to.
+    pub product_unit: Option<String>,
 }
 
 /// The lines of one order, in their order.
 pub async fn order_lines(store: &Store, order_db_id: i64) -> Result<Vec<ShownLine>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT l.remote_line_id AS line_id, l.sku, l.description AS item, l.quantity, l.unit, l.unit_price, l.line_total, m.code AS member, p.category
+        "SELECT l.remote_line_id AS line_id, l.sku, l.description AS item, l.quantity, l.unit, l.unit_price, l.line_total, m.code AS member, p.category, p.unit AS product_unit
          FROM order_lines l LEFT JOIN members m ON m.id = l.member_id LEFT JOIN products p ON p.id = l.product_id
          WHERE l.order_id = $1 ORDER BY l.id",
     )
     .bind(order_db_id)
     .fetch_all(&store.pool)
     .await?)
+}
+
+/// A cooperative's id, NPWP and PKP by its code.
+pub async fn cooperative_tax(store: &Store, code: &str) -> Result<Option<(i64, Option<String>, bool)>, StoreError> {
+    Ok(sqlx::query_as("SELECT id, npwp, pkp FROM cooperatives WHERE code = $1").bind(code).fetch_optional(&store.pool).await?)
+}
+
+/// Of these orders, those a tax invoice file holds.
+pub async fn invoiced(store: &Store, orders: &[i64]) -> Result<std::collections::HashSet<i64>, StoreError> {
+    let held: Vec<i64> = sqlx::query_scalar("SELECT order_id FROM tax_invoice_orders WHERE order_id = ANY($1)").bind(orders).fetch_all(&store.pool).await?;
+    Ok(held.into_iter().collect())
+}
+
+/// A tax invoice file written: the file and the orders it holds, once each.
+pub struct InvoiceFile<'a> {
+    pub cooperative_id: i64,
+    pub month: NaiveDate,
+    pub file_name: &'a str,
+    pub invoices: usize,
+    pub by: &'a str,
+}
+
+/// Records a tax invoice file and its orders in one transaction; an order
+/// another file holds already refuses the whole (two writers at once).
+pub async fn record_invoice_file(store: &Store, file: &InvoiceFile<'_>, orders: &[i64]) -> Result<i64, StoreError> {
+    let mut tx = store.pool.begin().await?;
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO tax_invoice_files (cooperative_id, month, file_name, invoices, written_by) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(file.cooperative_id)
+            .bind(file.month)
+            .bind(file.file_name)
+            .bind(i32::try_from(file.invoices).unwrap_or(i32::MAX))
+            .bind(file.by)
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query("INSERT INTO tax_invoice_orders (order_id, file_id) SELECT DISTINCT unnest($1::bigint[]), $2").bind(orders).bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(id)
 }
