@@ -3,9 +3,8 @@
 //! For each configured buyer (`kode_klpd`) and fiscal year, the announced
 //! packages are read from INAPROC's RUP endpoint page by page, under the
 //! shared quota, and each page is saved in a transaction of its own (a
-//! change of budget, date or standing is an event). Three pages are in
-//! flight at most: one written while the next is read and the one after is
-//! fetched. A year read to its end withdraws the
+//! change of budget, date or standing is an event). Only a page is held at a
+//! time, while the next is fetched. A year read to its end withdraws the
 //! packages it no longer lists. Each package keeps the local categories its
 //! name and description speak of (`mappings/rup-keywords.csv`), read as it
 //! is saved (all of them again when the words change); it is an opportunity
@@ -182,10 +181,9 @@ async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, op
     Ok(())
 }
 
-/// Reads one buyer's year, page by page, each written while the next is
-/// read and the one after fetched: the inner `Err` when a page could not be
-/// fetched (what was read is written and kept). `seen` gathers the packages
-/// listed.
+/// Reads one buyer's year, page by page, each saved while the next is
+/// fetched: the inner `Err` when a page could not be fetched (what was saved
+/// is kept). `seen` gathers the packages listed.
 #[allow(clippy::too_many_arguments)]
 async fn read_year(
     store: &Store,
@@ -203,9 +201,6 @@ async fn read_year(
         Ok(page) => page,
         Err(e) => return Ok(Err(e)),
     };
-    // Three pages in flight: one written while the next is read (its rows
-    // parsed and their categories found) and the one after is fetched.
-    let mut pending: Option<Prepared> = None;
     for _ in 0..MAX_PAGES {
         stop_if_asked()?;
         let next = page.next_cursor(cursor.as_deref()).map(str::to_owned);
@@ -215,48 +210,39 @@ async fn read_year(
                 None => None,
             }
         };
-        let prepare = prepare_page(store, &page, keywords, klpd, seen, report);
-        let write = write_page(store, run, pending.take());
-        let (prepared, written, fetched) = tokio::join!(prepare, write, fetch);
-        report.packages.add(written?);
-        pending = Some(prepared?);
+        // The page is read and saved while the next is fetched.
+        let save = save_page(store, &page, keywords, klpd, run, seen, report);
+        let (saved, fetched) = tokio::join!(save, fetch);
+        report.packages.add(saved?);
         match fetched {
+            None => return Ok(Ok(())),
+            Some(Err(e)) => return Ok(Err(e)),
             Some(Ok(p)) => {
                 cursor = next;
                 page = p;
-            }
-            done => {
-                report.packages.add(write_page(store, run, pending.take()).await?);
-                return Ok(match done {
-                    Some(Err(e)) => Err(e),
-                    _ => Ok(()),
-                });
             }
         }
     }
     Ok(Err(InaprocError::Unreadable { path: crate::catalog::inaproc::RUP_PAKET, why: format!("more than {MAX_PAGES} pages") }))
 }
 
-/// A page read: its packages to write, and how many it had unchanged.
-type Prepared = (Vec<stored::Read>, u64);
-
-/// Reads a page: each row's `kd_rup` and digest first; a row stored with
-/// the same digest is neither read further nor written; the others are read
-/// whole, with their categories. `seen` gathers the packages listed (a row
-/// that cannot be read but names its package keeps that package listed);
-/// those that cannot be read are counted, the first few said.
-async fn prepare_page(
+/// Reads and saves a page: each row's `kd_rup` and digest first; a row
+/// stored with the same digest is neither read further nor written; the
+/// others are read whole, with their categories, and saved. `seen` gathers
+/// the packages listed (a row that cannot be read but names its package
+/// keeps that package listed); those that cannot be read are counted, the
+/// first few said.
+async fn save_page(
     store: &Store,
     page: &crate::catalog::inaproc::Page,
     keywords: &Keywords,
     klpd: &str,
+    run: i64,
     seen: &mut HashSet<String>,
     report: &mut RupReport,
-) -> Result<Prepared, StoreError> {
+) -> Result<SaveCounts, StoreError> {
     let sent: Vec<(Option<String>, String)> = page.rows.iter().map(|row| (wire::plan_package_id(row), stored::digest_of(klpd, row.get()))).collect();
     let known: Vec<(&str, &str)> = sent.iter().filter_map(|(id, digest)| id.as_deref().map(|id| (id, digest.as_str()))).collect();
-    // A package of the page being written is not yet stored as it will be:
-    // its copy here is not skipped, and the writer then finds it unchanged.
     let unchanged = stored::unchanged(store, &known).await?;
     seen.extend(known.iter().map(|(id, _)| (*id).to_owned()));
     let mut packages = Vec::with_capacity(page.rows.len().saturating_sub(unchanged.len()));
@@ -283,14 +269,8 @@ async fn prepare_page(
             }
         }
     }
-    Ok((packages, unchanged.len() as u64))
-}
-
-/// Writes a page read (nothing when there is none).
-async fn write_page(store: &Store, run: i64, prepared: Option<Prepared>) -> Result<SaveCounts, StoreError> {
-    let Some((packages, unchanged)) = prepared else { return Ok(SaveCounts::default()) };
     let mut counts = stored::save_page(store, run, &packages).await?;
-    counts.unchanged += unchanged;
+    counts.unchanged += unchanged.len() as u64;
     Ok(counts)
 }
 
