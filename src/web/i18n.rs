@@ -148,6 +148,10 @@ texts! {
     record_ticket: "Nomor tiket PPK (bayar di luar sistem)", "The PPK's ticket number (paid outside the system)";
     papers: "Berkas untuk pembayaran", "Papers for the payment";
     payments: "Pembayaran", "Payments";
+    faktur_month: "Faktur pajak untuk Coretax, pesanan bulan", "Tax invoices for Coretax, orders of the month";
+    faktur_write: "Tulis berkas faktur", "Write the invoices' file";
+    faktur_none: "Tidak ada pesanan bulan itu yang perlu faktur dan belum ditulis.", "No order of that month needs a tax invoice that is not written yet.";
+    faktur_refused: "Berkas faktur tidak ditulis", "The invoices' file is not written";
     days_to_pay: "Lama pembayaran per satuan kerja", "Days to pay per work unit";
     days_to_pay_intro: "Hari dari BAST sampai pesanan dibayar lunas; yang paling lambat di atas.", "Days from the BAST to the payment in full; the slowest first.";
     work_unit: "Satuan kerja", "Work unit";

@@ -156,6 +156,7 @@ pub fn router(state: WebState) -> Router {
         .route("/unduhan", get(uploads::downloads))
         .route("/unduhan/pesanan/{code}/{file}", get(uploads::orders_file))
         .route("/unduhan/buku-kerja/{code}", get(uploads::workbook))
+        .route("/unduhan/faktur/{code}", post(uploads::faktur))
         .route("/jalankan", get(runs::page))
         .route("/jalankan/{job}", post(runs::start))
         .route("/riwayat", get(runs::history))

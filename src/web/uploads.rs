@@ -213,9 +213,55 @@ struct DownloadsPage {
     coops: Vec<(String, String)>,
 }
 
-pub async fn downloads(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
+async fn downloads_page(state: &WebState, auth: &Auth, alert: Option<String>) -> Result<Response, WebError> {
     let coops = dashboard::cooperative_choices(&state.store, auth.user.scope()).await?.into_iter().map(|c| (c.1, c.2)).collect();
-    render(&DownloadsPage { l: auth.layout("downloads", auth.t().downloads, "/unduhan"), coops })
+    let mut l = auth.layout("downloads", auth.t().downloads, "/unduhan");
+    l.alert = alert;
+    render(&DownloadsPage { l, coops })
+}
+
+pub async fn downloads(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
+    downloads_page(&state, &auth, None).await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct FakturForm {
+    #[serde(default)]
+    csrf: String,
+    bulan: Option<String>,
+}
+
+/// A cooperative's month of tax invoices for Coretax, written as `orders
+/// faktur` writes it (the orders recorded as held by it) and downloaded; the
+/// problems that stop it are said on the page.
+pub async fn faktur(
+    State(state): State<WebState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    axum::Form(form): axum::Form<FakturForm>,
+) -> Result<Response, WebError> {
+    use crate::app::faktur::InvoiceError;
+    auth.check(&form.csrf)?;
+    let t = auth.t();
+    let Some((_, code)) = dashboard::cooperative_by_code(&state.store, auth.user.scope(), &code).await? else { return Err(WebError::NotFound) };
+    let Some(month) = form.bulan.as_deref().and_then(|m| m.parse::<crate::orders::report::Month>().ok()) else {
+        return downloads_page(&state, &auth, Some(format!("{}: {}", t.faktur_refused, t.record_day_bad))).await;
+    };
+    let coretax = crate::mapping::coretax::Coretax::load(&state.mappings).map_err(|e| WebError::Internal(e.to_string()))?;
+    let ctx = crate::app::faktur::Invoicing { store: &state.store, tax: &state.tax, coretax: &coretax, fulfilment: &state.fulfilment };
+    let dir = tempfile::tempdir().map_err(|e| WebError::Internal(e.to_string()))?;
+    let name = format!("faktur-{code}-{}.xml", month.label());
+    let out = dir.path().join(&name);
+    let actor = crate::app::Actor::user(&auth.user);
+    match crate::app::faktur::write(&ctx, &actor, Some(&code), month, &out, &auth.user.username).await {
+        Ok(w) if w.file.is_some() => {
+            let bytes = tokio::fs::read(&out).await.map_err(|e| WebError::Internal(e.to_string()))?;
+            Ok(attachment(&name, "application/xml", bytes))
+        }
+        Ok(_) => downloads_page(&state, &auth, Some(t.faktur_none.to_owned())).await,
+        Err(InvoiceError::Store(e)) => Err(e.into()),
+        Err(e) => downloads_page(&state, &auth, Some(format!("{}: {e}", t.faktur_refused))).await,
+    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -113,3 +113,75 @@ async fn staff_upload_their_statement_see_what_matched_and_assign_the_rest_to_th
     let (_, page) = other.get("/pembayaran").await;
     assert!(!page.contains("BUNGA JASA GIRO") && !page.contains(&first), "staff see their own cooperative's credits only");
 }
+
+/// "Unduhan" writes a PKP cooperative's month of tax invoices for Coretax
+/// as `orders faktur` does: refused with its problems named while a work
+/// unit's TIN is missing, then downloaded as the Coretax file, then nothing
+/// left for the month.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_downloads_page_writes_a_months_coretax_file_once_and_names_what_stops_it() {
+    let dir = crate::common::temp_dir();
+    let mappings = crate::payments::mappings_with_a_bank(dir.path());
+    let w = World::with(&format!("mappings_dir = {mappings:?}\n"), "").await;
+    // A PKP cooperative's month with orders, each to be paid from petty cash (its own faktur).
+    let (code, month): (String, String) = sqlx::query_as(
+        "SELECT c.code, to_char(o.order_date AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM') FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
+         WHERE c.pkp AND o.status NOT LIKE 'CANCEL%' GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1",
+    )
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO order_fulfilment (order_id, kind, detail, recorded_by)
+         SELECT o.id, 'payment_way', 'up_va', 'staf' FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE c.code = $1",
+    )
+    .bind(&code)
+    .execute(w.store.pool())
+    .await
+    .unwrap();
+    w.add_user("staf", Some(&code), PASSWORD);
+    let v = Visitor::new(&w.base);
+    v.login("staf", PASSWORD).await;
+    let (_, page) = v.get("/unduhan").await;
+    assert!(page.contains(&format!("action=\"/unduhan/faktur/{code}\"")) && page.contains("Faktur pajak untuk Coretax"), "{page}");
+    let post = async |v: &Visitor| {
+        let csrf = v.csrf().await;
+        v.http.post(format!("{}/unduhan/faktur/{code}", w.base)).form(&[("csrf", csrf.as_str()), ("bulan", month.as_str())]).send().await.unwrap()
+    };
+    let refused = post(&v).await;
+    let (kind, body) = (refused.headers()["content-type"].to_str().unwrap().to_owned(), refused.text().await.unwrap());
+    assert!(kind.starts_with("text/html") && body.contains("Berkas faktur tidak ditulis") && body.contains("has no TIN in coretax-buyers.csv"), "{body}");
+    // Every work unit with its TIN, every local unit with a code.
+    let units: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT kode_satker FROM purchase_orders WHERE kode_satker IS NOT NULL").fetch_all(w.store.pool()).await.unwrap();
+    let mut buyers = String::from("kode_satker,nama,npwp,idtku,alamat,email\n");
+    for (n, k) in units.iter().enumerate() {
+        let tin = format!("{:016}", 3576_0200_0000_0000u64 + n as u64);
+        buyers.push_str(&format!("{k},Satker {k},{tin},{tin}000000,,\n"));
+    }
+    std::fs::write(mappings.join("coretax-buyers.csv"), buyers).unwrap();
+    let coretax = std::fs::read_to_string(mappings.join("coretax.toml")).unwrap();
+    let local: String =
+        ["gram", "ml", "pcs", "pasang", "lusin", "meter", "set", "karung", "dus", "bungkus", "botol", "kaleng", "toples", "tray", "ikat", "lembar"]
+            .iter()
+            .enumerate()
+            .map(|(i, u)| format!("{u} = \"UM.{:04}\"\n", 40 + i))
+            .collect();
+    std::fs::write(mappings.join("coretax.toml"), coretax.replace("liter = \"UM.0007\"\n", &format!("liter = \"UM.0007\"\n{local}"))).unwrap();
+    let written = post(&v).await;
+    assert_eq!(written.headers()["content-type"], "application/xml");
+    assert!(written.headers()["content-disposition"].to_str().unwrap().contains(&format!("faktur-{code}-{month}.xml")));
+    let xml = written.text().await.unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let mut held: Vec<String> = doc.descendants().filter(|n| n.has_tag_name("RefDesc")).filter_map(|n| n.text()).map(str::to_owned).collect();
+    held.sort();
+    held.dedup();
+    let recorded: Vec<String> = sqlx::query_scalar("SELECT o.remote_order_id FROM tax_invoice_orders t JOIN purchase_orders o ON o.id = t.order_id ORDER BY 1")
+        .fetch_all(w.store.pool())
+        .await
+        .unwrap();
+    assert!(!held.is_empty());
+    assert_eq!(held, recorded, "the file holds the orders recorded");
+    let again = post(&v).await.text().await.unwrap();
+    assert!(again.contains("Tidak ada pesanan bulan itu yang perlu faktur"), "a second file for the month holds none");
+}
