@@ -19,11 +19,7 @@ pub struct Column {
     pub help: &'static str,
 }
 
-/// Matching ignores case, spaces and punctuation: `Nama Produk`, `nama_produk`
-/// and `NAMA-PRODUK` are the same header.
-pub fn header_key(raw: &str) -> String {
-    raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
-}
+pub use crate::mapping::table::header_key;
 
 /// Where each known column is in the file.
 #[derive(Debug, Clone)]

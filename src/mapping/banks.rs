@@ -39,18 +39,18 @@ struct RawColumns {
     reference: Vec<String>,
 }
 
-/// The headers a column may have, compared as `intake::columns::header_key` does.
+/// The headers a column may have, compared as `table::header_key` does.
 #[derive(Debug, Clone, Default)]
 pub struct Headers(Vec<String>);
 
 impl Headers {
     fn of(names: &[String]) -> Self {
-        Self(names.iter().map(|n| crate::intake::columns::header_key(n)).filter(|k| !k.is_empty()).collect())
+        Self(names.iter().map(|n| super::table::header_key(n)).filter(|k| !k.is_empty()).collect())
     }
 
     /// Whether a header cell, as written, is this column.
     pub fn matches(&self, cell: &str) -> bool {
-        let key = crate::intake::columns::header_key(cell);
+        let key = super::table::header_key(cell);
         !key.is_empty() && self.0.contains(&key)
     }
 }

@@ -83,6 +83,12 @@ impl LookupTable {
     }
 }
 
+/// A spreadsheet's header as it is matched: case, spaces and punctuation
+/// ignored, so `Nama Produk`, `nama_produk` and `NAMA-PRODUK` are one header.
+pub fn header_key(raw: &str) -> String {
+    raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
 /// How keys are compared: tidied, lower-case, without a trailing dot.
 pub fn normalise(raw: &str) -> String {
     tidy(raw).trim_end_matches('.').to_lowercase()
