@@ -164,6 +164,19 @@ async fn a_statement_marks_exactly_the_orders_it_pays_lists_the_rest_and_a_secon
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no credit"), "assigned once only");
 }
 
+/// Gives every local unit a Coretax unit code in the mappings at `mappings`,
+/// as the liaison would from Coretax's reference (the test's own codes).
+pub(crate) fn coretax_code_for_every_unit(mappings: &std::path::Path) {
+    let coretax = std::fs::read_to_string(mappings.join("coretax.toml")).unwrap();
+    let local: String =
+        ["gram", "ml", "pcs", "pasang", "lusin", "meter", "set", "karung", "dus", "bungkus", "botol", "kaleng", "toples", "tray", "ikat", "lembar"]
+            .iter()
+            .enumerate()
+            .map(|(i, u)| format!("{u} = \"UM.{:04}\"\n", 40 + i))
+            .collect();
+    std::fs::write(mappings.join("coretax.toml"), coretax.replace("liter = \"UM.0007\"\n", &format!("liter = \"UM.0007\"\n{local}"))).unwrap();
+}
+
 fn faktur(url: &str, config: &std::path::Path, cooperative: &str, out: &std::path::Path) -> std::process::Output {
     common::binary()
         .env("DATABASE_URL", url)
@@ -214,14 +227,7 @@ async fn a_coretax_file_holds_every_order_to_invoice_once_with_the_orders_own_am
         buyers.push_str(&format!("{k},Satker {k},{tin},{idtku},Jl. Gajah Mada 145 Mojokerto,satker@mojokertokota.go.id\n"));
     }
     std::fs::write(mappings.join("coretax-buyers.csv"), &buyers).unwrap();
-    let coretax = std::fs::read_to_string(mappings.join("coretax.toml")).unwrap();
-    let local: String =
-        ["gram", "ml", "pcs", "pasang", "lusin", "meter", "set", "karung", "dus", "bungkus", "botol", "kaleng", "toples", "tray", "ikat", "lembar"]
-            .iter()
-            .enumerate()
-            .map(|(i, u)| format!("{u} = \"UM.{:04}\"\n", 40 + i))
-            .collect();
-    std::fs::write(mappings.join("coretax.toml"), coretax.replace("liter = \"UM.0007\"\n", &format!("liter = \"UM.0007\"\n{local}"))).unwrap();
+    coretax_code_for_every_unit(&mappings);
     let refused = faktur(&url, &config, "MJK-MAGERSARI", &out);
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success() && said.contains("an IDTKU has 22"), "{said}");

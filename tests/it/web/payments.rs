@@ -160,14 +160,7 @@ async fn the_downloads_page_writes_a_months_coretax_file_once_and_names_what_sto
         buyers.push_str(&format!("{k},Satker {k},{tin},{tin}000000,,\n"));
     }
     std::fs::write(mappings.join("coretax-buyers.csv"), buyers).unwrap();
-    let coretax = std::fs::read_to_string(mappings.join("coretax.toml")).unwrap();
-    let local: String =
-        ["gram", "ml", "pcs", "pasang", "lusin", "meter", "set", "karung", "dus", "bungkus", "botol", "kaleng", "toples", "tray", "ikat", "lembar"]
-            .iter()
-            .enumerate()
-            .map(|(i, u)| format!("{u} = \"UM.{:04}\"\n", 40 + i))
-            .collect();
-    std::fs::write(mappings.join("coretax.toml"), coretax.replace("liter = \"UM.0007\"\n", &format!("liter = \"UM.0007\"\n{local}"))).unwrap();
+    crate::payments::coretax_code_for_every_unit(&mappings);
     let written = post(&v).await;
     assert_eq!(written.headers()["content-type"], "application/xml");
     assert!(written.headers()["content-disposition"].to_str().unwrap().contains(&format!("faktur-{code}-{month}.xml")));
