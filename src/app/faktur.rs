@@ -69,7 +69,7 @@ pub async fn write(ctx: &Invoicing<'_>, actor: &Actor, asked: Option<&str>, mont
         let path = path.to_owned();
         move |source| InvoiceError::Io { path, source }
     };
-    let bytes = faktur::xml(ctx.coretax, &prepared.seller_tin, &prepared.invoices).map_err(io(out))?;
+    let bytes = faktur::xml(ctx.coretax, (&prepared.seller_tin, &prepared.seller_idtku), &prepared.invoices).map_err(io(out))?;
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let part = out.with_file_name(format!(".{name}.part"));
     {

@@ -46,6 +46,8 @@ pub struct Cooperative {
     pub npwp: Option<Digits>,
     /// GS1 Global Location Number: the cooperative's PEPPOL endpoint.
     pub gln: Option<Digits>,
+    /// Its place of business in Coretax (IDTKU, 22 digits), for its tax invoices.
+    pub idtku: Option<Digits>,
     /// VAT-registered (Pengusaha Kena Pajak): charges PPN.
     pub pkp: bool,
     /// The cooperative's seller id on the catalogue; it cannot publish without one.

@@ -24,6 +24,7 @@ const KODE_PENYEDIA: usize = 9;
 const EMAIL: usize = 10;
 const WHATSAPP: usize = 11;
 const BATAS_STOK: usize = 12;
+const IDTKU: usize = 13;
 
 pub const COOPERATIVE_COLUMNS: &[Column] = &[
     Column { header: "kode", aliases: &["kode koperasi", "kode_koperasi"], required: true, help: "Kode koperasi, mis. MJK-BALONGSARI." },
@@ -59,6 +60,12 @@ pub const COOPERATIVE_COLUMNS: &[Column] = &[
         required: false,
         help: "Bila stok produk turun sampai angka ini atau kurang karena pesanan, koperasi diberi tahu (kosong = 0).",
     },
+    Column {
+        header: "idtku",
+        aliases: &["nitku"],
+        required: false,
+        help: "IDTKU (NITKU) Coretax, 22 angka: NPWP 16 angka lalu 6 angka tempat usaha (kosong = kantor pusat, NPWP dan 000000).",
+    },
 ];
 
 pub async fn import_cooperatives(store: &Store, path: &Path, options: &ImportOptions, settings: &ImportSettings) -> Result<ImportReport, ImportError> {
@@ -91,6 +98,7 @@ impl RowImport for CooperativeImport {
         let nib = v.text(NIB).and_then(|t| v.check(NIB, Digits::parse(&t, "NIB", &[13])));
         let npwp = v.text(NPWP).and_then(|t| v.check(NPWP, Digits::parse(&t, "NPWP", &[15, 16])));
         let gln = v.text(GLN).and_then(|t| v.check(GLN, Digits::parse_gln(&t)));
+        let idtku = v.text(IDTKU).and_then(|t| v.check(IDTKU, Digits::parse(&t, "IDTKU", &[22])));
         let pkp = {
             let raw = v.text(PKP).unwrap_or_default();
             v.check(PKP, yes_no(&raw, "pkp"))
@@ -155,6 +163,7 @@ impl RowImport for CooperativeImport {
             nib,
             npwp,
             gln,
+            idtku,
             pkp: pkp?,
             kode_penyedia: seller,
             email,

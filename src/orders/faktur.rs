@@ -56,6 +56,8 @@ pub struct Invoice {
 pub struct Prepared {
     pub cooperative_id: i64,
     pub seller_tin: String,
+    /// The cooperative's IDTKU: as the cooperatives sheet gives it, else its head office's.
+    pub seller_idtku: String,
     pub invoices: Vec<Invoice>,
     /// Orders left for the next file (over the file's limit).
     pub left_over: usize,
@@ -69,7 +71,7 @@ pub async fn prepare(
     code: &str,
     month: super::report::Month,
 ) -> Result<Prepared, FakturError> {
-    let Some((cooperative_id, npwp, pkp)) = crate::store::orders::cooperative_tax(store, code).await? else {
+    let Some((cooperative_id, npwp, pkp, idtku)) = crate::store::orders::cooperative_tax(store, code).await? else {
         return Err(FakturError::UnknownCooperative(code.to_owned()));
     };
     if !pkp {
@@ -86,6 +88,13 @@ pub async fn prepare(
             problems.push(format!("{code}: no NPWP (the cooperatives sheet, column npwp)"));
             String::new()
         }
+    };
+    let seller_idtku = match idtku {
+        None => format!("{seller_tin}000000"),
+        Some(given) => coretax::idtku(&given, &seller_tin).unwrap_or_else(|why| {
+            problems.push(format!("{code}: its IDTKU {why} (the cooperatives sheet, column idtku)"));
+            String::new()
+        }),
     };
     let filter = crate::store::orders::FactsFilter { cooperative: Some(code), made: Some(month.bounds()), live_only: true, ..Default::default() };
     let facts = crate::store::orders::facts(store, &filter).await?;
@@ -114,7 +123,7 @@ pub async fn prepare(
         return Err(FakturError::Problems(problems));
     }
     tracing::debug!(orders, invoices = invoices.len(), "tax invoices prepared");
-    Ok(Prepared { cooperative_id, seller_tin, invoices, left_over })
+    Ok(Prepared { cooperative_id, seller_tin, seller_idtku, invoices, left_over })
 }
 
 /// An order's invoices, one per transaction code; problems are added to `problems`.
@@ -185,8 +194,8 @@ async fn invoices_of(
     Ok(invoices)
 }
 
-/// The bulk import file of `invoices` for the seller with `tin`.
-pub fn xml(coretax: &Coretax, tin: &str, invoices: &[Invoice]) -> Result<Vec<u8>, std::io::Error> {
+/// The bulk import file of `invoices` for the seller with `tin` and `seller_idtku`.
+pub fn xml(coretax: &Coretax, (tin, seller_idtku): (&str, &str), invoices: &[Invoice]) -> Result<Vec<u8>, std::io::Error> {
     use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
     let mut w = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
@@ -199,7 +208,6 @@ pub fn xml(coretax: &Coretax, tin: &str, invoices: &[Invoice]) -> Result<Vec<u8>
     };
     field(&mut w, "TIN", tin)?;
     w.write_event(Event::Start(BytesStart::new("ListOfTaxInvoice")))?;
-    let seller_idtku = format!("{tin}000000");
     let number = |d: Decimal| d.normalize().to_string();
     for inv in invoices {
         w.write_event(Event::Start(BytesStart::new("TaxInvoice")))?;
@@ -211,7 +219,7 @@ pub fn xml(coretax: &Coretax, tin: &str, invoices: &[Invoice]) -> Result<Vec<u8>
             ("CustomDoc", String::new()),
             ("RefDesc", inv.order_id.clone()),
             ("FacilityStamp", inv.code.facility_stamp.clone()),
-            ("SellerIDTKU", seller_idtku.clone()),
+            ("SellerIDTKU", seller_idtku.to_owned()),
             ("BuyerTin", inv.buyer.npwp.clone()),
             ("BuyerDocument", coretax.buyer_document.clone()),
             ("BuyerCountry", coretax.buyer_country.clone()),

@@ -109,35 +109,36 @@ const COOPERATIVE_KEPT: &[Kept] = &[
     Kept { column: "email", header: "email", cleared: "old.email IS NOT NULL AND i.email IS NULL" },
     Kept { column: "whatsapp", header: "whatsapp", cleared: "old.whatsapp IS NOT NULL AND i.whatsapp IS NULL" },
     Kept { column: "stock_threshold", header: "batas_stok", cleared: "false" },
+    Kept { column: "idtku", header: "idtku", cleared: "old.idtku IS NOT NULL AND i.idtku IS NULL" },
 ];
 
 async fn upsert_cooperatives(conn: &mut PgConnection, present: &Present, coops: &[Cooperative]) -> Result<UpsertCounts, sqlx::Error> {
     let col = |f: fn(&Cooperative) -> String| coops.iter().map(f).collect::<Vec<_>>();
     let opt = |f: fn(&Cooperative) -> Option<String>| coops.iter().map(f).collect::<Vec<_>>();
-    let (chosen, cleared) = kept_sql(COOPERATIVE_KEPT, 14);
+    let (chosen, cleared) = kept_sql(COOPERATIVE_KEPT, 15);
     let sql = format!(
         "WITH i AS (
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[],
-                                  $12::text[], $13::numeric[])
-                 AS t(code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email, whatsapp, stock_threshold)
+                                  $12::text[], $13::numeric[], $14::text[])
+                 AS t(code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email, whatsapp, stock_threshold, idtku)
          ), m AS (
              SELECT i.code, i.name, i.kelurahan, i.kecamatan, i.city, {chosen}, {cleared} AS cleared
              FROM i LEFT JOIN cooperatives old USING (code)
          ), up AS (
-             INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email, whatsapp, stock_threshold)
-             SELECT code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email, whatsapp, stock_threshold FROM m
+             INSERT INTO cooperatives (code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email, whatsapp, stock_threshold, idtku)
+             SELECT code, name, kelurahan, kecamatan, city, nib, npwp, pkp, gln, kode_penyedia, email, whatsapp, stock_threshold, idtku FROM m
              ON CONFLICT (code) DO UPDATE SET
                  name = EXCLUDED.name, kelurahan = EXCLUDED.kelurahan, kecamatan = EXCLUDED.kecamatan,
                  city = EXCLUDED.city, nib = EXCLUDED.nib, npwp = EXCLUDED.npwp, pkp = EXCLUDED.pkp,
                  gln = EXCLUDED.gln, kode_penyedia = EXCLUDED.kode_penyedia, email = EXCLUDED.email, whatsapp = EXCLUDED.whatsapp,
-                 stock_threshold = EXCLUDED.stock_threshold, updated_at = now()
+                 stock_threshold = EXCLUDED.stock_threshold, idtku = EXCLUDED.idtku, updated_at = now()
              WHERE (cooperatives.name, cooperatives.kelurahan, cooperatives.kecamatan, cooperatives.city,
                     cooperatives.nib, cooperatives.npwp, cooperatives.pkp, cooperatives.gln, cooperatives.kode_penyedia, cooperatives.email,
-                    cooperatives.whatsapp, cooperatives.stock_threshold)
+                    cooperatives.whatsapp, cooperatives.stock_threshold, cooperatives.idtku)
                    IS DISTINCT FROM
                    (EXCLUDED.name, EXCLUDED.kelurahan, EXCLUDED.kecamatan, EXCLUDED.city,
                     EXCLUDED.nib, EXCLUDED.npwp, EXCLUDED.pkp, EXCLUDED.gln, EXCLUDED.kode_penyedia, EXCLUDED.email, EXCLUDED.whatsapp,
-                    EXCLUDED.stock_threshold)
+                    EXCLUDED.stock_threshold, EXCLUDED.idtku)
              RETURNING (xmax = 0) AS inserted
          )
          SELECT COALESCE((SELECT array_agg(inserted) FROM up), '{{}}'), (SELECT COALESCE(sum(cleared), 0)::bigint FROM m)"
@@ -156,6 +157,7 @@ async fn upsert_cooperatives(conn: &mut PgConnection, present: &Present, coops: 
         .bind(opt(|c| c.email.clone()))
         .bind(opt(|c| c.whatsapp.clone()))
         .bind(coops.iter().map(|c| c.stock_threshold).collect::<Vec<_>>())
+        .bind(opt(|c| c.idtku.as_ref().map(|d| d.as_str().to_owned())))
         .bind(&present.0)
         .fetch_one(&mut *conn)
         .await?;

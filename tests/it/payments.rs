@@ -245,6 +245,22 @@ async fn a_coretax_file_holds_every_order_to_invoice_once_with_the_orders_own_am
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(mappings.join("coretax-buyers.csv"), fixed + "\n").unwrap();
+    // The cooperative's own IDTKU, from the cooperatives sheet (its branch, say); a wrong one is named.
+    let (npwp, name, kelurahan, kecamatan, city): (String, String, String, String, String) =
+        sqlx::query_as("SELECT npwp, name, kelurahan, kecamatan, city FROM cooperatives WHERE code = 'MJK-MAGERSARI'").fetch_one(store.pool()).await.unwrap();
+    let tin = katalog_bridge::mapping::coretax::tin(&npwp).unwrap();
+    let sheet = tmp.path().join("koperasi.csv");
+    let import_idtku = |idtku: &str| {
+        std::fs::write(&sheet, format!("kode;nama;kelurahan;kecamatan;kota;idtku\nMJK-MAGERSARI;{name};{kelurahan};{kecamatan};{city};{idtku}\n")).unwrap();
+        let out = common::binary().env("DATABASE_URL", &url).args(["import", "cooperatives"]).arg(&sheet).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    import_idtku(&format!("9{}000001", &tin[1..]));
+    let refused = faktur(&url, &config, "MJK-MAGERSARI", &out);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("MJK-MAGERSARI: its IDTKU") && said.contains("does not begin with its TIN"), "{said}");
+    let branch = format!("{tin}000001");
+    import_idtku(&branch);
     // Written.
     let written = faktur(&url, &config, "MJK-MAGERSARI", &out);
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
@@ -262,7 +278,7 @@ async fn a_coretax_file_holds_every_order_to_invoice_once_with_the_orders_own_am
         let code = child(inv, "TrxCode");
         assert_eq!(child(inv, "BuyerTin").len(), 16);
         assert_eq!(child(inv, "BuyerIDTKU").len(), 22);
-        assert_eq!(child(inv, "SellerIDTKU"), format!("{seller_tin}000000"));
+        assert_eq!(child(inv, "SellerIDTKU"), branch, "the cooperative's own place of business");
         if code == "08" {
             assert_eq!(child(inv, "AddInfo"), "TD.00510", "staples under their facility");
         }

@@ -256,9 +256,9 @@ pub async fn order_lines(store: &Store, order_db_id: i64) -> Result<Vec<ShownLin
     .await?)
 }
 
-/// A cooperative's id, NPWP and PKP by its code.
-pub async fn cooperative_tax(store: &Store, code: &str) -> Result<Option<(i64, Option<String>, bool)>, StoreError> {
-    Ok(sqlx::query_as("SELECT id, npwp, pkp FROM cooperatives WHERE code = $1").bind(code).fetch_optional(&store.pool).await?)
+/// A cooperative's id, NPWP, PKP and IDTKU by its code.
+pub async fn cooperative_tax(store: &Store, code: &str) -> Result<Option<(i64, Option<String>, bool, Option<String>)>, StoreError> {
+    Ok(sqlx::query_as("SELECT id, npwp, pkp, idtku FROM cooperatives WHERE code = $1").bind(code).fetch_optional(&store.pool).await?)
 }
 
 /// Of these orders, those a tax invoice file holds.
