@@ -468,7 +468,9 @@ async fn fetch_details(
     report: &mut SyncReport,
     mut feed: Option<tokio::sync::watch::Receiver<Feed>>,
 ) -> Result<(), OrderError> {
-    let (batches, mut to_write) = tokio::sync::mpsc::channel::<Vec<(i64, RemoteOrder)>>(1);
+    // Each batch goes with its answers' shares of the client's budget, let go once written.
+    type Batch = (Vec<(i64, RemoteOrder)>, Vec<crate::catalog::client::Share>);
+    let (batches, mut to_write) = tokio::sync::mpsc::channel::<Batch>(1);
     // Batches written so far: the pass after the feed waits for the writer,
     // whose claims would otherwise hide the orders it still holds.
     let (written_tx, mut written_rx) = tokio::sync::watch::channel(0u64);
@@ -506,12 +508,14 @@ async fn fetch_details(
             // Written in batches bounded by count (the claim) and by the
             // bytes the details came in: a few huge details are a batch each.
             let mut good = Vec::new();
+            let mut shares = Vec::new();
             let mut bytes = 0;
             let mut fetched = fetch_batch(client, batch, options.concurrency);
             while let Some((claim, result)) = fetched.next().await {
                 match result {
-                    Ok((o, size)) => {
+                    Ok((o, size, share)) => {
                         good.push((claim.id, o));
+                        shares.push(share);
                         bytes += size;
                     }
                     Err(why) => {
@@ -521,7 +525,7 @@ async fn fetch_details(
                 }
                 if bytes >= DETAIL_BATCH_BYTES {
                     sent += 1;
-                    if batches.send(std::mem::take(&mut good)).await.is_err() {
+                    if batches.send((std::mem::take(&mut good), std::mem::take(&mut shares))).await.is_err() {
                         return Ok(failures);
                     }
                     bytes = 0;
@@ -531,7 +535,7 @@ async fn fetch_details(
                 continue;
             }
             sent += 1;
-            if batches.send(good).await.is_err() {
+            if batches.send((good, shares)).await.is_err() {
                 // The writer stopped on an error, which is the one reported.
                 return Ok(failures);
             }
@@ -542,9 +546,10 @@ async fn fetch_details(
         let written_tx = written_tx;
         let mut counts = DetailCounts::default();
         let mut notes = SyncReport::default();
-        while let Some(batch) = to_write.recv().await {
+        while let Some((batch, shares)) = to_write.recv().await {
             write_detail_batch(store, instance, calendar, &batch, &mut counts, &mut notes).await?;
             notes.note_repaired(batch.iter().map(|(_, o)| o));
+            drop((batch, shares));
             written_tx.send_modify(|written| *written += 1);
         }
         Ok::<_, OrderError>((counts, notes))
@@ -611,13 +616,14 @@ fn spawned<T: Send + 'static>(work: impl std::future::Future<Output = T> + Send 
 }
 
 /// Fetches the details of a batch of claimed orders, `concurrency` at a
-/// time, each with the size of the answer it came in. Each request, with the
+/// time, each with the size of the answer it came in and its share of the
+/// client's budget (held until the order is written). Each request, with the
 /// reading of its answer, is a task of its own ([`spawned`]).
 fn fetch_batch(
     client: &CatalogueClient,
     batch: Vec<orders::DetailClaim>,
     concurrency: usize,
-) -> impl futures_util::Stream<Item = (orders::DetailClaim, Result<(RemoteOrder, usize), String>)> + '_ {
+) -> impl futures_util::Stream<Item = (orders::DetailClaim, Result<(RemoteOrder, usize, crate::catalog::client::Share), String>)> + '_ {
     let any_reader = client.sellers().first().cloned().unwrap_or_default();
     futures_util::stream::iter(batch)
         .map(move |claim| {
@@ -633,7 +639,7 @@ fn fetch_batch(
                         } else if o.lines.is_none() {
                             Err(format!("order {id}: the detail has no lines"))
                         } else {
-                            Ok((o, answer.bytes))
+                            Ok((o, answer.bytes, answer.share()))
                         }
                     }),
                     Err(e) => Err(e.to_string()),

@@ -135,6 +135,21 @@ pub struct Answer {
     _budget: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
 
+/// An answer's share of the client's answer budget, kept by what is made of
+/// the answer (an order read from it) until that is written: the budget then
+/// bounds what was read and is not yet stored, not only the answers alive.
+#[derive(Debug, Clone, Default)]
+pub struct Share {
+    _held: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+impl Answer {
+    /// Its share of the budget, held as long as the value returned is.
+    pub fn share(&self) -> Share {
+        Share { _held: self._budget.clone() }
+    }
+}
+
 /// Counts of what the client did, for metrics and reports.
 #[derive(Debug, Default)]
 pub struct Counters {
