@@ -22,3 +22,14 @@ pub fn hand_back_large_buffers() {
         }
     }
 }
+
+/// Hands the memory glibc keeps freed in its arenas back to the system
+/// (`malloc_trim`): called once a large batch is written, before the next
+/// large answer may be read, so two arenas never each hold one's worth.
+pub fn give_back_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of glibc's arenas to the system.
+    unsafe {
+        nix::libc::malloc_trim(0);
+    }
+}

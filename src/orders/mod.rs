@@ -468,9 +468,7 @@ async fn fetch_details(
     report: &mut SyncReport,
     mut feed: Option<tokio::sync::watch::Receiver<Feed>>,
 ) -> Result<(), OrderError> {
-    // Each batch goes with its answers' shares of the client's budget, let go once written.
-    type Batch = (Vec<(i64, RemoteOrder)>, Vec<crate::catalog::client::Share>);
-    let (batches, mut to_write) = tokio::sync::mpsc::channel::<Batch>(1);
+    let (batches, to_write) = tokio::sync::mpsc::channel::<Batch>(1);
     // Batches written so far: the pass after the feed waits for the writer,
     // whose claims would otherwise hide the orders it still holds.
     let (written_tx, mut written_rx) = tokio::sync::watch::channel(0u64);
@@ -541,19 +539,7 @@ async fn fetch_details(
             }
         }
     };
-    let writer = async {
-        // Owned here: when the writer stops, the fetcher waiting on it is told.
-        let written_tx = written_tx;
-        let mut counts = DetailCounts::default();
-        let mut notes = SyncReport::default();
-        while let Some((batch, shares)) = to_write.recv().await {
-            write_detail_batch(store, instance, calendar, &batch, &mut counts, &mut notes).await?;
-            notes.note_repaired(batch.iter().map(|(_, o)| o));
-            drop((batch, shares));
-            written_tx.send_modify(|written| *written += 1);
-        }
-        Ok::<_, OrderError>((counts, notes))
-    };
+    let writer = write_batches(store, instance, calendar, to_write, written_tx);
     let (fetched, written) = tokio::join!(fetcher, writer);
     let (written, notes) = written?;
     report.details.add(written);
@@ -595,6 +581,35 @@ where
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A batch of details with its answers' shares of the client's budget, let go once written.
+type Batch = (Vec<(i64, RemoteOrder)>, Vec<crate::catalog::client::Share>);
+
+/// Writes the batches the fetcher sends, counting each on `written_tx`.
+/// A batch's memory is handed back to the system before its shares of the
+/// budget are let go, so the next large answer is not read beside what the
+/// allocator kept of this one.
+async fn write_batches(
+    store: &Store,
+    instance: &str,
+    calendar: &WorkingCalendar,
+    mut to_write: tokio::sync::mpsc::Receiver<Batch>,
+    written_tx: tokio::sync::watch::Sender<u64>,
+) -> Result<(DetailCounts, SyncReport), OrderError> {
+    let mut counts = DetailCounts::default();
+    let mut notes = SyncReport::default();
+    while let Some((batch, shares)) = to_write.recv().await {
+        write_detail_batch(store, instance, calendar, &batch, &mut counts, &mut notes).await?;
+        notes.note_repaired(batch.iter().map(|(_, o)| o));
+        drop(batch);
+        if !shares.is_empty() {
+            crate::alloc::give_back_freed();
+        }
+        drop(shares);
+        written_tx.send_modify(|written| *written += 1);
+    }
+    Ok((counts, notes))
 }
 
 /// The bytes of detail answers written in one transaction at most (besides
