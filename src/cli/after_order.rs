@@ -182,9 +182,7 @@ pub(super) async fn record(order: String, steps: crate::app::steps::Steps, by: O
     };
     // Checked before the store is opened: a wrong flag costs nothing.
     crate::app::steps::entries(&steps, today()).map_err(flagged)?;
-    let Some(by) = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) else {
-        anyhow::bail!("say who records this with --by NAME")
-    };
+    let by = super::common::who(by, "records this")?;
     let rules = tax_rules(settings)?;
     with_store(settings, async |store| {
         let recorded = crate::app::steps::record(

@@ -7,6 +7,11 @@ use crate::config::Settings;
 use crate::domain::cooperative::CooperativeCode;
 use crate::store::{Store, runs};
 
+/// Who does it: `--by NAME`, else the login name; `does` says what, for the error.
+pub(super) fn who(by: Option<String>, does: &str) -> anyhow::Result<String> {
+    by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()).ok_or_else(|| anyhow::anyhow!("say who {does} with --by NAME"))
+}
+
 /// A `--cooperative CODE` argument, checked.
 pub(super) fn cooperative_arg(code: Option<String>) -> anyhow::Result<Option<CooperativeCode>> {
     code.map(|c| CooperativeCode::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cooperative: {e}"))

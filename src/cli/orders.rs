@@ -270,9 +270,7 @@ async fn faktur(
 ) -> anyhow::Result<u8> {
     let tax = crate::mapping::tax::TaxRules::load(mappings)?;
     let coretax = crate::mapping::coretax::Coretax::load(mappings)?;
-    let Some(by) = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()) else {
-        anyhow::bail!("say who writes it with --by NAME")
-    };
+    let by = super::common::who(by, "writes it")?;
     with_store(settings, async |store| {
         let ctx = crate::app::faktur::Invoicing { store, tax: &tax, coretax: &coretax, fulfilment: &settings.fulfilment };
         let written = crate::app::faktur::write(&ctx, &crate::app::Actor::operator(), Some(&cooperative), month, &out, &by).await?;

@@ -13,17 +13,13 @@ use crate::mapping::tax::TaxRules;
 /// Exit status of an import that left credits for the staff, or rows it could not read.
 const EXIT_SOME_LEFT: u8 = 2;
 
-fn who(by: Option<String>) -> anyhow::Result<String> {
-    by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()).ok_or_else(|| anyhow::anyhow!("say who does this with --by NAME"))
-}
-
 pub(super) async fn run(command: PaymentsCommand, settings: &Settings) -> anyhow::Result<u8> {
     let mappings = MappingSource::from_config(settings.mappings_dir.as_deref());
     let tax = TaxRules::load(&mappings)?;
     let today = crate::domain::time::today();
     match command {
         PaymentsCommand::Import { file, cooperative, bank, by, json } => {
-            let by = who(by)?;
+            let by = super::common::who(by, "does this")?;
             with_store(settings, async |store| {
                 let ctx = Paying { store, tax: &tax, fulfilment: &settings.fulfilment, import: &settings.import, today };
                 let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -86,7 +82,7 @@ pub(super) async fn run(command: PaymentsCommand, settings: &Settings) -> anyhow
             .await
         }
         PaymentsCommand::Assign { credit, order, by } => {
-            let by = who(by)?;
+            let by = super::common::who(by, "does this")?;
             with_store(settings, async |store| {
                 let ctx = Paying { store, tax: &tax, fulfilment: &settings.fulfilment, import: &settings.import, today };
                 let order = crate::app::payments::assign(&ctx, &Actor::operator(), credit, &order, &by).await?;
