@@ -192,6 +192,15 @@ impl TaxRules {
         self.routes.route(way)
     }
 
+    /// An amount with PPN taken back to its price before PPN, taxed on
+    /// `num/den` of it: amount / (1 + h × num/den), divided once so it stays
+    /// exact, then rounded.
+    fn before_ppn(&self, amount: Decimal, (num, den): (Decimal, Decimal)) -> Decimal {
+        let h = self.headline_percent / Decimal::ONE_HUNDRED;
+        round_rupiah(amount * den / (den + h * num))
+    }
+
+    /// How a line is taxed: by its category, for a seller who is (or is not) PKP.
     fn line_tax(&self, line: &TaxedLine, seller_pkp: bool) -> LineTax {
         match line.category.as_deref().map(super::table::normalise) {
             _ if !seller_pkp => LineTax::NotSubject,
@@ -213,7 +222,7 @@ impl TaxRules {
         let h = self.headline_percent / Decimal::ONE_HUNDRED;
         let kinds: Vec<LineTax> = lines.iter().map(|l| self.line_tax(l, seller_pkp)).collect();
         let fraction = |k: LineTax| if k == LineTax::Luxury { self.luxury_base } else { self.base };
-        let before = |amount: Decimal, (num, den): (Decimal, Decimal)| round_rupiah(amount * den / (den + h * num));
+        let before = |amount: Decimal, fraction: (Decimal, Decimal)| self.before_ppn(amount, fraction);
         let of = |wanted: &[LineTax]| (0..lines.len()).filter(|i| wanted.contains(&kinds[*i])).collect::<Vec<usize>>();
         // Shares `total` out over `at` by each line's own rounded figure, the last taking the rest.
         let share = |at: &[usize], total: Decimal, each: &dyn Fn(usize) -> Decimal| -> Vec<Decimal> {
@@ -265,23 +274,18 @@ impl TaxRules {
     pub fn order(&self, lines: &[TaxedLine], seller_pkp: bool, shipping: Decimal, total: Decimal, way: PaymentWay) -> Breakdown {
         let (mut untaxed, mut ordinary, mut luxury, mut unknown_lines) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, 0u32);
         for line in lines {
-            let category = line.category.as_deref().map(super::table::normalise);
-            match category {
-                _ if !seller_pkp => untaxed += line.amount,
-                Some(c) if self.exempt.contains(&c) => untaxed += line.amount,
-                Some(c) if self.luxury.contains(&c) => luxury += line.amount,
-                Some(_) => ordinary += line.amount,
-                None => {
-                    unknown_lines += 1;
+            match self.line_tax(line, seller_pkp) {
+                LineTax::NotSubject | LineTax::Exempt => untaxed += line.amount,
+                LineTax::Luxury => luxury += line.amount,
+                LineTax::Ordinary => {
+                    unknown_lines += u32::from(line.category.is_none());
                     ordinary += line.amount;
                 }
             }
         }
         let h = self.headline_percent / Decimal::ONE_HUNDRED;
-        // Back to the price before PPN: amount / (1 + h * num/den), divided once so it stays exact.
-        let before = |amount: Decimal, (num, den): (Decimal, Decimal)| round_rupiah(amount * den / (den + h * num));
-        let ordinary_before = before(ordinary, self.base);
-        let luxury_before = before(luxury, self.luxury_base);
+        let ordinary_before = self.before_ppn(ordinary, self.base);
+        let luxury_before = self.before_ppn(luxury, self.luxury_base);
         let goods_before_ppn = untaxed + ordinary_before + luxury_before;
         let ppn_base = round_rupiah(ordinary_before * self.base.0 / self.base.1) + round_rupiah(luxury_before * self.luxury_base.0 / self.luxury_base.1);
         let ppn = round_rupiah(ppn_base * h);
