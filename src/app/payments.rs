@@ -73,17 +73,23 @@ async fn cooperative(store: &Store, actor: &Actor, asked: Option<&str>) -> Resul
     }
 }
 
-/// Every order of a cooperative not cancelled, with what is still to be received.
-async fn candidates(ctx: &Paying<'_>, code: &str) -> Result<Vec<Candidate>, StoreError> {
-    let filter = crate::store::orders::FactsFilter { cooperative: Some(code), live_only: true, ..Default::default() };
+/// Every order of a cooperative (of all, when `None`) not cancelled, with
+/// its cooperative and what is still to be received.
+async fn owed(ctx: &Paying<'_>, code: Option<&str>) -> Result<Vec<(String, Candidate)>, StoreError> {
+    let filter = crate::store::orders::FactsFilter { cooperative: code, live_only: true, ..Default::default() };
     let facts = crate::store::orders::facts(ctx.store, &filter).await?;
     Ok(facts
         .iter()
         .map(|f| {
             let s = crate::orders::fulfilment::standing(f, ctx.tax, ctx.fulfilment, ctx.today);
-            Candidate { order: f.id, remote_id: f.order_id.clone(), outstanding: s.outstanding }
+            (f.cooperative.clone(), Candidate { order: f.id, remote_id: f.order_id.clone(), outstanding: s.outstanding })
         })
         .collect())
+}
+
+/// Every order of a cooperative not cancelled, with what is still to be received.
+async fn candidates(ctx: &Paying<'_>, code: &str) -> Result<Vec<Candidate>, StoreError> {
+    Ok(owed(ctx, Some(code)).await?.into_iter().map(|(_, c)| c).collect())
 }
 
 /// Imports a statement of `cooperative` (the actor's own for staff) read
@@ -174,12 +180,11 @@ pub async fn unpaid(ctx: &Paying<'_>, actor: &Actor) -> Result<Vec<(String, Stri
         Some(own) => Some(crate::store::dashboard::cooperative_code(ctx.store, own).await?.unwrap_or_default()),
         None => None,
     };
-    let filter = crate::store::orders::FactsFilter { cooperative: code.as_deref(), live_only: true, ..Default::default() };
-    let facts = crate::store::orders::facts(ctx.store, &filter).await?;
-    let mut unpaid: Vec<(String, String, Decimal)> = facts
-        .iter()
-        .map(|f| (f.cooperative.clone(), f.order_id.clone(), crate::orders::fulfilment::standing(f, ctx.tax, ctx.fulfilment, ctx.today).outstanding))
-        .filter(|u| u.2 > Decimal::ZERO)
+    let mut unpaid: Vec<(String, String, Decimal)> = owed(ctx, code.as_deref())
+        .await?
+        .into_iter()
+        .filter(|(_, c)| c.outstanding > Decimal::ZERO)
+        .map(|(coop, c)| (coop, c.remote_id, c.outstanding))
         .collect();
     unpaid.sort();
     Ok(unpaid)

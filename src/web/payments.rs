@@ -68,7 +68,12 @@ async fn payments_page(
     let actor = crate::app::Actor::user(&auth.user);
     let (coops, _) = super::cooperative_choices(state, auth.user.scope(), None).await?;
     let credits = crate::app::payments::list(&state.store, &actor, None, false, SHOWN).await.map_err(payments_error)?;
-    let unpaid = crate::app::payments::unpaid(&paying(state), &actor).await.map_err(payments_error)?;
+    // The unpaid orders are read only when a waiting credit has no orders of its own to offer.
+    let unpaid = if credits.iter().any(|c| c.state.open() && c.candidates.is_empty()) {
+        crate::app::payments::unpaid(&paying(state), &actor).await.map_err(payments_error)?
+    } else {
+        Vec::new()
+    };
     let view = |c: &crate::store::payments::CreditRow| {
         let why = match (&c.order, c.state.open()) {
             (Some(order), _) => format!("{} · {order}", super::format::credit_state(c.state, lang)),
