@@ -258,7 +258,6 @@ async fn save_page(
                     package.kode_klpd = klpd.to_owned();
                 }
                 let categories = keywords.of_package(&package.nama_paket, &package.uraian);
-                seen.insert(package.kd_rup.clone());
                 packages.push(stored::Read { package, categories, raw: row.clone(), digest });
             }
             Err(why) => {
