@@ -56,6 +56,39 @@ impl Package {
         self.goods.is_some_and(|g| name.to_lowercase().contains(g)) && self.metode_pengadaan == "E-Purchasing" && self.jenis_pengadaan == "Barang"
     }
 
+    /// A package `number` of a work unit, its choosing beginning on `begins`
+    /// (the contract three weeks after, for two months), announced and
+    /// active: e-purchased goods of small businesses and domestic products,
+    /// named and budgeted by the caller.
+    fn planned(number: i64, (klpd, year): (&str, i32), (satker, index): (&super::scenario::Satker, usize), begins: NaiveDate) -> Package {
+        Package {
+            kd_rup: number.to_string(),
+            kode_klpd: klpd.to_owned(),
+            tahun: year,
+            nama_paket: String::new(),
+            uraian_pekerjaan: String::new(),
+            kd_satker: satker_str(&satker.kode).parse().unwrap_or(0),
+            kd_satker_str: satker_str(&satker.kode),
+            nama_satker: satker.nama.clone(),
+            pagu: 0,
+            metode_pengadaan: "E-Purchasing".into(),
+            jenis_pengadaan: "Barang".into(),
+            status_ukm: true,
+            status_pdn: true,
+            nama_ppk: String::new(),
+            tgl_awal_pemilihan: begins,
+            tgl_akhir_pemilihan: begins + Duration::days(14),
+            tgl_awal_kontrak: begins + Duration::days(21),
+            tgl_akhir_kontrak: begins + Duration::days(81),
+            sumber_dana: "APBD".into(),
+            status_umumkan_rup: true,
+            status_aktif_rup: true,
+            removed: false,
+            goods: None,
+            satker: index,
+        }
+    }
+
     pub fn row(&self) -> Value {
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         json!({
@@ -142,30 +175,16 @@ pub fn plan_year(scenario: &Scenario, plan: &mut Vec<Package>, year: i32) -> Vec
                 let begins = anchor + Duration::days(below(211) as i64 - 60);
                 let number = 50_000_000 + (year as i64 % 100) * 100_000 + (plan.len() as i64 + 1);
                 plan.push(Package {
-                    kd_rup: number.to_string(),
-                    kode_klpd: buyer.kode_klpd.clone(),
-                    tahun: year,
                     nama_paket: format!("{} {}", t.name, satker.nama),
                     uraian_pekerjaan: format!("{} tahun anggaran {year}", t.name),
-                    kd_satker: satker_str(&satker.kode).parse().unwrap_or(0),
-                    kd_satker_str: satker_str(&satker.kode),
-                    nama_satker: satker.nama.clone(),
                     pagu: (5 + below(146) as i64) * 1_000_000,
                     metode_pengadaan: t.metode.into(),
                     jenis_pengadaan: t.jenis.into(),
                     status_ukm: below(3) > 0,
                     status_pdn: below(4) > 0,
                     nama_ppk: PPK[below(PPK.len() as u64) as usize].into(),
-                    tgl_awal_pemilihan: begins,
-                    tgl_akhir_pemilihan: begins + Duration::days(14),
-                    tgl_awal_kontrak: begins + Duration::days(21),
-                    tgl_akhir_kontrak: begins + Duration::days(81),
-                    sumber_dana: "APBD".into(),
-                    status_umumkan_rup: true,
-                    status_aktif_rup: true,
-                    removed: false,
                     goods: t.goods,
-                    satker: index,
+                    ..Package::planned(number, (&buyer.kode_klpd, year), (satker, index), begins)
                 });
             }
         }
@@ -215,30 +234,11 @@ pub fn package_for(
     let number = 50_000_000 + (year as i64 % 100) * 100_000 + (plan.len() as i64 + 1);
     let begins = today - Duration::days(7);
     let p = Package {
-        kd_rup: number.to_string(),
-        kode_klpd: klpd.to_owned(),
-        tahun: year,
         nama_paket: format!("Belanja {name} {}", satker.nama),
         uraian_pekerjaan: format!("Belanja {name} tahun anggaran {year}"),
-        kd_satker: satker_str(&satker.kode).parse().unwrap_or(0),
-        kd_satker_str: satker_str(&satker.kode),
-        nama_satker: satker.nama.clone(),
         pagu: ((total / 1_000_000) + 1) * 1_000_000,
-        metode_pengadaan: "E-Purchasing".into(),
-        jenis_pengadaan: "Barang".into(),
-        status_ukm: true,
-        status_pdn: true,
         nama_ppk: PPK[plan.len() % PPK.len()].into(),
-        tgl_awal_pemilihan: begins,
-        tgl_akhir_pemilihan: begins + Duration::days(14),
-        tgl_awal_kontrak: begins + Duration::days(21),
-        tgl_akhir_kontrak: begins + Duration::days(81),
-        sumber_dana: "APBD".into(),
-        status_umumkan_rup: true,
-        status_aktif_rup: true,
-        removed: false,
-        goods: None,
-        satker: satker_index,
+        ..Package::planned(number, (klpd, year), (satker, satker_index), begins)
     };
     let found = (p.kd_rup.clone(), p.nama_paket.clone());
     plan.push(p);
