@@ -508,6 +508,8 @@ async fn forms_without_the_sessions_csrf_token_change_nothing_logins_are_throttl
             format!("/pesanan/{my_order}/tolak"),
             format!("/pesanan/{my_order}/catat"),
             format!("/produk/{pub_id}/kirim-ulang"),
+            "/pembayaran/1/tetapkan".to_owned(),
+            format!("/unduhan/faktur/{mine}"),
             "/keluar".to_owned(),
         ] {
             let (status, page, _) = v.post(&path, &form).await;
@@ -523,8 +525,20 @@ async fn forms_without_the_sessions_csrf_token_change_nothing_logins_are_throttl
         };
         let r = v.http.post(format!("{}/unggah", w.base)).multipart(upload).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 403, "upload with token {token:?}");
+        let statement = |form: reqwest::multipart::Form| form.part("berkas", reqwest::multipart::Part::bytes(b"Tanggal;Kredit\n".to_vec()).file_name("r.csv"));
+        let form = match &token {
+            Some(t) => statement(reqwest::multipart::Form::new().text("csrf", t.clone())),
+            None => statement(reqwest::multipart::Form::new()),
+        };
+        let r = v.http.post(format!("{}/pembayaran", w.base)).multipart(form).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 403, "a statement's upload with token {token:?}");
     }
     assert_eq!(w.scalar("SELECT count(*) FROM order_responses").await, 0, "no answer recorded");
+    assert_eq!(
+        w.scalar("SELECT count(*) FROM bank_statements").await + w.scalar("SELECT count(*) FROM tax_invoice_files").await,
+        0,
+        "no statement, no invoice file"
+    );
     assert_eq!(w.scalar(&state_of(pub_id)).await, 1, "the listing was not touched");
     assert_eq!(w.scalar("SELECT count(*) FROM audit_log WHERE action NOT LIKE 'user.%'").await, 0, "no action happened");
     assert_eq!(v.get("/").await.0, 200, "the forged logout did not end the session");

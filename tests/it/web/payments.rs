@@ -148,6 +148,12 @@ async fn the_downloads_page_writes_a_months_coretax_file_once_and_names_what_sto
         let csrf = v.csrf().await;
         v.http.post(format!("{}/unduhan/faktur/{code}", w.base)).form(&[("csrf", csrf.as_str()), ("bulan", month.as_str())]).send().await.unwrap()
     };
+    // Another cooperative's invoices are not found.
+    let other: String =
+        sqlx::query_scalar("SELECT code FROM cooperatives WHERE code <> $1 ORDER BY code LIMIT 1").bind(&code).fetch_one(w.store.pool()).await.unwrap();
+    let csrf = v.csrf().await;
+    let foreign = v.http.post(format!("{}/unduhan/faktur/{other}", w.base)).form(&[("csrf", csrf.as_str()), ("bulan", month.as_str())]).send().await.unwrap();
+    assert_eq!(foreign.status().as_u16(), 404);
     let refused = post(&v).await;
     let (kind, body) = (refused.headers()["content-type"].to_str().unwrap().to_owned(), refused.text().await.unwrap());
     assert!(kind.starts_with("text/html") && body.contains("Berkas faktur tidak ditulis") && body.contains("has no TIN in coretax-buyers.csv"), "{body}");
