@@ -25,6 +25,8 @@ pub enum InvoiceError {
     NoCooperative,
     #[error(transparent)]
     Faktur(#[from] FakturError),
+    #[error(transparent)]
+    List(#[from] crate::orders::issued::IssuedError),
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -49,15 +51,20 @@ pub struct Written {
     pub left_over: usize,
 }
 
+/// The cooperative the actor acts for: the staff's own whatever is asked.
+async fn code_of(store: &Store, actor: &Actor, asked: Option<&str>) -> Result<String, InvoiceError> {
+    match (actor.scope, asked) {
+        (Some(own), _) => Ok(crate::store::dashboard::cooperative_code(store, own).await?.unwrap_or_default()),
+        (None, Some(code)) => Ok(code.to_owned()),
+        (None, None) => Err(InvoiceError::NoCooperative),
+    }
+}
+
 /// Writes the month's tax invoices of `asked` (the staff's own cooperative
 /// whatever is asked) to `out`; nothing when no order is left to invoice.
 pub async fn write(ctx: &Invoicing<'_>, actor: &Actor, asked: Option<&str>, month: Month, out: &Path, by: &str) -> Result<Written, InvoiceError> {
     let by = crate::domain::text(by, "by", 100).map_err(|_| InvoiceError::NoOne)?;
-    let code = match (actor.scope, asked) {
-        (Some(own), _) => crate::store::dashboard::cooperative_code(ctx.store, own).await?.unwrap_or_default(),
-        (None, Some(code)) => code.to_owned(),
-        (None, None) => return Err(InvoiceError::NoCooperative),
-    };
+    let code = code_of(ctx.store, actor, asked).await?;
     let prepared = faktur::prepare(ctx.store, (ctx.tax, ctx.coretax, ctx.fulfilment), &code, month).await?;
     let mut orders: Vec<(i64, String)> = prepared.invoices.iter().map(|i| (i.order_db_id, i.order_id.clone())).collect();
     orders.dedup();
@@ -90,4 +97,73 @@ pub async fn write(ctx: &Invoicing<'_>, actor: &Actor, asked: Option<&str>, mont
     let detail = serde_json::json!({"file": name, "month": month.label(), "invoices": written.invoices, "orders": written.orders, "by": by});
     crate::store::users::audit_as(ctx.store, (actor.user_id, &actor.name), Some(prepared.cooperative_id), "orders.faktur", Some(&name), detail).await?;
     Ok(written)
+}
+
+/// What reading Coretax's list of issued invoices did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Numbers {
+    pub cooperative: String,
+    /// Rows read with a number.
+    pub rows: usize,
+    /// Recorded: (row, order, number).
+    pub recorded: Vec<(u64, String, String)>,
+    /// Numbers on their orders already.
+    pub already: usize,
+    /// Invoices not issued: (row, reference, status).
+    pub not_issued: Vec<(u64, String, String)>,
+    pub problems: Vec<crate::payments::RowProblem>,
+}
+
+/// Reads Coretax's list of `asked`'s issued tax invoices (the staff's own
+/// cooperative whatever is asked) and records each issued invoice's number
+/// on the order its reference names, on the invoice's day (`today` when the
+/// list gives none), as one transaction. A list read again records nothing
+/// twice.
+pub async fn numbers(
+    ctx: &Invoicing<'_>,
+    actor: &Actor,
+    asked: Option<&str>,
+    (path, settings): (&Path, &crate::config::ImportSettings),
+    by: &str,
+    today: chrono::NaiveDate,
+) -> Result<Numbers, InvoiceError> {
+    use crate::orders::issued::{self, Verdict};
+    let by = crate::domain::text(by, "by", 100).map_err(|_| InvoiceError::NoOne)?;
+    let code = code_of(ctx.store, actor, asked).await?;
+    let Some((cooperative_id, ..)) = crate::store::orders::cooperative_tax(ctx.store, &code).await? else {
+        return Err(FakturError::UnknownCooperative(code).into());
+    };
+    let list = issued::read(path, &ctx.coretax.export, settings).await?;
+    let mut done = Numbers { cooperative: code.clone(), rows: list.rows.len(), problems: list.problems, ..Default::default() };
+    let mut tx = ctx.store.begin().await?;
+    crate::store::orders::lock_faktur_numbers(&mut tx, cooperative_id).await?;
+    let references: Vec<String> = list.rows.iter().map(|r| r.reference.clone()).collect();
+    let orders = crate::store::orders::orders_by_remote_id(&mut tx, cooperative_id, &references).await?;
+    let numbers: Vec<String> = list.rows.iter().map(|r| r.number.clone()).collect();
+    let recorded = crate::store::orders::faktur_numbers_recorded(&mut tx, &numbers).await?;
+    let problem = |r: &issued::IssuedRow, column: &str, why: String| crate::payments::RowProblem { line: r.line, column: column.to_owned(), why };
+    for (r, verdict) in list.rows.iter().zip(issued::decide(&list.rows, &orders, &recorded, &code)) {
+        match verdict {
+            Verdict::Record(order) => {
+                let entry = crate::store::orders::NewEntry {
+                    step: crate::domain::fulfilment::Step::Faktur,
+                    number: Some(r.number.clone()),
+                    on_date: Some(r.on.unwrap_or(today)),
+                    amount: None,
+                    detail: None,
+                };
+                crate::store::orders::insert_entries(&mut tx, order, &[entry], &by).await?;
+                done.recorded.push((r.line, r.reference.clone(), r.number.clone()));
+            }
+            Verdict::Already => done.already += 1,
+            Verdict::NotIssued => done.not_issued.push((r.line, r.reference.clone(), r.status.clone())),
+            Verdict::NoOrder(why) => done.problems.push(problem(r, &list.reference_column, why)),
+            Verdict::Taken(why) => done.problems.push(problem(r, &list.number_column, why)),
+        }
+    }
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    done.problems.sort_by_key(|p| p.line);
+    let detail = serde_json::json!({"rows": done.rows, "recorded": done.recorded.len(), "already": done.already, "not_issued": done.not_issued.len(), "problems": done.problems.len(), "by": by});
+    crate::store::users::audit_as(ctx.store, (actor.user_id, &actor.name), Some(cooperative_id), "orders.faktur_numbers", None, detail).await?;
+    Ok(done)
 }

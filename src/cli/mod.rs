@@ -448,6 +448,24 @@ pub enum OrdersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The numbers Coretax gave a cooperative's tax invoices, read from
+    /// its list of output invoices (e-Faktur > Pajak Keluaran, downloaded as
+    /// XLSX or CSV): each issued invoice's number recorded on the order its
+    /// reference names. Invoices not issued are listed; a row that cannot be
+    /// read is named with its row and column while the others go in. Read
+    /// again, it records nothing twice
+    FakturNumbers {
+        /// Coretax's list (XLSX or CSV)
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        #[arg(long, value_name = "CODE")]
+        cooperative: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
     /// One order: its lines, its money (value before PPN, PPN, PPh 22, what
     /// the cooperative receives), its steps after the order and its status history
     Show {

@@ -35,6 +35,7 @@ pub(super) async fn run(command: OrdersCommand, settings: &Settings) -> anyhow::
         OrdersCommand::List { cooperative, status, json } => list(cooperative, status, json, settings).await,
         OrdersCommand::Show { order, json } => super::after_order::show(order, json, settings).await,
         OrdersCommand::Faktur { cooperative, month, out, by, json } => faktur(cooperative, month, out, by, json, settings, &mappings).await,
+        OrdersCommand::FakturNumbers { file, cooperative, by, json } => faktur_numbers(&file, cooperative, by, json, settings, &mappings).await,
         OrdersCommand::Record { order, date, order_letter, shipped, delivered, bast, faktur, invoice, logistics_invoice, ticket, paid, payment, by } => {
             let steps =
                 crate::app::steps::Steps { on: date, order_letter, shipped, delivered, bast, faktur, invoice, logistics_invoice, ticket, paid, payment };
@@ -258,6 +259,70 @@ async fn respond(settings: &Settings, order: &str, accept: bool, reason: Option<
     .await
 }
 
+/// The rules the tax invoices are written and read by.
+fn invoicing_rules(mappings: &MappingSource) -> anyhow::Result<(crate::mapping::tax::TaxRules, crate::mapping::coretax::Coretax)> {
+    Ok((crate::mapping::tax::TaxRules::load(mappings)?, crate::mapping::coretax::Coretax::load(mappings)?))
+}
+
+fn invoicing<'a>(
+    store: &'a crate::store::Store,
+    (tax, coretax): (&'a crate::mapping::tax::TaxRules, &'a crate::mapping::coretax::Coretax),
+    settings: &'a Settings,
+) -> crate::app::faktur::Invoicing<'a> {
+    crate::app::faktur::Invoicing { store, tax, coretax, fulfilment: &settings.fulfilment }
+}
+
+/// Exit status of a reading of Coretax's list that left rows unread.
+const EXIT_SOME_LEFT: u8 = 2;
+
+/// `orders faktur-numbers`: the numbers of the issued tax invoices, from Coretax's list.
+async fn faktur_numbers(
+    file: &std::path::Path,
+    cooperative: String,
+    by: Option<String>,
+    json: bool,
+    settings: &Settings,
+    mappings: &MappingSource,
+) -> anyhow::Result<u8> {
+    let (tax, coretax) = invoicing_rules(mappings)?;
+    let by = super::common::who(by, "does this")?;
+    with_store(settings, async |store| {
+        let done = crate::app::faktur::numbers(
+            &invoicing(store, (&tax, &coretax), settings),
+            &crate::app::Actor::operator(),
+            Some(&cooperative),
+            (file, &settings.import),
+            &by,
+            crate::domain::time::today(),
+        )
+        .await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&done)?);
+        } else {
+            println!(
+                "{}: {} faktur dibaca; {} nomor dicatat, {} sudah tercatat, {} belum terbit, {} baris bermasalah",
+                done.cooperative,
+                done.rows,
+                done.recorded.len(),
+                done.already,
+                done.not_issued.len(),
+                done.problems.len()
+            );
+            for (line, order, number) in &done.recorded {
+                println!("  baris {line}: faktur {number} untuk pesanan {order}");
+            }
+            for (line, order, status) in &done.not_issued {
+                println!("  baris {line}: faktur pesanan {order} berstatus {status:?}, belum terbit: tidak dicatat");
+            }
+            for p in &done.problems {
+                eprintln!("  baris {}, kolom {}: {}", p.line, p.column, p.why);
+            }
+        }
+        Ok(if done.problems.is_empty() { EXIT_OK } else { EXIT_SOME_LEFT })
+    })
+    .await
+}
+
 /// `orders faktur`: a month's tax invoices for Coretax.
 async fn faktur(
     cooperative: String,
@@ -268,19 +333,17 @@ async fn faktur(
     settings: &Settings,
     mappings: &MappingSource,
 ) -> anyhow::Result<u8> {
-    let tax = crate::mapping::tax::TaxRules::load(mappings)?;
-    let coretax = crate::mapping::coretax::Coretax::load(mappings)?;
+    let (tax, coretax) = invoicing_rules(mappings)?;
     let by = super::common::who(by, "writes it")?;
     with_store(settings, async |store| {
-        let ctx = crate::app::faktur::Invoicing { store, tax: &tax, coretax: &coretax, fulfilment: &settings.fulfilment };
-        let written = crate::app::faktur::write(&ctx, &crate::app::Actor::operator(), Some(&cooperative), month, &out, &by).await?;
+        let written = crate::app::faktur::write(&invoicing(store, (&tax, &coretax), settings), &crate::app::Actor::operator(), Some(&cooperative), month, &out, &by).await?;
         if json {
             println!("{}", serde_json::to_string_pretty(&written)?);
         } else if written.invoices == 0 {
             println!("{}: tidak ada pesanan {} yang perlu faktur dan belum ditulis; tidak ada berkas ditulis", written.cooperative, month.label());
         } else {
             println!(
-                "{}: {} faktur untuk {} pesanan ditulis ke {}; impor berkas ini di Coretax, lalu catat nomor tiap faktur (orders record PESANAN --faktur NOMOR)",
+                "{}: {} faktur untuk {} pesanan ditulis ke {}; impor berkas ini di Coretax, lalu catat nomornya dari daftar Pajak Keluaran Coretax (orders faktur-numbers DAFTAR.xlsx --cooperative KODE)",
                 written.cooperative,
                 written.invoices,
                 written.orders.len(),

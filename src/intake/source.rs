@@ -69,6 +69,15 @@ impl Cell {
         }
     }
 
+    /// The day a cell holds: a workbook's date number, or text in one of
+    /// `formats` (chrono's notation).
+    pub fn day(&self, formats: &[String]) -> Option<chrono::NaiveDate> {
+        match self {
+            Cell::Number(n) => excel_day(*n),
+            cell => crate::mapping::table::date_in(&cell.display(), formats),
+        }
+    }
+
     /// The cell as text, for messages (invalid UTF-8 shown lossily).
     pub fn display(&self) -> String {
         String::from_utf8_lossy(&self.raw()).into_owned()
@@ -84,6 +93,14 @@ impl Cell {
             Cell::TooLong { chars, head } => format!("{head}... [{chars} characters; cut here]").into_bytes().into(),
         }
     }
+}
+
+/// A day from a workbook's date number (days since 30 December 1899).
+fn excel_day(n: f64) -> Option<chrono::NaiveDate> {
+    if !(1.0..=2_958_465.0).contains(&n) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(n.floor() as u64))
 }
 
 /// A row and where it is in the file (1-based, as a spreadsheet shows it).
@@ -367,6 +384,14 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a,b,c"), b',');
         assert_eq!(sniff_delimiter(b"\"a;b\",c"), b',');
         assert_eq!(sniff_delimiter(b"a\tb\tc"), b'\t');
+    }
+
+    #[test]
+    fn a_workbooks_date_number_is_its_day() {
+        assert_eq!(excel_day(46_363.0), chrono::NaiveDate::from_ymd_opt(2026, 12, 7), "Excel shows 46363 as 7 December 2026");
+        assert_eq!(excel_day(-3.0), None);
+        assert_eq!(excel_day(f64::NAN), None);
+        assert_eq!(Cell::Text("07/12/2026".into()).day(&["%d/%m/%Y".into()]), chrono::NaiveDate::from_ymd_opt(2026, 12, 7));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::table::Headers;
 use super::{MappingError, MappingSource, line_of};
 
 /// The mapping used when no bank is named.
@@ -37,22 +38,6 @@ struct RawColumns {
     direction: Vec<String>,
     #[serde(default)]
     reference: Vec<String>,
-}
-
-/// The headers a column may have, compared as `table::header_key` does.
-#[derive(Debug, Clone, Default)]
-pub struct Headers(Vec<String>);
-
-impl Headers {
-    fn of(names: &[String]) -> Self {
-        Self(names.iter().map(|n| super::table::header_key(n)).filter(|k| !k.is_empty()).collect())
-    }
-
-    /// Whether a header cell, as written, is this column.
-    pub fn matches(&self, cell: &str) -> bool {
-        let key = super::table::header_key(cell);
-        !key.is_empty() && self.0.contains(&key)
-    }
 }
 
 /// The banks whose formats are at hand: those shipped, and the files under
@@ -134,10 +119,7 @@ impl BankFormat {
 
     /// A date as this bank writes it (the first format that reads it).
     pub fn date(&self, text: &str) -> Option<chrono::NaiveDate> {
-        let t = text.trim();
-        self.date_formats
-            .iter()
-            .find_map(|f| chrono::NaiveDate::parse_from_str(t, f).ok().or_else(|| chrono::NaiveDateTime::parse_from_str(t, f).ok().map(|d| d.date())))
+        super::table::date_in(text, &self.date_formats)
     }
 }
 

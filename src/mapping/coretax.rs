@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::table::Headers;
 use super::{MappingError, MappingSource, line_of};
 
 pub const CORETAX_FILE: &str = "coretax.toml";
@@ -31,6 +32,65 @@ struct RawCoretax {
     codes: RawCodes,
     units: BTreeMap<String, String>,
     goods: BTreeMap<String, String>,
+    export: RawExport,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExport {
+    issued: Vec<String>,
+    number_digits: Vec<usize>,
+    date_formats: Vec<String>,
+    columns: RawExportColumns,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExportColumns {
+    number: Vec<String>,
+    reference: Vec<String>,
+    status: Vec<String>,
+    #[serde(default)]
+    date: Vec<String>,
+}
+
+/// How Coretax's list of issued invoices is read (`[export]`).
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// The statuses of an issued invoice, compared as headers are.
+    issued: Vec<String>,
+    pub number_digits: Vec<usize>,
+    pub date_formats: Vec<String>,
+    pub number: Headers,
+    pub reference: Headers,
+    pub status: Headers,
+    pub date: Headers,
+}
+
+impl Export {
+    /// Whether a status, as written, is an issued invoice's.
+    pub fn is_issued(&self, status: &str) -> bool {
+        let key = super::table::header_key(status);
+        self.issued.contains(&key)
+    }
+
+    /// A tax invoice's number as Coretax gives it: its digits, or what is wrong with it.
+    pub fn number(&self, raw: &str) -> Result<String, String> {
+        let digits: String = raw.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-')).collect();
+        if digits.is_empty() {
+            return Err("nomor faktur kosong".into());
+        }
+        if !digits.chars().all(|c| c.is_ascii_digit()) || !self.number_digits.contains(&digits.chars().count()) {
+            let allowed: Vec<String> = self.number_digits.iter().map(ToString::to_string).collect();
+            return Err(format!("{:?} bukan nomor faktur pajak: {} digit angka", raw.chars().take(40).collect::<String>(), allowed.join(" atau ")));
+        }
+        Ok(digits)
+    }
+
+    /// A day as Coretax writes it (the first format that reads it).
+    pub fn date(&self, text: &str) -> Option<chrono::NaiveDate> {
+        super::table::date_in(text, &self.date_formats)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +126,7 @@ pub struct Coretax {
     goods: BTreeMap<String, String>,
     /// By `kode_satker`.
     buyers: BTreeMap<String, Buyer>,
+    pub export: Export,
 }
 
 impl Coretax {
@@ -79,6 +140,22 @@ impl Coretax {
         if !raw.goods.contains_key("default") {
             return Err(invalid(0, "[goods] needs a default code".into()));
         }
+        let e = &raw.export;
+        if e.issued.is_empty() || e.number_digits.is_empty() || e.date_formats.is_empty() {
+            return Err(invalid(0, "[export] needs issued, number_digits and date_formats".into()));
+        }
+        if e.columns.number.is_empty() || e.columns.reference.is_empty() || e.columns.status.is_empty() {
+            return Err(invalid(0, "[export.columns] needs the headers of number, reference and status".into()));
+        }
+        let export = Export {
+            issued: e.issued.iter().map(|s| super::table::header_key(s)).collect(),
+            number_digits: e.number_digits.clone(),
+            date_formats: e.date_formats.clone(),
+            number: Headers::of(&e.columns.number),
+            reference: Headers::of(&e.columns.reference),
+            status: Headers::of(&e.columns.status),
+            date: Headers::of(&e.columns.date),
+        };
         let (buyers_path, buyers_text) = source.read(BUYERS_FILE)?;
         let mut buyers = BTreeMap::new();
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(buyers_text.as_bytes());
@@ -101,6 +178,7 @@ impl Coretax {
             units: raw.units,
             goods: raw.goods,
             buyers,
+            export,
         })
     }
 
@@ -171,5 +249,17 @@ mod tests {
         assert_eq!((c.unit("kg"), c.unit("Liter"), c.unit("butir")), (Some("UM.0003"), Some("UM.0007"), None));
         assert_eq!(c.goods(Some("beras")), "000000");
         assert_eq!(c.max_invoices_per_file, 1000);
+        assert!(c.export.is_issued("APPROVED") && c.export.is_issued("Disetujui") && !c.export.is_issued("CREATED"));
+        assert!(c.export.number.matches("Nomor Faktur Pajak") && c.export.reference.matches("Referensi") && c.export.status.matches("Status Faktur"));
+    }
+
+    #[test]
+    fn a_tax_invoice_number_has_the_digits_coretax_gives() {
+        let c = Coretax::load(&MappingSource::BuiltIn).unwrap();
+        assert_eq!(c.export.number("04002500123456789").unwrap(), "04002500123456789", "Coretax's 17 digits");
+        assert_eq!(c.export.number("010.000-25.12345678").unwrap(), "0100002512345678", "e-Faktur's 16, written with its dots");
+        assert!(c.export.number("0400250012345").unwrap_err().contains("17"));
+        assert!(c.export.number("04A02500123456789").is_err());
+        assert!(c.export.number(" ").is_err());
     }
 }

@@ -89,6 +89,29 @@ pub fn header_key(raw: &str) -> String {
     raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
+/// The headers a column may have, compared as `table::header_key` does.
+#[derive(Debug, Clone, Default)]
+pub struct Headers(Vec<String>);
+
+impl Headers {
+    pub fn of(names: &[String]) -> Self {
+        Self(names.iter().map(|n| header_key(n)).filter(|k| !k.is_empty()).collect())
+    }
+
+    /// Whether a header cell, as written, is this column.
+    pub fn matches(&self, cell: &str) -> bool {
+        let key = header_key(cell);
+        !key.is_empty() && self.0.contains(&key)
+    }
+}
+
+/// A day written in one of `formats` (chrono's strftime notation; the
+/// first that reads it), a time of day after it ignored.
+pub fn date_in(text: &str, formats: &[String]) -> Option<chrono::NaiveDate> {
+    let t = text.trim();
+    formats.iter().find_map(|f| chrono::NaiveDate::parse_from_str(t, f).ok().or_else(|| chrono::NaiveDateTime::parse_from_str(t, f).ok().map(|d| d.date())))
+}
+
 /// How keys are compared: tidied, lower-case, without a trailing dot.
 pub fn normalise(raw: &str) -> String {
     tidy(raw).trim_end_matches('.').to_lowercase()

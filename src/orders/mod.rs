@@ -15,6 +15,7 @@ pub mod faktur;
 pub mod fulfilment;
 pub mod import;
 pub mod inaproc;
+pub mod issued;
 pub mod report;
 pub mod respond;
 

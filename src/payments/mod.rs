@@ -88,7 +88,7 @@ struct Columns {
 
 fn find_columns(format: &BankFormat, row: &RawRow) -> Option<Columns> {
     let names: Vec<String> = row.cells.iter().map(|c| c.display().trim().to_owned()).collect();
-    let at = |h: &crate::mapping::banks::Headers| names.iter().position(|n| h.matches(n));
+    let at = |h: &crate::mapping::table::Headers| names.iter().position(|n| h.matches(n));
     let date = at(&format.date)?;
     let credit = at(&format.credit);
     let amount = at(&format.amount).zip(at(&format.direction));
@@ -184,12 +184,7 @@ fn credit_of(format: &BankFormat, c: &Columns, row: &RawRow) -> Result<Option<(N
     if amount == Decimal::ZERO {
         return Ok(None);
     }
-    let booked_on = match row.cells.get(c.date) {
-        Some(Cell::Number(n)) => excel_day(*n),
-        Some(cell) => format.date(&cell.display()),
-        None => None,
-    }
-    .ok_or_else(|| {
+    let booked_on = row.cells.get(c.date).and_then(|cell| cell.day(&format.date_formats)).ok_or_else(|| {
         (
             c.date,
             format!(
@@ -224,24 +219,9 @@ fn amount_of(cell: Option<&Cell>) -> Result<Option<Decimal>, String> {
     Ok(Some(d.normalize()))
 }
 
-/// A day from a workbook's date number (days since 30 December 1899).
-fn excel_day(n: f64) -> Option<NaiveDate> {
-    if !(1.0..=2_958_465.0).contains(&n) {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(n.floor() as u64))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_workbooks_date_number_is_its_day() {
-        assert_eq!(excel_day(46_363.0), NaiveDate::from_ymd_opt(2026, 12, 7), "Excel shows 46363 as 7 December 2026");
-        assert_eq!(excel_day(-3.0), None);
-        assert_eq!(excel_day(f64::NAN), None);
-    }
 
     #[test]
     fn an_amount_is_read_as_banks_write_it() {

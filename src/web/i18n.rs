@@ -152,6 +152,14 @@ texts! {
     faktur_write: "Tulis berkas faktur", "Write the invoices' file";
     faktur_none: "Tidak ada pesanan bulan itu yang perlu faktur dan belum ditulis.", "No order of that month needs a tax invoice that is not written yet.";
     faktur_refused: "Berkas faktur tidak ditulis", "The invoices' file is not written";
+    faktur_numbers: "Nomor faktur dari Coretax: daftar Pajak Keluaran (XLSX atau CSV)", "Tax invoice numbers from Coretax: its list of output invoices (XLSX or CSV)";
+    faktur_numbers_read: "Catat nomor faktur", "Record the numbers";
+    faktur_numbers_refused: "Nomor faktur tidak dicatat", "No number recorded";
+    faktur_rows: "faktur dibaca", "invoices read";
+    faktur_recorded: "nomor dicatat", "numbers recorded";
+    faktur_already: "sudah tercatat", "recorded before";
+    faktur_not_issued: "belum terbit (tidak dicatat)", "not issued (not recorded)";
+    faktur_status: "Status", "Status";
     days_to_pay: "Lama pembayaran per satuan kerja", "Days to pay per work unit";
     days_to_pay_intro: "Hari dari BAST sampai pesanan dibayar lunas; yang paling lambat di atas.", "Days from the BAST to the payment in full; the slowest first.";
     work_unit: "Satuan kerja", "Work unit";
@@ -217,7 +225,7 @@ texts! {
     orders_csv: "Pesanan (CSV)", "Orders (CSV)";
     orders_xlsx: "Pesanan (XLSX)", "Orders (XLSX)";
     workbook: "Buku kerja unggah massal e-Katalog (XLSX)", "e-Katalog bulk-upload workbook (XLSX)";
-    downloads_intro: "Unduh pesanan koperasi dan buku kerja unggah massal.", "Download the cooperative's orders and the bulk-upload workbooks.";
+    downloads_intro: "Unduh pesanan koperasi, buku kerja unggah massal, dan berkas faktur pajak untuk Coretax; lalu catat nomor fakturnya dari daftar Pajak Keluaran Coretax.", "Download the cooperative's orders, the bulk-upload workbooks and the tax invoices for Coretax; then record their numbers from Coretax's list of output invoices.";
     run_intro: "Mulai pekerjaan sekarang tanpa menunggu jadwal. Pekerjaan yang sedang berjalan tidak dimulai dua kali.", "Start a job now without waiting for its schedule. A job that is running is not started twice.";
     start: "Mulai", "Start";
     run_started: "Pekerjaan dimulai:", "Started:";

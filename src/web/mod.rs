@@ -157,6 +157,7 @@ pub fn router(state: WebState) -> Router {
         .route("/unduhan/pesanan/{code}/{file}", get(uploads::orders_file))
         .route("/unduhan/buku-kerja/{code}", get(uploads::workbook))
         .route("/unduhan/faktur/{code}", post(uploads::faktur))
+        .route("/unduhan/faktur-nomor/{code}", post(uploads::faktur_numbers))
         .route("/jalankan", get(runs::page))
         .route("/jalankan/{job}", post(runs::start))
         .route("/riwayat", get(runs::history))

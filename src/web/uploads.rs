@@ -211,17 +211,77 @@ fn attachment(name: &str, mime: &'static str, bytes: Vec<u8>) -> Response {
 struct DownloadsPage {
     l: Layout,
     coops: Vec<(String, String)>,
+    outcome: Option<NumbersOutcome>,
+}
+
+/// What reading Coretax's list did, as the page shows it.
+struct NumbersOutcome {
+    file: String,
+    cooperative: String,
+    rows: usize,
+    recorded: usize,
+    already: usize,
+    not_issued: Vec<(u64, String, String)>,
+    problems: Vec<(u64, String, String)>,
 }
 
 async fn downloads_page(state: &WebState, auth: &Auth, alert: Option<String>) -> Result<Response, WebError> {
+    with_outcome(state, auth, alert, None).await
+}
+
+async fn with_outcome(state: &WebState, auth: &Auth, alert: Option<String>, outcome: Option<NumbersOutcome>) -> Result<Response, WebError> {
     let coops = dashboard::cooperative_choices(&state.store, auth.user.scope()).await?.into_iter().map(|c| (c.1, c.2)).collect();
     let mut l = auth.layout("downloads", auth.t().downloads, "/unduhan");
     l.alert = alert;
-    render(&DownloadsPage { l, coops })
+    render(&DownloadsPage { l, coops, outcome })
 }
 
 pub async fn downloads(State(state): State<WebState>, auth: Auth) -> Result<Response, WebError> {
     downloads_page(&state, &auth, None).await
+}
+
+/// Coretax's list of a cooperative's output invoices, uploaded as any file
+/// (the CSRF field first, streamed to a private folder and capped): each
+/// issued invoice's number recorded on its order, as `orders
+/// faktur-numbers` does; what was not recorded is shown with its row.
+pub async fn faktur_numbers(State(state): State<WebState>, auth: Auth, Path(code): Path<String>, multipart: Multipart) -> Result<Response, WebError> {
+    use crate::app::faktur::InvoiceError;
+    let t = auth.t();
+    let Some((_, code)) = dashboard::cooperative_by_code(&state.store, auth.user.scope(), &code).await? else { return Err(WebError::NotFound) };
+    let dir = tempfile::Builder::new().prefix("kb-faktur-").tempdir().map_err(|e| WebError::Internal(format!("a temporary folder: {e}")))?;
+    let saved = match receive(&state, &auth, multipart, dir.path(), &[]).await? {
+        Received::File { saved, .. } => saved,
+        Received::Refused(why) => return downloads_page(&state, &auth, Some(why)).await,
+    };
+    let Some((path, original)) = saved else { return downloads_page(&state, &auth, Some(t.no_file.to_owned())).await };
+    let coretax = crate::mapping::coretax::Coretax::load(&state.mappings).map_err(|e| WebError::Internal(e.to_string()))?;
+    let ctx = crate::app::faktur::Invoicing { store: &state.store, tax: &state.tax, coretax: &coretax, fulfilment: &state.fulfilment };
+    let actor = crate::app::Actor::user(&auth.user);
+    let today = crate::domain::time::today();
+    match crate::app::faktur::numbers(&ctx, &actor, Some(&code), (&path, &state.import), &auth.user.username, today).await {
+        Ok(n) => {
+            let outcome = NumbersOutcome {
+                file: original,
+                cooperative: n.cooperative,
+                rows: n.rows,
+                recorded: n.recorded.len(),
+                already: n.already,
+                not_issued: n.not_issued,
+                problems: n.problems.into_iter().map(|p| (p.line, p.column, p.why)).collect(),
+            };
+            with_outcome(&state, &auth, None, Some(outcome)).await
+        }
+        Err(InvoiceError::List(e)) => {
+            // The error names the temporary path: say the user's file instead.
+            let why = match auth.lang {
+                super::i18n::Lang::Id => e.in_indonesian(&original),
+                super::i18n::Lang::En => e.to_string().replace(&path.display().to_string(), &original),
+            };
+            downloads_page(&state, &auth, Some(format!("{}: {why}", t.faktur_numbers_refused))).await
+        }
+        Err(InvoiceError::Store(e)) => Err(e.into()),
+        Err(e) => downloads_page(&state, &auth, Some(format!("{}: {e}", t.faktur_numbers_refused))).await,
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]

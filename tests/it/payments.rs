@@ -328,4 +328,106 @@ async fn a_coretax_file_holds_every_order_to_invoice_once_with_the_orders_own_am
     let (plain,): (String,) = sqlx::query_as("SELECT code FROM cooperatives WHERE NOT pkp ORDER BY code LIMIT 1").fetch_one(store.pool()).await.unwrap();
     let refused = faktur(&url, &config, &plain, &tmp.path().join("x.xml"));
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("is not PKP"), "{}", String::from_utf8_lossy(&refused.stderr));
+    // Coretax's list of the invoices issued from the file, read back.
+    let invoices: Vec<(String, String)> =
+        doc.descendants().filter(|n| n.has_tag_name("TaxInvoice")).map(|inv| (child(inv, "RefDesc"), child(inv, "TrxCode"))).collect();
+    // Another order of the cooperative, of another month.
+    let other: String = sqlx::query_scalar(
+        "SELECT o.remote_order_id FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id WHERE c.code = 'MJK-MAGERSARI' AND NOT o.remote_order_id = ANY($1) ORDER BY 1 LIMIT 1",
+    )
+    .bind(&expected)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    numbers_come_back_from_coretax(&url, &config, tmp.path(), &invoices, (&mixed, &other));
+}
+
+/// Writes Coretax's list of output invoices for `invoices` (reference, code)
+/// as its download would hold them (an XLSX, dates as date cells), each
+/// approved but the mixed order's exempt one (still a draft), and three rows
+/// that cannot be recorded (one giving `other` a number already taken);
+/// reads it with `orders faktur-numbers`, twice.
+fn numbers_come_back_from_coretax(url: &str, config: &std::path::Path, dir: &std::path::Path, invoices: &[(String, String)], (mixed, other): (&str, &str)) {
+    let list = dir.join("pajak-keluaran.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let date = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    let headers =
+        ["NPWP Pembeli / Identitas lainnya", "Nama Pembeli", "Kode Transaksi", "Nomor Faktur Pajak", "Tanggal Faktur Pajak", "Status Faktur", "Referensi"];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let number = |i: usize, code: &str| format!("{code}002600{:09}", 1000 + i);
+    let mut want: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut row = 1u32;
+    for (i, (order, code)) in invoices.iter().enumerate() {
+        let draft = order == mixed && code == "08";
+        sheet.write_string(row, 0, "3576010000000000").unwrap();
+        sheet.write_string(row, 1, "Satker").unwrap();
+        sheet.write_string(row, 2, code).unwrap();
+        sheet.write_string(row, 3, number(i, code)).unwrap();
+        sheet.write_datetime_with_format(row, 4, rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 12, 3).unwrap(), &date).unwrap();
+        sheet.write_string(row, 5, if draft { "CREATED" } else { "APPROVED" }).unwrap();
+        sheet.write_string(row, 6, order).unwrap();
+        if !draft {
+            want.entry(order.clone()).or_default().push(number(i, code));
+        }
+        row += 1;
+    }
+    // An order of no cooperative of ours; a number a workbook kept as a number; the first number again for another order.
+    for (r, (reference, cell)) in
+        [("EP-2099-999999", Some(number(900, "02"))), (invoices[0].0.as_str(), None), (other, Some(number(0, &invoices[0].1)))].iter().enumerate()
+    {
+        let at = row + r as u32;
+        match cell {
+            Some(n) => sheet.write_string(at, 3, n).unwrap(),
+            None => sheet.write_number(at, 3, 4_002_600_000_001_234.0).unwrap(),
+        };
+        sheet.write_string(at, 5, "APPROVED").unwrap();
+        sheet.write_string(at, 6, *reference).unwrap();
+    }
+    book.save(&list).unwrap();
+    let read = || {
+        let out = common::binary()
+            .env("DATABASE_URL", url)
+            .arg("--config")
+            .arg(config)
+            .args(["orders", "faktur-numbers", "--cooperative", "MJK-MAGERSARI", "--by", "siti", "--json"])
+            .arg(&list)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "rows left unread: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let done = read();
+    let problems: Vec<(u64, String, String)> = done["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["line"].as_u64().unwrap(), p["column"].as_str().unwrap().to_owned(), p["why"].as_str().unwrap().to_owned()))
+        .collect();
+    let last = u64::from(row) + 1;
+    assert_eq!(
+        problems.iter().map(|p| (p.0, p.1.as_str())).collect::<Vec<_>>(),
+        [(last, "G (Referensi)"), (last + 1, "D (Nomor Faktur Pajak)"), (last + 2, "D (Nomor Faktur Pajak)")]
+    );
+    assert!(problems[0].2.contains("EP-2099-999999") && problems[1].2.contains("teks") && problems[2].2.contains("pesanan lain"), "{problems:?}");
+    assert_eq!(done["not_issued"].as_array().unwrap().len(), 1, "the draft: {done}");
+    assert_eq!(done["not_issued"][0][1], mixed);
+    // Each order carries exactly the numbers of its issued invoices, on the invoice's day.
+    for (order, numbers) in &want {
+        let (_, shown) = outstanding(url, config, order);
+        let recorded: Vec<(&str, &str)> = shown["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "faktur")
+            .map(|e| (e["number"].as_str().unwrap(), e["on_date"].as_str().unwrap()))
+            .collect();
+        assert_eq!(recorded, numbers.iter().map(|n| (n.as_str(), "2026-12-03")).collect::<Vec<_>>(), "{order}");
+    }
+    assert_eq!(done["recorded"].as_array().unwrap().len(), invoices.len() - 1);
+    // Read again: nothing recorded twice.
+    let again = read();
+    assert_eq!((again["recorded"].as_array().unwrap().len(), again["already"].as_u64()), (0, Some(invoices.len() as u64 - 1)), "{again}");
 }

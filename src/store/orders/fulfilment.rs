@@ -293,3 +293,37 @@ pub async fn record_invoice_file(store: &Store, file: &InvoiceFile<'_>, orders: 
     tx.commit().await?;
     Ok(id)
 }
+
+/// Holds the lock of a cooperative's tax invoice numbers for a transaction:
+/// two readings of Coretax's list never record one number twice.
+pub async fn lock_faktur_numbers(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, cooperative_id: i64) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(7302, $1::int)").bind(i32::try_from(cooperative_id).unwrap_or(i32::MAX)).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Of these catalogue order ids, the stored orders of a cooperative (the oldest of each).
+pub async fn orders_by_remote_id(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    cooperative_id: i64,
+    remote_ids: &[String],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT remote_order_id, min(id) FROM purchase_orders WHERE cooperative_id = $1 AND remote_order_id = ANY($2) GROUP BY remote_order_id")
+            .bind(cooperative_id)
+            .bind(remote_ids)
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Of these tax invoice numbers (digits only), the orders each is recorded
+/// on already, however it was written (dots and dashes ignored).
+pub async fn faktur_numbers_recorded(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, numbers: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT regexp_replace(number, '[^0-9]', '', 'g'), order_id FROM order_fulfilment
+          WHERE kind = 'faktur' AND number IS NOT NULL AND regexp_replace(number, '[^0-9]', '', 'g') = ANY($1)",
+    )
+    .bind(numbers)
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -401,3 +401,48 @@ async fn in_headless_chromium_the_payments_page_reads_on_a_desktop_and_a_phone()
     client.execute("document.querySelector('section.credit').scrollIntoView()", vec![]).await.unwrap();
     shot(&client, "pembayaran-ponsel").await;
 }
+
+/// "Unduhan" as a cooperative's staff see it after uploading Coretax's list
+/// of output invoices in the browser: the numbers recorded, an invoice not
+/// yet issued, and a row that could not be read with its row and column, on
+/// a desktop and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_headless_chromium_the_downloads_page_reads_back_coretax_numbers_on_a_desktop_and_a_phone() {
+    let Some((chromium, chromedriver)) = chromium_or_skip() else { return };
+    let w = World::new("").await;
+    let (mine, orders): (String, Vec<String>) = sqlx::query_as(
+        "SELECT c.code, array_agg(o.remote_order_id ORDER BY o.remote_order_id) FROM purchase_orders o JOIN cooperatives c ON c.id = o.cooperative_id
+          GROUP BY c.code ORDER BY count(*) DESC, c.code LIMIT 1",
+    )
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    w.add_user("staf", Some(&mine), PASSWORD);
+    let dir = common::temp_dir();
+    let list = dir.path().join("pajak-keluaran-desember.csv");
+    let mut csv = String::from("Nomor Faktur Pajak;Tanggal Faktur Pajak;Status Faktur;Referensi\n");
+    for (i, o) in orders.iter().take(2).enumerate() {
+        csv.push_str(&format!("04002600{:09};0{}/12/2026;APPROVED;{o}\n", 501 + i, i + 1));
+    }
+    csv.push_str(&format!("08002600000000777;04/12/2026;CREATED;{}\n", orders[0]));
+    csv.push_str(&format!("0400260000000;05/12/2026;APPROVED;{}\n", orders[1]));
+    std::fs::write(&list, csv).unwrap();
+    let (_driver, client) = browser(&chromium, &chromedriver).await;
+    let base = w.base.clone();
+    log_in(&client, &base, "staf").await;
+    let upload = async |client: &Client| {
+        client.goto(&format!("{base}/unduhan")).await.unwrap();
+        let input = wait_for(client, Locator::Id(&format!("nomor-{mine}"))).await;
+        input.send_keys(&list.display().to_string()).await.unwrap();
+        client.find(Locator::XPath("//button[contains(., 'Catat nomor faktur')]")).await.unwrap().click().await.unwrap();
+        wait_for_words(client, "faktur dibaca").await
+    };
+    let page = upload(&client).await;
+    assert!(page.contains("2 nomor dicatat") && page.contains("CREATED") && page.contains("bukan nomor faktur pajak"), "{page}");
+    shot(&client, "unduhan").await;
+    client.set_window_size(390, 844).await.unwrap();
+    let page = upload(&client).await;
+    assert!(page.contains("2 sudah tercatat"), "read again, nothing twice: {page}");
+    assert!(fits_width(&client).await, "the downloads page fits a phone's width");
+    shot(&client, "unduhan-ponsel").await;
+}

@@ -532,6 +532,15 @@ async fn forms_without_the_sessions_csrf_token_change_nothing_logins_are_throttl
         };
         let r = v.http.post(format!("{}/pembayaran", w.base)).multipart(form).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 403, "a statement's upload with token {token:?}");
+        let list = |form: reqwest::multipart::Form| {
+            form.part("berkas", reqwest::multipart::Part::bytes(b"Nomor Faktur Pajak;Status Faktur;Referensi\n".to_vec()).file_name("f.csv"))
+        };
+        let form = match &token {
+            Some(t) => list(reqwest::multipart::Form::new().text("csrf", t.clone())),
+            None => list(reqwest::multipart::Form::new()),
+        };
+        let r = v.http.post(format!("{}/unduhan/faktur-nomor/{mine}", w.base)).multipart(form).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 403, "Coretax's list uploaded with token {token:?}");
     }
     assert_eq!(w.scalar("SELECT count(*) FROM order_responses").await, 0, "no answer recorded");
     assert_eq!(

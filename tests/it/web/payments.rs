@@ -183,4 +183,37 @@ async fn the_downloads_page_writes_a_months_coretax_file_once_and_names_what_sto
     assert_eq!(held, recorded, "the file holds the orders recorded");
     let again = post(&v).await.text().await.unwrap();
     assert!(again.contains("Tidak ada pesanan bulan itu yang perlu faktur"), "a second file for the month holds none");
+    // Coretax's list of the invoices issued, as a CSV, uploaded back: each order gets its number.
+    let mut list = String::from("Nomor Faktur Pajak;Tanggal Faktur Pajak;Status Faktur;Referensi\n");
+    let refs: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("RefDesc")).filter_map(|n| n.text()).collect();
+    for (i, r) in refs.iter().enumerate() {
+        list.push_str(&format!("04002600{:09};04/12/2026;APPROVED;{r}\n", i + 1));
+    }
+    list.push_str("04002600999999999;31/02/2026;APPROVED;EP-2099-000001\n");
+    let send = async |to: &str| {
+        let csrf = v.csrf().await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .part("berkas", reqwest::multipart::Part::bytes(list.clone().into_bytes()).file_name("pajak-keluaran.csv"));
+        let r = v.http.post(format!("{}/unduhan/faktur-nomor/{to}", w.base)).multipart(form).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(send(&other).await.0, 404, "another cooperative's orders are out of reach");
+    let (status, page) = send(&code).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("<strong>{}</strong> nomor dicatat", refs.len())), "{page}");
+    let last = refs.len() + 2;
+    assert!(
+        page.contains(&format!("<td data-label=\"Baris\">{last}</td><td data-label=\"Kolom\">B (Tanggal Faktur Pajak)</td>")),
+        "the day that does not exist: {page}"
+    );
+    let numbered: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT f.order_id) FROM order_fulfilment f JOIN tax_invoice_orders t ON t.order_id = f.order_id WHERE f.kind = 'faktur' AND f.recorded_by = 'staf'",
+    )
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(numbered as usize, held.len(), "every order of the file has its number");
+    let (_, again) = send(&code).await;
+    assert!(again.contains("<strong>0</strong> nomor dicatat") && again.contains(&format!("<strong>{}</strong> sudah tercatat", refs.len())), "{again}");
 }
