@@ -17,6 +17,8 @@ pub struct Invoicing<'a> {
     pub tax: &'a crate::mapping::tax::TaxRules,
     pub coretax: &'a crate::mapping::coretax::Coretax,
     pub fulfilment: &'a crate::config::FulfilmentSettings,
+    /// Jakarta's day: an invoice's day when its order has no other.
+    pub today: chrono::NaiveDate,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +67,7 @@ async fn code_of(store: &Store, actor: &Actor, asked: Option<&str>) -> Result<St
 pub async fn write(ctx: &Invoicing<'_>, actor: &Actor, asked: Option<&str>, month: Month, out: &Path, by: &str) -> Result<Written, InvoiceError> {
     let by = crate::domain::text(by, "by", 100).map_err(|_| InvoiceError::NoOne)?;
     let code = code_of(ctx.store, actor, asked).await?;
-    let prepared = faktur::prepare(ctx.store, (ctx.tax, ctx.coretax, ctx.fulfilment), &code, month).await?;
+    let prepared = faktur::prepare(ctx.store, (ctx.tax, ctx.coretax, ctx.fulfilment), &code, (month, ctx.today)).await?;
     let mut orders: Vec<(i64, String)> = prepared.invoices.iter().map(|i| (i.order_db_id, i.order_id.clone())).collect();
     orders.dedup();
     let mut written = Written { cooperative: code, file: None, invoices: prepared.invoices.len(), orders: Vec::new(), left_over: prepared.left_over };
@@ -116,8 +118,8 @@ pub struct Numbers {
 
 /// Reads Coretax's list of `asked`'s issued tax invoices (the staff's own
 /// cooperative whatever is asked) and records each issued invoice's number
-/// on the order its reference names, on the invoice's day (`today` when the
-/// list gives none), as one transaction. A list read again records nothing
+/// on the order its reference names, on the invoice's day (`ctx.today`
+/// when the list gives none), as one transaction. A list read again records nothing
 /// twice.
 pub async fn numbers(
     ctx: &Invoicing<'_>,
@@ -125,7 +127,6 @@ pub async fn numbers(
     asked: Option<&str>,
     (path, settings): (&Path, &crate::config::ImportSettings),
     by: &str,
-    today: chrono::NaiveDate,
 ) -> Result<Numbers, InvoiceError> {
     use crate::orders::issued::{self, Verdict};
     let by = crate::domain::text(by, "by", 100).map_err(|_| InvoiceError::NoOne)?;
@@ -148,7 +149,7 @@ pub async fn numbers(
                 let entry = crate::store::orders::NewEntry {
                     step: crate::domain::fulfilment::Step::Faktur,
                     number: Some(r.number.clone()),
-                    on_date: Some(r.on.unwrap_or(today)),
+                    on_date: Some(r.on.unwrap_or(ctx.today)),
                     amount: None,
                     detail: None,
                 };

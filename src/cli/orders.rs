@@ -269,7 +269,7 @@ fn invoicing<'a>(
     (tax, coretax): (&'a crate::mapping::tax::TaxRules, &'a crate::mapping::coretax::Coretax),
     settings: &'a Settings,
 ) -> crate::app::faktur::Invoicing<'a> {
-    crate::app::faktur::Invoicing { store, tax, coretax, fulfilment: &settings.fulfilment }
+    crate::app::faktur::Invoicing { store, tax, coretax, fulfilment: &settings.fulfilment, today: crate::domain::time::today() }
 }
 
 /// Exit status of a reading of Coretax's list that left rows unread.
@@ -293,7 +293,6 @@ async fn faktur_numbers(
             Some(&cooperative),
             (file, &settings.import),
             &by,
-            crate::domain::time::today(),
         )
         .await?;
         if json {

@@ -197,32 +197,59 @@ impl Coretax {
     }
 }
 
+/// What is wrong with a TIN or an IDTKU, as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdProblem {
+    #[error("{0:?} is not a TIN: digits only")]
+    TinNotDigits(String),
+    #[error("{0:?} has {1} digits; a TIN has 16 (or an old NPWP 15)")]
+    TinDigits(String, usize),
+    #[error("{0:?} is not an IDTKU: digits only")]
+    IdtkuNotDigits(String),
+    #[error("{0:?} has {1} digits; an IDTKU has 22 (the 16 of the TIN, then 6 for the place of business)")]
+    IdtkuDigits(String, usize),
+    #[error("{0:?} does not begin with its TIN {1}")]
+    IdtkuNotOfTin(String, String),
+}
+
+impl IdProblem {
+    pub fn in_indonesian(&self) -> String {
+        match self {
+            Self::TinNotDigits(raw) => format!("{raw:?} bukan NPWP: hanya angka"),
+            Self::TinDigits(raw, n) => format!("{raw:?} berisi {n} digit; NPWP 16 digit (atau NPWP lama 15)"),
+            Self::IdtkuNotDigits(raw) => format!("{raw:?} bukan IDTKU: hanya angka"),
+            Self::IdtkuDigits(raw, n) => format!("{raw:?} berisi {n} digit; IDTKU 22 digit (16 digit NPWP, lalu 6 digit tempat usaha)"),
+            Self::IdtkuNotOfTin(raw, tin) => format!("{raw:?} tidak diawali NPWP-nya {tin}"),
+        }
+    }
+}
+
 /// A TIN as Coretax takes it: 16 digits (an old 15-digit NPWP with a 0
 /// before it), or what is wrong with it.
-pub fn tin(raw: &str) -> Result<String, String> {
+pub fn tin(raw: &str) -> Result<String, IdProblem> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     if raw.chars().any(|c| c.is_ascii_alphabetic()) {
-        return Err(format!("{raw:?} is not a TIN: digits only"));
+        return Err(IdProblem::TinNotDigits(raw.to_owned()));
     }
     match digits.len() {
         16 => Ok(digits),
         15 => Ok(format!("0{digits}")),
-        n => Err(format!("{raw:?} has {n} digits; a TIN has 16 (or an old NPWP 15)")),
+        n => Err(IdProblem::TinDigits(raw.to_owned(), n)),
     }
 }
 
 /// An IDTKU as Coretax takes it: 22 digits, the TIN's 16 then the place of
 /// business's 6; or what is wrong with it.
-pub fn idtku(raw: &str, tin: &str) -> Result<String, String> {
+pub fn idtku(raw: &str, tin: &str) -> Result<String, IdProblem> {
     let digits: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '.' && *c != '-').collect();
     if !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("{raw:?} is not an IDTKU: digits only"));
+        return Err(IdProblem::IdtkuNotDigits(raw.to_owned()));
     }
     if digits.len() != 22 {
-        return Err(format!("{raw:?} has {} digits; an IDTKU has 22 (the 16 of the TIN, then 6 for the place of business)", digits.len()));
+        return Err(IdProblem::IdtkuDigits(raw.to_owned(), digits.len()));
     }
     if !digits.starts_with(tin) {
-        return Err(format!("{raw:?} does not begin with its TIN {tin}"));
+        return Err(IdProblem::IdtkuNotOfTin(raw.to_owned(), tin.to_owned()));
     }
     Ok(digits)
 }
@@ -235,11 +262,12 @@ mod tests {
     fn a_tin_has_16_digits_and_an_idtku_22_beginning_with_it() {
         assert_eq!(tin("01.234.567.8-901.000").unwrap(), "0012345678901000");
         assert_eq!(tin("3576014403910003").unwrap(), "3576014403910003");
-        assert!(tin("1234").unwrap_err().contains("4 digits"));
+        assert!(tin("1234").unwrap_err().to_string().contains("4 digits"));
+        assert!(tin("1234").unwrap_err().in_indonesian().contains("4 digit"));
         assert!(tin("12A4567890123456").is_err());
         assert_eq!(idtku("3576014403910003000000", "3576014403910003").unwrap(), "3576014403910003000000");
-        assert!(idtku("357601440391000300000", "3576014403910003").unwrap_err().contains("21 digits"));
-        assert!(idtku("9576014403910003000000", "3576014403910003").unwrap_err().contains("does not begin"));
+        assert!(idtku("357601440391000300000", "3576014403910003").unwrap_err().to_string().contains("21 digits"));
+        assert!(idtku("9576014403910003000000", "3576014403910003").unwrap_err().to_string().contains("does not begin"));
     }
 
     #[test]

@@ -21,10 +21,58 @@ pub enum FakturError {
     UnknownCooperative(String),
     #[error("{0} is not PKP (not registered for VAT): it issues no tax invoice; its orders carry no PPN")]
     NotPkp(String),
-    #[error("nothing written; fix these first:\n  - {}", .0.join("\n  - "))]
-    Problems(Vec<String>),
+    #[error("nothing written; fix these first:\n  - {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
+    Problems(Vec<Problem>),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl FakturError {
+    /// In Bahasa Indonesia, for the page.
+    pub fn in_indonesian(&self) -> String {
+        match self {
+            Self::UnknownCooperative(code) => format!("tidak ada koperasi {code}"),
+            Self::NotPkp(code) => format!("{code} bukan PKP (tidak terdaftar untuk PPN): koperasi ini tidak menerbitkan faktur pajak; pesanannya tanpa PPN"),
+            Self::Problems(p) => {
+                format!("tidak ada yang ditulis; perbaiki dulu:\n  - {}", p.iter().map(Problem::in_indonesian).collect::<Vec<_>>().join("\n  - "))
+            }
+            Self::Store(e) => e.to_string(),
+        }
+    }
+}
+
+/// What stops a month's file, with where to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("{code}: no NPWP (the cooperatives sheet, column npwp)")]
+    NoNpwp { code: String },
+    #[error("{code}: its NPWP {why} (the cooperatives sheet, column npwp)")]
+    Npwp { code: String, why: coretax::IdProblem },
+    #[error("{code}: its IDTKU {why} (the cooperatives sheet, column idtku)")]
+    Idtku { code: String, why: coretax::IdProblem },
+    #[error("order {order}: the work unit {unit} ({name}) has no TIN in {}: add its kode_satker, npwp and idtku", coretax::BUYERS_FILE)]
+    NoBuyer { order: String, unit: String, name: String },
+    #[error("order {order}: the work unit {unit} ({name}): {why}")]
+    Buyer { order: String, unit: String, name: String, why: coretax::IdProblem },
+    #[error("order {order}, line {line}: the unit {unit:?} has no Coretax unit code in {} [units]", coretax::CORETAX_FILE)]
+    NoUnitCode { order: String, line: usize, unit: String },
+}
+
+impl Problem {
+    pub fn in_indonesian(&self) -> String {
+        match self {
+            Self::NoNpwp { code } => format!("{code}: NPWP belum ada (lembar koperasi, kolom npwp)"),
+            Self::Npwp { code, why } => format!("{code}: NPWP {} (lembar koperasi, kolom npwp)", why.in_indonesian()),
+            Self::Idtku { code, why } => format!("{code}: IDTKU {} (lembar koperasi, kolom idtku)", why.in_indonesian()),
+            Self::NoBuyer { order, unit, name } => {
+                format!("pesanan {order}: satuan kerja {unit} ({name}) belum punya NPWP di {}: tambahkan kode_satker, npwp dan idtku-nya", coretax::BUYERS_FILE)
+            }
+            Self::Buyer { order, unit, name, why } => format!("pesanan {order}: satuan kerja {unit} ({name}): {}", why.in_indonesian()),
+            Self::NoUnitCode { order, line, unit } => {
+                format!("pesanan {order}, baris {line}: satuan {unit:?} belum punya kode satuan Coretax di {} [units]", coretax::CORETAX_FILE)
+            }
+        }
+    }
 }
 
 /// A line of a tax invoice.
@@ -69,7 +117,7 @@ pub async fn prepare(
     store: &Store,
     (rules, coretax, settings): (&TaxRules, &Coretax, &crate::config::FulfilmentSettings),
     code: &str,
-    month: super::report::Month,
+    (month, today): (super::report::Month, NaiveDate),
 ) -> Result<Prepared, FakturError> {
     let Some((cooperative_id, npwp, pkp, idtku)) = crate::store::orders::cooperative_tax(store, code).await? else {
         return Err(FakturError::UnknownCooperative(code.to_owned()));
@@ -81,24 +129,23 @@ pub async fn prepare(
     let seller_tin = match npwp.as_deref().map(coretax::tin) {
         Some(Ok(t)) => t,
         Some(Err(why)) => {
-            problems.push(format!("{code}: its NPWP {why} (the cooperatives sheet, column npwp)"));
+            problems.push(Problem::Npwp { code: code.to_owned(), why });
             String::new()
         }
         None => {
-            problems.push(format!("{code}: no NPWP (the cooperatives sheet, column npwp)"));
+            problems.push(Problem::NoNpwp { code: code.to_owned() });
             String::new()
         }
     };
     let seller_idtku = match idtku {
         None => format!("{seller_tin}000000"),
         Some(given) => coretax::idtku(&given, &seller_tin).unwrap_or_else(|why| {
-            problems.push(format!("{code}: its IDTKU {why} (the cooperatives sheet, column idtku)"));
+            problems.push(Problem::Idtku { code: code.to_owned(), why });
             String::new()
         }),
     };
     let filter = crate::store::orders::FactsFilter { cooperative: Some(code), made: Some(month.bounds()), live_only: true, ..Default::default() };
     let facts = crate::store::orders::facts(store, &filter).await?;
-    let today = crate::domain::time::today();
     let wanted: Vec<&crate::store::orders::OrderFacts> = facts
         .iter()
         .filter(|f| {
@@ -132,17 +179,13 @@ async fn invoices_of(
     (rules, coretax): (&TaxRules, &Coretax),
     f: &crate::store::orders::OrderFacts,
     today: NaiveDate,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Result<Vec<Invoice>, StoreError> {
     let order = &f.order_id;
     let unit_name = f.buyer.clone().unwrap_or_default();
     let buyer = match f.buyer_code.as_deref().and_then(|k| coretax.buyer(k)) {
         None => {
-            problems.push(format!(
-                "order {order}: the work unit {} ({unit_name}) has no TIN in {}: add its kode_satker, npwp and idtku",
-                f.buyer_code.as_deref().unwrap_or("-"),
-                coretax::BUYERS_FILE
-            ));
+            problems.push(Problem::NoBuyer { order: order.clone(), unit: f.buyer_code.clone().unwrap_or_else(|| "-".into()), name: unit_name });
             return Ok(Vec::new());
         }
         Some(b) => b,
@@ -151,7 +194,7 @@ async fn invoices_of(
     let (tin, idtku) = match checked {
         Ok(pair) => pair,
         Err(why) => {
-            problems.push(format!("order {order}: the work unit {} ({}): {why}", buyer.kode_satker, buyer.nama));
+            problems.push(Problem::Buyer { order: order.clone(), unit: buyer.kode_satker.clone(), name: buyer.nama.clone(), why });
             return Ok(Vec::new());
         }
     };
@@ -165,7 +208,7 @@ async fn invoices_of(
     for (n, (line, money)) in shown.iter().zip(&amounts).enumerate() {
         let unit = line.product_unit.as_deref().or(line.unit.as_deref()).unwrap_or("");
         let Some(unit_code) = coretax.unit(unit) else {
-            problems.push(format!("order {order}, line {}: the unit {unit:?} has no Coretax unit code in {} [units]", n + 1, coretax::CORETAX_FILE));
+            problems.push(Problem::NoUnitCode { order: order.clone(), line: n + 1, unit: unit.to_owned() });
             continue;
         };
         let quantity = line.quantity.filter(|q| *q > Decimal::ZERO).unwrap_or(Decimal::ONE);

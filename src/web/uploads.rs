@@ -255,10 +255,9 @@ pub async fn faktur_numbers(State(state): State<WebState>, auth: Auth, Path(code
     };
     let Some((path, original)) = saved else { return downloads_page(&state, &auth, Some(t.no_file.to_owned())).await };
     let coretax = crate::mapping::coretax::Coretax::load(&state.mappings).map_err(|e| WebError::Internal(e.to_string()))?;
-    let ctx = crate::app::faktur::Invoicing { store: &state.store, tax: &state.tax, coretax: &coretax, fulfilment: &state.fulfilment };
+    let ctx = invoicing(&state, &coretax);
     let actor = crate::app::Actor::user(&auth.user);
-    let today = crate::domain::time::today();
-    match crate::app::faktur::numbers(&ctx, &actor, Some(&code), (&path, &state.import), &auth.user.username, today).await {
+    match crate::app::faktur::numbers(&ctx, &actor, Some(&code), (&path, &state.import), &auth.user.username).await {
         Ok(n) => {
             let outcome = NumbersOutcome {
                 file: original,
@@ -291,6 +290,11 @@ pub struct FakturForm {
     bulan: Option<String>,
 }
 
+/// The tax invoices' use cases as the dashboard calls them: Jakarta's day now.
+fn invoicing<'a>(state: &'a WebState, coretax: &'a crate::mapping::coretax::Coretax) -> crate::app::faktur::Invoicing<'a> {
+    crate::app::faktur::Invoicing { store: &state.store, tax: &state.tax, coretax, fulfilment: &state.fulfilment, today: crate::domain::time::today() }
+}
+
 /// A cooperative's month of tax invoices for Coretax, written as `orders
 /// faktur` writes it (the orders recorded as held by it) and downloaded; the
 /// problems that stop it are said on the page.
@@ -308,7 +312,7 @@ pub async fn faktur(
         return downloads_page(&state, &auth, Some(format!("{}: {}", t.faktur_refused, t.record_day_bad))).await;
     };
     let coretax = crate::mapping::coretax::Coretax::load(&state.mappings).map_err(|e| WebError::Internal(e.to_string()))?;
-    let ctx = crate::app::faktur::Invoicing { store: &state.store, tax: &state.tax, coretax: &coretax, fulfilment: &state.fulfilment };
+    let ctx = invoicing(&state, &coretax);
     let dir = tempfile::tempdir().map_err(|e| WebError::Internal(e.to_string()))?;
     let name = format!("faktur-{code}-{}.xml", month.label());
     let out = dir.path().join(&name);
@@ -320,6 +324,9 @@ pub async fn faktur(
         }
         Ok(_) => downloads_page(&state, &auth, Some(t.faktur_none.to_owned())).await,
         Err(InvoiceError::Store(e)) => Err(e.into()),
+        Err(InvoiceError::Faktur(e)) if auth.lang == super::i18n::Lang::Id => {
+            downloads_page(&state, &auth, Some(format!("{}: {}", t.faktur_refused, e.in_indonesian()))).await
+        }
         Err(e) => downloads_page(&state, &auth, Some(format!("{}: {e}", t.faktur_refused))).await,
     }
 }

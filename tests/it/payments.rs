@@ -162,6 +162,34 @@ async fn a_statement_marks_exactly_the_orders_it_pays_lists_the_rest_and_a_secon
     assert_eq!(outstanding(&url, &config, &c).0, "0");
     let out = common::binary().env("DATABASE_URL", &url).args(["payments", "assign", &ambiguous, &d, "--by", "budi"]).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no credit"), "assigned once only");
+    // A statement as a workbook, in the generic format: the day a date cell, the amount a number.
+    let book_path = tmp.path().join("mutasi-februari.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let day = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    sheet.write_string(0, 0, "Mutasi rekening 0123456789").unwrap();
+    for (col, h) in ["Tanggal", "Keterangan", "Kredit", "Referensi"].iter().enumerate() {
+        sheet.write_string(2, col as u16, *h).unwrap();
+    }
+    sheet.write_datetime_with_format(3, 0, rust_xlsxwriter::ExcelDateTime::from_ymd(2027, 2, 3).unwrap(), &day).unwrap();
+    sheet.write_string(3, 1, format!("PELUNASAN {d}")).unwrap();
+    sheet.write_number(3, 2, net_c.to_string().parse::<f64>().unwrap()).unwrap();
+    sheet.write_string(3, 3, "REF-F").unwrap();
+    book.save(&book_path).unwrap();
+    let out = common::binary()
+        .env("DATABASE_URL", &url)
+        .arg("--config")
+        .arg(&config)
+        .args(["payments", "import"])
+        .arg(&book_path)
+        .args(["--cooperative", &code, "--by", "siti", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["matched"][0][1], d.as_str(), "{report}");
+    let (left, shown) = outstanding(&url, &config, &d);
+    assert_eq!((left.as_str(), &shown["steps"]["paid"]["on"]), ("0", &Value::from("2027-02-03")), "{shown}");
 }
 
 /// Gives every local unit a Coretax unit code in the mappings at `mappings`,
