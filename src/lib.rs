@@ -25,5 +25,6 @@ pub mod publish;
 pub mod rup;
 pub mod shutdown;
 pub mod store;
+pub mod task;
 pub mod telemetry;
 pub mod web;

@@ -19,7 +19,8 @@ const MAX_RAW_BYTES: usize = 64 * 1024;
 
 pub(crate) fn text(v: &Value, key: &str, max: usize) -> Option<String> {
     match &v[key] {
-        Value::String(s) if !s.trim().is_empty() => Some(s.chars().take(max).collect()),
+        // No more bytes than `max` is no more characters: nothing to cut.
+        Value::String(s) if !s.trim().is_empty() => Some(if s.len() <= max { s.clone() } else { s.chars().take(max).collect() }),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -37,13 +38,18 @@ pub(crate) fn decimal(v: &Value, key: &str, scale: u32) -> Result<Option<Decimal
         Value::String(s) => s.trim().parse::<Decimal>().map_err(|_| format!("{key} {:?} is not a number", s.chars().take(40).collect::<String>()))?,
         _ => return Err(format!("{key} is not a number")),
     };
+    amount_within(key, d, scale).map(Some)
+}
+
+/// An amount read, within bounds and `scale` places, normalised.
+pub(crate) fn amount_within(key: &str, d: Decimal, scale: u32) -> Result<Decimal, String> {
     if d.abs() > Decimal::from(MAX_AMOUNT) {
         return Err(format!("{key} {d} is out of bounds"));
     }
     if d.scale() > scale && d.normalize().scale() > scale {
         return Err(format!("{key} {d} has more than {scale} decimal places"));
     }
-    Ok(Some(d.normalize()))
+    Ok(d.normalize())
 }
 
 /// A time: RFC 3339, or Jakarta wall time without a zone (`2026-12-01

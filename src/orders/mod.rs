@@ -343,7 +343,7 @@ async fn read_feeds(
             // The next page is read (and parsed) while this one is stored.
             let read = |cursor: Option<String>| {
                 let call = Call::ListOrders { klpd: klpd.clone(), year, cursor, limit: options.page.clamp(1, 1000) };
-                spawned(read_page(client.clone(), reader.to_owned(), call))
+                crate::task::spawned(read_page(client.clone(), reader.to_owned(), call))
             };
             let mut next = Some(read(cursor.clone()));
             while let Some(reading) = next.take() {
@@ -623,18 +623,11 @@ async fn read_page(client: CatalogueClient, reader: String, call: Call) -> Resul
     answer.order_page().map_err(|e| e.to_string())
 }
 
-/// Runs `work` as a task of its own (reading an answer spreads over the
-/// runtime's threads), cancelled when the handle is dropped.
-fn spawned<T: Send + 'static>(work: impl std::future::Future<Output = T> + Send + 'static) -> futures_util::future::RemoteHandle<T> {
-    let (task, handle) = futures_util::FutureExt::remote_handle(work);
-    tokio::spawn(task);
-    handle
-}
 
 /// Fetches the details of a batch of claimed orders, `concurrency` at a
 /// time, each with the size of the answer it came in and its share of the
 /// client's budget (held until the order is written). Each request, with the
-/// reading of its answer, is a task of its own ([`spawned`]).
+/// reading of its answer, is a task of its own ([`crate::task::spawned`]).
 fn fetch_batch(
     client: &CatalogueClient,
     batch: Vec<orders::DetailClaim>,
@@ -647,7 +640,7 @@ fn fetch_batch(
             let reader = if client.has_account(&claim.seller) { claim.seller.clone() } else { any_reader.clone() };
             let client = client.clone();
             let id = claim.remote_order_id.clone();
-            let reading = spawned(async move {
+            let reading = crate::task::spawned(async move {
                 match client.send(&reader, &Call::GetOrder { id: id.clone() }).await {
                     Ok(answer) => answer.order().map_err(|e| e.to_string()).and_then(|o| {
                         if o.order_id != id {

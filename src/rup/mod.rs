@@ -3,8 +3,8 @@
 //! For each configured buyer (`kode_klpd`) and fiscal year, the announced
 //! packages are read from INAPROC's RUP endpoint page by page, under the
 //! shared quota, and each page is saved in a transaction of its own (a
-//! change of budget, date or standing is an event). Only a page is held at a
-//! time, while the next is fetched. A year read to its end withdraws the
+//! change of budget, date or standing is an event). Fetching, reading and
+//! writing overlap, a page each (`read_all`). A year read to its end withdraws the
 //! packages it no longer lists. Each package keeps the local categories its
 //! name and description speak of (`mappings/rup-keywords.csv`), read as it
 //! is saved (all of them again when the words change); it is an opportunity
@@ -156,16 +156,7 @@ async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, op
         stored::set_keywords_read_with(store, &keywords.fingerprint).await?;
     }
     let started = std::time::Instant::now();
-    for klpd in &options.klpd {
-        for &year in &options.years {
-            let mut seen = HashSet::new();
-            match read_year(store, client, keywords, (klpd, year), options.page, run, &mut seen, report).await? {
-                Ok(()) => report.unlisted += stored::close_unseen(store, (klpd, year), &seen, run).await?,
-                Err(e) => report.failures.push((format!("RUP {klpd} {year}"), e.to_string())),
-            }
-            stop_if_asked()?;
-        }
-    }
+    read_all(store, client, keywords, options, run, report).await?;
     if report.packages.new + report.packages.changed + report.unlisted + report.recategorized > 0 {
         stored::analyze(store).await?;
     }
@@ -181,84 +172,167 @@ async fn sync_all(store: &Store, client: &InaprocClient, keywords: &Keywords, op
     Ok(())
 }
 
-/// Reads one buyer's year, page by page, each saved while the next is
-/// fetched: the inner `Err` when a page could not be fetched (what was saved
-/// is kept). `seen` gathers the packages listed.
-#[allow(clippy::too_many_arguments)]
-async fn read_year(
-    store: &Store,
-    client: &InaprocClient,
-    keywords: &Keywords,
-    (klpd, year): (&str, i32),
-    limit: u32,
-    run: i64,
-    seen: &mut HashSet<String>,
-    report: &mut RupReport,
-) -> Result<Result<(), InaprocError>, RupError> {
-    let query = Query::plan_packages(klpd, year);
-    let mut cursor: Option<String> = None;
-    let mut page = match client.page(&query, None, limit).await {
-        Ok(page) => page,
-        Err(e) => return Ok(Err(e)),
-    };
-    for _ in 0..MAX_PAGES {
-        stop_if_asked()?;
-        let next = page.next_cursor(cursor.as_deref()).map(str::to_owned);
-        let fetch = async {
-            match &next {
-                Some(c) => Some(client.page(&query, Some(c), limit).await),
-                None => None,
-            }
-        };
-        // The page is read and saved while the next is fetched.
-        let save = save_page(store, &page, keywords, klpd, run, seen, report);
-        let (saved, fetched) = tokio::join!(save, fetch);
-        report.packages.add(saved?);
-        match fetched {
-            None => return Ok(Ok(())),
-            Some(Err(e)) => return Ok(Err(e)),
-            Some(Ok(p)) => {
-                cursor = next;
-                page = p;
-            }
-        }
-    }
-    Ok(Err(InaprocError::Unreadable { path: crate::catalog::inaproc::RUP_PAKET, why: format!("more than {MAX_PAGES} pages") }))
+/// What the fetcher hands on, in order: each page of a buyer's year, then
+/// how the year's reading ended (`Ok` read to its end).
+enum Fetched {
+    Page(crate::catalog::inaproc::Page),
+    End(Result<(), InaprocError>),
 }
 
-/// Reads and saves a page: each row's `kd_rup` and digest first; a row
-/// stored with the same digest is neither read further nor written; the
-/// others are read whole, with their categories, and saved. `seen` gathers
-/// the packages listed (a row that cannot be read but names its package
-/// keeps that package listed); those that cannot be read are counted, the
-/// first few said.
-async fn save_page(
-    store: &Store,
-    page: &crate::catalog::inaproc::Page,
-    keywords: &Keywords,
+/// What the writer is given, in order.
+enum Write {
+    Page(Vec<stored::Read>),
+    /// A year read to its end: the packages it did not list are withdrawn.
+    Close { klpd: String, year: i32, seen: HashSet<String> },
+}
+
+/// Reads every buyer's year in three stages that overlap, each page passed
+/// on through a channel of one: the fetcher (a task of its own) reads the
+/// pages of one year after another; this thread reads each page (its rows,
+/// digests and categories); the writer (a task of its own) saves the pages
+/// one at a time, in order, and closes each year read to its end. So at
+/// most a few pages are held, and a year's end does not stop the stream. A
+/// year that could not be read to its end is a failure of the run and
+/// withdraws nothing.
+async fn read_all(store: &Store, client: &InaprocClient, keywords: &Keywords, options: &RupOptions, run: i64, report: &mut RupReport) -> Result<(), RupError> {
+    let years: Vec<(String, i32)> = options.klpd.iter().flat_map(|k| options.years.iter().map(move |&y| (k.clone(), y))).collect();
+    let (pages_tx, mut pages) = tokio::sync::mpsc::channel::<Fetched>(1);
+    let _fetcher = crate::task::spawned(fetch_years(client.clone(), years.clone(), options.page, pages_tx));
+    let (writes_tx, writes) = tokio::sync::mpsc::channel::<Write>(1);
+    let writer = crate::task::spawned(write_pages(store.handle(), run, writes));
+    let mut left = years.into_iter();
+    let mut current = left.next();
+    let mut seen = HashSet::new();
+    // The digests of the year being read, loaded at its first page.
+    let mut known: Option<std::collections::HashMap<String, String>> = None;
+    let mut stopped = Ok(());
+    while let Some(fetched) = pages.recv().await {
+        if let Err(e) = stop_if_asked() {
+            stopped = Err(e);
+            break;
+        }
+        let Some((klpd, year)) = current.clone() else { break };
+        let write = match fetched {
+            Fetched::Page(page) => {
+                let known = match &mut known {
+                    Some(k) => k,
+                    None => known.insert(stored::listed_digests(store, (&klpd, year)).await?),
+                };
+                let (packages, unchanged) = read_page(page, (keywords, known), &klpd, &mut seen, report);
+                report.packages.unchanged += unchanged;
+                if packages.is_empty() {
+                    continue;
+                }
+                Write::Page(packages)
+            }
+            Fetched::End(ended) => {
+                current = left.next();
+                known = None;
+                let seen = std::mem::take(&mut seen);
+                match ended {
+                    Ok(()) => Write::Close { klpd, year, seen },
+                    Err(e) => {
+                        report.failures.push((format!("RUP {klpd} {year}"), e.to_string()));
+                        continue;
+                    }
+                }
+            }
+        };
+        if writes_tx.send(write).await.is_err() {
+            // The writer stopped: its error says why.
+            break;
+        }
+    }
+    drop(writes_tx);
+    let (counts, unlisted) = writer.await?;
+    report.packages.add(counts);
+    report.unlisted += unlisted;
+    stopped
+}
+
+/// The fetcher: every page of each year in turn, under the shared quota; a
+/// page that cannot be fetched ends its year (what came before is kept).
+async fn fetch_years(client: InaprocClient, years: Vec<(String, i32)>, limit: u32, to: tokio::sync::mpsc::Sender<Fetched>) {
+    for (klpd, year) in years {
+        let query = Query::plan_packages(&klpd, year);
+        let mut cursor: Option<String> = None;
+        let mut ended = Err(InaprocError::Unreadable { path: crate::catalog::inaproc::RUP_PAKET, why: format!("more than {MAX_PAGES} pages") });
+        for _ in 0..MAX_PAGES {
+            match client.page(&query, cursor.as_deref(), limit).await {
+                Err(e) => {
+                    ended = Err(e);
+                    break;
+                }
+                Ok(page) => {
+                    let next = page.next_cursor(cursor.as_deref()).map(str::to_owned);
+                    if to.send(Fetched::Page(page)).await.is_err() {
+                        return;
+                    }
+                    match next {
+                        Some(next) => cursor = Some(next),
+                        None => {
+                            ended = Ok(());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if to.send(Fetched::End(ended)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The writer: saves each page and closes each year, in order. Returns
+/// what was saved and how many packages were no longer listed.
+async fn write_pages(store: Store, run: i64, mut writes: tokio::sync::mpsc::Receiver<Write>) -> Result<(SaveCounts, u64), StoreError> {
+    let (mut counts, mut unlisted) = (SaveCounts::default(), 0);
+    while let Some(write) = writes.recv().await {
+        match write {
+            Write::Page(packages) => counts.add(stored::save_page(&store, run, &packages).await?),
+            Write::Close { klpd, year, seen } => unlisted += stored::close_unseen(&store, (&klpd, year), &seen, run).await?,
+        }
+    }
+    Ok((counts, unlisted))
+}
+
+/// Reads a page: each row's `kd_rup` and digest first; a row stored with
+/// the same digest (`known`) is not read further (counted as unchanged); the
+/// others are read whole, with their categories, to be saved. `seen`
+/// gathers the packages listed (a row that cannot be read but names its
+/// package keeps that package listed); those that cannot be read are
+/// counted, the first few said.
+fn read_page(
+    page: crate::catalog::inaproc::Page,
+    (keywords, known): (&Keywords, &std::collections::HashMap<String, String>),
     klpd: &str,
-    run: i64,
     seen: &mut HashSet<String>,
     report: &mut RupReport,
-) -> Result<SaveCounts, StoreError> {
-    let sent: Vec<(Option<String>, String)> = page.rows.iter().map(|row| (wire::plan_package_id(row), stored::digest_of(klpd, row.get()))).collect();
-    let known: Vec<(&str, &str)> = sent.iter().filter_map(|(id, digest)| id.as_deref().map(|id| (id, digest.as_str()))).collect();
-    let unchanged = stored::unchanged(store, &known).await?;
-    seen.extend(known.iter().map(|(id, _)| (*id).to_owned()));
-    let mut packages = Vec::with_capacity(page.rows.len().saturating_sub(unchanged.len()));
-    for (row, (id, digest)) in page.rows.iter().zip(sent) {
-        if let Some(id) = id
-            && unchanged.contains(&(id, digest.clone()))
+) -> (Vec<stored::Read>, u64) {
+    let mut packages = Vec::with_capacity(page.rows.len());
+    let mut unchanged = 0;
+    for row in page.rows {
+        let digest = stored::digest_of(klpd, row.get());
+        // Nothing stored of the year (its first reading): every row is read whole.
+        if !known.is_empty()
+            && let Some(id) = wire::plan_package_id(&row)
         {
-            continue;
+            let same = known.get(&id).is_some_and(|d| *d == digest);
+            seen.insert(id);
+            if same {
+                unchanged += 1;
+                continue;
+            }
         }
-        match wire::row(row).and_then(|v| wire::plan_package(&v)) {
+        match wire::plan_package(&row) {
             Ok(mut package) => {
+                seen.insert(package.kd_rup.clone());
                 if package.kode_klpd.is_empty() {
                     package.kode_klpd = klpd.to_owned();
                 }
                 let categories = keywords.of_package(&package.nama_paket, &package.uraian);
-                packages.push(stored::Read { package, categories, raw: row.clone(), digest });
+                packages.push(stored::Read { package, categories, raw: row, digest });
             }
             Err(why) => {
                 report.unreadable_count += 1;
@@ -268,9 +342,7 @@ async fn save_page(
             }
         }
     }
-    let mut counts = stored::save_page(store, run, &packages).await?;
-    counts.unchanged += unchanged.len() as u64;
-    Ok(counts)
+    (packages, unchanged)
 }
 
 /// Reads every stored package's categories again with `keywords`, chunk by

@@ -206,63 +206,186 @@ pub fn plan_package_id(raw: &RawValue) -> Option<String> {
 /// a buyer's plan. `kd_satker_str` is kept as text (leading zeros); the
 /// numeric `kd_satker` only when no text is given. Flags come as booleans,
 /// 0/1, or INAPROC's words (`UKM`/`Non UKM`, `PDN`/`Non PDN`, `Terumumkan`).
-pub fn plan_package(v: &Value) -> Result<crate::domain::rup::PlanPackage, String> {
-    let kd_rup = required(v, "kd_rup", 40)?;
+pub fn plan_package(raw: &RawValue) -> Result<crate::domain::rup::PlanPackage, String> {
+    let f = PlanFields::read(raw)?;
+    let kd_rup = f.required("kd_rup", 40)?;
     let at = |e: String| format!("package {kd_rup}: {e}");
-    let nama_paket = required(v, "nama_paket", 1000).map_err(at)?;
-    let pagu = decimal(v, "pagu", 2).map_err(at)?.ok_or_else(|| at("no pagu".into()))?;
+    let nama_paket = f.required("nama_paket", 1000).map_err(at)?;
+    let pagu = f.decimal("pagu", 2).map_err(at)?.ok_or_else(|| at("no pagu".into()))?;
     if pagu.is_sign_negative() {
         return Err(at(format!("pagu {pagu} is negative")));
     }
-    let tahun = text(v, "tahun_anggaran", 8)
-        .or_else(|| text(v, "tahun", 8))
+    let tahun = f
+        .text("tahun_anggaran", 8)
+        .or_else(|| f.text("tahun", 8))
         .and_then(|t| t.trim().parse::<i32>().ok())
         .ok_or_else(|| at("no tahun_anggaran".into()))?;
-    let kode_klpd = text(v, "kd_klpd", 40).or_else(|| text(v, "kode_klpd", 40)).unwrap_or_default();
+    let kode_klpd = f.text("kd_klpd", 40).or_else(|| f.text("kode_klpd", 40)).unwrap_or_default();
     let date = |key: &str| -> Result<Option<chrono::NaiveDate>, String> {
-        match text(v, key, 40) {
+        match f.text(key, 40) {
             None => Ok(None),
             Some(t) => {
                 let day = t.trim().get(..10).unwrap_or(t.trim()).to_owned();
-                chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                // ISO's YYYY-MM-DD first (the usual, and quick), then the same loosely.
+                day.parse::<chrono::NaiveDate>()
+                    .or_else(|_| chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d"))
                     .map(Some)
                     .map_err(|_| at(format!("{key} {:?} is not a date", t.chars().take(40).collect::<String>())))
             }
         }
     };
-    let flag = |key: &str, yes: &[&str]| -> bool {
-        match &v[key] {
-            Value::Bool(b) => *b,
-            Value::Number(n) => n.as_i64() == Some(1),
-            Value::String(s) => {
-                let s = s.trim().to_lowercase();
-                s == "true" || s == "1" || s == "ya" || yes.contains(&s.as_str())
-            }
-            _ => false,
-        }
-    };
     Ok(crate::domain::rup::PlanPackage {
         kode_klpd,
         tahun,
-        uraian: text(v, "uraian_pekerjaan", 4000).unwrap_or_default(),
-        kd_satker: text(v, "kd_satker_str", 40).or_else(|| text(v, "kd_satker", 40)),
-        nama_satker: text(v, "nama_satker", 500),
+        uraian: f.text("uraian_pekerjaan", 4000).unwrap_or_default(),
+        kd_satker: f.text("kd_satker_str", 40).or_else(|| f.text("kd_satker", 40)),
+        nama_satker: f.text("nama_satker", 500),
         pagu,
-        metode: text(v, "metode_pengadaan", 100).unwrap_or_default(),
-        jenis: text(v, "jenis_pengadaan", 100).unwrap_or_default(),
-        status_ukm: flag("status_ukm", &["ukm", "usaha kecil"]),
-        status_pdn: flag("status_pdn", &["pdn"]),
-        nama_ppk: text(v, "nama_ppk", 300),
+        metode: f.text("metode_pengadaan", 100).unwrap_or_default(),
+        jenis: f.text("jenis_pengadaan", 100).unwrap_or_default(),
+        status_ukm: f.flag("status_ukm", &["ukm", "usaha kecil"]),
+        status_pdn: f.flag("status_pdn", &["pdn"]),
+        nama_ppk: f.text("nama_ppk", 300),
         tgl_awal_pemilihan: date("tgl_awal_pemilihan")?,
         tgl_akhir_pemilihan: date("tgl_akhir_pemilihan")?,
         tgl_awal_kontrak: date("tgl_awal_kontrak")?,
         tgl_akhir_kontrak: date("tgl_akhir_kontrak")?,
-        sumber_dana: text(v, "sumber_dana", 200),
-        announced: v.get("status_umumkan_rup").is_none_or(|_| flag("status_umumkan_rup", &["terumumkan", "umumkan"])),
-        active: v.get("status_aktif_rup").is_none_or(|_| flag("status_aktif_rup", &["aktif"])),
+        sumber_dana: f.text("sumber_dana", 200),
+        announced: f.get("status_umumkan_rup").is_none_or(|_| f.flag("status_umumkan_rup", &["terumumkan", "umumkan"])),
+        active: f.get("status_aktif_rup").is_none_or(|_| f.flag("status_aktif_rup", &["aktif"])),
         nama_paket,
         kd_rup,
     })
+}
+
+/// The keys of a plan row that are read; the others are skipped unread.
+const PLAN_KEYS: [&str; 23] = [
+    "kd_rup",
+    "nama_paket",
+    "pagu",
+    "tahun_anggaran",
+    "tahun",
+    "kd_klpd",
+    "kode_klpd",
+    "uraian_pekerjaan",
+    "kd_satker_str",
+    "kd_satker",
+    "nama_satker",
+    "metode_pengadaan",
+    "jenis_pengadaan",
+    "status_ukm",
+    "status_pdn",
+    "nama_ppk",
+    "tgl_awal_pemilihan",
+    "tgl_akhir_pemilihan",
+    "tgl_awal_kontrak",
+    "tgl_akhir_kontrak",
+    "sumber_dana",
+    "status_umumkan_rup",
+    "status_aktif_rup",
+];
+
+/// A plan row's fields that are read, each as the JSON text it came as
+/// (borrowed from the row: no tree is built), the last of a key given twice.
+#[derive(Debug)]
+struct PlanFields<'a>(Vec<(&'static str, &'a RawValue)>);
+
+/// A field's value, as JSON gives it.
+enum Loose<'a> {
+    Null,
+    Text(std::borrow::Cow<'a, str>),
+    /// A number as serde_json writes it back (`arbitrary_precision`: its
+    /// digits as written; an exponent with its sign).
+    Number(std::borrow::Cow<'a, str>),
+    Bool(bool),
+    /// An array or an object.
+    Other,
+}
+
+impl<'a> PlanFields<'a> {
+    fn read(raw: &'a RawValue) -> Result<Self, String> {
+        use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Vec<(&'static str, &'de RawValue)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::with_capacity(PLAN_KEYS.len());
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match PLAN_KEYS.iter().find(|k| **k == key) {
+                        Some(k) => fields.push((*k, map.next_value::<&'de RawValue>()?)),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(fields)
+            }
+        }
+        serde_json::Deserializer::from_str(raw.get()).deserialize_map(Fields).map(Self).map_err(|e| format!("a row is not readable: {e}"))
+    }
+
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    fn value(&self, key: &str) -> Loose<'a> {
+        let Some(raw) = self.get(key) else { return Loose::Null };
+        let t = raw.get().trim();
+        match t.as_bytes().first() {
+            Some(b'"') => serde_json::from_str::<&str>(t)
+                .map(std::borrow::Cow::Borrowed)
+                .or_else(|_| serde_json::from_str::<String>(t).map(std::borrow::Cow::Owned))
+                .map_or(Loose::Other, Loose::Text),
+            Some(b't') => Loose::Bool(true),
+            Some(b'f') => Loose::Bool(false),
+            Some(b'n') => Loose::Null,
+            Some(b'-' | b'0'..=b'9') if !t.contains(['e', 'E']) => Loose::Number(std::borrow::Cow::Borrowed(t)),
+            Some(b'-' | b'0'..=b'9') => serde_json::from_str::<serde_json::Number>(t).map_or(Loose::Other, |n| Loose::Number(n.to_string().into())),
+            _ => Loose::Other,
+        }
+    }
+
+    /// As `catalog::orders::text`: a text not blank (cut to `max`
+    /// characters), or a number's digits.
+    fn text(&self, key: &str, max: usize) -> Option<String> {
+        match self.value(key) {
+            Loose::Text(s) if !s.trim().is_empty() => Some(if s.len() <= max { s.into_owned() } else { s.chars().take(max).collect() }),
+            Loose::Number(n) => Some(n.into_owned()),
+            _ => None,
+        }
+    }
+
+    fn required(&self, key: &str, max: usize) -> Result<String, String> {
+        self.text(key, max).ok_or_else(|| format!("no {key}"))
+    }
+
+    /// As `catalog::orders::decimal`.
+    fn decimal(&self, key: &str, scale: u32) -> Result<Option<Decimal>, String> {
+        let d = match self.value(key) {
+            Loose::Null => return Ok(None),
+            Loose::Number(n) => n.parse::<Decimal>().map_err(|_| format!("{key} {n} is not a number"))?,
+            Loose::Text(s) => s.trim().parse::<Decimal>().map_err(|_| format!("{key} {:?} is not a number", s.chars().take(40).collect::<String>()))?,
+            Loose::Bool(_) | Loose::Other => return Err(format!("{key} is not a number")),
+        };
+        crate::catalog::orders::amount_within(key, d, scale).map(Some)
+    }
+
+    /// A flag: true, 1, or one of the words (`yes`, in lower case; "true",
+    /// "1" and "ya" always).
+    fn flag(&self, key: &str, yes: &[&str]) -> bool {
+        match self.value(key) {
+            Loose::Bool(b) => b,
+            Loose::Number(n) => n.parse::<i64>() == Ok(1),
+            Loose::Text(s) => {
+                let s = s.trim().to_lowercase();
+                s == "true" || s == "1" || s == "ya" || yes.contains(&s.as_str())
+            }
+            Loose::Null | Loose::Other => false,
+        }
+    }
 }
 
 /// A row of `e-purchasing-by-produk`: one product of one order.
@@ -415,7 +538,8 @@ mod tests {
 
     #[test]
     fn a_plan_package_keeps_its_work_units_leading_zeros_and_reads_inaprocs_words() {
-        let p = plan_package(&json!({
+        let plan_package = |v: serde_json::Value| plan_package(&RawValue::from_string(v.to_string()).unwrap());
+        let p = plan_package(json!({
             "kd_rup": 51260001, "kd_klpd": "D347", "tahun_anggaran": "2027", "nama_paket": "Belanja beras", "pagu": "15000000",
             "kd_satker": 10201, "kd_satker_str": "0010201", "metode_pengadaan": "E-Purchasing", "jenis_pengadaan": "Barang",
             "status_ukm": "Non UKM", "status_pdn": "PDN", "tgl_awal_pemilihan": "2027-02-01 00:00:00", "status_umumkan_rup": "Terumumkan",
@@ -425,10 +549,33 @@ mod tests {
         assert_eq!((p.kd_rup.as_str(), p.kd_satker.as_deref(), p.tahun), ("51260001", Some("0010201"), 2027));
         assert_eq!((p.status_ukm, p.status_pdn, p.announced, p.active), (false, true, true, false));
         assert_eq!(p.tgl_awal_pemilihan, "2027-02-01".parse().ok());
-        assert!(plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "tahun_anggaran": 2027})).unwrap_err().contains("no pagu"));
-        assert!(plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "pagu": -5, "tahun_anggaran": 2027})).unwrap_err().contains("negative"));
-        let e = plan_package(&json!({"kd_rup": "1", "nama_paket": "x", "pagu": 5, "tahun_anggaran": 2027, "tgl_awal_pemilihan": "besok"})).unwrap_err();
+        assert!(plan_package(json!({"kd_rup": "1", "nama_paket": "x", "tahun_anggaran": 2027})).unwrap_err().contains("no pagu"));
+        assert!(plan_package(json!({"kd_rup": "1", "nama_paket": "x", "pagu": -5, "tahun_anggaran": 2027})).unwrap_err().contains("negative"));
+        let e = plan_package(json!({"kd_rup": "1", "nama_paket": "x", "pagu": 5, "tahun_anggaran": 2027, "tgl_awal_pemilihan": "besok"})).unwrap_err();
         assert!(e.contains("package 1") && e.contains("tgl_awal_pemilihan"), "{e}");
+    }
+
+    /// The plan's reader takes each field from the row's text, with no tree:
+    /// it reads what the general reader of a JSON tree reads, field by field.
+    #[test]
+    fn a_plan_rows_fields_read_from_its_text_are_those_of_its_tree() {
+        let rows = [
+            r#"{"kd_rup": 51260001, "pagu": "15000000.50", "nama_paket": "Belanja \"beras\" \u00e9", "tahun_anggaran": " 2027 "}"#,
+            r#"{"kd_rup": "1", "kd_rup": "2", "pagu": 1e3, "nama_paket": "   ", "uraian_pekerjaan": {"a": [1, "x"]}, "nama_ppk": null}"#,
+            r#"{"pagu": -0.5, "nama_satker": "Dinas   Sosial", "kd_satker": 10201, "status_ukm": [true], "sumber_dana": "APBD\nP"}"#,
+            r#"{"pagu": true, "metode_pengadaan": 12.50, "extra": {"pagu": 9}}"#,
+            r#"{"pagu": "sepuluh", "jenis_pengadaan": "Barang/Jasa Lainnya yang sangat panjang sekali melebihi empat puluh huruf"}"#,
+        ];
+        for row in rows {
+            let tree: Value = serde_json::from_str(row).unwrap();
+            let raw = RawValue::from_string(row.to_owned()).unwrap();
+            let fields = PlanFields::read(&raw).unwrap();
+            for key in PLAN_KEYS {
+                assert_eq!(fields.text(key, 40), crate::catalog::orders::text(&tree, key, 40), "{key} of {row}");
+                assert_eq!(fields.decimal(key, 2), crate::catalog::orders::decimal(&tree, key, 2), "{key} of {row}");
+            }
+        }
+        assert!(PlanFields::read(&RawValue::from_string("[1]".into()).unwrap()).unwrap_err().contains("not readable"));
     }
 
     #[test]
