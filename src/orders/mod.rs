@@ -623,7 +623,6 @@ async fn read_page(client: CatalogueClient, reader: String, call: Call) -> Resul
     answer.order_page().map_err(|e| e.to_string())
 }
 
-
 /// Fetches the details of a batch of claimed orders, `concurrency` at a
 /// time, each with the size of the answer it came in and its share of the
 /// client's budget (held until the order is written). Each request, with the

@@ -183,7 +183,11 @@ enum Fetched {
 enum Write {
     Page(Vec<stored::Read>),
     /// A year read to its end: the packages it did not list are withdrawn.
-    Close { klpd: String, year: i32, seen: HashSet<String> },
+    Close {
+        klpd: String,
+        year: i32,
+        seen: HashSet<String>,
+    },
 }
 
 /// Reads every buyer's year in three stages that overlap, each page passed

@@ -215,11 +215,8 @@ pub fn plan_package(raw: &RawValue) -> Result<crate::domain::rup::PlanPackage, S
     if pagu.is_sign_negative() {
         return Err(at(format!("pagu {pagu} is negative")));
     }
-    let tahun = f
-        .text("tahun_anggaran", 8)
-        .or_else(|| f.text("tahun", 8))
-        .and_then(|t| t.trim().parse::<i32>().ok())
-        .ok_or_else(|| at("no tahun_anggaran".into()))?;
+    let tahun =
+        f.text("tahun_anggaran", 8).or_else(|| f.text("tahun", 8)).and_then(|t| t.trim().parse::<i32>().ok()).ok_or_else(|| at("no tahun_anggaran".into()))?;
     let kode_klpd = f.text("kd_klpd", 40).or_else(|| f.text("kode_klpd", 40)).unwrap_or_default();
     let date = |key: &str| -> Result<Option<chrono::NaiveDate>, String> {
         match f.text(key, 40) {

@@ -156,7 +156,13 @@ async fn the_downloads_page_writes_a_months_coretax_file_once_and_names_what_sto
     assert_eq!(foreign.status().as_u16(), 404);
     let refused = post(&v).await;
     let (kind, body) = (refused.headers()["content-type"].to_str().unwrap().to_owned(), refused.text().await.unwrap());
-    assert!(kind.starts_with("text/html") && body.contains("Berkas faktur tidak ditulis") && body.contains("belum punya NPWP di coretax-buyers.csv") && body.contains("perbaiki dulu"), "{body}");
+    assert!(
+        kind.starts_with("text/html")
+            && body.contains("Berkas faktur tidak ditulis")
+            && body.contains("belum punya NPWP di coretax-buyers.csv")
+            && body.contains("perbaiki dulu"),
+        "{body}"
+    );
     // Every work unit with its TIN, every local unit with a code.
     let units: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT kode_satker FROM purchase_orders WHERE kode_satker IS NOT NULL").fetch_all(w.store.pool()).await.unwrap();
