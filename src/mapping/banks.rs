@@ -116,11 +116,6 @@ impl BankFormat {
             reference: Headers::of(&c.reference),
         })
     }
-
-    /// A date as this bank writes it (the first format that reads it).
-    pub fn date(&self, text: &str) -> Option<chrono::NaiveDate> {
-        super::table::date_in(text, &self.date_formats)
-    }
 }
 
 #[cfg(test)]
@@ -131,9 +126,10 @@ mod tests {
     fn the_generic_format_reads_its_headers_and_dates() {
         let b = BankFormat::load(&MappingSource::BuiltIn, None).unwrap();
         assert!(b.date.matches("Tanggal Transaksi") && b.credit.matches("KREDIT") && b.reference.matches("No. Referensi"));
-        assert_eq!(b.date("07/12/2026"), chrono::NaiveDate::from_ymd_opt(2026, 12, 7));
-        assert_eq!(b.date("2026-12-07"), chrono::NaiveDate::from_ymd_opt(2026, 12, 7));
-        assert_eq!(b.date("kemarin"), None);
+        let date = |t: &str| crate::mapping::table::date_in(t, &b.date_formats);
+        assert_eq!(date("07/12/2026"), chrono::NaiveDate::from_ymd_opt(2026, 12, 7));
+        assert_eq!(date("2026-12-07"), chrono::NaiveDate::from_ymd_opt(2026, 12, 7));
+        assert_eq!(date("kemarin"), None);
         assert!(BankFormat::load(&MappingSource::BuiltIn, Some("../tax")).is_err(), "a name is never a path");
         assert!(BankFormat::load(&MappingSource::BuiltIn, Some("bank-antah-berantah")).is_err());
     }

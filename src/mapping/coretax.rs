@@ -86,11 +86,6 @@ impl Export {
         }
         Ok(digits)
     }
-
-    /// A day as Coretax writes it (the first format that reads it).
-    pub fn date(&self, text: &str) -> Option<chrono::NaiveDate> {
-        super::table::date_in(text, &self.date_formats)
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
