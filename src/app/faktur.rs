@@ -53,20 +53,19 @@ pub struct Written {
     pub left_over: usize,
 }
 
-/// The cooperative the actor acts for: the staff's own whatever is asked.
-async fn code_of(store: &Store, actor: &Actor, asked: Option<&str>) -> Result<String, InvoiceError> {
-    match (actor.scope, asked) {
-        (Some(own), _) => Ok(crate::store::dashboard::cooperative_code(store, own).await?.unwrap_or_default()),
-        (None, Some(code)) => Ok(code.to_owned()),
-        (None, None) => Err(InvoiceError::NoCooperative),
-    }
+/// The cooperative the actor acts for (`Actor::cooperative`): (id, code).
+async fn cooperative(store: &Store, actor: &Actor, asked: Option<&str>) -> Result<(i64, String), InvoiceError> {
+    actor
+        .cooperative(store, asked)
+        .await?
+        .ok_or_else(|| asked.map_or(InvoiceError::NoCooperative, |c| FakturError::UnknownCooperative(c.to_owned()).into()))
 }
 
 /// Writes the month's tax invoices of `asked` (the staff's own cooperative
 /// whatever is asked) to `out`; nothing when no order is left to invoice.
 pub async fn write(ctx: &Invoicing<'_>, actor: &Actor, asked: Option<&str>, month: Month, out: &Path, by: &str) -> Result<Written, InvoiceError> {
     let by = crate::domain::text(by, "by", 100).map_err(|_| InvoiceError::NoOne)?;
-    let code = code_of(ctx.store, actor, asked).await?;
+    let (_, code) = cooperative(ctx.store, actor, asked).await?;
     let prepared = faktur::prepare(ctx.store, (ctx.tax, ctx.coretax, ctx.fulfilment), &code, (month, ctx.today)).await?;
     let mut orders: Vec<(i64, String)> = prepared.invoices.iter().map(|i| (i.order_db_id, i.order_id.clone())).collect();
     orders.dedup();
@@ -130,10 +129,7 @@ pub async fn numbers(
 ) -> Result<Numbers, InvoiceError> {
     use crate::orders::issued::{self, Verdict};
     let by = crate::domain::text(by, "by", 100).map_err(|_| InvoiceError::NoOne)?;
-    let code = code_of(ctx.store, actor, asked).await?;
-    let Some((cooperative_id, ..)) = crate::store::orders::cooperative_tax(ctx.store, &code).await? else {
-        return Err(FakturError::UnknownCooperative(code).into());
-    };
+    let (cooperative_id, code) = cooperative(ctx.store, actor, asked).await?;
     let list = issued::read(path, &ctx.coretax.export, settings).await?;
     let mut done = Numbers { cooperative: code.clone(), rows: list.rows.len(), problems: list.problems, ..Default::default() };
     let mut tx = ctx.store.begin().await?;

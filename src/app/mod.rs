@@ -45,4 +45,16 @@ impl Actor {
         let who = std::env::var("USER").ok().filter(|u| !u.is_empty() && u.len() <= 64).unwrap_or_else(|| "operator".into());
         Self { user_id: None, name: format!("cli:{who}"), scope: None }
     }
+
+    /// The cooperative the actor acts for, as (id, code): a cooperative's
+    /// staff their own, whatever is asked; an actor over every cooperative
+    /// the one asked. `None` when such an actor asks none, or a code no
+    /// cooperative has.
+    pub async fn cooperative(&self, store: &crate::store::Store, asked: Option<&str>) -> Result<Option<(i64, String)>, crate::store::StoreError> {
+        match (self.scope, asked) {
+            (Some(own), _) => Ok(Some((own, crate::store::dashboard::cooperative_code(store, own).await?.unwrap_or_default()))),
+            (None, Some(code)) => crate::store::dashboard::cooperative_by_code(store, None, code).await,
+            (None, None) => Ok(None),
+        }
+    }
 }

@@ -64,13 +64,7 @@ pub struct ImportReport {
 
 /// The cooperative the actor acts for: their own, or the one asked (the liaison, the operator).
 async fn cooperative(store: &Store, actor: &Actor, asked: Option<&str>) -> Result<(i64, String), PaymentsError> {
-    match (actor.scope, asked) {
-        (Some(own), _) => Ok((own, crate::store::dashboard::cooperative_code(store, own).await?.unwrap_or_default())),
-        (None, None) => Err(PaymentsError::NoCooperative),
-        (None, Some(code)) => {
-            crate::store::dashboard::cooperative_by_code(store, None, code).await?.ok_or_else(|| PaymentsError::UnknownCooperative(code.to_owned()))
-        }
-    }
+    actor.cooperative(store, asked).await?.ok_or_else(|| asked.map_or(PaymentsError::NoCooperative, |c| PaymentsError::UnknownCooperative(c.to_owned())))
 }
 
 /// Every order of a cooperative (of all, when `None`) not cancelled, with
