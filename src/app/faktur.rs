@@ -55,10 +55,7 @@ pub struct Written {
 
 /// The cooperative the actor acts for (`Actor::cooperative`): (id, code).
 async fn cooperative(store: &Store, actor: &Actor, asked: Option<&str>) -> Result<(i64, String), InvoiceError> {
-    actor
-        .cooperative(store, asked)
-        .await?
-        .ok_or_else(|| asked.map_or(InvoiceError::NoCooperative, |c| FakturError::UnknownCooperative(c.to_owned()).into()))
+    actor.cooperative(store, asked).await?.ok_or_else(|| asked.map_or(InvoiceError::NoCooperative, |c| FakturError::UnknownCooperative(c.to_owned()).into()))
 }
 
 /// Writes the month's tax invoices of `asked` (the staff's own cooperative

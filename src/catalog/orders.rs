@@ -18,12 +18,7 @@ pub const MAX_LINES: usize = 10_000;
 const MAX_RAW_BYTES: usize = 64 * 1024;
 
 pub(crate) fn text(v: &Value, key: &str, max: usize) -> Option<String> {
-    match &v[key] {
-        // No more bytes than `max` is no more characters: nothing to cut.
-        Value::String(s) if !s.trim().is_empty() => Some(if s.len() <= max { s.clone() } else { s.chars().take(max).collect() }),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+    Loose::of_value(&v[key]).text(max)
 }
 
 pub(crate) fn required(v: &Value, key: &str, max: usize) -> Result<String, String> {
@@ -32,24 +27,78 @@ pub(crate) fn required(v: &Value, key: &str, max: usize) -> Result<String, Strin
 
 /// An amount or quantity: a JSON number or a decimal string, at most `scale` places.
 pub(crate) fn decimal(v: &Value, key: &str, scale: u32) -> Result<Option<Decimal>, String> {
-    let d = match &v[key] {
-        Value::Null => return Ok(None),
-        Value::Number(n) => n.to_string().parse::<Decimal>().map_err(|_| format!("{key} {n} is not a number"))?,
-        Value::String(s) => s.trim().parse::<Decimal>().map_err(|_| format!("{key} {:?} is not a number", s.chars().take(40).collect::<String>()))?,
-        _ => return Err(format!("{key} is not a number")),
-    };
-    amount_within(key, d, scale).map(Some)
+    Loose::of_value(&v[key]).decimal(key, scale)
 }
 
-/// An amount read, within bounds and `scale` places, normalised.
-pub(crate) fn amount_within(key: &str, d: Decimal, scale: u32) -> Result<Decimal, String> {
-    if d.abs() > Decimal::from(MAX_AMOUNT) {
-        return Err(format!("{key} {d} is out of bounds"));
+/// A field's value as JSON gives it, from a parsed tree or from its own
+/// text (the plan's reader, which builds no tree): one reading of texts
+/// and amounts for both.
+pub(crate) enum Loose<'a> {
+    Null,
+    Text(std::borrow::Cow<'a, str>),
+    /// A number as serde_json writes it back (`arbitrary_precision`: its
+    /// digits as written; an exponent with its sign).
+    Number(std::borrow::Cow<'a, str>),
+    Bool(bool),
+    /// An array or an object.
+    Other,
+}
+
+impl<'a> Loose<'a> {
+    pub(crate) fn of_value(v: &'a Value) -> Self {
+        match v {
+            Value::Null => Self::Null,
+            Value::String(s) => Self::Text(s.as_str().into()),
+            Value::Number(n) => Self::Number(n.to_string().into()),
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Array(_) | Value::Object(_) => Self::Other,
+        }
     }
-    if d.scale() > scale && d.normalize().scale() > scale {
-        return Err(format!("{key} {d} has more than {scale} decimal places"));
+
+    /// A value from its JSON text (borrowed where it has no escapes).
+    pub(crate) fn of_raw(raw: &'a serde_json::value::RawValue) -> Self {
+        let t = raw.get().trim();
+        match t.as_bytes().first() {
+            Some(b'"') => serde_json::from_str::<&str>(t)
+                .map(std::borrow::Cow::Borrowed)
+                .or_else(|_| serde_json::from_str::<String>(t).map(std::borrow::Cow::Owned))
+                .map_or(Self::Other, Self::Text),
+            Some(b't') => Self::Bool(true),
+            Some(b'f') => Self::Bool(false),
+            Some(b'n') => Self::Null,
+            Some(b'-' | b'0'..=b'9') if !t.contains(['e', 'E']) => Self::Number(t.into()),
+            Some(b'-' | b'0'..=b'9') => serde_json::from_str::<serde_json::Number>(t).map_or(Self::Other, |n| Self::Number(n.to_string().into())),
+            _ => Self::Other,
+        }
     }
-    Ok(d.normalize())
+
+    /// A text not blank, cut to `max` characters, or a number's digits.
+    pub(crate) fn text(self, max: usize) -> Option<String> {
+        match self {
+            // No more bytes than `max` is no more characters: nothing to cut.
+            Self::Text(s) if !s.trim().is_empty() => Some(if s.len() <= max { s.into_owned() } else { s.chars().take(max).collect() }),
+            Self::Number(n) => Some(n.into_owned()),
+            _ => None,
+        }
+    }
+
+    /// An amount or quantity: a number or a decimal text, within bounds
+    /// and at most `scale` places (`key` names it in what is wrong).
+    pub(crate) fn decimal(self, key: &str, scale: u32) -> Result<Option<Decimal>, String> {
+        let d = match self {
+            Self::Null => return Ok(None),
+            Self::Number(n) => n.parse::<Decimal>().map_err(|_| format!("{key} {n} is not a number"))?,
+            Self::Text(s) => s.trim().parse::<Decimal>().map_err(|_| format!("{key} {:?} is not a number", s.chars().take(40).collect::<String>()))?,
+            Self::Bool(_) | Self::Other => return Err(format!("{key} is not a number")),
+        };
+        if d.abs() > Decimal::from(MAX_AMOUNT) {
+            return Err(format!("{key} {d} is out of bounds"));
+        }
+        if d.scale() > scale && d.normalize().scale() > scale {
+            return Err(format!("{key} {d} has more than {scale} decimal places"));
+        }
+        Ok(Some(d.normalize()))
+    }
 }
 
 /// A time: RFC 3339, or Jakarta wall time without a zone (`2026-12-01

@@ -305,8 +305,9 @@ async fn write_pages(store: Store, run: i64, mut writes: tokio::sync::mpsc::Rece
 /// the same digest (`known`) is not read further (counted as unchanged); the
 /// others are read whole, with their categories, to be saved. `seen`
 /// gathers the packages listed (a row that cannot be read but names its
-/// package keeps that package listed); those that cannot be read are
-/// counted, the first few said.
+/// package keeps that package listed; with nothing stored of the year there
+/// is nothing to keep, and the id is not read alone); those that cannot be
+/// read are counted, the first few said.
 fn read_page(
     page: crate::catalog::inaproc::Page,
     (keywords, known): (&Keywords, &std::collections::HashMap<String, String>),

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::catalog::orders::{Feed, decimal, package_head, raw_owned, required, text};
+use crate::catalog::orders::{Feed, Loose, decimal, package_head, raw_owned, required, text};
 use crate::domain::order::{RemoteLine, RemoteOrder};
 
 /// Rows read from one page at most.
@@ -287,18 +287,6 @@ const PLAN_KEYS: [&str; 23] = [
 #[derive(Debug)]
 struct PlanFields<'a>(Vec<(&'static str, &'a RawValue)>);
 
-/// A field's value, as JSON gives it.
-enum Loose<'a> {
-    Null,
-    Text(std::borrow::Cow<'a, str>),
-    /// A number as serde_json writes it back (`arbitrary_precision`: its
-    /// digits as written; an exponent with its sign).
-    Number(std::borrow::Cow<'a, str>),
-    Bool(bool),
-    /// An array or an object.
-    Other,
-}
-
 impl<'a> PlanFields<'a> {
     fn read(raw: &'a RawValue) -> Result<Self, String> {
         use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
@@ -329,45 +317,19 @@ impl<'a> PlanFields<'a> {
     }
 
     fn value(&self, key: &str) -> Loose<'a> {
-        let Some(raw) = self.get(key) else { return Loose::Null };
-        let t = raw.get().trim();
-        match t.as_bytes().first() {
-            Some(b'"') => serde_json::from_str::<&str>(t)
-                .map(std::borrow::Cow::Borrowed)
-                .or_else(|_| serde_json::from_str::<String>(t).map(std::borrow::Cow::Owned))
-                .map_or(Loose::Other, Loose::Text),
-            Some(b't') => Loose::Bool(true),
-            Some(b'f') => Loose::Bool(false),
-            Some(b'n') => Loose::Null,
-            Some(b'-' | b'0'..=b'9') if !t.contains(['e', 'E']) => Loose::Number(std::borrow::Cow::Borrowed(t)),
-            Some(b'-' | b'0'..=b'9') => serde_json::from_str::<serde_json::Number>(t).map_or(Loose::Other, |n| Loose::Number(n.to_string().into())),
-            _ => Loose::Other,
-        }
+        self.get(key).map_or(Loose::Null, Loose::of_raw)
     }
 
-    /// As `catalog::orders::text`: a text not blank (cut to `max`
-    /// characters), or a number's digits.
     fn text(&self, key: &str, max: usize) -> Option<String> {
-        match self.value(key) {
-            Loose::Text(s) if !s.trim().is_empty() => Some(if s.len() <= max { s.into_owned() } else { s.chars().take(max).collect() }),
-            Loose::Number(n) => Some(n.into_owned()),
-            _ => None,
-        }
+        self.value(key).text(max)
     }
 
     fn required(&self, key: &str, max: usize) -> Result<String, String> {
         self.text(key, max).ok_or_else(|| format!("no {key}"))
     }
 
-    /// As `catalog::orders::decimal`.
     fn decimal(&self, key: &str, scale: u32) -> Result<Option<Decimal>, String> {
-        let d = match self.value(key) {
-            Loose::Null => return Ok(None),
-            Loose::Number(n) => n.parse::<Decimal>().map_err(|_| format!("{key} {n} is not a number"))?,
-            Loose::Text(s) => s.trim().parse::<Decimal>().map_err(|_| format!("{key} {:?} is not a number", s.chars().take(40).collect::<String>()))?,
-            Loose::Bool(_) | Loose::Other => return Err(format!("{key} is not a number")),
-        };
-        crate::catalog::orders::amount_within(key, d, scale).map(Some)
+        self.value(key).decimal(key, scale)
     }
 
     /// A flag: true, 1, or one of the words (`yes`, in lower case; "true",
